@@ -1,0 +1,62 @@
+import fastifySwagger from '@fastify/swagger';
+import fastifySwaggerUi from '@fastify/swagger-ui';
+import Fastify, { type FastifyInstance } from 'fastify';
+import {
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type { AppDeps } from './deps.js';
+import { registerAuth } from './plugins/auth.js';
+import { registerErrorHandling } from './plugins/errors.js';
+import { healthRoutes } from './routes/health.js';
+import { apiRoutes } from './routes/index.js';
+
+export const API_PREFIX = '/test_framework/v1';
+
+const PUBLIC = /^\/(health|ready|openapi\.json|docs)(\/|\?|$)|^\/$|^\/(assets|static)\//;
+
+export interface BuildOptions {
+  logger?: boolean | Record<string, unknown>;
+}
+
+/** Builds the HTTP app over already-open dependencies; the caller owns listening and shutdown. */
+export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: opts.logger ?? { level: deps.config.logLevel },
+    bodyLimit: deps.config.bodyLimit,
+    // Long ids or hostile query strings must not reach handlers as anything but text.
+    routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+  registerErrorHandling(app);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Scenarist API', version: 'v1', description: 'Scenario agent API, wire-compatible with the Cekura test_framework API.' },
+      components: {
+        securitySchemes: {
+          api_key: { type: 'apiKey', name: 'X-CEKURA-API-KEY', in: 'header', description: 'API key of your organization.' },
+          bearer: { type: 'http', scheme: 'bearer' },
+        },
+      },
+      security: [{ api_key: [] }, { bearer: [] }],
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
+
+  registerAuth(app, deps.store, (url) => PUBLIC.test(url));
+
+  await app.register(healthRoutes(deps));
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  for (const routes of apiRoutes) await app.register(routes(deps), { prefix: API_PREFIX });
+
+  return app;
+}

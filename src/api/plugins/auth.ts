@@ -1,0 +1,43 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Unauthorized } from '../../domain/errors.js';
+import type { Store } from '../../store/db.js';
+import { findApiKey } from '../../store/organizations.js';
+
+export interface Caller {
+  organizationId: number;
+  keyId: number;
+  keyName: string;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: Caller | null;
+  }
+}
+
+function presentedKey(req: FastifyRequest): string | undefined {
+  const header = req.headers['x-cekura-api-key'];
+  if (typeof header === 'string' && header.trim()) return header.trim();
+  const auth = req.headers.authorization;
+  const match = typeof auth === 'string' ? /^Bearer\s+(.+)$/i.exec(auth.trim()) : null;
+  return match?.[1];
+}
+
+/** Resolves the caller's organization from `X-CEKURA-API-KEY` (or `Authorization: Bearer`). */
+export function registerAuth(app: FastifyInstance, store: Store, isPublic: (url: string) => boolean): void {
+  app.decorateRequest('caller', null);
+  app.addHook('onRequest', async (req) => {
+    if (isPublic(req.url)) return;
+    const key = presentedKey(req);
+    if (!key) throw new Unauthorized('Authentication credentials were not provided.');
+    const row = await findApiKey(store.db, key);
+    if (!row) throw new Unauthorized('Invalid API key.');
+    req.caller = { organizationId: row.organization_id, keyId: row.id, keyName: row.name };
+  });
+}
+
+/** The caller of an authenticated route; routes behind auth can rely on it. */
+export function callerOf(req: FastifyRequest): Caller {
+  if (!req.caller) throw new Unauthorized();
+  return req.caller;
+}

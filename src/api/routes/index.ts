@@ -1,0 +1,27 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import type { AppDeps } from '../deps.js';
+import { aiagentRoutes } from './aiagents.js';
+import { instructionsRoutes } from './instructions.js';
+import { knowledgeBaseFileRoutes } from './knowledge-base-files.js';
+import { metricRoutes } from './metrics.js';
+import { personalityRoutes } from './personalities.js';
+import { projectRoutes } from './projects.js';
+import { scenarioAgentRoutes } from './scenario-agent.js';
+import { scenarioRoutes } from './scenarios.js';
+import { sessionRoutes } from './sessions.js';
+import { testProfileRoutes } from './test-profiles.js';
+
+/** Every resource under `/test_framework/v1`, one module each. */
+export const apiRoutes: Array<(deps: AppDeps) => FastifyPluginAsyncZod> = [
+  projectRoutes,
+  aiagentRoutes,
+  personalityRoutes,
+  testProfileRoutes,
+  metricRoutes,
+  knowledgeBaseFileRoutes,
+  // The agent's fixed paths (scenarios/scenario-agent/ …) register before scenarios/:id/.
+  scenarioAgentRoutes,
+  instructionsRoutes,
+  scenarioRoutes,
+  sessionRoutes,
+];

@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config.js';
+import { isoNow, systemClock } from '../domain/clock.js';
+import { migrate, openStore } from '../store/db.js';
+import { createApiKey, firstOrganization } from '../store/organizations.js';
+import { startServer } from '../server.js';
+
+const program = new Command('scenarist').description('Scenarist: the scenario agent for voice and chat AI agent tests.');
+
+program
+  .command('serve')
+  .description('Run the HTTP API (and, unless --no-worker, the job worker) on SCENARIST_HOST:SCENARIST_PORT.')
+  .option('--no-worker', 'run the API alone; jobs are taken by `scenarist worker` processes')
+  .action(async (opts: { worker: boolean }) => {
+    const config = loadConfig();
+    const running = await startServer(config, { announce: (line) => process.stdout.write(line + '\n'), worker: opts.worker });
+    process.stdout.write(`Scenarist listening on ${running.url} (database: ${config.database.kind}, model: ${config.model})\n`);
+    const shutdown = async (signal: string) => {
+      running.app.log.info({ signal }, 'shutting down');
+      await running.stop();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+  });
+
+program
+  .command('migrate')
+  .description('Apply pending database migrations and exit.')
+  .action(async () => {
+    const store = openStore(loadConfig().database);
+    try {
+      const applied = await migrate(store);
+      process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Database is up to date.\n');
+    } finally {
+      await store.close();
+    }
+  });
+
+const keys = program.command('keys').description('Manage API keys.');
+keys
+  .command('create')
+  .description('Create an API key and print it once.')
+  .option('--org <id>', 'organization id (default: the first organization)')
+  .option('--name <name>', 'a label for the key', 'cli')
+  .action(async (opts: { org?: string; name: string }) => {
+    const store = openStore(loadConfig().database);
+    try {
+      await migrate(store);
+      const orgId = opts.org ? Number(opts.org) : (await firstOrganization(store.db))?.id;
+      if (!orgId || !Number.isInteger(orgId)) {
+        throw new CliError('No organization found: start the server once (`npm start`) or pass --org <id>.');
+      }
+      const org = await store.db.selectFrom('organizations').select('id').where('id', '=', orgId).executeTakeFirst();
+      if (!org) throw new CliError(`Organization ${orgId} does not exist.`);
+      const { key } = await createApiKey(store.db, orgId, opts.name, isoNow(systemClock));
+      process.stdout.write(`${key}\n`);
+    } finally {
+      await store.close();
+    }
+  });
+
+class CliError extends Error {}
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof CliError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});

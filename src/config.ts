@@ -1,0 +1,89 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+const EnvSchema = z.object({
+  SCENARIST_HOST: z.string().min(1).default('127.0.0.1'),
+  SCENARIST_PORT: port.default(8000),
+  SCENARIST_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^(postgres(ql)?|sqlite|file):/, 'must start with postgres://, postgresql://, sqlite: or file:')
+    .optional(),
+  SCENARIST_MODEL: z
+    .string()
+    .regex(/^(offline|(openai|anthropic|openai-compatible):.+)$/, 'must be "offline" or "<provider>:<model>" with provider openai, anthropic or openai-compatible')
+    .default('offline'),
+  SCENARIST_LLM_BASE_URL: z.string().url().optional(),
+  SCENARIST_LLM_API_KEY: z.string().optional(),
+  SCENARIST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SCENARIST_BODY_LIMIT: positiveInt.default(1024 * 1024),
+  SCENARIST_UPLOAD_LIMIT: positiveInt.default(10 * 1024 * 1024),
+  SCENARIST_WORKER_CONCURRENCY: positiveInt.default(4),
+  SCENARIST_LEASE_MS: positiveInt.default(30_000),
+  SCENARIST_HEARTBEAT_MS: positiveInt.default(5_000),
+  SCENARIST_JOB_MAX_ATTEMPTS: positiveInt.default(3),
+  SCENARIST_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
+  SCENARIST_DB_POOL_SIZE: positiveInt.default(10),
+});
+
+export type Config = Readonly<{
+  host: string;
+  port: number;
+  dataDir: string;
+  database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; poolSize: number };
+  model: string;
+  llm: { baseUrl?: string; apiKey?: string };
+  logLevel: z.infer<typeof EnvSchema>['SCENARIST_LOG_LEVEL'];
+  bodyLimit: number;
+  uploadLimit: number;
+  worker: { concurrency: number; leaseMs: number; heartbeatMs: number; maxAttempts: number; shutdownGraceMs: number };
+}>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Reads and validates the environment once; every problem is listed with the variable to fix. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  if (e.SCENARIST_HEARTBEAT_MS >= e.SCENARIST_LEASE_MS) {
+    throw new ConfigError('Invalid configuration:\n  SCENARIST_HEARTBEAT_MS: must be shorter than SCENARIST_LEASE_MS');
+  }
+  const dataDir = path.resolve(e.SCENARIST_DATA_DIR);
+  const url = e.DATABASE_URL;
+  const database: Config['database'] =
+    url && /^postgres/.test(url)
+      ? { kind: 'postgres', url, poolSize: e.SCENARIST_DB_POOL_SIZE }
+      : { kind: 'sqlite', file: url ? sqliteFileFromUrl(url) : path.join(dataDir, 'scenarist.db') };
+  return Object.freeze({
+    host: e.SCENARIST_HOST,
+    port: e.SCENARIST_PORT,
+    dataDir,
+    database,
+    model: e.SCENARIST_MODEL,
+    llm: { baseUrl: e.SCENARIST_LLM_BASE_URL, apiKey: e.SCENARIST_LLM_API_KEY },
+    logLevel: e.SCENARIST_LOG_LEVEL,
+    bodyLimit: e.SCENARIST_BODY_LIMIT,
+    uploadLimit: e.SCENARIST_UPLOAD_LIMIT,
+    worker: {
+      concurrency: e.SCENARIST_WORKER_CONCURRENCY,
+      leaseMs: e.SCENARIST_LEASE_MS,
+      heartbeatMs: e.SCENARIST_HEARTBEAT_MS,
+      maxAttempts: e.SCENARIST_JOB_MAX_ATTEMPTS,
+      shutdownGraceMs: e.SCENARIST_SHUTDOWN_GRACE_MS,
+    },
+  });
+}
+
+function sqliteFileFromUrl(url: string): string {
+  const rest = url.replace(/^(sqlite|file):(\/\/)?/, '');
+  return rest === ':memory:' ? rest : path.resolve(rest);
+}

@@ -1,0 +1,21 @@
+import type { Store } from './db.js';
+import { countOrganizations, createApiKey, createOrganization } from './organizations.js';
+
+/**
+ * On a database with no organization, creates the default organization, its "Default" project and
+ * a key. Returns the key's only plaintext copy, or null when the database was already set up.
+ * Runs in one transaction so two processes starting together cannot both bootstrap.
+ */
+export async function bootstrap(store: Store, now: string): Promise<{ key: string; organizationId: number; projectId: number } | null> {
+  return store.db.transaction().execute(async (tx) => {
+    if ((await countOrganizations(tx)) > 0) return null;
+    const org = await createOrganization(tx, 'Default organization', now);
+    const project = await tx
+      .insertInto('projects')
+      .values({ organization_id: org.id, name: 'Default', description: '', max_call_duration: null, created_at: now, updated_at: now })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+    const { key } = await createApiKey(tx, org.id, 'default', now);
+    return { key, organizationId: org.id, projectId: project.id };
+  });
+}

@@ -1,0 +1,45 @@
+import { Kysely, Migrator, type Migration, type MigrationProvider, sql, type Transaction } from 'kysely';
+import type { Config } from '../config.js';
+import type { DialectName } from './dialect.js';
+import { sqliteDialect } from './dialects/sqlite.js';
+import { postgresDialect } from './dialects/postgres.js';
+import { initial } from './migrations/001_initial.js';
+import type { Database } from './schema.js';
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Either the database or an open transaction: store functions accept both so callers compose them. */
+export type Executor = Db | Tx;
+
+export interface Store {
+  readonly db: Db;
+  readonly dialect: DialectName;
+  close(): Promise<void>;
+}
+
+export function openStore(database: Config['database']): Store {
+  if (database.kind === 'postgres') {
+    const { dialect } = postgresDialect(database.url, database.poolSize);
+    const db = new Kysely<Database>({ dialect });
+    return { db, dialect: 'postgres', close: () => db.destroy() };
+  }
+  const db = new Kysely<Database>({ dialect: sqliteDialect(database.file) });
+  return { db, dialect: 'sqlite', close: () => db.destroy() };
+}
+
+function migrations(dialect: DialectName): Record<string, Migration> {
+  return { '001_initial': initial(dialect) };
+}
+
+/** Applies every pending migration; safe to run on each start and from several processes. */
+export async function migrate(store: Store): Promise<string[]> {
+  const provider: MigrationProvider = { getMigrations: async () => migrations(store.dialect) };
+  const migrator = new Migrator({ db: store.db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export async function ping(store: Store): Promise<void> {
+  await sql`select 1`.execute(store.db);
+}

@@ -1,0 +1,66 @@
+import crypto from 'node:crypto';
+import { PREDEFINED_PERSONALITIES } from '../domain/personalities.js';
+import type { Executor } from './db.js';
+import type { Row } from './schema.js';
+
+const KEY_PREFIX = 'sk_scn_';
+
+export function hashApiKey(key: string): string {
+  return crypto.createHash('sha256').update(key).digest('hex');
+}
+
+export async function createOrganization(db: Executor, name: string, now: string): Promise<Row<'organizations'>> {
+  const org = await db.insertInto('organizations').values({ name, created_at: now }).returningAll().executeTakeFirstOrThrow();
+  await db
+    .insertInto('personalities')
+    .values(
+      PREDEFINED_PERSONALITIES.map((p) => ({
+        organization_id: org.id,
+        project_id: null,
+        name: p.name,
+        description: p.description,
+        prompt: p.description,
+        language: p.language,
+        accent: p.accent,
+        is_predefined: 1,
+        created_at: now,
+        updated_at: now,
+      })),
+    )
+    .execute();
+  return org;
+}
+
+export async function countOrganizations(db: Executor): Promise<number> {
+  const row = await db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function firstOrganization(db: Executor): Promise<Row<'organizations'> | undefined> {
+  return db.selectFrom('organizations').selectAll().orderBy('id').limit(1).executeTakeFirst();
+}
+
+/** Creates a key and returns its only plaintext copy; the store keeps the hash alone. */
+export async function createApiKey(
+  db: Executor,
+  organizationId: number,
+  name: string,
+  now: string,
+): Promise<{ key: string; row: Row<'api_keys'> }> {
+  const key = KEY_PREFIX + crypto.randomBytes(24).toString('base64url');
+  const row = await db
+    .insertInto('api_keys')
+    .values({ organization_id: organizationId, name, prefix: key.slice(0, 12), key_hash: hashApiKey(key), created_at: now, revoked_at: null })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { key, row };
+}
+
+export async function findApiKey(db: Executor, key: string): Promise<Row<'api_keys'> | undefined> {
+  return db
+    .selectFrom('api_keys')
+    .selectAll()
+    .where('key_hash', '=', hashApiKey(key))
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+}

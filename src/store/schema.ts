@@ -1,0 +1,244 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/**
+ * One row shape for both dialects: JSON is stored as text, booleans as 0/1 integers and times as
+ * ISO-8601 text, so no query has to ask which database it runs on.
+ */
+type Id = Generated<number>;
+type Json = string;
+type Bool = number;
+type Time = string;
+
+export interface OrganizationsTable {
+  id: Id;
+  name: string;
+  created_at: Time;
+}
+
+export interface ApiKeysTable {
+  id: Id;
+  organization_id: number;
+  name: string;
+  prefix: string;
+  key_hash: string;
+  created_at: Time;
+  revoked_at: Time | null;
+}
+
+export interface ProjectsTable {
+  id: Id;
+  organization_id: number;
+  name: string;
+  description: string;
+  max_call_duration: number | null;
+  created_at: Time;
+  updated_at: Time;
+}
+
+export interface AiagentsTable {
+  id: Id;
+  organization_id: number;
+  project_id: number;
+  agent_name: string;
+  description: string;
+  language: string;
+  inbound: Bool;
+  assistant_id: string | null;
+  created_at: Time;
+  updated_at: Time;
+}
+
+export interface PersonalitiesTable {
+  id: Id;
+  organization_id: number;
+  project_id: number | null;
+  name: string;
+  description: string;
+  prompt: string;
+  language: string;
+  accent: string;
+  is_predefined: Bool;
+  created_at: Time;
+  updated_at: Time;
+}
+
+export interface TestProfilesTable {
+  id: Id;
+  organization_id: number;
+  project_id: number | null;
+  agent_id: number | null;
+  name: string;
+  information: Json;
+  created_by: number | null;
+  last_updated_by: number | null;
+  created_at: Time;
+  updated_at: Time;
+}
+
+export interface MetricsTable {
+  id: Id;
+  organization_id: number;
+  project_id: number | null;
+  agent_id: number | null;
+  name: string;
+  description: string;
+  created_at: Time;
+  updated_at: Time;
+}
+
+export interface KnowledgeBaseFilesTable {
+  id: Id;
+  organization_id: number;
+  project_id: number | null;
+  agent_id: number | null;
+  file_name: string;
+  file_type: string;
+  file_size: number;
+  text: string;
+  created_at: Time;
+  updated_at: Time;
+}
+
+/** Organization-defined tools, beside the predefined TOOL_* ids. */
+export interface ToolsTable {
+  id: Id;
+  organization_id: number;
+  project_id: number | null;
+  tool_id: string;
+  name: string;
+  description: string;
+  created_at: Time;
+}
+
+export interface FoldersTable {
+  id: Id;
+  organization_id: number;
+  project_id: number;
+  name: string;
+  path: string;
+  parent_path: string | null;
+  created_at: Time;
+  updated_at: Time;
+}
+
+export interface ScenariosTable {
+  id: Id;
+  organization_id: number;
+  project_id: number;
+  agent_id: number | null;
+  name: string;
+  personality_id: number;
+  tags: Json;
+  tool_ids: Json;
+  metrics: Json;
+  first_message: string;
+  inbound_phone_number: number | null;
+  instructions: string;
+  conditional_actions: Json | null;
+  simulation_description: string;
+  information_fields: Json;
+  expected_outcome_prompt: string;
+  scenario_language: string;
+  scenario_type: string;
+  suite_type: string;
+  is_predefined: Bool;
+  test_profile_id: number | null;
+  dynamic_variable_values: Json | null;
+  generated_mock_tool_entries: Json | null;
+  folder_path: string | null;
+  max_duration: number | null;
+  /** Bumped by every write; a suggestion records the revision it was based on. */
+  revision: number;
+  created_by: number | null;
+  last_updated_by: number | null;
+  created_at: Time;
+  updated_at: Time;
+}
+
+export interface ScenarioRevisionsTable {
+  id: Id;
+  organization_id: number;
+  scenario_id: number;
+  revision: number;
+  change_type: string;
+  /** `{ field: { old, new } }` for the fields this write changed. */
+  changed_fields: Json;
+  /** The scenario's writable fields after this write, so any revision can be restored. */
+  snapshot: Json;
+  actor_key_id: number | null;
+  actor: string;
+  reason: string;
+  created_at: Time;
+}
+
+export interface SessionsTable {
+  id: Id;
+  organization_id: number;
+  project_id: number | null;
+  title: string;
+  scenario_ids: Json;
+  status: string;
+  created_by: number | null;
+  created_at: Time;
+  updated_at: Time;
+}
+
+export interface SessionMessagesTable {
+  id: Id;
+  session_id: number;
+  job_id: number | null;
+  role: string;
+  content: string;
+  tool_calls: Json;
+  created_at: Time;
+}
+
+export interface JobsTable {
+  id: Id;
+  progress_id: string;
+  organization_id: number;
+  project_id: number | null;
+  session_id: number | null;
+  kind: string;
+  mode: string;
+  status: string;
+  request: Json;
+  result: Json | null;
+  error: string | null;
+  progress_done: number;
+  progress_total: number;
+  usage: Json;
+  attempts: number;
+  max_attempts: number;
+  lease_owner: string | null;
+  lease_expires_at: Time | null;
+  cancel_requested: Bool;
+  created_by: number | null;
+  created_at: Time;
+  updated_at: Time;
+  started_at: Time | null;
+  finished_at: Time | null;
+}
+
+export interface Database {
+  organizations: OrganizationsTable;
+  api_keys: ApiKeysTable;
+  projects: ProjectsTable;
+  aiagents: AiagentsTable;
+  personalities: PersonalitiesTable;
+  test_profiles: TestProfilesTable;
+  metrics: MetricsTable;
+  knowledge_base_files: KnowledgeBaseFilesTable;
+  tools: ToolsTable;
+  folders: FoldersTable;
+  scenarios: ScenariosTable;
+  scenario_revisions: ScenarioRevisionsTable;
+  sessions: SessionsTable;
+  session_messages: SessionMessagesTable;
+  jobs: JobsTable;
+}
+
+export type Row<T extends keyof Database> = Selectable<Database[T]>;
+export type NewRow<T extends keyof Database> = Insertable<Database[T]>;
+export type RowUpdate<T extends keyof Database> = Updateable<Database[T]>;
+export type { ColumnType };
