@@ -9,4 +9,6 @@ export interface AppDeps {
   clock: Clock;
   /** Wakes the job dispatcher after a job row is committed; absent when no worker runs here. */
   notifyJob?: (progressId: string) => void;
+  /** Aborts a job running in this process after it was marked cancelled. */
+  abortJob?: (progressId: string) => void;
 }

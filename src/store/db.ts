@@ -4,6 +4,7 @@ import type { DialectName } from './dialect.js';
 import { sqliteDialect } from './dialects/sqlite.js';
 import { postgresDialect } from './dialects/postgres.js';
 import { initial } from './migrations/001_initial.js';
+import { settings } from './migrations/002_settings.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -28,7 +29,7 @@ export function openStore(database: Config['database']): Store {
 }
 
 function migrations(dialect: DialectName): Record<string, Migration> {
-  return { '001_initial': initial(dialect) };
+  return { '001_initial': initial(dialect), '002_settings': settings };
 }
 
 /** Applies every pending migration; safe to run on each start and from several processes. */

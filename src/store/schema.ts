@@ -220,7 +220,14 @@ export interface JobsTable {
   finished_at: Time | null;
 }
 
+export interface SettingsTable {
+  key: string;
+  value: string;
+  created_at: Time;
+}
+
 export interface Database {
+  settings: SettingsTable;
   organizations: OrganizationsTable;
   api_keys: ApiKeysTable;
   projects: ProjectsTable;

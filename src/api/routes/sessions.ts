@@ -1,4 +1,133 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { isoNow } from '../../domain/clock.js';
+import { ValidationError } from '../../domain/errors.js';
+import { titleFromMessage } from '../../domain/jobs.js';
+import type { Executor } from '../../store/db.js';
+import { assertReferences } from '../../store/ownership.js';
+import { resolveScenarioSelection } from '../../store/scenario-selection.js';
+import type { Row } from '../../store/schema.js';
+import { createSession, deleteSession, getSession, listSessions, loadTurns, updateSession } from '../../store/sessions.js';
 import type { AppDeps } from '../deps.js';
+import { callerOf } from '../plugins/auth.js';
+import { errorResponses, IdParams, isoTime } from '../schemas.js';
 
-export const sessionRoutes = (_deps: AppDeps): FastifyPluginAsyncZod => async () => {};
+const SESSION_STATUSES = ['pending', 'in_progress', 'completed', 'cancelled', 'failed'] as const;
+const id = () => z.number().int().positive().max(2_147_483_647);
+
+const SessionBase = {
+  id: z.number().int(),
+  title: z.string().describe('Title for the session (auto-generated from first user message)'),
+  project: z.number().int().nullable(),
+  scenario_ids: z.array(z.number().int()).describe('List of scenario IDs being improved in this session'),
+  status: z.enum(SESSION_STATUSES).describe('Current status of the improvement session'),
+  created_at: isoTime(),
+  updated_at: isoTime(),
+};
+
+const SessionListItem = z.object({ ...SessionBase, message_count: z.string().describe('Number of messages in the conversation') });
+
+const Turn = z.object({
+  role: z.enum(['user', 'assistant']),
+  content: z.string(),
+  timestamp: z.string(),
+  tool_calls: z.array(z.record(z.string(), z.unknown())),
+});
+
+const SessionDetail = z.object({
+  ...SessionBase,
+  conversation_history: z.array(Turn).describe("List of conversation items: [{role: 'user'|'assistant', content: str, timestamp: str, tool_calls: [...]}]"),
+  created_by: z.number().int().nullable(),
+  message_count: z.string(),
+});
+
+const CreateBody = z.strictObject({
+  project: id().nullable().optional(),
+  title: z.string().max(255).optional(),
+  scenario_selection: z
+    .union([z.array(id()).max(100_000), z.literal('all'), z.number().int().min(0).max(100_000)])
+    .optional()
+    .describe('Scenario ids, "all", or a number N (the first N scenarios of the project)'),
+});
+
+const PatchBody = z.strictObject({
+  title: z.string().max(255).optional(),
+  status: z.enum(SESSION_STATUSES).optional(),
+});
+
+const ListQuery = z.object({ project_id: z.coerce.number().int().positive().max(2_147_483_647).optional().describe('Project whose sessions to list (required)') });
+
+function base(r: Row<'sessions'>) {
+  return {
+    id: r.id,
+    title: r.title,
+    project: r.project_id,
+    scenario_ids: JSON.parse(r.scenario_ids) as number[],
+    status: r.status as (typeof SESSION_STATUSES)[number],
+    created_at: r.created_at,
+    updated_at: r.updated_at,
+  };
+}
+
+async function detail(db: Executor, r: Row<'sessions'>): Promise<z.infer<typeof SessionDetail>> {
+  const turns = await loadTurns(db, r.id);
+  return { ...base(r), conversation_history: turns, created_by: r.created_by, message_count: String(turns.length) };
+}
+
+export const sessionRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
+  const { db } = deps.store;
+  const tags = ['scenario improvement sessions'];
+  const path = '/scenario-improvement-sessions/';
+
+  app.get(
+    path,
+    { schema: { tags, summary: 'List scenario improvement sessions', description: 'Sessions of a project, newest first. Requires `project_id`.', querystring: ListQuery, response: { 200: z.array(SessionListItem), ...errorResponses } } },
+    async (req) => {
+      const projectId = req.query.project_id;
+      if (!projectId) throw ValidationError.field('project_id', 'This query parameter is required.');
+      const rows = await listSessions(db, callerOf(req).organizationId, projectId);
+      return rows.map((r) => ({ ...base(r), message_count: String(r.message_count) }));
+    },
+  );
+
+  app.post(path, { schema: { tags, body: CreateBody, response: { 201: SessionDetail, ...errorResponses } } }, async (req, reply) => {
+    const orgId = callerOf(req).organizationId;
+    const { project, title, scenario_selection } = req.body;
+    await assertReferences(db, orgId, [{ field: 'project', table: 'projects', id: project }]);
+    let scenarioIds: number[] = [];
+    let projectId = project ?? null;
+    if (typeof scenario_selection === 'number') {
+      if (!projectId) throw ValidationError.field('project', 'Required when scenario_selection is a number.');
+      const rows = await db.selectFrom('scenarios').select('id').where('organization_id', '=', orgId).where('project_id', '=', projectId).orderBy('id').limit(scenario_selection).execute();
+      scenarioIds = scenario_selection === 0 ? [] : rows.map((r) => r.id);
+    } else if (scenario_selection !== undefined) {
+      const resolved = await resolveScenarioSelection(db, orgId, scenario_selection, { agentId: null, projectId }, 'scenario_selection');
+      scenarioIds = resolved.ids;
+      projectId ??= resolved.projectId;
+    }
+    const now = isoNow(deps.clock);
+    const row = await createSession(db, { organizationId: orgId, projectId, title: titleFromMessage(title ?? '', 255), scenarioIds, createdBy: callerOf(req).keyId }, now);
+    return reply.code(201).send(await detail(db, row));
+  });
+
+  app.get(`${path}:id/`, { schema: { tags, params: IdParams, response: { 200: SessionDetail, ...errorResponses } } }, async (req) =>
+    detail(db, await getSession(db, callerOf(req).organizationId, req.params.id)),
+  );
+
+  const update = async (orgId: number, sessionId: number, body: z.infer<typeof PatchBody>) => {
+    await getSession(db, orgId, sessionId);
+    await updateSession(db, sessionId, { title: body.title, status: body.status }, isoNow(deps.clock));
+    return detail(db, await getSession(db, orgId, sessionId));
+  };
+  app.patch(`${path}:id/`, { schema: { tags, params: IdParams, body: PatchBody, response: { 200: SessionDetail, ...errorResponses } } }, async (req) =>
+    update(callerOf(req).organizationId, req.params.id, req.body),
+  );
+  app.put(`${path}:id/`, { schema: { tags, params: IdParams, body: PatchBody, response: { 200: SessionDetail, ...errorResponses } } }, async (req) =>
+    update(callerOf(req).organizationId, req.params.id, req.body),
+  );
+
+  app.delete(`${path}:id/`, { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
+    await deleteSession(db, callerOf(req).organizationId, req.params.id);
+    return reply.code(204).send(null);
+  });
+};

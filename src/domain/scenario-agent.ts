@@ -1,0 +1,80 @@
+import { z } from 'zod';
+
+const id = () => z.number().int().positive().max(2_147_483_647);
+
+export const ContextItem = z.strictObject({
+  role: z.enum(['user', 'assistant']),
+  content: z.string().max(50_000),
+});
+
+/** `scenarios`: a list of ids, a single id, or "all" (seed 004). */
+export const ScenarioSelector = z.union([z.array(id()).min(1).max(100_000), id(), z.literal('all')]);
+
+/** The body of POST scenarios/scenario-agent/ (seed 004 plus the reference's later fields). */
+export const ScenarioAgentBody = z.strictObject({
+  user_message: z.string().max(20_000).default('').describe("Your improvement request (e.g., 'Make instructions more detailed')"),
+  agent_id: id().nullable().optional().describe('Agent ID - optional, automatically inferred from evaluators if not provided'),
+  project_id: id().nullable().optional().describe('Project ID - optional, automatically inferred from evaluators if not provided'),
+  session_id: id().nullable().optional().describe('Session ID for tracking - automatically created if not provided'),
+  context: z.array(ContextItem).max(500).nullable().optional().describe('Conversation history for multi-turn improvements without sessions.'),
+  num_scenarios: z.number().int().min(1).max(100).default(1).describe('Number of scenarios to generate in clarify mode'),
+  knowledge_base: z.array(id()).max(100).optional().describe('Knowledge Base file IDs for additional context in clarify mode'),
+  scenarios: ScenarioSelector.nullable().optional().describe("Evaluator IDs to improve. Provide as list [1, 2, 3] or string 'all'"),
+  apply_changes: z.boolean().default(false).describe('Set to true to apply the AI-suggested changes to your evaluators'),
+  updated_scenarios: z.array(z.record(z.string(), z.unknown())).max(100_000).optional().describe('AI-suggested changes from previous response - use with apply_changes=true to apply them'),
+  agent_resolution_response: z.string().max(1_000).default('').describe("User's response when agent clarification was needed (deprecated: use agent_selections)"),
+  agent_selections: z.record(z.string().regex(/^\d+$/, 'keys must be scenario ids'), id()).optional().describe('Agent chosen per scenario: {scenario_id: agent_id}'),
+  scenarios_needing_agent: z.array(id()).max(100_000).optional().describe('Evaluator IDs that required agent selection'),
+  pending_tool_calls: z.array(z.record(z.string(), z.unknown())).max(1_000).nullable().optional().describe('Tool calls held from a previous agent-clarification response'),
+  tool_ids: z.array(z.string().max(100)).max(50).optional().describe('Tools enabled on generated evaluators'),
+  inbound_phone_numbers: z.array(id()).max(50).optional().describe('Inbound numbers attached to generated evaluators'),
+});
+export type ScenarioAgentBody = z.infer<typeof ScenarioAgentBody>;
+
+export const ScenarioAgentStart = z.object({
+  progress_id: z.string().describe('Use this to poll for results at /scenario-agent-progress/?progress_id={id}'),
+  session_id: z.number().int().describe('Session tracking ID'),
+});
+
+export const ScenarioAgentProgress = z.object({
+  progress_id: z.string(),
+  session_id: z.number().int().nullable(),
+  mode: z.string().describe('clarify or improve'),
+  status: z.string().describe('in_progress | completed | needs_clarification | needs_agent_clarification | cancelled | failed'),
+  result: z.record(z.string(), z.unknown()).nullable().describe('ScenarioAgentResponseSerializer payload; null while status is in_progress'),
+  error: z.string().nullable().describe('Error message when status is failed'),
+  progress: z.object({ done: z.number().int(), total: z.number().int() }).describe('Units done and total, for a progress bar'),
+  usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int(), model_calls: z.number().int() }).describe('Model tokens used so far'),
+});
+
+/** One suggestion of an improve result; apply takes the same objects back. */
+export const SuggestionItem = z.looseObject({
+  id: id().optional(),
+  based_on_revision: z.number().int().positive().optional(),
+  changes: z.record(z.string(), z.unknown()).optional(),
+});
+
+/** The job's stored request: what the worker needs, resolved at submit time. */
+export interface ImproveJobRequest {
+  user_message: string;
+  scenario_ids: number[];
+  agent_id: number | null;
+  project_id: number;
+  /** Agent chosen per scenario on an agent-clarification round trip. */
+  agent_selections: Record<string, number>;
+  resumed: boolean;
+}
+
+export interface ClarifyJobRequest {
+  user_message: string;
+  agent_id: number;
+  project_id: number;
+  num_scenarios: number;
+  knowledge_base: number[];
+  tool_ids: string[];
+}
+
+export interface ApplyJobRequest {
+  project_id: number;
+  updated_scenarios: Array<Record<string, unknown>>;
+}

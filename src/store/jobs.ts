@@ -1,0 +1,224 @@
+import crypto from 'node:crypto';
+import { sql } from 'kysely';
+import type { JobKind, JobStatus, TokenUsage } from '../domain/jobs.js';
+import type { Executor } from './db.js';
+import type { Row } from './schema.js';
+
+/**
+ * Job operations, each one conditional statement that reports whether it won. Every write after a
+ * claim is guarded by `lease_owner` and `attempts`, so a worker that lost its lease changes nothing.
+ */
+
+export interface NewJob {
+  organizationId: number;
+  projectId: number | null;
+  sessionId: number | null;
+  kind: JobKind;
+  mode: string;
+  request: unknown;
+  maxAttempts: number;
+  createdBy: number | null;
+  progressTotal?: number;
+}
+
+/** An unguessable id: 128 random bits, formatted as a UUID as the reference's progress ids are. */
+export const newProgressId = (): string => crypto.randomUUID();
+
+export async function insertJob(db: Executor, job: NewJob, now: string): Promise<Row<'jobs'>> {
+  return db
+    .insertInto('jobs')
+    .values({
+      progress_id: newProgressId(),
+      organization_id: job.organizationId,
+      project_id: job.projectId,
+      session_id: job.sessionId,
+      kind: job.kind,
+      mode: job.mode,
+      status: 'in_progress',
+      request: JSON.stringify(job.request),
+      result: null,
+      error: null,
+      progress_done: 0,
+      progress_total: job.progressTotal ?? 0,
+      usage: '{}',
+      attempts: 0,
+      max_attempts: job.maxAttempts,
+      lease_owner: null,
+      lease_expires_at: null,
+      cancel_requested: 0,
+      created_by: job.createdBy,
+      created_at: now,
+      updated_at: now,
+      started_at: null,
+      finished_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export function findJobByProgressId(db: Executor, organizationId: number, progressId: string): Promise<Row<'jobs'> | undefined> {
+  return db
+    .selectFrom('jobs')
+    .selectAll()
+    .where('progress_id', '=', progressId)
+    .where('organization_id', '=', organizationId)
+    .executeTakeFirst();
+}
+
+export function latestJobOfSession(db: Executor, sessionId: number): Promise<Row<'jobs'> | undefined> {
+  return db.selectFrom('jobs').selectAll().where('session_id', '=', sessionId).orderBy('id', 'desc').limit(1).executeTakeFirst();
+}
+
+export interface Lease {
+  jobId: number;
+  owner: string;
+  attempt: number;
+}
+
+/**
+ * Claims the oldest job that is waiting, or whose worker's lease expired, for `owner`.
+ * Returns null when there is nothing to take.
+ */
+export async function claimNext(db: Executor, owner: string, leaseMs: number, now: Date, kinds?: readonly string[]): Promise<Row<'jobs'> | null> {
+  const nowIso = now.toISOString();
+  const until = new Date(now.getTime() + leaseMs).toISOString();
+  for (let tries = 0; tries < 5; tries++) {
+    let q = db
+      .selectFrom('jobs')
+      .select(['id', 'attempts'])
+      .where('status', '=', 'in_progress')
+      .where('cancel_requested', '=', 0)
+      .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_at', '<', nowIso)]))
+      .where((eb) => eb('attempts', '<', eb.ref('max_attempts')))
+      .orderBy('id')
+      .limit(1);
+    if (kinds?.length) q = q.where('kind', 'in', kinds);
+    const candidate = await q.executeTakeFirst();
+    if (!candidate) return null;
+    const won = await db
+      .updateTable('jobs')
+      .set({
+        lease_owner: owner,
+        lease_expires_at: until,
+        attempts: candidate.attempts + 1,
+        started_at: sql`coalesce(started_at, ${nowIso})`,
+        updated_at: nowIso,
+      })
+      .where('id', '=', candidate.id)
+      .where('status', '=', 'in_progress')
+      .where('attempts', '=', candidate.attempts)
+      .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_expires_at', '<', nowIso)]))
+      .returningAll()
+      .executeTakeFirst();
+    if (won) return won;
+  }
+  return null;
+}
+
+/** Renews the lease. Reports whether this worker still owns the job and whether a cancel was asked. */
+export async function heartbeat(db: Executor, lease: Lease, leaseMs: number, now: Date): Promise<{ owned: boolean; cancelRequested: boolean }> {
+  const row = await db
+    .updateTable('jobs')
+    .set({ lease_expires_at: new Date(now.getTime() + leaseMs).toISOString() })
+    .where('id', '=', lease.jobId)
+    .where('lease_owner', '=', lease.owner)
+    .where('attempts', '=', lease.attempt)
+    .where('status', '=', 'in_progress')
+    .returning(['cancel_requested'])
+    .executeTakeFirst();
+  return { owned: !!row, cancelRequested: !!row && row.cancel_requested === 1 };
+}
+
+export async function setProgress(db: Executor, lease: Lease, done: number, total: number, usage: TokenUsage | undefined, now: string): Promise<boolean> {
+  const res = await db
+    .updateTable('jobs')
+    .set({ progress_done: done, progress_total: total, updated_at: now, ...(usage ? { usage: JSON.stringify(usage) } : {}) })
+    .where('id', '=', lease.jobId)
+    .where('lease_owner', '=', lease.owner)
+    .where('attempts', '=', lease.attempt)
+    .where('status', '=', 'in_progress')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+export interface Outcome {
+  status: Exclude<JobStatus, 'in_progress' | 'cancelled'>;
+  result: unknown;
+  error: string | null;
+  usage: TokenUsage;
+  progressDone?: number;
+  progressTotal?: number;
+}
+
+/** Records a job's final state if this worker still owns it; false means it lost the job (cancelled or re-claimed). */
+export async function finishJob(db: Executor, lease: Lease, outcome: Outcome, now: string): Promise<boolean> {
+  const res = await db
+    .updateTable('jobs')
+    .set({
+      status: outcome.status,
+      result: JSON.stringify(outcome.result),
+      error: outcome.error,
+      usage: JSON.stringify(outcome.usage),
+      lease_owner: null,
+      lease_expires_at: null,
+      finished_at: now,
+      updated_at: now,
+      ...(outcome.progressDone !== undefined ? { progress_done: outcome.progressDone } : {}),
+      ...(outcome.progressTotal !== undefined ? { progress_total: outcome.progressTotal } : {}),
+    })
+    .where('id', '=', lease.jobId)
+    .where('lease_owner', '=', lease.owner)
+    .where('attempts', '=', lease.attempt)
+    .where('status', '=', 'in_progress')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/**
+ * Cancels a job that has not finished: it becomes `cancelled` at once, so no worker can record a
+ * result afterwards (their writes are guarded by status). Returns the job as it now is.
+ */
+export async function cancelJob(db: Executor, jobId: number, now: string): Promise<boolean> {
+  const res = await db
+    .updateTable('jobs')
+    .set({ status: 'cancelled', cancel_requested: 1, result: JSON.stringify({ success: false, cancelled: true, message: 'Cancelled.' }), error: null, finished_at: now, updated_at: now, lease_owner: null, lease_expires_at: null })
+    .where('id', '=', jobId)
+    .where('status', '=', 'in_progress')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
+/** On shutdown: hands this worker's unfinished jobs back without counting the attempt. */
+export async function releaseOwned(db: Executor, owner: string, now: string): Promise<number> {
+  const res = await db
+    .updateTable('jobs')
+    .set((eb) => ({ lease_owner: null, lease_expires_at: null, attempts: eb('attempts', '-', 1), updated_at: now }))
+    .where('lease_owner', '=', owner)
+    .where('status', '=', 'in_progress')
+    .where('attempts', '>', 0)
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows);
+}
+
+/**
+ * Jobs whose worker died and that used up their attempts are failed with a reason instead of
+ * staying `in_progress` forever. Returns the jobs it failed so their sessions can follow.
+ */
+export async function failExhausted(db: Executor, now: Date): Promise<Row<'jobs'>[]> {
+  const nowIso = now.toISOString();
+  return db
+    .updateTable('jobs')
+    .set((eb) => ({
+      status: 'failed',
+      error: sql<string>`'The worker running this job stopped ' || ${eb.ref('attempts')} || ' time(s); giving up.'`,
+      lease_owner: null,
+      lease_expires_at: null,
+      finished_at: nowIso,
+      updated_at: nowIso,
+    }))
+    .where('status', '=', 'in_progress')
+    .where('lease_expires_at', '<', nowIso)
+    .where((eb) => eb('attempts', '>=', eb.ref('max_attempts')))
+    .returningAll()
+    .execute();
+}

@@ -1,0 +1,125 @@
+import type { SessionStatus } from '../domain/jobs.js';
+import type { Executor } from './db.js';
+import { getOwned } from './ownership.js';
+import type { Row } from './schema.js';
+
+export interface ToolCall {
+  id?: string;
+  name: string;
+  arguments: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+export interface Turn {
+  role: 'user' | 'assistant';
+  content: string;
+  timestamp: string;
+  tool_calls: ToolCall[];
+}
+
+export function getSession(db: Executor, organizationId: number, id: number): Promise<Row<'sessions'>> {
+  return getOwned(db, 'sessions', organizationId, id);
+}
+
+export async function createSession(
+  db: Executor,
+  s: { organizationId: number; projectId: number | null; title: string; scenarioIds: number[]; createdBy: number | null },
+  now: string,
+): Promise<Row<'sessions'>> {
+  return db
+    .insertInto('sessions')
+    .values({
+      organization_id: s.organizationId,
+      project_id: s.projectId,
+      title: s.title,
+      scenario_ids: JSON.stringify(s.scenarioIds),
+      status: 'pending',
+      created_by: s.createdBy,
+      created_at: now,
+      updated_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function listSessions(db: Executor, organizationId: number, projectId: number): Promise<Array<Row<'sessions'> & { message_count: number }>> {
+  return db
+    .selectFrom('sessions')
+    .selectAll('sessions')
+    .select((eb) =>
+      eb
+        .selectFrom('session_messages')
+        .select((e) => e.fn.countAll<number>().as('n'))
+        .whereRef('session_messages.session_id', '=', 'sessions.id')
+        .as('message_count'),
+    )
+    .where('organization_id', '=', organizationId)
+    .where('project_id', '=', projectId)
+    .orderBy('id', 'desc')
+    .execute()
+    .then((rows) => rows.map((r) => ({ ...r, message_count: Number(r.message_count ?? 0) })));
+}
+
+export async function appendTurn(
+  db: Executor,
+  sessionId: number,
+  turn: { role: 'user' | 'assistant'; content: string; toolCalls?: ToolCall[]; jobId?: number | null },
+  now: string,
+): Promise<void> {
+  await db
+    .insertInto('session_messages')
+    .values({ session_id: sessionId, job_id: turn.jobId ?? null, role: turn.role, content: turn.content, tool_calls: JSON.stringify(turn.toolCalls ?? []), created_at: now })
+    .execute();
+}
+
+export async function loadTurns(db: Executor, sessionId: number): Promise<Turn[]> {
+  const rows = await db.selectFrom('session_messages').selectAll().where('session_id', '=', sessionId).orderBy('id').execute();
+  return rows.map((r) => ({ role: r.role as Turn['role'], content: r.content, timestamp: r.created_at, tool_calls: JSON.parse(r.tool_calls) as ToolCall[] }));
+}
+
+export async function countTurns(db: Executor, sessionId: number): Promise<number> {
+  const row = await db.selectFrom('session_messages').select((e) => e.fn.countAll<number>().as('n')).where('session_id', '=', sessionId).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+export async function updateSession(
+  db: Executor,
+  id: number,
+  patch: { status?: SessionStatus; title?: string; scenarioIds?: number[] },
+  now: string,
+): Promise<void> {
+  await db
+    .updateTable('sessions')
+    .set({
+      updated_at: now,
+      ...(patch.status ? { status: patch.status } : {}),
+      ...(patch.title !== undefined ? { title: patch.title } : {}),
+      ...(patch.scenarioIds ? { scenario_ids: JSON.stringify(patch.scenarioIds) } : {}),
+    })
+    .where('id', '=', id)
+    .execute();
+}
+
+export async function deleteSession(db: Executor, organizationId: number, id: number): Promise<void> {
+  await getSession(db, organizationId, id);
+  await db.transaction().execute(async (tx) => {
+    await tx.deleteFrom('session_messages').where('session_id', '=', id).execute();
+    await tx.deleteFrom('sessions').where('id', '=', id).where('organization_id', '=', organizationId).execute();
+  });
+}
+
+/** Marks the latest assistant preview of a session, so the next turn knows what the user did with it. */
+export async function markLatestPreview(db: Executor, sessionId: number, state: 'applied' | 'discarded'): Promise<boolean> {
+  const last = await db
+    .selectFrom('session_messages')
+    .select(['id', 'tool_calls'])
+    .where('session_id', '=', sessionId)
+    .where('role', '=', 'assistant')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  if (!last) return false;
+  const calls = (JSON.parse(last.tool_calls) as ToolCall[]).map((c) => (c.name === 'suggest_changes' ? { ...c, status: state } : c));
+  await db.updateTable('session_messages').set({ tool_calls: JSON.stringify(calls) }).where('id', '=', last.id).execute();
+  return true;
+}

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { sessionStatusFor, titleFromMessage } from '../src/domain/jobs.js';
+import { chunk, runBatches } from '../src/jobs/batches.js';
+
+describe('session titles', () => {
+  it('come from the first line of the first user message', () => {
+    expect(titleFromMessage('Add the DTMF tool\nto every scenario')).toBe('Add the DTMF tool');
+  });
+  it('are cut at a word boundary', () => {
+    const t = titleFromMessage('word '.repeat(40), 30);
+    expect(t.length).toBeLessThanOrEqual(30);
+    expect(t.endsWith('…')).toBe(true);
+    expect(t).not.toMatch(/wor…$/);
+  });
+});
+
+describe('session status follows its latest job', () => {
+  it.each([
+    ['in_progress', 'in_progress'],
+    ['completed', 'completed'],
+    ['needs_clarification', 'pending'],
+    ['needs_agent_clarification', 'pending'],
+    ['cancelled', 'cancelled'],
+    ['failed', 'failed'],
+  ] as const)('%s → %s', (job, session) => expect(sessionStatusFor(job)).toBe(session));
+});
+
+describe('batches', () => {
+  it('split selections into bounded batches', () => {
+    expect(chunk([1, 2, 3, 4, 5], 2)).toEqual([[1, 2], [3, 4], [5]]);
+    expect(chunk([1, 2, 3], Number.POSITIVE_INFINITY)).toEqual([[1, 2, 3]]);
+  });
+
+  it('run within the concurrency limit and keep a failing batch from losing the rest', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const results = await runBatches([1, 2, 3, 4, 5, 6], 2, new AbortController().signal, async (n) => {
+      inFlight++;
+      peak = Math.max(peak, inFlight);
+      await new Promise((r) => setTimeout(r, 5));
+      inFlight--;
+      if (n === 3) throw new Error('batch 3 broke');
+      return n * 10;
+    });
+    expect(peak).toBe(2);
+    expect(results.map((r) => (r.ok ? r.value : 'failed'))).toEqual([10, 20, 'failed', 40, 50, 60]);
+  });
+
+  it('stop starting batches once aborted', async () => {
+    const controller = new AbortController();
+    const started: number[] = [];
+    const run = runBatches([1, 2, 3], 1, controller.signal, async (n) => {
+      started.push(n);
+      controller.abort(new Error('cancelled'));
+      return n;
+    });
+    await expect(run).rejects.toThrow('cancelled');
+    expect(started).toEqual([1]);
+  });
+});
