@@ -10,6 +10,7 @@ import { scenarioAgentRoutes } from './scenario-agent.js';
 import { scenarioRoutes } from './scenarios.js';
 import { sessionRoutes } from './sessions.js';
 import { testProfileRoutes } from './test-profiles.js';
+import { toolRoutes } from './tools.js';
 
 /** Every resource under `/test_framework/v1`, one module each. */
 export const apiRoutes: Array<(deps: AppDeps) => FastifyPluginAsyncZod> = [
@@ -19,6 +20,7 @@ export const apiRoutes: Array<(deps: AppDeps) => FastifyPluginAsyncZod> = [
   testProfileRoutes,
   metricRoutes,
   knowledgeBaseFileRoutes,
+  toolRoutes,
   // The agent's fixed paths (scenarios/scenario-agent/ …) register before scenarios/:id/.
   scenarioAgentRoutes,
   instructionsRoutes,
