@@ -54,6 +54,11 @@ export class FieldErrorCollector {
     (this.#errors[field] ??= []).push(message);
   }
 
+  /** A copy of what was collected, in the 400 body's shape. */
+  get fields(): FieldErrors {
+    return Object.fromEntries(Object.entries(this.#errors).map(([k, v]) => [k, [...v]]));
+  }
+
   get empty(): boolean {
     return Object.keys(this.#errors).length === 0;
   }

@@ -1,4 +1,351 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { isoNow } from '../../domain/clock.js';
+import { FieldErrorCollector, ValidationError } from '../../domain/errors.js';
+import { ScenarioCreate, ScenarioPatch, scenarioWritableShape } from '../../domain/scenario.js';
+import { createFolder, listFolders } from '../../store/folders.js';
+import { getProject } from '../../store/projects.js';
+import type { Row } from '../../store/schema.js';
+import { scenarioView, scenarioViews } from '../../store/scenario-views.js';
+import {
+  countRevisions,
+  createScenario,
+  deleteScenario,
+  deleteScenarios,
+  getScenario,
+  listRevisions,
+  listScenarios,
+  loadScenarios,
+  revertScenario,
+  scenarioFieldsOf,
+  updateScenario,
+  type Actor,
+} from '../../store/scenarios.js';
 import type { AppDeps } from '../deps.js';
+import { PageQuery, pageOf, paginated } from '../pagination.js';
+import { callerOf, type Caller } from '../plugins/auth.js';
+import { ScenarioOut } from '../scenario-schema.js';
+import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
 
-export const scenarioRoutes = (_deps: AppDeps): FastifyPluginAsyncZod => async () => {};
+const BULK_MAX = 10_000;
+const requiredId = () => z.coerce.number().int().positive().max(2_147_483_647);
+
+const ListQuery = PageQuery.extend({
+  project_id: optionalIdQuery(),
+  agent_id: optionalIdQuery(),
+  assistant_id: z.string().max(255).optional(),
+  tags: z.string().max(2000).optional().describe('Comma-separated tags'),
+  tag_filter_type: z.enum(['and', 'or', 'not']).default('or'),
+  folder_path: z.string().max(255).optional().describe('Empty string lists scenarios without a folder'),
+  search: z.string().max(255).optional(),
+});
+
+const Folder = z.object({ name: z.string(), path: z.string(), parent_path: z.string().nullable(), project_id: z.number().int(), created_at: isoTime(), updated_at: isoTime() });
+const FolderCreate = z.strictObject({
+  name: z.string().trim().min(1).max(100),
+  parent_path: z.string().max(255).nullable().optional(),
+  project_id: z.number().int().positive().max(2_147_483_647),
+});
+const FolderQuery = PageQuery.extend({ project_id: requiredId(), parent_path: z.string().max(255).optional(), search: z.string().max(255).optional() });
+
+const Revision = z.object({
+  id: z.number().int(),
+  scenario_id: z.number().int(),
+  revision: z.number().int(),
+  change_type: z.string(),
+  changed_fields: z.record(z.string(), z.object({ old: z.unknown(), new: z.unknown() })),
+  actor: z.object({ key_id: z.number().int().nullable(), name: z.string() }),
+  reason: z.string(),
+  created_at: isoTime(),
+});
+
+const History = z.looseObject({
+  history_id: z.number().int(),
+  history_date: isoTime(),
+  history_type: z.enum(['+', '~', '-']),
+  history_change_reason: z.string().nullable(),
+  history_user: z.object({ id: z.number().int().nullable(), name: z.string(), email: z.string() }),
+  version_id: z.number().int(),
+});
+
+const BulkUpdate = z.strictObject({
+  scenarios: z.array(z.number().int().positive().max(2_147_483_647)).min(1).max(BULK_MAX),
+  agent: scenarioWritableShape.agent.optional(),
+  project: scenarioWritableShape.project.optional(),
+  metric_ids_to_add: z.array(z.number().int().positive()).max(200).optional(),
+  metric_ids_to_remove: z.array(z.number().int().positive()).max(200).optional(),
+  tool_ids_to_add: z.array(z.string().min(1).max(100)).max(200).optional(),
+  tool_ids_to_remove: z.array(z.string().min(1).max(100)).max(200).optional(),
+  personality: scenarioWritableShape.personality.optional(),
+  test_profile: scenarioWritableShape.test_profile.optional(),
+  append_instruction: z.string().max(100_000).optional(),
+  first_message: scenarioWritableShape.first_message.optional(),
+  folder_path: scenarioWritableShape.folder_path.optional(),
+  max_duration: scenarioWritableShape.max_duration.optional(),
+});
+
+const BulkDelete = z.strictObject({
+  scenarios: z.array(z.number().int().positive().max(2_147_483_647)).min(1).max(BULK_MAX),
+  agent_id: z.number().int().positive().optional(),
+  project_id: z.number().int().positive().optional(),
+});
+
+const actorOf = (c: Caller): Actor => ({ keyId: c.keyId, name: c.keyName });
+const offsetOf = (p: { page: number; page_size: number }) => ({ offset: (p.page - 1) * p.page_size, limit: p.page_size });
+
+const toFolder = (f: Row<'folders'>) => ({ name: f.name, path: f.path, parent_path: f.parent_path, project_id: f.project_id, created_at: f.created_at, updated_at: f.updated_at });
+
+const toRevision = (r: Row<'scenario_revisions'>): z.infer<typeof Revision> => ({
+  id: r.id,
+  scenario_id: r.scenario_id,
+  revision: r.revision,
+  change_type: r.change_type,
+  changed_fields: JSON.parse(r.changed_fields),
+  actor: { key_id: r.actor_key_id, name: r.actor },
+  reason: r.reason,
+  created_at: r.created_at,
+});
+
+/** The reference's django-simple-history shape for the same revision rows. */
+const toHistory = (r: Row<'scenario_revisions'>) => ({
+  history_id: r.id,
+  history_date: r.created_at,
+  history_type: r.change_type === 'create' ? ('+' as const) : ('~' as const),
+  history_change_reason: r.reason || r.change_type,
+  history_user: { id: r.actor_key_id, name: r.actor, email: '' },
+  version_id: r.revision,
+  version_name: `Revision ${r.revision}`,
+  changed_fields: JSON.parse(r.changed_fields) as unknown,
+  ...(JSON.parse(r.snapshot) as Record<string, unknown>),
+});
+
+export const scenarioRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
+  const { db } = deps.store;
+  const tags = ['scenarios'];
+  const now = () => isoNow(deps.clock);
+
+  app.get('/scenarios/', { schema: { tags, querystring: ListQuery, response: { 200: paginated(ScenarioOut), ...errorResponses } } }, async (req) => {
+    const q = req.query;
+    const { organizationId } = callerOf(req);
+    const { count, rows } = await listScenarios(
+      db,
+      organizationId,
+      {
+        projectId: q.project_id,
+        agentId: q.agent_id,
+        assistantId: q.assistant_id,
+        tags: q.tags?.split(',').map((t) => t.trim()).filter(Boolean),
+        tagFilterType: q.tag_filter_type,
+        folderPath: q.folder_path,
+        search: q.search,
+      },
+      offsetOf(q),
+    );
+    return pageOf(req, q, count, await scenarioViews(db, organizationId, rows));
+  });
+
+  app.post('/scenarios/', { schema: { tags, body: ScenarioCreate, response: { 201: ScenarioOut, ...errorResponses } } }, async (req, reply) => {
+    const caller = callerOf(req);
+    const row = await db.transaction().execute((tx) => createScenario(tx, caller.organizationId, actorOf(caller), req.body, now()));
+    return reply.code(201).send(await scenarioView(db, caller.organizationId, row));
+  });
+
+  app.post(
+    '/scenarios/bulk_create/',
+    {
+      schema: {
+        tags,
+        description: 'Creates many scenarios in one transaction: all of them, or none with every problem reported.',
+        body: z.strictObject({ scenarios: z.array(ScenarioCreate).min(1).max(BULK_MAX) }),
+        response: { 201: z.array(ScenarioOut), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const caller = callerOf(req);
+      const rows = await db.transaction().execute(async (tx) => {
+        const created: Row<'scenarios'>[] = [];
+        const errors = new FieldErrorCollector();
+        for (const [i, item] of req.body.scenarios.entries()) {
+          try {
+            created.push(await createScenario(tx, caller.organizationId, actorOf(caller), item, now()));
+          } catch (e) {
+            if (!(e instanceof ValidationError)) throw e;
+            for (const [field, messages] of Object.entries(e.fields)) for (const m of messages) errors.add('scenarios', `${i}.${field}: ${m}`);
+          }
+        }
+        errors.throwIfAny();
+        return created;
+      });
+      return reply.code(201).send(await scenarioViews(db, caller.organizationId, rows));
+    },
+  );
+
+  app.post(
+    '/scenarios/adv_update/',
+    {
+      schema: {
+        tags,
+        description: 'Applies the same change to many scenarios in one transaction.',
+        body: BulkUpdate,
+        response: { 200: z.array(ScenarioOut), ...errorResponses },
+      },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const b = req.body;
+      if (b.agent === undefined && b.project === undefined) throw ValidationError.field('non_field_errors', 'Either agent or project is required.');
+      const rows = await db.transaction().execute(async (tx) => {
+        const current = await loadScenarios(tx, caller.organizationId, b.scenarios);
+        const known = new Set(current.map((r) => r.id));
+        const missing = b.scenarios.filter((id) => !known.has(id));
+        if (missing.length) throw new ValidationError({ scenarios: missing.slice(0, 20).map((id) => `Invalid pk "${id}" - object does not exist.`) });
+        const out: Row<'scenarios'>[] = [];
+        const errors = new FieldErrorCollector();
+        for (const row of current) {
+          if (b.project != null && row.project_id !== b.project) {
+            errors.add('scenarios', `${row.id}: belongs to project ${row.project_id}, not ${b.project}.`);
+            continue;
+          }
+          const f = scenarioFieldsOf(row);
+          const patch: ScenarioPatch = {};
+          if (b.agent !== undefined) patch.agent = b.agent;
+          if (b.personality !== undefined) patch.personality = b.personality;
+          if (b.test_profile !== undefined) patch.test_profile = b.test_profile;
+          if (b.first_message !== undefined) patch.first_message = b.first_message;
+          if (b.folder_path !== undefined) patch.folder_path = b.folder_path;
+          if (b.max_duration !== undefined) patch.max_duration = b.max_duration;
+          if (b.append_instruction) patch.instructions = f.instructions ? `${f.instructions}\n${b.append_instruction}` : b.append_instruction;
+          if (b.tool_ids_to_add || b.tool_ids_to_remove) {
+            const drop = new Set(b.tool_ids_to_remove ?? []);
+            patch.tool_ids = [...new Set([...f.tool_ids, ...(b.tool_ids_to_add ?? [])])].filter((t) => !drop.has(t));
+          }
+          if (b.metric_ids_to_add || b.metric_ids_to_remove) {
+            const drop = new Set(b.metric_ids_to_remove ?? []);
+            patch.metrics = [...new Set([...f.metrics, ...(b.metric_ids_to_add ?? [])])].filter((m) => !drop.has(m));
+          }
+          try {
+            out.push(await updateScenario(tx, caller.organizationId, actorOf(caller), row.id, patch, { now: now(), changeType: 'bulk_update' }));
+          } catch (e) {
+            if (!(e instanceof ValidationError)) throw e;
+            for (const [field, messages] of Object.entries(e.fields)) for (const m of messages) errors.add(field, `scenario ${row.id}: ${m}`);
+          }
+        }
+        errors.throwIfAny();
+        return out;
+      });
+      return scenarioViews(db, caller.organizationId, rows);
+    },
+  );
+
+  app.post(
+    '/scenarios/delete_scenarios/',
+    { schema: { tags, body: BulkDelete, response: { 204: z.null(), ...errorResponses } } },
+    async (req, reply) => {
+      const caller = callerOf(req);
+      if (req.body.agent_id === undefined && req.body.project_id === undefined) {
+        throw ValidationError.field('non_field_errors', 'Either agent_id or project_id is required.');
+      }
+      await db.transaction().execute(async (tx) => {
+        const rows = await loadScenarios(tx, caller.organizationId, req.body.scenarios);
+        const inScope = rows.filter((r) => (req.body.project_id === undefined || r.project_id === req.body.project_id) && (req.body.agent_id === undefined || r.agent_id === req.body.agent_id));
+        const known = new Set(inScope.map((r) => r.id));
+        const missing = req.body.scenarios.filter((id) => !known.has(id));
+        if (missing.length) throw new ValidationError({ scenarios: missing.slice(0, 20).map((id) => `Invalid pk "${id}" - object does not exist.`) });
+        await deleteScenarios(tx, caller.organizationId, [...known]);
+      });
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.post('/scenarios/create_folder/', { schema: { tags, body: FolderCreate, response: { 201: Folder, ...errorResponses } } }, async (req, reply) => {
+    const { organizationId } = callerOf(req);
+    await getProject(db, organizationId, req.body.project_id).catch(() => {
+      throw ValidationError.field('project_id', `Invalid pk "${req.body.project_id}" - object does not exist.`);
+    });
+    const folder = await createFolder(db, organizationId, req.body, now());
+    return reply.code(201).send(toFolder(folder));
+  });
+
+  app.get('/scenarios/folders/', { schema: { tags, querystring: FolderQuery, response: { 200: paginated(Folder), ...errorResponses } } }, async (req) => {
+    const { organizationId } = callerOf(req);
+    const q = req.query;
+    const { count, rows } = await listFolders(db, organizationId, { projectId: q.project_id, parentPath: q.parent_path, search: q.search }, offsetOf(q));
+    return pageOf(req, q, count, rows.map(toFolder));
+  });
+
+  app.get('/scenarios/:id/', { schema: { tags, params: IdParams, response: { 200: ScenarioOut, ...errorResponses } } }, async (req) => {
+    const { organizationId } = callerOf(req);
+    return scenarioView(db, organizationId, await getScenario(db, organizationId, req.params.id));
+  });
+
+  const update = (body: typeof ScenarioPatch) =>
+    ({ schema: { tags, params: IdParams, body, response: { 200: ScenarioOut, ...errorResponses } } }) as const;
+  const doUpdate = async (caller: Caller, id: number, patch: ScenarioPatch) => {
+    const row = await db.transaction().execute((tx) => updateScenario(tx, caller.organizationId, actorOf(caller), id, patch, { now: now() }));
+    return scenarioView(db, caller.organizationId, row);
+  };
+  app.patch('/scenarios/:id/', update(ScenarioPatch), async (req) => doUpdate(callerOf(req), req.params.id, req.body));
+  app.put('/scenarios/:id/', update(ScenarioCreate as unknown as typeof ScenarioPatch), async (req) => doUpdate(callerOf(req), req.params.id, req.body));
+
+  app.delete('/scenarios/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
+    const { organizationId } = callerOf(req);
+    await db.transaction().execute((tx) => deleteScenario(tx, organizationId, req.params.id));
+    return reply.code(204).send(null);
+  });
+
+  /** One page of a scenario's revisions, newest first, in the shape `map` gives. */
+  const revisionPage = async <T>(caller: Caller, id: number, page: { page: number; page_size: number }, map: (r: Row<'scenario_revisions'>) => T) => {
+    await getScenario(db, caller.organizationId, id);
+    const [count, rows] = await Promise.all([
+      countRevisions(db, caller.organizationId, id),
+      listRevisions(db, caller.organizationId, id, offsetOf(page)),
+    ]);
+    return [count, rows.map(map)] as const;
+  };
+
+  app.get(
+    '/scenarios/:id/revisions/',
+    { schema: { tags, params: IdParams, querystring: PageQuery, response: { 200: paginated(Revision), ...errorResponses } } },
+    async (req) => pageOf(req, req.query, ...(await revisionPage(callerOf(req), req.params.id, req.query, toRevision))),
+  );
+
+  app.post(
+    '/scenarios/:id/revert/',
+    {
+      schema: {
+        tags,
+        description: 'Restores the content a revision recorded; the restore is itself a new revision.',
+        params: IdParams,
+        body: z.strictObject({ revision: z.number().int().positive() }),
+        response: { 200: ScenarioOut, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const row = await db.transaction().execute((tx) =>
+        revertScenario(tx, caller.organizationId, actorOf(caller), req.params.id, { revision: req.body.revision }, now()),
+      );
+      return scenarioView(db, caller.organizationId, row);
+    },
+  );
+
+  app.get(
+    '/scenarios/:id/history/',
+    { schema: { tags, params: IdParams, querystring: PageQuery, response: { 200: paginated(History), ...errorResponses } } },
+    async (req) => pageOf(req, req.query, ...(await revisionPage(callerOf(req), req.params.id, req.query, toHistory))),
+  );
+
+  app.post(
+    '/scenarios/:id/restore/',
+    {
+      schema: { tags, params: IdParams, body: z.strictObject({ history_id: z.number().int().positive() }), response: { 200: ScenarioOut, ...errorResponses } },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const row = await db.transaction().execute((tx) =>
+        revertScenario(tx, caller.organizationId, actorOf(caller), req.params.id, { revisionId: req.body.history_id }, now()),
+      );
+      return scenarioView(db, caller.organizationId, row);
+    },
+  );
+};

@@ -1,0 +1,461 @@
+import { Conflict, FieldErrorCollector, NotFound, ValidationError, type FieldErrors } from '../domain/errors.js';
+import {
+  checkScenarioRules,
+  diffScenarioFields,
+  EMPTY_SCENARIO,
+  SCENARIO_FIELDS,
+  type FieldChanges,
+  type ScenarioCreate,
+  type ScenarioFields,
+  type ScenarioPatch,
+} from '../domain/scenario.js';
+import { PREDEFINED_TOOL_IDS } from '../domain/tools.js';
+import type { Executor } from './db.js';
+import { folderPathExists } from './folders.js';
+import { getOwned } from './ownership.js';
+import type { NewRow, Row } from './schema.js';
+
+/** Who made a write, as revisions record it. */
+export interface Actor {
+  keyId: number | null;
+  name: string;
+}
+
+export type ChangeType = 'create' | 'update' | 'apply' | 'revert' | 'bulk_update' | 'instructions';
+
+export interface WriteOptions {
+  now: string;
+  changeType?: ChangeType;
+  reason?: string;
+  /** The revision a suggestion was based on: a scenario changed since then is a conflict. */
+  expectedRevision?: number;
+}
+
+const CHUNK = 500;
+
+/** The versioned content of a stored row. */
+export function scenarioFieldsOf(r: Row<'scenarios'>): ScenarioFields {
+  return {
+    name: r.name,
+    agent: r.agent_id,
+    personality: r.personality_id,
+    tags: JSON.parse(r.tags),
+    tool_ids: JSON.parse(r.tool_ids),
+    metrics: JSON.parse(r.metrics),
+    first_message: r.first_message,
+    inbound_phone_number: r.inbound_phone_number,
+    instructions: r.instructions,
+    conditional_actions: r.conditional_actions === null ? null : JSON.parse(r.conditional_actions),
+    simulation_description: r.simulation_description,
+    information_fields: JSON.parse(r.information_fields),
+    expected_outcome_prompt: r.expected_outcome_prompt,
+    scenario_language: r.scenario_language as ScenarioFields['scenario_language'],
+    scenario_type: r.scenario_type as ScenarioFields['scenario_type'],
+    suite_type: r.suite_type as ScenarioFields['suite_type'],
+    is_predefined: r.is_predefined === 1,
+    test_profile: r.test_profile_id,
+    generated_mock_tool_entries: r.generated_mock_tool_entries === null ? null : JSON.parse(r.generated_mock_tool_entries),
+    folder_path: r.folder_path,
+    max_duration: r.max_duration,
+  };
+}
+
+function columnsOf(f: Partial<ScenarioFields>): Partial<NewRow<'scenarios'>> {
+  const c: Partial<NewRow<'scenarios'>> = {};
+  const json = (v: unknown) => JSON.stringify(v);
+  if (f.name !== undefined) c.name = f.name;
+  if (f.agent !== undefined) c.agent_id = f.agent;
+  if (f.personality !== undefined) c.personality_id = f.personality;
+  if (f.tags !== undefined) c.tags = json(f.tags);
+  if (f.tool_ids !== undefined) c.tool_ids = json(f.tool_ids);
+  if (f.metrics !== undefined) c.metrics = json(f.metrics);
+  if (f.first_message !== undefined) c.first_message = f.first_message;
+  if (f.inbound_phone_number !== undefined) c.inbound_phone_number = f.inbound_phone_number;
+  if (f.instructions !== undefined) c.instructions = f.instructions;
+  if (f.conditional_actions !== undefined) c.conditional_actions = f.conditional_actions === null ? null : json(f.conditional_actions);
+  if (f.simulation_description !== undefined) c.simulation_description = f.simulation_description;
+  if (f.information_fields !== undefined) c.information_fields = json(f.information_fields);
+  if (f.expected_outcome_prompt !== undefined) c.expected_outcome_prompt = f.expected_outcome_prompt;
+  if (f.scenario_language !== undefined) c.scenario_language = f.scenario_language;
+  if (f.scenario_type !== undefined) c.scenario_type = f.scenario_type;
+  if (f.suite_type !== undefined) c.suite_type = f.suite_type;
+  if (f.is_predefined !== undefined) c.is_predefined = f.is_predefined ? 1 : 0;
+  if (f.test_profile !== undefined) c.test_profile_id = f.test_profile;
+  if (f.generated_mock_tool_entries !== undefined) {
+    c.generated_mock_tool_entries = f.generated_mock_tool_entries === null ? null : json(f.generated_mock_tool_entries);
+  }
+  if (f.folder_path !== undefined) c.folder_path = f.folder_path;
+  if (f.max_duration !== undefined) c.max_duration = f.max_duration;
+  return c;
+}
+
+/** A write's body reduced to stored fields: aliases resolved, write-only inputs checked and dropped. */
+function contentOf(input: ScenarioPatch, errors: FieldErrorCollector): Partial<ScenarioFields> {
+  const out: Partial<ScenarioFields> = {};
+  for (const f of SCENARIO_FIELDS) {
+    const v = (input as Record<string, unknown>)[f];
+    if (v !== undefined) (out as Record<string, unknown>)[f] = v;
+  }
+  if (input.phone_number !== undefined) out.inbound_phone_number = input.phone_number;
+  if (input.dynamic_variable_values !== undefined && input.dynamic_variable_values !== null) {
+    errors.add(
+      'dynamic_variable_values',
+      'This field has been removed from the API. Put dynamic variables in a test profile (test_profile_data.information.main_agent_variables).',
+    );
+  }
+  if (out.tags) out.tags = [...new Set(out.tags)];
+  return out;
+}
+
+/** Every tool id the organization may use: the predefined ones and its own. */
+export async function allowedToolIds(db: Executor, organizationId: number): Promise<Set<string>> {
+  const own = await db.selectFrom('tools').select('tool_id').where('organization_id', '=', organizationId).execute();
+  return new Set([...PREDEFINED_TOOL_IDS, ...own.map((t) => t.tool_id)]);
+}
+
+async function exists(db: Executor, table: 'personalities' | 'aiagents' | 'test_profiles', organizationId: number, id: number) {
+  return db.selectFrom(table).select(['id']).where('id', '=', id).where('organization_id', '=', organizationId).executeTakeFirst();
+}
+
+const invalidPk = (id: unknown) => `Invalid pk "${String(id)}" - object does not exist.`;
+
+/**
+ * Checks the references of the fields a write sets (personality, agent, test profile, metrics,
+ * tools, folder, phone number) against the organization and the scenario's project, and the
+ * scenario's cross-field rules after the write. Collects every problem; writes nothing.
+ */
+export async function checkScenarioWrite(
+  db: Executor,
+  organizationId: number,
+  projectId: number,
+  merged: ScenarioFields,
+  set: Partial<ScenarioFields>,
+  errors = new FieldErrorCollector(),
+): Promise<FieldErrorCollector> {
+  if (set.personality !== undefined) {
+    const p = await db
+      .selectFrom('personalities')
+      .select(['id', 'project_id'])
+      .where('id', '=', set.personality)
+      .where('organization_id', '=', organizationId)
+      .executeTakeFirst();
+    if (!p || (p.project_id !== null && p.project_id !== projectId)) errors.add('personality', invalidPk(set.personality));
+  }
+  if (set.agent != null) {
+    const a = await db
+      .selectFrom('aiagents')
+      .select(['id', 'project_id'])
+      .where('id', '=', set.agent)
+      .where('organization_id', '=', organizationId)
+      .executeTakeFirst();
+    if (!a) errors.add('agent', invalidPk(set.agent));
+    else if (a.project_id !== projectId) errors.add('agent', `Agent ${set.agent} belongs to another project.`);
+  }
+  if (set.test_profile != null && !(await exists(db, 'test_profiles', organizationId, set.test_profile))) {
+    errors.add('test_profile', invalidPk(set.test_profile));
+  }
+  if (set.metrics?.length) {
+    const found = await db
+      .selectFrom('metrics')
+      .select('id')
+      .where('organization_id', '=', organizationId)
+      .where('id', 'in', [...new Set(set.metrics)])
+      .execute();
+    const known = new Set(found.map((m) => m.id));
+    for (const m of set.metrics) if (!known.has(m)) errors.add('metrics', invalidPk(m));
+  }
+  if (set.tool_ids?.length) {
+    const allowed = await allowedToolIds(db, organizationId);
+    for (const t of set.tool_ids) {
+      if (!allowed.has(t)) errors.add('tool_ids', `Unknown tool id "${t}". Use a predefined id (${[...PREDEFINED_TOOL_IDS].join(', ')}) or one of your tools.`);
+    }
+  }
+  if (set.inbound_phone_number != null) errors.add('inbound_phone_number', invalidPk(set.inbound_phone_number));
+  if (set.folder_path != null && !(await folderPathExists(db, organizationId, projectId, set.folder_path))) {
+    errors.add('folder_path', `Folder "${set.folder_path}" does not exist in this project. Create it first with scenarios/create_folder/.`);
+  }
+  checkScenarioRules(merged, errors);
+  return errors;
+}
+
+async function recordRevision(
+  db: Executor,
+  row: Row<'scenarios'>,
+  changes: FieldChanges,
+  actor: Actor,
+  changeType: ChangeType,
+  reason: string,
+  now: string,
+): Promise<void> {
+  await db
+    .insertInto('scenario_revisions')
+    .values({
+      organization_id: row.organization_id,
+      scenario_id: row.id,
+      revision: row.revision,
+      change_type: changeType,
+      changed_fields: JSON.stringify(changes),
+      snapshot: JSON.stringify(scenarioFieldsOf(row)),
+      actor_key_id: actor.keyId,
+      actor: actor.name,
+      reason,
+      created_at: now,
+    })
+    .execute();
+}
+
+/** Resolves `assistant_id` to the organization's agent with that provider id. */
+async function agentOfAssistant(db: Executor, organizationId: number, assistantId: string): Promise<Row<'aiagents'> | undefined> {
+  return db.selectFrom('aiagents').selectAll().where('organization_id', '=', organizationId).where('assistant_id', '=', assistantId).executeTakeFirst();
+}
+
+/** Creates a scenario and its first revision. The caller runs it in a transaction with its other writes. */
+export async function createScenario(db: Executor, organizationId: number, actor: Actor, input: ScenarioCreate, now: string): Promise<Row<'scenarios'>> {
+  const errors = new FieldErrorCollector();
+  const set = contentOf(input, errors);
+  if (input.assistant_id !== undefined && set.agent == null) {
+    const agent = await agentOfAssistant(db, organizationId, input.assistant_id);
+    if (agent) set.agent = agent.id;
+    else errors.add('assistant_id', `No agent has assistant_id "${input.assistant_id}".`);
+  }
+  let projectId = input.project ?? null;
+  if (projectId !== null) {
+    const p = await db.selectFrom('projects').select('id').where('id', '=', projectId).where('organization_id', '=', organizationId).executeTakeFirst();
+    if (!p) errors.add('project', invalidPk(projectId));
+  } else if (set.agent != null) {
+    const a = await exists(db, 'aiagents', organizationId, set.agent);
+    const agent = a && (await db.selectFrom('aiagents').select('project_id').where('id', '=', a.id).executeTakeFirst());
+    if (agent) projectId = agent.project_id;
+    else errors.add('agent', invalidPk(set.agent));
+  } else if (input.assistant_id === undefined) {
+    errors.add('non_field_errors', 'Either agent or project is required.');
+  }
+  errors.throwIfAny();
+  const merged: ScenarioFields = { ...EMPTY_SCENARIO, ...set } as ScenarioFields;
+  (await checkScenarioWrite(db, organizationId, projectId!, merged, set, errors)).throwIfAny();
+  const row = await db
+    .insertInto('scenarios')
+    .values({
+      ...(columnsOf(merged) as NewRow<'scenarios'>),
+      organization_id: organizationId,
+      project_id: projectId!,
+      dynamic_variable_values: null,
+      revision: 1,
+      created_by: actor.keyId,
+      last_updated_by: actor.keyId,
+      created_at: now,
+      updated_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordRevision(db, row, diffScenarioFields({}, merged), actor, 'create', '', now);
+  return row;
+}
+
+export function getScenario(db: Executor, organizationId: number, id: number): Promise<Row<'scenarios'>> {
+  return getOwned(db, 'scenarios', organizationId, id);
+}
+
+/** The body's content merged over a stored scenario, with every problem the write would have. */
+export async function prepareScenarioUpdate(
+  db: Executor,
+  organizationId: number,
+  current: Row<'scenarios'>,
+  patch: ScenarioPatch,
+): Promise<{ set: Partial<ScenarioFields>; merged: ScenarioFields; errors: FieldErrors | null }> {
+  const errors = new FieldErrorCollector();
+  const set = contentOf(patch, errors);
+  if (patch.project != null && patch.project !== current.project_id) {
+    errors.add('project', 'A scenario cannot move to another project; create it there instead.');
+  }
+  if (patch.assistant_id !== undefined && patch.agent === undefined) {
+    const agent = await agentOfAssistant(db, organizationId, patch.assistant_id);
+    if (agent) set.agent = agent.id;
+    else errors.add('assistant_id', `No agent has assistant_id "${patch.assistant_id}".`);
+  }
+  const merged = { ...scenarioFieldsOf(current), ...set } as ScenarioFields;
+  await checkScenarioWrite(db, organizationId, current.project_id, merged, set, errors);
+  return { set, merged, errors: errors.empty ? null : errors.fields };
+}
+
+/**
+ * Writes a change to one scenario with its revision. A write that changes nothing records nothing.
+ * The update is conditional on the revision read, so two concurrent writers cannot both win.
+ */
+export async function updateScenario(
+  db: Executor,
+  organizationId: number,
+  actor: Actor,
+  id: number,
+  patch: ScenarioPatch,
+  opts: WriteOptions,
+): Promise<Row<'scenarios'>> {
+  const current = await getScenario(db, organizationId, id);
+  if (opts.expectedRevision !== undefined && current.revision !== opts.expectedRevision) {
+    throw new Conflict(`Scenario ${id} has changed since revision ${opts.expectedRevision}.`, {
+      conflicts: [{ scenario_id: id, based_on_revision: opts.expectedRevision, current_revision: current.revision }],
+    });
+  }
+  const { merged, errors } = await prepareScenarioUpdate(db, organizationId, current, patch);
+  if (errors) throw new ValidationError(errors);
+  return writeMerged(db, actor, current, merged, opts);
+}
+
+/** Stores an already-validated version of a scenario as its next revision. */
+export async function writeMerged(
+  db: Executor,
+  actor: Actor,
+  current: Row<'scenarios'>,
+  merged: ScenarioFields,
+  opts: WriteOptions,
+): Promise<Row<'scenarios'>> {
+  const changes = diffScenarioFields(scenarioFieldsOf(current), merged);
+  if (Object.keys(changes).length === 0) return current;
+  const row = await db
+    .updateTable('scenarios')
+    .set({ ...columnsOf(merged), revision: current.revision + 1, last_updated_by: actor.keyId, updated_at: opts.now })
+    .where('id', '=', current.id)
+    .where('revision', '=', current.revision)
+    .returningAll()
+    .executeTakeFirst();
+  if (!row) {
+    throw new Conflict(`Scenario ${current.id} was changed by another request; read it again and retry.`, {
+      conflicts: [{ scenario_id: current.id, based_on_revision: current.revision }],
+    });
+  }
+  await recordRevision(db, row, changes, actor, opts.changeType ?? 'update', opts.reason ?? '', opts.now);
+  return row;
+}
+
+export async function deleteScenario(db: Executor, organizationId: number, id: number): Promise<void> {
+  await getScenario(db, organizationId, id);
+  await db.deleteFrom('scenario_revisions').where('scenario_id', '=', id).execute();
+  await db.deleteFrom('scenarios').where('id', '=', id).where('organization_id', '=', organizationId).execute();
+}
+
+export async function deleteScenarios(db: Executor, organizationId: number, ids: number[]): Promise<number> {
+  let n = 0;
+  for (let i = 0; i < ids.length; i += CHUNK) {
+    const part = ids.slice(i, i + CHUNK);
+    const owned = await db.selectFrom('scenarios').select('id').where('organization_id', '=', organizationId).where('id', 'in', part).execute();
+    const own = owned.map((r) => r.id);
+    if (!own.length) continue;
+    await db.deleteFrom('scenario_revisions').where('scenario_id', 'in', own).execute();
+    n += Number((await db.deleteFrom('scenarios').where('id', 'in', own).executeTakeFirst()).numDeletedRows);
+  }
+  return n;
+}
+
+/** Loads the organization's scenarios with these ids (any order), in chunks so thousands stay cheap. */
+export async function loadScenarios(db: Executor, organizationId: number, ids: number[]): Promise<Row<'scenarios'>[]> {
+  const out: Row<'scenarios'>[] = [];
+  const unique = [...new Set(ids)];
+  for (let i = 0; i < unique.length; i += CHUNK) {
+    out.push(
+      ...(await db
+        .selectFrom('scenarios')
+        .selectAll()
+        .where('organization_id', '=', organizationId)
+        .where('id', 'in', unique.slice(i, i + CHUNK))
+        .execute()),
+    );
+  }
+  return out.sort((a, b) => a.id - b.id);
+}
+
+export interface ScenarioFilter {
+  projectId?: number;
+  agentId?: number;
+  assistantId?: string;
+  tags?: string[];
+  tagFilterType?: 'and' | 'or' | 'not';
+  folderPath?: string;
+  search?: string;
+}
+
+function matchesTags(tags: string[], wanted: string[], mode: 'and' | 'or' | 'not'): boolean {
+  if (!wanted.length) return true;
+  const have = new Set(tags);
+  if (mode === 'and') return wanted.every((t) => have.has(t));
+  if (mode === 'not') return !wanted.some((t) => have.has(t));
+  return wanted.some((t) => have.has(t));
+}
+
+export async function listScenarios(
+  db: Executor,
+  organizationId: number,
+  filter: ScenarioFilter,
+  page: { offset: number; limit: number },
+): Promise<{ count: number; rows: Row<'scenarios'>[] }> {
+  let q = db.selectFrom('scenarios').where('scenarios.organization_id', '=', organizationId);
+  if (filter.projectId !== undefined) q = q.where('project_id', '=', filter.projectId);
+  if (filter.agentId !== undefined) q = q.where('agent_id', '=', filter.agentId);
+  if (filter.assistantId !== undefined) {
+    const aid = filter.assistantId;
+    q = q.where('agent_id', 'in', (eb) => eb.selectFrom('aiagents').select('id').where('organization_id', '=', organizationId).where('assistant_id', '=', aid));
+  }
+  if (filter.folderPath !== undefined) q = filter.folderPath === '' ? q.where('folder_path', 'is', null) : q.where('folder_path', '=', filter.folderPath);
+  if (filter.search) q = q.where('name', 'like', `%${filter.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
+  if (filter.tags?.length) {
+    // Tags live in a JSON text column; filtering them in SQL would differ per dialect, so it happens here.
+    const all = await q.selectAll().orderBy('id').execute();
+    const hits = all.filter((r) => matchesTags(JSON.parse(r.tags), filter.tags!, filter.tagFilterType ?? 'or'));
+    return { count: hits.length, rows: hits.slice(page.offset, page.offset + page.limit) };
+  }
+  const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const rows = await q.selectAll().orderBy('id').offset(page.offset).limit(page.limit).execute();
+  return { count: Number(n), rows };
+}
+
+export function listRevisions(
+  db: Executor,
+  organizationId: number,
+  scenarioId: number,
+  page: { offset: number; limit: number },
+): Promise<Row<'scenario_revisions'>[]> {
+  return db
+    .selectFrom('scenario_revisions')
+    .selectAll()
+    .where('organization_id', '=', organizationId)
+    .where('scenario_id', '=', scenarioId)
+    .orderBy('revision', 'desc')
+    .offset(page.offset)
+    .limit(page.limit)
+    .execute();
+}
+
+export async function countRevisions(db: Executor, organizationId: number, scenarioId: number): Promise<number> {
+  const { n } = await db
+    .selectFrom('scenario_revisions')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('organization_id', '=', organizationId)
+    .where('scenario_id', '=', scenarioId)
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}
+
+/**
+ * Restores the content a revision recorded, as a new revision. References that no longer exist
+ * (a deleted folder, tool or personality) make the revert a 400 rather than a broken scenario.
+ */
+export async function revertScenario(
+  db: Executor,
+  organizationId: number,
+  actor: Actor,
+  scenarioId: number,
+  target: { revision?: number; revisionId?: number },
+  now: string,
+): Promise<Row<'scenarios'>> {
+  const current = await getScenario(db, organizationId, scenarioId);
+  let q = db.selectFrom('scenario_revisions').selectAll().where('organization_id', '=', organizationId).where('scenario_id', '=', scenarioId);
+  q = target.revisionId !== undefined ? q.where('id', '=', target.revisionId) : q.where('revision', '=', target.revision ?? -1);
+  const rev = await q.executeTakeFirst();
+  const field = target.revisionId !== undefined ? 'history_id' : 'revision';
+  if (!rev) throw ValidationError.field(field, `Scenario ${scenarioId} has no such revision.`);
+  const snapshot = { ...EMPTY_SCENARIO, ...(JSON.parse(rev.snapshot) as Partial<ScenarioFields>) } as ScenarioFields;
+  const set = diffScenarioFields(scenarioFieldsOf(current), snapshot);
+  const changedOnly = Object.fromEntries(Object.entries(set).map(([k, v]) => [k, v!.new])) as Partial<ScenarioFields>;
+  const errors = await checkScenarioWrite(db, organizationId, current.project_id, snapshot, changedOnly);
+  errors.throwIfAny();
+  return writeMerged(db, actor, current, snapshot, { now, changeType: 'revert', reason: `Reverted to revision ${rev.revision}.` });
+}
