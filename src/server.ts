@@ -1,9 +1,13 @@
 import type { FastifyInstance } from 'fastify';
+import type { ScenarioEngine } from './agent/engine.js';
+import { createEngine } from './agent/engines/index.js';
 import { buildApp } from './api/app.js';
 import type { Config } from './config.js';
 import { isoNow, systemClock, type Clock } from './domain/clock.js';
 import { bootstrap } from './store/bootstrap.js';
 import { migrate, openStore, type Store } from './store/db.js';
+import { jobHandlers } from './jobs/handlers.js';
+import { JobRunner } from './jobs/runner.js';
 
 export interface Running {
   app: FastifyInstance;
@@ -21,16 +25,27 @@ export interface StartOptions {
   announce?: (line: string) => void;
   /** Run the in-process job worker beside the API (the default). */
   worker?: boolean;
+  /** The engine jobs use; by default the one SCENARIST_MODEL names. */
+  engine?: ScenarioEngine;
 }
 
 /** Opens the store, migrates, bootstraps an empty database and starts listening. */
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<Running> {
   const clock = opts.clock ?? systemClock;
+  const engine = opts.engine ?? createEngine(config);
   const store = openStore(config.database);
+  let runner: JobRunner | undefined;
   try {
     await migrate(store);
     const boot = await bootstrap(store, isoNow(clock));
-    const app = await buildApp({ config, store, clock }, { logger: opts.logger });
+    const app = await buildApp(
+      { config, store, clock, notifyJob: () => runner?.notify(), abortJob: (id) => runner?.abort(id) },
+      { logger: opts.logger },
+    );
+    if (opts.worker !== false) {
+      runner = new JobRunner({ store, config, clock, engine, handlers: jobHandlers, log: app.log });
+      runner.start();
+    }
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
@@ -55,11 +70,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       async stop() {
         if (stopped) return;
         stopped = true;
+        // New requests stop first, then running jobs get their grace period, then the database closes.
         await app.close();
+        await runner?.stop();
         await store.close();
       },
     };
   } catch (err) {
+    await runner?.stop().catch(() => {});
     await store.close().catch(() => {});
     throw err;
   }

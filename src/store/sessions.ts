@@ -123,3 +123,19 @@ export async function markLatestPreview(db: Executor, sessionId: number, state: 
   await db.updateTable('session_messages').set({ tool_calls: JSON.stringify(calls) }).where('id', '=', last.id).execute();
   return true;
 }
+
+/** The conversation as it stood when a job was submitted: every turn before the job's own. */
+export async function turnsBeforeJob(db: Executor, sessionId: number, jobId: number): Promise<Turn[]> {
+  const first = await db
+    .selectFrom('session_messages')
+    .select('id')
+    .where('session_id', '=', sessionId)
+    .where('job_id', '=', jobId)
+    .orderBy('id')
+    .limit(1)
+    .executeTakeFirst();
+  let q = db.selectFrom('session_messages').selectAll().where('session_id', '=', sessionId);
+  if (first) q = q.where('id', '<', first.id);
+  const rows = await q.orderBy('id').execute();
+  return rows.map((r) => ({ role: r.role as Turn['role'], content: r.content, timestamp: r.created_at, tool_calls: JSON.parse(r.tool_calls) as ToolCall[] }));
+}

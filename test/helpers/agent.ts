@@ -40,3 +40,19 @@ export async function startJob(api: Api, body: Record<string, unknown>): Promise
   expect(res.body).toEqual({ progress_id: expect.any(String), session_id: expect.any(Number) });
   return res.body;
 }
+
+/** Writes an agent straight to the store, for tests of other resources. */
+export async function insertAgent(db: import('../../src/store/db.js').Db, projectId: number, name = 'Support bot', description = 'Answers billing questions for Acme Telecom.'): Promise<number> {
+  const now = new Date().toISOString();
+  const p = await db.selectFrom('projects').select('organization_id').where('id', '=', projectId).executeTakeFirstOrThrow();
+  const row = await db
+    .insertInto('aiagents')
+    .values({ organization_id: p.organization_id, project_id: projectId, agent_name: name, description, language: 'en', inbound: 1, assistant_id: null, created_at: now, updated_at: now })
+    .returning('id')
+    .executeTakeFirstOrThrow();
+  return row.id;
+}
+
+export async function personalityIdFromStore(db: import('../../src/store/db.js').Db, name = 'Normal Male'): Promise<number> {
+  return (await db.selectFrom('personalities').select('id').where('name', '=', name).orderBy('id').executeTakeFirstOrThrow()).id;
+}

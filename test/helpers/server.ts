@@ -4,7 +4,7 @@ import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { isoNow, systemClock } from '../../src/domain/clock.js';
 import { createApiKey, createOrganization } from '../../src/store/organizations.js';
-import { startServer, type Running } from '../../src/server.js';
+import { startServer, type Running, type StartOptions } from '../../src/server.js';
 
 export interface Api {
   (method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
@@ -49,10 +49,10 @@ function makeApi(base: string, key: string | null): Api {
 }
 
 /** Starts a real server on 127.0.0.1 with its own SQLite file (or DATABASE_URL from env overrides). */
-export async function startTestServer(env: Record<string, string> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, opts: Pick<StartOptions, 'engine' | 'worker'> = {}): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-test-'));
   const config = loadConfig({ SCENARIST_PORT: '0', SCENARIST_DATA_DIR: dataDir, SCENARIST_LOG_LEVEL: 'silent', ...env });
-  const running = await startServer(config, { logger: false });
+  const running = await startServer(config, { logger: false, ...opts });
   if (!running.bootstrapKey) throw new Error('test server expected an empty database');
   const project = await running.store.db.selectFrom('projects').select('id').orderBy('id').executeTakeFirstOrThrow();
   const key = running.bootstrapKey;

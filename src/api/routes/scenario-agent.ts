@@ -1,4 +1,131 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { isoNow } from '../../domain/clock.js';
+import { NotFound, ValidationError } from '../../domain/errors.js';
+import { emptyUsage, type TokenUsage } from '../../domain/jobs.js';
+import { ScenarioAgentBody, ScenarioAgentProgress, ScenarioAgentStart } from '../../domain/scenario-agent.js';
+import { submitScenarioAgent } from '../../jobs/submit.js';
+import { cancelJob, findJobByProgressId, latestJobOfSession } from '../../store/jobs.js';
+import type { Row } from '../../store/schema.js';
+import { appendTurn, getSession, markLatestPreview, updateSession } from '../../store/sessions.js';
 import type { AppDeps } from '../deps.js';
+import { callerOf } from '../plugins/auth.js';
+import { errorResponses } from '../schemas.js';
 
-export const scenarioAgentRoutes = (_deps: AppDeps): FastifyPluginAsyncZod => async () => {};
+const ProgressQuery = z.object({ progress_id: z.string().max(100).optional().describe('The progress_id returned when the job started') });
+
+const CancelBody = z
+  .strictObject({
+    session_id: z.number().int().positive().max(2_147_483_647).optional(),
+    progress_id: z.string().min(1).max(100).optional(),
+  })
+  .describe('The session whose running job to cancel, or the job itself by progress_id');
+
+const CancelResult = z.object({ success: z.boolean(), session_id: z.number().int().nullable(), progress_id: z.string().nullable(), status: z.string().nullable() });
+
+export function progressOf(job: Row<'jobs'>): z.infer<typeof ScenarioAgentProgress> {
+  const usage = { ...emptyUsage(), ...(JSON.parse(job.usage) as Partial<TokenUsage>) };
+  return {
+    progress_id: job.progress_id,
+    session_id: job.session_id,
+    mode: job.mode,
+    status: job.status,
+    result: job.status === 'in_progress' || job.result === null ? null : (JSON.parse(job.result) as Record<string, unknown>),
+    error: job.error,
+    progress: { done: job.progress_done, total: job.progress_total },
+    usage,
+  };
+}
+
+export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
+  const { db } = deps.store;
+  const tags = ['scenario agent'];
+  const now = () => isoNow(deps.clock);
+
+  app.post(
+    '/scenarios/scenario-agent/',
+    {
+      schema: {
+        tags,
+        summary: 'Refine or clarify evaluator scenarios',
+        description:
+          'Starts a job and answers at once. `scenarios` present: improve them (nothing is written). Absent: draft new scenarios for `agent_id`. `apply_changes: true` with `updated_scenarios`: apply them in one transaction.',
+        body: ScenarioAgentBody,
+        response: { 200: ScenarioAgentStart, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const job = await submitScenarioAgent(db, deps.config, { organizationId: caller.organizationId, keyId: caller.keyId }, req.body, now());
+      deps.notifyJob?.(job.progress_id);
+      return { progress_id: job.progress_id, session_id: job.session_id! };
+    },
+  );
+
+  app.get(
+    '/scenarios/scenario-agent-progress/',
+    { schema: { tags, summary: 'Poll a scenario-agent job', querystring: ProgressQuery, response: { 200: ScenarioAgentProgress, ...errorResponses } } },
+    async (req) => {
+      if (!req.query.progress_id) throw ValidationError.field('progress_id', 'This query parameter is required.');
+      const job = await findJobByProgressId(db, callerOf(req).organizationId, req.query.progress_id);
+      if (!job) throw new NotFound('No job with this progress_id.');
+      return progressOf(job);
+    },
+  );
+
+  app.post(
+    '/scenarios/cancel-agent/',
+    {
+      schema: {
+        tags,
+        summary: 'Cancel a running scenario-agent job',
+        description: 'Stops the job at once: its status becomes cancelled and nothing it would have written is written. Cancelling a finished job answers its current state.',
+        body: CancelBody,
+        response: { 200: CancelResult, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const { organizationId } = callerOf(req);
+      const { session_id, progress_id } = req.body;
+      if (!session_id && !progress_id) throw ValidationError.field('session_id', 'Send session_id or progress_id.');
+      let job: Row<'jobs'> | undefined;
+      if (progress_id) {
+        job = await findJobByProgressId(db, organizationId, progress_id);
+        if (!job) throw new NotFound('No job with this progress_id.');
+      } else {
+        await getSession(db, organizationId, session_id!);
+        job = await latestJobOfSession(db, session_id!);
+      }
+      if (!job) return { success: false, session_id: session_id ?? null, progress_id: null, status: null };
+      const cancelled = await db.transaction().execute(async (tx) => {
+        const won = await cancelJob(tx, job.id, now());
+        if (won && job.session_id !== null) {
+          await appendTurn(tx, job.session_id, { role: 'assistant', content: 'Cancelled.', jobId: job.id }, now());
+          await updateSession(tx, job.session_id, { status: 'cancelled' }, now());
+        }
+        return won;
+      });
+      if (cancelled) deps.abortJob?.(job.progress_id);
+      const current = (await findJobByProgressId(db, organizationId, job.progress_id))!;
+      return { success: current.status === 'cancelled', session_id: current.session_id, progress_id: current.progress_id, status: current.status };
+    },
+  );
+
+  app.post(
+    '/scenarios/discard-changes/',
+    {
+      schema: {
+        tags,
+        summary: "Discard a session's latest suggestions",
+        description: 'Marks the latest preview as discarded, so the next request in the session knows the user rejected it.',
+        body: z.strictObject({ session_id: z.number().int().positive().max(2_147_483_647) }),
+        response: { 200: z.object({ success: z.boolean(), session_id: z.number().int() }), ...errorResponses },
+      },
+    },
+    async (req) => {
+      await getSession(db, callerOf(req).organizationId, req.body.session_id);
+      const success = await markLatestPreview(db, req.body.session_id, 'discarded');
+      return { success, session_id: req.body.session_id };
+    },
+  );
+};

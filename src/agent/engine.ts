@@ -1,0 +1,56 @@
+import type { TokenUsage } from '../domain/jobs.js';
+import type { DraftScenario, PlannedChange, PlannerContext, PlannerScenario } from './engines/offline/types.js';
+
+export type { DraftScenario, PlannedChange, PlannerContext, PlannerScenario };
+
+/** A turn of the conversation so far, as the engine sees it. */
+export interface HistoryTurn {
+  role: 'user' | 'assistant';
+  content: string;
+}
+
+export interface ImproveInput {
+  userMessage: string;
+  history: HistoryTurn[];
+  /** One batch of the job's scenarios; an engine may change these and no others. */
+  scenarios: PlannerScenario[];
+  context: PlannerContext;
+  signal: AbortSignal;
+}
+
+export interface ImproveOutput {
+  message: string;
+  changes: PlannedChange[];
+  /** Parts of the request the engine could not carry out, for the assistant's reply. */
+  unsupported?: string[];
+  usage?: Partial<TokenUsage>;
+}
+
+export interface ClarifyInput {
+  userMessage: string;
+  history: HistoryTurn[];
+  numScenarios: number;
+  context: PlannerContext;
+  /** The user's answers to earlier clarification questions, oldest first. */
+  answers: string[];
+  signal: AbortSignal;
+}
+
+export interface ClarifyOutput {
+  message: string;
+  needsClarification: boolean;
+  questions: string[];
+  drafts: DraftScenario[];
+  usage?: Partial<TokenUsage>;
+}
+
+/** What writes suggestions: the offline planner or a language model. Engines never write to the store. */
+export interface ScenarioEngine {
+  readonly name: string;
+  /** Scenarios per improve call; big selections are split into batches of this size. */
+  readonly batchSize: number;
+  /** Batches of one job run at most this many at a time. */
+  readonly concurrency: number;
+  improve(input: ImproveInput): Promise<ImproveOutput>;
+  clarify(input: ClarifyInput): Promise<ClarifyOutput>;
+}

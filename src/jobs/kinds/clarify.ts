@@ -1,0 +1,72 @@
+import { fieldValueErrors, type SuggestibleField } from '../../domain/scenario.js';
+import { addUsage, emptyUsage } from '../../domain/jobs.js';
+import type { ClarifyJobRequest } from '../../domain/scenario-agent.js';
+import { loadProjectFacts } from '../../store/agent-context.js';
+import { historyBefore } from '../history.js';
+import type { JobContext, JobHandler, JobOutcome } from '../types.js';
+
+const DRAFT_FIELDS = ['name', 'personality', 'scenario_language', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'information_fields'] as const;
+
+/**
+ * Drafts new scenarios for an agent, or asks what it needs to know first. Drafts are suggestions:
+ * they become scenarios only through apply.
+ */
+export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
+  const { job, db } = ctx;
+  const req = JSON.parse(job.request) as ClarifyJobRequest;
+  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: req.agent_id, knowledgeBaseIds: req.knowledge_base });
+  const history = await historyBefore(db, job);
+  const answers = history.filter((t) => t.role === 'user').map((t) => t.content).filter(Boolean);
+  await ctx.progress(0, req.num_scenarios);
+  const out = await ctx.engine.clarify({ userMessage: req.user_message, history, numScenarios: req.num_scenarios, context: facts, answers, signal: ctx.signal });
+  const usage = addUsage(emptyUsage(), out.usage);
+  const conversation = [...history, { role: 'user', content: req.user_message }, { role: 'assistant', content: out.message }];
+  const base = { user_message: out.message, conversation_history: conversation, error: null, cancelled: false, session_id: job.session_id };
+
+  if (out.needsClarification) {
+    return {
+      status: 'needs_clarification',
+      result: { ...base, success: true, needs_clarification: true, clarification_questions: out.questions.map((q, i) => ({ id: i + 1, question: q })), base_extra_instructions: null, extra_instructions_list: [], generated_scenarios: [], updated_scenarios: [] },
+      error: null,
+      usage,
+      reply: { content: [out.message, ...out.questions.map((q) => `- ${q}`)].join('\n'), toolCalls: [] },
+    };
+  }
+
+  const tools = new Set(facts.tools.map((t) => t.id));
+  const personalities = new Set(facts.personalities.map((p) => p.id));
+  const issues: Array<{ scenario_id: null; field: string; message: string }> = [];
+  const drafts = out.drafts.slice(0, req.num_scenarios).flatMap((d, i) => {
+    const draft = { ...d, tool_ids: [...new Set([...d.tool_ids, ...req.tool_ids])] };
+    const problems = DRAFT_FIELDS.flatMap((f) => fieldValueErrors(f as SuggestibleField, draft[f]).map((m) => `${f}: ${m}`));
+    if (!personalities.has(draft.personality)) problems.push(`personality: ${draft.personality} does not exist.`);
+    const unknownTools = draft.tool_ids.filter((t) => !tools.has(t));
+    if (unknownTools.length) problems.push(`tool_ids: unknown ${unknownTools.join(', ')}.`);
+    if (problems.length) {
+      issues.push(...problems.map((m) => ({ scenario_id: null, field: `draft ${i + 1}`, message: m })));
+      return [];
+    }
+    return [{ ...draft, agent: req.agent_id, draft: true as const }];
+  });
+  const message = issues.length ? `${out.message}\n\n${issues.length} problem(s) in the drafts; those drafts were left out.` : out.message;
+  return {
+    status: 'completed',
+    result: {
+      ...base,
+      user_message: message,
+      success: true,
+      needs_clarification: false,
+      clarification_questions: [],
+      base_extra_instructions: req.user_message || null,
+      extra_instructions_list: drafts.map((d) => d.instructions),
+      generated_scenarios: drafts,
+      // The same drafts in the shape apply takes back: new scenarios (no id) for this project.
+      updated_scenarios: drafts,
+      validation_issues: issues,
+    },
+    error: null,
+    usage,
+    reply: { content: message, toolCalls: drafts.length ? [{ name: 'suggest_changes', arguments: { new_scenarios: drafts.length }, status: 'pending' }] : [] },
+    progress: { done: req.num_scenarios, total: req.num_scenarios },
+  };
+};

@@ -1,0 +1,123 @@
+import type { ImproveOutput, PlannedChange } from '../../agent/engine.js';
+import { validateSuggestions, type CheckedChange, type ValidationIssue } from '../../agent/validate.js';
+import { addUsage, emptyUsage } from '../../domain/jobs.js';
+import type { ImproveJobRequest } from '../../domain/scenario-agent.js';
+import { loadProjectFacts } from '../../store/agent-context.js';
+import { loadScenarios } from '../../store/scenarios.js';
+import { historyBefore } from '../history.js';
+import { chunk, runBatches } from '../batches.js';
+import { engineScenarios } from '../scenarios-for-engine.js';
+import type { JobContext, JobHandler, JobOutcome } from '../types.js';
+
+/** An `updated_scenarios` item: the new values as a partial Scenario, plus what they replace. */
+export function suggestionItem(c: CheckedChange, name: string) {
+  const values = Object.fromEntries(Object.entries(c.changes).map(([f, v]) => [f, v!.new]));
+  return { id: c.scenarioId, name, ...values, based_on_revision: c.basedOnRevision, changes: c.changes };
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** Suggests changes to the job's scenarios; writes nothing. */
+export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
+  const { job, db } = ctx;
+  const req = JSON.parse(job.request) as ImproveJobRequest;
+  const rows = await loadScenarios(db, job.organization_id, req.scenario_ids);
+  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: req.agent_id });
+  const selections = new Map(Object.entries(req.agent_selections).map(([k, v]) => [Number(k), v]));
+  const base = { session_id: job.session_id, applied_scenario_ids: [] as number[], available_agents: facts.agents };
+
+  // Scenarios with no agent, when the request names none: ask which agent before doing anything.
+  const needing = req.agent_id ? [] : rows.filter((r) => r.agent_id === null && !selections.has(r.id)).map((r) => r.id);
+  if (needing.length) {
+    const pending = [{ id: `call_${job.progress_id}`, name: 'improve_scenarios', arguments: { user_message: req.user_message, scenario_ids: req.scenario_ids } }];
+    const names = facts.agents.map((a) => `${a.agent_name} (${a.id})`).join(', ') || 'none yet — create one first';
+    const message = `${needing.length} of these scenarios have no agent. Which agent do they test? Available agents: ${names}.`;
+    return {
+      status: 'needs_agent_clarification',
+      result: {
+        ...base,
+        success: false,
+        message,
+        updated_scenarios: [],
+        validation_issues: [],
+        needs_agent_clarification: true,
+        pending_tool_calls: pending,
+        scenarios_needing_agent: needing,
+      },
+      error: null,
+      usage: emptyUsage(),
+      reply: { content: message, toolCalls: pending },
+    };
+  }
+
+  const { scenarios, targets } = await engineScenarios(db, job.organization_id, rows);
+  const missing = req.scenario_ids.filter((id) => !targets.has(id));
+  const issues: ValidationIssue[] = missing.map((id) => ({ scenario_id: id, field: null, message: `Scenario ${id} was deleted before the job ran.` }));
+  const history = await historyBefore(db, job);
+  const batches = chunk(scenarios, ctx.engine.batchSize);
+  let usage = emptyUsage();
+  let done = 0;
+  await ctx.progress(0, scenarios.length);
+  const outputs = await runBatches(
+    batches,
+    ctx.engine.concurrency,
+    ctx.signal,
+    async (batch) => {
+      const out: ImproveOutput = await ctx.engine.improve({ userMessage: req.user_message, history, scenarios: batch, context: facts, signal: ctx.signal });
+      usage = addUsage(usage, out.usage);
+      return out;
+    },
+    async (i) => {
+      done += batches[i]!.length;
+      await ctx.progress(done, scenarios.length, usage);
+    },
+  );
+
+  const proposals: PlannedChange[] = [...selections].map(([scenarioId, agent]) => ({ scenarioId, fields: { agent } as PlannedChange['fields'] }));
+  const messages: string[] = [];
+  const failures: Array<{ batch: number; scenario_ids: number[]; error: string }> = [];
+  outputs.forEach((o, i) => {
+    if (o.ok) {
+      proposals.push(...o.value.changes);
+      if (o.value.message && !messages.includes(o.value.message)) messages.push(o.value.message);
+    } else {
+      failures.push({ batch: i, scenario_ids: batches[i]!.map((s) => s.id), error: errorText(o.error) });
+    }
+  });
+  if (batches.length && failures.length === batches.length) {
+    const error = `The request could not be carried out: ${failures[0]!.error}`;
+    return { status: 'failed', result: { ...base, success: false, message: error, failed_batches: failures }, error, usage, reply: { content: error, toolCalls: [] } };
+  }
+
+  const { accepted, issues: rejected } = validateSuggestions(proposals, targets, { ...facts, agentIds: new Set(facts.agents.map((a) => a.id)) });
+  issues.push(...rejected);
+  const names = new Map(scenarios.map((s) => [s.id, s.name]));
+  const updated = accepted.map((c) => suggestionItem(c, names.get(c.scenarioId) ?? ''));
+  if (failures.length) {
+    const n = failures.reduce((a, f) => a + f.scenario_ids.length, 0);
+    messages.push(`${n} scenario(s) could not be processed (${failures.map((f) => f.error).join('; ')}); the others are below.`);
+  }
+  if (rejected.length) messages.push(`${rejected.length} suggestion(s) did not pass validation and were left out.`);
+  const message = messages.join('\n\n') || 'No changes to suggest.';
+  const toolCalls = updated.length
+    ? [{ id: `call_${job.progress_id}`, name: 'suggest_changes', arguments: { scenario_ids: updated.map((u) => u.id) }, status: 'pending' }]
+    : [];
+  return {
+    status: 'completed',
+    result: {
+      ...base,
+      success: true,
+      message,
+      updated_scenarios: updated,
+      validation_issues: issues,
+      needs_agent_clarification: false,
+      pending_tool_calls: [],
+      scenarios_needing_agent: [],
+      failed_batches: failures,
+    },
+    error: null,
+    usage,
+    reply: { content: message, toolCalls },
+    progress: { done: scenarios.length, total: scenarios.length },
+  };
+};

@@ -1,0 +1,198 @@
+import crypto from 'node:crypto';
+import os from 'node:os';
+import type { ScenarioEngine } from '../agent/engine.js';
+import type { Config } from '../config.js';
+import { isoNow, type Clock } from '../domain/clock.js';
+import { emptyUsage, sessionStatusFor, type JobKind } from '../domain/jobs.js';
+import type { Store } from '../store/db.js';
+import { claimNext, failExhausted, finishJob, heartbeat, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
+import type { Row } from '../store/schema.js';
+import { appendTurn, updateSession } from '../store/sessions.js';
+import { OutcomeInstead, type JobHandler, type JobOutcome } from './types.js';
+
+export interface RunnerLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface RunnerOptions {
+  store: Store;
+  config: Config;
+  clock: Clock;
+  engine: ScenarioEngine;
+  handlers: Partial<Record<JobKind, JobHandler>>;
+  log: RunnerLog;
+  /** How often an idle runner looks for work other processes submitted. */
+  pollMs?: number;
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Runs job rows: claims one with a lease, renews the lease while it works, aborts it when it is
+ * cancelled or the lease is lost, and records its outcome together with the session's reply in
+ * one transaction. Jobs whose worker died are claimed again after their lease expires.
+ */
+export class JobRunner {
+  readonly owner = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
+  readonly #opts: RunnerOptions;
+  readonly #running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  #stopping = false;
+  #wake: (() => void) | null = null;
+  #loop: Promise<void> | null = null;
+  #lastSweep = 0;
+
+  constructor(opts: RunnerOptions) {
+    this.#opts = opts;
+  }
+
+  start(): void {
+    this.#loop ??= this.#run();
+  }
+
+  /** A job was committed: look now rather than at the next poll. */
+  notify(): void {
+    this.#wake?.();
+  }
+
+  /** Aborts a job running in this process (it was cancelled). */
+  abort(progressId: string): void {
+    this.#running.get(progressId)?.controller.abort(new Error('cancelled'));
+  }
+
+  /** Stops taking jobs, lets running ones finish within the grace period, then hands the rest back. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    this.#wake?.();
+    await this.#loop;
+    const pending = [...this.#running.values()].map((r) => r.done);
+    const grace = new Promise((r) => setTimeout(r, this.#opts.config.worker.shutdownGraceMs).unref());
+    await Promise.race([Promise.all(pending), grace]);
+    for (const r of this.#running.values()) r.controller.abort(new Error('shutting down'));
+    await Promise.all([...this.#running.values()].map((r) => r.done));
+    const released = await releaseOwned(this.#opts.store.db, this.owner, this.#now());
+    if (released) this.#opts.log.info({ released }, 'handed unfinished jobs back');
+  }
+
+  #now(): string {
+    return isoNow(this.#opts.clock);
+  }
+
+  async #run(): Promise<void> {
+    const { worker } = this.#opts.config;
+    const pollMs = this.#opts.pollMs ?? 500;
+    while (!this.#stopping) {
+      try {
+        await this.#sweep();
+        while (!this.#stopping && this.#running.size < worker.concurrency) {
+          const job = await claimNext(this.#opts.store.db, this.owner, worker.leaseMs, this.#opts.clock(), Object.keys(this.#opts.handlers));
+          if (!job) break;
+          this.#start(job);
+        }
+      } catch (err) {
+        // A lost database connection must not kill the worker: report it and try again later.
+        this.#opts.log.error({ err: errorText(err) }, 'job loop failed; retrying');
+      }
+      if (this.#stopping) break;
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, pollMs);
+        this.#wake = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.#wake = null;
+    }
+  }
+
+  /** Jobs whose worker died too often are failed with a reason instead of waiting forever. */
+  async #sweep(): Promise<void> {
+    const now = this.#opts.clock();
+    if (now.getTime() - this.#lastSweep < Math.min(this.#opts.config.worker.leaseMs, 5_000)) return;
+    this.#lastSweep = now.getTime();
+    const failed = await failExhausted(this.#opts.store.db, now);
+    for (const job of failed) {
+      if (job.session_id === null) continue;
+      await appendTurn(this.#opts.store.db, job.session_id, { role: 'assistant', content: job.error ?? 'The job failed.', jobId: job.id }, this.#now());
+      await updateSession(this.#opts.store.db, job.session_id, { status: 'failed' }, this.#now());
+    }
+  }
+
+  #start(job: Row<'jobs'>): void {
+    const controller = new AbortController();
+    const lease: Lease = { jobId: job.id, owner: this.owner, attempt: job.attempts };
+    const done = this.#execute(job, lease, controller)
+      .catch((err) => this.#opts.log.error({ err: errorText(err), job: job.progress_id }, 'job crashed'))
+      .finally(() => {
+        this.#running.delete(job.progress_id);
+        this.#wake?.();
+      });
+    this.#running.set(job.progress_id, { controller, done });
+  }
+
+  async #execute(job: Row<'jobs'>, lease: Lease, controller: AbortController): Promise<void> {
+    const { store, config, clock, engine, log } = this.#opts;
+    const handler = this.#opts.handlers[job.kind as JobKind]!;
+    const beat = setInterval(() => {
+      heartbeat(store.db, lease, config.worker.leaseMs, clock())
+        .then((h) => {
+          if (!h.owned || h.cancelRequested) controller.abort(new Error(h.owned ? 'cancelled' : 'lease lost'));
+        })
+        .catch((err) => log.warn({ err: errorText(err), job: job.progress_id }, 'heartbeat failed'));
+    }, config.worker.heartbeatMs);
+    beat.unref();
+    let outcome: JobOutcome;
+    try {
+      outcome = await handler({
+        db: store.db,
+        job,
+        engine,
+        signal: controller.signal,
+        now: () => this.#now(),
+        progress: async (done, total, usage) => {
+          const owned = await setProgress(store.db, lease, done, total, usage, this.#now());
+          if (!owned) controller.abort(new Error('no longer owned'));
+        },
+      });
+    } catch (err) {
+      if (controller.signal.aborted) return; // cancelled, lost or shutting down: someone else records the state
+      log.error({ err: errorText(err), job: job.progress_id }, 'job failed');
+      const error = `The job failed: ${errorText(err)}`;
+      outcome = { status: 'failed', result: { success: false, message: error }, error, usage: emptyUsage(), reply: { content: error, toolCalls: [] } };
+    } finally {
+      clearInterval(beat);
+    }
+    if (controller.signal.aborted) return;
+    try {
+      await this.#finish(job, lease, outcome);
+    } catch (err) {
+      if (!(err instanceof OutcomeInstead)) throw err;
+      await this.#finish(job, lease, err.outcome);
+    }
+  }
+
+  /** The job's final state, its writes and the session's reply land together or not at all. */
+  async #finish(job: Row<'jobs'>, lease: Lease, outcome: JobOutcome): Promise<void> {
+    await this.#opts.store.db.transaction().execute(async (tx) => {
+      await outcome.commit?.(tx);
+      const now = this.#now();
+      const won = await finishJob(
+        tx,
+        lease,
+        { status: outcome.status, result: outcome.result, error: outcome.error, usage: outcome.usage, progressDone: outcome.progress?.done, progressTotal: outcome.progress?.total },
+        now,
+      );
+      if (!won) throw new LostJob();
+      if (job.session_id !== null) {
+        await appendTurn(tx, job.session_id, { role: 'assistant', content: outcome.reply.content, toolCalls: outcome.reply.toolCalls, jobId: job.id }, now);
+        await updateSession(tx, job.session_id, { status: sessionStatusFor(outcome.status) }, now);
+      }
+    }).catch((err) => {
+      // Cancelled or re-claimed while finishing: the transaction rolled back and the job's state stands.
+      if (!(err instanceof LostJob)) throw err;
+    });
+  }
+}
+
+class LostJob extends Error {}

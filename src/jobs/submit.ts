@@ -1,0 +1,192 @@
+import type { Config } from '../config.js';
+import { FieldErrorCollector, ValidationError } from '../domain/errors.js';
+import { titleFromMessage, type JobKind } from '../domain/jobs.js';
+import type { ApplyJobRequest, ClarifyJobRequest, ImproveJobRequest, ScenarioAgentBody } from '../domain/scenario-agent.js';
+import { parseApplyItems } from '../domain/suggestions.js';
+import type { Db, Executor } from '../store/db.js';
+import { insertJob, latestJobOfSession } from '../store/jobs.js';
+import { resolveScenarioSelection, scenarioRefs } from '../store/scenario-selection.js';
+import { allowedToolIds } from '../store/scenarios.js';
+import type { Row } from '../store/schema.js';
+import { appendTurn, createSession, getSession, updateSession } from '../store/sessions.js';
+
+export interface Submitter {
+  organizationId: number;
+  keyId: number;
+}
+
+interface Planned {
+  kind: JobKind;
+  mode: 'improve' | 'clarify';
+  projectId: number;
+  request: ImproveJobRequest | ClarifyJobRequest | ApplyJobRequest;
+  scenarioIds: number[];
+  total: number;
+}
+
+const invalidPk = (id: unknown) => `Invalid pk "${String(id)}" - object does not exist.`;
+
+async function agentOf(db: Executor, organizationId: number, id: number) {
+  return db.selectFrom('aiagents').select(['id', 'project_id', 'agent_name']).where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst();
+}
+
+/** Checks the ids the body names that must be the caller's: agent, project, session, files, tools. */
+async function checkReferences(db: Executor, orgId: number, body: ScenarioAgentBody) {
+  const errors = new FieldErrorCollector();
+  const agent = body.agent_id ? await agentOf(db, orgId, body.agent_id) : undefined;
+  if (body.agent_id && !agent) errors.add('agent_id', invalidPk(body.agent_id));
+  if (body.project_id) {
+    const p = await db.selectFrom('projects').select('id').where('organization_id', '=', orgId).where('id', '=', body.project_id).executeTakeFirst();
+    if (!p) errors.add('project_id', invalidPk(body.project_id));
+    else if (agent && agent.project_id !== body.project_id) errors.add('agent_id', `Agent ${agent.id} is not in project ${body.project_id}.`);
+  }
+  let session: Row<'sessions'> | undefined;
+  if (body.session_id) {
+    session = await getSession(db, orgId, body.session_id).catch(() => undefined);
+    if (!session) errors.add('session_id', invalidPk(body.session_id));
+  }
+  if (body.knowledge_base?.length) {
+    const found = await db.selectFrom('knowledge_base_files').select('id').where('organization_id', '=', orgId).where('id', 'in', body.knowledge_base).execute();
+    const known = new Set(found.map((f) => f.id));
+    for (const id of body.knowledge_base) if (!known.has(id)) errors.add('knowledge_base', invalidPk(id));
+  }
+  if (body.tool_ids?.length) {
+    const allowed = await allowedToolIds(db, orgId);
+    for (const t of body.tool_ids) if (!allowed.has(t)) errors.add('tool_ids', `Unknown tool id "${t}".`);
+  }
+  // Phone numbers are not a resource here, so no id can name one.
+  for (const n of body.inbound_phone_numbers ?? []) errors.add('inbound_phone_numbers', invalidPk(n));
+  errors.throwIfAny();
+  return { agent, session };
+}
+
+/** Which agent the user chose, from `agent_selections` or the free-text `agent_resolution_response`. */
+async function resolveAgentChoice(db: Executor, orgId: number, projectId: number, body: ScenarioAgentBody, needing: number[]): Promise<Record<string, number>> {
+  const agents = await db.selectFrom('aiagents').select(['id', 'agent_name']).where('organization_id', '=', orgId).where('project_id', '=', projectId).execute();
+  const ids = new Set(agents.map((a) => a.id));
+  if (body.agent_selections && Object.keys(body.agent_selections).length) {
+    const errors = new FieldErrorCollector();
+    for (const [sid, aid] of Object.entries(body.agent_selections)) {
+      if (!ids.has(aid)) errors.add('agent_selections', `${sid}: ${invalidPk(aid)}`);
+      if (!needing.includes(Number(sid))) errors.add('agent_selections', `${sid}: this scenario was not waiting for an agent.`);
+    }
+    errors.throwIfAny();
+    return body.agent_selections;
+  }
+  const answer = body.agent_resolution_response.trim();
+  const byId = /^\d+$/.test(answer) ? agents.find((a) => a.id === Number(answer)) : undefined;
+  const byName = agents.filter((a) => a.agent_name.toLowerCase() === answer.toLowerCase());
+  const chosen = byId ?? (byName.length === 1 ? byName[0] : undefined);
+  if (!chosen) {
+    const choices = agents.map((a) => `${a.agent_name} (${a.id})`).join(', ') || 'none';
+    throw ValidationError.field('agent_resolution_response', `"${answer}" names no single agent of this project. Choose one of: ${choices}.`);
+  }
+  return Object.fromEntries(needing.map((id) => [String(id), chosen.id]));
+}
+
+async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: Awaited<ReturnType<typeof checkReferences>>): Promise<Planned> {
+  const { agent, session } = refs;
+  const previous = session ? await latestJobOfSession(db, session.id) : undefined;
+  const resuming = (body.agent_resolution_response.trim() !== '' || Object.keys(body.agent_selections ?? {}).length > 0) && !body.apply_changes;
+
+  if (body.apply_changes) {
+    if (!body.updated_scenarios?.length) throw ValidationError.field('updated_scenarios', 'Send the suggestions to apply with apply_changes: true.');
+    const { items, errors } = parseApplyItems(body.updated_scenarios);
+    if (errors.length) throw new ValidationError({ updated_scenarios: errors.slice(0, 50) });
+    const refs = await scenarioRefs(db, orgId, items.flatMap((i) => (i.id ? [i.id] : [])));
+    const projects = new Set(refs.map((r) => r.project_id));
+    const projectId = body.project_id ?? agent?.project_id ?? refs[0]?.project_id ?? session?.project_id ?? null;
+    if (!projectId) throw ValidationError.field('project_id', 'Required to apply new scenarios.');
+    if (projects.size > 1 || (refs[0] && refs[0].project_id !== projectId)) {
+      throw ValidationError.field('updated_scenarios', 'All scenarios of one apply must belong to the same project.');
+    }
+    return { kind: 'apply', mode: 'improve', projectId, request: { project_id: projectId, updated_scenarios: body.updated_scenarios }, scenarioIds: refs.map((r) => r.id), total: items.length };
+  }
+
+  if (resuming) {
+    if (!previous || previous.status !== 'needs_agent_clarification') {
+      throw ValidationError.field('session_id', 'An agent answer continues a session whose last job asked which agent to use.');
+    }
+    const held = JSON.parse(previous.request) as ImproveJobRequest;
+    const needing = (JSON.parse(previous.result ?? '{}') as { scenarios_needing_agent?: number[] }).scenarios_needing_agent ?? [];
+    const selections = await resolveAgentChoice(db, orgId, held.project_id, body, needing);
+    const request: ImproveJobRequest = { ...held, agent_selections: { ...held.agent_selections, ...selections }, resumed: true };
+    return { kind: 'improve', mode: 'improve', projectId: held.project_id, request, scenarioIds: held.scenario_ids, total: held.scenario_ids.length };
+  }
+
+  if (body.scenarios !== undefined && body.scenarios !== null) {
+    if (!body.user_message.trim()) throw ValidationError.field('user_message', 'Say what to change.');
+    const scope = { agentId: agent?.id ?? null, projectId: body.project_id ?? agent?.project_id ?? session?.project_id ?? null };
+    const { ids, projectId } = await resolveScenarioSelection(db, orgId, body.scenarios, scope);
+    if (!ids.length) throw ValidationError.field('scenarios', 'No scenarios match this selection.');
+    const request: ImproveJobRequest = { user_message: body.user_message, scenario_ids: ids, agent_id: agent?.id ?? null, project_id: projectId!, agent_selections: {}, resumed: false };
+    return { kind: 'improve', mode: 'improve', projectId: projectId!, request, scenarioIds: ids, total: ids.length };
+  }
+
+  // Clarify: the agent comes from the body or from the clarify job this session continues.
+  const heldAgent = previous?.kind === 'clarify' ? (JSON.parse(previous.request) as ClarifyJobRequest).agent_id : undefined;
+  const clarifyAgent = agent ?? (heldAgent ? await agentOf(db, orgId, heldAgent) : undefined);
+  if (!clarifyAgent) throw ValidationError.field('agent_id', 'Required to generate scenarios (no "scenarios" were given, so this is a request for new ones).');
+  if (!body.user_message.trim() && !body.knowledge_base?.length) throw ValidationError.field('user_message', 'Describe the scenarios you want.');
+  const request: ClarifyJobRequest = {
+    user_message: body.user_message,
+    agent_id: clarifyAgent.id,
+    project_id: clarifyAgent.project_id,
+    num_scenarios: body.num_scenarios,
+    knowledge_base: body.knowledge_base ?? [],
+    tool_ids: body.tool_ids ?? [],
+  };
+  return { kind: 'clarify', mode: 'clarify', projectId: clarifyAgent.project_id, request, scenarioIds: [], total: body.num_scenarios };
+}
+
+/**
+ * Validates a scenario-agent request and records it: the session (new or continued), any context
+ * turns, the job row and the user's turn, in one transaction. Only then is it acknowledged.
+ */
+export async function submitScenarioAgent(db: Db, config: Config, caller: Submitter, body: ScenarioAgentBody, now: string): Promise<Row<'jobs'>> {
+  const orgId = caller.organizationId;
+  return db.transaction().execute(async (tx) => {
+    const refs = await checkReferences(tx, orgId, body);
+    const planned = await plan(tx, orgId, body, refs);
+    if (refs.session && refs.session.project_id !== null && refs.session.project_id !== planned.projectId) {
+      throw ValidationError.field('session_id', `Session ${refs.session.id} belongs to another project.`);
+    }
+    let sessionId = refs.session?.id;
+    if (!sessionId) {
+      const session = await createSession(
+        tx,
+        { organizationId: orgId, projectId: planned.projectId, title: titleFromMessage(body.user_message), scenarioIds: planned.scenarioIds, createdBy: caller.keyId },
+        now,
+      );
+      sessionId = session.id;
+      for (const turn of body.context ?? []) await appendTurn(tx, sessionId, { role: turn.role, content: turn.content }, now);
+    } else {
+      const patch: Parameters<typeof updateSession>[2] = { status: 'in_progress' };
+      if (!refs.session!.title) patch.title = titleFromMessage(body.user_message);
+      if (planned.scenarioIds.length && planned.kind === 'improve') patch.scenarioIds = planned.scenarioIds;
+      await updateSession(tx, sessionId, patch, now);
+    }
+    const job = await insertJob(
+      tx,
+      {
+        organizationId: orgId,
+        projectId: planned.projectId,
+        sessionId,
+        kind: planned.kind,
+        mode: planned.mode,
+        request: planned.request,
+        maxAttempts: config.worker.maxAttempts,
+        createdBy: caller.keyId,
+        progressTotal: planned.total,
+      },
+      now,
+    );
+    const userTurn =
+      planned.kind === 'apply'
+        ? `Apply ${planned.total} suggested change(s).`
+        : body.user_message || body.agent_resolution_response || 'Chose the agent for the held scenarios.';
+    await appendTurn(tx, sessionId, { role: 'user', content: userTurn, jobId: job.id }, now);
+    await updateSession(tx, sessionId, { status: 'in_progress' }, now);
+    return job;
+  });
+}

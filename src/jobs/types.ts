@@ -1,0 +1,39 @@
+import type { ScenarioEngine } from '../agent/engine.js';
+import type { JobStatus, TokenUsage } from '../domain/jobs.js';
+import type { Db, Tx } from '../store/db.js';
+import type { Row } from '../store/schema.js';
+import type { ToolCall } from '../store/sessions.js';
+
+export interface JobContext {
+  db: Db;
+  job: Row<'jobs'>;
+  engine: ScenarioEngine;
+  signal: AbortSignal;
+  now(): string;
+  /** Records units done for the progress bar; usage so far rides along. */
+  progress(done: number, total: number, usage?: TokenUsage): Promise<void>;
+}
+
+export interface JobOutcome {
+  status: Exclude<JobStatus, 'in_progress' | 'cancelled'>;
+  result: Record<string, unknown>;
+  error: string | null;
+  usage: TokenUsage;
+  /** The assistant's turn in the job's session. */
+  reply: { content: string; toolCalls: ToolCall[] };
+  progress?: { done: number; total: number };
+  /**
+   * Writes that must land with the job's final state, in the same transaction (apply). Throwing
+   * `OutcomeInstead` rolls them back and records that outcome instead.
+   */
+  commit?: (tx: Tx) => Promise<void>;
+}
+
+/** Thrown by a commit that found it must not write: the job ends with this outcome, nothing written. */
+export class OutcomeInstead extends Error {
+  constructor(readonly outcome: JobOutcome) {
+    super(outcome.error ?? 'outcome replaced');
+  }
+}
+
+export type JobHandler = (ctx: JobContext) => Promise<JobOutcome>;

@@ -1,0 +1,64 @@
+import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, ScenarioEngine } from '../../src/agent/engine.js';
+
+/**
+ * A predictable engine for testing the job machinery: it tags every scenario "improved", sets the
+ * first message to the request, and, when the request says "slow", waits until it is aborted.
+ * Calls are recorded so tests can see what an engine was shown.
+ */
+export class ScriptedEngine implements ScenarioEngine {
+  readonly name = 'scripted';
+  calls: ImproveInput[] = [];
+  clarifyCalls: ClarifyInput[] = [];
+  started = 0;
+  constructor(
+    readonly batchSize = 2,
+    readonly concurrency = 2,
+  ) {}
+
+  async improve(input: ImproveInput): Promise<ImproveOutput> {
+    this.calls.push(input);
+    this.started++;
+    if (input.userMessage.includes('slow')) {
+      await new Promise((_, reject) => {
+        input.signal.addEventListener('abort', () => reject(input.signal.reason), { once: true });
+      });
+    }
+    if (input.userMessage.includes('explode') && input.scenarios.some((s) => s.name.includes('bomb'))) throw new Error('model exploded');
+    const changes = input.scenarios.map((s) => ({
+      scenarioId: s.id,
+      fields: input.userMessage.includes('invalid')
+        ? { max_duration: 5, tags: [...s.tags, 'improved'] }
+        : input.userMessage.includes('outsider')
+          ? { tags: ['x'] }
+          : { tags: [...new Set([...s.tags, 'improved'])], first_message: input.userMessage },
+    }));
+    if (input.userMessage.includes('outsider')) changes.push({ scenarioId: 999_999, fields: { tags: ['stolen'] } });
+    return { message: `Improved ${input.scenarios.length} scenario(s).`, changes, usage: { input_tokens: 10, output_tokens: 5, model_calls: 1 } };
+  }
+
+  async clarify(input: ClarifyInput): Promise<ClarifyOutput> {
+    this.clarifyCalls.push(input);
+    if (input.userMessage === 'vague' && input.answers.length === 0) {
+      return { message: 'I need to know more.', needsClarification: true, questions: ['Which situations?'], drafts: [] };
+    }
+    const personality = input.context.personalities[0]!.id;
+    return {
+      message: `Drafted ${input.numScenarios} scenario(s).`,
+      needsClarification: false,
+      questions: [],
+      drafts: Array.from({ length: input.numScenarios }, (_, i) => ({
+        name: `Draft ${i + 1}`,
+        personality,
+        scenario_language: 'en',
+        tags: ['generated'],
+        tool_ids: ['TOOL_END_CALL'],
+        first_message: 'Hello',
+        instructions: `Ask about topic ${i + 1}.`,
+        expected_outcome_prompt: 'The agent answers.',
+        information_fields: {},
+        draft: true as const,
+        source_files: [],
+      })),
+    };
+  }
+}
