@@ -1,0 +1,126 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Conflict } from '../../src/domain/errors.js';
+import { bootstrap } from '../../src/store/bootstrap.js';
+import { migrate, openStore, type Store } from '../../src/store/db.js';
+import { cancelJob, claimNext, failExhausted, finishJob, heartbeat, insertJob, releaseOwned } from '../../src/store/jobs.js';
+import { findApiKey } from '../../src/store/organizations.js';
+import { createScenario, listRevisions, revertScenario, updateScenario } from '../../src/store/scenarios.js';
+import { createTestDatabase, pgEnabled } from '../helpers/pg.js';
+
+/** The same store behaviour on both databases: every test here runs on SQLite, and on PostgreSQL in CI. */
+const dialects = [{ name: 'sqlite' }, ...(pgEnabled ? [{ name: 'postgres' }] : [])];
+
+describe.each(dialects)('store on $name', ({ name }) => {
+  let store: Store;
+  let cleanup: () => Promise<void>;
+  let org: number;
+  let project: number;
+  let personality: number;
+  const now = () => new Date().toISOString();
+  const actor = { keyId: null, name: 'test' };
+
+  beforeAll(async () => {
+    if (name === 'postgres') {
+      const db = await createTestDatabase();
+      store = openStore({ kind: 'postgres', url: db.url, poolSize: 8 });
+      cleanup = db.drop;
+    } else {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-store-'));
+      store = openStore({ kind: 'sqlite', file: path.join(dir, 'db.sqlite') });
+      cleanup = async () => fs.rmSync(dir, { recursive: true, force: true });
+    }
+    await migrate(store);
+  });
+  afterAll(async () => {
+    await store?.close();
+    await cleanup?.();
+  });
+
+  it('migrations are idempotent', async () => {
+    expect(await migrate(store)).toEqual([]);
+  });
+
+  it('bootstraps exactly once, even when asked concurrently', async () => {
+    const results = await Promise.all([bootstrap(store, now()), bootstrap(store, now()), bootstrap(store, now())]);
+    const made = results.filter(Boolean);
+    expect(made).toHaveLength(1);
+    expect(await bootstrap(store, now())).toBeNull();
+    const key = made[0]!;
+    expect((await findApiKey(store.db, key.key))?.organization_id).toBe(key.organizationId);
+    const stored = await store.db.selectFrom('api_keys').select('key_hash').execute();
+    expect(stored.every((k) => k.key_hash !== key.key)).toBe(true);
+    org = key.organizationId;
+    project = key.projectId;
+    personality = (await store.db.selectFrom('personalities').select('id').where('organization_id', '=', org).orderBy('id').executeTakeFirstOrThrow()).id;
+  });
+
+  it('records revisions and guards writes with the revision they read', async () => {
+    const sc = await createScenario(store.db, org, actor, { name: 'S', project, personality, tags: ['a'] }, now());
+    const v2 = await updateScenario(store.db, org, actor, sc.id, { name: 'S2' }, { now: now() });
+    expect(v2.revision).toBe(2);
+    await expect(updateScenario(store.db, org, actor, sc.id, { name: 'S3' }, { now: now(), expectedRevision: 1 })).rejects.toBeInstanceOf(Conflict);
+    // Two writers racing from the same revision: exactly one wins.
+    const results = await Promise.allSettled(
+      ['A', 'B', 'C'].map((n) => store.db.transaction().execute((tx) => updateScenario(tx, org, actor, sc.id, { name: n }, { now: now(), expectedRevision: 2 }))),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    const reverted = await revertScenario(store.db, org, actor, sc.id, { revision: 1 }, now());
+    expect(reverted).toMatchObject({ name: 'S', revision: 4 });
+    const revs = await listRevisions(store.db, org, sc.id, { offset: 0, limit: 10 });
+    expect(revs.map((r) => r.change_type)).toEqual(['revert', 'update', 'update', 'create']);
+  });
+
+  describe('jobs', () => {
+    const job = () => ({ organizationId: org, projectId: project, sessionId: null, kind: 'improve' as const, mode: 'improve', request: {}, maxAttempts: 2, createdBy: null });
+
+    it('concurrent claims never take the same job', async () => {
+      const jobs = await Promise.all(Array.from({ length: 10 }, () => insertJob(store.db, job(), now())));
+      const claims = await Promise.all(Array.from({ length: 16 }, (_, i) => claimNext(store.db, `w${i}`, 60_000, new Date())));
+      const claimed = claims.filter(Boolean).map((c) => c!.id);
+      expect(new Set(claimed).size).toBe(claimed.length);
+      expect(claimed.length).toBeGreaterThan(0);
+      for (const j of jobs) await cancelJob(store.db, j.id, now());
+    });
+
+    it('an expired lease is taken over, and the old owner can no longer finish', async () => {
+      const j = await insertJob(store.db, job(), now());
+      const first = (await claimNext(store.db, 'dead', 1_000, new Date(), ['improve']))!;
+      expect(first.id).toBe(j.id);
+      expect(await claimNext(store.db, 'other', 1_000, new Date(), ['improve'])).toBeNull();
+      const later = new Date(Date.now() + 5_000);
+      const second = (await claimNext(store.db, 'alive', 60_000, later, ['improve']))!;
+      expect(second).toMatchObject({ id: j.id, attempts: 2, lease_owner: 'alive' });
+      const outcome = { status: 'completed' as const, result: {}, error: null, usage: { input_tokens: 0, output_tokens: 0, model_calls: 0 } };
+      expect(await finishJob(store.db, { jobId: j.id, owner: 'dead', attempt: 1 }, outcome, now())).toBe(false);
+      expect((await heartbeat(store.db, { jobId: j.id, owner: 'dead', attempt: 1 }, 1000, new Date())).owned).toBe(false);
+      expect(await finishJob(store.db, { jobId: j.id, owner: 'alive', attempt: 2 }, outcome, now())).toBe(true);
+    });
+
+    it('a job out of attempts is failed with a reason; a released one is not charged', async () => {
+      const j = await insertJob(store.db, { ...job(), maxAttempts: 1 }, now());
+      await claimNext(store.db, 'dies', 1_000, new Date(), ['improve']);
+      const failed = await failExhausted(store.db, new Date(Date.now() + 5_000));
+      expect(failed.map((f) => f.id)).toContain(j.id);
+      const row = await store.db.selectFrom('jobs').selectAll().where('id', '=', j.id).executeTakeFirstOrThrow();
+      expect(row).toMatchObject({ status: 'failed', error: expect.stringContaining('stopped') });
+
+      const k = await insertJob(store.db, { ...job(), maxAttempts: 1 }, now());
+      await claimNext(store.db, 'leaving', 60_000, new Date(), ['improve']);
+      expect(await releaseOwned(store.db, 'leaving', now())).toBe(1);
+      expect((await claimNext(store.db, 'next', 60_000, new Date(), ['improve']))?.id).toBe(k.id);
+    });
+
+    it('a cancelled job cannot be finished afterwards', async () => {
+      const j = await insertJob(store.db, job(), now());
+      const claimed = (await claimNext(store.db, 'w', 60_000, new Date(), ['improve']))!;
+      expect(claimed.id).toBe(j.id);
+      expect(await cancelJob(store.db, j.id, now())).toBe(true);
+      expect(await cancelJob(store.db, j.id, now())).toBe(false);
+      const outcome = { status: 'completed' as const, result: {}, error: null, usage: { input_tokens: 0, output_tokens: 0, model_calls: 0 } };
+      expect(await finishJob(store.db, { jobId: j.id, owner: 'w', attempt: claimed.attempts }, outcome, now())).toBe(false);
+    });
+  });
+});
