@@ -42,3 +42,32 @@ export async function assertReferences(
   }
   if (Object.keys(errors).length) throw new ValidationError(errors);
 }
+
+/**
+ * The project and agent a write belongs to, from whichever of `project` / `agent` it names: the
+ * agent's project when only the agent is given. Both must be the caller's, and agree.
+ */
+export async function projectOfWrite(
+  db: Executor,
+  organizationId: number,
+  input: { project?: number | null; agent?: number | null },
+  required: boolean,
+): Promise<{ projectId: number | null; agentId: number | null }> {
+  const errors: Record<string, string[]> = {};
+  const invalid = (f: string, id: number) => (errors[f] = [`Invalid pk "${id}" - object does not exist.`]);
+  let projectId = input.project ?? null;
+  const agentId = input.agent ?? null;
+  if (projectId !== null) {
+    const p = await db.selectFrom('projects').select('id').where('id', '=', projectId).where('organization_id', '=', organizationId).executeTakeFirst();
+    if (!p) invalid('project', projectId);
+  }
+  if (agentId !== null) {
+    const a = await db.selectFrom('aiagents').select(['id', 'project_id']).where('id', '=', agentId).where('organization_id', '=', organizationId).executeTakeFirst();
+    if (!a) invalid('agent', agentId);
+    else if (projectId !== null && a.project_id !== projectId) errors.agent = [`Agent ${agentId} belongs to another project.`];
+    else projectId = a.project_id;
+  }
+  if (required && input.project == null && input.agent == null) errors.non_field_errors = ['Either agent or project is required.'];
+  if (Object.keys(errors).length) throw new ValidationError(errors);
+  return { projectId, agentId };
+}
