@@ -24,7 +24,7 @@ export function splitRequest(text: string): string[] {
   const protectedQuotes: string[] = [];
   const masked = text.replace(/"[^"]*"|“[^”]*”/g, (m) => `\u0000${protectedQuotes.push(m) - 1}\u0000`);
   const parts = masked
-    .split(new RegExp(`\\n|;|\\.\\s+(?=[A-Z])|(?:,\\s*|\\s+)(?:and\\s+|then\\s+)?(?=(?:${VERB_ALT})\\b)`, 'i'))
+    .split(new RegExp(`\\n|;|\\.\\s+(?=[A-Z])|(?:,\\s*(?:and\\s+|then\\s+)?|\\s+(?:and|then)\\s+)(?=(?:${VERB_ALT})\\b)`, 'i'))
     .map((p) => p.replace(/\u0000(\d+)\u0000/g, (_, i: string) => protectedQuotes[Number(i)]!).trim().replace(/^(and|then|also|please)\s+/i, '').replace(/[.,]+$/, ''))
     .filter((p) => p.length > 0);
   return parts;
@@ -177,7 +177,9 @@ function textOp(clause: string, field: 'first_message' | 'expected_outcome_promp
 function parseRename(clause: string, count: number): Parsed {
   const prefix = /^(?:prefix (?:the )?names? with|add (?:the )?prefix)\s*:?\s*(.+)$/i.exec(clause);
   if (prefix) {
-    const p = (quoted(clause) ?? prefix[1]!).replace(/^["“]|["”]$/g, '');
+    const raw = (quoted(clause) ?? prefix[1]!).replace(/^["“]|["”]$/g, '');
+    // A prefix is followed by a space unless it ends in one already ("[QA]" → "[QA] Name").
+    const p = /\s$/.test(raw) ? raw : `${raw} `;
     return {
       op: {
         label: `prefixed names with "${p}"`,

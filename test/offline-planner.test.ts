@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import { draftScenarios } from '../src/agent/engines/offline/drafts.js';
+import { buildConditionalActions, buildInstructions } from '../src/agent/engines/offline/instructions.js';
+import { parseDuration, planImprovement, splitRequest } from '../src/agent/engines/offline/planner.js';
+import type { PlannerContext, PlannerScenario } from '../src/agent/engines/offline/types.js';
+import { PREDEFINED_TOOLS } from '../src/domain/tools.js';
+
+const ctx: PlannerContext = {
+  agent: { id: 1, name: 'Acme support', description: 'Answers billing questions. Handles refunds for damaged goods.', language: 'en' },
+  personalities: [
+    { id: 10, name: 'Normal Male', language: 'en', description: 'Calm' },
+    { id: 11, name: 'Angry Customer', language: 'en', description: 'Frustrated' },
+    { id: 12, name: 'Impatient Caller', language: 'en', description: 'In a hurry' },
+    { id: 13, name: 'Spanish Speaker', language: 'es', description: 'Habla español' },
+  ],
+  folders: ['Sales', 'Sales.Inbound'],
+  tools: [...PREDEFINED_TOOLS.map((t) => ({ id: t.id as string, name: t.name as string })), { id: 'TOOL_LOOKUP_ORDER', name: 'Lookup order' }],
+  knowledgeBase: [],
+};
+
+const scenario = (over: Partial<PlannerScenario> = {}): PlannerScenario => ({
+  id: 1, revision: 1, name: 'Refund request', agent: 1, agent_name: 'Acme support', personality: 10, personality_name: 'Normal Male',
+  tags: ['billing'], tool_ids: ['TOOL_END_CALL'], first_message: '', instructions: 'Ask for a refund.', conditional_actions: null,
+  simulation_description: '', information_fields: { order_id: 'A-1' }, expected_outcome_prompt: 'A refund is opened.',
+  scenario_language: 'en', scenario_type: 'instruction', folder_path: null, max_duration: null, ...over,
+});
+
+const plan = (msg: string, scenarios = [scenario()]) => planImprovement(msg, scenarios, ctx);
+const fieldsOf = (msg: string, s = scenario()) => plan(msg, [s]).changes[0]?.fields;
+
+describe('splitting a request', () => {
+  it('splits on lines, semicolons and "and" before a new instruction, but not inside quotes', () => {
+    expect(splitRequest('add DTMF and remove hold; set language to French\nadd tag x')).toEqual(['add DTMF', 'remove hold', 'set language to French', 'add tag x']);
+    expect(splitRequest('set the first message to "Hi, and remove nothing"')).toEqual(['set the first message to "Hi, and remove nothing"']);
+  });
+});
+
+describe('tools', () => {
+  it.each([
+    ['add DTMF', ['TOOL_END_CALL', 'TOOL_DTMF']],
+    ['add the end call tool', undefined],
+    ['enable transfer', ['TOOL_END_CALL', 'TOOL_TRANSFER_CALL']],
+    ['add TOOL_HOLD', ['TOOL_END_CALL', 'TOOL_HOLD']],
+    ['remove the end call tool', []],
+    ["don't allow end call", []],
+    ['add the Lookup order tool', ['TOOL_END_CALL', 'TOOL_LOOKUP_ORDER']],
+    ['add end call only on transfer', ['TOOL_END_CALL', 'TOOL_END_CALL_ONLY_ON_TRANSFER']],
+  ])('%s', (msg, expected) => {
+    expect(fieldsOf(msg)?.tool_ids).toEqual(expected);
+  });
+
+  it('an unknown tool is named as not done', () => {
+    const p = plan('add the teleport tool');
+    expect(p.changes).toEqual([]);
+    expect(p.message).toContain("don't know that tool");
+  });
+});
+
+describe('language', () => {
+  it.each([
+    ['change the language to French', 'fr'],
+    ['set language to fr', 'fr'],
+    ['make them Spanish', 'es'],
+    ['switch to German', 'de'],
+    ['language: português', 'pt'],
+  ])('%s', (msg, code) => expect(fieldsOf(msg)?.scenario_language).toBe(code));
+
+  it('an unknown language is refused with a reason', () => {
+    const p = plan('set the language to Klingon');
+    expect(p.changes).toEqual([]);
+    expect(p.message).toContain('not a supported scenario language');
+  });
+});
+
+describe('max duration', () => {
+  it.each([
+    ['max duration 5 minutes', 300],
+    ['limit calls to 90 seconds', 90],
+    ['set max duration to 2 min', 120],
+    ['max duration 300', 300],
+    ['max duration 1.5 minutes', 90],
+    ['max duration an hour', 3600],
+  ])('%s', (msg, seconds) => expect(fieldsOf(msg)?.max_duration).toBe(seconds));
+
+  it('out of range is refused with the range, and the default can be restored', () => {
+    expect(plan('max duration 2 hours').message).toContain('10–3600');
+    expect(fieldsOf('remove the max duration', scenario({ max_duration: 60 }))?.max_duration).toBeNull();
+    expect(parseDuration('five minutes')).toBe(300);
+  });
+});
+
+describe('tags, folder, personality', () => {
+  it('adds and removes tags without duplicates', () => {
+    expect(fieldsOf('add tags regression, urgent')?.tags).toEqual(['billing', 'regression', 'urgent']);
+    expect(fieldsOf('tag them as billing')).toBeUndefined();
+    expect(fieldsOf('remove tag billing')?.tags).toEqual([]);
+    expect(fieldsOf('remove all tags')?.tags).toEqual([]);
+  });
+
+  it('moves only into folders that exist', () => {
+    expect(fieldsOf('move to folder sales.inbound')?.folder_path).toBe('Sales.Inbound');
+    expect(fieldsOf('put them in the Sales folder')?.folder_path).toBe('Sales');
+    expect(plan('move to folder Support').message).toContain('create it first');
+    expect(fieldsOf('remove from folder', scenario({ folder_path: 'Sales' }))?.folder_path).toBeNull();
+  });
+
+  it('picks a personality by name and refuses ambiguity', () => {
+    expect(fieldsOf('use the Angry Customer personality')?.personality).toBe(11);
+    expect(fieldsOf('make the caller impatient')?.personality).toBe(12);
+    expect(plan('set personality to robot').message).toContain('no personality matches');
+  });
+});
+
+describe('text fields', () => {
+  it('sets the first message and the expected outcome from quoted text', () => {
+    expect(fieldsOf('set the first message to "Hi, I need help"')?.first_message).toBe('Hi, I need help');
+    expect(fieldsOf('first message: Hello there')?.first_message).toBe('Hello there');
+    expect(fieldsOf('expected outcome: "The agent books an appointment"')?.expected_outcome_prompt).toBe('The agent books an appointment');
+  });
+
+  it('renames one scenario, numbers several, and prefixes names within the limit', () => {
+    expect(fieldsOf('rename to "Refund — damaged box"')?.name).toBe('Refund — damaged box');
+    const many = plan('rename to "Same"', [scenario({ id: 1 }), scenario({ id: 2 })]);
+    expect(many.changes.map((c) => c.fields.name)).toEqual(['Same', 'Same (2)']);
+    expect(fieldsOf('prefix names with [QA] ')?.name).toBe('[QA] Refund request');
+    expect((fieldsOf('prefix names with [QA] ', scenario({ name: 'x'.repeat(80) }))?.name as string).length).toBe(80);
+  });
+
+  it('writes more detailed instructions from the scenario itself, keeping what was there', () => {
+    const text = fieldsOf('make the instructions more detailed')?.instructions as string;
+    expect(text).toContain('## Persona');
+    expect(text).toContain('order id: A-1');
+    expect(text).toContain('A refund is opened.');
+    expect(text).toContain('Ask for a refund.');
+    // Asking again does not nest the structure inside itself.
+    const again = fieldsOf('more detailed instructions', scenario({ instructions: text }));
+    expect(again).toBeUndefined();
+    expect(fieldsOf('add to the instructions: mention the order id')?.instructions).toBe('Ask for a refund.\nmention the order id');
+  });
+});
+
+describe('the reply', () => {
+  it('counts what changed, skips scenarios that already match, and says what needs a model', () => {
+    const p = plan('add DTMF and make them funnier', [scenario({ id: 1 }), scenario({ id: 2, tool_ids: ['TOOL_DTMF'] })]);
+    expect(p.changes.map((c) => c.scenarioId)).toEqual([1]);
+    expect(p.unsupported).toEqual(['make them funnier']);
+    expect(p.message).toContain('1 of 2');
+    expect(p.message).toContain('SCENARIST_MODEL');
+  });
+
+  it('is deterministic', () => {
+    expect(plan('add DTMF; set language to French')).toEqual(plan('add DTMF; set language to French'));
+  });
+});
+
+describe('instructions builder', () => {
+  it('uses headings in the scenario language and builds conditional actions', () => {
+    expect(buildInstructions({ ...scenario(), scenario_language: 'fr' })).toContain('## Objectif');
+    const ca = buildConditionalActions(scenario());
+    expect(ca.conditions[0]).toMatchObject({ id: 0, condition: 'FIRST_MESSAGE', fixed_message: true });
+    expect(ca.conditions[1]).toMatchObject({ id: 1, condition: 'The agent asks for your order id' });
+  });
+});
+
+describe('drafts', () => {
+  it('drafts one scenario per knowledge-base topic, citing the file', () => {
+    const out = draftScenarios({
+      userMessage: '',
+      numScenarios: 3,
+      agent: ctx.agent,
+      personalities: ctx.personalities,
+      knowledgeBase: [{ id: 7, file_name: 'faq.md', text: '# Refunds\nRefunds take 30 days.\n\n# Shipping\nWe ship in 2 days.\n\nQ: Can I cancel?\nA: Yes, any time.' }],
+    });
+    expect(out.needsClarification).toBe(false);
+    expect(out.drafts.map((d) => d.name)).toEqual(['Caller asks about refunds', 'Caller asks about shipping', 'Caller asks about can I cancel']);
+    expect(out.drafts.every((d) => d.draft && d.source_files[0] === 7 && d.name.length <= 80)).toBe(true);
+    expect(new Set(out.drafts.map((d) => d.personality)).size).toBe(3);
+    expect(out.message).toContain('draft');
+  });
+
+  it('asks questions when there is nothing to draw on, and uses the answers', () => {
+    const vague = draftScenarios({ userMessage: 'make some tests', numScenarios: 2, agent: null, personalities: ctx.personalities, knowledgeBase: [] });
+    expect(vague).toMatchObject({ needsClarification: true, drafts: [] });
+    expect(vague.questions.length).toBeGreaterThanOrEqual(2);
+    const answered = draftScenarios({ userMessage: 'make some tests', numScenarios: 2, agent: null, personalities: ctx.personalities, knowledgeBase: [], answers: ['Callers disputing a late fee'] });
+    expect(answered.drafts).toHaveLength(1);
+    expect(answered.message).toContain('fewer than the 2');
+  });
+});
