@@ -5,6 +5,7 @@ import { isoNow, systemClock } from '../domain/clock.js';
 import { migrate, openStore } from '../store/db.js';
 import { createApiKey, firstOrganization } from '../store/organizations.js';
 import { startServer } from '../server.js';
+import { runWorker } from '../worker.js';
 
 const program = new Command('scenarist').description('Scenarist: the scenario agent for voice and chat AI agent tests.');
 
@@ -23,6 +24,19 @@ program
     };
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
     process.once('SIGINT', () => void shutdown('SIGINT'));
+  });
+
+program
+  .command('worker')
+  .description('Run jobs only (no HTTP API); any number of workers can share one database with `serve --no-worker` processes.')
+  .action(async () => {
+    const worker = await runWorker(loadConfig());
+    const shutdown = async () => {
+      await worker.stop();
+      process.exit(0);
+    };
+    process.once('SIGTERM', () => void shutdown());
+    process.once('SIGINT', () => void shutdown());
   });
 
 program
