@@ -145,7 +145,7 @@ describe('the reply', () => {
     expect(p.changes.map((c) => c.scenarioId)).toEqual([1]);
     expect(p.unsupported).toEqual(['make them funnier']);
     expect(p.message).toContain('1 of 2');
-    expect(p.message).toContain('SCENARIST_MODEL');
+    expect(p.message).toContain('needs a language model');
   });
 
   it('is deterministic', () => {

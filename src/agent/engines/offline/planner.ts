@@ -14,7 +14,7 @@ interface Op {
 
 type Parsed = { op: Op } | { unsupported: string } | null;
 
-export const MODEL_HINT = 'that needs a language model (set SCENARIST_MODEL, e.g. openai:gpt-4.1-mini; see docs/models.md)';
+export const MODEL_HINT = 'that needs a language model; the offline engine only carries out structured requests (tools, language, max duration, tags, folder, personality, names, first message, expected outcome, more detailed instructions)';
 
 const VERBS = ['add', 'remove', 'delete', 'drop', 'set', 'change', 'make', 'use', 'move', 'put', 'rename', 'limit', 'tag', 'enable', 'disable', 'allow', "don't", 'do not', 'prefix', 'expand', 'give', 'switch', 'translate', 'cap', 'untag'];
 const VERB_ALT = VERBS.map((v) => v.replace(/'/g, "'?")).join('|');
