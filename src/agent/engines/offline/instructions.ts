@@ -42,11 +42,28 @@ const valueText = (v: unknown) => (typeof v === 'string' ? v : JSON.stringify(v)
 /** Marks where generated structure ends, so regenerating never nests earlier output. */
 const NOTES_MARK = /\n*(?:##\s*)?(Original notes|Notas originales|Notes d’origine|Ursprüngliche Notizen|Notas originais|Note originali):\n/;
 
+const STRUCTURED_START = /^##\s*(Persona|Personaje|Personnage|Rolle|Personaggio)\b/m;
+
 /** The user's own text inside instructions, without any structure generated before. */
 export function originalNotes(instructions: string): string {
   const m = NOTES_MARK.exec(instructions);
   if (m) return instructions.slice(m.index + m[0].length).trim();
-  return /^##\s*(Persona|Personaje|Personnage|Rolle|Personaggio)\b/m.test(instructions) ? '' : instructions.trim();
+  return STRUCTURED_START.test(instructions) ? '' : instructions.trim();
+}
+
+/**
+ * What of the existing instructions must survive a rebuild: the user's notes, plus any line of an
+ * earlier structured version (perhaps edited by hand) that the new sections no longer say.
+ */
+function keptNotes(instructions: string, built: string): string {
+  const m = NOTES_MARK.exec(instructions);
+  const structuredPart = m ? instructions.slice(0, m.index) : STRUCTURED_START.test(instructions) ? instructions : '';
+  const said = sentenceKey(built);
+  const dropped = structuredPart
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !/^##\s/.test(l) && sentenceKey(l) && !said.includes(sentenceKey(l)));
+  return [originalNotes(instructions), ...dropped].filter(Boolean).join('\n');
 }
 
 /**
@@ -59,7 +76,6 @@ export function buildInstructions(
   ctx: { agent?: PlannerContext['agent']; personality?: { name: string; description: string } } = {},
 ): string {
   const h = HEADINGS[s.scenario_language] ?? HEADINGS.en!;
-  const notes = originalNotes(s.instructions);
   const sections: string[] = [];
   const persona = ctx.personality ? `${ctx.personality.name}: ${ctx.personality.description}` : s.personality_name || 'A caller';
   sections.push(`## ${h.persona}\n${persona}. ${h.language} ${languageName(s.scenario_language)}.`);
@@ -74,6 +90,7 @@ export function buildInstructions(
   const tools = s.tool_ids.flatMap((t) => (TOOL_GUIDANCE[t] ? [`- ${TOOL_GUIDANCE[t]}`] : []));
   if (tools.length) sections.push(`## ${h.tools}\n${tools.join('\n')}`);
   if (s.expected_outcome_prompt.trim()) sections.push(`## ${h.success}\n${s.expected_outcome_prompt.trim()}`);
+  const notes = keptNotes(s.instructions, sections.join('\n'));
   if (notes) sections.push(`## ${h.notes}:\n${notes}`);
   return sections.join('\n\n');
 }
@@ -93,3 +110,112 @@ export function buildConditionalActions(s: InstructionSource, ctx: { personality
   ];
   return { role, conditions };
 }
+
+export type InstructionRequest =
+  | { kind: 'append'; text: string }
+  | { kind: 'mention'; text: string }
+  | { kind: 'detail' }
+  | { kind: 'shorter' };
+
+const unquote = (t: string) => t.trim().replace(/^["“'](.*)["”']$/s, '$1').trim();
+
+/** Which instruction edit a phrase asks for, if it is one the offline rules can make. */
+export function instructionRequest(text: string): InstructionRequest | null {
+  const t = text.trim().replace(/[.!]+$/, '');
+  const append = /^(?:add|append)(?:\s+(?:this|that))?(?:\s+to\s+(?:the\s+)?instructions?)?\s*:\s*(.+)$/is.exec(t) ?? /^(?:add|append)\s+(?:this\s+)?to\s+(?:the\s+)?instructions?\s+(.+)$/is.exec(t);
+  if (append && unquote(append[1]!)) return { kind: 'append', text: unquote(append[1]!) };
+  const mention = /^(?:also\s+)?mention\s+(.+)$/is.exec(t);
+  if (mention && unquote(mention[1]!)) return { kind: 'mention', text: unquote(mention[1]!) };
+  if (/\b(shorter|more concise|concise|briefer|more brief|shorten|trim|tighten)\b/i.test(t)) return { kind: 'shorter' };
+  if (/\b(more detail(ed)?|detailed|expand|elaborate|flesh out|more specific|structured?)\b/i.test(t)) return { kind: 'detail' };
+  return null;
+}
+
+const STRUCTURED = /^##\s+\S/m;
+const sentenceKey = (t: string) => t.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+
+/** Adds a line to the user's own notes; in structured text it goes under the notes heading. */
+function appendNote(current: string, line: string, language: string): string {
+  if (!STRUCTURED.test(current) || NOTES_MARK.test(current)) return `${current.trimEnd()}\n${line}`.trim();
+  const h = HEADINGS[language] ?? HEADINGS.en!;
+  return `${current.trimEnd()}\n\n## ${h.notes}:\n${line}`;
+}
+
+/** The notes without sentences the structured sections already state; text outside the notes is kept. */
+function withoutDuplicatedNotes(current: string): string {
+  const m = NOTES_MARK.exec(current);
+  if (!m) return current.replace(/\n{3,}/g, '\n\n').trim();
+  const head = current.slice(0, m.index);
+  const stated = sentenceKey(head);
+  const kept = current
+    .slice(m.index + m[0].length)
+    .split(/(?<=[.!?])\s+|\n+/)
+    .map((x) => x.trim())
+    .filter((x) => x && !stated.includes(sentenceKey(x)));
+  const notes = kept.join(' ');
+  return (notes ? `${head}${m[0]}${notes}` : head).replace(/\n{3,}/g, '\n\n').trim();
+}
+
+/** Finds the information field a phrase names ("the order id" → order_id), to mention its value too. */
+function informationFor(phrase: string, s: InstructionSource): [string, unknown] | undefined {
+  const wanted = sentenceKey(phrase.replace(/^(?:the|your|their|an?)\s+/i, ''));
+  return Object.entries(s.information_fields ?? {}).find(([k]) => sentenceKey(humanize(k)) === wanted);
+}
+
+/**
+ * Edits existing instructions for a plain-language request: more detail (structured sections built
+ * from the scenario), an added note or mention, or a shorter version that keeps the structure and
+ * drops notes the sections already say. Anything else is left unchanged and named as needing a model.
+ */
+export function improveInstructions(
+  current: string,
+  request: string,
+  s: InstructionSource,
+  ctx: { agent?: PlannerContext['agent']; personality?: { name: string; description: string } } = {},
+): { instructions: string; message: string; unsupported: string[] } {
+  let text = current;
+  const done: string[] = [];
+  const unsupported: string[] = [];
+  const reasons: string[] = [];
+  const parts = request.split(/\n+|;\s*/).map((p) => p.trim().replace(/^(?:please|and|also|then)\s+/i, '')).filter(Boolean);
+  for (const part of parts) {
+    const r = instructionRequest(part);
+    if (!r) {
+      unsupported.push(part);
+      reasons.push(`"${part}" needs a language model (set SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini; see docs/models.md).`);
+      continue;
+    }
+    const before = text;
+    if (r.kind === 'append') text = appendNote(text, r.text, s.scenario_language);
+    else if (r.kind === 'mention') {
+      const info = informationFor(r.text, s);
+      const line = info ? `Mention your ${humanize(info[0])} (${valueText(info[1])}) when it helps the agent.` : `Mention ${r.text}.`;
+      text = sentenceKey(text).includes(sentenceKey(line)) ? text : appendNote(text, line, s.scenario_language);
+    } else if (r.kind === 'detail') text = buildInstructions({ ...s, instructions: text }, ctx);
+    else if (STRUCTURED.test(text)) text = withoutDuplicatedNotes(text);
+    else {
+      unsupported.push(part);
+      reasons.push(`"${part}": shortening free-form text means rewriting it, which needs a language model; ask for "more detailed instructions" first to get structured sections that can be trimmed.`);
+      continue;
+    }
+    done.push(text === before ? `${r.kind === 'shorter' ? 'the instructions are already as short as the rules can make them' : `nothing to change for "${part}"`}` : describe(r));
+  }
+  const parts2 = [done.length ? `${capitalise(done.join('; '))}.` : 'I did not change the instructions.'];
+  if (reasons.length) parts2.push(`I could not do: ${reasons.join(' ')}`);
+  return { instructions: text, message: parts2.join(' '), unsupported };
+}
+
+function describe(r: InstructionRequest): string {
+  switch (r.kind) {
+    case 'append':
+      return 'added your note to the instructions';
+    case 'mention':
+      return `asked the caller to mention ${r.text}`;
+    case 'detail':
+      return 'rewrote the instructions as structured sections, keeping your original text';
+    case 'shorter':
+      return 'shortened the instructions by dropping notes the sections already state';
+  }
+}
+
+const capitalise = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);

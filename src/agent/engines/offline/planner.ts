@@ -1,7 +1,7 @@
-import { languageName, languageWords, resolveLanguage } from '../../../domain/languages.js';
-import { MAX_DURATION_MAX, MAX_DURATION_MIN, NAME_MAX, sameValue } from '../../../domain/scenario.js';
-import { resolveToolName, toolPhrases } from '../../../domain/tools.js';
-import { buildInstructions, originalNotes } from './instructions.js';
+import { LANGUAGE_CODES, languageName, languageWords, resolveLanguage } from '../../../domain/languages.js';
+import { fieldValueErrors, MAX_DURATION_MAX, MAX_DURATION_MIN, NAME_MAX, sameValue } from '../../../domain/scenario.js';
+import { toolPhrases } from '../../../domain/tools.js';
+import { improveInstructions, instructionRequest } from './instructions.js';
 import type { ChangeableField, ImprovePlan, PlannedChange, PlannerContext, PlannerScenario } from './types.js';
 
 type Fields = Partial<Record<ChangeableField, unknown>>;
@@ -14,9 +14,10 @@ interface Op {
 
 type Parsed = { op: Op } | { unsupported: string } | null;
 
-export const MODEL_HINT = 'that needs a language model; the offline engine only carries out structured requests (tools, language, max duration, tags, folder, personality, names, first message, expected outcome, more detailed instructions)';
+export const MODEL_HINT =
+  'that needs a language model. The offline engine only carries out structured requests (tools, language, max duration, tags, folder, personality, names, first message, expected outcome, more detailed instructions); to configure a model set SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini (see docs/models.md).';
 
-const VERBS = ['add', 'remove', 'delete', 'drop', 'set', 'change', 'make', 'use', 'move', 'put', 'rename', 'limit', 'tag', 'enable', 'disable', 'allow', "don't", 'do not', 'prefix', 'expand', 'give', 'switch', 'translate', 'cap', 'untag'];
+const VERBS = ['mention', 'shorten', 'add', 'remove', 'delete', 'drop', 'set', 'change', 'make', 'use', 'move', 'put', 'rename', 'limit', 'tag', 'enable', 'disable', 'allow', "don't", 'do not', 'prefix', 'expand', 'give', 'switch', 'translate', 'cap', 'untag'];
 const VERB_ALT = VERBS.map((v) => v.replace(/'/g, "'?")).join('|');
 
 /** Splits a request into its parts: lines, semicolons, and "and"/commas that start a new instruction. */
@@ -79,7 +80,7 @@ function parseLanguage(clause: string): Parsed {
   const code = resolveLanguage(m[1]!);
   if (!code) {
     if (!/\blanguage\b/.test(c) && !languageWords().some((w) => c.includes(w))) return null;
-    return { unsupported: `"${clause}" — "${m[1]}" is not a supported scenario language.` };
+    return { unsupported: `"${clause}" — "${m[1]}" is not a supported scenario language (supported: ${LANGUAGE_CODES.length} languages such as English, Spanish, French, German, Portuguese, Italian, Hindi, Japanese).` };
   }
   return languageOp(code);
 }
@@ -103,8 +104,8 @@ export function parseDuration(text: string): number | undefined {
 
 function parseMaxDuration(clause: string): Parsed {
   const c = clause.toLowerCase();
-  if (!/\b(max(imum)?[ _-]?duration|duration|call length|calls? to|time limit|limit (the )?calls?|max call)\b/.test(c)) return null;
-  if (/\b(remove|clear|unset|no)\b.*\b(duration|limit)\b|\bproject default\b/.test(c)) {
+  if (!/\b(max(imum)?[ _-]?duration|duration|call length|calls? to|time limit|limit (the )?calls?|max call|project(?:'s)? default)\b/.test(c)) return null;
+  if (/\b(remove|clear|unset|no)\b.*\b(duration|limit)\b|\bproject(?:'s)? default\b/.test(c)) {
     return { op: { label: 'removed the max duration (the project default applies)', apply: () => ({ max_duration: null }) } };
   }
   const seconds = parseDuration(c.replace(/max(imum)?[ _-]?duration|duration/g, ' '));
@@ -185,13 +186,13 @@ function parseRename(clause: string, count: number): Parsed {
         label: `prefixed names with "${p}"`,
         apply: (s, cur) => {
           const name = (cur.name as string) ?? s.name;
-          return name.startsWith(p) ? {} : { name: `${p}${name}`.slice(0, NAME_MAX) };
+          return name.startsWith(p) ? {} : { name: `${p}${name}`.slice(0, NAME_MAX).trimEnd() };
         },
       },
     };
   }
   if (!/^rename\b/i.test(clause)) return null;
-  const name = afterColonOrTo(clause.replace(/^rename\s+(?:it|them|the scenarios?)?\s*/i, ''));
+  const name = afterColonOrTo(clause.replace(/^rename\s+(?:it|them|the scenarios?)?\s*/i, ''))?.trim();
   if (!name) return { unsupported: `"${clause}" — put the new name in quotes.` };
   // Several scenarios cannot share one new name meaningfully; number them so each stays distinct.
   let n = 0;
@@ -201,28 +202,34 @@ function parseRename(clause: string, count: number): Parsed {
       apply: () => {
         n++;
         const suffix = count > 1 && n > 1 ? ` (${n})` : '';
-        return { name: name.slice(0, NAME_MAX - suffix.length) + suffix };
+        return { name: name.slice(0, NAME_MAX - suffix.length).trimEnd() + suffix };
       },
     },
   };
 }
 
+const INSTRUCTION_LABELS = {
+  append: 'added to the instructions',
+  mention: 'added a mention to the instructions',
+  detail: 'wrote more detailed instructions',
+  shorter: 'shortened the instructions',
+} as const;
+
 function parseInstructions(clause: string, ctx: PlannerContext): Parsed {
-  const append = /^(?:add|append)\s+(?:this\s+)?to\s+(?:the\s+)?instructions?\s*:?\s*(.+)$/i.exec(clause);
-  if (append) {
-    const text = (quoted(clause) ?? append[1]!).trim();
-    return { op: { label: 'added to the instructions', apply: (s, cur) => ({ instructions: `${((cur.instructions as string) ?? s.instructions).trimEnd()}\n${text}`.trim() }) } };
-  }
-  if (!/\b(more detail(ed)?|detailed|expand|elaborate|flesh out|more specific|structured?)\b/i.test(clause)) return null;
-  if (!/\b(instructions?|detail|expand|scenarios?|them|it)\b/i.test(clause)) return null;
+  const r = instructionRequest(clause);
+  if (!r) return null;
+  // "more detailed"/"shorter" alone could be about another field; only take them for instructions or whole scenarios.
+  if ((r.kind === 'detail' || r.kind === 'shorter') && !/\b(instructions?|details?|expand|scenarios?|them|it|these)\b/i.test(clause)) return null;
+  if (/\b(duration|name|first message|outcome)\b/i.test(clause) && r.kind !== 'append') return null;
   return {
     op: {
-      label: 'wrote more detailed instructions',
+      label: INSTRUCTION_LABELS[r.kind],
       apply: (s, cur) => {
+        // A conditional-actions scenario is driven by its conditions; its instructions are not used.
         if (s.scenario_type === 'conditional_actions') return {};
         const current = { ...s, ...(cur as Partial<PlannerScenario>) };
         const personality = ctx.personalities.find((p) => p.id === current.personality);
-        return { instructions: buildInstructions({ ...current, instructions: originalNotes(current.instructions) }, { agent: ctx.agent, personality }) };
+        return { instructions: improveInstructions(current.instructions, clause, current, { agent: ctx.agent, personality }).instructions };
       },
     },
   };
@@ -267,6 +274,7 @@ export function planImprovement(userMessage: string, scenarios: PlannerScenario[
 
   const counts = new Map<string, number>();
   const changes: PlannedChange[] = [];
+  const rejected = new Set<string>();
   for (const s of scenarios) {
     let fields: Fields = {};
     for (const op of ops) {
@@ -275,18 +283,29 @@ export function planImprovement(userMessage: string, scenarios: PlannerScenario[
       fields = { ...fields, ...next };
       if (real) counts.set(op.label, (counts.get(op.label) ?? 0) + 1);
     }
-    const diff = Object.fromEntries(Object.entries(fields).filter(([k, v]) => !sameValue(v, (s as unknown as Record<string, unknown>)[k]))) as Fields;
+    const diff: Fields = {};
+    for (const [k, v] of Object.entries(fields) as Array<[ChangeableField, unknown]>) {
+      if (sameValue(v, (s as unknown as Record<string, unknown>)[k])) continue;
+      // Never propose a value the Scenario rules would refuse (e.g. a list grown past its limit).
+      const errors = fieldValueErrors(k, v);
+      if (errors.length) rejected.add(`${k}: ${errors.join(' ')}`);
+      else diff[k] = v;
+    }
     if (Object.keys(diff).length) changes.push({ scenarioId: s.id, fields: diff });
   }
+  for (const r of rejected) reasons.push(`A change to ${r} — left out because the value would not be valid.`);
 
   const parts: string[] = [];
+  const scenariosWord = (n: number) => (n === 1 ? 'scenario' : 'scenarios');
   if (changes.length) {
-    const done = [...counts].map(([label, n]) => `${label} on ${n}`).join('; ');
-    parts.push(`I suggest changes to ${changes.length} of ${scenarios.length} scenario(s): ${done}. Review them and apply the ones you want.`);
+    const done = [...counts].map(([label, n]) => `${label} on ${n}`).join(', ');
+    parts.push(`I suggest changes to ${changes.length} of ${scenarios.length} ${scenariosWord(scenarios.length)}: ${done}. Review them and apply the ones you want.`);
+  } else if (!scenarios.length) {
+    parts.push('There are no scenarios to change.');
   } else if (ops.length) {
-    parts.push(`These scenarios already match what you asked (${ops.map((o) => o.label).join('; ')}); nothing to change.`);
+    parts.push(`Nothing to change: the ${scenariosWord(scenarios.length)} already match what you asked (${ops.map((o) => o.label).join(', ')}).`);
   } else {
-    parts.push('I could not find a change I can make from this request without a language model.');
+    parts.push('I did not change anything.');
   }
   if (reasons.length) parts.push(`I could not do: ${reasons.join(' ')}`);
   return { message: parts.join('\n\n'), changes, unsupported };
