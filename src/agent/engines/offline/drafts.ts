@@ -1,3 +1,4 @@
+import { resolveLanguage } from '../../../domain/languages.js';
 import { NAME_MAX } from '../../../domain/scenario.js';
 import { buildInstructions } from './instructions.js';
 import type { DraftAnswer, DraftScenario, PlannerContext } from './types.js';
@@ -46,13 +47,42 @@ export function topicsOf(text: string, fileId: number | null): Topic[] {
   return topics;
 }
 
-/** What the agent does, from its description: one topic per sentence that names a task. */
-function descriptionTopics(description: string): Topic[] {
+const SUBJECT = /^(?:it|he|she|we|they|the (?:agent|assistant|bot)|this (?:agent|assistant|bot)|our (?:agent|assistant|bot))\s+/i;
+const VERB = /^(?:also\s+|can\s+|will\s+)?([a-z]+)\s+(.+)$/i;
+const NOT_TASKS = new Set(['is', 'was', 'has', 'does', 'uses', 'runs', 'lives', 'belongs', 'works', 'means']);
+const TASK_VERBS = new Set(['answer', 'handle', 'book', 'help', 'schedule', 'process', 'take', 'manage', 'provide', 'support', 'resolve', 'explain', 'collect', 'verify', 'assist', 'transfer', 'track', 'cancel', 'reschedule', 'sell', 'qualify', 'confirm', 'update', 'check', 'report', 'file', 'renew']);
+
+/**
+ * What the agent does, from its description: one topic per sentence that names a task ("Handles
+ * refunds for damaged goods" → "refunds for damaged goods"); sentences that only describe are skipped.
+ */
+export function descriptionTopics(description: string, agentName = ''): Topic[] {
+  const named = agentName.trim() ? new RegExp(`^${agentName.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+`, 'i') : null;
   return description
     .split(/(?<=[.!?])\s+|\n+/)
-    .map((s) => s.trim())
-    .filter((s) => s.length >= 12)
-    .map((s) => ({ title: s.replace(/[.!?]+$/, ''), detail: s, files: [] }));
+    .map((s) => s.trim().replace(/^[-*•]\s*/, '').replace(/[.!?]+$/, ''))
+    .flatMap((sentence) => {
+      const rest = sentence.replace(SUBJECT, '').replace(named ?? /^$/, '');
+      const m = VERB.exec(rest);
+      if (!m) return [];
+      const verb = m[1]!.toLowerCase();
+      const base = verb.endsWith('es') && TASK_VERBS.has(verb.slice(0, -2)) ? verb.slice(0, -2) : verb.endsWith('s') ? verb.slice(0, -1) : verb;
+      if (NOT_TASKS.has(verb) || !(TASK_VERBS.has(base) || (verb.endsWith('s') && verb.length > 3))) return [];
+      const topic = m[2]!.replace(/^(?:callers?|customers?|users?|people|clients?|patients?)\s+(?:with|to|who)?\s*/i, '').trim();
+      return topic.length >= 3 ? [{ title: topic, detail: sentence, files: [] }] : [];
+    });
+}
+
+const REQUEST_LEAD = /^(?:please\s+)?(?:make|create|generate|write|draft|add|give me|i need|i want)?\s*(?:\d+|some|a few|several|more)?\s*(?:new\s+)?(?:test\s+)?(?:tests?|scenarios?|cases?|calls?)?\s*(?:for|about|on|covering|where|in which|with)?\s*/i;
+
+/** Topics a request or an answer names directly: "scenarios about refunds, cancellations and late fees". */
+function requestTopics(text: string): Topic[] {
+  const rest = text.trim().replace(/[.!?]+$/, '').replace(REQUEST_LEAD, '').trim();
+  if (rest.length < 3) return [];
+  const items = rest.split(/\s*,\s*|\s+and\s+|\s*;\s*/).map((x) => x.trim()).filter((x) => x.length >= 3);
+  // A list of short items is several topics; a longer sentence is one.
+  const list = items.length > 1 && items.every((x) => x.split(/\s+/).length <= 6);
+  return (list ? items : [rest]).map((title) => ({ title, detail: text.trim(), files: [] }));
 }
 
 function distinct(topics: Topic[]): Topic[] {
@@ -65,43 +95,49 @@ function distinct(topics: Topic[]): Topic[] {
   });
 }
 
-const VAGUE = /^(?:please\s+)?(?:make|create|generate|write|give me)?\s*(?:some|a few|more|new)?\s*(?:tests?|scenarios?|evaluators?|cases?)?\s*(?:please)?[.!]?$/i;
+const VAGUE = /^(?:please\s+)?(?:make|create|generate|write|draft|give me|add)?\s*(?:some|a few|several|more|new|\d+)?\s*(?:new\s+)?(?:good\s+)?(?:tests?|scenarios?|evaluators?|cases?)?\s*(?:please)?[.!]?$/i;
+
+const QUESTIONS = [
+  'What does the agent under test do (its purpose, and who calls it)?',
+  'Which situations should the scenarios cover, e.g. billing disputes, cancellations, angry callers?',
+  'Which language should the callers speak?',
+];
 
 /**
- * The offline engine's clarify step: one draft per distinct topic found in the knowledge base, the
- * request and the agent's description; questions instead when there is nothing to draw on.
+ * The offline engine's clarify step: one draft per distinct topic found in the request, the
+ * knowledge base and the agent's description; questions instead when there is nothing to draw on.
  */
 export function draftScenarios(input: DraftInput): DraftAnswer {
-  const wanted = Math.max(1, Math.min(20, input.numScenarios));
-  const extra = [input.userMessage, ...(input.answers ?? [])].map((t) => t.trim()).filter((t) => t && !VAGUE.test(t));
-  const description = input.agent?.description?.trim() ?? '';
+  const wanted = Number.isFinite(input.numScenarios) ? Math.max(1, Math.min(20, Math.trunc(input.numScenarios))) : 1;
+  let language = resolveLanguage(input.agent?.language ?? '') ?? 'en';
+  const fromAnswers: Topic[] = [];
+  for (const answer of (input.answers ?? []).map((a) => a.trim()).filter(Boolean)) {
+    const spoken = resolveLanguage(answer.replace(/[.!]+$/, '').replace(/^(?:in\s+)?/i, ''));
+    if (spoken) language = spoken;
+    else fromAnswers.push(...(descriptionTopics(answer).length ? descriptionTopics(answer) : requestTopics(answer)));
+  }
+  const request = input.userMessage.trim();
+  const fromRequest = request && !VAGUE.test(request) ? requestTopics(request) : [];
   const fromKb = input.knowledgeBase.flatMap((f) => topicsOf(f.text, f.id));
-  const fromRequest = extra.flatMap((t) => descriptionTopics(t.length >= 12 ? t : `Calls about ${t}`));
-  const topics = distinct([...fromRequest, ...fromKb, ...descriptionTopics(description)]);
+  const fromDescription = descriptionTopics(input.agent?.description ?? '', input.agent?.name);
+  const topics = distinct([...fromRequest, ...fromAnswers, ...fromKb, ...fromDescription]);
 
   if (!topics.length) {
-    return {
-      message: 'I need a little more to draft useful scenarios.',
-      needsClarification: true,
-      questions: [
-        'What does the agent under test do (its purpose, and who calls it)?',
-        'Which situations should the scenarios cover, e.g. billing disputes, cancellations, angry callers?',
-        'Which language should the callers speak?',
-      ],
-      drafts: [],
-    };
+    return { message: 'I need a little more to draft useful scenarios.', needsClarification: true, questions: QUESTIONS, drafts: [] };
   }
-
-  const language = input.agent?.language ?? 'en';
   const pool = input.personalities.filter((p) => p.language === language);
   const personas = pool.length ? pool : input.personalities;
+  if (!personas.length) {
+    return { message: 'There is no personality to give the callers; create one first, then ask again.', needsClarification: false, questions: [], drafts: [] };
+  }
+
   const drafts: DraftScenario[] = topics.slice(0, wanted).map((topic, i) => {
     const persona = personas[i % personas.length]!;
-    const name = `Caller asks about ${topic.title.charAt(0).toLowerCase()}${topic.title.slice(1)}`.slice(0, NAME_MAX).trim();
-    const expected = `The agent handles the caller's question about ${topic.title.toLowerCase()} correctly and completely.`;
+    const subject = topic.title.slice(0, NAME_MAX);
+    const name = `Caller asks about ${subject.charAt(0).toLowerCase()}${subject.slice(1)}`.slice(0, NAME_MAX).trim();
+    const expected = `The agent explains ${subject.toLowerCase()} correctly and completely, without inventing details, and confirms the caller has what they need.`;
     const base = {
       name,
-      personality: persona.id,
       personality_name: persona.name,
       scenario_language: language,
       tags: ['generated'],
@@ -110,7 +146,6 @@ export function draftScenarios(input: DraftInput): DraftAnswer {
       expected_outcome_prompt: expected,
       information_fields: {},
       instructions: `Ask about ${topic.title}.${topic.detail && topic.detail !== topic.title ? ` Context: ${topic.detail}` : ''}`,
-      simulation_description: '',
     };
     return {
       name,
@@ -126,9 +161,10 @@ export function draftScenarios(input: DraftInput): DraftAnswer {
       source_files: topic.files,
     };
   });
-  const short = drafts.length < wanted ? ` I found ${drafts.length} distinct topic(s), fewer than the ${wanted} you asked for.` : '';
+  const short = drafts.length < wanted ? ` I found only ${drafts.length} distinct topic${drafts.length === 1 ? '' : 's'}, fewer than the ${wanted} you asked for; add knowledge-base files or describe more situations for more.` : '';
+  const plural = drafts.length === 1 ? 'draft scenario' : 'draft scenarios';
   return {
-    message: `Here are ${drafts.length} draft scenario(s) to review before applying.${short}`,
+    message: `Here ${drafts.length === 1 ? 'is' : 'are'} ${drafts.length} ${plural} to review before applying; nothing is saved until you apply them.${short}`,
     needsClarification: false,
     questions: [],
     drafts,
