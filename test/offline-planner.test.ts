@@ -1,6 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { draftScenarios } from '../src/agent/engines/offline/drafts.js';
-import { buildConditionalActions, buildInstructions } from '../src/agent/engines/offline/instructions.js';
 import { parseDuration, planImprovement, splitRequest } from '../src/agent/engines/offline/planner.js';
 import type { PlannerContext, PlannerScenario } from '../src/agent/engines/offline/types.js';
 import { PREDEFINED_TOOLS } from '../src/domain/tools.js';
@@ -45,8 +43,24 @@ describe('tools', () => {
     ["don't allow end call", []],
     ['add the Lookup order tool', ['TOOL_END_CALL', 'TOOL_LOOKUP_ORDER']],
     ['add end call only on transfer', ['TOOL_END_CALL', 'TOOL_END_CALL_ONLY_ON_TRANSFER']],
+    ['add TOOL_LOOKUP_ORDER', ['TOOL_END_CALL', 'TOOL_LOOKUP_ORDER']],
   ])('%s', (msg, expected) => {
     expect(fieldsOf(msg)?.tool_ids).toEqual(expected);
+  });
+
+  it.each([
+    ['remove hold', ['TOOL_END_CALL', 'TOOL_DTMF', 'TOOL_TRANSFER_CALL']],
+    ['remove the DTMF tool', ['TOOL_END_CALL', 'TOOL_HOLD', 'TOOL_TRANSFER_CALL']],
+    ["don't allow transfer", ['TOOL_END_CALL', 'TOOL_DTMF', 'TOOL_HOLD']],
+  ])('%s (from a scenario that has every tool)', (msg, expected) => {
+    const all = scenario({ tool_ids: ['TOOL_END_CALL', 'TOOL_DTMF', 'TOOL_HOLD', 'TOOL_TRANSFER_CALL'] });
+    expect(fieldsOf(msg, all)?.tool_ids).toEqual(expected);
+  });
+
+  it('never duplicates a tool, and removing one the scenario lacks is no change', () => {
+    expect(plan('add the end call tool').changes).toEqual([]);
+    expect(plan('remove hold').changes).toEqual([]);
+    expect(fieldsOf('add DTMF and add DTMF')?.tool_ids).toEqual(['TOOL_END_CALL', 'TOOL_DTMF']);
   });
 
   it('an unknown tool is named as not done', () => {
@@ -63,12 +77,14 @@ describe('language', () => {
     ['make them Spanish', 'es'],
     ['switch to German', 'de'],
     ['language: português', 'pt'],
+    ['in German', 'de'],
   ])('%s', (msg, code) => expect(fieldsOf(msg)?.scenario_language).toBe(code));
 
   it('an unknown language is refused with a reason', () => {
     const p = plan('set the language to Klingon');
     expect(p.changes).toEqual([]);
     expect(p.message).toContain('not a supported scenario language');
+    expect(p.unsupported).toEqual(['set the language to Klingon']);
   });
 });
 
@@ -84,14 +100,20 @@ describe('max duration', () => {
 
   it('out of range is refused with the range, and the default can be restored', () => {
     expect(plan('max duration 2 hours').message).toContain('10–3600');
+    expect(plan('max duration 5 seconds').unsupported).toEqual(['max duration 5 seconds']);
     expect(fieldsOf('remove the max duration', scenario({ max_duration: 60 }))?.max_duration).toBeNull();
+    expect(fieldsOf('use the project default', scenario({ max_duration: 60 }))?.max_duration).toBeNull();
+    expect(plan('remove the max duration').changes).toEqual([]);
     expect(parseDuration('five minutes')).toBe(300);
   });
 });
 
 describe('tags, folder, personality', () => {
   it('adds and removes tags without duplicates', () => {
+    expect(fieldsOf('add tag regression')?.tags).toEqual(['billing', 'regression']);
     expect(fieldsOf('add tags regression, urgent')?.tags).toEqual(['billing', 'regression', 'urgent']);
+    expect(fieldsOf('tag them as regression')?.tags).toEqual(['billing', 'regression']);
+    expect(fieldsOf('add tags billing, billing, new')?.tags).toEqual(['billing', 'new']);
     expect(fieldsOf('tag them as billing')).toBeUndefined();
     expect(fieldsOf('remove tag billing')?.tags).toEqual([]);
     expect(fieldsOf('remove all tags')?.tags).toEqual([]);
@@ -101,6 +123,7 @@ describe('tags, folder, personality', () => {
     expect(fieldsOf('move to folder sales.inbound')?.folder_path).toBe('Sales.Inbound');
     expect(fieldsOf('put them in the Sales folder')?.folder_path).toBe('Sales');
     expect(plan('move to folder Support').message).toContain('create it first');
+    expect(plan('move to folder Support').changes).toEqual([]);
     expect(fieldsOf('remove from folder', scenario({ folder_path: 'Sales' }))?.folder_path).toBeNull();
   });
 
@@ -108,6 +131,11 @@ describe('tags, folder, personality', () => {
     expect(fieldsOf('use the Angry Customer personality')?.personality).toBe(11);
     expect(fieldsOf('make the caller impatient')?.personality).toBe(12);
     expect(plan('set personality to robot').message).toContain('no personality matches');
+    expect(plan('set personality to robot').message).toContain('Angry Customer');
+    const twoAngry: PlannerContext = { ...ctx, personalities: [...ctx.personalities, { id: 14, name: 'Angry Teenager', language: 'en', description: '' }] };
+    const ambiguous = planImprovement('make the caller angry', [scenario()], twoAngry);
+    expect(ambiguous.changes).toEqual([]);
+    expect(ambiguous.message).toContain('more than one personality matches; choose one of: Angry Customer, Angry Teenager');
   });
 });
 
@@ -116,6 +144,7 @@ describe('text fields', () => {
     expect(fieldsOf('set the first message to "Hi, I need help"')?.first_message).toBe('Hi, I need help');
     expect(fieldsOf('first message: Hello there')?.first_message).toBe('Hello there');
     expect(fieldsOf('expected outcome: "The agent books an appointment"')?.expected_outcome_prompt).toBe('The agent books an appointment');
+    expect(fieldsOf('set the expected outcome to The agent books it')?.expected_outcome_prompt).toBe('The agent books it');
   });
 
   it('renames one scenario, numbers several, and prefixes names within the limit', () => {
@@ -123,6 +152,9 @@ describe('text fields', () => {
     const many = plan('rename to "Same"', [scenario({ id: 1 }), scenario({ id: 2 })]);
     expect(many.changes.map((c) => c.fields.name)).toEqual(['Same', 'Same (2)']);
     expect(fieldsOf('prefix names with [QA] ')?.name).toBe('[QA] Refund request');
+    expect(fieldsOf('add prefix [QA]')?.name).toBe('[QA] Refund request');
+    expect(fieldsOf('add prefix [QA]', scenario({ name: '[QA] Refund request' }))).toBeUndefined();
+    expect(plan('rename to ""').changes).toEqual([]);
     expect((fieldsOf('prefix names with [QA] ', scenario({ name: 'x'.repeat(80) }))?.name as string).length).toBe(80);
   });
 
@@ -137,6 +169,16 @@ describe('text fields', () => {
     expect(again).toBeUndefined();
     expect(fieldsOf('add to the instructions: mention the order id')?.instructions).toBe('Ask for a refund.\nmention the order id');
   });
+
+  it.each(['expand the instructions', 'add more detail', 'make the instructions more detailed'])('%s builds structured instructions', (msg) => {
+    const text = fieldsOf(msg)?.instructions as string;
+    expect(text).toMatch(/^## Persona/);
+    expect(text).toContain('Ask for a refund.');
+  });
+
+  it('leaves conditional-actions scenarios alone when asked for detail', () => {
+    expect(plan('more detailed instructions', [scenario({ scenario_type: 'conditional_actions' })]).changes).toEqual([]);
+  });
 });
 
 describe('the reply', () => {
@@ -148,42 +190,36 @@ describe('the reply', () => {
     expect(p.message).toContain('needs a language model');
   });
 
+  it.each(['make them more realistic', 'write 3 new edge cases'])('"%s" changes nothing and explains how to configure a model', (msg) => {
+    const p = plan(msg);
+    expect(p.changes).toEqual([]);
+    expect(p.unsupported).toEqual([msg]);
+    expect(p.message).toContain('SCENARIST_MODEL=openai:gpt-4.1-mini');
+    expect(p.message).toContain('docs/models.md');
+  });
+
+  it('carries out several parts joined by commas, "and" and new lines', () => {
+    const p = plan('add DTMF, set the language to French and add tag urgent\nmax duration 2 min', [scenario({ id: 1 }), scenario({ id: 2 }), scenario({ id: 3, tool_ids: ['TOOL_DTMF'] })]);
+    expect(p.changes).toHaveLength(3);
+    expect(p.changes[0]!.fields).toEqual({ tool_ids: ['TOOL_END_CALL', 'TOOL_DTMF'], scenario_language: 'fr', tags: ['billing', 'urgent'], max_duration: 120 });
+    expect(p.message).toContain('I suggest changes to 3 of 3 scenarios');
+    expect(p.message).toContain('added TOOL_DTMF on 2');
+    expect(p.message).toContain('set the language to French (fr) on 3');
+  });
+
+  it('proposes nothing the Scenario rules would refuse', () => {
+    const full = scenario({ tags: Array.from({ length: 200 }, (_, i) => `t${i}`) });
+    const p = plan('add tag one-too-many', [full]);
+    expect(p.changes).toEqual([]);
+    expect(p.message).toContain('would not be valid');
+  });
+
+  it('says why when nothing applies', () => {
+    expect(plan('add DTMF', []).message).toContain('no scenarios');
+    expect(plan('add the end call tool').message).toContain('already match');
+  });
+
   it('is deterministic', () => {
     expect(plan('add DTMF; set language to French')).toEqual(plan('add DTMF; set language to French'));
-  });
-});
-
-describe('instructions builder', () => {
-  it('uses headings in the scenario language and builds conditional actions', () => {
-    expect(buildInstructions({ ...scenario(), scenario_language: 'fr' })).toContain('## Objectif');
-    const ca = buildConditionalActions(scenario());
-    expect(ca.conditions[0]).toMatchObject({ id: 0, condition: 'FIRST_MESSAGE', fixed_message: true });
-    expect(ca.conditions[1]).toMatchObject({ id: 1, condition: 'The agent asks for your order id' });
-  });
-});
-
-describe('drafts', () => {
-  it('drafts one scenario per knowledge-base topic, citing the file', () => {
-    const out = draftScenarios({
-      userMessage: '',
-      numScenarios: 3,
-      agent: ctx.agent,
-      personalities: ctx.personalities,
-      knowledgeBase: [{ id: 7, file_name: 'faq.md', text: '# Refunds\nRefunds take 30 days.\n\n# Shipping\nWe ship in 2 days.\n\nQ: Can I cancel?\nA: Yes, any time.' }],
-    });
-    expect(out.needsClarification).toBe(false);
-    expect(out.drafts.map((d) => d.name)).toEqual(['Caller asks about refunds', 'Caller asks about shipping', 'Caller asks about can I cancel']);
-    expect(out.drafts.every((d) => d.draft && d.source_files[0] === 7 && d.name.length <= 80)).toBe(true);
-    expect(new Set(out.drafts.map((d) => d.personality)).size).toBe(3);
-    expect(out.message).toContain('draft');
-  });
-
-  it('asks questions when there is nothing to draw on, and uses the answers', () => {
-    const vague = draftScenarios({ userMessage: 'make some tests', numScenarios: 2, agent: null, personalities: ctx.personalities, knowledgeBase: [] });
-    expect(vague).toMatchObject({ needsClarification: true, drafts: [] });
-    expect(vague.questions.length).toBeGreaterThanOrEqual(2);
-    const answered = draftScenarios({ userMessage: 'make some tests', numScenarios: 2, agent: null, personalities: ctx.personalities, knowledgeBase: [], answers: ['Callers disputing a late fee'] });
-    expect(answered.drafts).toHaveLength(1);
-    expect(answered.message).toContain('fewer than the 2');
   });
 });
