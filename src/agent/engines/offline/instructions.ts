@@ -121,9 +121,10 @@ const unquote = (t: string) => t.trim().replace(/^["“'](.*)["”']$/s, '$1').t
 
 /** Which instruction edit a phrase asks for, if it is one the offline rules can make. */
 export function instructionRequest(text: string): InstructionRequest | null {
-  const t = text.trim().replace(/[.!]+$/, '');
-  const append = /^(?:add|append)(?:\s+(?:this|that))?(?:\s+to\s+(?:the\s+)?instructions?)?\s*:\s*(.+)$/is.exec(t) ?? /^(?:add|append)\s+(?:this\s+)?to\s+(?:the\s+)?instructions?\s+(.+)$/is.exec(t);
+  const full = text.trim();
+  const append = /^(?:add|append)(?:\s+(?:this|that))?(?:\s+to\s+(?:the\s+)?instructions?)?\s*:\s*(.+)$/is.exec(full) ?? /^(?:add|append)\s+(?:this\s+)?to\s+(?:the\s+)?instructions?\s+(.+)$/is.exec(full);
   if (append && unquote(append[1]!)) return { kind: 'append', text: unquote(append[1]!) };
+  const t = full.replace(/[.!]+$/, '');
   const mention = /^(?:also\s+)?mention\s+(.+)$/is.exec(t);
   if (mention && unquote(mention[1]!)) return { kind: 'mention', text: unquote(mention[1]!) };
   if (/\b(shorter|more concise|concise|briefer|more brief|shorten|trim|tighten)\b/i.test(t)) return { kind: 'shorter' };
