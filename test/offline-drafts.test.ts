@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { descriptionTopics, draftScenarios, topicsOf, type DraftInput } from '../src/agent/engines/offline/drafts.js';
+import { fieldValueErrors } from '../src/domain/scenario.js';
+
+const personalities = [
+  { id: 10, name: 'Normal Male', language: 'en', description: 'Calm' },
+  { id: 11, name: 'Angry Customer', language: 'en', description: 'Frustrated' },
+  { id: 13, name: 'Hablante', language: 'es', description: 'Habla español' },
+];
+const agent = { id: 1, name: 'Acme support', description: 'Acme support is a voice agent. It answers billing questions. Handles refunds for damaged goods.', language: 'en' };
+const FAQ = '# Refunds\nRefunds take 30 days.\n\n# Shipping\nWe ship in 2 days.\n\nQ: Can I cancel?\nA: Yes, any time.';
+const draft = (over: Partial<DraftInput> = {}) => draftScenarios({ userMessage: '', numScenarios: 3, agent, knowledgeBase: [], personalities, ...over });
+
+describe('finding topics', () => {
+  it('reads Markdown headings, FAQ questions and labelled paragraphs', () => {
+    expect(topicsOf(FAQ, 7).map((t) => t.title)).toEqual(['Refunds', 'Shipping', 'Can I cancel']);
+    expect(topicsOf('Opening hours: open 9 to 5 on weekdays.\nReturns policy: within 30 days of delivery.', 2).map((t) => [t.title, t.files])).toEqual([
+      ['Opening hours', [2]],
+      ['Returns policy', [2]],
+    ]);
+  });
+
+  it('falls back to paragraphs when the text has no structure', () => {
+    expect(topicsOf('Our store sells garden furniture.\n\nDelivery is free over 50 euros.', 1).map((t) => t.title)).toEqual(['Our store sells garden furniture', 'Delivery is free over 50 euros']);
+  });
+
+  it('takes the tasks a description names, not the sentences that only describe', () => {
+    expect(descriptionTopics(agent.description, agent.name).map((t) => t.title)).toEqual(['billing questions', 'refunds for damaged goods']);
+    expect(descriptionTopics('Acme support books appointments.', 'Acme support').map((t) => t.title)).toEqual(['appointments']);
+  });
+});
+
+describe('draftScenarios', () => {
+  it('drafts one scenario per knowledge-base topic, citing the file, each a valid scenario', () => {
+    const out = draft({ agent: { ...agent, description: '' }, knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] });
+    expect(out.needsClarification).toBe(false);
+    expect(out.drafts.map((d) => d.name)).toEqual(['Caller asks about refunds', 'Caller asks about shipping', 'Caller asks about can I cancel']);
+    for (const d of out.drafts) {
+      expect(d).toMatchObject({ draft: true, source_files: [7], tags: ['generated'], tool_ids: ['TOOL_END_CALL'], scenario_language: 'en' });
+      expect(d.expected_outcome_prompt).toMatch(/^The agent explains /);
+      expect(d.instructions).toContain('## Persona');
+      for (const field of ['name', 'personality', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'scenario_language', 'information_fields'] as const) {
+        expect(fieldValueErrors(field, d[field])).toEqual([]);
+      }
+    }
+    expect(out.message).toContain('draft scenarios to review before applying');
+  });
+
+  it('chooses personalities round-robin among those in the agent language', () => {
+    expect(draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] }).drafts.map((d) => d.personality)).toEqual([10, 11, 10]);
+    const spanish = draft({ agent: { ...agent, language: 'es' }, knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] });
+    expect(spanish.drafts.map((d) => [d.personality, d.scenario_language])).toEqual([[13, 'es'], [13, 'es'], [13, 'es']]);
+  });
+
+  it('uses topics named in the request first, and draws on the description when there is no knowledge base', () => {
+    expect(draft({ userMessage: 'write scenarios about late fees, cancellations and upgrades' }).drafts.map((d) => d.name)).toEqual([
+      'Caller asks about late fees',
+      'Caller asks about cancellations',
+      'Caller asks about upgrades',
+    ]);
+    const fromDescription = draft();
+    expect(fromDescription.drafts.map((d) => d.name)).toEqual(['Caller asks about billing questions', 'Caller asks about refunds for damaged goods']);
+    expect(fromDescription.drafts.every((d) => d.source_files.length === 0)).toBe(true);
+  });
+
+  it('drafts what exists when fewer topics than requested, and says so', () => {
+    const out = draft({ numScenarios: 5 });
+    expect(out.drafts).toHaveLength(2);
+    expect(out.message).toContain('fewer than the 5 you asked for');
+  });
+
+  it('keeps within 1–20 drafts and names within 80 characters', () => {
+    const text = Array.from({ length: 30 }, (_, i) => `# Topic number ${i} ${'with a very long heading '.repeat(4)}\nDetails.`).join('\n');
+    const out = draft({ numScenarios: 50, knowledgeBase: [{ id: 1, file_name: 'big.md', text }] });
+    expect(out.drafts).toHaveLength(20);
+    expect(out.drafts.every((d) => d.name.length <= 80)).toBe(true);
+    expect(draft({ numScenarios: 0 }).drafts).toHaveLength(1);
+  });
+
+  it('asks 2–3 concrete questions when there is nothing to draw on', () => {
+    const vague = draft({ userMessage: 'make some tests', agent: null });
+    expect(vague).toMatchObject({ needsClarification: true, drafts: [] });
+    expect(vague.questions.length).toBeGreaterThanOrEqual(2);
+    expect(vague.questions.length).toBeLessThanOrEqual(3);
+    expect(vague.questions.join(' ')).toMatch(/agent.*do/i);
+    expect(vague.questions.join(' ')).toMatch(/language/i);
+  });
+
+  it('uses answers as extra description, including the language they name', () => {
+    const out = draft({ userMessage: 'make some tests', agent: null, numScenarios: 2, answers: ['It books dental appointments', 'Spanish'] });
+    expect(out.needsClarification).toBe(false);
+    expect(out.drafts.map((d) => [d.name, d.scenario_language, d.personality])).toEqual([['Caller asks about dental appointments', 'es', 13]]);
+    expect(out.message).toContain('fewer than the 2');
+  });
+
+  it('explains instead of failing when there is no personality at all', () => {
+    const out = draft({ personalities: [] });
+    expect(out).toMatchObject({ needsClarification: false, drafts: [] });
+    expect(out.message).toContain('personality');
+  });
+
+  it('is deterministic', () => {
+    expect(draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] })).toEqual(draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] }));
+  });
+});
