@@ -1,15 +1,23 @@
 import fastifyMultipart from '@fastify/multipart';
+import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isoNow } from '../../domain/clock.js';
 import { FieldErrorCollector, PayloadTooLarge, ValidationError } from '../../domain/errors.js';
-import { extractText } from '../../store/knowledge-text.js';
-import { deleteOwned, insertOwned, listOwned } from '../../store/owned-rows.js';
-import { getOwned, projectOfWrite } from '../../store/ownership.js';
+import {
+  createKnowledgeBaseFiles,
+  decodeBase64Content,
+  deleteKnowledgeBaseFile,
+  getKnowledgeBaseFile,
+  listKnowledgeBaseFiles,
+  updateKnowledgeBaseFile,
+  type Upload,
+} from '../../store/knowledge-base-files.js';
 import type { Row } from '../../store/schema.js';
 import type { AppDeps } from '../deps.js';
 import { PageQuery, pageOf, paginated } from '../pagination.js';
 import { callerOf } from '../plugins/auth.js';
+import { fieldErrorsFromIssues } from '../plugins/errors.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
 
 const KbFile = z.object({
@@ -17,22 +25,26 @@ const KbFile = z.object({
   agent: z.number().int().nullable(),
   project: z.number().int().nullable(),
   file_name: z.string(),
-  file_type: z.string(),
-  file_size: z.number().int(),
-  text_length: z.number().int(),
+  file_type: z.string().describe('MIME type'),
+  file_size: z.number().int().describe('Bytes uploaded'),
+  text_length: z.number().int().describe('Characters of extracted text'),
   created_at: isoTime(),
   updated_at: isoTime(),
 });
-const KbFileDetail = KbFile.extend({ text: z.string() });
+const KbFileDetail = KbFile.extend({ text: z.string().describe('The extracted text') });
 
+const RefId = z.number().int().positive().max(2_147_483_647);
 const JsonUpload = z.strictObject({
-  agent: z.number().int().positive().max(2_147_483_647).optional(),
-  project: z.number().int().positive().max(2_147_483_647).optional(),
+  agent: RefId.optional(),
+  project: RefId.optional(),
   files: z
-    .array(z.strictObject({ name: z.string().min(1).max(255), content_base64: z.string().min(1) }))
+    .array(z.strictObject({ name: z.string().min(1).max(255), content_base64: z.string().min(1).describe('Raw base64 or a data: URI') }))
     .min(1)
     .max(20),
 });
+const FilePatch = z.strictObject({ agent: RefId.nullable().optional(), project: RefId.nullable().optional(), file_name: z.string().trim().min(1).max(255).optional() });
+
+const MULTIPART_FIELDS = new Set(['agent', 'project']);
 
 const toFile = (r: Row<'knowledge_base_files'>): z.infer<typeof KbFile> => ({
   id: r.id,
@@ -46,20 +58,74 @@ const toFile = (r: Row<'knowledge_base_files'>): z.infer<typeof KbFile> => ({
   updated_at: r.updated_at,
 });
 
-const positiveInt = (v: string | undefined) => (v !== undefined && /^\d{1,9}$/.test(v) && Number(v) > 0 ? Number(v) : undefined);
+type Owner = { agent?: number; project?: number };
+
+/** The file and owner fields of a multipart upload; the file is buffered up to the upload limit. */
+async function readMultipart(req: FastifyRequest, limit: number): Promise<{ owner: Owner; uploads: Upload[] }> {
+  const fields: Record<string, string> = {};
+  const uploads: Upload[] = [];
+  const errors = new FieldErrorCollector();
+  try {
+    for await (const part of req.parts()) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'file') errors.add(part.fieldname, `Unknown field "${part.fieldname}"; send the file as "file".`);
+        const data = await part.toBuffer();
+        if (part.file.truncated) throw new PayloadTooLarge();
+        uploads.push({ name: part.filename || '', data });
+      } else if (MULTIPART_FIELDS.has(part.fieldname)) fields[part.fieldname] = String(part.value);
+      else errors.add(part.fieldname, `Unknown field "${part.fieldname}".`);
+    }
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (e instanceof PayloadTooLarge || code === 'FST_REQ_FILE_TOO_LARGE') throw new PayloadTooLarge(`The file is larger than the ${limit}-byte upload limit.`);
+    if (code === 'FST_FILES_LIMIT') throw ValidationError.field('file', 'Send one file per request, or use the JSON form for several.');
+    if (code?.startsWith('FST_')) throw ValidationError.field('file', 'The multipart body could not be read.');
+    throw e;
+  }
+  const owner: Owner = {};
+  for (const f of ['agent', 'project'] as const) {
+    if (fields[f] === undefined || fields[f] === '') continue;
+    const parsed = RefId.safeParse(/^\d{1,10}$/.test(fields[f]!) ? Number(fields[f]) : NaN);
+    if (parsed.success) owner[f] = parsed.data;
+    else errors.add(f, 'A valid integer is required.');
+  }
+  if (!uploads.length) errors.add('file', 'No file was submitted.');
+  errors.throwIfAny();
+  return { owner, uploads };
+}
+
+function readJson(body: unknown): { owner: Owner; uploads: Upload[] } {
+  const parsed = JsonUpload.safeParse(body ?? {});
+  if (!parsed.success) throw new ValidationError(fieldErrorsFromIssues(parsed.error.issues));
+  const errors = new FieldErrorCollector();
+  const uploads: Upload[] = [];
+  parsed.data.files.forEach((f, i) => {
+    const data = decodeBase64Content(f.content_base64);
+    if (data) uploads.push({ name: f.name, data });
+    else errors.add('files', `${i}.content_base64: not valid base64 or a base64 data: URI.`);
+  });
+  errors.throwIfAny();
+  return { owner: { agent: parsed.data.agent, project: parsed.data.project }, uploads };
+}
 
 export const knowledgeBaseFileRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
   const { db } = deps.store;
   const tags = ['knowledge base files'];
   const limit = deps.config.uploadLimit;
-  await app.register(fastifyMultipart, { limits: { fileSize: limit, files: 1, fields: 10, fieldSize: 1000 } });
+  await app.register(fastifyMultipart, { limits: { fileSize: limit, files: 1, fields: 10, fieldSize: 1000, parts: 12 } });
 
   app.get(
     '/knowledge-base-files/',
-    { schema: { tags, querystring: PageQuery.extend({ project_id: optionalIdQuery(), agent_id: optionalIdQuery() }), response: { 200: paginated(KbFile), ...errorResponses } } },
+    {
+      schema: {
+        tags,
+        querystring: PageQuery.extend({ project_id: optionalIdQuery(), agent_id: optionalIdQuery() }),
+        response: { 200: paginated(KbFile), ...errorResponses },
+      },
+    },
     async (req) => {
       const { page, page_size, project_id, agent_id } = req.query;
-      const { count, rows } = await listOwned(db, 'knowledge_base_files', callerOf(req).organizationId, { project_id, agent_id }, { offset: (page - 1) * page_size, limit: page_size });
+      const { count, rows } = await listKnowledgeBaseFiles(db, callerOf(req).organizationId, { projectId: project_id, agentId: agent_id }, { offset: (page - 1) * page_size, limit: page_size });
       return pageOf(req, req.query, count, rows.map(toFile));
     },
   );
@@ -67,87 +133,43 @@ export const knowledgeBaseFileRoutes = (deps: AppDeps): FastifyPluginAsyncZod =>
   app.post(
     '/knowledge-base-files/',
     {
-      // Multipart bodies are read by the handler; the body schema documents the JSON alternative.
+      // Base64 in JSON is a third larger than the file it carries.
       bodyLimit: Math.max(deps.config.bodyLimit, Math.ceil(limit * 1.4) + 10_000),
       schema: {
         tags,
-        description: 'Upload a .txt, .md or .pdf file as multipart/form-data (`file`, plus `agent` or `project`), or as JSON `{agent|project, files: [{name, content_base64}]}`.',
+        description:
+          'Upload a .txt, .md or .pdf file as multipart/form-data (`file`, plus `agent` and/or `project`), or as JSON `{agent|project, files: [{name, content_base64}]}`. The project is inferred from the agent. Answers the stored files.',
         response: { 201: z.array(KbFile), ...errorResponses },
       },
     },
     async (req, reply) => {
-      const org = callerOf(req).organizationId;
-      const uploads: Array<{ name: string; data: Buffer }> = [];
-      let owner: { agent?: number; project?: number };
-      if (req.isMultipart()) {
-        const fields: Record<string, string> = {};
-        try {
-          for await (const part of req.parts()) {
-            if (part.type === 'file') {
-              const data = await part.toBuffer();
-              if (part.file.truncated) throw new PayloadTooLarge();
-              uploads.push({ name: part.filename || 'upload', data });
-            } else fields[part.fieldname] = String(part.value);
-          }
-        } catch (e) {
-          const code = (e as { code?: string }).code;
-          if (e instanceof PayloadTooLarge || code === 'FST_REQ_FILE_TOO_LARGE') throw new PayloadTooLarge(`File is larger than the ${limit}-byte upload limit.`);
-          if (code?.startsWith('FST_')) throw ValidationError.field('file', 'The multipart body could not be read.');
-          throw e;
-        }
-        const errors = new FieldErrorCollector();
-        for (const f of ['agent', 'project'] as const) if (fields[f] !== undefined && positiveInt(fields[f]) === undefined) errors.add(f, 'A valid integer is required.');
-        if (!uploads.length) errors.add('file', 'No file was submitted.');
-        errors.throwIfAny();
-        owner = { agent: positiveInt(fields.agent), project: positiveInt(fields.project) };
-      } else {
-        const parsed = JsonUpload.safeParse(req.body);
-        if (!parsed.success) {
-          const errors = new FieldErrorCollector();
-          for (const i of parsed.error.issues) errors.add(String(i.path[0] ?? 'non_field_errors'), (i.path.length > 1 ? `${i.path.slice(1).join('.')}: ` : '') + i.message);
-          errors.throwIfAny();
-          return;
-        }
-        owner = { agent: parsed.data.agent, project: parsed.data.project };
-        for (const f of parsed.data.files) {
-          const b64 = f.content_base64.replace(/^data:[^,]*,/, '');
-          if (!/^[A-Za-z0-9+/=\s_-]*$/.test(b64)) throw ValidationError.field('files', `${f.name}: content_base64 is not base64.`);
-          uploads.push({ name: f.name, data: Buffer.from(b64, 'base64') });
-        }
-      }
-      const { projectId, agentId } = await projectOfWrite(db, org, owner, true);
-      const extracted = await Promise.all(uploads.map(async (u) => ({ ...u, ...(await extractText(u.name, u.data, limit)) })));
-      const now = isoNow(deps.clock);
-      const rows = await db.transaction().execute(async (tx) => {
-        const out: Row<'knowledge_base_files'>[] = [];
-        for (const u of extracted) {
-          out.push(
-            await insertOwned(tx, 'knowledge_base_files', {
-              organization_id: org,
-              project_id: projectId,
-              agent_id: agentId,
-              file_name: u.name.slice(0, 255),
-              file_type: u.mime,
-              file_size: u.data.length,
-              text: u.text,
-              created_at: now,
-              updated_at: now,
-            }),
-          );
-        }
-        return out;
-      });
+      const { owner, uploads } = req.isMultipart() ? await readMultipart(req, limit) : readJson(req.body);
+      const rows = await createKnowledgeBaseFiles(db, callerOf(req).organizationId, owner, uploads, limit, isoNow(deps.clock));
       return reply.code(201).send(rows.map(toFile));
     },
   );
 
   app.get('/knowledge-base-files/:id/', { schema: { tags, params: IdParams, response: { 200: KbFileDetail, ...errorResponses } } }, async (req) => {
-    const row = await getOwned(db, 'knowledge_base_files', callerOf(req).organizationId, req.params.id);
+    const row = await getKnowledgeBaseFile(db, callerOf(req).organizationId, req.params.id);
     return { ...toFile(row), text: row.text };
   });
 
+  app.patch(
+    '/knowledge-base-files/:id/',
+    {
+      schema: {
+        tags,
+        description: 'Rename a file or attach it to another agent or project; upload a new file to change its content.',
+        params: IdParams,
+        body: FilePatch,
+        response: { 200: KbFile, ...errorResponses },
+      },
+    },
+    async (req) => toFile(await updateKnowledgeBaseFile(db, callerOf(req).organizationId, req.params.id, req.body, isoNow(deps.clock))),
+  );
+
   app.delete('/knowledge-base-files/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
-    await deleteOwned(db, 'knowledge_base_files', callerOf(req).organizationId, req.params.id);
+    await deleteKnowledgeBaseFile(db, callerOf(req).organizationId, req.params.id);
     return reply.code(204).send(null);
   });
 };

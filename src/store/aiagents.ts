@@ -1,0 +1,81 @@
+import { ValidationError } from '../domain/errors.js';
+import type { Executor } from './db.js';
+import { deleteOwned, insertOwned, listOwned, updateOwned } from './owned-rows.js';
+import { getOwned, projectOfWrite } from './ownership.js';
+import type { Row } from './schema.js';
+
+/** An agent under test: what a scenario is written against. */
+export interface AgentInput {
+  project: number;
+  agent_name: string;
+  description?: string;
+  language?: string;
+  inbound?: boolean;
+  assistant_id?: string | null;
+}
+
+export interface AgentRecord extends Row<'aiagents'> {
+  /** Ids of the knowledge-base files attached to the agent, oldest first. */
+  knowledgeBaseFileIds: number[];
+}
+
+async function withFiles(db: Executor, rows: Row<'aiagents'>[]): Promise<AgentRecord[]> {
+  const files = rows.length
+    ? await db.selectFrom('knowledge_base_files').select(['id', 'agent_id']).where('agent_id', 'in', rows.map((r) => r.id)).orderBy('id').execute()
+    : [];
+  return rows.map((r) => ({ ...r, knowledgeBaseFileIds: files.filter((f) => f.agent_id === r.id).map((f) => f.id) }));
+}
+
+/** One page of the organization's agents, optionally of one project and matching `q` in the name. */
+export async function listAgents(
+  db: Executor,
+  organizationId: number,
+  filter: { projectId?: number; q?: string },
+  page: { offset: number; limit: number },
+): Promise<{ count: number; rows: AgentRecord[] }> {
+  const search = filter.q ? { column: 'agent_name' as const, text: filter.q } : undefined;
+  const { count, rows } = await listOwned(db, 'aiagents', organizationId, { project_id: filter.projectId }, page, search);
+  return { count, rows: await withFiles(db, rows) };
+}
+
+export async function getAgent(db: Executor, organizationId: number, id: number): Promise<AgentRecord> {
+  return (await withFiles(db, [await getOwned(db, 'aiagents', organizationId, id)]))[0]!;
+}
+
+export async function createAgent(db: Executor, organizationId: number, input: AgentInput, now: string): Promise<AgentRecord> {
+  await projectOfWrite(db, organizationId, { project: input.project }, true);
+  const row = await insertOwned(db, 'aiagents', {
+    organization_id: organizationId,
+    project_id: input.project,
+    agent_name: input.agent_name,
+    description: input.description ?? '',
+    language: input.language ?? 'en',
+    inbound: input.inbound === false ? 0 : 1,
+    assistant_id: input.assistant_id ?? null,
+    created_at: now,
+    updated_at: now,
+  });
+  return { ...row, knowledgeBaseFileIds: [] };
+}
+
+export async function updateAgent(db: Executor, organizationId: number, id: number, patch: Partial<AgentInput>, now: string): Promise<AgentRecord> {
+  const current = await getOwned(db, 'aiagents', organizationId, id);
+  // Scenarios, files and profiles hang off the agent within its project; moving it would split them.
+  if (patch.project !== undefined && patch.project !== current.project_id) {
+    throw ValidationError.field('project', 'An agent cannot move to another project.');
+  }
+  await updateOwned(db, 'aiagents', organizationId, id, {
+    ...(patch.agent_name !== undefined ? { agent_name: patch.agent_name } : {}),
+    ...(patch.description !== undefined ? { description: patch.description } : {}),
+    ...(patch.language !== undefined ? { language: patch.language } : {}),
+    ...(patch.inbound !== undefined ? { inbound: patch.inbound ? 1 : 0 } : {}),
+    ...(patch.assistant_id !== undefined ? { assistant_id: patch.assistant_id } : {}),
+    updated_at: now,
+  });
+  return getAgent(db, organizationId, id);
+}
+
+/** Deletes the agent with its files and test profiles; its scenarios and metrics stay, without an agent. */
+export function deleteAgent(db: Executor, organizationId: number, id: number): Promise<void> {
+  return deleteOwned(db, 'aiagents', organizationId, id);
+}

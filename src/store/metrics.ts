@@ -1,0 +1,52 @@
+import type { Executor } from './db.js';
+import { deleteOwned, insertOwned, listOwned, updateOwned } from './owned-rows.js';
+import { getOwned, projectOfWrite } from './ownership.js';
+import type { Row } from './schema.js';
+
+export interface MetricInput {
+  project?: number | null;
+  agent?: number | null;
+  name: string;
+  description?: string;
+}
+
+export async function listMetrics(db: Executor, organizationId: number, filter: { projectId?: number; agentId?: number }): Promise<Row<'metrics'>[]> {
+  return (await listOwned(db, 'metrics', organizationId, { project_id: filter.projectId, agent_id: filter.agentId })).rows;
+}
+
+export function getMetric(db: Executor, organizationId: number, id: number): Promise<Row<'metrics'>> {
+  return getOwned(db, 'metrics', organizationId, id);
+}
+
+export async function createMetric(db: Executor, organizationId: number, input: MetricInput, now: string): Promise<Row<'metrics'>> {
+  const { projectId, agentId } = await projectOfWrite(db, organizationId, input, true);
+  return insertOwned(db, 'metrics', {
+    organization_id: organizationId,
+    project_id: projectId,
+    agent_id: agentId,
+    name: input.name,
+    description: input.description ?? '',
+    created_at: now,
+    updated_at: now,
+  });
+}
+
+export async function updateMetric(db: Executor, organizationId: number, id: number, patch: Partial<MetricInput>, now: string): Promise<Row<'metrics'>> {
+  const current = await getMetric(db, organizationId, id);
+  let refs: { projectId: number | null; agentId: number | null } | null = null;
+  if (patch.project !== undefined || patch.agent !== undefined) {
+    const agent = patch.agent === undefined ? current.agent_id : patch.agent;
+    const project = patch.project !== undefined ? patch.project : patch.agent != null ? null : current.project_id;
+    refs = await projectOfWrite(db, organizationId, { project, agent }, true);
+  }
+  return updateOwned(db, 'metrics', organizationId, id, {
+    ...(patch.name !== undefined ? { name: patch.name } : {}),
+    ...(patch.description !== undefined ? { description: patch.description } : {}),
+    ...(refs ? { project_id: refs.projectId, agent_id: refs.agentId } : {}),
+    updated_at: now,
+  });
+}
+
+export function deleteMetric(db: Executor, organizationId: number, id: number): Promise<void> {
+  return deleteOwned(db, 'metrics', organizationId, id);
+}
