@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../src/domain/errors.js';
 import { decodeBase64Content, extensionOf, extractText, knowledgeBaseOfAgent, loadKnowledgeBaseTexts } from '../src/store/knowledge-base-files.js';
 import { organizationToolIds } from '../src/store/tools.js';
+import { createTestDatabase, pgEnabled } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const kb = (name: string) => fs.readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'fixtures/kb', name));
@@ -13,13 +14,19 @@ const UPLOAD_LIMIT = 4096;
 let s: TestServer;
 let project: number;
 let org: number;
+let pgDb: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
 
 beforeAll(async () => {
-  s = await startTestServer({ SCENARIST_UPLOAD_LIMIT: String(UPLOAD_LIMIT) });
+  // With SCENARIST_TEST_PG=1 the same HTTP checks run on PostgreSQL, where LIKE and NUL differ.
+  pgDb = pgEnabled ? await createTestDatabase() : undefined;
+  s = await startTestServer({ SCENARIST_UPLOAD_LIMIT: String(UPLOAD_LIMIT), ...(pgDb ? { DATABASE_URL: pgDb.url } : {}) });
   project = s.defaultProjectId;
   org = (await s.running.store.db.selectFrom('projects').select('organization_id').where('id', '=', project).executeTakeFirstOrThrow()).organization_id;
 });
-afterAll(async () => s?.stop());
+afterAll(async () => {
+  await s?.stop();
+  await pgDb?.drop();
+});
 
 function upload(name: string, content: string | Buffer, fields: Record<string, string>, api = s.api) {
   const form = new FormData();
@@ -56,6 +63,15 @@ describe('agents', () => {
     const second = await s.api('GET', `aiagents/?project_id=${p}&page_size=2&page=2`);
     expect(second.body.results.map((x: any) => x.agent_name)).toEqual(['C']);
     expect(second.body.next).toBeNull();
+  });
+
+  it('searches names literally, wildcards included', async () => {
+    const p = (await s.api('POST', 'projects/', { name: 'Search' })).body.id;
+    for (const n of ['50% off bot', '500 bot', 'under_score', 'underscore']) await s.api('POST', 'aiagents/', { project: p, agent_name: n });
+    const names = async (q: string) => (await s.api('GET', `aiagents/?project_id=${p}&q=${encodeURIComponent(q)}`)).body.results.map((x: any) => x.agent_name);
+    expect(await names('50%')).toEqual(['50% off bot']);
+    expect(await names('under_')).toEqual(['under_score']);
+    expect(await names('BOT')).toEqual(['50% off bot', '500 bot']);
   });
 
   it('answers field errors for bad input and references', async () => {
@@ -249,6 +265,29 @@ describe('knowledge base files', () => {
       ],
     });
     expect(mixed.body).toHaveProperty('file');
+    expect((await s.api('GET', 'knowledge-base-files/')).body.count).toBe(before);
+  });
+
+  it('answers 400, never 500, to malformed multipart bodies', async () => {
+    const before = (await s.api('GET', 'knowledge-base-files/')).body.count;
+    const two = new FormData();
+    two.set('project', String(project));
+    two.append('file', new Blob(['a']), 'a.txt');
+    two.append('file', new Blob(['b']), 'b.txt');
+    expect((await s.api('POST', 'knowledge-base-files/', two)).body).toHaveProperty('file');
+    const wrongName = new FormData();
+    wrongName.set('project', String(project));
+    wrongName.set('document', new Blob(['a']), 'a.txt');
+    expect((await s.api('POST', 'knowledge-base-files/', wrongName)).body).toHaveProperty('document');
+    const noFile = new FormData();
+    noFile.set('project', String(project));
+    expect((await s.api('POST', 'knowledge-base-files/', noFile)).body).toEqual({ file: ['No file was submitted.'] });
+    const junk = await s.api('POST', 'knowledge-base-files/', '--x\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\nunterminated', {
+      'content-type': 'multipart/form-data; boundary=x',
+    });
+    expect(junk.status).toBeGreaterThanOrEqual(400);
+    expect(junk.status).toBeLessThan(500);
+    expect((await s.api('POST', 'knowledge-base-files/', 'plain', { 'content-type': 'text/plain' })).status).toBeLessThan(500);
     expect((await s.api('GET', 'knowledge-base-files/')).body.count).toBe(before);
   });
 

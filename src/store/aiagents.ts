@@ -1,6 +1,7 @@
+import { sql } from 'kysely';
 import { ValidationError } from '../domain/errors.js';
 import type { Executor } from './db.js';
-import { deleteOwned, insertOwned, listOwned, updateOwned } from './owned-rows.js';
+import { deleteOwned, insertOwned, updateOwned } from './owned-rows.js';
 import { getOwned, projectOfWrite } from './ownership.js';
 import type { Row } from './schema.js';
 
@@ -26,16 +27,23 @@ async function withFiles(db: Executor, rows: Row<'aiagents'>[]): Promise<AgentRe
   return rows.map((r) => ({ ...r, knowledgeBaseFileIds: files.filter((f) => f.agent_id === r.id).map((f) => f.id) }));
 }
 
-/** One page of the organization's agents, optionally of one project and matching `q` in the name. */
+/** One page of the organization's agents, optionally of one project and containing `q` in the name. */
 export async function listAgents(
   db: Executor,
   organizationId: number,
   filter: { projectId?: number; q?: string },
   page: { offset: number; limit: number },
 ): Promise<{ count: number; rows: AgentRecord[] }> {
-  const search = filter.q ? { column: 'agent_name' as const, text: filter.q } : undefined;
-  const { count, rows } = await listOwned(db, 'aiagents', organizationId, { project_id: filter.projectId }, page, search);
-  return { count, rows: await withFiles(db, rows) };
+  let query = db.selectFrom('aiagents').where('organization_id', '=', organizationId);
+  if (filter.projectId !== undefined) query = query.where('project_id', '=', filter.projectId);
+  if (filter.q) {
+    // "%" and "_" in a search are text, not wildcards; SQLite has no default LIKE escape, so name one.
+    const pattern = `%${filter.q.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
+    query = query.where(sql<boolean>`lower(agent_name) like ${pattern} escape '\\'`);
+  }
+  const { n } = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const rows = await query.selectAll().orderBy('id').offset(page.offset).limit(page.limit).execute();
+  return { count: Number(n), rows: await withFiles(db, rows) };
 }
 
 export async function getAgent(db: Executor, organizationId: number, id: number): Promise<AgentRecord> {

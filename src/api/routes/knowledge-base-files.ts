@@ -79,8 +79,8 @@ async function readMultipart(req: FastifyRequest, limit: number): Promise<{ owne
     const code = (e as { code?: string }).code;
     if (e instanceof PayloadTooLarge || code === 'FST_REQ_FILE_TOO_LARGE') throw new PayloadTooLarge(`The file is larger than the ${limit}-byte upload limit.`);
     if (code === 'FST_FILES_LIMIT') throw ValidationError.field('file', 'Send one file per request, or use the JSON form for several.');
-    if (code?.startsWith('FST_')) throw ValidationError.field('file', 'The multipart body could not be read.');
-    throw e;
+    // Anything else that stops the body being read is the body's fault: truncated parts, bad boundaries.
+    throw ValidationError.field('file', 'The multipart body could not be read.');
   }
   const owner: Owner = {};
   for (const f of ['agent', 'project'] as const) {
