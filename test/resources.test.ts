@@ -180,6 +180,7 @@ describe('metrics', () => {
     expect(list.body.map((x: any) => x.name)).toContain('Politeness');
     const sc = await s.api('POST', 'scenarios/', { name: 'Measured', project, personality: await personalityId(), metrics: [m.body.id] });
     expect(sc.body).toMatchObject({ metrics: [m.body.id], metric_names: ['Politeness'] });
+    expect((await s.api('DELETE', `metrics/${m.body.id}/`)).body.non_field_errors[0]).toContain('1 scenario uses');
     expect((await s.api('PATCH', `metrics/${m.body.id}/`, { name: 'Courtesy' })).body.name).toBe('Courtesy');
     expect((await s.api('PUT', `metrics/${m.body.id}/`, { name: 'Courtesy 2', project })).body.name).toBe('Courtesy 2');
     const agent = (await s.api('POST', 'aiagents/', { project, agent_name: 'Metric bot' })).body.id;

@@ -1,3 +1,4 @@
+import { ValidationError } from '../domain/errors.js';
 import type { Executor } from './db.js';
 import { deleteOwned, insertOwned, listOwned, updateOwned } from './owned-rows.js';
 import { getOwned, projectOfWrite } from './ownership.js';
@@ -47,6 +48,20 @@ export async function updateMetric(db: Executor, organizationId: number, id: num
   });
 }
 
-export function deleteMetric(db: Executor, organizationId: number, id: number): Promise<void> {
-  return deleteOwned(db, 'metrics', organizationId, id);
+/**
+ * Refuses while scenarios list the metric: they would keep an id that no longer exists, and a
+ * later write or revert of their metrics would then be rejected.
+ */
+export async function deleteMetric(db: Executor, organizationId: number, id: number): Promise<void> {
+  await getMetric(db, organizationId, id);
+  // LIKE narrows the rows ("%5%" also matches 15); the parsed list decides.
+  const candidates = await db
+    .selectFrom('scenarios')
+    .select('metrics')
+    .where('organization_id', '=', organizationId)
+    .where('metrics', 'like', `%${id}%`)
+    .execute();
+  const used = candidates.filter((c) => (JSON.parse(c.metrics) as number[]).includes(id)).length;
+  if (used > 0) throw ValidationError.field('non_field_errors', `${used} scenario${used === 1 ? '' : 's'} use${used === 1 ? 's' : ''} this metric; remove it from ${used === 1 ? 'it' : 'them'} first.`);
+  await deleteOwned(db, 'metrics', organizationId, id);
 }
