@@ -127,6 +127,6 @@ describe('improveInstructions', () => {
     const other = improveInstructions('Ask for a refund.', 'make it funnier; add: be polite', source());
     expect(other.instructions).toBe('Ask for a refund.\nbe polite');
     expect(other.unsupported).toEqual(['make it funnier']);
-    expect(other.message).toContain('SCENARIST_MODEL=openai:gpt-4.1-mini');
+    expect(other.message).toContain('needs a language model');
   });
 });
