@@ -1,4 +1,5 @@
 import type { TokenUsage } from '../domain/jobs.js';
+import type { ConditionalActions } from '../domain/scenario.js';
 import type { DraftScenario, PlannedChange, PlannerContext, PlannerScenario } from './engines/offline/types.js';
 
 export type { DraftScenario, PlannedChange, PlannerContext, PlannerScenario };
@@ -44,6 +45,31 @@ export interface ClarifyOutput {
   usage?: Partial<TokenUsage>;
 }
 
+/** A scenario as an instructions job sees it: an existing one (with id) or a new payload (id null). */
+export type InstructionsScenario = Omit<PlannerScenario, 'id' | 'revision'> & { id: number | null };
+
+export interface InstructionsInput {
+  /** `generate` writes instructions from the scenario's fields; `improve` edits the current ones. */
+  mode: 'generate' | 'improve';
+  scenario: InstructionsScenario;
+  /** Extra guidance (generate) or the change asked for (improve); may be empty for generate. */
+  userMessage: string;
+  context: PlannerContext;
+  signal: AbortSignal;
+}
+
+export interface InstructionsOutput {
+  message: string;
+  /** New instructions, for every scenario type but `conditional_actions`. */
+  instructions?: string;
+  /** New conditional actions, for `scenario_type: "conditional_actions"`. */
+  conditionalActions?: ConditionalActions;
+  /** A suggested expected outcome, when the scenario had none. */
+  expectedOutcomePrompt?: string;
+  unsupported?: string[];
+  usage?: Partial<TokenUsage>;
+}
+
 /** What writes suggestions: the offline planner or a language model. Engines never write to the store. */
 export interface ScenarioEngine {
   readonly name: string;
@@ -53,4 +79,5 @@ export interface ScenarioEngine {
   readonly concurrency: number;
   improve(input: ImproveInput): Promise<ImproveOutput>;
   clarify(input: ClarifyInput): Promise<ClarifyOutput>;
+  instructions(input: InstructionsInput): Promise<InstructionsOutput>;
 }

@@ -1,4 +1,4 @@
-import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, ScenarioEngine } from '../../src/agent/engine.js';
+import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../../src/agent/engine.js';
 
 /**
  * A predictable engine for testing the job machinery: it tags every scenario "improved", sets the
@@ -9,6 +9,7 @@ export class ScriptedEngine implements ScenarioEngine {
   readonly name = 'scripted';
   calls: ImproveInput[] = [];
   clarifyCalls: ClarifyInput[] = [];
+  instructionsCalls: InstructionsInput[] = [];
   started = 0;
   constructor(
     readonly batchSize = 2,
@@ -60,5 +61,19 @@ export class ScriptedEngine implements ScenarioEngine {
         source_files: [],
       })),
     };
+  }
+
+  async instructions(input: InstructionsInput): Promise<InstructionsOutput> {
+    this.instructionsCalls.push(input);
+    if (input.userMessage.includes('slow')) {
+      await new Promise((_, reject) => {
+        input.signal.addEventListener('abort', () => reject(input.signal.reason), { once: true });
+      });
+    }
+    if (input.scenario.scenario_type === 'conditional_actions') {
+      return { message: 'Wrote conditional actions.', conditionalActions: { role: input.scenario.name, conditions: [{ id: 0, condition: 'FIRST_MESSAGE', action: 'Hello', type: 'standard', fixed_message: true }] } };
+    }
+    const base = input.mode === 'improve' ? input.scenario.instructions : `Be a caller for "${input.scenario.name}".`;
+    return { message: 'Wrote instructions.', instructions: [base, input.userMessage].filter(Boolean).join('\n'), usage: { input_tokens: 3, output_tokens: 2, model_calls: 1 } };
   }
 }

@@ -1,5 +1,6 @@
-import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, ScenarioEngine } from '../engine.js';
+import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../engine.js';
 import { draftScenarios } from './offline/drafts.js';
+import { buildConditionalActions, buildInstructions, improveInstructions } from './offline/instructions.js';
 import { planImprovement } from './offline/planner.js';
 
 /**
@@ -28,5 +29,25 @@ export class OfflineEngine implements ScenarioEngine {
       personalities: input.context.personalities,
       answers: input.answers,
     });
+  }
+
+  async instructions(input: InstructionsInput): Promise<InstructionsOutput> {
+    input.signal.throwIfAborted();
+    const { scenario: s, context } = input;
+    const personality = context.personalities.find((p) => p.id === s.personality);
+    const ctx = { agent: context.agent, personality: personality && { name: personality.name, description: personality.description } };
+    if (s.scenario_type === 'conditional_actions') {
+      return { message: 'Wrote conditional actions from the scenario\'s first message and information fields.', conditionalActions: buildConditionalActions(s, ctx) };
+    }
+    if (input.mode === 'improve') {
+      const out = improveInstructions(s.instructions, input.userMessage, s, ctx);
+      return { message: out.message, instructions: out.instructions, unsupported: out.unsupported };
+    }
+    // Extra guidance for a new set of instructions is kept as the user's own notes.
+    const notes = [s.instructions.trim(), input.userMessage.trim()].filter(Boolean).join('\n');
+    return {
+      message: 'Wrote structured instructions from the scenario\'s persona, goal, information fields, tools and expected outcome.',
+      instructions: buildInstructions({ ...s, instructions: notes }, ctx),
+    };
   }
 }
