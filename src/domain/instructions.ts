@@ -69,6 +69,16 @@ export interface InstructionsChange {
   expected_outcome_prompt?: string;
 }
 
+/** Conditional actions may come as JSON text in `instructions`, as the reference lets clients send them. */
+function jsonOrUndefined(text: string | undefined): unknown {
+  if (!text?.trim().startsWith('{')) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * The change an engine's answer makes to a scenario: new instructions (clearing conditional
  * actions), or new conditional actions (clearing the plain-text instructions, since a scenario has
@@ -82,7 +92,7 @@ export function instructionsChange(
   const wantsActions = fields.scenario_type === 'conditional_actions';
   let change: InstructionsChange;
   if (wantsActions) {
-    const parsed = ConditionalActionsSchema.safeParse(out.conditionalActions);
+    const parsed = ConditionalActionsSchema.safeParse(out.conditionalActions ?? jsonOrUndefined(out.instructions));
     if (!parsed.success) return { problem: `the engine returned no valid conditional actions (${parsed.error.issues[0]?.message ?? 'missing'})` };
     const bad = parsed.data.conditions.findIndex((c, i) => c.id !== i);
     if (bad >= 0) return { problem: `the engine's conditional actions are not numbered from 0 (condition ${bad})` };
