@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { instructionsChange } from '../src/domain/instructions.js';
+import { instructionsChange, proposedChanges } from '../src/domain/instructions.js';
 
 const plain = { scenario_type: 'instruction' as const, expected_outcome_prompt: '' };
 const actions = { scenario_type: 'conditional_actions' as const, expected_outcome_prompt: 'Booked.' };
@@ -31,5 +31,24 @@ describe('instructionsChange', () => {
     expect(instructionsChange(plain, { instructions: 'x', expectedOutcomePrompt: ' Refunded. ' })).toEqual({ change: { instructions: 'x', conditional_actions: null, expected_outcome_prompt: 'Refunded.' } });
     expect(instructionsChange(actions, { conditionalActions: ca, expectedOutcomePrompt: 'Other.' })).toEqual({ change: { instructions: '', conditional_actions: ca } });
     expect(instructionsChange(plain, { instructions: 'x', expectedOutcomePrompt: '  ' })).toEqual({ change: { instructions: 'x', conditional_actions: null } });
+  });
+});
+
+describe('proposedChanges', () => {
+  const stored = { instructions: 'old', conditional_actions: null, expected_outcome_prompt: '' };
+
+  it("adds the engine's change to the payload's own changes, against the stored values", () => {
+    const basis = { name: { old: 'A', new: 'B' }, instructions: { old: 'old', new: 'typed by the user' } };
+    const fields = { ...stored, name: 'B', instructions: 'typed by the user' };
+    expect(proposedChanges(basis, fields, { instructions: 'generated', conditional_actions: null })).toEqual({
+      name: { old: 'A', new: 'B' },
+      instructions: { old: 'old', new: 'generated' },
+    });
+  });
+
+  it('a value set back to the stored one is no change', () => {
+    const basis = { instructions: { old: 'old', new: 'typed' } };
+    expect(proposedChanges(basis, { ...stored, instructions: 'typed' }, { instructions: 'old', conditional_actions: null })).toEqual({});
+    expect(proposedChanges({}, stored, { instructions: 'old', conditional_actions: null })).toEqual({});
   });
 });

@@ -102,15 +102,21 @@ describe('generate-instructions', () => {
     expect(done.instructions).toBe('Be a caller for "Upgrade plan".\nMention the current plan');
     expect(await scenario(sc.id)).toEqual(sc);
 
+    expect(done.changes).toEqual({
+      expected_outcome_prompt: { old: '', new: 'The plan is changed.' },
+      instructions: { old: 'Ask for the unlimited plan.', new: done.instructions },
+    });
+
     const applied = await s.api('POST', `scenarios/${sc.id}/apply_instructions/`, { progress_id });
     expect(applied.status, JSON.stringify(applied.body)).toBe(200);
-    // Only the instructions are written; the payload's other values were the basis, not a write.
-    expect(applied.body).toMatchObject({ id: sc.id, revision: 2, instructions: done.instructions, expected_outcome_prompt: '' });
+    // The scenario becomes the preview: the payload's own values and the new instructions.
+    expect(applied.body).toMatchObject({ id: sc.id, revision: 2, instructions: done.instructions, expected_outcome_prompt: 'The plan is changed.' });
+    for (const [key, value] of Object.entries(applied.body)) if (!['revision', 'updated_at', 'last_updated_by'].includes(key)) expect(done[key], key).toEqual(value);
     const revs = await s.api('GET', `scenarios/${sc.id}/revisions/`);
     expect(revs.body.results[0]).toMatchObject({
       revision: 2,
       change_type: 'instructions',
-      changed_fields: { instructions: { old: 'Ask for the unlimited plan.', new: done.instructions } },
+      changed_fields: done.changes,
       reason: expect.stringContaining(progress_id),
     });
     // Applying the same job again is harmless: nothing more is written.
@@ -260,7 +266,11 @@ describe('apply_instructions', () => {
     expect((await scenario(sc.id)).revision).toBe(1);
     const named = await s.api('POST', `scenarios/${sc.id}/apply_instructions/`, { progress_id, scenario: sc.id });
     expect(named.status, JSON.stringify(named.body)).toBe(200);
-    expect(named.body).toMatchObject({ instructions: done.instructions, revision: 2 });
+    // Only the instructions, and the proposed expected outcome since the target had none; not the payload's name.
+    expect(named.body).toMatchObject({ name: 'Target', instructions: done.instructions, expected_outcome_prompt: 'The agent resolves the request.', revision: 2 });
+    const kept = await createScenario(s.api, { name: 'Has outcome', agent, personality, expected_outcome_prompt: 'Mine.' });
+    const onKept = await s.api('POST', `scenarios/${kept.id}/apply_instructions/`, { progress_id, scenario: kept.id });
+    expect(onKept.body).toMatchObject({ instructions: done.instructions, expected_outcome_prompt: 'Mine.' });
   });
 
   it('the progress object also applies through the scenario agent, as an updated_scenarios item', async () => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ConditionalActionsSchema, ScenarioPatch, type ConditionalActions, type ScenarioFields } from './scenario.js';
+import { ConditionalActionsSchema, sameValue, ScenarioPatch, type ConditionalActions, type FieldChanges, type ScenarioField, type ScenarioFields } from './scenario.js';
 
 const id = () => z.number().int().positive().max(2_147_483_647);
 const request = (what: string) => z.string().max(20_000).describe(what);
@@ -58,6 +58,8 @@ export interface InstructionsJobRequest {
   based_on_revision: number | null;
   /** The scenario as the job saw it: stored values with the payload's overrides. */
   fields: DraftFields;
+  /** Values the payload set that differ from the stored scenario: the preview shows them, and apply writes them too. */
+  basis_changes: FieldChanges;
   /** The stored row's identity and times, so the preview reads as that scenario. */
   meta: { created_by: number | null; last_updated_by: number | null; created_at: string; updated_at: string; dynamic_variable_values: string | null } | null;
 }
@@ -106,4 +108,18 @@ export function instructionsChange(
   const outcome = out.expectedOutcomePrompt?.trim();
   if (outcome && !fields.expected_outcome_prompt.trim() && outcome.length <= 100_000) change.expected_outcome_prompt = outcome;
   return { change };
+}
+
+/**
+ * Everything applying a job changes on the stored scenario: the payload's own changes to it, then
+ * the engine's. A field the engine set back to its stored value is no change at all.
+ */
+export function proposedChanges(basis: FieldChanges, fields: Partial<ScenarioFields>, change: InstructionsChange): FieldChanges {
+  const out: FieldChanges = { ...basis };
+  for (const [field, value] of Object.entries(change) as Array<[ScenarioField, unknown]>) {
+    const old = basis[field] ? basis[field].old : fields[field];
+    if (sameValue(old, value)) delete out[field];
+    else out[field] = { old, new: value };
+  }
+  return out;
 }

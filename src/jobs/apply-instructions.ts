@@ -1,6 +1,6 @@
 import { Conflict, ValidationError } from '../domain/errors.js';
 import type { InstructionsChange, InstructionsJobRequest } from '../domain/instructions.js';
-import type { ScenarioPatch } from '../domain/scenario.js';
+import type { FieldChanges, ScenarioPatch } from '../domain/scenario.js';
 import type { Db } from '../store/db.js';
 import { findJobByProgressId } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
@@ -16,14 +16,27 @@ export interface ApplyInstructionsInput {
   now: string;
 }
 
+/** What the preview showed as changing, as a write. */
+const newValues = (changes: FieldChanges) => Object.fromEntries(Object.entries(changes).map(([f, c]) => [f, c!.new])) as ScenarioPatch;
+
+/**
+ * A job made from an unsaved payload, applied to a stored scenario: its instructions (or
+ * conditional actions), and its expected outcome only where the scenario has none of its own.
+ */
+function forAnotherScenario(change: InstructionsChange, row: Row<'scenarios'>): ScenarioPatch {
+  const { expected_outcome_prompt, ...rest } = change;
+  return expected_outcome_prompt !== undefined && !row.expected_outcome_prompt.trim() ? { ...rest, expected_outcome_prompt } : rest;
+}
+
 /** The revision reason that marks a job as applied, so applying it again is recognised. */
 export const appliedReason = (progressId: string) => `Applied instructions job ${progressId}.`;
 
 /**
- * Writes a completed instructions job's change to a scenario as one revision (change type
- * `instructions`). A job based on a stored scenario applies only to that scenario and only while
- * it is at the revision the job read (409 otherwise, nothing written). Applying a job again
- * changes nothing and answers the scenario as it is.
+ * Writes a completed instructions job to a scenario as one revision (change type `instructions`).
+ * A job based on a stored scenario applies only to that scenario and only while it is at the
+ * revision the job read (409 otherwise, nothing written); it writes what the preview showed as
+ * changing, so the scenario becomes the preview. Applying a job again changes nothing and answers
+ * the scenario as it is.
  */
 export async function applyInstructions(db: Db, input: ApplyInstructionsInput): Promise<Row<'scenarios'>> {
   const { organizationId: orgId, scenarioId, progressId } = input;
@@ -56,9 +69,10 @@ export async function applyInstructions(db: Db, input: ApplyInstructionsInput): 
         conflicts: [{ scenario_id: scenarioId, based_on_revision: req.based_on_revision, current_revision: row.revision }],
       });
     }
-    const change = (JSON.parse(job.result ?? '{}') as { change?: InstructionsChange }).change;
-    if (!change) throw ValidationError.field('progress_id', 'This job has no instructions to apply.');
-    const prepared = await prepareScenarioUpdate(tx, orgId, row, change as ScenarioPatch);
+    const result = JSON.parse(job.result ?? '{}') as { change?: InstructionsChange; changes?: FieldChanges };
+    if (!result.change || !result.changes) throw ValidationError.field('progress_id', 'This job has no instructions to apply.');
+    const patch = req.scenario_id === null ? forAnotherScenario(result.change, row) : newValues(result.changes);
+    const prepared = await prepareScenarioUpdate(tx, orgId, row, patch);
     if (prepared.errors) throw new ValidationError(prepared.errors);
     return writeMerged(tx, input.actor, row, prepared.merged, { now: input.now, changeType: 'instructions', reason });
   });

@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { ValidationError } from '../domain/errors.js';
 import type { DraftFields, GenerateInstructionsBody, ImproveInstructionsBody, InstructionsJobRequest } from '../domain/instructions.js';
 import { LANGUAGE_CODES, type LanguageCode } from '../domain/languages.js';
-import { EMPTY_SCENARIO } from '../domain/scenario.js';
+import { diffScenarioFields, EMPTY_SCENARIO } from '../domain/scenario.js';
 import type { Db, Executor } from '../store/db.js';
 import { insertJob } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
@@ -79,6 +79,7 @@ export async function submitGenerateInstructions(db: Db, config: Config, caller:
         scenario_id: row.id,
         based_on_revision: row.revision,
         fields: prepared.merged,
+        basis_changes: diffScenarioFields(scenarioFieldsOf(row), prepared.merged),
         meta: metaOf(row),
       };
     } else {
@@ -90,7 +91,7 @@ export async function submitGenerateInstructions(db: Db, config: Config, caller:
         personality: merged.personality ?? null,
         scenario_language: patch.scenario_language ?? languageOf(agent) ?? merged.scenario_language,
       };
-      request = { mode: 'generate', user_message: extra_instructions, project_id: projectId, agent_id: merged.agent, scenario_id: null, based_on_revision: null, fields, meta: null };
+      request = { mode: 'generate', user_message: extra_instructions, project_id: projectId, agent_id: merged.agent, scenario_id: null, based_on_revision: null, fields, basis_changes: {}, meta: null };
     }
     return record(tx, config, caller, request, now);
   });
@@ -111,6 +112,7 @@ export async function submitImproveInstructions(db: Db, config: Config, caller: 
       scenario_id: null,
       based_on_revision: null,
       fields,
+      basis_changes: {},
       meta: null,
     };
     return record(tx, config, caller, request, now);
@@ -131,6 +133,7 @@ export async function submitScenarioInstructions(db: Db, config: Config, caller:
       scenario_id: row.id,
       based_on_revision: row.revision,
       fields,
+      basis_changes: {},
       meta: metaOf(row),
     };
     return record(tx, config, caller, request, now);

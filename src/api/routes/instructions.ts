@@ -105,7 +105,7 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
         tags,
         summary: 'Generate instructions for a new or existing scenario',
         description:
-          "Starts a job and answers at once. The body is a scenario payload, checked as a scenario write is; `scenario` bases it on an existing scenario. The job writes instructions (conditional actions for `scenario_type: \"conditional_actions\"`) in the scenario's language from the agent's description, the personality and the expected outcome. Nothing is written until applied.",
+          "Starts a job and answers at once. The body is a scenario payload, checked as a scenario write is; `scenario` bases it on an existing scenario, whose values the other fields override. The job writes instructions (conditional actions for `scenario_type: \"conditional_actions\"`) in the scenario's language from the agent's description, the personality and the expected outcome. Nothing is written until applied.",
         body: GenerateInstructionsBody,
         response: { 200: InstructionsStart, ...errorResponses },
       },
@@ -174,7 +174,7 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
         tags,
         summary: "Apply an instructions job's result",
         description:
-          'Writes the instructions (or conditional actions) of a completed job to the scenario as one revision. 409 when the scenario changed since the job read it; applying the same job again writes nothing. A job made from an unsaved payload applies only with `scenario` naming this scenario.',
+          "Writes a completed job to the scenario as one revision: what its preview lists in `changes`, so the scenario becomes the preview. 409 when the scenario changed since the job read it; applying the same job again writes nothing. A job made from an unsaved payload applies (its instructions only) when `scenario` names this scenario.",
         params: IdParams,
         body: ApplyInstructionsBody,
         response: { 200: ScenarioOut, ...errorResponses },

@@ -1,7 +1,7 @@
 import type { InstructionsScenario } from '../../agent/engine.js';
-import { instructionsChange, type InstructionsJobRequest } from '../../domain/instructions.js';
+import { instructionsChange, proposedChanges, type InstructionsJobRequest } from '../../domain/instructions.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
-import { checkScenarioRules, diffScenarioFields, type ScenarioFields } from '../../domain/scenario.js';
+import { checkScenarioRules, type ScenarioFields } from '../../domain/scenario.js';
 import { loadProjectFacts } from '../../store/agent-context.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
@@ -60,8 +60,8 @@ export const instructionsJob: JobHandler = async (ctx: JobContext): Promise<JobO
     const why = Object.entries(rules.fields).map(([k, m]) => `${k}: ${m.join(' ')}`).join('; ');
     return failed(`The instructions could not be written: the result breaks the scenario rules (${why}).`, usage);
   }
-  const changes = diffScenarioFields(f as ScenarioFields, checked.change);
-  const message = Object.keys(changes).length ? out.message : `${out.message} The instructions are unchanged.`;
+  const changes = proposedChanges(req.basis_changes ?? {}, f as ScenarioFields, checked.change);
+  const message = Object.keys(changes).length ? out.message : `${out.message} Nothing would change.`;
   return {
     status: 'completed',
     result: {
