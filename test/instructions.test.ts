@@ -385,6 +385,14 @@ describe('with the offline engine', () => {
     expect(improved.instructions).toContain('Mention your order id (A-1)');
   });
 
+  it("a new payload without a language is written in its agent's language", async () => {
+    const spanish = (await off.api('POST', 'aiagents/', { project: off.defaultProjectId, agent_name: 'Soporte', description: 'Atiende a clientes.', language: 'es' })).body.id;
+    const done = await waitForInstructions(off.api, (await start(off.api, 'generate-instructions/', { name: 'Baja de línea', agent: spanish })).progress_id);
+    expect(done).toMatchObject({ status: 'completed', scenario_language: 'es', instructions: expect.stringContaining('## Objetivo\nBaja de línea') });
+    const flat = await waitForInstructions(off.api, (await start(off.api, 'improve_instructions/', { agent: spanish, extra_instructions: 'Quiere darse de baja' })).progress_id);
+    expect(flat).toMatchObject({ scenario_language: 'es', instructions: expect.stringContaining('## Objetivo') });
+  });
+
   it('writes conditional actions for a conditional_actions payload', async () => {
     const offAgent = await createAgent(off.api, off.defaultProjectId);
     const done = await waitForInstructions(
