@@ -96,6 +96,10 @@ describe('hostile input', () => {
     }
     expect(failures, failures.slice(0, 20).join('\n')).toEqual([]);
     expect(sent).toBeGreaterThan(300);
+    // The instructions routes are among those hit.
+    for (const p of ['generate-instructions/', 'improve_instructions/', '{id}/improve_instructions/', 'instructions-progress/', '{id}/apply_instructions/']) {
+      expect(Object.keys(doc.paths)).toContain(`/test_framework/v1/scenarios/${p}`);
+    }
     // Rows that existed are untouched; the only new rows are the other organization's own
     // (an empty session it may legitimately create).
     const after = JSON.parse(await dump());

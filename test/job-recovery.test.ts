@@ -27,7 +27,11 @@ const env = (dir: string, extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-async function killedMidJob(extra: Record<string, string> = {}) {
+/** Which job is in flight: a scenario-agent improve, or an instructions job for the same scenario. */
+type Kind = 'agent' | 'instructions';
+const PROGRESS: Record<Kind, string> = { agent: 'scenario-agent-progress', instructions: 'instructions-progress' };
+
+async function killedMidJob(extra: Record<string, string> = {}, kind: Kind = 'agent') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-recovery-'));
   dirs.push(dir);
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(import.meta.dirname, 'fixtures/hanging-server.ts')], {
@@ -49,10 +53,13 @@ async function killedMidJob(extra: Record<string, string> = {}) {
   const personality = (await call('GET', 'personalities/'))[0].id;
   const agent = await call('POST', 'aiagents/', { project: 1, agent_name: 'Bot' });
   const scenario = await call('POST', 'scenarios/', { name: 'Survivor', agent: agent.id, personality });
-  const job = await call('POST', 'scenarios/scenario-agent/', { scenarios: [scenario.id], project_id: 1, user_message: 'add DTMF' });
+  const job =
+    kind === 'agent'
+      ? await call('POST', 'scenarios/scenario-agent/', { scenarios: [scenario.id], project_id: 1, user_message: 'add DTMF' })
+      : await call('POST', `scenarios/${scenario.id}/improve_instructions/`, { user_message: 'more detailed instructions' });
   // Wait until the doomed worker holds the job, then kill it without any chance to clean up.
   for (let i = 0; i < 100; i++) {
-    const row = await call('GET', `scenarios/scenario-agent-progress/?progress_id=${job.progress_id}`);
+    const row = await call('GET', `scenarios/${PROGRESS[kind]}/?progress_id=${job.progress_id}`);
     if (row.progress.total > 0) break;
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -62,7 +69,7 @@ async function killedMidJob(extra: Record<string, string> = {}) {
   restarted = await startServer(loadConfig(env(dir, extra)), { logger: false });
   const poll = async () => {
     for (let i = 0; i < 200; i++) {
-      const res = await fetch(`${restarted!.url}/test_framework/v1/scenarios/scenario-agent-progress/?progress_id=${job.progress_id}`, { headers: { 'X-CEKURA-API-KEY': first.key } });
+      const res = await fetch(`${restarted!.url}/test_framework/v1/scenarios/${PROGRESS[kind]}/?progress_id=${job.progress_id}`, { headers: { 'X-CEKURA-API-KEY': first.key } });
       const body = (await res.json()) as any;
       if (body.status !== 'in_progress') return body;
       await new Promise((r) => setTimeout(r, 50));
@@ -81,6 +88,13 @@ describe('a worker killed mid-job', () => {
     expect(row.attempts).toBe(2);
     const turns = await r.store.db.selectFrom('session_messages').select('role').where('session_id', '=', job.session_id).execute();
     expect(turns.map((t) => t.role)).toEqual(['user', 'assistant']);
+  }, 30_000);
+
+  it('running an instructions job is taken over too, and its instructions are there to apply', async () => {
+    const { final, job, restarted: r } = await killedMidJob({}, 'instructions');
+    expect(final).toMatchObject({ status: 'completed', name: 'Survivor', instructions: expect.stringContaining('## Goal\nSurvivor') });
+    const row = await r.store.db.selectFrom('jobs').selectAll().where('progress_id', '=', job.progress_id).executeTakeFirstOrThrow();
+    expect(row.attempts).toBe(2);
   }, 30_000);
 
   it('is failed with a reason when it has no attempts left', async () => {

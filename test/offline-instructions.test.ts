@@ -31,6 +31,10 @@ describe('buildInstructions', () => {
     expect(text).toContain('## Original notes:\nAsk for a refund.');
   });
 
+  it('ends the persona line with one full stop even when the description has its own', () => {
+    expect(buildInstructions(source(), { personality: { name: 'Calm', description: 'Answers directly.' } })).toContain('## Persona\nCalm: Answers directly. Speak English.');
+  });
+
   it('is stable: rebuilding its own output gives the same text, never nesting sections', () => {
     const again = buildInstructions(source({ instructions: text }), { personality: { name: 'Angry Customer', description: 'Frustrated and short' }, agent: { id: 1, name: 'Acme support', description: 'Answers billing questions.', language: 'en' } });
     expect(again).toBe(text);

@@ -20,9 +20,7 @@ const seeds: Array<[string, Doc]> = fs
   .map((f) => [f, JSON.parse(fs.readFileSync(path.join(FIXTURES, f), 'utf8')) as Doc]);
 
 /** Seed paths whose endpoints are not built yet (each names the missing endpoint). */
-const NOT_BUILT: Record<string, string> = {
-  '/test_framework/v1/scenarios/instructions-progress/': 'instructions jobs (generate-instructions / improve_instructions) are not built yet',
-};
+const NOT_BUILT: Record<string, string> = {};
 
 /** Deliberate, documented differences from the seeds. */
 const DIVERGENCES: Record<string, string> = {
@@ -146,6 +144,40 @@ describe('seed conformance', () => {
     compare(seed003, scenario, ours, jsonSchemaOf(get.get.responses['200'].content), 'GET scenarios/{id}/ 200', 'response', problems, 'Scenario');
     compare(seed003, scenario, ours, jsonSchemaOf(get.patch.requestBody.content), 'PATCH scenarios/{id}/ body', 'request', problems, 'Scenario');
     compare(seed003, scenario, ours, jsonSchemaOf(ours.paths['/test_framework/v1/scenarios/']!.post.requestBody.content), 'POST scenarios/ body', 'request', problems, 'Scenario');
+    expect(problems, problems.join('\n')).toEqual([]);
+  });
+
+  it('the instructions jobs take and answer what seed 003 and the reference define', () => {
+    const [, seed003] = seeds.find(([f]) => f === '003.json')!;
+    const scenario = { $ref: '#/components/schemas/Scenario' };
+    const problems: string[] = [];
+    const op = (p: string, m: string) => ours.paths[`/test_framework/v1/scenarios/${p}`]?.[m];
+    const progress = op('instructions-progress/', 'get');
+    const generate = op('generate-instructions/', 'post');
+    const improve = op('improve_instructions/', 'post');
+    const improveOne = op('{id}/improve_instructions/', 'post');
+    const apply = op('{id}/apply_instructions/', 'post');
+    expect([progress, generate, improve, improveOne, apply].map(Boolean)).toEqual([true, true, true, true, true]);
+    // The progress answer is the seed's Scenario, plus the job's state.
+    compare(seed003, scenario, ours, jsonSchemaOf(progress.responses['200'].content), 'GET instructions-progress/ 200', 'response', problems, 'Scenario');
+    const progressProps = resolve(ours, jsonSchemaOf(progress.responses['200'].content)).properties;
+    for (const f of ['status', 'error', 'progress_id', 'instructions', 'expected_outcome_prompt']) if (!(f in progressProps)) problems.push(`instructions-progress/ 200: ${f} missing`);
+    expect(progress.parameters.map((x: any) => `${x.in} ${x.name}`)).toContain('query progress_id');
+    // generate-instructions is documented with the Scenario as its body (reference §4).
+    compare(seed003, scenario, ours, jsonSchemaOf(generate.requestBody.content), 'POST generate-instructions/ body', 'request', problems, 'Scenario');
+    const generateProps = resolve(ours, jsonSchemaOf(generate.requestBody.content)).properties;
+    for (const f of ['agent', 'agent_id', 'extra_instructions']) if (!(f in generateProps)) problems.push(`generate-instructions/ body: ${f} missing`);
+    // improve_instructions is the reference's ScenarioInstructionsRequest → ImproveInstructionsResponse.
+    const improveBody = resolve(ours, jsonSchemaOf(improve.requestBody.content));
+    expect(Object.keys(improveBody.properties).sort()).toEqual(['agent', 'current_instructions', 'extra_instructions']);
+    expect([...improveBody.required].sort()).toEqual(['agent', 'extra_instructions']);
+    expect(typesOf(ours, improveBody.properties.agent)).toContain('integer');
+    for (const started of [generate, improve, improveOne]) {
+      const res = resolve(ours, jsonSchemaOf(started.responses['200'].content));
+      expect(Object.keys(res.properties).sort()).toEqual(['progress_id', 'project_id']);
+      expect(typesOf(ours, res.properties.progress_id)).toContain('string');
+      expect(typesOf(ours, res.properties.project_id)).toContain('integer');
+    }
     expect(problems, problems.join('\n')).toEqual([]);
   });
 });

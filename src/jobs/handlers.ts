@@ -2,6 +2,7 @@ import type { JobKind } from '../domain/jobs.js';
 import { applyJob } from './kinds/apply.js';
 import { clarifyJob } from './kinds/clarify.js';
 import { improveJob } from './kinds/improve.js';
+import { instructionsJob } from './kinds/instructions.js';
 import type { JobHandler } from './types.js';
 
 /** Every job kind this build can run. */
@@ -9,4 +10,5 @@ export const jobHandlers: Partial<Record<JobKind, JobHandler>> = {
   improve: improveJob,
   apply: applyJob,
   clarify: clarifyJob,
+  instructions: instructionsJob,
 };

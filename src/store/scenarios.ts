@@ -209,8 +209,16 @@ async function agentOfAssistant(db: Executor, organizationId: number, assistantI
   return db.selectFrom('aiagents').selectAll().where('organization_id', '=', organizationId).where('assistant_id', '=', assistantId).executeTakeFirst();
 }
 
-/** Creates a scenario and its first revision. The caller runs it in a transaction with its other writes. */
-export async function createScenario(db: Executor, organizationId: number, actor: Actor, input: ScenarioCreate, now: string): Promise<Row<'scenarios'>> {
+/**
+ * A new scenario's body checked as a create checks it: aliases resolved, its project found from
+ * `project`, `agent` or `assistant_id`, every reference and rule verified. Writes nothing; throws
+ * the collected field errors. `name` and `personality` stay absent when the body has none.
+ */
+export async function prepareScenarioCreate(
+  db: Executor,
+  organizationId: number,
+  input: ScenarioPatch,
+): Promise<{ projectId: number; merged: ScenarioFields }> {
   const errors = new FieldErrorCollector();
   const set = contentOf(input, errors);
   if (input.assistant_id !== undefined && set.agent == null) {
@@ -233,12 +241,18 @@ export async function createScenario(db: Executor, organizationId: number, actor
   errors.throwIfAny();
   const merged: ScenarioFields = { ...EMPTY_SCENARIO, ...set } as ScenarioFields;
   (await checkScenarioWrite(db, organizationId, projectId!, merged, set, errors)).throwIfAny();
+  return { projectId: projectId!, merged };
+}
+
+/** Creates a scenario and its first revision. The caller runs it in a transaction with its other writes. */
+export async function createScenario(db: Executor, organizationId: number, actor: Actor, input: ScenarioCreate, now: string): Promise<Row<'scenarios'>> {
+  const { projectId, merged } = await prepareScenarioCreate(db, organizationId, input);
   const row = await db
     .insertInto('scenarios')
     .values({
       ...(columnsOf(merged) as NewRow<'scenarios'>),
       organization_id: organizationId,
-      project_id: projectId!,
+      project_id: projectId,
       dynamic_variable_values: null,
       revision: 1,
       created_by: actor.keyId,
@@ -250,6 +264,30 @@ export async function createScenario(db: Executor, organizationId: number, actor
     .executeTakeFirstOrThrow();
   await recordRevision(db, row, diffScenarioFields({}, merged), actor, 'create', '', now);
   return row;
+}
+
+/** What only a stored scenario has: identity, revision, authors and times. */
+export type ScenarioRowMeta = Pick<
+  Row<'scenarios'>,
+  'id' | 'organization_id' | 'project_id' | 'revision' | 'created_by' | 'last_updated_by' | 'created_at' | 'updated_at' | 'dynamic_variable_values'
+>;
+
+/** A scenario row as it would be stored with these fields, for showing a version that is not written (a preview). */
+export function unsavedRow(fields: ScenarioFields, meta: ScenarioRowMeta): Row<'scenarios'> {
+  return { ...meta, ...columnsOf(fields) } as Row<'scenarios'>;
+}
+
+/** Whether a write with this change type and reason was already recorded for the scenario. */
+export async function hasRevisionWithReason(db: Executor, organizationId: number, scenarioId: number, changeType: ChangeType, reason: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('scenario_revisions')
+    .select('id')
+    .where('organization_id', '=', organizationId)
+    .where('scenario_id', '=', scenarioId)
+    .where('change_type', '=', changeType)
+    .where('reason', '=', reason)
+    .executeTakeFirst();
+  return !!row;
 }
 
 export function getScenario(db: Executor, organizationId: number, id: number): Promise<Row<'scenarios'>> {

@@ -1,17 +1,23 @@
 import { expect } from 'vitest';
 import type { Api } from './server.js';
 
-/** Polls scenario-agent-progress/ until the job leaves in_progress. */
-export async function waitForJob(api: Api, progressId: string, timeoutMs = 15_000): Promise<any> {
+/** Polls a progress endpoint until the job leaves in_progress. */
+async function pollJob(api: Api, endpoint: string, progressId: string, timeoutMs: number): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const res = await api('GET', `scenarios/scenario-agent-progress/?progress_id=${encodeURIComponent(progressId)}`);
-    expect(res.status).toBe(200);
+    const res = await api('GET', `scenarios/${endpoint}/?progress_id=${encodeURIComponent(progressId)}`);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
     if (res.body.status !== 'in_progress') return res.body;
     if (Date.now() > deadline) throw new Error(`job ${progressId} still in_progress after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+/** Polls scenario-agent-progress/ until the job leaves in_progress. */
+export const waitForJob = (api: Api, progressId: string, timeoutMs = 15_000) => pollJob(api, 'scenario-agent-progress', progressId, timeoutMs);
+
+/** Polls instructions-progress/ until the job leaves in_progress. */
+export const waitForInstructions = (api: Api, progressId: string, timeoutMs = 15_000) => pollJob(api, 'instructions-progress', progressId, timeoutMs);
 
 export async function personalityId(api: Api, name = 'Normal Male'): Promise<number> {
   const res = await api('GET', 'personalities/');

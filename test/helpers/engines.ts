@@ -3,6 +3,7 @@ import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, Instruct
 /**
  * A predictable engine for testing the job machinery: it tags every scenario "improved", sets the
  * first message to the request, and, when the request says "slow", waits until it is aborted.
+ * Instructions echo the request ("explode" throws, "empty" answers without instructions).
  * Calls are recorded so tests can see what an engine was shown.
  */
 export class ScriptedEngine implements ScenarioEngine {
@@ -70,10 +71,18 @@ export class ScriptedEngine implements ScenarioEngine {
         input.signal.addEventListener('abort', () => reject(input.signal.reason), { once: true });
       });
     }
+    if (input.userMessage.includes('explode')) throw new Error('model exploded');
+    if (input.userMessage.includes('empty')) return { message: 'Nothing to say.' };
     if (input.scenario.scenario_type === 'conditional_actions') {
       return { message: 'Wrote conditional actions.', conditionalActions: { role: input.scenario.name, conditions: [{ id: 0, condition: 'FIRST_MESSAGE', action: 'Hello', type: 'standard', fixed_message: true }] } };
     }
     const base = input.mode === 'improve' ? input.scenario.instructions : `Be a caller for "${input.scenario.name}".`;
-    return { message: 'Wrote instructions.', instructions: [base, input.userMessage].filter(Boolean).join('\n'), usage: { input_tokens: 3, output_tokens: 2, model_calls: 1 } };
+    return {
+      message: 'Wrote instructions.',
+      instructions: [base, input.userMessage].filter(Boolean).join('\n'),
+      // Offered whether or not the scenario has one: only a scenario without one may take it.
+      expectedOutcomePrompt: 'The agent resolves the request.',
+      usage: { input_tokens: 3, output_tokens: 2, model_calls: 1 },
+    };
   }
 }

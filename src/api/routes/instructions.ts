@@ -1,4 +1,196 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { isoNow } from '../../domain/clock.js';
+import { NotFound, ValidationError } from '../../domain/errors.js';
+import {
+  ApplyInstructionsBody,
+  GenerateInstructionsBody,
+  ImproveInstructionsBody,
+  InstructionsStart,
+  ScenarioImproveInstructionsBody,
+  type InstructionsChange,
+  type InstructionsJobRequest,
+} from '../../domain/instructions.js';
+import type { ScenarioFields } from '../../domain/scenario.js';
+import { applyInstructions } from '../../jobs/apply-instructions.js';
+import { submitGenerateInstructions, submitImproveInstructions, submitScenarioInstructions } from '../../jobs/submit-instructions.js';
+import type { Db } from '../../store/db.js';
+import { findJobByProgressId } from '../../store/jobs.js';
+import type { Row } from '../../store/schema.js';
+import { scenarioView } from '../../store/scenario-views.js';
+import { unsavedRow } from '../../store/scenarios.js';
 import type { AppDeps } from '../deps.js';
+import { callerOf } from '../plugins/auth.js';
+import { ScenarioOut } from '../scenario-schema.js';
+import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
+import { progressOf } from './scenario-agent.js';
 
-export const instructionsRoutes = (_deps: AppDeps): FastifyPluginAsyncZod => async () => {};
+const ProgressQuery = z.object({
+  progress_id: z.string().max(100).optional().describe('The progress_id returned when the job started'),
+  // The reference's tenant scope; an API key already scopes every request to its organization.
+  agent_id: optionalIdQuery(),
+  project_id: optionalIdQuery(),
+  assistant_id: z.string().max(255).optional(),
+});
+
+/** The seed's Scenario as it would be with the job's instructions, plus the job's state. */
+const InstructionsProgress = ScenarioOut.extend({
+  id: z.number().int().nullable().describe('The scenario the job is based on; null when it was made from an unsaved payload'),
+  personality: z.number().int().nullable(),
+  revision: z.number().int().nullable().describe('The revision the job was based on'),
+  created_at: isoTime().nullable(),
+  updated_at: isoTime().nullable(),
+  progress_id: z.string(),
+  mode: z.string().describe('generate or improve'),
+  status: z.string().describe('in_progress | completed | cancelled | failed'),
+  error: z.string().nullable().describe('Why the job failed, when status is failed'),
+  message: z.string().nullable().describe("The engine's note on what it wrote"),
+  based_on_revision: z.number().int().nullable(),
+  changes: z.record(z.string(), z.object({ old: z.unknown(), new: z.unknown() })).describe('The fields applying the job would change'),
+  unsupported: z.array(z.string()).describe('Parts of the request the engine could not carry out'),
+  progress: z.object({ done: z.number().int(), total: z.number().int() }),
+  usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int(), model_calls: z.number().int() }),
+});
+
+interface StoredResult {
+  message?: string;
+  change?: InstructionsChange;
+  changes?: Record<string, { old: unknown; new: unknown }>;
+  unsupported?: string[];
+}
+
+async function progressView(db: Db, job: Row<'jobs'>): Promise<z.infer<typeof InstructionsProgress>> {
+  const req = JSON.parse(job.request) as InstructionsJobRequest;
+  const result = (job.result === null ? {} : JSON.parse(job.result)) as StoredResult;
+  const done = job.status === 'completed';
+  const fields = { ...req.fields, ...(done ? result.change : {}) } as ScenarioFields;
+  const meta = req.meta ?? { created_by: null, last_updated_by: null, created_at: '', updated_at: '', dynamic_variable_values: null };
+  const row = unsavedRow(fields, { id: req.scenario_id ?? 0, organization_id: job.organization_id, project_id: req.project_id, revision: req.based_on_revision ?? 0, ...meta });
+  const view = await scenarioView(db, job.organization_id, row);
+  const { progress, usage } = progressOf(job);
+  const saved = req.scenario_id !== null;
+  return {
+    ...view,
+    id: req.scenario_id,
+    personality: req.fields.personality,
+    revision: req.based_on_revision,
+    created_at: saved ? view.created_at : null,
+    updated_at: saved ? view.updated_at : null,
+    progress_id: job.progress_id,
+    mode: job.mode,
+    status: job.status,
+    error: job.error,
+    message: result.message ?? null,
+    based_on_revision: req.based_on_revision,
+    changes: done ? (result.changes ?? {}) : {},
+    unsupported: result.unsupported ?? [],
+    progress,
+    usage,
+  };
+}
+
+export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
+  const { db } = deps.store;
+  const tags = ['instructions'];
+  const now = () => isoNow(deps.clock);
+  const started = (job: Row<'jobs'>) => {
+    deps.notifyJob?.(job.progress_id);
+    return { progress_id: job.progress_id, project_id: job.project_id! };
+  };
+
+  app.post(
+    '/scenarios/generate-instructions/',
+    {
+      schema: {
+        tags,
+        summary: 'Generate instructions for a new or existing scenario',
+        description:
+          "Starts a job and answers at once. The body is a scenario payload, checked as a scenario write is; `scenario` bases it on an existing scenario, whose values the other fields override. The job writes instructions (conditional actions for `scenario_type: \"conditional_actions\"`) in the scenario's language from the agent's description, the personality and the expected outcome. Nothing is written until applied.",
+        body: GenerateInstructionsBody,
+        response: { 200: InstructionsStart, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      return started(await submitGenerateInstructions(db, deps.config, caller, req.body, now()));
+    },
+  );
+
+  app.post(
+    '/scenarios/improve_instructions/',
+    {
+      schema: {
+        tags,
+        summary: "Improve instructions for an agent's scenario",
+        description: 'Starts a job that improves `current_instructions` as `extra_instructions` asks (or writes new ones when there are none). Poll instructions-progress/.',
+        body: ImproveInstructionsBody,
+        response: { 200: InstructionsStart, ...errorResponses },
+      },
+    },
+    async (req) => started(await submitImproveInstructions(db, deps.config, callerOf(req), req.body, now())),
+  );
+
+  app.post(
+    '/scenarios/:id/improve_instructions/',
+    {
+      schema: {
+        tags,
+        summary: "Improve one scenario's instructions",
+        description: 'Starts a job that improves the scenario\'s instructions as `user_message` asks. Nothing is written until applied with apply_instructions/.',
+        params: IdParams,
+        body: ScenarioImproveInstructionsBody,
+        response: { 200: InstructionsStart, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const message = [req.body.user_message, req.body.extra_instructions].map((m) => m?.trim()).filter(Boolean).join('\n');
+      return started(await submitScenarioInstructions(db, deps.config, callerOf(req), req.params.id, message, now()));
+    },
+  );
+
+  app.get(
+    '/scenarios/instructions-progress/',
+    {
+      schema: {
+        tags,
+        summary: 'Poll an instructions job',
+        description: 'The Scenario as it would be with the new instructions, with the job status. Terminal statuses: completed, cancelled, failed.',
+        querystring: ProgressQuery,
+        response: { 200: InstructionsProgress, ...errorResponses },
+      },
+    },
+    async (req) => {
+      if (!req.query.progress_id) throw ValidationError.field('progress_id', 'This query parameter is required.');
+      const job = await findJobByProgressId(db, callerOf(req).organizationId, req.query.progress_id);
+      if (!job || job.kind !== 'instructions') throw new NotFound('No instructions job with this progress_id.');
+      return progressView(db, job);
+    },
+  );
+
+  app.post(
+    '/scenarios/:id/apply_instructions/',
+    {
+      schema: {
+        tags,
+        summary: "Apply an instructions job's result",
+        description:
+          "Writes a completed job to the scenario as one revision: what its preview lists in `changes`, so the scenario becomes the preview. 409 when the scenario changed since the job read it; applying the same job again writes nothing. A job made from an unsaved payload applies (its instructions only) when `scenario` names this scenario.",
+        params: IdParams,
+        body: ApplyInstructionsBody,
+        response: { 200: ScenarioOut, ...errorResponses },
+      },
+    },
+    async (req) => {
+      const caller = callerOf(req);
+      const row = await applyInstructions(db, {
+        organizationId: caller.organizationId,
+        actor: { keyId: caller.keyId, name: caller.keyName },
+        scenarioId: req.params.id,
+        progressId: req.body.progress_id,
+        confirmScenario: req.body.scenario,
+        now: now(),
+      });
+      return scenarioView(db, caller.organizationId, row);
+    },
+  );
+};

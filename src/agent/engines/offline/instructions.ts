@@ -66,6 +66,13 @@ function keptNotes(instructions: string, built: string): string {
   return [originalNotes(instructions), ...dropped].filter(Boolean).join('\n');
 }
 
+/** Text without its trailing full stops, since a sentence is added after it (descriptions often end with one). */
+function withoutFinalStops(text: string): string {
+  let end = text.trimEnd().length;
+  while (end > 0 && (text[end - 1] === '.' || /\s/.test(text[end - 1]!))) end--;
+  return text.slice(0, end);
+}
+
 /**
  * Structured instructions for the simulated caller, built from the scenario's own fields: who to
  * be, what to achieve, what to say first, what to reveal only when asked, how to use its tools and
@@ -78,7 +85,7 @@ export function buildInstructions(
   const h = HEADINGS[s.scenario_language] ?? HEADINGS.en!;
   const sections: string[] = [];
   const persona = ctx.personality ? `${ctx.personality.name}: ${ctx.personality.description}` : s.personality_name || 'A caller';
-  sections.push(`## ${h.persona}\n${persona}. ${h.language} ${languageName(s.scenario_language)}.`);
+  sections.push(`## ${h.persona}\n${withoutFinalStops(persona)}. ${h.language} ${languageName(s.scenario_language)}.`);
   const goal = [s.name, s.simulation_description?.trim(), ctx.agent ? `You are calling ${ctx.agent.name}${ctx.agent.description ? ` (${ctx.agent.description.trim()})` : ''}.` : '']
     .filter(Boolean)
     .join('. ')

@@ -1,0 +1,79 @@
+import { Conflict, ValidationError } from '../domain/errors.js';
+import type { InstructionsChange, InstructionsJobRequest } from '../domain/instructions.js';
+import type { FieldChanges, ScenarioPatch } from '../domain/scenario.js';
+import type { Db } from '../store/db.js';
+import { findJobByProgressId } from '../store/jobs.js';
+import type { Row } from '../store/schema.js';
+import { getScenario, hasRevisionWithReason, prepareScenarioUpdate, writeMerged, type Actor } from '../store/scenarios.js';
+
+export interface ApplyInstructionsInput {
+  organizationId: number;
+  actor: Actor;
+  scenarioId: number;
+  progressId: string;
+  /** Names the target of a job made from an unsaved payload (it has no scenario of its own). */
+  confirmScenario?: number;
+  now: string;
+}
+
+/** What the preview showed as changing, as a write. */
+const newValues = (changes: FieldChanges) => Object.fromEntries(Object.entries(changes).map(([f, c]) => [f, c!.new])) as ScenarioPatch;
+
+/**
+ * A job made from an unsaved payload, applied to a stored scenario: its instructions (or
+ * conditional actions), and its expected outcome only where the scenario has none of its own.
+ */
+function forAnotherScenario(change: InstructionsChange, row: Row<'scenarios'>): ScenarioPatch {
+  const { expected_outcome_prompt, ...rest } = change;
+  return expected_outcome_prompt !== undefined && !row.expected_outcome_prompt.trim() ? { ...rest, expected_outcome_prompt } : rest;
+}
+
+/** The revision reason that marks a job as applied, so applying it again is recognised. */
+export const appliedReason = (progressId: string) => `Applied instructions job ${progressId}.`;
+
+/**
+ * Writes a completed instructions job to a scenario as one revision (change type `instructions`).
+ * A job based on a stored scenario applies only to that scenario and only while it is at the
+ * revision the job read (409 otherwise, nothing written); it writes what the preview showed as
+ * changing, so the scenario becomes the preview. Applying a job again changes nothing and answers
+ * the scenario as it is.
+ */
+export async function applyInstructions(db: Db, input: ApplyInstructionsInput): Promise<Row<'scenarios'>> {
+  const { organizationId: orgId, scenarioId, progressId } = input;
+  return db.transaction().execute(async (tx) => {
+    const row = await getScenario(tx, orgId, scenarioId);
+    const job = await findJobByProgressId(tx, orgId, progressId);
+    if (!job || job.kind !== 'instructions') throw ValidationError.field('progress_id', 'No instructions job has this progress_id.');
+    if (input.confirmScenario !== undefined && input.confirmScenario !== scenarioId) {
+      throw ValidationError.field('scenario', `Names scenario ${input.confirmScenario}, but the path names ${scenarioId}.`);
+    }
+    if (job.status !== 'completed') {
+      throw ValidationError.field('progress_id', `The job is ${job.status.replace(/_/g, ' ')}; only a completed job can be applied.`);
+    }
+    const req = JSON.parse(job.request) as InstructionsJobRequest;
+    if (req.scenario_id === null) {
+      if (input.confirmScenario !== scenarioId) {
+        throw ValidationError.field(
+          'progress_id',
+          `This job was made from an unsaved scenario payload, not from scenario ${scenarioId}. Create the scenario with the instructions from instructions-progress, or send "scenario": ${scenarioId} to apply them to this one.`,
+        );
+      }
+      if (req.project_id !== row.project_id) throw ValidationError.field('progress_id', `This job was made for project ${req.project_id}; scenario ${scenarioId} is in project ${row.project_id}.`);
+    } else if (req.scenario_id !== scenarioId) {
+      throw ValidationError.field('progress_id', `This job's instructions are for scenario ${req.scenario_id}, not ${scenarioId}.`);
+    }
+    const reason = appliedReason(progressId);
+    if (await hasRevisionWithReason(tx, orgId, scenarioId, 'instructions', reason)) return row;
+    if (req.based_on_revision !== null && row.revision !== req.based_on_revision) {
+      throw new Conflict(`Scenario ${scenarioId} has changed since the instructions were made (revision ${req.based_on_revision}, now ${row.revision}); nothing was written. Start a new job.`, {
+        conflicts: [{ scenario_id: scenarioId, based_on_revision: req.based_on_revision, current_revision: row.revision }],
+      });
+    }
+    const result = JSON.parse(job.result ?? '{}') as { change?: InstructionsChange; changes?: FieldChanges };
+    if (!result.change || !result.changes) throw ValidationError.field('progress_id', 'This job has no instructions to apply.');
+    const patch = req.scenario_id === null ? forAnotherScenario(result.change, row) : newValues(result.changes);
+    const prepared = await prepareScenarioUpdate(tx, orgId, row, patch);
+    if (prepared.errors) throw new ValidationError(prepared.errors);
+    return writeMerged(tx, input.actor, row, prepared.merged, { now: input.now, changeType: 'instructions', reason });
+  });
+}
