@@ -291,6 +291,13 @@ describe('progress, failure and cancel', () => {
     expect((await s.api('GET', `scenarios/instructions-progress/?progress_id=${progress_id}`)).status).toBe(404);
   });
 
+  it('the scenario-agent progress endpoint does not answer for instructions jobs', async () => {
+    const sc = await createScenario(s.api, { name: 'Own endpoint', agent, personality, instructions: 'x' });
+    const { progress_id } = await start(s.api, `${sc.id}/improve_instructions/`, { user_message: 'add: y' });
+    await waitForInstructions(s.api, progress_id);
+    expect((await s.api('GET', `scenarios/scenario-agent-progress/?progress_id=${progress_id}`)).status).toBe(404);
+  });
+
   it('an engine failure ends the job failed with a readable error', async () => {
     const sc = await createScenario(s.api, { name: 'Boom', agent, personality, instructions: 'x' });
     const boom = await waitForInstructions(s.api, (await start(s.api, `${sc.id}/improve_instructions/`, { user_message: 'explode' })).progress_id);

@@ -68,7 +68,8 @@ export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asy
     async (req) => {
       if (!req.query.progress_id) throw ValidationError.field('progress_id', 'This query parameter is required.');
       const job = await findJobByProgressId(db, callerOf(req).organizationId, req.query.progress_id);
-      if (!job) throw new NotFound('No job with this progress_id.');
+      // Instructions jobs have their own progress endpoint and shape (seed 003).
+      if (!job || job.kind === 'instructions') throw new NotFound('No job with this progress_id.');
       return progressOf(job);
     },
   );
