@@ -4,6 +4,9 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../src/config.js';
+import { ScenarioAgentBody } from '../src/domain/scenario-agent.js';
+import { submitScenarioAgent } from '../src/jobs/submit.js';
 import { bootstrap } from '../src/store/bootstrap.js';
 import { migrate, openStore, type Store } from '../src/store/db.js';
 import { createTestDatabase, pgEnabled } from './helpers/pg.js';
@@ -52,6 +55,7 @@ describe.skipIf(!pgEnabled)('scale-out on PostgreSQL', () => {
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let store: Store;
   let key: string;
+  let organizationId: number;
   let projectId: number;
   let dataDir: string;
   const procs: ChildProcess[] = [];
@@ -79,6 +83,7 @@ describe.skipIf(!pgEnabled)('scale-out on PostgreSQL', () => {
     const boot = (await bootstrap(store, new Date().toISOString()))!;
     key = boot.key;
     projectId = boot.projectId;
+    organizationId = boot.organizationId;
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-scale-'));
     const env = {
       DATABASE_URL: database.url,
@@ -157,6 +162,18 @@ describe.skipIf(!pgEnabled)('scale-out on PostgreSQL', () => {
     const revisions = await store.db.selectFrom('scenario_revisions').select('scenario_id').where('scenario_id', 'in', scenarios).execute();
     expect(revisions).toHaveLength(scenarios.length);
   }, 60_000);
+
+  it('runs a job whose dispatch never happened, from the job row alone', async () => {
+    const [a] = apis as [string];
+    const personality = (await call(a, 'GET', 'personalities/')).body[0].id;
+    const agent = (await call(a, 'POST', 'aiagents/', { project: projectId, agent_name: 'Undispatched' })).body;
+    const scenario = (await call(a, 'POST', 'scenarios/', { name: 'Quiet', agent: agent.id, personality })).body;
+    // Commit the job exactly as the API does, but send nothing to the queue: as if the send failed.
+    const keyId = (await store.db.selectFrom('api_keys').select('id').where('organization_id', '=', organizationId).executeTakeFirstOrThrow()).id;
+    const body = ScenarioAgentBody.parse({ scenarios: [scenario.id], project_id: projectId, user_message: 'add DTMF' });
+    const job = await submitScenarioAgent(store.db, loadConfig({ DATABASE_URL: database.url }), { organizationId, keyId }, body, new Date().toISOString());
+    expect(await finalState(a, job.progress_id)).toMatchObject({ status: 'completed', result: { success: true } });
+  }, 30_000);
 
   it('of two applies through different APIs on one scenario, exactly one wins', async () => {
     const [a, b] = apis as [string, string];
