@@ -33,7 +33,8 @@ export interface StartOptions {
 /** Opens the store, migrates, bootstraps an empty database and starts listening. */
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<Running> {
   const clock = opts.clock ?? systemClock;
-  const engine = opts.engine ?? createEngine(config);
+  // An API without a worker never calls the engine, so it needs no engine settings or credentials.
+  const engine = opts.worker === false ? undefined : (opts.engine ?? createEngine(config));
   const store = openStore(config.database);
   let runner: JobRunner | undefined;
   let dispatcher: JobDispatcher | undefined;
@@ -51,7 +52,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     );
     dispatcher = createDispatcher(store, config, app.log);
     await dispatcher.start();
-    if (opts.worker !== false) {
+    if (engine) {
       runner = new JobRunner({ store, config, clock, engine, handlers: jobHandlers, log: app.log, pollMs: dispatcher.sweepMs });
       await dispatcher.consume(runner);
       runner.start();

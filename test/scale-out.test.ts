@@ -97,9 +97,11 @@ describe.skipIf(!pgEnabled)('scale-out on PostgreSQL', () => {
       SCENARIST_DB_POOL_SIZE: '5',
       SCENARIST_SHUTDOWN_GRACE_MS: '1000',
     };
+    // An API process never calls the engine: a model it could not build does not stop it.
+    const apiEnv = { ...env, SCENARIST_MODEL: 'openai:not-configured' };
     const started = await Promise.all([
-      launch(['src/cli/main.ts', 'serve', '--no-worker'], env, /listening on/),
-      launch(['src/cli/main.ts', 'serve', '--no-worker'], env, /listening on/),
+      launch(['src/cli/main.ts', 'serve', '--no-worker'], apiEnv, /listening on/),
+      launch(['src/cli/main.ts', 'serve', '--no-worker'], apiEnv, /listening on/),
       launch(['test/fixtures/worker-process.ts'], { ...env, SCENARIST_FIXTURE_SLOW_MS: '400' }, /^WORKER /),
       launch(['test/fixtures/worker-process.ts'], { ...env, SCENARIST_FIXTURE_SLOW_MS: '400' }, /^WORKER /),
     ]);
@@ -133,12 +135,14 @@ describe.skipIf(!pgEnabled)('scale-out on PostgreSQL', () => {
 
     // Kill a worker while it holds jobs, with no chance to hand them back.
     const victim = workers[0]!;
-    const held = await until('the victim to hold jobs', async () => {
-      const rows = await store.db.selectFrom('jobs').select('id').where('lease_owner', '=', victim.owner).where('status', '=', 'in_progress').execute();
-      return rows.length >= 2 && rows.map((r) => r.id);
-    });
+    const heldBy = async (owner: string) =>
+      (await store.db.selectFrom('jobs').select('id').where('lease_owner', '=', owner).where('status', '=', 'in_progress').execute()).map((r) => r.id);
+    await until('the victim to hold jobs', async () => (await heldBy(victim.owner)).length >= 2);
     victim.child.kill('SIGKILL');
     await new Promise((r) => victim.child.once('exit', r));
+    // What the dead worker held now waits for its lease to expire (well within a lease from here).
+    const held = await heldBy(victim.owner);
+    expect(held.length).toBeGreaterThan(0);
 
     const finals = await Promise.all(submitted.map((s, i) => finalState(i % 2 ? a : b, s.progress_id)));
     for (const f of finals) expect(f).toMatchObject({ status: 'completed', result: { success: true } });
