@@ -164,12 +164,15 @@ export class JobRunner {
     const now = this.#opts.clock();
     if (now.getTime() - this.#lastSweep < Math.min(this.#opts.config.worker.leaseMs, 5_000)) return;
     this.#lastSweep = now.getTime();
-    const failed = await failExhausted(this.#opts.store.db, now);
-    for (const job of failed) {
-      if (job.session_id === null) continue;
-      await appendTurn(this.#opts.store.db, job.session_id, { role: 'assistant', content: job.error ?? 'The job failed.', jobId: job.id }, this.#now());
-      await updateSession(this.#opts.store.db, job.session_id, { status: 'failed' }, this.#now());
-    }
+    // One transaction, so a sweeper that dies midway leaves no failed job without its session's reply.
+    await this.#opts.store.db.transaction().execute(async (tx) => {
+      const failed = await failExhausted(tx, now);
+      for (const job of failed) {
+        if (job.session_id === null) continue;
+        await appendTurn(tx, job.session_id, { role: 'assistant', content: job.error ?? 'The job failed.', jobId: job.id }, this.#now());
+        await updateSession(tx, job.session_id, { status: 'failed' }, this.#now());
+      }
+    });
   }
 
   #start(job: Row<'jobs'>): void {
