@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -167,6 +168,11 @@ describe.skipIf(!pgEnabled)('scale-out on PostgreSQL', () => {
     expect(revisions).toHaveLength(scenarios.length);
   }, 60_000);
 
+  it('gives the queue the configured lease as its message expiry', async () => {
+    const { rows } = await sql<{ expire_seconds: number }>`select expire_seconds from pgboss.queue where name = 'scenarist-jobs'`.execute(store.db);
+    expect(rows).toEqual([{ expire_seconds: 2 }]); // SCENARIST_LEASE_MS=1500, in whole seconds
+  });
+
   it('runs a job whose dispatch never happened, from the job row alone', async () => {
     const [a] = apis as [string];
     const personality = (await call(a, 'GET', 'personalities/')).body[0].id;
@@ -177,6 +183,11 @@ describe.skipIf(!pgEnabled)('scale-out on PostgreSQL', () => {
     const body = ScenarioAgentBody.parse({ scenarios: [scenario.id], project_id: projectId, user_message: 'add DTMF' });
     const job = await submitScenarioAgent(store.db, loadConfig({ DATABASE_URL: database.url }), { organizationId, keyId }, body, new Date().toISOString());
     expect(await finalState(a, job.progress_id)).toMatchObject({ status: 'completed', result: { success: true } });
+    const { rows } = await sql<{ n: number }>`select count(*)::int as n from pgboss.job where data->>'progressId' = ${job.progress_id}`.execute(store.db);
+    expect(rows).toEqual([{ n: 0 }]);
+    // Jobs that went through the API did travel through the queue.
+    const { rows: sent } = await sql<{ n: number }>`select count(*)::int as n from pgboss.job where name = 'scenarist-jobs'`.execute(store.db);
+    expect(sent[0]!.n).toBeGreaterThanOrEqual(JOBS);
   }, 30_000);
 
   it('of two applies through different APIs on one scenario, exactly one wins', async () => {
