@@ -60,13 +60,14 @@ export class JobRunner {
   }
 
   /**
-   * A dispatcher delivered this job: claim it if this process has room within half a lease. Refuses
-   * (rejects) when full or stopping, so the message can go to another worker; a job someone else
-   * already holds, finished or cancelled is no refusal — there is nothing to do.
+   * A dispatcher delivered this job: claim it if this process has room, or gets some within a
+   * heartbeat. Refuses (rejects) when full or stopping, so the message can go to another worker; a
+   * job someone else already holds, finished or cancelled is no refusal — there is nothing to do.
+   * A refused job is not stranded: whichever runner frees a slot first claims the oldest waiting row.
    */
   async offer(progressId: string): Promise<void> {
     const { store, config, clock, handlers } = this.#opts;
-    if (!(await this.#reserveSlot(config.worker.leaseMs / 2))) throw new Error(this.#stopping ? 'worker is stopping' : 'worker is full');
+    if (!(await this.#reserveSlot(Math.min(config.worker.heartbeatMs, config.worker.leaseMs / 2)))) throw new Error(this.#stopping ? 'worker is stopping' : 'worker is full');
     try {
       const job = await claimNext(store.db, this.owner, config.worker.leaseMs, clock(), Object.keys(handlers), progressId);
       if (job) this.#start(job);
