@@ -90,6 +90,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       },
     };
   } catch (err) {
+    await app?.close().catch(() => {});
     await runner?.stop().catch(() => {});
     await dispatcher?.stop().catch(() => {});
     await store.close().catch(() => {});

@@ -33,7 +33,7 @@ export class PgBossDispatcher implements JobDispatcher {
       db: { executeSql: (text, values) => pool.query(text, values) },
       schedule: false,
       // A message names a job row; once taken, the row's lease protects the job, so messages need
-      // live no longer than a lease.
+      // to live no longer than a lease.
       expireInSeconds: this.#expireInSeconds(),
     });
     // A failed poll or maintenance run must not crash the process; pg-boss retries on its own.
