@@ -5,7 +5,8 @@ import { buildApp } from './api/app.js';
 import type { Config } from './config.js';
 import { isoNow, systemClock, type Clock } from './domain/clock.js';
 import { bootstrap } from './store/bootstrap.js';
-import { migrate, openStore, type Store } from './store/db.js';
+import { migrate, openStore, waitForDatabase, type Store } from './store/db.js';
+import { createDispatcher, type JobDispatcher } from './jobs/dispatch/dispatcher.js';
 import { jobHandlers } from './jobs/handlers.js';
 import { JobRunner } from './jobs/runner.js';
 
@@ -32,18 +33,28 @@ export interface StartOptions {
 /** Opens the store, migrates, bootstraps an empty database and starts listening. */
 export async function startServer(config: Config, opts: StartOptions = {}): Promise<Running> {
   const clock = opts.clock ?? systemClock;
-  const engine = opts.engine ?? createEngine(config);
+  // An API without a worker never calls the engine, so it needs no engine settings or credentials.
+  const engine = opts.worker === false ? undefined : (opts.engine ?? createEngine(config));
   const store = openStore(config.database);
   let runner: JobRunner | undefined;
+  let dispatcher: JobDispatcher | undefined;
+  let app: FastifyInstance | undefined;
+  store.onConnectionError((err) => app?.log.warn({ err: err.message }, 'database connection lost; the pool reconnects'));
   try {
+    await waitForDatabase(store, (err, delayMs) =>
+      opts.announce?.(`Database not reachable (${err instanceof Error ? err.message : String(err)}); retrying in ${delayMs} ms`),
+    );
     await migrate(store);
     const boot = await bootstrap(store, isoNow(clock));
-    const app = await buildApp(
-      { config, store, clock, notifyJob: () => runner?.notify(), abortJob: (id) => runner?.abort(id) },
+    app = await buildApp(
+      { config, store, clock, notifyJob: (id) => void dispatcher?.dispatch(id), abortJob: (id) => runner?.abort(id) },
       { logger: opts.logger },
     );
-    if (opts.worker !== false) {
-      runner = new JobRunner({ store, config, clock, engine, handlers: jobHandlers, log: app.log });
+    dispatcher = createDispatcher(store, config, app.log);
+    await dispatcher.start();
+    if (engine) {
+      runner = new JobRunner({ store, config, clock, engine, handlers: jobHandlers, log: app.log, pollMs: dispatcher.sweepMs });
+      await dispatcher.consume(runner);
       runner.start();
     }
     await app.listen({ host: config.host, port: config.port });
@@ -62,8 +73,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       );
     }
     let stopped = false;
+    const started = app;
     return {
-      app,
+      app: started,
       store,
       url,
       bootstrapKey: boot?.key ?? null,
@@ -71,13 +83,16 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         if (stopped) return;
         stopped = true;
         // New requests stop first, then running jobs get their grace period, then the database closes.
-        await app.close();
-        await runner?.stop();
+        await started.close();
+        // The runner refuses new deliveries at once, so the queue stops while jobs finish.
+        await Promise.all([runner?.stop(), dispatcher?.stop()]);
         await store.close();
       },
     };
   } catch (err) {
+    await app?.close().catch(() => {});
     await runner?.stop().catch(() => {});
+    await dispatcher?.stop().catch(() => {});
     await store.close().catch(() => {});
     throw err;
   }

@@ -1,23 +1,36 @@
 import pino from 'pino';
+import type { ScenarioEngine } from './agent/engine.js';
 import { createEngine } from './agent/engines/index.js';
 import type { Config } from './config.js';
 import { systemClock } from './domain/clock.js';
+import { createDispatcher } from './jobs/dispatch/dispatcher.js';
 import { jobHandlers } from './jobs/handlers.js';
 import { JobRunner } from './jobs/runner.js';
-import { migrate, openStore } from './store/db.js';
+import { migrate, openStore, waitForDatabase } from './store/db.js';
+
+export interface WorkerOptions {
+  /** The engine jobs use; by default the one SCENARIST_MODEL names. */
+  engine?: ScenarioEngine;
+}
 
 /** A process that only runs jobs, beside API processes that share its database. */
-export async function runWorker(config: Config): Promise<{ stop(): Promise<void> }> {
+export async function runWorker(config: Config, opts: WorkerOptions = {}): Promise<{ owner: string; stop(): Promise<void> }> {
   const log = pino({ level: config.logLevel });
-  const engine = createEngine(config);
+  const engine = opts.engine ?? createEngine(config);
   const store = openStore(config.database);
+  store.onConnectionError((err) => log.warn({ err: err.message }, 'database connection lost; the pool reconnects'));
+  await waitForDatabase(store, (err, delayMs) => log.warn({ err: err instanceof Error ? err.message : String(err), delayMs }, 'database not reachable; retrying'));
   await migrate(store);
-  const runner = new JobRunner({ store, config, clock: systemClock, engine, handlers: jobHandlers, log });
+  const dispatcher = createDispatcher(store, config, log);
+  await dispatcher.start();
+  const runner = new JobRunner({ store, config, clock: systemClock, engine, handlers: jobHandlers, log, pollMs: dispatcher.sweepMs });
+  await dispatcher.consume(runner);
   runner.start();
-  log.info({ owner: runner.owner, engine: engine.name, concurrency: config.worker.concurrency }, 'worker started');
+  log.info({ owner: runner.owner, engine: engine.name, dispatcher: dispatcher.name, concurrency: config.worker.concurrency }, 'worker started');
   return {
+    owner: runner.owner,
     async stop() {
-      await runner.stop();
+      await Promise.all([runner.stop(), dispatcher.stop()]);
       await store.close();
     },
   };

@@ -7,7 +7,7 @@ export interface AppDeps {
   config: Config;
   store: Store;
   clock: Clock;
-  /** Wakes the job dispatcher after a job row is committed; absent when no worker runs here. */
+  /** Dispatches a job to a worker after its row is committed (here or in another process). */
   notifyJob?: (progressId: string) => void;
   /** Aborts a job running in this process after it was marked cancelled. */
   abortJob?: (progressId: string) => void;

@@ -39,6 +39,9 @@ export class JobRunner {
   readonly #opts: RunnerOptions;
   readonly #running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   #stopping = false;
+  /** Slots promised to offers that are claiming their job right now. */
+  #reserved = 0;
+  #slotWaiters = new Set<() => void>();
   #wake: (() => void) | null = null;
   #loop: Promise<void> | null = null;
   #lastSweep = 0;
@@ -56,6 +59,52 @@ export class JobRunner {
     this.#wake?.();
   }
 
+  /**
+   * A dispatcher delivered this job: claim it if this process has room, or gets some within a
+   * heartbeat. Refuses (rejects) when full or stopping, so the message can go to another worker; a
+   * job someone else already holds, finished or cancelled is no refusal — there is nothing to do.
+   * A refused job is not stranded: whichever runner frees a slot first claims the oldest waiting row.
+   */
+  async offer(progressId: string): Promise<void> {
+    const { store, config, clock, handlers } = this.#opts;
+    if (!(await this.#reserveSlot(Math.min(config.worker.heartbeatMs, config.worker.leaseMs / 2)))) throw new Error(this.#stopping ? 'worker is stopping' : 'worker is full');
+    try {
+      const job = await claimNext(store.db, this.owner, config.worker.leaseMs, clock(), Object.keys(handlers), progressId);
+      if (job) this.#start(job);
+    } finally {
+      this.#reserved--;
+    }
+  }
+
+  #hasRoom(): boolean {
+    return this.#running.size + this.#reserved < this.#opts.config.worker.concurrency;
+  }
+
+  async #reserveSlot(waitMs: number): Promise<boolean> {
+    const deadline = Date.now() + waitMs;
+    while (!this.#stopping && !this.#hasRoom()) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(t);
+          this.#slotWaiters.delete(done);
+          resolve();
+        };
+        const t = setTimeout(done, left);
+        this.#slotWaiters.add(done);
+      });
+    }
+    if (this.#stopping) return false;
+    this.#reserved++;
+    return true;
+  }
+
+  #slotFreed(): void {
+    for (const waiter of [...this.#slotWaiters]) waiter();
+    this.#wake?.();
+  }
+
   /** Aborts a job running in this process (it was cancelled). */
   abort(progressId: string): void {
     this.#running.get(progressId)?.controller.abort(new Error('cancelled'));
@@ -64,7 +113,7 @@ export class JobRunner {
   /** Stops taking jobs, lets running ones finish within the grace period, then hands the rest back. */
   async stop(): Promise<void> {
     this.#stopping = true;
-    this.#wake?.();
+    this.#slotFreed();
     await this.#loop;
     const pending = [...this.#running.values()].map((r) => r.done);
     const grace = new Promise((r) => setTimeout(r, this.#opts.config.worker.shutdownGraceMs).unref());
@@ -82,21 +131,26 @@ export class JobRunner {
   async #run(): Promise<void> {
     const { worker } = this.#opts.config;
     const pollMs = this.#opts.pollMs ?? 500;
+    let failures = 0;
     while (!this.#stopping) {
       try {
         await this.#sweep();
-        while (!this.#stopping && this.#running.size < worker.concurrency) {
+        while (!this.#stopping && this.#hasRoom()) {
           const job = await claimNext(this.#opts.store.db, this.owner, worker.leaseMs, this.#opts.clock(), Object.keys(this.#opts.handlers));
           if (!job) break;
           this.#start(job);
         }
+        failures = 0;
       } catch (err) {
-        // A lost database connection must not kill the worker: report it and try again later.
-        this.#opts.log.error({ err: errorText(err) }, 'job loop failed; retrying');
+        // A lost database connection must not kill the worker: report it and try again, backing off
+        // so a database that is down is not hammered.
+        failures++;
+        this.#opts.log.error({ err: errorText(err), failures }, 'job loop failed; retrying');
       }
       if (this.#stopping) break;
+      const delayMs = failures ? Math.min(pollMs * 2 ** failures, 30_000) : pollMs;
       await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, pollMs);
+        const t = setTimeout(resolve, delayMs);
         this.#wake = () => {
           clearTimeout(t);
           resolve();
@@ -111,12 +165,15 @@ export class JobRunner {
     const now = this.#opts.clock();
     if (now.getTime() - this.#lastSweep < Math.min(this.#opts.config.worker.leaseMs, 5_000)) return;
     this.#lastSweep = now.getTime();
-    const failed = await failExhausted(this.#opts.store.db, now);
-    for (const job of failed) {
-      if (job.session_id === null) continue;
-      await appendTurn(this.#opts.store.db, job.session_id, { role: 'assistant', content: job.error ?? 'The job failed.', jobId: job.id }, this.#now());
-      await updateSession(this.#opts.store.db, job.session_id, { status: 'failed' }, this.#now());
-    }
+    // One transaction, so a sweeper that dies midway leaves no failed job without its session's reply.
+    await this.#opts.store.db.transaction().execute(async (tx) => {
+      const failed = await failExhausted(tx, now);
+      for (const job of failed) {
+        if (job.session_id === null) continue;
+        await appendTurn(tx, job.session_id, { role: 'assistant', content: job.error ?? 'The job failed.', jobId: job.id }, this.#now());
+        await updateSession(tx, job.session_id, { status: 'failed' }, this.#now());
+      }
+    });
   }
 
   #start(job: Row<'jobs'>): void {
@@ -126,7 +183,7 @@ export class JobRunner {
       .catch((err) => this.#opts.log.error({ err: errorText(err), job: job.progress_id }, 'job crashed'))
       .finally(() => {
         this.#running.delete(job.progress_id);
-        this.#wake?.();
+        this.#slotFreed();
       });
     this.#running.set(job.progress_id, { controller, done });
   }

@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import { Kysely, Migrator, type Migration, type MigrationProvider, sql, type Transaction } from 'kysely';
 import type { Config } from '../config.js';
 import type { DialectName } from './dialect.js';
@@ -15,17 +16,21 @@ export type Executor = Db | Tx;
 export interface Store {
   readonly db: Db;
   readonly dialect: DialectName;
+  /** The connection pool on PostgreSQL, which the job queue shares so SCENARIST_DB_POOL_SIZE bounds both. */
+  readonly pgPool?: pg.Pool;
+  /** Hears about connections lost while idle; the pool replaces them, so these are reports, not failures. */
+  onConnectionError(listener: (err: Error) => void): void;
   close(): Promise<void>;
 }
 
 export function openStore(database: Config['database']): Store {
   if (database.kind === 'postgres') {
-    const { dialect } = postgresDialect(database.url, database.poolSize);
+    const { dialect, pool } = postgresDialect(database.url, database.poolSize);
     const db = new Kysely<Database>({ dialect });
-    return { db, dialect: 'postgres', close: () => db.destroy() };
+    return { db, dialect: 'postgres', pgPool: pool, onConnectionError: (l) => void pool.on('error', l), close: () => db.destroy() };
   }
   const db = new Kysely<Database>({ dialect: sqliteDialect(database.file) });
-  return { db, dialect: 'sqlite', close: () => db.destroy() };
+  return { db, dialect: 'sqlite', onConnectionError: () => {}, close: () => db.destroy() };
 }
 
 function migrations(dialect: DialectName): Record<string, Migration> {
@@ -43,4 +48,20 @@ export async function migrate(store: Store): Promise<string[]> {
 
 export async function ping(store: Store): Promise<void> {
   await sql`select 1`.execute(store.db);
+}
+
+/**
+ * Waits until the database answers, retrying with backoff, so a process started while the
+ * database is down (or restarting) waits for it instead of exiting and being restarted in a loop.
+ */
+export async function waitForDatabase(store: Store, onRetry: (err: unknown, delayMs: number) => void): Promise<void> {
+  for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 10_000)) {
+    try {
+      await ping(store);
+      return;
+    } catch (err) {
+      onRetry(err, delayMs);
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
 }

@@ -76,10 +76,19 @@ export interface Lease {
 }
 
 /**
- * Claims the oldest job that is waiting, or whose worker's lease expired, for `owner`.
- * Returns null when there is nothing to take.
+ * Claims the oldest job that is waiting, or whose worker's lease expired, for `owner` (only the job
+ * `progressId` names, when given). Returns null when there is nothing to take. The claim is one
+ * conditional update on the attempt read, so of several processes racing for a row exactly one wins,
+ * on SQLite and on PostgreSQL under READ COMMITTED alike (the loser's update re-reads the row).
  */
-export async function claimNext(db: Executor, owner: string, leaseMs: number, now: Date, kinds?: readonly string[]): Promise<Row<'jobs'> | null> {
+export async function claimNext(
+  db: Executor,
+  owner: string,
+  leaseMs: number,
+  now: Date,
+  kinds?: readonly string[],
+  progressId?: string,
+): Promise<Row<'jobs'> | null> {
   const nowIso = now.toISOString();
   const until = new Date(now.getTime() + leaseMs).toISOString();
   for (let tries = 0; tries < 5; tries++) {
@@ -93,6 +102,7 @@ export async function claimNext(db: Executor, owner: string, leaseMs: number, no
       .orderBy('id')
       .limit(1);
     if (kinds?.length) q = q.where('kind', 'in', kinds);
+    if (progressId !== undefined) q = q.where('progress_id', '=', progressId);
     const candidate = await q.executeTakeFirst();
     if (!candidate) return null;
     const won = await db

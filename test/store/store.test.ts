@@ -7,7 +7,7 @@ import { bootstrap } from '../../src/store/bootstrap.js';
 import { migrate, openStore, type Store } from '../../src/store/db.js';
 import { cancelJob, claimNext, failExhausted, finishJob, heartbeat, insertJob, releaseOwned } from '../../src/store/jobs.js';
 import { findApiKey } from '../../src/store/organizations.js';
-import { createScenario, listRevisions, revertScenario, updateScenario } from '../../src/store/scenarios.js';
+import { createScenario, listRevisions, loadScenarios, revertScenario, scenarioFieldsOf, updateScenario, writeMerged } from '../../src/store/scenarios.js';
 import { createTestDatabase, pgEnabled } from '../helpers/pg.js';
 
 /** The same store behaviour on both databases: every test here runs on SQLite, and on PostgreSQL in CI. */
@@ -73,6 +73,40 @@ describe.each(dialects)('store on $name', ({ name }) => {
     expect(revs.map((r) => r.change_type)).toEqual(['revert', 'update', 'update', 'create']);
   });
 
+  // Needs two connections at once, which the embedded SQLite store serializes.
+  it.skipIf(name !== 'postgres')('a write that waited on a concurrent one for the same revision conflicts instead of overwriting it', async () => {
+    const sc = await createScenario(store.db, org, actor, { name: 'Raced', project, personality }, now());
+    let bothRead!: () => void;
+    const read = new Promise<void>((r) => (bothRead = r));
+    let readers = 0;
+    let firstWrote!: () => void;
+    const wrote = new Promise<void>((r) => (firstWrote = r));
+    const writer = (label: string, first: boolean) =>
+      store.db.transaction().execute(async (tx) => {
+        const [row] = await loadScenarios(tx, org, [sc.id]);
+        if (++readers === 2) bothRead();
+        await read;
+        if (!first) await wrote;
+        const written = writeMerged(tx, actor, row!, { ...scenarioFieldsOf(row!), name: label }, { now: now(), changeType: 'apply' });
+        if (first) {
+          await written;
+          firstWrote();
+          // Hold the row lock a moment, so the second writer's update waits on it under READ COMMITTED.
+          await new Promise((r) => setTimeout(r, 200));
+        }
+        return written;
+      });
+    const [a, b] = await Promise.allSettled([writer('A', true), writer('B', false)]);
+    expect(a.status).toBe('fulfilled');
+    expect(b).toMatchObject({ status: 'rejected', reason: expect.any(Conflict) });
+    const revs = await listRevisions(store.db, org, sc.id, { offset: 0, limit: 10 });
+    expect(revs.map((r) => [r.revision, r.change_type])).toEqual([
+      [2, 'apply'],
+      [1, 'create'],
+    ]);
+    expect((await loadScenarios(store.db, org, [sc.id]))[0]).toMatchObject({ name: 'A', revision: 2 });
+  });
+
   describe('jobs', () => {
     const job = () => ({ organizationId: org, projectId: project, sessionId: null, kind: 'improve' as const, mode: 'improve', request: {}, maxAttempts: 2, createdBy: null });
 
@@ -82,6 +116,25 @@ describe.each(dialects)('store on $name', ({ name }) => {
       const claimed = claims.filter(Boolean).map((c) => c!.id);
       expect(new Set(claimed).size).toBe(claimed.length);
       expect(claimed.length).toBeGreaterThan(0);
+      for (const j of jobs) await cancelJob(store.db, j.id, now());
+    });
+
+    it('claimers draining a queue together take every job exactly once', async () => {
+      const jobs = await Promise.all(Array.from({ length: 40 }, () => insertJob(store.db, job(), now())));
+      const ids = new Set(jobs.map((j) => j.id));
+      const taken: number[] = [];
+      const waiting = async () =>
+        (await store.db.selectFrom('jobs').select('id').where('status', '=', 'in_progress').where('lease_owner', 'is', null).execute()).filter((r) => ids.has(r.id)).length;
+      await Promise.all(
+        Array.from({ length: 8 }, async (_, w) => {
+          // claimNext may give up after losing several races in a row, so a claimer stops only when nothing waits.
+          while ((await waiting()) > 0) {
+            const c = await claimNext(store.db, `drain${w}`, 60_000, new Date(), ['improve']);
+            if (c && ids.has(c.id)) taken.push(c.id);
+          }
+        }),
+      );
+      expect(taken.sort((x, y) => x - y)).toEqual([...ids].sort((x, y) => x - y));
       for (const j of jobs) await cancelJob(store.db, j.id, now());
     });
 
