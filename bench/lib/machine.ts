@@ -1,0 +1,13 @@
+import os from 'node:os';
+
+/** What the figures were measured on: they only compare on the same kind of machine. */
+export function machineInfo() {
+  const cpus = os.cpus();
+  return {
+    cpu: cpus[0]?.model.trim() ?? 'unknown',
+    cores: cpus.length,
+    node: process.version,
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    memory_gb: Math.round(os.totalmem() / 2 ** 30),
+  };
+}
