@@ -25,12 +25,11 @@ export const modelBound: Benchmark = {
       return [
         figure(
           {
-            benchmark: `model-bound: ${n.toLocaleString('en-US')} scenarios, ${opts.delayMs} ms calls`,
+            benchmark: `model-bound: ${n.toLocaleString('en-US')} scenarios, ${opts.delayMs} ms calls (${engine.name} engine)`,
             figure: m.wallMs,
             unit: 'ms',
             reference: { label: `ideal: ⌈${calls} calls ÷ ${opts.concurrency}⌉ × ${opts.delayMs} ms`, value: idealMs, unit: 'ms' },
             target: 'ratio ≤ 1.2',
-            note: `engine: ${engine.name}`,
             details: { scenarios: n, calls, ...opts, wall_ms: m.wallMs, ideal_ms: idealMs, engine: engine.name },
           },
           (f) => f.ratio! <= 1.2,

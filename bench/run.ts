@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BenchContext, Figure } from './lib/figures.js';
-import { machineInfo } from './lib/machine.js';
+import { loadAverage, machineInfo } from './lib/machine.js';
 import { markdownTable } from './lib/table.js';
 import { benchmarks } from './registry.js';
 
@@ -48,6 +48,7 @@ function runChild(name: string): Promise<Figure[]> {
 }
 
 const machine = machineInfo();
+const loadBefore = loadAverage();
 console.log(`Benchmarks on ${database}${ctx.quick ? ' (quick sizes)' : ''}: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
 const figures: Figure[] = [];
 const failures: string[] = [];
@@ -69,7 +70,9 @@ console.log(`\n${markdownTable(figures)}\n`);
 
 // One entry per database, so a PostgreSQL run keeps the SQLite figures beside it (and the reverse).
 const previous = fs.existsSync(RESULTS) ? (JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as Record<string, unknown>) : {};
-const run = { date: new Date().toISOString(), machine, quick: ctx.quick, only: values.only ?? null, figures };
+const loadAfter = loadAverage();
+console.log(`Load average (1, 5, 15 min): ${loadBefore.join(', ')} before, ${loadAfter.join(', ')} after.`);
+const run = { date: new Date().toISOString(), machine, load_average: { before: loadBefore, after: loadAfter }, quick: ctx.quick, only: values.only ?? null, figures };
 fs.writeFileSync(RESULTS, `${JSON.stringify({ ...previous, [database]: run }, null, 2)}\n`);
 console.log(`Wrote ${path.relative(process.cwd(), RESULTS)} (${database}).`);
 

@@ -11,3 +11,8 @@ export function machineInfo() {
     memory_gb: Math.round(os.totalmem() / 2 ** 30),
   };
 }
+
+/** How busy the machine was: figures taken beside other work are slower, their ratios less so. */
+export function loadAverage(): number[] {
+  return os.loadavg().map((l) => Math.round(l * 100) / 100);
+}
