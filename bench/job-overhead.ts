@@ -9,7 +9,8 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 
 /**
  * Improve jobs of growing size with an engine that answers at once: what remains is the cost of
- * the job itself (load, batch, progress, validate, store the result, poll), per scenario.
+ * the job itself (load, batch, progress, validate, store the result, poll), per scenario. CPU is
+ * the whole process's: API, worker and the polling client, and on SQLite the database too.
  */
 export const jobOverhead: Benchmark = {
   name: 'job-overhead',
