@@ -133,6 +133,48 @@ describe('apply', () => {
     expect((await scenario(manyIds[299])).max_duration).toBe(120);
     await s.api('POST', 'scenarios/delete_scenarios/', { scenarios: manyIds, project_id: project });
   });
+
+  it('a large apply records each scenario its own revision and changes only the fields it names', async () => {
+    const other = await personalityIdFromStore(s.running.store.db, 'Normal Female');
+    const many = await s.api('POST', 'scenarios/bulk_create/', { scenarios: Array.from({ length: 250 }, (_, i) => ({ name: `Own ${i}`, agent, personality, tags: ['own'] })) });
+    const manyIds: number[] = many.body.map((x: any) => x.id);
+    const items = manyIds.map((id, i) => ({ id, based_on_revision: 1, max_duration: 60 + i, ...(i % 2 ? { personality: other } : {}) }));
+    const res = await waitForJob(s.api, (await startJob(s.api, { apply_changes: true, updated_scenarios: items })).progress_id);
+    expect(res.result.applied_scenario_ids).toEqual(manyIds);
+    for (const i of [0, 99, 100, 101, 249]) {
+      expect(await scenario(manyIds[i]!)).toMatchObject({ name: `Own ${i}`, tags: ['own'], max_duration: 60 + i, personality: i % 2 ? other : personality, revision: 2 });
+    }
+    const revisions = await s.running.store.db
+      .selectFrom('scenario_revisions')
+      .select(['scenario_id', 'revision', 'change_type', 'changed_fields', 'snapshot'])
+      .where('scenario_id', 'in', manyIds)
+      .where('change_type', '=', 'apply')
+      .orderBy('scenario_id')
+      .execute();
+    expect(revisions.map((r) => [r.scenario_id, r.revision])).toEqual(manyIds.map((id) => [id, 2]));
+    expect(JSON.parse(revisions[101]!.changed_fields)).toEqual({ personality: { old: personality, new: other }, max_duration: { old: null, new: 161 } });
+    expect(JSON.parse(revisions[249]!.snapshot)).toMatchObject({ name: 'Own 249', max_duration: 309, personality: other });
+    await s.api('POST', 'scenarios/delete_scenarios/', { scenarios: manyIds, project_id: project });
+  });
+
+  it('every change naming a missing reference is reported, even when several name the same one, and nothing is written', async () => {
+    const before = await Promise.all(ids.slice(0, 4).map((id) => scenario(id)));
+    const items = [
+      { id: ids[0], based_on_revision: before[0].revision, personality: 999_999 },
+      { id: ids[1], based_on_revision: before[1].revision, personality: 999_999 },
+      { id: ids[2], based_on_revision: before[2].revision, folder_path: 'Nowhere' },
+      { id: ids[3], based_on_revision: before[3].revision, tool_ids: ['TOOL_DTMF', 'TOOL_NOPE'] },
+    ];
+    const res = await waitForJob(s.api, (await startJob(s.api, { apply_changes: true, updated_scenarios: items })).progress_id);
+    expect(res.result).toMatchObject({ success: false, applied_scenario_ids: [] });
+    expect(res.result.validation_issues.map((v: any) => [v.scenario_id, v.field])).toEqual([
+      [ids[0], 'personality'],
+      [ids[1], 'personality'],
+      [ids[2], 'folder_path'],
+      [ids[3], 'tool_ids'],
+    ]);
+    for (const [i, b] of before.entries()) expect(await scenario(ids[i]!)).toEqual(b);
+  });
 });
 
 describe('cancel', () => {

@@ -32,6 +32,8 @@ export interface WriteOptions {
 }
 
 const CHUNK = 500;
+/** Revision rows per INSERT: well under every dialect's limit on bound parameters. */
+const REVISIONS_PER_INSERT = 100;
 
 /** The versioned content of a stored row. */
 export function scenarioFieldsOf(r: Row<'scenarios'>): ScenarioFields {
@@ -120,6 +122,20 @@ async function exists(db: Executor, table: 'personalities' | 'aiagents' | 'test_
 const invalidPk = (id: unknown) => `Invalid pk "${String(id)}" - object does not exist.`;
 
 /**
+ * What the checks of one request's writes already looked up, by reference: checking 10,000 changes
+ * in one transaction then asks the database once per distinct personality, agent, folder or tool
+ * list, not once per change. Valid only within that request.
+ */
+export type ReferenceLookups = Map<string, Promise<unknown>>;
+
+function lookedUp<T>(lookups: ReferenceLookups | undefined, key: string, load: () => Promise<T>): Promise<T> {
+  if (!lookups) return load();
+  let found = lookups.get(key) as Promise<T> | undefined;
+  if (!found) lookups.set(key, (found = load()));
+  return found;
+}
+
+/**
  * Checks the references of the fields a write sets (personality, agent, test profile, metrics,
  * tools, folder, phone number) against the organization and the scenario's project, and the
  * scenario's cross-field rules after the write. Collects every problem; writes nothing.
@@ -131,77 +147,69 @@ export async function checkScenarioWrite(
   merged: ScenarioFields,
   set: Partial<ScenarioFields>,
   errors = new FieldErrorCollector(),
+  lookups?: ReferenceLookups,
 ): Promise<FieldErrorCollector> {
   if (set.personality !== undefined) {
-    const p = await db
-      .selectFrom('personalities')
-      .select(['id', 'project_id'])
-      .where('id', '=', set.personality)
-      .where('organization_id', '=', organizationId)
-      .executeTakeFirst();
+    const id = set.personality;
+    const p = await lookedUp(lookups, `personality:${id}`, () =>
+      db.selectFrom('personalities').select(['id', 'project_id']).where('id', '=', id).where('organization_id', '=', organizationId).executeTakeFirst(),
+    );
     if (!p || (p.project_id !== null && p.project_id !== projectId)) errors.add('personality', invalidPk(set.personality));
   }
   if (set.agent != null) {
-    const a = await db
-      .selectFrom('aiagents')
-      .select(['id', 'project_id'])
-      .where('id', '=', set.agent)
-      .where('organization_id', '=', organizationId)
-      .executeTakeFirst();
+    const id = set.agent;
+    const a = await lookedUp(lookups, `agent:${id}`, () =>
+      db.selectFrom('aiagents').select(['id', 'project_id']).where('id', '=', id).where('organization_id', '=', organizationId).executeTakeFirst(),
+    );
     if (!a) errors.add('agent', invalidPk(set.agent));
     else if (a.project_id !== projectId) errors.add('agent', `Agent ${set.agent} belongs to another project.`);
   }
-  if (set.test_profile != null && !(await exists(db, 'test_profiles', organizationId, set.test_profile))) {
-    errors.add('test_profile', invalidPk(set.test_profile));
+  if (set.test_profile != null) {
+    const id = set.test_profile;
+    if (!(await lookedUp(lookups, `test_profile:${id}`, () => exists(db, 'test_profiles', organizationId, id)))) errors.add('test_profile', invalidPk(id));
   }
   if (set.metrics?.length) {
-    const found = await db
-      .selectFrom('metrics')
-      .select('id')
-      .where('organization_id', '=', organizationId)
-      .where('id', 'in', [...new Set(set.metrics)])
-      .execute();
+    const ids = [...new Set(set.metrics)].sort((a, b) => a - b);
+    const found = await lookedUp(lookups, `metrics:${ids.join(',')}`, () =>
+      db.selectFrom('metrics').select('id').where('organization_id', '=', organizationId).where('id', 'in', ids).execute(),
+    );
     const known = new Set(found.map((m) => m.id));
     for (const m of set.metrics) if (!known.has(m)) errors.add('metrics', invalidPk(m));
   }
   if (set.tool_ids?.length) {
-    const allowed = await allowedToolIds(db, organizationId);
+    const allowed = await lookedUp(lookups, 'tools', () => allowedToolIds(db, organizationId));
     for (const t of set.tool_ids) {
       if (!allowed.has(t)) errors.add('tool_ids', `Unknown tool id "${t}". Use a predefined id (${[...PREDEFINED_TOOL_IDS].join(', ')}) or one of your tools.`);
     }
   }
   if (set.inbound_phone_number != null) errors.add('inbound_phone_number', invalidPk(set.inbound_phone_number));
-  if (set.folder_path != null && !(await folderPathExists(db, organizationId, projectId, set.folder_path))) {
-    errors.add('folder_path', `Folder "${set.folder_path}" does not exist in this project. Create it first with scenarios/create_folder/.`);
+  if (set.folder_path != null) {
+    const folder = set.folder_path;
+    if (!(await lookedUp(lookups, `folder:${folder}`, () => folderPathExists(db, organizationId, projectId, folder)))) {
+      errors.add('folder_path', `Folder "${folder}" does not exist in this project. Create it first with scenarios/create_folder/.`);
+    }
   }
   checkScenarioRules(merged, errors);
   return errors;
 }
 
-async function recordRevision(
-  db: Executor,
-  row: Row<'scenarios'>,
-  changes: FieldChanges,
-  actor: Actor,
-  changeType: ChangeType,
-  reason: string,
-  now: string,
-): Promise<void> {
-  await db
-    .insertInto('scenario_revisions')
-    .values({
-      organization_id: row.organization_id,
-      scenario_id: row.id,
-      revision: row.revision,
-      change_type: changeType,
-      changed_fields: JSON.stringify(changes),
-      snapshot: JSON.stringify(scenarioFieldsOf(row)),
-      actor_key_id: actor.keyId,
-      actor: actor.name,
-      reason,
-      created_at: now,
-    })
-    .execute();
+function revisionRow(row: Row<'scenarios'>, changes: FieldChanges, actor: Actor, changeType: ChangeType, reason: string, now: string): NewRow<'scenario_revisions'> {
+  return {
+    organization_id: row.organization_id,
+    scenario_id: row.id,
+    revision: row.revision,
+    change_type: changeType,
+    changed_fields: JSON.stringify(changes),
+    snapshot: JSON.stringify(scenarioFieldsOf(row)),
+    actor_key_id: actor.keyId,
+    actor: actor.name,
+    reason,
+    created_at: now,
+  };
+}
+
+async function recordRevisions(db: Executor, rows: NewRow<'scenario_revisions'>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += REVISIONS_PER_INSERT) await db.insertInto('scenario_revisions').values(rows.slice(i, i + REVISIONS_PER_INSERT)).execute();
 }
 
 /** Resolves `assistant_id` to the organization's agent with that provider id. */
@@ -262,7 +270,7 @@ export async function createScenario(db: Executor, organizationId: number, actor
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await recordRevision(db, row, diffScenarioFields({}, merged), actor, 'create', '', now);
+  await recordRevisions(db, [revisionRow(row, diffScenarioFields({}, merged), actor, 'create', '', now)]);
   return row;
 }
 
@@ -300,6 +308,7 @@ export async function prepareScenarioUpdate(
   organizationId: number,
   current: Row<'scenarios'>,
   patch: ScenarioPatch,
+  lookups?: ReferenceLookups,
 ): Promise<{ set: Partial<ScenarioFields>; merged: ScenarioFields; errors: FieldErrors | null }> {
   const errors = new FieldErrorCollector();
   const set = contentOf(patch, errors);
@@ -312,7 +321,7 @@ export async function prepareScenarioUpdate(
     else errors.add('assistant_id', `No agent has assistant_id "${patch.assistant_id}".`);
   }
   const merged = { ...scenarioFieldsOf(current), ...set } as ScenarioFields;
-  await checkScenarioWrite(db, organizationId, current.project_id, merged, set, errors);
+  await checkScenarioWrite(db, organizationId, current.project_id, merged, set, errors, lookups);
   return { set, merged, errors: errors.empty ? null : errors.fields };
 }
 
@@ -347,22 +356,47 @@ export async function writeMerged(
   merged: ScenarioFields,
   opts: WriteOptions,
 ): Promise<Row<'scenarios'>> {
-  const changes = diffScenarioFields(scenarioFieldsOf(current), merged);
-  if (Object.keys(changes).length === 0) return current;
-  const row = await db
-    .updateTable('scenarios')
-    .set({ ...columnsOf(merged), revision: current.revision + 1, last_updated_by: actor.keyId, updated_at: opts.now })
-    .where('id', '=', current.id)
-    .where('revision', '=', current.revision)
-    .returningAll()
-    .executeTakeFirst();
-  if (!row) {
-    throw new Conflict(`Scenario ${current.id} was changed by another request; read it again and retry.`, {
-      conflicts: [{ scenario_id: current.id, based_on_revision: current.revision }],
-    });
+  return (await writeMergedMany(db, actor, [{ current, merged }], opts))[0]!;
+}
+
+/**
+ * Stores already-validated versions of many scenarios, each as its next revision, with their
+ * revision rows written many to a statement. Run it in a transaction: a conflict on any scenario
+ * throws after earlier ones were updated.
+ */
+export async function writeMergedMany(
+  db: Executor,
+  actor: Actor,
+  writes: ReadonlyArray<{ current: Row<'scenarios'>; merged: ScenarioFields }>,
+  opts: WriteOptions,
+): Promise<Row<'scenarios'>[]> {
+  const out: Row<'scenarios'>[] = [];
+  const revisions: NewRow<'scenario_revisions'>[] = [];
+  for (const { current, merged } of writes) {
+    const changes = diffScenarioFields(scenarioFieldsOf(current), merged);
+    if (Object.keys(changes).length === 0) {
+      out.push(current);
+      continue;
+    }
+    // Only the changed columns: the statement stays small, and big applies mostly change one or two.
+    const changed = Object.fromEntries(Object.keys(changes).map((f) => [f, merged[f as keyof ScenarioFields]])) as Partial<ScenarioFields>;
+    const row = await db
+      .updateTable('scenarios')
+      .set({ ...columnsOf(changed), revision: current.revision + 1, last_updated_by: actor.keyId, updated_at: opts.now })
+      .where('id', '=', current.id)
+      .where('revision', '=', current.revision)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) {
+      throw new Conflict(`Scenario ${current.id} was changed by another request; read it again and retry.`, {
+        conflicts: [{ scenario_id: current.id, based_on_revision: current.revision }],
+      });
+    }
+    revisions.push(revisionRow(row, changes, actor, opts.changeType ?? 'update', opts.reason ?? '', opts.now));
+    out.push(row);
   }
-  await recordRevision(db, row, changes, actor, opts.changeType ?? 'update', opts.reason ?? '', opts.now);
-  return row;
+  await recordRevisions(db, revisions);
+  return out;
 }
 
 export async function deleteScenario(db: Executor, organizationId: number, id: number): Promise<void> {

@@ -4,7 +4,7 @@ import type { ScenarioCreate, ScenarioFields, ScenarioPatch } from '../../domain
 import type { ApplyJobRequest } from '../../domain/scenario-agent.js';
 import { parseApplyItems } from '../../domain/suggestions.js';
 import type { Tx } from '../../store/db.js';
-import { createScenario, loadScenarios, prepareScenarioUpdate, writeMerged, type Actor } from '../../store/scenarios.js';
+import { createScenario, loadScenarios, prepareScenarioUpdate, writeMergedMany, type Actor, type ReferenceLookups } from '../../store/scenarios.js';
 import { markLatestPreview } from '../../store/sessions.js';
 import type { Row } from '../../store/schema.js';
 import { OutcomeInstead, type JobContext, type JobHandler, type JobOutcome } from '../types.js';
@@ -54,6 +54,7 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     const conflicts: ConflictItem[] = [];
     const issues: Array<{ scenario_id: number | null; field: string | null; message: string }> = [];
     const writes: Array<{ row: Row<'scenarios'>; merged: ScenarioFields }> = [];
+    const lookups: ReferenceLookups = new Map();
     for (const item of items) {
       if (item.id === null) continue;
       const row = rows.get(item.id);
@@ -69,7 +70,7 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
         conflicts.push({ scenario_id: item.id, based_on_revision: item.basedOnRevision, current_revision: row.revision, reason: 'changed' });
         continue;
       }
-      const prepared = await prepareScenarioUpdate(tx, job.organization_id, row, item.fields as ScenarioPatch);
+      const prepared = await prepareScenarioUpdate(tx, job.organization_id, row, item.fields as ScenarioPatch, lookups);
       if (prepared.errors) {
         for (const [field, messages] of Object.entries(prepared.errors)) issues.push({ scenario_id: item.id, field, message: messages.join(' ') });
         continue;
@@ -78,10 +79,9 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     }
     if (conflicts.length || issues.length) throw new OutcomeInstead(rejected(job, conflicts, issues));
     try {
-      for (const w of writes) {
-        await writeMerged(tx, actor, w.row, w.merged, { now, changeType: 'apply', reason: `Applied from session ${job.session_id ?? '-'}.` });
-        applied.push(w.row.id);
-      }
+      const reason = `Applied from session ${job.session_id ?? '-'}.`;
+      await writeMergedMany(tx, actor, writes.map((w) => ({ current: w.row, merged: w.merged })), { now, changeType: 'apply', reason });
+      applied.push(...writes.map((w) => w.row.id));
       for (const item of items) {
         if (item.id !== null) continue;
         const row = await createScenario(tx, job.organization_id, actor, { ...(item.fields as ScenarioCreate), project: req.project_id }, now);

@@ -1,0 +1,33 @@
+import type { Api } from '../../test/helpers/server.js';
+
+/** Starts a scenario-agent job over HTTP, as a client does; returns its progress id. */
+export async function submit(api: Api, body: Record<string, unknown>): Promise<string> {
+  const res = await api('POST', 'scenarios/scenario-agent/', body);
+  if (res.status !== 200) throw new Error(`scenario-agent/ answered ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
+  return res.body.progress_id as string;
+}
+
+/**
+ * Polls the progress route until the job leaves in_progress, the way a client waits. A short
+ * interval keeps the wait for small jobs honest; each poll is one cheap request.
+ */
+export async function waitDone(api: Api, progressId: string, opts: { intervalMs?: number; timeoutMs?: number } = {}): Promise<any> {
+  const interval = opts.intervalMs ?? 5;
+  const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
+  for (;;) {
+    const res = await api('GET', `scenarios/scenario-agent-progress/?progress_id=${encodeURIComponent(progressId)}`);
+    if (res.status !== 200) throw new Error(`scenario-agent-progress/ answered ${res.status}`);
+    if (res.body.status !== 'in_progress') return res.body;
+    if (Date.now() > deadline) throw new Error(`job ${progressId} still in_progress`);
+    await new Promise((r) => setTimeout(r, interval));
+  }
+}
+
+/** Submits and waits; throws unless the job completed. */
+export async function runJob(api: Api, body: Record<string, unknown>, opts?: { intervalMs?: number }): Promise<any> {
+  const done = await waitDone(api, await submit(api, body), opts);
+  if (done.status !== 'completed' || done.result?.success === false) {
+    throw new Error(`job ended ${done.status}: ${JSON.stringify(done.result ?? done.error).slice(0, 500)}`);
+  }
+  return done;
+}

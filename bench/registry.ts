@@ -1,0 +1,9 @@
+import { apply } from './apply.js';
+import { jobOverhead } from './job-overhead.js';
+import type { Benchmark } from './lib/figures.js';
+import { modelBound } from './model-bound.js';
+import { polling } from './polling.js';
+import { tokenEfficiency } from './token-efficiency.js';
+
+/** Every benchmark, in the order the table shows them. */
+export const benchmarks: Benchmark[] = [polling, jobOverhead, apply, modelBound, tokenEfficiency];
