@@ -27,6 +27,7 @@ const EnvSchema = z.object({
   SCENARIST_JOB_MAX_ATTEMPTS: positiveInt.default(3),
   SCENARIST_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   SCENARIST_DB_POOL_SIZE: positiveInt.default(10),
+  SCENARIST_AUTH_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
 });
 
 export type Config = Readonly<{
@@ -38,6 +39,7 @@ export type Config = Readonly<{
   llm: { baseUrl?: string; apiKey?: string };
   logLevel: z.infer<typeof EnvSchema>['SCENARIST_LOG_LEVEL'];
   bodyLimit: number;
+  authCacheMs: number;
   uploadLimit: number;
   worker: { concurrency: number; leaseMs: number; heartbeatMs: number; maxAttempts: number; shutdownGraceMs: number };
 }>;
@@ -72,6 +74,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     llm: { baseUrl: e.SCENARIST_LLM_BASE_URL, apiKey: e.SCENARIST_LLM_API_KEY },
     logLevel: e.SCENARIST_LOG_LEVEL,
     bodyLimit: e.SCENARIST_BODY_LIMIT,
+    authCacheMs: e.SCENARIST_AUTH_CACHE_MS,
     uploadLimit: e.SCENARIST_UPLOAD_LIMIT,
     worker: {
       concurrency: e.SCENARIST_WORKER_CONCURRENCY,

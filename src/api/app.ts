@@ -52,7 +52,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-  registerAuth(app, deps.store, (url) => PUBLIC.test(url));
+  registerAuth(app, deps.store, (url) => PUBLIC.test(url), { cacheMs: deps.config.authCacheMs, now: () => deps.clock().getTime() });
 
   await app.register(healthRoutes(deps));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

@@ -49,7 +49,7 @@ function makeApi(base: string, key: string | null): Api {
 }
 
 /** Starts a real server on 127.0.0.1 with its own SQLite file (or DATABASE_URL from env overrides). */
-export async function startTestServer(env: Record<string, string> = {}, opts: Pick<StartOptions, 'engine' | 'worker'> = {}): Promise<TestServer> {
+export async function startTestServer(env: Record<string, string> = {}, opts: Pick<StartOptions, 'engine' | 'worker' | 'clock'> = {}): Promise<TestServer> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-test-'));
   const config = loadConfig({ SCENARIST_PORT: '0', SCENARIST_DATA_DIR: dataDir, SCENARIST_LOG_LEVEL: 'silent', ...env });
   const running = await startServer(config, { logger: false, ...opts });

@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Unauthorized } from '../../domain/errors.js';
 import type { Store } from '../../store/db.js';
-import { findApiKey } from '../../store/organizations.js';
+import { findApiKey, hashApiKey } from '../../store/organizations.js';
+import { KeyCache } from './key-cache.js';
 
 export interface Caller {
   organizationId: number;
@@ -24,15 +25,28 @@ function presentedKey(req: FastifyRequest): string | undefined {
 }
 
 /** Resolves the caller's organization from `X-CEKURA-API-KEY` (or `Authorization: Bearer`). */
-export function registerAuth(app: FastifyInstance, store: Store, isPublic: (url: string) => boolean): void {
+export function registerAuth(
+  app: FastifyInstance,
+  store: Store,
+  isPublic: (url: string) => boolean,
+  opts: { cacheMs: number; now: () => number },
+): void {
+  const cache = new KeyCache(opts.cacheMs);
   app.decorateRequest('caller', null);
   app.addHook('onRequest', async (req) => {
     if (isPublic(req.url)) return;
     const key = presentedKey(req);
     if (!key) throw new Unauthorized('Authentication credentials were not provided.');
+    const hash = hashApiKey(key);
+    const cached = cache.get(hash, opts.now());
+    if (cached) {
+      req.caller = cached;
+      return;
+    }
     const row = await findApiKey(store.db, key);
     if (!row) throw new Unauthorized('Invalid API key.');
     req.caller = { organizationId: row.organization_id, keyId: row.id, keyName: row.name };
+    cache.set(hash, req.caller, opts.now());
   });
 }
 
