@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
 import { APICallError } from 'ai';
 import { describe, expect, it } from 'vitest';
 import type { PlannerContext, PlannerScenario } from '../src/agent/engine.js';
@@ -312,6 +315,17 @@ describe('choosing a model', () => {
   ])('refuses %j at start, naming %s', (vars, name) => {
     expect(() => loadConfig(env(vars))).toThrow(ConfigError);
     expect(() => loadConfig(env(vars))).toThrow(name);
+  });
+
+  it('the CLI exits with code 2 and says what to set', () => {
+    const cli = path.join(import.meta.dirname, '../src/cli/main.ts');
+    const run = spawnSync(process.execPath, ['--import', 'tsx', cli, 'serve'], {
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, SCENARIST_MODEL: 'openai-compatible:llama3.1', SCENARIST_DATA_DIR: os.tmpdir(), SCENARIST_PORT: '0' },
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toContain('SCENARIST_LLM_BASE_URL');
   });
 
   it('createEngine refuses a model it cannot reach as configured', () => {
