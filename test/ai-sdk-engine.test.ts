@@ -244,6 +244,23 @@ describe('clarify on a model', () => {
     expect(out.drafts.map((d) => d.name)).toEqual(['A', 'B']);
   });
 
+  it('drafts a large number in rounds, each told what is already drafted, keeping earlier rounds when a later one fails', async () => {
+    const round = (from: number, n: number) => answer({ message: `Round from ${from}.`, needs_clarification: false, questions: [], scenarios: Array.from({ length: n }, (_, i) => draft(`Situation ${from + i}`, [5])) });
+    const { engine, calls } = engineOn([round(1, 10), round(11, 2)]);
+    const out = await engine.clarify(clarifyInput({ numScenarios: 12 }));
+    expect(out.drafts.map((d) => d.name)).toEqual(Array.from({ length: 12 }, (_, i) => `Situation ${i + 1}`));
+    expect(out.usage).toMatchObject({ model_calls: 2 });
+    expect(promptText(calls[0]!)).toContain('Write exactly 10 scenario(s)');
+    expect(promptText(calls[1]!)).toMatch(/<data name="already_drafted">\n\["Situation 1",[\s\S]*Write exactly 2 scenario\(s\)/);
+
+    const refused = new APICallError({ message: 'Bad request', url: 'http://x', requestBodyValues: {}, statusCode: 400, isRetryable: false });
+    const partial = engineOn([round(1, 10), refused]);
+    const kept = await partial.engine.clarify(clarifyInput({ numScenarios: 12 }));
+    expect(kept.drafts).toHaveLength(10);
+    expect(kept.message).toContain('Only 10 of 12 scenario(s) could be drafted: The model provider refused the request (HTTP 400');
+    expect(kept.usage).toMatchObject({ model_calls: 2 });
+  });
+
   it('keeps the knowledge base within the budget, giving every file its first part first', () => {
     const { chunks, omittedChars } = knowledgeWithinBudget(kb, 2_100, 1_000);
     expect(chunks.map((c) => [c.file_id, c.part])).toEqual([[5, 1], [6, 1], [6, 2]].slice(0, chunks.length));

@@ -1,13 +1,13 @@
 import { generateText, jsonSchema, NoObjectGeneratedError, Output, tool, type LanguageModelUsage, type ModelMessage, type Schema, type ToolSet } from 'ai';
 import { addUsage, emptyUsage, type TokenUsage } from '../../../domain/jobs.js';
 import { checkScenarioRules, ConditionalActionsSchema, EMPTY_SCENARIO, fieldValueErrors, type ScenarioFields } from '../../../domain/scenario.js';
-import type { ClarifyInput, ClarifyOutput, HeldToolCall, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../../engine.js';
+import type { ClarifyInput, ClarifyOutput, DraftScenario, HeldToolCall, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../../engine.js';
 import type { ValidationIssue } from '../../validate.js';
 import { ModelCallError, type CallPolicy } from './call-policy.js';
 import { knowledgeWithinBudget } from './knowledge.js';
 import { askAgentDescription, renderClarifyPrompt, renderImprovePrompt, renderInstructionsPrompt, renderReask, type RenderedPrompt } from './prompts.js';
 import type { ModelSetup } from './provider.js';
-import { clarifySchema, improveSchema, instructionsSchema } from './schemas.js';
+import { clarifySchema, improveSchema, instructionsSchema, type ClarifyAnswer, type ImproveAnswer, type InstructionsAnswer } from './schemas.js';
 
 export interface AiSdkEngineOptions {
   setup: ModelSetup;
@@ -20,6 +20,8 @@ export interface AiSdkEngineOptions {
 }
 
 const ASK_AGENT = 'ask_which_agent';
+/** Drafts asked for in one clarify call. */
+const CLARIFY_ROUND = 10;
 
 /** One answer from the model: the parsed output, the tool calls it held, or why it could not be read. */
 interface Answer<T> {
@@ -78,7 +80,7 @@ export class AiSdkEngine implements ScenarioEngine {
       const question = held.map((c) => (c.input as { question?: unknown }).question).find((q): q is string => typeof q === 'string' && q.trim() !== '') ?? 'Which agent do these scenarios test?';
       return { question, scenarioIds: [...new Set(asked)].sort((a, b) => a - b), toolCalls };
     };
-    const problems = (a: Answer<ReturnType<typeof improveSchema> extends Schema<infer T> ? T : never>) => {
+    const problems = (a: Answer<ImproveAnswer>) => {
       if (!a.output) return [a.unreadable ?? 'The answer was empty.'];
       return [...a.output.issues, ...(input.check?.(a.output.changes) ?? [])].map(issueText);
     };
@@ -90,27 +92,54 @@ export class AiSdkEngine implements ScenarioEngine {
     return { message: answer.message, changes: answer.changes, issues: answer.issues, usage: run.usage };
   }
 
+  /**
+   * Drafts in rounds of at most CLARIFY_ROUND, each told the names already drafted, so a request for
+   * many scenarios never needs one answer longer than a model can write.
+   */
   async clarify(input: ClarifyInput): Promise<ClarifyOutput> {
     const { chunks, omittedChars } = knowledgeWithinBudget(input.context.knowledgeBase, this.#opts.knowledgeChars ?? 60_000);
     const fileIds = [...new Set(chunks.map((c) => c.file_id))];
-    const prompt = renderClarifyPrompt({ ...input, knowledge: chunks, omittedChars });
-    const run = new Conversation(this.#opts, input.signal, prompt, clarifySchema(input.context, fileIds));
-    const final = await run.askWithOneRetry((a) => {
-      if (!a.output) return [a.unreadable ?? 'The answer was empty.'];
-      if (a.output.needsClarification) return [];
-      const out = (input.check?.(a.output.drafts) ?? []).map(issueText);
-      if (a.output.drafts.length < input.numScenarios) out.push(`Asked for ${input.numScenarios} scenario(s); the answer has ${a.output.drafts.length}.`);
-      return out;
-    });
-    const answer = final.output!;
-    if (answer.needsClarification) return { message: answer.message || 'I need to know more first.', needsClarification: true, questions: answer.questions, drafts: [], usage: run.usage };
-    return { message: answer.message || `Drafted ${answer.drafts.length} scenario(s).`, needsClarification: false, questions: [], drafts: answer.drafts, usage: run.usage };
+    const schema = clarifySchema(input.context, fileIds);
+    const drafts: DraftScenario[] = [];
+    const messages: string[] = [];
+    let usage = emptyUsage();
+    while (drafts.length < input.numScenarios) {
+      const want = Math.min(CLARIFY_ROUND, input.numScenarios - drafts.length);
+      const prompt = renderClarifyPrompt({ ...input, numScenarios: want, knowledge: chunks, omittedChars, drafted: drafts.map((d) => d.name) });
+      const run = new Conversation(this.#opts, input.signal, prompt, schema);
+      let final: Answer<ClarifyAnswer>;
+      try {
+        final = await run.askWithOneRetry((a) => {
+          if (!a.output) return [a.unreadable ?? 'The answer was empty.'];
+          if (a.output.needsClarification) return [];
+          const out = (input.check?.(a.output.drafts) ?? []).map(issueText);
+          if (a.output.drafts.length < want) out.push(`Asked for ${want} scenario(s); the answer has ${a.output.drafts.length}.`);
+          return out;
+        });
+      } catch (err) {
+        const spent = addUsage(usage, (err as { usage?: Partial<TokenUsage> }).usage);
+        // A later round failing keeps the drafts already made; the first failing fails the request.
+        if (!drafts.length || input.signal.aborted) throw Object.assign(err as object, { usage: spent });
+        usage = spent;
+        messages.push(`Only ${drafts.length} of ${input.numScenarios} scenario(s) could be drafted: ${err instanceof Error ? err.message : String(err)}`);
+        break;
+      }
+      usage = addUsage(usage, run.usage);
+      const answer = final.output!;
+      if (answer.needsClarification && !drafts.length) {
+        return { message: answer.message || 'I need to know more first.', needsClarification: true, questions: answer.questions, drafts: [], usage };
+      }
+      if (answer.needsClarification || !answer.drafts.length) break;
+      drafts.push(...answer.drafts.slice(0, want));
+      if (answer.message && !messages.includes(answer.message)) messages.push(answer.message);
+    }
+    return { message: messages.join('\n\n') || `Drafted ${drafts.length} scenario(s).`, needsClarification: false, questions: [], drafts, usage };
   }
 
   async instructions(input: InstructionsInput): Promise<InstructionsOutput> {
     const conditional = input.scenario.scenario_type === 'conditional_actions';
     const run = new Conversation(this.#opts, input.signal, renderInstructionsPrompt(input), instructionsSchema(conditional));
-    const read = (a: Answer<ReturnType<typeof instructionsSchema> extends Schema<infer T> ? T : never>) => {
+    const read = (a: Answer<InstructionsAnswer>) => {
       if (!a.output) return { problems: [a.unreadable ?? 'The answer was empty.'] };
       const o = a.output;
       if (conditional) {

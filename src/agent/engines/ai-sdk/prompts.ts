@@ -45,8 +45,13 @@ function agentFacts(ctx: PlannerContext) {
   return ctx.agent ? dataBlock('agent', { name: ctx.agent.name, description: ctx.agent.description, language: ctx.agent.language }) : null;
 }
 
+// A long session must not crowd out the scenarios: the latest turns carry what the user means now.
+const HISTORY_TURNS = 12;
+const TURN_CHARS = 4_000;
+
 function conversation(history: HistoryTurn[]) {
-  return history.length ? dataBlock('conversation', history.map((t) => ({ role: t.role, content: t.content }))) : null;
+  const recent = history.slice(-HISTORY_TURNS).map((t) => ({ role: t.role, content: t.content.length > TURN_CHARS ? `${t.content.slice(0, TURN_CHARS)}…` : t.content }));
+  return recent.length ? dataBlock('conversation', recent) : null;
 }
 
 const IMPROVE_SYSTEM = [
@@ -98,6 +103,8 @@ export function renderClarifyPrompt(input: {
   context: PlannerContext;
   knowledge: KnowledgeChunk[];
   omittedChars: number;
+  /** Names of scenarios drafted in earlier rounds of the same request, not to be repeated. */
+  drafted?: string[];
 }): RenderedPrompt {
   const language = input.context.agent?.language ?? 'en';
   const parts = [
@@ -107,7 +114,8 @@ export function renderClarifyPrompt(input: {
     input.omittedChars ? `(${input.omittedChars} characters of the knowledge base did not fit and were left out.)` : null,
     conversation(input.history),
     input.answers.length ? `The user has already answered earlier questions (see the conversation); do not ask again.` : null,
-    `Write exactly ${input.numScenarios} scenario(s), in the language "${language}".`,
+    input.drafted?.length ? dataBlock('already_drafted', input.drafted) : null,
+    `Write exactly ${input.numScenarios} scenario(s), in the language "${language}"${input.drafted?.length ? ', each about a different situation from the already drafted ones' : ''}.`,
     `The user's request:\n${input.userMessage.trim() || '(none: draw on the agent and its knowledge base)'}`,
   ];
   return { system: CLARIFY_SYSTEM, prompt: parts.filter(Boolean).join('\n\n') };

@@ -16,15 +16,21 @@ export const MODEL_FIELDS = [
 const DRAFT_KEYS = ['name', 'personality', 'scenario_language', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'information_fields'] as const;
 
 /** One field's JSON Schema, from the same zod definition a user's write is checked against. */
+const fieldSchemas = new Map<string, JSONSchema7>();
 function fieldSchema(field: keyof typeof scenarioWritableShape): JSONSchema7 {
-  const { $schema: _ignored, ...rest } = z.toJSONSchema(scenarioWritableShape[field], { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  return rest as JSONSchema7;
+  let schema = fieldSchemas.get(field);
+  if (!schema) {
+    const { $schema: _ignored, ...rest } = z.toJSONSchema(scenarioWritableShape[field], { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    schema = rest as JSONSchema7;
+    fieldSchemas.set(field, schema);
+  }
+  return schema;
 }
 
 /** Narrows a field to the values this project really has, so the model is shown only valid choices. */
 function fieldsFor(fields: readonly (keyof typeof scenarioWritableShape)[], ctx: Pick<PlannerContext, 'personalities' | 'tools' | 'folders'>) {
   const props: Record<string, JSONSchema7> = {};
-  for (const f of fields) props[f] = fieldSchema(f);
+  for (const f of fields) props[f] = structuredClone(fieldSchema(f));
   if (props.personality && ctx.personalities.length) props.personality = { type: 'integer', enum: ctx.personalities.map((p) => p.id), description: 'Personality id' };
   if (props.tool_ids && ctx.tools.length) props.tool_ids = { type: 'array', items: { type: 'string', enum: ctx.tools.map((t) => t.id) }, description: 'Tool ids' };
   if (props.folder_path) props.folder_path = { anyOf: [{ type: 'string', enum: ctx.folders.length ? ctx.folders : [''] }, { type: 'null' }], description: 'An existing folder path, or null for none' };
