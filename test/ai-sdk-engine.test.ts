@@ -56,6 +56,9 @@ describe('improve on a model', () => {
     expect(item.properties.fields.additionalProperties).toBe(false);
     expect(Object.keys(item.properties.fields.properties)).not.toContain('agent');
     expect(item.properties.fields.properties.tool_ids.items.enum).toEqual(['TOOL_END_CALL', 'TOOL_DTMF']);
+    // Limits that would compile into huge grammars on local servers are left to validation.
+    expect(JSON.stringify(format.schema)).not.toMatch(/maxLength|maxItems|propertyNames/);
+    expect(item.properties.fields.properties.max_duration).toMatchObject({ anyOf: [{ type: 'integer', minimum: 10, maximum: 3600 }, { type: 'null' }] });
     expect(calls[0]!.tools).toBeUndefined(); // every scenario has an agent: nothing to ask
     const text = promptText(calls[0]!);
     expect(text).toContain('"tags":["vip"]');

@@ -112,6 +112,7 @@ function describe(err: unknown, timeoutMs: number): { text: string; retryable: b
   if (err instanceof CallTimeout) return { text: `the model did not answer within ${timeoutMs} ms`, retryable: true };
   if (APICallError.isInstance(err)) {
     if (err.statusCode === undefined) return { text: `could not reach the model provider (${err.message})`, retryable: true };
+    if (err.statusCode < 400) return { text: `the model provider's answer was not a chat completion (HTTP ${err.statusCode}: ${err.message.slice(0, 300)})`, retryable: false };
     const retryable = err.statusCode === 429 || err.statusCode >= 500 || err.statusCode === 408 || err.isRetryable;
     const what = err.statusCode === 429 ? 'rate limited the request' : retryable ? 'had an error' : 'refused the request';
     return { text: `the model provider ${what} (HTTP ${err.statusCode}: ${err.message.slice(0, 300)})`, retryable };

@@ -15,13 +15,25 @@ export const MODEL_FIELDS = [
 
 const DRAFT_KEYS = ['name', 'personality', 'scenario_language', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'information_fields'] as const;
 
-/** One field's JSON Schema, from the same zod definition a user's write is checked against. */
+/**
+ * Bounds the model is not shown: local servers compile the schema into a grammar, where a
+ * 100,000-character maxLength becomes a huge automaton. Validation still enforces every limit.
+ */
+const HEAVY_KEYWORDS = new Set(['$schema', 'maxLength', 'maxItems', 'propertyNames']);
+const heavy = (k: string, v: unknown) => HEAVY_KEYWORDS.has(k) || (k === 'maximum' && typeof v === 'number' && v > 1_000_000);
+
+function withoutHeavyKeywords(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withoutHeavyKeywords);
+  if (typeof node !== 'object' || node === null) return node;
+  return Object.fromEntries(Object.entries(node).filter(([k, v]) => !heavy(k, v)).map(([k, v]) => [k, withoutHeavyKeywords(v)]));
+}
+
 const fieldSchemas = new Map<string, JSONSchema7>();
+/** One field's JSON Schema, from the same zod definition a user's write is checked against. */
 function fieldSchema(field: keyof typeof scenarioWritableShape): JSONSchema7 {
   let schema = fieldSchemas.get(field);
   if (!schema) {
-    const { $schema: _ignored, ...rest } = z.toJSONSchema(scenarioWritableShape[field], { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-    schema = rest as JSONSchema7;
+    schema = withoutHeavyKeywords(z.toJSONSchema(scenarioWritableShape[field], { io: 'input', unrepresentable: 'any' })) as JSONSchema7;
     fieldSchemas.set(field, schema);
   }
   return schema;
