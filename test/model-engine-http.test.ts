@@ -225,4 +225,26 @@ describe('clarify through a model server', () => {
     expect(prompt).toContain('Refunds and roaming');
     expect(drafted.usage.model_calls).toBe(1);
   });
+
+  it('fails readably when the model server keeps failing, recording the calls it made', async () => {
+    fake.fallback = errorReply(503, { 'retry-after': '0' });
+    const done = await waitForJob(s.api, (await startJob(s.api, { agent_id: agent, user_message: 'Refund scenarios', num_scenarios: 1 })).progress_id, 10_000);
+    expect(done).toMatchObject({ mode: 'clarify', status: 'failed', usage: { model_calls: 3 } });
+    expect(done.error).toMatch(/^The scenarios could not be drafted: The model provider had an error \(HTTP 503/);
+    expect(done.result).toMatchObject({ success: false, error: done.error });
+  });
+});
+
+describe('the openai provider with OPENAI_BASE_URL', () => {
+  it('speaks chat completions to the configured endpoint with the key, sending the schema unstrict', async () => {
+    const engine = createEngine(loadConfig({ SCENARIST_DATA_DIR: '/tmp', SCENARIST_MODEL: 'openai:gpt-test', OPENAI_API_KEY: 'sk-openai', OPENAI_BASE_URL: fake.url }));
+    fake.enqueue(tagBatch('openai'));
+    const scenario = { id: 5, revision: 1, name: 'A', agent: 1, agent_name: 'Bot', personality: personality, personality_name: 'P', tags: ['base'], tool_ids: [], first_message: '', instructions: 'x', conditional_actions: null, simulation_description: '', information_fields: {}, expected_outcome_prompt: '', scenario_language: 'en', scenario_type: 'instruction', folder_path: null, max_duration: null };
+    const out = await engine.improve({ userMessage: 'Tag', history: [], scenarios: [scenario], context: { agent: null, personalities: [], folders: [], tools: [], knowledgeBase: [] }, signal: new AbortController().signal });
+    expect(out.changes).toEqual([{ scenarioId: 5, fields: { tags: ['base', 'openai'] } }]);
+    const req = fake.requests[0]!;
+    expect(req.path).toBe('/v1/chat/completions');
+    expect(req.headers.authorization).toBe('Bearer sk-openai');
+    expect(req.body).toMatchObject({ model: 'gpt-test', response_format: { type: 'json_schema', json_schema: { strict: false } } });
+  });
 });

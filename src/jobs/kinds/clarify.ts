@@ -1,5 +1,6 @@
 import { validateDrafts } from '../../agent/validate.js';
-import { addUsage, emptyUsage } from '../../domain/jobs.js';
+import type { ClarifyOutput } from '../../agent/engine.js';
+import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import type { ClarifyJobRequest } from '../../domain/scenario-agent.js';
 import { loadProjectFacts } from '../../store/agent-context.js';
 import { historyBefore } from '../history.js';
@@ -17,7 +18,23 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   const answers = history.filter((t) => t.role === 'user').map((t) => t.content).filter(Boolean);
   await ctx.progress(0, req.num_scenarios);
   const check = (drafts: Parameters<typeof validateDrafts>[0]) => validateDrafts(drafts, facts, req.tool_ids).issues;
-  const out = await ctx.engine.clarify({ userMessage: req.user_message, history, numScenarios: req.num_scenarios, context: facts, answers, signal: ctx.signal, check });
+  let out: ClarifyOutput;
+  try {
+    out = await ctx.engine.clarify({ userMessage: req.user_message, history, numScenarios: req.num_scenarios, context: facts, answers, signal: ctx.signal, check });
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    // Failed with what it cost: the tokens a model spent before failing are recorded with the job.
+    const error = `The scenarios could not be drafted: ${err instanceof Error ? err.message : String(err)}`;
+    const spent = addUsage(emptyUsage(), (err as { usage?: Partial<TokenUsage> } | null)?.usage);
+    const conversation = [...history, { role: 'user', content: req.user_message }, { role: 'assistant', content: error }];
+    return {
+      status: 'failed',
+      result: { success: false, user_message: error, conversation_history: conversation, error, cancelled: false, session_id: job.session_id, generated_scenarios: [], updated_scenarios: [] },
+      error,
+      usage: spent,
+      reply: { content: error, toolCalls: [] },
+    };
+  }
   const usage = addUsage(emptyUsage(), out.usage);
   const conversation = [...history, { role: 'user', content: req.user_message }, { role: 'assistant', content: out.message }];
   const base = { user_message: out.message, conversation_history: conversation, error: null, cancelled: false, session_id: job.session_id };
