@@ -319,7 +319,9 @@ describe('choosing a model', () => {
 
   it('takes the providers\' usual variables, with SCENARIST_LLM_* overriding them', () => {
     expect(loadConfig(env({ SCENARIST_MODEL: 'openai:gpt-4.1-mini', OPENAI_API_KEY: 'sk-a', OPENAI_BASE_URL: 'http://proxy/v1' })).llm).toMatchObject({ apiKey: 'sk-a', baseUrl: 'http://proxy/v1' });
-    expect(loadConfig(env({ SCENARIST_MODEL: 'anthropic:claude-sonnet-4-5', ANTHROPIC_API_KEY: 'a', SCENARIST_LLM_API_KEY: 'b' })).llm).toMatchObject({ apiKey: 'b' });
+    const anthropic = loadConfig(env({ SCENARIST_MODEL: 'anthropic:claude-sonnet-4-5', ANTHROPIC_API_KEY: 'a', SCENARIST_LLM_API_KEY: 'b' }));
+    expect(anthropic.llm).toMatchObject({ apiKey: 'b' });
+    expect(createEngine(anthropic)).toMatchObject({ name: 'anthropic:claude-sonnet-4-5', batchSize: 20, concurrency: 4 });
     const local = loadConfig(env({ SCENARIST_MODEL: 'openai-compatible:llama3.1', SCENARIST_LLM_BASE_URL: 'http://127.0.0.1:11434/v1', SCENARIST_LLM_BATCH_SIZE: '5' }));
     expect(local.llm).toMatchObject({ apiKey: undefined, baseUrl: 'http://127.0.0.1:11434/v1', batchSize: 5, maxRetries: 3 });
     const engine = createEngine(local);
