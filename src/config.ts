@@ -18,6 +18,14 @@ const EnvSchema = z.object({
     .default('offline'),
   SCENARIST_LLM_BASE_URL: z.string().url().optional(),
   SCENARIST_LLM_API_KEY: z.string().optional(),
+  SCENARIST_LLM_TIMEOUT_MS: positiveInt.default(120_000),
+  SCENARIST_LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
+  SCENARIST_LLM_CONCURRENCY: positiveInt.default(4),
+  SCENARIST_LLM_BATCH_SIZE: positiveInt.default(20),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  ANTHROPIC_API_KEY: z.string().optional(),
+  ANTHROPIC_BASE_URL: z.string().url().optional(),
   SCENARIST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SCENARIST_BODY_LIMIT: positiveInt.default(1024 * 1024),
   SCENARIST_UPLOAD_LIMIT: positiveInt.default(10 * 1024 * 1024),
@@ -36,7 +44,8 @@ export type Config = Readonly<{
   dataDir: string;
   database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; poolSize: number };
   model: string;
-  llm: { baseUrl?: string; apiKey?: string };
+  /** The model engine's provider settings, resolved from the provider's usual variables too. */
+  llm: { baseUrl?: string; apiKey?: string; timeoutMs: number; maxRetries: number; concurrency: number; batchSize: number };
   logLevel: z.infer<typeof EnvSchema>['SCENARIST_LOG_LEVEL'];
   bodyLimit: number;
   authCacheMs: number;
@@ -59,6 +68,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.SCENARIST_HEARTBEAT_MS >= e.SCENARIST_LEASE_MS) {
     throw new ConfigError('Invalid configuration:\n  SCENARIST_HEARTBEAT_MS: must be shorter than SCENARIST_LEASE_MS');
   }
+  const llm = modelSettings(e);
   const dataDir = path.resolve(e.SCENARIST_DATA_DIR);
   const url = e.DATABASE_URL;
   const database: Config['database'] =
@@ -71,7 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     database,
     model: e.SCENARIST_MODEL,
-    llm: { baseUrl: e.SCENARIST_LLM_BASE_URL, apiKey: e.SCENARIST_LLM_API_KEY },
+    llm,
     logLevel: e.SCENARIST_LOG_LEVEL,
     bodyLimit: e.SCENARIST_BODY_LIMIT,
     authCacheMs: e.SCENARIST_AUTH_CACHE_MS,
@@ -84,6 +94,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       shutdownGraceMs: e.SCENARIST_SHUTDOWN_GRACE_MS,
     },
   });
+}
+
+/** The chosen provider's endpoint and key; a model that cannot be reached as configured stops the start. */
+function modelSettings(e: z.infer<typeof EnvSchema>): Config['llm'] {
+  const provider = e.SCENARIST_MODEL.split(':')[0];
+  const key = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
+  const policy = { timeoutMs: e.SCENARIST_LLM_TIMEOUT_MS, maxRetries: e.SCENARIST_LLM_MAX_RETRIES, concurrency: e.SCENARIST_LLM_CONCURRENCY, batchSize: e.SCENARIST_LLM_BATCH_SIZE };
+  const fail = (msg: string) => {
+    throw new ConfigError(`Invalid configuration:\n  SCENARIST_MODEL=${e.SCENARIST_MODEL}: ${msg}`);
+  };
+  if (provider === 'openai') {
+    const apiKey = key(e.SCENARIST_LLM_API_KEY) ?? key(e.OPENAI_API_KEY);
+    if (!apiKey) fail('set OPENAI_API_KEY (or SCENARIST_LLM_API_KEY) to the API key');
+    return { ...policy, apiKey, baseUrl: e.SCENARIST_LLM_BASE_URL ?? e.OPENAI_BASE_URL };
+  }
+  if (provider === 'anthropic') {
+    const apiKey = key(e.SCENARIST_LLM_API_KEY) ?? key(e.ANTHROPIC_API_KEY);
+    if (!apiKey) fail('set ANTHROPIC_API_KEY (or SCENARIST_LLM_API_KEY) to the API key');
+    return { ...policy, apiKey, baseUrl: e.SCENARIST_LLM_BASE_URL ?? e.ANTHROPIC_BASE_URL };
+  }
+  if (provider === 'openai-compatible' && !e.SCENARIST_LLM_BASE_URL) {
+    fail('set SCENARIST_LLM_BASE_URL to the server\'s OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (vLLM) or http://127.0.0.1:11434/v1 (Ollama)');
+  }
+  return { ...policy, apiKey: key(e.SCENARIST_LLM_API_KEY), baseUrl: e.SCENARIST_LLM_BASE_URL };
 }
 
 function sqliteFileFromUrl(url: string): string {

@@ -194,7 +194,8 @@ describe('the reply', () => {
     const p = plan(msg);
     expect(p.changes).toEqual([]);
     expect(p.unsupported).toEqual([msg]);
-    expect(p.message).toContain('not part of this version');
+    expect(p.message).toContain('SCENARIST_MODEL=openai:gpt-4.1-mini');
+    expect(p.message).toContain('docs/models.md');
   });
 
   it('carries out several parts joined by commas, "and" and new lines', () => {

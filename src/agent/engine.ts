@@ -1,5 +1,6 @@
 import type { TokenUsage } from '../domain/jobs.js';
 import type { ConditionalActions } from '../domain/scenario.js';
+import type { ValidationIssue } from './validate.js';
 import type { DraftScenario, PlannedChange, PlannerContext, PlannerScenario } from './engines/offline/types.js';
 
 export type { DraftScenario, PlannedChange, PlannerContext, PlannerScenario };
@@ -17,13 +18,25 @@ export interface ImproveInput {
   scenarios: PlannerScenario[];
   context: PlannerContext;
   signal: AbortSignal;
+  /**
+   * The job's own validation of proposed changes (the rules a user's write passes), so an engine
+   * that can correct itself asks again with the problems instead of keeping its own copy of them.
+   */
+  check?: (changes: PlannedChange[]) => ValidationIssue[];
 }
+
+/** A tool call an engine holds until the user answers, as the session records it. */
+export type HeldToolCall = { id: string; name: string; arguments: Record<string, unknown> };
 
 export interface ImproveOutput {
   message: string;
   changes: PlannedChange[];
   /** Parts of the request the engine could not carry out, for the assistant's reply. */
   unsupported?: string[];
+  /** Parts of the model's answer the engine left out before validation (e.g. fields it may not change). */
+  issues?: ValidationIssue[];
+  /** The request needs an agent for these scenarios (which have none): ask the user before changing anything. */
+  agentQuestion?: { question: string; scenarioIds: number[]; toolCalls: HeldToolCall[] };
   usage?: Partial<TokenUsage>;
 }
 
@@ -35,6 +48,8 @@ export interface ClarifyInput {
   /** The user's answers to earlier clarification questions, oldest first. */
   answers: string[];
   signal: AbortSignal;
+  /** The job's own validation of drafts: messages per draft index (empty when a draft is valid). */
+  check?: (drafts: DraftScenario[]) => ValidationIssue[];
 }
 
 export interface ClarifyOutput {

@@ -1,5 +1,7 @@
 import { checkScenarioRules, fieldValueErrors, sameValue, SUGGESTIBLE_FIELDS, type ScenarioFields, type SuggestibleField } from '../domain/scenario.js';
-import type { PlannedChange, PlannerContext } from './engine.js';
+import type { DraftScenario, PlannedChange, PlannerContext } from './engine.js';
+
+const DRAFT_FIELDS = ['name', 'personality', 'scenario_language', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'information_fields'] as const;
 
 const SUGGESTIBLE: ReadonlySet<string> = new Set(SUGGESTIBLE_FIELDS);
 
@@ -81,5 +83,32 @@ export function validateSuggestions(
     if (Object.keys(changes).length) accepted.push({ scenarioId, basedOnRevision: target.revision, changes });
   }
   accepted.sort((a, b) => a.scenarioId - b.scenarioId);
+  return { accepted, issues };
+}
+
+/**
+ * Runs drafted scenarios through the field rules a user's write must pass, with the tools the
+ * request asks for added to each. Invalid drafts are dropped and reported by their position.
+ */
+export function validateDrafts(
+  drafts: DraftScenario[],
+  ctx: Pick<PlannerContext, 'personalities' | 'tools'>,
+  requiredToolIds: readonly string[] = [],
+): { accepted: DraftScenario[]; issues: ValidationIssue[] } {
+  const tools = new Set(ctx.tools.map((t) => t.id));
+  const personalities = new Set(ctx.personalities.map((p) => p.id));
+  const issues: ValidationIssue[] = [];
+  const accepted = drafts.flatMap((d, i) => {
+    const draft = { ...d, tool_ids: [...new Set([...(Array.isArray(d.tool_ids) ? d.tool_ids : []), ...requiredToolIds])] };
+    const problems = DRAFT_FIELDS.flatMap((f) => fieldValueErrors(f, draft[f]).map((m) => `${f}: ${m}`));
+    if (!personalities.has(draft.personality)) problems.push(`personality: ${draft.personality} does not exist.`);
+    const unknownTools = draft.tool_ids.filter((t) => !tools.has(t));
+    if (unknownTools.length) problems.push(`tool_ids: unknown ${unknownTools.join(', ')}.`);
+    if (problems.length) {
+      issues.push(...problems.map((m) => ({ scenario_id: null, field: `draft ${i + 1}`, message: m })));
+      return [];
+    }
+    return [draft];
+  });
   return { accepted, issues };
 }

@@ -1,11 +1,10 @@
-import { fieldValueErrors, type SuggestibleField } from '../../domain/scenario.js';
-import { addUsage, emptyUsage } from '../../domain/jobs.js';
+import { validateDrafts } from '../../agent/validate.js';
+import type { ClarifyOutput } from '../../agent/engine.js';
+import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import type { ClarifyJobRequest } from '../../domain/scenario-agent.js';
 import { loadProjectFacts } from '../../store/agent-context.js';
 import { historyBefore } from '../history.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
-
-const DRAFT_FIELDS = ['name', 'personality', 'scenario_language', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'information_fields'] as const;
 
 /**
  * Drafts new scenarios for an agent, or asks what it needs to know first. Drafts are suggestions:
@@ -18,7 +17,24 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   const history = await historyBefore(db, job);
   const answers = history.filter((t) => t.role === 'user').map((t) => t.content).filter(Boolean);
   await ctx.progress(0, req.num_scenarios);
-  const out = await ctx.engine.clarify({ userMessage: req.user_message, history, numScenarios: req.num_scenarios, context: facts, answers, signal: ctx.signal });
+  const check = (drafts: Parameters<typeof validateDrafts>[0]) => validateDrafts(drafts, facts, req.tool_ids).issues;
+  let out: ClarifyOutput;
+  try {
+    out = await ctx.engine.clarify({ userMessage: req.user_message, history, numScenarios: req.num_scenarios, context: facts, answers, signal: ctx.signal, check });
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    // Failed with what it cost: the tokens a model spent before failing are recorded with the job.
+    const error = `The scenarios could not be drafted: ${err instanceof Error ? err.message : String(err)}`;
+    const spent = addUsage(emptyUsage(), (err as { usage?: Partial<TokenUsage> } | null)?.usage);
+    const conversation = [...history, { role: 'user', content: req.user_message }, { role: 'assistant', content: error }];
+    return {
+      status: 'failed',
+      result: { success: false, user_message: error, conversation_history: conversation, error, cancelled: false, session_id: job.session_id, generated_scenarios: [], updated_scenarios: [] },
+      error,
+      usage: spent,
+      reply: { content: error, toolCalls: [] },
+    };
+  }
   const usage = addUsage(emptyUsage(), out.usage);
   const conversation = [...history, { role: 'user', content: req.user_message }, { role: 'assistant', content: out.message }];
   const base = { user_message: out.message, conversation_history: conversation, error: null, cancelled: false, session_id: job.session_id };
@@ -33,21 +49,9 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     };
   }
 
-  const tools = new Set(facts.tools.map((t) => t.id));
-  const personalities = new Set(facts.personalities.map((p) => p.id));
-  const issues: Array<{ scenario_id: null; field: string; message: string }> = [];
-  const drafts = out.drafts.slice(0, req.num_scenarios).flatMap((d, i) => {
-    const draft = { ...d, tool_ids: [...new Set([...d.tool_ids, ...req.tool_ids])] };
-    const problems = DRAFT_FIELDS.flatMap((f) => fieldValueErrors(f as SuggestibleField, draft[f]).map((m) => `${f}: ${m}`));
-    if (!personalities.has(draft.personality)) problems.push(`personality: ${draft.personality} does not exist.`);
-    const unknownTools = draft.tool_ids.filter((t) => !tools.has(t));
-    if (unknownTools.length) problems.push(`tool_ids: unknown ${unknownTools.join(', ')}.`);
-    if (problems.length) {
-      issues.push(...problems.map((m) => ({ scenario_id: null, field: `draft ${i + 1}`, message: m })));
-      return [];
-    }
-    return [{ ...draft, agent: req.agent_id, draft: true as const }];
-  });
+  const checked = validateDrafts(out.drafts.slice(0, req.num_scenarios), facts, req.tool_ids);
+  const issues = checked.issues;
+  const drafts = checked.accepted.map((d) => ({ ...d, agent: req.agent_id, draft: true as const }));
   const message = issues.length ? `${out.message}\n\n${issues.length} problem(s) in the drafts; those drafts were left out.` : out.message;
   return {
     status: 'completed',

@@ -1,6 +1,6 @@
-import type { ImproveOutput, PlannedChange } from '../../agent/engine.js';
+import type { HeldToolCall, ImproveOutput, PlannedChange } from '../../agent/engine.js';
 import { validateSuggestions, type CheckedChange, type ValidationIssue } from '../../agent/validate.js';
-import { addUsage, emptyUsage } from '../../domain/jobs.js';
+import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import type { ImproveJobRequest } from '../../domain/scenario-agent.js';
 import { loadProjectFacts } from '../../store/agent-context.js';
 import { loadScenarios } from '../../store/scenarios.js';
@@ -28,10 +28,9 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
 
   // Scenarios with no agent, when the request names none: ask which agent before doing anything.
   const needing = req.agent_id ? [] : rows.filter((r) => r.agent_id === null && !selections.has(r.id)).map((r) => r.id);
-  if (needing.length) {
-    const pending = [{ id: `call_${job.progress_id}`, name: 'improve_scenarios', arguments: { user_message: req.user_message, scenario_ids: req.scenario_ids } }];
+  const askForAgent = (scenarioIds: number[], question: string, pending: HeldToolCall[], usage: TokenUsage): JobOutcome => {
     const names = facts.agents.map((a) => `${a.agent_name} (${a.id})`).join(', ') || 'none yet — create one first';
-    const message = `${needing.length} of these scenarios have no agent. Which agent do they test? Available agents: ${names}.`;
+    const message = `${question} Available agents: ${names}.`;
     return {
       status: 'needs_agent_clarification',
       result: {
@@ -42,15 +41,24 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
         validation_issues: [],
         needs_agent_clarification: true,
         pending_tool_calls: pending,
-        scenarios_needing_agent: needing,
+        scenarios_needing_agent: scenarioIds,
       },
       error: null,
-      usage: emptyUsage(),
+      usage,
       reply: { content: message, toolCalls: pending },
     };
+  };
+  if (needing.length) {
+    const pending = [{ id: `call_${job.progress_id}`, name: 'improve_scenarios', arguments: { user_message: req.user_message, scenario_ids: req.scenario_ids } }];
+    return askForAgent(needing, `${needing.length} of these scenarios have no agent. Which agent do they test?`, pending, emptyUsage());
   }
 
-  const { scenarios, targets } = await engineScenarios(db, job.organization_id, rows);
+  const { scenarios: viewed, targets } = await engineScenarios(db, job.organization_id, rows);
+  // The engine sees the agent the user chose as the scenario's own, so it does not ask again.
+  const agentNames = new Map(facts.agents.map((a) => [a.id, a.agent_name]));
+  const scenarios = viewed.map((s) => (selections.has(s.id) ? { ...s, agent: selections.get(s.id)!, agent_name: agentNames.get(selections.get(s.id)!) ?? '' } : s));
+  const validationCtx = { ...facts, agentIds: new Set(facts.agents.map((a) => a.id)) };
+  const check = (changes: PlannedChange[]) => validateSuggestions(changes, targets, validationCtx).issues;
   const missing = req.scenario_ids.filter((id) => !targets.has(id));
   const issues: ValidationIssue[] = missing.map((id) => ({ scenario_id: id, field: null, message: `Scenario ${id} was deleted before the job ran.` }));
   const history = await historyBefore(db, job);
@@ -63,9 +71,15 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     ctx.engine.concurrency,
     ctx.signal,
     async (batch) => {
-      const out: ImproveOutput = await ctx.engine.improve({ userMessage: req.user_message, history, scenarios: batch, context: facts, signal: ctx.signal });
-      usage = addUsage(usage, out.usage);
-      return out;
+      try {
+        const out: ImproveOutput = await ctx.engine.improve({ userMessage: req.user_message, history, scenarios: batch, context: facts, signal: ctx.signal, check });
+        usage = addUsage(usage, out.usage);
+        return out;
+      } catch (err) {
+        // Tokens spent on a batch that failed were still spent.
+        usage = addUsage(usage, (err as { usage?: Partial<TokenUsage> } | null)?.usage);
+        throw err;
+      }
     },
     async (i) => {
       done += batches[i]!.length;
@@ -73,12 +87,21 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     },
   );
 
+  // The engine found the request needs an agent these scenarios lack: hold the whole job until the user says which.
+  const questions = outputs.flatMap((o) => (o.ok && o.value.agentQuestion?.scenarioIds.length ? [o.value.agentQuestion] : []));
+  if (questions.length) {
+    const ids = [...new Set(questions.flatMap((q) => q.scenarioIds))].sort((a, b) => a - b);
+    const question = [...new Set(questions.map((q) => q.question))].join(' ');
+    return askForAgent(ids, question, questions.flatMap((q) => q.toolCalls), usage);
+  }
+
   const proposals: PlannedChange[] = [...selections].map(([scenarioId, agent]) => ({ scenarioId, fields: { agent } as PlannedChange['fields'] }));
   const messages: string[] = [];
   const failures: Array<{ batch: number; scenario_ids: number[]; error: string }> = [];
   outputs.forEach((o, i) => {
     if (o.ok) {
       proposals.push(...o.value.changes);
+      issues.push(...(o.value.issues ?? []));
       if (o.value.message && !messages.includes(o.value.message)) messages.push(o.value.message);
     } else {
       failures.push({ batch: i, scenario_ids: batches[i]!.map((s) => s.id), error: errorText(o.error) });
@@ -89,7 +112,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     return { status: 'failed', result: { ...base, success: false, message: error, failed_batches: failures }, error, usage, reply: { content: error, toolCalls: [] } };
   }
 
-  const { accepted, issues: rejected } = validateSuggestions(proposals, targets, { ...facts, agentIds: new Set(facts.agents.map((a) => a.id)) });
+  const { accepted, issues: rejected } = validateSuggestions(proposals, targets, validationCtx);
   issues.push(...rejected);
   const names = new Map(scenarios.map((s) => [s.id, s.name]));
   const updated = accepted.map((c) => suggestionItem(c, names.get(c.scenarioId) ?? ''));
@@ -97,7 +120,8 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     const n = failures.reduce((a, f) => a + f.scenario_ids.length, 0);
     messages.push(`${n} scenario(s) could not be processed (${failures.map((f) => f.error).join('; ')}); the others are below.`);
   }
-  if (rejected.length) messages.push(`${rejected.length} suggestion(s) did not pass validation and were left out.`);
+  const leftOut = rejected.length + outputs.reduce((n, o) => n + (o.ok ? (o.value.issues?.length ?? 0) : 0), 0);
+  if (leftOut) messages.push(`${leftOut} suggestion(s) did not pass validation and were left out.`);
   const message = messages.join('\n\n') || 'No changes to suggest.';
   const toolCalls = updated.length
     ? [{ id: `call_${job.progress_id}`, name: 'suggest_changes', arguments: { scenario_ids: updated.map((u) => u.id) }, status: 'pending' }]

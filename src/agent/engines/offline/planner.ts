@@ -15,7 +15,7 @@ interface Op {
 type Parsed = { op: Op } | { unsupported: string } | null;
 
 export const MODEL_HINT =
-  'that needs a language model. The offline engine only carries out structured requests (tools, language, max duration, tags, folder, personality, names, first message, expected outcome, more detailed instructions). A model engine is not part of this version yet.';
+  'that needs a language model. The offline engine only carries out structured requests (tools, language, max duration, tags, folder, personality, names, first message, expected outcome, more detailed instructions); to configure a model set SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini (see docs/models.md).';
 
 const VERBS = ['mention', 'shorten', 'add', 'remove', 'delete', 'drop', 'set', 'change', 'make', 'use', 'move', 'put', 'rename', 'limit', 'tag', 'enable', 'disable', 'allow', "don't", 'do not', 'prefix', 'expand', 'give', 'switch', 'translate', 'cap', 'untag'];
 const VERB_ALT = VERBS.map((v) => v.replace(/'/g, "'?")).join('|');

@@ -11,11 +11,12 @@ export interface PlannerContext {
   folders: string[];                                   // existing folder paths, e.g. "Sales", "Sales.Inbound"
   tools: Array<{ id: string; name: string }>;          // predefined + organization tools
   knowledgeBase: Array<{ id: number; file_name: string; text: string }>;
+  agents?: Array<{ id: number; agent_name: string }>;  // the project's agents, for asking which one a scenario tests
 }
 /** Writable scenario fields an engine may change. */
 export type ChangeableField = 'name' | 'personality' | 'tags' | 'tool_ids' | 'first_message' | 'instructions' |
   'expected_outcome_prompt' | 'scenario_language' | 'folder_path' | 'max_duration' | 'information_fields' |
-  'simulation_description';
+  'simulation_description' | 'conditional_actions' | 'scenario_type';
 export interface PlannedChange { scenarioId: number; fields: Partial<Record<ChangeableField, unknown>> }
 export interface ImprovePlan {
   message: string;            // the assistant's reply: what it changed (counts per kind) and what it could not do

@@ -1,0 +1,251 @@
+import { generateText, jsonSchema, NoObjectGeneratedError, Output, tool, type LanguageModelUsage, type ModelMessage, type Schema, type ToolSet } from 'ai';
+import { addUsage, emptyUsage, type TokenUsage } from '../../../domain/jobs.js';
+import { checkScenarioRules, ConditionalActionsSchema, EMPTY_SCENARIO, fieldValueErrors, type ScenarioFields } from '../../../domain/scenario.js';
+import type { ClarifyInput, ClarifyOutput, DraftScenario, HeldToolCall, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../../engine.js';
+import type { ValidationIssue } from '../../validate.js';
+import { ModelCallError, type CallPolicy } from './call-policy.js';
+import { knowledgeWithinBudget } from './knowledge.js';
+import { askAgentDescription, renderClarifyPrompt, renderImprovePrompt, renderInstructionsPrompt, renderReask, type RenderedPrompt } from './prompts.js';
+import type { ModelSetup } from './provider.js';
+import { clarifySchema, improveSchema, instructionsSchema, type ClarifyAnswer, type ImproveAnswer, type InstructionsAnswer } from './schemas.js';
+
+export interface AiSdkEngineOptions {
+  setup: ModelSetup;
+  policy: CallPolicy;
+  batchSize: number;
+  /** Batches of one job in flight at once; the policy's semaphore bounds all jobs together. */
+  concurrency: number;
+  /** Characters of knowledge-base text a clarify prompt may carry. */
+  knowledgeChars?: number;
+}
+
+const ASK_AGENT = 'ask_which_agent';
+/** Drafts asked for in one clarify call. */
+const CLARIFY_ROUND = 10;
+
+/** One answer from the model: the parsed output, the tool calls it held, or why it could not be read. */
+interface Answer<T> {
+  output: T | null;
+  toolCalls: Array<{ toolCallId: string; toolName: string; input: unknown }>;
+  unreadable: string | null;
+  text: string;
+}
+
+const issueText = (i: ValidationIssue) => [i.scenario_id !== null ? `scenario ${i.scenario_id}` : null, i.field].filter(Boolean).join(', ') + `: ${i.message}`;
+
+const tokens = (u: LanguageModelUsage | undefined) => ({ input_tokens: u?.inputTokens ?? 0, output_tokens: u?.outputTokens ?? 0 });
+
+/**
+ * The engine on a language model, through the Vercel AI SDK: structured output bounded to the
+ * job's scenarios and writable fields, one re-ask with the validation problems listed, and every
+ * call made under the call policy (timeout, retries, process-wide limit, cancellation).
+ */
+export class AiSdkEngine implements ScenarioEngine {
+  readonly name: string;
+  readonly batchSize: number;
+  readonly concurrency: number;
+  readonly #opts: AiSdkEngineOptions;
+
+  constructor(opts: AiSdkEngineOptions) {
+    this.#opts = opts;
+    this.name = opts.setup.name;
+    this.batchSize = opts.batchSize;
+    this.concurrency = opts.concurrency;
+  }
+
+  async improve(input: ImproveInput): Promise<ImproveOutput> {
+    const ids = input.scenarios.map((s) => s.id);
+    const needing = input.scenarios.filter((s) => s.agent === null).map((s) => s.id);
+    const tools: ToolSet | undefined = needing.length
+      ? {
+          [ASK_AGENT]: tool({
+            description: askAgentDescription(needing, input.context),
+            inputSchema: jsonSchema<{ scenario_ids: number[]; question: string }>({
+              type: 'object',
+              properties: { scenario_ids: { type: 'array', items: { type: 'integer', enum: needing } }, question: { type: 'string' } },
+              required: ['scenario_ids', 'question'],
+              additionalProperties: false,
+            }),
+          }),
+        }
+      : undefined;
+    const run = new Conversation(this.#opts, input.signal, renderImprovePrompt(input), improveSchema(ids, input.context), tools);
+
+    const agentQuestion = (a: Answer<unknown>) => {
+      const held = a.toolCalls.filter((c) => c.toolName === ASK_AGENT);
+      if (!held.length) return null;
+      const asked = held.flatMap((c) => ((c.input as { scenario_ids?: unknown[] })?.scenario_ids ?? []).filter((id): id is number => needing.includes(id as number)));
+      if (!asked.length) return null;
+      const toolCalls: HeldToolCall[] = held.map((c) => ({ id: c.toolCallId, name: c.toolName, arguments: { ...(c.input as object), user_message: input.userMessage } }));
+      const question = held.map((c) => (c.input as { question?: unknown }).question).find((q): q is string => typeof q === 'string' && q.trim() !== '') ?? 'Which agent do these scenarios test?';
+      return { question, scenarioIds: [...new Set(asked)].sort((a, b) => a - b), toolCalls };
+    };
+    const problems = (a: Answer<ImproveAnswer>) => {
+      if (!a.output) return [a.unreadable ?? 'The answer was empty.'];
+      return [...a.output.issues, ...(input.check?.(a.output.changes) ?? [])].map(issueText);
+    };
+
+    const final = await run.askWithOneRetry(problems, agentQuestion);
+    const question = agentQuestion(final);
+    if (question) return { message: question.question, changes: [], agentQuestion: question, usage: run.usage };
+    const answer = final.output!;
+    return { message: answer.message, changes: answer.changes, issues: answer.issues, usage: run.usage };
+  }
+
+  /**
+   * Drafts in rounds of at most CLARIFY_ROUND, each told the names already drafted, so a request for
+   * many scenarios never needs one answer longer than a model can write.
+   */
+  async clarify(input: ClarifyInput): Promise<ClarifyOutput> {
+    const { chunks, omittedChars } = knowledgeWithinBudget(input.context.knowledgeBase, this.#opts.knowledgeChars ?? 60_000);
+    const fileIds = [...new Set(chunks.map((c) => c.file_id))];
+    const schema = clarifySchema(input.context, fileIds);
+    const drafts: DraftScenario[] = [];
+    const messages: string[] = [];
+    let usage = emptyUsage();
+    while (drafts.length < input.numScenarios) {
+      const want = Math.min(CLARIFY_ROUND, input.numScenarios - drafts.length);
+      const prompt = renderClarifyPrompt({ ...input, numScenarios: want, knowledge: chunks, omittedChars, drafted: drafts.map((d) => d.name) });
+      const run = new Conversation(this.#opts, input.signal, prompt, schema);
+      let final: Answer<ClarifyAnswer>;
+      try {
+        final = await run.askWithOneRetry((a) => {
+          if (!a.output) return [a.unreadable ?? 'The answer was empty.'];
+          if (a.output.needsClarification) return [];
+          const out = (input.check?.(a.output.drafts) ?? []).map(issueText);
+          if (a.output.drafts.length < want) out.push(`Asked for ${want} scenario(s); the answer has ${a.output.drafts.length}.`);
+          return out;
+        });
+      } catch (err) {
+        const spent = addUsage(usage, (err as { usage?: Partial<TokenUsage> }).usage);
+        // A later round failing keeps the drafts already made; the first failing fails the request.
+        if (!drafts.length || input.signal.aborted) throw Object.assign(err as object, { usage: spent });
+        usage = spent;
+        messages.push(`Only ${drafts.length} of ${input.numScenarios} scenario(s) could be drafted: ${err instanceof Error ? err.message : String(err)}`);
+        break;
+      }
+      usage = addUsage(usage, run.usage);
+      const answer = final.output!;
+      if (answer.needsClarification && !drafts.length) {
+        return { message: answer.message || 'I need to know more first.', needsClarification: true, questions: answer.questions, drafts: [], usage };
+      }
+      if (answer.needsClarification || !answer.drafts.length) break;
+      drafts.push(...answer.drafts.slice(0, want));
+      if (answer.message && !messages.includes(answer.message)) messages.push(answer.message);
+    }
+    return { message: messages.join('\n\n') || `Drafted ${drafts.length} scenario(s).`, needsClarification: false, questions: [], drafts, usage };
+  }
+
+  async instructions(input: InstructionsInput): Promise<InstructionsOutput> {
+    const conditional = input.scenario.scenario_type === 'conditional_actions';
+    const run = new Conversation(this.#opts, input.signal, renderInstructionsPrompt(input), instructionsSchema(conditional));
+    const read = (a: Answer<InstructionsAnswer>) => {
+      if (!a.output) return { problems: [a.unreadable ?? 'The answer was empty.'] };
+      const o = a.output;
+      if (conditional) {
+        const errors = fieldValueErrors('conditional_actions', o.conditionalActions ?? null).map((m) => `conditional_actions: ${m}`);
+        if (!o.conditionalActions) errors.push('conditional_actions: missing.');
+        if (errors.length) return { problems: errors };
+        const actions = ConditionalActionsSchema.parse(o.conditionalActions);
+        const rules = checkScenarioRules({ ...EMPTY_SCENARIO, name: 'x', personality: 1, scenario_type: 'conditional_actions', conditional_actions: actions } as ScenarioFields);
+        return rules.empty ? { conditionalActions: actions, problems: [] } : { problems: Object.entries(rules.fields).map(([f, m]) => `${f}: ${m.join(' ')}`) };
+      }
+      const errors = fieldValueErrors('instructions', o.instructions).map((m) => `instructions: ${m}`);
+      if (!errors.length && !(o.instructions as string).trim()) errors.push('instructions: must not be empty.');
+      return errors.length ? { problems: errors } : { instructions: o.instructions as string, problems: [] };
+    };
+    const final = await run.askWithOneRetry((a) => read(a).problems);
+    const result = read(final);
+    if (result.problems.length) {
+      throw Object.assign(new Error(`The model's ${conditional ? 'conditional actions' : 'instructions'} did not pass validation: ${result.problems.join('; ')}`), { usage: run.usage });
+    }
+    const outcome = final.output!.expectedOutcomePrompt;
+    const expected = !input.scenario.expected_outcome_prompt.trim() && typeof outcome === 'string' && outcome.trim() && !fieldValueErrors('expected_outcome_prompt', outcome).length ? outcome : undefined;
+    return {
+      message: final.output!.message || (conditional ? 'Wrote conditional actions.' : 'Wrote instructions.'),
+      ...(result.instructions !== undefined ? { instructions: result.instructions } : {}),
+      ...(result.conditionalActions ? { conditionalActions: result.conditionalActions } : {}),
+      ...(expected ? { expectedOutcomePrompt: expected } : {}),
+      usage: run.usage,
+    };
+  }
+}
+
+/** One exchange with the model for one engine call: its messages so far and what it has cost. */
+class Conversation<T> {
+  usage: TokenUsage = emptyUsage();
+  readonly #messages: ModelMessage[];
+
+  constructor(
+    readonly opts: AiSdkEngineOptions,
+    readonly signal: AbortSignal,
+    readonly prompt: RenderedPrompt,
+    readonly schema: Schema<T>,
+    readonly tools?: ToolSet,
+  ) {
+    this.#messages = [{ role: 'user', content: prompt.prompt }];
+  }
+
+  /**
+   * Asks; when the answer cannot be used, asks once more with the problems listed. Returns the
+   * second answer when it can be read (what is still invalid is the job's to drop and report),
+   * else the first; fails only when neither could be read at all.
+   */
+  async askWithOneRetry(problems: (a: Answer<T>) => string[], held?: (a: Answer<T>) => unknown): Promise<Answer<T>> {
+    const first = await this.#ask();
+    if (held?.(first)) return first;
+    const found = problems(first);
+    if (!found.length) return first;
+    this.#messages.push({ role: 'assistant', content: first.text || '(no answer)' }, { role: 'user', content: renderReask(found) });
+    const second = await this.#ask();
+    if (second.output || held?.(second)) return second;
+    if (first.output) return first;
+    throw Object.assign(new Error(`The model's answer could not be read, twice: ${second.unreadable ?? first.unreadable}`), { usage: this.usage });
+  }
+
+  async #ask(): Promise<Answer<T>> {
+    const { setup, policy } = this.opts;
+    try {
+      const { value, attempts } = await policy.run(this.signal, (signal) =>
+        generateText({
+          model: setup.model,
+          system: this.prompt.system,
+          messages: this.#messages,
+          output: Output.object({ schema: this.schema }),
+          ...(this.tools ? { tools: this.tools } : {}),
+          abortSignal: signal,
+          // Retries are the policy's, so they are counted, spaced and bounded in one place.
+          maxRetries: 0,
+          providerOptions: setup.providerOptions,
+        }).then(
+          (r) => ({ result: r, error: null }),
+          (e: unknown) => {
+            if (NoObjectGeneratedError.isInstance(e)) return { result: null, error: e };
+            throw e;
+          },
+        ),
+      );
+      if (value.error) {
+        this.usage = addUsage(this.usage, { ...tokens(value.error.usage), model_calls: attempts });
+        const why = value.error.cause instanceof Error ? value.error.cause.message : value.error.message;
+        return { output: null, toolCalls: [], unreadable: `The answer is not the JSON object asked for (${why.slice(0, 300)}).`, text: value.error.text ?? '' };
+      }
+      const r = value.result!;
+      this.usage = addUsage(this.usage, { ...tokens(r.totalUsage), model_calls: attempts });
+      const toolCalls = r.toolCalls.map((c) => ({ toolCallId: c.toolCallId, toolName: c.toolName, input: c.input }));
+      let output: T | null = null;
+      try {
+        output = r.output as T;
+      } catch {
+        // No structured output (the model only called a tool, or said nothing): handled by the caller.
+      }
+      return { output: output ?? null, toolCalls, unreadable: output ? null : 'The answer had no JSON object.', text: r.text };
+    } catch (err) {
+      if (err instanceof ModelCallError) {
+        // What the earlier calls of this exchange cost is reported with the failure.
+        throw new ModelCallError(err.message, err.attempts, addUsage(this.usage, err.usage), { cause: err.cause });
+      }
+      throw err;
+    }
+  }
+}
