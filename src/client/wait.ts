@@ -1,0 +1,52 @@
+import { FINAL_STATUSES } from '../domain/jobs.js';
+import type { JobStatus, Progress } from './types.js';
+
+export interface WaitOptions {
+  /** Stops waiting (the job itself keeps running; cancel it to stop it). */
+  signal?: AbortSignal;
+  /** Called with every answer, the final one included: for a progress bar. */
+  onProgress?: (progress: Progress) => void;
+  /** First delay between polls, in ms (default 200). */
+  initialDelayMs?: number;
+  /** Longest delay between polls, in ms (default 2000). */
+  maxDelayMs?: number;
+}
+
+export const isFinalStatus = (status: string): boolean => FINAL_STATUSES.has(status as JobStatus);
+
+/**
+ * Polls until the job reaches a final status. The delay grows by half each time nothing moved and
+ * drops back to the first delay when the progress changed, so a moving job is shown smoothly and a
+ * slow one is not hammered.
+ */
+export async function pollUntilFinal(poll: (signal?: AbortSignal) => Promise<Progress>, opts: WaitOptions = {}): Promise<Progress> {
+  const first = opts.initialDelayMs ?? 200;
+  const max = opts.maxDelayMs ?? 2000;
+  let delay = first;
+  let last = '';
+  for (;;) {
+    opts.signal?.throwIfAborted();
+    const p = await poll(opts.signal);
+    opts.onProgress?.(p);
+    if (isFinalStatus(p.status)) return p;
+    const now = `${p.progress.done}/${p.progress.total}`;
+    delay = now !== last ? first : Math.min(max, Math.round(delay * 1.5));
+    last = now;
+    await sleep(delay, opts.signal);
+  }
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
