@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApiError, ScenaristClient, type ApplyResult, type ClarifyResult, type ImproveResult, type Progress } from '../src/client/index.js';
+import { startIdleServer, type IdleServer } from './helpers/idle-server.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let s: TestServer;
@@ -135,36 +136,25 @@ describe('scenario agent', () => {
     expect(created).toMatchObject({ name: 'Caller asks about roaming', agent, project, tags: ['generated'] });
     expect(created.instructions).toContain('Roaming in the EU is free.');
   });
-
-  it('cancels a running job', async () => {
-    const idle = await startTestServer({}, { worker: false });
-    try {
-      const c = new ScenaristClient({ baseUrl: idle.url, apiKey: idle.key });
-      const a = await c.aiagents.create({ project: idle.defaultProjectId, agent_name: 'Bot' });
-      const sc = await c.scenarios.create({ name: 'Waiting', agent: a.id, personality: (await c.personalities.list())[0]!.id });
-      const job = await c.scenarioAgent.improve({ scenarios: [sc.id], user_message: 'Add the DTMF tool' });
-      expect((await c.scenarioAgent.progress(job.progress_id)).status).toBe('in_progress');
-      expect(await c.scenarioAgent.cancel({ progress_id: job.progress_id })).toMatchObject({ success: true, status: 'cancelled' });
-      expect((await c.waitFor(job.progress_id)).status).toBe('cancelled');
-    } finally {
-      await idle.stop();
-    }
-  });
 });
 
-describe('waitFor', () => {
-  let idle: TestServer;
+describe('jobs in progress', () => {
+  let idle: IdleServer;
   let c: ScenaristClient;
   let progressId: string;
   beforeAll(async () => {
-    // Without a worker a job stays in progress, so waiting can be watched and stopped.
-    idle = await startTestServer({}, { worker: false });
-    c = new ScenaristClient({ baseUrl: idle.url, apiKey: idle.key });
-    const a = await c.aiagents.create({ project: idle.defaultProjectId, agent_name: 'Bot' });
-    const sc = await c.scenarios.create({ name: 'Waiting', agent: a.id, personality: (await c.personalities.list())[0]!.id });
-    progressId = (await c.scenarioAgent.improve({ scenarios: [sc.id], user_message: 'Add the DTMF tool' })).progress_id;
+    idle = await startIdleServer();
+    c = idle.client;
+    progressId = (await idle.startJob()).progress_id;
   });
   afterAll(async () => idle?.stop());
+
+  it('cancels a running job', async () => {
+    const job = await idle.startJob();
+    expect((await c.scenarioAgent.progress(job.progress_id)).status).toBe('in_progress');
+    expect(await c.scenarioAgent.cancel({ progress_id: job.progress_id })).toMatchObject({ success: true, status: 'cancelled' });
+    expect((await c.waitFor(job.progress_id)).status).toBe('cancelled');
+  });
 
   it('backs off while nothing moves and stops when the signal aborts', async () => {
     const controller = new AbortController();
