@@ -94,6 +94,19 @@ describe('improve', () => {
     expect(await client.scenarios.get(upgrade)).toEqual(before);
   });
 
+  it('scenarios without an agent: it says which agents there are, and --agent settles it', async () => {
+    const orphan = (await client.scenarios.create({ name: 'No agent yet', project, personality: (await client.scenarios.get(refund)).personality })).id;
+    const [asked, settled] = await Promise.all([
+      cli(['improve', '--scenarios', String(orphan), 'Add the DTMF tool']),
+      cli(['improve', '--scenarios', String(orphan), '--agent', 'Billing line', 'Add the DTMF tool']),
+    ]);
+    expect(asked.code).toBe(2);
+    expect(asked.stderr).toContain(`Run again with --agent <id|name> (agents: ${agent} Billing line).`);
+    expect(settled.code, settled.stderr).toBe(0);
+    expect(settled.stdout).toContain(`#${orphan} No agent yet (revision 1)\n  tool_ids: +TOOL_DTMF`);
+    await client.scenarios.delete(orphan);
+  });
+
   it('exit codes: 2 for usage, 4 for a wrong key or an unknown project, 2 for ids the server refuses', async () => {
     const [badIds, noKey, badKey, noProject, unknownIds, noScope, help] = await Promise.all([
       cli(['improve', '--scenarios', '1,x', 'x']),
@@ -143,8 +156,19 @@ describe('generate', () => {
     expect(r.stderr).toContain('> Billing disputes\n2. ');
     expect(r.stdout).toContain('1. Caller asks about billing disputes\n');
     expect(r.stdout).toContain('language: es');
-    expect(r.stderr).toMatch(/Nothing created \(session \d+\)\./);
+    const later = /Nothing created \(session \d+\): `scenarist apply ([0-9a-f-]{36})` creates these\./.exec(r.stderr);
+    expect(later).not.toBeNull();
     expect((await client.scenarios.list({ agent_id: blank })).count).toBe(0);
+
+    const applied = await cli(['apply', later![1]!, '--yes']);
+    expect(applied.code, applied.stderr).toBe(0);
+    expect(applied.stdout).toBe('Applied 3 change(s): 0 scenario(s) updated, 3 created.\n');
+    const created = await client.scenarios.all({ agent_id: blank });
+    expect(created.map((x) => [x.name, x.scenario_language, x.project])).toEqual([
+      ['Caller asks about billing disputes', 'es', project],
+      ['Caller asks about cancellations', 'es', project],
+      ['Caller asks about refunds', 'es', project],
+    ]);
   });
 
   it('without answers it stops and says how to give them', async () => {

@@ -96,7 +96,7 @@ Questions from the agent are read from stdin, one answer per line, so answers ca
       const create = opts.apply && (opts.yes || (await prompter.confirm(`Create ${plural(drafts.length, 'scenario')} for ${agent.agent_name} in project ${agent.project}?`)));
       prompter.close();
       if (!create) {
-        process.stderr.write(`Nothing created (session ${done.session_id}).\n`);
+        process.stderr.write(`Nothing created (session ${done.session_id}): \`scenarist apply ${done.progress_id}\` creates these.\n`);
         if (opts.json) printJson({ generate: done, apply: null });
         return EXIT.ok;
       }

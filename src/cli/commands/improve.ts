@@ -69,6 +69,7 @@ nothing is applied and the command exits 3.`,
     if (failed) throw failed;
     const result = done.result!;
     if (done.status === 'needs_agent_clarification') {
+      if (opts.json) printJson({ improve: done, apply: null });
       const agents = result.available_agents.map((a) => `${a.id} ${a.agent_name}`).join(', ') || 'none';
       throw new CliExit(EXIT.usage, `${result.message}\nRun again with --agent <id|name> (agents: ${agents}).`);
     }
