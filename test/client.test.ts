@@ -177,6 +177,27 @@ describe('jobs in progress', () => {
     expect(times).toHaveLength(6);
   });
 
+  it('keeps waiting through a few polls that get no answer, and gives up after too many', async () => {
+    let failing = 2;
+    let polls = 0;
+    const flaky = new ScenaristClient({
+      baseUrl: idle.server.url,
+      apiKey: idle.server.key,
+      fetch: async (input, init) => {
+        polls++;
+        if (failing-- > 0) throw new TypeError('fetch failed', { cause: new Error('connect ECONNRESET') });
+        return fetch(input, init);
+      },
+    });
+    const job = await c.scenarioAgent.improve({ scenarios: 'all', project_id: idle.server.defaultProjectId, user_message: 'Add the DTMF tool' });
+    await c.scenarioAgent.cancel({ progress_id: job.progress_id });
+    expect((await flaky.waitFor(job.progress_id, { initialDelayMs: 5 })).status).toBe('cancelled');
+    expect(polls).toBe(3);
+
+    failing = 100;
+    await expect(flaky.waitFor(job.progress_id, { initialDelayMs: 5, maxDelayMs: 5, maxFailures: 3 })).rejects.toMatchObject({ status: 0, message: expect.stringContaining('ECONNRESET') });
+  });
+
   it('an already aborted signal polls nothing', async () => {
     const controller = new AbortController();
     controller.abort(new Error('already'));
