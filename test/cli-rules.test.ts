@@ -106,6 +106,10 @@ describe('scenario files', () => {
       'personality: No personality "Nobody".',
       expect.stringMatching(/^max_duration: /),
     ]);
+    expect(toDesired({ name: 'x', personality: 1, instructions: 'Talk.', conditional_actions: { role: 'r', conditions: [] } }, refs).errors).toEqual([
+      expect.stringMatching(/^conditional_actions: /),
+      expect.stringMatching(/^non_field_errors: Use either conditional_actions/),
+    ]);
     expect(parseScenarioFile('name: a\n---\nname: b\n', 'x.yaml')).toEqual([{ name: 'a' }, { name: 'b' }]);
     expect(parseScenarioFile('[{"name": "a"}]', 'x.json')).toEqual([{ name: 'a' }]);
     expect(() => parseScenarioFile('- a\n- b\n', 'x.yaml')).toThrow('expected a scenario');

@@ -11,7 +11,7 @@ import type { Style } from './terminal.js';
 export async function applySuggestions(
   client: ScenaristClient,
   items: SuggestedScenario[],
-  opts: { sessionId: number | null; projectId?: number; quiet: boolean; style: Style },
+  opts: { sessionId: number | null; projectId?: number; quiet?: boolean; style: Style },
 ): Promise<Progress<ApplyResult>> {
   const started = await client.scenarioAgent.apply(items, { session_id: opts.sessionId, project_id: opts.projectId });
   const done = await waitWithProgress<ApplyResult>(client, started.progress_id, 'Applying', { quiet: opts.quiet });

@@ -1,6 +1,6 @@
 import YAML from 'yaml';
 import type { Scenario } from '../client/index.js';
-import { EMPTY_SCENARIO, fieldValueErrors, sameValue, type ScenarioField } from '../domain/scenario.js';
+import { EMPTY_SCENARIO, fieldValueErrors, sameValue, scenarioRuleErrors, type ScenarioField, type ScenarioFields } from '../domain/scenario.js';
 
 /**
  * The fields a scenario file holds, in the order a reviewer wants to read them: who and what first,
@@ -107,13 +107,15 @@ export function toDesired(record: Record<string, unknown>, refs: References): { 
       else if (f === 'personality') {
         if (value !== undefined && value !== null) out.personality = refs.personalityId(value as string | number);
         continue;
-      } else out[f] = value;
+      } else out[f] = f === 'name' && typeof value === 'string' ? value.trim() : value;
     } catch (e) {
       errors.push(`${f}: ${(e as Error).message}`);
       continue;
     }
     for (const m of fieldValueErrors(f, out[f])) errors.push(`${f}: ${m}`);
   }
+  // The server's cross-field rules, checked here too so a bad file stops the import before any write.
+  if (!errors.length) for (const [f, messages] of Object.entries(scenarioRuleErrors(out as ScenarioFields) ?? {})) errors.push(...messages.map((m) => `${f}: ${m}`));
   return { scenario: errors.length ? null : out, errors };
 }
 

@@ -66,7 +66,7 @@ Questions from the agent are read from stdin, one answer per line, so answers ca
           session_id: sessionId,
         });
         sessionId = started.session_id;
-        done = await waitWithProgress<ClarifyResult>(client, started.progress_id, 'Drafting', { quiet: false });
+        done = await waitWithProgress<ClarifyResult>(client, started.progress_id, 'Drafting');
         const failed = unfinished(done);
         if (failed) throw failed;
         if (done.status !== 'needs_clarification') break;
@@ -100,7 +100,7 @@ Questions from the agent are read from stdin, one answer per line, so answers ca
         if (opts.json) printJson({ generate: done, apply: null });
         return EXIT.ok;
       }
-      const applied: Progress<ApplyResult> = await applySuggestions(client, drafts, { sessionId: done.session_id, projectId: agent.project, quiet: false, style });
+      const applied: Progress<ApplyResult> = await applySuggestions(client, drafts, { sessionId: done.session_id, projectId: agent.project, style });
       const outcome = applyOutcome(applied, style);
       if (opts.json) printJson({ generate: done, apply: applied });
       else {

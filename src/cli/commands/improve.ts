@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from 'commander';
-import type { ImproveResult, Progress, ApplyResult } from '../../client/index.js';
+import type { ImproveResult } from '../../client/index.js';
 import { applyOutcome, applySuggestions } from '../apply-changes.js';
 import { integerIn } from '../arguments.js';
 import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
@@ -64,7 +64,7 @@ nothing is applied and the command exits 3.`,
       agent_id: agent?.id,
       session_id: opts.session,
     });
-    const done = await waitWithProgress<ImproveResult>(client, started.progress_id, 'Improving', { quiet: false });
+    const done = await waitWithProgress<ImproveResult>(client, started.progress_id, 'Improving');
     const failed = unfinished(done);
     if (failed) throw failed;
     const result = done.result!;
@@ -74,7 +74,6 @@ nothing is applied and the command exits 3.`,
       throw new CliExit(EXIT.usage, `${result.message}\nRun again with --agent <id|name> (agents: ${agents}).`);
     }
     const suggestions = result.updated_scenarios;
-    let applied: Progress<ApplyResult> | null = null;
 
     if (!opts.json) {
       const book = suggestions.some((s) => s.changes && 'personality' in s.changes) ? await personalityBook(client, project?.id) : undefined;
@@ -100,7 +99,7 @@ nothing is applied and the command exits 3.`,
       } finally {
         prompter.close();
       }
-      applied = await applySuggestions(client, suggestions, { sessionId: done.session_id, projectId: project?.id, quiet: false, style });
+      const applied = await applySuggestions(client, suggestions, { sessionId: done.session_id, projectId: project?.id, style });
       const outcome = applyOutcome(applied, style);
       if (opts.json) {
         printJson({ improve: done, apply: applied });
@@ -108,7 +107,7 @@ nothing is applied and the command exits 3.`,
       } else process.stdout.write(outcome.lines.join('\n') + '\n');
       return outcome.code;
     }
-    if (opts.json) printJson({ improve: done, apply: applied });
+    if (opts.json) printJson({ improve: done, apply: null });
     return EXIT.ok;
   });
 }

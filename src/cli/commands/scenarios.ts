@@ -1,7 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { ApiError, type Scenario, type ScenaristClient } from '../../client/index.js';
+import { ApiError, type Scenario, type ScenarioCreate, type ScenaristClient } from '../../client/index.js';
 import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { agentBook, personalityBook, resolveProject } from '../refs.js';
@@ -103,32 +103,8 @@ Scenarios missing from the files are left alone; every file is checked before an
     const project = await resolveProject(client, opts.project);
     const refs = await referencesFor(client, project.id);
 
-    // Read and check every file first: a typo anywhere stops the import before anything is written.
-    const wanted: Array<{ file: string; scenario: DesiredScenario }> = [];
-    const problems: string[] = [];
-    for (const file of files) {
-      let records: Record<string, unknown>[];
-      try {
-        records = parseScenarioFile(await fs.readFile(file, 'utf8'), file);
-      } catch (e) {
-        problems.push(`${file}: ${(e as Error).message}`);
-        continue;
-      }
-      for (const record of records) {
-        const { scenario, errors } = toDesired(record, refs);
-        if (scenario) wanted.push({ file, scenario });
-        else problems.push(...errors.map((m) => `${file}: ${m}`));
-      }
-    }
-    const byName = new Map<string, string[]>();
-    for (const w of wanted) byName.set(w.scenario.name as string, [...(byName.get(w.scenario.name as string) ?? []), w.file]);
-    for (const [name, where] of byName) if (where.length > 1) problems.push(`"${name}" is defined more than once: ${where.join(', ')}`);
-    const existing = new Map<string, Scenario[]>();
-    for (const s of await client.scenarios.all({ project_id: project.id })) existing.set(s.name, [...(existing.get(s.name) ?? []), s]);
-    for (const w of wanted) {
-      const same = existing.get(w.scenario.name as string) ?? [];
-      if (same.length > 1) problems.push(`${w.file}: project ${project.id} has ${same.length} scenarios named "${w.scenario.name}" (${same.map((s) => `#${s.id}`).join(', ')}); rename one so the name identifies it.`);
-    }
+    const existing = await scenariosByName(client, project.id);
+    const { wanted, problems } = await checkFiles(files, refs, existing, project.id);
     if (problems.length) throw new CliExit(EXIT.usage, `Nothing was imported:\n${problems.map((p) => `  ${p}`).join('\n')}`);
 
     if (!opts.dryRun) await ensureFolders(client, project.id, wanted.map((w) => w.scenario.folder_path as string | null));
@@ -139,7 +115,7 @@ Scenarios missing from the files are left alone; every file is checked before an
       const fields = current ? changedFields(current, scenario) : [];
       try {
         if (!current) {
-          const id = opts.dryRun ? null : (await client.scenarios.create({ ...(scenario as object), project: project.id } as never)).id;
+          const id = opts.dryRun ? null : (await client.scenarios.create({ ...scenario, project: project.id } as unknown as ScenarioCreate)).id;
           report.created.push({ file, id, name });
         } else if (fields.length) {
           if (!opts.dryRun) await client.scenarios.update(current.id, Object.fromEntries(fields.map((f) => [f, scenario[f]])));
@@ -154,6 +130,43 @@ Scenarios missing from the files are left alone; every file is checked before an
     else process.stdout.write(renderImport(report, Boolean(opts.dryRun)) + '\n');
     return report.failed.length ? EXIT.usage : EXIT.ok;
   });
+}
+
+async function scenariosByName(client: ScenaristClient, projectId: number): Promise<Map<string, Scenario[]>> {
+  const byName = new Map<string, Scenario[]>();
+  for (const s of await client.scenarios.all({ project_id: projectId })) byName.set(s.name, [...(byName.get(s.name) ?? []), s]);
+  return byName;
+}
+
+/**
+ * Reads and checks every file before anything is written, so a typo anywhere stops the import:
+ * each record must parse and be a valid scenario, and its name must identify one scenario.
+ */
+async function checkFiles(files: string[], refs: References, existing: Map<string, Scenario[]>, projectId: number) {
+  const wanted: Array<{ file: string; scenario: DesiredScenario }> = [];
+  const problems: string[] = [];
+  for (const file of files) {
+    let records: Record<string, unknown>[];
+    try {
+      records = parseScenarioFile(await fs.readFile(file, 'utf8'), file);
+    } catch (e) {
+      problems.push(`${file}: ${(e as Error).message}`);
+      continue;
+    }
+    for (const record of records) {
+      const { scenario, errors } = toDesired(record, refs);
+      if (scenario) wanted.push({ file, scenario });
+      else problems.push(...errors.map((m) => `${file}: ${m}`));
+    }
+  }
+  const filesByName = new Map<string, string[]>();
+  for (const w of wanted) filesByName.set(w.scenario.name as string, [...(filesByName.get(w.scenario.name as string) ?? []), w.file]);
+  for (const [name, where] of filesByName) if (where.length > 1) problems.push(`"${name}" is defined more than once: ${where.join(', ')}`);
+  for (const w of wanted) {
+    const same = existing.get(w.scenario.name as string) ?? [];
+    if (same.length > 1) problems.push(`${w.file}: project ${projectId} has ${same.length} scenarios named "${w.scenario.name}" (${same.map((s) => `#${s.id}`).join(', ')}); rename one so the name identifies it.`);
+  }
+  return { wanted, problems };
 }
 
 interface Item {
