@@ -30,6 +30,12 @@ const API_PREFIX = '/test_framework/v1';
 /**
  * A typed client for the Scenarist (Cekura-compatible) API. It only needs `fetch`, so it runs in
  * Node 20+ and in browsers alike. Every refused request throws an `ApiError`.
+ *
+ * @example
+ * const client = new ScenaristClient({ baseUrl: 'http://127.0.0.1:8000', apiKey: 'sk_scn_…' });
+ * const { progress_id } = await client.scenarioAgent.improve({ scenarios: 'all', project_id: 1, user_message: 'Add the DTMF tool' });
+ * const done = await client.waitFor<ImproveResult>(progress_id, { onProgress: (p) => console.log(p.progress) });
+ * await client.scenarioAgent.apply(done.result!.updated_scenarios, { session_id: done.session_id });
  */
 export class ScenaristClient {
   readonly apiUrl: string;
