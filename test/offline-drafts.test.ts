@@ -93,6 +93,15 @@ describe('draftScenarios', () => {
     expect(out.message).toContain('fewer than the 2');
   });
 
+  it('reads a reply to several questions one line at a time', () => {
+    const out = draft({ userMessage: 'Billing disputes\ncancellations and refunds\nSpanish', agent: null, numScenarios: 5 });
+    expect(out.drafts.map((d) => [d.name, d.scenario_language])).toEqual([
+      ['Caller asks about billing disputes', 'es'],
+      ['Caller asks about cancellations', 'es'],
+      ['Caller asks about refunds', 'es'],
+    ]);
+  });
+
   it('explains instead of failing when there is no personality at all', () => {
     const out = draft({ personalities: [] });
     expect(out).toMatchObject({ needsClarification: false, drafts: [] });

@@ -6,6 +6,12 @@ import { migrate, openStore } from '../store/db.js';
 import { createApiKey, firstOrganization } from '../store/organizations.js';
 import { startServer } from '../server.js';
 import { runWorker } from '../worker.js';
+import { registerApply } from './commands/apply.js';
+import { registerCancel } from './commands/cancel.js';
+import { registerGenerate } from './commands/generate.js';
+import { registerImprove } from './commands/improve.js';
+import { registerScenarios } from './commands/scenarios.js';
+import { registerSessions } from './commands/sessions.js';
 
 const program = new Command('scenarist').description('Scenarist: the scenario agent for voice and chat AI agent tests.');
 
@@ -74,6 +80,13 @@ keys
       await store.close();
     }
   });
+
+registerImprove(program);
+registerApply(program);
+registerGenerate(program);
+registerScenarios(program);
+registerSessions(program);
+registerCancel(program);
 
 class CliError extends Error {}
 

@@ -8,7 +8,7 @@ import { PageQuery, pageOf, paginated } from '../pagination.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
 
-const AgentWrite = z.strictObject({
+export const AgentWrite = z.strictObject({
   project: z.number().int().positive().max(2_147_483_647),
   agent_name: z.string().trim().min(1).max(255),
   description: z.string().max(100_000).optional().describe('What the agent does: its purpose or system prompt'),
@@ -17,7 +17,7 @@ const AgentWrite = z.strictObject({
   assistant_id: z.string().max(255).nullable().optional().describe("The provider's assistant id"),
 });
 
-const Agent = z.object({
+export const Agent = z.object({
   id: z.number().int(),
   project: z.number().int(),
   agent_name: z.string(),

@@ -20,7 +20,7 @@ import { callerOf } from '../plugins/auth.js';
 import { fieldErrorsFromIssues } from '../plugins/errors.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
 
-const KbFile = z.object({
+export const KbFile = z.object({
   id: z.number().int(),
   agent: z.number().int().nullable(),
   project: z.number().int().nullable(),
@@ -31,10 +31,10 @@ const KbFile = z.object({
   created_at: isoTime(),
   updated_at: isoTime(),
 });
-const KbFileDetail = KbFile.extend({ text: z.string().describe('The extracted text') });
+export const KbFileDetail = KbFile.extend({ text: z.string().describe('The extracted text') });
 
 const RefId = z.number().int().positive().max(2_147_483_647);
-const JsonUpload = z.strictObject({
+export const JsonUpload = z.strictObject({
   agent: RefId.optional(),
   project: RefId.optional(),
   files: z
@@ -42,7 +42,7 @@ const JsonUpload = z.strictObject({
     .min(1)
     .max(20),
 });
-const FilePatch = z.strictObject({ agent: RefId.nullable().optional(), project: RefId.nullable().optional(), file_name: z.string().trim().min(1).max(255).optional() });
+export const FilePatch = z.strictObject({ agent: RefId.nullable().optional(), project: RefId.nullable().optional(), file_name: z.string().trim().min(1).max(255).optional() });
 
 const MULTIPART_FIELDS = new Set(['agent', 'project']);
 

@@ -7,14 +7,14 @@ import type { AppDeps } from '../deps.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
 
-const MetricWrite = z.strictObject({
+export const MetricWrite = z.strictObject({
   project: z.number().int().positive().max(2_147_483_647).nullable().optional(),
   agent: z.number().int().positive().max(2_147_483_647).nullable().optional().describe("When given without project, the project is the agent's"),
   name: z.string().trim().min(1).max(255),
   description: z.string().max(10_000).optional(),
 });
 
-const Metric = z.object({
+export const Metric = z.object({
   id: z.number().int(),
   project: z.number().int().nullable(),
   agent: z.number().int().nullable(),

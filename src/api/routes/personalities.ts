@@ -8,7 +8,7 @@ import type { AppDeps } from '../deps.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
 
-const PersonalityWrite = z.strictObject({
+export const PersonalityWrite = z.strictObject({
   project: z.number().int().positive().max(2_147_483_647).nullable().optional().describe('Null: usable in every project'),
   name: z.string().trim().min(1).max(255),
   description: z.string().max(10_000).optional(),
@@ -17,7 +17,7 @@ const PersonalityWrite = z.strictObject({
   accent: z.string().max(255).optional(),
 });
 
-const Personality = z.object({
+export const Personality = z.object({
   id: z.number().int(),
   project: z.number().int().nullable(),
   name: z.string(),

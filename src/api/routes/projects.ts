@@ -7,7 +7,7 @@ import type { AppDeps } from '../deps.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses, IdParams, isoTime } from '../schemas.js';
 
-const ProjectWrite = z.strictObject({
+export const ProjectWrite = z.strictObject({
   name: z.string().trim().min(1).max(255),
   description: z.string().max(10_000).optional(),
   max_call_duration: z.number().int().min(10).max(3600).nullable().optional().describe('Default max call duration in seconds for scenarios.'),

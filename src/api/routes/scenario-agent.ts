@@ -14,14 +14,14 @@ import { errorResponses } from '../schemas.js';
 
 const ProgressQuery = z.object({ progress_id: z.string().max(100).optional().describe('The progress_id returned when the job started') });
 
-const CancelBody = z
+export const CancelBody = z
   .strictObject({
     session_id: z.number().int().positive().max(2_147_483_647).optional(),
     progress_id: z.string().min(1).max(100).optional(),
   })
   .describe('The session whose running job to cancel, or the job itself by progress_id');
 
-const CancelResult = z.object({ success: z.boolean(), session_id: z.number().int().nullable(), progress_id: z.string().nullable(), status: z.string().nullable() });
+export const CancelResult = z.object({ success: z.boolean(), session_id: z.number().int().nullable(), progress_id: z.string().nullable(), status: z.string().nullable() });
 
 export function progressOf(job: Row<'jobs'>): z.infer<typeof ScenarioAgentProgress> {
   const usage = { ...emptyUsage(), ...(JSON.parse(job.usage) as Partial<TokenUsage>) };

@@ -30,7 +30,7 @@ import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.j
 const BULK_MAX = 10_000;
 const requiredId = () => z.coerce.number().int().positive().max(2_147_483_647);
 
-const ListQuery = PageQuery.extend({
+export const ListQuery = PageQuery.extend({
   project_id: optionalIdQuery(),
   agent_id: optionalIdQuery(),
   assistant_id: z.string().max(255).optional(),
@@ -40,15 +40,15 @@ const ListQuery = PageQuery.extend({
   search: z.string().max(255).optional(),
 });
 
-const Folder = z.object({ name: z.string(), path: z.string(), parent_path: z.string().nullable(), project_id: z.number().int(), created_at: isoTime(), updated_at: isoTime() });
-const FolderCreate = z.strictObject({
+export const Folder = z.object({ name: z.string(), path: z.string(), parent_path: z.string().nullable(), project_id: z.number().int(), created_at: isoTime(), updated_at: isoTime() });
+export const FolderCreate = z.strictObject({
   name: z.string().trim().min(1).max(100),
   parent_path: z.string().max(255).nullable().optional(),
   project_id: z.number().int().positive().max(2_147_483_647),
 });
-const FolderQuery = PageQuery.extend({ project_id: requiredId(), parent_path: z.string().max(255).optional(), search: z.string().max(255).optional() });
+export const FolderQuery = PageQuery.extend({ project_id: requiredId(), parent_path: z.string().max(255).optional(), search: z.string().max(255).optional() });
 
-const Revision = z.object({
+export const Revision = z.object({
   id: z.number().int(),
   scenario_id: z.number().int(),
   revision: z.number().int(),
@@ -59,7 +59,7 @@ const Revision = z.object({
   created_at: isoTime(),
 });
 
-const History = z.looseObject({
+export const History = z.looseObject({
   history_id: z.number().int(),
   history_date: isoTime(),
   history_type: z.enum(['+', '~', '-']),
@@ -68,7 +68,7 @@ const History = z.looseObject({
   version_id: z.number().int(),
 });
 
-const BulkUpdate = z.strictObject({
+export const BulkUpdate = z.strictObject({
   scenarios: z.array(z.number().int().positive().max(2_147_483_647)).min(1).max(BULK_MAX),
   agent: scenarioWritableShape.agent.optional(),
   project: scenarioWritableShape.project.optional(),
@@ -84,7 +84,7 @@ const BulkUpdate = z.strictObject({
   max_duration: scenarioWritableShape.max_duration.optional(),
 });
 
-const BulkDelete = z.strictObject({
+export const BulkDelete = z.strictObject({
   scenarios: z.array(z.number().int().positive().max(2_147_483_647)).min(1).max(BULK_MAX),
   agent_id: z.number().int().positive().optional(),
   project_id: z.number().int().positive().optional(),

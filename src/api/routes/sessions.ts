@@ -25,23 +25,23 @@ const SessionBase = {
   updated_at: isoTime(),
 };
 
-const SessionListItem = z.object({ ...SessionBase, message_count: z.string().describe('Number of messages in the conversation') });
+export const SessionListItem = z.object({ ...SessionBase, message_count: z.string().describe('Number of messages in the conversation') });
 
-const Turn = z.object({
+export const Turn = z.object({
   role: z.enum(['user', 'assistant']),
   content: z.string(),
   timestamp: z.string(),
   tool_calls: z.array(z.record(z.string(), z.unknown())),
 });
 
-const SessionDetail = z.object({
+export const SessionDetail = z.object({
   ...SessionBase,
   conversation_history: z.array(Turn).describe("List of conversation items: [{role: 'user'|'assistant', content: str, timestamp: str, tool_calls: [...]}]"),
   created_by: z.number().int().nullable(),
   message_count: z.string(),
 });
 
-const CreateBody = z.strictObject({
+export const CreateBody = z.strictObject({
   project: id().nullable().optional(),
   title: z.string().max(255).optional(),
   scenario_selection: z
@@ -50,12 +50,12 @@ const CreateBody = z.strictObject({
     .describe('Scenario ids, "all", or a number N (the first N scenarios of the project)'),
 });
 
-const PatchBody = z.strictObject({
+export const PatchBody = z.strictObject({
   title: z.string().max(255).optional(),
   status: z.enum(SESSION_STATUSES).optional(),
 });
 
-const ListQuery = z.object({ project_id: z.coerce.number().int().positive().max(2_147_483_647).optional().describe('Project whose sessions to list (required)') });
+export const ListQuery = z.object({ project_id: z.coerce.number().int().positive().max(2_147_483_647).optional().describe('Project whose sessions to list (required)') });
 
 function base(r: Row<'sessions'>) {
   return {

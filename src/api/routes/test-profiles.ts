@@ -18,7 +18,7 @@ const Information = z
   .record(z.string().max(255), z.unknown())
   .describe('{"main_agent_variables": {...}, "testing_agent_variables": {...}}, or a legacy flat dict sent to both agents');
 
-const ProfileWrite = z.strictObject({
+export const ProfileWrite = z.strictObject({
   project: z.number().int().positive().max(2_147_483_647).nullable().optional(),
   agent: z.number().int().positive().max(2_147_483_647).nullable().optional().describe("When given without project, the project is the agent's"),
   name: z.string().trim().min(1).max(255),
@@ -26,7 +26,7 @@ const ProfileWrite = z.strictObject({
 });
 
 // The reference's list item (AIAgentTestProfileList) adds the scenarios using the profile.
-const ProfileListItem = TestProfileData.extend({ scenarios: z.array(z.number().int()) });
+export const ProfileListItem = TestProfileData.extend({ scenarios: z.array(z.number().int()) });
 
 const toProfile = (p: TestProfileRecord): z.infer<typeof ProfileListItem> => ({
   id: p.row.id,

@@ -7,14 +7,14 @@ import { PageQuery, pageOf, paginated } from '../pagination.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses, optionalIdQuery } from '../schemas.js';
 
-const Tool = z.object({
+export const Tool = z.object({
   id: z.string().describe('The id scenarios name in tool_ids, e.g. TOOL_DTMF'),
   name: z.string(),
   description: z.string(),
   project: z.number().int().nullable(),
   is_predefined: z.boolean(),
 });
-const ToolWrite = z.strictObject({
+export const ToolWrite = z.strictObject({
   id: z.string().regex(TOOL_ID_PATTERN, 'Use 3–64 capitals, digits and underscores, starting with a letter, e.g. TOOL_LOOKUP_ORDER.'),
   name: z.string().trim().min(1).max(255),
   description: z.string().max(10_000).optional(),

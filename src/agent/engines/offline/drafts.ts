@@ -97,6 +97,9 @@ function distinct(topics: Topic[]): Topic[] {
 
 const VAGUE = /^(?:please\s+)?(?:make|create|generate|write|draft|give me|add)?\s*(?:some|a few|several|more|new|\d+)?\s*(?:new\s+)?(?:good\s+)?(?:tests?|scenarios?|evaluators?|cases?)?\s*(?:please)?[.!]?$/i;
 
+/** The language a reply names on its own ("Spanish", "in German."), if that is all it says. */
+const spokenLanguage = (text: string) => resolveLanguage(text.replace(/[.!]+$/, '').replace(/^(?:in\s+)?/i, ''));
+
 const QUESTIONS = [
   'What does the agent under test do (its purpose, and who calls it)?',
   'Which situations should the scenarios cover, e.g. billing disputes, cancellations, angry callers?',
@@ -112,12 +115,17 @@ export function draftScenarios(input: DraftInput): DraftAnswer {
   let language = resolveLanguage(input.agent?.language ?? '') ?? 'en';
   const fromAnswers: Topic[] = [];
   for (const answer of (input.answers ?? []).map((a) => a.trim()).filter(Boolean)) {
-    const spoken = resolveLanguage(answer.replace(/[.!]+$/, '').replace(/^(?:in\s+)?/i, ''));
+    const spoken = spokenLanguage(answer);
     if (spoken) language = spoken;
     else fromAnswers.push(...(descriptionTopics(answer).length ? descriptionTopics(answer) : requestTopics(answer)));
   }
-  const request = input.userMessage.trim();
-  const fromRequest = request && !VAGUE.test(request) ? requestTopics(request) : [];
+  // Each line of the request on its own: a reply to several questions comes as one answer per line.
+  const fromRequest: Topic[] = [];
+  for (const line of input.userMessage.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)) {
+    const spoken = spokenLanguage(line);
+    if (spoken) language = spoken;
+    else if (!VAGUE.test(line)) fromRequest.push(...requestTopics(line));
+  }
   const fromKb = input.knowledgeBase.flatMap((f) => topicsOf(f.text, f.id));
   const fromDescription = descriptionTopics(input.agent?.description ?? '', input.agent?.name);
   const topics = distinct([...fromRequest, ...fromAnswers, ...fromKb, ...fromDescription]);

@@ -1,0 +1,113 @@
+import { type Command, InvalidArgumentError } from 'commander';
+import type { ImproveResult } from '../../client/index.js';
+import { applyOutcome, applySuggestions } from '../apply-changes.js';
+import { integerIn } from '../arguments.js';
+import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
+import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
+import { unfinished, waitWithProgress } from '../job-progress.js';
+import { Prompter } from '../prompt.js';
+import { personalityBook, resolveAgent, resolveProject } from '../refs.js';
+import { renderIssues, renderSuggestion } from '../scenario-diff.js';
+import { plural, styleFor } from '../terminal.js';
+
+interface ImproveOptions extends ConnectionOptions {
+  project?: string;
+  agent?: string;
+  scenarios: number[] | 'all';
+  session?: number;
+  apply?: boolean;
+  yes?: boolean;
+}
+
+/** `all`, or a comma-separated list of scenario ids. */
+export function parseSelection(value: string): number[] | 'all' {
+  if (value.trim().toLowerCase() === 'all') return 'all';
+  const ids = value.split(',').map((s) => s.trim()).filter(Boolean);
+  if (!ids.length || !ids.every((s) => /^\d{1,10}$/.test(s) && Number(s) > 0)) throw new InvalidArgumentError('use "all" or scenario ids separated by commas, e.g. 1,2,3');
+  return ids.map(Number);
+}
+
+export function registerImprove(program: Command): void {
+  const cmd = withConnection(
+    program
+      .command('improve')
+      .description('Ask the scenario agent to change scenarios, review the suggested changes as a diff, and optionally apply them.')
+      .argument('<request>', 'what to change, in plain language, e.g. "Add the DTMF tool and limit calls to 5 minutes"')
+      .option('--project <id|name>', 'the project whose scenarios to improve')
+      .option('--agent <id|name>', "limit \"all\" to this agent's scenarios; also the agent for scenarios that have none")
+      .option('--scenarios <ids|all>', 'which scenarios: "all" or ids such as 1,2,3', parseSelection, 'all')
+      .option('--session <id>', 'continue an earlier conversation (see `scenarist sessions list`)', integerIn(1))
+      .option('--apply', 'apply the suggestions after showing them (asks first)')
+      .option('-y, --yes', 'with --apply: do not ask'),
+  ).addHelpText(
+    'after',
+    `
+Examples:
+  scenarist improve --project 1 "Add the DTMF tool and limit calls to 5 minutes"
+  scenarist improve --project Default --scenarios 3,4 --apply --yes "Set the language to Spanish"
+
+Nothing is written unless you apply. A scenario edited after the suggestion was made is a conflict:
+nothing is applied and the command exits 3.`,
+  );
+  exitingAction(cmd, async (request: string, opts: ImproveOptions) => {
+    const client = clientFrom(opts);
+    const style = styleFor(process.stdout);
+    const project = opts.project ? await resolveProject(client, opts.project) : undefined;
+    const agent = opts.agent ? await resolveAgent(client, opts.agent, project?.id) : undefined;
+    if (opts.scenarios === 'all' && !project && !agent) throw new CliExit(EXIT.usage, 'Say which scenarios: --project <id|name>, --agent <id|name>, or --scenarios 1,2,3.');
+    if (opts.yes && !opts.apply) throw new CliExit(EXIT.usage, '--yes only means something with --apply.');
+
+    const started = await client.scenarioAgent.improve({
+      scenarios: opts.scenarios,
+      user_message: request,
+      project_id: project?.id,
+      agent_id: agent?.id,
+      session_id: opts.session,
+    });
+    const done = await waitWithProgress<ImproveResult>(client, started.progress_id, 'Improving');
+    const failed = unfinished(done);
+    if (failed) throw failed;
+    const result = done.result!;
+    if (done.status === 'needs_agent_clarification') {
+      if (opts.json) printJson({ improve: done, apply: null });
+      const agents = result.available_agents.map((a) => `${a.id} ${a.agent_name}`).join(', ') || 'none';
+      throw new CliExit(EXIT.usage, `${result.message}\nRun again with --agent <id|name> (agents: ${agents}).`);
+    }
+    const suggestions = result.updated_scenarios;
+
+    if (!opts.json) {
+      const book = suggestions.some((s) => s.changes && 'personality' in s.changes) ? await personalityBook(client, project?.id) : undefined;
+      const out: string[] = [result.message, ''];
+      for (const s of suggestions) out.push(renderSuggestion(s, { style, personalities: book }), '');
+      out.push(...renderIssues(result.validation_issues, style));
+      out.push(
+        suggestions.length
+          ? `${plural(suggestions.length, 'scenario')} would change (session ${done.session_id}).${opts.apply ? '' : ` Nothing has been written: \`scenarist apply ${done.progress_id}\` applies these.`}`
+          : 'No changes to suggest.',
+      );
+      process.stdout.write(out.join('\n') + '\n');
+    }
+
+    if (opts.apply && suggestions.length) {
+      const prompter = new Prompter();
+      try {
+        if (!opts.yes && !(await prompter.confirm(`Apply ${plural(suggestions.length, 'change')}?`))) {
+          process.stderr.write('Not applied.\n');
+          if (opts.json) printJson({ improve: done, apply: null });
+          return EXIT.ok;
+        }
+      } finally {
+        prompter.close();
+      }
+      const applied = await applySuggestions(client, suggestions, { sessionId: done.session_id, projectId: project?.id, style });
+      const outcome = applyOutcome(applied, style);
+      if (opts.json) {
+        printJson({ improve: done, apply: applied });
+        if (outcome.code !== EXIT.ok) process.stderr.write(outcome.lines.join('\n') + '\n');
+      } else process.stdout.write(outcome.lines.join('\n') + '\n');
+      return outcome.code;
+    }
+    if (opts.json) printJson({ improve: done, apply: null });
+    return EXIT.ok;
+  });
+}

@@ -1,0 +1,155 @@
+// The client's types come from the zod schemas the routes validate and answer with, so the two cannot
+// drift. Only types are imported: nothing from the server reaches a browser bundle.
+import type { z } from 'zod';
+import type { Agent, AgentWrite } from '../api/routes/aiagents.js';
+import type { FilePatch, KbFile, KbFileDetail } from '../api/routes/knowledge-base-files.js';
+import type { Metric, MetricWrite } from '../api/routes/metrics.js';
+import type { Personality, PersonalityWrite } from '../api/routes/personalities.js';
+import type { Project, ProjectWrite } from '../api/routes/projects.js';
+import type { CancelBody, CancelResult } from '../api/routes/scenario-agent.js';
+import type {
+  BulkDelete,
+  BulkUpdate,
+  Folder,
+  FolderCreate,
+  FolderQuery,
+  History,
+  Revision,
+  ListQuery as ScenarioListQueryShape,
+} from '../api/routes/scenarios.js';
+import type { CreateBody, PatchBody, SessionDetail as SessionDetailShape, SessionListItem } from '../api/routes/sessions.js';
+import type { ProfileListItem, ProfileWrite } from '../api/routes/test-profiles.js';
+import type { Tool as ToolShape, ToolWrite } from '../api/routes/tools.js';
+import type { PageQuery } from '../api/pagination.js';
+import type { ScenarioOut } from '../api/scenario-schema.js';
+import type { JobStatus } from '../domain/jobs.js';
+import type { ScenarioAgentBody, ScenarioAgentProgress as ProgressShape, ScenarioAgentStart } from '../domain/scenario-agent.js';
+import type { ScenarioCreate as ScenarioCreateShape, ScenarioPatch as ScenarioPatchShape } from '../domain/scenario.js';
+
+/** Query strings: the parsed shape, every key optional (the server fills defaults). */
+type Query<T extends z.ZodType> = Partial<z.output<T>>;
+
+export interface Paginated<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+export type PageParams = Query<typeof PageQuery>;
+
+export type Project = z.infer<typeof Project>;
+export type ProjectCreate = z.input<typeof ProjectWrite>;
+export type ProjectUpdate = Partial<ProjectCreate>;
+
+export type AiAgent = z.infer<typeof Agent>;
+export type AiAgentCreate = z.input<typeof AgentWrite>;
+export type AiAgentUpdate = Partial<AiAgentCreate>;
+export type AiAgentQuery = PageParams & { project_id?: number; q?: string };
+
+export type Personality = z.infer<typeof Personality>;
+export type PersonalityCreate = z.input<typeof PersonalityWrite>;
+export type PersonalityUpdate = Partial<PersonalityCreate>;
+export type PersonalityQuery = { project_id?: number; language?: string };
+
+export type Scenario = z.infer<typeof ScenarioOut>;
+export type ScenarioCreate = z.input<typeof ScenarioCreateShape>;
+export type ScenarioPatch = z.input<typeof ScenarioPatchShape>;
+export type ScenarioQuery = Query<typeof ScenarioListQueryShape>;
+export type ScenarioBulkUpdate = z.input<typeof BulkUpdate>;
+export type ScenarioBulkDelete = z.input<typeof BulkDelete>;
+export type Folder = z.infer<typeof Folder>;
+export type FolderCreate = z.input<typeof FolderCreate>;
+export type FolderQuery = Query<typeof FolderQuery> & { project_id: number };
+export type Revision = z.infer<typeof Revision>;
+export type HistoryItem = z.infer<typeof History>;
+
+export type ScenarioAgentRequest = z.input<typeof ScenarioAgentBody>;
+export type ScenarioAgentStart = z.infer<typeof ScenarioAgentStart>;
+export type CancelRequest = z.input<typeof CancelBody>;
+export type CancelResult = z.infer<typeof CancelResult>;
+export type { JobStatus };
+
+export type SessionSummary = z.infer<typeof SessionListItem>;
+export type SessionDetail = z.infer<typeof SessionDetailShape>;
+export type SessionCreate = z.input<typeof CreateBody>;
+export type SessionUpdate = z.input<typeof PatchBody>;
+
+export type KnowledgeBaseFile = z.infer<typeof KbFile>;
+export type KnowledgeBaseFileDetail = z.infer<typeof KbFileDetail>;
+export type KnowledgeBaseFilePatch = z.input<typeof FilePatch>;
+export type Tool = z.infer<typeof ToolShape>;
+export type ToolCreate = z.input<typeof ToolWrite>;
+export type Metric = z.infer<typeof Metric>;
+export type MetricCreate = z.input<typeof MetricWrite>;
+export type TestProfile = z.infer<typeof ProfileListItem>;
+export type TestProfileCreate = z.input<typeof ProfileWrite>;
+
+// Job results are built by the job handlers (src/jobs/kinds) rather than declared by a route schema;
+// these name the fields those handlers always set.
+
+/** One field's change in a suggestion: what it was and what it would become. */
+export type FieldChange = { old: unknown; new: unknown };
+
+/** An improve suggestion (or a clarify draft, which has no id): new values as Scenario fields. */
+export type SuggestedScenario = Partial<Omit<Scenario, 'id'>> & {
+  id?: number;
+  name?: string;
+  based_on_revision?: number;
+  changes?: Record<string, FieldChange>;
+  draft?: boolean;
+  [field: string]: unknown;
+};
+
+export interface ValidationIssue {
+  scenario_id: number | null;
+  field: string | null;
+  message: string;
+}
+
+export interface ApplyConflict {
+  scenario_id: number;
+  based_on_revision: number | null;
+  current_revision: number | null;
+  reason: 'changed' | 'deleted' | string;
+}
+
+export interface ImproveResult {
+  success: boolean;
+  message: string;
+  session_id: number | null;
+  updated_scenarios: SuggestedScenario[];
+  validation_issues: ValidationIssue[];
+  applied_scenario_ids: number[];
+  available_agents: Array<{ id: number; agent_name: string }>;
+  needs_agent_clarification: boolean;
+  scenarios_needing_agent: number[];
+  pending_tool_calls: Array<Record<string, unknown>>;
+  failed_batches?: Array<{ batch: number; scenario_ids: number[]; error: string }>;
+}
+
+export interface ClarifyResult {
+  success: boolean;
+  user_message: string;
+  session_id: number | null;
+  needs_clarification: boolean;
+  clarification_questions: Array<{ id: number; question: string }>;
+  generated_scenarios: SuggestedScenario[];
+  updated_scenarios: SuggestedScenario[];
+  validation_issues?: ValidationIssue[];
+}
+
+export interface ApplyResult {
+  success: boolean;
+  message: string;
+  session_id: number | null;
+  applied_scenario_ids: number[];
+  created_scenario_ids: number[];
+  conflicts: ApplyConflict[];
+  validation_issues: ValidationIssue[];
+}
+
+/** The progress endpoint's answer; `R` names the result shape of the job polled. */
+export type Progress<R = Record<string, unknown>> = Omit<z.infer<typeof ProgressShape>, 'status' | 'result'> & {
+  status: JobStatus;
+  result: R | null;
+};

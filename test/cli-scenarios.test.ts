@@ -1,0 +1,147 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ScenaristClient } from '../src/client/index.js';
+import { cliRunner, type CliRunner } from './helpers/cli.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+let s: TestServer;
+let cli: CliRunner;
+let client: ScenaristClient;
+let project: number;
+let agent: number;
+let dir: string;
+const file = (name: string) => path.join(dir, name);
+const read = (name: string) => fs.readFileSync(file(name), 'utf8');
+
+beforeAll(async () => {
+  s = await startTestServer();
+  cli = await cliRunner(s);
+  client = new ScenaristClient({ baseUrl: s.url, apiKey: s.key });
+  project = s.defaultProjectId;
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-repo-'));
+  agent = (await client.aiagents.create({ project, agent_name: 'Billing line' })).id;
+  const personalities = await client.personalities.list();
+  const male = personalities.find((p) => p.name === 'Normal Male')!.id;
+  await client.scenarios.createFolder({ project_id: project, name: 'Billing' });
+  await client.scenarios.create({
+    name: 'Refund for a double charge',
+    agent,
+    personality: male,
+    folder_path: 'Billing',
+    tags: ['billing'],
+    max_duration: 300,
+    instructions: 'You were charged twice for October.\nAsk for a refund.',
+    expected_outcome_prompt: 'The agent opens a refund request.',
+  });
+  await client.scenarios.create({ name: 'Roaming: EU fees?', agent, personality: male, instructions: 'Ask what roaming costs in Spain.' });
+});
+afterAll(async () => {
+  cli?.dispose();
+  await s?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe('scenarios export', () => {
+  it('writes one readable file per scenario, named after it, and a second export changes nothing', async () => {
+    const r = await cli(['scenarios', 'export', '--project', 'Default', '--out', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`Exported 2 scenarios of project ${project} (Default) to ${dir}: 2 file(s) written, 0 already up to date.\n`);
+    expect(fs.readdirSync(dir).sort()).toEqual(['refund-for-a-double-charge.yaml', 'roaming-eu-fees.yaml']);
+    expect(read('refund-for-a-double-charge.yaml')).toBe(
+      [
+        'name: Refund for a double charge',
+        'agent: Billing line',
+        'personality: Normal Male',
+        'folder_path: Billing',
+        'tags:',
+        '  - billing',
+        'max_duration: 300',
+        'instructions: |-',
+        '  You were charged twice for October.',
+        '  Ask for a refund.',
+        'expected_outcome_prompt: The agent opens a refund request.',
+        '',
+      ].join('\n'),
+    );
+    const again = await cli(['scenarios', 'export', '--project', String(project), '--out', dir]);
+    expect(again.stdout).toContain('0 file(s) written, 2 already up to date.');
+  });
+
+  it('prints every scenario to stdout as YAML documents or a JSON array', async () => {
+    const [yaml, json] = await Promise.all([cli(['scenarios', 'export', '--project', String(project)]), cli(['scenarios', 'export', '--project', String(project), '--format', 'json'])]);
+    expect(yaml.stdout.split('\n---\n')).toHaveLength(2);
+    expect(yaml.stdout).toContain('name: "Roaming: EU fees?"');
+    expect(JSON.parse(json.stdout).map((x: { name: string }) => x.name)).toEqual(['Refund for a double charge', 'Roaming: EU fees?']);
+  });
+});
+
+describe('scenarios import', () => {
+  it('creates, updates and leaves alone by name; a second run changes nothing', async () => {
+    fs.writeFileSync(file('refund-for-a-double-charge.yaml'), read('refund-for-a-double-charge.yaml').replace('  - billing', '  - billing\n  - refunds').replace(/^expected_outcome_prompt:.*\n/m, ''));
+    fs.writeFileSync(
+      file('cancel-my-contract.yaml'),
+      ['name: Cancel my contract', `agent: ${agent}`, 'personality: Angry Customer', 'folder_path: Billing.Cancellations', 'tags: [churn]', 'instructions: |', '  Cancel today.', '  Refuse any offer twice.', ''].join('\n'),
+    );
+    const dry = await cli(['scenarios', 'import', '--project', 'Default', '--dry-run', dir]);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toContain('Dry run, nothing written: 1 to create, 1 to update, 1 unchanged.');
+    expect((await client.scenarios.list({ project_id: project })).count).toBe(2);
+
+    const r = await cli(['scenarios', 'import', '--project', 'Default', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    const rel = (name: string) => path.join(dir, name);
+    expect(r.stdout).toMatch(new RegExp(`^created {4}${rel('cancel-my-contract.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  #\\d+ Cancel my contract$`, 'm'));
+    expect(r.stdout).toContain(`updated    ${rel('refund-for-a-double-charge.yaml')}  #1 Refund for a double charge (tags, expected_outcome_prompt)`);
+    expect(r.stdout).toContain(`unchanged  ${rel('roaming-eu-fees.yaml')}  #2 Roaming: EU fees?`);
+    expect(r.stdout).toMatch(/1 created, 1 updated, 1 unchanged\.\n$/);
+
+    const all = await client.scenarios.all({ project_id: project });
+    expect(all.find((x) => x.name === 'Refund for a double charge')).toMatchObject({ tags: ['billing', 'refunds'], expected_outcome_prompt: '' });
+    expect(all.find((x) => x.name === 'Cancel my contract')).toMatchObject({
+      agent,
+      personality_name: 'Angry Customer',
+      folder_path: 'Billing.Cancellations',
+      instructions: 'Cancel today.\nRefuse any offer twice.\n',
+    });
+
+    const again = await cli(['scenarios', 'import', '--project', 'Default', '--json', dir]);
+    expect(again.code).toBe(0);
+    const report = JSON.parse(again.stdout);
+    expect([report.created, report.updated, report.unchanged.length]).toEqual([[], [], 3]);
+    // Exporting what was imported gives the files back; only the hand-written one is rewritten (agent id → name).
+    const exported = await cli(['scenarios', 'export', '--project', 'Default', '--out', dir]);
+    expect(exported.stdout).toContain('1 file(s) written, 2 already up to date.');
+    expect(read('cancel-my-contract.yaml')).toContain('agent: Billing line\npersonality: Angry Customer\nfolder_path: Billing.Cancellations\n');
+  });
+
+  it('checks every file first: one bad file stops the import and nothing is written (exit 2)', async () => {
+    const bad = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-bad-'));
+    fs.writeFileSync(path.join(bad, 'a.yaml'), 'name: Brand new\npersonality: Normal Male\n');
+    fs.writeFileSync(path.join(bad, 'b.yaml'), 'nmae: Typo\npersonality: Nobody\nmax_duration: 5\n');
+    fs.writeFileSync(path.join(bad, 'c.json'), '{"name": ');
+    const before = (await client.scenarios.list({ project_id: project })).count;
+    const r = await cli(['scenarios', 'import', '--project', String(project), bad]);
+    fs.rmSync(bad, { recursive: true });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('Nothing was imported:');
+    expect(r.stderr).toContain('b.yaml: unknown field "nmae"');
+    expect(r.stderr).toContain('b.yaml: name: required');
+    expect(r.stderr).toContain('b.yaml: personality: No personality "Nobody".');
+    expect(r.stderr).toContain('b.yaml: max_duration: Too small');
+    expect(r.stderr).toMatch(/c\.json: .*JSON/);
+    expect((await client.scenarios.list({ project_id: project })).count).toBe(before);
+  });
+
+  it('an unknown project is exit 4 and a missing path exit 2', async () => {
+    const [project404, missing] = await Promise.all([
+      cli(['scenarios', 'export', '--project', '999', '--out', dir]),
+      cli(['scenarios', 'import', '--project', String(project), path.join(dir, 'nope')]),
+    ]);
+    expect(project404.code).toBe(4);
+    expect(project404.stderr).toBe('No project with id 999.\n');
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('No such file or directory');
+  });
+});
