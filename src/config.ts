@@ -28,6 +28,7 @@ const EnvSchema = z.object({
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   SCENARIST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SCENARIST_BODY_LIMIT: positiveInt.default(1024 * 1024),
+  SCENARIST_APPLY_BODY_LIMIT: positiveInt.default(64 * 1024 * 1024),
   SCENARIST_UPLOAD_LIMIT: positiveInt.default(10 * 1024 * 1024),
   SCENARIST_WORKER_CONCURRENCY: positiveInt.default(4),
   SCENARIST_LEASE_MS: positiveInt.default(30_000),
@@ -48,6 +49,8 @@ export type Config = Readonly<{
   llm: { baseUrl?: string; apiKey?: string; timeoutMs: number; maxRetries: number; concurrency: number; batchSize: number };
   logLevel: z.infer<typeof EnvSchema>['SCENARIST_LOG_LEVEL'];
   bodyLimit: number;
+  /** The scenario agent's body carries a whole result back on apply, so it may be larger. */
+  applyBodyLimit: number;
   authCacheMs: number;
   uploadLimit: number;
   worker: { concurrency: number; leaseMs: number; heartbeatMs: number; maxAttempts: number; shutdownGraceMs: number };
@@ -84,6 +87,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     llm,
     logLevel: e.SCENARIST_LOG_LEVEL,
     bodyLimit: e.SCENARIST_BODY_LIMIT,
+    applyBodyLimit: Math.max(e.SCENARIST_APPLY_BODY_LIMIT, e.SCENARIST_BODY_LIMIT),
     authCacheMs: e.SCENARIST_AUTH_CACHE_MS,
     uploadLimit: e.SCENARIST_UPLOAD_LIMIT,
     worker: {

@@ -45,6 +45,8 @@ export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asy
   app.post(
     '/scenarios/scenario-agent/',
     {
+      // An apply sends a whole improve result back in one call, of any size (thousands of scenarios).
+      bodyLimit: deps.config.applyBodyLimit,
       schema: {
         tags,
         summary: 'Refine or clarify evaluator scenarios',
