@@ -2,16 +2,17 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
 import { isoNow, systemClock } from '../domain/clock.js';
-import { migrate, openStore } from '../store/db.js';
-import { createApiKey, firstOrganization } from '../store/organizations.js';
-import { startServer } from '../server.js';
-import { runWorker } from '../worker.js';
 import { registerApply } from './commands/apply.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerImprove } from './commands/improve.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { registerSessions } from './commands/sessions.js';
+
+// The server side (Fastify, the store, the model SDKs) loads only for the commands that run it, so
+// the client commands start quickly.
+const serverSide = () => import('../server.js');
+const storeSide = async () => ({ ...(await import('../store/db.js')), ...(await import('../store/organizations.js')) });
 
 const program = new Command('scenarist').description('Scenarist: the scenario agent for voice and chat AI agent tests.');
 
@@ -21,6 +22,7 @@ program
   .option('--no-worker', 'run the API alone; jobs are taken by `scenarist worker` processes')
   .action(async (opts: { worker: boolean }) => {
     const config = loadConfig();
+    const { startServer } = await serverSide();
     const running = await startServer(config, { announce: (line) => process.stdout.write(line + '\n'), worker: opts.worker });
     process.stdout.write(`Scenarist listening on ${running.url} (database: ${config.database.kind}, model: ${config.model})\n`);
     const shutdown = async (signal: string) => {
@@ -36,7 +38,9 @@ program
   .command('worker')
   .description('Run jobs only (no HTTP API); any number of workers can share one database with `serve --no-worker` processes.')
   .action(async () => {
-    const worker = await runWorker(loadConfig());
+    const config = loadConfig();
+    const { runWorker } = await import('../worker.js');
+    const worker = await runWorker(config);
     const shutdown = async () => {
       await worker.stop();
       process.exit(0);
@@ -49,7 +53,9 @@ program
   .command('migrate')
   .description('Apply pending database migrations and exit.')
   .action(async () => {
-    const store = openStore(loadConfig().database);
+    const config = loadConfig();
+    const { migrate, openStore } = await storeSide();
+    const store = openStore(config.database);
     try {
       const applied = await migrate(store);
       process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Database is up to date.\n');
@@ -65,7 +71,9 @@ keys
   .option('--org <id>', 'organization id (default: the first organization)')
   .option('--name <name>', 'a label for the key', 'cli')
   .action(async (opts: { org?: string; name: string }) => {
-    const store = openStore(loadConfig().database);
+    const config = loadConfig();
+    const { migrate, openStore, firstOrganization, createApiKey } = await storeSide();
+    const store = openStore(config.database);
     try {
       await migrate(store);
       const orgId = opts.org ? Number(opts.org) : (await firstOrganization(store.db))?.id;
