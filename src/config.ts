@@ -100,27 +100,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   });
 }
 
-/** The chosen provider's endpoint and key; a model that cannot be reached as configured stops the start. */
+/**
+ * The chosen provider's endpoint and key. Whether they suffice is checked where the model is built
+ * (createModel), at the start of every process that runs jobs: an API-only process needs none.
+ */
 function modelSettings(e: z.infer<typeof EnvSchema>): Config['llm'] {
   const provider = e.SCENARIST_MODEL.split(':')[0];
   const key = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
   const policy = { timeoutMs: e.SCENARIST_LLM_TIMEOUT_MS, maxRetries: e.SCENARIST_LLM_MAX_RETRIES, concurrency: e.SCENARIST_LLM_CONCURRENCY, batchSize: e.SCENARIST_LLM_BATCH_SIZE };
-  const fail = (msg: string) => {
-    throw new ConfigError(`Invalid configuration:\n  SCENARIST_MODEL=${e.SCENARIST_MODEL}: ${msg}`);
-  };
-  if (provider === 'openai') {
-    const apiKey = key(e.SCENARIST_LLM_API_KEY) ?? key(e.OPENAI_API_KEY);
-    if (!apiKey) fail('set OPENAI_API_KEY (or SCENARIST_LLM_API_KEY) to the API key');
-    return { ...policy, apiKey, baseUrl: e.SCENARIST_LLM_BASE_URL ?? e.OPENAI_BASE_URL };
-  }
-  if (provider === 'anthropic') {
-    const apiKey = key(e.SCENARIST_LLM_API_KEY) ?? key(e.ANTHROPIC_API_KEY);
-    if (!apiKey) fail('set ANTHROPIC_API_KEY (or SCENARIST_LLM_API_KEY) to the API key');
-    return { ...policy, apiKey, baseUrl: e.SCENARIST_LLM_BASE_URL ?? e.ANTHROPIC_BASE_URL };
-  }
-  if (provider === 'openai-compatible' && !e.SCENARIST_LLM_BASE_URL) {
-    fail('set SCENARIST_LLM_BASE_URL to the server\'s OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (vLLM) or http://127.0.0.1:11434/v1 (Ollama)');
-  }
+  if (provider === 'openai') return { ...policy, apiKey: key(e.SCENARIST_LLM_API_KEY) ?? key(e.OPENAI_API_KEY), baseUrl: e.SCENARIST_LLM_BASE_URL ?? e.OPENAI_BASE_URL };
+  if (provider === 'anthropic') return { ...policy, apiKey: key(e.SCENARIST_LLM_API_KEY) ?? key(e.ANTHROPIC_API_KEY), baseUrl: e.SCENARIST_LLM_BASE_URL ?? e.ANTHROPIC_BASE_URL };
   return { ...policy, apiKey: key(e.SCENARIST_LLM_API_KEY), baseUrl: e.SCENARIST_LLM_BASE_URL };
 }
 

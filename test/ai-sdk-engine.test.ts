@@ -335,8 +335,12 @@ describe('choosing a model', () => {
     [{ SCENARIST_MODEL: 'gemini:pro' }, 'SCENARIST_MODEL'],
     [{ SCENARIST_MODEL: 'openai-compatible:x', SCENARIST_LLM_BASE_URL: 'http://h/v1', SCENARIST_LLM_TIMEOUT_MS: '0' }, 'SCENARIST_LLM_TIMEOUT_MS'],
   ])('refuses %j at start, naming %s', (vars, name) => {
-    expect(() => loadConfig(env(vars))).toThrow(ConfigError);
-    expect(() => loadConfig(env(vars))).toThrow(name);
+    expect(() => createEngine(loadConfig(env(vars)))).toThrow(ConfigError);
+    expect(() => createEngine(loadConfig(env(vars)))).toThrow(name);
+  });
+
+  it('asks for model credentials only where the model is built: an API-only process needs none', () => {
+    expect(() => loadConfig(env({ SCENARIST_MODEL: 'openai:gpt-4.1-mini' }))).not.toThrow();
   });
 
   it('the CLI exits with code 2 and says what to set', () => {
