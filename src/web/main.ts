@@ -1,0 +1,147 @@
+import { ScenaristClient, type Project, type SessionDetail } from '../client/index.js';
+import { renderComposer, showResult } from './composer.js';
+import { clearError, errorText, guarded, showError, type PageContext } from './context.js';
+import { byId, fill, h, uid } from './dom.js';
+
+// The key lives for this tab only: closing it signs out, and no other page or tab can read it.
+const KEY = 'scenarist.apiKey';
+const PROJECT = 'scenarist.project';
+
+function signIn(): void {
+  const input = h('input', { type: 'password', id: 'api-key', autocomplete: 'off', spellcheck: 'false', required: true });
+  const message = h('p', { role: 'status', 'aria-live': 'polite', class: 'hint' });
+  const form = h('form', { class: 'signin', 'aria-labelledby': 'signin-title' },
+    h('h2', { id: 'signin-title' }, 'Sign in'),
+    h('label', { for: 'api-key' }, 'API key'),
+    input,
+    h('p', { class: 'hint' }, 'The key printed when the server first started, or one from `scenarist keys create`. It is kept in this tab only.'),
+    h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+    message,
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    clearError();
+    const key = input.value.trim();
+    message.textContent = 'Checking the key…';
+    void enter(key).then((ok) => {
+      if (!ok) message.textContent = '';
+    });
+  });
+  fill(byId('account'));
+  fill(byId('main'), form);
+  input.focus();
+}
+
+/** Opens the page with a key; answers false (and shows why) when the key is refused. */
+async function enter(key: string): Promise<boolean> {
+  const client = new ScenaristClient({ baseUrl: location.origin, apiKey: key });
+  let projects: Project[];
+  try {
+    projects = await client.projects.list();
+  } catch (e) {
+    showError(e);
+    return false;
+  }
+  sessionStorage.setItem(KEY, key);
+  if (!projects.length) {
+    showError(new Error('This organization has no project yet: create one through the API first.'));
+    return false;
+  }
+  const saved = Number(sessionStorage.getItem(PROJECT));
+  const project = projects.find((p) => p.id === saved) ?? projects[0]!;
+  const select = h('select', { id: 'project' }, projects.map((p) => h('option', { value: p.id }, p.name)));
+  select.value = String(project.id);
+  const signOut = h('button', { type: 'button' }, 'Sign out');
+  signOut.addEventListener('click', () => {
+    sessionStorage.removeItem(KEY);
+    sessionStorage.removeItem(PROJECT);
+    location.reload();
+  });
+  fill(byId('account'), h('label', { for: 'project' }, 'Project'), select, signOut);
+  select.addEventListener('change', guarded(() => openProject(client, Number(select.value))));
+  await openProject(client, project.id).catch(showError);
+  return true;
+}
+
+async function openProject(client: ScenaristClient, projectId: number): Promise<void> {
+  sessionStorage.setItem(PROJECT, String(projectId));
+  const sessionList = h('ul', { 'data-testid': 'sessions' });
+  const newButton = h('button', { type: 'button', class: 'primary' }, 'New conversation');
+  const work = h('section', { 'aria-label': 'Conversation' });
+  const status = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
+  fill(byId('main'), h('div', { class: 'layout' }, h('nav', { class: 'sessions', 'aria-labelledby': 'sessions-title' }, h('h2', { id: 'sessions-title' }, 'Conversations'), newButton, sessionList), work), status);
+
+  let following: AbortController | null = null;
+  let turns: HTMLOListElement | null = null;
+  let title: HTMLElement | null = null;
+
+  const ctx: PageContext = {
+    client,
+    projectId,
+    sessionId: null,
+    async refreshSessions() {
+      const sessions = await client.sessions.list(projectId);
+      fill(sessionList, sessions.length ? sessions.map((s) => {
+        const b = h('button', { type: 'button', 'aria-current': s.id === ctx.sessionId ? 'true' : null },
+          s.title || `Conversation ${s.id}`,
+          h('span', { class: 'meta' }, `${s.status} · ${s.message_count} message(s) · ${new Date(s.updated_at).toLocaleString()}`));
+        b.addEventListener('click', guarded(() => ctx.openSession(s.id)));
+        return h('li', {}, b);
+      }) : h('li', { class: 'empty' }, 'No conversations yet.'));
+    },
+    async refreshConversation() {
+      if (ctx.sessionId === null || !turns) return;
+      const detail = await client.sessions.get(ctx.sessionId);
+      if (title) title.textContent = detail.title || `Conversation ${detail.id}`;
+      renderTurns(turns, detail);
+    },
+    async openSession(id) {
+      following?.abort();
+      following = new AbortController();
+      ctx.sessionId = id;
+      clearError();
+      const detail = id === null ? null : await client.sessions.get(id);
+      const titleId = uid('conversation');
+      title = h('h2', { id: titleId, tabindex: -1 }, detail ? detail.title || `Conversation ${detail.id}` : 'New conversation');
+      turns = h('ol', { class: 'turns', 'aria-label': 'Messages', 'data-testid': 'turns' });
+      const review = h('div', { 'data-testid': 'review-host' });
+      const composer = h('div', {});
+      fill(work, title, turns, review, composer);
+      if (detail) renderTurns(turns, detail, review);
+      else turns.append(h('li', { class: 'empty' }, 'Pick scenarios and say what should change; the suggestions appear here for review.'));
+      await ctx.refreshSessions();
+      await renderComposer(ctx, composer, review, following.signal);
+      title.focus();
+      status.textContent = detail ? `Opened ${title.textContent}.` : 'New conversation.';
+    },
+  };
+
+  /** The conversation, and a way back to the latest suggestions while they are still waiting for review. */
+  const renderTurns = (list: HTMLOListElement, detail: SessionDetail, review?: HTMLElement) => {
+    fill(list, detail.conversation_history.length ? detail.conversation_history.map((t) => {
+      const pending = t.tool_calls.find((c) => c.name === 'suggest_changes' && c.status === 'pending' && typeof c.id === 'string' && c.id.startsWith('call_'));
+      const reopen = pending && review ? h('button', { type: 'button' }, 'Review these suggestions') : null;
+      reopen?.addEventListener('click', guarded(async () => {
+        const p = await client.scenarioAgent.progress(String(pending!.id).slice('call_'.length));
+        showResult(ctx, review!, p.status, p.result);
+      }));
+      return h('li', { class: `turn ${t.role}` }, h('span', { class: 'who' }, `${t.role === 'user' ? 'You' : 'Scenario agent'} · ${new Date(t.timestamp).toLocaleString()}`), t.content, reopen ? h('div', { class: 'actions' }, reopen) : null);
+    }) : h('li', { class: 'empty' }, 'No messages yet.'));
+  };
+
+  newButton.addEventListener('click', guarded(() => ctx.openSession(null)));
+  await ctx.openSession(null);
+}
+
+function start(): void {
+  const key = sessionStorage.getItem(KEY);
+  if (!key) return signIn();
+  void enter(key).then((ok) => {
+    if (!ok) {
+      sessionStorage.removeItem(KEY);
+      signIn();
+    }
+  }).catch((e) => showError(errorText(e)));
+}
+
+start();
