@@ -1,6 +1,7 @@
 import type { AiAgent, ClarifyResult, ImproveResult, Scenario, ScenarioAgentRequest } from '../client/index.js';
 import { guarded, showError, type PageContext } from './context.js';
 import { fill, h, uid } from './dom.js';
+import { openHistory } from './history.js';
 import { followJob } from './job.js';
 import { renderReview } from './review.js';
 
@@ -62,7 +63,9 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
         else selected.delete(s.id);
         updateCount();
       });
-      return h('li', {}, h('label', { class: 'inline' }, box, ` ${s.name}`, s.tags.length ? h('span', { class: 'hint' }, ` · ${s.tags.join(', ')}`) : null, s.folder_path ? h('span', { class: 'hint' }, ` · ${s.folder_path}`) : null));
+      const history = h('button', { type: 'button', class: 'small', 'aria-label': `Revision history of ${s.name}` }, 'History');
+      history.addEventListener('click', () => void openHistory(ctx, s.id, s.name, history));
+      return h('li', {}, h('label', { class: 'inline' }, box, ` ${s.name}`, s.tags.length ? h('span', { class: 'hint' }, ` · ${s.tags.join(', ')}`) : null, s.folder_path ? h('span', { class: 'hint' }, ` · ${s.folder_path}`) : null), ' ', history);
     }) : h('li', { class: 'empty' }, 'No scenarios match.'));
   };
   const load = async () => {

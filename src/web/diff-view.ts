@@ -9,7 +9,7 @@ function column(label: string, parts: DiffPart[], testid: string): HTMLElement {
   const empty = !parts.some((p) => p.text);
   return h('div', { class: 'col' },
     h('div', { class: 'label' }, label),
-    h('pre', { class: 'text', 'data-testid': testid, tabindex: 0, 'aria-label': `${label} text` }, empty ? h('span', { class: 'empty' }, '(empty)') : runs(parts)),
+    h('pre', { class: 'text', 'data-testid': testid, tabindex: 0, role: 'group', 'aria-label': `${label} text` }, empty ? h('span', { class: 'empty' }, '(empty)') : runs(parts)),
   );
 }
 
