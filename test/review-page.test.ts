@@ -49,7 +49,7 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     s = await startTestServer({}, { engine: pageTestEngine() });
     client = new ScenaristClient({ baseUrl: s.url, apiKey: s.key });
     projectId = (await client.projects.create({ name: 'Support line' })).id;
-    const agent = await client.aiagents.create({ project: projectId, agent_name: 'Billing line', description: 'Answers billing questions for Acme Telecom.' });
+    const agent = await client.aiagents.create({ project: projectId, agent_name: 'Billing line', description: 'Billing line is a voice agent. It answers billing questions. Handles refunds for double charges.' });
     const personality = (await client.personalities.list())[0]!.id;
     for (const [name, instructions] of [
       ['Refund for a double charge', 'You were charged twice for October. Ask for a refund.'],
@@ -164,7 +164,10 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     expect(latest!.status).toBe('cancelled');
   });
 
-  it('lists the conversations and reopens one with its whole history', async () => {
+  it('lists the conversations and reopens one with its whole history and the suggestions still to review', async () => {
+    await page.getByLabel('Your request').fill('add tag follow-up');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => page.getByTestId('suggestion').count()).toBe(1);
     await page.reload();
     await page.getByRole('button', { name: 'New conversation' }).waitFor();
     const sessions = await client.sessions.list(projectId);
@@ -173,7 +176,28 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     const turns = page.getByTestId('turns').locator('li');
     const detail = await client.sessions.get(sessions[0]!.id);
     await expect.poll(() => turns.count()).toBe(detail.conversation_history.length);
-    await expect.poll(() => turns.first().textContent()).toContain('Add the DTMF tool and limit calls to 5 minutes. More detailed instructions');
-    await expect.poll(() => turns.last().textContent()).toContain('Cancelled.');
+    await expect.poll(() => turns.first().textContent()).toContain('Add the DTMF tool and limit calls to 5 minutes');
+    expect(await turns.allTextContents()).toContainEqual(expect.stringContaining('Cancelled.'));
+    expect(await page.getByTestId('suggestion').count()).toBe(0);
+    await turns.last().getByRole('button', { name: 'Review these suggestions' }).click();
+    await expect.poll(() => card('Refund for a double charge').locator('[data-field="tags"] ins').textContent()).toContain('follow-up');
+  });
+
+  it('drafts new scenarios for an agent and creates only the accepted draft', async () => {
+    await page.getByRole('button', { name: 'New conversation' }).click();
+    await page.getByLabel('Draft new scenarios for an agent').check();
+    await page.getByLabel('Agent', { exact: true }).selectOption({ label: 'Billing line' });
+    await page.getByLabel('How many drafts').fill('2');
+    await page.getByLabel('Your request').fill('Draft scenarios for its main tasks');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => page.getByTestId('suggestion').count()).toBe(2);
+    const names = await page.getByTestId('suggestion').locator('h4').allTextContents();
+    await page.getByTestId('suggestion').nth(1).getByRole('button', { name: 'Reject' }).click();
+    await expect.poll(() => page.getByTestId('apply').textContent()).toMatch(/to 1 scenario\(s\)$/);
+    await page.getByTestId('apply').click();
+    await expect.poll(() => page.getByTestId('apply-outcome').textContent()).toContain('1 created');
+    const all = await client.scenarios.all({ project_id: projectId });
+    expect(all).toHaveLength(scenarios.length + 1);
+    expect(`${all.at(-1)!.name} (new scenario)`).toBe(names[0]);
   });
 });

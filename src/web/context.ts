@@ -28,6 +28,8 @@ export function errorText(e: unknown): string {
 
 /** Shows an error in the page's alert region (announced by screen readers at once). */
 export function showError(e: unknown): void {
+  // Leaving a conversation stops following its job on purpose: that is not an error to show.
+  if (e instanceof DOMException && e.name === 'AbortError') return;
   fill(byId('errors'), h('strong', {}, 'Error: '), errorText(e), ' ', h('button', { type: 'button', onclick: () => clearError() }, 'Dismiss'));
 }
 
