@@ -107,6 +107,17 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     const refund = card('Refund for a double charge');
     await expect.poll(() => refund.locator('[data-field="max_duration"] [data-testid="diff-after"] ins').textContent()).toBe('300');
     await expect.poll(() => refund.locator('[data-field="tool_ids"] [data-testid="diff-after"] ins').textContent()).toContain('TOOL_DTMF');
+    // Every control has a name a screen reader can say, and keyboard focus is visible.
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLInputElement>('input, select, textarea, button')]
+        .filter((c) => !(c.labels?.length || c.getAttribute('aria-label') || c.getAttribute('aria-labelledby') || (c.tagName === 'BUTTON' && c.textContent?.trim())))
+        .map((c) => c.outerHTML),
+    );
+    expect(unnamed).toEqual([]);
+    await page.getByTestId('apply').focus();
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.getByTestId('apply').evaluate((el) => [document.activeElement === el, getComputedStyle(el).outlineStyle])).toEqual([true, 'solid']);
     fs.mkdirSync('docs', { recursive: true });
     await page.screenshot({ path: 'docs/review-page.png' });
 
@@ -192,6 +203,10 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     await page.getByRole('button', { name: 'Send' }).click();
     await expect.poll(() => page.getByTestId('suggestion').count()).toBe(2);
     const names = await page.getByTestId('suggestion').locator('h4').allTextContents();
+    // Ids read as names: the draft's personality is shown as "Name (id)".
+    const people = await client.personalities.list();
+    const shownPersonality = await page.getByTestId('suggestion').first().locator('[data-field="personality"] pre').textContent();
+    expect(people.map((p) => `${p.name} (${p.id})`)).toContain(shownPersonality);
     await page.getByTestId('suggestion').nth(1).getByRole('button', { name: 'Reject' }).click();
     await expect.poll(() => page.getByTestId('apply').textContent()).toMatch(/to 1 scenario\(s\)$/);
     await page.getByTestId('apply').click();

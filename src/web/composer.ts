@@ -140,7 +140,7 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
         const done = await followJob(ctx, jobHost, started.progress_id, clarify.checked ? 'Drafting' : 'Improving', signal);
         await ctx.refreshConversation();
         await ctx.refreshSessions();
-        showResult(ctx, reviewHost, done.status, done.result);
+        await showResult(ctx, reviewHost, done.status, done.result);
       } finally {
         send.disabled = false;
       }
@@ -153,11 +153,11 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
 }
 
 /** Shows a finished improve or clarify job: its suggestions to review, or what it needs first. */
-export function showResult(ctx: PageContext, host: HTMLElement, status: string, result: Record<string, unknown> | null): void {
+export async function showResult(ctx: PageContext, host: HTMLElement, status: string, result: Record<string, unknown> | null): Promise<void> {
   if (!result) return;
   const r = result as unknown as Partial<ImproveResult & ClarifyResult>;
   if (status === 'completed' && r.updated_scenarios) {
-    renderReview(ctx, host, { message: String(r.message ?? r.user_message ?? ''), updated: r.updated_scenarios, issues: r.validation_issues ?? [] });
+    await renderReview(ctx, host, { message: String(r.message ?? r.user_message ?? ''), updated: r.updated_scenarios, issues: r.validation_issues ?? [] });
     host.querySelector<HTMLElement>('h3')?.setAttribute('tabindex', '-1');
     host.querySelector<HTMLElement>('h3')?.focus();
   } else if (status === 'needs_clarification') {

@@ -123,7 +123,7 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
       const reopen = pending && review ? h('button', { type: 'button' }, 'Review these suggestions') : null;
       reopen?.addEventListener('click', guarded(async () => {
         const p = await client.scenarioAgent.progress(String(pending!.id).slice('call_'.length));
-        showResult(ctx, review!, p.status, p.result);
+        await showResult(ctx, review!, p.status, p.result);
       }));
       return h('li', { class: `turn ${t.role}` }, h('span', { class: 'who' }, `${t.role === 'user' ? 'You' : 'Scenario agent'} · ${new Date(t.timestamp).toLocaleString()}`), t.content, reopen ? h('div', { class: 'actions' }, reopen) : null);
     }) : h('li', { class: 'empty' }, 'No messages yet.'));

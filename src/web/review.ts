@@ -17,7 +17,8 @@ export interface Suggestions {
  * The suggestions of one job, each scenario's changed fields side by side with word-level marks,
  * accepted or rejected per scenario and per field, and one Apply for what was accepted.
  */
-export function renderReview(ctx: PageContext, host: HTMLElement, s: Suggestions): void {
+export async function renderReview(ctx: PageContext, host: HTMLElement, s: Suggestions): Promise<void> {
+  const shown = await idNames(ctx);
   const items = reviewItems(s.updated);
   const decisions = acceptAll(items);
   // Scenarios whose conflict the reviewer resolved by applying over the current version.
@@ -65,7 +66,7 @@ export function renderReview(ctx: PageContext, host: HTMLElement, s: Suggestions
       // A draft is created whole: its fields are shown, not chosen one by one.
       if (it.id !== null) append(field, [h('label', { class: 'accept' }, box, `Accept the change to ${f.field}`)]);
       else append(field, [h('div', { class: 'label' }, f.field)]);
-      append(field, [it.id !== null ? diffView(f.old, f.new, ['Current', 'Suggested']) : h('pre', { class: 'text' }, displayValue(f.new) || h('span', { class: 'empty' }, '(empty)'))]);
+      append(field, [it.id !== null ? diffView(shown(f.field, f.old), shown(f.field, f.new), ['Current', 'Suggested']) : h('pre', { class: 'text' }, displayValue(shown(f.field, f.new)) || h('span', { class: 'empty' }, '(empty)'))]);
       article.append(field);
     }
     const setAll = (on: boolean) => {
@@ -119,7 +120,7 @@ export function renderReview(ctx: PageContext, host: HTMLElement, s: Suggestions
       });
       append(box, [
         h('p', {}, `Changed since the suggestion was made (revision ${c.based_on_revision ?? '?'}, now ${current.revision}). The current text is beside the suggestion:`),
-        it.fields.filter((f) => accepted.has(f.field)).map((f) => h('div', { class: 'field' }, h('strong', {}, f.field), diffView((current as Record<string, unknown>)[f.field], f.new, ['Current (changed since)', 'Suggested']))),
+        it.fields.filter((f) => accepted.has(f.field)).map((f) => h('div', { class: 'field' }, h('strong', {}, f.field), diffView(shown(f.field, (current as Record<string, unknown>)[f.field]), shown(f.field, f.new), ['Current (changed since)', 'Suggested']))),
         h('div', { class: 'actions' }, useCurrent, leaveOut),
       ]);
     }
@@ -178,6 +179,19 @@ export function renderReview(ctx: PageContext, host: HTMLElement, s: Suggestions
     ),
   );
   refresh();
+}
+
+/** Shows the ids a suggestion may change by name ("Angry Customer (3)"), so a change reads as what it means. */
+async function idNames(ctx: PageContext): Promise<(field: string, value: unknown) => unknown> {
+  const [people, agents] = await Promise.all([ctx.client.personalities.list({ project_id: ctx.projectId }), ctx.client.aiagents.all({ project_id: ctx.projectId })]);
+  const names: Record<string, Map<number, string>> = {
+    personality: new Map(people.map((p) => [p.id, p.name])),
+    agent: new Map(agents.map((a) => [a.id, a.agent_name])),
+  };
+  return (field, value) => {
+    const known = names[field];
+    return known && typeof value === 'number' ? `${known.get(value) ?? 'unknown'} (${value})` : value;
+  };
 }
 
 function issueList(issues: ValidationIssue[]): HTMLElement {
