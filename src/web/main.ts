@@ -118,8 +118,12 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
 
   /** The conversation, and a way back to the latest suggestions while they are still waiting for review. */
   const renderTurns = (list: HTMLOListElement, detail: SessionDetail, review?: HTMLElement) => {
+    const suggestions = (t: SessionDetail['conversation_history'][number]) => t.tool_calls.find((c) => c.name === 'suggest_changes');
+    // Only the latest suggestions can still be applied as they are; older ones were superseded.
+    const latest = [...detail.conversation_history].reverse().find((t) => suggestions(t) !== undefined);
     fill(list, detail.conversation_history.length ? detail.conversation_history.map((t) => {
-      const pending = t.tool_calls.find((c) => c.name === 'suggest_changes' && c.status === 'pending' && typeof c.id === 'string' && c.id.startsWith('call_'));
+      const call = t === latest ? suggestions(t) : undefined;
+      const pending = call?.status === 'pending' && typeof call.id === 'string' && call.id.startsWith('call_') ? call : undefined;
       const reopen = pending && review ? h('button', { type: 'button' }, 'Review these suggestions') : null;
       reopen?.addEventListener('click', guarded(async () => {
         const p = await client.scenarioAgent.progress(String(pending!.id).slice('call_'.length));
