@@ -179,18 +179,26 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     await page.getByLabel('Your request').fill('add tag follow-up');
     await page.getByRole('button', { name: 'Send' }).click();
     await expect.poll(() => page.getByTestId('suggestion').count()).toBe(1);
-    await page.reload();
-    await page.getByRole('button', { name: 'New conversation' }).waitFor();
     const sessions = await client.sessions.list(projectId);
     expect(sessions).toHaveLength(1);
+    // A request of the same conversation started elsewhere, still running when the page opens it.
+    const elsewhere = await client.scenarioAgent.improve({ scenarios: [scenarios[3]!.id], user_message: 'slow, from a script', session_id: sessions[0]!.id });
+    await page.reload();
+    await page.getByRole('button', { name: 'New conversation' }).waitFor();
     await page.getByTestId('sessions').getByRole('button', { name: /Add the DTMF tool/ }).click();
+    await page.getByText('A request in this conversation is still running.').waitFor();
+    await page.getByRole('button', { name: 'Cancel it' }).click();
+    await expect.poll(async () => (await client.scenarioAgent.progress(elsewhere.progress_id)).status).toBe('cancelled');
+    await page.getByRole('button', { name: 'Cancel it' }).waitFor({ state: 'detached' });
     const turns = page.getByTestId('turns').locator('li');
     const detail = await client.sessions.get(sessions[0]!.id);
     await expect.poll(() => turns.count()).toBe(detail.conversation_history.length);
     await expect.poll(() => turns.first().textContent()).toContain('Add the DTMF tool and limit calls to 5 minutes');
     expect(await turns.allTextContents()).toContainEqual(expect.stringContaining('Cancelled.'));
     expect(await page.getByTestId('suggestion').count()).toBe(0);
-    await turns.last().getByRole('button', { name: 'Review these suggestions' }).click();
+    // Only the latest suggestions are offered again, not the ones already applied.
+    await expect.poll(() => page.getByRole('button', { name: 'Review these suggestions' }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Review these suggestions' }).click();
     await expect.poll(() => card('Refund for a double charge').locator('[data-field="tags"] ins').textContent()).toContain('follow-up');
   });
 

@@ -74,6 +74,8 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
   let following: AbortController | null = null;
   let turns: HTMLOListElement | null = null;
   let title: HTMLElement | null = null;
+  let reviewHost: HTMLElement | undefined;
+  let opening = 0;
 
   const ctx: PageContext = {
     client,
@@ -93,26 +95,34 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
       if (ctx.sessionId === null || !turns) return;
       const detail = await client.sessions.get(ctx.sessionId);
       if (title) title.textContent = detail.title || `Conversation ${detail.id}`;
-      renderTurns(turns, detail);
+      renderTurns(turns, detail, reviewHost);
     },
     async openSession(id) {
+      const mine = ++opening;
       following?.abort();
       following = new AbortController();
+      const signal = following.signal;
       ctx.sessionId = id;
       clearError();
       const detail = id === null ? null : await client.sessions.get(id);
-      const titleId = uid('conversation');
-      title = h('h2', { id: titleId, tabindex: -1 }, detail ? detail.title || `Conversation ${detail.id}` : 'New conversation');
-      turns = h('ol', { class: 'turns', 'aria-label': 'Messages', 'data-testid': 'turns' });
+      // A later click opened something else while this one waited: that one owns the page.
+      if (mine !== opening) return;
+      const heading = h('h2', { id: uid('conversation'), tabindex: -1 }, detail ? detail.title || `Conversation ${detail.id}` : 'New conversation');
+      const list = h('ol', { class: 'turns', 'aria-label': 'Messages', 'data-testid': 'turns' });
       const review = h('div', { 'data-testid': 'review-host' });
       const composer = h('div', {});
-      fill(work, title, turns, review, composer);
-      if (detail) renderTurns(turns, detail, review);
-      else turns.append(h('li', { class: 'empty' }, 'Pick scenarios and say what should change; the suggestions appear here for review.'));
+      [title, turns, reviewHost] = [heading, list, review];
+      fill(work, heading, list, review, composer);
+      if (!detail) list.append(h('li', { class: 'empty' }, 'Pick scenarios and say what should change; the suggestions appear here for review.'));
+      else {
+        renderTurns(list, detail, review);
+        if (detail.status === 'in_progress' || detail.status === 'pending') showRunning(review, detail.id);
+      }
       await ctx.refreshSessions();
-      await renderComposer(ctx, composer, review, following.signal);
-      title.focus();
-      status.textContent = detail ? `Opened ${title.textContent}.` : 'New conversation.';
+      await renderComposer(ctx, composer, review, signal);
+      if (mine !== opening) return;
+      heading.focus();
+      status.textContent = detail ? `Opened ${heading.textContent}.` : 'New conversation.';
     },
   };
 
@@ -131,6 +141,18 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
       }));
       return h('li', { class: `turn ${t.role}` }, h('span', { class: 'who' }, `${t.role === 'user' ? 'You' : 'Scenario agent'} · ${new Date(t.timestamp).toLocaleString()}`), t.content, reopen ? h('div', { class: 'actions' }, reopen) : null);
     }) : h('li', { class: 'empty' }, 'No messages yet.'));
+  };
+
+  /** A job of this conversation started elsewhere (another tab, the API) is still running: offer to cancel it or look again. */
+  const showRunning = (host: HTMLElement, sessionId: number) => {
+    const cancel = h('button', { type: 'button' }, 'Cancel it');
+    const again = h('button', { type: 'button' }, 'Look again');
+    cancel.addEventListener('click', guarded(async () => {
+      await client.scenarioAgent.cancel({ session_id: sessionId });
+      await ctx.openSession(sessionId);
+    }));
+    again.addEventListener('click', guarded(() => ctx.openSession(sessionId)));
+    fill(host, h('div', { class: 'notice', role: 'status' }, 'A request in this conversation is still running.', h('div', { class: 'actions' }, cancel, again)));
   };
 
   newButton.addEventListener('click', guarded(() => ctx.openSession(null)));
