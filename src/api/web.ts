@@ -25,13 +25,14 @@ function newestSource(): number {
  */
 export async function loadWebAssets(): Promise<WebAssets> {
   const index = path.join(WEB_OUT, 'index.html');
-  if (fs.existsSync(index) && fs.statSync(index).mtimeMs >= newestSource()) {
-    return { files: new Map(fs.readdirSync(WEB_OUT).map((f) => [f, fs.readFileSync(path.join(WEB_OUT, f))])) };
-  }
+  const built = fs.existsSync(index);
+  const read = () => ({ files: new Map(fs.readdirSync(WEB_OUT).map((f) => [f, fs.readFileSync(path.join(WEB_OUT, f))])) });
+  if (built && fs.statSync(index).mtimeMs >= newestSource()) return read();
   try {
     return { files: await buildWebAssets() };
   } catch (e) {
-    return { missing: e instanceof Error ? e.message : String(e) };
+    // Sources that cannot be bundled here (no esbuild, compiled output): an older build beats none.
+    return built ? read() : { missing: e instanceof Error ? e.message : String(e) };
   }
 }
 
