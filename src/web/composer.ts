@@ -157,7 +157,7 @@ export async function showResult(ctx: PageContext, host: HTMLElement, status: st
   if (!result) return;
   const r = result as unknown as Partial<ImproveResult & ClarifyResult>;
   if (status === 'completed' && r.updated_scenarios) {
-    await renderReview(ctx, host, { message: String(r.message ?? r.user_message ?? ''), updated: r.updated_scenarios, issues: r.validation_issues ?? [] });
+    await renderReview(ctx, host, { updated: r.updated_scenarios, issues: r.validation_issues ?? [] });
     host.querySelector<HTMLElement>('h3')?.setAttribute('tabindex', '-1');
     host.querySelector<HTMLElement>('h3')?.focus();
   } else if (status === 'needs_clarification') {

@@ -7,8 +7,8 @@ import { openHistory } from './history.js';
 import { followJob } from './job.js';
 import { acceptAll, applyPayload, countAccepted, reviewItems, type Reviewed } from './review-model.js';
 
+/** A finished job's suggestions; its message is already in the conversation above. */
 export interface Suggestions {
-  message: string;
   updated: SuggestedScenario[];
   issues: ValidationIssue[];
 }
