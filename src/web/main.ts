@@ -1,0 +1,173 @@
+import { ScenaristClient, type Project, type SessionDetail } from '../client/index.js';
+import { renderComposer, showResult } from './composer.js';
+import { clearError, errorText, guarded, showError, type PageContext } from './context.js';
+import { byId, fill, h, uid } from './dom.js';
+
+// The key lives for this tab only: closing it signs out, and no other page or tab can read it.
+const KEY = 'scenarist.apiKey';
+const PROJECT = 'scenarist.project';
+
+function signIn(): void {
+  const input = h('input', { type: 'password', id: 'api-key', autocomplete: 'off', spellcheck: 'false', required: true });
+  const message = h('p', { role: 'status', 'aria-live': 'polite', class: 'hint' });
+  const form = h('form', { class: 'signin', 'aria-labelledby': 'signin-title' },
+    h('h2', { id: 'signin-title' }, 'Sign in'),
+    h('label', { for: 'api-key' }, 'API key'),
+    input,
+    h('p', { class: 'hint' }, 'The key printed when the server first started, or one from `scenarist keys create`. It is kept in this tab only.'),
+    h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+    message,
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    clearError();
+    const key = input.value.trim();
+    message.textContent = 'Checking the key…';
+    void enter(key).then((ok) => {
+      if (!ok) message.textContent = '';
+    });
+  });
+  fill(byId('account'));
+  fill(byId('main'), form);
+  input.focus();
+}
+
+/** Opens the page with a key; answers false (and shows why) when the key is refused. */
+async function enter(key: string): Promise<boolean> {
+  const client = new ScenaristClient({ baseUrl: location.origin, apiKey: key });
+  let projects: Project[];
+  try {
+    projects = await client.projects.list();
+  } catch (e) {
+    showError(e);
+    return false;
+  }
+  sessionStorage.setItem(KEY, key);
+  if (!projects.length) {
+    showError(new Error('This organization has no project yet: create one through the API first.'));
+    return false;
+  }
+  const saved = Number(sessionStorage.getItem(PROJECT));
+  const project = projects.find((p) => p.id === saved) ?? projects[0]!;
+  const select = h('select', { id: 'project' }, projects.map((p) => h('option', { value: p.id }, p.name)));
+  select.value = String(project.id);
+  const signOut = h('button', { type: 'button' }, 'Sign out');
+  signOut.addEventListener('click', () => {
+    sessionStorage.removeItem(KEY);
+    sessionStorage.removeItem(PROJECT);
+    location.reload();
+  });
+  fill(byId('account'), h('label', { for: 'project' }, 'Project'), select, signOut);
+  select.addEventListener('change', guarded(() => openProject(client, Number(select.value))));
+  await openProject(client, project.id).catch(showError);
+  return true;
+}
+
+async function openProject(client: ScenaristClient, projectId: number): Promise<void> {
+  sessionStorage.setItem(PROJECT, String(projectId));
+  const sessionList = h('ul', { 'data-testid': 'sessions' });
+  const newButton = h('button', { type: 'button', class: 'primary' }, 'New conversation');
+  const work = h('section', { 'aria-label': 'Conversation' });
+  const status = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
+  fill(byId('main'), h('div', { class: 'layout' }, h('nav', { class: 'sessions', 'aria-labelledby': 'sessions-title' }, h('h2', { id: 'sessions-title' }, 'Conversations'), newButton, sessionList), work), status);
+
+  let following: AbortController | null = null;
+  let turns: HTMLOListElement | null = null;
+  let title: HTMLElement | null = null;
+  let reviewHost: HTMLElement | undefined;
+  let opening = 0;
+
+  const ctx: PageContext = {
+    client,
+    projectId,
+    sessionId: null,
+    async refreshSessions() {
+      const sessions = await client.sessions.list(projectId);
+      fill(sessionList, sessions.length ? sessions.map((s) => {
+        const b = h('button', { type: 'button', 'aria-current': s.id === ctx.sessionId ? 'true' : null },
+          s.title || `Conversation ${s.id}`,
+          h('span', { class: 'meta' }, `${s.status} · ${s.message_count} message(s) · ${new Date(s.updated_at).toLocaleString()}`));
+        b.addEventListener('click', guarded(() => ctx.openSession(s.id)));
+        return h('li', {}, b);
+      }) : h('li', { class: 'empty' }, 'No conversations yet.'));
+    },
+    async refreshConversation() {
+      if (ctx.sessionId === null || !turns) return;
+      const detail = await client.sessions.get(ctx.sessionId);
+      if (title) title.textContent = detail.title || `Conversation ${detail.id}`;
+      renderTurns(turns, detail, reviewHost);
+    },
+    async openSession(id) {
+      const mine = ++opening;
+      following?.abort();
+      following = new AbortController();
+      const signal = following.signal;
+      ctx.sessionId = id;
+      clearError();
+      const detail = id === null ? null : await client.sessions.get(id);
+      // A later click opened something else while this one waited: that one owns the page.
+      if (mine !== opening) return;
+      const heading = h('h2', { id: uid('conversation'), tabindex: -1 }, detail ? detail.title || `Conversation ${detail.id}` : 'New conversation');
+      const list = h('ol', { class: 'turns', 'aria-label': 'Messages', 'data-testid': 'turns' });
+      const review = h('div', { 'data-testid': 'review-host' });
+      const composer = h('div', {});
+      [title, turns, reviewHost] = [heading, list, review];
+      fill(work, heading, list, review, composer);
+      if (!detail) list.append(h('li', { class: 'empty' }, 'Pick scenarios and say what should change; the suggestions appear here for review.'));
+      else {
+        renderTurns(list, detail, review);
+        if (detail.status === 'in_progress' || detail.status === 'pending') showRunning(review, detail.id);
+      }
+      await ctx.refreshSessions();
+      await renderComposer(ctx, composer, review, signal);
+      if (mine !== opening) return;
+      heading.focus();
+      status.textContent = detail ? `Opened ${heading.textContent}.` : 'New conversation.';
+    },
+  };
+
+  /** The conversation, and a way back to the latest suggestions while they are still waiting for review. */
+  const renderTurns = (list: HTMLOListElement, detail: SessionDetail, review?: HTMLElement) => {
+    const suggestions = (t: SessionDetail['conversation_history'][number]) => t.tool_calls.find((c) => c.name === 'suggest_changes');
+    // Only the latest suggestions can still be applied as they are; older ones were superseded.
+    const latest = [...detail.conversation_history].reverse().find((t) => suggestions(t) !== undefined);
+    fill(list, detail.conversation_history.length ? detail.conversation_history.map((t) => {
+      const call = t === latest ? suggestions(t) : undefined;
+      const pending = call?.status === 'pending' && typeof call.id === 'string' && call.id.startsWith('call_') ? call : undefined;
+      const reopen = pending && review ? h('button', { type: 'button' }, 'Review these suggestions') : null;
+      reopen?.addEventListener('click', guarded(async () => {
+        const p = await client.scenarioAgent.progress(String(pending!.id).slice('call_'.length));
+        await showResult(ctx, review!, p.status, p.result);
+      }));
+      return h('li', { class: `turn ${t.role}` }, h('span', { class: 'who' }, `${t.role === 'user' ? 'You' : 'Scenario agent'} · ${new Date(t.timestamp).toLocaleString()}`), t.content, reopen ? h('div', { class: 'actions' }, reopen) : null);
+    }) : h('li', { class: 'empty' }, 'No messages yet.'));
+  };
+
+  /** A job of this conversation started elsewhere (another tab, the API) is still running: offer to cancel it or look again. */
+  const showRunning = (host: HTMLElement, sessionId: number) => {
+    const cancel = h('button', { type: 'button' }, 'Cancel it');
+    const again = h('button', { type: 'button' }, 'Look again');
+    cancel.addEventListener('click', guarded(async () => {
+      await client.scenarioAgent.cancel({ session_id: sessionId });
+      await ctx.openSession(sessionId);
+    }));
+    again.addEventListener('click', guarded(() => ctx.openSession(sessionId)));
+    fill(host, h('div', { class: 'notice', role: 'status' }, 'A request in this conversation is still running.', h('div', { class: 'actions' }, cancel, again)));
+  };
+
+  newButton.addEventListener('click', guarded(() => ctx.openSession(null)));
+  await ctx.openSession(null);
+}
+
+function start(): void {
+  const key = sessionStorage.getItem(KEY);
+  if (!key) return signIn();
+  void enter(key).then((ok) => {
+    if (!ok) {
+      sessionStorage.removeItem(KEY);
+      signIn();
+    }
+  }).catch((e) => showError(errorText(e)));
+}
+
+start();

@@ -1,0 +1,226 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ScenarioEngine } from '../src/agent/engine.js';
+import { OfflineEngine } from '../src/agent/engines/offline-engine.js';
+import { ScenaristClient, type Scenario } from '../src/client/index.js';
+import { ScriptedEngine } from './helpers/engines.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const hasChromium = fs.existsSync(CHROMIUM);
+if (!hasChromium) {
+  console.warn(`Skipping the review page browser test: ${CHROMIUM} is missing (install it with \`apt-get install -y chromium\`).`);
+}
+
+/**
+ * The offline engine, one scenario per batch and a short pause per batch so the page has progress
+ * to show; requests that say "slow" go to the scripted engine, which waits until cancelled.
+ */
+function pageTestEngine(): ScenarioEngine {
+  const offline = new OfflineEngine();
+  const scripted = new ScriptedEngine();
+  return {
+    name: 'page-test',
+    batchSize: 1,
+    concurrency: 1,
+    async improve(input) {
+      if (input.userMessage.includes('slow')) return scripted.improve(input);
+      await new Promise((r) => setTimeout(r, 300));
+      return offline.improve(input);
+    },
+    clarify: (input) => offline.clarify(input),
+    instructions: (input) => offline.instructions(input),
+  };
+}
+
+describe.skipIf(!hasChromium)('the review page in a browser', () => {
+  let s: TestServer;
+  let client: ScenaristClient;
+  let browser: BrowserContext;
+  let page: Page;
+  let userDataDir: string;
+  let projectId: number;
+  const scenarios: Scenario[] = [];
+
+  beforeAll(async () => {
+    s = await startTestServer({}, { engine: pageTestEngine() });
+    client = new ScenaristClient({ baseUrl: s.url, apiKey: s.key });
+    projectId = (await client.projects.create({ name: 'Support line' })).id;
+    const agent = await client.aiagents.create({ project: projectId, agent_name: 'Billing line', description: 'Billing line is a voice agent. It answers billing questions. Handles refunds for double charges.' });
+    const personality = (await client.personalities.list())[0]!.id;
+    for (const [name, instructions] of [
+      ['Refund for a double charge', 'You were charged twice for October. Ask for a refund.'],
+      ['Upgrade to the unlimited plan', 'Ask what the unlimited plan costs and switch to it.'],
+      ['Cancel the contract', 'You are moving abroad. Cancel your contract.'],
+      ['Report an outage', 'Your internet has been down since morning.'],
+    ] as const) {
+      const tags = name.startsWith('Report') ? ['network'] : ['billing-review'];
+      scenarios.push(await client.scenarios.create({ name, agent: agent.id, personality, instructions, tags, project: projectId }));
+    }
+    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-chromium-'));
+    browser = await chromium.launchPersistentContext(userDataDir, {
+      executablePath: CHROMIUM,
+      viewport: { width: 1366, height: 768 },
+      // Without the background-networking flags Chromium keeps dialing out, which this network refuses.
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    page = browser.pages()[0] ?? (await browser.newPage());
+    page.setDefaultTimeout(8_000);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await s?.stop();
+    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
+  });
+
+  const card = (name: string) => page.getByTestId('suggestion').filter({ has: page.getByRole('heading', { name }) });
+
+  it('refuses a wrong key, then signs in with the right one by keyboard', async () => {
+    await page.goto(s.url + '/');
+    await page.getByLabel('API key').fill('sk_scn_wrong');
+    await page.getByLabel('API key').press('Enter');
+    await expect.poll(() => page.getByRole('alert').textContent()).toContain('not accepted');
+    await page.getByLabel('API key').fill(s.key);
+    await page.getByLabel('API key').press('Enter');
+    await page.getByLabel('Project').waitFor();
+    expect(await page.evaluate(() => Object.keys(sessionStorage))).toContain('scenarist.apiKey');
+    expect(await page.evaluate(() => Object.keys(localStorage))).toEqual([]);
+  });
+
+  it('improves three chosen scenarios with progress, then applies what was accepted', async () => {
+    await page.getByLabel('Project').selectOption(String(projectId));
+    await page.getByLabel('Tag', { exact: true }).fill('billing-review');
+    await page.getByRole('button', { name: 'Find' }).click();
+    for (const sc of scenarios.slice(0, 3)) await page.getByRole('checkbox', { name: sc.name }).check();
+    await expect.poll(() => page.getByTestId('selection-count').textContent()).toBe('3 scenario(s) selected.');
+    await page.getByLabel('Your request').fill('Add the DTMF tool and limit calls to 5 minutes. More detailed instructions');
+    await page.getByRole('button', { name: 'Send' }).click();
+
+    // Progress first: the bar moves scenario by scenario before the suggestions appear.
+    await expect.poll(() => page.getByTestId('job-status').first().textContent(), { timeout: 5_000, interval: 50 }).toMatch(/Improving: [12] of 3 done/);
+    await page.getByTestId('review').waitFor();
+    await expect.poll(() => page.getByTestId('suggestion').count()).toBe(3);
+    const refund = card('Refund for a double charge');
+    await expect.poll(() => refund.locator('[data-field="max_duration"] [data-testid="diff-after"] ins').textContent()).toBe('300');
+    await expect.poll(() => refund.locator('[data-field="tool_ids"] [data-testid="diff-after"] ins').textContent()).toContain('TOOL_DTMF');
+    // Every control has a name a screen reader can say, and keyboard focus is visible.
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLInputElement>('input, select, textarea, button')]
+        .filter((c) => !(c.labels?.length || c.getAttribute('aria-label') || c.getAttribute('aria-labelledby') || (c.tagName === 'BUTTON' && c.textContent?.trim())))
+        .map((c) => c.outerHTML),
+    );
+    expect(unnamed).toEqual([]);
+    await page.getByTestId('apply').focus();
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.getByTestId('apply').evaluate((el) => [document.activeElement === el, getComputedStyle(el).outlineStyle])).toEqual([true, 'solid']);
+    fs.mkdirSync('docs', { recursive: true });
+    await page.screenshot({ path: 'docs/review-page.png' });
+
+    // Reject one scenario whole, and one field of another.
+    await card('Cancel the contract').getByRole('button', { name: 'Reject' }).click();
+    await card('Upgrade to the unlimited plan').getByLabel('Accept the change to max_duration').uncheck();
+    await expect.poll(() => page.getByTestId('apply').textContent()).toBe('Apply 5 accepted change(s) to 2 scenario(s)');
+    await page.getByTestId('apply').click();
+    await expect.poll(() => page.getByTestId('apply-outcome').textContent()).toContain('2 scenario(s) updated');
+
+    const [refundNow, upgradeNow, cancelNow, outageNow] = await Promise.all(scenarios.map((sc) => client.scenarios.get(sc.id)));
+    expect(refundNow).toMatchObject({ revision: 2, max_duration: 300, tool_ids: expect.arrayContaining(['TOOL_DTMF']) });
+    expect(upgradeNow).toMatchObject({ revision: 2, max_duration: null, tool_ids: expect.arrayContaining(['TOOL_DTMF']) });
+    expect(cancelNow).toEqual(scenarios[2]);
+    expect(outageNow).toEqual(scenarios[3]);
+  });
+
+  it('shows a conflict beside the current text and applies over it when asked', async () => {
+    await page.getByRole('checkbox', { name: scenarios[0]!.name }).check();
+    await page.getByRole('checkbox', { name: scenarios[1]!.name }).uncheck();
+    await page.getByRole('checkbox', { name: scenarios[2]!.name }).uncheck();
+    await page.getByLabel('Your request').fill('add tag urgent');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => page.getByTestId('suggestion').count()).toBe(1);
+    // Someone edits the scenario while the suggestion waits for review.
+    await client.scenarios.update(scenarios[0]!.id, { tags: ['billing-review', 'escalated'] });
+    await page.getByTestId('apply').click();
+    const conflict = page.getByTestId('conflict');
+    await expect.poll(() => conflict.textContent()).toContain('Changed since the suggestion was made');
+    await expect.poll(() => conflict.getByTestId('diff-before').textContent()).toContain('escalated');
+    expect((await client.scenarios.get(scenarios[0]!.id)).tags).toEqual(['billing-review', 'escalated']);
+    await conflict.getByRole('button', { name: 'Apply my accepted changes over the current version' }).click();
+    await page.getByTestId('apply').click();
+    await expect.poll(() => page.getByTestId('apply-outcome').textContent()).toContain('1 scenario(s) updated');
+    expect(await client.scenarios.get(scenarios[0]!.id)).toMatchObject({ revision: 4, tags: ['billing-review', 'urgent'] });
+  });
+
+  it('opens a revision history and reverts a scenario from it', async () => {
+    await card('Refund for a double charge').getByRole('button', { name: 'Revision history' }).click();
+    const dialog = page.getByTestId('history-dialog');
+    await dialog.getByText('Revision 4', { exact: true }).waitFor();
+    await dialog.getByRole('button', { name: 'Revert to revision 1' }).click();
+    await expect.poll(() => dialog.getByRole('status').textContent()).toContain('now at revision 5');
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    const reverted = await client.scenarios.get(scenarios[0]!.id);
+    expect(reverted).toMatchObject({ revision: 5, instructions: scenarios[0]!.instructions, tool_ids: scenarios[0]!.tool_ids, tags: ['billing-review'], max_duration: null });
+  });
+
+  it('cancels a slow job from the page', async () => {
+    await page.getByLabel('Your request').fill('a slow request');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await page.getByTestId('cancel-job').click();
+    await expect.poll(() => page.getByTestId('job-status').first().textContent()).toBe('Improving: Cancelled.');
+    const [latest] = await client.sessions.list(projectId);
+    expect(latest!.status).toBe('cancelled');
+  });
+
+  it('lists the conversations and reopens one with its whole history and the suggestions still to review', async () => {
+    await page.getByLabel('Your request').fill('add tag follow-up');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => page.getByTestId('suggestion').count()).toBe(1);
+    const sessions = await client.sessions.list(projectId);
+    expect(sessions).toHaveLength(1);
+    // A request of the same conversation started elsewhere, still running when the page opens it.
+    const elsewhere = await client.scenarioAgent.improve({ scenarios: [scenarios[3]!.id], user_message: 'slow, from a script', session_id: sessions[0]!.id });
+    await page.reload();
+    await page.getByRole('button', { name: 'New conversation' }).waitFor();
+    await page.getByTestId('sessions').getByRole('button', { name: /Add the DTMF tool/ }).click();
+    await page.getByText('A request in this conversation is still running.').waitFor();
+    await page.getByRole('button', { name: 'Cancel it' }).click();
+    await expect.poll(async () => (await client.scenarioAgent.progress(elsewhere.progress_id)).status).toBe('cancelled');
+    await page.getByRole('button', { name: 'Cancel it' }).waitFor({ state: 'detached' });
+    const turns = page.getByTestId('turns').locator('li');
+    const detail = await client.sessions.get(sessions[0]!.id);
+    await expect.poll(() => turns.count()).toBe(detail.conversation_history.length);
+    await expect.poll(() => turns.first().textContent()).toContain('Add the DTMF tool and limit calls to 5 minutes');
+    expect(await turns.allTextContents()).toContainEqual(expect.stringContaining('Cancelled.'));
+    expect(await page.getByTestId('suggestion').count()).toBe(0);
+    // Only the latest suggestions are offered again, not the ones already applied.
+    await expect.poll(() => page.getByRole('button', { name: 'Review these suggestions' }).count()).toBe(1);
+    await page.getByRole('button', { name: 'Review these suggestions' }).click();
+    await expect.poll(() => card('Refund for a double charge').locator('[data-field="tags"] ins').textContent()).toContain('follow-up');
+  });
+
+  it('drafts new scenarios for an agent and creates only the accepted draft', async () => {
+    await page.getByRole('button', { name: 'New conversation' }).click();
+    await page.getByLabel('Draft new scenarios for an agent').check();
+    await page.getByLabel('Agent', { exact: true }).selectOption({ label: 'Billing line' });
+    await page.getByLabel('How many drafts').fill('2');
+    await page.getByLabel('Your request').fill('Draft scenarios for its main tasks');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await expect.poll(() => page.getByTestId('suggestion').count()).toBe(2);
+    const names = await page.getByTestId('suggestion').locator('h4').allTextContents();
+    // Ids read as names: the draft's personality is shown as "Name (id)".
+    const people = await client.personalities.list();
+    const shownPersonality = await page.getByTestId('suggestion').first().locator('[data-field="personality"] pre').textContent();
+    expect(people.map((p) => `${p.name} (${p.id})`)).toContain(shownPersonality);
+    await page.getByTestId('suggestion').nth(1).getByRole('button', { name: 'Reject' }).click();
+    await expect.poll(() => page.getByTestId('apply').textContent()).toMatch(/to 1 scenario\(s\)$/);
+    await page.getByTestId('apply').click();
+    await expect.poll(() => page.getByTestId('apply-outcome').textContent()).toContain('1 created');
+    const all = await client.scenarios.all({ project_id: projectId });
+    expect(all).toHaveLength(scenarios.length + 1);
+    expect(`${all.at(-1)!.name} (new scenario)`).toBe(names[0]);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { parseApplyItems } from '../src/domain/suggestions.js';
+import type { SuggestedScenario } from '../src/client/index.js';
+import { acceptAll, applyPayload, countAccepted, reviewItems } from '../src/web/review-model.js';
+
+// Two suggestions as an improve job answers them, and a draft as clarify does.
+const improve: SuggestedScenario[] = [
+  {
+    id: 4,
+    name: 'Refund',
+    based_on_revision: 2,
+    tags: ['billing'],
+    max_duration: 300,
+    changes: { tags: { old: [], new: ['billing'] }, max_duration: { old: null, new: 300 } },
+  },
+  { id: 7, name: 'Upgrade', based_on_revision: 1, instructions: 'Ask twice.', changes: { instructions: { old: 'Ask.', new: 'Ask twice.' } } },
+];
+const draft: SuggestedScenario = { name: 'New one', personality: 3, tags: ['draft'], instructions: 'Call.', draft: true, source_files: [] };
+
+describe('review model', () => {
+  it('reads each suggestion with its changed fields, old and new', () => {
+    const items = reviewItems([...improve, draft]);
+    expect(items.map((i) => [i.key, i.id, i.name, i.basedOnRevision])).toEqual([
+      ['scenario-4', 4, 'Refund', 2],
+      ['scenario-7', 7, 'Upgrade', 1],
+      ['draft-2', null, 'New one', null],
+    ]);
+    expect(items[0]!.fields).toEqual([
+      { field: 'tags', old: [], new: ['billing'] },
+      { field: 'max_duration', old: null, new: 300 },
+    ]);
+    expect(items[2]!.fields.map((f) => f.field)).toEqual(['name', 'personality', 'tags', 'instructions']);
+  });
+
+  it('sends everything when everything is accepted, in the shape apply reads', () => {
+    const items = reviewItems(improve);
+    const payload = applyPayload(items, acceptAll(items));
+    expect(payload).toEqual([
+      { id: 4, based_on_revision: 2, tags: ['billing'], max_duration: 300 },
+      { id: 7, based_on_revision: 1, instructions: 'Ask twice.' },
+    ]);
+    expect(parseApplyItems(payload)).toEqual({
+      errors: [],
+      items: [
+        { id: 4, basedOnRevision: 2, fields: { tags: ['billing'], max_duration: 300 } },
+        { id: 7, basedOnRevision: 1, fields: { instructions: 'Ask twice.' } },
+      ],
+    });
+  });
+
+  it('leaves out rejected scenarios and rejected fields, so apply does not touch them', () => {
+    const items = reviewItems(improve);
+    const d = acceptAll(items);
+    d.get('scenario-4')!.delete('max_duration');
+    d.set('scenario-7', new Set());
+    const payload = applyPayload(items, d);
+    expect(payload).toEqual([{ id: 4, based_on_revision: 2, tags: ['billing'] }]);
+    // apply reads top-level fields first, so the rejected change in `changes` is never applied.
+    expect(parseApplyItems(payload).items).toEqual([{ id: 4, basedOnRevision: 2, fields: { tags: ['billing'] } }]);
+    expect(countAccepted(items, d)).toEqual({ scenarios: 1, fields: 1 });
+  });
+
+  it('applies over the current revision once a conflict is resolved that way', () => {
+    const items = reviewItems(improve);
+    expect(applyPayload(items, acceptAll(items), new Map([[7, 5]]))[1]).toEqual({ id: 7, based_on_revision: 5, instructions: 'Ask twice.' });
+  });
+
+  it('sends an accepted draft whole and a rejected one not at all', () => {
+    const items = reviewItems([draft]);
+    const d = acceptAll(items);
+    d.get('draft-0')!.delete('tags');
+    const payload = applyPayload(items, d);
+    expect(payload).toEqual([{ name: 'New one', personality: 3, tags: ['draft'], instructions: 'Call.' }]);
+    expect(parseApplyItems(payload).errors).toEqual([]);
+    expect(applyPayload(items, new Map([['draft-0', new Set()]]))).toEqual([]);
+  });
+});
