@@ -4,7 +4,7 @@ import { parseSelection } from '../src/cli/commands/improve.js';
 import { renderChange } from '../src/cli/scenario-diff.js';
 import { changedFields, FILE_FIELDS, fileNameFor, parseScenarioFile, toDesired, toFileRecord, type References } from '../src/cli/scenario-files.js';
 import { styleFor } from '../src/cli/terminal.js';
-import { wordDiff } from '../src/cli/word-diff.js';
+import { wordDiff } from '../src/domain/word-diff.js';
 import { SCENARIO_FIELDS } from '../src/domain/scenario.js';
 import type { Scenario } from '../src/client/index.js';
 
@@ -13,27 +13,27 @@ describe('word diff', () => {
     const a = 'Ask for a refund of the double charge.\nBe polite.';
     const b = 'Ask firmly for a refund of the October charge.\nBe polite.';
     const parts = wordDiff(a, b);
-    expect(parts.filter((p) => p.kind !== 'added').map((p) => p.text).join('')).toBe(a);
-    expect(parts.filter((p) => p.kind !== 'removed').map((p) => p.text).join('')).toBe(b);
-    expect(parts.filter((p) => p.kind !== 'same')).toEqual([
-      { kind: 'added', text: 'firmly ' },
-      { kind: 'removed', text: 'double' },
-      { kind: 'added', text: 'October' },
+    expect(parts.filter((p) => p.op !== 'insert').map((p) => p.text).join('')).toBe(a);
+    expect(parts.filter((p) => p.op !== 'delete').map((p) => p.text).join('')).toBe(b);
+    expect(parts.filter((p) => p.op !== 'equal')).toEqual([
+      { op: 'insert', text: 'firmly ' },
+      { op: 'delete', text: 'double' },
+      { op: 'insert', text: 'October' },
     ]);
   });
 
   it('shows a rewritten phrase as one removal and one addition', () => {
     expect(wordDiff('the quick brown fox', 'the slow red fox')).toEqual([
-      { kind: 'same', text: 'the ' },
-      { kind: 'removed', text: 'quick brown' },
-      { kind: 'added', text: 'slow red' },
-      { kind: 'same', text: ' fox' },
+      { op: 'equal', text: 'the ' },
+      { op: 'delete', text: 'quick brown' },
+      { op: 'insert', text: 'slow red' },
+      { op: 'equal', text: ' fox' },
     ]);
   });
 
   it('handles empty sides and identical texts', () => {
-    expect(wordDiff('', 'new text')).toEqual([{ kind: 'added', text: 'new text' }]);
-    expect(wordDiff('same', 'same')).toEqual([{ kind: 'same', text: 'same' }]);
+    expect(wordDiff('', 'new text')).toEqual([{ op: 'insert', text: 'new text' }]);
+    expect(wordDiff('same', 'same')).toEqual([{ op: 'equal', text: 'same' }]);
   });
 });
 

@@ -1,7 +1,7 @@
 import type { FieldChange, Personality, SuggestedScenario, ValidationIssue } from '../client/index.js';
 import type { NameBook } from './refs.js';
 import type { Style } from './terminal.js';
-import { wordDiff } from './word-diff.js';
+import { wordDiff } from '../domain/word-diff.js';
 
 /** Longer strings (or any with a line break) are shown as a word diff rather than old → new. */
 const SHORT_TEXT = 60;
@@ -29,9 +29,9 @@ function show(field: string, v: unknown, ctx: RenderContext): string {
 function renderWordDiff(before: string, after: string, style: Style): string {
   return wordDiff(before, after)
     .map((p) => {
-      if (p.kind === 'same') return p.text;
-      if (style.enabled) return p.kind === 'removed' ? style.red(p.text) : style.green(p.text);
-      return p.kind === 'removed' ? `[-${p.text}-]` : `{+${p.text}+}`;
+      if (p.op === 'equal') return p.text;
+      if (style.enabled) return p.op === 'delete' ? style.red(p.text) : style.green(p.text);
+      return p.op === 'delete' ? `[-${p.text}-]` : `{+${p.text}+}`;
     })
     .join('');
 }
