@@ -250,8 +250,11 @@ describe('clarify on a model', () => {
   it('drafts a large number in rounds, each told what is already drafted, keeping earlier rounds when a later one fails', async () => {
     const round = (from: number, n: number) => answer({ message: `Round from ${from}.`, needs_clarification: false, questions: [], scenarios: Array.from({ length: n }, (_, i) => draft(`Situation ${from + i}`, [5])) });
     const { engine, calls } = engineOn([round(1, 10), round(11, 2)]);
-    const out = await engine.clarify(clarifyInput({ numScenarios: 12 }));
+    const reported: Array<[number, number]> = [];
+    const onProgress = async (drafted: number, usage: { model_calls: number }) => void reported.push([drafted, usage.model_calls]);
+    const out = await engine.clarify(clarifyInput({ numScenarios: 12, onProgress }));
     expect(out.drafts.map((d) => d.name)).toEqual(Array.from({ length: 12 }, (_, i) => `Situation ${i + 1}`));
+    expect(reported).toEqual([[10, 1], [12, 2]]);
     expect(out.usage).toMatchObject({ model_calls: 2 });
     expect(promptText(calls[0]!)).toContain('Write exactly 10 scenario(s)');
     expect(promptText(calls[1]!)).toMatch(/<data name="already_drafted">\n\["Situation 1",[\s\S]*Write exactly 2 scenario\(s\)/);

@@ -50,6 +50,8 @@ export interface ClarifyInput {
   signal: AbortSignal;
   /** The job's own validation of drafts: messages per draft index (empty when a draft is valid). */
   check?: (drafts: DraftScenario[]) => ValidationIssue[];
+  /** Drafts made so far, with the tokens spent, for the job's progress bar; engines that draft in rounds call it per round. */
+  onProgress?: (drafted: number, usage: TokenUsage) => Promise<void>;
 }
 
 export interface ClarifyOutput {

@@ -20,7 +20,8 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   const check = (drafts: Parameters<typeof validateDrafts>[0]) => validateDrafts(drafts, facts, req.tool_ids).issues;
   let out: ClarifyOutput;
   try {
-    out = await ctx.engine.clarify({ userMessage: req.user_message, history, numScenarios: req.num_scenarios, context: facts, answers, signal: ctx.signal, check });
+    const onProgress = (drafted: number, spent: TokenUsage) => ctx.progress(drafted, req.num_scenarios, spent);
+    out = await ctx.engine.clarify({ userMessage: req.user_message, history, numScenarios: req.num_scenarios, context: facts, answers, signal: ctx.signal, check, onProgress });
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     // Failed with what it cost: the tokens a model spent before failing are recorded with the job.

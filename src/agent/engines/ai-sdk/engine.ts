@@ -132,6 +132,7 @@ export class AiSdkEngine implements ScenarioEngine {
       if (answer.needsClarification || !answer.drafts.length) break;
       drafts.push(...answer.drafts.slice(0, want));
       if (answer.message && !messages.includes(answer.message)) messages.push(answer.message);
+      await input.onProgress?.(Math.min(drafts.length, input.numScenarios), usage);
     }
     return { message: messages.join('\n\n') || `Drafted ${drafts.length} scenario(s).`, needsClarification: false, questions: [], drafts, usage };
   }
