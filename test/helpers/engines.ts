@@ -1,4 +1,5 @@
 import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../../src/agent/engine.js';
+import { OfflineEngine } from '../../src/agent/engines/offline-engine.js';
 
 /**
  * A predictable engine for testing the job machinery: it tags every scenario "improved", sets the
@@ -85,4 +86,25 @@ export class ScriptedEngine implements ScenarioEngine {
       usage: { input_tokens: 3, output_tokens: 2, model_calls: 1 },
     };
   }
+}
+
+/**
+ * The offline engine, one scenario per batch and a pause per batch, so a job has progress to show
+ * while it runs; requests that say "slow" go to the scripted engine, which waits until cancelled.
+ */
+export function pacedEngine(pauseMs: number): ScenarioEngine {
+  const offline = new OfflineEngine();
+  const scripted = new ScriptedEngine();
+  return {
+    name: 'paced',
+    batchSize: 1,
+    concurrency: 1,
+    async improve(input) {
+      if (input.userMessage.includes('slow')) return scripted.improve(input);
+      await new Promise((r) => setTimeout(r, pauseMs));
+      return offline.improve(input);
+    },
+    clarify: (input) => offline.clarify(input),
+    instructions: (input) => offline.instructions(input),
+  };
 }
