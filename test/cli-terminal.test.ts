@@ -71,12 +71,14 @@ describe.skipIf(!tmuxInstalled)('the CLI at a terminal', () => {
     for (const sc of p.scenarios) expect(await client.scenarios.get(sc.id)).toMatchObject({ tool_ids: ['TOOL_DTMF'], max_duration: 300, revision: 2 });
   });
 
-  it('improve --apply: n applies nothing and says so', async () => {
+  it('improve --apply: n (after a corrected typo) applies nothing and says so', async () => {
     const p = await projectWith('Apply no', 2);
     const term = await tmux.open();
     await term.run(cli.argv(['improve', '--project', String(p.id), '--scenarios', 'all', 'Add the DTMF tool and limit calls to 5 minutes', '--apply']));
     await term.waitFor(/Apply 2 changes\? \[y\/N\]$/);
 
+    await term.type('x');
+    await term.press('BSpace');
     await term.type('n');
     await term.press('Enter');
     const { code, screen } = await term.exited();
@@ -118,6 +120,29 @@ describe.skipIf(!tmuxInstalled)('the CLI at a terminal', () => {
       ['Caller asks about billing disputes', 'es', project.id],
       ['Caller asks about cancellations', 'es', project.id],
     ]);
+  });
+
+  it('Ctrl-C while the answers are drafted, after the questions, cancels that job and exits 130', async () => {
+    const project = await client.projects.create({ name: 'Generate interrupted' });
+    const blank = await client.aiagents.create({ project: project.id, agent_name: 'Blank too' });
+    const term = await tmux.open();
+    await term.run(cli.argv(['generate', '--agent', String(blank.id), '-n', '1', 'make some scenarios']));
+    await term.waitFor(/^1\. .*\n>$/m);
+    await term.type('Billing disputes, slowly');
+    await term.press('Enter');
+    for (const n of [2, 3]) {
+      await term.waitFor(new RegExp(`^${n}\\. .*\\n>$`, 'm'));
+      await term.press('Enter');
+    }
+    await term.waitFor(/^Drafting ░{24} 0\/\d+ {2}\d+\.\ds$/m);
+
+    await term.press('C-c');
+    const { code, screen } = await term.exited();
+    const id = /^Cancelled job ([0-9a-f-]{36})\.$/m.exec(screen);
+    expect(id, screen).not.toBeNull();
+    expect(code).toBe(130);
+    expect((await client.scenarioAgent.progress(id![1]!)).status).toBe('cancelled');
+    expect(await client.scenarios.all({ agent_id: blank.id })).toEqual([]);
   });
 
   it('Ctrl-C while improve waits cancels the job on the server and exits 130', async () => {
