@@ -87,6 +87,19 @@ describe.skipIf(!tmuxInstalled)('the CLI at a terminal', () => {
     for (const sc of p.scenarios) expect(await client.scenarios.get(sc.id)).toEqual(sc);
   });
 
+  it('Ctrl-C at the question ends the command as an interrupt (130) and applies nothing', async () => {
+    const p = await projectWith('Apply interrupted', 1);
+    const term = await tmux.open();
+    await term.run(cli.argv(['improve', '--project', String(p.id), 'Add the DTMF tool', '--apply']));
+    await term.waitFor(/Apply 1 change\? \[y\/N\]$/);
+
+    await term.press('C-c');
+    const { code, screen } = await term.exited();
+    expect(screen).toMatch(/Apply 1 change\? \[y\/N\] \^C\nInterrupted\.\nEXIT=130$/m);
+    expect(code).toBe(130);
+    expect(await client.scenarios.get(p.scenarios[0]!.id)).toEqual(p.scenarios[0]);
+  });
+
   it('generate: a vague request gets the questions at the prompt, then the drafts; y creates them', async () => {
     const project = await client.projects.create({ name: 'Generate' });
     const blank = await client.aiagents.create({ project: project.id, agent_name: 'Blank' });

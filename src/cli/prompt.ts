@@ -1,4 +1,5 @@
 import readline from 'node:readline';
+import { CliExit, EXIT } from './exit-codes.js';
 
 /**
  * Questions on stderr, answers from stdin, one line each. Works at a terminal and with answers piped
@@ -44,15 +45,22 @@ export class Prompter {
    * At a terminal, a reader for this one question: the question's last line is readline's own prompt,
    * so editing the answer (a backspace, the arrow keys) redraws the question instead of replacing it
    * with readline's default "> "; and the reader closes with the answer, so while a job runs the
-   * terminal is back in its normal mode and Ctrl-C is a signal again (which cancels the job).
-   * Ctrl-D is no answer.
+   * terminal is back in its normal mode and Ctrl-C is a signal again (which cancels the job). Ctrl-C
+   * at the question (a key press while the reader has the terminal) ends the command with 130, as
+   * Ctrl-C does anywhere else; Ctrl-D is no answer.
    */
   #askAtTerminal(question: string): Promise<string | null> {
     const cut = question.lastIndexOf('\n') + 1;
     this.output.write(question.slice(0, cut));
     const rl = readline.createInterface({ input: this.input, output: this.output, terminal: true });
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       let answered = false;
+      rl.on('SIGINT', () => {
+        answered = true;
+        rl.close();
+        this.output.write('^C\n');
+        reject(new CliExit(EXIT.interrupted, 'Interrupted.'));
+      });
       rl.on('close', () => {
         if (answered) return;
         this.output.write('\n');
