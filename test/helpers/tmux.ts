@@ -1,4 +1,7 @@
 import { execFile, execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 /** Whether tmux is installed, for tests that skip themselves without it. */
 export function hasTmux(): boolean {
@@ -33,18 +36,20 @@ export interface TmuxServer {
 }
 
 /**
- * A tmux server of its own (its own socket, no user configuration), so tests never touch a person's
- * sessions and every terminal goes away with kill(). Commands run asynchronously: the server under
- * test shares this process, and a blocking call would stall it.
+ * A tmux server of its own (its own socket in a temporary directory, no user configuration), so
+ * tests never touch a person's sessions, and kill() takes every terminal and the socket with it.
+ * Commands run asynchronously: the server under test shares this process, and a blocking call
+ * would stall it.
  */
 export function tmuxServer(shellEnv: Record<string, string | undefined> = process.env): TmuxServer {
-  const socket = `scenarist-test-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-tmux-'));
+  const socket = path.join(dir, 'socket');
   // Shells take the server's environment, so the server gets theirs; without TMUX, so running the
   // tests inside a person's tmux starts a server of its own rather than a nested client.
   const env = { ...shellEnv, TMUX: undefined, TMUX_PANE: undefined, PS1: '$ ', HISTFILE: '/dev/null' };
   const tmux = (args: string[]) =>
     new Promise<string>((resolve, reject) =>
-      execFile('tmux', ['-L', socket, '-f', '/dev/null', ...args], { env }, (err, stdout, stderr) => (err ? reject(new Error(`tmux ${args[0]}: ${stderr || err.message}`)) : resolve(stdout))),
+      execFile('tmux', ['-S', socket, '-f', '/dev/null', ...args], { env }, (err, stdout, stderr) => (err ? reject(new Error(`tmux ${args[0]}: ${stderr || err.message}`)) : resolve(stdout))),
     );
   let sessions = 0;
   return {
@@ -79,6 +84,7 @@ export function tmuxServer(shellEnv: Record<string, string | undefined> = proces
     },
     async kill() {
       await tmux(['kill-server']).catch(() => undefined);
+      fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
