@@ -3,37 +3,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ScenarioEngine } from '../src/agent/engine.js';
-import { OfflineEngine } from '../src/agent/engines/offline-engine.js';
 import { ScenaristClient, type Scenario } from '../src/client/index.js';
-import { ScriptedEngine } from './helpers/engines.js';
+import { pacedEngine } from './helpers/engines.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = fs.existsSync(CHROMIUM);
 if (!hasChromium) {
   console.warn(`Skipping the review page browser test: ${CHROMIUM} is missing (install it with \`apt-get install -y chromium\`).`);
-}
-
-/**
- * The offline engine, one scenario per batch and a short pause per batch so the page has progress
- * to show; requests that say "slow" go to the scripted engine, which waits until cancelled.
- */
-function pageTestEngine(): ScenarioEngine {
-  const offline = new OfflineEngine();
-  const scripted = new ScriptedEngine();
-  return {
-    name: 'page-test',
-    batchSize: 1,
-    concurrency: 1,
-    async improve(input) {
-      if (input.userMessage.includes('slow')) return scripted.improve(input);
-      await new Promise((r) => setTimeout(r, 300));
-      return offline.improve(input);
-    },
-    clarify: (input) => offline.clarify(input),
-    instructions: (input) => offline.instructions(input),
-  };
 }
 
 describe.skipIf(!hasChromium)('the review page in a browser', () => {
@@ -46,7 +23,7 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
   const scenarios: Scenario[] = [];
 
   beforeAll(async () => {
-    s = await startTestServer({}, { engine: pageTestEngine() });
+    s = await startTestServer({}, { engine: pacedEngine(300) });
     client = new ScenaristClient({ baseUrl: s.url, apiKey: s.key });
     projectId = (await client.projects.create({ name: 'Support line' })).id;
     const agent = await client.aiagents.create({ project: projectId, agent_name: 'Billing line', description: 'Billing line is a voice agent. It answers billing questions. Handles refunds for double charges.' });

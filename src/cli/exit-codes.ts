@@ -12,6 +12,8 @@ export const EXIT = {
   conflict: 3,
   /** Not found or not allowed: a wrong API key (401/403) or an id or name that does not exist (404). */
   notFound: 4,
+  /** Ctrl-C: at a question, or while waiting for a job (which is then cancelled). */
+  interrupted: 130,
 } as const;
 
 /** Ends a command with an exit status and a message for stderr. */

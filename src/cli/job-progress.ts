@@ -37,7 +37,7 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
 export async function waitWithProgress<R>(client: ScenaristClient, progressId: string, label: string, opts: { quiet?: boolean } = {}): Promise<Progress<R>> {
   const reporter = opts.quiet ? null : progressReporter(label);
   const controller = new AbortController();
-  const onSigint = () => controller.abort(new CliExit(130, `Cancelled job ${progressId}.`));
+  const onSigint = () => controller.abort(new CliExit(EXIT.interrupted, `Cancelled job ${progressId}.`));
   process.once('SIGINT', onSigint);
   try {
     return await client.waitFor<R>(progressId, { signal: controller.signal, onProgress: (p) => reporter?.update(p) });

@@ -13,6 +13,9 @@ export interface CliRunner {
   (args: string[], opts?: { input?: string; env?: Record<string, string | undefined>; cwd?: string }): Promise<CliResult>;
   /** Starts the CLI and hands back the child, for tests that signal it. */
   spawn(args: string[], env?: Record<string, string | undefined>): ReturnType<typeof spawn>;
+  /** The command line and environment that run the CLI, for tests that start it themselves (in a terminal). */
+  argv(args: string[]): string[];
+  env(extra?: Record<string, string | undefined>): Record<string, string>;
   dispose(): void;
 }
 
@@ -25,7 +28,7 @@ export async function cliRunner(server: { url: string; key: string }): Promise<C
   const dir = fs.mkdtempSync(path.join(root, 'node_modules', '.cache-cli-test-'));
   const entry = path.join(dir, 'cli.mjs');
   await build({ entryPoints: [path.join(root, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: entry, logLevel: 'silent' });
-  const envFor = (extra: Record<string, string | undefined> = {}) => {
+  const envFor = (extra: Record<string, string | undefined> = {}): Record<string, string> => {
     const env: Record<string, string | undefined> = { ...process.env, SCENARIST_URL: server.url, SCENARIST_API_KEY: server.key, NO_COLOR: undefined, FORCE_COLOR: undefined, ...extra };
     return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   };
@@ -43,6 +46,8 @@ export async function cliRunner(server: { url: string; key: string }): Promise<C
       child.stdin!.end(opts.input ?? '');
     })) as CliRunner;
   run.spawn = (args, env) => start(args, env);
+  run.argv = (args) => [process.execPath, entry, ...args];
+  run.env = envFor;
   run.dispose = () => fs.rmSync(dir, { recursive: true, force: true });
   return run;
 }

@@ -1,4 +1,11 @@
 import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../../src/agent/engine.js';
+import { OfflineEngine } from '../../src/agent/engines/offline-engine.js';
+
+/** Never settles until the job is cancelled: stands for a model call that takes as long as the test needs. */
+const untilAborted = (signal: AbortSignal) =>
+  new Promise<never>((_, reject) => {
+    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
 
 /**
  * A predictable engine for testing the job machinery: it tags every scenario "improved", sets the
@@ -21,9 +28,7 @@ export class ScriptedEngine implements ScenarioEngine {
     this.calls.push(input);
     this.started++;
     if (input.userMessage.includes('slow')) {
-      await new Promise((_, reject) => {
-        input.signal.addEventListener('abort', () => reject(input.signal.reason), { once: true });
-      });
+      await untilAborted(input.signal);
     }
     if (input.userMessage.includes('explode') && input.scenarios.some((s) => s.name.includes('bomb'))) throw new Error('model exploded');
     const changes = input.scenarios.map((s) => ({
@@ -67,9 +72,7 @@ export class ScriptedEngine implements ScenarioEngine {
   async instructions(input: InstructionsInput): Promise<InstructionsOutput> {
     this.instructionsCalls.push(input);
     if (input.userMessage.includes('slow')) {
-      await new Promise((_, reject) => {
-        input.signal.addEventListener('abort', () => reject(input.signal.reason), { once: true });
-      });
+      await untilAborted(input.signal);
     }
     if (input.userMessage.includes('explode')) throw new Error('model exploded');
     if (input.userMessage.includes('empty')) return { message: 'Nothing to say.' };
@@ -85,4 +88,29 @@ export class ScriptedEngine implements ScenarioEngine {
       usage: { input_tokens: 3, output_tokens: 2, model_calls: 1 },
     };
   }
+}
+
+/**
+ * The offline engine, one scenario per batch and a pause per batch, so a job has progress to show
+ * while it runs; improve requests that say "slow" go to the scripted engine, and drafts asked for
+ * "slow"ly wait too, both until cancelled.
+ */
+export function pacedEngine(pauseMs: number): ScenarioEngine {
+  const offline = new OfflineEngine();
+  const scripted = new ScriptedEngine();
+  return {
+    name: 'paced',
+    batchSize: 1,
+    concurrency: 1,
+    async improve(input) {
+      if (input.userMessage.includes('slow')) return scripted.improve(input);
+      await new Promise((r) => setTimeout(r, pauseMs));
+      return offline.improve(input);
+    },
+    async clarify(input) {
+      if (input.userMessage.includes('slow')) await untilAborted(input.signal);
+      return offline.clarify(input);
+    },
+    instructions: (input) => offline.instructions(input),
+  };
 }
