@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { sessionStatusFor, titleFromMessage } from '../src/domain/jobs.js';
 import { chunk, runBatches } from '../src/jobs/batches.js';
+import { batchedReply } from '../src/jobs/batched-reply.js';
 
 describe('session titles', () => {
   it('come from the first line of the first user message', () => {
@@ -56,5 +57,18 @@ describe('batches', () => {
     });
     await expect(run).rejects.toThrow('cancelled');
     expect(started).toEqual([1]);
+  });
+});
+
+describe('the reply of a job run in several batches', () => {
+  it('counts the whole selection, field by field, and keeps each batch note once', () => {
+    const changed = [{ changes: { tool_ids: {}, max_duration: {} } }, { changes: { tool_ids: {} } }];
+    expect(batchedReply(changed, 4, ['I could not do "x"', 'I could not do "x"', ' '])).toBe(
+      'I suggest changes to 2 of 4 scenario(s): tool_ids on 2, max_duration on 1. Review them and apply the ones you want.\n\nI could not do "x"',
+    );
+  });
+
+  it('says so when nothing changes', () => {
+    expect(batchedReply([], 3, [])).toBe('No changes to suggest for these 3 scenario(s).');
   });
 });

@@ -40,6 +40,8 @@ describe('improve', () => {
       changes: { tags: { old: ['base'], new: ['base', 'improved'] }, first_message: { old: '', new: 'Add a greeting' } },
     });
     expect(done.result).toMatchObject({ success: true, applied_scenario_ids: [], needs_agent_clarification: false, session_id });
+    // Two batches: the reply counts the whole selection, not one batch's "Improved 2 scenario(s)".
+    expect(done.result.message).toMatch(/^I suggest changes to 3 of 3 scenario\(s\): tags on 3, first_message on 3\./);
     expect((await scenario(ids[0]!)).tags).toEqual(['base']);
   });
 

@@ -6,6 +6,7 @@ import { loadProjectFacts } from '../../store/agent-context.js';
 import { loadScenarios } from '../../store/scenarios.js';
 import { historyBefore } from '../history.js';
 import { chunk, runBatches } from '../batches.js';
+import { batchedReply } from '../batched-reply.js';
 import { engineScenarios } from '../scenarios-for-engine.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
@@ -97,12 +98,16 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
 
   const proposals: PlannedChange[] = [...selections].map(([scenarioId, agent]) => ({ scenarioId, fields: { agent } as PlannedChange['fields'] }));
   const messages: string[] = [];
+  // What batches could not do: structured parts where the engine gives them, its prose otherwise.
+  const notes: string[] = [];
   const failures: Array<{ batch: number; scenario_ids: number[]; error: string }> = [];
   outputs.forEach((o, i) => {
     if (o.ok) {
       proposals.push(...o.value.changes);
       issues.push(...(o.value.issues ?? []));
       if (o.value.message && !messages.includes(o.value.message)) messages.push(o.value.message);
+      if (o.value.unsupported) notes.push(...o.value.unsupported.map((u) => `I could not do ${u}`));
+      else notes.push(o.value.message);
     } else {
       failures.push({ batch: i, scenario_ids: batches[i]!.map((s) => s.id), error: errorText(o.error) });
     }
@@ -116,6 +121,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   issues.push(...rejected);
   const names = new Map(scenarios.map((s) => [s.id, s.name]));
   const updated = accepted.map((c) => suggestionItem(c, names.get(c.scenarioId) ?? ''));
+  if (batches.length > 1) messages.splice(0, messages.length, batchedReply(accepted, scenarios.length, notes));
   if (failures.length) {
     const n = failures.reduce((a, f) => a + f.scenario_ids.length, 0);
     messages.push(`${n} scenario(s) could not be processed (${failures.map((f) => f.error).join('; ')}); the others are below.`);
