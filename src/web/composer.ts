@@ -136,7 +136,7 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
         }
         await ctx.refreshConversation();
         message.input.value = '';
-        await followToResult(ctx, jobHost, reviewHost, started.progress_id, clarify.checked ? DOING.clarify! : DOING.improve!, signal);
+        await followToResult(ctx, jobHost, reviewHost, started.progress_id, clarify.checked ? DOING.clarify : DOING.improve, signal);
       } finally {
         send.disabled = false;
       }

@@ -151,7 +151,7 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
     const progressId = detail?.latest_progress_id;
     if (!progressId) return;
     if (detail.latest_job_status === 'in_progress') {
-      await followToResult(ctx, running, review, progressId, DOING[detail.latest_job_kind ?? ''] ?? 'Working', signal);
+      await followToResult(ctx, running, review, progressId, detail.latest_job_kind ? DOING[detail.latest_job_kind] : 'Working', signal);
     } else if (detail.latest_job_status === 'needs_agent_clarification') {
       const p = await client.scenarioAgent.progress(progressId, signal);
       await showResult(ctx, review, p.status, p.result, signal);

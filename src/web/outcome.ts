@@ -5,7 +5,7 @@ import { followJob } from './job.js';
 import { renderReview } from './review.js';
 
 /** What the progress line says a job of each kind is doing. */
-export const DOING: Record<string, string> = { improve: 'Improving', clarify: 'Drafting', apply: 'Applying' };
+export const DOING = { improve: 'Improving', clarify: 'Drafting', apply: 'Applying', instructions: 'Writing instructions' } as const;
 
 /** Past this many scenarios a select for each is more than a person reads: one choice covers them all. */
 const ONE_BY_ONE_LIMIT = 25;
@@ -104,7 +104,7 @@ async function askForAgent(ctx: PageContext, host: HTMLElement, r: Partial<Impro
         });
         for (const el of form.querySelectorAll('select')) el.disabled = true;
         await ctx.refreshConversation();
-        await followToResult(ctx, jobHost, host, started.progress_id, DOING.improve!, signal);
+        await followToResult(ctx, jobHost, host, started.progress_id, DOING.improve, signal);
       } finally {
         proceed.disabled = false;
       }
