@@ -13,6 +13,12 @@ if (!hasChromium) {
   console.warn(`Skipping the review page browser test: ${CHROMIUM} is missing (install it with \`apt-get install -y chromium\`).`);
 }
 
+/** Requests that say "held" wait until the test lets them go, so the page can open one still running. */
+const held = { wait: Promise.resolve(), release: () => {} };
+const holdNext = () => {
+  held.wait = new Promise<void>((r) => (held.release = r));
+};
+
 describe.skipIf(!hasChromium)('the review page in a browser', () => {
   let s: TestServer;
   let client: ScenaristClient;
@@ -23,7 +29,7 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
   const scenarios: Scenario[] = [];
 
   beforeAll(async () => {
-    s = await startTestServer({}, { engine: pacedEngine(300) });
+    s = await startTestServer({}, { engine: pacedEngine(300, (input) => (input.userMessage.includes('held') ? held.wait : undefined)) });
     client = new ScenaristClient({ baseUrl: s.url, apiKey: s.key });
     projectId = (await client.projects.create({ name: 'Support line' })).id;
     const agent = await client.aiagents.create({ project: projectId, agent_name: 'Billing line', description: 'Billing line is a voice agent. It answers billing questions. Handles refunds for double charges.' });
@@ -55,6 +61,13 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
   });
 
   const card = (name: string) => page.getByTestId('suggestion').filter({ has: page.getByRole('heading', { name }) });
+  /** Controls a screen reader could not name. */
+  const unnamedControls = () =>
+    page.evaluate(() =>
+      [...document.querySelectorAll<HTMLInputElement>('input, select, textarea, button')]
+        .filter((c) => !(c.labels?.length || c.getAttribute('aria-label') || c.getAttribute('aria-labelledby') || (c.tagName === 'BUTTON' && c.textContent?.trim())))
+        .map((c) => c.outerHTML),
+    );
 
   it('refuses a wrong key, then signs in with the right one by keyboard', async () => {
     await page.goto(s.url + '/');
@@ -85,12 +98,7 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     await expect.poll(() => refund.locator('[data-field="max_duration"] [data-testid="diff-after"] ins').textContent()).toBe('300');
     await expect.poll(() => refund.locator('[data-field="tool_ids"] [data-testid="diff-after"] ins').textContent()).toContain('TOOL_DTMF');
     // Every control has a name a screen reader can say, and keyboard focus is visible.
-    const unnamed = await page.evaluate(() =>
-      [...document.querySelectorAll<HTMLInputElement>('input, select, textarea, button')]
-        .filter((c) => !(c.labels?.length || c.getAttribute('aria-label') || c.getAttribute('aria-labelledby') || (c.tagName === 'BUTTON' && c.textContent?.trim())))
-        .map((c) => c.outerHTML),
-    );
-    expect(unnamed).toEqual([]);
+    expect(await unnamedControls()).toEqual([]);
     await page.getByTestId('apply').focus();
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Tab');
@@ -165,10 +173,13 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     await page.reload();
     await page.getByRole('button', { name: 'New conversation' }).waitFor();
     await page.getByTestId('sessions').getByRole('button', { name: /Add the DTMF tool/ }).click();
-    await page.getByText('A request in this conversation is still running.').waitFor();
-    await page.getByRole('button', { name: 'Cancel it' }).click();
-    await expect.poll(async () => (await client.scenarioAgent.progress(elsewhere.progress_id)).status).toBe('cancelled');
-    await page.getByRole('button', { name: 'Cancel it' }).waitFor({ state: 'detached' });
+    // Its progress is followed as if it had been sent from the page, Cancel included.
+    await expect.poll(() => page.getByTestId('job-status').first().textContent()).toMatch(/^Improving: (working…|0 of 1 done)$/);
+    await page.getByRole('progressbar').waitFor();
+    await page.getByTestId('cancel-job').click();
+    await expect.poll(() => page.getByTestId('job-status').first().textContent()).toBe('Improving: Cancelled.');
+    expect((await client.scenarioAgent.progress(elsewhere.progress_id)).status).toBe('cancelled');
+    expect(await page.getByRole('progressbar').count()).toBe(0);
     const turns = page.getByTestId('turns').locator('li');
     const detail = await client.sessions.get(sessions[0]!.id);
     await expect.poll(() => turns.count()).toBe(detail.conversation_history.length);
@@ -179,6 +190,21 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     await expect.poll(() => page.getByRole('button', { name: 'Review these suggestions' }).count()).toBe(1);
     await page.getByRole('button', { name: 'Review these suggestions' }).click();
     await expect.poll(() => card('Refund for a double charge').locator('[data-field="tags"] ins').textContent()).toContain('follow-up');
+  });
+
+  it('follows a request started elsewhere to its suggestions when its conversation is opened', async () => {
+    holdNext();
+    const elsewhere = await client.scenarioAgent.improve({ scenarios: [scenarios[1]!.id, scenarios[2]!.id], project_id: projectId, user_message: 'add tag held-from-the-cli' });
+    await page.getByRole('button', { name: 'New conversation' }).click();
+    await page.getByTestId('sessions').getByRole('button', { name: /held-from-the-cli/ }).click();
+    await expect.poll(() => page.getByTestId('job-status').first().textContent()).toMatch(/^Improving: (working…|0 of 2 done)$/);
+    await page.getByRole('progressbar').waitFor();
+    held.release();
+    // The wait polls less often while nothing moves, so the end may show up to two seconds late.
+    await expect.poll(() => page.getByTestId('suggestion').count(), { timeout: 5_000 }).toBe(2);
+    expect(await page.getByTestId('job-status').first().textContent()).toBe('Improving: Done.');
+    await expect.poll(() => card('Cancel the contract').locator('[data-field="tags"] ins').textContent()).toContain('held-from-the-cli');
+    expect((await client.scenarioAgent.progress(elsewhere.progress_id)).status).toBe('completed');
   });
 
   it('drafts new scenarios for an agent and creates only the accepted draft', async () => {
@@ -201,5 +227,55 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     const all = await client.scenarios.all({ project_id: projectId });
     expect(all).toHaveLength(scenarios.length + 1);
     expect(`${all.at(-1)!.name} (new scenario)`).toBe(names[0]);
+  });
+  it('asks which agent scenarios without one test, continues with the answer and applies', async () => {
+    const sales = await client.aiagents.create({ project: projectId, agent_name: 'Sales line', description: 'Sales line is a voice agent. It sells plans.' });
+    const personality = scenarios[0]!.personality;
+    const orphans: Scenario[] = [];
+    for (const name of ['Walk-in asks for opening hours', 'Walk-in wants a new SIM']) {
+      orphans.push(await client.scenarios.create({ name, personality, instructions: 'You walk into the shop.', tags: ['walk-in'], project: projectId }));
+    }
+    await page.getByRole('button', { name: 'New conversation' }).click();
+    await page.getByLabel('Tag', { exact: true }).fill('walk-in');
+    await page.getByRole('button', { name: 'Find' }).click();
+    for (const o of orphans) await page.getByRole('checkbox', { name: o.name }).check();
+    await page.getByLabel('Your request').fill('add tag triaged');
+    await page.getByRole('button', { name: 'Send' }).click();
+
+    const question = page.getByTestId('agent-question');
+    await question.waitFor();
+    expect(await unnamedControls()).toEqual([]);
+    // The question waits in its conversation: opened again later, it is asked again.
+    await page.getByRole('button', { name: 'New conversation' }).click();
+    await question.waitFor({ state: 'detached' });
+    await page.getByTestId('sessions').getByRole('button', { name: /add tag triaged/ }).click();
+    await question.waitFor();
+    const sent: unknown[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && r.url().endsWith('/scenarios/scenario-agent/')) sent.push(r.postDataJSON());
+    });
+    // One answer for all of them, then a different one for the second, by keyboard.
+    await page.getByLabel('Agent for all 2 of them').selectOption({ label: 'Billing line' });
+    expect(await page.getByLabel(`Agent for ${orphans[0]!.name}`).inputValue()).toBe(String(scenarios[0]!.agent));
+    await page.getByLabel(`Agent for ${orphans[1]!.name}`).focus();
+    await page.getByLabel(`Agent for ${orphans[1]!.name}`).selectOption({ label: 'Sales line' });
+    expect(await page.getByLabel('Agent for all 2 of them').inputValue()).toBe('');
+    await question.getByRole('button', { name: 'Continue' }).press('Enter');
+    // The answer continues the same session with what the question held, as the wire format asks.
+    const [asked] = await client.sessions.list(projectId);
+    await expect.poll(() => sent[0]).toEqual({
+      session_id: asked!.id,
+      agent_selections: { [orphans[0]!.id]: scenarios[0]!.agent, [orphans[1]!.id]: sales.id },
+      scenarios_needing_agent: orphans.map((o) => o.id),
+      pending_tool_calls: [expect.objectContaining({ name: 'improve_scenarios' })],
+    });
+
+    await expect.poll(() => page.getByTestId('suggestion').count(), { timeout: 5_000 }).toBe(2);
+    await expect.poll(() => card(orphans[1]!.name).locator('[data-field="agent"] [data-testid="diff-after"]').textContent()).toContain(`Sales line (${sales.id})`);
+    await page.getByTestId('apply').click();
+    await expect.poll(() => page.getByTestId('apply-outcome').textContent()).toContain('2 scenario(s) updated');
+    const [first, second] = await Promise.all(orphans.map((o) => client.scenarios.get(o.id)));
+    expect(first).toMatchObject({ agent: scenarios[0]!.agent, tags: ['walk-in', 'triaged'] });
+    expect(second).toMatchObject({ agent: sales.id, tags: ['walk-in', 'triaged'] });
   });
 });

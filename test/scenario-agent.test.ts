@@ -219,6 +219,29 @@ describe('sessions and context', () => {
     expect(engine.calls.at(-1)!.history.map((h) => h.content)[0]).toContain('polite');
   });
 
+  it('a session names its latest job, so a client can follow one started elsewhere', async () => {
+    const empty = await s.api('POST', 'scenario-improvement-sessions/', { project });
+    expect(empty.body).toMatchObject({ latest_progress_id: null, latest_job_status: null, latest_job_kind: null });
+    const started = engine.started;
+    const { progress_id, session_id } = await startJob(s.api, { scenarios: [ids[2]], user_message: 'slow, followed elsewhere' });
+    for (let i = 0; i < 200 && engine.started === started; i++) await new Promise((r) => setTimeout(r, 10));
+    const running = { latest_progress_id: progress_id, latest_job_status: 'in_progress', latest_job_kind: 'improve' };
+    expect((await s.api('GET', `scenario-improvement-sessions/${session_id}/`)).body).toMatchObject({ status: 'in_progress', ...running });
+    const list = (await s.api('GET', `scenario-improvement-sessions/?project_id=${project}`)).body;
+    expect(list.find((x: any) => x.id === session_id)).toMatchObject(running);
+    expect(list.find((x: any) => x.id === empty.body.id)).toMatchObject({ latest_progress_id: null, latest_job_status: null });
+    const other = await s.otherOrganization();
+    expect((await other.api('GET', `scenario-improvement-sessions/${session_id}/`)).status).toBe(404);
+    expect(await other.api('GET', `scenario-improvement-sessions/?project_id=${project}`)).toMatchObject({ status: 200, body: [] });
+
+    await s.api('POST', 'scenarios/cancel-agent/', { progress_id });
+    const next = await startJob(s.api, { scenarios: [ids[2]], user_message: 'quick', session_id });
+    await waitForJob(s.api, next.progress_id);
+    expect((await s.api('GET', `scenario-improvement-sessions/${session_id}/`)).body).toMatchObject({ latest_progress_id: next.progress_id, latest_job_status: 'completed' });
+    const after = (await s.api('GET', `scenario-improvement-sessions/?project_id=${project}`)).body;
+    expect(after.find((x: any) => x.id === session_id)).toMatchObject({ latest_progress_id: next.progress_id, latest_job_status: 'completed', latest_job_kind: 'improve' });
+  });
+
   it('context carries a conversation without a session', async () => {
     const { progress_id } = await startJob(s.api, {
       scenarios: [ids[0]],

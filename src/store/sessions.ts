@@ -42,10 +42,22 @@ export async function createSession(
     .executeTakeFirstOrThrow();
 }
 
-export async function listSessions(db: Executor, organizationId: number, projectId: number): Promise<Array<Row<'sessions'> & { message_count: number }>> {
+/** What a session's list item says of its latest job, so a client knows which one to follow. */
+export type LatestJob = Pick<Row<'jobs'>, 'progress_id' | 'status' | 'kind'>;
+
+export async function listSessions(
+  db: Executor,
+  organizationId: number,
+  projectId: number,
+): Promise<Array<Row<'sessions'> & { message_count: number; latest_job: LatestJob | undefined }>> {
   return db
     .selectFrom('sessions')
+    // The latest job by id, found through the (session_id, id) index.
+    .leftJoin('jobs', (join) =>
+      join.on('jobs.id', '=', (eb) => eb.selectFrom('jobs as latest').select((e) => e.fn.max('latest.id').as('id')).whereRef('latest.session_id', '=', 'sessions.id')),
+    )
     .selectAll('sessions')
+    .select(['jobs.progress_id as latest_progress_id', 'jobs.status as latest_job_status', 'jobs.kind as latest_job_kind'])
     .select((eb) =>
       eb
         .selectFrom('session_messages')
@@ -53,11 +65,17 @@ export async function listSessions(db: Executor, organizationId: number, project
         .whereRef('session_messages.session_id', '=', 'sessions.id')
         .as('message_count'),
     )
-    .where('organization_id', '=', organizationId)
-    .where('project_id', '=', projectId)
-    .orderBy('id', 'desc')
+    .where('sessions.organization_id', '=', organizationId)
+    .where('sessions.project_id', '=', projectId)
+    .orderBy('sessions.id', 'desc')
     .execute()
-    .then((rows) => rows.map((r) => ({ ...r, message_count: Number(r.message_count ?? 0) })));
+    .then((rows) =>
+      rows.map(({ latest_progress_id, latest_job_status, latest_job_kind, ...r }) => ({
+        ...r,
+        message_count: Number(r.message_count ?? 0),
+        latest_job: latest_progress_id ? { progress_id: latest_progress_id, status: latest_job_status!, kind: latest_job_kind! } : undefined,
+      })),
+    );
 }
 
 export async function appendTurn(

@@ -1,9 +1,8 @@
-import type { AiAgent, ClarifyResult, ImproveResult, Scenario, ScenarioAgentRequest } from '../client/index.js';
+import type { AiAgent, Scenario, ScenarioAgentRequest } from '../client/index.js';
 import { guarded, showError, type PageContext } from './context.js';
 import { fill, h, uid } from './dom.js';
 import { openHistory } from './history.js';
-import { followJob } from './job.js';
-import { renderReview } from './review.js';
+import { DOING, followToResult } from './outcome.js';
 
 interface Field<T extends HTMLElement> {
   wrap: HTMLElement;
@@ -137,10 +136,7 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
         }
         await ctx.refreshConversation();
         message.input.value = '';
-        const done = await followJob(ctx, jobHost, started.progress_id, clarify.checked ? 'Drafting' : 'Improving', signal);
-        await ctx.refreshConversation();
-        await ctx.refreshSessions();
-        await showResult(ctx, reviewHost, done.status, done.result);
+        await followToResult(ctx, jobHost, reviewHost, started.progress_id, clarify.checked ? DOING.clarify : DOING.improve, signal);
       } finally {
         send.disabled = false;
       }
@@ -150,20 +146,4 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
   fill(host, h('h3', {}, 'Ask the scenario agent'), mode, picker, form, jobHost);
   updateCount();
   await load().catch(showError);
-}
-
-/** Shows a finished improve or clarify job: its suggestions to review, or what it needs first. */
-export async function showResult(ctx: PageContext, host: HTMLElement, status: string, result: Record<string, unknown> | null): Promise<void> {
-  if (!result) return;
-  const r = result as unknown as Partial<ImproveResult & ClarifyResult>;
-  if (status === 'completed' && r.updated_scenarios) {
-    await renderReview(ctx, host, { updated: r.updated_scenarios, issues: r.validation_issues ?? [] });
-    host.querySelector<HTMLElement>('h3')?.setAttribute('tabindex', '-1');
-    host.querySelector<HTMLElement>('h3')?.focus();
-  } else if (status === 'needs_clarification') {
-    fill(host, h('div', { class: 'notice' }, h('p', {}, String(r.user_message ?? 'Some questions first:')),
-      h('ul', {}, (r.clarification_questions ?? []).map((q) => h('li', {}, q.question))), h('p', { class: 'hint' }, 'Answer in "Your request" and send again: the conversation continues.')));
-  } else if (status === 'needs_agent_clarification') {
-    fill(host, h('p', { class: 'notice' }, `${String(r.message ?? '')}\nChoose the agent in the form and send the request again.`));
-  }
 }

@@ -1,7 +1,8 @@
 import { ScenaristClient, type Project, type SessionDetail } from '../client/index.js';
-import { renderComposer, showResult } from './composer.js';
+import { renderComposer } from './composer.js';
 import { clearError, errorText, guarded, showError, type PageContext } from './context.js';
 import { byId, fill, h, uid } from './dom.js';
+import { DOING, followToResult, showResult } from './outcome.js';
 
 // The key lives for this tab only: closing it signs out, and no other page or tab can read it.
 const KEY = 'scenarist.apiKey';
@@ -109,20 +110,19 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
       if (mine !== opening) return;
       const heading = h('h2', { id: uid('conversation'), tabindex: -1 }, detail ? detail.title || `Conversation ${detail.id}` : 'New conversation');
       const list = h('ol', { class: 'turns', 'aria-label': 'Messages', 'data-testid': 'turns' });
+      const running = h('div', {});
       const review = h('div', { 'data-testid': 'review-host' });
       const composer = h('div', {});
       [title, turns, reviewHost] = [heading, list, review];
-      fill(work, heading, list, review, composer);
+      fill(work, heading, list, running, review, composer);
       if (!detail) list.append(h('li', { class: 'empty' }, 'Pick scenarios and say what should change; the suggestions appear here for review.'));
-      else {
-        renderTurns(list, detail, review);
-        if (detail.status === 'in_progress' || detail.status === 'pending') showRunning(review, detail.id);
-      }
+      else renderTurns(list, detail, review);
       await ctx.refreshSessions();
       await renderComposer(ctx, composer, review, signal);
       if (mine !== opening) return;
       heading.focus();
       status.textContent = detail ? `Opened ${heading.textContent}.` : 'New conversation.';
+      resumeLatest(detail, running, review, signal).catch(showError);
     },
   };
 
@@ -137,22 +137,25 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
       const reopen = pending && review ? h('button', { type: 'button' }, 'Review these suggestions') : null;
       reopen?.addEventListener('click', guarded(async () => {
         const p = await client.scenarioAgent.progress(String(pending!.id).slice('call_'.length));
-        await showResult(ctx, review!, p.status, p.result);
+        await showResult(ctx, review!, p.status, p.result, following?.signal);
       }));
       return h('li', { class: `turn ${t.role}` }, h('span', { class: 'who' }, `${t.role === 'user' ? 'You' : 'Scenario agent'} · ${new Date(t.timestamp).toLocaleString()}`), t.content, reopen ? h('div', { class: 'actions' }, reopen) : null);
     }) : h('li', { class: 'empty' }, 'No messages yet.'));
   };
 
-  /** A job of this conversation started elsewhere (another tab, the API) is still running: offer to cancel it or look again. */
-  const showRunning = (host: HTMLElement, sessionId: number) => {
-    const cancel = h('button', { type: 'button' }, 'Cancel it');
-    const again = h('button', { type: 'button' }, 'Look again');
-    cancel.addEventListener('click', guarded(async () => {
-      await client.scenarioAgent.cancel({ session_id: sessionId });
-      await ctx.openSession(sessionId);
-    }));
-    again.addEventListener('click', guarded(() => ctx.openSession(sessionId)));
-    fill(host, h('div', { class: 'notice', role: 'status' }, 'A request in this conversation is still running.', h('div', { class: 'actions' }, cancel, again)));
+  /**
+   * Picks up where the conversation's latest job is: one still running (started in another tab, the
+   * CLI or the API) is followed as if sent from here; one waiting for an agent asks for it again.
+   */
+  const resumeLatest = async (detail: SessionDetail | null, running: HTMLElement, review: HTMLElement, signal: AbortSignal) => {
+    const progressId = detail?.latest_progress_id;
+    if (!progressId) return;
+    if (detail.latest_job_status === 'in_progress') {
+      await followToResult(ctx, running, review, progressId, detail.latest_job_kind ? DOING[detail.latest_job_kind] : 'Working', signal);
+    } else if (detail.latest_job_status === 'needs_agent_clarification') {
+      const p = await client.scenarioAgent.progress(progressId, signal);
+      await showResult(ctx, review, p.status, p.result, signal);
+    }
   };
 
   newButton.addEventListener('click', guarded(() => ctx.openSession(null)));

@@ -93,9 +93,9 @@ export class ScriptedEngine implements ScenarioEngine {
 /**
  * The offline engine, one scenario per batch and a pause per batch, so a job has progress to show
  * while it runs; improve requests that say "slow" go to the scripted engine, and drafts asked for
- * "slow"ly wait too, both until cancelled.
+ * "slow"ly wait too, both until cancelled. `before` may hold an improve call until a test lets it go.
  */
-export function pacedEngine(pauseMs: number): ScenarioEngine {
+export function pacedEngine(pauseMs: number, before?: (input: ImproveInput) => Promise<void> | undefined): ScenarioEngine {
   const offline = new OfflineEngine();
   const scripted = new ScriptedEngine();
   return {
@@ -104,6 +104,7 @@ export function pacedEngine(pauseMs: number): ScenarioEngine {
     concurrency: 1,
     async improve(input) {
       if (input.userMessage.includes('slow')) return scripted.improve(input);
+      await before?.(input);
       await new Promise((r) => setTimeout(r, pauseMs));
       return offline.improve(input);
     },

@@ -7,6 +7,7 @@ import { bootstrap } from '../../src/store/bootstrap.js';
 import { migrate, openStore, type Store } from '../../src/store/db.js';
 import { cancelJob, claimNext, failExhausted, finishJob, heartbeat, insertJob, releaseOwned } from '../../src/store/jobs.js';
 import { findApiKey } from '../../src/store/organizations.js';
+import { createSession, listSessions } from '../../src/store/sessions.js';
 import { createScenario, listRevisions, loadScenarios, revertScenario, scenarioFieldsOf, updateScenario, writeMerged } from '../../src/store/scenarios.js';
 import { createTestDatabase, pgEnabled } from '../helpers/pg.js';
 
@@ -164,6 +165,18 @@ describe.each(dialects)('store on $name', ({ name }) => {
       await claimNext(store.db, 'leaving', 60_000, new Date(), ['improve']);
       expect(await releaseOwned(store.db, 'leaving', now())).toBe(1);
       expect((await claimNext(store.db, 'next', 60_000, new Date(), ['improve']))?.id).toBe(k.id);
+    });
+
+    it("a session list names each session's latest job, or none", async () => {
+      const session = (title: string) => createSession(store.db, { organizationId: org, projectId: project, title, scenarioIds: [], createdBy: null }, now());
+      const [busy, idle] = [await session('busy'), await session('idle')];
+      const first = await insertJob(store.db, { ...job(), sessionId: busy.id }, now());
+      await cancelJob(store.db, first.id, now());
+      const latest = await insertJob(store.db, { ...job(), sessionId: busy.id, kind: 'apply' }, now());
+      const rows = await listSessions(store.db, org, project);
+      expect(rows.find((r) => r.id === busy.id)!.latest_job).toEqual({ progress_id: latest.progress_id, status: 'in_progress', kind: 'apply' });
+      expect(rows.find((r) => r.id === idle.id)!.latest_job).toBeUndefined();
+      await cancelJob(store.db, latest.id, now());
     });
 
     it('a cancelled job cannot be finished afterwards', async () => {

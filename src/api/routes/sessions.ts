@@ -2,12 +2,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isoNow } from '../../domain/clock.js';
 import { ValidationError } from '../../domain/errors.js';
-import { titleFromMessage } from '../../domain/jobs.js';
+import { JOB_STATUSES, titleFromMessage, type JobKind, type JobStatus } from '../../domain/jobs.js';
 import type { Executor } from '../../store/db.js';
+import { latestJobOfSession } from '../../store/jobs.js';
 import { assertReferences } from '../../store/ownership.js';
 import { resolveScenarioSelection } from '../../store/scenario-selection.js';
 import type { Row } from '../../store/schema.js';
-import { createSession, deleteSession, getSession, listSessions, loadTurns, updateSession } from '../../store/sessions.js';
+import { createSession, deleteSession, getSession, listSessions, loadTurns, updateSession, type LatestJob } from '../../store/sessions.js';
 import type { AppDeps } from '../deps.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses, IdParams, isoTime } from '../schemas.js';
@@ -23,6 +24,10 @@ const SessionBase = {
   status: z.enum(SESSION_STATUSES).describe('Current status of the improvement session'),
   created_at: isoTime(),
   updated_at: isoTime(),
+  // Beyond the seed: which job a client should follow (or show) on reopening the session.
+  latest_progress_id: z.string().nullable().describe('progress_id of the latest job of this session, for scenario-agent-progress/; null before any'),
+  latest_job_status: z.enum(JOB_STATUSES).nullable().describe('Status of that job, as scenario-agent-progress/ says it'),
+  latest_job_kind: z.enum(['improve', 'clarify', 'apply', 'instructions']).nullable().describe('What that job does: improve, clarify or apply'),
 };
 
 export const SessionListItem = z.object({ ...SessionBase, message_count: z.string().describe('Number of messages in the conversation') });
@@ -57,7 +62,7 @@ export const PatchBody = z.strictObject({
 
 export const ListQuery = z.object({ project_id: z.coerce.number().int().positive().max(2_147_483_647).optional().describe('Project whose sessions to list (required)') });
 
-function base(r: Row<'sessions'>) {
+function base(r: Row<'sessions'>, job: LatestJob | undefined) {
   return {
     id: r.id,
     title: r.title,
@@ -66,12 +71,15 @@ function base(r: Row<'sessions'>) {
     status: r.status as (typeof SESSION_STATUSES)[number],
     created_at: r.created_at,
     updated_at: r.updated_at,
+    latest_progress_id: job?.progress_id ?? null,
+    latest_job_status: (job?.status ?? null) as JobStatus | null,
+    latest_job_kind: (job?.kind ?? null) as JobKind | null,
   };
 }
 
 async function detail(db: Executor, r: Row<'sessions'>): Promise<z.infer<typeof SessionDetail>> {
-  const turns = await loadTurns(db, r.id);
-  return { ...base(r), conversation_history: turns, created_by: r.created_by, message_count: String(turns.length) };
+  const [turns, job] = await Promise.all([loadTurns(db, r.id), latestJobOfSession(db, r.id)]);
+  return { ...base(r, job), conversation_history: turns, created_by: r.created_by, message_count: String(turns.length) };
 }
 
 export const sessionRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
@@ -86,7 +94,7 @@ export const sessionRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (ap
       const projectId = req.query.project_id;
       if (!projectId) throw ValidationError.field('project_id', 'This query parameter is required.');
       const rows = await listSessions(db, callerOf(req).organizationId, projectId);
-      return rows.map((r) => ({ ...base(r), message_count: String(r.message_count) }));
+      return rows.map((r) => ({ ...base(r, r.latest_job), message_count: String(r.message_count) }));
     },
   );
 
