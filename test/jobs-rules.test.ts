@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { progressOf } from '../src/api/routes/scenario-agent.js';
 import { sessionStatusFor, titleFromMessage } from '../src/domain/jobs.js';
+import { ScenarioAgentProgress } from '../src/domain/scenario-agent.js';
 import { chunk, runBatches } from '../src/jobs/batches.js';
 import { batchedReply } from '../src/jobs/batched-reply.js';
+import type { JobProgressRow } from '../src/store/jobs.js';
 
 describe('session titles', () => {
   it('come from the first line of the first user message', () => {
@@ -70,5 +73,27 @@ describe('the reply of a job run in several batches', () => {
 
   it('says so when nothing changes', () => {
     expect(batchedReply([], 3, [])).toBe('No changes to suggest for these 3 scenario(s).');
+  });
+});
+
+describe('progress answers', () => {
+  const row = (over: Partial<JobProgressRow> = {}): JobProgressRow => ({
+    progress_id: 'p-1', session_id: 3, kind: 'improve', mode: 'improve', status: 'in_progress', result: null, error: null,
+    progress_done: 4, progress_total: 20, usage: '{}', ...over,
+  });
+
+  // The progress route sends progressOf's object without re-checking it, so it must already be what the schema would send.
+  it.each([
+    ['a running job', row({ usage: '{"input_tokens":12}' })],
+    ['a finished job, with usage keys the answer does not carry', row({ status: 'completed', result: '{"success":true,"suggestions":[]}', usage: '{"input_tokens":5,"output_tokens":2,"model_calls":1,"cost":3}' })],
+  ])('hold exactly the schema\'s keys for %s', (_, job) => {
+    const answer = progressOf(job);
+    expect(() => ScenarioAgentProgress.strict().parse(answer)).not.toThrow();
+    expect(JSON.stringify(answer)).toBe(JSON.stringify(ScenarioAgentProgress.parse(answer)));
+    expect(answer.usage).toEqual(job.status === 'completed' ? { input_tokens: 5, output_tokens: 2, model_calls: 1 } : { input_tokens: 12, output_tokens: 0, model_calls: 0 });
+  });
+
+  it('leave out the result until the job is finished', () => {
+    expect(progressOf(row({ result: '{"partial":true}' })).result).toBeNull();
   });
 });

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type CompiledQuery } from 'kysely';
 import type { JobKind, JobStatus, TokenUsage } from '../domain/jobs.js';
-import type { Executor } from './db.js';
+import type { Db, Executor } from './db.js';
 import type { Row } from './schema.js';
 
 /**
@@ -63,6 +63,26 @@ export function findJobByProgressId(db: Executor, organizationId: number, progre
     .where('progress_id', '=', progressId)
     .where('organization_id', '=', organizationId)
     .executeTakeFirst();
+}
+
+/** The columns a progress answer is made of; the request, which can be large, is not among them. */
+const PROGRESS_COLUMNS = ['progress_id', 'session_id', 'kind', 'mode', 'status', 'result', 'error', 'progress_done', 'progress_total', 'usage'] as const;
+export type JobProgressRow = Pick<Row<'jobs'>, (typeof PROGRESS_COLUMNS)[number]>;
+
+const progressQueries = new WeakMap<Db, CompiledQuery<JobProgressRow>>();
+
+/**
+ * What a poll reads. Clients poll a running job many times a second, so its query is built and
+ * compiled once per database and only its parameters change.
+ */
+export async function findJobProgress(db: Db, organizationId: number, progressId: string): Promise<JobProgressRow | undefined> {
+  let query = progressQueries.get(db);
+  if (!query) {
+    query = db.selectFrom('jobs').select(PROGRESS_COLUMNS).where('progress_id', '=', '').where('organization_id', '=', 0).compile();
+    progressQueries.set(db, query);
+  }
+  const { rows } = await db.executeQuery<JobProgressRow>({ ...query, parameters: [progressId, organizationId] });
+  return rows[0];
 }
 
 export function latestJobOfSession(db: Executor, sessionId: number): Promise<Row<'jobs'> | undefined> {

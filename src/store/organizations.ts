@@ -5,8 +5,12 @@ import type { Row } from './schema.js';
 
 const KEY_PREFIX = 'sk_scn_';
 
+// Every authenticated request hashes its key; the one-shot crypto.hash (Node ≥ 20.12) is about three times cheaper.
+const sha256Hex: (data: string) => string =
+  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'hex') : (data) => crypto.createHash('sha256').update(data).digest('hex');
+
 export function hashApiKey(key: string): string {
-  return crypto.createHash('sha256').update(key).digest('hex');
+  return sha256Hex(key);
 }
 
 export async function createOrganization(db: Executor, name: string, now: string): Promise<Row<'organizations'>> {
