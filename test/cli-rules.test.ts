@@ -4,38 +4,8 @@ import { parseSelection } from '../src/cli/commands/improve.js';
 import { renderChange } from '../src/cli/scenario-diff.js';
 import { changedFields, FILE_FIELDS, fileNameFor, parseScenarioFile, toDesired, toFileRecord, type References } from '../src/cli/scenario-files.js';
 import { styleFor } from '../src/cli/terminal.js';
-import { wordDiff } from '../src/domain/word-diff.js';
 import { SCENARIO_FIELDS } from '../src/domain/scenario.js';
 import type { Scenario } from '../src/client/index.js';
-
-describe('word diff', () => {
-  it('joins back into both texts and marks only the changed words', () => {
-    const a = 'Ask for a refund of the double charge.\nBe polite.';
-    const b = 'Ask firmly for a refund of the October charge.\nBe polite.';
-    const parts = wordDiff(a, b);
-    expect(parts.filter((p) => p.op !== 'insert').map((p) => p.text).join('')).toBe(a);
-    expect(parts.filter((p) => p.op !== 'delete').map((p) => p.text).join('')).toBe(b);
-    expect(parts.filter((p) => p.op !== 'equal')).toEqual([
-      { op: 'insert', text: 'firmly ' },
-      { op: 'delete', text: 'double' },
-      { op: 'insert', text: 'October' },
-    ]);
-  });
-
-  it('shows a rewritten phrase as one removal and one addition', () => {
-    expect(wordDiff('the quick brown fox', 'the slow red fox')).toEqual([
-      { op: 'equal', text: 'the ' },
-      { op: 'delete', text: 'quick brown' },
-      { op: 'insert', text: 'slow red' },
-      { op: 'equal', text: ' fox' },
-    ]);
-  });
-
-  it('handles empty sides and identical texts', () => {
-    expect(wordDiff('', 'new text')).toEqual([{ op: 'insert', text: 'new text' }]);
-    expect(wordDiff('same', 'same')).toEqual([{ op: 'equal', text: 'same' }]);
-  });
-});
 
 describe('rendering a change', () => {
   const plain = { style: styleFor({ isTTY: false }, {}) };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { displayValue, sides, tokenize, wordDiff, type DiffPart } from '../src/web/diff.js';
+import { sides, tokenize, wordDiff, type DiffPart } from '../src/domain/word-diff.js';
+import { displayValue } from '../src/web/diff.js';
 
 const join = (parts: DiffPart[], skip: DiffPart['op']) => parts.filter((p) => p.op !== skip).map((p) => p.text).join('');
 
@@ -69,6 +70,35 @@ describe('word diff', () => {
     const { before, after } = sides(wordDiff('red car', 'blue car'));
     expect(before).toEqual([{ op: 'delete', text: 'red' }, { op: 'equal', text: ' car' }]);
     expect(after).toEqual([{ op: 'insert', text: 'blue' }, { op: 'equal', text: ' car' }]);
+  });
+});
+
+describe('word diff, as the CLI prints it', () => {
+  it('joins back into both texts and marks only the changed words', () => {
+    const a = 'Ask for a refund of the double charge.\nBe polite.';
+    const b = 'Ask firmly for a refund of the October charge.\nBe polite.';
+    const parts = wordDiff(a, b);
+    expect(parts.filter((p) => p.op !== 'insert').map((p) => p.text).join('')).toBe(a);
+    expect(parts.filter((p) => p.op !== 'delete').map((p) => p.text).join('')).toBe(b);
+    expect(parts.filter((p) => p.op !== 'equal')).toEqual([
+      { op: 'insert', text: 'firmly ' },
+      { op: 'delete', text: 'double' },
+      { op: 'insert', text: 'October' },
+    ]);
+  });
+
+  it('shows a rewritten phrase as one removal and one addition', () => {
+    expect(wordDiff('the quick brown fox', 'the slow red fox')).toEqual([
+      { op: 'equal', text: 'the ' },
+      { op: 'delete', text: 'quick brown' },
+      { op: 'insert', text: 'slow red' },
+      { op: 'equal', text: ' fox' },
+    ]);
+  });
+
+  it('handles empty sides and identical texts', () => {
+    expect(wordDiff('', 'new text')).toEqual([{ op: 'insert', text: 'new text' }]);
+    expect(wordDiff('same', 'same')).toEqual([{ op: 'equal', text: 'same' }]);
   });
 });
 
