@@ -197,6 +197,8 @@ describe('sessions and cancel', () => {
     ]);
     expect(show.code, show.stderr).toBe(0);
     expect(show.stdout).toContain(`Session ${applied.id}: Set the language to Spanish\nstatus completed`);
+    const detail = await client.sessions.get(applied.id);
+    expect(show.stdout).toContain(`\nlatest job: apply ${detail.latest_progress_id} (completed)\n`);
     expect(show.stdout).toMatch(/ you: {3}Set the language to Spanish\n/);
     expect(show.stdout).toContain('→ suggest_changes (applied)');
     expect(JSON.parse(json.stdout).conversation_history).toHaveLength(4);

@@ -22,8 +22,10 @@ function renderSession(s: SessionDetail, style: Style): string {
   const lines = [
     style.bold(`Session ${s.id}: ${s.title || '(untitled)'}`),
     `status ${s.status} · project ${s.project ?? '-'} · ${s.message_count} messages · scenarios ${s.scenario_ids.join(', ') || '-'}`,
-    '',
   ];
+  // The id `scenarist cancel` and `scenarist apply` take, so the latest job can be acted on from here.
+  if (s.latest_progress_id) lines.push(`latest job: ${s.latest_job_kind} ${s.latest_progress_id} (${s.latest_job_status})`);
+  lines.push('');
   for (const turn of s.conversation_history) {
     const who = turn.role === 'user' ? style.bold('you:  ') : style.bold('agent:');
     const [first = '', ...rest] = turn.content.split('\n');
