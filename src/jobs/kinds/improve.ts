@@ -97,7 +97,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   }
 
   const proposals: PlannedChange[] = [...selections].map(([scenarioId, agent]) => ({ scenarioId, fields: { agent } as PlannedChange['fields'] }));
-  const messages: string[] = [];
+  const replies: string[] = [];
   // What batches could not do: structured parts where the engine gives them, its prose otherwise.
   const notes: string[] = [];
   const failures: Array<{ batch: number; scenario_ids: number[]; error: string }> = [];
@@ -105,7 +105,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     if (o.ok) {
       proposals.push(...o.value.changes);
       issues.push(...(o.value.issues ?? []));
-      if (o.value.message && !messages.includes(o.value.message)) messages.push(o.value.message);
+      if (o.value.message && !replies.includes(o.value.message)) replies.push(o.value.message);
       if (o.value.unsupported) notes.push(...o.value.unsupported.map((u) => `I could not do ${u}`));
       else notes.push(o.value.message);
     } else {
@@ -121,7 +121,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   issues.push(...rejected);
   const names = new Map(scenarios.map((s) => [s.id, s.name]));
   const updated = accepted.map((c) => suggestionItem(c, names.get(c.scenarioId) ?? ''));
-  if (batches.length > 1) messages.splice(0, messages.length, batchedReply(accepted, scenarios.length, notes));
+  const messages = batches.length > 1 ? [batchedReply(accepted, scenarios.length, notes)] : replies;
   if (failures.length) {
     const n = failures.reduce((a, f) => a + f.scenario_ids.length, 0);
     messages.push(`${n} scenario(s) could not be processed (${failures.map((f) => f.error).join('; ')}); the others are below.`);
