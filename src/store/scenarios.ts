@@ -185,7 +185,7 @@ export async function checkScenarioWrite(
   if (set.inbound_phone_number != null) errors.add('inbound_phone_number', invalidPk(set.inbound_phone_number));
   if (set.folder_path != null) {
     const folder = set.folder_path;
-    if (!(await lookedUp(lookups, `folder:${folder}`, () => folderPathExists(db, organizationId, projectId, folder)))) {
+    if (!(await lookedUp(lookups, `folder:${projectId}:${folder}`, () => folderPathExists(db, organizationId, projectId, folder)))) {
       errors.add('folder_path', `Folder "${folder}" does not exist in this project. Create it first with scenarios/create_folder/.`);
     }
   }
