@@ -10,7 +10,8 @@ import {
 } from 'fastify-type-provider-zod';
 import type { AppDeps } from './deps.js';
 import { registerAuth } from './plugins/auth.js';
-import { registerErrorHandling } from './plugins/errors.js';
+import { frameworkErrors, registerErrorHandling } from './plugins/errors.js';
+import { registerInputRules } from './plugins/input-rules.js';
 import { healthRoutes } from './routes/health.js';
 import { apiRoutes } from './routes/index.js';
 import { loadWebAssets, registerWebPage } from './web.js';
@@ -30,11 +31,14 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
     bodyLimit: deps.config.bodyLimit,
     // Long ids or hostile query strings must not reach handlers as anything but text.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    // Errors the router answers before any hook (an over-long or malformed path) in the seed's shape too.
+    frameworkErrors,
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  registerInputRules(app);
 
   await app.register(fastifySwagger, {
     openapi: {

@@ -1,12 +1,13 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { intInText } from '../domain/storable.js';
 
 export const MAX_PAGE_SIZE = 1000;
 export const DEFAULT_PAGE_SIZE = 50;
 
 export const PageQuery = z.object({
-  page: z.coerce.number().int().min(1).max(1_000_000).default(1).describe('A page number within the paginated result set.'),
-  page_size: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(DEFAULT_PAGE_SIZE).describe('Number of results to return per page.'),
+  page: intInText(z.number().int().min(1).max(1_000_000)).default(1).describe('A page number within the paginated result set.'),
+  page_size: intInText(z.number().int().min(1).max(MAX_PAGE_SIZE)).default(DEFAULT_PAGE_SIZE).describe('Number of results to return per page.'),
 });
 export type Page = z.infer<typeof PageQuery>;
 

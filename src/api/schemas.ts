@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { idInText } from '../domain/storable.js';
 
-/** Path ids are positive integers; anything else is "not found" (see the error plugin). */
-export const IdParams = z.object({ id: z.coerce.number().int().positive().max(2_147_483_647) });
+/** Path ids are positive integers in plain decimal; anything else is "not found" (see the error plugin). */
+export const IdParams = z.object({ id: idInText() });
 
-/** An optional integer filter in a query string, e.g. `?project_id=3`. */
-export const optionalIdQuery = () => z.coerce.number().int().positive().max(2_147_483_647).optional();
+/** An optional integer filter in a query string, e.g. `?project_id=3` (one spelling, as path ids). */
+export const optionalIdQuery = () => idInText().optional();
 
 // Error bodies are loose on purpose: a response schema that rejected an error body would turn it into a 500.
 export const Detail = z.looseObject({ detail: z.string() });

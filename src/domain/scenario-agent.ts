@@ -50,7 +50,7 @@ export const ScenarioAgentProgress = z.object({
 /** One suggestion of an improve result; apply takes the same objects back. */
 export const SuggestionItem = z.looseObject({
   id: id().optional(),
-  based_on_revision: z.number().int().positive().optional(),
+  based_on_revision: id().optional(),
   changes: z.record(z.string(), z.unknown()).optional(),
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { FieldErrorCollector, type FieldErrors } from './errors.js';
 import { LANGUAGE_CODES, type LanguageCode } from './languages.js';
+import { freeFormObject, rowId } from './storable.js';
 
 /** The seed's Scenario enums and limits; one definition for routes, the store and every engine. */
 export const SCENARIO_TYPES = ['instruction', 'real_world_smart', 'real_world_fixed', 'conditional_actions'] as const;
@@ -13,7 +14,7 @@ export const MAX_DURATION_MAX = 3600;
 const TEXT_MAX = 100_000;
 const LIST_MAX = 200;
 
-const id = z.number().int().positive().max(2_147_483_647);
+const id = rowId();
 const shortText = z.string().max(255);
 
 export const ConditionSchema = z.strictObject({
@@ -33,9 +34,13 @@ export const MockToolEntrySchema = z.looseObject({
   tool_id: z.union([z.string(), z.number()]),
   tool_name: z.string().optional(),
   new_entry: z.looseObject({ input: z.unknown(), output: z.unknown() }),
+}).superRefine((entry, ctx) => {
+  // Free-form like information fields: bounded in depth and size, and storable.
+  const problem = freeFormObject().safeParse(entry);
+  for (const issue of problem.error?.issues ?? []) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
 });
 
-const Information = z.record(z.string().max(255), z.unknown()).describe('Information fields, e.g. {"user_name": "John Doe"}');
+const Information = freeFormObject().describe('Information fields, e.g. {"user_name": "John Doe"}');
 
 /** Fields a client may write, with the seed's names and limits. */
 export const scenarioWritableShape = {

@@ -1,3 +1,4 @@
+import { MAX_INT } from './storable.js';
 import { fieldValueErrors, SUGGESTIBLE_FIELDS, type SuggestibleField } from './scenario.js';
 
 const SUGGESTIBLE: ReadonlySet<string> = new Set(SUGGESTIBLE_FIELDS);
@@ -21,12 +22,12 @@ export function parseApplyItems(items: ReadonlyArray<Record<string, unknown>>): 
   const errors: string[] = [];
   items.forEach((raw, i) => {
     const id = raw.id;
-    if (id !== undefined && id !== null && !(Number.isInteger(id) && (id as number) > 0)) {
+    if (id !== undefined && id !== null && !(Number.isInteger(id) && (id as number) > 0 && (id as number) <= MAX_INT)) {
       errors.push(`${i}.id: must be a scenario id.`);
       return;
     }
     const rev = raw.based_on_revision;
-    if (rev !== undefined && rev !== null && !(Number.isInteger(rev) && (rev as number) > 0)) {
+    if (rev !== undefined && rev !== null && !(Number.isInteger(rev) && (rev as number) > 0 && (rev as number) <= MAX_INT)) {
       errors.push(`${i}.based_on_revision: must be a positive integer.`);
       return;
     }

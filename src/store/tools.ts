@@ -107,13 +107,16 @@ export async function updateTool(db: Executor, organizationId: number, toolId: s
   // Scenarios name tools by id, so an id is fixed once created.
   if (patch.id !== undefined && patch.id !== toolId) throw ValidationError.field('id', 'A tool id cannot be changed; create a new tool instead.');
   if (patch.project !== undefined) await projectOfWrite(db, organizationId, { project: patch.project }, false);
+  const set = {
+    ...(patch.name !== undefined ? { name: patch.name } : {}),
+    ...(patch.description !== undefined ? { description: patch.description } : {}),
+    ...(patch.project !== undefined ? { project_id: patch.project } : {}),
+  };
+  // A PATCH with nothing to change answers the tool as it is, like every other update.
+  if (!Object.keys(set).length) return toToolView(row);
   const updated = await db
     .updateTable('tools')
-    .set({
-      ...(patch.name !== undefined ? { name: patch.name } : {}),
-      ...(patch.description !== undefined ? { description: patch.description } : {}),
-      ...(patch.project !== undefined ? { project_id: patch.project } : {}),
-    })
+    .set(set)
     .where('id', '=', row.id)
     .where('organization_id', '=', organizationId)
     .returningAll()

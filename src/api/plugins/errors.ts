@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, isResponseSerializationError } from 'fastify-type-provider-zod';
 import { DomainError, type FieldErrors, ValidationError } from '../../domain/errors.js';
 
@@ -26,6 +26,13 @@ export function fieldErrorsFromIssues(issues: ReadonlyArray<Issue>): FieldErrors
     (out[field] ??= []).push(where + issue.message);
   }
   return out;
+}
+
+/** The router's own errors (a path segment over the length limit, a malformed URL) as `{detail}` bodies. */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return void reply.code(414).send({ detail: 'Request-URI too long.' });
+  const status = typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  void reply.code(status).send({ detail: err.code === 'FST_ERR_BAD_URL' ? 'Malformed URL.' : err.message });
 }
 
 /** Maps every error to the seed's shapes: 400 `{field: [msgs]}`, others `{detail}`; never leaks internals. */

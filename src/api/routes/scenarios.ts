@@ -26,9 +26,10 @@ import { PageQuery, pageOf, paginated } from '../pagination.js';
 import { callerOf, type Caller } from '../plugins/auth.js';
 import { ScenarioOut } from '../scenario-schema.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
+import { idInText, rowId } from '../../domain/storable.js';
 
 const BULK_MAX = 10_000;
-const requiredId = () => z.coerce.number().int().positive().max(2_147_483_647);
+const requiredId = idInText;
 
 export const ListQuery = PageQuery.extend({
   project_id: optionalIdQuery(),
@@ -69,7 +70,7 @@ export const History = z.looseObject({
 });
 
 export const BulkUpdate = z.strictObject({
-  scenarios: z.array(z.number().int().positive().max(2_147_483_647)).min(1).max(BULK_MAX),
+  scenarios: z.array(rowId()).min(1).max(BULK_MAX),
   agent: scenarioWritableShape.agent.optional(),
   project: scenarioWritableShape.project.optional(),
   metric_ids_to_add: z.array(z.number().int().positive()).max(200).optional(),
@@ -85,9 +86,9 @@ export const BulkUpdate = z.strictObject({
 });
 
 export const BulkDelete = z.strictObject({
-  scenarios: z.array(z.number().int().positive().max(2_147_483_647)).min(1).max(BULK_MAX),
-  agent_id: z.number().int().positive().optional(),
-  project_id: z.number().int().positive().optional(),
+  scenarios: z.array(rowId()).min(1).max(BULK_MAX),
+  agent_id: rowId().optional(),
+  project_id: rowId().optional(),
 });
 
 const actorOf = (c: Caller): Actor => ({ keyId: c.keyId, name: c.keyName });
@@ -316,7 +317,7 @@ export const scenarioRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
         tags,
         description: 'Restores the content a revision recorded; the restore is itself a new revision.',
         params: IdParams,
-        body: z.strictObject({ revision: z.number().int().positive() }),
+        body: z.strictObject({ revision: rowId() }),
         response: { 200: ScenarioOut, ...errorResponses },
       },
     },
@@ -338,7 +339,7 @@ export const scenarioRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
   app.post(
     '/scenarios/:id/restore/',
     {
-      schema: { tags, params: IdParams, body: z.strictObject({ history_id: z.number().int().positive() }), response: { 200: ScenarioOut, ...errorResponses } },
+      schema: { tags, params: IdParams, body: z.strictObject({ history_id: rowId() }), response: { 200: ScenarioOut, ...errorResponses } },
     },
     async (req) => {
       const caller = callerOf(req);

@@ -11,7 +11,7 @@ import type { Row } from '../../store/schema.js';
 import { createSession, deleteSession, getSession, listSessions, loadTurns, updateSession, type LatestJob } from '../../store/sessions.js';
 import type { AppDeps } from '../deps.js';
 import { callerOf } from '../plugins/auth.js';
-import { errorResponses, IdParams, isoTime } from '../schemas.js';
+import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
 
 const SESSION_STATUSES = ['pending', 'in_progress', 'completed', 'cancelled', 'failed'] as const;
 const id = () => z.number().int().positive().max(2_147_483_647);
@@ -60,7 +60,7 @@ export const PatchBody = z.strictObject({
   status: z.enum(SESSION_STATUSES).optional(),
 });
 
-export const ListQuery = z.object({ project_id: z.coerce.number().int().positive().max(2_147_483_647).optional().describe('Project whose sessions to list (required)') });
+export const ListQuery = z.object({ project_id: optionalIdQuery().describe('Project whose sessions to list (required)') });
 
 function base(r: Row<'sessions'>, job: LatestJob | undefined) {
   return {

@@ -13,10 +13,9 @@ import type { AppDeps } from '../deps.js';
 import { callerOf } from '../plugins/auth.js';
 import { TestProfileData } from '../scenario-schema.js';
 import { errorResponses, IdParams, optionalIdQuery } from '../schemas.js';
+import { freeFormObject } from '../../domain/storable.js';
 
-const Information = z
-  .record(z.string().max(255), z.unknown())
-  .describe('{"main_agent_variables": {...}, "testing_agent_variables": {...}}, or a legacy flat dict sent to both agents');
+const Information = freeFormObject().describe('{"main_agent_variables": {...}, "testing_agent_variables": {...}}, or a legacy flat dict sent to both agents');
 
 export const ProfileWrite = z.strictObject({
   project: z.number().int().positive().max(2_147_483_647).nullable().optional(),
