@@ -5,9 +5,11 @@ import type { Config } from '../config.js';
 import { isoNow, type Clock } from '../domain/clock.js';
 import { emptyUsage, sessionStatusFor, type JobKind } from '../domain/jobs.js';
 import type { Store } from '../store/db.js';
-import { claimNext, failExhausted, finishJob, heartbeat, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
+import { isDataError } from '../store/data-errors.js';
+import { claimNext, failExhausted, finishJob, heartbeat, recordAttemptFailure, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
 import { appendTurn, updateSession } from '../store/sessions.js';
+import { failedOutcome, refusedWrite, storableOutcome } from './storable-outcome.js';
 import { OutcomeInstead, type JobHandler, type JobOutcome } from './types.js';
 
 export interface RunnerLog {
@@ -180,7 +182,11 @@ export class JobRunner {
     const controller = new AbortController();
     const lease: Lease = { jobId: job.id, owner: this.owner, attempt: job.attempts };
     const done = this.#execute(job, lease, controller)
-      .catch((err) => this.#opts.log.error({ err: errorText(err), job: job.progress_id }, 'job crashed'))
+      .catch(async (err) => {
+        this.#opts.log.error({ err: errorText(err), job: job.progress_id }, 'job crashed');
+        // Keep the reason and free the job for another attempt now, rather than after its lease.
+        await recordAttemptFailure(this.#opts.store.db, lease, errorText(err), this.#opts.clock()).catch(() => {});
+      })
       .finally(() => {
         this.#running.delete(job.progress_id);
         this.#slotFreed();
@@ -215,17 +221,18 @@ export class JobRunner {
     } catch (err) {
       if (controller.signal.aborted) return; // cancelled, lost or shutting down: someone else records the state
       log.error({ err: errorText(err), job: job.progress_id }, 'job failed');
-      const error = `The job failed: ${errorText(err)}`;
-      outcome = { status: 'failed', result: { success: false, message: error }, error, usage: emptyUsage(), reply: { content: error, toolCalls: [] } };
+      outcome = failedOutcome(`The job failed: ${errorText(err)}`, (err as { usage?: ReturnType<typeof emptyUsage> }).usage);
     } finally {
       clearInterval(beat);
     }
     if (controller.signal.aborted) return;
     try {
-      await this.#finish(job, lease, outcome);
+      await this.#finish(job, lease, storableOutcome(outcome));
     } catch (err) {
+      // A write refused for its data would be refused on every retry: the job ends now, saying why.
+      if (isDataError(err)) return this.#finish(job, lease, failedOutcome(refusedWrite(err), outcome.usage));
       if (!(err instanceof OutcomeInstead)) throw err;
-      await this.#finish(job, lease, err.outcome);
+      await this.#finish(job, lease, storableOutcome(err.outcome));
     }
   }
 

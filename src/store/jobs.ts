@@ -51,6 +51,7 @@ export async function insertJob(db: Executor, job: NewJob, now: string): Promise
       updated_at: now,
       started_at: null,
       finished_at: null,
+      last_error: null,
     })
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -219,6 +220,24 @@ export async function cancelJob(db: Executor, jobId: number, now: string): Promi
 }
 
 /** On shutdown: hands this worker's unfinished jobs back without counting the attempt. */
+/**
+ * An attempt ended by an error that was not the job's answer (e.g. the database went away while it
+ * finished): the reason is kept and the job is free to be claimed again at once, or given up by the
+ * sweeper when its attempts are used. Guarded by the lease, like every write after a claim.
+ */
+export async function recordAttemptFailure(db: Executor, lease: Lease, error: string, now: Date): Promise<boolean> {
+  const nowIso = now.toISOString();
+  const res = await db
+    .updateTable('jobs')
+    .set({ last_error: error.slice(0, 2000), lease_owner: null, lease_expires_at: new Date(now.getTime() - 1).toISOString(), updated_at: nowIso })
+    .where('id', '=', lease.jobId)
+    .where('lease_owner', '=', lease.owner)
+    .where('attempts', '=', lease.attempt)
+    .where('status', '=', 'in_progress')
+    .executeTakeFirst();
+  return Number(res.numUpdatedRows) === 1;
+}
+
 export async function releaseOwned(db: Executor, owner: string, now: string): Promise<number> {
   const res = await db
     .updateTable('jobs')
@@ -240,7 +259,10 @@ export async function failExhausted(db: Executor, now: Date): Promise<Row<'jobs'
     .updateTable('jobs')
     .set((eb) => ({
       status: 'failed',
-      error: sql<string>`'The worker running this job stopped ' || ${eb.ref('attempts')} || ' time(s); giving up.'`,
+      // Say what happened: an attempt that failed left its reason; one that left none was a worker that stopped.
+      error: sql<string>`case when ${eb.ref('last_error')} is null
+        then 'The worker running this job stopped ' || ${eb.ref('attempts')} || ' time(s); giving up.'
+        else 'The job failed ' || ${eb.ref('attempts')} || ' time(s); giving up. Last error: ' || ${eb.ref('last_error')} end`,
       lease_owner: null,
       lease_expires_at: null,
       finished_at: nowIso,

@@ -218,6 +218,8 @@ export interface JobsTable {
   updated_at: Time;
   started_at: Time | null;
   finished_at: Time | null;
+  /** Why the last attempt failed, while the job may still be retried. */
+  last_error: string | null;
 }
 
 export interface SettingsTable {

@@ -2,7 +2,9 @@ import { Conflict, ValidationError } from '../../domain/errors.js';
 import { emptyUsage } from '../../domain/jobs.js';
 import type { ScenarioCreate, ScenarioFields, ScenarioPatch } from '../../domain/scenario.js';
 import type { ApplyJobRequest } from '../../domain/scenario-agent.js';
+import { storableProblem } from '../../domain/storable.js';
 import { parseApplyItems } from '../../domain/suggestions.js';
+import { failedOutcome } from '../storable-outcome.js';
 import type { Tx } from '../../store/db.js';
 import { createScenario, loadScenarios, prepareScenarioUpdate, writeMergedMany, type Actor, type ReferenceLookups } from '../../store/scenarios.js';
 import { markLatestPreview } from '../../store/sessions.js';
@@ -42,6 +44,9 @@ async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
 export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const { job } = ctx;
   const req = JSON.parse(job.request) as ApplyJobRequest;
+  // Items come from the edge, which refuses what cannot be stored; one submitted another way is checked here.
+  const unstorable = storableProblem(req.updated_scenarios);
+  if (unstorable) return failedOutcome(`updated_scenarios.${unstorable.path.join('.')}: ${unstorable.message} Nothing was written.`);
   const { items } = parseApplyItems(req.updated_scenarios);
   const total = items.length;
   const applied: number[] = [];

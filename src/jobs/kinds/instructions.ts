@@ -49,7 +49,8 @@ export const instructionsJob: JobHandler = async (ctx: JobContext): Promise<JobO
     out = await ctx.engine.instructions({ mode: req.mode, scenario, userMessage: req.user_message, context: facts, signal: ctx.signal });
   } catch (e) {
     if (ctx.signal.aborted) throw e;
-    return failed(`The instructions could not be written: ${errorText(e)}`, emptyUsage());
+    // The model calls made before the failure were made and paid for: count them.
+    return failed(`The instructions could not be written: ${errorText(e)}`, addUsage(emptyUsage(), (e as { usage?: Partial<TokenUsage> } | null)?.usage));
   }
   const usage = addUsage(emptyUsage(), out.usage);
   const checked = instructionsChange(f, out);

@@ -1,0 +1,25 @@
+import { emptyUsage, type TokenUsage } from '../domain/jobs.js';
+import { storableProblem } from '../domain/storable.js';
+import type { JobOutcome } from './types.js';
+
+/** A failed outcome with a reason the user can read; it writes nothing. */
+export function failedOutcome(error: string, usage: TokenUsage = emptyUsage()): JobOutcome {
+  return { status: 'failed', result: { success: false, message: error }, error, usage, reply: { content: error, toolCalls: [] } };
+}
+
+/**
+ * The outcome itself when the database can store all it carries (see domain/storable.ts), or a
+ * failed one naming the part it cannot — checked before the final transaction, so a model answer
+ * or an item with a NUL ends the job once, with that reason, instead of failing the write on every
+ * retry. Usage stays: the model calls were made and paid for.
+ */
+export function storableOutcome(outcome: JobOutcome): JobOutcome {
+  const problem = storableProblem({ result: outcome.result, reply: outcome.reply.content, error: outcome.error }, 64);
+  if (!problem) return outcome;
+  const where = problem.path.slice(1).join('.');
+  return failedOutcome(`The job's result cannot be stored (${where}: ${problem.message}) Nothing was written.`, outcome.usage);
+}
+
+/** The reason a write was refused for its data, as the job's error. */
+export const refusedWrite = (err: unknown): string =>
+  `The database refused the job's writes (${err instanceof Error ? err.message : String(err)}). Nothing was written.`;
