@@ -37,6 +37,8 @@ const EnvSchema = z.object({
   SCENARIST_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   SCENARIST_DB_POOL_SIZE: positiveInt.default(10),
   SCENARIST_AUTH_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
+  SCENARIST_AUTH_FAILURES_PER_MINUTE: positiveInt.default(30),
+  SCENARIST_OPERATOR_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
 });
 
 export type Config = Readonly<{
@@ -52,6 +54,10 @@ export type Config = Readonly<{
   /** The scenario agent's body carries a whole result back on apply, so it may be larger. */
   applyBodyLimit: number;
   authCacheMs: number;
+  /** Failed authentications per client address per minute before it is answered 429. */
+  authFailuresPerMinute: number;
+  /** The key of the operator's API (organizations, keys); without one that API answers 404. */
+  operatorKey?: string;
   uploadLimit: number;
   worker: { concurrency: number; leaseMs: number; heartbeatMs: number; maxAttempts: number; shutdownGraceMs: number };
 }>;
@@ -89,6 +95,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bodyLimit: e.SCENARIST_BODY_LIMIT,
     applyBodyLimit: Math.max(e.SCENARIST_APPLY_BODY_LIMIT, e.SCENARIST_BODY_LIMIT),
     authCacheMs: e.SCENARIST_AUTH_CACHE_MS,
+    authFailuresPerMinute: e.SCENARIST_AUTH_FAILURES_PER_MINUTE,
+    operatorKey: e.SCENARIST_OPERATOR_KEY?.trim() || undefined,
     uploadLimit: e.SCENARIST_UPLOAD_LIMIT,
     worker: {
       concurrency: e.SCENARIST_WORKER_CONCURRENCY,

@@ -3,7 +3,7 @@ import { KeyCache } from '../src/api/plugins/key-cache.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 describe('KeyCache', () => {
-  const caller = { organizationId: 1, keyId: 1, keyName: 'k' };
+  const caller = { organizationId: 1, keyId: 1, keyName: 'k', projectId: null };
 
   it('answers a verified key until its time is up, then forgets it', () => {
     const cache = new KeyCache(1_000);

@@ -13,11 +13,14 @@ import { registerAuth } from './plugins/auth.js';
 import { frameworkErrors, registerErrorHandling } from './plugins/errors.js';
 import { registerInputRules } from './plugins/input-rules.js';
 import { healthRoutes } from './routes/health.js';
+import { adminRoutes } from './routes/admin.js';
 import { apiRoutes } from './routes/index.js';
 import { loadWebAssets, registerWebPage } from './web.js';
 
 export const API_PREFIX = '/test_framework/v1';
 
+// The operator's API (organizations and their keys) answers only the key SCENARIST_OPERATOR_KEY.
+const ADMIN = /^\/admin\//;
 const PUBLIC = /^\/(health|ready|openapi\.json|docs)(\/|\?|$)|^\/$|^\/(assets|static)\//;
 
 export interface BuildOptions {
@@ -57,11 +60,18 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
-  registerAuth(app, deps.store, (url) => PUBLIC.test(url), { cacheMs: deps.config.authCacheMs, now: () => deps.clock().getTime() });
+  await registerAuth(app, deps.store, (url) => PUBLIC.test(url), {
+    operatorKey: deps.config.operatorKey,
+    isAdmin: (url) => ADMIN.test(url),
+    cacheMs: deps.config.authCacheMs,
+    now: () => deps.clock().getTime(),
+    failuresPerMinute: deps.config.authFailuresPerMinute,
+  });
 
   await app.register(healthRoutes(deps));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const routes of apiRoutes) await app.register(routes(deps), { prefix: API_PREFIX });
+  await app.register(adminRoutes(deps), { prefix: '/admin' });
   registerWebPage(app, await loadWebAssets());
 
   return app;

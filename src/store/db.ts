@@ -7,6 +7,7 @@ import { postgresDialect } from './dialects/postgres.js';
 import { initial } from './migrations/001_initial.js';
 import { settings } from './migrations/002_settings.js';
 import { jobLastError } from './migrations/040_job_last_error.js';
+import { keyScope } from './migrations/041_key_scope.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -35,7 +36,7 @@ export function openStore(database: Config['database']): Store {
 }
 
 function migrations(dialect: DialectName): Record<string, Migration> {
-  return { '001_initial': initial(dialect), '002_settings': settings, '040_job_last_error': jobLastError };
+  return { '001_initial': initial(dialect), '002_settings': settings, '040_job_last_error': jobLastError, '041_key_scope': keyScope };
 }
 
 /** Applies every pending migration; safe to run on each start and from several processes. */

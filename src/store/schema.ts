@@ -23,6 +23,9 @@ export interface ApiKeysTable {
   key_hash: string;
   created_at: Time;
   revoked_at: Time | null;
+  /** The one project the key may reach; null: every project of its organization. */
+  project_id: number | null;
+  last_used_at: Time | null;
 }
 
 export interface ProjectsTable {
