@@ -12,6 +12,7 @@ import type { AppDeps } from './deps.js';
 import { registerAuth } from './plugins/auth.js';
 import { frameworkErrors, registerErrorHandling } from './plugins/errors.js';
 import { registerInputRules } from './plugins/input-rules.js';
+import { registerProjectScope } from './plugins/project-scope.js';
 import { healthRoutes } from './routes/health.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiRoutes } from './routes/index.js';
@@ -67,6 +68,8 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
     now: () => deps.clock().getTime(),
     failuresPerMinute: deps.config.authFailuresPerMinute,
   });
+
+  registerProjectScope(app, deps.store, API_PREFIX);
 
   await app.register(healthRoutes(deps));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

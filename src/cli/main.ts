@@ -6,6 +6,8 @@ import { registerApply } from './commands/apply.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerImprove } from './commands/improve.js';
+import { registerKeyAdmin } from './commands/keys.js';
+import { registerOrgs } from './commands/orgs.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { registerSessions } from './commands/sessions.js';
 
@@ -70,7 +72,8 @@ keys
   .description('Create an API key and print it once.')
   .option('--org <id>', 'organization id (default: the first organization)')
   .option('--name <name>', 'a label for the key', 'cli')
-  .action(async (opts: { org?: string; name: string }) => {
+  .option('--project <id>', 'limit the key to one project of the organization')
+  .action(async (opts: { org?: string; name: string; project?: string }) => {
     const config = loadConfig();
     const { migrate, openStore, firstOrganization, createApiKey } = await storeSide();
     const store = openStore(config.database);
@@ -82,13 +85,19 @@ keys
       }
       const org = await store.db.selectFrom('organizations').select('id').where('id', '=', orgId).executeTakeFirst();
       if (!org) throw new CliError(`Organization ${orgId} does not exist.`);
-      const { key } = await createApiKey(store.db, orgId, opts.name, isoNow(systemClock));
+      const projectId = opts.project === undefined ? null : Number(opts.project);
+      if (projectId !== null && !(Number.isInteger(projectId) && projectId > 0)) throw new CliError(`--project must be a project id, not "${opts.project}".`);
+      const { key } = await createApiKey(store.db, orgId, opts.name, isoNow(systemClock), projectId).catch((e: Error) => {
+        throw new CliError(e.message);
+      });
       process.stdout.write(`${key}\n`);
     } finally {
       await store.close();
     }
   });
 
+registerKeyAdmin(keys);
+registerOrgs(program);
 registerImprove(program);
 registerApply(program);
 registerGenerate(program);
