@@ -20,6 +20,14 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
 export function parseApplyItems(items: ReadonlyArray<Record<string, unknown>>): { items: ApplyItem[]; errors: string[] } {
   const out: ApplyItem[] = [];
   const errors: string[] = [];
+  // One item per scenario: two would be written one over the other and reported as a conflict that never happened.
+  const firstIndex = new Map<unknown, number>();
+  items.forEach((raw, i) => {
+    if (raw.id === undefined || raw.id === null) return;
+    const first = firstIndex.get(raw.id);
+    if (first === undefined) firstIndex.set(raw.id, i);
+    else errors.push(`${i}.id: scenario ${String(raw.id)} is already item ${first}; send one item per scenario.`);
+  });
   items.forEach((raw, i) => {
     const id = raw.id;
     if (id !== undefined && id !== null && !(Number.isInteger(id) && (id as number) > 0 && (id as number) <= MAX_INT)) {

@@ -39,6 +39,18 @@ export const appliedReason = (progressId: string) => `Applied instructions job $
  * the scenario as it is.
  */
 export async function applyInstructions(db: Db, input: ApplyInstructionsInput): Promise<Row<'scenarios'>> {
+  try {
+    return await applyOnce(db, input);
+  } catch (err) {
+    // Two applies of one job at once: the loser's write finds the scenario changed — by this very
+    // job. That is the job applied, not a conflict, and it answers as applying it again does.
+    if (!(err instanceof Conflict)) throw err;
+    if (!(await hasRevisionWithReason(db, input.organizationId, input.scenarioId, 'instructions', appliedReason(input.progressId)))) throw err;
+    return getScenario(db, input.organizationId, input.scenarioId);
+  }
+}
+
+async function applyOnce(db: Db, input: ApplyInstructionsInput): Promise<Row<'scenarios'>> {
   const { organizationId: orgId, scenarioId, progressId } = input;
   return db.transaction().execute(async (tx) => {
     const row = await getScenario(tx, orgId, scenarioId);
