@@ -65,7 +65,7 @@ describe('batches', () => {
 
 describe('the reply of a job run in several batches', () => {
   it('counts the whole selection, field by field, and keeps each batch note once', () => {
-    const changed = [{ changes: { tool_ids: {}, max_duration: {} } }, { changes: { tool_ids: {} } }];
+    const changed = [{ changes: [{ field: 'tool_ids' as const, value: [] }, { field: 'max_duration' as const, value: 60 }] }, { changes: [{ field: 'tool_ids' as const, value: [] }] }];
     expect(batchedReply(changed, 4, ['I could not do "x"', 'I could not do "x"', ' '])).toBe(
       'I suggest changes to 2 of 4 scenario(s): tool_ids on 2, max_duration on 1. Review them and apply the ones you want.\n\nI could not do "x"',
     );
