@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { selectSuggestions, summarizeSuggestions, summaryLine } from '../src/domain/suggestion-review.js';
+import { selectSuggestions, summarizeSuggestions, summaryLine, type ReviewedSuggestion } from '../src/domain/suggestion-review.js';
 
-const items = [
+const items: ReviewedSuggestion[] = [
   { id: 1, based_on_revision: 3, tags: ['a', 'b'], changes: { tags: { old: ['a'], new: ['a', 'b'] }, max_duration: { old: null, new: 4 } } },
   { id: 2, based_on_revision: 1, changes: { tags: { old: ['a', 'x'], new: ['a', 'b'] } } },
   { name: 'A draft', personality: 1 },
