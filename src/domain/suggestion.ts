@@ -187,30 +187,33 @@ export type HeldToolCall = z.infer<typeof HeldToolCall>;
 
 export const FailedBatch = z.object({ batch: z.number().int(), scenario_ids: z.array(z.number().int()), error: z.string() });
 
-export const ImproveResult = z.object({
-  kind: z.literal('improve'),
+/** The keys every scenario-agent result has, whatever its kind. */
+const scenarioAgentResultShape = {
   success: z.boolean(),
   message: z.string(),
   session_id: sessionId,
-  updated_scenarios: z.array(UpdatedScenario).describe('The suggestions; nothing is written until they are applied'),
-  validation_issues: z.array(ValidationIssue),
+  validation_issues: z.array(ValidationIssue).describe('Proposals the rules refused: left out, and said so'),
   not_done: notDone,
+  cancelled: z.boolean(),
+};
+
+export const ImproveResult = z.object({
+  kind: z.literal('improve'),
+  ...scenarioAgentResultShape,
+  updated_scenarios: z.array(UpdatedScenario).describe('The suggestions; nothing is written until they are applied'),
   applied_scenario_ids: z.array(z.number().int()),
   available_agents: z.array(z.object({ id: z.number().int(), agent_name: z.string() })),
   needs_agent_clarification: z.boolean(),
   scenarios_needing_agent: z.array(z.number().int()),
   pending_tool_calls: z.array(HeldToolCall),
   failed_batches: z.array(FailedBatch).describe('Batches of scenarios the engine failed on; the others are in updated_scenarios'),
-  cancelled: z.boolean(),
 });
 export type ImproveResult = z.infer<typeof ImproveResult>;
 
 export const ClarifyResult = z.object({
   kind: z.literal('clarify'),
-  success: z.boolean(),
-  message: z.string(),
+  ...scenarioAgentResultShape,
   user_message: z.string().describe('The assistant\'s reply (the reference\'s name for it)'),
-  session_id: sessionId,
   needs_clarification: z.boolean(),
   clarification_questions: z.array(z.object({ id: z.number().int(), question: z.string() })),
   base_extra_instructions: z.string().nullable(),
@@ -218,25 +221,17 @@ export const ClarifyResult = z.object({
   conversation_history: z.array(z.object({ role: z.string(), content: z.string() })),
   generated_scenarios: z.array(UpdatedScenario).describe('The drafts'),
   updated_scenarios: z.array(UpdatedScenario).describe('The same drafts, in the shape apply takes back'),
-  validation_issues: z.array(ValidationIssue),
-  not_done: notDone,
   error: z.string().nullable(),
-  cancelled: z.boolean(),
 });
 export type ClarifyResult = z.infer<typeof ClarifyResult>;
 
 export const ApplyResult = z.object({
   kind: z.literal('apply'),
-  success: z.boolean(),
-  message: z.string(),
-  session_id: sessionId,
+  ...scenarioAgentResultShape,
   updated_scenarios: z.array(UpdatedScenario).describe('Always empty: an apply suggests nothing'),
   applied_scenario_ids: z.array(z.number().int()),
   created_scenario_ids: z.array(z.number().int()),
   conflicts: z.array(ApplyConflict).describe('Scenarios changed or deleted since the suggestion was made; nothing was written'),
-  validation_issues: z.array(ValidationIssue),
-  not_done: notDone,
-  cancelled: z.boolean(),
 });
 export type ApplyResult = z.infer<typeof ApplyResult>;
 
