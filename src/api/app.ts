@@ -16,6 +16,7 @@ import { registerProjectScope } from './plugins/project-scope.js';
 import { healthRoutes } from './routes/health.js';
 import { adminRoutes } from './routes/admin.js';
 import { apiRoutes } from './routes/index.js';
+import { registerMcpEndpoint } from '../mcp/http.js';
 import { loadWebAssets, registerWebPage } from './web.js';
 
 export const API_PREFIX = '/test_framework/v1';
@@ -75,6 +76,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const routes of apiRoutes) await app.register(routes(deps), { prefix: API_PREFIX });
   await app.register(adminRoutes(deps), { prefix: '/admin' });
+  registerMcpEndpoint(app);
   registerWebPage(app, await loadWebAssets());
 
   return app;

@@ -8,6 +8,7 @@ import { registerGenerate } from './commands/generate.js';
 import { registerImprove } from './commands/improve.js';
 import { registerKeyAdmin } from './commands/keys.js';
 import { registerOrgs } from './commands/orgs.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { registerSessions } from './commands/sessions.js';
 
@@ -104,6 +105,7 @@ registerGenerate(program);
 registerScenarios(program);
 registerSessions(program);
 registerCancel(program);
+registerMcp(program);
 
 class CliError extends Error {}
 

@@ -4,6 +4,7 @@ import type { ScenarioEngine } from '../agent/engine.js';
 import type { Config } from '../config.js';
 import { isoNow, type Clock } from '../domain/clock.js';
 import { emptyUsage, sessionStatusFor, type JobKind } from '../domain/jobs.js';
+import { stoppedResult } from '../domain/suggestion.js';
 import type { Store } from '../store/db.js';
 import { isDataError } from '../store/data-errors.js';
 import { claimNext, failExhausted, finishJob, heartbeat, recordAttemptFailure, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
@@ -221,18 +222,18 @@ export class JobRunner {
     } catch (err) {
       if (controller.signal.aborted) return; // cancelled, lost or shutting down: someone else records the state
       log.error({ err: errorText(err), job: job.progress_id }, 'job failed');
-      outcome = failedOutcome(`The job failed: ${errorText(err)}`, (err as { usage?: ReturnType<typeof emptyUsage> }).usage);
+      outcome = failedOutcome(job, `The job failed: ${errorText(err)}`, (err as { usage?: ReturnType<typeof emptyUsage> }).usage);
     } finally {
       clearInterval(beat);
     }
     if (controller.signal.aborted) return;
     try {
-      await this.#finish(job, lease, storableOutcome(outcome));
+      await this.#finish(job, lease, storableOutcome(job, outcome));
     } catch (err) {
       // A write refused for its data would be refused on every retry: the job ends now, saying why.
-      if (isDataError(err)) return this.#finish(job, lease, failedOutcome(refusedWrite(err), outcome.usage));
+      if (isDataError(err)) return this.#finish(job, lease, failedOutcome(job, refusedWrite(err), outcome.usage));
       if (!(err instanceof OutcomeInstead)) throw err;
-      await this.#finish(job, lease, storableOutcome(err.outcome));
+      await this.#finish(job, lease, storableOutcome(job, err.outcome));
     }
   }
 

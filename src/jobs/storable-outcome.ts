@@ -1,10 +1,14 @@
-import { emptyUsage, type TokenUsage } from '../domain/jobs.js';
+import { emptyUsage, type JobKind, type TokenUsage } from '../domain/jobs.js';
 import { storableProblem } from '../domain/storable.js';
+import { stoppedResult } from '../domain/suggestion.js';
+import type { Row } from '../store/schema.js';
 import type { JobOutcome } from './types.js';
 
-/** A failed outcome with a reason the user can read; it writes nothing. */
-export function failedOutcome(error: string, usage: TokenUsage = emptyUsage()): JobOutcome {
-  return { status: 'failed', result: { success: false, message: error }, error, usage, reply: { content: error, toolCalls: [] } };
+type JobOf = Pick<Row<'jobs'>, 'kind' | 'session_id'>;
+
+/** A failed outcome of the job's own kind, with a reason the user can read; it writes nothing. */
+export function failedOutcome(job: JobOf, error: string, usage: TokenUsage = emptyUsage()): JobOutcome {
+  return { status: 'failed', result: stoppedResult(job.kind as JobKind, error, { sessionId: job.session_id }), error, usage, reply: { content: error, toolCalls: [] } };
 }
 
 /**
@@ -13,11 +17,11 @@ export function failedOutcome(error: string, usage: TokenUsage = emptyUsage()): 
  * or an item with a NUL ends the job once, with that reason, instead of failing the write on every
  * retry. Usage stays: the model calls were made and paid for.
  */
-export function storableOutcome(outcome: JobOutcome): JobOutcome {
+export function storableOutcome(job: JobOf, outcome: JobOutcome): JobOutcome {
   const problem = storableProblem({ result: outcome.result, reply: outcome.reply.content, error: outcome.error }, 64);
   if (!problem) return outcome;
   const where = problem.path.slice(1).join('.');
-  return failedOutcome(`The job's result cannot be stored (${where}: ${problem.message}) Nothing was written.`, outcome.usage);
+  return failedOutcome(job, `The job's result cannot be stored (${where}: ${problem.message}) Nothing was written.`, outcome.usage);
 }
 
 /** The reason a write was refused for its data, as the job's error. */
