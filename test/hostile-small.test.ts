@@ -4,26 +4,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScenario, insertAgent, personalityIdFromStore, startJob, waitForInstructions } from './helpers/agent.js';
-import { createTestDatabase, pgEnabled } from './helpers/pg.js';
+import { suiteDatabase, testDatabases } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /** The smaller faults of issue 21, each with the test that would have caught it. */
-const databases = [{ name: 'sqlite' }, ...(pgEnabled ? [{ name: 'postgres' }] : [])];
 
-describe.each(databases)('on $name', ({ name }) => {
+describe.each(testDatabases)('on $name', ({ name }) => {
   let s: TestServer;
-  let pgDb: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  let database: Awaited<ReturnType<typeof suiteDatabase>>;
   let agent: number;
   let personality: number;
   beforeAll(async () => {
-    pgDb = name === 'postgres' ? await createTestDatabase() : undefined;
-    s = await startTestServer(pgDb ? { DATABASE_URL: pgDb.url } : {});
+    database = await suiteDatabase(name);
+    s = await startTestServer(database.env);
     agent = await insertAgent(s.running.store.db, s.defaultProjectId);
     personality = await personalityIdFromStore(s.running.store.db);
   });
   afterAll(async () => {
     await s?.stop();
-    await pgDb?.drop();
+    await database?.drop();
   });
 
   it('the same scenario twice in one apply is a 400 saying so, not a conflict that did not happen', async () => {

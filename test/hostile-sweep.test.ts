@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScenario, insertAgent, personalityIdFromStore, startJob } from './helpers/agent.js';
-import { createTestDatabase, pgEnabled } from './helpers/pg.js';
+import { suiteDatabase, testDatabases } from './helpers/pg.js';
 import { startTestServer, type Api, type TestServer } from './helpers/server.js';
 
 /**
@@ -144,16 +144,15 @@ function errorShapeProblem(status: number, body: unknown): string | null {
   return typeof (body as { detail?: unknown }).detail === 'string' ? null : 'error body has no detail';
 }
 
-const databases = [{ name: 'sqlite' }, ...(pgEnabled ? [{ name: 'postgres' }] : [])];
 
-describe.each(databases)('hostile input on $name', ({ name }) => {
+describe.each(testDatabases)('hostile input on $name', ({ name }) => {
   let s: TestServer;
-  let pgDb: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  let database: Awaited<ReturnType<typeof suiteDatabase>>;
   let f: Fixture;
 
   beforeAll(async () => {
-    pgDb = name === 'postgres' ? await createTestDatabase() : undefined;
-    s = await startTestServer(pgDb ? { DATABASE_URL: pgDb.url } : {}, { worker: false });
+    database = await suiteDatabase(name);
+    s = await startTestServer(database.env, { worker: false });
     const db = s.running.store.db;
     const agent = await insertAgent(db, s.defaultProjectId);
     const personality = await personalityIdFromStore(db);
@@ -167,7 +166,7 @@ describe.each(databases)('hostile input on $name', ({ name }) => {
   });
   afterAll(async () => {
     await s?.stop();
-    await pgDb?.drop();
+    await database?.drop();
   });
 
   async function dump(): Promise<string> {

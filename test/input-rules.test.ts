@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_JSON_DEPTH, NUL_MESSAGE, storableProblem } from '../src/domain/storable.js';
 import { createScenario, insertAgent, personalityIdFromStore } from './helpers/agent.js';
-import { createTestDatabase, pgEnabled } from './helpers/pg.js';
+import { suiteDatabase, testDatabases } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 describe('storableProblem', () => {
@@ -21,24 +21,23 @@ describe('storableProblem', () => {
   });
 });
 
-const databases = [{ name: 'sqlite' }, ...(pgEnabled ? [{ name: 'postgres' }] : [])];
 
-describe.each(databases)('input rules on $name', ({ name }) => {
+describe.each(testDatabases)('input rules on $name', ({ name }) => {
   let s: TestServer;
-  let pgDb: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  let database: Awaited<ReturnType<typeof suiteDatabase>>;
   let scenario: any;
   let agent: number;
   let personality: number;
   beforeAll(async () => {
-    pgDb = name === 'postgres' ? await createTestDatabase() : undefined;
-    s = await startTestServer(pgDb ? { DATABASE_URL: pgDb.url } : {});
+    database = await suiteDatabase(name);
+    s = await startTestServer(database.env);
     agent = await insertAgent(s.running.store.db, s.defaultProjectId);
     personality = await personalityIdFromStore(s.running.store.db);
     scenario = await createScenario(s.api, { name: 'Target', agent, personality });
   });
   afterAll(async () => {
     await s?.stop();
-    await pgDb?.drop();
+    await database?.drop();
   });
 
   it('a NUL in a body, a query string or a path is a 400 naming the field, and nothing is written', async () => {

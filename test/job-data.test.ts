@@ -7,7 +7,7 @@ import { isDataError } from '../src/store/data-errors.js';
 import { claimNext, failExhausted, insertJob, recordAttemptFailure } from '../src/store/jobs.js';
 import { createScenario, insertAgent, personalityIdFromStore, startJob, waitForInstructions, waitForJob } from './helpers/agent.js';
 import { batchIds, completion, startFakeOpenAI, type FakeOpenAI, type SeenRequest } from './helpers/fake-openai.js';
-import { createTestDatabase, pgEnabled } from './helpers/pg.js';
+import { suiteDatabase, testDatabases } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /**
@@ -27,25 +27,24 @@ describe('isDataError', () => {
   });
 });
 
-const databases = [{ name: 'sqlite' }, ...(pgEnabled ? [{ name: 'postgres' }] : [])];
 
-describe.each(databases)('job data on $name', ({ name }) => {
+describe.each(testDatabases)('job data on $name', ({ name }) => {
   let fake: FakeOpenAI;
   let s: TestServer;
-  let pgDb: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  let database: Awaited<ReturnType<typeof suiteDatabase>>;
   let agent: number;
   let personality: number;
   let organizationId: number;
 
   beforeAll(async () => {
-    pgDb = name === 'postgres' ? await createTestDatabase() : undefined;
+    database = await suiteDatabase(name);
     fake = await startFakeOpenAI();
     const env = {
       SCENARIST_MODEL: 'openai-compatible:fake-model',
       SCENARIST_LLM_BASE_URL: fake.url,
       SCENARIST_LLM_API_KEY: 'sk-local',
       SCENARIST_LLM_MAX_RETRIES: '0',
-      ...(pgDb ? { DATABASE_URL: pgDb.url } : {}),
+      ...database.env,
     };
     const engine = createEngine(loadConfig({ ...env, SCENARIST_DATA_DIR: '/tmp' }), { retryBaseMs: 10 });
     s = await startTestServer(env, { engine });
@@ -56,7 +55,7 @@ describe.each(databases)('job data on $name', ({ name }) => {
   afterAll(async () => {
     await s?.stop();
     await fake?.stop();
-    await pgDb?.drop();
+    await database?.drop();
   });
   beforeEach(() => fake.reset());
 
@@ -65,7 +64,7 @@ describe.each(databases)('job data on $name', ({ name }) => {
   it('an apply item with a NUL that got past the edge fails the job once, saying why, and writes nothing', async () => {
     const target = await createScenario(s.api, { name: 'Target', agent, personality, instructions: 'Before' });
     const body = ScenarioAgentBody.parse({ apply_changes: true, updated_scenarios: [{ id: target.id, based_on_revision: 1, instructions: 'Say\u0000hi' }] });
-    const job = await submitScenarioAgent(s.running.store.db, s.running.store.dialect === 'postgres' ? loadConfig({ DATABASE_URL: pgDb!.url }) : loadConfig({}), { organizationId, keyId: null as never }, body, new Date().toISOString());
+    const job = await submitScenarioAgent(s.running.store.db, loadConfig(database.env), { organizationId, keyId: null as never }, body, new Date().toISOString());
     s.running.app.log.level = 'silent';
     const done = await waitForJob(s.api, job.progress_id);
     expect(done).toMatchObject({ status: 'failed', error: expect.stringContaining('NUL') });

@@ -1,29 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScenario, insertAgent, personalityIdFromStore } from './helpers/agent.js';
 import { cliRunner, type CliRunner } from './helpers/cli.js';
-import { createTestDatabase, pgEnabled } from './helpers/pg.js';
+import { suiteDatabase, testDatabases } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const OPERATOR_KEY = 'op_test_0123456789abcdefghijklmnop';
-const databases = [{ name: 'sqlite' }, ...(pgEnabled ? [{ name: 'postgres' }] : [])];
 
-describe.each(databases)('organizations and keys on $name', ({ name }) => {
+describe.each(testDatabases)('organizations and keys on $name', ({ name }) => {
   let s: TestServer;
   let cli: CliRunner;
-  let pgDb: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
+  let database: Awaited<ReturnType<typeof suiteDatabase>>;
   let dbEnv: Record<string, string>;
 
   beforeAll(async () => {
-    pgDb = name === 'postgres' ? await createTestDatabase() : undefined;
+    database = await suiteDatabase(name);
     // A long key cache, so only the revocation stamp can make a revoked key fail at once.
-    s = await startTestServer({ SCENARIST_AUTH_CACHE_MS: '600000', SCENARIST_OPERATOR_KEY: OPERATOR_KEY, ...(pgDb ? { DATABASE_URL: pgDb.url } : {}) });
-    dbEnv = pgDb ? { DATABASE_URL: pgDb.url } : { SCENARIST_DATA_DIR: s.dataDir };
+    s = await startTestServer({ SCENARIST_AUTH_CACHE_MS: '600000', SCENARIST_OPERATOR_KEY: OPERATOR_KEY, ...database.env });
+    dbEnv = database.env.DATABASE_URL ? database.env : { SCENARIST_DATA_DIR: s.dataDir };
     cli = await cliRunner(s);
   });
   afterAll(async () => {
     cli?.dispose();
     await s?.stop();
-    await pgDb?.drop();
+    await database?.drop();
   });
 
   it('a second organization made with `scenarist orgs create` works at once and sees nothing of the first', async () => {

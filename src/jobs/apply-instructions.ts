@@ -76,7 +76,8 @@ async function applyOnce(db: Db, input: ApplyInstructionsInput): Promise<Row<'sc
       throw ValidationError.field('progress_id', `This job's instructions are for scenario ${req.scenario_id}, not ${scenarioId}.`);
     }
     const reason = appliedReason(progressId);
-    if (await hasRevisionWithReason(tx, orgId, scenarioId, 'instructions', reason)) return row;
+    // Read again: on PostgreSQL a concurrent apply of this job may have committed after `row` was read.
+    if (await hasRevisionWithReason(tx, orgId, scenarioId, 'instructions', reason)) return getScenario(tx, orgId, scenarioId);
     if (req.based_on_revision !== null && row.revision !== req.based_on_revision) {
       throw new Conflict(`Scenario ${scenarioId} has changed since the instructions were made (revision ${req.based_on_revision}, now ${row.revision}); nothing was written. Start a new job.`, {
         conflicts: [{ scenario_id: scenarioId, based_on_revision: req.based_on_revision, current_revision: row.revision }],

@@ -25,3 +25,13 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
     },
   };
 }
+
+/** The databases a suite runs on: SQLite always, PostgreSQL too with SCENARIST_TEST_PG=1 (CI's PG run). */
+export const testDatabases = [{ name: 'sqlite' }, ...(pgEnabled ? [{ name: 'postgres' }] : [])];
+
+/** A database of the named kind for one suite: the env that points a server at it, and how to drop it. */
+export async function suiteDatabase(name: string): Promise<{ env: Record<string, string>; drop(): Promise<void> }> {
+  if (name !== 'postgres') return { env: {}, drop: async () => {} };
+  const db = await createTestDatabase();
+  return { env: { DATABASE_URL: db.url }, drop: () => db.drop() };
+}
