@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Ajv2020, { type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import * as ajv2020 from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import * as ajvFormats from 'ajv-formats';
+
+// CommonJS modules: under NodeNext resolution their classes sit on `default`.
+const Ajv2020 = ajv2020.default.default;
+const addFormats = ajvFormats.default.default;
 
 /**
  * The reference's in-scope OpenAPI extract (shared/reference/cekura-openapi): its operations and
@@ -76,12 +81,12 @@ export function makeResponseValidator(): (schema: Schema) => ValidateFunction {
   return (schema) => {
     const key = JSON.stringify(schema);
     let v = cache.get(key);
-    if (!v) {
+    if (v === undefined) {
       const rewritten = JSON.parse(key.replaceAll('"#/components/', '"https://reference/components.json#/components/'));
       v = ajv.compile({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...(responseView(rewritten) as Schema) });
       cache.set(key, v);
     }
-    return v;
+    return v!;
   };
 }
 

@@ -14,7 +14,6 @@ import { toolRoutes } from './tools.js';
 
 /** Every resource under `/test_framework/v1`, one module each. */
 export const apiRoutes: Array<(deps: AppDeps) => FastifyPluginAsyncZod> = [
-  projectRoutes,
   aiagentRoutes,
   personalityRoutes,
   testProfileRoutes,
@@ -27,3 +26,6 @@ export const apiRoutes: Array<(deps: AppDeps) => FastifyPluginAsyncZod> = [
   scenarioRoutes,
   sessionRoutes,
 ];
+
+/** Resources the reference serves under `/user/v1`. */
+export const userRoutes: Array<(deps: AppDeps) => FastifyPluginAsyncZod> = [projectRoutes];

@@ -1,4 +1,3 @@
-import fastifyMultipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -66,7 +65,7 @@ async function readMultipart(req: FastifyRequest, limit: number): Promise<{ owne
   const uploads: Upload[] = [];
   const errors = new FieldErrorCollector();
   try {
-    for await (const part of req.parts()) {
+    for await (const part of req.parts({ limits: { fileSize: limit, files: 1, fields: 10, fieldSize: 1000, parts: 12 } })) {
       if (part.type === 'file') {
         if (part.fieldname !== 'file') errors.add(part.fieldname, `Unknown field "${part.fieldname}"; send the file as "file".`);
         const data = await part.toBuffer();
@@ -112,7 +111,6 @@ export const knowledgeBaseFileRoutes = (deps: AppDeps): FastifyPluginAsyncZod =>
   const { db } = deps.store;
   const tags = ['knowledge base files'];
   const limit = deps.config.uploadLimit;
-  await app.register(fastifyMultipart, { limits: { fileSize: limit, files: 1, fields: 10, fieldSize: 1000, parts: 12 } });
 
   app.get(
     '/knowledge-base-files/',
@@ -135,6 +133,7 @@ export const knowledgeBaseFileRoutes = (deps: AppDeps): FastifyPluginAsyncZod =>
     {
       // Base64 in JSON is a third larger than the file it carries.
       bodyLimit: Math.max(deps.config.bodyLimit, Math.ceil(limit * 1.4) + 10_000),
+      config: { rawMultipart: true },
       schema: {
         tags,
         description:
