@@ -18,6 +18,9 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 const SPEC_WINS: Record<string, string> = {
   // The reference documents these with the Scenario fallback of its generator; SPEC: {progress_id, project_id}.
   'scenarios-generate-instructions-create': 'SPEC: answers {progress_id, project_id}, not a Scenario (generator fallback)',
+  // Documented only with the Scenario fallback (reference notes §6.1): no Scenario describes a bulk tagging.
+  'scenarios-add-tags-create': 'answers {scenario_ids, tags, updated_count}, not a Scenario (generator fallback)',
+  'scenarios-tags-retrieve': 'answers {tags}, not a Scenario (generator fallback)',
 };
 
 type Req = { id?: number | string; query?: Record<string, string | number>; body?: Record<string, unknown>; formBody?: Record<string, unknown> };
@@ -73,7 +76,7 @@ const plans: Record<string, () => Promise<Req>> = {
   'scenarios-folder-rename_2': async () => ({ body: { path: await newFolder(), project_id: w.project, name: unique('Renamed') } }),
   'scenarios-bulk-update_2': async () => ({ body: { scenarios: [w.scenario], project: w.project, first_message: 'Hi there' } }),
   'scenarios-bulk-delete_2': async () => ({ body: { scenarios: [await newScenario()], project_id: w.project } }),
-  'scenarios-duplicate-create': async () => ({ body: { project: w.project, copy_to_project: w.otherProject, scenarios: [w.scenario] } }),
+  'scenarios-duplicate-create': async () => ({ body: { project: w.project, copy_to_project: w.project, scenarios: [w.scenario], folder_path: 'Copies.Billing' } }),
   'scenarios-add-tags-create': async () => ({ body: { scenarios: [w.scenario], tags: ['vip'] } }),
   'scenarios-tags-retrieve': async () => ({ query: { project_id: w.project } }),
   'scenarios-history-list': async () => ({ id: w.scenario }),

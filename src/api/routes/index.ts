@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../deps.js';
+import { agentKnowledgeBaseRoutes } from './agent-knowledge-base.js';
 import { aiagentRoutes } from './aiagents.js';
 import { instructionsRoutes } from './instructions.js';
 import { knowledgeBaseFileRoutes } from './knowledge-base-files.js';
@@ -7,6 +8,8 @@ import { metricRoutes } from './metrics.js';
 import { personalityRoutes } from './personalities.js';
 import { projectRoutes } from './projects.js';
 import { scenarioAgentRoutes } from './scenario-agent.js';
+import { scenarioCopyAndTagRoutes } from './scenario-copies-and-tags.js';
+import { scenarioFolderRoutes } from './scenario-folders.js';
 import { scenarioRoutes } from './scenarios.js';
 import { sessionRoutes } from './sessions.js';
 import { testProfileRoutes } from './test-profiles.js';
@@ -19,11 +22,14 @@ export const apiRoutes: Array<(deps: AppDeps) => FastifyPluginAsyncZod> = [
   testProfileRoutes,
   metricRoutes,
   knowledgeBaseFileRoutes,
+  agentKnowledgeBaseRoutes,
   toolRoutes,
   // The agent's fixed paths (scenarios/scenario-agent/ …) register before scenarios/:id/.
   scenarioAgentRoutes,
   instructionsRoutes,
   scenarioRoutes,
+  scenarioFolderRoutes,
+  scenarioCopyAndTagRoutes,
   sessionRoutes,
 ];
 
