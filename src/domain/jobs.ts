@@ -4,7 +4,8 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export const FINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['completed', 'needs_clarification', 'needs_agent_clarification', 'cancelled', 'failed']);
 
-export type JobKind = 'improve' | 'clarify' | 'apply' | 'instructions';
+/** `generate`: a clarify job whose drafts become scenarios (generate-bg/). */
+export type JobKind = 'improve' | 'clarify' | 'apply' | 'instructions' | 'generate';
 
 /** Session statuses of seeds 000/001. */
 export type SessionStatus = 'pending' | 'in_progress' | 'completed' | 'cancelled' | 'failed';

@@ -1,6 +1,7 @@
 import type { JobKind } from '../domain/jobs.js';
 import { applyJob } from './kinds/apply.js';
 import { clarifyJob } from './kinds/clarify.js';
+import { generateJob } from './kinds/generate.js';
 import { improveJob } from './kinds/improve.js';
 import { instructionsJob } from './kinds/instructions.js';
 import type { JobHandler } from './types.js';
@@ -11,4 +12,5 @@ export const jobHandlers: Partial<Record<JobKind, JobHandler>> = {
   apply: applyJob,
   clarify: clarifyJob,
   instructions: instructionsJob,
+  generate: generateJob,
 };

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../deps.js';
 import { agentKnowledgeBaseRoutes } from './agent-knowledge-base.js';
 import { aiagentRoutes } from './aiagents.js';
+import { generateRoutes } from './generate.js';
 import { instructionsRoutes } from './instructions.js';
 import { knowledgeBaseFileRoutes } from './knowledge-base-files.js';
 import { metricRoutes } from './metrics.js';
@@ -27,6 +28,7 @@ export const apiRoutes: Array<(deps: AppDeps) => FastifyPluginAsyncZod> = [
   // The agent's fixed paths (scenarios/scenario-agent/ …) register before scenarios/:id/.
   scenarioAgentRoutes,
   instructionsRoutes,
+  generateRoutes,
   scenarioRoutes,
   scenarioFolderRoutes,
   scenarioCopyAndTagRoutes,
