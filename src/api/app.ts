@@ -16,6 +16,7 @@ import { registerBodyParsers } from './plugins/bodies.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { apiRoutes, userRoutes } from './routes/index.js';
+import { registerMcpEndpoint } from '../mcp/http.js';
 import { loadWebAssets, registerWebPage } from './web.js';
 
 export const API_PREFIX = '/test_framework/v1';
@@ -73,6 +74,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const routes of apiRoutes) await app.register(routes(deps), { prefix: API_PREFIX });
   for (const routes of userRoutes) await app.register(routes(deps), { prefix: USER_PREFIX });
+  registerMcpEndpoint(app);
   registerWebPage(app, await loadWebAssets());
 
   return app;
