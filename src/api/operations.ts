@@ -5,6 +5,7 @@ import { REFERENCE_OPERATIONS, type ReferenceOperation } from './reference-opera
 /** `/scenarios/:id/` and `/scenarios/{id}/` name the same path; the reference calls every path id `id`. */
 const pathKey = (method: string, path: string) => `${method.toUpperCase()} ${path.replace(/[:{]\w+}?/g, '{id}')}`;
 
+const REFERENCE_IDS = new Set(REFERENCE_OPERATIONS.map((op) => op[2]));
 const byPath = new Map<string, ReferenceOperation>();
 const byAlias = new Map<string, ReferenceOperation>();
 for (const op of REFERENCE_OPERATIONS) {
@@ -26,7 +27,9 @@ function ownOperation(method: string, url: string): { operationId: string; summa
   const named = parts.filter((p) => !p.startsWith(':'));
   const [collection, item] = VERBS[method] ?? [method.toLowerCase(), method.toLowerCase()];
   const verb = parts.at(-1)?.startsWith(':') || (parts.length > named.length && named.length === 1) ? item : collection;
-  const operationId = [...named, verb].join('-').replace(/_/g, '-');
+  let operationId = [...named, verb].join('-').replace(/_/g, '-');
+  // One of ours on one object beside the reference's on the collection (scenarios/{id}/improve_instructions/).
+  if (REFERENCE_IDS.has(operationId)) operationId = [...named, 'one', verb].join('-').replace(/_/g, '-');
   const words = named.map((p) => p.replace(/[-_]/g, ' ')).join(' ');
   return { operationId, summary: `${verb[0]!.toUpperCase()}${verb.slice(1).replace('-', ' ')} ${words}` };
 }

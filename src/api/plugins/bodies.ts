@@ -125,7 +125,14 @@ export async function registerBodyParsers(app: FastifyInstance, opts: { uploadLi
       const answers = keysOf((schema.response as Record<string, unknown> | undefined)?.[200]);
       if (!takes || !answers) return;
       const body = req.body as Record<string, unknown>;
-      for (const k of Object.keys(body)) if (answers.has(k) && !takes.has(k)) delete body[k];
+      const bodyProps = jsonSchemaOf(schema.body)?.properties ?? {};
+      const answerProps = jsonSchemaOf((schema.response as Record<string, unknown>)[200])?.properties ?? {};
+      for (const k of Object.keys(body)) {
+        if (answers.has(k) && !takes.has(k)) delete body[k];
+        // The same name read as display text and written as an id (a scenario's phone_number): the
+        // text sent back is the read-only rendering, not a write.
+        else if (typeof body[k] === 'string' && !typesOf(bodyProps[k]).has('string') && typesOf(answerProps[k]).has('string')) delete body[k];
+      }
     }
   });
 }
