@@ -4,8 +4,7 @@ export type JobStatus = (typeof JOB_STATUSES)[number];
 
 export const FINAL_STATUSES: ReadonlySet<JobStatus> = new Set(['completed', 'needs_clarification', 'needs_agent_clarification', 'cancelled', 'failed']);
 
-/** `generate`: a clarify job whose drafts become scenarios (generate-bg/). */
-export type JobKind = 'improve' | 'clarify' | 'apply' | 'instructions' | 'generate';
+export type JobKind = 'improve' | 'clarify' | 'apply' | 'instructions';
 
 /** Session statuses of seeds 000/001. */
 export type SessionStatus = 'pending' | 'in_progress' | 'completed' | 'cancelled' | 'failed';

@@ -149,7 +149,7 @@ export async function submitScenarioAgent(
   caller: Submitter,
   body: ScenarioAgentBody,
   now: string,
-  /** A clarify request run as a generation (generate-bg/): its drafts are created as scenarios. */
+  /** A clarify request run as a generation (generate-bg/): the same job kind; its drafts are created as scenarios. */
   generation?: Record<string, unknown>,
 ): Promise<Row<'jobs'>> {
   const orgId = caller.organizationId;
@@ -158,7 +158,6 @@ export async function submitScenarioAgent(
     const planned = await plan(tx, orgId, body, refs);
     if (generation) {
       if (planned.kind !== 'clarify') throw ValidationError.field('non_field_errors', 'A generation drafts new scenarios; it takes no scenarios.');
-      planned.kind = 'generate';
       planned.request = { ...(planned.request as ClarifyJobRequest), generation } as ClarifyJobRequest;
     }
     if (refs.session && refs.session.project_id !== null && refs.session.project_id !== planned.projectId) {

@@ -5,7 +5,7 @@ import { followJob } from './job.js';
 import { renderReview } from './review.js';
 
 /** What the progress line says a job of each kind is doing. */
-export const DOING = { improve: 'Improving', clarify: 'Drafting', apply: 'Applying', instructions: 'Writing instructions', generate: 'Generating' } as const;
+export const DOING = { improve: 'Improving', clarify: 'Drafting', apply: 'Applying', instructions: 'Writing instructions' } as const;
 
 /** Past this many scenarios a select for each is more than a person reads: one choice covers them all. */
 const ONE_BY_ONE_LIMIT = 25;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isoNow } from '../../domain/clock.js';
 import { NotFound, ValidationError } from '../../domain/errors.js';
 import { ScenarioAgentBody } from '../../domain/scenario-agent.js';
-import type { GenerationOptions } from '../../jobs/kinds/generate.js';
+import { type GenerationOptions, isGeneration } from '../../jobs/kinds/generate.js';
 import { submitScenarioAgent } from '../../jobs/submit.js';
 import { findJobByProgressId, latestJobOfSession } from '../../store/jobs.js';
 import { scenarioViews } from '../../store/scenario-views.js';
@@ -113,9 +113,9 @@ export const generateRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
   /** The job a progress id names now: an answered question continues in a later job of the session. */
   const current = async (organizationId: number, progressId: string): Promise<Row<'jobs'>> => {
     const job = await findJobByProgressId(db, organizationId, progressId);
-    if (!job || job.kind !== 'generate') throw new NotFound('No generation with this progress_id.');
+    if (!job || !isGeneration(job)) throw new NotFound('No generation with this progress_id.');
     const latest = job.session_id === null ? undefined : await latestJobOfSession(db, job.session_id);
-    return latest && latest.kind === 'generate' && latest.id > job.id ? latest : job;
+    return latest && isGeneration(latest) && latest.id > job.id ? latest : job;
   };
 
   app.get(

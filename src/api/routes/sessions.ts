@@ -27,7 +27,7 @@ const SessionBase = {
   // Beyond the seed: which job a client should follow (or show) on reopening the session.
   latest_progress_id: z.string().nullable().describe('progress_id of the latest job of this session, for scenario-agent-progress/; null before any'),
   latest_job_status: z.enum(JOB_STATUSES).nullable().describe('Status of that job, as scenario-agent-progress/ says it'),
-  latest_job_kind: z.enum(['improve', 'clarify', 'apply', 'instructions', 'generate']).nullable().describe('What that job does: improve, clarify, apply, instructions or generate'),
+  latest_job_kind: z.enum(['improve', 'clarify', 'apply', 'instructions']).nullable().describe('What that job does: improve, clarify or apply'),
 };
 
 export const SessionListItem = z.object({ ...SessionBase, message_count: z.string().describe('Number of messages in the conversation') });

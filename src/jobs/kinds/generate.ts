@@ -1,5 +1,7 @@
 import type { ScenarioCreate } from '../../domain/scenario.js';
 import type { ClarifyJobRequest } from '../../domain/scenario-agent.js';
+import type { ClarifyResult } from '../../domain/suggestion.js';
+import type { Row } from '../../store/schema.js';
 import { ensureFolderPath } from '../../store/folders.js';
 import { createScenario } from '../../store/scenarios.js';
 import { OutcomeInstead, type JobHandler } from '../types.js';
@@ -19,20 +21,30 @@ export interface GenerationOptions {
 
 const DRAFT_FIELDS = ['name', 'personality', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'scenario_type', 'conditional_actions', 'scenario_language', 'information_fields'] as const;
 
+/** A clarify job started by generate-bg/ carries its options in its request. */
+export function isGeneration(job: Pick<Row<'jobs'>, 'kind' | 'request'>): boolean {
+  return job.kind === 'clarify' && 'generation' in (JSON.parse(job.request) as object);
+}
+
+/** A generation's result: the clarify result, plus the scenarios it created. */
+export type GenerationResult = ClarifyResult & { created_scenario_ids: number[] };
+
 /**
  * Background generation: the clarify job drafts (or asks what it needs to know), and its drafts
  * are created as scenarios in the transaction that finishes the job — all of them or none.
  */
 export const generateJob: JobHandler = async (ctx) => {
   const outcome = await clarifyJob(ctx);
-  const drafts = (outcome.result.generated_scenarios as Array<Record<string, unknown>> | undefined) ?? [];
+  if (outcome.result.kind !== 'clarify') return outcome;
+  const clarified = outcome.result;
+  const drafts = clarified.generated_scenarios as Array<Record<string, unknown>>;
   if (outcome.status !== 'completed' || !drafts.length) return outcome;
   const req = JSON.parse(ctx.job.request) as ClarifyJobRequest & { generation?: GenerationOptions };
   const g = req.generation ?? {};
   const created: number[] = [];
   return {
     ...outcome,
-    result: { ...outcome.result, created_scenario_ids: created },
+    result: { ...clarified, created_scenario_ids: created } as GenerationResult,
     commit: async (tx) => {
       const now = ctx.now();
       const actor = { keyId: ctx.job.created_by, name: 'generate-bg' };
@@ -57,7 +69,7 @@ export const generateJob: JobHandler = async (ctx) => {
         }
       } catch (err) {
         const error = `The drafted scenarios could not be created: ${err instanceof Error ? err.message : String(err)}`;
-        throw new OutcomeInstead({ ...outcome, status: 'failed', error, result: { ...outcome.result, success: false, error, created_scenario_ids: [] }, reply: { content: error, toolCalls: [] } });
+        throw new OutcomeInstead({ ...outcome, status: 'failed', error, result: { ...clarified, success: false, error, created_scenario_ids: [] } as GenerationResult, reply: { content: error, toolCalls: [] } });
       }
     },
   };
