@@ -1,6 +1,7 @@
 import type { Executor } from './db.js';
 import { getOwned, type OwnedTable } from './ownership.js';
 import type { Database, NewRow, Row, RowUpdate } from './schema.js';
+import { containsText } from './text-search.js';
 
 /**
  * Plain create / read / update / delete for the simple resources whose rows belong to one
@@ -40,10 +41,7 @@ export async function listOwned<T extends OwnedTable>(
     if (value === undefined) continue;
     query = value === null ? query.where(col, 'is', null) : query.where(col, '=', value);
   }
-  if (search?.text) {
-    const pattern = `%${search.text.toLowerCase().replace(/[%_\\]/g, (c: string) => `\\${c}`)}%`;
-    query = query.where((eb: any) => eb(eb.fn('lower', [search.column]), 'like', pattern));
-  }
+  if (search?.text) query = query.where(containsText(search.column, search.text));
   if (!page) {
     const rows = (await query.selectAll().orderBy('id').execute()) as Row<T>[];
     return { count: rows.length, rows };
