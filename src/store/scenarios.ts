@@ -1,4 +1,4 @@
-import { Conflict, FieldErrorCollector, NotFound, ValidationError, type FieldErrors } from '../domain/errors.js';
+import { Conflict, FieldErrorCollector, ValidationError, type FieldErrors } from '../domain/errors.js';
 import {
   checkScenarioRules,
   diffScenarioFields,
