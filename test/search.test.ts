@@ -41,46 +41,31 @@ async function expectLiteralSearch(found: (text: string) => Promise<string[]>, a
   expect(await found('no such name')).toEqual([]);
 }
 
+/** One row per search: how to create a named object in a project, and the list URL with the search. */
+const SEARCHES: Array<{ what: string; create: (project: number, name: string, i: number) => Promise<unknown>; list: (project: number, q: string) => string; name: string; alsoIds?: boolean }> = [
+  { what: 'scenarios (search)', create: (project, name) => createScenario(s.api, { name, project, personality }), list: (p, q) => `scenarios/?project_id=${p}&search=${q}`, name: 'name' },
+  { what: 'folders (search)', create: (project, name) => s.api('POST', 'scenarios/create_folder/', { name, project_id: project }), list: (p, q) => `scenarios/folders/?project_id=${p}&search=${q}`, name: 'name' },
+  { what: 'agents (q)', create: (project, name) => s.api('POST', 'aiagents/', { project, agent_name: name }), list: (p, q) => `aiagents/?project_id=${p}&q=${q}`, name: 'agent_name' },
+  { what: 'tools (search, by name or id)', create: (project, name, i) => s.api('POST', 'tools/', { id: `TOOL_FIND${i}`, name, project }), list: (p, q) => `tools/?project_id=${p}&search=${q}&page_size=100`, name: 'name', alsoIds: true },
+];
+
 describe('searches match their text literally and ignore case', () => {
-  it('scenarios (search)', async () => {
-    const project = await newProject('Scenario search');
-    for (const name of NAMES) await createScenario(s.api, { name, project, personality });
+  it.each(SEARCHES)('$what', async ({ what, create, list, name, alsoIds }) => {
+    const project = await newProject(what);
+    for (const [i, n] of NAMES.entries()) await create(project, n, i);
     await expectLiteralSearch(async (text) => {
-      const res = await s.api('GET', `scenarios/?project_id=${project}&search=${encodeURIComponent(text)}`);
+      const res = await s.api('GET', list(project, encodeURIComponent(text)));
       expect(res.status).toBe(200);
-      return res.body.results.map((r: { name: string }) => r.name);
-    });
+      // Predefined tools match a search by their own names; only this project's objects are compared.
+      const found = res.body.results.filter((r: { is_predefined?: boolean }) => !r.is_predefined).map((r: Record<string, string>) => r[name]!);
+      return found.sort((a: string, b: string) => NAMES.indexOf(a) - NAMES.indexOf(b));
+    }, alsoIds);
   });
 
-  it('folders (search)', async () => {
-    const project = await newProject('Folder search');
-    for (const name of NAMES) expect((await s.api('POST', 'scenarios/create_folder/', { name, project_id: project })).status, name).toBe(201);
-    await expectLiteralSearch(async (text) => {
-      const res = await s.api('GET', `scenarios/folders/?project_id=${project}&search=${encodeURIComponent(text)}`);
-      expect(res.status).toBe(200);
-      return res.body.results.map((f: { name: string }) => f.name).sort((a: string, b: string) => NAMES.indexOf(a) - NAMES.indexOf(b));
-    });
-  });
-
-  it('agents (q)', async () => {
-    const project = await newProject('Agent search');
-    for (const name of NAMES) await s.api('POST', 'aiagents/', { project, agent_name: name });
-    await expectLiteralSearch(async (text) => {
-      const res = await s.api('GET', `aiagents/?project_id=${project}&q=${encodeURIComponent(text)}`);
-      expect(res.status).toBe(200);
-      return res.body.results.map((a: { agent_name: string }) => a.agent_name);
-    });
-  });
-
-  it('tools (search, by name or id)', async () => {
-    const project = await newProject('Tool search');
-    for (const [i, name] of NAMES.entries()) expect((await s.api('POST', 'tools/', { id: `TOOL_FIND${i}`, name, project })).status, name).toBe(201);
-    await expectLiteralSearch(async (text) => {
-      const res = await s.api('GET', `tools/?project_id=${project}&search=${encodeURIComponent(text)}&page_size=100`);
-      expect(res.status).toBe(200);
-      return res.body.results.filter((t: { is_predefined: boolean }) => !t.is_predefined).map((t: { name: string }) => t.name);
-    }, true);
-    expect((await s.api('GET', `tools/?project_id=${project}&search=tool_find4`)).body.results.map((t: { name: string }) => t.name)).toEqual(['Back\\slash']);
+  it('tools also match their id, ignoring case', async () => {
+    const project = await newProject('Tool ids');
+    await s.api('POST', 'tools/', { id: 'TOOL_BY_ID', name: 'Named otherwise', project });
+    expect((await s.api('GET', `tools/?project_id=${project}&search=tool_by_`)).body.results.map((t: { name: string }) => t.name)).toEqual(['Named otherwise']);
   });
 });
 
