@@ -1,7 +1,6 @@
 import type { Executor } from './db.js';
 import { getOwned, type OwnedTable } from './ownership.js';
 import type { Database, NewRow, Row, RowUpdate } from './schema.js';
-import { containsText } from './text-search.js';
 
 /**
  * Plain create / read / update / delete for the simple resources whose rows belong to one
@@ -34,14 +33,12 @@ export async function listOwned<T extends OwnedTable>(
   organizationId: number,
   filters: Filters<T>,
   page?: { offset: number; limit: number },
-  search?: { column: keyof Database[T] & string; text: string },
 ): Promise<{ count: number; rows: Row<T>[] }> {
   let query = q(db).selectFrom(table).where('organization_id', '=', organizationId);
   for (const [col, value] of Object.entries(filters)) {
     if (value === undefined) continue;
     query = value === null ? query.where(col, 'is', null) : query.where(col, '=', value);
   }
-  if (search?.text) query = query.where(containsText(search.column, search.text));
   if (!page) {
     const rows = (await query.selectAll().orderBy('id').execute()) as Row<T>[];
     return { count: rows.length, rows };
