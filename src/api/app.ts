@@ -8,18 +8,23 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { canonicalUrl } from './aliases.js';
 import type { AppDeps } from './deps.js';
+import { applyReferenceOperation, documentAliases } from './operations.js';
 import { registerAuth } from './plugins/auth.js';
+import { registerBodyParsers } from './plugins/bodies.js';
 import { frameworkErrors, registerErrorHandling } from './plugins/errors.js';
 import { registerInputRules } from './plugins/input-rules.js';
 import { registerProjectScope } from './plugins/project-scope.js';
-import { healthRoutes } from './routes/health.js';
 import { adminRoutes } from './routes/admin.js';
-import { apiRoutes } from './routes/index.js';
+import { healthRoutes } from './routes/health.js';
+import { apiRoutes, userRoutes } from './routes/index.js';
 import { registerMcpEndpoint } from '../mcp/http.js';
 import { loadWebAssets, registerWebPage } from './web.js';
 
 export const API_PREFIX = '/test_framework/v1';
+/** Where the reference serves projects. */
+export const USER_PREFIX = '/user/v1';
 
 // The operator's API (organizations and their keys) answers only the key SCENARIST_OPERATOR_KEY.
 const ADMIN = /^\/admin\//;
@@ -38,17 +43,26 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
     // Errors the router answers before any hook (an over-long or malformed path) in the seed's shape too.
     frameworkErrors,
+    rewriteUrl: (req) => canonicalUrl(req.url ?? '/'),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
   registerInputRules(app);
+  await registerBodyParsers(app, { uploadLimit: deps.config.uploadLimit });
+  app.addHook('onRoute', applyReferenceOperation);
 
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Scenarist API', version: 'v1', description: 'Scenario agent API, wire-compatible with the Cekura test_framework API.' },
+      info: {
+        title: 'Scenarist API',
+        version: 'v1',
+        description: 'Scenario agent API, wire-compatible with the Cekura test_framework API.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      },
+      servers: [{ url: '/', description: 'This Scenarist server' }],
       components: {
         securitySchemes: {
           api_key: { type: 'apiKey', name: 'X-CEKURA-API-KEY', in: 'header', description: 'API key of your organization.' },
@@ -58,7 +72,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       security: [{ api_key: [] }, { bearer: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (doc) => documentAliases(jsonSchemaTransformObject(doc) as Parameters<typeof documentAliases>[0]),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
@@ -70,12 +84,13 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
     failuresPerMinute: deps.config.authFailuresPerMinute,
   });
 
-  registerProjectScope(app, deps.store, API_PREFIX);
+  registerProjectScope(app, deps.store, [API_PREFIX, USER_PREFIX]);
 
   await app.register(healthRoutes(deps));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const routes of apiRoutes) await app.register(routes(deps), { prefix: API_PREFIX });
   await app.register(adminRoutes(deps), { prefix: '/admin' });
+  for (const routes of userRoutes) await app.register(routes(deps), { prefix: USER_PREFIX });
   registerMcpEndpoint(app);
   registerWebPage(app, await loadWebAssets());
 

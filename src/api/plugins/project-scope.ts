@@ -38,10 +38,12 @@ const ids = (v: unknown): number[] => (Array.isArray(v) ? v : [v]).filter((x): x
  * is narrowed to the key's project, and the project list shows that project alone. Runs after
  * validation, on the parsed input, for every route at once.
  */
-export function registerProjectScope(app: FastifyInstance, store: Store, apiPrefix: string): void {
+export function registerProjectScope(app: FastifyInstance, store: Store, prefixes: string[]): void {
+  const prefixOf = (url: string) => prefixes.find((p) => url.startsWith(`${p}/`));
   app.addHook('preHandler', async (req) => {
     const scope = req.caller?.projectId;
-    if (scope == null || !req.url.startsWith(apiPrefix)) return;
+    const apiPrefix = prefixOf(req.url);
+    if (scope == null || apiPrefix === undefined) return;
     const orgId = req.caller!.organizationId;
     const outside = (projects: Array<number | null>) => projects.some((p) => p !== null && p !== scope);
     const segment = req.url.slice(apiPrefix.length).split('/')[1] ?? '';
@@ -66,7 +68,8 @@ export function registerProjectScope(app: FastifyInstance, store: Store, apiPref
   // The project list has no filter to narrow: its answer is.
   app.addHook('preSerialization', async (req, _reply, payload: unknown) => {
     const scope = req.caller?.projectId;
-    if (scope == null || req.method !== 'GET' || !req.url.startsWith(`${apiPrefix}/projects/`) || !Array.isArray(payload)) return payload;
+    const apiPrefix = prefixOf(req.url);
+    if (scope == null || req.method !== 'GET' || apiPrefix === undefined || !req.url.startsWith(`${apiPrefix}/projects/`) || !Array.isArray(payload)) return payload;
     return payload.filter((p: { id?: unknown }) => p.id === scope);
   });
 }
