@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScenario, insertAgent, personalityIdFromStore, startJob, waitForInstructions } from './helpers/agent.js';
+import { createScenario, insertAgent, personalityIdFromStore, waitForInstructions } from './helpers/agent.js';
 import { suiteDatabase, testDatabases } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 

@@ -18,7 +18,7 @@ const TABLES = ['organizations', 'projects', 'aiagents', 'personalities', 'test_
 
 const DEEP = 4_200;
 const deepArray = '['.repeat(DEEP) + ']'.repeat(DEEP);
-const deepObject = '{"a":'.repeat(DEEP) + '1' + '}'.repeat(DEEP);
+const deepObject = `${'{"a":'.repeat(DEEP)}1${'}'.repeat(DEEP)}`;
 
 /**
  * Values no field may accept, each spliced into an otherwise plausible body as raw JSON. Integers

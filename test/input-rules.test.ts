@@ -50,7 +50,7 @@ describe.each(testDatabases)('input rules on $name', ({ name }) => {
   });
 
   it('JSON nested thousands of levels deep, or a huge free-form field, is a 400', async () => {
-    const deep = '{"a":'.repeat(4_100) + '1' + '}'.repeat(4_100);
+    const deep = `${'{"a":'.repeat(4_100)}1${'}'.repeat(4_100)}`;
     const res = await s.api('PATCH', `scenarios/${scenario.id}/`, `{"information_fields":${deep}}`, { 'content-type': 'application/json' });
     expect(res).toMatchObject({ status: 400, body: { information_fields: [expect.stringContaining('nest at most')] } });
     const big = await s.api('POST', 'test-profiles/', { agent, name: 'Big', information: { blob: 'x'.repeat(200_000) } });

@@ -3,8 +3,7 @@ import os from 'node:os';
 import type { ScenarioEngine } from '../agent/engine.js';
 import type { Config } from '../config.js';
 import { isoNow, type Clock } from '../domain/clock.js';
-import { emptyUsage, sessionStatusFor, type JobKind } from '../domain/jobs.js';
-import { stoppedResult } from '../domain/suggestion.js';
+import { sessionStatusFor, type JobKind, type TokenUsage } from '../domain/jobs.js';
 import type { Store } from '../store/db.js';
 import { isDataError } from '../store/data-errors.js';
 import { claimNext, failExhausted, finishJob, heartbeat, recordAttemptFailure, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
@@ -222,7 +221,7 @@ export class JobRunner {
     } catch (err) {
       if (controller.signal.aborted) return; // cancelled, lost or shutting down: someone else records the state
       log.error({ err: errorText(err), job: job.progress_id }, 'job failed');
-      outcome = failedOutcome(job, `The job failed: ${errorText(err)}`, (err as { usage?: ReturnType<typeof emptyUsage> }).usage);
+      outcome = failedOutcome(job, `The job failed: ${errorText(err)}`, (err as { usage?: TokenUsage }).usage);
     } finally {
       clearInterval(beat);
     }
