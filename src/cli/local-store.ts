@@ -1,23 +1,49 @@
-import { loadConfig } from '../config.js';
 import { DomainError } from '../domain/errors.js';
 import { CliExit, EXIT } from './exit-codes.js';
 
+export interface OrganizationRow {
+  id: number;
+  name: string;
+  created_at: string;
+}
+
+export interface KeyRow {
+  id: number;
+  organization_id: number;
+  name: string;
+  prefix: string;
+  project_id: number | null;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
 /**
- * Runs an operator command against the configured database directly (DATABASE_URL or the data
- * directory), as `scenarist keys create` does: these commands manage who may use the API, so they
- * need the database, not a key. The store loads only for them.
+ * What the operator commands (`orgs …`, `keys list|revoke`) do on the configured database. They
+ * manage who may use the API, so they work without a key or a server; the composition root
+ * (main.ts) supplies them over the store, and these command files stay on the CLI's side.
+ * `org` undefined means the first organization.
  */
-export async function withLocalStore<T>(fn: (store: import('../store/db.js').Store) => Promise<T>): Promise<T> {
-  const { migrate, openStore } = await import('../store/db.js');
-  const store = openStore(loadConfig().database);
+export interface TenantAdmin {
+  listOrganizations(): Promise<OrganizationRow[]>;
+  createOrganization(name: string): Promise<{ organization: OrganizationRow; projectId: number; key: string }>;
+  renameOrganization(id: number, name: string): Promise<OrganizationRow>;
+  listKeys(org: number | undefined): Promise<KeyRow[]>;
+  revokeKey(keyId: number, org: number | undefined): Promise<KeyRow>;
+}
+
+export type OpenTenantAdmin = () => Promise<{ admin: TenantAdmin; close(): Promise<void> }>;
+
+/** Runs one operator command, closing the database after it and mapping domain errors to exit codes. */
+export async function withTenantAdmin<T>(open: OpenTenantAdmin, fn: (admin: TenantAdmin) => Promise<T>): Promise<T> {
+  const { admin, close } = await open();
   try {
-    await migrate(store);
-    return await fn(store);
+    return await fn(admin);
   } catch (err) {
     if (err instanceof DomainError) throw new CliExit(err.kind === 'not_found' ? EXIT.notFound : EXIT.usage, err.message);
     throw err;
   } finally {
-    await store.close();
+    await close();
   }
 }
 

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
 import { isoNow, systemClock } from '../domain/clock.js';
+import { NotFound } from '../domain/errors.js';
 import { registerApply } from './commands/apply.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerGenerate } from './commands/generate.js';
@@ -97,8 +98,31 @@ keys
     }
   });
 
-registerKeyAdmin(keys);
-registerOrgs(program);
+/** The operator commands' database side: the store, opened for one command. */
+const tenantAdmin = async () => {
+  const store = await storeSide();
+  const db = store.openStore(loadConfig().database);
+  await store.migrate(db);
+  const now = () => isoNow(systemClock);
+  const orgOf = async (org: number | undefined) => {
+    if (org !== undefined) return (await store.getOrganization(db.db, org)).id;
+    const first = await store.firstOrganization(db.db);
+    if (!first) throw new NotFound('No organization found: start the server once (`npm start`) or create one with `scenarist orgs create`.');
+    return first.id;
+  };
+  return {
+    admin: {
+      listOrganizations: () => store.listOrganizations(db.db),
+      createOrganization: (name: string) => db.db.transaction().execute((tx) => store.createOrganizationWithKey(tx, name, now())),
+      renameOrganization: (id: number, name: string) => store.renameOrganization(db.db, id, name),
+      listKeys: async (org: number | undefined) => store.listApiKeys(db.db, await orgOf(org)),
+      revokeKey: async (keyId: number, org: number | undefined) => store.revokeApiKey(db.db, await orgOf(org), keyId, now()),
+    },
+    close: () => db.close(),
+  };
+};
+registerKeyAdmin(keys, tenantAdmin);
+registerOrgs(program, tenantAdmin);
 registerImprove(program);
 registerApply(program);
 registerGenerate(program);
