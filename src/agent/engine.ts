@@ -1,5 +1,6 @@
 import type { TokenUsage } from '../domain/jobs.js';
 import type { ConditionalActions } from '../domain/scenario.js';
+import type { NotDone } from '../domain/suggestion.js';
 import type { ValidationIssue } from './validate.js';
 import type { DraftScenario, PlannedChange, PlannerContext, PlannerScenario } from './engines/offline/types.js';
 
@@ -33,6 +34,8 @@ export interface ImproveOutput {
   changes: PlannedChange[];
   /** Parts of the request the engine could not carry out, for the assistant's reply. */
   unsupported?: string[];
+  /** Every part of the request not carried out, with why: the job result's `not_done`. */
+  notDone?: NotDone[];
   /** Parts of the model's answer the engine left out before validation (e.g. fields it may not change). */
   issues?: ValidationIssue[];
   /** The request needs an agent for these scenarios (which have none): ask the user before changing anything. */
@@ -84,6 +87,7 @@ export interface InstructionsOutput {
   /** A suggested expected outcome, when the scenario had none. */
   expectedOutcomePrompt?: string;
   unsupported?: string[];
+  notDone?: NotDone[];
   usage?: Partial<TokenUsage>;
 }
 

@@ -16,7 +16,7 @@ export class OfflineEngine implements ScenarioEngine {
   async improve(input: ImproveInput): Promise<ImproveOutput> {
     input.signal.throwIfAborted();
     const plan = planImprovement(input.userMessage, input.scenarios, input.context);
-    return { message: plan.message, changes: plan.changes, unsupported: plan.unsupported };
+    return { message: plan.message, changes: plan.changes, unsupported: plan.unsupported, notDone: plan.notDone };
   }
 
   async clarify(input: ClarifyInput): Promise<ClarifyOutput> {
@@ -41,7 +41,7 @@ export class OfflineEngine implements ScenarioEngine {
     }
     if (input.mode === 'improve') {
       const out = improveInstructions(s.instructions, input.userMessage, s, ctx);
-      return { message: out.message, instructions: out.instructions, unsupported: out.unsupported };
+      return { message: out.message, instructions: out.instructions, unsupported: out.unsupported, notDone: out.notDone };
     }
     // Extra guidance for a new set of instructions is kept as the user's own notes.
     const notes = [s.instructions.trim(), input.userMessage.trim()].filter(Boolean).join('\n');

@@ -2,6 +2,7 @@ import type { HeldToolCall, ImproveOutput, PlannedChange } from '../../agent/eng
 import { validateSuggestions, type CheckedChange, type ValidationIssue } from '../../agent/validate.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import type { ImproveJobRequest } from '../../domain/scenario-agent.js';
+import type { NotDone } from '../../domain/suggestion.js';
 import { loadProjectFacts } from '../../store/agent-context.js';
 import { loadScenarios } from '../../store/scenarios.js';
 import { historyBefore } from '../history.js';
@@ -100,16 +101,23 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   const replies: string[] = [];
   // What batches could not do: structured parts where the engine gives them, its prose otherwise.
   const notes: string[] = [];
+  const notDone: NotDone[] = [];
+  const addNotDone = (n: NotDone) => {
+    if (!notDone.some((x) => x.part === n.part && x.reason === n.reason)) notDone.push(n);
+  };
   const failures: Array<{ batch: number; scenario_ids: number[]; error: string }> = [];
   outputs.forEach((o, i) => {
     if (o.ok) {
       proposals.push(...o.value.changes);
       issues.push(...(o.value.issues ?? []));
       if (o.value.message && !replies.includes(o.value.message)) replies.push(o.value.message);
-      if (o.value.unsupported) notes.push(...o.value.unsupported.map((u) => `I could not do ${u}`));
+      for (const n of o.value.notDone ?? []) addNotDone(n);
+      if (o.value.notDone) notes.push(...o.value.notDone.map((n) => `Not done — "${n.part}": ${n.reason}`));
+      else if (o.value.unsupported) notes.push(...o.value.unsupported.map((u) => `I could not do ${u}`));
       else notes.push(o.value.message);
     } else {
       failures.push({ batch: i, scenario_ids: batches[i]!.map((s) => s.id), error: errorText(o.error) });
+      addNotDone({ part: `the request, for scenario(s) ${batches[i]!.map((s) => s.id).join(', ')}`, reason: errorText(o.error) });
     }
   });
   if (batches.length && failures.length === batches.length) {
@@ -144,6 +152,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       pending_tool_calls: [],
       scenarios_needing_agent: [],
       failed_batches: failures,
+      not_done: notDone,
     },
     error: null,
     usage,

@@ -1,3 +1,5 @@
+import type { NotDone } from '../../../domain/suggestion.js';
+
 export interface PlannerScenario {
   id: number; revision: number; name: string; agent: number | null; agent_name: string;
   personality: number; personality_name: string; tags: string[]; tool_ids: string[]; first_message: string;
@@ -21,7 +23,9 @@ export interface PlannedChange { scenarioId: number; fields: Partial<Record<Chan
 export interface ImprovePlan {
   message: string;            // the assistant's reply: what it changed (counts per kind) and what it could not do
   changes: PlannedChange[];   // only scenarios with at least one field whose value really differs
+  notDone: NotDone[];         // every part of the request not carried out, with why
   unsupported: string[];      // the parts of the request it could not carry out, quoted
+  understood: boolean;        // every part was understood and carried out: nothing is left for a model
 }
 export interface DraftScenario {
   name: string; personality: number; scenario_language: string; tags: string[]; tool_ids: string[];
