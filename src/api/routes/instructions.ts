@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isoNow } from '../../domain/clock.js';
 import { NotFound, ValidationError } from '../../domain/errors.js';
+import { notDoneSchema, type NotDone } from '../../domain/suggestion.js';
 import {
   ApplyInstructionsBody,
   GenerateInstructionsBody,
@@ -48,6 +49,7 @@ const InstructionsProgress = ScenarioOut.extend({
   based_on_revision: z.number().int().nullable(),
   changes: z.record(z.string(), z.object({ old: z.unknown(), new: z.unknown() })).describe('The fields applying the job would change'),
   unsupported: z.array(z.string()).describe('Parts of the request the engine could not carry out'),
+  not_done: z.array(notDoneSchema).describe('Every part of the request not carried out, with why'),
   progress: z.object({ done: z.number().int(), total: z.number().int() }),
   usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int(), model_calls: z.number().int() }),
 });
@@ -57,6 +59,7 @@ interface StoredResult {
   change?: InstructionsChange;
   changes?: Record<string, { old: unknown; new: unknown }>;
   unsupported?: string[];
+  not_done?: NotDone[];
 }
 
 async function progressView(db: Db, job: Row<'jobs'>): Promise<z.infer<typeof InstructionsProgress>> {
@@ -84,6 +87,7 @@ async function progressView(db: Db, job: Row<'jobs'>): Promise<z.infer<typeof In
     based_on_revision: req.based_on_revision,
     changes: done ? (result.changes ?? {}) : {},
     unsupported: result.unsupported ?? [],
+    not_done: result.not_done ?? [],
     progress,
     usage,
   };

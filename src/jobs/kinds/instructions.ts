@@ -72,6 +72,7 @@ export const instructionsJob: JobHandler = async (ctx: JobContext): Promise<JobO
       change: checked.change,
       changes,
       unsupported: out.unsupported ?? [],
+      not_done: out.notDone ?? [],
     },
     error: null,
     usage,

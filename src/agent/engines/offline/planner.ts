@@ -172,8 +172,8 @@ const ADD_TAG = [
 ];
 const REMOVE_TAG = [
   /^(?:remove|delete|drop|strip|clear)\s+(?:the\s+)?(?:tags?)\s*(?!.*\bfrom\b)(?:called|named)?\s*:?\s*(.+)$/i,
-  /^(?:remove|delete|drop|strip)\s+(?:the\s+)?(.+?)\s+tags?(?:\s+from\s+(?:them|it|these|the scenarios?))?$/i,
   /^(?:remove|delete|drop)\s+(?:the\s+)?(.+?)\s+from\s+(?:the\s+|their\s+|its\s+)?tags$/i,
+  /^(?:remove|delete|drop|strip)\s+(?:the\s+)?(.+?)\s+tags?(?:\s+from\s+(?:them|it|these|the scenarios?))?$/i,
   /^untag\s+(?:them\s+|it\s+)?(?:from\s+)?(.+)$/i,
 ];
 
