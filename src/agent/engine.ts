@@ -62,6 +62,8 @@ export interface ClarifyOutput {
   needsClarification: boolean;
   questions: string[];
   drafts: DraftScenario[];
+  /** Every part of the request not carried out, with why: the job result's `not_done`. */
+  notDone?: NotDone[];
   usage?: Partial<TokenUsage>;
 }
 

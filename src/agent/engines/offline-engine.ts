@@ -28,6 +28,7 @@ export class OfflineEngine implements ScenarioEngine {
       knowledgeBase: input.context.knowledgeBase,
       personalities: input.context.personalities,
       answers: input.answers,
+      existing: input.context.existingScenarios,
     });
   }
 

@@ -13,7 +13,7 @@ import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const { job, db } = ctx;
   const req = JSON.parse(job.request) as ClarifyJobRequest;
-  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: req.agent_id, knowledgeBaseIds: req.knowledge_base });
+  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: req.agent_id, knowledgeBaseIds: req.knowledge_base, withScenarios: true });
   const history = await historyBefore(db, job);
   const answers = history.filter((t) => t.role === 'user').map((t) => t.content).filter(Boolean);
   await ctx.progress(0, req.num_scenarios);
@@ -43,7 +43,7 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   if (out.needsClarification) {
     return {
       status: 'needs_clarification',
-      result: { ...base, success: true, needs_clarification: true, clarification_questions: out.questions.map((q, i) => ({ id: i + 1, question: q })), base_extra_instructions: null, extra_instructions_list: [], generated_scenarios: [], updated_scenarios: [] },
+      result: { ...base, success: true, not_done: out.notDone ?? [], needs_clarification: true, clarification_questions: out.questions.map((q, i) => ({ id: i + 1, question: q })), base_extra_instructions: null, extra_instructions_list: [], generated_scenarios: [], updated_scenarios: [] },
       error: null,
       usage,
       reply: { content: [out.message, ...out.questions.map((q) => `- ${q}`)].join('\n'), toolCalls: [] },
@@ -68,6 +68,7 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       // The same drafts in the shape apply takes back: new scenarios (no id) for this project.
       updated_scenarios: drafts,
       validation_issues: issues,
+      not_done: out.notDone ?? [],
     },
     error: null,
     usage,

@@ -11,9 +11,11 @@ export interface PlannerContext {
   agent: { id: number; name: string; description: string; language: string } | null;
   personalities: Array<{ id: number; name: string; language: string; description: string }>;
   folders: string[];                                   // existing folder paths, e.g. "Sales", "Sales.Inbound"
-  tools: Array<{ id: string; name: string }>;          // predefined + organization tools
-  knowledgeBase: Array<{ id: number; file_name: string; text: string }>;
+  tools: Array<{ id: string; name: string; description?: string }>;  // predefined + organization tools
+  knowledgeBase: Array<{ id: number; file_name: string; text: string; agent_id?: number | null }>;
   agents?: Array<{ id: number; agent_name: string }>;  // the project's agents, for asking which one a scenario tests
+  agentProfiles?: Array<{ id: number; name: string; description: string; language: string }>;  // every agent, with its description
+  existingScenarios?: Array<{ name: string; summary: string }>;  // the agent's scenarios, so drafts never repeat them
 }
 /** Writable scenario fields an engine may change. */
 export type ChangeableField = 'name' | 'personality' | 'tags' | 'tool_ids' | 'first_message' | 'instructions' |
