@@ -160,11 +160,30 @@ describe('improve through a model server', () => {
   });
 
   it('reports the batch that failed and still delivers the others', async () => {
-    fake.fallback = (req) => (batchIds(req).includes(ids[3]!) ? errorReply(400) : tagBatch('ok')(req));
+    fake.fallback = (req) => (batchIds(req).includes(ids[3]!) ? errorReply(500) : tagBatch('ok')(req));
     const done = await improve(ids.slice(0, 4));
     expect(done.status).toBe('completed');
     expect(done.result.updated_scenarios.map((u: any) => u.id)).toEqual([ids[0], ids[1]]);
-    expect(done.result.failed_batches).toEqual([{ batch: 1, scenario_ids: [ids[2], ids[3]], error: expect.stringContaining('refused the request (HTTP 400') }]);
+    expect(done.result.failed_batches).toEqual([{ batch: 1, scenario_ids: [ids[2], ids[3]], error: expect.stringContaining('had an error (HTTP 500') }]);
+    expect(done.result.not_done).toEqual([{ part: `the request, for scenario(s) ${ids[2]}, ${ids[3]}`, reason: expect.stringContaining('HTTP 500') }]);
+  });
+
+  it.each([
+    [401, 'rejected the API key'],
+    [403, 'denied access to the model'],
+    [404, 'does not know the model (or the endpoint)'],
+    [400, 'rejected the request as invalid'],
+  ])('ends the job at once on HTTP %i, which no retry or other batch can escape', async (status, says) => {
+    const more: number[] = [];
+    for (let i = 0; i < 6; i++) more.push((await createScenario(s.api, { name: `Extra ${i}`, agent, personality, instructions: 'x' })).id);
+    fake.fallback = errorReply(status);
+    // 10 scenarios in batches of 2, two at a time: only the first two batches are ever sent.
+    const done = await improve([...ids, ...more], 'Make the caller more polite');
+    expect(done).toMatchObject({ status: 'failed', progress: { done: 0, total: 10 } });
+    expect(done.error).toContain(`The model provider ${says} (HTTP ${status}`);
+    expect(fake.requests.length).toBeLessThanOrEqual(2);
+    expect(done.usage.model_calls).toBe(fake.requests.length);
+    for (const id of more) await s.api('DELETE', `scenarios/${id}/`);
   });
 
   it('asks which agent through the model\'s tool call, then carries the request out with the answer', async () => {

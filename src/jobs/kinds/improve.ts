@@ -18,6 +18,8 @@ export function suggestionItem(c: CheckedChange, name: string) {
 }
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+/** An engine marks `fatal` an error no retry and no other batch can escape (a rejected key, an unknown model). */
+const isFatal = (e: unknown) => (e as { fatal?: unknown } | null)?.fatal === true;
 
 /** Suggests changes to the job's scenarios; writes nothing. */
 export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
@@ -83,10 +85,12 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
         throw err;
       }
     },
-    async (i) => {
-      done += batches[i]!.length;
+    async (i, ok) => {
+      // A failed batch is not work done: the bar never advances for it.
+      if (ok) done += batches[i]!.length;
       await ctx.progress(done, scenarios.length, usage);
     },
+    isFatal,
   );
 
   // The engine found the request needs an agent these scenarios lack: hold the whole job until the user says which.
@@ -120,6 +124,12 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       addNotDone({ part: `the request, for scenario(s) ${batches[i]!.map((s) => s.id).join(', ')}`, reason: errorText(o.error) });
     }
   });
+  const fatal = outputs.find((o) => !o.ok && isFatal(o.error));
+  if (fatal && !fatal.ok) {
+    // No batch after it was sent: the same refusal would answer every one.
+    const error = `The request could not be carried out: ${errorText(fatal.error)}`;
+    return { status: 'failed', result: { ...base, success: false, message: error, failed_batches: failures }, error, usage, reply: { content: error, toolCalls: [] }, progress: { done, total: scenarios.length } };
+  }
   if (batches.length && failures.length === batches.length) {
     const error = `The request could not be carried out: ${failures[0]!.error}`;
     return { status: 'failed', result: { ...base, success: false, message: error, failed_batches: failures }, error, usage, reply: { content: error, toolCalls: [] } };
