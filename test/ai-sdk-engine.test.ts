@@ -151,7 +151,7 @@ describe('the call policy', () => {
   it('does not retry a request the provider refuses', async () => {
     const refused = new APICallError({ message: 'Invalid API key', url: 'http://x', requestBodyValues: {}, statusCode: 401, isRetryable: false });
     const { engine, waits } = engineOn([refused]);
-    await expect(engine.improve(improveInput([scenario(11)]))).rejects.toThrow(/refused the request \(HTTP 401: Invalid API key\)/);
+    await expect(engine.improve(improveInput([scenario(11)]))).rejects.toThrow(/rejected the API key \(HTTP 401: Invalid API key\)/);
     expect(waits).toEqual([]);
   });
 
@@ -263,7 +263,7 @@ describe('clarify on a model', () => {
     const partial = engineOn([round(1, 10), refused]);
     const kept = await partial.engine.clarify(clarifyInput({ numScenarios: 12 }));
     expect(kept.drafts).toHaveLength(10);
-    expect(kept.message).toContain('Only 10 of 12 scenario(s) could be drafted: The model provider refused the request (HTTP 400');
+    expect(kept.message).toContain('Only 10 of 12 scenario(s) could be drafted: The model provider rejected the request as invalid (HTTP 400');
     expect(kept.usage).toMatchObject({ model_calls: 2 });
   });
 
@@ -358,7 +358,7 @@ describe('choosing a model', () => {
   });
 
   it('createEngine refuses a model it cannot reach as configured', () => {
-    expect(() => createEngine({ model: 'openai-compatible:x', llm: { timeoutMs: 1, maxRetries: 0, concurrency: 1, batchSize: 1 } })).toThrow(ConfigError);
-    expect(() => createEngine({ model: 'openai-compatible:x', llm: { timeoutMs: 1, maxRetries: 0, concurrency: 1, batchSize: 1 } })).toThrow('SCENARIST_LLM_BASE_URL');
+    expect(() => createEngine({ model: 'openai-compatible:x', llm: { timeoutMs: 1, maxRetries: 0, concurrency: 1, batchSize: 1, temperature: 0, maxOutputTokens: 1000, plannerFirst: true } })).toThrow(ConfigError);
+    expect(() => createEngine({ model: 'openai-compatible:x', llm: { timeoutMs: 1, maxRetries: 0, concurrency: 1, batchSize: 1, temperature: 0, maxOutputTokens: 1000, plannerFirst: true } })).toThrow('SCENARIST_LLM_BASE_URL');
   });
 });

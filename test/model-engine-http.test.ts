@@ -49,7 +49,7 @@ const improve = async (scenarios: number[], user_message = 'Tag them') => waitFo
 describe('improve through a model server', () => {
   it('splits the job into batches, sends each its own scenarios and schema, and reports suggestions, usage and progress', async () => {
     fake.fallback = tagBatch('reviewed');
-    const done = await improve(ids.slice(0, 3), 'Tag them reviewed');
+    const done = await improve(ids.slice(0, 3), 'Review them, then tag them reviewed');
     expect(done).toMatchObject({ status: 'completed', error: null, progress: { done: 3, total: 3 }, usage: { input_tokens: 200, output_tokens: 40, model_calls: 2 } });
     expect(done.result.updated_scenarios.map((u: any) => [u.id, u.tags])).toEqual(ids.slice(0, 3).map((id) => [id, ['base', 'reviewed']]));
     expect(done.result).toMatchObject({ success: true, validation_issues: [], failed_batches: [] });
@@ -214,6 +214,36 @@ describe('improve through a model server', () => {
     expect(fake.requests[1]!.body.tools).toBeUndefined();
     expect(promptOf(fake.requests[1]!)).toContain('"agent_name":"Sales line"');
     await s.api('DELETE', `scenarios/${orphan}/`);
+  });
+});
+
+describe('structured requests spend nothing', () => {
+  it.each(['add the DTMF tool', 'remove the base tag and set max duration to 5 minutes', 'add tag smoke to only the base ones'])('%s: the planner carries it out, no model call, and the result says so', async (msg) => {
+    const done = await improve(ids.slice(0, 3), msg);
+    expect(done).toMatchObject({ status: 'completed', usage: { model_calls: 0, input_tokens: 0 } });
+    expect(fake.requests).toHaveLength(0);
+    expect(done.result).toMatchObject({ answered_by: 'planner', not_done: [] });
+    expect(done.result.updated_scenarios).toHaveLength(3);
+    expect(done.result.message).toContain('no model call was made');
+  });
+
+  it('anything the planner does not fully understand goes to the model', async () => {
+    fake.fallback = tagBatch('polite');
+    // The tag part is structured; the rest is not, so the whole request is the model's.
+    const done = await improve(ids.slice(0, 2), 'add tag smoke and make the caller more polite');
+    expect(done.result.answered_by).toBe('model');
+    expect(fake.requests).toHaveLength(1);
+    expect(done.usage.model_calls).toBe(1);
+  });
+
+  it('SCENARIST_PLANNER_FIRST=false sends every request to the model', async () => {
+    const env = { SCENARIST_MODEL: 'openai-compatible:fake-model', SCENARIST_LLM_BASE_URL: fake.url, SCENARIST_PLANNER_FIRST: 'false' };
+    const engine = createEngine(loadConfig({ ...env, SCENARIST_DATA_DIR: '/tmp' }));
+    fake.fallback = tagBatch('dtmf');
+    const scenario = { id: 5, revision: 1, name: 'A', agent: 1, agent_name: 'Bot', personality, personality_name: 'P', tags: ['base'], tool_ids: [], first_message: '', instructions: 'x', conditional_actions: null, simulation_description: '', information_fields: {}, expected_outcome_prompt: '', scenario_language: 'en', scenario_type: 'instruction', folder_path: null, max_duration: null };
+    const out = await engine.improve({ userMessage: 'add the DTMF tool', history: [], scenarios: [scenario], context: { agent: null, personalities: [], folders: [], tools: [], knowledgeBase: [] }, signal: new AbortController().signal });
+    expect(out.usage?.model_calls).toBe(1);
+    expect(fake.requests).toHaveLength(1);
   });
 });
 

@@ -36,6 +36,8 @@ export interface ImproveOutput {
   unsupported?: string[];
   /** Every part of the request not carried out, with why: the job result's `not_done`. */
   notDone?: NotDone[];
+  /** Who wrote the answer when a model is configured: the built-in planner (no model call) or the model. */
+  answeredBy?: 'planner' | 'model';
   /** Parts of the model's answer the engine left out before validation (e.g. fields it may not change). */
   issues?: ValidationIssue[];
   /** The request needs an agent for these scenarios (which have none): ask the user before changing anything. */

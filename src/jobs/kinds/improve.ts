@@ -146,6 +146,9 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   }
   const leftOut = rejected.length + outputs.reduce((n, o) => n + (o.ok ? (o.value.issues?.length ?? 0) : 0), 0);
   if (leftOut) messages.push(`${leftOut} suggestion(s) did not pass validation and were left out.`);
+  // With a model configured, say when the built-in planner answered on its own: nothing was spent.
+  const answeredBy = [...new Set(outputs.flatMap((o) => (o.ok && o.value.answeredBy ? [o.value.answeredBy] : [])))];
+  if (answeredBy.length === 1 && answeredBy[0] === 'planner') messages.push('The built-in planner understood the whole request and carried it out; no model call was made.');
   const message = messages.join('\n\n') || 'No changes to suggest.';
   const toolCalls = updated.length
     ? [{ id: `call_${job.progress_id}`, name: 'suggest_changes', arguments: { scenario_ids: updated.map((u) => u.id) }, status: 'pending' }]
@@ -163,6 +166,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       scenarios_needing_agent: [],
       failed_batches: failures,
       not_done: notDone,
+      ...(answeredBy.length ? { answered_by: answeredBy.length === 1 ? answeredBy[0] : 'planner and model' } : {}),
     },
     error: null,
     usage,

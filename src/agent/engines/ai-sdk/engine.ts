@@ -17,6 +17,9 @@ export interface AiSdkEngineOptions {
   concurrency: number;
   /** Characters of knowledge-base text a clarify prompt may carry. */
   knowledgeChars?: number;
+  /** Sampling temperature and output-token budget of every call (configuration). */
+  temperature?: number;
+  maxOutputTokens?: number;
 }
 
 const ASK_AGENT = 'ask_which_agent';
@@ -215,6 +218,8 @@ class Conversation<T> {
           output: Output.object({ schema: this.schema }),
           ...(this.tools ? { tools: this.tools } : {}),
           abortSignal: signal,
+          ...(this.opts.temperature !== undefined ? { temperature: this.opts.temperature } : {}),
+          ...(this.opts.maxOutputTokens !== undefined ? { maxOutputTokens: this.opts.maxOutputTokens } : {}),
           // Retries are the policy's, so they are counted, spaced and bounded in one place.
           maxRetries: 0,
           providerOptions: setup.providerOptions,

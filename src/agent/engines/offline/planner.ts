@@ -149,7 +149,7 @@ const splitList = (t: string) =>
     .filter(Boolean);
 
 /** Words that make a would-be tag a clause of the request rather than a label. */
-const CLAUSE_WORDS = /\b(?:the|a|an|where|when|with|for|that|which|who|whose|anything|everything|ones|to|about|if|is|are|sounds?|all|except|only)\b/i;
+const CLAUSE_WORDS = /\b(?:them|it|these|those|the|a|an|where|when|with|for|that|which|who|whose|anything|everything|ones|to|about|if|is|are|sounds?|all|except|only)\b/i;
 
 /** Tags as labels: a phrase of at most three words that reads as a label, or the whole clause is refused. */
 function tagsOp(clause: string, list: string, kind: 'add' | 'remove'): Parsed {
