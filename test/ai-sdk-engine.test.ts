@@ -45,20 +45,29 @@ const improveInput = (scenarios: PlannerScenario[], userMessage = 'Add the DTMF 
 describe('improve on a model', () => {
   it('sends the batch compactly with a schema bounded to its ids and writable fields, and returns the changes with usage', async () => {
     const batch = [scenario(11), scenario(12, { tags: ['vip'] })];
-    const { engine, calls } = engineOn([answer({ message: 'Added DTMF.', changes: [{ scenario_id: 11, fields: { tool_ids: ['TOOL_DTMF'] } }, { scenario_id: 12, fields: { tool_ids: ['TOOL_DTMF'] } }] }, [120, 30])]);
+    const changes = [11, 12].map((id) => ({ scenario_id: id, field: 'tool_ids', value: ['TOOL_DTMF'], reason: 'The request adds DTMF.' }));
+    const { engine, calls } = engineOn([answer({ plan: 'Add DTMF to both.', changes, not_done: [{ part: 'make it funny', reason: 'Not a scenario field.' }], message: 'Added DTMF.' }, [120, 30])]);
     const out = await engine.improve(improveInput(batch));
-    expect(out).toEqual({ message: 'Added DTMF.', changes: [{ scenarioId: 11, fields: { tool_ids: ['TOOL_DTMF'] } }, { scenarioId: 12, fields: { tool_ids: ['TOOL_DTMF'] } }], issues: [], usage: { input_tokens: 120, output_tokens: 30, model_calls: 1 } });
+    const reasons = { tool_ids: 'The request adds DTMF.' };
+    expect(out).toEqual({
+      message: 'Added DTMF.',
+      changes: [{ scenarioId: 11, fields: { tool_ids: ['TOOL_DTMF'] }, reasons }, { scenarioId: 12, fields: { tool_ids: ['TOOL_DTMF'] }, reasons }],
+      notDone: [{ part: 'make it funny', reason: 'Not a scenario field.' }],
+      issues: [],
+      usage: { input_tokens: 120, output_tokens: 30, model_calls: 1 },
+    });
     expect(calls).toHaveLength(1);
     const format = calls[0]!.responseFormat as { type: string; schema: any };
     expect(format.type).toBe('json');
+    // Written in this order: the plan, the changes each with its reason, what is not done, the message last.
+    expect(Object.keys(format.schema.properties)).toEqual(['plan', 'changes', 'not_done', 'message']);
     const item = format.schema.properties.changes.items;
+    expect(Object.keys(item.properties)).toEqual(['scenario_id', 'field', 'value', 'reason']);
     expect(item.properties.scenario_id.enum).toEqual([11, 12]);
-    expect(item.properties.fields.additionalProperties).toBe(false);
-    expect(Object.keys(item.properties.fields.properties)).not.toContain('agent');
-    expect(item.properties.fields.properties.tool_ids.items.enum).toEqual(['TOOL_END_CALL', 'TOOL_DTMF']);
-    // Limits that would compile into huge grammars on local servers are left to validation.
-    expect(JSON.stringify(format.schema)).not.toMatch(/maxLength|maxItems|propertyNames/);
-    expect(item.properties.fields.properties.max_duration).toMatchObject({ anyOf: [{ type: 'integer', minimum: 10, maximum: 3600 }, { type: 'null' }] });
+    expect(item.properties.field.enum).not.toContain('agent');
+    expect(item.properties.field.enum).toContain('tool_ids');
+    // Limits that would compile into huge grammars on local servers, or that strict mode rejects, are left to validation.
+    expect(JSON.stringify(format.schema)).not.toMatch(/maxLength|maxItems|propertyNames|minLength/);
     expect(calls[0]!.tools).toBeUndefined(); // every scenario has an agent: nothing to ask
     const text = promptText(calls[0]!);
     expect(text).toContain('"tags":["vip"]');
@@ -294,7 +303,7 @@ describe('instructions on a model', () => {
     const good = { ...bad, conditions: [bad.conditions[0], { ...bad.conditions[1], id: 1 }] };
     const { engine, calls } = engineOn([answer({ message: 'x', conditional_actions: bad }), answer({ message: 'Wrote them.', conditional_actions: good })]);
     const out = await engine.instructions(input({ mode: 'generate', userMessage: '', scenario: conditional }));
-    expect(calls[0]!.responseFormat).toMatchObject({ schema: { required: ['message', 'conditional_actions'] } });
+    expect(calls[0]!.responseFormat).toMatchObject({ schema: { required: ['conditional_actions', 'expected_outcome_prompt', 'not_done', 'message'] } });
     expect(promptText(calls[1]!)).toContain('condition ids must be sequential');
     expect(out.conditionalActions).toEqual(good);
     expect(out.instructions).toBeUndefined();

@@ -285,7 +285,7 @@ describe('clarify through a model server', () => {
 });
 
 describe('the openai provider with OPENAI_BASE_URL', () => {
-  it('speaks chat completions to the configured endpoint with the key, sending the schema unstrict', async () => {
+  it('speaks chat completions to the configured endpoint with the key, sending the schema strict', async () => {
     const engine = createEngine(loadConfig({ SCENARIST_DATA_DIR: '/tmp', SCENARIST_MODEL: 'openai:gpt-test', OPENAI_API_KEY: 'sk-openai', OPENAI_BASE_URL: fake.url }));
     fake.enqueue(tagBatch('openai'));
     const scenario = { id: 5, revision: 1, name: 'A', agent: 1, agent_name: 'Bot', personality: personality, personality_name: 'P', tags: ['base'], tool_ids: [], first_message: '', instructions: 'x', conditional_actions: null, simulation_description: '', information_fields: {}, expected_outcome_prompt: '', scenario_language: 'en', scenario_type: 'instruction', folder_path: null, max_duration: null };
@@ -294,6 +294,6 @@ describe('the openai provider with OPENAI_BASE_URL', () => {
     const req = fake.requests[0]!;
     expect(req.path).toBe('/v1/chat/completions');
     expect(req.headers.authorization).toBe('Bearer sk-openai');
-    expect(req.body).toMatchObject({ model: 'gpt-test', response_format: { type: 'json_schema', json_schema: { strict: false } } });
+    expect(req.body).toMatchObject({ model: 'gpt-test', response_format: { type: 'json_schema', json_schema: { strict: true } } });
   });
 });

@@ -12,9 +12,11 @@ import { engineScenarios } from '../scenarios-for-engine.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
 /** An `updated_scenarios` item: the new values as a partial Scenario, plus what they replace. */
-export function suggestionItem(c: CheckedChange, name: string) {
+export function suggestionItem(c: CheckedChange, name: string, reasons: Partial<Record<string, string>> = {}) {
   const values = Object.fromEntries(Object.entries(c.changes).map(([f, v]) => [f, v!.new]));
-  return { id: c.scenarioId, name, ...values, based_on_revision: c.basedOnRevision, changes: c.changes };
+  // Each change carries why it is proposed, for the person reviewing it.
+  const changes = Object.fromEntries(Object.entries(c.changes).map(([f, v]) => [f, reasons[f] ? { ...v, reason: reasons[f] } : v]));
+  return { id: c.scenarioId, name, ...values, based_on_revision: c.basedOnRevision, changes };
 }
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -26,7 +28,9 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   const { job, db } = ctx;
   const req = JSON.parse(job.request) as ImproveJobRequest;
   const rows = await loadScenarios(db, job.organization_id, req.scenario_ids);
-  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: req.agent_id });
+  // The knowledge of every agent the scenarios test, for a model when the request draws on it.
+  const agentsOfRows = [...new Set(rows.flatMap((r) => (r.agent_id === null ? [] : [r.agent_id])))];
+  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: req.agent_id, knowledgeOfAgents: agentsOfRows });
   const selections = new Map(Object.entries(req.agent_selections).map(([k, v]) => [Number(k), v]));
   const base = { session_id: job.session_id, applied_scenario_ids: [] as number[], available_agents: facts.agents };
 
@@ -138,7 +142,9 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   const { accepted, issues: rejected } = validateSuggestions(proposals, targets, validationCtx);
   issues.push(...rejected);
   const names = new Map(scenarios.map((s) => [s.id, s.name]));
-  const updated = accepted.map((c) => suggestionItem(c, names.get(c.scenarioId) ?? ''));
+  const reasons = new Map<number, Partial<Record<string, string>>>();
+  for (const p of proposals) if (p.reasons) reasons.set(p.scenarioId, { ...reasons.get(p.scenarioId), ...p.reasons });
+  const updated = accepted.map((c) => suggestionItem(c, names.get(c.scenarioId) ?? '', reasons.get(c.scenarioId)));
   const messages = batches.length > 1 ? [batchedReply(accepted, scenarios.length, notes)] : replies;
   if (failures.length) {
     const n = failures.reduce((a, f) => a + f.scenario_ids.length, 0);

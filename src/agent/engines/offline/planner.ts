@@ -360,6 +360,7 @@ export function planImprovement(userMessage: string, scenarios: PlannerScenario[
   const rejected = new Set<string>();
   for (const s of targets) {
     let fields: Fields = {};
+    const why: Partial<Record<ChangeableField, string>> = {};
     for (const op of ops) {
       const next = op.apply(s, fields);
       if ('skip' in next) {
@@ -371,6 +372,7 @@ export function planImprovement(userMessage: string, scenarios: PlannerScenario[
       }
       const real = Object.entries(next).some(([k, v]) => !sameValue(v, (s as unknown as Record<string, unknown>)[k]) && !sameValue(v, fields[k as ChangeableField]));
       fields = { ...fields, ...next };
+      for (const k of Object.keys(next) as ChangeableField[]) why[k] = `You asked to ${op.part.charAt(0).toLowerCase()}${op.part.slice(1)}: ${op.label}.`;
       if (real) {
         counts.set(op.label, (counts.get(op.label) ?? 0) + 1);
         changedBy.set(op, [...(changedBy.get(op) ?? []), s]);
@@ -384,7 +386,7 @@ export function planImprovement(userMessage: string, scenarios: PlannerScenario[
       if (errors.length) rejected.add(`${k}: ${errors.join(' ')}`);
       else diff[k] = v;
     }
-    if (Object.keys(diff).length) changes.push({ scenarioId: s.id, fields: diff });
+    if (Object.keys(diff).length) changes.push({ scenarioId: s.id, fields: diff, reasons: Object.fromEntries(Object.keys(diff).map((k) => [k, why[k as ChangeableField]!])) });
   }
   for (const { part, reason, n } of skipped.values()) notDone.push({ part, reason: `Not done on ${n} of ${targets.length} ${scenariosWord(targets.length)}: ${reason}.` });
   for (const op of ops) {

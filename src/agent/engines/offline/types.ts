@@ -21,7 +21,12 @@ export interface PlannerContext {
 export type ChangeableField = 'name' | 'personality' | 'tags' | 'tool_ids' | 'first_message' | 'instructions' |
   'expected_outcome_prompt' | 'scenario_language' | 'folder_path' | 'max_duration' | 'information_fields' |
   'simulation_description' | 'conditional_actions' | 'scenario_type';
-export interface PlannedChange { scenarioId: number; fields: Partial<Record<ChangeableField, unknown>> }
+export interface PlannedChange {
+  scenarioId: number;
+  fields: Partial<Record<ChangeableField, unknown>>;
+  /** Why each field changes, for the reviewer (the model's reason, or the planner's edit). */
+  reasons?: Partial<Record<ChangeableField, string>>;
+}
 export interface ImprovePlan {
   message: string;            // the assistant's reply: what it changed (counts per kind) and what it could not do
   changes: PlannedChange[];   // only scenarios with at least one field whose value really differs
