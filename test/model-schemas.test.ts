@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { clarifySchema, improveSchema, instructionsSchema } from '../src/agent/engines/ai-sdk/schemas.js';
-import type { PlannerContext } from '../src/agent/engines/offline/types.js';
+import type { PlannerContext } from '../src/agent/engine.js';
 
 /**
  * The answer schemas the model is constrained to, checked against OpenAI's strict structured

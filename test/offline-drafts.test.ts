@@ -34,41 +34,41 @@ describe('draftScenarios', () => {
   it('drafts one scenario per knowledge-base topic, citing the file, each a valid scenario', () => {
     const out = draft({ agent: { ...agent, description: '' }, knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] });
     expect(out.needsClarification).toBe(false);
-    expect(out.drafts.map((d) => d.name)).toEqual(['Refunds: a first-time caller', 'Shipping: an angry caller', 'Can I cancel: a first-time caller']);
+    expect(out.drafts.map((d) => d.scenario.name)).toEqual(['Refunds: a first-time caller', 'Shipping: an angry caller', 'Can I cancel: a first-time caller']);
     // Each has its own measurable outcome, grounded in its passage.
-    expect(out.drafts.map((d) => d.expected_outcome_prompt)).toEqual([
+    expect(out.drafts.map((d) => d.scenario.expected_outcome_prompt)).toEqual([
       expect.stringContaining('Refunds take 30 days'),
       expect.stringContaining('We ship in 2 days'),
       expect.stringContaining('Yes, any time'),
     ]);
     for (const d of out.drafts) {
-      expect(d).toMatchObject({ draft: true, source_files: [7], tags: ['generated'], tool_ids: ['TOOL_END_CALL'], scenario_language: 'en' });
+      expect(d).toMatchObject({ sources: [7], scenario: { tags: ['generated'], tool_ids: ['TOOL_END_CALL'], scenario_language: 'en' } });
       // The caller is never told the answer the agent should give.
-      expect(d.instructions).not.toContain(d.expected_outcome_prompt);
-      expect(d.instructions).not.toMatch(/Refunds take 30 days|We ship in 2 days/);
-      expect(d.instructions).toContain('## Persona');
+      expect(d.scenario.instructions).not.toContain(d.scenario.expected_outcome_prompt);
+      expect(d.scenario.instructions).not.toMatch(/Refunds take 30 days|We ship in 2 days/);
+      expect(d.scenario.instructions).toContain('## Persona');
       for (const field of ['name', 'personality', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'scenario_language', 'information_fields'] as const) {
-        expect(fieldValueErrors(field, d[field])).toEqual([]);
+        expect(fieldValueErrors(field, d.scenario[field])).toEqual([]);
       }
     }
     expect(out.message).toContain('draft scenarios to review before applying');
   });
 
   it('chooses personalities round-robin among those in the agent language', () => {
-    expect(draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] }).drafts.map((d) => d.personality)).toEqual([10, 11, 10]);
+    expect(draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] }).drafts.map((d) => d.scenario.personality)).toEqual([10, 11, 10]);
     const spanish = draft({ agent: { ...agent, language: 'es' }, knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] });
-    expect(spanish.drafts.map((d) => [d.personality, d.scenario_language])).toEqual([[13, 'es'], [13, 'es'], [13, 'es']]);
+    expect(spanish.drafts.map((d) => [d.scenario.personality, d.scenario.scenario_language])).toEqual([[13, 'es'], [13, 'es'], [13, 'es']]);
   });
 
   it('uses topics named in the request first, and draws on the description when there is no knowledge base', () => {
-    expect(draft({ userMessage: 'write scenarios about late fees, cancellations and upgrades' }).drafts.map((d) => d.name)).toEqual([
+    expect(draft({ userMessage: 'write scenarios about late fees, cancellations and upgrades' }).drafts.map((d) => d.scenario.name)).toEqual([
       'Late fees: a first-time caller',
       'Cancellations: an angry caller',
       'Upgrades: a first-time caller',
     ]);
     const fromDescription = draft();
-    expect(fromDescription.drafts.map((d) => d.name)).toEqual(['Billing questions: a first-time caller', 'Refunds for damaged goods: an angry caller']);
-    expect(fromDescription.drafts.every((d) => d.source_files.length === 0)).toBe(true);
+    expect(fromDescription.drafts.map((d) => d.scenario.name)).toEqual(['Billing questions: a first-time caller', 'Refunds for damaged goods: an angry caller']);
+    expect(fromDescription.drafts.every((d) => d.sources.length === 0)).toBe(true);
   });
 
   it('drafts what exists when fewer topics than requested, and says so', () => {
@@ -81,7 +81,7 @@ describe('draftScenarios', () => {
     const text = Array.from({ length: 30 }, (_, i) => `# Topic number ${i} ${'with a very long heading '.repeat(4)}\nDetails.`).join('\n');
     const out = draft({ numScenarios: 50, knowledgeBase: [{ id: 1, file_name: 'big.md', text }] });
     expect(out.drafts).toHaveLength(20);
-    expect(out.drafts.every((d) => d.name.length <= 80)).toBe(true);
+    expect(out.drafts.every((d) => d.scenario.name.length <= 80)).toBe(true);
     expect(draft({ numScenarios: 0 }).drafts).toHaveLength(1);
   });
 
@@ -97,13 +97,13 @@ describe('draftScenarios', () => {
   it('uses answers as extra description, including the language they name', () => {
     const out = draft({ userMessage: 'make some tests', agent: null, numScenarios: 2, answers: ['It books dental appointments', 'Spanish'] });
     expect(out.needsClarification).toBe(false);
-    expect(out.drafts.map((d) => [d.name, d.scenario_language, d.personality])).toEqual([['Dental appointments: a first-time caller', 'es', 13]]);
+    expect(out.drafts.map((d) => [d.scenario.name, d.scenario.scenario_language, d.scenario.personality])).toEqual([['Dental appointments: a first-time caller', 'es', 13]]);
     expect(out.notDone.map((n) => n.part)).toEqual(['1 more draft(s)', 'write the drafts in Spanish']);
   });
 
   it('reads a reply to several questions one line at a time', () => {
     const out = draft({ userMessage: 'Billing disputes\ncancellations and refunds\nSpanish', agent: null, numScenarios: 5 });
-    expect(out.drafts.map((d) => [d.name, d.scenario_language])).toEqual([
+    expect(out.drafts.map((d) => [d.scenario.name, d.scenario.scenario_language])).toEqual([
       ['Billing disputes: a first-time caller', 'es'],
       ['Cancellations: a first-time caller', 'es'],
       ['Refunds: a first-time caller', 'es'],
@@ -112,7 +112,7 @@ describe('draftScenarios', () => {
 
   it('reads the language asked anywhere in a turn, and uses every answer given', () => {
     const out = draft({ userMessage: 'German callers; cover refunds and shipping', numScenarios: 2, answers: ['write scenarios'], knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }], personalities: [...personalities, { id: 14, name: 'German Speaker', language: 'de', description: 'Spricht Deutsch' }] });
-    expect(out.drafts.map((d) => [d.name, d.scenario_language, d.personality, d.source_files])).toEqual([
+    expect(out.drafts.map((d) => [d.scenario.name, d.scenario.scenario_language, d.scenario.personality, d.sources])).toEqual([
       ['Refunds: a German-speaking caller', 'de', 14, [7]],
       ['Shipping: a German-speaking caller', 'de', 14, [7]],
     ]);
@@ -121,14 +121,14 @@ describe('draftScenarios', () => {
 
   it('never repeats a scenario the agent already has, and says which it left out', () => {
     const out = draft({ numScenarios: 3, agent: { ...agent, description: '' }, knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }], existing: [{ name: 'Refund request', summary: 'Asks for a refund.' }] });
-    expect(out.drafts.map((d) => d.name)).toEqual(['Shipping: a first-time caller', 'Can I cancel: an angry caller']);
+    expect(out.drafts.map((d) => d.scenario.name)).toEqual(['Shipping: a first-time caller', 'Can I cancel: an angry caller']);
     expect(out.message).toContain('Left out because the agent already has them: "Refund request"');
     expect(out.notDone[0]).toMatchObject({ part: '1 more draft(s)' });
   });
 
   it('gives callers synthetic, plausible personal data', () => {
     const out = draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] });
-    expect(out.drafts[0]!.information_fields).toEqual({ caller_name: 'Jordan Ellis', phone_number: '+1 555 0110' });
+    expect(out.drafts[0]!.scenario.information_fields).toEqual({ caller_name: 'Jordan Ellis', phone_number: '+1 555 0110' });
   });
 
   it('explains instead of failing when there is no personality at all', () => {

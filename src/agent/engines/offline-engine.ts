@@ -15,8 +15,8 @@ export class OfflineEngine implements ScenarioEngine {
 
   async improve(input: ImproveInput): Promise<ImproveOutput> {
     input.signal.throwIfAborted();
-    const plan = planImprovement(input.userMessage, input.scenarios, input.context);
-    return { message: plan.message, changes: plan.changes, unsupported: plan.unsupported, notDone: plan.notDone };
+    const { message, suggestions, notDone } = planImprovement(input.userMessage, input.scenarios, input.context);
+    return { message, suggestions, notDone };
   }
 
   async clarify(input: ClarifyInput): Promise<ClarifyOutput> {
@@ -40,7 +40,7 @@ export class OfflineEngine implements ScenarioEngine {
     if (s.scenario_type === 'conditional_actions') return conditionalActionsFor(input, ctx);
     if (input.mode === 'improve') {
       const out = improveInstructions(s.instructions, input.userMessage, s, ctx);
-      return { message: out.message, instructions: out.instructions, unsupported: out.unsupported, notDone: out.notDone };
+      return { message: out.message, instructions: out.instructions, notDone: out.notDone };
     }
     // Extra guidance for a new set of instructions is kept as the user's own notes.
     const notes = [s.instructions.trim(), input.userMessage.trim()].filter(Boolean).join('\n');
@@ -67,5 +67,5 @@ function conditionalActionsFor(input: InstructionsInput, ctx: Parameters<typeof 
     : added
       ? `Kept the ${kept} existing condition(s) and added ${added} for information fields they did not cover.`
       : `Kept the ${kept} existing condition(s); the scenario's fields add nothing they do not already cover.`;
-  return { message: what, conditionalActions: actions, notDone, unsupported: notDone.map((n) => n.part) };
+  return { message: what, conditionalActions: actions, notDone };
 }

@@ -23,7 +23,7 @@ export class PlannerFirstEngine implements ScenarioEngine {
     input.signal.throwIfAborted();
     const plan = planImprovement(input.userMessage, input.scenarios, input.context);
     if (!plan.understood) return { ...(await this.model.improve(input)), answeredBy: 'model' };
-    return { message: plan.message, changes: plan.changes, notDone: [], answeredBy: 'planner' };
+    return { message: plan.message, suggestions: plan.suggestions, notDone: [], answeredBy: 'planner' };
   }
 
   clarify(input: ClarifyInput): Promise<ClarifyOutput> {

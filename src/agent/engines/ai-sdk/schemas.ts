@@ -1,19 +1,8 @@
 import { jsonSchema, type Schema } from 'ai';
 import type { JSONSchema7 } from '@ai-sdk/provider';
 import { LANGUAGE_CODES } from '../../../domain/languages.js';
-import type { NotDone } from '../../../domain/suggestion.js';
-import type { DraftScenario, PlannedChange, PlannerContext } from '../../engine.js';
-import type { ValidationIssue } from '../../validate.js';
-import type { ChangeableField } from '../offline/types.js';
-
-/** The fields a model may change in improve: content, never ownership (agent, project, metrics). */
-export const MODEL_FIELDS = [
-  'name', 'personality', 'tags', 'tool_ids', 'first_message', 'instructions', 'conditional_actions',
-  'simulation_description', 'information_fields', 'expected_outcome_prompt', 'scenario_language', 'scenario_type',
-  'folder_path', 'max_duration',
-] as const satisfies readonly ChangeableField[];
-
-const DRAFT_KEYS = ['name', 'personality', 'scenario_language', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'information_fields'] as const;
+import { DRAFT_FIELDS, ENGINE_FIELDS, type Draft, type EngineField, type NotDone, type Suggestion, type ValidationIssue } from '../../../domain/suggestion.js';
+import type { PlannerContext } from '../../engine.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -96,13 +85,14 @@ const readNotDone = (v: unknown): NotDone[] =>
 
 export interface ImproveAnswer {
   message: string;
-  changes: PlannedChange[];
+  /** As the model gave them: `based_on_revision` is the engine's to fill from the batch. */
+  suggestions: Suggestion[];
   notDone: NotDone[];
-  /** Items that named no scenario, and fields outside MODEL_FIELDS: left out, and said so. */
+  /** Items that named no scenario, and fields outside ENGINE_FIELDS: left out, and said so. */
   issues: ValidationIssue[];
 }
 
-const MODEL_FIELD_SET: ReadonlySet<string> = new Set(MODEL_FIELDS);
+const ENGINE_FIELD_SET: ReadonlySet<string> = new Set(ENGINE_FIELDS);
 
 /**
  * The improve answer, in the order it is written: the plan first, then each change with its
@@ -115,7 +105,7 @@ export function improveSchema(batchIds: number[]): Schema<ImproveAnswer> {
     changes: list(
       object({
         scenario_id: { type: 'integer', enum: batchIds },
-        field: { type: 'string', enum: [...MODEL_FIELDS] },
+        field: { type: 'string', enum: [...ENGINE_FIELDS] },
         value: VALUE,
         reason: str('Why this change carries out the request'),
       }),
@@ -128,16 +118,18 @@ export function improveSchema(batchIds: number[]): Schema<ImproveAnswer> {
     validate: lenient((v) => {
       if (!Array.isArray(v.changes)) return '"changes" must be an array.';
       const issues: ValidationIssue[] = [];
-      const byScenario = new Map<number, PlannedChange>();
+      const byScenario = new Map<number, Suggestion>();
+      const suggestionFor = (scenarioId: number) => byScenario.get(scenarioId) ?? { scenario_id: scenarioId, based_on_revision: null, changes: [], notes: [] };
       const add = (scenarioId: number, f: string, value: unknown, reason: unknown) => {
-        if (!MODEL_FIELD_SET.has(f)) {
+        if (!ENGINE_FIELD_SET.has(f)) {
           issues.push({ scenario_id: scenarioId, field: f, message: `"${f}" is not a field a suggestion may change; ignored.` });
           return;
         }
-        const change = byScenario.get(scenarioId) ?? { scenarioId, fields: {} };
-        change.fields[f as ChangeableField] = f === 'information_fields' ? informationOf(value) : value;
-        if (typeof reason === 'string' && reason.trim()) change.reasons = { ...change.reasons, [f]: reason.trim() };
-        byScenario.set(scenarioId, change);
+        const s = suggestionFor(scenarioId);
+        // A field named twice keeps its last value.
+        const changes = s.changes.filter((c) => c.field !== f);
+        changes.push({ field: f as EngineField, value: f === 'information_fields' ? informationOf(value) : value, ...(typeof reason === 'string' && reason.trim() ? { reason: reason.trim() } : {}) });
+        byScenario.set(scenarioId, { ...s, changes });
       };
       for (const c of v.changes) {
         if (!isObject(c) || !Number.isInteger(c.scenario_id) || !(typeof c.field === 'string' || isObject(c.fields))) {
@@ -148,9 +140,9 @@ export function improveSchema(batchIds: number[]): Schema<ImproveAnswer> {
         // One field per item, as the schema asks; the older shape with a "fields" object is read too.
         if (typeof c.field === 'string') add(scenarioId, c.field, c.value, c.reason);
         else for (const [f, value] of Object.entries(c.fields as object)) add(scenarioId, f, value, c.reason);
-        if (!byScenario.has(scenarioId)) byScenario.set(scenarioId, { scenarioId, fields: {} });
+        if (!byScenario.has(scenarioId)) byScenario.set(scenarioId, suggestionFor(scenarioId));
       }
-      return { message: typeof v.message === 'string' ? v.message : '', changes: [...byScenario.values()], notDone: readNotDone(v.not_done), issues };
+      return { message: typeof v.message === 'string' ? v.message : '', suggestions: [...byScenario.values()], notDone: readNotDone(v.not_done), issues };
     }),
   });
 }
@@ -159,7 +151,7 @@ export interface ClarifyAnswer {
   message: string;
   needsClarification: boolean;
   questions: string[];
-  drafts: DraftScenario[];
+  drafts: Draft[];
   notDone: NotDone[];
 }
 
@@ -189,7 +181,7 @@ export function clarifySchema(ctx: PlannerContext, fileIds: number[]): Schema<Cl
       if (v.scenarios !== undefined && !Array.isArray(v.scenarios)) return '"scenarios" must be an array.';
       const known = new Set(fileIds);
       const drafts = ((v.scenarios as unknown[] | undefined) ?? []).filter(isObject).map((s) => {
-        const d = Object.fromEntries(DRAFT_KEYS.map((k) => [k, s[k]])) as Record<string, unknown>;
+        const d = Object.fromEntries(DRAFT_FIELDS.map((k) => [k, s[k]])) as Record<string, unknown>;
         d.information_fields = informationOf(d.information_fields);
         // Missing optional content is empty, as in a user's create; missing name or personality stays missing and fails validation.
         for (const [k, empty] of [['tags', []], ['tool_ids', []], ['first_message', ''], ['instructions', ''], ['expected_outcome_prompt', ''], ['information_fields', {}]] as const) {
@@ -197,7 +189,7 @@ export function clarifySchema(ctx: PlannerContext, fileIds: number[]): Schema<Cl
         }
         d.scenario_language ??= ctx.agent?.language ?? 'en';
         const sources = Array.isArray(s.source_files) ? s.source_files.filter((id): id is number => known.has(id as number)) : [];
-        return { ...d, draft: true, source_files: [...new Set(sources)] } as unknown as DraftScenario;
+        return { scenario: d as Draft['scenario'], reason: typeof s.reason === 'string' ? s.reason : '', sources: [...new Set(sources)] };
       });
       const questions = Array.isArray(v.questions) ? v.questions.filter((q): q is string => typeof q === 'string' && q.trim() !== '') : [];
       return { message: typeof v.message === 'string' ? v.message : '', needsClarification: v.needs_clarification === true && questions.length > 0, questions, drafts, notDone: readNotDone(v.not_done) };

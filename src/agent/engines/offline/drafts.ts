@@ -1,8 +1,8 @@
 import { languageAskedFor, languageName, resolveLanguage } from '../../../domain/languages.js';
 import { NAME_MAX } from '../../../domain/scenario.js';
-import type { NotDone } from '../../../domain/suggestion.js';
+import type { Draft, NotDone } from '../../../domain/suggestion.js';
+import type { ClarifyOutput, PlannerContext } from '../../engine.js';
 import { buildInstructions } from './instructions.js';
-import type { DraftAnswer, DraftScenario, PlannerContext } from './types.js';
 
 export interface DraftInput {
   userMessage: string;
@@ -163,7 +163,7 @@ function passageFor(topic: Topic, kb: Topic[]): Topic | undefined {
  * is one, in the language asked, never repeating an existing scenario of the agent. Questions
  * instead when there is nothing to draw on.
  */
-export function draftScenarios(input: DraftInput): DraftAnswer & { notDone: NotDone[] } {
+export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: NotDone[] } {
   const wanted = Number.isFinite(input.numScenarios) ? Math.max(1, Math.min(20, Math.trunc(input.numScenarios))) : 1;
   let language = resolveLanguage(input.agent?.language ?? '') ?? 'en';
   // Every turn the user wrote counts: the request and each answer to a question, oldest first.
@@ -200,7 +200,7 @@ export function draftScenarios(input: DraftInput): DraftAnswer & { notDone: NotD
   }
 
   const names = new Set(existing.map((e) => e.name.toLowerCase()));
-  const drafts: DraftScenario[] = topics.slice(0, wanted).map((topic, i) => {
+  const drafts: Draft[] = topics.slice(0, wanted).map((topic, i) => {
     const persona = personas[i % personas.length]!;
     const passage = passageFor(topic, kbTopics);
     const subject = topic.title.replace(/\s+/g, ' ').trim();
@@ -225,19 +225,19 @@ export function draftScenarios(input: DraftInput): DraftAnswer & { notDone: NotD
       // Caller-facing: the situation only; the caller is never told the answer the agent should give.
       instructions: `You need help with ${subject.toLowerCase()}. Explain your situation in your own words, answer the agent's questions, and ask what happens next.`,
     };
-    return {
+    const scenario = {
       name,
       personality: persona.id,
-      scenario_language: language,
+      scenario_language: language as Draft['scenario']['scenario_language'],
       tags: base.tags,
       tool_ids: base.tool_ids,
       first_message: base.first_message,
       instructions: buildInstructions(base, { agent: input.agent, personality: persona }),
       expected_outcome_prompt: expected,
       information_fields: info,
-      draft: true,
-      source_files: passage ? [...new Set(passage.files)] : [],
     };
+    const why = passage ? `Tests how the agent handles ${subject.toLowerCase()} with ${situation(persona)}, against the knowledge base's "${passage.title}".` : `Tests how the agent handles ${subject.toLowerCase()} with ${situation(persona)}.`;
+    return { scenario, reason: why, sources: passage ? [...new Set(passage.files)] : [] };
   });
 
   const notDone: NotDone[] = [];
@@ -246,7 +246,7 @@ export function draftScenarios(input: DraftInput): DraftAnswer & { notDone: NotD
   lines.push(`Here ${drafts.length === 1 ? 'is' : 'are'} ${drafts.length} ${plural} to review before applying; nothing is saved until you apply them.`);
   const fromRequest = Math.min(requested.length, drafts.length);
   if (requested.length && drafts.length > fromRequest) {
-    const files = [...new Set(drafts.slice(fromRequest).flatMap((d) => d.source_files))].map((id) => input.knowledgeBase.find((f) => f.id === id)?.file_name).filter(Boolean);
+    const files = [...new Set(drafts.slice(fromRequest).flatMap((d) => d.sources))].map((id) => input.knowledgeBase.find((f) => f.id === id)?.file_name).filter(Boolean);
     lines.push(`${fromRequest} cover what you asked for; to reach ${wanted}, ${drafts.length - fromRequest} more come from ${files.length ? `the knowledge base (${files.join(', ')})` : "the agent's description"}.`);
   }
   if (requested.length > wanted) notDone.push({ part: requested.slice(wanted).map((t) => t.title).join(', '), reason: `You asked for ${wanted} scenario(s); these topics did not fit. Ask for more scenarios to cover them.` });
@@ -254,7 +254,7 @@ export function draftScenarios(input: DraftInput): DraftAnswer & { notDone: NotD
   if (drafts.length < wanted) {
     notDone.push({ part: `${wanted - drafts.length} more draft(s)`, reason: `I found only ${drafts.length} distinct situation(s) not already tested; add knowledge-base files or describe more situations for more.` });
   }
-  const ungrounded = drafts.filter((d) => !d.source_files.length).map((d) => d.name);
+  const ungrounded = drafts.filter((d) => !d.sources.length).map((d) => d.scenario.name);
   if (ungrounded.length && input.knowledgeBase.length) lines.push(`No knowledge-base passage covers ${ungrounded.map((n) => `"${n}"`).join(', ')}; check their expected outcomes against the agent's real behaviour.`);
   if (language !== 'en') {
     notDone.push({

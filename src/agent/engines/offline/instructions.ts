@@ -1,7 +1,7 @@
 import { languageName } from '../../../domain/languages.js';
 import type { ConditionalActions } from '../../../domain/scenario.js';
 import type { NotDone } from '../../../domain/suggestion.js';
-import type { PlannerContext, PlannerScenario } from './types.js';
+import type { PlannerContext, PlannerScenario } from '../../engine.js';
 
 export type InstructionSource = Pick<
   PlannerScenario,
@@ -215,17 +215,15 @@ export function improveInstructions(
   request: string,
   s: InstructionSource,
   ctx: { agent?: PlannerContext['agent']; personality?: { name: string; description: string } } = {},
-): { instructions: string; message: string; unsupported: string[]; notDone: NotDone[] } {
+): { instructions: string; message: string; notDone: NotDone[] } {
   let text = current;
   const done: string[] = [];
-  const unsupported: string[] = [];
   const reasons: string[] = [];
   const notDone: NotDone[] = [];
   const parts = request.split(/\n+|;\s*/).map((p) => p.trim().replace(/^(?:please|and|also|then)\s+/i, '')).filter(Boolean);
   for (const part of parts) {
     const r = instructionRequest(part);
     if (!r) {
-      unsupported.push(part);
       reasons.push(`"${part}" needs a language model (set SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini; see docs/models.md).`);
       notDone.push({ part, reason: 'That needs a language model: configure one with SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini (see docs/models.md).' });
       continue;
@@ -239,7 +237,6 @@ export function improveInstructions(
     } else if (r.kind === 'detail') text = buildInstructions({ ...s, instructions: text }, ctx);
     else if (STRUCTURED.test(text)) text = withoutDuplicatedNotes(text);
     else {
-      unsupported.push(part);
       const why = 'shortening free-form text means rewriting it, which needs a language model; ask for "more detailed instructions" first to get structured sections that can be trimmed';
       reasons.push(`"${part}": ${why}.`);
       notDone.push({ part, reason: `${why[0]!.toUpperCase()}${why.slice(1)}.` });
@@ -249,7 +246,7 @@ export function improveInstructions(
   }
   const parts2 = [done.length ? `${capitalise(done.join('; '))}.` : 'I did not change the instructions.'];
   if (reasons.length) parts2.push(`I could not do: ${reasons.join(' ')}`);
-  return { instructions: text, message: parts2.join(' '), unsupported, notDone };
+  return { instructions: text, message: parts2.join(' '), notDone };
 }
 
 function describe(r: InstructionRequest): string {

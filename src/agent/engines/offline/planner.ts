@@ -1,12 +1,19 @@
 import { LANGUAGE_CODES, languageName, languageWords, resolveLanguage } from '../../../domain/languages.js';
 import { fieldValueErrors, MAX_DURATION_MAX, MAX_DURATION_MIN, NAME_MAX, sameValue } from '../../../domain/scenario.js';
 import { toolPhrases } from '../../../domain/tools.js';
-import type { NotDone } from '../../../domain/suggestion.js';
+import type { EngineField, NotDone, Suggestion } from '../../../domain/suggestion.js';
+import type { ImproveOutput, PlannerContext, PlannerScenario } from '../../engine.js';
 import { improveInstructions, instructionRequest } from './instructions.js';
 import { readScope } from './scope.js';
-import type { ChangeableField, ImprovePlan, PlannedChange, PlannerContext, PlannerScenario } from './types.js';
 
+type ChangeableField = EngineField;
 type Fields = Partial<Record<ChangeableField, unknown>>;
+
+/**
+ * The offline improve step's answer: the reply, the suggestions and what it did not do, and
+ * whether it understood the whole request (every part carried out, nothing left for a model).
+ */
+export type ImprovePlan = Pick<ImproveOutput, 'message' | 'suggestions' | 'notDone'> & { understood: boolean };
 
 /** Why an understood part cannot be carried out on one scenario (it is named, never skipped silently). */
 type Skip = { skip: string };
@@ -340,7 +347,7 @@ export function planImprovement(userMessage: string, scenarios: PlannerScenario[
   const reading = readScope(userMessage, scenarios, ctx);
   if ('unresolved' in reading) {
     const notDone = [{ part: userMessage.trim(), reason: `The request is limited to "${reading.unresolved.phrase}": ${reading.unresolved.reason}` }];
-    return { message: `I did not change anything. ${notDone[0]!.reason}`, changes: [], notDone, unsupported: notDone.map((n) => n.part), understood: false };
+    return { message: `I did not change anything. ${notDone[0]!.reason}`, suggestions: [], notDone, understood: false };
   }
   const scope = reading.scope;
   const targets = scope ? scenarios.filter(scope.test) : scenarios;
@@ -356,7 +363,7 @@ export function planImprovement(userMessage: string, scenarios: PlannerScenario[
   const counts = new Map<string, number>();
   const skipped = new Map<string, { part: string; reason: string; n: number }>();
   const changedBy = new Map<Op, PlannerScenario[]>();
-  const changes: PlannedChange[] = [];
+  const changes: Suggestion[] = [];
   const rejected = new Set<string>();
   for (const s of targets) {
     let fields: Fields = {};
@@ -372,8 +379,11 @@ export function planImprovement(userMessage: string, scenarios: PlannerScenario[
       }
       const real = Object.entries(next).some(([k, v]) => !sameValue(v, (s as unknown as Record<string, unknown>)[k]) && !sameValue(v, fields[k as ChangeableField]));
       fields = { ...fields, ...next };
-      for (const k of Object.keys(next) as ChangeableField[]) why[k] = `You asked to ${op.part.charAt(0).toLowerCase()}${op.part.slice(1)}: ${op.label}.`;
       if (real) {
+        // Each change says which edits of the request made it.
+        for (const [k, v] of Object.entries(next) as Array<[ChangeableField, unknown]>) {
+          if (!sameValue(v, (s as unknown as Record<string, unknown>)[k])) why[k] = why[k] ? `${why[k]}; ${op.label}` : op.label;
+        }
         counts.set(op.label, (counts.get(op.label) ?? 0) + 1);
         changedBy.set(op, [...(changedBy.get(op) ?? []), s]);
       }
@@ -386,7 +396,8 @@ export function planImprovement(userMessage: string, scenarios: PlannerScenario[
       if (errors.length) rejected.add(`${k}: ${errors.join(' ')}`);
       else diff[k] = v;
     }
-    if (Object.keys(diff).length) changes.push({ scenarioId: s.id, fields: diff, reasons: Object.fromEntries(Object.keys(diff).map((k) => [k, why[k as ChangeableField]!])) });
+    const proposed = (Object.entries(diff) as Array<[ChangeableField, unknown]>).map(([field, value]) => ({ field, value, ...(why[field] ? { reason: why[field] } : {}) }));
+    if (proposed.length) changes.push({ scenario_id: s.id, based_on_revision: s.revision, changes: proposed, notes: [] });
   }
   for (const { part, reason, n } of skipped.values()) notDone.push({ part, reason: `Not done on ${n} of ${targets.length} ${scenariosWord(targets.length)}: ${reason}.` });
   for (const op of ops) {
@@ -410,5 +421,5 @@ export function planImprovement(userMessage: string, scenarios: PlannerScenario[
     parts.push('I did not change anything.');
   }
   if (notDone.length) parts.push(`Not done:\n${notDone.map((n) => `- "${n.part}": ${n.reason}`).join('\n')}`);
-  return { message: parts.join('\n\n'), changes, notDone, unsupported: notDone.map((n) => n.part), understood: notDone.length === 0 && ops.length > 0 };
+  return { message: parts.join('\n\n'), suggestions: changes, notDone, understood: notDone.length === 0 && ops.length > 0 };
 }

@@ -1,5 +1,5 @@
 import { languageName, languageWords, resolveLanguage } from '../../../domain/languages.js';
-import type { PlannerContext, PlannerScenario } from './types.js';
+import type { PlannerContext, PlannerScenario } from '../../engine.js';
 
 /** Which of the selected scenarios a request is limited to, stated as the reply will say it. */
 export interface Scope {
