@@ -323,3 +323,10 @@ describe('word orders and what is not done', () => {
     expect(p.notDone[0]?.reason).toMatch(/conditional-actions scenario/);
   });
 });
+
+describe('tags that look like words of a clause', () => {
+  it('a hyphenated label is one tag, even with "the" inside it', () => {
+    expect(fieldsOf('add tag held-from-the-cli')?.tags).toEqual(['billing', 'held-from-the-cli']);
+    expect(plan('tag them').suggestions).toEqual([]);
+  });
+});

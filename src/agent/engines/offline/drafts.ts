@@ -117,6 +117,9 @@ function distinct(topics: Topic[]): Topic[] {
 
 const VAGUE = /^(?:please\s+)?(?:make|create|generate|write|draft|give me|add)?\s*(?:some|a few|several|more|new|\d+)?\s*(?:new\s+)?(?:good\s+)?(?:test\s+)?(?:tests?|scenarios?|evaluators?|cases?)?\s*(?:please)?[.!]?$/i;
 
+/** "Cover the FAQ", "from the knowledge base": a pointer to the knowledge base, whose topics are the situations. */
+const KNOWLEDGE_POINTER = /^(?:cover|use|from|based on|using)?\s*(?:the|our|its|my)?\s*(?:faqs?|knowledge[- ]base|kb|docs?|documents?|documentation|files?|help (?:pages?|centre|center))$/i;
+
 const QUESTIONS = [
   'What does the agent under test do (its purpose, and who calls it)?',
   'Which situations should the scenarios cover, e.g. billing disputes, cancellations, angry callers?',
@@ -173,7 +176,7 @@ export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: No
       const lang = languageAskedFor(raw);
       if (lang) language = lang.code;
       const line = lang ? raw.replace(lang.phrase, ' ').replace(/\s+/g, ' ').trim() : raw;
-      if (line && !VAGUE.test(line)) asked.push(...(descriptionTopics(line).length && !/,|\band\b/.test(line) ? descriptionTopics(line) : requestTopics(line)));
+      if (line && !VAGUE.test(line) && !KNOWLEDGE_POINTER.test(line.replace(REQUEST_LEAD, '').replace(/[.!]+$/, '').trim())) asked.push(...(descriptionTopics(line).length && !/,|\band\b/.test(line) ? descriptionTopics(line) : requestTopics(line)));
     }
   }
   const kbTopics = input.knowledgeBase.flatMap((f) => topicsOf(f.text, f.id));

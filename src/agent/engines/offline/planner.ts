@@ -156,12 +156,17 @@ const splitList = (t: string) =>
     .filter(Boolean);
 
 /** Words that make a would-be tag a clause of the request rather than a label. */
-const CLAUSE_WORDS = /\b(?:them|it|these|those|the|a|an|where|when|with|for|that|which|who|whose|anything|everything|ones|to|about|if|is|are|sounds?|all|except|only)\b/i;
+const CLAUSE_WORDS = new Set(['them', 'it', 'these', 'those', 'the', 'a', 'an', 'where', 'when', 'with', 'for', 'that', 'which', 'who', 'whose', 'anything', 'everything', 'ones', 'to', 'about', 'if', 'is', 'are', 'sound', 'sounds', 'all', 'except', 'only']);
+/** Whole words only: "held-from-the-cli" is one label, "for the angry ones" is a clause. */
+const readsAsClause = (tag: string) => {
+  const words = tag.toLowerCase().split(/\s+/);
+  return words.length > 3 || words.some((w) => CLAUSE_WORDS.has(w));
+};
 
 /** Tags as labels: a phrase of at most three words that reads as a label, or the whole clause is refused. */
 function tagsOp(clause: string, list: string, kind: 'add' | 'remove'): Parsed {
   const tags = splitList(list).map((t) => t.slice(0, 100));
-  const clauseLike = tags.find((t) => t.split(/\s+/).length > 3 || (CLAUSE_WORDS.test(t) && !/^["“']/.test(list.trim())));
+  const clauseLike = /^["“']/.test(list.trim()) ? undefined : tags.find(readsAsClause);
   if (!tags.length || clauseLike) {
     return { unsupported: `"${clauseLike ?? list}" reads as part of a sentence, not a tag: tags are short labels such as "billing" or "needs-review". Put a tag in quotes to use it as written.` };
   }
