@@ -183,7 +183,7 @@ function improveProblems(c: ImproveCase, selected: LibraryScenario[], done: Resu
 }
 
 describe('improve requests', () => {
-  it.each(IMPROVE.map((c) => [c.name, c] as const))('%s', async (name, c) => {
+  it.each(IMPROVE.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     expect(await improve(c)).toEqual([]);
   });
 });
@@ -245,7 +245,7 @@ function draftProblems(c: DraftCase, done: Result): string[] {
 }
 
 describe('drafts', () => {
-  it.each(DRAFTS.map((c) => [c.name, c] as const))('%s', async (name, c) => {
+  it.each(DRAFTS.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     expect(await drafts(c)).toEqual([]);
   });
 });

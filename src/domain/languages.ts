@@ -1,3 +1,5 @@
+import { escapeRegExp } from './regexp.js';
+
 /** The seed's 43 `scenario_language` codes with their English names, in the seed's order. */
 export const LANGUAGES = [
   ['af', 'Afrikaans'], ['ar', 'Arabic'], ['bn', 'Bengali'], ['bg', 'Bulgarian'], ['zh', 'Chinese Simplified'],
@@ -55,7 +57,7 @@ export function languageAskedFor(text: string): { code: LanguageCode; phrase: st
   const whole = resolveLanguage(text.replace(/[.!]+$/, '').replace(/^(?:in\s+)/i, ''));
   if (whole) return { code: whole, phrase: text.trim() };
   for (const w of languageWords()) {
-    const word = w.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const word = escapeRegExp(w);
     const m =
       new RegExp(`\\b(?:in|into)\\s+${word}\\b`, 'iu').exec(text) ??
       new RegExp(`\\b${word}(?:[- ]speaking)?\\s+(?:callers?|speakers?|customers?|patients?|passengers?|users?|people|clients?)\\b`, 'iu').exec(text);

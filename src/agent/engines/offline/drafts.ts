@@ -1,4 +1,5 @@
 import { languageAskedFor, languageName, resolveLanguage } from '../../../domain/languages.js';
+import { escapeRegExp } from '../../../domain/regexp.js';
 import { NAME_MAX } from '../../../domain/scenario.js';
 import type { Draft, NotDone } from '../../../domain/suggestion.js';
 import type { ClarifyOutput, PlannerContext } from '../../engine.js';
@@ -60,7 +61,7 @@ const TASK_VERBS = new Set(['answer', 'handle', 'book', 'help', 'schedule', 'pro
  * refunds for damaged goods" → "refunds for damaged goods"); sentences that only describe are skipped.
  */
 export function descriptionTopics(description: string, agentName = ''): Topic[] {
-  const named = agentName.trim() ? new RegExp(`^${agentName.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+`, 'i') : null;
+  const named = agentName.trim() ? new RegExp(`^${escapeRegExp(agentName.trim())}\\s+`, 'i') : null;
   return description
     .split(/(?<=[.!?])\s+|\n+/)
     .map((s) => s.trim().replace(/^[-*•]\s*/, '').replace(/[.!?]+$/, ''))

@@ -1,4 +1,5 @@
 import { LANGUAGE_CODES, languageName, languageWords, resolveLanguage } from '../../../domain/languages.js';
+import { escapeRegExp } from '../../../domain/regexp.js';
 import { fieldValueErrors, MAX_DURATION_MAX, MAX_DURATION_MIN, NAME_MAX, sameValue } from '../../../domain/scenario.js';
 import { toolPhrases } from '../../../domain/tools.js';
 import type { EngineField, NotDone, Suggestion } from '../../../domain/suggestion.js';
@@ -55,7 +56,7 @@ function toolIdsIn(text: string, ctx: PlannerContext): string[] {
   const found: string[] = [];
   let rest = t;
   for (const [phrase, id] of toolPhrases()) {
-    const re = new RegExp(`[^a-z0-9_]${phrase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^a-z0-9_]`);
+    const re = new RegExp(`[^a-z0-9_]${escapeRegExp(phrase)}[^a-z0-9_]`);
     if (re.test(rest)) {
       found.push(id);
       rest = rest.replace(re, ' ');
@@ -164,7 +165,7 @@ const readsAsClause = (tag: string) => {
 };
 
 /** Tags as labels: a phrase of at most three words that reads as a label, or the whole clause is refused. */
-function tagsOp(clause: string, list: string, kind: 'add' | 'remove'): Parsed {
+function tagsOp(list: string, kind: 'add' | 'remove'): Parsed {
   const tags = splitList(list).map((t) => t.slice(0, 100));
   const clauseLike = /^["“']/.test(list.trim()) ? undefined : tags.find(readsAsClause);
   if (!tags.length || clauseLike) {
@@ -194,11 +195,11 @@ function parseTags(clause: string): Parsed {
   if (/^(remove|delete|clear|drop) (?:all (?:the )?|every )tags\b/.test(c) || /^(remove|delete|clear|drop)\s+(?:the\s+|their\s+)?tags(?:\s+from\s+(?:them|it|these|the scenarios?))?$/.test(c)) return { op: { label: 'removed all tags', apply: () => ({ tags: [] }) } };
   for (const re of REMOVE_TAG) {
     const m = re.exec(clause);
-    if (m) return tagsOp(clause, m[1]!, 'remove');
+    if (m) return tagsOp(m[1]!, 'remove');
   }
   for (const re of ADD_TAG) {
     const m = re.exec(clause);
-    if (m) return tagsOp(clause, m[1]!, 'add');
+    if (m) return tagsOp(m[1]!, 'add');
   }
   return null;
 }

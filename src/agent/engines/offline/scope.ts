@@ -1,4 +1,5 @@
 import { languageName, languageWords, resolveLanguage } from '../../../domain/languages.js';
+import { escapeRegExp } from '../../../domain/regexp.js';
 import type { PlannerContext, PlannerScenario } from '../../engine.js';
 
 /** Which of the selected scenarios a request is limited to, stated as the reply will say it. */
@@ -34,10 +35,9 @@ const SHAPES: Array<{ re: RegExp; exclude?: boolean }> = [
   { re: new RegExp(`\\s+(?:to|for|on|from|in|of)\\s+(?:only|just)\\s+(?:the\\s+)?(.+?)\\s+${NOUN}\\s*$`, 'i') },
   { re: new RegExp(`\\s+(?:to|for|on|from|in|of)\\s+(?:the\\s+)?(.+?)\\s+${NOUN}\\s*$`, 'i') },
   { re: new RegExp(`\\s+only\\s+(?:the\\s+)?(.+?)\\s+${NOUN}\\s*$`, 'i') },
-  { re: new RegExp(`\\s+(?:the\\s+)?([^\\s]+(?:\\s[^\\s]+)?)\\s+ones\\b`, 'i') },
+  { re: /\s+(?:the\s+)?([^\s]+(?:\s[^\s]+)?)\s+ones\b/i },
 ];
 
-const escape = (t: string) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const lower = (t: string) => t.toLowerCase().trim();
 /** Words of a descriptor that only say "the scenarios" or how they relate, not what they are. */
 const FILLER = /^(?:where|that|which|who|whose|with|in|about|mentioning|mention|tagged(?: as| with)?|for|from|of|using|the|a|an|is|are|has|have|caller|callers|caller is|the caller is|speaks?|speaking|written|tag|tags|personality|language|agent|folder|scenarios?|ones?)\b\s*/i;
@@ -76,10 +76,10 @@ function resolve(descriptor: string, scenarios: PlannerScenario[], ctx: PlannerC
   const agent = agents.find(([, n]) => lower(n) === d) ?? (d.length >= 4 ? agents.find(([, n]) => lower(n).includes(d)) : undefined);
   if (agent) candidates.push({ label: `of agent ${agent[1]}`, test: (s) => s.agent === agent[0] });
   // Personality: "where the caller is angry" → Angry Customer.
-  const personalities = ctx.personalities.filter((p) => lower(p.name) === d || (d.length >= 4 && new RegExp(`\\b${escape(d)}\\b`).test(lower(p.name))));
+  const personalities = ctx.personalities.filter((p) => lower(p.name) === d || (d.length >= 4 && new RegExp(`\\b${escapeRegExp(d)}\\b`).test(lower(p.name))));
   if (personalities.length === 1) candidates.push({ label: `with personality ${personalities[0]!.name}`, test: (s) => s.personality === personalities[0]!.id });
   // A word or phrase in the name, then in the name or instructions.
-  const word = new RegExp(`\\b${plural(d).map(escape).join('|')}\\b`, 'i');
+  const word = new RegExp(`\\b${plural(d).map(escapeRegExp).join('|')}\\b`, 'i');
   if (d.length >= 3) {
     candidates.push({ label: `whose name mentions "${d}"`, test: (s) => word.test(s.name) });
     candidates.push({ label: `whose name or instructions mention "${d}"`, test: (s) => word.test(`${s.name}\n${s.instructions}`) });
