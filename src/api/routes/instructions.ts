@@ -12,8 +12,8 @@ import {
   type InstructionsJobRequest,
 } from '../../domain/instructions.js';
 import type { ScenarioFields } from '../../domain/scenario.js';
-import { applyInstructions } from '../../jobs/apply-instructions.js';
-import { submitGenerateInstructions, submitImproveInstructions, submitScenarioInstructions } from '../../jobs/submit-instructions.js';
+import { applyInstructions } from '../../services/apply-instructions.js';
+import { submitGenerateInstructions, submitImproveInstructions, submitScenarioInstructions } from '../../services/submit-instructions.js';
 import type { Db } from '../../store/db.js';
 import { findJobByProgressId } from '../../store/jobs.js';
 import type { Row } from '../../store/schema.js';

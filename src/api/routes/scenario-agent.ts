@@ -4,7 +4,7 @@ import { isoNow } from '../../domain/clock.js';
 import { NotFound, ValidationError } from '../../domain/errors.js';
 import { emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import { ScenarioAgentBody, ScenarioAgentProgress, ScenarioAgentStart } from '../../domain/scenario-agent.js';
-import { submitScenarioAgent } from '../../jobs/submit.js';
+import { submitScenarioAgent } from '../../services/submit.js';
 import { cancelJob, findJobByProgressId, findJobProgress, latestJobOfSession, type JobProgressRow } from '../../store/jobs.js';
 import type { Row } from '../../store/schema.js';
 import { appendTurn, getSession, markLatestPreview, updateSession } from '../../store/sessions.js';

@@ -1,13 +1,13 @@
-import { Conflict, ValidationError } from '../../domain/errors.js';
-import { emptyUsage } from '../../domain/jobs.js';
-import type { ScenarioCreate, ScenarioFields, ScenarioPatch } from '../../domain/scenario.js';
-import type { ApplyJobRequest } from '../../domain/scenario-agent.js';
-import { parseApplyItems } from '../../domain/suggestions.js';
-import type { Tx } from '../../store/db.js';
-import { createScenario, loadScenarios, prepareScenarioUpdate, writeMergedMany, type Actor, type ReferenceLookups } from '../../store/scenarios.js';
-import { markLatestPreview } from '../../store/sessions.js';
-import type { Row } from '../../store/schema.js';
-import { OutcomeInstead, type JobContext, type JobHandler, type JobOutcome } from '../types.js';
+import { Conflict, ValidationError } from '../domain/errors.js';
+import { emptyUsage } from '../domain/jobs.js';
+import type { ScenarioCreate, ScenarioFields, ScenarioPatch } from '../domain/scenario.js';
+import type { ApplyJobRequest } from '../domain/scenario-agent.js';
+import { parseApplyItems } from '../domain/suggestions.js';
+import type { Tx } from '../store/db.js';
+import { createScenario, loadScenarios, prepareScenarioUpdate, writeMergedMany, type Actor, type ReferenceLookups } from '../store/scenarios.js';
+import { markLatestPreview } from '../store/sessions.js';
+import type { Row } from '../store/schema.js';
+import { OutcomeInstead, type JobContext, type JobHandler, type JobOutcome } from '../jobs/types.js';
 
 interface ConflictItem {
   scenario_id: number;
