@@ -4,6 +4,7 @@ import type { ScenarioCreate, ScenarioFields, ScenarioPatch } from '../domain/sc
 import type { ApplyJobRequest } from '../domain/scenario-agent.js';
 import { parseApplyItems } from '../domain/suggestions.js';
 import type { Tx } from '../store/db.js';
+import { apiKeyName } from '../store/organizations.js';
 import { createScenario, loadScenarios, prepareScenarioUpdate, writeMergedMany, type Actor, type ReferenceLookups } from '../store/scenarios.js';
 import { markLatestPreview } from '../store/sessions.js';
 import type { Row } from '../store/schema.js';
@@ -31,8 +32,8 @@ function rejected(job: Row<'jobs'>, conflicts: ConflictItem[], issues: Array<{ s
 }
 
 async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
-  const key = job.created_by === null ? undefined : await tx.selectFrom('api_keys').select('name').where('id', '=', job.created_by).executeTakeFirst();
-  return { keyId: job.created_by, name: key?.name ?? 'api' };
+  const name = job.created_by === null ? undefined : await apiKeyName(tx, job.created_by);
+  return { keyId: job.created_by, name: name ?? 'api' };
 }
 
 /**

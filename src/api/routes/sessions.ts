@@ -6,7 +6,7 @@ import { JOB_STATUSES, titleFromMessage, type JobKind, type JobStatus } from '..
 import type { Executor } from '../../store/db.js';
 import { latestJobOfSession } from '../../store/jobs.js';
 import { assertReferences } from '../../store/ownership.js';
-import { resolveScenarioSelection } from '../../store/scenario-selection.js';
+import { firstScenarioIds, resolveScenarioSelection } from '../../store/scenario-selection.js';
 import type { Row } from '../../store/schema.js';
 import { createSession, deleteSession, getSession, listSessions, loadTurns, updateSession, type LatestJob } from '../../store/sessions.js';
 import type { AppDeps } from '../deps.js';
@@ -106,8 +106,7 @@ export const sessionRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (ap
     let projectId = project ?? null;
     if (typeof scenario_selection === 'number') {
       if (!projectId) throw ValidationError.field('project', 'Required when scenario_selection is a number.');
-      const rows = await db.selectFrom('scenarios').select('id').where('organization_id', '=', orgId).where('project_id', '=', projectId).orderBy('id').limit(scenario_selection).execute();
-      scenarioIds = scenario_selection === 0 ? [] : rows.map((r) => r.id);
+      scenarioIds = await firstScenarioIds(db, orgId, projectId, scenario_selection);
     } else if (scenario_selection !== undefined) {
       const resolved = await resolveScenarioSelection(db, orgId, scenario_selection, { agentId: null, projectId }, 'scenario_selection');
       scenarioIds = resolved.ids;
