@@ -3,11 +3,11 @@ import os from 'node:os';
 import type { ScenarioEngine } from '../agent/engine.js';
 import type { Config } from '../config.js';
 import { isoNow, type Clock } from '../domain/clock.js';
-import { emptyUsage, sessionStatusFor, type JobKind } from '../domain/jobs.js';
+import { emptyUsage, type JobKind } from '../domain/jobs.js';
 import type { Store } from '../store/db.js';
-import { claimNext, failExhausted, finishJob, heartbeat, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
+import { claimNext, heartbeat, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
-import { appendTurn, updateSession } from '../store/sessions.js';
+import { endJob } from './job-end.js';
 import { OutcomeInstead, type JobHandler, type JobOutcome } from './types.js';
 
 export interface RunnerLog {
@@ -165,15 +165,7 @@ export class JobRunner {
     const now = this.#opts.clock();
     if (now.getTime() - this.#lastSweep < Math.min(this.#opts.config.worker.leaseMs, 5_000)) return;
     this.#lastSweep = now.getTime();
-    // One transaction, so a sweeper that dies midway leaves no failed job without its session's reply.
-    await this.#opts.store.db.transaction().execute(async (tx) => {
-      const failed = await failExhausted(tx, now);
-      for (const job of failed) {
-        if (job.session_id === null) continue;
-        await appendTurn(tx, job.session_id, { role: 'assistant', content: job.error ?? 'The job failed.', jobId: job.id }, this.#now());
-        await updateSession(tx, job.session_id, { status: 'failed' }, this.#now());
-      }
-    });
+    await endJob(this.#opts.store.db, { cause: 'given_up', at: now }, this.#now());
   }
 
   #start(job: Row<'jobs'>): void {
@@ -229,27 +221,8 @@ export class JobRunner {
     }
   }
 
-  /** The job's final state, its writes and the session's reply land together or not at all. */
+  /** Cancelled or re-claimed while finishing: nothing is written and the job's state stands. */
   async #finish(job: Row<'jobs'>, lease: Lease, outcome: JobOutcome): Promise<void> {
-    await this.#opts.store.db.transaction().execute(async (tx) => {
-      await outcome.commit?.(tx);
-      const now = this.#now();
-      const won = await finishJob(
-        tx,
-        lease,
-        { status: outcome.status, result: outcome.result, error: outcome.error, usage: outcome.usage, progressDone: outcome.progress?.done, progressTotal: outcome.progress?.total },
-        now,
-      );
-      if (!won) throw new LostJob();
-      if (job.session_id !== null) {
-        await appendTurn(tx, job.session_id, { role: 'assistant', content: outcome.reply.content, toolCalls: outcome.reply.toolCalls, jobId: job.id }, now);
-        await updateSession(tx, job.session_id, { status: sessionStatusFor(outcome.status) }, now);
-      }
-    }).catch((err) => {
-      // Cancelled or re-claimed while finishing: the transaction rolled back and the job's state stands.
-      if (!(err instanceof LostJob)) throw err;
-    });
+    await endJob(this.#opts.store.db, { cause: 'outcome', job, lease, outcome }, this.#now());
   }
 }
-
-class LostJob extends Error {}

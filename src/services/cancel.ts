@@ -1,7 +1,8 @@
 import { NotFound, ValidationError } from '../domain/errors.js';
-import { cancelJob, findJobByProgressId, latestJobOfSession } from '../store/jobs.js';
+import { endJob } from '../jobs/job-end.js';
+import { findJobByProgressId, latestJobOfSession } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
-import { appendTurn, getSession, updateSession } from '../store/sessions.js';
+import { getSession } from '../store/sessions.js';
 import { nowOf, type Caller, type ServiceContext } from './context.js';
 
 export interface CancelTarget {
@@ -34,16 +35,8 @@ export async function cancelAgentJob(ctx: ServiceContext, caller: Caller, target
     job = await latestJobOfSession(db, session_id!);
   }
   if (!job) return { success: false, session_id: session_id ?? null, progress_id: null, status: null };
-  const now = nowOf(ctx);
-  const cancelled = await db.transaction().execute(async (tx) => {
-    const won = await cancelJob(tx, job.id, now);
-    if (won && job.session_id !== null) {
-      await appendTurn(tx, job.session_id, { role: 'assistant', content: 'Cancelled.', jobId: job.id }, now);
-      await updateSession(tx, job.session_id, { status: 'cancelled' }, now);
-    }
-    return won;
-  });
-  if (cancelled) ctx.abortJob?.(job.progress_id);
+  const cancelled = await endJob(db, { cause: 'cancelled', job }, nowOf(ctx));
+  if (cancelled.length) ctx.abortJob?.(job.progress_id);
   const current = (await findJobByProgressId(db, organizationId, job.progress_id))!;
   return { success: current.status === 'cancelled', session_id: current.session_id, progress_id: current.progress_id, status: current.status };
 }
