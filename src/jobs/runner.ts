@@ -8,6 +8,7 @@ import type { Store } from '../store/db.js';
 import { claimNext, heartbeat, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
 import { endJob } from './job-end.js';
+import { jobTunables, type JobTunables } from './tunables.js';
 import { OutcomeInstead, type JobHandler, type JobOutcome } from './types.js';
 
 export interface RunnerLog {
@@ -23,7 +24,7 @@ export interface RunnerOptions {
   engine: ScenarioEngine;
   handlers: Partial<Record<JobKind, JobHandler>>;
   log: RunnerLog;
-  /** How often an idle runner looks for work other processes submitted. */
+  /** How often an idle runner looks for work other processes submitted (the dispatcher's poll by default). */
   pollMs?: number;
 }
 
@@ -37,6 +38,7 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export class JobRunner {
   readonly owner = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
   readonly #opts: RunnerOptions;
+  readonly #tune: JobTunables;
   readonly #running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   #stopping = false;
   /** Slots promised to offers that are claiming their job right now. */
@@ -48,6 +50,7 @@ export class JobRunner {
 
   constructor(opts: RunnerOptions) {
     this.#opts = opts;
+    this.#tune = jobTunables(opts.config);
   }
 
   start(): void {
@@ -66,10 +69,10 @@ export class JobRunner {
    * A refused job is not stranded: whichever runner frees a slot first claims the oldest waiting row.
    */
   async offer(progressId: string): Promise<void> {
-    const { store, config, clock, handlers } = this.#opts;
-    if (!(await this.#reserveSlot(Math.min(config.worker.heartbeatMs, config.worker.leaseMs / 2)))) throw new Error(this.#stopping ? 'worker is stopping' : 'worker is full');
+    const { store, clock, handlers } = this.#opts;
+    if (!(await this.#reserveSlot(this.#tune.offerWaitMs))) throw new Error(this.#stopping ? 'worker is stopping' : 'worker is full');
     try {
-      const job = await claimNext(store.db, this.owner, config.worker.leaseMs, clock(), Object.keys(handlers), progressId);
+      const job = await claimNext(store.db, this.owner, this.#tune.leaseMs, clock(), Object.keys(handlers), progressId);
       if (job) this.#start(job);
     } finally {
       this.#reserved--;
@@ -77,7 +80,7 @@ export class JobRunner {
   }
 
   #hasRoom(): boolean {
-    return this.#running.size + this.#reserved < this.#opts.config.worker.concurrency;
+    return this.#running.size + this.#reserved < this.#tune.concurrency;
   }
 
   async #reserveSlot(waitMs: number): Promise<boolean> {
@@ -116,7 +119,7 @@ export class JobRunner {
     this.#slotFreed();
     await this.#loop;
     const pending = [...this.#running.values()].map((r) => r.done);
-    const grace = new Promise((r) => setTimeout(r, this.#opts.config.worker.shutdownGraceMs).unref());
+    const grace = new Promise((r) => setTimeout(r, this.#tune.shutdownGraceMs).unref());
     await Promise.race([Promise.all(pending), grace]);
     for (const r of this.#running.values()) r.controller.abort(new Error('shutting down'));
     await Promise.all([...this.#running.values()].map((r) => r.done));
@@ -129,14 +132,13 @@ export class JobRunner {
   }
 
   async #run(): Promise<void> {
-    const { worker } = this.#opts.config;
-    const pollMs = this.#opts.pollMs ?? 500;
+    const pollMs = this.#opts.pollMs ?? this.#tune.embeddedPollMs;
     let failures = 0;
     while (!this.#stopping) {
       try {
         await this.#sweep();
         while (!this.#stopping && this.#hasRoom()) {
-          const job = await claimNext(this.#opts.store.db, this.owner, worker.leaseMs, this.#opts.clock(), Object.keys(this.#opts.handlers));
+          const job = await claimNext(this.#opts.store.db, this.owner, this.#tune.leaseMs, this.#opts.clock(), Object.keys(this.#opts.handlers));
           if (!job) break;
           this.#start(job);
         }
@@ -148,7 +150,7 @@ export class JobRunner {
         this.#opts.log.error({ err: errorText(err), failures }, 'job loop failed; retrying');
       }
       if (this.#stopping) break;
-      const delayMs = failures ? Math.min(pollMs * 2 ** failures, 30_000) : pollMs;
+      const delayMs = failures ? Math.min(pollMs * 2 ** failures, this.#tune.loopBackoffMaxMs) : pollMs;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delayMs);
         this.#wake = () => {
@@ -163,7 +165,7 @@ export class JobRunner {
   /** Jobs whose worker died too often are failed with a reason instead of waiting forever. */
   async #sweep(): Promise<void> {
     const now = this.#opts.clock();
-    if (now.getTime() - this.#lastSweep < Math.min(this.#opts.config.worker.leaseMs, 5_000)) return;
+    if (now.getTime() - this.#lastSweep < this.#tune.sweepMs) return;
     this.#lastSweep = now.getTime();
     await endJob(this.#opts.store.db, { cause: 'given_up', at: now }, this.#now());
   }
@@ -181,15 +183,15 @@ export class JobRunner {
   }
 
   async #execute(job: Row<'jobs'>, lease: Lease, controller: AbortController): Promise<void> {
-    const { store, config, clock, engine, log } = this.#opts;
+    const { store, clock, engine, log } = this.#opts;
     const handler = this.#opts.handlers[job.kind as JobKind]!;
     const beat = setInterval(() => {
-      heartbeat(store.db, lease, config.worker.leaseMs, clock())
+      heartbeat(store.db, lease, this.#tune.leaseMs, clock())
         .then((h) => {
           if (!h.owned || h.cancelRequested) controller.abort(new Error(h.owned ? 'cancelled' : 'lease lost'));
         })
         .catch((err) => log.warn({ err: errorText(err), job: job.progress_id }, 'heartbeat failed'));
-    }, config.worker.heartbeatMs);
+    }, this.#tune.heartbeatMs);
     beat.unref();
     let outcome: JobOutcome;
     try {

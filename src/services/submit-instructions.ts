@@ -3,6 +3,7 @@ import { ValidationError } from '../domain/errors.js';
 import type { DraftFields, GenerateInstructionsBody, ImproveInstructionsBody, InstructionsJobRequest } from '../domain/instructions.js';
 import { LANGUAGE_CODES, type LanguageCode } from '../domain/languages.js';
 import { diffScenarioFields, EMPTY_SCENARIO } from '../domain/scenario.js';
+import { jobTunables } from '../jobs/tunables.js';
 import { findAgentSummary } from '../store/aiagents.js';
 import type { Db, Executor } from '../store/db.js';
 import { insertJob } from '../store/jobs.js';
@@ -40,7 +41,7 @@ async function record(tx: Executor, config: Config, caller: Submitter, request: 
       kind: 'instructions',
       mode: request.mode,
       request,
-      maxAttempts: config.worker.maxAttempts,
+      maxAttempts: jobTunables(config).maxAttempts,
       createdBy: caller.keyId,
       progressTotal: 1,
     },

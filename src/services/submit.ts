@@ -3,6 +3,7 @@ import { FieldErrorCollector, ValidationError } from '../domain/errors.js';
 import { titleFromMessage, type JobKind } from '../domain/jobs.js';
 import type { ApplyJobRequest, ClarifyJobRequest, ImproveJobRequest, ScenarioAgentBody } from '../domain/scenario-agent.js';
 import { parseApplyItems } from '../domain/suggestions.js';
+import { jobTunables } from '../jobs/tunables.js';
 import { agentNamesOfProject, findAgentSummary } from '../store/aiagents.js';
 import type { Db, Executor } from '../store/db.js';
 import { insertJob, latestJobOfSession } from '../store/jobs.js';
@@ -172,7 +173,7 @@ export async function submitScenarioAgent(db: Db, config: Config, caller: Submit
         kind: planned.kind,
         mode: planned.mode,
         request: planned.request,
-        maxAttempts: config.worker.maxAttempts,
+        maxAttempts: jobTunables(config).maxAttempts,
         createdBy: caller.keyId,
         progressTotal: planned.total,
       },
