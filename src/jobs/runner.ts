@@ -7,6 +7,7 @@ import { emptyUsage, type JobKind } from '../domain/jobs.js';
 import type { Store } from '../store/db.js';
 import { claimNext, heartbeat, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
+import { abortReasonOf, JobAborted, statusAfterAbort } from './abort.js';
 import { endJob } from './job-end.js';
 import { jobTunables, type JobTunables } from './tunables.js';
 import { OutcomeInstead, type JobHandler, type JobOutcome } from './types.js';
@@ -108,9 +109,12 @@ export class JobRunner {
     this.#wake?.();
   }
 
-  /** Aborts a job running in this process (it was cancelled). */
+  /**
+   * Aborts a job running in this process because it was cancelled here. A cancel made in another
+   * process reaches the job through its heartbeat, with the same reason.
+   */
   abort(progressId: string): void {
-    this.#running.get(progressId)?.controller.abort(new Error('cancelled'));
+    this.#running.get(progressId)?.controller.abort(new JobAborted({ kind: 'cancelled' }));
   }
 
   /** Stops taking jobs, lets running ones finish within the grace period, then hands the rest back. */
@@ -121,7 +125,7 @@ export class JobRunner {
     const pending = [...this.#running.values()].map((r) => r.done);
     const grace = new Promise((r) => setTimeout(r, this.#tune.shutdownGraceMs).unref());
     await Promise.race([Promise.all(pending), grace]);
-    for (const r of this.#running.values()) r.controller.abort(new Error('shutting down'));
+    for (const r of this.#running.values()) r.controller.abort(new JobAborted({ kind: 'shutdown' }));
     await Promise.all([...this.#running.values()].map((r) => r.done));
     const released = await releaseOwned(this.#opts.store.db, this.owner, this.#now());
     if (released) this.#opts.log.info({ released }, 'handed unfinished jobs back');
@@ -185,13 +189,15 @@ export class JobRunner {
   async #execute(job: Row<'jobs'>, lease: Lease, controller: AbortController): Promise<void> {
     const { store, clock, engine, log } = this.#opts;
     const handler = this.#opts.handlers[job.kind as JobKind]!;
-    const beat = setInterval(() => {
+    // One query renews the lease, hears of a cancel made anywhere, and tells when the job is no longer ours.
+    const check = () =>
       heartbeat(store.db, lease, this.#tune.leaseMs, clock())
         .then((h) => {
-          if (!h.owned || h.cancelRequested) controller.abort(new Error(h.owned ? 'cancelled' : 'lease lost'));
+          if (h.cancelRequested) controller.abort(new JobAborted({ kind: 'cancelled' }));
+          else if (!h.owned) controller.abort(new JobAborted({ kind: 'lease_lost' }));
         })
         .catch((err) => log.warn({ err: errorText(err), job: job.progress_id }, 'heartbeat failed'));
-    }, this.#tune.heartbeatMs);
+    const beat = setInterval(() => void check(), this.#tune.heartbeatMs);
     beat.unref();
     let outcome: JobOutcome;
     try {
@@ -202,25 +208,33 @@ export class JobRunner {
         signal: controller.signal,
         now: () => this.#now(),
         progress: async (done, total, usage) => {
-          const owned = await setProgress(store.db, lease, done, total, usage, this.#now());
-          if (!owned) controller.abort(new Error('no longer owned'));
+          // Refused: the job was cancelled or is someone else's now; the heartbeat says which.
+          if (await setProgress(store.db, lease, done, total, usage, this.#now())) return;
+          await check();
+          if (!controller.signal.aborted) controller.abort(new JobAborted({ kind: 'lease_lost' }));
         },
       });
     } catch (err) {
-      if (controller.signal.aborted) return; // cancelled, lost or shutting down: someone else records the state
+      if (controller.signal.aborted) return this.#aborted(job, controller.signal);
       log.error({ err: errorText(err), job: job.progress_id }, 'job failed');
       const error = `The job failed: ${errorText(err)}`;
       outcome = { status: 'failed', result: { success: false, message: error }, error, usage: emptyUsage(), reply: { content: error, toolCalls: [] } };
     } finally {
       clearInterval(beat);
     }
-    if (controller.signal.aborted) return;
+    if (controller.signal.aborted) return this.#aborted(job, controller.signal);
     try {
       await this.#finish(job, lease, outcome);
     } catch (err) {
       if (!(err instanceof OutcomeInstead)) throw err;
       await this.#finish(job, lease, err.outcome);
     }
+  }
+
+  /** An aborted job leaves its end to whoever stopped it (see statusAfterAbort); this worker only says why it stopped. */
+  #aborted(job: Row<'jobs'>, signal: AbortSignal): void {
+    const reason = abortReasonOf(signal) ?? { kind: 'lease_lost' as const };
+    this.#opts.log.info({ job: job.progress_id, reason: reason.kind, status: statusAfterAbort(reason) }, 'job aborted');
   }
 
   /** Cancelled or re-claimed while finishing: nothing is written and the job's state stands. */
