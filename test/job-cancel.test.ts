@@ -51,7 +51,7 @@ describe.each([{ name: 'SQLite', pg: false }, ...(pgEnabled ? [{ name: 'PostgreS
 
   beforeAll(async () => {
     if (pg) database = await createTestDatabase();
-    const dbEnv = database ? { DATABASE_URL: database.url } : {};
+    const dbEnv: Record<string, string> = database ? { DATABASE_URL: database.url } : {};
     s = await startTestServer({ ...env, ...dbEnv }, { worker: false });
     worker = await startWorker({ SCENARIST_DATA_DIR: s.dataDir, ...dbEnv });
     agent = await insertAgent(s.running.store.db, s.defaultProjectId);
