@@ -1,5 +1,6 @@
 import { Conflict, ValidationError } from '../domain/errors.js';
-import type { InstructionsChange, InstructionsJobRequest } from '../domain/instructions.js';
+import type { InstructionsJobRequest } from '../domain/instructions.js';
+import type { InstructionsChange, InstructionsResult } from '../domain/suggestion.js';
 import type { FieldChanges, ScenarioPatch } from '../domain/scenario.js';
 import { findJobByProgressId } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
@@ -67,9 +68,10 @@ export async function applyInstructions(ctx: ServiceContext, caller: Caller, inp
         conflicts: [{ scenario_id: scenarioId, based_on_revision: req.based_on_revision, current_revision: row.revision }],
       });
     }
-    const result = JSON.parse(job.result ?? '{}') as { change?: InstructionsChange; changes?: FieldChanges };
+    // Read by its keys, not its kind: a job stored before results carried one applies the same.
+    const result = JSON.parse(job.result ?? '{}') as Partial<InstructionsResult>;
     if (!result.change || !result.changes) throw ValidationError.field('progress_id', 'This job has no instructions to apply.');
-    const patch = req.scenario_id === null ? forAnotherScenario(result.change, row) : newValues(result.changes);
+    const patch = req.scenario_id === null ? forAnotherScenario(result.change, row) : newValues(result.changes as FieldChanges);
     const prepared = await prepareScenarioUpdate(tx, orgId, row, patch);
     if (prepared.errors) throw new ValidationError(prepared.errors);
     return writeMerged(tx, actorOf(caller), row, prepared.merged, { now: nowOf(ctx), changeType: 'instructions', reason });

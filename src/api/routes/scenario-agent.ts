@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { NotFound, ValidationError } from '../../domain/errors.js';
 import { emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import { ScenarioAgentBody, ScenarioAgentProgress, ScenarioAgentStart } from '../../domain/scenario-agent.js';
+import type { ScenarioAgentResult } from '../../domain/suggestion.js';
 import { cancelAgentJob } from '../../services/cancel.js';
 import { discardLatestPreview } from '../../services/sessions.js';
 import { startScenarioAgentJob } from '../../services/start-job.js';
@@ -32,7 +33,8 @@ export function progressOf(job: JobProgressRow): z.infer<typeof ScenarioAgentPro
     session_id: job.session_id,
     mode: job.mode,
     status: job.status,
-    result: job.status === 'in_progress' || job.result === null ? null : (JSON.parse(job.result) as Record<string, unknown>),
+    // A result stored before results carried their kind is given it, so clients can tell results apart.
+    result: job.status === 'in_progress' || job.result === null ? null : ({ kind: job.kind, ...JSON.parse(job.result) } as ScenarioAgentResult),
     error: job.error,
     progress: { done: job.progress_done, total: job.progress_total },
     usage,
