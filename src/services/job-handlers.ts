@@ -1,5 +1,6 @@
 import type { JobKind } from '../domain/jobs.js';
 import { clarifyJob } from '../jobs/kinds/clarify.js';
+import { generateJob, isGeneration } from '../jobs/kinds/generate.js';
 import { improveJob } from '../jobs/kinds/improve.js';
 import { instructionsJob } from '../jobs/kinds/instructions.js';
 import type { JobHandler } from '../jobs/types.js';
@@ -12,6 +13,6 @@ import { applyJob } from './apply.js';
 export const jobHandlers: Partial<Record<JobKind, JobHandler>> = {
   improve: improveJob,
   apply: applyJob,
-  clarify: clarifyJob,
+  clarify: (ctx) => (isGeneration(ctx.job) ? generateJob(ctx) : clarifyJob(ctx)),
   instructions: instructionsJob,
 };

@@ -14,9 +14,12 @@ function dispatched(ctx: ServiceContext, job: Row<'jobs'>): Row<'jobs'> {
   return job;
 }
 
-/** A scenario-agent request: improve, clarify (draft new scenarios) or apply, as the body says. */
-export async function startScenarioAgentJob(ctx: ServiceContext, caller: Caller, body: ScenarioAgentBody): Promise<Row<'jobs'>> {
-  return dispatched(ctx, await submitScenarioAgent(ctx.store.db, ctx.config, caller, body, nowOf(ctx)));
+/**
+ * A scenario-agent request: improve, clarify (draft new scenarios) or apply, as the body says;
+ * `generation` runs a clarify request as a background generation (generate-bg/).
+ */
+export async function startScenarioAgentJob(ctx: ServiceContext, caller: Caller, body: ScenarioAgentBody, generation?: Record<string, unknown>): Promise<Row<'jobs'>> {
+  return dispatched(ctx, await submitScenarioAgent(ctx.store.db, ctx.config, caller, body, nowOf(ctx), generation));
 }
 
 export type InstructionsRequest =
