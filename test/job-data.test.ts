@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../src/agent/engines/index.js';
 import { loadConfig } from '../src/config.js';
 import { ScenarioAgentBody } from '../src/domain/scenario-agent.js';
-import { submitScenarioAgent } from '../src/jobs/submit.js';
+import { submitScenarioAgent } from '../src/services/submit.js';
 import { isDataError } from '../src/store/data-errors.js';
 import { claimNext, failExhausted, insertJob, recordAttemptFailure } from '../src/store/jobs.js';
 import { createScenario, insertAgent, personalityIdFromStore, startJob, waitForInstructions, waitForJob } from './helpers/agent.js';

@@ -77,7 +77,7 @@ keys
   .option('--project <id>', 'limit the key to one project of the organization')
   .action(async (opts: { org?: string; name: string; project?: string }) => {
     const config = loadConfig();
-    const { migrate, openStore, firstOrganization, createApiKey } = await storeSide();
+    const { migrate, openStore, firstOrganization, organizationExists, createApiKey } = await storeSide();
     const store = openStore(config.database);
     try {
       await migrate(store);
@@ -85,8 +85,7 @@ keys
       if (!orgId || !Number.isInteger(orgId)) {
         throw new CliError('No organization found: start the server once (`npm start`) or pass --org <id>.');
       }
-      const org = await store.db.selectFrom('organizations').select('id').where('id', '=', orgId).executeTakeFirst();
-      if (!org) throw new CliError(`Organization ${orgId} does not exist.`);
+      if (!(await organizationExists(store.db, orgId))) throw new CliError(`Organization ${orgId} does not exist.`);
       const projectId = opts.project === undefined ? null : Number(opts.project);
       if (projectId !== null && !(Number.isInteger(projectId) && projectId > 0)) throw new CliError(`--project must be a project id, not "${opts.project}".`);
       const { key } = await createApiKey(store.db, orgId, opts.name, isoNow(systemClock), projectId).catch((e: Error) => {
