@@ -94,6 +94,8 @@ export const PERSONALITY_FIELDS = {
 
 export const METRIC_FIELDS = {
   audio_enabled: flag(false),
+  // Named by the reference's example of a metric PATCH, in no schema.
+  is_critical: flag(false),
   prompt: text(undefined, ''),
   agents: ints(),
   assistant_id: text(undefined, ''),

@@ -22,7 +22,8 @@ export const PersonalityWrite = z.strictObject({
 
 export const Personality = z.object({
   id: z.number().int(),
-  project: z.number().int().nullable(),
+  // The reference types it as an integer: a personality of no one project (the predefined set) has none.
+  project: z.number().int().optional().describe('Absent for a personality usable in every project'),
   name: z.string(),
   description: z.string(),
   prompt: z.string(),
@@ -36,7 +37,7 @@ export const Personality = z.object({
 
 const toPersonality = (r: Row<'personalities'>): z.infer<typeof Personality> => ({
   id: r.id,
-  project: r.project_id,
+  ...(r.project_id !== null ? { project: r.project_id } : {}),
   name: r.name,
   description: r.description,
   prompt: r.prompt,
