@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REFERENCE_OPERATIONS } from '../src/domain/reference-operations.js';
 import { waitForJob } from './helpers/agent.js';
 import { encodeBody, loadOperations, makeResponseValidator, referenceAvailable, requestForms, type RefOperation, type Schema } from './helpers/reference.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -267,6 +268,20 @@ async function runAll(): Promise<Check[]> {
 }
 
 const describeIf = referenceAvailable() ? describe : describe.skip;
+
+describeIf('the table of the reference operations', () => {
+  it('names each operation as the reference does: operationId, aliases and the MCP tool of those its server exposes', () => {
+    const ours = REFERENCE_OPERATIONS.map((o) => ({ method: o.method, path: o.path, operationId: o.operationId, aliases: [...o.aliases], mcpTool: o.mcpTool ?? null }));
+    const reference = loadOperations().map((o) => ({
+      method: o.method,
+      path: o.path,
+      operationId: o.operationId,
+      aliases: o.aliases,
+      mcpTool: (o as RefOperation & { mcp_exposed?: boolean }).mcp_exposed ? o.mcp_tool : null,
+    }));
+    expect(ours).toEqual(reference);
+  });
+});
 
 describeIf('conformance with the reference schemas', () => {
   let checks: Check[] = [];
