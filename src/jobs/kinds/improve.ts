@@ -1,15 +1,18 @@
 import type { ImproveOutput } from '../../agent/engine.js';
 import { validateSuggestions } from '../../agent/validate.js';
+import { Conflict } from '../../domain/errors.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import { blankResult, suggestionOnWire, type HeldToolCall, type ImproveResult, type NotDone, type Suggestion, type ValidationIssue } from '../../domain/suggestion.js';
 import type { ImproveJobRequest } from '../../domain/scenario-agent.js';
 import { loadProjectFacts } from '../../store/agent-context.js';
-import { loadScenarios } from '../../store/scenarios.js';
 import { historyBefore } from '../history.js';
 import { chunk, runBatches } from '../batches.js';
 import { batchedReply } from '../batched-reply.js';
 import { engineScenarios } from '../scenarios-for-engine.js';
-import type { JobContext, JobHandler, JobOutcome } from '../types.js';
+import type { Tx } from '../../store/db.js';
+import { loadScenarios, writeMergedMany } from '../../store/scenarios.js';
+import { OutcomeInstead, type JobContext, type JobHandler, type JobOutcome } from '../types.js';
+import { actorOf, checkSuggestions } from './apply.js';
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -128,12 +131,59 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   const toolCalls = updated.length
     ? [{ id: `call_${job.progress_id}`, name: 'suggest_changes', arguments: { scenario_ids: updated.map((u) => u.id) }, status: 'pending' }]
     : [];
-  return {
-    status: 'completed',
-    result: { ...base, message, updated_scenarios: updated, validation_issues: issues, not_done: [...notDone.values()], failed_batches: failures },
-    error: null,
-    usage,
-    reply: { content: message, toolCalls },
-    progress: { done: scenarios.length, total: scenarios.length },
-  };
+  const result: ImproveResult = { ...base, message, updated_scenarios: updated, validation_issues: issues, not_done: [...notDone.values()], failed_batches: failures };
+  const outcome: JobOutcome = { status: 'completed', result, error: null, usage, reply: { content: message, toolCalls }, progress: { done: scenarios.length, total: scenarios.length } };
+  return req.apply_changes ? appliedAsWell(ctx, req, outcome, result, accepted) : outcome;
 };
+
+/**
+ * An improve that applies its own suggestions: those still valid when the job ends are written,
+ * with revisions, in the transaction that records the job; the others are named in not_done with why.
+ */
+function appliedAsWell(ctx: JobContext, req: ImproveJobRequest, outcome: JobOutcome, result: ImproveResult, accepted: Suggestion[]): JobOutcome {
+  const { job } = ctx;
+  const applied: number[] = [];
+  const skipped: NotDone[] = result.validation_issues.map((i) => ({
+    part: i.scenario_id === null ? 'a suggestion' : `scenario ${i.scenario_id}${i.field ? ` (${i.field})` : ''}`,
+    reason: `Not applied: ${i.message}`,
+  }));
+  const commit = async (tx: Tx) => {
+    const { writes, conflicts, issues } = await checkSuggestions(tx, job.organization_id, req.project_id, accepted);
+    for (const c of conflicts) skipped.push({ part: `scenario ${c.scenario_id}`, reason: c.reason === 'deleted' ? 'Not applied: it was deleted while the job ran.' : `Not applied: it changed while the job ran (revision ${c.current_revision}, suggestion based on ${c.based_on_revision}).` });
+    for (const i of issues) skipped.push({ part: `scenario ${i.scenario_id}${i.field ? ` (${i.field})` : ''}`, reason: `Not applied: ${i.message}` });
+    try {
+      const written = await writeMergedMany(tx, await actorOf(tx, job), writes, { now: ctx.now(), changeType: 'apply', reason: `Improved and applied by job ${job.progress_id}.` });
+      applied.push(...written.map((r) => r.id));
+    } catch (e) {
+      // Another request wrote one of these scenarios between the check and the write: nothing is applied.
+      if (!(e instanceof Conflict)) throw e;
+      const reason = `Nothing was applied: ${e.message}`;
+      throw new OutcomeInstead({ ...outcome, result: { ...result, message: `${result.message}\n\n${reason}`, not_done: [...result.not_done, { part: 'apply', reason }] } });
+    }
+  };
+  const summary = () => {
+    const parts = [`Applied the changes to ${applied.length} scenario(s).`];
+    if (skipped.length) parts.push(`${skipped.length} suggestion(s) were not applied: ${skipped.map((n) => `${n.part}: ${n.reason}`).join('; ')}.`);
+    return `${result.message}\n\n${parts.join(' ')}`;
+  };
+  // Read after the commit ran, when what was written is known.
+  const applyingResult: ImproveResult = {
+    ...result,
+    applied_scenario_ids: applied,
+    get message() {
+      return summary();
+    },
+    get not_done() {
+      return [...result.not_done, ...skipped];
+    },
+  };
+  return {
+    ...outcome,
+    result: applyingResult,
+    get reply() {
+      const toolCalls = outcome.reply.toolCalls.map((c) => (c.name === 'suggest_changes' ? { ...c, status: 'applied' } : c));
+      return { content: summary(), toolCalls };
+    },
+    commit,
+  };
+}
