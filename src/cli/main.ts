@@ -73,7 +73,7 @@ keys
   .option('--name <name>', 'a label for the key', 'cli')
   .action(async (opts: { org?: string; name: string }) => {
     const config = loadConfig();
-    const { migrate, openStore, firstOrganization, createApiKey } = await storeSide();
+    const { migrate, openStore, firstOrganization, organizationExists, createApiKey } = await storeSide();
     const store = openStore(config.database);
     try {
       await migrate(store);
@@ -81,8 +81,7 @@ keys
       if (!orgId || !Number.isInteger(orgId)) {
         throw new CliError('No organization found: start the server once (`npm start`) or pass --org <id>.');
       }
-      const org = await store.db.selectFrom('organizations').select('id').where('id', '=', orgId).executeTakeFirst();
-      if (!org) throw new CliError(`Organization ${orgId} does not exist.`);
+      if (!(await organizationExists(store.db, orgId))) throw new CliError(`Organization ${orgId} does not exist.`);
       const { key } = await createApiKey(store.db, orgId, opts.name, isoNow(systemClock));
       process.stdout.write(`${key}\n`);
     } finally {

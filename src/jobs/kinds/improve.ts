@@ -1,27 +1,28 @@
 import type { ImproveOutput } from '../../agent/engine.js';
 import { validateSuggestions } from '../../agent/validate.js';
-import { Conflict } from '../../domain/errors.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import { blankResult, suggestionOnWire, type HeldToolCall, type ImproveResult, type NotDone, type Suggestion, type ValidationIssue } from '../../domain/suggestion.js';
 import type { ImproveJobRequest } from '../../domain/scenario-agent.js';
 import { loadProjectFacts } from '../../store/agent-context.js';
+import { loadScenarios } from '../../store/scenarios.js';
 import { historyBefore } from '../history.js';
 import { chunk, runBatches } from '../batches.js';
 import { batchedReply } from '../batched-reply.js';
 import { engineScenarios } from '../scenarios-for-engine.js';
-import type { Tx } from '../../store/db.js';
-import { loadScenarios, writeMergedMany } from '../../store/scenarios.js';
-import { OutcomeInstead, type JobContext, type JobHandler, type JobOutcome } from '../types.js';
-import { actorOf, checkSuggestions } from './apply.js';
+import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+/** An engine marks `fatal` an error no retry and no other batch can escape (a rejected key, an unknown model). */
+const isFatal = (e: unknown) => (e as { fatal?: unknown } | null)?.fatal === true;
 
 /** Suggests changes to the job's scenarios; writes nothing. */
 export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const { job, db } = ctx;
   const req = JSON.parse(job.request) as ImproveJobRequest;
   const rows = await loadScenarios(db, job.organization_id, req.scenario_ids);
-  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: req.agent_id });
+  // The knowledge of every agent the scenarios test, for a model when the request draws on it.
+  const agentsOfRows = [...new Set(rows.flatMap((r) => (r.agent_id === null ? [] : [r.agent_id])))];
+  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: req.agent_id, knowledgeOfAgents: agentsOfRows });
   const selections = new Map(Object.entries(req.agent_selections).map(([k, v]) => [Number(k), v]));
   // Every key of an improve result, as it is before anything is suggested.
   const base: ImproveResult = { ...blankResult('improve', job.session_id), available_agents: facts.agents };
@@ -72,10 +73,12 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
         throw err;
       }
     },
-    async (i) => {
-      done += batches[i]!.length;
+    async (i, ok) => {
+      // A failed batch is not work done: the bar never advances for it.
+      if (ok) done += batches[i]!.length;
       await ctx.progress(done, scenarios.length, usage);
     },
+    isFatal,
   );
 
   // The engine found the request needs an agent these scenarios lack: hold the whole job until the user says which.
@@ -109,8 +112,17 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       else notes.push(o.value.message);
     } else {
       failures.push({ batch: i, scenario_ids: batches[i]!.map((s) => s.id), error: errorText(o.error) });
+      const part = `the request, for scenario(s) ${batches[i]!.map((s) => s.id).join(', ')}`;
+      notDone.set(part, { part, reason: errorText(o.error) });
     }
   });
+  const fatal = outputs.find((o) => !o.ok && isFatal(o.error));
+  if (fatal && !fatal.ok) {
+    // No batch after it was sent: the same refusal would answer every one.
+    const error = `The request could not be carried out: ${errorText(fatal.error)}`;
+    const result = { ...base, success: false, message: error, validation_issues: issues, failed_batches: failures, not_done: [...notDone.values()] };
+    return { status: 'failed', result, error, usage, reply: { content: error, toolCalls: [] }, progress: { done, total: scenarios.length } };
+  }
   if (batches.length && failures.length === batches.length) {
     const error = `The request could not be carried out: ${failures[0]!.error}`;
     return { status: 'failed', result: { ...base, success: false, message: error, validation_issues: issues, failed_batches: failures }, error, usage, reply: { content: error, toolCalls: [] } };
@@ -127,63 +139,27 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   }
   const leftOut = rejected.length + outputs.reduce((n, o) => n + (o.ok ? (o.value.issues?.length ?? 0) : 0), 0);
   if (leftOut) messages.push(`${leftOut} suggestion(s) did not pass validation and were left out.`);
+  // With a model configured, say when the built-in planner answered on its own: nothing was spent.
+  const answeredBy = [...new Set(outputs.flatMap((o) => (o.ok && o.value.answeredBy ? [o.value.answeredBy] : [])))];
+  if (answeredBy.length === 1 && answeredBy[0] === 'planner') messages.push('The built-in planner understood the whole request and carried it out; no model call was made.');
   const message = messages.join('\n\n') || 'No changes to suggest.';
   const toolCalls = updated.length
     ? [{ id: `call_${job.progress_id}`, name: 'suggest_changes', arguments: { scenario_ids: updated.map((u) => u.id) }, status: 'pending' }]
     : [];
-  const result: ImproveResult = { ...base, message, updated_scenarios: updated, validation_issues: issues, not_done: [...notDone.values()], failed_batches: failures };
-  const outcome: JobOutcome = { status: 'completed', result, error: null, usage, reply: { content: message, toolCalls }, progress: { done: scenarios.length, total: scenarios.length } };
-  return req.apply_changes ? appliedAsWell(ctx, req, outcome, result, accepted) : outcome;
-};
-
-/**
- * An improve that applies its own suggestions: those still valid when the job ends are written,
- * with revisions, in the transaction that records the job; the others are named in not_done with why.
- */
-function appliedAsWell(ctx: JobContext, req: ImproveJobRequest, outcome: JobOutcome, result: ImproveResult, accepted: Suggestion[]): JobOutcome {
-  const { job } = ctx;
-  const applied: number[] = [];
-  const skipped: NotDone[] = result.validation_issues.map((i) => ({
-    part: i.scenario_id === null ? 'a suggestion' : `scenario ${i.scenario_id}${i.field ? ` (${i.field})` : ''}`,
-    reason: `Not applied: ${i.message}`,
-  }));
-  const commit = async (tx: Tx) => {
-    const { writes, conflicts, issues } = await checkSuggestions(tx, job.organization_id, req.project_id, accepted);
-    for (const c of conflicts) skipped.push({ part: `scenario ${c.scenario_id}`, reason: c.reason === 'deleted' ? 'Not applied: it was deleted while the job ran.' : `Not applied: it changed while the job ran (revision ${c.current_revision}, suggestion based on ${c.based_on_revision}).` });
-    for (const i of issues) skipped.push({ part: `scenario ${i.scenario_id}${i.field ? ` (${i.field})` : ''}`, reason: `Not applied: ${i.message}` });
-    try {
-      const written = await writeMergedMany(tx, await actorOf(tx, job), writes, { now: ctx.now(), changeType: 'apply', reason: `Improved and applied by job ${job.progress_id}.` });
-      applied.push(...written.map((r) => r.id));
-    } catch (e) {
-      // Another request wrote one of these scenarios between the check and the write: nothing is applied.
-      if (!(e instanceof Conflict)) throw e;
-      const reason = `Nothing was applied: ${e.message}`;
-      throw new OutcomeInstead({ ...outcome, result: { ...result, message: `${result.message}\n\n${reason}`, not_done: [...result.not_done, { part: 'apply', reason }] } });
-    }
-  };
-  const summary = () => {
-    const parts = [`Applied the changes to ${applied.length} scenario(s).`];
-    if (skipped.length) parts.push(`${skipped.length} suggestion(s) were not applied: ${skipped.map((n) => `${n.part}: ${n.reason}`).join('; ')}.`);
-    return `${result.message}\n\n${parts.join(' ')}`;
-  };
-  // Read after the commit ran, when what was written is known.
-  const applyingResult: ImproveResult = {
-    ...result,
-    applied_scenario_ids: applied,
-    get message() {
-      return summary();
-    },
-    get not_done() {
-      return [...result.not_done, ...skipped];
-    },
-  };
   return {
-    ...outcome,
-    result: applyingResult,
-    get reply() {
-      const toolCalls = outcome.reply.toolCalls.map((c) => (c.name === 'suggest_changes' ? { ...c, status: 'applied' } : c));
-      return { content: summary(), toolCalls };
+    status: 'completed',
+    result: {
+      ...base,
+      message,
+      updated_scenarios: updated,
+      validation_issues: issues,
+      not_done: [...notDone.values()],
+      failed_batches: failures,
+      ...(answeredBy.length ? { answered_by: answeredBy.length === 1 ? answeredBy[0]! : 'planner and model' } : {}),
     },
-    commit,
+    error: null,
+    usage,
+    reply: { content: message, toolCalls },
+    progress: { done: scenarios.length, total: scenarios.length },
   };
-}
+};
