@@ -27,7 +27,7 @@ const SPEC_WINS: Record<string, string> = {
 /** Calls × 2 checks, for the operations and forms the reference documents today. */
 const TOTAL_CHECKS = 738;
 /** Checks passing when this floor was last raised; raise it with every fix. */
-const PASSING_FLOOR = 706;
+const PASSING_FLOOR = 708;
 
 type Req = { id?: number | string; query?: Record<string, string | number>; body?: Record<string, unknown>; formBody?: Record<string, unknown> };
 type Api = TestServer['api'];
