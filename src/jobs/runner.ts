@@ -166,14 +166,16 @@ export class JobRunner {
     if (now.getTime() - this.#lastSweep < Math.min(this.#opts.config.worker.leaseMs, 5_000)) return;
     this.#lastSweep = now.getTime();
     // One transaction, so a sweeper that dies midway leaves no failed job without its session's reply.
-    await this.#opts.store.db.transaction().execute(async (tx) => {
+    const failed = await this.#opts.store.db.transaction().execute(async (tx) => {
       const failed = await failExhausted(tx, now);
       for (const job of failed) {
         if (job.session_id === null) continue;
         await appendTurn(tx, job.session_id, { role: 'assistant', content: job.error ?? 'The job failed.', jobId: job.id }, this.#now());
         await updateSession(tx, job.session_id, { status: 'failed' }, this.#now());
       }
+      return failed;
     });
+    for (const job of failed) this.#opts.store.jobEvents.changed(job.progress_id);
   }
 
   #start(job: Row<'jobs'>): void {
@@ -210,6 +212,7 @@ export class JobRunner {
         progress: async (done, total, usage) => {
           const owned = await setProgress(store.db, lease, done, total, usage, this.#now());
           if (!owned) controller.abort(new Error('no longer owned'));
+          else store.jobEvents.changed(job.progress_id);
         },
       });
     } catch (err) {
@@ -231,7 +234,7 @@ export class JobRunner {
 
   /** The job's final state, its writes and the session's reply land together or not at all. */
   async #finish(job: Row<'jobs'>, lease: Lease, outcome: JobOutcome): Promise<void> {
-    await this.#opts.store.db.transaction().execute(async (tx) => {
+    const won = await this.#opts.store.db.transaction().execute(async (tx) => {
       await outcome.commit?.(tx);
       const now = this.#now();
       const won = await finishJob(
@@ -245,10 +248,13 @@ export class JobRunner {
         await appendTurn(tx, job.session_id, { role: 'assistant', content: outcome.reply.content, toolCalls: outcome.reply.toolCalls, jobId: job.id }, now);
         await updateSession(tx, job.session_id, { status: sessionStatusFor(outcome.status) }, now);
       }
+      return true;
     }).catch((err) => {
       // Cancelled or re-claimed while finishing: the transaction rolled back and the job's state stands.
       if (!(err instanceof LostJob)) throw err;
+      return false;
     });
+    if (won) this.#opts.store.jobEvents.changed(job.progress_id);
   }
 }
 

@@ -75,7 +75,7 @@ describe.each(dialects)('store on $name', ({ name }) => {
   });
 
   it('writes many scenarios set-based, each with its own values and revision, and names every one that lost the race', async () => {
-    const rows = [];
+    const rows: Awaited<ReturnType<typeof createScenario>>[] = [];
     for (const n of ['M1', 'M2', 'M3', 'M4']) rows.push(await createScenario(store.db, org, actor, { name: n, project, personality, tags: ['t'] }, now()));
     // Different columns per scenario, text and integer, values with quotes, braces and commas (array literals on PostgreSQL).
     const merged = rows.map((r, i) => ({ ...scenarioFieldsOf(r), ...(i % 2 ? { max_duration: 60 + i } : { tags: [`a,"b"{${i}}`, 'c'] }), name: `M${i}'s` }));
