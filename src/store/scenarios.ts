@@ -9,6 +9,7 @@ import {
   type ScenarioFields,
   type ScenarioPatch,
 } from '../domain/scenario.js';
+import { yielder, yieldToEventLoop } from '../domain/event-loop.js';
 import { PREDEFINED_TOOL_IDS } from '../domain/tools.js';
 import type { Executor } from './db.js';
 import { folderPathExists } from './folders.js';
@@ -400,7 +401,10 @@ export async function writeMergedMany(
   const revisions: NewRow<'scenario_revisions'>[] = [];
   // Only the changed columns: big applies mostly change one or two, the same ones for every scenario.
   const groups = new Map<string, { columns: string[]; rows: unknown[][] }>();
+  // Diffing and serializing 10,000 scenarios is long synchronous work: other requests get turns between.
+  const breathe = yielder(500);
   for (const { current, merged } of writes) {
+    await breathe();
     const changes = diffScenarioFields(scenarioFieldsOf(current), merged);
     if (Object.keys(changes).length === 0) {
       out.push(current);
@@ -463,6 +467,7 @@ export async function loadScenarios(db: Executor, organizationId: number, ids: n
   const out: Row<'scenarios'>[] = [];
   const unique = [...new Set(ids)];
   for (let i = 0; i < unique.length; i += CHUNK) {
+    if (i) await yieldToEventLoop();
     out.push(
       ...(await db
         .selectFrom('scenarios')

@@ -1,4 +1,5 @@
 import { CompiledQuery, PostgresAdapter } from 'kysely';
+import { yieldToEventLoop } from '../domain/event-loop.js';
 import type { Executor } from './db.js';
 
 /**
@@ -49,8 +50,11 @@ export async function insertRows(db: Executor, table: string, columns: Column[],
   for (const part of chunks(rows, SQLITE_ROWS_PER_STATEMENT)) {
     const text = `insert into ${quote(table)} (${names}) values ${part.map(() => row).join(', ')}`;
     await db.executeQuery(CompiledQuery.raw(text, part.flat()));
+    // SQLite runs each statement synchronously: between chunks, other requests get their turn.
+    await yieldToEventLoop();
   }
 }
+
 
 export interface GuardedUpdate {
   table: string;
@@ -102,6 +106,7 @@ export async function updateGuarded(db: Executor, u: GuardedUpdate): Promise<Set
     const text = `with v(${names}) as (values ${part.map(() => row).join(', ')}) update ${t} set ${assign} from v where ${match} returning ${quote(u.key.name)} as k`;
     const { rows } = await db.executeQuery<{ k: unknown }>(CompiledQuery.raw(text, [...part.flat(), ...values]));
     for (const r of rows) updated.add(r.k);
+    await yieldToEventLoop();
   }
   return updated;
 }

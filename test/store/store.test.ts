@@ -102,6 +102,19 @@ describe.each(dialects)('store on $name', ({ name }) => {
     expect(after.map((r) => r.name)).toEqual(['moved', "M1's", "M2's", 'moved']);
   });
 
+  it('a read outside a transaction does not wait for an open one, and sees what was committed', async () => {
+    const sc = await createScenario(store.db, org, actor, { name: 'Before', project, personality }, now());
+    let readDuring: string | undefined;
+    await store.db.transaction().execute(async (tx) => {
+      await updateScenario(tx, org, actor, sc.id, { name: 'During' }, { now: now() });
+      // On the single SQLite connection this read would wait for the commit below: a deadlock here.
+      const outside = await Promise.race([loadScenarios(store.db, org, [sc.id]), new Promise<null>((r) => setTimeout(() => r(null), 3_000))]);
+      readDuring = outside?.[0]?.name;
+    });
+    expect(readDuring).toBe('Before');
+    expect((await loadScenarios(store.db, org, [sc.id]))[0]!.name).toBe('During');
+  });
+
   // Needs two connections at once, which the embedded SQLite store serializes.
   it.skipIf(name !== 'postgres')('a write that waited on a concurrent one for the same revision conflicts instead of overwriting it', async () => {
     const sc = await createScenario(store.db, org, actor, { name: 'Raced', project, personality }, now());

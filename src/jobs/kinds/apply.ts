@@ -1,4 +1,5 @@
 import { Conflict, ValidationError } from '../../domain/errors.js';
+import { yielder } from '../../domain/event-loop.js';
 import { emptyUsage } from '../../domain/jobs.js';
 import type { ScenarioCreate, ScenarioFields, ScenarioPatch } from '../../domain/scenario.js';
 import type { ApplyJobRequest } from '../../domain/scenario-agent.js';
@@ -55,8 +56,11 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     const issues: Array<{ scenario_id: number | null; field: string | null; message: string }> = [];
     const writes: Array<{ row: Row<'scenarios'>; merged: ScenarioFields }> = [];
     const lookups: ReferenceLookups = new Map();
+    // Checking 10,000 changes is long synchronous work on SQLite: other requests get turns between.
+    const breathe = yielder(200);
     for (const item of items) {
       if (item.id === null) continue;
+      await breathe();
       const row = rows.get(item.id);
       if (!row) {
         conflicts.push({ scenario_id: item.id, based_on_revision: item.basedOnRevision, current_revision: null, reason: 'deleted' });
