@@ -103,6 +103,7 @@ describe.each(dialects)('progress by stream and long poll on $name', ({ name }) 
     const result = { success: true, message: 'Done.', updated_scenarios: [] };
     expect(await finishJob(worker.db, lease, { status: 'completed', result, error: null, usage: { input_tokens: 3, output_tokens: 4, model_calls: 1 }, progressDone: 2, progressTotal: 2 }, now())).toBe(true);
     worker.jobEvents.changed(id);
+    // A poll beside the stream sees the change at once too (the process's cache of running jobs heard it).
     const last = await events.next();
     expect(last.value!.event).toBe('final');
     const polled = await s.api('GET', `scenarios/scenario-agent-progress/?progress_id=${id}`);
@@ -136,6 +137,7 @@ describe.each(dialects)('progress by stream and long poll on $name', ({ name }) 
     worker.jobEvents.changed(id);
     const changed = await waiting;
     expect(changed.status).toBe(200);
+    expect((await s.api('GET', `scenarios/scenario-agent-progress/?progress_id=${id}`)).body.progress).toEqual({ done: 1, total: 2 });
     expect(changed.body).toMatchObject({ status: 'in_progress', progress: { done: 1, total: 2 } });
     expect(Date.now() - started).toBeLessThan(10_000);
 

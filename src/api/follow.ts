@@ -55,7 +55,9 @@ function watch<T>(events: JobEvents, job: FollowedJob<T>, onRead: (answer: T) =>
       reading = false;
     }
   };
-  const unsubscribe = events.subscribe(job.progressId, () => void check());
+  // Read after every listener heard the word (in a microtask), so a cache that drops the job on it
+  // has dropped it before this read.
+  const unsubscribe = events.subscribe(job.progressId, () => queueMicrotask(() => void check()));
   // A change between the caller's first read and the subscription would otherwise go unheard.
   void check();
   return () => {

@@ -13,6 +13,8 @@ export interface JobEvents {
   subscribe(progressId: string, listener: () => void): () => void;
   /** How many jobs this process follows right now. */
   readonly followed: number;
+  /** Whether word of every change reaches this process now (on PostgreSQL: its LISTEN connection is up). */
+  readonly live: boolean;
   close(): Promise<void>;
 }
 
@@ -64,6 +66,7 @@ export function localJobEvents(recheckMs = 2_000): JobEvents {
     get followed() {
       return local.followed;
     },
+    live: true,
     async close() {
       clearInterval(timer);
     },
@@ -136,6 +139,9 @@ export function pgJobEvents(pool: pg.Pool, url: string, log: (err: Error) => voi
     },
     get followed() {
       return local.followed;
+    },
+    get live() {
+      return listener !== null;
     },
     async close() {
       closed = true;

@@ -10,6 +10,7 @@ import type { Row } from '../../store/schema.js';
 import { appendTurn, getSession, markLatestPreview, updateSession } from '../../store/sessions.js';
 import type { AppDeps } from '../deps.js';
 import { answerProgress, waitQuery } from '../follow.js';
+import { ProgressCache } from '../progress-cache.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses } from '../schemas.js';
 import { trustedOkSerializer } from '../trusted-serializer.js';
@@ -47,6 +48,7 @@ export const progressState = (p: { status: string; progress: { done: number; tot
 export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
   const { db } = deps.store;
   const tags = ['scenario agent'];
+  const cache = new ProgressCache(deps.store.jobEvents);
   const now = () => isoNow(deps.clock);
 
   app.post(
@@ -90,7 +92,7 @@ export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asy
       if (!progressId) throw ValidationError.field('progress_id', 'This query parameter is required.');
       const { organizationId } = callerOf(req);
       const read = async () => {
-        const job = await findJobProgress(db, organizationId, progressId);
+        const job = await cache.get(organizationId, progressId, () => findJobProgress(db, organizationId, progressId));
         // Instructions jobs have their own progress endpoint and shape (seed 003).
         if (!job || job.kind === 'instructions') throw new NotFound('No job with this progress_id.');
         return progressOf(job);
