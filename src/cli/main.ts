@@ -6,6 +6,7 @@ import { registerApply } from './commands/apply.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerImprove } from './commands/improve.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { registerSessions } from './commands/sessions.js';
 
@@ -95,6 +96,7 @@ registerGenerate(program);
 registerScenarios(program);
 registerSessions(program);
 registerCancel(program);
+registerMcp(program);
 
 class CliError extends Error {}
 

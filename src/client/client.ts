@@ -39,19 +39,27 @@ const API_PREFIX = '/test_framework/v1';
  */
 export class ScenaristClient {
   readonly apiUrl: string;
+  /** The server itself, for the operations outside `/test_framework/v1` (`/user/v1/projects/`, `/test_framework/v2/…`). */
+  readonly serverUrl: string;
   readonly #key: string | undefined;
   readonly #fetch: typeof fetch;
 
   constructor(opts: ClientOptions) {
     const base = opts.baseUrl.replace(/\/+$/, '');
     this.apiUrl = base.endsWith(API_PREFIX) ? base : base + API_PREFIX;
+    this.serverUrl = this.apiUrl.slice(0, -API_PREFIX.length);
     this.#key = opts.apiKey;
     this.#fetch = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
 
   /** Any API call; `path` is relative to `/test_framework/v1/` (e.g. `tools/`). Answers the parsed JSON body. */
   async request<R = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<R> {
-    const url = this.apiUrl + '/' + path.replace(/^\/+/, '') + queryString(opts.query);
+    return this.requestAt<R>(method, API_PREFIX + '/' + path.replace(/^\/+/, ''), opts);
+  }
+
+  /** Any call by its path from the server's root (e.g. `/user/v1/projects/`). Answers the parsed JSON body. */
+  async requestAt<R = unknown>(method: string, absolutePath: string, opts: RequestOptions = {}): Promise<R> {
+    const url = this.serverUrl + absolutePath + queryString(opts.query);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#key) headers['X-CEKURA-API-KEY'] = this.#key;
     const init: RequestInit = { method, headers, signal: opts.signal };
@@ -144,9 +152,9 @@ export class ScenaristClient {
     clarify: (body: Omit<T.ScenarioAgentRequest, 'scenarios' | 'apply_changes' | 'updated_scenarios'> & { agent_id: number }) =>
       this.scenarioAgent.start(body),
     /** Apply suggestions (an improve's or a clarify's `updated_scenarios`) in one transaction. */
-    apply: (updated_scenarios: T.SuggestedScenario[], opts: { session_id?: number | null; project_id?: number | null } = {}) =>
+    apply: (updated_scenarios: T.UpdatedScenario[], opts: { session_id?: number | null; project_id?: number | null } = {}) =>
       this.scenarioAgent.start({ apply_changes: true, updated_scenarios, ...opts }),
-    progress: <R = Record<string, unknown>>(progressId: string, signal?: AbortSignal) =>
+    progress: <R = T.ScenarioAgentResult>(progressId: string, signal?: AbortSignal) =>
       this.request<T.Progress<R>>('GET', 'scenarios/scenario-agent-progress/', { query: { progress_id: progressId }, signal }),
     cancel: (target: T.CancelRequest) => this.request<T.CancelResult>('POST', 'scenarios/cancel-agent/', { body: target }),
     discard: (sessionId: number) => this.request<{ success: boolean; session_id: number }>('POST', 'scenarios/discard-changes/', { body: { session_id: sessionId } }),
@@ -157,7 +165,7 @@ export class ScenaristClient {
    * can be had (an older server, a proxy that buffers), by polling (200 ms, growing to 2 s while
    * nothing moves).
    */
-  waitFor<R = Record<string, unknown>>(progressId: string, opts: WaitOptions = {}): Promise<T.Progress<R>> {
+  waitFor<R = T.ScenarioAgentResult>(progressId: string, opts: WaitOptions = {}): Promise<T.Progress<R>> {
     return followUntilFinal(
       (signal) => this.openEventStream('scenarios/scenario-agent-progress/', { progress_id: progressId }, signal),
       (signal) => this.scenarioAgent.progress(progressId, signal),
