@@ -177,4 +177,19 @@ describe.each(dialects)('progress by stream and long poll on $name', ({ name }) 
     worker.jobEvents.changed(id);
     expect((await events.next()).value).toMatchObject({ event: 'final', data: { status: 'failed', error: 'no model' } });
   });
+
+  it('generate-progress/ streams too, ending when the generation is final', async () => {
+    const agent = (await s.api('GET', `scenarios/${scenarioIds[0]}/`)).body.agent;
+    const res = await s.api('POST', 'scenarios/generate-bg/', { agent_id: agent, num_scenarios: 2, extra_instructions: 'Billing' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const id = res.body.progress_id as string;
+    const stream = await fetch(`${s.url}/test_framework/v1/scenarios/generate-progress/?progress_id=${id}`, { headers: { 'X-CEKURA-API-KEY': s.key, accept: 'text/event-stream' } });
+    const events = sseEvents(stream);
+    expect((await events.next()).value).toMatchObject({ event: 'progress', data: { progress_id: id, status: 'in_progress' } });
+    const lease = await claim(id);
+    await finishJob(worker.db, lease, { status: 'failed', result: stored({}), error: 'no model', usage: { input_tokens: 0, output_tokens: 0, model_calls: 0 } }, now());
+    worker.jobEvents.changed(id);
+    expect((await events.next()).value).toMatchObject({ event: 'final', data: { progress_id: id, status: 'failed', error: 'no model' } });
+    expect((await events.next()).done).toBe(true);
+  });
 });

@@ -165,7 +165,7 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
       const { organizationId } = callerOf(req);
       const read = async () => {
         const job = await findJobByProgressId(db, organizationId, progressId);
-        if (!job || job.kind !== 'instructions') throw new NotFound('No instructions job with this progress_id.');
+        if (job?.kind !== 'instructions') throw new NotFound('No instructions job with this progress_id.');
         return progressView(db, job);
       };
       const answer = await answerProgress(req, reply, deps.store.jobEvents, { progressId, read, stateOf: progressState, isFinal: (p) => p.status !== 'in_progress' }, req.query.wait);
