@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { migrate, openStore, type Store } from '../src/store/db.js';
 import { claimNext, setProgress, type Lease } from '../src/store/jobs.js';
 import { figure, type Benchmark, type BenchContext, type Figure } from './lib/figures.js';
-import { submit } from './lib/jobs.js';
+import { submitMany } from './lib/jobs.js';
 import { MB, settle } from './lib/measure.js';
 import { seedScenarios } from './lib/seed.js';
 import { startBenchServer } from './lib/server.js';
@@ -44,10 +44,7 @@ export const follow: Benchmark = {
     const followers = fork(path.join(here, 'lib', 'followers.ts'), [], { execArgv: process.execArgv });
     try {
       const { agentId } = await seedScenarios(server.running.store.db, server.defaultProjectId, 5);
-      const ids: string[] = [];
-      for (let i = 0; i < jobs; i += 20) {
-        ids.push(...(await Promise.all(Array.from({ length: Math.min(20, jobs - i) }, () => submit(server.api, { scenarios: 'all', agent_id: agentId, user_message: 'Add the DTMF tool' })))));
-      }
+      const ids = await submitMany(server.api, agentId, jobs);
       if (ctx.pg) {
         worker = openStore({ kind: 'postgres', url: server.running.store.pgPool!.options.connectionString as string, poolSize: 4 });
         await migrate(worker);

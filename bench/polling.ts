@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
 import { figure, type Benchmark, type BenchContext, type Figure } from './lib/figures.js';
-import { submit } from './lib/jobs.js';
+import { submitMany } from './lib/jobs.js';
 import { seedScenarios } from './lib/seed.js';
 import { startBenchServer } from './lib/server.js';
 
@@ -53,10 +53,7 @@ export const polling: Benchmark = {
     const bare = Fastify({ logger: false });
     try {
       const { agentId } = await seedScenarios(server.running.store.db, server.defaultProjectId, 20);
-      const ids: string[] = [];
-      for (let i = 0; i < jobs; i += 20) {
-        ids.push(...(await Promise.all(Array.from({ length: Math.min(20, jobs - i) }, () => submit(server.api, { scenarios: 'all', agent_id: agentId, user_message: 'Add the DTMF tool' })))));
-      }
+      const ids = await submitMany(server.api, agentId, jobs);
       const route = '/test_framework/v1/scenarios/scenario-agent-progress/';
       const bodies = new Map<string, object>();
       for (const id of ids) bodies.set(id, (await server.api('GET', `${route}?progress_id=${id}`)).body as object);
