@@ -1,8 +1,10 @@
 #!/usr/bin/env node
+import fs from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
 import { isoNow, systemClock } from '../domain/clock.js';
 import { registerApply } from './commands/apply.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerImprove } from './commands/improve.js';
@@ -14,7 +16,15 @@ import { registerSessions } from './commands/sessions.js';
 const serverSide = () => import('../server.js');
 const storeSide = async () => ({ ...(await import('../store/db.js')), ...(await import('../store/organizations.js')) });
 
-const program = new Command('scenarist').description('Scenarist: the scenario agent for voice and chat AI agent tests.');
+// package.json sits two levels up from src/cli/ and dist/cli/ alike.
+const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+const program = new Command('scenarist')
+  .description('Scenarist: the scenario agent for voice and chat AI agent tests.')
+  .version(version, '-V, --version', 'print the version')
+  // Usage errors (an unknown command or option, a missing argument) exit 2, as the README documents;
+  // set before the commands are added so each of them inherits it.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 program
   .command('serve')
@@ -72,6 +82,13 @@ keys
   .option('--name <name>', 'a label for the key', 'cli')
   .action(async (opts: { org?: string; name: string }) => {
     const config = loadConfig();
+    // Opening a missing SQLite file would create an empty database, and a server started on it
+    // would be a second, empty instance: say where the database was looked for instead.
+    if (config.database.kind === 'sqlite' && !fs.existsSync(config.database.file)) {
+      throw new CliError(
+        `No database at ${config.database.file}. Run this where the server runs (or set SCENARIST_DATA_DIR or DATABASE_URL to its database); a server starting on an empty data directory creates one and prints its first key.`,
+      );
+    }
     const { migrate, openStore, firstOrganization, createApiKey } = await storeSide();
     const store = openStore(config.database);
     try {
@@ -95,6 +112,7 @@ registerGenerate(program);
 registerScenarios(program);
 registerSessions(program);
 registerCancel(program);
+registerCompletion(program);
 
 class CliError extends Error {}
 

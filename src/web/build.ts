@@ -2,9 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
-/** Where the page's sources live, and where `npm install` (prepare) writes the built page. */
-export const WEB_SOURCES = path.dirname(fileURLToPath(import.meta.url));
-export const WEB_OUT = path.resolve(WEB_SOURCES, '../../dist-web');
+/**
+ * Where the page's sources live, and where `npm install` (prepare) writes the built page. Both are
+ * found from the project root, which is two levels up whether this runs from src/ or dist/; an
+ * installed package has dist-web/ and no sources.
+ */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const WEB_SOURCES = path.join(ROOT, 'src/web');
+export const WEB_OUT = path.join(ROOT, 'dist-web');
 
 /** Bundles the review page: index.html, app.js (the page and the API client) and app.css. */
 export async function buildWebAssets(): Promise<Map<string, Uint8Array>> {
