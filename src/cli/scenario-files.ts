@@ -26,11 +26,17 @@ export interface References {
 
 const DEFAULTS: Record<string, unknown> = EMPTY_SCENARIO;
 
-/** A scenario as a file holds it: fields in FILE_FIELDS order, defaults left out so files stay short. */
-export function toFileRecord(s: Scenario, refs: References): Record<string, unknown> {
+/**
+ * A scenario as a file holds it: its identity first (the id and the server it belongs to, so the
+ * file can be renamed and moved), then fields in FILE_FIELDS order, defaults left out so files stay
+ * short. `folderInPath`: the file's directory says the folder, so the field is left out.
+ */
+export function toFileRecord(s: Scenario, refs: References, opts: { server?: string; folderInPath?: boolean } = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  if (opts.server) Object.assign(out, { id: s.id, server: opts.server });
   for (const f of FILE_FIELDS) {
     const value = (s as Record<string, unknown>)[f];
+    if (f === 'folder_path' && opts.folderInPath) continue;
     if (f === 'name') out.name = value;
     else if (f === 'personality') out.personality = refs.refForPersonality(value as number);
     else if (f === 'agent') {
