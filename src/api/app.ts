@@ -13,6 +13,7 @@ import { registerAuth } from './plugins/auth.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { healthRoutes } from './routes/health.js';
 import { apiRoutes } from './routes/index.js';
+import { registerMcpEndpoint } from '../mcp/http.js';
 import { loadWebAssets, registerWebPage } from './web.js';
 
 export const API_PREFIX = '/test_framework/v1';
@@ -58,6 +59,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   await app.register(healthRoutes(deps));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const routes of apiRoutes) await app.register(routes(deps), { prefix: API_PREFIX });
+  registerMcpEndpoint(app);
   registerWebPage(app, await loadWebAssets());
 
   return app;

@@ -8,6 +8,7 @@ import { registerCompletion } from './commands/completion.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerImprove } from './commands/improve.js';
+import { registerMcp } from './commands/mcp.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { registerSessions } from './commands/sessions.js';
 
@@ -112,6 +113,7 @@ registerGenerate(program);
 registerScenarios(program);
 registerSessions(program);
 registerCancel(program);
+registerMcp(program);
 registerCompletion(program);
 
 class CliError extends Error {}

@@ -39,19 +39,27 @@ const API_PREFIX = '/test_framework/v1';
  */
 export class ScenaristClient {
   readonly apiUrl: string;
+  /** The server itself, for the operations outside `/test_framework/v1` (`/user/v1/projects/`, `/test_framework/v2/…`). */
+  readonly serverUrl: string;
   readonly #key: string | undefined;
   readonly #fetch: typeof fetch;
 
   constructor(opts: ClientOptions) {
     const base = opts.baseUrl.replace(/\/+$/, '');
     this.apiUrl = base.endsWith(API_PREFIX) ? base : base + API_PREFIX;
+    this.serverUrl = this.apiUrl.slice(0, -API_PREFIX.length);
     this.#key = opts.apiKey;
     this.#fetch = opts.fetch ?? ((input, init) => globalThis.fetch(input, init));
   }
 
   /** Any API call; `path` is relative to `/test_framework/v1/` (e.g. `tools/`). Answers the parsed JSON body. */
   async request<R = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<R> {
-    const url = this.apiUrl + '/' + path.replace(/^\/+/, '') + queryString(opts.query);
+    return this.requestAt<R>(method, API_PREFIX + '/' + path.replace(/^\/+/, ''), opts);
+  }
+
+  /** Any call by its path from the server's root (e.g. `/user/v1/projects/`). Answers the parsed JSON body. */
+  async requestAt<R = unknown>(method: string, absolutePath: string, opts: RequestOptions = {}): Promise<R> {
+    const url = this.serverUrl + absolutePath + queryString(opts.query);
     const headers: Record<string, string> = { accept: 'application/json' };
     if (this.#key) headers['X-CEKURA-API-KEY'] = this.#key;
     const init: RequestInit = { method, headers, signal: opts.signal };
