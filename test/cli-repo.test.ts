@@ -144,3 +144,47 @@ describe('a repository of scenario files', () => {
     expect(broken.stderr).toContain('projct');
   });
 });
+
+describe('a fresh server rebuilt from the repository alone', () => {
+  it('creates the agents, personalities, test profiles and scenarios the files hold, and the files then follow the new server', async () => {
+    await client.personalities.create({ project: s.defaultProjectId, name: 'Impatient commuter', prompt: 'Answers in few words, in a hurry.', language: 'en' });
+    const profile = await client.testProfiles.create({ project: s.defaultProjectId, agent: 1, name: 'Gold customer', information: { account: 'A-1' } });
+    await client.scenarios.create({ name: 'In a hurry', agent: 1, personality: (await client.personalities.list()).find((p) => p.name === 'Impatient commuter')!.id, test_profile: profile.id });
+    // An earlier test made a second project, so this one is named.
+    const exported = await inRepo(['scenarios', 'export', '--project', 'Default']);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toContain(`Wrote the agents, personalities and test profiles they refer to into ${at('_project.yaml')}.`);
+    expect(read('in-a-hurry.yaml')).toContain('personality: Impatient commuter\ntest_profile: Gold customer\n');
+
+    const fresh = await startTestServer();
+    try {
+      const env = { SCENARIST_URL: fresh.url, SCENARIST_API_KEY: fresh.key };
+      const dry = await cli(['scenarios', 'import', '--dry-run', at()], { env });
+      expect(dry.code, dry.stderr).toBe(0);
+      expect(dry.stdout).toContain('would create     agent "Billing line"');
+      expect(dry.stdout).toContain('would create     personality "Impatient commuter"');
+      expect(dry.stdout).toContain('would create     test profile "Gold customer"');
+      expect(dry.stdout).toContain('Dry run, nothing written: 3 to create, 0 to update, 0 unchanged.');
+      expect((await fresh.api('GET', 'aiagents/')).body.count).toBe(0);
+
+      const r = await cli(['scenarios', 'import', at()], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('3 created, 0 updated, 0 unchanged.');
+      const rebuilt = new ScenaristClient({ baseUrl: fresh.url, apiKey: fresh.key });
+      const scenarios = await rebuilt.scenarios.all();
+      expect(scenarios.map((x) => [x.name, x.folder_path, x.personality_name])).toEqual([
+        ['Refund for a charge made twice', 'Billing', 'Normal Male'],
+        ['Roaming question', 'Billing', 'Normal Male'],
+        ['In a hurry', null, 'Impatient commuter'],
+      ]);
+      expect((await rebuilt.testProfiles.list()).map((t) => [t.name, t.agent_name, t.information])).toEqual([['Gold customer', 'Billing line', { account: 'A-1' }]]);
+      expect(scenarios[2]!.test_profile).toBe((await rebuilt.testProfiles.list())[0]!.id);
+      // The files now carry the new server's ids, so the repository follows it from here on.
+      expect(read('in-a-hurry.yaml')).toContain(`id: ${scenarios[2]!.id}\nserver: ${fresh.url}\n`);
+      const status = await cli(['status', at()], { env });
+      expect(status.stdout).toBe(`The files and project ${fresh.defaultProjectId} (Default) agree: 3 unchanged.\n`);
+    } finally {
+      await fresh.stop();
+    }
+  });
+});

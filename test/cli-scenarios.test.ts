@@ -47,8 +47,11 @@ describe('scenarios export', () => {
   it('writes one readable file per scenario in a directory per folder, carrying its id and server; a second export changes nothing', async () => {
     const r = await cli(['scenarios', 'export', '--project', 'Default', '--out', dir]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe(`Exported 2 scenarios of project ${project} (Default) to ${dir}: 2 file(s) written, 0 already up to date.\n`);
-    expect(fs.readdirSync(dir).sort()).toEqual(['Billing', 'roaming-eu-fees.yaml']);
+    expect(r.stdout).toBe(
+      `Exported 2 scenarios of project ${project} (Default) to ${dir}: 2 file(s) written, 0 already up to date.\nWrote the agents, personalities and test profiles they refer to into ${file('_project.yaml')}.\n`,
+    );
+    expect(fs.readdirSync(dir).sort()).toEqual(['Billing', '_project.yaml', 'roaming-eu-fees.yaml']);
+    expect(fs.readFileSync(file('_project.yaml'), 'utf8')).toContain('agents:\n  - name: Billing line\n    description: ""\n    language: en\n    inbound: true\n');
     expect(fs.readdirSync(file('Billing'))).toEqual(['refund-for-a-double-charge.yaml']);
     expect(read('Billing/refund-for-a-double-charge.yaml')).toBe(
       [
@@ -68,7 +71,7 @@ describe('scenarios export', () => {
       ].join('\n'),
     );
     const again = await cli(['scenarios', 'export', '--project', String(project), '--out', dir]);
-    expect(again.stdout).toContain('0 file(s) written, 2 already up to date.');
+    expect(again.stdout).toBe(`Exported 2 scenarios of project ${project} (Default) to ${dir}: 0 file(s) written, 2 already up to date.\n`);
   });
 
   it('prints every scenario to stdout as YAML documents or a JSON array', async () => {

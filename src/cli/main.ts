@@ -3,12 +3,14 @@ import fs from 'node:fs';
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
 import { isoNow, systemClock } from '../domain/clock.js';
+import { registerAgents } from './commands/agents.js';
 import { registerApply } from './commands/apply.js';
 import { registerCompletion } from './commands/completion.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerImprove } from './commands/improve.js';
 import { registerMcp } from './commands/mcp.js';
+import { registerProjects } from './commands/projects.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { registerSessions } from './commands/sessions.js';
 
@@ -110,6 +112,8 @@ keys
 registerImprove(program);
 registerApply(program);
 registerGenerate(program);
+registerProjects(program);
+registerAgents(program);
 registerScenarios(program);
 registerSessions(program);
 registerCancel(program);

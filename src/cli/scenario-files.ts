@@ -22,6 +22,9 @@ export interface References {
   refForPersonality(id: number): string | number;
   agentId(ref: string | number): number;
   personalityId(ref: string | number): number;
+  /** Test profiles by name too, where the caller knows them (ids differ from server to server). */
+  refForTestProfile?(id: number): string | number;
+  testProfileId?(ref: string | number): number;
 }
 
 const DEFAULTS: Record<string, unknown> = EMPTY_SCENARIO;
@@ -41,7 +44,8 @@ export function toFileRecord(s: Scenario, refs: References, opts: { server?: str
     else if (f === 'personality') out.personality = refs.refForPersonality(value as number);
     else if (f === 'agent') {
       if (value !== null) out.agent = refs.refForAgent(value as number);
-    } else if (!sameValue(value ?? null, DEFAULTS[f] ?? null)) out[f] = value;
+    } else if (f === 'test_profile' && value !== null && value !== undefined && refs.refForTestProfile) out.test_profile = refs.refForTestProfile(value as number);
+    else if (!sameValue(value ?? null, DEFAULTS[f] ?? null)) out[f] = value;
   }
   return out;
 }
@@ -110,6 +114,7 @@ export function toDesired(record: Record<string, unknown>, refs: References): { 
     const value = record[f];
     try {
       if (f === 'agent') out.agent = value === null ? null : refs.agentId(value as string | number);
+      else if (f === 'test_profile' && typeof value === 'string' && refs.testProfileId) out.test_profile = refs.testProfileId(value);
       else if (f === 'personality') {
         if (value !== undefined && value !== null) out.personality = refs.personalityId(value as string | number);
         continue;

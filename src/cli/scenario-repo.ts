@@ -171,7 +171,8 @@ export function planImport(found: FileScenario[], stored: Scenario[], server: st
       continue;
     }
     const current = same[0];
-    const note = f.id !== null ? `its id #${f.id} is from ${f.server ?? 'an unnamed server'}; matched by name` : current ? 'matched by name' : undefined;
+    const where = current ? 'matched by name' : 'new on this server';
+    const note = f.id !== null ? `its id #${f.id} is from ${f.server ?? 'an unnamed server'}; ${where}` : current ? where : undefined;
     matched.set(f, { current, note });
     if (current) claimed.set(current.id, [...(claimed.get(current.id) ?? []), f]);
   }

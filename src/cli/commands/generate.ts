@@ -8,12 +8,12 @@ import { clientFrom, printJson, withConnection, type ConnectionOptions } from '.
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { unfinished, waitWithProgress } from '../job-progress.js';
 import { Prompter } from '../prompt.js';
-import { personalityBook, resolveAgent } from '../refs.js';
+import { chosenAgentRef, personalityBook, resolveAgent } from '../refs.js';
 import { renderDraft, renderIssues } from '../scenario-diff.js';
 import { plural, styleFor } from '../terminal.js';
 
 interface GenerateOptions extends ConnectionOptions {
-  agent: string;
+  agent?: string;
   count: number;
   kb: string[];
   yes?: boolean;
@@ -29,7 +29,7 @@ export function registerGenerate(program: Command): void {
       .command('generate')
       .description("Draft new scenarios for an agent from its description, knowledge-base files and your request; answer the agent's questions, review the drafts, then create them.")
       .argument('[request]', 'what the scenarios should cover, e.g. "billing disputes and cancellations"', '')
-      .requiredOption('--agent <id|name>', 'the agent under test')
+      .option('--agent <id|name>', 'the agent under test (default: SCENARIST_AGENT or `agent:` in scenarist.yaml)')
       .option('-n, --count <n>', 'how many scenarios to draft (1-100)', integerIn(1, 100), 5)
       .option('--kb <file>', 'a knowledge-base file (.txt, .md, .pdf) to upload to the agent first; repeat for more', (file: string, files: string[]) => [...files, file], [] as string[])
       .option('-y, --yes', 'create the drafts without asking')
@@ -48,7 +48,9 @@ Questions from the agent are read from stdin, one answer per line, so answers ca
     const style = styleFor(process.stdout);
     const say = (text: string) => process.stdout.write(opts.json ? '' : text + '\n');
     if (opts.yes && !opts.apply) throw new CliExit(EXIT.usage, '--yes and --no-apply contradict each other.');
-    const agent = await resolveAgent(client, opts.agent);
+    const agentRef = chosenAgentRef(opts.agent);
+    if (!agentRef) throw new CliExit(EXIT.usage, 'Say which agent: --agent <id|name>, SCENARIST_AGENT, or `agent:` in scenarist.yaml (`scenarist agents list` shows them).');
+    const agent = await resolveAgent(client, agentRef);
     const uploads = await uploadKnowledgeBase(client, agent.id, opts.kb);
     for (const f of uploads) say(`Uploaded ${f.file_name} (knowledge-base file #${f.id}, ${f.text_length} characters of text).`);
 

@@ -1,11 +1,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
-import { ApiError, type Scenario, type ScenarioCreate, type ScenaristClient } from '../../client/index.js';
+import { ApiError, type Scenario, type ScenarioCreate, type ScenaristClient, type TestProfile } from '../../client/index.js';
 import { clientFrom, printJson, serverUrl, withConnection, type ConnectionOptions } from '../connection.js';
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { projectConfig } from '../project-config.js';
-import { agentBook, chosenProject, personalityBook } from '../refs.js';
+import { applyDefinitions, readDefinitions, writeDefinitions, type Definitions } from '../project-definitions.js';
+import { agentBook, chosenProject, NameBook, personalityBook, resolveAgent } from '../refs.js';
 import { fileNameFor, parseScenarioFile, serialize, serializeAll, toFileRecord, type FileFormat, type References } from '../scenario-files.js';
 import {
   directoryForFolder,
@@ -18,15 +19,33 @@ import {
   type Plan,
   type PlanItem,
 } from '../scenario-repo.js';
-import { plural } from '../terminal.js';
+import { selectScenarios, withSelection, type SelectionOptions } from '../scenario-selection.js';
+import { plural, table } from '../terminal.js';
 
-async function referencesFor(client: ScenaristClient, projectId: number): Promise<References> {
-  const [agents, personalities] = await Promise.all([agentBook(client, projectId), personalityBook(client, projectId)]);
+/**
+ * How files name agents, personalities and test profiles in this project. `pending`: names a dry
+ * run would create first (from _project.yaml), given stand-in ids so the files can still be checked.
+ */
+async function referencesFor(client: ScenaristClient, projectId: number, pending: Definitions | null = null): Promise<References> {
+  const [agents, personalities, profiles] = await Promise.all([
+    agentBook(client, projectId),
+    personalityBook(client, projectId),
+    client.testProfiles.list({ project_id: projectId }).then((items) => new NameBook<TestProfile>('test profile', items, (t) => t.name)),
+  ]);
+  const standIn =
+    <T extends { id: number }>(names: string[] | undefined, book: NameBook<T>) =>
+    (ref: string | number) => {
+      const wanted = String(ref).trim().toLowerCase();
+      const i = typeof ref === 'string' ? (names ?? []).findIndex((n) => n.toLowerCase() === wanted) : -1;
+      return i >= 0 && !book.items.some((x) => book.nameOf(x).toLowerCase() === wanted) ? 2_000_000_000 + i : book.idFor(ref);
+    };
   return {
     refForAgent: (id) => agents.refFor(id),
     refForPersonality: (id) => personalities.refFor(id),
-    agentId: (ref) => agents.idFor(ref),
-    personalityId: (ref) => personalities.idFor(ref),
+    refForTestProfile: (id) => profiles.refFor(id),
+    agentId: standIn(pending?.agents.map((a) => a.name), agents),
+    personalityId: standIn(pending?.personalities.map((p) => p.name), personalities),
+    testProfileId: standIn(pending?.test_profiles.map((t) => t.name), profiles),
   };
 }
 
@@ -61,7 +80,41 @@ async function trackedFiles(dir: string, server: string): Promise<{ byId: Map<nu
 }
 
 export function registerScenarios(program: Command): void {
-  const scenarios = program.command('scenarios').description('Keep scenarios in files (and in git): export them, edit and review them as diffs, import them back.');
+  const scenarios = program.command('scenarios').description('List and show scenarios; keep them in files (and in git): export them, edit and review them as diffs, import them back.');
+
+  const list = withConnection(
+    withSelection(
+      scenarios
+        .command('list')
+        .description("List a project's scenarios with their ids, filtered by agent, tag, folder, name or text.")
+        .option(...PROJECT_OPTION)
+        .option('--agent <id|name>', "only this agent's scenarios"),
+      { search: true },
+    ),
+  ).addHelpText('after', '\nExamples:\n  scenarist scenarios list --tag billing\n  scenarist scenarios list --agent "Billing line" --folder Billing.Refunds');
+  exitingAction(list, async (opts: ConnectionOptions & SelectionOptions & { project?: string; agent?: string }) => {
+    const client = clientFrom(opts);
+    const project = await chosenProject(client, opts.project);
+    const agentRef = opts.agent;
+    const agent = agentRef ? await resolveAgent(client, agentRef, project.id) : undefined;
+    const [items, agents] = await Promise.all([selectScenarios(client, { projectId: project.id, agentId: agent?.id }, opts), agentBook(client, project.id)]);
+    if (opts.json) return void printJson(items);
+    if (!items.length) return void process.stdout.write('No scenarios match.\n');
+    const rows = items.map((x) => [String(x.id), x.name.replace(/\s+/g, ' '), agents.name(x.agent) ?? '-', x.folder_path ?? '-', x.tags.join(',') || '-']);
+    process.stdout.write(table([['ID', 'NAME', 'AGENT', 'FOLDER', 'TAGS'], ...rows]) + `\n${plural(items.length, 'scenario')}.\n`);
+  });
+
+  const show = withConnection(scenarios.command('show').description('Show one scenario as its file would hold it, with its id.').argument('<id>', 'the scenario id'));
+  exitingAction(show, async (id: string, opts: ConnectionOptions) => {
+    const client = clientFrom(opts);
+    if (!/^\d{1,10}$/.test(id)) throw new CliExit(EXIT.usage, `Not a scenario id: "${id}".`);
+    const scenario = await client.scenarios.get(Number(id)).catch((e: unknown) => {
+      throw e instanceof ApiError && e.status === 404 ? new CliExit(EXIT.notFound, `No scenario with id ${id}.`) : e;
+    });
+    if (opts.json) return void printJson(scenario);
+    const refs = await referencesFor(client, scenario.project ?? (await chosenProject(client, undefined)).id);
+    process.stdout.write(serialize(toFileRecord(scenario, refs, { server: serverIdentity(serverUrl(opts)) }), 'yaml'));
+  });
 
   const exp = withConnection(
     scenarios
@@ -114,12 +167,16 @@ export function registerScenarios(program: Command): void {
       kept.add(target);
       written.push({ file: target, id: s.id, name: s.name, changed: before !== text, ...(known && known !== target ? { moved_from: known } : {}) });
     }
+    const definitions = await writeDefinitions(client, project.id, out);
     const movedAway = new Set(written.flatMap((w) => (w.moved_from ? [w.moved_from] : [])));
     const stale = existing.all.filter((f) => !kept.has(f) && !movedAway.has(f)).sort();
     if (opts.prune) for (const f of stale) await fs.rm(f);
-    if (opts.json) return void printJson({ directory: out, files: written, [opts.prune ? 'removed' : 'not_exported']: stale });
+    if (opts.json) return void printJson({ directory: out, files: written, definitions, [opts.prune ? 'removed' : 'not_exported']: stale });
     const changed = written.filter((w) => w.changed).length;
-    const lines = [`Exported ${plural(written.length, 'scenario')} of project ${project.id} (${project.name}) to ${out}: ${changed} file(s) written, ${written.length - changed} already up to date.`];
+    const lines = [
+      `Exported ${plural(written.length, 'scenario')} of project ${project.id} (${project.name}) to ${out}: ${changed} file(s) written, ${written.length - changed} already up to date.`,
+      ...(definitions.changed ? [`Wrote the agents, personalities and test profiles they refer to into ${definitions.file}.`] : []),
+    ];
     for (const w of written) if (w.moved_from) lines.push(`  moved ${w.moved_from} → ${w.file} (its folder changed)`);
     if (stale.length) {
       lines.push(
@@ -156,14 +213,18 @@ missing from the files are left alone unless --prune; every file is checked befo
     const paths = filePaths(given);
     const project = await chosenProject(client, opts.project);
     const server = serverIdentity(serverUrl(opts));
-    const refs = await referencesFor(client, project.id);
+    const dry = Boolean(opts.dryRun);
+    // The agents and personalities the files refer to come first, so a fresh server can take the files.
+    const defsDir = (await fs.stat(paths[0]!).catch(() => null))?.isDirectory() ? paths[0]! : null;
+    const defs = defsDir ? await readDefinitions(defsDir) : null;
+    const definitions = defs ? await applyDefinitions(client, project.id, defs, dry) : { created: [], updated: [] };
+    const refs = await referencesFor(client, project.id, dry ? defs : null);
     const { found, problems, roots } = await readScenarioFiles(paths, refs);
     if (opts.prune && roots.length !== paths.length) throw new CliExit(EXIT.usage, '--prune needs directories, not single files: it deletes every scenario the directories do not describe.');
     const plan = planImport(found, await client.scenarios.all({ project_id: project.id }), server);
     problems.push(...plan.problems);
     if (problems.length) throw new CliExit(EXIT.usage, `Nothing was imported:\n${problems.map((p) => `  ${p}`).join('\n')}`);
 
-    const dry = Boolean(opts.dryRun);
     if (!dry) await ensureFolders(client, project.id, found.map((f) => f.scenario.folder_path as string | null));
     const report = { created: [] as Item[], updated: [] as Item[], unchanged: [] as Item[], removed: [] as Item[], failed: [] as Array<Item & { errors: string[] }> };
     const stamps = new Map<string, Map<number, Identity>>();
@@ -199,8 +260,14 @@ missing from the files are left alone unless --prune; every file is checked befo
       }
     }
     if (!dry) for (const [file, byIndex] of stamps) await stampIdentity(file, byIndex);
-    if (opts.json) printJson({ dry_run: dry, ...report, not_in_files: opts.prune ? [] : plan.missing.map((s) => ({ id: s.id, name: s.name })) });
-    else process.stdout.write(renderImport(report, dry, opts.prune ? [] : plan.missing) + '\n');
+    if (opts.json) printJson({ dry_run: dry, definitions, ...report, not_in_files: opts.prune ? [] : plan.missing.map((s) => ({ id: s.id, name: s.name })) });
+    else {
+      const defLines = [
+        ...definitions.created.map((d) => `${(dry ? 'would create' : 'created').padEnd(dry ? 16 : 10)} ${d}`),
+        ...definitions.updated.map((d) => `${(dry ? 'would update' : 'updated').padEnd(dry ? 16 : 10)} ${d}`),
+      ];
+      process.stdout.write([...defLines, renderImport(report, dry, opts.prune ? [] : plan.missing)].join('\n') + '\n');
+    }
     return report.failed.length ? EXIT.usage : EXIT.ok;
   });
 
@@ -216,7 +283,9 @@ missing from the files are left alone unless --prune; every file is checked befo
     const paths = filePaths(given);
     const project = await chosenProject(client, opts.project);
     const server = serverIdentity(serverUrl(opts));
-    const { found, problems, roots } = await readScenarioFiles(paths, await referencesFor(client, project.id));
+    const defsDir = (await fs.stat(paths[0]!).catch(() => null))?.isDirectory() ? paths[0]! : null;
+    const defs = defsDir ? await readDefinitions(defsDir) : null;
+    const { found, problems, roots } = await readScenarioFiles(paths, await referencesFor(client, project.id, defs));
     const plan = planImport(found, await client.scenarios.all({ project_id: project.id }), server);
     problems.push(...plan.problems);
     // Single files say nothing about the scenarios they leave out.

@@ -3,15 +3,10 @@ import type { SessionDetail, SessionSummary } from '../../client/index.js';
 import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { chosenProject } from '../refs.js';
-import { styleFor, type Style } from '../terminal.js';
+import { styleFor, table, type Style } from '../terminal.js';
 
 const when = (iso: string) => iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z');
 
-/** Columns padded to their widest cell; the last column runs free. */
-export function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
-}
 
 function renderList(sessions: SessionSummary[]): string {
   if (!sessions.length) return 'No sessions in this project yet.';
