@@ -36,8 +36,28 @@ program
   .action(async (opts: { worker: boolean }) => {
     const config = loadConfig();
     const { startServer } = await serverSide();
-    const running = await startServer(config, { announce: (line) => process.stdout.write(line + '\n'), worker: opts.worker });
-    process.stdout.write(`Scenarist listening on ${running.url} (database: ${config.database.kind}, model: ${config.model})\n`);
+    const running = await startServer(config, { announce: (line) => process.stdout.write(line + '\n'), worker: opts.worker }).catch((err: unknown) => {
+      throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? new CliError(`Port ${config.port} on ${config.host} is already in use (another Scenarist, or another program, is listening there): stop it, or start on another port with SCENARIST_PORT=${config.port + 1}.`, 1)
+        : err;
+    });
+    // The key banner comes last, so it is what the terminal shows when the start is done.
+    const lines = [
+      `Scenarist listening on ${running.url} (database: ${config.database.kind}, model: ${config.model}${opts.worker ? '' : ', no worker'})`,
+      `  review page: ${running.url}/`,
+      `  API docs:    ${running.url}/docs`,
+    ];
+    if (running.bootstrapKey) {
+      lines.push(
+        '',
+        `Created the default organization, its "Default" project (id ${running.bootstrapProjectId}) and an API key.`,
+        'This key is shown once; keep it somewhere safe (sign in to the review page with it, or export SCENARIST_API_KEY=…):',
+        '',
+        `  ${running.bootstrapKey}`,
+        '',
+      );
+    }
+    process.stdout.write(lines.join('\n') + '\n');
     const shutdown = async (signal: string) => {
       running.app.log.info({ signal }, 'shutting down');
       await running.stop();
@@ -120,12 +140,20 @@ registerCancel(program);
 registerMcp(program);
 registerCompletion(program);
 
-class CliError extends Error {}
+/** A failure of the server-side commands said in one sentence; usage and configuration (2) unless told. */
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof CliError) {
     process.stderr.write(`${err.message}\n`);
-    process.exit(2);
+    process.exit(err instanceof CliError ? err.exitCode : 2);
   }
   process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 /**
  * Where the page's sources live, and where `npm install` (prepare) writes the built page. Both are
@@ -45,9 +45,4 @@ export async function writeWebAssets(dir = WEB_OUT): Promise<string[]> {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(tmp, dir);
   return [...files.keys()];
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const names = await writeWebAssets();
-  process.stdout.write(`Built the review page into ${path.relative(process.cwd(), WEB_OUT) || WEB_OUT}: ${names.join(', ')}\n`);
 }
