@@ -17,6 +17,7 @@ interface ImproveOptions extends ConnectionOptions, SelectionOptions {
   scenarios: number[] | 'all';
   session?: number;
   apply?: boolean;
+  dryRun?: boolean;
   yes?: boolean;
 }
 
@@ -39,6 +40,7 @@ export function registerImprove(program: Command): void {
       .option('--scenarios <ids|all>', 'which scenarios: "all" or ids such as 1,2,3 (or pick them with --tag, --folder, --name)', parseSelection, 'all')
       .option('--session <id>', 'continue an earlier conversation (see `scenarist sessions list`)', integerIn(1))
       .option('--apply', 'apply the suggestions after showing them (asks first)')
+      .option('--dry-run', 'only show the suggestions (the default; says so explicitly, e.g. in CI)')
       .option('-y, --yes', 'with --apply: do not ask')),
   ).addHelpText(
     'after',
@@ -55,6 +57,7 @@ nothing is applied and the command exits 3.`,
     const client = clientFrom(opts);
     const style = styleFor(process.stdout);
     if (opts.yes && !opts.apply) throw new CliExit(EXIT.usage, '--yes only means something with --apply.');
+    if (opts.dryRun && opts.apply) throw new CliExit(EXIT.usage, '--dry-run and --apply contradict each other.');
     if (selects(opts) && opts.scenarios !== 'all') throw new CliExit(EXIT.usage, '--scenarios names scenarios by id; --tag, --folder and --name pick them instead. Use one or the other.');
     let project = opts.project ? await resolveProject(client, opts.project) : undefined;
     const agent = opts.agent ? await resolveAgent(client, opts.agent, project?.id) : undefined;
