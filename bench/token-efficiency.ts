@@ -1,4 +1,5 @@
-import type { PlannedChange, PlannerContext, PlannerScenario } from '../src/agent/engine.js';
+import type { PlannerContext, PlannerScenario } from '../src/agent/engine.js';
+import type { Suggestion } from '../src/domain/suggestion.js';
 import { chunk } from '../src/jobs/batches.js';
 import { engineScenarios } from '../src/jobs/scenarios-for-engine.js';
 import { loadProjectFacts } from '../src/store/agent-context.js';
@@ -16,7 +17,7 @@ export interface ModelExchange {
   schema: string;
   received: string;
   calls: number;
-  changes: PlannedChange[];
+  suggestions: Suggestion[];
 }
 
 type Engine = ReturnType<typeof modelBoundEngine>;
@@ -31,7 +32,7 @@ export async function modelExchange(model: Engine, batch: PlannerScenario[], use
     schema: calls.map((c) => c.schema).join(''),
     received: calls.map((c) => c.received).join(''),
     calls: calls.length,
-    changes: out.changes,
+    suggestions: out.suggestions,
   };
 }
 
@@ -68,8 +69,8 @@ export const tokenEfficiency: Benchmark = {
         total.schema += x.schema.length;
         total.received += x.received.length;
         total.calls += x.calls;
-        total.changes += x.changes.length;
-        total.changeChars += JSON.stringify(x.changes.map((c) => ({ scenario_id: c.scenarioId, fields: c.fields }))).length;
+        total.changes += x.suggestions.length;
+        total.changeChars += JSON.stringify(x.suggestions.map((s) => ({ scenario_id: s.scenario_id, fields: Object.fromEntries(s.changes.map((c) => [c.field, c.value])) }))).length;
       }
       // The output schema travels with every call and is read by the model like the prompt, so it counts as sent.
       const sent = total.sent + total.schema;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { progressOf } from '../src/api/routes/scenario-agent.js';
 import { sessionStatusFor, titleFromMessage } from '../src/domain/jobs.js';
 import { ScenarioAgentProgress } from '../src/domain/scenario-agent.js';
+import { blankResult } from '../src/domain/suggestion.js';
 import { chunk, runBatches } from '../src/jobs/batches.js';
 import { batchedReply } from '../src/jobs/batched-reply.js';
 import type { JobProgressRow } from '../src/store/jobs.js';
@@ -65,7 +66,7 @@ describe('batches', () => {
 
 describe('the reply of a job run in several batches', () => {
   it('counts the whole selection, field by field, and keeps each batch note once', () => {
-    const changed = [{ changes: { tool_ids: {}, max_duration: {} } }, { changes: { tool_ids: {} } }];
+    const changed = [{ changes: [{ field: 'tool_ids' as const, value: [] }, { field: 'max_duration' as const, value: 60 }] }, { changes: [{ field: 'tool_ids' as const, value: [] }] }];
     expect(batchedReply(changed, 4, ['I could not do "x"', 'I could not do "x"', ' '])).toBe(
       'I suggest changes to 2 of 4 scenario(s): tool_ids on 2, max_duration on 1. Review them and apply the ones you want.\n\nI could not do "x"',
     );
@@ -85,12 +86,17 @@ describe('progress answers', () => {
   // The progress route sends progressOf's object without re-checking it, so it must already be what the schema would send.
   it.each([
     ['a running job', row({ usage: '{"input_tokens":12}' })],
-    ['a finished job, with usage keys the answer does not carry', row({ status: 'completed', result: '{"success":true,"suggestions":[]}', usage: '{"input_tokens":5,"output_tokens":2,"model_calls":1,"cost":3}' })],
+    ['a finished job, with usage keys the answer does not carry', row({ status: 'completed', result: JSON.stringify(blankResult('improve', 3)), usage: '{"input_tokens":5,"output_tokens":2,"model_calls":1,"cost":3}' })],
   ])('hold exactly the schema\'s keys for %s', (_, job) => {
     const answer = progressOf(job);
     expect(() => ScenarioAgentProgress.strict().parse(answer)).not.toThrow();
-    expect(JSON.stringify(answer)).toBe(JSON.stringify(ScenarioAgentProgress.parse(answer)));
+    // Nothing the schema would drop or add (key order aside: the result is stored as the job wrote it).
+    expect(answer).toStrictEqual(ScenarioAgentProgress.parse(answer));
     expect(answer.usage).toEqual(job.status === 'completed' ? { input_tokens: 5, output_tokens: 2, model_calls: 1 } : { input_tokens: 12, output_tokens: 0, model_calls: 0 });
+  });
+
+  it('name the kind of a result stored before results carried it', () => {
+    expect(progressOf(row({ kind: 'apply', status: 'completed', result: '{"success":true,"message":"Applied."}' })).result).toEqual({ kind: 'apply', success: true, message: 'Applied.' });
   });
 
   it('leave out the result until the job is finished', () => {

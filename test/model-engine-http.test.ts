@@ -241,7 +241,7 @@ describe('the openai provider with OPENAI_BASE_URL', () => {
     fake.enqueue(tagBatch('openai'));
     const scenario = { id: 5, revision: 1, name: 'A', agent: 1, agent_name: 'Bot', personality: personality, personality_name: 'P', tags: ['base'], tool_ids: [], first_message: '', instructions: 'x', conditional_actions: null, simulation_description: '', information_fields: {}, expected_outcome_prompt: '', scenario_language: 'en', scenario_type: 'instruction', folder_path: null, max_duration: null };
     const out = await engine.improve({ userMessage: 'Tag', history: [], scenarios: [scenario], context: { agent: null, personalities: [], folders: [], tools: [], knowledgeBase: [] }, signal: new AbortController().signal });
-    expect(out.changes).toEqual([{ scenarioId: 5, fields: { tags: ['base', 'openai'] } }]);
+    expect(out.suggestions).toEqual([{ scenario_id: 5, based_on_revision: 1, changes: [{ field: 'tags', value: ['base', 'openai'] }], notes: [] }]);
     const req = fake.requests[0]!;
     expect(req.path).toBe('/v1/chat/completions');
     expect(req.headers.authorization).toBe('Bearer sk-openai');

@@ -34,33 +34,33 @@ describe('draftScenarios', () => {
   it('drafts one scenario per knowledge-base topic, citing the file, each a valid scenario', () => {
     const out = draft({ agent: { ...agent, description: '' }, knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] });
     expect(out.needsClarification).toBe(false);
-    expect(out.drafts.map((d) => d.name)).toEqual(['Caller asks about refunds', 'Caller asks about shipping', 'Caller asks about can I cancel']);
+    expect(out.drafts.map((d) => d.scenario.name)).toEqual(['Caller asks about refunds', 'Caller asks about shipping', 'Caller asks about can I cancel']);
     for (const d of out.drafts) {
-      expect(d).toMatchObject({ draft: true, source_files: [7], tags: ['generated'], tool_ids: ['TOOL_END_CALL'], scenario_language: 'en' });
-      expect(d.expected_outcome_prompt).toMatch(/^The agent explains /);
-      expect(d.instructions).toContain('## Persona');
+      expect(d).toMatchObject({ sources: [7], scenario: { tags: ['generated'], tool_ids: ['TOOL_END_CALL'], scenario_language: 'en' } });
+      expect(d.scenario.expected_outcome_prompt).toMatch(/^The agent explains /);
+      expect(d.scenario.instructions).toContain('## Persona');
       for (const field of ['name', 'personality', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'scenario_language', 'information_fields'] as const) {
-        expect(fieldValueErrors(field, d[field])).toEqual([]);
+        expect(fieldValueErrors(field, d.scenario[field])).toEqual([]);
       }
     }
     expect(out.message).toContain('draft scenarios to review before applying');
   });
 
   it('chooses personalities round-robin among those in the agent language', () => {
-    expect(draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] }).drafts.map((d) => d.personality)).toEqual([10, 11, 10]);
+    expect(draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] }).drafts.map((d) => d.scenario.personality)).toEqual([10, 11, 10]);
     const spanish = draft({ agent: { ...agent, language: 'es' }, knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] });
-    expect(spanish.drafts.map((d) => [d.personality, d.scenario_language])).toEqual([[13, 'es'], [13, 'es'], [13, 'es']]);
+    expect(spanish.drafts.map((d) => [d.scenario.personality, d.scenario.scenario_language])).toEqual([[13, 'es'], [13, 'es'], [13, 'es']]);
   });
 
   it('uses topics named in the request first, and draws on the description when there is no knowledge base', () => {
-    expect(draft({ userMessage: 'write scenarios about late fees, cancellations and upgrades' }).drafts.map((d) => d.name)).toEqual([
+    expect(draft({ userMessage: 'write scenarios about late fees, cancellations and upgrades' }).drafts.map((d) => d.scenario.name)).toEqual([
       'Caller asks about late fees',
       'Caller asks about cancellations',
       'Caller asks about upgrades',
     ]);
     const fromDescription = draft();
-    expect(fromDescription.drafts.map((d) => d.name)).toEqual(['Caller asks about billing questions', 'Caller asks about refunds for damaged goods']);
-    expect(fromDescription.drafts.every((d) => d.source_files.length === 0)).toBe(true);
+    expect(fromDescription.drafts.map((d) => d.scenario.name)).toEqual(['Caller asks about billing questions', 'Caller asks about refunds for damaged goods']);
+    expect(fromDescription.drafts.every((d) => d.sources.length === 0)).toBe(true);
   });
 
   it('drafts what exists when fewer topics than requested, and says so', () => {
@@ -73,7 +73,7 @@ describe('draftScenarios', () => {
     const text = Array.from({ length: 30 }, (_, i) => `# Topic number ${i} ${'with a very long heading '.repeat(4)}\nDetails.`).join('\n');
     const out = draft({ numScenarios: 50, knowledgeBase: [{ id: 1, file_name: 'big.md', text }] });
     expect(out.drafts).toHaveLength(20);
-    expect(out.drafts.every((d) => d.name.length <= 80)).toBe(true);
+    expect(out.drafts.every((d) => d.scenario.name.length <= 80)).toBe(true);
     expect(draft({ numScenarios: 0 }).drafts).toHaveLength(1);
   });
 
@@ -89,13 +89,13 @@ describe('draftScenarios', () => {
   it('uses answers as extra description, including the language they name', () => {
     const out = draft({ userMessage: 'make some tests', agent: null, numScenarios: 2, answers: ['It books dental appointments', 'Spanish'] });
     expect(out.needsClarification).toBe(false);
-    expect(out.drafts.map((d) => [d.name, d.scenario_language, d.personality])).toEqual([['Caller asks about dental appointments', 'es', 13]]);
+    expect(out.drafts.map((d) => [d.scenario.name, d.scenario.scenario_language, d.scenario.personality])).toEqual([['Caller asks about dental appointments', 'es', 13]]);
     expect(out.message).toContain('fewer than the 2');
   });
 
   it('reads a reply to several questions one line at a time', () => {
     const out = draft({ userMessage: 'Billing disputes\ncancellations and refunds\nSpanish', agent: null, numScenarios: 5 });
-    expect(out.drafts.map((d) => [d.name, d.scenario_language])).toEqual([
+    expect(out.drafts.map((d) => [d.scenario.name, d.scenario.scenario_language])).toEqual([
       ['Caller asks about billing disputes', 'es'],
       ['Caller asks about cancellations', 'es'],
       ['Caller asks about refunds', 'es'],

@@ -22,6 +22,10 @@ describe('the default offline engine, end to end over HTTP', () => {
       expect.objectContaining({ id: b.id, tool_ids: ['TOOL_DTMF'], scenario_language: 'fr' }),
     ]);
     expect(done.result.message).toContain('make them funnier');
+    // What was not done is named apart, with why; each change says what it carries out.
+    expect(done.result.kind).toBe('improve');
+    expect(done.result.not_done).toEqual([{ part: 'make them funnier', reason: expect.stringContaining('language model') }]);
+    expect(done.result.updated_scenarios[0].reasons).toEqual({ tool_ids: 'added TOOL_DTMF', scenario_language: expect.stringContaining('French') });
     const applied = await waitForJob(s.api, (await startJob(s.api, { apply_changes: true, updated_scenarios: done.result.updated_scenarios, session_id: job.session_id })).progress_id);
     expect(applied.result.applied_scenario_ids).toEqual([a.id, b.id]);
     expect((await s.api('GET', `scenarios/${b.id}/`)).body).toMatchObject({ scenario_language: 'fr', tool_ids: ['TOOL_DTMF'], revision: 2 });
@@ -33,5 +37,7 @@ describe('the default offline engine, end to end over HTTP', () => {
     const draft = await waitForJob(s.api, (await startJob(s.api, { agent_id: agent, user_message: '', knowledge_base: [file.id], num_scenarios: 2 })).progress_id);
     expect(draft.status).toBe('completed');
     expect(draft.result.generated_scenarios.map((d: any) => d.source_files)).toContainEqual([file.id]);
+    expect(draft.result.generated_scenarios[0]).toMatchObject({ draft: true, reason: expect.stringContaining('Tests how the agent handles') });
+    expect(draft.result).toMatchObject({ kind: 'clarify', not_done: [] });
   });
 });

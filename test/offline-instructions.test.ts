@@ -97,7 +97,7 @@ describe('improveInstructions', () => {
     const r = improveInstructions('Ask for a refund.', 'more detailed', source());
     expect(r.instructions).toMatch(/^## Persona/);
     expect(r.instructions).toContain('Ask for a refund.');
-    expect(r.unsupported).toEqual([]);
+    expect(r.notDone).toEqual([]);
     expect(r.message).toContain('structured sections');
   });
 
@@ -126,11 +126,11 @@ describe('improveInstructions', () => {
 
   it('shorter on free text, and anything else, changes nothing and says a model is needed', () => {
     const free = improveInstructions('Ask for a refund.', 'shorter', source());
-    expect(free).toMatchObject({ instructions: 'Ask for a refund.', unsupported: ['shorter'] });
+    expect(free).toMatchObject({ instructions: 'Ask for a refund.', notDone: [{ part: 'shorter' }] });
     expect(free.message).toContain('language model');
     const other = improveInstructions('Ask for a refund.', 'make it funnier; add: be polite', source());
     expect(other.instructions).toBe('Ask for a refund.\nbe polite');
-    expect(other.unsupported).toEqual(['make it funnier']);
+    expect(other.notDone.map((n) => n.part)).toEqual(['make it funnier']);
     expect(other.message).toContain('needs a language model');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseDuration, planImprovement, splitRequest } from '../src/agent/engines/offline/planner.js';
-import type { PlannerContext, PlannerScenario } from '../src/agent/engines/offline/types.js';
+import type { PlannerContext, PlannerScenario } from '../src/agent/engine.js';
+import { valuesOf } from '../src/domain/suggestion.js';
 import { PREDEFINED_TOOLS } from '../src/domain/tools.js';
 
 const ctx: PlannerContext = {
@@ -24,7 +25,10 @@ const scenario = (over: Partial<PlannerScenario> = {}): PlannerScenario => ({
 });
 
 const plan = (msg: string, scenarios = [scenario()]) => planImprovement(msg, scenarios, ctx);
-const fieldsOf = (msg: string, s = scenario()) => plan(msg, [s]).changes[0]?.fields;
+const fieldsOf = (msg: string, s = scenario()) => {
+  const first = plan(msg, [s]).suggestions[0];
+  return first && valuesOf(first);
+};
 
 describe('splitting a request', () => {
   it('splits on lines, semicolons and "and" before a new instruction, but not inside quotes', () => {
@@ -58,14 +62,14 @@ describe('tools', () => {
   });
 
   it('never duplicates a tool, and removing one the scenario lacks is no change', () => {
-    expect(plan('add the end call tool').changes).toEqual([]);
-    expect(plan('remove hold').changes).toEqual([]);
+    expect(plan('add the end call tool').suggestions).toEqual([]);
+    expect(plan('remove hold').suggestions).toEqual([]);
     expect(fieldsOf('add DTMF and add DTMF')?.tool_ids).toEqual(['TOOL_END_CALL', 'TOOL_DTMF']);
   });
 
   it('an unknown tool is named as not done', () => {
     const p = plan('add the teleport tool');
-    expect(p.changes).toEqual([]);
+    expect(p.suggestions).toEqual([]);
     expect(p.message).toContain("don't know that tool");
   });
 });
@@ -82,9 +86,9 @@ describe('language', () => {
 
   it('an unknown language is refused with a reason', () => {
     const p = plan('set the language to Klingon');
-    expect(p.changes).toEqual([]);
+    expect(p.suggestions).toEqual([]);
     expect(p.message).toContain('not a supported scenario language');
-    expect(p.unsupported).toEqual(['set the language to Klingon']);
+    expect(p.notDone.map((n) => n.part)).toEqual(['set the language to Klingon']);
   });
 });
 
@@ -100,10 +104,10 @@ describe('max duration', () => {
 
   it('out of range is refused with the range, and the default can be restored', () => {
     expect(plan('max duration 2 hours').message).toContain('10–3600');
-    expect(plan('max duration 5 seconds').unsupported).toEqual(['max duration 5 seconds']);
+    expect(plan('max duration 5 seconds').notDone.map((n) => n.part)).toEqual(['max duration 5 seconds']);
     expect(fieldsOf('remove the max duration', scenario({ max_duration: 60 }))?.max_duration).toBeNull();
     expect(fieldsOf('use the project default', scenario({ max_duration: 60 }))?.max_duration).toBeNull();
-    expect(plan('remove the max duration').changes).toEqual([]);
+    expect(plan('remove the max duration').suggestions).toEqual([]);
     expect(parseDuration('five minutes')).toBe(300);
   });
 });
@@ -123,7 +127,7 @@ describe('tags, folder, personality', () => {
     expect(fieldsOf('move to folder sales.inbound')?.folder_path).toBe('Sales.Inbound');
     expect(fieldsOf('put them in the Sales folder')?.folder_path).toBe('Sales');
     expect(plan('move to folder Support').message).toContain('create it first');
-    expect(plan('move to folder Support').changes).toEqual([]);
+    expect(plan('move to folder Support').suggestions).toEqual([]);
     expect(fieldsOf('remove from folder', scenario({ folder_path: 'Sales' }))?.folder_path).toBeNull();
   });
 
@@ -134,7 +138,7 @@ describe('tags, folder, personality', () => {
     expect(plan('set personality to robot').message).toContain('Angry Customer');
     const twoAngry: PlannerContext = { ...ctx, personalities: [...ctx.personalities, { id: 14, name: 'Angry Teenager', language: 'en', description: '' }] };
     const ambiguous = planImprovement('make the caller angry', [scenario()], twoAngry);
-    expect(ambiguous.changes).toEqual([]);
+    expect(ambiguous.suggestions).toEqual([]);
     expect(ambiguous.message).toContain('more than one personality matches; choose one of: Angry Customer, Angry Teenager');
   });
 });
@@ -150,11 +154,11 @@ describe('text fields', () => {
   it('renames one scenario, numbers several, and prefixes names within the limit', () => {
     expect(fieldsOf('rename to "Refund — damaged box"')?.name).toBe('Refund — damaged box');
     const many = plan('rename to "Same"', [scenario({ id: 1 }), scenario({ id: 2 })]);
-    expect(many.changes.map((c) => c.fields.name)).toEqual(['Same', 'Same (2)']);
+    expect(many.suggestions.map((c) => valuesOf(c).name)).toEqual(['Same', 'Same (2)']);
     expect(fieldsOf('prefix names with [QA] ')?.name).toBe('[QA] Refund request');
     expect(fieldsOf('add prefix [QA]')?.name).toBe('[QA] Refund request');
     expect(fieldsOf('add prefix [QA]', scenario({ name: '[QA] Refund request' }))).toBeUndefined();
-    expect(plan('rename to ""').changes).toEqual([]);
+    expect(plan('rename to ""').suggestions).toEqual([]);
     expect((fieldsOf('prefix names with [QA] ', scenario({ name: 'x'.repeat(80) }))?.name as string).length).toBe(80);
   });
 
@@ -177,31 +181,31 @@ describe('text fields', () => {
   });
 
   it('leaves conditional-actions scenarios alone when asked for detail', () => {
-    expect(plan('more detailed instructions', [scenario({ scenario_type: 'conditional_actions' })]).changes).toEqual([]);
+    expect(plan('more detailed instructions', [scenario({ scenario_type: 'conditional_actions' })]).suggestions).toEqual([]);
   });
 });
 
 describe('the reply', () => {
   it('counts what changed, skips scenarios that already match, and says what needs a model', () => {
     const p = plan('add DTMF and make them funnier', [scenario({ id: 1 }), scenario({ id: 2, tool_ids: ['TOOL_DTMF'] })]);
-    expect(p.changes.map((c) => c.scenarioId)).toEqual([1]);
-    expect(p.unsupported).toEqual(['make them funnier']);
+    expect(p.suggestions.map((c) => c.scenario_id)).toEqual([1]);
+    expect(p.notDone.map((n) => n.part)).toEqual(['make them funnier']);
     expect(p.message).toContain('1 of 2');
     expect(p.message).toContain('needs a language model');
   });
 
   it.each(['make them more realistic', 'write 3 new edge cases'])('"%s" changes nothing and explains how to configure a model', (msg) => {
     const p = plan(msg);
-    expect(p.changes).toEqual([]);
-    expect(p.unsupported).toEqual([msg]);
+    expect(p.suggestions).toEqual([]);
+    expect(p.notDone.map((n) => n.part)).toEqual([msg]);
     expect(p.message).toContain('SCENARIST_MODEL=openai:gpt-4.1-mini');
     expect(p.message).toContain('docs/models.md');
   });
 
   it('carries out several parts joined by commas, "and" and new lines', () => {
     const p = plan('add DTMF, set the language to French and add tag urgent\nmax duration 2 min', [scenario({ id: 1 }), scenario({ id: 2 }), scenario({ id: 3, tool_ids: ['TOOL_DTMF'] })]);
-    expect(p.changes).toHaveLength(3);
-    expect(p.changes[0]!.fields).toEqual({ tool_ids: ['TOOL_END_CALL', 'TOOL_DTMF'], scenario_language: 'fr', tags: ['billing', 'urgent'], max_duration: 120 });
+    expect(p.suggestions).toHaveLength(3);
+    expect(valuesOf(p.suggestions[0]!)).toEqual({ tool_ids: ['TOOL_END_CALL', 'TOOL_DTMF'], scenario_language: 'fr', tags: ['billing', 'urgent'], max_duration: 120 });
     expect(p.message).toContain('I suggest changes to 3 of 3 scenarios');
     expect(p.message).toContain('added TOOL_DTMF on 2');
     expect(p.message).toContain('set the language to French (fr) on 3');
@@ -210,7 +214,7 @@ describe('the reply', () => {
   it('proposes nothing the Scenario rules would refuse', () => {
     const full = scenario({ tags: Array.from({ length: 200 }, (_, i) => `t${i}`) });
     const p = plan('add tag one-too-many', [full]);
-    expect(p.changes).toEqual([]);
+    expect(p.suggestions).toEqual([]);
     expect(p.message).toContain('would not be valid');
   });
 

@@ -3,8 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ValidationError } from '../src/domain/errors.js';
-import { decodeBase64Content, extensionOf, extractText, knowledgeBaseOfAgent, loadKnowledgeBaseTexts } from '../src/store/knowledge-base-files.js';
-import { organizationToolIds } from '../src/store/tools.js';
+import { loadProjectFacts } from '../src/store/agent-context.js';
+import { decodeBase64Content, extensionOf, extractText } from '../src/store/knowledge-base-files.js';
+import { allowedToolIds } from '../src/store/scenarios.js';
 import { createTestDatabase, pgEnabled } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -298,9 +299,10 @@ describe('knowledge base files', () => {
     const other = await s.otherOrganization();
     const foreign = (await upload('theirs.txt', 'secret', { project: String(other.projectId) }, other.api)).body[0].id;
     const db = s.running.store.db;
-    expect(await loadKnowledgeBaseTexts(db, org, [foreign, f, f])).toEqual([{ id: f, file_name: 'context.md', text: '# Context' }]);
-    expect(await knowledgeBaseOfAgent(db, org, agent)).toEqual([{ id: f, file_name: 'context.md', text: '# Context' }]);
-    expect(await loadKnowledgeBaseTexts(db, org, [])).toEqual([]);
+    const kb = async (opts: Parameters<typeof loadProjectFacts>[3]) => (await loadProjectFacts(db, org, project, opts)).knowledgeBase;
+    expect(await kb({ knowledgeBaseIds: [foreign, f, f] })).toEqual([{ id: f, file_name: 'context.md', text: '# Context' }]);
+    expect(await kb({ agentId: agent })).toEqual([{ id: f, file_name: 'context.md', text: '# Context' }]);
+    expect(await kb({ knowledgeBaseIds: [] })).toEqual([]);
   });
 });
 
@@ -328,7 +330,7 @@ describe('tools', () => {
     expect((await s.api('GET', `tools/?project_id=${other}`)).body.results.map((t: any) => t.id)).toContain('TOOL_ONLY_THERE');
     expect((await s.api('GET', `tools/?agent_id=${agent}`)).body.results.map((t: any) => t.id)).toContain('TOOL_ONLY_THERE');
     expect((await s.api('GET', `tools/?project_id=${project}`)).body.results.map((t: any) => t.id)).not.toContain('TOOL_ONLY_THERE');
-    const ids = await organizationToolIds(s.running.store.db, org);
+    const ids = await allowedToolIds(s.running.store.db, org);
     expect(ids.has('TOOL_DTMF') && ids.has('TOOL_ONLY_THERE')).toBe(true);
   });
 

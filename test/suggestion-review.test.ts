@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { selectSuggestions, summarizeSuggestions, summaryLine, type ReviewedSuggestion } from '../src/domain/suggestion-review.js';
+import type { UpdatedScenario } from '../src/domain/suggestion.js';
+import { selectSuggestions, summarizeSuggestions, summaryLine } from '../src/domain/suggestion-review.js';
 
-const items: ReviewedSuggestion[] = [
+const items: UpdatedScenario[] = [
   { id: 1, based_on_revision: 3, tags: ['a', 'b'], changes: { tags: { old: ['a'], new: ['a', 'b'] }, max_duration: { old: null, new: 4 } } },
   { id: 2, based_on_revision: 1, changes: { tags: { old: ['a', 'x'], new: ['a', 'b'] } } },
   { name: 'A draft', personality: 1 },
@@ -22,5 +23,16 @@ describe('selectSuggestions', () => {
   it('drops a suggestion left with no chosen field, and drafts when scenarios are named', () => {
     expect(selectSuggestions(items, { fields: ['max_duration'] }).map((s) => s.id ?? 'draft')).toEqual([1, 'draft']);
     expect(selectSuggestions(items, { scenarioIds: [2] }).map((s) => s.id)).toEqual([2]);
+  });
+
+  it('keeps the reasons of the chosen fields only, and the scenario\'s notes', () => {
+    const withReasons: UpdatedScenario = {
+      id: 9, based_on_revision: 1, tags: ['a'], max_duration: 60,
+      changes: { tags: { old: [], new: ['a'] }, max_duration: { old: null, new: 60 } },
+      reasons: { tags: 'tagged', max_duration: 'capped' }, notes: ['not translated'],
+    };
+    expect(selectSuggestions([withReasons], { fields: ['tags'] })).toEqual([
+      { id: 9, based_on_revision: 1, tags: ['a'], changes: { tags: { old: [], new: ['a'] } }, reasons: { tags: 'tagged' }, notes: ['not translated'] },
+    ]);
   });
 });

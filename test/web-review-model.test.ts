@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { parseApplyItems } from '../src/domain/suggestions.js';
-import type { SuggestedScenario } from '../src/client/index.js';
+import { readUpdatedScenarios } from '../src/domain/suggestion.js';
+import type { UpdatedScenario } from '../src/client/index.js';
 import { acceptAll, applyPayload, countAccepted, reviewItems } from '../src/web/review-model.js';
 
 // Two suggestions as an improve job answers them, and a draft as clarify does.
-const improve: SuggestedScenario[] = [
+const improve: UpdatedScenario[] = [
   {
     id: 4,
     name: 'Refund',
@@ -15,7 +15,7 @@ const improve: SuggestedScenario[] = [
   },
   { id: 7, name: 'Upgrade', based_on_revision: 1, instructions: 'Ask twice.', changes: { instructions: { old: 'Ask.', new: 'Ask twice.' } } },
 ];
-const draft: SuggestedScenario = { name: 'New one', personality: 3, tags: ['draft'], instructions: 'Call.', draft: true, source_files: [] };
+const draft: UpdatedScenario = { name: 'New one', personality: 3, tags: ['draft'], instructions: 'Call.', draft: true, source_files: [] };
 
 describe('review model', () => {
   it('reads each suggestion with its changed fields, old and new', () => {
@@ -39,11 +39,12 @@ describe('review model', () => {
       { id: 4, based_on_revision: 2, tags: ['billing'], max_duration: 300 },
       { id: 7, based_on_revision: 1, instructions: 'Ask twice.' },
     ]);
-    expect(parseApplyItems(payload)).toEqual({
+    expect(readUpdatedScenarios(payload)).toEqual({
       errors: [],
-      items: [
-        { id: 4, basedOnRevision: 2, fields: { tags: ['billing'], max_duration: 300 } },
-        { id: 7, basedOnRevision: 1, fields: { instructions: 'Ask twice.' } },
+      drafts: [],
+      suggestions: [
+        { scenario_id: 4, based_on_revision: 2, changes: [{ field: 'tags', value: ['billing'] }, { field: 'max_duration', value: 300 }], notes: [] },
+        { scenario_id: 7, based_on_revision: 1, changes: [{ field: 'instructions', value: 'Ask twice.' }], notes: [] },
       ],
     });
   });
@@ -56,7 +57,7 @@ describe('review model', () => {
     const payload = applyPayload(items, d);
     expect(payload).toEqual([{ id: 4, based_on_revision: 2, tags: ['billing'] }]);
     // apply reads top-level fields first, so the rejected change in `changes` is never applied.
-    expect(parseApplyItems(payload).items).toEqual([{ id: 4, basedOnRevision: 2, fields: { tags: ['billing'] } }]);
+    expect(readUpdatedScenarios(payload).suggestions).toEqual([{ scenario_id: 4, based_on_revision: 2, changes: [{ field: 'tags', value: ['billing'] }], notes: [] }]);
     expect(countAccepted(items, d)).toEqual({ scenarios: 1, fields: 1 });
   });
 
@@ -71,7 +72,7 @@ describe('review model', () => {
     d.get('draft-0')!.delete('tags');
     const payload = applyPayload(items, d);
     expect(payload).toEqual([{ name: 'New one', personality: 3, tags: ['draft'], instructions: 'Call.' }]);
-    expect(parseApplyItems(payload).errors).toEqual([]);
+    expect(readUpdatedScenarios(payload).errors).toEqual([]);
     expect(applyPayload(items, new Map([['draft-0', new Set()]]))).toEqual([]);
   });
 });

@@ -4,14 +4,22 @@ import type {
   ImproveInput,
   ImproveOutput,
   InstructionsOutput,
-  PlannedChange,
   PlannerScenario,
   ScenarioEngine,
 } from '../../src/agent/engine.js';
+import type { Suggestion } from '../../src/domain/suggestion.js';
 
 /** The change every benchmark engine proposes: add the DTMF tool and a tag, as a user asks often. */
-export function trivialChange(s: PlannerScenario): PlannedChange {
-  return { scenarioId: s.id, fields: { tool_ids: [...new Set([...s.tool_ids, 'TOOL_DTMF'])], tags: [...new Set([...s.tags, 'reviewed'])] } };
+export function trivialChange(s: PlannerScenario): Suggestion {
+  return {
+    scenario_id: s.id,
+    based_on_revision: s.revision,
+    changes: [
+      { field: 'tool_ids', value: [...new Set([...s.tool_ids, 'TOOL_DTMF'])] },
+      { field: 'tags', value: [...new Set([...s.tags, 'reviewed'])] },
+    ],
+    notes: [],
+  };
 }
 
 /**
@@ -32,7 +40,8 @@ export class InstantEngine implements ScenarioEngine {
     input.signal.throwIfAborted();
     return {
       message: `Added the DTMF tool to ${input.scenarios.length} scenario(s).`,
-      changes: input.scenarios.map(trivialChange),
+      suggestions: input.scenarios.map(trivialChange),
+      notDone: [],
       usage: { model_calls: 1 },
     };
   }

@@ -1,9 +1,28 @@
 import type { TokenUsage } from '../domain/jobs.js';
 import type { ConditionalActions } from '../domain/scenario.js';
-import type { ValidationIssue } from './validate.js';
-import type { DraftScenario, PlannedChange, PlannerContext, PlannerScenario } from './engines/offline/types.js';
+import type { Draft, HeldToolCall, NotDone, Suggestion, ValidationIssue } from '../domain/suggestion.js';
 
-export type { DraftScenario, PlannedChange, PlannerContext, PlannerScenario };
+// The seam between jobs and engines: every engine takes and returns these types, and imports them
+// from here; nothing here imports an engine.
+
+/** A scenario as an engine sees it, with the revision its suggestion will be based on. */
+export interface PlannerScenario {
+  id: number; revision: number; name: string; agent: number | null; agent_name: string;
+  personality: number; personality_name: string; tags: string[]; tool_ids: string[]; first_message: string;
+  instructions: string; conditional_actions: unknown | null; simulation_description: string;
+  information_fields: Record<string, unknown>; expected_outcome_prompt: string; scenario_language: string;
+  scenario_type: string; folder_path: string | null; max_duration: number | null;
+}
+
+/** What an engine knows of the project around the scenarios. */
+export interface PlannerContext {
+  agent: { id: number; name: string; description: string; language: string } | null;
+  personalities: Array<{ id: number; name: string; language: string; description: string }>;
+  folders: string[];                                   // existing folder paths, e.g. "Sales", "Sales.Inbound"
+  tools: Array<{ id: string; name: string }>;          // predefined + organization tools
+  knowledgeBase: Array<{ id: number; file_name: string; text: string }>;
+  agents?: Array<{ id: number; agent_name: string }>;  // the project's agents, for asking which one a scenario tests
+}
 
 /** A turn of the conversation so far, as the engine sees it. */
 export interface HistoryTurn {
@@ -22,20 +41,18 @@ export interface ImproveInput {
    * The job's own validation of proposed changes (the rules a user's write passes), so an engine
    * that can correct itself asks again with the problems instead of keeping its own copy of them.
    */
-  check?: (changes: PlannedChange[]) => ValidationIssue[];
+  check?: (suggestions: Suggestion[]) => ValidationIssue[];
 }
-
-/** A tool call an engine holds until the user answers, as the session records it. */
-export type HeldToolCall = { id: string; name: string; arguments: Record<string, unknown> };
 
 export interface ImproveOutput {
   message: string;
-  changes: PlannedChange[];
-  /** Parts of the request the engine could not carry out, for the assistant's reply. */
-  unsupported?: string[];
+  /** Only scenarios of the batch with at least one field whose value really differs. */
+  suggestions: Suggestion[];
+  /** Parts of the request the engine did not carry out, and why: the result's `not_done`. */
+  notDone: NotDone[];
   /** Parts of the model's answer the engine left out before validation (e.g. fields it may not change). */
   issues?: ValidationIssue[];
-  /** The request needs an agent for these scenarios (which have none): ask the user before changing anything. */
+  /** The request needs an agent for these scenarios (which have none): ask the user before changing anything. A tool call is held until the user answers. */
   agentQuestion?: { question: string; scenarioIds: number[]; toolCalls: HeldToolCall[] };
   usage?: Partial<TokenUsage>;
 }
@@ -49,7 +66,7 @@ export interface ClarifyInput {
   answers: string[];
   signal: AbortSignal;
   /** The job's own validation of drafts: messages per draft index (empty when a draft is valid). */
-  check?: (drafts: DraftScenario[]) => ValidationIssue[];
+  check?: (drafts: Draft[]) => ValidationIssue[];
   /** Drafts made so far, with the tokens spent, for the job's progress bar; engines that draft in rounds call it per round. */
   onProgress?: (drafted: number, usage: TokenUsage) => Promise<void>;
 }
@@ -58,7 +75,9 @@ export interface ClarifyOutput {
   message: string;
   needsClarification: boolean;
   questions: string[];
-  drafts: DraftScenario[];
+  drafts: Draft[];
+  /** Parts of the request the engine did not carry out, and why. */
+  notDone?: NotDone[];
   usage?: Partial<TokenUsage>;
 }
 
@@ -83,7 +102,7 @@ export interface InstructionsOutput {
   conditionalActions?: ConditionalActions;
   /** A suggested expected outcome, when the scenario had none. */
   expectedOutcomePrompt?: string;
-  unsupported?: string[];
+  notDone?: NotDone[];
   usage?: Partial<TokenUsage>;
 }
 

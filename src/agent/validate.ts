@@ -1,21 +1,6 @@
-import { checkScenarioRules, fieldValueErrors, sameValue, SUGGESTIBLE_FIELDS, type ScenarioFields, type SuggestibleField } from '../domain/scenario.js';
-import type { DraftScenario, PlannedChange, PlannerContext } from './engine.js';
-
-const DRAFT_FIELDS = ['name', 'personality', 'scenario_language', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'information_fields'] as const;
-
-const SUGGESTIBLE: ReadonlySet<string> = new Set(SUGGESTIBLE_FIELDS);
-
-export interface ValidationIssue {
-  scenario_id: number | null;
-  field: string | null;
-  message: string;
-}
-
-export interface CheckedChange {
-  scenarioId: number;
-  basedOnRevision: number;
-  changes: Partial<Record<SuggestibleField, { old: unknown; new: unknown }>>;
-}
+import { checkScenarioRules, fieldValueErrors, sameValue, type ScenarioFields } from '../domain/scenario.js';
+import { DRAFT_FIELDS, isSuggestibleField, type Draft, type ProposedChange, type Suggestion, type SuggestibleField, type ValidationIssue } from '../domain/suggestion.js';
+import type { PlannerContext } from './engine.js';
 
 export interface SuggestionTarget {
   revision: number;
@@ -29,30 +14,34 @@ export interface SuggestionTarget {
  * Scenario rules reject. What survives is exactly what a person will review.
  */
 export function validateSuggestions(
-  proposals: PlannedChange[],
+  proposals: readonly Suggestion[],
   targets: ReadonlyMap<number, SuggestionTarget>,
   ctx: Pick<PlannerContext, 'personalities' | 'folders' | 'tools'> & { agentIds?: ReadonlySet<number> },
-): { accepted: CheckedChange[]; issues: ValidationIssue[] } {
+): { accepted: Suggestion[]; issues: ValidationIssue[] } {
   const issues: ValidationIssue[] = [];
-  const merged = new Map<number, Partial<Record<SuggestibleField, unknown>>>();
+  // Several proposals for one scenario (an agent chosen by the user, then an engine's changes) merge; a later value wins.
+  const merged = new Map<number, { fields: Map<SuggestibleField, ProposedChange>; notes: string[] }>();
   const personalityIds = new Set(ctx.personalities.map((p) => p.id));
   const folders = new Set(ctx.folders);
   const tools = new Set(ctx.tools.map((t) => t.id));
 
   for (const p of proposals) {
-    const target = targets.get(p.scenarioId);
+    const target = targets.get(p.scenario_id);
     if (!target) {
-      issues.push({ scenario_id: p.scenarioId ?? null, field: null, message: `Scenario ${p.scenarioId} is not part of this request; its suggestion was ignored.` });
+      issues.push({ scenario_id: p.scenario_id ?? null, field: null, message: `Scenario ${p.scenario_id} is not part of this request; its suggestion was ignored.` });
       continue;
     }
-    const fields = merged.get(p.scenarioId) ?? {};
-    for (const [field, value] of Object.entries(p.fields ?? {})) {
-      const problem = (msg: string) => issues.push({ scenario_id: p.scenarioId, field, message: msg });
-      if (!SUGGESTIBLE.has(field)) {
+    const entry = merged.get(p.scenario_id) ?? { fields: new Map<SuggestibleField, ProposedChange>(), notes: [] as string[] };
+    const fields = entry.fields;
+    entry.notes.push(...p.notes);
+    for (const change of p.changes) {
+      const { field, value } = change as { field: string; value: unknown };
+      const problem = (msg: string) => issues.push({ scenario_id: p.scenario_id, field, message: msg });
+      if (!isSuggestibleField(field)) {
         problem(`"${field}" is not a field a suggestion may change; ignored.`);
         continue;
       }
-      const errors = fieldValueErrors(field as SuggestibleField, value);
+      const errors = fieldValueErrors(field, value);
       if (errors.length) {
         problem(`Invalid value: ${errors.join(' ')}`);
         continue;
@@ -62,27 +51,25 @@ export function validateSuggestions(
       else if (field === 'tool_ids' && (value as string[]).some((t) => !tools.has(t))) {
         problem(`Unknown tool ids: ${(value as string[]).filter((t) => !tools.has(t)).join(', ')}.`);
       } else if (field === 'agent' && value !== null && ctx.agentIds && !ctx.agentIds.has(value as number)) problem(`Agent ${String(value)} is not in this project.`);
-      else fields[field as SuggestibleField] = value;
+      else fields.set(field, { ...change, field });
     }
-    merged.set(p.scenarioId, fields);
+    merged.set(p.scenario_id, entry);
   }
 
-  const accepted: CheckedChange[] = [];
-  for (const [scenarioId, fields] of merged) {
+  const accepted: Suggestion[] = [];
+  for (const [scenarioId, { fields, notes }] of merged) {
     const target = targets.get(scenarioId)!;
-    const after = { ...target.fields, ...fields } as ScenarioFields;
+    const after = { ...target.fields, ...Object.fromEntries([...fields].map(([f, c]) => [f, c.value])) } as ScenarioFields;
     const rules = checkScenarioRules(after);
     if (!rules.empty) {
       for (const [field, messages] of Object.entries(rules.fields)) issues.push({ scenario_id: scenarioId, field, message: messages.join(' ') });
       continue;
     }
-    const changes: CheckedChange['changes'] = {};
-    for (const [field, value] of Object.entries(fields) as Array<[SuggestibleField, unknown]>) {
-      if (!sameValue(target.fields[field], value)) changes[field] = { old: target.fields[field], new: value };
-    }
-    if (Object.keys(changes).length) accepted.push({ scenarioId, basedOnRevision: target.revision, changes });
+    // Only real differences are suggested, based on the revision the job read.
+    const changes = [...fields.values()].filter((c) => !sameValue(target.fields[c.field], c.value));
+    if (changes.length) accepted.push({ scenario_id: scenarioId, based_on_revision: target.revision, changes, notes: [...new Set(notes)] });
   }
-  accepted.sort((a, b) => a.scenarioId - b.scenarioId);
+  accepted.sort((a, b) => a.scenario_id - b.scenario_id);
   return { accepted, issues };
 }
 
@@ -91,15 +78,15 @@ export function validateSuggestions(
  * request asks for added to each. Invalid drafts are dropped and reported by their position.
  */
 export function validateDrafts(
-  drafts: DraftScenario[],
+  drafts: readonly Draft[],
   ctx: Pick<PlannerContext, 'personalities' | 'tools'>,
   requiredToolIds: readonly string[] = [],
-): { accepted: DraftScenario[]; issues: ValidationIssue[] } {
+): { accepted: Draft[]; issues: ValidationIssue[] } {
   const tools = new Set(ctx.tools.map((t) => t.id));
   const personalities = new Set(ctx.personalities.map((p) => p.id));
   const issues: ValidationIssue[] = [];
   const accepted = drafts.flatMap((d, i) => {
-    const draft = { ...d, tool_ids: [...new Set([...(Array.isArray(d.tool_ids) ? d.tool_ids : []), ...requiredToolIds])] };
+    const draft = { ...d.scenario, tool_ids: [...new Set([...(Array.isArray(d.scenario.tool_ids) ? d.scenario.tool_ids : []), ...requiredToolIds])] };
     const problems = DRAFT_FIELDS.flatMap((f) => fieldValueErrors(f, draft[f]).map((m) => `${f}: ${m}`));
     if (!personalities.has(draft.personality)) problems.push(`personality: ${draft.personality} does not exist.`);
     const unknownTools = draft.tool_ids.filter((t) => !tools.has(t));
@@ -108,7 +95,7 @@ export function validateDrafts(
       issues.push(...problems.map((m) => ({ scenario_id: null, field: `draft ${i + 1}`, message: m })));
       return [];
     }
-    return [draft];
+    return [{ ...d, scenario: draft }];
   });
   return { accepted, issues };
 }

@@ -1,4 +1,4 @@
-import type { ApplyResult, Progress, ScenaristClient, SuggestedScenario } from '../client/index.js';
+import type { ApplyResult, Progress, ScenaristClient, UpdatedScenario } from '../client/index.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { unfinished, waitWithProgress } from './job-progress.js';
 import { renderIssues } from './scenario-diff.js';
@@ -10,7 +10,7 @@ import type { Style } from './terminal.js';
  */
 export async function applySuggestions(
   client: ScenaristClient,
-  items: SuggestedScenario[],
+  items: UpdatedScenario[],
   opts: { sessionId: number | null; projectId?: number; quiet?: boolean; style: Style },
 ): Promise<Progress<ApplyResult>> {
   const started = await client.scenarioAgent.apply(items, { session_id: opts.sessionId, project_id: opts.projectId });

@@ -1,4 +1,4 @@
-import type { FieldChange, Personality, SuggestedScenario, ValidationIssue } from '../client/index.js';
+import type { FieldChange, Personality, UpdatedScenario, ValidationIssue } from '../client/index.js';
 import type { NameBook } from './refs.js';
 import type { Style } from './terminal.js';
 import { wordDiff } from '../domain/word-diff.js';
@@ -59,14 +59,14 @@ export function renderChange(field: string, change: FieldChange, ctx: RenderCont
 }
 
 /** A suggestion for an existing scenario: its header, then each changed field. */
-export function renderSuggestion(s: SuggestedScenario, ctx: RenderContext): string {
+export function renderSuggestion(s: UpdatedScenario, ctx: RenderContext): string {
   const head = ctx.style.bold(`#${s.id ?? '?'} ${s.name ?? ''}`.trim()) + (s.based_on_revision ? ctx.style.dim(` (revision ${s.based_on_revision})`) : '');
   const changes = Object.entries(s.changes ?? {}).map(([f, c]) => renderChange(f, c, ctx));
   return [head, ...(changes.length ? changes : ['  (no field changes)'])].join('\n');
 }
 
 /** A draft scenario (no id yet): its name and every field it would be created with. */
-export function renderDraft(d: SuggestedScenario, n: number, ctx: RenderContext): string {
+export function renderDraft(d: UpdatedScenario, n: number, ctx: RenderContext): string {
   const facts = [
     `personality: ${show('personality', d.personality, ctx)}`,
     d.scenario_language ? `language: ${d.scenario_language}` : '',

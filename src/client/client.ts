@@ -152,16 +152,16 @@ export class ScenaristClient {
     clarify: (body: Omit<T.ScenarioAgentRequest, 'scenarios' | 'apply_changes' | 'updated_scenarios'> & { agent_id: number }) =>
       this.scenarioAgent.start(body),
     /** Apply suggestions (an improve's or a clarify's `updated_scenarios`) in one transaction. */
-    apply: (updated_scenarios: T.SuggestedScenario[], opts: { session_id?: number | null; project_id?: number | null } = {}) =>
+    apply: (updated_scenarios: T.UpdatedScenario[], opts: { session_id?: number | null; project_id?: number | null } = {}) =>
       this.scenarioAgent.start({ apply_changes: true, updated_scenarios, ...opts }),
-    progress: <R = Record<string, unknown>>(progressId: string, signal?: AbortSignal) =>
+    progress: <R = T.ScenarioAgentResult>(progressId: string, signal?: AbortSignal) =>
       this.request<T.Progress<R>>('GET', 'scenarios/scenario-agent-progress/', { query: { progress_id: progressId }, signal }),
     cancel: (target: T.CancelRequest) => this.request<T.CancelResult>('POST', 'scenarios/cancel-agent/', { body: target }),
     discard: (sessionId: number) => this.request<{ success: boolean; session_id: number }>('POST', 'scenarios/discard-changes/', { body: { session_id: sessionId } }),
   };
 
   /** Polls a job's progress (200 ms, growing to 2 s while nothing moves) until it reaches a final status. */
-  waitFor<R = Record<string, unknown>>(progressId: string, opts: WaitOptions = {}): Promise<T.Progress<R>> {
+  waitFor<R = T.ScenarioAgentResult>(progressId: string, opts: WaitOptions = {}): Promise<T.Progress<R>> {
     return pollUntilFinal((signal) => this.scenarioAgent.progress(progressId, signal), opts) as Promise<T.Progress<R>>;
   }
 

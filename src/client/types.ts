@@ -25,6 +25,17 @@ import type { ScenarioOut } from '../api/scenario-schema.js';
 import type { JobStatus } from '../domain/jobs.js';
 import type { ScenarioAgentBody, ScenarioAgentProgress as ProgressShape, ScenarioAgentStart } from '../domain/scenario-agent.js';
 import type { ScenarioCreate as ScenarioCreateShape, ScenarioPatch as ScenarioPatchShape } from '../domain/scenario.js';
+import type {
+  ApplyConflict,
+  ApplyResult,
+  ClarifyResult,
+  FieldChange,
+  ImproveResult,
+  NotDone,
+  ScenarioAgentResult,
+  UpdatedScenario,
+  ValidationIssue,
+} from '../domain/suggestion.js';
 
 /** Query strings: the parsed shape, every key optional (the server fills defaults). */
 type Query<T extends z.ZodType> = Partial<z.output<T>>;
@@ -84,72 +95,11 @@ export type MetricCreate = z.input<typeof MetricWrite>;
 export type TestProfile = z.infer<typeof ProfileListItem>;
 export type TestProfileCreate = z.input<typeof ProfileWrite>;
 
-// Job results are built by the job handlers (src/jobs/kinds) rather than declared by a route schema;
-// these name the fields those handlers always set.
-
-/** One field's change in a suggestion: what it was and what it would become. */
-export type FieldChange = { old: unknown; new: unknown };
-
-/** An improve suggestion (or a clarify draft, which has no id): new values as Scenario fields. */
-export type SuggestedScenario = Partial<Omit<Scenario, 'id'>> & {
-  id?: number;
-  name?: string;
-  based_on_revision?: number;
-  changes?: Record<string, FieldChange>;
-  draft?: boolean;
-  [field: string]: unknown;
-};
-
-export interface ValidationIssue {
-  scenario_id: number | null;
-  field: string | null;
-  message: string;
-}
-
-export interface ApplyConflict {
-  scenario_id: number;
-  based_on_revision: number | null;
-  current_revision: number | null;
-  reason: 'changed' | 'deleted' | string;
-}
-
-export interface ImproveResult {
-  success: boolean;
-  message: string;
-  session_id: number | null;
-  updated_scenarios: SuggestedScenario[];
-  validation_issues: ValidationIssue[];
-  applied_scenario_ids: number[];
-  available_agents: Array<{ id: number; agent_name: string }>;
-  needs_agent_clarification: boolean;
-  scenarios_needing_agent: number[];
-  pending_tool_calls: Array<Record<string, unknown>>;
-  failed_batches?: Array<{ batch: number; scenario_ids: number[]; error: string }>;
-}
-
-export interface ClarifyResult {
-  success: boolean;
-  user_message: string;
-  session_id: number | null;
-  needs_clarification: boolean;
-  clarification_questions: Array<{ id: number; question: string }>;
-  generated_scenarios: SuggestedScenario[];
-  updated_scenarios: SuggestedScenario[];
-  validation_issues?: ValidationIssue[];
-}
-
-export interface ApplyResult {
-  success: boolean;
-  message: string;
-  session_id: number | null;
-  applied_scenario_ids: number[];
-  created_scenario_ids: number[];
-  conflicts: ApplyConflict[];
-  validation_issues: ValidationIssue[];
-}
+// Suggestions and job results: the domain's schemas, the same the jobs store and the routes document.
+export type { ApplyConflict, ApplyResult, ClarifyResult, FieldChange, ImproveResult, NotDone, ScenarioAgentResult, UpdatedScenario, ValidationIssue };
 
 /** The progress endpoint's answer; `R` names the result shape of the job polled. */
-export type Progress<R = Record<string, unknown>> = Omit<z.infer<typeof ProgressShape>, 'status' | 'result'> & {
+export type Progress<R = ScenarioAgentResult> = Omit<z.infer<typeof ProgressShape>, 'status' | 'result'> & {
   status: JobStatus;
   result: R | null;
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ConditionalActionsSchema, sameValue, ScenarioPatch, type ConditionalActions, type FieldChanges, type ScenarioField, type ScenarioFields } from './scenario.js';
+import { ConditionalActionsSchema, sameValue, ScenarioPatch, type FieldChanges, type ScenarioField, type ScenarioFields } from './scenario.js';
+import type { InstructionsChange } from './suggestion.js';
 
 const id = () => z.number().int().positive().max(2_147_483_647);
 const request = (what: string) => z.string().max(20_000).describe(what);
@@ -62,13 +63,6 @@ export interface InstructionsJobRequest {
   basis_changes: FieldChanges;
   /** The stored row's identity and times, so the preview reads as that scenario. */
   meta: { created_by: number | null; last_updated_by: number | null; created_at: string; updated_at: string; dynamic_variable_values: string | null } | null;
-}
-
-/** The fields an instructions job proposes, as a patch; applying it writes exactly these. */
-export interface InstructionsChange {
-  instructions: string;
-  conditional_actions: ConditionalActions | null;
-  expected_outcome_prompt?: string;
 }
 
 /** Conditional actions may come as JSON text in `instructions`, as the reference lets clients send them. */

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ScenarioAgentResult } from './suggestion.js';
 
 const id = () => z.number().int().positive().max(2_147_483_647);
 
@@ -41,17 +42,10 @@ export const ScenarioAgentProgress = z.object({
   session_id: z.number().int().nullable(),
   mode: z.string().describe('clarify or improve'),
   status: z.string().describe('in_progress | completed | needs_clarification | needs_agent_clarification | cancelled | failed'),
-  result: z.record(z.string(), z.unknown()).nullable().describe('ScenarioAgentResponseSerializer payload; null while status is in_progress'),
+  result: ScenarioAgentResult.nullable().describe('The job\'s result, by its kind (improve, clarify or apply); null while status is in_progress'),
   error: z.string().nullable().describe('Error message when status is failed'),
   progress: z.object({ done: z.number().int(), total: z.number().int() }).describe('Units done and total, for a progress bar'),
   usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int(), model_calls: z.number().int() }).describe('Model tokens used so far'),
-});
-
-/** One suggestion of an improve result; apply takes the same objects back. */
-export const SuggestionItem = z.looseObject({
-  id: id().optional(),
-  based_on_revision: z.number().int().positive().optional(),
-  changes: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** The job's stored request: what the worker needs, resolved at submit time. */

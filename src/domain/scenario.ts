@@ -102,14 +102,6 @@ export type ScenarioFields = {
   generated_mock_tool_entries: unknown[] | null; folder_path: string | null; max_duration: number | null;
 };
 
-/** Fields a suggestion (from any engine) may change: content, not ownership. */
-export const SUGGESTIBLE_FIELDS = [
-  'name', 'personality', 'tags', 'tool_ids', 'first_message', 'instructions', 'conditional_actions',
-  'simulation_description', 'information_fields', 'expected_outcome_prompt', 'scenario_language', 'scenario_type',
-  'folder_path', 'max_duration', 'agent', 'test_profile', 'metrics',
-] as const satisfies readonly ScenarioField[];
-export type SuggestibleField = (typeof SUGGESTIBLE_FIELDS)[number];
-
 export const EMPTY_SCENARIO: Omit<ScenarioFields, 'name' | 'personality'> = {
   agent: null, tags: [], tool_ids: [], metrics: [], first_message: '', inbound_phone_number: null, instructions: '',
   conditional_actions: null, simulation_description: '', information_fields: {}, expected_outcome_prompt: '',

@@ -1,13 +1,7 @@
 // Pure rules for reviewing a job's suggestions at any size: a summary by field, and the subset a
 // reviewer chose (some scenarios, some fields). The CLI, the page and the MCP tools share them.
 
-/** A suggestion as a result carries it: the scenario (none for a draft) and each field's old and new value. */
-export interface ReviewedSuggestion {
-  id?: number | null;
-  based_on_revision?: number | null;
-  changes?: Record<string, { old: unknown; new: unknown }>;
-  [key: string]: unknown;
-}
+import type { UpdatedScenario } from './suggestion.js';
 
 /** One row of the summary: a field, or one value added to or removed from a list field (a tool, a tag). */
 export interface SummaryRow {
@@ -26,7 +20,7 @@ const isItemList = (v: unknown): v is Array<string | number> => Array.isArray(v)
  * Counts the changes of many suggestions by field, and list fields by each item added or removed,
  * so a reviewer sees "tool_ids +TOOL_DTMF × 30" once instead of thirty times. Most frequent first.
  */
-export function summarizeSuggestions(items: ReadonlyArray<ReviewedSuggestion>): SummaryRow[] {
+export function summarizeSuggestions(items: ReadonlyArray<UpdatedScenario>): SummaryRow[] {
   const rows = new Map<string, SummaryRow>();
   const bump = (row: Omit<SummaryRow, 'count'>) => {
     const key = `${row.field}\u0000${row.kind}\u0000${String(row.item ?? '')}`;
@@ -64,10 +58,10 @@ export interface SuggestionSubset {
  * The suggestions a reviewer chose, ready to send back to apply: each keeps its id and revision,
  * and only the chosen fields' new values (top-level, as apply reads them) and changes.
  */
-export function selectSuggestions(items: ReadonlyArray<ReviewedSuggestion>, subset: SuggestionSubset): ReviewedSuggestion[] {
+export function selectSuggestions(items: ReadonlyArray<UpdatedScenario>, subset: SuggestionSubset): UpdatedScenario[] {
   const ids = subset.scenarioIds ? new Set(subset.scenarioIds) : null;
   const fields = subset.fields ? new Set(subset.fields) : null;
-  const out: ReviewedSuggestion[] = [];
+  const out: UpdatedScenario[] = [];
   for (const s of items) {
     const isDraft = s.id === undefined || s.id === null;
     if (ids && (isDraft || !ids.has(s.id as number))) continue;
@@ -78,7 +72,9 @@ export function selectSuggestions(items: ReadonlyArray<ReviewedSuggestion>, subs
     const changes = Object.fromEntries(Object.entries(s.changes ?? {}).filter(([f]) => fields.has(f)));
     if (!Object.keys(changes).length) continue;
     const values = Object.fromEntries(Object.entries(changes).map(([f, c]) => [f, c.new]));
-    out.push({ id: s.id, based_on_revision: s.based_on_revision, ...values, changes });
+    // A chosen field keeps its reason; the scenario's notes stay with it.
+    const reasons = s.reasons && { reasons: Object.fromEntries(Object.entries(s.reasons).filter(([f]) => fields.has(f))) };
+    out.push({ id: s.id, based_on_revision: s.based_on_revision, ...values, changes, ...reasons, ...(s.notes && { notes: s.notes }) });
   }
   return out;
 }

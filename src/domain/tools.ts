@@ -31,9 +31,3 @@ export function toolPhrases(): Array<[string, PredefinedToolId]> {
   }
   return pairs.sort((a, b) => b[0].length - a[0].length);
 }
-
-/** Resolves "DTMF", "end call", "TOOL_HOLD" … to a predefined id. */
-export function resolveToolName(text: string): PredefinedToolId | undefined {
-  const t = text.trim().toLowerCase().replace(/\s+/g, ' ');
-  return toolPhrases().find(([phrase]) => phrase === t)?.[1];
-}

@@ -1,5 +1,6 @@
 import { Conflict, ValidationError } from '../domain/errors.js';
-import type { InstructionsChange, InstructionsJobRequest } from '../domain/instructions.js';
+import type { InstructionsJobRequest } from '../domain/instructions.js';
+import type { InstructionsChange, InstructionsResult } from '../domain/suggestion.js';
 import type { FieldChanges, ScenarioPatch } from '../domain/scenario.js';
 import type { Db } from '../store/db.js';
 import { findJobByProgressId } from '../store/jobs.js';
@@ -69,9 +70,10 @@ export async function applyInstructions(db: Db, input: ApplyInstructionsInput): 
         conflicts: [{ scenario_id: scenarioId, based_on_revision: req.based_on_revision, current_revision: row.revision }],
       });
     }
-    const result = JSON.parse(job.result ?? '{}') as { change?: InstructionsChange; changes?: FieldChanges };
+    // Read by its keys, not its kind: a job stored before results carried one applies the same.
+    const result = JSON.parse(job.result ?? '{}') as Partial<InstructionsResult>;
     if (!result.change || !result.changes) throw ValidationError.field('progress_id', 'This job has no instructions to apply.');
-    const patch = req.scenario_id === null ? forAnotherScenario(result.change, row) : newValues(result.changes);
+    const patch = req.scenario_id === null ? forAnotherScenario(result.change, row) : newValues(result.changes as FieldChanges);
     const prepared = await prepareScenarioUpdate(tx, orgId, row, patch);
     if (prepared.errors) throw new ValidationError(prepared.errors);
     return writeMerged(tx, input.actor, row, prepared.merged, { now: input.now, changeType: 'instructions', reason });

@@ -1,11 +1,13 @@
+import type { Suggestion } from '../domain/suggestion.js';
+
 /**
  * The assistant's reply for a job whose scenarios went to the engine in several batches. Each
  * batch's own message counts only its batch ("1 of 1 scenario"), so the job states the counts for
  * the whole selection and keeps, once each, what the batches said they could not do.
  */
-export function batchedReply(changed: ReadonlyArray<{ changes: Record<string, unknown> }>, total: number, notes: readonly string[]): string {
+export function batchedReply(changed: ReadonlyArray<Pick<Suggestion, 'changes'>>, total: number, notes: readonly string[]): string {
   const perField = new Map<string, number>();
-  for (const c of changed) for (const field of Object.keys(c.changes)) perField.set(field, (perField.get(field) ?? 0) + 1);
+  for (const c of changed) for (const { field } of c.changes) perField.set(field, (perField.get(field) ?? 0) + 1);
   const fields = [...perField].map(([field, n]) => `${field} on ${n}`).join(', ');
   const head = changed.length
     ? `I suggest changes to ${changed.length} of ${total} scenario(s)${fields ? `: ${fields}` : ''}. Review them and apply the ones you want.`

@@ -4,6 +4,7 @@ import type { ScenarioEngine } from '../agent/engine.js';
 import type { Config } from '../config.js';
 import { isoNow, type Clock } from '../domain/clock.js';
 import { emptyUsage, sessionStatusFor, type JobKind } from '../domain/jobs.js';
+import { stoppedResult } from '../domain/suggestion.js';
 import type { Store } from '../store/db.js';
 import { claimNext, failExhausted, finishJob, heartbeat, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
@@ -216,7 +217,7 @@ export class JobRunner {
       if (controller.signal.aborted) return; // cancelled, lost or shutting down: someone else records the state
       log.error({ err: errorText(err), job: job.progress_id }, 'job failed');
       const error = `The job failed: ${errorText(err)}`;
-      outcome = { status: 'failed', result: { success: false, message: error }, error, usage: emptyUsage(), reply: { content: error, toolCalls: [] } };
+      outcome = { status: 'failed', result: stoppedResult(job.kind as JobKind, error, { sessionId: job.session_id }), error, usage: emptyUsage(), reply: { content: error, toolCalls: [] } };
     } finally {
       clearInterval(beat);
     }

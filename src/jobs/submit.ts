@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { FieldErrorCollector, ValidationError } from '../domain/errors.js';
 import { titleFromMessage, type JobKind } from '../domain/jobs.js';
 import type { ApplyJobRequest, ClarifyJobRequest, ImproveJobRequest, ScenarioAgentBody } from '../domain/scenario-agent.js';
-import { parseApplyItems } from '../domain/suggestions.js';
+import { readUpdatedScenarios } from '../domain/suggestion.js';
 import type { Db, Executor } from '../store/db.js';
 import { insertJob, latestJobOfSession } from '../store/jobs.js';
 import { resolveScenarioSelection, scenarioRefs } from '../store/scenario-selection.js';
@@ -91,16 +91,16 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
 
   if (body.apply_changes) {
     if (!body.updated_scenarios?.length) throw ValidationError.field('updated_scenarios', 'Send the suggestions to apply with apply_changes: true.');
-    const { items, errors } = parseApplyItems(body.updated_scenarios);
+    const { suggestions, drafts, errors } = readUpdatedScenarios(body.updated_scenarios);
     if (errors.length) throw new ValidationError({ updated_scenarios: errors.slice(0, 50) });
-    const refs = await scenarioRefs(db, orgId, items.flatMap((i) => (i.id ? [i.id] : [])));
+    const refs = await scenarioRefs(db, orgId, suggestions.map((s) => s.scenario_id));
     const projects = new Set(refs.map((r) => r.project_id));
     const projectId = body.project_id ?? agent?.project_id ?? refs[0]?.project_id ?? session?.project_id ?? null;
     if (!projectId) throw ValidationError.field('project_id', 'Required to apply new scenarios.');
     if (projects.size > 1 || (refs[0] && refs[0].project_id !== projectId)) {
       throw ValidationError.field('updated_scenarios', 'All scenarios of one apply must belong to the same project.');
     }
-    return { kind: 'apply', mode: 'improve', projectId, request: { project_id: projectId, updated_scenarios: body.updated_scenarios }, scenarioIds: refs.map((r) => r.id), total: items.length };
+    return { kind: 'apply', mode: 'improve', projectId, request: { project_id: projectId, updated_scenarios: body.updated_scenarios }, scenarioIds: refs.map((r) => r.id), total: suggestions.length + drafts.length };
   }
 
   if (resuming) {
@@ -143,11 +143,23 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
  * Validates a scenario-agent request and records it: the session (new or continued), any context
  * turns, the job row and the user's turn, in one transaction. Only then is it acknowledged.
  */
-export async function submitScenarioAgent(db: Db, config: Config, caller: Submitter, body: ScenarioAgentBody, now: string): Promise<Row<'jobs'>> {
+export async function submitScenarioAgent(
+  db: Db,
+  config: Config,
+  caller: Submitter,
+  body: ScenarioAgentBody,
+  now: string,
+  /** A clarify request run as a generation (generate-bg/): the same job kind; its drafts are created as scenarios. */
+  generation?: Record<string, unknown>,
+): Promise<Row<'jobs'>> {
   const orgId = caller.organizationId;
   return db.transaction().execute(async (tx) => {
     const refs = await checkReferences(tx, orgId, body);
     const planned = await plan(tx, orgId, body, refs);
+    if (generation) {
+      if (planned.kind !== 'clarify') throw ValidationError.field('non_field_errors', 'A generation drafts new scenarios; it takes no scenarios.');
+      planned.request = { ...(planned.request as ClarifyJobRequest), generation } as ClarifyJobRequest;
+    }
     if (refs.session && refs.session.project_id !== null && refs.session.project_id !== planned.projectId) {
       throw ValidationError.field('session_id', `Session ${refs.session.id} belongs to another project.`);
     }

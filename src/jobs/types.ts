@@ -1,5 +1,6 @@
 import type { ScenarioEngine } from '../agent/engine.js';
 import type { JobStatus, TokenUsage } from '../domain/jobs.js';
+import type { JobResult } from '../domain/suggestion.js';
 import type { Db, Tx } from '../store/db.js';
 import type { Row } from '../store/schema.js';
 import type { ToolCall } from '../store/sessions.js';
@@ -16,7 +17,7 @@ export interface JobContext {
 
 export interface JobOutcome {
   status: Exclude<JobStatus, 'in_progress' | 'cancelled'>;
-  result: Record<string, unknown>;
+  result: JobResult;
   error: string | null;
   usage: TokenUsage;
   /** The assistant's turn in the job's session. */

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import type { Progress, SuggestedScenario, ValidationIssue } from '../client/index.js';
+import type { Progress, UpdatedScenario } from '../client/index.js';
 import { pollUntilFinal } from '../client/wait.js';
 import { renderDraft, renderIssues, renderSuggestion } from '../cli/scenario-diff.js';
 import { styleFor } from '../cli/terminal.js';
 import { ScenarioAgentBody, ScenarioAgentProgress, ScenarioSelector } from '../domain/scenario-agent.js';
-import { SUGGESTIBLE_FIELDS } from '../domain/scenario.js';
+import { SUGGESTIBLE_FIELDS } from '../domain/suggestion.js';
 import { ScenarioOut } from '../api/scenario-schema.js';
-import { selectSuggestions, summarizeSuggestions, summaryLine, type ReviewedSuggestion } from '../domain/suggestion-review.js';
+import { selectSuggestions, summarizeSuggestions, summaryLine } from '../domain/suggestion-review.js';
 import { defineTool, json, ToolRefusal, type McpTool, type ToolContext } from './tool.js';
 
 const id = () => z.number().int().positive().max(2_147_483_647);
@@ -47,30 +47,28 @@ async function follow(ctx: ToolContext, kind: JobKind, progressId: string, timeo
   }
 }
 
-const suggestionsOf = (p: Progress): SuggestedScenario[] => {
-  const r = p.result as { updated_scenarios?: SuggestedScenario[] } | null;
-  return r?.updated_scenarios ?? [];
-};
+const suggestionsOf = (p: Progress): UpdatedScenario[] => p.result?.updated_scenarios ?? [];
 
 /** A job's state and, once it ended, what it suggests: the summary by field first, then each scenario. */
 function describeJob(p: Progress): string {
-  const r = (p.result ?? {}) as Record<string, unknown>;
+  const r = p.result;
   const lines = [`Job ${p.progress_id} (${p.mode}): ${p.status}, ${p.progress.done} of ${p.progress.total} done.`];
   if (p.error) lines.push(`Error: ${p.error}`);
-  if (typeof r.message === 'string' && r.message) lines.push('', r.message);
-  const questions = (r.clarification_questions as Array<{ question: string }> | undefined) ?? [];
+  if (r?.message) lines.push('', r.message);
+  const questions = r?.kind === 'clarify' ? r.clarification_questions : [];
   if (questions.length) lines.push('', 'Questions to answer (send the answers as the next user_message with the same session_id):', ...questions.map((q, i) => `${i + 1}. ${q.question}`));
-  const notDone = (r.not_done as Array<{ part: string; reason: string }> | undefined) ?? [];
+  // Results stored before they named what was not done have no not_done.
+  const notDone = r?.not_done ?? [];
   if (notDone.length) lines.push('', 'Not done:', ...notDone.map((n) => `- ${n.part}: ${n.reason}`));
   const items = suggestionsOf(p);
   const existing = items.filter((s) => s.id !== undefined && s.id !== null);
   const drafts = items.filter((s) => s.id === undefined || s.id === null);
   if (existing.length) {
-    lines.push('', `${existing.length} scenario(s) would change. Summary by field:`, ...summarizeSuggestions(existing as ReviewedSuggestion[]).map((row) => `  ${summaryLine(row)}`));
+    lines.push('', `${existing.length} scenario(s) would change. Summary by field:`, ...summarizeSuggestions(existing).map((row) => `  ${summaryLine(row)}`));
     lines.push('', ...existing.map((s) => renderSuggestion(s, { style: plain })));
   }
   if (drafts.length) lines.push('', `${drafts.length} new scenario(s) drafted:`, ...drafts.map((d, i) => renderDraft(d, i + 1, { style: plain })));
-  lines.push(...renderIssues(r.validation_issues as ValidationIssue[] | undefined, plain));
+  lines.push(...renderIssues(r?.validation_issues, plain));
   if (p.status === 'completed' && items.length && p.mode !== 'apply') lines.push('', `Nothing is written yet: apply with apply_suggestions (progress_id "${p.progress_id}", confirm: true).`);
   if (p.status === 'in_progress') lines.push('', `Still running: follow it with follow_job (progress_id "${p.progress_id}").`);
   return lines.join('\n');
@@ -262,13 +260,13 @@ export function scenaristTools(): McpTool[] {
       async run(input, ctx) {
         const job = await ctx.client.scenarioAgent.progress(input.progress_id, ctx.signal);
         if (job.status !== 'completed') throw new ToolRefusal(`Job ${input.progress_id} is ${job.status}; only a completed job's suggestions can be applied.`);
-        const chosen = selectSuggestions(suggestionsOf(job) as ReviewedSuggestion[], { scenarioIds: input.scenario_ids, fields: input.fields });
+        const chosen = selectSuggestions(suggestionsOf(job), { scenarioIds: input.scenario_ids, fields: input.fields });
         if (!chosen.length) throw new ToolRefusal('Nothing to apply: no suggestion matches the scenarios and fields given.');
         if (!input.confirm) {
           const preview = summarizeSuggestions(chosen).map((r) => `  ${summaryLine(r)}`);
           throw new ToolRefusal([`This would apply ${chosen.length} suggestion(s):`, ...preview, 'Call again with confirm: true to write them.'].join('\n'));
         }
-        const started = await ctx.client.scenarioAgent.apply(chosen as SuggestedScenario[], { session_id: job.session_id });
+        const started = await ctx.client.scenarioAgent.apply(chosen as UpdatedScenario[], { session_id: job.session_id });
         return jobAnswer(await follow(ctx, 'scenario_agent', started.progress_id, FOLLOW_LIMIT_S));
       },
       output: JobView,

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { sql, type CompiledQuery } from 'kysely';
 import type { JobKind, JobStatus, TokenUsage } from '../domain/jobs.js';
+import { stoppedResult, type JobResult } from '../domain/suggestion.js';
 import type { Db, Executor } from './db.js';
 import type { Row } from './schema.js';
 
@@ -173,7 +174,7 @@ export async function setProgress(db: Executor, lease: Lease, done: number, tota
 
 export interface Outcome {
   status: Exclude<JobStatus, 'in_progress' | 'cancelled'>;
-  result: unknown;
+  result: JobResult;
   error: string | null;
   usage: TokenUsage;
   progressDone?: number;
@@ -209,9 +210,12 @@ export async function finishJob(db: Executor, lease: Lease, outcome: Outcome, no
  * result afterwards (their writes are guarded by status). Returns the job as it now is.
  */
 export async function cancelJob(db: Executor, jobId: number, now: string): Promise<boolean> {
+  const job = await db.selectFrom('jobs').select(['kind', 'session_id']).where('id', '=', jobId).executeTakeFirst();
+  if (!job) return false;
+  const result = stoppedResult(job.kind as JobKind, 'Cancelled.', { cancelled: true, sessionId: job.session_id });
   const res = await db
     .updateTable('jobs')
-    .set({ status: 'cancelled', cancel_requested: 1, result: JSON.stringify({ success: false, cancelled: true, message: 'Cancelled.' }), error: null, finished_at: now, updated_at: now, lease_owner: null, lease_expires_at: null })
+    .set({ status: 'cancelled', cancel_requested: 1, result: JSON.stringify(result), error: null, finished_at: now, updated_at: now, lease_owner: null, lease_expires_at: null })
     .where('id', '=', jobId)
     .where('status', '=', 'in_progress')
     .executeTakeFirst();

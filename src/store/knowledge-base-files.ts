@@ -12,12 +12,6 @@ export interface Upload {
   data: Buffer;
 }
 
-export interface KnowledgeText {
-  id: number;
-  file_name: string;
-  text: string;
-}
-
 /** The file types a knowledge base takes, by extension, with the MIME type stored for each. */
 export const KNOWLEDGE_TYPES: Readonly<Record<string, string>> = { '.txt': 'text/plain', '.md': 'text/markdown', '.pdf': 'application/pdf' };
 
@@ -164,31 +158,3 @@ export function deleteKnowledgeBaseFile(db: Executor, organizationId: number, id
   return deleteOwned(db, 'knowledge_base_files', organizationId, id);
 }
 
-/** The text of the named files that belong to the organization, in id order; other ids are skipped. */
-export async function loadKnowledgeBaseTexts(db: Executor, organizationId: number, ids: number[]): Promise<KnowledgeText[]> {
-  const wanted = [...new Set(ids.filter((id) => Number.isInteger(id) && id > 0 && id <= 2_147_483_647))];
-  const out: KnowledgeText[] = [];
-  // Bounded chunks keep each statement under the databases' bound-parameter limits.
-  for (let i = 0; i < wanted.length; i += 500) {
-    out.push(
-      ...(await db
-        .selectFrom('knowledge_base_files')
-        .select(['id', 'file_name', 'text'])
-        .where('organization_id', '=', organizationId)
-        .where('id', 'in', wanted.slice(i, i + 500))
-        .execute()),
-    );
-  }
-  return out.sort((a, b) => a.id - b.id);
-}
-
-/** The text of every file attached to the agent: its knowledge base. */
-export function knowledgeBaseOfAgent(db: Executor, organizationId: number, agentId: number): Promise<KnowledgeText[]> {
-  return db
-    .selectFrom('knowledge_base_files')
-    .select(['id', 'file_name', 'text'])
-    .where('organization_id', '=', organizationId)
-    .where('agent_id', '=', agentId)
-    .orderBy('id')
-    .execute();
-}

@@ -33,16 +33,11 @@ export async function listOwned<T extends OwnedTable>(
   organizationId: number,
   filters: Filters<T>,
   page?: { offset: number; limit: number },
-  search?: { column: keyof Database[T] & string; text: string },
 ): Promise<{ count: number; rows: Row<T>[] }> {
   let query = q(db).selectFrom(table).where('organization_id', '=', organizationId);
   for (const [col, value] of Object.entries(filters)) {
     if (value === undefined) continue;
     query = value === null ? query.where(col, 'is', null) : query.where(col, '=', value);
-  }
-  if (search?.text) {
-    const pattern = `%${search.text.toLowerCase().replace(/[%_\\]/g, (c: string) => `\\${c}`)}%`;
-    query = query.where((eb: any) => eb(eb.fn('lower', [search.column]), 'like', pattern));
   }
   if (!page) {
     const rows = (await query.selectAll().orderBy('id').execute()) as Row<T>[];

@@ -95,11 +95,6 @@ export async function loadTurns(db: Executor, sessionId: number): Promise<Turn[]
   return rows.map((r) => ({ role: r.role as Turn['role'], content: r.content, timestamp: r.created_at, tool_calls: JSON.parse(r.tool_calls) as ToolCall[] }));
 }
 
-export async function countTurns(db: Executor, sessionId: number): Promise<number> {
-  const row = await db.selectFrom('session_messages').select((e) => e.fn.countAll<number>().as('n')).where('session_id', '=', sessionId).executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 export async function updateSession(
   db: Executor,
   id: number,

@@ -32,12 +32,6 @@ function ownTool(db: Executor, organizationId: number, toolId: string) {
   return db.selectFrom('tools').selectAll().where('organization_id', '=', organizationId).where('tool_id', '=', toolId).executeTakeFirst();
 }
 
-/** Every tool id a scenario of the organization may name: the predefined ones and its own. */
-export async function organizationToolIds(db: Executor, organizationId: number): Promise<Set<string>> {
-  const own = await db.selectFrom('tools').select('tool_id').where('organization_id', '=', organizationId).execute();
-  return new Set([...PREDEFINED_TOOL_IDS, ...own.map((t) => t.tool_id)]);
-}
-
 /**
  * The predefined tools, then the organization's own, narrowed to those usable in a project (or the
  * project of an agent) and to those whose id or name contains `search`. A project or agent that is

@@ -1,4 +1,4 @@
-import type { ClarifyResult, ImproveResult, JobStatus } from '../client/index.js';
+import type { ImproveResult, JobStatus, ScenarioAgentResult } from '../client/index.js';
 import { guarded, type PageContext } from './context.js';
 import { fill, h, uid } from './dom.js';
 import { followJob } from './job.js';
@@ -22,16 +22,16 @@ export async function followToResult(ctx: PageContext, jobHost: HTMLElement, rev
 }
 
 /** Shows a finished improve or clarify job: its suggestions to review, or what it needs first. */
-export async function showResult(ctx: PageContext, host: HTMLElement, status: JobStatus | string, result: Record<string, unknown> | null, signal?: AbortSignal): Promise<void> {
-  if (!result) return;
-  const r = result as unknown as Partial<ImproveResult & ClarifyResult>;
+export async function showResult(ctx: PageContext, host: HTMLElement, status: JobStatus | string, result: ScenarioAgentResult | null, signal?: AbortSignal): Promise<void> {
+  if (!result || result.kind === 'apply') return;
+  const r = result;
   if (status === 'completed' && r.updated_scenarios) {
     await renderReview(ctx, host, { updated: r.updated_scenarios, issues: r.validation_issues ?? [] });
     focusHeading(host);
-  } else if (status === 'needs_clarification') {
+  } else if (status === 'needs_clarification' && r.kind === 'clarify') {
     fill(host, h('div', { class: 'notice' }, h('p', {}, String(r.user_message ?? 'Some questions first:')),
       h('ul', {}, (r.clarification_questions ?? []).map((q) => h('li', {}, q.question))), h('p', { class: 'hint' }, 'Answer in "Your request" and send again: the conversation continues.')));
-  } else if (status === 'needs_agent_clarification') {
+  } else if (status === 'needs_agent_clarification' && r.kind === 'improve') {
     await askForAgent(ctx, host, r, signal);
     focusHeading(host);
   }
@@ -47,7 +47,7 @@ function focusHeading(host: HTMLElement): void {
  * The held scenarios had no agent: asks which agent each one tests (or one for all of them), then
  * continues the same session with the answer, the held scenarios and the held tool calls.
  */
-async function askForAgent(ctx: PageContext, host: HTMLElement, r: Partial<ImproveResult>, signal?: AbortSignal): Promise<void> {
+async function askForAgent(ctx: PageContext, host: HTMLElement, r: ImproveResult, signal?: AbortSignal): Promise<void> {
   const needing = r.scenarios_needing_agent ?? [];
   const agents = r.available_agents ?? [];
   const sessionId = r.session_id ?? ctx.sessionId;

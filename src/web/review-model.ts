@@ -1,20 +1,20 @@
-import type { SuggestedScenario } from '../client/index.js';
+import type { FieldChange, UpdatedScenario } from '../client/index.js';
 
 /** Keys of a suggestion that describe it rather than hold a field's new value. */
-const META = new Set(['id', 'based_on_revision', 'changes', 'draft', 'source_files', 'agent_name', 'personality_name']);
+const META = new Set(['id', 'based_on_revision', 'changes', 'reasons', 'notes', 'draft', 'source_files', 'reason', 'agent_name', 'personality_name']);
 
-/** One suggestion as the page reviews it: the fields it changes, with their old and new values. */
-export interface Reviewed {
+/** A card of the review: one suggestion (or draft) as the page shows it, keyed for the reviewer's decisions. */
+export interface ReviewCard {
   key: string;
   /** The scenario changed, or null for a new scenario (a draft). */
   id: number | null;
   name: string;
   basedOnRevision: number | null;
-  fields: Array<{ field: string; old: unknown; new: unknown }>;
+  fields: Array<FieldChange & { field: string }>;
 }
 
 /** Reads an improve's or a clarify's `updated_scenarios` into what the page shows. */
-export function reviewItems(suggestions: readonly SuggestedScenario[]): Reviewed[] {
+export function reviewItems(suggestions: readonly UpdatedScenario[]): ReviewCard[] {
   return suggestions.map((s, i) => {
     const id = typeof s.id === 'number' ? s.id : null;
     const fields =
@@ -31,7 +31,7 @@ export function reviewItems(suggestions: readonly SuggestedScenario[]): Reviewed
 export type Decisions = Map<string, Set<string>>;
 
 /** Everything accepted, the way a suggestion arrives before anyone looks at it. */
-export function acceptAll(items: readonly Reviewed[]): Decisions {
+export function acceptAll(items: readonly ReviewCard[]): Decisions {
   return new Map(items.map((it) => [it.key, new Set(it.fields.map((f) => f.field))]));
 }
 
@@ -40,15 +40,15 @@ export function acceptAll(items: readonly Reviewed[]): Decisions {
  * fields as top-level values (apply then ignores `changes`, so a rejected field is left as it is).
  * A draft is all or nothing: a new scenario needs its name and personality.
  */
-export function applyPayload(items: readonly Reviewed[], decisions: Decisions, rebased: ReadonlyMap<number, number> = new Map()): SuggestedScenario[] {
-  const out: SuggestedScenario[] = [];
+export function applyPayload(items: readonly ReviewCard[], decisions: Decisions, rebased: ReadonlyMap<number, number> = new Map()): UpdatedScenario[] {
+  const out: UpdatedScenario[] = [];
   for (const it of items) {
     const accepted = decisions.get(it.key);
     if (!accepted?.size) continue;
     const fields = it.id === null ? it.fields : it.fields.filter((f) => accepted.has(f.field));
     const values = Object.fromEntries(fields.map((f) => [f.field, f.new]));
     if (it.id === null) {
-      out.push(values as SuggestedScenario);
+      out.push(values as UpdatedScenario);
       continue;
     }
     const revision = rebased.get(it.id) ?? it.basedOnRevision;
@@ -58,7 +58,7 @@ export function applyPayload(items: readonly Reviewed[], decisions: Decisions, r
 }
 
 /** How many scenarios and fields an apply would send, for the Apply button's label. */
-export function countAccepted(items: readonly Reviewed[], decisions: Decisions): { scenarios: number; fields: number } {
+export function countAccepted(items: readonly ReviewCard[], decisions: Decisions): { scenarios: number; fields: number } {
   let scenarios = 0;
   let fields = 0;
   for (const it of items) {

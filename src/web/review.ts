@@ -1,15 +1,15 @@
-import type { ApplyConflict, ApplyResult, SuggestedScenario, ValidationIssue } from '../client/index.js';
+import type { ApplyConflict, ApplyResult, UpdatedScenario, ValidationIssue } from '../client/index.js';
 import { errorText, guarded, type PageContext } from './context.js';
 import { diffView } from './diff-view.js';
 import { displayValue } from './diff.js';
 import { append, fill, h, uid } from './dom.js';
 import { openHistory } from './history.js';
 import { followJob } from './job.js';
-import { acceptAll, applyPayload, countAccepted, reviewItems, type Reviewed } from './review-model.js';
+import { acceptAll, applyPayload, countAccepted, reviewItems, type ReviewCard } from './review-model.js';
 
 /** A finished job's suggestions; its message is already in the conversation above. */
 export interface Suggestions {
-  updated: SuggestedScenario[];
+  updated: UpdatedScenario[];
   issues: ValidationIssue[];
 }
 
@@ -39,7 +39,7 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
     applyButton.disabled = n.scenarios === 0;
   };
 
-  const card = (it: Reviewed) => {
+  const card = (it: ReviewCard) => {
     const titleId = uid('suggestion');
     const state = h('span', { class: 'state', 'data-testid': 'suggestion-state' });
     const acceptBtn = h('button', { type: 'button' }, it.id === null ? 'Create' : 'Accept all');

@@ -1,5 +1,6 @@
 import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../../src/agent/engine.js';
 import { OfflineEngine } from '../../src/agent/engines/offline-engine.js';
+import type { SuggestibleField, Suggestion } from '../../src/domain/suggestion.js';
 
 /** Never settles until the job is cancelled: stands for a model call that takes as long as the test needs. */
 const untilAborted = (signal: AbortSignal) =>
@@ -31,16 +32,25 @@ export class ScriptedEngine implements ScenarioEngine {
       await untilAborted(input.signal);
     }
     if (input.userMessage.includes('explode') && input.scenarios.some((s) => s.name.includes('bomb'))) throw new Error('model exploded');
-    const changes = input.scenarios.map((s) => ({
-      scenarioId: s.id,
-      fields: input.userMessage.includes('invalid')
-        ? { max_duration: 5, tags: [...s.tags, 'improved'] }
-        : input.userMessage.includes('outsider')
-          ? { tags: ['x'] }
-          : { tags: [...new Set([...s.tags, 'improved'])], first_message: input.userMessage },
-    }));
-    if (input.userMessage.includes('outsider')) changes.push({ scenarioId: 999_999, fields: { tags: ['stolen'] } });
-    return { message: `Improved ${input.scenarios.length} scenario(s).`, changes, usage: { input_tokens: 10, output_tokens: 5, model_calls: 1 } };
+    const suggest = (scenario_id: number, revision: number, fields: Record<string, unknown>): Suggestion => ({
+      scenario_id,
+      based_on_revision: revision,
+      changes: Object.entries(fields).map(([field, value]) => ({ field: field as SuggestibleField, value })),
+      notes: [],
+    });
+    const suggestions = input.scenarios.map((s) =>
+      suggest(
+        s.id,
+        s.revision,
+        input.userMessage.includes('invalid')
+          ? { max_duration: 5, tags: [...s.tags, 'improved'] }
+          : input.userMessage.includes('outsider')
+            ? { tags: ['x'] }
+            : { tags: [...new Set([...s.tags, 'improved'])], first_message: input.userMessage },
+      ),
+    );
+    if (input.userMessage.includes('outsider')) suggestions.push(suggest(999_999, 1, { tags: ['stolen'] }));
+    return { message: `Improved ${input.scenarios.length} scenario(s).`, suggestions, notDone: [], usage: { input_tokens: 10, output_tokens: 5, model_calls: 1 } };
   }
 
   async clarify(input: ClarifyInput): Promise<ClarifyOutput> {
@@ -54,17 +64,19 @@ export class ScriptedEngine implements ScenarioEngine {
       needsClarification: false,
       questions: [],
       drafts: Array.from({ length: input.numScenarios }, (_, i) => ({
-        name: `Draft ${i + 1}`,
-        personality,
-        scenario_language: 'en',
-        tags: ['generated'],
-        tool_ids: ['TOOL_END_CALL'],
-        first_message: 'Hello',
-        instructions: `Ask about topic ${i + 1}.`,
-        expected_outcome_prompt: 'The agent answers.',
-        information_fields: {},
-        draft: true as const,
-        source_files: [],
+        scenario: {
+          name: `Draft ${i + 1}`,
+          personality,
+          scenario_language: 'en' as const,
+          tags: ['generated'],
+          tool_ids: ['TOOL_END_CALL'],
+          first_message: 'Hello',
+          instructions: `Ask about topic ${i + 1}.`,
+          expected_outcome_prompt: 'The agent answers.',
+          information_fields: {},
+        },
+        reason: `Topic ${i + 1}.`,
+        sources: [],
       })),
     };
   }

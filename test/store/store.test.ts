@@ -6,6 +6,7 @@ import { Conflict } from '../../src/domain/errors.js';
 import { bootstrap } from '../../src/store/bootstrap.js';
 import { migrate, openStore, type Store } from '../../src/store/db.js';
 import { cancelJob, claimNext, failExhausted, finishJob, heartbeat, insertJob, releaseOwned } from '../../src/store/jobs.js';
+import { blankResult } from '../../src/domain/suggestion.js';
 import { findApiKey } from '../../src/store/organizations.js';
 import { createSession, listSessions } from '../../src/store/sessions.js';
 import { createScenario, listRevisions, loadScenarios, revertScenario, scenarioFieldsOf, updateScenario, writeMerged } from '../../src/store/scenarios.js';
@@ -147,7 +148,7 @@ describe.each(dialects)('store on $name', ({ name }) => {
       const later = new Date(Date.now() + 5_000);
       const second = (await claimNext(store.db, 'alive', 60_000, later, ['improve']))!;
       expect(second).toMatchObject({ id: j.id, attempts: 2, lease_owner: 'alive' });
-      const outcome = { status: 'completed' as const, result: {}, error: null, usage: { input_tokens: 0, output_tokens: 0, model_calls: 0 } };
+      const outcome = { status: 'completed' as const, result: blankResult('improve'), error: null, usage: { input_tokens: 0, output_tokens: 0, model_calls: 0 } };
       expect(await finishJob(store.db, { jobId: j.id, owner: 'dead', attempt: 1 }, outcome, now())).toBe(false);
       expect((await heartbeat(store.db, { jobId: j.id, owner: 'dead', attempt: 1 }, 1000, new Date())).owned).toBe(false);
       expect(await finishJob(store.db, { jobId: j.id, owner: 'alive', attempt: 2 }, outcome, now())).toBe(true);
@@ -185,7 +186,7 @@ describe.each(dialects)('store on $name', ({ name }) => {
       expect(claimed.id).toBe(j.id);
       expect(await cancelJob(store.db, j.id, now())).toBe(true);
       expect(await cancelJob(store.db, j.id, now())).toBe(false);
-      const outcome = { status: 'completed' as const, result: {}, error: null, usage: { input_tokens: 0, output_tokens: 0, model_calls: 0 } };
+      const outcome = { status: 'completed' as const, result: blankResult('improve'), error: null, usage: { input_tokens: 0, output_tokens: 0, model_calls: 0 } };
       expect(await finishJob(store.db, { jobId: j.id, owner: 'w', attempt: claimed.attempts }, outcome, now())).toBe(false);
     });
   });

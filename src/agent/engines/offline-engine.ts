@@ -15,8 +15,7 @@ export class OfflineEngine implements ScenarioEngine {
 
   async improve(input: ImproveInput): Promise<ImproveOutput> {
     input.signal.throwIfAborted();
-    const plan = planImprovement(input.userMessage, input.scenarios, input.context);
-    return { message: plan.message, changes: plan.changes, unsupported: plan.unsupported };
+    return planImprovement(input.userMessage, input.scenarios, input.context);
   }
 
   async clarify(input: ClarifyInput): Promise<ClarifyOutput> {
@@ -41,7 +40,7 @@ export class OfflineEngine implements ScenarioEngine {
     }
     if (input.mode === 'improve') {
       const out = improveInstructions(s.instructions, input.userMessage, s, ctx);
-      return { message: out.message, instructions: out.instructions, unsupported: out.unsupported };
+      return { message: out.message, instructions: out.instructions, notDone: out.notDone };
     }
     // Extra guidance for a new set of instructions is kept as the user's own notes.
     const notes = [s.instructions.trim(), input.userMessage.trim()].filter(Boolean).join('\n');

@@ -8,9 +8,9 @@ import {
   ImproveInstructionsBody,
   InstructionsStart,
   ScenarioImproveInstructionsBody,
-  type InstructionsChange,
   type InstructionsJobRequest,
 } from '../../domain/instructions.js';
+import { NotDone, type InstructionsResult } from '../../domain/suggestion.js';
 import type { ScenarioFields } from '../../domain/scenario.js';
 import { applyInstructions } from '../../jobs/apply-instructions.js';
 import { submitGenerateInstructions, submitImproveInstructions, submitScenarioInstructions } from '../../jobs/submit-instructions.js';
@@ -47,23 +47,19 @@ const InstructionsProgress = ScenarioOut.extend({
   message: z.string().nullable().describe("The engine's note on what it wrote"),
   based_on_revision: z.number().int().nullable(),
   changes: z.record(z.string(), z.object({ old: z.unknown(), new: z.unknown() })).describe('The fields applying the job would change'),
-  unsupported: z.array(z.string()).describe('Parts of the request the engine could not carry out'),
+  unsupported: z.array(z.string()).describe('Parts of the request the engine could not carry out (the parts of not_done)'),
+  not_done: z.array(NotDone).describe('Every part of the request that was not carried out, and why'),
   progress: z.object({ done: z.number().int(), total: z.number().int() }),
   usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int(), model_calls: z.number().int() }),
 });
 
-interface StoredResult {
-  message?: string;
-  change?: InstructionsChange;
-  changes?: Record<string, { old: unknown; new: unknown }>;
-  unsupported?: string[];
-}
-
 async function progressView(db: Db, job: Row<'jobs'>): Promise<z.infer<typeof InstructionsProgress>> {
   const req = JSON.parse(job.request) as InstructionsJobRequest;
-  const result = (job.result === null ? {} : JSON.parse(job.result)) as StoredResult;
+  // Read by its keys: a job stored before results carried their kind (and `not_done`) reads the same.
+  const result = (job.result === null ? {} : JSON.parse(job.result)) as Partial<InstructionsResult> & { unsupported?: string[] };
+  const notDone = result.not_done ?? (result.unsupported ?? []).map((part) => ({ part, reason: '' }));
   const done = job.status === 'completed';
-  const fields = { ...req.fields, ...(done ? result.change : {}) } as ScenarioFields;
+  const fields = { ...req.fields, ...(done ? (result.change ?? {}) : {}) } as ScenarioFields;
   const meta = req.meta ?? { created_by: null, last_updated_by: null, created_at: '', updated_at: '', dynamic_variable_values: null };
   const row = unsavedRow(fields, { id: req.scenario_id ?? 0, organization_id: job.organization_id, project_id: req.project_id, revision: req.based_on_revision ?? 0, ...meta });
   const view = await scenarioView(db, job.organization_id, row);
@@ -83,7 +79,8 @@ async function progressView(db: Db, job: Row<'jobs'>): Promise<z.infer<typeof In
     message: result.message ?? null,
     based_on_revision: req.based_on_revision,
     changes: done ? (result.changes ?? {}) : {},
-    unsupported: result.unsupported ?? [],
+    unsupported: notDone.map((n) => n.part),
+    not_done: notDone,
     progress,
     usage,
   };

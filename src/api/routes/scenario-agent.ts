@@ -4,6 +4,7 @@ import { isoNow } from '../../domain/clock.js';
 import { NotFound, ValidationError } from '../../domain/errors.js';
 import { emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import { ScenarioAgentBody, ScenarioAgentProgress, ScenarioAgentStart } from '../../domain/scenario-agent.js';
+import type { ScenarioAgentResult } from '../../domain/suggestion.js';
 import { submitScenarioAgent } from '../../jobs/submit.js';
 import { cancelJob, findJobByProgressId, findJobProgress, latestJobOfSession, type JobProgressRow } from '../../store/jobs.js';
 import type { Row } from '../../store/schema.js';
@@ -33,7 +34,8 @@ export function progressOf(job: JobProgressRow): z.infer<typeof ScenarioAgentPro
     session_id: job.session_id,
     mode: job.mode,
     status: job.status,
-    result: job.status === 'in_progress' || job.result === null ? null : (JSON.parse(job.result) as Record<string, unknown>),
+    // A result stored before results carried their kind is given it, so clients can tell results apart.
+    result: job.status === 'in_progress' || job.result === null ? null : ({ kind: job.kind, ...JSON.parse(job.result) } as ScenarioAgentResult),
     error: job.error,
     progress: { done: job.progress_done, total: job.progress_total },
     usage,

@@ -2,6 +2,7 @@ import { validateDrafts } from '../../agent/validate.js';
 import type { ClarifyOutput } from '../../agent/engine.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import type { ClarifyJobRequest } from '../../domain/scenario-agent.js';
+import { blankResult, draftOnWire, type ClarifyResult, type Draft } from '../../domain/suggestion.js';
 import { loadProjectFacts } from '../../store/agent-context.js';
 import { historyBefore } from '../history.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
@@ -17,7 +18,7 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   const history = await historyBefore(db, job);
   const answers = history.filter((t) => t.role === 'user').map((t) => t.content).filter(Boolean);
   await ctx.progress(0, req.num_scenarios);
-  const check = (drafts: Parameters<typeof validateDrafts>[0]) => validateDrafts(drafts, facts, req.tool_ids).issues;
+  const check = (drafts: readonly Draft[]) => validateDrafts(drafts, facts, req.tool_ids).issues;
   let out: ClarifyOutput;
   try {
     const onProgress = (drafted: number, spent: TokenUsage) => ctx.progress(drafted, req.num_scenarios, spent);
@@ -30,7 +31,7 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     const conversation = [...history, { role: 'user', content: req.user_message }, { role: 'assistant', content: error }];
     return {
       status: 'failed',
-      result: { success: false, user_message: error, conversation_history: conversation, error, cancelled: false, session_id: job.session_id, generated_scenarios: [], updated_scenarios: [] },
+      result: { ...blankResult('clarify', job.session_id), success: false, message: error, user_message: error, conversation_history: conversation, error },
       error,
       usage: spent,
       reply: { content: error, toolCalls: [] },
@@ -38,12 +39,12 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   }
   const usage = addUsage(emptyUsage(), out.usage);
   const conversation = [...history, { role: 'user', content: req.user_message }, { role: 'assistant', content: out.message }];
-  const base = { user_message: out.message, conversation_history: conversation, error: null, cancelled: false, session_id: job.session_id };
+  const base: ClarifyResult = { ...blankResult('clarify', job.session_id), message: out.message, user_message: out.message, conversation_history: conversation, not_done: out.notDone ?? [] };
 
   if (out.needsClarification) {
     return {
       status: 'needs_clarification',
-      result: { ...base, success: true, needs_clarification: true, clarification_questions: out.questions.map((q, i) => ({ id: i + 1, question: q })), base_extra_instructions: null, extra_instructions_list: [], generated_scenarios: [], updated_scenarios: [] },
+      result: { ...base, needs_clarification: true, clarification_questions: out.questions.map((q, i) => ({ id: i + 1, question: q })) },
       error: null,
       usage,
       reply: { content: [out.message, ...out.questions.map((q) => `- ${q}`)].join('\n'), toolCalls: [] },
@@ -52,21 +53,20 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
 
   const checked = validateDrafts(out.drafts.slice(0, req.num_scenarios), facts, req.tool_ids);
   const issues = checked.issues;
-  const drafts = checked.accepted.map((d) => ({ ...d, agent: req.agent_id, draft: true as const }));
+  const drafts = checked.accepted.map((d) => ({ ...d, scenario: { ...d.scenario, agent: req.agent_id } }));
+  const shown = drafts.map(draftOnWire);
   const message = issues.length ? `${out.message}\n\n${issues.length} problem(s) in the drafts; those drafts were left out.` : out.message;
   return {
     status: 'completed',
     result: {
       ...base,
+      message,
       user_message: message,
-      success: true,
-      needs_clarification: false,
-      clarification_questions: [],
       base_extra_instructions: req.user_message || null,
-      extra_instructions_list: drafts.map((d) => d.instructions),
-      generated_scenarios: drafts,
+      extra_instructions_list: drafts.map((d) => d.scenario.instructions ?? ''),
+      generated_scenarios: shown,
       // The same drafts in the shape apply takes back: new scenarios (no id) for this project.
-      updated_scenarios: drafts,
+      updated_scenarios: shown,
       validation_issues: issues,
     },
     error: null,

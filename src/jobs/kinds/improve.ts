@@ -1,6 +1,7 @@
-import type { HeldToolCall, ImproveOutput, PlannedChange } from '../../agent/engine.js';
-import { validateSuggestions, type CheckedChange, type ValidationIssue } from '../../agent/validate.js';
+import type { ImproveOutput } from '../../agent/engine.js';
+import { validateSuggestions } from '../../agent/validate.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
+import { blankResult, suggestionOnWire, type HeldToolCall, type ImproveResult, type NotDone, type Suggestion, type ValidationIssue } from '../../domain/suggestion.js';
 import type { ImproveJobRequest } from '../../domain/scenario-agent.js';
 import { loadProjectFacts } from '../../store/agent-context.js';
 import { loadScenarios } from '../../store/scenarios.js';
@@ -9,12 +10,6 @@ import { chunk, runBatches } from '../batches.js';
 import { batchedReply } from '../batched-reply.js';
 import { engineScenarios } from '../scenarios-for-engine.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
-
-/** An `updated_scenarios` item: the new values as a partial Scenario, plus what they replace. */
-export function suggestionItem(c: CheckedChange, name: string) {
-  const values = Object.fromEntries(Object.entries(c.changes).map(([f, v]) => [f, v!.new]));
-  return { id: c.scenarioId, name, ...values, based_on_revision: c.basedOnRevision, changes: c.changes };
-}
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
@@ -25,7 +20,8 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   const rows = await loadScenarios(db, job.organization_id, req.scenario_ids);
   const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: req.agent_id });
   const selections = new Map(Object.entries(req.agent_selections).map(([k, v]) => [Number(k), v]));
-  const base = { session_id: job.session_id, applied_scenario_ids: [] as number[], available_agents: facts.agents };
+  // Every key of an improve result, as it is before anything is suggested.
+  const base: ImproveResult = { ...blankResult('improve', job.session_id), available_agents: facts.agents };
 
   // Scenarios with no agent, when the request names none: ask which agent before doing anything.
   const needing = req.agent_id ? [] : rows.filter((r) => r.agent_id === null && !selections.has(r.id)).map((r) => r.id);
@@ -34,16 +30,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     const message = `${question} Available agents: ${names}.`;
     return {
       status: 'needs_agent_clarification',
-      result: {
-        ...base,
-        success: false,
-        message,
-        updated_scenarios: [],
-        validation_issues: [],
-        needs_agent_clarification: true,
-        pending_tool_calls: pending,
-        scenarios_needing_agent: scenarioIds,
-      },
+      result: { ...base, success: false, message, needs_agent_clarification: true, pending_tool_calls: pending, scenarios_needing_agent: scenarioIds },
       error: null,
       usage,
       reply: { content: message, toolCalls: pending },
@@ -59,7 +46,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   const agentNames = new Map(facts.agents.map((a) => [a.id, a.agent_name]));
   const scenarios = viewed.map((s) => (selections.has(s.id) ? { ...s, agent: selections.get(s.id)!, agent_name: agentNames.get(selections.get(s.id)!) ?? '' } : s));
   const validationCtx = { ...facts, agentIds: new Set(facts.agents.map((a) => a.id)) };
-  const check = (changes: PlannedChange[]) => validateSuggestions(changes, targets, validationCtx).issues;
+  const check = (suggestions: Suggestion[]) => validateSuggestions(suggestions, targets, validationCtx).issues;
   const missing = req.scenario_ids.filter((id) => !targets.has(id));
   const issues: ValidationIssue[] = missing.map((id) => ({ scenario_id: id, field: null, message: `Scenario ${id} was deleted before the job ran.` }));
   const history = await historyBefore(db, job);
@@ -96,17 +83,26 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     return askForAgent(ids, question, questions.flatMap((q) => q.toolCalls), usage);
   }
 
-  const proposals: PlannedChange[] = [...selections].map(([scenarioId, agent]) => ({ scenarioId, fields: { agent } as PlannedChange['fields'] }));
+  // The agent the user chose is a change of its own, based on the revision the job read.
+  const proposals: Suggestion[] = [...selections].map(([scenario_id, agent]) => ({
+    scenario_id,
+    based_on_revision: targets.get(scenario_id)?.revision ?? null,
+    changes: [{ field: 'agent', value: agent, reason: 'The agent you chose for this scenario.' }],
+    notes: [],
+  }));
   const replies: string[] = [];
   // What batches could not do: structured parts where the engine gives them, its prose otherwise.
   const notes: string[] = [];
-  const failures: Array<{ batch: number; scenario_ids: number[]; error: string }> = [];
+  // The same part of the request is not done in every batch: named once.
+  const notDone = new Map<string, NotDone>();
+  const failures: ImproveResult['failed_batches'] = [];
   outputs.forEach((o, i) => {
     if (o.ok) {
-      proposals.push(...o.value.changes);
+      proposals.push(...o.value.suggestions);
       issues.push(...(o.value.issues ?? []));
       if (o.value.message && !replies.includes(o.value.message)) replies.push(o.value.message);
-      if (o.value.unsupported) notes.push(...o.value.unsupported.map((u) => `I could not do ${u}`));
+      for (const n of o.value.notDone) notDone.set(`${n.part}\u0000${n.reason}`, n);
+      if (o.value.notDone.length) notes.push(...o.value.notDone.map((n) => `I could not do "${n.part}": ${n.reason}`));
       else notes.push(o.value.message);
     } else {
       failures.push({ batch: i, scenario_ids: batches[i]!.map((s) => s.id), error: errorText(o.error) });
@@ -114,13 +110,13 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   });
   if (batches.length && failures.length === batches.length) {
     const error = `The request could not be carried out: ${failures[0]!.error}`;
-    return { status: 'failed', result: { ...base, success: false, message: error, failed_batches: failures }, error, usage, reply: { content: error, toolCalls: [] } };
+    return { status: 'failed', result: { ...base, success: false, message: error, validation_issues: issues, failed_batches: failures }, error, usage, reply: { content: error, toolCalls: [] } };
   }
 
   const { accepted, issues: rejected } = validateSuggestions(proposals, targets, validationCtx);
   issues.push(...rejected);
   const names = new Map(scenarios.map((s) => [s.id, s.name]));
-  const updated = accepted.map((c) => suggestionItem(c, names.get(c.scenarioId) ?? ''));
+  const updated = accepted.map((s) => suggestionOnWire(s, names.get(s.scenario_id) ?? '', targets.get(s.scenario_id)!.fields));
   const messages = batches.length > 1 ? [batchedReply(accepted, scenarios.length, notes)] : replies;
   if (failures.length) {
     const n = failures.reduce((a, f) => a + f.scenario_ids.length, 0);
@@ -134,17 +130,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     : [];
   return {
     status: 'completed',
-    result: {
-      ...base,
-      success: true,
-      message,
-      updated_scenarios: updated,
-      validation_issues: issues,
-      needs_agent_clarification: false,
-      pending_tool_calls: [],
-      scenarios_needing_agent: [],
-      failed_batches: failures,
-    },
+    result: { ...base, message, updated_scenarios: updated, validation_issues: issues, not_done: [...notDone.values()], failed_batches: failures },
     error: null,
     usage,
     reply: { content: message, toolCalls },

@@ -2,13 +2,14 @@ import type { InstructionsScenario } from '../../agent/engine.js';
 import { instructionsChange, proposedChanges, type InstructionsJobRequest } from '../../domain/instructions.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import { checkScenarioRules, type ScenarioFields } from '../../domain/scenario.js';
+import { blankResult } from '../../domain/suggestion.js';
 import { loadProjectFacts } from '../../store/agent-context.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 function failed(error: string, usage: TokenUsage): JobOutcome {
-  return { status: 'failed', result: { success: false, message: error }, error, usage, reply: { content: error, toolCalls: [] }, progress: { done: 0, total: 1 } };
+  return { status: 'failed', result: { ...blankResult('instructions'), success: false, message: error }, error, usage, reply: { content: error, toolCalls: [] }, progress: { done: 0, total: 1 } };
 }
 
 /**
@@ -65,13 +66,13 @@ export const instructionsJob: JobHandler = async (ctx: JobContext): Promise<JobO
   return {
     status: 'completed',
     result: {
-      success: true,
+      ...blankResult('instructions'),
       message,
       scenario_id: req.scenario_id,
       based_on_revision: req.based_on_revision,
       change: checked.change,
       changes,
-      unsupported: out.unsupported ?? [],
+      not_done: out.notDone ?? [],
     },
     error: null,
     usage,

@@ -1,8 +1,8 @@
 import { generateText, jsonSchema, NoObjectGeneratedError, Output, tool, type LanguageModelUsage, type ModelMessage, type Schema, type ToolSet } from 'ai';
 import { addUsage, emptyUsage, type TokenUsage } from '../../../domain/jobs.js';
 import { checkScenarioRules, ConditionalActionsSchema, EMPTY_SCENARIO, fieldValueErrors, type ScenarioFields } from '../../../domain/scenario.js';
-import type { ClarifyInput, ClarifyOutput, DraftScenario, HeldToolCall, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../../engine.js';
-import type { ValidationIssue } from '../../validate.js';
+import type { Draft, HeldToolCall, ValidationIssue } from '../../../domain/suggestion.js';
+import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../../engine.js';
 import { ModelCallError, type CallPolicy } from './call-policy.js';
 import { knowledgeWithinBudget } from './knowledge.js';
 import { askAgentDescription, renderClarifyPrompt, renderImprovePrompt, renderInstructionsPrompt, renderReask, type RenderedPrompt } from './prompts.js';
@@ -80,16 +80,18 @@ export class AiSdkEngine implements ScenarioEngine {
       const question = held.map((c) => (c.input as { question?: unknown }).question).find((q): q is string => typeof q === 'string' && q.trim() !== '') ?? 'Which agent do these scenarios test?';
       return { question, scenarioIds: [...new Set(asked)].sort((a, b) => a - b), toolCalls };
     };
+    const revisions = new Map(input.scenarios.map((s) => [s.id, s.revision]));
+    const suggestionsOf = (a: ImproveAnswer) => a.suggestions.map((s) => ({ ...s, based_on_revision: revisions.get(s.scenario_id) ?? null }));
     const problems = (a: Answer<ImproveAnswer>) => {
       if (!a.output) return [a.unreadable ?? 'The answer was empty.'];
-      return [...a.output.issues, ...(input.check?.(a.output.changes) ?? [])].map(issueText);
+      return [...a.output.issues, ...(input.check?.(suggestionsOf(a.output)) ?? [])].map(issueText);
     };
 
     const final = await run.askWithOneRetry(problems, agentQuestion);
     const question = agentQuestion(final);
-    if (question) return { message: question.question, changes: [], agentQuestion: question, usage: run.usage };
+    if (question) return { message: question.question, suggestions: [], notDone: [], agentQuestion: question, usage: run.usage };
     const answer = final.output!;
-    return { message: answer.message, changes: answer.changes, issues: answer.issues, usage: run.usage };
+    return { message: answer.message, suggestions: suggestionsOf(answer), notDone: [], issues: answer.issues, usage: run.usage };
   }
 
   /**
@@ -100,12 +102,12 @@ export class AiSdkEngine implements ScenarioEngine {
     const { chunks, omittedChars } = knowledgeWithinBudget(input.context.knowledgeBase, this.#opts.knowledgeChars ?? 60_000);
     const fileIds = [...new Set(chunks.map((c) => c.file_id))];
     const schema = clarifySchema(input.context, fileIds);
-    const drafts: DraftScenario[] = [];
+    const drafts: Draft[] = [];
     const messages: string[] = [];
     let usage = emptyUsage();
     while (drafts.length < input.numScenarios) {
       const want = Math.min(CLARIFY_ROUND, input.numScenarios - drafts.length);
-      const prompt = renderClarifyPrompt({ ...input, numScenarios: want, knowledge: chunks, omittedChars, drafted: drafts.map((d) => d.name) });
+      const prompt = renderClarifyPrompt({ ...input, numScenarios: want, knowledge: chunks, omittedChars, drafted: drafts.map((d) => d.scenario.name) });
       const run = new Conversation(this.#opts, input.signal, prompt, schema);
       let final: Answer<ClarifyAnswer>;
       try {

@@ -2,18 +2,8 @@ import { jsonSchema, type Schema } from 'ai';
 import type { JSONSchema7 } from '@ai-sdk/provider';
 import { z } from 'zod';
 import { scenarioWritableShape } from '../../../domain/scenario.js';
-import type { DraftScenario, PlannedChange, PlannerContext } from '../../engine.js';
-import type { ValidationIssue } from '../../validate.js';
-import type { ChangeableField } from '../offline/types.js';
-
-/** The fields a model may change in improve: content, never ownership (agent, project, metrics). */
-export const MODEL_FIELDS = [
-  'name', 'personality', 'tags', 'tool_ids', 'first_message', 'instructions', 'conditional_actions',
-  'simulation_description', 'information_fields', 'expected_outcome_prompt', 'scenario_language', 'scenario_type',
-  'folder_path', 'max_duration',
-] as const satisfies readonly ChangeableField[];
-
-const DRAFT_KEYS = ['name', 'personality', 'scenario_language', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'information_fields'] as const;
+import { DRAFT_FIELDS, ENGINE_FIELDS, type Draft, type EngineField, type Suggestion, type ValidationIssue } from '../../../domain/suggestion.js';
+import type { PlannerContext } from '../../engine.js';
 
 /**
  * Bounds the model is not shown: local servers compile the schema into a grammar, where a
@@ -66,12 +56,13 @@ function lenient<T>(read: (v: Record<string, unknown>) => T | string) {
 
 export interface ImproveAnswer {
   message: string;
-  changes: PlannedChange[];
-  /** Items that named no scenario, and fields outside MODEL_FIELDS: left out, and said so. */
+  /** As the model gave them: `based_on_revision` is the engine's to fill from the batch. */
+  suggestions: Suggestion[];
+  /** Items that named no scenario, and fields outside ENGINE_FIELDS: left out, and said so. */
   issues: ValidationIssue[];
 }
 
-const MODEL_FIELD_SET: ReadonlySet<string> = new Set(MODEL_FIELDS);
+const ENGINE_FIELD_SET: ReadonlySet<string> = new Set(ENGINE_FIELDS);
 
 export function improveSchema(batchIds: number[], ctx: PlannerContext): Schema<ImproveAnswer> {
   const schema: JSONSchema7 = {
@@ -85,7 +76,7 @@ export function improveSchema(batchIds: number[], ctx: PlannerContext): Schema<I
           type: 'object',
           properties: {
             scenario_id: { type: 'integer', enum: batchIds },
-            fields: { type: 'object', properties: fieldsFor(MODEL_FIELDS, ctx), additionalProperties: false },
+            fields: { type: 'object', properties: fieldsFor(ENGINE_FIELDS, ctx), additionalProperties: false },
           },
           required: ['scenario_id', 'fields'],
           additionalProperties: false,
@@ -99,21 +90,21 @@ export function improveSchema(batchIds: number[], ctx: PlannerContext): Schema<I
     validate: lenient((v) => {
       if (!Array.isArray(v.changes)) return '"changes" must be an array.';
       const issues: ValidationIssue[] = [];
-      const changes: PlannedChange[] = [];
+      const suggestions: Suggestion[] = [];
       for (const c of v.changes) {
         if (!isObject(c) || !Number.isInteger(c.scenario_id) || !isObject(c.fields)) {
           issues.push({ scenario_id: null, field: null, message: 'A suggestion named no scenario_id or had no "fields" object; ignored.' });
           continue;
         }
         const scenarioId = c.scenario_id as number;
-        const fields: PlannedChange['fields'] = {};
+        const changes: Suggestion['changes'] = [];
         for (const [f, value] of Object.entries(c.fields)) {
-          if (MODEL_FIELD_SET.has(f)) fields[f as ChangeableField] = value;
+          if (ENGINE_FIELD_SET.has(f)) changes.push({ field: f as EngineField, value });
           else issues.push({ scenario_id: scenarioId, field: f, message: `"${f}" is not a field a suggestion may change; ignored.` });
         }
-        changes.push({ scenarioId, fields });
+        suggestions.push({ scenario_id: scenarioId, based_on_revision: null, changes, notes: [] });
       }
-      return { message: typeof v.message === 'string' ? v.message : '', changes, issues };
+      return { message: typeof v.message === 'string' ? v.message : '', suggestions, issues };
     }),
   });
 }
@@ -122,17 +113,17 @@ export interface ClarifyAnswer {
   message: string;
   needsClarification: boolean;
   questions: string[];
-  drafts: DraftScenario[];
+  drafts: Draft[];
 }
 
 export function clarifySchema(ctx: PlannerContext, fileIds: number[]): Schema<ClarifyAnswer> {
   const draft: JSONSchema7 = {
     type: 'object',
     properties: {
-      ...fieldsFor(DRAFT_KEYS, ctx),
+      ...fieldsFor(DRAFT_FIELDS, ctx),
       source_files: { type: 'array', items: fileIds.length ? { type: 'integer', enum: fileIds } : { type: 'integer' }, description: 'Ids of the knowledge-base files this scenario draws on' },
     },
-    required: [...DRAFT_KEYS, 'source_files'],
+    required: [...DRAFT_FIELDS, 'source_files'],
     additionalProperties: false,
   };
   const schema: JSONSchema7 = {
@@ -151,14 +142,14 @@ export function clarifySchema(ctx: PlannerContext, fileIds: number[]): Schema<Cl
       if (v.scenarios !== undefined && !Array.isArray(v.scenarios)) return '"scenarios" must be an array.';
       const known = new Set(fileIds);
       const drafts = ((v.scenarios as unknown[] | undefined) ?? []).filter(isObject).map((s) => {
-        const d = Object.fromEntries(DRAFT_KEYS.map((k) => [k, s[k]])) as Record<string, unknown>;
+        const d = Object.fromEntries(DRAFT_FIELDS.map((k) => [k, s[k]])) as Record<string, unknown>;
         // Missing optional content is empty, as in a user's create; missing name or personality stays missing and fails validation.
         for (const [k, empty] of [['tags', []], ['tool_ids', []], ['first_message', ''], ['instructions', ''], ['expected_outcome_prompt', ''], ['information_fields', {}]] as const) {
           if (d[k] === undefined || d[k] === null) d[k] = empty;
         }
         d.scenario_language ??= ctx.agent?.language ?? 'en';
         const sources = Array.isArray(s.source_files) ? s.source_files.filter((id): id is number => known.has(id as number)) : [];
-        return { ...d, draft: true, source_files: [...new Set(sources)] } as unknown as DraftScenario;
+        return { scenario: d as Draft['scenario'], reason: '', sources: [...new Set(sources)] };
       });
       const questions = Array.isArray(v.questions) ? v.questions.filter((q): q is string => typeof q === 'string' && q.trim() !== '') : [];
       return { message: typeof v.message === 'string' ? v.message : '', needsClarification: v.needs_clarification === true && questions.length > 0, questions, drafts };

@@ -1,7 +1,8 @@
 import { resolveLanguage } from '../../../domain/languages.js';
 import { NAME_MAX } from '../../../domain/scenario.js';
 import { buildInstructions } from './instructions.js';
-import type { DraftAnswer, DraftScenario, PlannerContext } from './types.js';
+import type { Draft } from '../../../domain/suggestion.js';
+import type { ClarifyOutput, PlannerContext } from '../../engine.js';
 
 export interface DraftInput {
   userMessage: string;
@@ -110,7 +111,7 @@ const QUESTIONS = [
  * The offline engine's clarify step: one draft per distinct topic found in the request, the
  * knowledge base and the agent's description; questions instead when there is nothing to draw on.
  */
-export function draftScenarios(input: DraftInput): DraftAnswer {
+export function draftScenarios(input: DraftInput): ClarifyOutput {
   const wanted = Number.isFinite(input.numScenarios) ? Math.max(1, Math.min(20, Math.trunc(input.numScenarios))) : 1;
   let language = resolveLanguage(input.agent?.language ?? '') ?? 'en';
   const fromAnswers: Topic[] = [];
@@ -139,7 +140,7 @@ export function draftScenarios(input: DraftInput): DraftAnswer {
     return { message: 'There is no personality to give the callers; create one first, then ask again.', needsClarification: false, questions: [], drafts: [] };
   }
 
-  const drafts: DraftScenario[] = topics.slice(0, wanted).map((topic, i) => {
+  const drafts: Draft[] = topics.slice(0, wanted).map((topic, i) => {
     const persona = personas[i % personas.length]!;
     const subject = topic.title.slice(0, NAME_MAX);
     const name = `Caller asks about ${subject.charAt(0).toLowerCase()}${subject.slice(1)}`.slice(0, NAME_MAX).trim();
@@ -155,19 +156,18 @@ export function draftScenarios(input: DraftInput): DraftAnswer {
       information_fields: {},
       instructions: `Ask about ${topic.title}.${topic.detail && topic.detail !== topic.title ? ` Context: ${topic.detail}` : ''}`,
     };
-    return {
+    const scenario = {
       name,
       personality: persona.id,
-      scenario_language: language,
+      scenario_language: language as Draft['scenario']['scenario_language'],
       tags: base.tags,
       tool_ids: base.tool_ids,
       first_message: base.first_message,
       instructions: buildInstructions(base, { agent: input.agent, personality: persona }),
       expected_outcome_prompt: expected,
       information_fields: {},
-      draft: true,
-      source_files: topic.files,
     };
+    return { scenario, reason: `Tests how the agent handles ${topic.title}.`, sources: topic.files };
   });
   const short = drafts.length < wanted ? ` I found only ${drafts.length} distinct topic${drafts.length === 1 ? '' : 's'}, fewer than the ${wanted} you asked for; add knowledge-base files or describe more situations for more.` : '';
   const plural = drafts.length === 1 ? 'draft scenario' : 'draft scenarios';

@@ -1,5 +1,6 @@
 import { languageName } from '../../../domain/languages.js';
-import type { PlannerContext, PlannerScenario } from './types.js';
+import type { NotDone } from '../../../domain/suggestion.js';
+import type { PlannerContext, PlannerScenario } from '../../engine.js';
 
 export type InstructionSource = Pick<
   PlannerScenario,
@@ -180,17 +181,18 @@ export function improveInstructions(
   request: string,
   s: InstructionSource,
   ctx: { agent?: PlannerContext['agent']; personality?: { name: string; description: string } } = {},
-): { instructions: string; message: string; unsupported: string[] } {
+): { instructions: string; message: string; notDone: NotDone[] } {
   let text = current;
   const done: string[] = [];
-  const unsupported: string[] = [];
+  const notDone: NotDone[] = [];
   const reasons: string[] = [];
   const parts = request.split(/\n+|;\s*/).map((p) => p.trim().replace(/^(?:please|and|also|then)\s+/i, '')).filter(Boolean);
   for (const part of parts) {
     const r = instructionRequest(part);
     if (!r) {
-      unsupported.push(part);
-      reasons.push(`"${part}" needs a language model (set SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini; see docs/models.md).`);
+      const why = 'needs a language model (set SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini; see docs/models.md).';
+      notDone.push({ part, reason: why });
+      reasons.push(`"${part}" ${why}`);
       continue;
     }
     const before = text;
@@ -202,15 +204,16 @@ export function improveInstructions(
     } else if (r.kind === 'detail') text = buildInstructions({ ...s, instructions: text }, ctx);
     else if (STRUCTURED.test(text)) text = withoutDuplicatedNotes(text);
     else {
-      unsupported.push(part);
-      reasons.push(`"${part}": shortening free-form text means rewriting it, which needs a language model; ask for "more detailed instructions" first to get structured sections that can be trimmed.`);
+      const why = 'shortening free-form text means rewriting it, which needs a language model; ask for "more detailed instructions" first to get structured sections that can be trimmed.';
+      notDone.push({ part, reason: why });
+      reasons.push(`"${part}": ${why}`);
       continue;
     }
     done.push(text === before ? `${r.kind === 'shorter' ? 'the instructions are already as short as the rules can make them' : `nothing to change for "${part}"`}` : describe(r));
   }
   const parts2 = [done.length ? `${capitalise(done.join('; '))}.` : 'I did not change the instructions.'];
   if (reasons.length) parts2.push(`I could not do: ${reasons.join(' ')}`);
-  return { instructions: text, message: parts2.join(' '), unsupported };
+  return { instructions: text, message: parts2.join(' '), notDone };
 }
 
 function describe(r: InstructionRequest): string {

@@ -2,9 +2,13 @@ import { LANGUAGE_CODES, languageName, languageWords, resolveLanguage } from '..
 import { fieldValueErrors, MAX_DURATION_MAX, MAX_DURATION_MIN, NAME_MAX, sameValue } from '../../../domain/scenario.js';
 import { toolPhrases } from '../../../domain/tools.js';
 import { improveInstructions, instructionRequest } from './instructions.js';
-import type { ChangeableField, ImprovePlan, PlannedChange, PlannerContext, PlannerScenario } from './types.js';
+import type { EngineField, NotDone, Suggestion } from '../../../domain/suggestion.js';
+import type { ImproveOutput, PlannerContext, PlannerScenario } from '../../engine.js';
 
-type Fields = Partial<Record<ChangeableField, unknown>>;
+type Fields = Partial<Record<EngineField, unknown>>;
+
+/** The offline improve step's answer: the assistant's reply, the suggestions, and what it did not do. */
+export type ImprovePlan = Pick<ImproveOutput, 'message' | 'suggestions' | 'notDone'>;
 
 /** One understood part of a request: how it changes a scenario, and how to describe it. */
 interface Op {
@@ -258,42 +262,46 @@ function parseClause(clause: string, ctx: PlannerContext, count: number): Parsed
  */
 export function planImprovement(userMessage: string, scenarios: PlannerScenario[], ctx: PlannerContext): ImprovePlan {
   const ops: Op[] = [];
-  const unsupported: string[] = [];
+  const notDone: NotDone[] = [];
   const reasons: string[] = [];
   for (const clause of splitRequest(userMessage)) {
     const parsed = parseClause(clause, ctx, scenarios.length);
     if (parsed && 'op' in parsed) ops.push(parsed.op);
-    else if (parsed) {
-      unsupported.push(clause);
-      reasons.push(parsed.unsupported);
-    } else {
-      unsupported.push(clause);
-      reasons.push(`"${clause}" — ${MODEL_HINT}`);
+    else {
+      const text = parsed ? parsed.unsupported : `"${clause}" — ${MODEL_HINT}`;
+      reasons.push(text);
+      // The reply quotes the part; not_done names it apart from why.
+      notDone.push({ part: clause, reason: text.startsWith(`"${clause}" — `) ? text.slice(clause.length + 5) : text });
     }
   }
 
   const counts = new Map<string, number>();
-  const changes: PlannedChange[] = [];
-  const rejected = new Set<string>();
+  const changes: Suggestion[] = [];
+  const rejected = new Map<string, string>();
   for (const s of scenarios) {
     let fields: Fields = {};
+    const why = new Map<EngineField, string[]>();
     for (const op of ops) {
       const next = op.apply(s, fields);
-      const real = Object.entries(next).some(([k, v]) => !sameValue(v, (s as unknown as Record<string, unknown>)[k]) && !sameValue(v, fields[k as ChangeableField]));
+      const changed = (Object.entries(next) as Array<[EngineField, unknown]>).filter(([k, v]) => !sameValue(v, (s as unknown as Record<string, unknown>)[k]) && !sameValue(v, fields[k]));
       fields = { ...fields, ...next };
-      if (real) counts.set(op.label, (counts.get(op.label) ?? 0) + 1);
+      for (const [k] of changed) why.set(k, [...(why.get(k) ?? []), op.label]);
+      if (changed.length) counts.set(op.label, (counts.get(op.label) ?? 0) + 1);
     }
-    const diff: Fields = {};
-    for (const [k, v] of Object.entries(fields) as Array<[ChangeableField, unknown]>) {
+    const diff: Suggestion['changes'] = [];
+    for (const [k, v] of Object.entries(fields) as Array<[EngineField, unknown]>) {
       if (sameValue(v, (s as unknown as Record<string, unknown>)[k])) continue;
       // Never propose a value the Scenario rules would refuse (e.g. a list grown past its limit).
       const errors = fieldValueErrors(k, v);
-      if (errors.length) rejected.add(`${k}: ${errors.join(' ')}`);
-      else diff[k] = v;
+      if (errors.length) rejected.set(`${k}: ${errors.join(' ')}`, k);
+      else diff.push({ field: k, value: v, reason: (why.get(k) ?? []).join('; ') });
     }
-    if (Object.keys(diff).length) changes.push({ scenarioId: s.id, fields: diff });
+    if (diff.length) changes.push({ scenario_id: s.id, based_on_revision: s.revision, changes: diff, notes: [] });
   }
-  for (const r of rejected) reasons.push(`A change to ${r} — left out because the value would not be valid.`);
+  for (const [r, field] of rejected) {
+    reasons.push(`A change to ${r} — left out because the value would not be valid.`);
+    notDone.push({ part: `the change to ${field}`, reason: `${r.slice(field.length + 2)} The value would not be valid, so it was left out.` });
+  }
 
   const parts: string[] = [];
   const scenariosWord = (n: number) => (n === 1 ? 'scenario' : 'scenarios');
@@ -308,5 +316,5 @@ export function planImprovement(userMessage: string, scenarios: PlannerScenario[
     parts.push('I did not change anything.');
   }
   if (reasons.length) parts.push(`I could not do: ${reasons.join(' ')}`);
-  return { message: parts.join('\n\n'), changes, unsupported };
+  return { message: parts.join('\n\n'), suggestions: changes, notDone };
 }
