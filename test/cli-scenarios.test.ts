@@ -121,6 +121,23 @@ describe('scenarios import', () => {
     expect(read(cancel)).toContain('name: Cancel my contract\nagent: Billing line\npersonality: Angry Customer\n');
   });
 
+  it('takes a file at the root that names its folder (as files exported before folders were directories did), and the next export moves it there', async () => {
+    fs.writeFileSync(file('old-style.yaml'), 'name: Old style\npersonality: Normal Male\nfolder_path: Billing\n');
+    const r = await cli(['scenarios', 'import', '--project', 'Default', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('1 created,');
+    expect((await client.scenarios.all({ project_id: project })).find((x) => x.name === 'Old style')).toMatchObject({ folder_path: 'Billing' });
+    const exported = await cli(['scenarios', 'export', '--project', 'Default', '--out', dir]);
+    expect(exported.stdout).toContain(`moved ${file('old-style.yaml')} → ${file('Billing/old-style.yaml')} (its folder changed)`);
+    expect(read('Billing/old-style.yaml')).not.toContain('folder_path');
+    // A file inside a folder's directory that names another folder is a mistake, said as such.
+    fs.writeFileSync(file('Billing/old-style.yaml'), read('Billing/old-style.yaml') + 'folder_path: Elsewhere\n');
+    const wrong = await cli(['scenarios', 'import', '--project', 'Default', dir]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('folder_path: says "Elsewhere" but the file is in');
+    fs.writeFileSync(file('Billing/old-style.yaml'), read('Billing/old-style.yaml').replace('folder_path: Elsewhere\n', ''));
+  });
+
   it('checks every file first: one bad file stops the import and nothing is written (exit 2)', async () => {
     const bad = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-bad-'));
     fs.writeFileSync(path.join(bad, 'a.yaml'), 'name: Brand new\npersonality: Normal Male\n');

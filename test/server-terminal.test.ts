@@ -64,7 +64,9 @@ describe('the server without a terminal', () => {
     await new Promise<void>((resolve) => child.stdout!.on('data', (d) => (out += d) && out.includes('sk_scn_') && resolve()));
     child.kill('SIGTERM');
     await new Promise((r) => child.on('close', r));
-    expect(JSON.parse(out.split('\n')[0]!)).toMatchObject({ level: 30, msg: expect.stringMatching(/^Server listening at/) });
+    const events = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(events).toContainEqual(expect.objectContaining({ level: 30, msg: expect.stringMatching(/^Server listening at/) }));
+    expect(out).not.toMatch(/^\d\d:\d\d:\d\d INFO/m);
   });
 });
 

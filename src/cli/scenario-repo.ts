@@ -105,12 +105,15 @@ export async function readScenarioFiles(paths: string[], refs: References): Prom
     records.forEach((record, index) => {
       const errors: string[] = [];
       const identity = takeIdentity(record, errors);
-      if (root !== null) {
-        if ('folder_path' in record && (record.folder_path ?? null) !== folderFromDirectory(root, file)) {
+      // A file in a sub-directory is in that folder; one at the root may still name its folder (files
+      // exported before folders were directories, or a folder whose name cannot be a directory).
+      const fromDirectory = root === null ? null : folderFromDirectory(root, file);
+      if (fromDirectory !== null) {
+        if ('folder_path' in record && (record.folder_path ?? null) !== fromDirectory) {
           errors.push(`folder_path: says "${record.folder_path}" but the file is in ${path.dirname(file)}; the directory is the folder, so remove the line or move the file`);
         }
-        record.folder_path = folderFromDirectory(root, file);
-      }
+        record.folder_path = fromDirectory;
+      } else if (root !== null && !('folder_path' in record)) record.folder_path = null;
       const { scenario, errors: invalid } = toDesired(record, refs);
       errors.push(...invalid);
       if (scenario && !errors.length) found.push({ file, index, root, ...identity, scenario });
