@@ -1,4 +1,4 @@
-import type { DestinationStream, LoggerOptions } from 'pino';
+import pino, { type DestinationStream, type LoggerOptions } from 'pino';
 import type { Config } from './config.js';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
@@ -40,5 +40,7 @@ export function prettyStream(out: NodeJS.WritableStream & { isTTY?: boolean }, e
  */
 export function loggerOptions(config: Pick<Config, 'logLevel' | 'logFormat'>, out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): LoggerOptions & { stream?: DestinationStream } {
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && Boolean(out.isTTY));
-  return pretty ? { level: config.logLevel, stream: prettyStream(out) } : { level: config.logLevel };
+  if (pretty) return { level: config.logLevel, stream: prettyStream(out) };
+  // Written at once, like the CLI's own lines, so the two stay in the order they happened (the key banner last).
+  return out === process.stdout ? { level: config.logLevel, stream: pino.destination({ dest: 1, sync: true }) } : { level: config.logLevel };
 }
