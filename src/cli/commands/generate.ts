@@ -8,7 +8,7 @@ import { unfinished, waitWithProgress } from '../job-progress.js';
 import { uploadDeduplicated } from '../kb-upload.js';
 import { Prompter } from '../prompt.js';
 import { chosenAgentRef, personalityBook, resolveAgent } from '../refs.js';
-import { renderDraft, renderIssues } from '../scenario-diff.js';
+import { renderDraft, renderIssues } from '../../domain/suggestion-text.js';
 import { plural, styleFor } from '../terminal.js';
 
 interface GenerateOptions extends ConnectionOptions {

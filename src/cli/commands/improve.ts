@@ -8,7 +8,7 @@ import { unfinished, waitWithProgress } from '../job-progress.js';
 import { Prompter } from '../prompt.js';
 import { chosenProject, personalityBook, resolveAgent, resolveProject } from '../refs.js';
 import { selects, selectScenarios, withSelection, type SelectionOptions } from '../scenario-selection.js';
-import { renderIssues, renderSuggestion } from '../scenario-diff.js';
+import { renderIssues, renderSuggestion } from '../../domain/suggestion-text.js';
 import { plural, styleFor } from '../terminal.js';
 
 interface ImproveOptions extends ConnectionOptions, SelectionOptions {
