@@ -1,5 +1,5 @@
 import pino from 'pino';
-import { loggerOptions } from './log.js';
+import { loggerOptions } from './api/log-lines.js';
 import type { ScenarioEngine } from './agent/engine.js';
 import { createEngine } from './agent/engines/index.js';
 import type { Config } from './config.js';

@@ -3,7 +3,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prettyLine } from '../src/log.js';
+import { prettyLine } from '../src/api/log-lines.js';
 import { cliRunner, type CliRunner } from './helpers/cli.js';
 import { hasTmux, tmuxServer } from './helpers/tmux.js';
 

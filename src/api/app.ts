@@ -15,7 +15,7 @@ import { registerAuth } from './plugins/auth.js';
 import { registerBodyParsers } from './plugins/bodies.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { healthRoutes } from './routes/health.js';
-import { loggerOptions } from '../log.js';
+import { loggerOptions } from './log-lines.js';
 import { apiRoutes, userRoutes } from './routes/index.js';
 import { registerMcpEndpoint } from '../mcp/http.js';
 import { loadWebAssets, registerWebPage } from './web.js';

@@ -1,5 +1,5 @@
 import pino, { type DestinationStream, type LoggerOptions } from 'pino';
-import type { Config } from './config.js';
+import type { Config } from '../config.js';
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO', 40: 'WARN', 50: 'ERROR', 60: 'FATAL' };
 const COLOURS: Record<number, number> = { 10: 90, 20: 36, 30: 32, 40: 33, 50: 31, 60: 31 };
