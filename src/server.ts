@@ -7,7 +7,7 @@ import { isoNow, systemClock, type Clock } from './domain/clock.js';
 import { bootstrap } from './store/bootstrap.js';
 import { migrate, openStore, waitForDatabase, type Store } from './store/db.js';
 import { createDispatcher, type JobDispatcher } from './jobs/dispatch/dispatcher.js';
-import { jobHandlers } from './jobs/handlers.js';
+import { jobHandlers } from './services/job-handlers.js';
 import { JobRunner } from './jobs/runner.js';
 
 export interface Running {

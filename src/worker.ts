@@ -5,7 +5,7 @@ import { createEngine } from './agent/engines/index.js';
 import type { Config } from './config.js';
 import { systemClock } from './domain/clock.js';
 import { createDispatcher } from './jobs/dispatch/dispatcher.js';
-import { jobHandlers } from './jobs/handlers.js';
+import { jobHandlers } from './services/job-handlers.js';
 import { JobRunner } from './jobs/runner.js';
 import { migrate, openStore, waitForDatabase } from './store/db.js';
 

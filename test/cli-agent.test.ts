@@ -140,10 +140,10 @@ describe('generate', () => {
     fs.rmSync(dir, { recursive: true });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Uploaded faq\.md \(knowledge-base file #\d+, \d+ characters of text\)\.\n/);
-    expect(r.stdout).toContain('1. Caller asks about roaming\n   personality: ');
-    expect(r.stdout).toContain('2. Caller asks about late fees\n');
+    expect(r.stdout).toContain('1. Roaming: a first-time caller\n   personality: ');
+    expect(r.stdout).toContain('2. Late fees: a first-time caller\n');
     expect(r.stderr).toContain(`Create 2 scenarios for Billing line in project ${project}? [y/N] y`);
-    expect(r.stdout).toMatch(/Applied 2 change\(s\): 0 scenario\(s\) updated, 2 created\.\n  #\d+ Caller asks about roaming\n  #\d+ Caller asks about late fees\n$/);
+    expect(r.stdout).toMatch(/Applied 2 change\(s\): 0 scenario\(s\) updated, 2 created\.\n  #\d+ Roaming: a first-time caller\n  #\d+ Late fees: a first-time caller\n$/);
     expect((await client.scenarios.list({ project_id: project })).count).toBe(before + 2);
     expect((await client.scenarios.list({ project_id: project, search: 'late fees' })).results[0]).toMatchObject({ agent, tags: ['generated'] });
   });
@@ -154,7 +154,7 @@ describe('generate', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('I need a little more to draft useful scenarios.\n1. What does the agent under test do');
     expect(r.stderr).toContain('> Billing disputes\n2. ');
-    expect(r.stdout).toContain('1. Caller asks about billing disputes\n');
+    expect(r.stdout).toContain('1. Billing disputes: a Spanish-speaking caller\n');
     expect(r.stdout).toContain('language: es');
     const later = /Nothing created \(session \d+\): `scenarist apply ([0-9a-f-]{36})` creates these\./.exec(r.stderr);
     expect(later).not.toBeNull();
@@ -165,9 +165,9 @@ describe('generate', () => {
     expect(applied.stdout).toBe('Applied 3 change(s): 0 scenario(s) updated, 3 created.\n');
     const created = await client.scenarios.all({ agent_id: blank });
     expect(created.map((x) => [x.name, x.scenario_language, x.project])).toEqual([
-      ['Caller asks about billing disputes', 'es', project],
-      ['Caller asks about cancellations', 'es', project],
-      ['Caller asks about refunds', 'es', project],
+      ['Billing disputes: a Spanish-speaking caller', 'es', project],
+      ['Cancellations: a Spanish-speaking caller', 'es', project],
+      ['Refunds: a Spanish-speaking caller', 'es', project],
     ]);
   });
 

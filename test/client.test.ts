@@ -119,22 +119,27 @@ describe('scenario agent', () => {
   });
 
   it('drafts new scenarios from an agent and knowledge-base files', async () => {
-    const [file] = await client.knowledgeBaseFiles.upload({ agent }, [{ name: 'faq.md', content: '# Roaming\nRoaming in the EU is free.\n\n# Refunds\nRefunds take 5 days.' }]);
+    const faq = '# Roaming\nRoaming in the EU is free.\n\n# Refunds\nRefunds take 5 days.\n\n# Data caps\nThe basic plan includes 5 GB a month.\n\n# Contract length\nContracts run for 12 months.';
+    const [file] = await client.knowledgeBaseFiles.upload({ agent }, [{ name: 'faq.md', content: faq }]);
     expect(file).toMatchObject({ agent, file_name: 'faq.md' });
     expect((await client.knowledgeBaseFiles.get(file!.id)).text).toContain('Roaming in the EU is free.');
     const job = await client.scenarioAgent.clarify({ agent_id: agent, num_scenarios: 2, knowledge_base: [file!.id], user_message: 'Cover the FAQ' });
     const done = await client.waitFor<ClarifyResult>(job.progress_id);
     expect(done).toMatchObject({ mode: 'clarify', status: 'completed' });
     const drafts = done.result!.updated_scenarios;
-    expect(drafts.map((d) => [d.name, d.agent])).toEqual([
-      ['Caller asks about cover the FAQ', agent],
-      ['Caller asks about roaming', agent],
+    // The agent already has "Refund" and "Roaming" scenarios: those topics are left out, and the reply says so.
+    expect(drafts.map((d) => [d.name, d.agent, d.source_files])).toEqual([
+      ['Data caps: a first-time caller', agent, [file!.id]],
+      ['Contract length: a first-time caller', agent, [file!.id]],
     ]);
+    expect(done.result!.message).toContain('Left out because the agent already has them: "Roaming", "Refund"');
     const applied = await client.waitFor<ApplyResult>((await client.scenarioAgent.apply(drafts, { project_id: project, session_id: job.session_id })).progress_id);
     expect(applied.result!.created_scenario_ids).toHaveLength(2);
-    const created = await client.scenarios.get(applied.result!.created_scenario_ids[1]!);
-    expect(created).toMatchObject({ name: 'Caller asks about roaming', agent, project, tags: ['generated'] });
-    expect(created.instructions).toContain('Roaming in the EU is free.');
+    const created = await client.scenarios.get(applied.result!.created_scenario_ids[0]!);
+    expect(created).toMatchObject({ name: 'Data caps: a first-time caller', agent, project, tags: ['generated'] });
+    // The knowledge base grounds what the grader checks; the caller is not told the answer.
+    expect(created.expected_outcome_prompt).toContain('The basic plan includes 5 GB a month');
+    expect(created.instructions).not.toContain('5 GB');
   });
 });
 

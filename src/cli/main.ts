@@ -114,7 +114,7 @@ keys
         `No database at ${config.database.file}. Run this where the server runs (or set SCENARIST_DATA_DIR or DATABASE_URL to its database); a server starting on an empty data directory creates one and prints its first key.`,
       );
     }
-    const { migrate, openStore, firstOrganization, createApiKey } = await storeSide();
+    const { migrate, openStore, firstOrganization, organizationExists, createApiKey } = await storeSide();
     const store = openStore(config.database);
     try {
       await migrate(store);
@@ -122,8 +122,7 @@ keys
       if (!orgId || !Number.isInteger(orgId)) {
         throw new CliError('No organization found: start the server once (`npm start`) or pass --org <id>.');
       }
-      const org = await store.db.selectFrom('organizations').select('id').where('id', '=', orgId).executeTakeFirst();
-      if (!org) throw new CliError(`Organization ${orgId} does not exist.`);
+      if (!(await organizationExists(store.db, orgId))) throw new CliError(`Organization ${orgId} does not exist.`);
       const { key } = await createApiKey(store.db, orgId, opts.name, isoNow(systemClock));
       process.stdout.write(`${key}\n`);
     } finally {

@@ -76,6 +76,12 @@ export function getKnowledgeBaseFile(db: Executor, organizationId: number, id: n
   return getOwned(db, 'knowledge_base_files', organizationId, id);
 }
 
+/** Which of `ids` name knowledge-base files of the organization. */
+export async function existingKnowledgeBaseIds(db: Executor, organizationId: number, ids: number[]): Promise<Set<number>> {
+  const found = ids.length ? await db.selectFrom('knowledge_base_files').select('id').where('organization_id', '=', organizationId).where('id', 'in', ids).execute() : [];
+  return new Set(found.map((f) => f.id));
+}
+
 /**
  * Stores every upload with its extracted text, or none of them: each file is checked and read
  * before the first row is written.

@@ -1,10 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isoNow } from '../../domain/clock.js';
 import { NotFound, ValidationError } from '../../domain/errors.js';
 import { ScenarioAgentBody } from '../../domain/scenario-agent.js';
 import { type GenerationOptions, isGeneration } from '../../jobs/kinds/generate.js';
-import { submitScenarioAgent } from '../../jobs/submit.js';
+import { startScenarioAgentJob } from '../../services/start-job.js';
+import { agentIdByAssistantId } from '../../store/aiagents.js';
 import { findJobByProgressId, latestJobOfSession } from '../../store/jobs.js';
 import { scenarioViews } from '../../store/scenario-views.js';
 import { loadScenarios } from '../../store/scenarios.js';
@@ -69,14 +69,13 @@ const listed = (view: Record<string, unknown>) => Object.fromEntries(Object.entr
 export const generateRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
   const { db } = deps.store;
   const tags = ['scenario agent'];
-  const now = () => isoNow(deps.clock);
 
   const agentFor = async (organizationId: number, b: z.infer<typeof GenerateBody>) => {
     if (b.agent_id) return b.agent_id;
     if (!b.assistant_id) throw ValidationError.field('agent_id', 'Send agent_id or assistant_id.');
-    const row = await db.selectFrom('aiagents').select('id').where('organization_id', '=', organizationId).where('assistant_id', '=', b.assistant_id).executeTakeFirst();
-    if (!row) throw ValidationError.field('assistant_id', `No agent has assistant_id "${b.assistant_id}".`);
-    return row.id;
+    const id = await agentIdByAssistantId(db, organizationId, b.assistant_id);
+    if (id === undefined) throw ValidationError.field('assistant_id', `No agent has assistant_id "${b.assistant_id}".`);
+    return id;
   };
 
   app.post(
@@ -104,8 +103,7 @@ export const generateRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
         expected_outcome: b.expected_outcome,
       };
       const body = ScenarioAgentBody.parse({ user_message: b.extra_instructions, agent_id: agentId, num_scenarios: b.num_scenarios, tool_ids: b.tool_ids });
-      const job = await submitScenarioAgent(db, deps.config, { organizationId: caller.organizationId, keyId: caller.keyId }, body, now(), generation as Record<string, unknown>);
-      deps.notifyJob?.(job.progress_id);
+      const job = await startScenarioAgentJob(deps, caller, body, generation as Record<string, unknown>);
       return { progress_id: job.progress_id, session_id: null };
     },
   );
@@ -156,8 +154,7 @@ export const generateRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
       if (job.status !== 'needs_clarification') throw ValidationError.field('progress_id', `This generation is ${job.status}; it is not waiting for an answer.`);
       const request = JSON.parse(job.request) as { agent_id: number; num_scenarios: number; tool_ids: string[]; generation?: Record<string, unknown> };
       const body = ScenarioAgentBody.parse({ user_message: req.body.answer, agent_id: request.agent_id, num_scenarios: request.num_scenarios, tool_ids: request.tool_ids, session_id: job.session_id });
-      const next = await submitScenarioAgent(db, deps.config, { organizationId: caller.organizationId, keyId: caller.keyId }, body, now(), request.generation ?? {});
-      deps.notifyJob?.(next.progress_id);
+      await startScenarioAgentJob(deps, caller, body, request.generation ?? {});
       // The original progress_id keeps working: generate-progress/ follows the session to this job.
       return { progress_id: req.body.progress_id };
     },

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isoNow } from '../../domain/clock.js';
 import { NotFound, ValidationError } from '../../domain/errors.js';
 import {
   ApplyInstructionsBody,
@@ -12,8 +11,8 @@ import {
 } from '../../domain/instructions.js';
 import { NotDone, type InstructionsResult } from '../../domain/suggestion.js';
 import type { ScenarioFields } from '../../domain/scenario.js';
-import { applyInstructions } from '../../jobs/apply-instructions.js';
-import { submitGenerateInstructions, submitImproveInstructions, submitScenarioInstructions } from '../../jobs/submit-instructions.js';
+import { applyInstructions } from '../../services/apply-instructions.js';
+import { startInstructionsJob } from '../../services/start-job.js';
 import type { Db } from '../../store/db.js';
 import { findJobByProgressId } from '../../store/jobs.js';
 import type { Row } from '../../store/schema.js';
@@ -89,11 +88,7 @@ async function progressView(db: Db, job: Row<'jobs'>): Promise<z.infer<typeof In
 export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
   const { db } = deps.store;
   const tags = ['instructions'];
-  const now = () => isoNow(deps.clock);
-  const started = (job: Row<'jobs'>) => {
-    deps.notifyJob?.(job.progress_id);
-    return { progress_id: job.progress_id, project_id: job.project_id! };
-  };
+  const started = (job: Row<'jobs'>) => ({ progress_id: job.progress_id, project_id: job.project_id! });
 
   app.post(
     '/scenarios/generate-instructions/',
@@ -107,10 +102,7 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
         response: { 200: InstructionsStart, ...errorResponses },
       },
     },
-    async (req) => {
-      const caller = callerOf(req);
-      return started(await submitGenerateInstructions(db, deps.config, caller, req.body, now()));
-    },
+    async (req) => started(await startInstructionsJob(deps, callerOf(req), { kind: 'generate', body: req.body })),
   );
 
   app.post(
@@ -124,7 +116,7 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
         response: { 200: InstructionsStart, ...errorResponses },
       },
     },
-    async (req) => started(await submitImproveInstructions(db, deps.config, callerOf(req), req.body, now())),
+    async (req) => started(await startInstructionsJob(deps, callerOf(req), { kind: 'improve', body: req.body })),
   );
 
   app.post(
@@ -141,7 +133,7 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
     },
     async (req) => {
       const message = [req.body.user_message, req.body.extra_instructions].map((m) => m?.trim()).filter(Boolean).join('\n');
-      return started(await submitScenarioInstructions(db, deps.config, callerOf(req), req.params.id, message, now()));
+      return started(await startInstructionsJob(deps, callerOf(req), { kind: 'scenario', scenarioId: req.params.id, message }));
     },
   );
 
@@ -179,14 +171,7 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
     },
     async (req) => {
       const caller = callerOf(req);
-      const row = await applyInstructions(db, {
-        organizationId: caller.organizationId,
-        actor: { keyId: caller.keyId, name: caller.keyName },
-        scenarioId: req.params.id,
-        progressId: req.body.progress_id,
-        confirmScenario: req.body.scenario,
-        now: now(),
-      });
+      const row = await applyInstructions(deps, caller, { scenarioId: req.params.id, progressId: req.body.progress_id, confirmScenario: req.body.scenario });
       return scenarioView(db, caller.organizationId, row);
     },
   );

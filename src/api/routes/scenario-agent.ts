@@ -1,14 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isoNow } from '../../domain/clock.js';
 import { NotFound, ValidationError } from '../../domain/errors.js';
 import { emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import { ScenarioAgentBody, ScenarioAgentProgress, ScenarioAgentStart } from '../../domain/scenario-agent.js';
 import type { ScenarioAgentResult } from '../../domain/suggestion.js';
-import { submitScenarioAgent } from '../../jobs/submit.js';
-import { cancelJob, findJobByProgressId, findJobProgress, latestJobOfSession, type JobProgressRow } from '../../store/jobs.js';
-import type { Row } from '../../store/schema.js';
-import { appendTurn, getSession, markLatestPreview, updateSession } from '../../store/sessions.js';
+import { cancelAgentJob } from '../../services/cancel.js';
+import { discardLatestPreview } from '../../services/sessions.js';
+import { startScenarioAgentJob } from '../../services/start-job.js';
+import { findJobProgress, type JobProgressRow } from '../../store/jobs.js';
 import type { AppDeps } from '../deps.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses } from '../schemas.js';
@@ -45,7 +44,6 @@ export function progressOf(job: JobProgressRow): z.infer<typeof ScenarioAgentPro
 export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
   const { db } = deps.store;
   const tags = ['scenario agent'];
-  const now = () => isoNow(deps.clock);
 
   app.post(
     '/scenarios/scenario-agent/',
@@ -62,9 +60,7 @@ export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asy
       },
     },
     async (req) => {
-      const caller = callerOf(req);
-      const job = await submitScenarioAgent(db, deps.config, { organizationId: caller.organizationId, keyId: caller.keyId }, req.body, now());
-      deps.notifyJob?.(job.progress_id);
+      const job = await startScenarioAgentJob(deps, callerOf(req), req.body);
       return { progress_id: job.progress_id, session_id: job.session_id! };
     },
   );
@@ -97,29 +93,7 @@ export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asy
       },
     },
     async (req) => {
-      const { organizationId } = callerOf(req);
-      const { session_id, progress_id } = req.body;
-      if (!session_id && !progress_id) throw ValidationError.field('session_id', 'Send session_id or progress_id.');
-      let job: Row<'jobs'> | undefined;
-      if (progress_id) {
-        job = await findJobByProgressId(db, organizationId, progress_id);
-        if (!job) throw new NotFound('No job with this progress_id.');
-      } else {
-        await getSession(db, organizationId, session_id!);
-        job = await latestJobOfSession(db, session_id!);
-      }
-      if (!job) return { success: false, session_id: session_id ?? null, progress_id: null, status: null };
-      const cancelled = await db.transaction().execute(async (tx) => {
-        const won = await cancelJob(tx, job.id, now());
-        if (won && job.session_id !== null) {
-          await appendTurn(tx, job.session_id, { role: 'assistant', content: 'Cancelled.', jobId: job.id }, now());
-          await updateSession(tx, job.session_id, { status: 'cancelled' }, now());
-        }
-        return won;
-      });
-      if (cancelled) deps.abortJob?.(job.progress_id);
-      const current = (await findJobByProgressId(db, organizationId, job.progress_id))!;
-      return { success: current.status === 'cancelled', session_id: current.session_id, progress_id: current.progress_id, status: current.status };
+      return cancelAgentJob(deps, callerOf(req), req.body);
     },
   );
 
@@ -135,8 +109,7 @@ export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asy
       },
     },
     async (req) => {
-      await getSession(db, callerOf(req).organizationId, req.body.session_id);
-      const success = await markLatestPreview(db, req.body.session_id, 'discarded');
+      const success = await discardLatestPreview(deps, callerOf(req), req.body.session_id);
       return { success, session_id: req.body.session_id };
     },
   );
