@@ -1,4 +1,5 @@
 import { Conflict, ValidationError } from '../domain/errors.js';
+import { yielder } from '../domain/event-loop.js';
 import { emptyUsage } from '../domain/jobs.js';
 import type { ScenarioCreate, ScenarioFields, ScenarioPatch } from '../domain/scenario.js';
 import type { ApplyJobRequest } from '../domain/scenario-agent.js';
@@ -45,7 +46,10 @@ export async function checkSuggestions(
   const issues: ValidationIssue[] = [];
   const writes: Array<{ current: Row<'scenarios'>; merged: ScenarioFields }> = [];
   const lookups: ReferenceLookups = new Map();
+  // Checking 10,000 changes is long synchronous work on SQLite: other requests get turns between.
+  const breathe = yielder(200);
   for (const s of suggestions) {
+    await breathe();
     const id = s.scenario_id;
     const row = rows.get(id);
     if (!row) {
