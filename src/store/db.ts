@@ -7,7 +7,8 @@ import { postgresDialect } from './dialects/postgres.js';
 import { localJobEvents, pgJobEvents, type JobEvents } from './job-events.js';
 import { initial } from './migrations/001_initial.js';
 import { settings } from './migrations/002_settings.js';
-  return { '001_initial': initial(dialect), '002_settings': settings, '020_documented_fields': documentedFields, '030_kb_content_hash': kbContentHash };
+import { documentedFields } from './migrations/020_documented_fields.js';
+import { kbContentHash } from './migrations/030_kb_content_hash.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
