@@ -69,6 +69,18 @@ describe('documented fields without behaviour', () => {
     expect(pr.body.organization).toMatchObject({ id: expect.any(Number), name: expect.any(String) });
   });
 
+  it("a session's scenario_ids are written by PUT and PATCH; what a GET answered goes back as it is", async () => {
+    const personality = (await s.api('GET', 'personalities/')).body[0].id;
+    const sc = (await s.api('POST', 'scenarios/', { name: 'In a session', project: s.defaultProjectId, personality })).body.id;
+    const session = (await s.api('POST', 'scenario-improvement-sessions/', { project: s.defaultProjectId, title: 'Kept' })).body;
+    const put = await s.api('PUT', `scenario-improvement-sessions/${session.id}/`, { ...session, scenario_ids: [sc] });
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body.scenario_ids).toEqual([sc]);
+    const read = (await s.api('GET', `scenario-improvement-sessions/${session.id}/`)).body;
+    expect((await s.api('PUT', `scenario-improvement-sessions/${session.id}/`, read)).body).toMatchObject({ scenario_ids: [sc], title: 'Kept' });
+    expect((await s.api('PATCH', `scenario-improvement-sessions/${session.id}/`, { scenario_ids: [999_999] })).body).toEqual({ scenario_ids: ['Invalid pk "999999" - object does not exist.'] });
+  });
+
   it('a field nobody documents, or a documented one of the wrong type, is a 400 naming it', async () => {
     const res = await s.api('POST', 'personalities/', { name: 'X', hair_colour: 'red', background_noise: 3 });
     expect(res.status).toBe(400);
