@@ -1,8 +1,10 @@
 import { Conflict, FieldErrorCollector, NotFound, ValidationError, type FieldErrors } from '../domain/errors.js';
 import {
   checkScenarioRules,
+  createdFields,
   diffScenarioFields,
   EMPTY_SCENARIO,
+  normalizedValue,
   SCENARIO_FIELDS,
   type FieldChanges,
   type ScenarioCreate,
@@ -105,7 +107,7 @@ function contentOf(input: ScenarioPatch, errors: FieldErrorCollector): Partial<S
       'This field has been removed from the API. Put dynamic variables in a test profile (test_profile_data.information.main_agent_variables).',
     );
   }
-  if (out.tags) out.tags = [...new Set(out.tags)];
+  if (out.tags) out.tags = normalizedValue('tags', out.tags) as string[];
   return out;
 }
 
@@ -270,7 +272,7 @@ export async function createScenario(db: Executor, organizationId: number, actor
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await recordRevisions(db, [revisionRow(row, diffScenarioFields({}, merged), actor, 'create', '', now)]);
+  await recordRevisions(db, [revisionRow(row, createdFields(merged), actor, 'create', '', now)]);
   return row;
 }
 
@@ -367,12 +369,12 @@ export async function writeMerged(
 export async function writeMergedMany(
   db: Executor,
   actor: Actor,
-  writes: ReadonlyArray<{ current: Row<'scenarios'>; merged: ScenarioFields }>,
+  writes: ReadonlyArray<{ current: Row<'scenarios'>; merged: ScenarioFields; /** This write's own reason, over `opts.reason`. */ reason?: string }>,
   opts: WriteOptions,
 ): Promise<Row<'scenarios'>[]> {
   const out: Row<'scenarios'>[] = [];
   const revisions: NewRow<'scenario_revisions'>[] = [];
-  for (const { current, merged } of writes) {
+  for (const { current, merged, reason } of writes) {
     const changes = diffScenarioFields(scenarioFieldsOf(current), merged);
     if (Object.keys(changes).length === 0) {
       out.push(current);
@@ -392,7 +394,7 @@ export async function writeMergedMany(
         conflicts: [{ scenario_id: current.id, based_on_revision: current.revision }],
       });
     }
-    revisions.push(revisionRow(row, changes, actor, opts.changeType ?? 'update', opts.reason ?? '', opts.now));
+    revisions.push(revisionRow(row, changes, actor, opts.changeType ?? 'update', reason ?? opts.reason ?? '', opts.now));
     out.push(row);
   }
   await recordRevisions(db, revisions);

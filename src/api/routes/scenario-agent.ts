@@ -5,10 +5,12 @@ import { NotFound, ValidationError } from '../../domain/errors.js';
 import { emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import { ScenarioAgentBody, ScenarioAgentProgress, ScenarioAgentStart } from '../../domain/scenario-agent.js';
 import type { ScenarioAgentResult } from '../../domain/suggestion.js';
+import { reviewStateOf } from '../../domain/suggestion-review.js';
+import { discardSessionSuggestions } from '../../jobs/review.js';
 import { submitScenarioAgent } from '../../jobs/submit.js';
 import { cancelJob, findJobByProgressId, findJobProgress, latestJobOfSession, type JobProgressRow } from '../../store/jobs.js';
 import type { Row } from '../../store/schema.js';
-import { appendTurn, getSession, markLatestPreview, updateSession } from '../../store/sessions.js';
+import { appendTurn, getSession, updateSession } from '../../store/sessions.js';
 import type { AppDeps } from '../deps.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses } from '../schemas.js';
@@ -39,6 +41,8 @@ export function progressOf(job: JobProgressRow): z.infer<typeof ScenarioAgentPro
     error: job.error,
     progress: { done: job.progress_done, total: job.progress_total },
     usage,
+    review_state: reviewStateOf(job),
+    review_count: job.review_count,
   };
 }
 
@@ -136,7 +140,7 @@ export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asy
     },
     async (req) => {
       await getSession(db, callerOf(req).organizationId, req.body.session_id);
-      const success = await markLatestPreview(db, req.body.session_id, 'discarded');
+      const success = await discardSessionSuggestions(db, req.body.session_id);
       return { success, session_id: req.body.session_id };
     },
   );

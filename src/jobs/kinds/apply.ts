@@ -2,9 +2,13 @@ import { Conflict, ValidationError } from '../../domain/errors.js';
 import { emptyUsage } from '../../domain/jobs.js';
 import type { ScenarioCreate, ScenarioFields, ScenarioPatch } from '../../domain/scenario.js';
 import type { ApplyJobRequest } from '../../domain/scenario-agent.js';
-import { blankResult, readUpdatedScenarios, valuesOf, type ApplyConflict, type ApplyResult, type ValidationIssue } from '../../domain/suggestion.js';
+import { normalizedValue, sameValue } from '../../domain/scenario.js';
+import { appliedState, changeKeys } from '../../domain/suggestion-review.js';
+import { blankResult, isEdit, isSuggestibleField, readUpdatedScenarios, valuesOf, type ApplyConflict, type ApplyResult, type Suggestion, type UpdatedScenario, type ValidationIssue } from '../../domain/suggestion.js';
 import type { Tx } from '../../store/db.js';
-import { createScenario, loadScenarios, prepareScenarioUpdate, writeMergedMany, type Actor, type ReferenceLookups } from '../../store/scenarios.js';
+import { createScenario, loadScenarios, scenarioFieldsOf, prepareScenarioUpdate, writeMergedMany, type Actor, type ReferenceLookups } from '../../store/scenarios.js';
+import { setReviewState } from '../../store/job-review.js';
+import { findJobById } from '../../store/jobs.js';
 import { markLatestPreview } from '../../store/sessions.js';
 import type { Row } from '../../store/schema.js';
 import { OutcomeInstead, type JobContext, type JobHandler, type JobOutcome } from '../types.js';
@@ -23,6 +27,38 @@ function rejected(job: Row<'jobs'>, conflicts: ApplyConflict[], issues: Validati
   };
 }
 
+/** Nothing to write: the suggestions were applied before (by that job, when known). */
+function alreadyApplied(job: Row<'jobs'>, by: string | null): JobOutcome {
+  const message = `These suggestions were already applied${by ? ` (by job ${by})` : ''}; nothing was written.`;
+  return {
+    status: 'completed',
+    result: { ...blankResult('apply', job.session_id), message, already_applied: true },
+    error: null,
+    usage: emptyUsage(),
+    reply: { content: message, toolCalls: [] },
+  };
+}
+
+/** The suggestions the source job made, drafts included. */
+const suggestionsOf = (source: Row<'jobs'> | undefined): UpdatedScenario[] =>
+  source?.result ? ((JSON.parse(source.result) as { updated_scenarios?: UpdatedScenario[] }).updated_scenarios ?? []) : [];
+
+/** The fields of a suggestion the reviewer corrected: against what its job suggested when known, else against the `changes` it was sent with. */
+function editedOf(s: Suggestion, suggested: UpdatedScenario | undefined): string[] {
+  if (!suggested) return s.changes.filter((c) => c.edited).map((c) => c.field);
+  return s.changes.filter((c) => c.field in (suggested.changes ?? {}) && isEdit(c.field, c.value, suggested.changes![c.field]!.new)).map((c) => c.field);
+}
+
+/** The change keys (as changeKeys gives them) of suggestions outside this apply whose values their scenarios hold now. */
+async function stillHeld(tx: Tx, organizationId: number, items: UpdatedScenario[], sent: ReadonlySet<string>): Promise<string[]> {
+  const rest = items.filter((u) => typeof u.id === 'number' && [...changeKeys([u])].some((k) => !sent.has(k)));
+  const rows = new Map((await loadScenarios(tx, organizationId, rest.map((u) => u.id as number))).map((r) => [r.id, scenarioFieldsOf(r)]));
+  return rest.flatMap((u) => {
+    const now = rows.get(u.id as number);
+    return Object.entries(u.changes ?? {}).flatMap(([f, c]) => (now && isSuggestibleField(f) && sameValue(now[f], normalizedValue(f, c.new)) ? [`${u.id}:${f}`] : []));
+  });
+}
+
 async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
   const key = job.created_by === null ? undefined : await tx.selectFrom('api_keys').select('name').where('id', '=', job.created_by).executeTakeFirst();
   return { keyId: job.created_by, name: key?.name ?? 'api' };
@@ -39,14 +75,25 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
   const total = suggestions.length + drafts.length;
   const applied: number[] = [];
   const created: number[] = [];
+  const edited: ApplyResult['edited_fields'] = [];
 
   const commit = async (tx: Tx) => {
     const now = ctx.now();
     const actor = await actorOf(tx, job);
+    const source = req.source_job_id ? await findJobById(tx, req.source_job_id) : undefined;
+    // Drafts leave no trace to compare with: their job's state alone says they were created before.
+    const sourceApplied = source?.review_state === 'applied';
+    if (sourceApplied && drafts.length && !suggestions.length) throw new OutcomeInstead(alreadyApplied(job, source.applied_by));
+    const sourceItems = suggestionsOf(source);
+    // Per scenario, what its job suggested, to tell the reviewer's corrections from the suggestion.
+    const suggested = new Map(sourceItems.flatMap((u) => (typeof u.id === 'number' ? [[u.id, u] as const] : [])));
     const rows = new Map((await loadScenarios(tx, job.organization_id, suggestions.map((s) => s.scenario_id))).map((r) => [r.id, r]));
     const conflicts: ApplyConflict[] = [];
     const issues: ValidationIssue[] = [];
-    const writes: Array<{ row: Row<'scenarios'>; merged: ScenarioFields }> = [];
+    const writes: Array<{ row: Row<'scenarios'>; merged: ScenarioFields; reason: string }> = [];
+    // Suggestions whose values the scenario already holds (an apply sent twice): nothing to write, nothing in conflict.
+    let inEffect = 0;
+    const from = `Applied from session ${job.session_id ?? '-'}${source ? ` (suggestions of job ${source.progress_id})` : ''}.`;
     const lookups: ReferenceLookups = new Map();
     for (const s of suggestions) {
       const id = s.scenario_id;
@@ -60,6 +107,11 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
         continue;
       }
       if (s.based_on_revision !== null && row.revision !== s.based_on_revision) {
+        const current = scenarioFieldsOf(row);
+        if (s.changes.every((c) => sameValue(current[c.field], normalizedValue(c.field, c.value)))) {
+          inEffect++;
+          continue;
+        }
         conflicts.push({ scenario_id: id, based_on_revision: s.based_on_revision, current_revision: row.revision, reason: 'changed' });
         continue;
       }
@@ -68,12 +120,14 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
         for (const [field, messages] of Object.entries(prepared.errors)) issues.push({ scenario_id: id, field, message: messages.join(' ') });
         continue;
       }
-      writes.push({ row, merged: prepared.merged });
+      const corrected = editedOf(s, suggested.get(id));
+      if (corrected.length) edited.push({ scenario_id: id, fields: corrected });
+      writes.push({ row, merged: prepared.merged, reason: corrected.length ? `${from} The reviewer edited ${corrected.join(', ')} before applying.` : from });
     }
     if (conflicts.length || issues.length) throw new OutcomeInstead(rejected(job, conflicts, issues));
+    if (inEffect && !writes.length && (!drafts.length || sourceApplied)) throw new OutcomeInstead(alreadyApplied(job, source?.applied_by ?? null));
     try {
-      const reason = `Applied from session ${job.session_id ?? '-'}.`;
-      await writeMergedMany(tx, actor, writes.map((w) => ({ current: w.row, merged: w.merged })), { now, changeType: 'apply', reason });
+      await writeMergedMany(tx, actor, writes.map((w) => ({ current: w.row, merged: w.merged, reason: w.reason })), { now, changeType: 'apply', reason: from });
       applied.push(...writes.map((w) => w.row.id));
       for (const d of drafts) {
         const row = await createScenario(tx, job.organization_id, actor, { ...(d.scenario as ScenarioCreate), project: req.project_id }, now);
@@ -91,6 +145,13 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
       throw e;
     }
     if (job.session_id !== null) await markLatestPreview(tx, job.session_id, 'applied');
+    if (source) {
+      const sent = changeKeys(req.updated_scenarios as UpdatedScenario[]);
+      // Suggestions applied by an earlier apply of part of them count too, when the scenario still holds their values.
+      const earlier = source.review_state === 'partly_applied' ? await stillHeld(tx, job.organization_id, sourceItems, sent) : [];
+      const state = appliedState(changeKeys(sourceItems), new Set([...sent, ...earlier]));
+      await setReviewState(tx, source.id, state, { appliedBy: job.progress_id });
+    }
   };
 
   // The message and reply are read after the commit ran, when the ids are known.
@@ -101,6 +162,7 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     },
     applied_scenario_ids: applied,
     created_scenario_ids: created,
+    edited_fields: edited,
   };
   return {
     status: 'completed',

@@ -8,6 +8,7 @@ import { loadScenarios } from '../../store/scenarios.js';
 import { historyBefore } from '../history.js';
 import { chunk, runBatches } from '../batches.js';
 import { batchedReply } from '../batched-reply.js';
+import { awaitReview } from '../review.js';
 import { engineScenarios } from '../scenarios-for-engine.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
@@ -101,7 +102,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       proposals.push(...o.value.suggestions);
       issues.push(...(o.value.issues ?? []));
       if (o.value.message && !replies.includes(o.value.message)) replies.push(o.value.message);
-      for (const n of o.value.notDone) notDone.set(`${n.part}\u0000${n.reason}`, n);
+      for (const n of o.value.notDone) if (!notDone.has(n.part)) notDone.set(n.part, n);
       if (o.value.notDone.length) notes.push(...o.value.notDone.map((n) => `I could not do "${n.part}": ${n.reason}`));
       else notes.push(o.value.message);
     } else {
@@ -135,5 +136,6 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     usage,
     reply: { content: message, toolCalls },
     progress: { done: scenarios.length, total: scenarios.length },
+    commit: awaitReview(job.id, updated.length),
   };
 };
