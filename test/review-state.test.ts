@@ -72,7 +72,7 @@ describe('results as a write would store them', () => {
     const { done } = await improve('tag them');
     const message: string = done.result.message;
     expect(message).toMatch(/^I suggest changes to 5 of 5 scenario\(s\)/);
-    expect(message.match(/I changed/g)).toHaveLength(1);
+    expect(message).not.toContain('I changed');
   });
 });
 

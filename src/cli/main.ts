@@ -9,6 +9,7 @@ import { registerImprove } from './commands/improve.js';
 import { registerMcp } from './commands/mcp.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { registerSessions } from './commands/sessions.js';
+import { registerShow } from './commands/show.js';
 
 // The server side (Fastify, the store, the model SDKs) loads only for the commands that run it, so
 // the client commands start quickly.
@@ -92,6 +93,7 @@ keys
 
 registerImprove(program);
 registerApply(program);
+registerShow(program);
 registerGenerate(program);
 registerScenarios(program);
 registerSessions(program);

@@ -74,7 +74,8 @@ export function selectSuggestions(items: ReadonlyArray<UpdatedScenario>, subset:
     const values = Object.fromEntries(Object.entries(changes).map(([f, c]) => [f, c.new]));
     // A chosen field keeps its reason; the scenario's notes stay with it.
     const reasons = s.reasons && { reasons: Object.fromEntries(Object.entries(s.reasons).filter(([f]) => fields.has(f))) };
-    out.push({ id: s.id, based_on_revision: s.based_on_revision, ...values, changes, ...reasons, ...(s.notes && { notes: s.notes }) });
+    // The name stays as the label a reviewer knows the scenario by, unless it is a chosen change itself.
+    out.push({ id: s.id, ...(s.name !== undefined && { name: s.name }), based_on_revision: s.based_on_revision, ...values, changes, ...reasons, ...(s.notes && { notes: s.notes }) });
   }
   return out;
 }

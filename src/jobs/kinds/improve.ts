@@ -103,8 +103,8 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       issues.push(...(o.value.issues ?? []));
       if (o.value.message && !replies.includes(o.value.message)) replies.push(o.value.message);
       for (const n of o.value.notDone) if (!notDone.has(n.part)) notDone.set(n.part, n);
-      if (o.value.notDone.length) notes.push(...o.value.notDone.map((n) => `I could not do "${n.part}": ${n.reason}`));
-      else notes.push(o.value.message);
+      // A batch's own prose counts only its batch ("1 of 1 scenario"): the job's summary replaces it, and what it could not do is named once.
+      notes.push(...o.value.notDone.map((n) => `I could not do "${n.part}": ${n.reason}`));
     } else {
       failures.push({ batch: i, scenario_ids: batches[i]!.map((s) => s.id), error: errorText(o.error) });
     }
