@@ -8,15 +8,20 @@ import {
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
+import { canonicalUrl } from './aliases.js';
 import type { AppDeps } from './deps.js';
+import { applyReferenceOperation, documentAliases } from './operations.js';
 import { registerAuth } from './plugins/auth.js';
+import { registerBodyParsers } from './plugins/bodies.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { healthRoutes } from './routes/health.js';
-import { apiRoutes } from './routes/index.js';
+import { apiRoutes, userRoutes } from './routes/index.js';
 import { registerMcpEndpoint } from '../mcp/http.js';
 import { loadWebAssets, registerWebPage } from './web.js';
 
 export const API_PREFIX = '/test_framework/v1';
+/** Where the reference serves projects. */
+export const USER_PREFIX = '/user/v1';
 
 const PUBLIC = /^\/(health|ready|openapi\.json|docs)(\/|\?|$)|^\/$|^\/(assets|static)\//;
 
@@ -31,16 +36,25 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
     bodyLimit: deps.config.bodyLimit,
     // Long ids or hostile query strings must not reach handlers as anything but text.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },
+    rewriteUrl: (req) => canonicalUrl(req.url ?? '/'),
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
   registerErrorHandling(app);
+  await registerBodyParsers(app, { uploadLimit: deps.config.uploadLimit });
+  app.addHook('onRoute', applyReferenceOperation);
 
   await app.register(fastifySwagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Scenarist API', version: 'v1', description: 'Scenario agent API, wire-compatible with the Cekura test_framework API.' },
+      info: {
+        title: 'Scenarist API',
+        version: 'v1',
+        description: 'Scenario agent API, wire-compatible with the Cekura test_framework API.',
+        license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+      },
+      servers: [{ url: '/', description: 'This Scenarist server' }],
       components: {
         securitySchemes: {
           api_key: { type: 'apiKey', name: 'X-CEKURA-API-KEY', in: 'header', description: 'API key of your organization.' },
@@ -50,7 +64,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
       security: [{ api_key: [] }, { bearer: [] }],
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (doc) => documentAliases(jsonSchemaTransformObject(doc) as Parameters<typeof documentAliases>[0]),
   });
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
@@ -59,6 +73,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
   await app.register(healthRoutes(deps));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   for (const routes of apiRoutes) await app.register(routes(deps), { prefix: API_PREFIX });
+  for (const routes of userRoutes) await app.register(routes(deps), { prefix: USER_PREFIX });
   registerMcpEndpoint(app);
   registerWebPage(app, await loadWebAssets());
 

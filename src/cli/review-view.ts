@@ -1,7 +1,7 @@
 import type { NotDone, Personality, Progress, ScenarioAgentResult, UpdatedScenario } from '../client/index.js';
 import { summarizeSuggestions, summaryLine } from '../domain/suggestion-review.js';
 import type { NameBook } from './refs.js';
-import { renderDraft, renderIssues, renderSuggestion } from './scenario-diff.js';
+import { renderDraft, renderIssues, renderSuggestion } from '../domain/suggestion-text.js';
 import { plural, type Style } from './terminal.js';
 
 /** The change summary: one line per field (and per tool or tag added or removed), with its count. */

@@ -115,7 +115,7 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
   }
 
   if (resuming) {
-    if (!previous || previous.status !== 'needs_agent_clarification') {
+    if (previous?.status !== 'needs_agent_clarification') {
       throw ValidationError.field('session_id', 'An agent answer continues a session whose last job asked which agent to use.');
     }
     const held = JSON.parse(previous.request) as ImproveJobRequest;
@@ -154,11 +154,23 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
  * Validates a scenario-agent request and records it: the session (new or continued), any context
  * turns, the job row and the user's turn, in one transaction. Only then is it acknowledged.
  */
-export async function submitScenarioAgent(db: Db, config: Config, caller: Submitter, body: ScenarioAgentBody, now: string): Promise<Row<'jobs'>> {
+export async function submitScenarioAgent(
+  db: Db,
+  config: Config,
+  caller: Submitter,
+  body: ScenarioAgentBody,
+  now: string,
+  /** A clarify request run as a generation (generate-bg/): the same job kind; its drafts are created as scenarios. */
+  generation?: Record<string, unknown>,
+): Promise<Row<'jobs'>> {
   const orgId = caller.organizationId;
   return db.transaction().execute(async (tx) => {
     const refs = await checkReferences(tx, orgId, body);
     const planned = await plan(tx, orgId, body, refs);
+    if (generation) {
+      if (planned.kind !== 'clarify') throw ValidationError.field('non_field_errors', 'A generation drafts new scenarios; it takes no scenarios.');
+      planned.request = { ...(planned.request as ClarifyJobRequest), generation } as ClarifyJobRequest;
+    }
     if (refs.session && refs.session.project_id !== null && refs.session.project_id !== planned.projectId) {
       throw ValidationError.field('session_id', `Session ${refs.session.id} belongs to another project.`);
     }

@@ -1,4 +1,3 @@
-import fastifyMultipart from '@fastify/multipart';
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -46,7 +45,7 @@ export const FilePatch = z.strictObject({ agent: RefId.nullable().optional(), pr
 
 const MULTIPART_FIELDS = new Set(['agent', 'project']);
 
-const toFile = (r: Row<'knowledge_base_files'>): z.infer<typeof KbFile> => ({
+export const toFile = (r: Row<'knowledge_base_files'>): z.infer<typeof KbFile> => ({
   id: r.id,
   agent: r.agent_id,
   project: r.project_id,
@@ -60,15 +59,19 @@ const toFile = (r: Row<'knowledge_base_files'>): z.infer<typeof KbFile> => ({
 
 type Owner = { agent?: number; project?: number };
 
-/** The file and owner fields of a multipart upload; the file is buffered up to the upload limit. */
-async function readMultipart(req: FastifyRequest, limit: number): Promise<{ owner: Owner; uploads: Upload[] }> {
+/** The file and owner fields of a multipart upload; each file is buffered up to the upload limit. */
+export async function readMultipart(
+  req: FastifyRequest,
+  limit: number,
+  accept: { fileFields: string[]; files: number } = { fileFields: ['file'], files: 1 },
+): Promise<{ owner: Owner; uploads: Upload[] }> {
   const fields: Record<string, string> = {};
   const uploads: Upload[] = [];
   const errors = new FieldErrorCollector();
   try {
-    for await (const part of req.parts()) {
+    for await (const part of req.parts({ limits: { fileSize: limit, files: accept.files, fields: 10, fieldSize: 1000, parts: accept.files + 11 } })) {
       if (part.type === 'file') {
-        if (part.fieldname !== 'file') errors.add(part.fieldname, `Unknown field "${part.fieldname}"; send the file as "file".`);
+        if (!accept.fileFields.includes(part.fieldname)) errors.add(part.fieldname, `Unknown field "${part.fieldname}"; send the file as "${accept.fileFields[0]}".`);
         const data = await part.toBuffer();
         if (part.file.truncated) throw new PayloadTooLarge();
         uploads.push({ name: part.filename || '', data });
@@ -78,7 +81,7 @@ async function readMultipart(req: FastifyRequest, limit: number): Promise<{ owne
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (e instanceof PayloadTooLarge || code === 'FST_REQ_FILE_TOO_LARGE') throw new PayloadTooLarge(`The file is larger than the ${limit}-byte upload limit.`);
-    if (code === 'FST_FILES_LIMIT') throw ValidationError.field('file', 'Send one file per request, or use the JSON form for several.');
+    if (code === 'FST_FILES_LIMIT') throw ValidationError.field(accept.fileFields[0]!, `Send at most ${accept.files} file(s) per request, or use the JSON form for several.`);
     // Anything else that stops the body being read is the body's fault: truncated parts, bad boundaries.
     throw ValidationError.field('file', 'The multipart body could not be read.');
   }
@@ -94,7 +97,7 @@ async function readMultipart(req: FastifyRequest, limit: number): Promise<{ owne
   return { owner, uploads };
 }
 
-function readJson(body: unknown): { owner: Owner; uploads: Upload[] } {
+export function readJson(body: unknown): { owner: Owner; uploads: Upload[] } {
   const parsed = JsonUpload.safeParse(body ?? {});
   if (!parsed.success) throw new ValidationError(fieldErrorsFromIssues(parsed.error.issues));
   const errors = new FieldErrorCollector();
@@ -112,7 +115,6 @@ export const knowledgeBaseFileRoutes = (deps: AppDeps): FastifyPluginAsyncZod =>
   const { db } = deps.store;
   const tags = ['knowledge base files'];
   const limit = deps.config.uploadLimit;
-  await app.register(fastifyMultipart, { limits: { fileSize: limit, files: 1, fields: 10, fieldSize: 1000, parts: 12 } });
 
   app.get(
     '/knowledge-base-files/',
@@ -135,6 +137,7 @@ export const knowledgeBaseFileRoutes = (deps: AppDeps): FastifyPluginAsyncZod =>
     {
       // Base64 in JSON is a third larger than the file it carries.
       bodyLimit: Math.max(deps.config.bodyLimit, Math.ceil(limit * 1.4) + 10_000),
+      config: { rawMultipart: true },
       schema: {
         tags,
         description:

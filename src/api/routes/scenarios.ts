@@ -90,10 +90,10 @@ export const BulkDelete = z.strictObject({
   project_id: z.number().int().positive().optional(),
 });
 
-const actorOf = (c: Caller): Actor => ({ keyId: c.keyId, name: c.keyName });
+export const actorOf = (c: Caller): Actor => ({ keyId: c.keyId, name: c.keyName });
 const offsetOf = (p: { page: number; page_size: number }) => ({ offset: (p.page - 1) * p.page_size, limit: p.page_size });
 
-const toFolder = (f: Row<'folders'>) => ({ name: f.name, path: f.path, parent_path: f.parent_path, project_id: f.project_id, created_at: f.created_at, updated_at: f.updated_at });
+export const toFolder = (f: Row<'folders'>) => ({ name: f.name, path: f.path, parent_path: f.parent_path, project_id: f.project_id, created_at: f.created_at, updated_at: f.updated_at });
 
 const toRevision = (r: Row<'scenario_revisions'>): z.infer<typeof Revision> => ({
   id: r.id,

@@ -1,0 +1,138 @@
+import formbody from '@fastify/formbody';
+import fastifyMultipart from '@fastify/multipart';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ValidationError } from '../../domain/errors.js';
+
+/**
+ * The request bodies of the reference's framework (DRF's default parsers): JSON, form-urlencoded
+ * and multipart, all validated by the same route schema. Also what its clients do with them: an
+ * empty body with `Content-Type: application/json` on a request that takes none (the reference's
+ * MCP client sends the header on every request, DELETE included), and an object read with GET sent
+ * back in a PUT or PATCH, read-only fields and all.
+ */
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The handler reads the multipart stream itself (file uploads). */
+    rawMultipart?: boolean;
+  }
+}
+
+type JsonSchema = { type?: string | string[]; anyOf?: JsonSchema[]; oneOf?: JsonSchema[]; items?: JsonSchema; properties?: Record<string, JsonSchema> };
+
+const jsonSchemas = new WeakMap<object, JsonSchema>();
+const shapes = new WeakMap<object, Set<string> | null>();
+
+function jsonSchemaOf(schema: unknown): JsonSchema | undefined {
+  if (!(schema instanceof z.ZodType)) return undefined;
+  let out = jsonSchemas.get(schema);
+  if (!out) {
+    out = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+    jsonSchemas.set(schema, out);
+  }
+  return out;
+}
+
+/** The top-level keys an object schema (of a body or an answer) names, or null when it names none. */
+function keysOf(schema: unknown): Set<string> | null {
+  if (!(schema instanceof z.ZodType)) return null;
+  if (!shapes.has(schema)) {
+    const props = jsonSchemaOf(schema)?.properties;
+    shapes.set(schema, props ? new Set(Object.keys(props)) : null);
+  }
+  return shapes.get(schema)!;
+}
+
+function typesOf(s: JsonSchema | undefined): Set<string> {
+  const out = new Set<string>();
+  if (!s) return out;
+  for (const t of Array.isArray(s.type) ? s.type : s.type ? [s.type] : []) out.add(t);
+  for (const alt of [...(s.anyOf ?? []), ...(s.oneOf ?? [])]) typesOf(alt).forEach((t) => out.add(t));
+  return out;
+}
+
+/** One form value (always text, or a list of texts for a repeated key) as the JSON value the schema takes. */
+function coerce(value: unknown, s: JsonSchema | undefined): unknown {
+  const types = typesOf(s);
+  if (!types.size) return value;
+  if (Array.isArray(value)) return types.has('array') ? value.map((v) => coerce(v, s?.items ?? [...(s?.anyOf ?? [])].find((a) => a.items)?.items)) : value;
+  if (typeof value !== 'string') return value;
+  const text = value.trim();
+  if (text === '' && types.has('null')) return null;
+  if ((types.has('array') && text.startsWith('[')) || (types.has('object') && text.startsWith('{'))) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return value;
+    }
+  }
+  if ((types.has('integer') || types.has('number')) && /^-?\d+(\.\d+)?$/.test(text)) return Number(text);
+  if (types.has('boolean') && /^(true|false|1|0)$/i.test(text)) return /^(true|1)$/i.test(text);
+  if (types.has('array')) return [coerce(value, s?.items ?? [...(s?.anyOf ?? [])].find((a) => a.items)?.items)];
+  return value;
+}
+
+function coerceForm(body: Record<string, unknown>, schema: unknown): Record<string, unknown> {
+  const props = jsonSchemaOf(schema)?.properties ?? {};
+  return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, coerce(v, props[k])]));
+}
+
+/** The text fields of a multipart body; a file where the route expects none is named, not dropped. */
+async function multipartFields(req: FastifyRequest): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  try {
+    for await (const part of req.parts()) {
+      if (part.type === 'file') {
+        await part.toBuffer();
+        throw ValidationError.field(part.fieldname, 'This endpoint takes no file.');
+      }
+      const prev = out[part.fieldname];
+      out[part.fieldname] = prev === undefined ? part.value : Array.isArray(prev) ? [...prev, part.value] : [prev, part.value];
+    }
+  } catch (e) {
+    if (e instanceof ValidationError) throw e;
+    throw ValidationError.field('non_field_errors', 'The multipart body could not be read.');
+  }
+  return out;
+}
+
+export async function registerBodyParsers(app: FastifyInstance, opts: { uploadLimit: number }): Promise<void> {
+  const parseJson = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    parseJson(req, text, done);
+  });
+  await app.register(formbody);
+  await app.register(fastifyMultipart, { limits: { fileSize: opts.uploadLimit, files: 20, fields: 200, fieldSize: 1_000_000, parts: 220 } });
+
+  app.addHook('preValidation', async (req) => {
+    const schema = req.routeOptions.schema;
+    if (!schema?.body) return;
+    const type = String(req.headers['content-type'] ?? '');
+    if (req.isMultipart()) {
+      if (req.routeOptions.config.rawMultipart) return;
+      req.body = coerceForm(await multipartFields(req), schema.body);
+    } else if (type.startsWith('application/x-www-form-urlencoded') && req.body && typeof req.body === 'object') {
+      req.body = coerceForm({ ...(req.body as Record<string, unknown>) }, schema.body);
+    }
+    // Read-only fields sent back in an update are ignored, as the reference's serializers do: a field
+    // the answer has and the body does not take is one a client read and may return.
+    if ((req.method === 'PUT' || req.method === 'PATCH') && req.body && typeof req.body === 'object' && !Array.isArray(req.body)) {
+      const takes = keysOf(schema.body);
+      const answers = keysOf((schema.response as Record<string, unknown> | undefined)?.[200]);
+      if (!takes || !answers) return;
+      const body = req.body as Record<string, unknown>;
+      const bodyProps = jsonSchemaOf(schema.body)?.properties ?? {};
+      const answerProps = jsonSchemaOf((schema.response as Record<string, unknown>)[200])?.properties ?? {};
+      for (const k of Object.keys(body)) {
+        if (answers.has(k) && !takes.has(k)) delete body[k];
+        // The same name read as display text and written as an id (a scenario's phone_number): the
+        // text sent back is the read-only rendering, not a write.
+        else if (typeof body[k] === 'string' && !typesOf(bodyProps[k]).has('string') && typesOf(answerProps[k]).has('string')) delete body[k];
+      }
+    }
+  });
+}

@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import * as ajv2020 from 'ajv/dist/2020.js';
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import * as ajvFormats from 'ajv-formats';
+
+// CommonJS modules: under NodeNext resolution their classes sit on `default`.
+const Ajv2020 = ajv2020.default.default;
+const addFormats = ajvFormats.default.default;
+
+/**
+ * The reference's in-scope OpenAPI extract (shared/reference/cekura-openapi): its operations and
+ * component schemas, and a validator for what it documents each operation to answer.
+ */
+
+export type Schema = Record<string, any>;
+export interface RefOperation {
+  method: string;
+  path: string;
+  operationId: string;
+  mcp_tool: string | null;
+  summary: string;
+  parameters: Array<{ name: string; in: string; required?: boolean; schema?: Schema }>;
+  requestBody: { required?: boolean; content: Record<string, { schema: Schema }> } | null;
+  responses: Record<string, { content?: Record<string, { schema: Schema }> }>;
+  aliases: string[];
+}
+
+export const REFERENCE_DIR = process.env.SCENARIST_REFERENCE_DIR ?? path.resolve(import.meta.dirname, '../../../../shared/reference/cekura-openapi');
+
+export function referenceAvailable(): boolean {
+  return fs.existsSync(path.join(REFERENCE_DIR, 'endpoints.json'));
+}
+
+export function loadOperations(): RefOperation[] {
+  return JSON.parse(fs.readFileSync(path.join(REFERENCE_DIR, 'endpoints.json'), 'utf8')).endpoints;
+}
+
+/** The content types a request body is documented in (the generator sometimes writes a malformed body: JSON then). */
+export function requestForms(op: RefOperation): string[] {
+  const keys = Object.keys(op.requestBody?.content ?? {}).filter((k) => k.includes('/'));
+  if (op.requestBody && !keys.length) return ['application/json'];
+  return keys;
+}
+
+/**
+ * A property as a client reads it, allowing for the two artifacts of the reference's generator its
+ * README names: computed (read-only) fields typed `string` whatever the server sends (e.g.
+ * `message_count`, `metrics` of a list item), and nested read-only serializers documented as never null.
+ * Its "any value or null" is written `oneOf: [{}, {type: null}]`, which a strict reading makes
+ * refuse null (both branches match); it means any value.
+ */
+function answeredProperty(p: Schema): Schema {
+  if (Array.isArray(p.oneOf) && p.oneOf.some((x: Schema) => x && typeof x === 'object' && !Object.keys(x).length)) return { ...p, oneOf: undefined };
+  if (p.readOnly && p.type === 'string' && !p.enum && !p.format) return { ...p, type: undefined };
+  if (p.readOnly && Array.isArray(p.allOf) && p.allOf.length === 1 && !p.type) return { ...p, allOf: undefined, anyOf: [p.allOf[0], { type: 'null' }] };
+  return p;
+}
+
+/**
+ * A response is checked the way a client reads it: write-only fields are never answered, so a
+ * schema's `required` drops them (the reference lists e.g. KnowledgeBaseFile.file as required).
+ */
+function responseView(s: unknown): unknown {
+  if (Array.isArray(s)) return s.map(responseView);
+  if (!s || typeof s !== 'object') return s;
+  const out: Schema = {};
+  for (const [k, v] of Object.entries(s)) {
+    out[k] = k === 'properties' && v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([p, sub]) => [p, answeredProperty(responseView(sub) as Schema)])) : responseView(v);
+  }
+  if (Array.isArray(out.required) && out.properties) out.required = out.required.filter((r: string) => !out.properties[r]?.writeOnly);
+  return JSON.parse(JSON.stringify(out));
+}
+
+export function makeResponseValidator(): (schema: Schema) => ValidateFunction {
+  const components = JSON.parse(fs.readFileSync(path.join(REFERENCE_DIR, 'components.json'), 'utf8')).components;
+  const ajv = new Ajv2020({ strict: false, allErrors: true, validateFormats: true });
+  addFormats(ajv);
+  ajv.addSchema({ $id: 'https://reference/components.json', components: responseView(components) });
+  const cache = new Map<string, ValidateFunction>();
+  return (schema) => {
+    const key = JSON.stringify(schema);
+    let v = cache.get(key);
+    if (v === undefined) {
+      const rewritten = JSON.parse(key.replaceAll('"#/components/', '"https://reference/components.json#/components/'));
+      v = ajv.compile({ $schema: 'https://json-schema.org/draft/2020-12/schema', ...(responseView(rewritten) as Schema) });
+      cache.set(key, v);
+    }
+    return v!;
+  };
+}
+
+/** One body encoded as a documented content type, the way DRF's parsers read them. */
+export function encodeBody(body: Record<string, unknown>, contentType: string): { body: BodyInit; headers: Record<string, string> } {
+  const scalar = (v: unknown) => (typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v));
+  if (contentType === 'application/json') return { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } };
+  if (contentType === 'application/x-www-form-urlencoded') {
+    const p = new URLSearchParams();
+    for (const [k, v] of Object.entries(body)) {
+      if (v === null || v === undefined) continue;
+      if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) v.forEach((x) => p.append(k, String(x)));
+      else p.append(k, scalar(v));
+    }
+    return { body: p.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
+  }
+  const form = new FormData();
+  for (const [k, v] of Object.entries(body)) {
+    if (v === null || v === undefined) continue;
+    if (v instanceof Blob) form.append(k, v, (v as File).name ?? 'upload.txt');
+    else if (Array.isArray(v) && v.every((x) => x instanceof Blob)) v.forEach((x) => form.append(k, x as Blob, (x as File).name ?? 'upload.txt'));
+    else if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) v.forEach((x) => form.append(k, String(x)));
+    else form.append(k, scalar(v));
+  }
+  return { body: form, headers: {} };
+}
