@@ -62,7 +62,7 @@ export function fieldEditor(field: string, value: unknown, books: NameBooks): Fi
 /** Tools and tags as chips: each removable, and an input (with the known tools offered) to add one. */
 function chipsEditor(field: string, initial: string[], books: NameBooks, id: string, label: string): FieldEditor {
   const values = [...initial];
-  const list = h('ul', { class: 'chips', 'aria-label': label });
+  const list = h('ul', { class: 'chips', 'aria-label': `Chosen ${fieldLabel(field).toLowerCase()}` });
   const listId = uid('known');
   const input = h('input', { id, type: 'text', list: field === 'tool_ids' ? listId : null, placeholder: field === 'tool_ids' ? 'Add a tool' : 'Add a tag', size: 16 });
   const known = field === 'tool_ids' ? h('datalist', { id: listId }, [...books.tool].map(([k, v]) => h('option', { value: k }, v))) : null;

@@ -193,6 +193,13 @@ async function openProject(client: ScenaristClient, projectId: number, sessionId
   const resumeLatest = async (detail: SessionDetail | null, running: HTMLElement, review: HTMLElement, signal: AbortSignal) => {
     const progressId = detail?.latest_progress_id;
     if (!progressId) return;
+    // Suggestions still waiting are shown again: a reload or a shared link lands on the review.
+    const waiting = detail.review_progress_id;
+    if (waiting && detail.review_state === 'to_review') {
+      const p = await client.scenarioAgent.progress(waiting, signal);
+      await showResult(ctx, review, p.status, p.result, signal, waiting);
+      return;
+    }
     if (detail.latest_job_status === 'in_progress') {
       await followToResult(ctx, running, review, progressId, detail.latest_job_kind ? DOING[detail.latest_job_kind] : 'Working', signal);
     } else if (detail.latest_job_status === 'failed') {

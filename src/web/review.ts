@@ -90,7 +90,7 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
           reject.addEventListener('click', () => decide(i, false));
           const count = h('td', { 'data-testid': 'row-accepted' });
           rowCounts.push(count);
-          return h('tr', { 'data-row': `${r.field}:${r.kind}:${String(r.item ?? '')}` }, h('th', { scope: 'row' }, label), h('td', {}, n(r.count)), count, h('td', { class: 'actions' }, accept, reject));
+          return h('tr', { 'data-row': `${r.field}:${r.kind}:${String(r.item ?? '')}` }, h('th', { scope: 'row' }, label), h('td', {}, n(r.count)), count, h('td', {}, h('div', { class: 'row-actions' }, accept, reject)));
         })),
       )
     : null;
