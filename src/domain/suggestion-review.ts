@@ -1,7 +1,7 @@
 // Pure rules for reviewing a job's suggestions at any size: a summary by field, and the subset a
 // reviewer chose (some scenarios, some fields). The CLI, the page and the MCP tools share them.
 
-import { isSuggestibleField, type UpdatedScenario } from './suggestion.js';
+import type { UpdatedScenario } from './suggestion.js';
 
 /** One row of the summary: a field, or one value added to or removed from a list field (a tool, a tag). */
 export interface SummaryRow {
@@ -99,8 +99,11 @@ export function reviewStateOf(job: { status: string; review_state: string | null
   return (REVIEW_STATES as readonly string[]).includes(job.review_state ?? '') ? (job.review_state as ReviewState) : null;
 }
 
+/** Keys of an item that describe it rather than hold a value (kept here so the page's bundle needs no schema library). */
+export const META_KEYS: ReadonlySet<string> = new Set(['id', 'based_on_revision', 'changes', 'reasons', 'notes', 'draft', 'source_files', 'reason', 'agent_name', 'personality_name']);
+
 /** The fields an item changes: its `changes` when it has them (a result's `name` is there as a label), else its top-level values (a client's edit). */
-const fieldsOf = (s: UpdatedScenario): string[] => (s.changes && Object.keys(s.changes).length ? Object.keys(s.changes) : Object.keys(s).filter(isSuggestibleField));
+const fieldsOf = (s: UpdatedScenario): string[] => (s.changes && Object.keys(s.changes).length ? Object.keys(s.changes) : Object.keys(s).filter((k) => !META_KEYS.has(k)));
 
 /** Each scenario-and-field a set of suggestions changes (`12:tags`), and each draft by name. */
 export function changeKeys(items: ReadonlyArray<UpdatedScenario>): Set<string> {

@@ -156,12 +156,14 @@ async function openProject(client: ScenaristClient, projectId: number, sessionId
       fill(work, heading, list, running, review, composer);
       if (!detail) list.append(h('li', { class: 'empty' }, 'Pick scenarios and say what should change; the suggestions appear here for review.'));
       else renderTurns(list, detail, review);
-      await ctx.refreshSessions();
-      await renderComposer(ctx, composer, review, signal);
+      // The list, the form and the latest job are read side by side: a link to a big review shows it sooner.
+      const resumed = resumeLatest(detail, running, review, signal).catch(showError);
+      await Promise.all([ctx.refreshSessions(), renderComposer(ctx, composer, review, signal)]);
       if (mine !== opening) return;
-      heading.focus();
+      // Focus goes to the conversation, unless the review it reopened took it already.
+      if (!review.contains(document.activeElement)) heading.focus();
       status.textContent = detail ? `Opened ${heading.textContent}.` : 'New conversation.';
-      resumeLatest(detail, running, review, signal).catch(showError);
+      await resumed;
     },
     onSessionOpened(id) {
       showPlace(projectId, id);

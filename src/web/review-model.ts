@@ -1,7 +1,5 @@
 import type { FieldChange, UpdatedScenario } from '../client/index.js';
-
-/** Keys of a suggestion that describe it rather than hold a field's new value. */
-const META = new Set(['id', 'based_on_revision', 'changes', 'reasons', 'notes', 'draft', 'source_files', 'reason', 'agent_name', 'personality_name']);
+import { META_KEYS as META } from '../domain/suggestion-review.js';
 
 /** A card of the review: one suggestion (or draft) as the page shows it, keyed for the reviewer's decisions. */
 export interface ReviewCard {
