@@ -216,6 +216,7 @@ export const ImproveResult = z.object({
   scenarios_needing_agent: z.array(z.number().int()),
   pending_tool_calls: z.array(HeldToolCall),
   failed_batches: z.array(FailedBatch).describe('Batches of scenarios the engine failed on; the others are in updated_scenarios'),
+  answered_by: z.enum(['planner', 'model', 'planner and model']).optional().describe('With a model configured: whether the built-in planner (no model call) or the model answered'),
 });
 export type ImproveResult = z.infer<typeof ImproveResult>;
 

@@ -2,19 +2,16 @@ import { Conflict, ValidationError } from '../domain/errors.js';
 import type { InstructionsJobRequest } from '../domain/instructions.js';
 import type { InstructionsChange, InstructionsResult } from '../domain/suggestion.js';
 import type { FieldChanges, ScenarioPatch } from '../domain/scenario.js';
-import type { Db } from '../store/db.js';
 import { findJobByProgressId } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
-import { getScenario, hasRevisionWithReason, prepareScenarioUpdate, writeMerged, type Actor } from '../store/scenarios.js';
+import { getScenario, hasRevisionWithReason, prepareScenarioUpdate, writeMerged } from '../store/scenarios.js';
+import { actorOf, nowOf, type Caller, type ServiceContext } from './context.js';
 
 export interface ApplyInstructionsInput {
-  organizationId: number;
-  actor: Actor;
   scenarioId: number;
   progressId: string;
   /** Names the target of a job made from an unsaved payload (it has no scenario of its own). */
   confirmScenario?: number;
-  now: string;
 }
 
 /** What the preview showed as changing, as a write. */
@@ -39,9 +36,10 @@ export const appliedReason = (progressId: string) => `Applied instructions job $
  * changing, so the scenario becomes the preview. Applying a job again changes nothing and answers
  * the scenario as it is.
  */
-export async function applyInstructions(db: Db, input: ApplyInstructionsInput): Promise<Row<'scenarios'>> {
-  const { organizationId: orgId, scenarioId, progressId } = input;
-  return db.transaction().execute(async (tx) => {
+export async function applyInstructions(ctx: ServiceContext, caller: Caller, input: ApplyInstructionsInput): Promise<Row<'scenarios'>> {
+  const { scenarioId, progressId } = input;
+  const orgId = caller.organizationId;
+  return ctx.store.db.transaction().execute(async (tx) => {
     const row = await getScenario(tx, orgId, scenarioId);
     const job = await findJobByProgressId(tx, orgId, progressId);
     if (job?.kind !== 'instructions') throw ValidationError.field('progress_id', 'No instructions job has this progress_id.');
@@ -76,6 +74,6 @@ export async function applyInstructions(db: Db, input: ApplyInstructionsInput): 
     const patch = req.scenario_id === null ? forAnotherScenario(result.change, row) : newValues(result.changes as FieldChanges);
     const prepared = await prepareScenarioUpdate(tx, orgId, row, patch);
     if (prepared.errors) throw new ValidationError(prepared.errors);
-    return writeMerged(tx, input.actor, row, prepared.merged, { now: input.now, changeType: 'instructions', reason });
+    return writeMerged(tx, actorOf(caller), row, prepared.merged, { now: nowOf(ctx), changeType: 'instructions', reason });
   });
 }

@@ -1,17 +1,18 @@
-import { Conflict, ValidationError } from '../../domain/errors.js';
-import { emptyUsage } from '../../domain/jobs.js';
-import type { ScenarioCreate, ScenarioFields, ScenarioPatch } from '../../domain/scenario.js';
-import type { ApplyJobRequest } from '../../domain/scenario-agent.js';
-import { normalizedValue, sameValue } from '../../domain/scenario.js';
-import { appliedState, changeKeys } from '../../domain/suggestion-review.js';
-import { blankResult, isEdit, isSuggestibleField, readUpdatedScenarios, valuesOf, type ApplyConflict, type ApplyResult, type Suggestion, type UpdatedScenario, type ValidationIssue } from '../../domain/suggestion.js';
-import type { Tx } from '../../store/db.js';
-import { createScenario, loadScenarios, scenarioFieldsOf, prepareScenarioUpdate, writeMergedMany, type Actor, type ReferenceLookups } from '../../store/scenarios.js';
-import { setReviewState } from '../../store/job-review.js';
-import { findJobById } from '../../store/jobs.js';
-import { markLatestPreview } from '../../store/sessions.js';
-import type { Row } from '../../store/schema.js';
-import { OutcomeInstead, type JobContext, type JobHandler, type JobOutcome } from '../types.js';
+import { Conflict, ValidationError } from '../domain/errors.js';
+import { yielder } from '../domain/event-loop.js';
+import { emptyUsage } from '../domain/jobs.js';
+import { normalizedValue, sameValue, type ScenarioCreate, type ScenarioFields, type ScenarioPatch } from '../domain/scenario.js';
+import type { ApplyJobRequest } from '../domain/scenario-agent.js';
+import { appliedState, changeKeys } from '../domain/suggestion-review.js';
+import { blankResult, isEdit, isSuggestibleField, readUpdatedScenarios, valuesOf, type ApplyConflict, type ApplyResult, type Suggestion, type UpdatedScenario, type ValidationIssue } from '../domain/suggestion.js';
+import type { Tx } from '../store/db.js';
+import { setReviewState } from '../store/job-review.js';
+import { findJobById } from '../store/jobs.js';
+import { apiKeyName } from '../store/organizations.js';
+import { createScenario, loadScenarios, prepareScenarioUpdate, scenarioFieldsOf, writeMergedMany, type Actor, type ReferenceLookups } from '../store/scenarios.js';
+import { markLatestPreview } from '../store/sessions.js';
+import type { Row } from '../store/schema.js';
+import { OutcomeInstead, type JobContext, type JobHandler, type JobOutcome } from '../jobs/types.js';
 
 function rejected(job: Row<'jobs'>, conflicts: ApplyConflict[], issues: ValidationIssue[]): JobOutcome {
   const parts = [];
@@ -60,8 +61,8 @@ async function stillHeld(tx: Tx, organizationId: number, items: UpdatedScenario[
 }
 
 async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
-  const key = job.created_by === null ? undefined : await tx.selectFrom('api_keys').select('name').where('id', '=', job.created_by).executeTakeFirst();
-  return { keyId: job.created_by, name: key?.name ?? 'api' };
+  const name = job.created_by === null ? undefined : await apiKeyName(tx, job.created_by);
+  return { keyId: job.created_by, name: name ?? 'api' };
 }
 
 /**
@@ -95,7 +96,10 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     let inEffect = 0;
     const from = `Applied from session ${job.session_id ?? '-'}${source ? ` (suggestions of job ${source.progress_id})` : ''}.`;
     const lookups: ReferenceLookups = new Map();
+    // Checking 10,000 changes is long synchronous work on SQLite: other requests get turns between.
+    const breathe = yielder(200);
     for (const s of suggestions) {
+      await breathe();
       const id = s.scenario_id;
       const row = rows.get(id);
       if (!row) {
