@@ -1,15 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImproveInput, ScenarioEngine } from '../src/agent/engine.js';
 import { OfflineEngine } from '../src/agent/engines/offline-engine.js';
 import { ScenaristClient, type Scenario } from '../src/client/index.js';
+import { hasChromium, openChromium } from './helpers/chromium.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
 const SIZE = 2_000;
 
 /** The offline engine, except that a request to tag scenarios "retried" fails the first time it is sent. */
@@ -38,9 +37,8 @@ const shotPath = (name: string) => (process.env.UPDATE_SCREENSHOT ? path.join('d
 describe.skipIf(!hasChromium)('a review of 2,000 suggestions in a browser', () => {
   let s: TestServer;
   let client: ScenaristClient;
-  let browser: BrowserContext;
+  let chrome: Awaited<ReturnType<typeof openChromium>>;
   let page: Page;
-  let userDataDir: string;
   let projectId: number;
   let sessionId: number;
   let progressId: string;
@@ -62,20 +60,14 @@ describe.skipIf(!hasChromium)('a review of 2,000 suggestions in a browser', () =
     ({ progress_id: progressId, session_id: sessionId } = started);
     const done = await client.waitFor(progressId);
     expect(done.status).toBe('completed');
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-chromium-'));
-    browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      viewport: { width: 1280, height: 900 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    chrome = await openChromium({ width: 1280, height: 900 });
+    page = chrome.page;
     page.setDefaultTimeout(15_000);
   }, 120_000);
 
   afterAll(async () => {
-    await browser?.close();
+    await chrome?.close();
     await s?.stop();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
   });
 
   const row = (name: string) => page.getByTestId('summary').getByRole('row', { name: new RegExp(`^${name}`) });

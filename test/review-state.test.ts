@@ -4,6 +4,7 @@ import { OfflineEngine } from '../src/agent/engines/offline-engine.js';
 import { selectSuggestions } from '../src/domain/suggestion-review.js';
 import type { SuggestibleField } from '../src/domain/suggestion.js';
 import { createScenario, insertAgent, personalityIdFromStore, startJob, waitForJob } from './helpers/agent.js';
+import { createTestDatabase, pgEnabled } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const untilAborted = (signal: AbortSignal) => new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
@@ -33,18 +34,24 @@ const engine: ScenarioEngine = {
 };
 
 let s: TestServer;
+let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
 let personality: number;
 const ids: number[] = [];
 
 beforeAll(async () => {
-  s = await startTestServer({}, { engine });
+  // With SCENARIST_TEST_PG=1 the same file runs on PostgreSQL, in a database of its own.
+  database = pgEnabled ? await createTestDatabase() : undefined;
+  s = await startTestServer(database ? { DATABASE_URL: database.url } : {}, { engine });
   personality = await personalityIdFromStore(s.running.store.db);
   const agent = await insertAgent(s.running.store.db, s.defaultProjectId);
   for (const name of ['Calm caller', 'Angry caller', 'Quiet caller', 'Loud caller', 'Late caller']) {
     ids.push((await createScenario(s.api, { name, personality, tags: ['base'], agent, instructions: 'Call.' })).id);
   }
 });
-afterAll(async () => s?.stop());
+afterAll(async () => {
+  await s?.stop();
+  await database?.drop();
+});
 
 const improve = async (message: string, scenarios: number[] = ids) => {
   const started = await startJob(s.api, { scenarios, user_message: message, project_id: s.defaultProjectId });
