@@ -40,7 +40,7 @@ export const reviewPage: Benchmark = {
       const page = browser.pages()[0] ?? (await browser.newPage());
       page.setDefaultTimeout(30_000);
       // Signed in once; each run then opens the link as a reload or a shared link would.
-      await page.goto(server.url + '/');
+      await page.goto(`${server.url}/`);
       await page.evaluate((key) => sessionStorage.setItem('scenarist.apiKey', key), server.key);
 
       const open: number[] = [];

@@ -97,7 +97,11 @@ function chipsEditor(field: string, initial: string[], books: NameBooks, id: str
   draw();
   const addButton = h('button', { type: 'button', class: 'small' }, 'Add');
   addButton.addEventListener('click', add);
-  return { el: h('div', { class: 'editor' }, h('label', { for: id }, label), list, h('div', { class: 'actions' }, input, known, addButton)), read: () => (add(), [...values]), focus: () => input.focus() };
+  return { el: h('div', { class: 'editor' }, h('label', { for: id }, label), list, h('div', { class: 'actions' }, input, known, addButton)), read: () => {
+      // A value typed but not yet added counts: the reviewer meant it.
+      add();
+      return [...values];
+    }, focus: () => input.focus() };
 }
 
 /** Information fields as rows of key and value, with a row to add one. */

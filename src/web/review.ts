@@ -344,7 +344,7 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
           drawPage();
           const changed = new Set(r.applied_scenario_ids);
           for (const el of cardsHost.querySelectorAll<HTMLElement>('article')) {
-            el.querySelectorAll('input, button:not([data-keep])').forEach((c) => ((c as HTMLInputElement).disabled = true));
+            for (const c of el.querySelectorAll<HTMLInputElement>('input, button:not([data-keep])')) c.disabled = true;
             if (changed.has(Number(el.dataset.scenario))) el.querySelector('.state')?.replaceChildren('applied');
           }
           await ctx.refreshConversation();
