@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import fs from 'node:fs';
 import { Command } from 'commander';
+import { VERSION } from '../mcp/version.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { isoNow, systemClock } from '../domain/clock.js';
 import { registerAgents } from './commands/agents.js';
@@ -22,12 +23,10 @@ import { registerShow } from './commands/show.js';
 const serverSide = () => import('../server.js');
 const storeSide = async () => ({ ...(await import('../store/db.js')), ...(await import('../store/organizations.js')) });
 
-// package.json sits two levels up from src/cli/ and dist/cli/ alike.
-const { version } = JSON.parse(fs.readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
 const program = new Command('scenarist')
   .description('Scenarist: the scenario agent for voice and chat AI agent tests.')
-  .version(version, '-V, --version', 'print the version')
+  .version(VERSION, '-V, --version', 'print the version')
   // Usage errors (an unknown command or option, a missing argument) exit 2, as the README documents;
   // set before the commands are added so each of them inherits it.
   .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
