@@ -13,6 +13,8 @@ export interface WaitOptions {
   maxDelayMs?: number;
   /** Polls in a row that may fail for want of an answer (network, 5xx) before waiting gives up (default 5). */
   maxFailures?: number;
+  /** Called on each poll that got no answer and will be retried: for saying the server is out of reach. */
+  onLost?: (error: unknown) => void;
 }
 
 /** The server did not answer, or answered that it could not right now: worth asking again. */
@@ -40,6 +42,7 @@ export async function pollUntilFinal(poll: (signal?: AbortSignal) => Promise<Pro
     } catch (e) {
       // A restarting server or a dropped connection does not end the job, so it should not end the wait.
       if (!isTransient(e) || ++failures > (opts.maxFailures ?? 5)) throw e;
+      opts.onLost?.(e);
       delay = Math.min(max, Math.round(delay * 1.5));
       await sleep(delay, opts.signal);
       continue;
@@ -51,6 +54,67 @@ export async function pollUntilFinal(poll: (signal?: AbortSignal) => Promise<Pro
     last = now;
     await sleep(delay, opts.signal);
   }
+}
+
+/** One server-sent event: its name and its data (the lines joined). */
+export interface StreamEvent {
+  event: string;
+  data: string;
+}
+
+/** The events of a `text/event-stream` body, as they arrive; ends with the stream. */
+export async function* readEventStream(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamEvent> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+      let at: number;
+      while ((at = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, at);
+        buffer = buffer.slice(at + 2);
+        let event = 'message';
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event:')) event = line.slice(6).trim();
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+        }
+        if (data.length) yield { event, data: data.join('\n') };
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/**
+ * Follows a job by its stream of events until a final answer, calling `onProgress` with each. When
+ * no stream can be had (the server answers without one, the connection drops, a proxy cuts it), it
+ * goes on by polling, so the wait ends all the same.
+ */
+export async function followUntilFinal(
+  openStream: (signal?: AbortSignal) => Promise<Response>,
+  poll: (signal?: AbortSignal) => Promise<Progress>,
+  opts: WaitOptions = {},
+): Promise<Progress> {
+  try {
+    const res = await openStream(opts.signal);
+    if (res.ok && res.body && /text\/event-stream/.test(res.headers.get('content-type') ?? '')) {
+      for await (const e of readEventStream(res.body)) {
+        if (e.event !== 'progress' && e.event !== 'final') continue;
+        const p = JSON.parse(e.data) as Progress;
+        opts.onProgress?.(p);
+        if (isFinalStatus(p.status)) return p;
+      }
+    } else await res.body?.cancel();
+  } catch (e) {
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    // Any other failure of the stream: polling below still gets the answer (or the real error).
+  }
+  return pollUntilFinal(poll, opts);
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -4,8 +4,12 @@ import type { Config } from '../config.js';
 import type { DialectName } from './dialect.js';
 import { sqliteDialect } from './dialects/sqlite.js';
 import { postgresDialect } from './dialects/postgres.js';
+import { localJobEvents, pgJobEvents, type JobEvents } from './job-events.js';
 import { initial } from './migrations/001_initial.js';
 import { settings } from './migrations/002_settings.js';
+import { documentedFields } from './migrations/020_documented_fields.js';
+import { kbContentHash } from './migrations/030_kb_content_hash.js';
+import { jobReview } from './migrations/070_job_review.js';
 import { jobLastError } from './migrations/040_job_last_error.js';
 import { keyScope } from './migrations/041_key_scope.js';
 import type { Database } from './schema.js';
@@ -20,6 +24,8 @@ export interface Store {
   readonly dialect: DialectName;
   /** The connection pool on PostgreSQL, which the job queue shares so SCENARIST_DB_POOL_SIZE bounds both. */
   readonly pgPool?: pg.Pool;
+  /** Word of job changes, across processes: what streams and long polls wait on. */
+  readonly jobEvents: JobEvents;
   /** Hears about connections lost while idle; the pool replaces them, so these are reports, not failures. */
   onConnectionError(listener: (err: Error) => void): void;
   close(): Promise<void>;
@@ -29,14 +35,47 @@ export function openStore(database: Config['database']): Store {
   if (database.kind === 'postgres') {
     const { dialect, pool } = postgresDialect(database.url, database.poolSize);
     const db = new Kysely<Database>({ dialect });
-    return { db, dialect: 'postgres', pgPool: pool, onConnectionError: (l) => void pool.on('error', l), close: () => db.destroy() };
+    const errorListeners: Array<(err: Error) => void> = [];
+    const jobEvents = pgJobEvents(pool, database.url, (err) => errorListeners.forEach((l) => l(err)));
+    return {
+      db,
+      dialect: 'postgres',
+      pgPool: pool,
+      jobEvents,
+      onConnectionError: (l) => {
+        pool.on('error', l);
+        errorListeners.push(l);
+      },
+      close: async () => {
+        await jobEvents.close();
+        await db.destroy();
+      },
+    };
   }
   const db = new Kysely<Database>({ dialect: sqliteDialect(database.file) });
-  return { db, dialect: 'sqlite', onConnectionError: () => {}, close: () => db.destroy() };
+  const jobEvents = localJobEvents();
+  return {
+    db,
+    dialect: 'sqlite',
+    jobEvents,
+    onConnectionError: () => {},
+    close: async () => {
+      await jobEvents.close();
+      await db.destroy();
+    },
+  };
 }
 
 function migrations(dialect: DialectName): Record<string, Migration> {
-  return { '001_initial': initial(dialect), '002_settings': settings, '040_job_last_error': jobLastError, '041_key_scope': keyScope };
+  return {
+    '001_initial': initial(dialect),
+    '002_settings': settings,
+    '020_documented_fields': documentedFields,
+    '030_kb_content_hash': kbContentHash,
+    '040_job_last_error': jobLastError,
+    '041_key_scope': keyScope,
+    '070_job_review': jobReview,
+  };
 }
 
 /** Applies every pending migration; safe to run on each start and from several processes. */

@@ -34,6 +34,8 @@ export interface ProjectsTable {
   name: string;
   description: string;
   max_call_duration: number | null;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }
@@ -47,6 +49,8 @@ export interface AiagentsTable {
   language: string;
   inbound: Bool;
   assistant_id: string | null;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }
@@ -61,6 +65,8 @@ export interface PersonalitiesTable {
   language: string;
   accent: string;
   is_predefined: Bool;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }
@@ -85,6 +91,8 @@ export interface MetricsTable {
   agent_id: number | null;
   name: string;
   description: string;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }
@@ -97,6 +105,8 @@ export interface KnowledgeBaseFilesTable {
   file_name: string;
   file_type: string;
   file_size: number;
+  /** Hex SHA-256 of the uploaded bytes; null for files uploaded before it was kept. */
+  content_sha256: string | null;
   text: string;
   created_at: Time;
   updated_at: Time;
@@ -221,6 +231,12 @@ export interface JobsTable {
   updated_at: Time;
   started_at: Time | null;
   finished_at: Time | null;
+  /** What a reviewer did with the suggestions: to_review, applied, partly_applied, discarded; null for jobs that suggest nothing. */
+  review_state: string | null;
+  /** How many suggestions (scenarios and drafts) the job left to review. */
+  review_count: number | null;
+  /** The progress_id of the apply job that applied the suggestions. */
+  applied_by: string | null;
   /** Why the last attempt failed, while the job may still be retried. */
   last_error: string | null;
 }
