@@ -75,7 +75,7 @@ describe.each(testDatabases)('input rules on $name', ({ name }) => {
 
   it('a PATCH with nothing to change answers the object as it is, on every resource', async () => {
     await s.api('POST', 'tools/', { id: 'TOOL_LOOKUP', name: 'Lookup' });
-    expect(await s.api('PATCH', 'tools/TOOL_LOOKUP/', {})).toMatchObject({ status: 200, body: { id: 'TOOL_LOOKUP', name: 'Lookup' } });
+    expect(await s.api('PATCH', 'tools/TOOL_LOOKUP/', {})).toMatchObject({ status: 200, body: { tool_id: 'TOOL_LOOKUP', name: 'Lookup' } });
     expect(await s.api('PATCH', `scenarios/${scenario.id}/`, {})).toMatchObject({ status: 200, body: { id: scenario.id } });
   });
 

@@ -34,7 +34,8 @@ export const toToolView = (r: Row<'tools'>): ToolView => ({ id: r.tool_id, numbe
 
 /** The `TOOL_*` id of the tool with an integer id (as the reference names tools), or the text itself. */
 export async function toolIdOf(db: Executor, organizationId: number, ref: string): Promise<string> {
-  if (!/^-?\d{1,10}$/.test(ref)) return ref;
+  // One spelling per id, as for every path id: `01` is not tool 1 (predefined tools are numbered below zero).
+  if (!/^-?[1-9]\d{0,9}$/.test(ref)) return ref;
   const n = Number(ref);
   const predefined = PREDEFINED.find((t) => t.number === n);
   if (predefined) return predefined.id;

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { MAX_INT } from '../../domain/storable.js';
 import { isoNow } from '../../domain/clock.js';
 import { createTool, deleteTool, getTool, listTools, TOOL_ID_PATTERN, toolIdOf, type ToolInput, type ToolView, updateTool } from '../../store/tools.js';
 import type { AppDeps } from '../deps.js';
@@ -19,7 +20,7 @@ const toolIdText = z.string().regex(TOOL_ID_PATTERN, 'Use 3–64 capitals, digit
 const toolWriteShape = {
   tool_id: toolIdText.optional().describe('The id scenarios name in tool_ids'),
   // Earlier Scenarist took the text id as `id`; an integer `id` is the read-only one a client read back.
-  id: z.union([toolIdText, z.number().int()]).optional().describe('tool_id, as earlier clients send it; an integer is ignored'),
+  id: z.union([toolIdText, z.number().int().min(-MAX_INT).max(MAX_INT)]).optional().describe('tool_id, as earlier clients send it; an integer is ignored'),
   name: z.string().trim().min(1).max(255),
   description: z.string().max(10_000).optional(),
   project: z.number().int().positive().max(2_147_483_647).nullable().optional().describe('Null: usable in every project'),
