@@ -6,6 +6,7 @@ import { isoNow, type Clock } from '../domain/clock.js';
 import { emptyUsage, type JobKind } from '../domain/jobs.js';
 import { stoppedResult } from '../domain/suggestion.js';
 import type { Store } from '../store/db.js';
+import { keepBatch, keptBatches } from '../store/job-batches.js';
 import { claimNext, heartbeat, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
 import { abortReasonOf, JobAborted, statusAfterAbort } from './abort.js';
@@ -208,9 +209,13 @@ export class JobRunner {
         engine,
         signal: controller.signal,
         now: () => this.#now(),
-        progress: async (done, total, usage) => {
+        keptBatches: () => keptBatches(store.db, job.id),
+        progress: async (done, total, usage, finished) => {
+          const written = finished
+            ? await keepBatch(store.db, lease, finished, { done, total, usage: usage ?? finished.usage }, this.#now())
+            : await setProgress(store.db, lease, done, total, usage, this.#now());
           // Refused: the job was cancelled or is someone else's now; the heartbeat says which.
-          if (await setProgress(store.db, lease, done, total, usage, this.#now())) return;
+          if (written) return;
           await check();
           if (!controller.signal.aborted) controller.abort(new JobAborted({ kind: 'lease_lost' }));
         },
