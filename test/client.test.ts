@@ -161,10 +161,39 @@ describe('jobs in progress', () => {
     expect((await c.waitFor(job.progress_id)).status).toBe('cancelled');
   });
 
-  it('backs off while nothing moves and stops when the signal aborts', async () => {
+  it('follows a job by its stream of events, with one request, and stops when the signal aborts', async () => {
+    const requests: string[] = [];
+    const counting = new ScenaristClient({
+      baseUrl: idle.server.url,
+      apiKey: idle.server.key,
+      fetch: async (input, init) => {
+        requests.push(String((init?.headers as Record<string, string>).accept));
+        return fetch(input, init);
+      },
+    });
+    const job = await c.scenarioAgent.improve({ scenarios: 'all', project_id: idle.server.defaultProjectId, user_message: 'Add the DTMF tool' });
+    const seen: string[] = [];
+    const waiting = counting.waitFor(job.progress_id, { onProgress: (p) => seen.push(p.status) });
+    await new Promise((r) => setTimeout(r, 300));
+    await c.scenarioAgent.cancel({ progress_id: job.progress_id });
+    expect((await waiting).status).toBe('cancelled');
+    expect(seen).toEqual(['in_progress', 'cancelled']);
+    expect(requests).toEqual(['text/event-stream']);
+
+    const controller = new AbortController();
+    const still = counting.waitFor(progressId, { signal: controller.signal, onProgress: () => controller.abort(new Error('stopped by the user')) });
+    await expect(still).rejects.toThrow('stopped by the user');
+  });
+
+  it('without a stream (a proxy that strips it), polls, backing off while nothing moves, and stops when the signal aborts', async () => {
+    const polling = new ScenaristClient({
+      baseUrl: idle.server.url,
+      apiKey: idle.server.key,
+      fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), accept: 'application/json' } }),
+    });
     const controller = new AbortController();
     const times: number[] = [];
-    const waiting = c.waitFor(progressId, {
+    const waiting = polling.waitFor(progressId, {
       signal: controller.signal,
       initialDelayMs: 20,
       maxDelayMs: 80,

@@ -1,5 +1,5 @@
 import { sessionStatusFor, type JobStatus } from '../domain/jobs.js';
-import type { Db } from '../store/db.js';
+import type { Store } from '../store/db.js';
 import { dropKeptBatches } from '../store/job-batches.js';
 import { cancelJob, failExhausted, finishJob, type Lease } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
@@ -29,12 +29,19 @@ class NotOurs extends Error {}
  * session's status, with any writes the outcome carries (apply), in one transaction, so none of
  * them exists without the others. Each row write is conditional, so of a worker finishing, a user
  * cancelling and a sweep giving up at once, exactly one ends the job. Returns the jobs it ended:
- * none when someone else got there first.
+ * none when someone else got there first. Whoever follows an ended job (a stream, a long poll, a
+ * cached poll) hears of it once the transaction is committed.
  *
  * An outcome whose `commit` throws `OutcomeInstead` rolls back and the error reaches the caller,
  * which ends the job with that outcome instead.
  */
-export async function endJob(db: Db, ending: JobEnding, now: string): Promise<Row<'jobs'>[]> {
+export async function endJob(store: Store, ending: JobEnding, now: string): Promise<Row<'jobs'>[]> {
+  const ended = await writeEnd(store, ending, now);
+  for (const job of ended) store.jobEvents.changed(job.progress_id);
+  return ended;
+}
+
+function writeEnd({ db }: Store, ending: JobEnding, now: string): Promise<Row<'jobs'>[]> {
   return db
     .transaction()
     .execute(async (tx) => {

@@ -173,7 +173,7 @@ export class JobRunner {
     const now = this.#opts.clock();
     if (now.getTime() - this.#lastSweep < this.#tune.sweepMs) return;
     this.#lastSweep = now.getTime();
-    await endJob(this.#opts.store.db, { cause: 'given_up', at: now }, this.#now());
+    await endJob(this.#opts.store, { cause: 'given_up', at: now }, this.#now());
   }
 
   #start(job: Row<'jobs'>): void {
@@ -214,8 +214,11 @@ export class JobRunner {
           const written = finished
             ? await keepBatch(store.db, lease, finished, { done, total, usage: usage ?? finished.usage }, this.#now())
             : await setProgress(store.db, lease, done, total, usage, this.#now());
+          if (written) {
+            store.jobEvents.changed(job.progress_id);
+            return;
+          }
           // Refused: the job was cancelled or is someone else's now; the heartbeat says which.
-          if (written) return;
           await check();
           if (!controller.signal.aborted) controller.abort(new JobAborted({ kind: 'lease_lost' }));
         },
@@ -245,6 +248,6 @@ export class JobRunner {
 
   /** Cancelled or re-claimed while finishing: nothing is written and the job's state stands. */
   async #finish(job: Row<'jobs'>, lease: Lease, outcome: JobOutcome): Promise<void> {
-    await endJob(this.#opts.store.db, { cause: 'outcome', job, lease, outcome }, this.#now());
+    await endJob(this.#opts.store, { cause: 'outcome', job, lease, outcome }, this.#now());
   }
 }

@@ -1,4 +1,5 @@
 import { Conflict, ValidationError } from '../domain/errors.js';
+import { yielder } from '../domain/event-loop.js';
 import { emptyUsage } from '../domain/jobs.js';
 import type { ScenarioCreate, ScenarioFields, ScenarioPatch } from '../domain/scenario.js';
 import type { ApplyJobRequest } from '../domain/scenario-agent.js';
@@ -49,7 +50,10 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     const issues: ValidationIssue[] = [];
     const writes: Array<{ row: Row<'scenarios'>; merged: ScenarioFields }> = [];
     const lookups: ReferenceLookups = new Map();
+    // Checking 10,000 changes is long synchronous work on SQLite: other requests get turns between.
+    const breathe = yielder(200);
     for (const s of suggestions) {
+      await breathe();
       const id = s.scenario_id;
       const row = rows.get(id);
       if (!row) {

@@ -35,7 +35,7 @@ export async function cancelAgentJob(ctx: ServiceContext, caller: Caller, target
     job = await latestJobOfSession(db, session_id!);
   }
   if (!job) return { success: false, session_id: session_id ?? null, progress_id: null, status: null };
-  const cancelled = await endJob(db, { cause: 'cancelled', job }, nowOf(ctx));
+  const cancelled = await endJob(ctx.store, { cause: 'cancelled', job }, nowOf(ctx));
   if (cancelled.length) ctx.abortJob?.(job.progress_id);
   const current = (await findJobByProgressId(db, organizationId, job.progress_id))!;
   return { success: current.status === 'cancelled', session_id: current.session_id, progress_id: current.progress_id, status: current.status };

@@ -10,6 +10,7 @@ import { scenarioViews } from '../../store/scenario-views.js';
 import { loadScenarios } from '../../store/scenarios.js';
 import type { Row } from '../../store/schema.js';
 import type { AppDeps } from '../deps.js';
+import { answerProgress, waitQuery } from '../follow.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses } from '../schemas.js';
 
@@ -116,32 +117,60 @@ export const generateRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
     return latest && isGeneration(latest) && latest.id > job.id ? latest : job;
   };
 
+  /** The reference's progress answer for a generation job, as it is now. */
+  const progressOf = async (organizationId: number, progressId: string, job: Row<'jobs'>): Promise<z.infer<typeof GenerateProgress>> => {
+    const status = STATUS[job.status as keyof typeof STATUS] ?? 'in_progress';
+    const result = job.status === 'in_progress' || job.result === null ? {} : (JSON.parse(job.result) as Record<string, unknown>);
+    const createdIds = (result.created_scenario_ids as number[] | undefined) ?? [];
+    const drafts = (result.generated_scenarios as Array<Record<string, unknown>> | undefined) ?? [];
+    const created = createdIds.length ? await scenarioViews(db, organizationId, await loadScenarios(db, organizationId, createdIds)) : [];
+    const questions = ((result.clarification_questions as Array<{ question: string }> | undefined) ?? []).map((q) => q.question);
+    return {
+      progress_id: progressId,
+      status,
+      current_step: STEP[status],
+      total_scenarios: job.progress_total,
+      completed_scenarios: status === 'completed' ? created.length : job.progress_done,
+      failed_scenarios: status === 'completed' ? Math.max(0, job.progress_total - created.length) : 0,
+      scenarios_list: created.length ? created.map((v) => listed(v as Record<string, unknown>)) : drafts.map(listed),
+      questions,
+      agent_message: (result.user_message as string | undefined) ?? null,
+      warnings: [],
+      error: job.error,
+    };
+  };
+
   app.get(
     '/scenarios/generate-progress/',
-    { schema: { tags, querystring: z.object({ progress_id: z.string().max(100).optional() }), response: { 200: GenerateProgress, ...errorResponses } } },
-    async (req) => {
-      if (!req.query.progress_id) throw ValidationError.field('progress_id', 'This query parameter is required.');
+    {
+      schema: {
+        tags,
+        description:
+          'The generation as it is now. With `wait=N`, held until its status or progress changes (at most N seconds); with `Accept: text/event-stream`, a stream of `progress` events with this JSON and a `final` one (also when it waits for an answer: answer, then follow again).',
+        querystring: z.object({ progress_id: z.string().max(100).optional(), wait: waitQuery() }),
+        response: { 200: GenerateProgress, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const progressId = req.query.progress_id;
+      if (!progressId) throw ValidationError.field('progress_id', 'This query parameter is required.');
       const { organizationId } = callerOf(req);
-      const job = await current(organizationId, req.query.progress_id);
-      const status = STATUS[job.status as keyof typeof STATUS] ?? 'in_progress';
-      const result = job.status === 'in_progress' || job.result === null ? {} : (JSON.parse(job.result) as Record<string, unknown>);
-      const createdIds = (result.created_scenario_ids as number[] | undefined) ?? [];
-      const drafts = (result.generated_scenarios as Array<Record<string, unknown>> | undefined) ?? [];
-      const created = createdIds.length ? await scenarioViews(db, organizationId, await loadScenarios(db, organizationId, createdIds)) : [];
-      const questions = ((result.clarification_questions as Array<{ question: string }> | undefined) ?? []).map((q) => q.question);
-      return {
-        progress_id: req.query.progress_id,
-        status,
-        current_step: STEP[status],
-        total_scenarios: job.progress_total,
-        completed_scenarios: status === 'completed' ? created.length : job.progress_done,
-        failed_scenarios: status === 'completed' ? Math.max(0, job.progress_total - created.length) : 0,
-        scenarios_list: created.length ? created.map((v) => listed(v as Record<string, unknown>)) : drafts.map(listed),
-        questions,
-        agent_message: (result.user_message as string | undefined) ?? null,
-        warnings: [],
-        error: job.error,
-      };
+      // Followed by the job that answers now: an answer to its questions starts a later one.
+      const following = await current(organizationId, progressId);
+      const read = async () => progressOf(organizationId, progressId, await current(organizationId, progressId));
+      const answer = await answerProgress(
+        req,
+        reply,
+        deps.store.jobEvents,
+        {
+          progressId: following.progress_id,
+          read,
+          stateOf: (p) => `${p.status} ${p.completed_scenarios}/${p.total_scenarios}`,
+          isFinal: (p) => p.status !== 'in_progress',
+        },
+        req.query.wait,
+      );
+      return answer ?? reply;
     },
   );
 

@@ -19,10 +19,11 @@ import type { Row } from '../../store/schema.js';
 import { scenarioView } from '../../store/scenario-views.js';
 import { unsavedRow } from '../../store/scenarios.js';
 import type { AppDeps } from '../deps.js';
+import { answerProgress, waitQuery } from '../follow.js';
 import { callerOf } from '../plugins/auth.js';
 import { ScenarioOut } from '../scenario-schema.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
-import { progressOf } from './scenario-agent.js';
+import { progressOf, progressState } from './scenario-agent.js';
 
 const ProgressQuery = z.object({
   progress_id: z.string().max(100).optional().describe('The progress_id returned when the job started'),
@@ -30,6 +31,7 @@ const ProgressQuery = z.object({
   agent_id: optionalIdQuery(),
   project_id: optionalIdQuery(),
   assistant_id: z.string().max(255).optional(),
+  wait: waitQuery(),
 });
 
 /** The seed's Scenario as it would be with the job's instructions, plus the job's state. */
@@ -143,16 +145,23 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
       schema: {
         tags,
         summary: 'Poll an instructions job',
-        description: 'The Scenario as it would be with the new instructions, with the job status. Terminal statuses: completed, cancelled, failed.',
+        description:
+          'The Scenario as it would be with the new instructions, with the job status. Terminal statuses: completed, cancelled, failed. With `wait=N`, held until the status or progress changes (at most N seconds); with `Accept: text/event-stream`, a stream of `progress` events with this JSON and a `final` one.',
         querystring: ProgressQuery,
         response: { 200: InstructionsProgress, ...errorResponses },
       },
     },
-    async (req) => {
-      if (!req.query.progress_id) throw ValidationError.field('progress_id', 'This query parameter is required.');
-      const job = await findJobByProgressId(db, callerOf(req).organizationId, req.query.progress_id);
-      if (job?.kind !== 'instructions') throw new NotFound('No instructions job with this progress_id.');
-      return progressView(db, job);
+    async (req, reply) => {
+      const progressId = req.query.progress_id;
+      if (!progressId) throw ValidationError.field('progress_id', 'This query parameter is required.');
+      const { organizationId } = callerOf(req);
+      const read = async () => {
+        const job = await findJobByProgressId(db, organizationId, progressId);
+        if (job?.kind !== 'instructions') throw new NotFound('No instructions job with this progress_id.');
+        return progressView(db, job);
+      };
+      const answer = await answerProgress(req, reply, deps.store.jobEvents, { progressId, read, stateOf: progressState, isFinal: (p) => p.status !== 'in_progress' }, req.query.wait);
+      return answer ?? reply;
     },
   );
 

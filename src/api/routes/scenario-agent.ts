@@ -9,11 +9,13 @@ import { discardLatestPreview } from '../../services/sessions.js';
 import { startScenarioAgentJob } from '../../services/start-job.js';
 import { findJobProgress, type JobProgressRow } from '../../store/jobs.js';
 import type { AppDeps } from '../deps.js';
+import { answerProgress, waitQuery } from '../follow.js';
+import { ProgressCache } from '../progress-cache.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses } from '../schemas.js';
 import { trustedOkSerializer } from '../trusted-serializer.js';
 
-const ProgressQuery = z.object({ progress_id: z.string().max(100).optional().describe('The progress_id returned when the job started') });
+const ProgressQuery = z.object({ progress_id: z.string().max(100).optional().describe('The progress_id returned when the job started'), wait: waitQuery() });
 
 export const CancelBody = z
   .strictObject({
@@ -41,9 +43,13 @@ export function progressOf(job: JobProgressRow): z.infer<typeof ScenarioAgentPro
   };
 }
 
+/** What a long poll waits for a change of. */
+export const progressState = (p: { status: string; progress: { done: number; total: number } }): string => `${p.status} ${p.progress.done}/${p.progress.total}`;
+
 export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
   const { db } = deps.store;
   const tags = ['scenario agent'];
+  const cache = new ProgressCache(deps.store.jobEvents);
 
   app.post(
     '/scenarios/scenario-agent/',
@@ -68,16 +74,29 @@ export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asy
   app.get(
     '/scenarios/scenario-agent-progress/',
     {
-      schema: { tags, summary: 'Poll a scenario-agent job', querystring: ProgressQuery, response: { 200: ScenarioAgentProgress, ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Poll a scenario-agent job',
+        description:
+          'The job as it is now. With `wait=N`, held until its status or progress changes (at most N seconds). With `Accept: text/event-stream`, a stream of server-sent events: `progress` with this same JSON on each change, then `final` with the final answer, and the stream ends.',
+        querystring: ProgressQuery,
+        response: { 200: ScenarioAgentProgress, ...errorResponses },
+      },
       // Clients poll this many times a second while they wait: progressOf builds the answer to the schema.
       serializerCompiler: trustedOkSerializer,
     },
-    async (req) => {
-      if (!req.query.progress_id) throw ValidationError.field('progress_id', 'This query parameter is required.');
-      const job = await findJobProgress(db, callerOf(req).organizationId, req.query.progress_id);
-      // Instructions jobs have their own progress endpoint and shape (seed 003).
-      if (!job || job.kind === 'instructions') throw new NotFound('No job with this progress_id.');
-      return progressOf(job);
+    async (req, reply) => {
+      const progressId = req.query.progress_id;
+      if (!progressId) throw ValidationError.field('progress_id', 'This query parameter is required.');
+      const { organizationId } = callerOf(req);
+      const read = async () => {
+        const job = await cache.get(organizationId, progressId, () => findJobProgress(db, organizationId, progressId));
+        // Instructions jobs have their own progress endpoint and shape (seed 003).
+        if (!job || job.kind === 'instructions') throw new NotFound('No job with this progress_id.');
+        return progressOf(job);
+      };
+      const answer = await answerProgress(req, reply, deps.store.jobEvents, { progressId, read, stateOf: progressState, isFinal: (p) => p.status !== 'in_progress' }, req.query.wait);
+      return answer ?? reply;
     },
   );
 
