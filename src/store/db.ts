@@ -64,7 +64,7 @@ export function openStore(database: Config['database']): Store {
 }
 
 function migrations(dialect: DialectName): Record<string, Migration> {
-  return { '001_initial': initial(dialect), '002_settings': settings, '030_kb_content_hash': kbContentHash, '080_job_batches': jobBatches };
+  return { '001_initial': initial(dialect), '002_settings': settings, '030_kb_content_hash': kbContentHash, '080_job_batches': jobBatches(dialect) };
 }
 
 /** Applies every pending migration; safe to run on each start and from several processes. */

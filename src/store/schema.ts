@@ -224,6 +224,7 @@ export interface JobsTable {
 
 /** A batch a job finished, kept until the job ends (see migrations/080_job_batches.ts). */
 export interface JobBatchesTable {
+  id: Id;
   job_id: number;
   batch_key: string;
   attempt: number;

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { DialectName } from '../dialect.js';
 
 /**
  * The batches a job has finished, kept with the job as each one finishes, so a job taken over from
@@ -6,10 +7,11 @@ import type { Kysely } from 'kysely';
  * A batch is named by its key (the scenarios it holds, at the revisions it saw): a resumed job
  * reuses a kept batch only when it would send the engine exactly that batch again.
  */
-export const jobBatches = {
+export const jobBatches = (dialect: DialectName) => ({
   async up(db: Kysely<any>): Promise<void> {
-    await db.schema
-      .createTable('job_batches')
+    const table = db.schema.createTable('job_batches');
+    // An id like every table of ours, so tools that walk every table in order can.
+    await (dialect === 'postgres' ? table.addColumn('id', 'serial', (c) => c.primaryKey()) : table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement()))
       .addColumn('job_id', 'integer', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
       .addColumn('batch_key', 'text', (c) => c.notNull())
       // The claim that finished it, for the record: any later attempt may reuse it.
@@ -20,7 +22,7 @@ export const jobBatches = {
       .addColumn('outcome', 'text', (c) => c.notNull())
       .addColumn('usage', 'text', (c) => c.notNull())
       .addColumn('created_at', 'text', (c) => c.notNull())
-      .addPrimaryKeyConstraint('job_batches_pk', ['job_id', 'batch_key'])
+      .addUniqueConstraint('job_batches_job_key', ['job_id', 'batch_key'])
       .execute();
   },
-};
+});
