@@ -9,6 +9,7 @@ import { initial } from './migrations/001_initial.js';
 import { settings } from './migrations/002_settings.js';
 import { documentedFields } from './migrations/020_documented_fields.js';
 import { kbContentHash } from './migrations/030_kb_content_hash.js';
+import { jobReview } from './migrations/070_job_review.js';
 import { jobBatches } from './migrations/080_job_batches.js';
 import type { Database } from './schema.js';
 
@@ -70,6 +71,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '002_settings': settings,
     '020_documented_fields': documentedFields,
     '030_kb_content_hash': kbContentHash,
+    '070_job_review': jobReview,
     '080_job_batches': jobBatches(dialect),
   };
 }
