@@ -37,7 +37,8 @@ async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
 export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const { job } = ctx;
   const req = JSON.parse(job.request) as ApplyJobRequest;
-  const { suggestions, drafts } = readUpdatedScenarios(req.updated_scenarios);
+  // Checked by the submit; only a request stored before it kept them checked is read again.
+  const { suggestions, drafts } = req.suggestions ? { suggestions: req.suggestions, drafts: req.drafts ?? [] } : readUpdatedScenarios(req.updated_scenarios ?? []);
   const total = suggestions.length + drafts.length;
   const applied: number[] = [];
   const created: number[] = [];
