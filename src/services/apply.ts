@@ -49,10 +49,10 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     const rows = new Map((await loadScenarios(tx, job.organization_id, suggestions.map((s) => s.scenario_id))).map((r) => [r.id, r]));
     const conflicts: ApplyConflict[] = [];
     const issues: ValidationIssue[] = [];
-    const writes: Array<{ row: Row<'scenarios'>; merged: ScenarioFields }> = [];
+    const writes: Array<{ row: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields }> = [];
     const lookups: ReferenceLookups = new Map();
     // Checking 10,000 changes is long synchronous work on SQLite: other requests get turns between.
-    const breathe = yielder(200);
+    const breathe = yielder(100);
     for (const s of suggestions) {
       await breathe();
       const id = s.scenario_id;
@@ -74,12 +74,12 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
         for (const [field, messages] of Object.entries(prepared.errors)) issues.push({ scenario_id: id, field, message: messages.join(' ') });
         continue;
       }
-      writes.push({ row, merged: prepared.merged });
+      writes.push({ row, before: prepared.before, merged: prepared.merged });
     }
     if (conflicts.length || issues.length) throw new OutcomeInstead(rejected(job, conflicts, issues));
     try {
       const reason = `Applied from session ${job.session_id ?? '-'}.`;
-      await writeMergedMany(tx, actor, writes.map((w) => ({ current: w.row, merged: w.merged })), { now, changeType: 'apply', reason });
+      await writeMergedMany(tx, actor, writes.map((w) => ({ current: w.row, before: w.before, merged: w.merged })), { now, changeType: 'apply', reason });
       applied.push(...writes.map((w) => w.row.id));
       for (const d of drafts) {
         const row = await createScenario(tx, job.organization_id, actor, { ...(d.scenario as ScenarioCreate), project: req.project_id }, now);

@@ -42,6 +42,8 @@ export function startCheckpointer(file: string): () => Promise<void> {
   });
   return async () => {
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    // Held while it stops: waiting on an unreferenced thread alone would let the process exit here.
+    worker.ref();
     worker.postMessage('stop');
     await exited;
   };
