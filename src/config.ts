@@ -30,6 +30,7 @@ const EnvSchema = z.object({
   ANTHROPIC_API_KEY: z.string().optional(),
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   SCENARIST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SCENARIST_LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   SCENARIST_BODY_LIMIT: positiveInt.default(1024 * 1024),
   SCENARIST_APPLY_BODY_LIMIT: positiveInt.default(64 * 1024 * 1024),
   SCENARIST_UPLOAD_LIMIT: positiveInt.default(10 * 1024 * 1024),
@@ -63,6 +64,8 @@ export type Config = Readonly<{
     plannerFirst: boolean;
   };
   logLevel: z.infer<typeof EnvSchema>['SCENARIST_LOG_LEVEL'];
+  /** `auto`: one short line per event on a terminal, JSON lines otherwise. */
+  logFormat: z.infer<typeof EnvSchema>['SCENARIST_LOG_FORMAT'];
   bodyLimit: number;
   /** The scenario agent's body carries a whole result back on apply, so it may be larger. */
   applyBodyLimit: number;
@@ -101,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     model: e.SCENARIST_MODEL,
     llm,
     logLevel: e.SCENARIST_LOG_LEVEL,
+    logFormat: e.SCENARIST_LOG_FORMAT,
     bodyLimit: e.SCENARIST_BODY_LIMIT,
     applyBodyLimit: Math.max(e.SCENARIST_APPLY_BODY_LIMIT, e.SCENARIST_BODY_LIMIT),
     authCacheMs: e.SCENARIST_AUTH_CACHE_MS,

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { loggerOptions } from './api/log-lines.js';
 import type { ScenarioEngine } from './agent/engine.js';
 import { createEngine } from './agent/engines/index.js';
 import type { Config } from './config.js';
@@ -15,7 +16,8 @@ export interface WorkerOptions {
 
 /** A process that only runs jobs, beside API processes that share its database. */
 export async function runWorker(config: Config, opts: WorkerOptions = {}): Promise<{ owner: string; stop(): Promise<void> }> {
-  const log = pino({ level: config.logLevel });
+  const { stream, ...options } = loggerOptions(config);
+  const log = stream ? pino(options, stream) : pino(options);
   const engine = opts.engine ?? createEngine(config);
   const store = openStore(config.database);
   store.onConnectionError((err) => log.warn({ err: err.message }, 'database connection lost; the pool reconnects'));

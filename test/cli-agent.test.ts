@@ -108,22 +108,22 @@ describe('improve', () => {
   });
 
   it('exit codes: 2 for usage, 4 for a wrong key or an unknown project, 2 for ids the server refuses', async () => {
-    const [badIds, noKey, badKey, noProject, unknownIds, noScope, help] = await Promise.all([
+    const [badIds, noKey, badKey, noProject, unknownIds, mixed, help] = await Promise.all([
       cli(['improve', '--scenarios', '1,x', 'x']),
       cli(['improve', '--project', '1', 'x'], { env: { SCENARIST_API_KEY: undefined } }),
       cli(['improve', '--project', '1', '--key', 'sk_scn_wrong', 'x']),
       cli(['improve', '--project', 'Nope', 'x']),
       cli(['improve', '--scenarios', '999999', 'x']),
-      cli(['improve', 'x']),
+      cli(['improve', '--scenarios', '1', '--tag', 'billing', 'x']),
       cli(['improve', '--help']),
     ]);
-    expect([badIds.code, noKey.code, badKey.code, noProject.code, unknownIds.code, noScope.code]).toEqual([2, 2, 4, 4, 2, 2]);
+    expect([badIds.code, noKey.code, badKey.code, noProject.code, unknownIds.code, mixed.code]).toEqual([2, 2, 4, 4, 2, 2]);
     expect(badIds.stderr).toContain('use "all" or scenario ids separated by commas');
-    expect(noKey.stderr).toContain('No API key: pass --key or set SCENARIST_API_KEY');
+    expect(noKey.stderr).toContain('No API key: pass --key-file <file> (or - for standard input), set SCENARIST_API_KEY');
     expect(badKey.stderr).toContain('The server refused the API key (401)');
     expect(noProject.stderr).toContain(`No project "Nope". Known: ${project} Default.`);
     expect(unknownIds.stderr).toContain('The server refused the request (400):\n  scenarios: Invalid pk "999999" - object does not exist.');
-    expect(noScope.stderr).toContain('Say which scenarios');
+    expect(mixed.stderr).toContain('--scenarios names scenarios by id; --tag, --folder and --name pick them instead.');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: scenarist improve [options] <request>');
     expect(help.stdout).toContain('Exit codes: 0 done');

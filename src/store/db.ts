@@ -7,6 +7,7 @@ import { postgresDialect } from './dialects/postgres.js';
 import { localJobEvents, pgJobEvents, type JobEvents } from './job-events.js';
 import { initial } from './migrations/001_initial.js';
 import { settings } from './migrations/002_settings.js';
+import { kbContentHash } from './migrations/030_kb_content_hash.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -62,7 +63,7 @@ export function openStore(database: Config['database']): Store {
 }
 
 function migrations(dialect: DialectName): Record<string, Migration> {
-  return { '001_initial': initial(dialect), '002_settings': settings };
+  return { '001_initial': initial(dialect), '002_settings': settings, '030_kb_content_hash': kbContentHash };
 }
 
 /** Applies every pending migration; safe to run on each start and from several processes. */

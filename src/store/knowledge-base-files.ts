@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 // The package's index runs a self-test against a bundled file when loaded; the library itself does not.
 import pdfParse from 'pdf-parse/lib/pdf-parse.js';
 import { PayloadTooLarge, ValidationError } from '../domain/errors.js';
@@ -94,12 +95,12 @@ export async function createKnowledgeBaseFiles(
   now: string,
 ): Promise<Row<'knowledge_base_files'>[]> {
   const { projectId, agentId } = await projectOfWrite(db, organizationId, owner, true);
-  const read: Array<{ name: string; size: number; mime: string; text: string }> = [];
+  const read: Array<{ name: string; size: number; mime: string; text: string; sha256: string }> = [];
   for (const u of uploads) {
     const name = baseName(u.name);
     if (!name) throw ValidationError.field('file', 'The file has no name.');
     const { text, mime } = await extractText(name, u.data, limit);
-    read.push({ name, size: u.data.length, mime, text });
+    read.push({ name, size: u.data.length, mime, text, sha256: crypto.createHash('sha256').update(u.data).digest('hex') });
   }
   return db.transaction().execute(async (tx) => {
     const rows: Row<'knowledge_base_files'>[] = [];
@@ -112,6 +113,7 @@ export async function createKnowledgeBaseFiles(
           file_name: f.name,
           file_type: f.mime,
           file_size: f.size,
+          content_sha256: f.sha256,
           text: f.text,
           created_at: now,
           updated_at: now,
