@@ -57,6 +57,11 @@ export interface ImproveJobRequest {
   /** Agent chosen per scenario on an agent-clarification round trip. */
   agent_selections: Record<string, number>;
   resumed: boolean;
+  /**
+   * Improve and apply in one job (`apply_changes: true` with no `updated_scenarios`): the valid
+   * suggestions are written, with revisions, in the transaction that ends the job.
+   */
+  apply_changes?: boolean;
 }
 
 export interface ClarifyJobRequest {

@@ -3,7 +3,7 @@ import { yielder } from '../domain/event-loop.js';
 import { emptyUsage } from '../domain/jobs.js';
 import type { ScenarioCreate, ScenarioFields, ScenarioPatch } from '../domain/scenario.js';
 import type { ApplyJobRequest } from '../domain/scenario-agent.js';
-import { blankResult, readUpdatedScenarios, valuesOf, type ApplyConflict, type ApplyResult, type ValidationIssue } from '../domain/suggestion.js';
+import { blankResult, readUpdatedScenarios, valuesOf, type ApplyConflict, type ApplyResult, type Suggestion, type ValidationIssue } from '../domain/suggestion.js';
 import type { Tx } from '../store/db.js';
 import { apiKeyName } from '../store/organizations.js';
 import { createScenario, loadScenarios, prepareScenarioUpdate, writeMergedMany, type Actor, type ReferenceLookups } from '../store/scenarios.js';
@@ -25,9 +25,53 @@ function rejected(job: Row<'jobs'>, conflicts: ApplyConflict[], issues: Validati
   };
 }
 
-async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
+export async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
   const name = job.created_by === null ? undefined : await apiKeyName(tx, job.created_by);
   return { keyId: job.created_by, name: name ?? 'api' };
+}
+
+/**
+ * Each suggestion checked as a write of it would be, inside the transaction that writes: against the
+ * revision it was based on, the job's project, and the rules of a user's write. What passes is ready
+ * to write; the rest is named.
+ */
+export async function checkSuggestions(
+  tx: Tx,
+  organizationId: number,
+  projectId: number,
+  suggestions: readonly Suggestion[],
+): Promise<{ writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields }>; conflicts: ApplyConflict[]; issues: ValidationIssue[] }> {
+  const rows = new Map((await loadScenarios(tx, organizationId, suggestions.map((s) => s.scenario_id))).map((r) => [r.id, r]));
+  const conflicts: ApplyConflict[] = [];
+  const issues: ValidationIssue[] = [];
+  const writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields }> = [];
+  const lookups: ReferenceLookups = new Map();
+  // Checking 10,000 changes is long synchronous work on SQLite: other requests get turns between.
+  const breathe = yielder(100);
+  for (const s of suggestions) {
+    await breathe();
+    const id = s.scenario_id;
+    const row = rows.get(id);
+    if (!row) {
+      conflicts.push({ scenario_id: id, based_on_revision: s.based_on_revision, current_revision: null, reason: 'deleted' });
+      continue;
+    }
+    if (row.project_id !== projectId) {
+      issues.push({ scenario_id: id, field: null, message: `Scenario ${id} is not in project ${projectId}.` });
+      continue;
+    }
+    if (s.based_on_revision !== null && row.revision !== s.based_on_revision) {
+      conflicts.push({ scenario_id: id, based_on_revision: s.based_on_revision, current_revision: row.revision, reason: 'changed' });
+      continue;
+    }
+    const prepared = await prepareScenarioUpdate(tx, organizationId, row, valuesOf(s) as ScenarioPatch, lookups);
+    if (prepared.errors) {
+      for (const [field, messages] of Object.entries(prepared.errors)) issues.push({ scenario_id: id, field, message: messages.join(' ') });
+      continue;
+    }
+    writes.push({ current: row, before: prepared.before, merged: prepared.merged });
+  }
+  return { writes, conflicts, issues };
 }
 
 /**
@@ -46,41 +90,12 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
   const commit = async (tx: Tx) => {
     const now = ctx.now();
     const actor = await actorOf(tx, job);
-    const rows = new Map((await loadScenarios(tx, job.organization_id, suggestions.map((s) => s.scenario_id))).map((r) => [r.id, r]));
-    const conflicts: ApplyConflict[] = [];
-    const issues: ValidationIssue[] = [];
-    const writes: Array<{ row: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields }> = [];
-    const lookups: ReferenceLookups = new Map();
-    // Checking 10,000 changes is long synchronous work on SQLite: other requests get turns between.
-    const breathe = yielder(100);
-    for (const s of suggestions) {
-      await breathe();
-      const id = s.scenario_id;
-      const row = rows.get(id);
-      if (!row) {
-        conflicts.push({ scenario_id: id, based_on_revision: s.based_on_revision, current_revision: null, reason: 'deleted' });
-        continue;
-      }
-      if (row.project_id !== req.project_id) {
-        issues.push({ scenario_id: id, field: null, message: `Scenario ${id} is not in project ${req.project_id}.` });
-        continue;
-      }
-      if (s.based_on_revision !== null && row.revision !== s.based_on_revision) {
-        conflicts.push({ scenario_id: id, based_on_revision: s.based_on_revision, current_revision: row.revision, reason: 'changed' });
-        continue;
-      }
-      const prepared = await prepareScenarioUpdate(tx, job.organization_id, row, valuesOf(s) as ScenarioPatch, lookups);
-      if (prepared.errors) {
-        for (const [field, messages] of Object.entries(prepared.errors)) issues.push({ scenario_id: id, field, message: messages.join(' ') });
-        continue;
-      }
-      writes.push({ row, before: prepared.before, merged: prepared.merged });
-    }
+    const { writes, conflicts, issues } = await checkSuggestions(tx, job.organization_id, req.project_id, suggestions);
     if (conflicts.length || issues.length) throw new OutcomeInstead(rejected(job, conflicts, issues));
     try {
       const reason = `Applied from session ${job.session_id ?? '-'}.`;
-      await writeMergedMany(tx, actor, writes.map((w) => ({ current: w.row, before: w.before, merged: w.merged })), { now, changeType: 'apply', reason });
-      applied.push(...writes.map((w) => w.row.id));
+      await writeMergedMany(tx, actor, writes, { now, changeType: 'apply', reason });
+      applied.push(...writes.map((w) => w.current.id));
       for (const d of drafts) {
         const row = await createScenario(tx, job.organization_id, actor, { ...(d.scenario as ScenarioCreate), project: req.project_id }, now);
         created.push(row.id);

@@ -107,8 +107,10 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
   const previous = session ? await latestJobOfSession(db, session.id) : undefined;
   const resuming = (body.agent_resolution_response.trim() !== '' || Object.keys(body.agent_selections ?? {}).length > 0) && !body.apply_changes;
 
-  if (body.apply_changes) {
-    if (!body.updated_scenarios?.length) throw ValidationError.field('updated_scenarios', 'Send the suggestions to apply with apply_changes: true.');
+  // With scenarios and no suggestions to apply, apply_changes asks for an improve that applies its own.
+  const improveAndApply = body.apply_changes && !body.updated_scenarios?.length && body.scenarios !== undefined && body.scenarios !== null;
+  if (body.apply_changes && !improveAndApply) {
+    if (!body.updated_scenarios?.length) throw ValidationError.field('updated_scenarios', 'Send the suggestions to apply with apply_changes: true, or the scenarios to improve and apply.');
     const { suggestions, drafts, errors } = items ?? readUpdatedScenarios(body.updated_scenarios);
     if (errors.length) throw new ValidationError({ updated_scenarios: errors.slice(0, 50) });
     const refs = await scenarioRefs(db, orgId, suggestions.map((s) => s.scenario_id));
@@ -137,7 +139,15 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
     const scope = { agentId: agent?.id ?? null, projectId: body.project_id ?? agent?.project_id ?? session?.project_id ?? null };
     const { ids, projectId } = await resolveScenarioSelection(db, orgId, body.scenarios, scope);
     if (!ids.length) throw ValidationError.field('scenarios', 'No scenarios match this selection.');
-    const request: ImproveJobRequest = { user_message: body.user_message, scenario_ids: ids, agent_id: agent?.id ?? null, project_id: projectId!, agent_selections: {}, resumed: false };
+    const request: ImproveJobRequest = {
+      user_message: body.user_message,
+      scenario_ids: ids,
+      agent_id: agent?.id ?? null,
+      project_id: projectId!,
+      agent_selections: {},
+      resumed: false,
+      ...(improveAndApply ? { apply_changes: true } : {}),
+    };
     return { kind: 'improve', mode: 'improve', projectId: projectId!, request, scenarioIds: ids, total: ids.length };
   }
 

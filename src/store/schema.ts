@@ -31,6 +31,8 @@ export interface ProjectsTable {
   name: string;
   description: string;
   max_call_duration: number | null;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }
@@ -44,6 +46,8 @@ export interface AiagentsTable {
   language: string;
   inbound: Bool;
   assistant_id: string | null;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }
@@ -58,6 +62,8 @@ export interface PersonalitiesTable {
   language: string;
   accent: string;
   is_predefined: Bool;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }
@@ -82,6 +88,8 @@ export interface MetricsTable {
   agent_id: number | null;
   name: string;
   description: string;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }

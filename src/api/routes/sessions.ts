@@ -56,6 +56,7 @@ export const CreateBody = z.strictObject({
 export const PatchBody = z.strictObject({
   title: z.string().max(255).optional(),
   status: z.enum(SESSION_STATUSES).optional(),
+  scenario_ids: z.array(z.number().int().positive().max(2_147_483_647)).max(100_000).optional().describe("The scenarios the session is about; each must be in the session's project"),
 });
 
 export const ListQuery = z.object({ project_id: z.coerce.number().int().positive().max(2_147_483_647).optional().describe('Project whose sessions to list (required)') });
