@@ -1,9 +1,9 @@
 import { ValidationError } from '../domain/errors.js';
 import { deleteFolderTree, repathFolder, scenarioIdsUnder } from '../store/folders.js';
 import { getProject } from '../store/projects.js';
-import type { Row } from '../store/schema.js';
 import { deleteScenarios, updateScenario } from '../store/scenarios.js';
-import { actorOf, nowOf, type Caller, type ServiceContext } from './context.js';
+import type { Row } from '../store/schema.js';
+import { actorOf, type Caller, nowOf, type ServiceContext } from './context.js';
 
 /** Renaming, moving and deleting folders; the scenarios in them follow, each with a revision. */
 

@@ -4,7 +4,7 @@ import { ensureFolderPath } from '../store/folders.js';
 import { getProject } from '../store/projects.js';
 import { createScenario, listScenarios, loadScenarios, scenarioFieldsOf, updateScenario } from '../store/scenarios.js';
 import type { Row } from '../store/schema.js';
-import { actorOf, nowOf, type Caller, type ServiceContext } from './context.js';
+import { actorOf, type Caller, nowOf, type ServiceContext } from './context.js';
 
 /** Copying scenarios (within a project or to another) and tagging them in bulk, each in one transaction. */
 

@@ -1,10 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isoNow } from '../../domain/clock.js';
-import { type AgentFile, getAgent } from '../../store/aiagents.js';
 import { deleteAgentKnowledgeBase } from '../../services/agent-knowledge-base.js';
+import { type AgentFile, getAgent } from '../../store/aiagents.js';
 import { createKnowledgeBaseFiles, listKnowledgeBaseFiles } from '../../store/knowledge-base-files.js';
-import type { Row } from '../../store/schema.js';
 import type { AppDeps } from '../deps.js';
 import { PageQuery, pageOf, paginated } from '../pagination.js';
 import { callerOf } from '../plugins/auth.js';
