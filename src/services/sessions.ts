@@ -1,5 +1,6 @@
 import { FieldErrorCollector, ValidationError } from '../domain/errors.js';
 import { titleFromMessage, type SessionStatus } from '../domain/jobs.js';
+import { setReviewState, waitingReviewOfSession } from '../store/job-review.js';
 import { assertReferences } from '../store/ownership.js';
 import { firstScenarioIds, resolveScenarioSelection, scenarioRefs } from '../store/scenario-selection.js';
 import type { Row } from '../store/schema.js';
@@ -55,8 +56,16 @@ export async function editSession(
   return getSession(db, caller.organizationId, sessionId);
 }
 
-/** Marks a session's latest preview as discarded, so the next request in it knows the user rejected it. */
+/**
+ * Marks a session's latest preview as discarded, so the next request in it knows the user rejected
+ * it, and the job whose suggestions wait says discarded.
+ */
 export async function discardLatestPreview(ctx: ServiceContext, caller: Caller, sessionId: number): Promise<boolean> {
   await getSession(ctx.store.db, caller.organizationId, sessionId);
-  return markLatestPreview(ctx.store.db, sessionId, 'discarded');
+  return ctx.store.db.transaction().execute(async (tx) => {
+    const marked = await markLatestPreview(tx, sessionId, 'discarded');
+    const waiting = await waitingReviewOfSession(tx, sessionId);
+    if (waiting) await setReviewState(tx, waiting.id, 'discarded');
+    return marked || Boolean(waiting);
+  });
 }

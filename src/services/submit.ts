@@ -6,7 +6,8 @@ import { readUpdatedScenarios } from '../domain/suggestion.js';
 import { jobTunables } from '../jobs/tunables.js';
 import { agentNamesOfProject, findAgentSummary } from '../store/aiagents.js';
 import type { Db, Executor } from '../store/db.js';
-import { insertJob, latestJobOfSession } from '../store/jobs.js';
+import { waitingReviewOfSession } from '../store/job-review.js';
+import { findJobByProgressId, insertJob, latestJobOfSession } from '../store/jobs.js';
 import { existingKnowledgeBaseIds } from '../store/knowledge-base-files.js';
 import { projectExists } from '../store/projects.js';
 import { resolveScenarioSelection, scenarioRefs } from '../store/scenario-selection.js';
@@ -82,6 +83,14 @@ async function resolveAgentChoice(db: Executor, orgId: number, projectId: number
   return Object.fromEntries(needing.map((id) => [String(id), chosen.id]));
 }
 
+/** The job whose suggestions an apply carries: the one named, or the session's latest still waiting for review. */
+async function sourceOfApply(db: Executor, orgId: number, progressId: string | undefined, sessionId: number | undefined): Promise<Row<'jobs'> | undefined> {
+  if (progressId === undefined) return sessionId ? waitingReviewOfSession(db, sessionId) : undefined;
+  const job = await findJobByProgressId(db, orgId, progressId);
+  if (!job || (job.kind !== 'improve' && job.kind !== 'clarify')) throw ValidationError.field('source_progress_id', 'Name an improve or clarify job of yours (its progress_id).');
+  return job;
+}
+
 async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: Awaited<ReturnType<typeof checkReferences>>): Promise<Planned> {
   const { agent, session } = refs;
   const previous = session ? await latestJobOfSession(db, session.id) : undefined;
@@ -100,7 +109,9 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
     if (projects.size > 1 || (refs[0] && refs[0].project_id !== projectId)) {
       throw ValidationError.field('updated_scenarios', 'All scenarios of one apply must belong to the same project.');
     }
-    return { kind: 'apply', mode: 'improve', projectId, request: { project_id: projectId, updated_scenarios: body.updated_scenarios }, scenarioIds: refs.map((r) => r.id), total: suggestions.length + drafts.length };
+    const source = await sourceOfApply(db, orgId, body.source_progress_id, session?.id);
+    const request: ApplyJobRequest = { project_id: projectId, updated_scenarios: body.updated_scenarios, ...(source ? { source_job_id: source.id } : {}) };
+    return { kind: 'apply', mode: 'improve', projectId, request, scenarioIds: refs.map((r) => r.id), total: suggestions.length + drafts.length };
   }
 
   if (resuming) {

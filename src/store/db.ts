@@ -9,6 +9,7 @@ import { initial } from './migrations/001_initial.js';
 import { settings } from './migrations/002_settings.js';
 import { documentedFields } from './migrations/020_documented_fields.js';
 import { kbContentHash } from './migrations/030_kb_content_hash.js';
+import { jobReview } from './migrations/070_job_review.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -64,7 +65,7 @@ export function openStore(database: Config['database']): Store {
 }
 
 function migrations(dialect: DialectName): Record<string, Migration> {
-  return { '001_initial': initial(dialect), '002_settings': settings, '020_documented_fields': documentedFields, '030_kb_content_hash': kbContentHash };
+  return { '001_initial': initial(dialect), '002_settings': settings, '020_documented_fields': documentedFields, '030_kb_content_hash': kbContentHash, '070_job_review': jobReview };
 }
 
 /** Applies every pending migration; safe to run on each start and from several processes. */

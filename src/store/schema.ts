@@ -228,6 +228,12 @@ export interface JobsTable {
   updated_at: Time;
   started_at: Time | null;
   finished_at: Time | null;
+  /** What a reviewer did with the suggestions: to_review, applied, partly_applied, discarded; null for jobs that suggest nothing. */
+  review_state: string | null;
+  /** How many suggestions (scenarios and drafts) the job left to review. */
+  review_count: number | null;
+  /** The progress_id of the apply job that applied the suggestions. */
+  applied_by: string | null;
 }
 
 export interface SettingsTable {
