@@ -124,24 +124,37 @@ export function draftOnWire(d: Draft): UpdatedScenario {
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /**
- * Reads `updated_scenarios` items as a result gave them or a client edited them: the new values as
- * top-level Scenario fields, or, failing those, `changes[field].new`. Read-only and unknown keys
- * are ignored, so a full Scenario object can be sent back as it is. Values are checked by a
- * field's write rules; each problem is named by the item's position.
+ * Items naming a scenario an earlier item already names: two would be written one over the other
+ * and reported as a conflict that never happened, so an apply takes one item per scenario.
  */
-export function readUpdatedScenarios(items: ReadonlyArray<Record<string, unknown>>): { suggestions: Suggestion[]; drafts: Draft[]; errors: string[] } {
-  const suggestions: Suggestion[] = [];
-  const drafts: Draft[] = [];
-  const errors: string[] = [];
-  // One item per scenario: two would be written one over the other and reported as a conflict that never happened.
+export function repeatedScenarioErrors(items: ReadonlyArray<Record<string, unknown>>): string[] {
   const firstIndex = new Map<unknown, number>();
+  const errors: string[] = [];
   items.forEach((raw, i) => {
     if (raw.id === undefined || raw.id === null) return;
     const first = firstIndex.get(raw.id);
     if (first === undefined) firstIndex.set(raw.id, i);
     else errors.push(`${i}.id: scenario ${String(raw.id)} is already item ${first}; send one item per scenario.`);
   });
-  items.forEach((raw, i) => {
+  return errors;
+}
+
+/**
+ * Reads `updated_scenarios` items as a result gave them or a client edited them: the new values as
+ * top-level Scenario fields, or, failing those, `changes[field].new`. Read-only and unknown keys
+ * are ignored, so a full Scenario object can be sent back as it is. Values are checked by a
+ * field's write rules; each problem is named by the item's position.
+ */
+export function readUpdatedScenarios(
+  items: ReadonlyArray<Record<string, unknown>>,
+  /** The index of `items[0]` in the whole list, for errors of a list read in parts. */
+  offset = 0,
+): { suggestions: Suggestion[]; drafts: Draft[]; errors: string[] } {
+  const suggestions: Suggestion[] = [];
+  const drafts: Draft[] = [];
+  const errors: string[] = [];
+  items.forEach((raw, k) => {
+    const i = k + offset;
     const id = raw.id;
     if (id !== undefined && id !== null && !(Number.isInteger(id) && (id as number) > 0 && (id as number) <= MAX_INT)) {
       errors.push(`${i}.id: must be a scenario id.`);

@@ -12,6 +12,7 @@ import { kbContentHash } from './migrations/030_kb_content_hash.js';
 import { jobReview } from './migrations/070_job_review.js';
 import { jobLastError } from './migrations/040_job_last_error.js';
 import { keyScope } from './migrations/041_key_scope.js';
+import { jobBatches } from './migrations/080_job_batches.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -75,6 +76,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '040_job_last_error': jobLastError,
     '041_key_scope': keyScope,
     '070_job_review': jobReview,
+    '080_job_batches': jobBatches(dialect),
   };
 }
 

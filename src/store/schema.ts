@@ -241,6 +241,18 @@ export interface JobsTable {
   last_error: string | null;
 }
 
+/** A batch a job finished, kept until the job ends (see migrations/080_job_batches.ts). */
+export interface JobBatchesTable {
+  id: Id;
+  job_id: number;
+  batch_key: string;
+  attempt: number;
+  units: number;
+  outcome: Json;
+  usage: Json;
+  created_at: Time;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -264,6 +276,7 @@ export interface Database {
   sessions: SessionsTable;
   session_messages: SessionMessagesTable;
   jobs: JobsTable;
+  job_batches: JobBatchesTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;
