@@ -232,6 +232,7 @@ export const ApplyResult = z.object({
   applied_scenario_ids: z.array(z.number().int()),
   created_scenario_ids: z.array(z.number().int()),
   conflicts: z.array(ApplyConflict).describe('Scenarios changed or deleted since the suggestion was made; nothing was written'),
+  changeset_id: z.number().int().nullable().optional().describe('The changeset this apply recorded: list, show or revert it under changesets/'),
 });
 export type ApplyResult = z.infer<typeof ApplyResult>;
 

@@ -2,6 +2,7 @@ import { Conflict, ValidationError } from '../domain/errors.js';
 import type { InstructionsJobRequest } from '../domain/instructions.js';
 import type { InstructionsChange, InstructionsResult } from '../domain/suggestion.js';
 import type { FieldChanges, ScenarioPatch } from '../domain/scenario.js';
+import { recordChangeset } from '../store/changesets.js';
 import type { Db } from '../store/db.js';
 import { findJobByProgressId } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
@@ -76,6 +77,8 @@ export async function applyInstructions(db: Db, input: ApplyInstructionsInput): 
     const patch = req.scenario_id === null ? forAnotherScenario(result.change, row) : newValues(result.changes as FieldChanges);
     const prepared = await prepareScenarioUpdate(tx, orgId, row, patch);
     if (prepared.errors) throw new ValidationError(prepared.errors);
-    return writeMerged(tx, input.actor, row, prepared.merged, { now: input.now, changeType: 'instructions', reason });
+    const written = await writeMerged(tx, input.actor, row, prepared.merged, { now: input.now, changeType: 'instructions', reason });
+    await recordChangeset(tx, { organizationId: orgId, kind: 'instructions', actor: input.actor, now: input.now, jobId: job.id, summary: reason }, [{ before: row, after: written }]);
+    return written;
   });
 }

@@ -6,6 +6,7 @@ import { sqliteDialect } from './dialects/sqlite.js';
 import { postgresDialect } from './dialects/postgres.js';
 import { initial } from './migrations/001_initial.js';
 import { settings } from './migrations/002_settings.js';
+import { changesets } from './migrations/071_changesets.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -34,7 +35,7 @@ export function openStore(database: Config['database']): Store {
 }
 
 function migrations(dialect: DialectName): Record<string, Migration> {
-  return { '001_initial': initial(dialect), '002_settings': settings };
+  return { '001_initial': initial(dialect), '002_settings': settings, '071_changesets': changesets(dialect) };
 }
 
 /** Applies every pending migration; safe to run on each start and from several processes. */

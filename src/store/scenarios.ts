@@ -399,6 +399,37 @@ export async function writeMergedMany(
   return out;
 }
 
+/**
+ * Brings back a deleted scenario under its old id with the content it had, as the revision after
+ * the one it was deleted at (undoing a changeset that deleted it).
+ */
+export async function restoreScenario(
+  db: Executor,
+  organizationId: number,
+  actor: Actor,
+  restore: { id: number; projectId: number; fields: ScenarioFields; revision: number; reason: string },
+  now: string,
+): Promise<Row<'scenarios'>> {
+  const row = await db
+    .insertInto('scenarios')
+    .values({
+      ...(columnsOf(restore.fields) as NewRow<'scenarios'>),
+      id: restore.id,
+      organization_id: organizationId,
+      project_id: restore.projectId,
+      dynamic_variable_values: null,
+      revision: restore.revision,
+      created_by: actor.keyId,
+      last_updated_by: actor.keyId,
+      created_at: now,
+      updated_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await recordRevisions(db, [revisionRow(row, diffScenarioFields({}, restore.fields), actor, 'revert', restore.reason, now)]);
+  return row;
+}
+
 export async function deleteScenario(db: Executor, organizationId: number, id: number): Promise<void> {
   await getScenario(db, organizationId, id);
   await db.deleteFrom('scenario_revisions').where('scenario_id', '=', id).execute();

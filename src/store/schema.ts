@@ -220,6 +220,41 @@ export interface JobsTable {
   finished_at: Time | null;
 }
 
+/** One bulk write to scenarios, undoable as a whole (see migrations/071_changesets.ts). */
+export interface ChangesetsTable {
+  id: Id;
+  organization_id: number;
+  project_id: number;
+  kind: string;
+  summary: string;
+  actor_key_id: number | null;
+  actor: string;
+  job_id: number | null;
+  session_id: number | null;
+  reverts_changeset_id: number | null;
+  scenario_count: number;
+  /** The scenario fields any item changed, sorted. */
+  fields: Json;
+  created_at: Time;
+}
+
+export interface ChangesetItemsTable {
+  id: Id;
+  changeset_id: number;
+  organization_id: number;
+  scenario_id: number;
+  /** `update`, `create` or `delete`. */
+  action: string;
+  fields: Json;
+  /** The scenario's fields before the write (null for a create) and after it (null for a delete). */
+  before: Json | null;
+  before_revision: number | null;
+  after: Json | null;
+  after_revision: number | null;
+  /** The changeset that undid this item, once one did. */
+  reverted_by: number | null;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -243,6 +278,8 @@ export interface Database {
   sessions: SessionsTable;
   session_messages: SessionMessagesTable;
   jobs: JobsTable;
+  changesets: ChangesetsTable;
+  changeset_items: ChangesetItemsTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../deps.js';
 import { agentKnowledgeBaseRoutes } from './agent-knowledge-base.js';
 import { aiagentRoutes } from './aiagents.js';
+import { changesetRoutes } from './changesets.js';
 import { generateRoutes } from './generate.js';
 import { instructionsRoutes } from './instructions.js';
 import { knowledgeBaseFileRoutes } from './knowledge-base-files.js';
@@ -33,6 +34,7 @@ export const apiRoutes: Array<(deps: AppDeps) => FastifyPluginAsyncZod> = [
   scenarioFolderRoutes,
   scenarioCopyAndTagRoutes,
   sessionRoutes,
+  changesetRoutes,
 ];
 
 /** Resources the reference serves under `/user/v1`. */

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isoNow } from '../../domain/clock.js';
 import { ValidationError } from '../../domain/errors.js';
 import { NAME_MAX, type ScenarioCreate } from '../../domain/scenario.js';
+import { recordChangeset, type ChangesetEntry } from '../../store/changesets.js';
 import { ensureFolderPath } from '../../store/folders.js';
 import { getProject } from '../../store/projects.js';
 import { scenarioViews } from '../../store/scenario-views.js';
@@ -82,6 +83,7 @@ export const scenarioCopyAndTagRoutes = (deps: AppDeps): FastifyPluginAsyncZod =
             }, now()),
           );
         }
+        await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'bulk_create', actor: actorOf(caller), now: now(), summary: 'Copies.' }, copies.map((r) => ({ before: null, after: r })));
         return copies;
       });
       const results = await scenarioViews(db, caller.organizationId, rows);
@@ -98,15 +100,15 @@ export const scenarioCopyAndTagRoutes = (deps: AppDeps): FastifyPluginAsyncZod =
       const updated = await db.transaction().execute(async (tx) => {
         const rows = await loadScenarios(tx, caller.organizationId, req.body.scenarios);
         missingPks(req.body.scenarios, rows);
-        let n = 0;
+        const entries: ChangesetEntry[] = [];
         for (const row of rows) {
           const current = scenarioFieldsOf(row).tags;
           const next = [...new Set([...current, ...wanted])];
           if (next.length === current.length) continue;
-          await updateScenario(tx, caller.organizationId, actorOf(caller), row.id, { tags: next }, { now: now(), changeType: 'bulk_update' });
-          n++;
+          entries.push({ before: row, after: await updateScenario(tx, caller.organizationId, actorOf(caller), row.id, { tags: next }, { now: now(), changeType: 'bulk_update' }) });
         }
-        return n;
+        await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'tags', actor: actorOf(caller), now: now(), summary: `Tags added: ${wanted.join(', ')}.` }, entries);
+        return entries.length;
       });
       return { scenario_ids: req.body.scenarios, tags: wanted, updated_count: updated };
     },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isoNow } from '../../domain/clock.js';
 import { FieldErrorCollector, ValidationError } from '../../domain/errors.js';
 import { ScenarioCreate, ScenarioPatch, scenarioWritableShape } from '../../domain/scenario.js';
+import { recordChangeset } from '../../store/changesets.js';
 import { createFolder, listFolders } from '../../store/folders.js';
 import { getProject } from '../../store/projects.js';
 import type { Row } from '../../store/schema.js';
@@ -174,6 +175,7 @@ export const scenarioRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
           }
         }
         errors.throwIfAny();
+        await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'bulk_create', actor: actorOf(caller), now: now() }, created.map((r) => ({ before: null, after: r })));
         return created;
       });
       return reply.code(201).send(await scenarioViews(db, caller.organizationId, rows));
@@ -231,6 +233,8 @@ export const scenarioRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
           }
         }
         errors.throwIfAny();
+        const byId = new Map(current.map((r) => [r.id, r]));
+        await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'bulk_update', actor: actorOf(caller), now: now() }, out.map((r) => ({ before: byId.get(r.id)!, after: r })));
         return out;
       });
       return scenarioViews(db, caller.organizationId, rows);

@@ -5,6 +5,7 @@ import type { ApplyJobRequest } from '../../domain/scenario-agent.js';
 import { blankResult, readUpdatedScenarios, valuesOf, type ApplyConflict, type ApplyResult, type ValidationIssue } from '../../domain/suggestion.js';
 import type { Tx } from '../../store/db.js';
 import { createScenario, loadScenarios, prepareScenarioUpdate, writeMergedMany, type Actor, type ReferenceLookups } from '../../store/scenarios.js';
+import { recordChangeset, type ChangesetEntry } from '../../store/changesets.js';
 import { markLatestPreview } from '../../store/sessions.js';
 import type { Row } from '../../store/schema.js';
 import { OutcomeInstead, type JobContext, type JobHandler, type JobOutcome } from '../types.js';
@@ -39,6 +40,7 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
   const total = suggestions.length + drafts.length;
   const applied: number[] = [];
   const created: number[] = [];
+  const changesetIds: number[] = [];
 
   const commit = async (tx: Tx) => {
     const now = ctx.now();
@@ -73,12 +75,15 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     if (conflicts.length || issues.length) throw new OutcomeInstead(rejected(job, conflicts, issues));
     try {
       const reason = `Applied from session ${job.session_id ?? '-'}.`;
-      await writeMergedMany(tx, actor, writes.map((w) => ({ current: w.row, merged: w.merged })), { now, changeType: 'apply', reason });
+      const written = await writeMergedMany(tx, actor, writes.map((w) => ({ current: w.row, merged: w.merged })), { now, changeType: 'apply', reason });
       applied.push(...writes.map((w) => w.row.id));
+      const entries: ChangesetEntry[] = writes.map((w, i) => ({ before: w.row, after: written[i]! }));
       for (const d of drafts) {
         const row = await createScenario(tx, job.organization_id, actor, { ...(d.scenario as ScenarioCreate), project: req.project_id }, now);
         created.push(row.id);
+        entries.push({ before: null, after: row });
       }
+      changesetIds.push(...(await recordChangeset(tx, { organizationId: job.organization_id, kind: 'apply', actor, now, jobId: job.id, sessionId: job.session_id, summary: reason }, entries)));
     } catch (e) {
       // A concurrent writer won the race, or a draft no longer validates: the transaction rolls back.
       if (e instanceof Conflict) {
@@ -101,6 +106,10 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     },
     applied_scenario_ids: applied,
     created_scenario_ids: created,
+    // Beyond the reference: the changeset to list, show or revert this apply by.
+    get changeset_id() {
+      return changesetIds[0] ?? null;
+    },
   };
   return {
     status: 'completed',
