@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { isoNow, systemClock } from '../domain/clock.js';
 import { registerApply } from './commands/apply.js';
 import { registerCancel } from './commands/cancel.js';
+import { registerChangesets } from './commands/changesets.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerImprove } from './commands/improve.js';
 import { registerMcp } from './commands/mcp.js';
@@ -95,6 +96,7 @@ registerApply(program);
 registerGenerate(program);
 registerScenarios(program);
 registerSessions(program);
+registerChangesets(program);
 registerCancel(program);
 registerMcp(program);
 

@@ -12,7 +12,7 @@ import { actorOf } from './scenarios.js';
 
 const tags = ['changesets'];
 
-const Changeset = z.object({
+export const Changeset = z.object({
   id: z.number().int(),
   project: z.number().int(),
   kind: z.enum(CHANGESET_KINDS).describe('What wrote it: an apply, instructions apply, bulk update or create, import, generation, folder move, tags, or a revert'),
@@ -41,7 +41,7 @@ const ChangesetItem = z.object({
   reverted_by: z.number().int().nullable(),
 });
 
-const ChangesetDetail = Changeset.extend({
+export const ChangesetDetail = Changeset.extend({
   items: z.array(ChangesetItem).describe('One page of its scenarios (page, page_size), in id order'),
 });
 
@@ -53,7 +53,7 @@ const RevertConflict = z.object({
   current_revision: z.number().int().nullable(),
 });
 
-const RevertResult = z.object({
+export const RevertResult = z.object({
   changeset_id: z.number().int(),
   revert_changeset_id: z.number().int().nullable().describe('The changeset the revert recorded; revert it to redo'),
   reverted_scenario_ids: z.array(z.number().int()),
@@ -63,7 +63,7 @@ const RevertResult = z.object({
   message: z.string(),
 });
 
-const ListQuery = PageQuery.extend({
+export const ChangesetListQuery = PageQuery.extend({
   project_id: optionalIdQuery(),
   session_id: optionalIdQuery(),
   scenario_id: optionalIdQuery(),
@@ -102,7 +102,7 @@ export const changesetRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (
 
   app.get(
     '/changesets/',
-    { schema: { tags, description: 'Changesets, newest first, by project, session, scenario or job.', querystring: ListQuery, response: { 200: paginated(Changeset), ...errorResponses } } },
+    { schema: { tags, description: 'Changesets, newest first, by project, session, scenario or job.', querystring: ChangesetListQuery, response: { 200: paginated(Changeset), ...errorResponses } } },
     async (req) => {
       const q = req.query;
       const { count, rows } = await findChangesets(
