@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from 'commander';
 import { parseSelection } from '../src/cli/commands/improve.js';
-import { renderChange } from '../src/cli/scenario-diff.js';
+import { renderChange } from '../src/domain/suggestion-text.js';
 import { changedFields, FILE_FIELDS, fileNameFor, parseScenarioFile, toDesired, toFileRecord, type References } from '../src/cli/scenario-files.js';
 import { styleFor } from '../src/cli/terminal.js';
 import { SCENARIO_FIELDS } from '../src/domain/scenario.js';

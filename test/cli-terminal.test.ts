@@ -3,10 +3,10 @@ import { ScenaristClient, type Scenario } from '../src/client/index.js';
 import { cliRunner, type CliRunner } from './helpers/cli.js';
 import { pacedEngine } from './helpers/engines.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { toolAvailable } from './helpers/required-tool.js';
 import { hasTmux, tmuxServer, type TmuxServer } from './helpers/tmux.js';
 
-const tmuxInstalled = hasTmux();
-if (!tmuxInstalled) console.warn('Skipping the CLI terminal tests: tmux is not installed (install it with `apt-get install -y tmux`).');
+const tmuxInstalled = toolAvailable('tmux', hasTmux(), 'apt-get install -y tmux');
 
 /** The live progress bar as the terminal shows it: label, 24 cells, count. */
 const BAR = /(Improving|Applying|Drafting) [█░]{24} \d+\/[\d?]+ {2}\d+\.\ds/;

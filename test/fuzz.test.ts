@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScenario, insertAgent, personalityIdFromStore } from './helpers/agent.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { appendTurn, createSession } from '../src/store/sessions.js';
 
 /**
  * Hostile input at every route of our OpenAPI document: malformed and oversized bodies, wrong
@@ -19,12 +20,84 @@ function rng(seed: number) {
   };
 }
 
-const TABLES = ['organizations', 'api_keys', 'projects', 'aiagents', 'personalities', 'test_profiles', 'metrics', 'knowledge_base_files', 'tools', 'folders', 'scenarios', 'scenario_revisions', 'sessions', 'session_messages', 'jobs'] as const;
+type Rows = Record<string, any>[];
+type Dump = Record<string, Rows>;
 
-async function dump(): Promise<string> {
-  const out: Record<string, unknown> = {};
-  for (const t of TABLES) out[t] = await s.running.store.db.selectFrom(t).selectAll().orderBy('id').execute();
-  return JSON.stringify(out);
+/** Process-wide tables that hold no organization's data; every other table is dumped and checked. */
+const NOT_ORGANIZATION_DATA = new Set(['settings']);
+
+/** Tables without an organization_id column reach their organization through a parent row. */
+const PARENT: Record<string, { column: string; table: string }> = { session_messages: { column: 'session_id', table: 'sessions' } };
+
+/**
+ * Columns that hold the id of another row of ours: the row they name must belong to the same
+ * organization. Every column named `*_id` must be listed here or in NOT_REFERENCES.
+ */
+const REFERENCES: Record<string, string> = {
+  organization_id: 'organizations',
+  project_id: 'projects',
+  agent_id: 'aiagents',
+  personality_id: 'personalities',
+  test_profile_id: 'test_profiles',
+  scenario_id: 'scenarios',
+  session_id: 'sessions',
+  job_id: 'jobs',
+  actor_key_id: 'api_keys',
+  // The key that made the row; no foreign key holds it, so a deleted key leaves the id behind.
+  created_by: 'api_keys',
+};
+const MAY_DANGLE = new Set(['created_by']);
+/** Columns named `*_id` that hold an outside id (the provider's assistant, a tool's name, a job's public id). */
+const NOT_REFERENCES = new Set(['assistant_id', 'tool_id', 'progress_id']);
+
+/** Every table of the database, read from the database itself so a new table cannot be left out. */
+async function tables(): Promise<string[]> {
+  const all = await s.running.store.db.introspection.getTables();
+  return all.map((t) => t.name).filter((name) => !NOT_ORGANIZATION_DATA.has(name)).sort();
+}
+
+async function dump(names: string[]): Promise<Dump> {
+  const db = s.running.store.db as unknown as { selectFrom(t: string): any };
+  const out: Dump = {};
+  for (const t of names) out[t] = await db.selectFrom(t).selectAll().orderBy('id').execute();
+  return JSON.parse(JSON.stringify(out));
+}
+
+/** The organization a row belongs to, following its owner chain; throws for a table the test cannot place. */
+function organizationOf(d: Dump, table: string, row: Record<string, any>): number {
+  if (table === 'organizations') return row.id;
+  if ('organization_id' in row) return row.organization_id;
+  const parent = PARENT[table];
+  if (!parent) throw new Error(`${table} has no organization_id column and no entry in PARENT: say how its rows reach their organization`);
+  const owner = d[parent.table]?.find((r) => r.id === row[parent.column]);
+  if (!owner) throw new Error(`${table} ${row.id}: ${parent.column} ${row[parent.column]} names no ${parent.table} row`);
+  return organizationOf(d, parent.table, owner);
+}
+
+/** Rows that name a row of another organization (or a column the test does not know). */
+function crossOrganizationReferences(d: Dump): string[] {
+  const problems: string[] = [];
+  for (const [table, rows] of Object.entries(d)) {
+    for (const row of rows) {
+      const org = organizationOf(d, table, row);
+      for (const [column, value] of Object.entries(row)) {
+        if (NOT_REFERENCES.has(column) || (!column.endsWith('_id') && !(column in REFERENCES))) continue;
+        const target = REFERENCES[column];
+        if (!target) {
+          problems.push(`${table}.${column}: unknown reference column (add it to REFERENCES or NOT_REFERENCES)`);
+          continue;
+        }
+        if (value === null) continue;
+        const named = d[target]?.find((r) => r.id === value);
+        if (!named) {
+          if (!MAY_DANGLE.has(column)) problems.push(`${table} ${row.id}: ${column} ${value} names no ${target} row`);
+        } else if (organizationOf(d, target, named) !== org) {
+          problems.push(`${table} ${row.id} (organization ${org}) names ${target} ${value} of organization ${organizationOf(d, target, named)}`);
+        }
+      }
+    }
+  }
+  return problems;
 }
 
 const HOSTILE_IDS = ['-1', '0', 'abc', '1e309', '..%2F..%2Fetc', '99999999999', '%00', "1'%20OR%201=1", '2147483648'];
@@ -54,6 +127,12 @@ beforeAll(async () => {
   const agent = await insertAgent(s.running.store.db, s.defaultProjectId);
   const personality = await personalityIdFromStore(s.running.store.db);
   realIds = [(await createScenario(s.api, { name: 'Target', agent, personality })).id, agent, personality];
+  // A session with a turn, so a table without organization_id (session_messages) is in the dump.
+  const db = s.running.store.db;
+  const key = await db.selectFrom('api_keys').select(['id', 'organization_id']).orderBy('id').executeTakeFirstOrThrow();
+  const now = new Date().toISOString();
+  const session = await createSession(db, { organizationId: key.organization_id, projectId: s.defaultProjectId, title: 'Target', scenarioIds: [realIds[0]!], createdBy: key.id }, now);
+  await appendTurn(db, session.id, { role: 'user', content: 'Make it harder.' }, now);
 });
 afterAll(async () => s?.stop());
 
@@ -61,7 +140,11 @@ describe('hostile input', () => {
   it('never yields a 5xx or a change, on any route', async () => {
     const doc = (await s.as(null)('GET', '/openapi.json')).body;
     const other = await s.otherOrganization();
-    const before = await dump();
+    const names = await tables();
+    expect(names).toEqual(expect.arrayContaining(['organizations', 'scenarios', 'sessions', 'session_messages', 'jobs']));
+    const was = await dump(names);
+    expect(was.session_messages).toHaveLength(1);
+    expect(crossOrganizationReferences(was)).toEqual([]);
     const r = rng(20261123);
     const failures: string[] = [];
     let sent = 0;
@@ -100,15 +183,16 @@ describe('hostile input', () => {
     for (const p of ['generate-instructions/', 'improve_instructions/', '{id}/improve_instructions/', 'instructions-progress/', '{id}/apply_instructions/']) {
       expect(Object.keys(doc.paths)).toContain(`/test_framework/v1/scenarios/${p}`);
     }
-    // Rows that existed are untouched; the only new rows are the other organization's own
-    // (an empty session it may legitimately create).
-    const after = JSON.parse(await dump());
-    const was = JSON.parse(before);
-    for (const t of TABLES) {
-      const kept = after[t].filter((row: any) => was[t].some((w: any) => w.id === row.id));
+    // Rows that existed are untouched; the only new rows are the other organization's own (an
+    // empty session it may legitimately create), and no row names another organization's row.
+    const after = await dump(names);
+    const otherOrganizationId = after.projects!.find((p) => p.id === other.projectId)!.organization_id;
+    for (const t of names) {
+      const kept = after[t]!.filter((row) => was[t]!.some((w) => w.id === row.id));
       expect(kept, t).toEqual(was[t]);
-      const added = after[t].filter((row: any) => !was[t].some((w: any) => w.id === row.id));
-      for (const row of added) expect(row.organization_id, `${t} gained a row outside the other organization`).not.toBe(was.organizations[0].id);
+      const added = after[t]!.filter((row) => !was[t]!.some((w) => w.id === row.id));
+      for (const row of added) expect(organizationOf(after, t, row), `${t} gained a row outside the other organization`).toBe(otherOrganizationId);
     }
+    expect(crossOrganizationReferences(after)).toEqual([]);
   }, 60_000);
 });

@@ -159,7 +159,7 @@ describe('text fields', () => {
     expect(fieldsOf('add prefix [QA]')?.name).toBe('[QA] Refund request');
     expect(fieldsOf('add prefix [QA]', scenario({ name: '[QA] Refund request' }))).toBeUndefined();
     expect(plan('rename to ""').suggestions).toEqual([]);
-    expect((fieldsOf('prefix names with [QA] ', scenario({ name: 'x'.repeat(80) }))?.name as string).length).toBe(80);
+    expect(fieldsOf('prefix names with [QA] ', scenario({ name: 'x'.repeat(80) }))?.name).toHaveLength(80);
   });
 
   it('writes more detailed instructions from the scenario itself, keeping what was there', () => {

@@ -5,13 +5,11 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenaristClient, type Scenario } from '../src/client/index.js';
 import { pacedEngine } from './helpers/engines.js';
+import { toolAvailable } from './helpers/required-tool.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`Skipping the review page browser test: ${CHROMIUM} is missing (install it with \`apt-get install -y chromium\`).`);
-}
+const hasChromium = toolAvailable(CHROMIUM, fs.existsSync(CHROMIUM), 'apt-get install -y chromium');
 
 /** Requests that say "held" wait until the test lets them go, so the page can open one still running. */
 const held = { wait: Promise.resolve(), release: () => {} };

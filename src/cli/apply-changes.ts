@@ -1,7 +1,7 @@
 import type { ApplyResult, Progress, ScenaristClient, UpdatedScenario } from '../client/index.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { unfinished, waitWithProgress } from './job-progress.js';
-import { renderIssues } from './scenario-diff.js';
+import { renderIssues } from '../domain/suggestion-text.js';
 import type { Style } from './terminal.js';
 
 /**

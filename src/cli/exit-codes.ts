@@ -53,6 +53,7 @@ export function messageFor(err: unknown): string {
  * Wraps a command's action so every outcome becomes a documented exit status, and makes commander's
  * own usage errors (unknown option, missing argument) exit 2 instead of 1.
  */
+// biome-ignore lint/suspicious/noConfusingVoidType: an action that returns nothing exits 0; `undefined` would make every such action declare it.
 export function exitingAction<A extends unknown[]>(cmd: Command, fn: (...args: A) => Promise<number | void>): Command {
   cmd.exitOverride((err) => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage));
   return cmd.action(async (...args: unknown[]) => {

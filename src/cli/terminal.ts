@@ -1,12 +1,7 @@
+import type { TextStyle } from '../domain/suggestion-text.js';
+
 /** Colours for one stream: only on a terminal, and never when NO_COLOR is set (FORCE_COLOR forces them). */
-export interface Style {
-  enabled: boolean;
-  red(s: string): string;
-  green(s: string): string;
-  yellow(s: string): string;
-  dim(s: string): string;
-  bold(s: string): string;
-}
+export type Style = TextStyle;
 
 export function styleFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): Style {
   const enabled = env.FORCE_COLOR ? env.FORCE_COLOR !== '0' : Boolean(stream.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb';

@@ -45,7 +45,7 @@ export async function applyInstructions(db: Db, input: ApplyInstructionsInput): 
   return db.transaction().execute(async (tx) => {
     const row = await getScenario(tx, orgId, scenarioId);
     const job = await findJobByProgressId(tx, orgId, progressId);
-    if (!job || job.kind !== 'instructions') throw ValidationError.field('progress_id', 'No instructions job has this progress_id.');
+    if (job?.kind !== 'instructions') throw ValidationError.field('progress_id', 'No instructions job has this progress_id.');
     if (input.confirmScenario !== undefined && input.confirmScenario !== scenarioId) {
       throw ValidationError.field('scenario', `Names scenario ${input.confirmScenario}, but the path names ${scenarioId}.`);
     }

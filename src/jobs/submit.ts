@@ -104,7 +104,7 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
   }
 
   if (resuming) {
-    if (!previous || previous.status !== 'needs_agent_clarification') {
+    if (previous?.status !== 'needs_agent_clarification') {
       throw ValidationError.field('session_id', 'An agent answer continues a session whose last job asked which agent to use.');
     }
     const held = JSON.parse(previous.request) as ImproveJobRequest;

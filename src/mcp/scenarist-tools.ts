@@ -1,16 +1,14 @@
 import { z } from 'zod';
 import type { Progress, UpdatedScenario } from '../client/index.js';
 import { pollUntilFinal } from '../client/wait.js';
-import { renderDraft, renderIssues, renderSuggestion } from '../cli/scenario-diff.js';
-import { styleFor } from '../cli/terminal.js';
 import { ScenarioAgentBody, ScenarioAgentProgress, ScenarioSelector } from '../domain/scenario-agent.js';
 import { SUGGESTIBLE_FIELDS } from '../domain/suggestion.js';
-import { ScenarioOut } from '../api/scenario-schema.js';
 import { selectSuggestions, summarizeSuggestions, summaryLine } from '../domain/suggestion-review.js';
+import { PLAIN, renderDraft, renderIssues, renderSuggestion } from '../domain/suggestion-text.js';
 import { defineTool, json, ToolRefusal, type McpTool, type ToolContext } from './tool.js';
 
 const id = () => z.number().int().positive().max(2_147_483_647);
-const plain = styleFor({ isTTY: false }, {});
+const plain = PLAIN;
 const agentBody = ScenarioAgentBody.shape;
 
 /** The longest a tool follows a job before answering "still running" (the job goes on). */
@@ -77,7 +75,8 @@ function describeJob(p: Progress): string {
 const JobView = ScenarioAgentProgress;
 /** What every job's progress answer has, whatever its kind (scenario agent or instructions). */
 const AnyJobView = ScenarioAgentProgress.pick({ progress_id: true, mode: true, status: true, error: true, progress: true, usage: true }).loose();
-const ScenarioRow = ScenarioOut.pick({ id: true, name: true, agent: true, tags: true, folder_path: true });
+/** A scenario as a list shows it: enough to choose from, with the id the other tools take. */
+const ScenarioRow = z.object({ id: z.number().int(), name: z.string(), agent: z.number().int().nullable(), tags: z.array(z.string()), folder_path: z.string().nullable() });
 const jobAnswer = (p: Progress) => ({ text: describeJob(p), value: p });
 
 async function startAndFollow(ctx: ToolContext, body: Record<string, unknown>, follow_: { wait: boolean; timeout_seconds: number }) {

@@ -1,9 +1,9 @@
-import { sql } from 'kysely';
 import { ValidationError } from '../domain/errors.js';
 import type { Executor } from './db.js';
 import { deleteOwned, insertOwned, updateOwned } from './owned-rows.js';
 import { getOwned, projectOfWrite } from './ownership.js';
 import type { Row } from './schema.js';
+import { containsText } from './text-search.js';
 
 /** An agent under test: what a scenario is written against. */
 export interface AgentInput {
@@ -36,11 +36,7 @@ export async function listAgents(
 ): Promise<{ count: number; rows: AgentRecord[] }> {
   let query = db.selectFrom('aiagents').where('organization_id', '=', organizationId);
   if (filter.projectId !== undefined) query = query.where('project_id', '=', filter.projectId);
-  if (filter.q) {
-    // "%" and "_" in a search are text, not wildcards; SQLite has no default LIKE escape, so name one.
-    const pattern = `%${filter.q.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`;
-    query = query.where(sql<boolean>`lower(agent_name) like ${pattern} escape '\\'`);
-  }
+  if (filter.q) query = query.where(containsText('agent_name', filter.q));
   const { n } = await query.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await query.selectAll().orderBy('id').offset(page.offset).limit(page.limit).execute();
   return { count: Number(n), rows: await withFiles(db, rows) };

@@ -1,6 +1,7 @@
 import { ValidationError } from '../domain/errors.js';
 import type { Executor } from './db.js';
 import type { Row } from './schema.js';
+import { containsText } from './text-search.js';
 
 /** Folders are named by dot-paths ("Sales.Inbound"); each level is created on its own. */
 export async function folderPathExists(db: Executor, organizationId: number, projectId: number, path: string): Promise<boolean> {
@@ -44,7 +45,7 @@ export async function listFolders(
 ): Promise<{ count: number; rows: Row<'folders'>[] }> {
   let q = db.selectFrom('folders').where('organization_id', '=', organizationId).where('project_id', '=', filter.projectId);
   if (filter.parentPath !== undefined) q = filter.parentPath === '' ? q.where('parent_path', 'is', null) : q.where('parent_path', '=', filter.parentPath);
-  if (filter.search) q = q.where((eb) => eb(eb.fn('lower', ['name']), 'like', `%${filter.search!.toLowerCase().replace(/[%_\\]/g, (c) => `\\${c}`)}%`));
+  if (filter.search) q = q.where(containsText('name', filter.search));
   const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await q.selectAll().orderBy('path').offset(page.offset).limit(page.limit).execute();
   return { count: Number(n), rows };

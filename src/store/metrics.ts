@@ -3,6 +3,7 @@ import type { Executor } from './db.js';
 import { deleteOwned, insertOwned, listOwned, updateOwned } from './owned-rows.js';
 import { getOwned, projectOfWrite } from './ownership.js';
 import type { Row } from './schema.js';
+import { containsText } from './text-search.js';
 
 export interface MetricInput {
   project?: number | null;
@@ -54,12 +55,12 @@ export async function updateMetric(db: Executor, organizationId: number, id: num
  */
 export async function deleteMetric(db: Executor, organizationId: number, id: number): Promise<void> {
   await getMetric(db, organizationId, id);
-  // LIKE narrows the rows ("%5%" also matches 15); the parsed list decides.
+  // The text match narrows the rows ("5" is also in 15); the parsed list decides.
   const candidates = await db
     .selectFrom('scenarios')
     .select('metrics')
     .where('organization_id', '=', organizationId)
-    .where('metrics', 'like', `%${id}%`)
+    .where(containsText('metrics', String(id)))
     .execute();
   const used = candidates.filter((c) => (JSON.parse(c.metrics) as number[]).includes(id)).length;
   if (used > 0) throw ValidationError.field('non_field_errors', `${used} scenario${used === 1 ? '' : 's'} use${used === 1 ? 's' : ''} this metric; remove it from ${used === 1 ? 'it' : 'them'} first.`);

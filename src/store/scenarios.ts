@@ -1,4 +1,4 @@
-import { Conflict, FieldErrorCollector, NotFound, ValidationError, type FieldErrors } from '../domain/errors.js';
+import { Conflict, FieldErrorCollector, ValidationError, type FieldErrors } from '../domain/errors.js';
 import {
   checkScenarioRules,
   diffScenarioFields,
@@ -14,6 +14,7 @@ import type { Executor } from './db.js';
 import { folderPathExists } from './folders.js';
 import { getOwned } from './ownership.js';
 import type { NewRow, Row } from './schema.js';
+import { containsText } from './text-search.js';
 
 /** Who made a write, as revisions record it. */
 export interface Actor {
@@ -498,7 +499,7 @@ export async function listScenarios(
     q = q.where('agent_id', 'in', (eb) => eb.selectFrom('aiagents').select('id').where('organization_id', '=', organizationId).where('assistant_id', '=', aid));
   }
   if (filter.folderPath !== undefined) q = filter.folderPath === '' ? q.where('folder_path', 'is', null) : q.where('folder_path', '=', filter.folderPath);
-  if (filter.search) q = q.where('name', 'like', `%${filter.search.replace(/[%_\\]/g, (c) => `\\${c}`)}%`);
+  if (filter.search) q = q.where(containsText('name', filter.search));
   if (filter.tags?.length) {
     // Tags live in a JSON text column; filtering them in SQL would differ per dialect, so it happens here.
     const all = await q.selectAll().orderBy('id').execute();

@@ -4,6 +4,7 @@ import type { Executor } from './db.js';
 import { insertOwned } from './owned-rows.js';
 import { projectOfWrite } from './ownership.js';
 import type { Row } from './schema.js';
+import { containsText } from './text-search.js';
 
 /** A tool as callers see it: predefined ones and the organization's own share one shape. */
 export interface ToolView {
@@ -118,12 +119,12 @@ export async function updateTool(db: Executor, organizationId: number, toolId: s
 /** Refuses while scenarios name the tool: they could not be saved again with an id that no longer exists. */
 export async function deleteTool(db: Executor, organizationId: number, toolId: string): Promise<void> {
   const row = await editable(db, organizationId, toolId);
-  // LIKE narrows the rows ("_" is a wildcard there, so it may over-match); the parsed list decides.
+  // The text match narrows the rows (case is ignored there, so it may over-match); the parsed list decides.
   const candidates = await db
     .selectFrom('scenarios')
     .select('tool_ids')
     .where('organization_id', '=', organizationId)
-    .where('tool_ids', 'like', `%"${toolId}"%`)
+    .where(containsText('tool_ids', `"${toolId}"`))
     .execute();
   const used = candidates.filter((c) => (JSON.parse(c.tool_ids) as string[]).includes(toolId)).length;
   if (used > 0) throw ValidationError.field('non_field_errors', `${used} scenario${used === 1 ? '' : 's'} use${used === 1 ? 's' : ''} this tool; remove it from ${used === 1 ? 'it' : 'them'} first.`);

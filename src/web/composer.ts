@@ -51,7 +51,9 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
 
   const updateCount = () => {
     count.textContent = all.checked ? 'All scenarios of the project (or of the agent, if one is chosen) will be improved.' : `${selected.size} scenario(s) selected.`;
-    list.querySelectorAll('input').forEach((b) => (b.disabled = all.checked));
+    list.querySelectorAll('input').forEach((b) => {
+      b.disabled = all.checked;
+    });
   };
   const showScenarios = (rows: Scenario[]) => {
     fill(list, rows.length ? rows.map((s) => {
@@ -92,7 +94,9 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
   });
   clearSel.addEventListener('click', () => {
     selected.clear();
-    list.querySelectorAll<HTMLInputElement>('input[type=checkbox]').forEach((b) => (b.checked = false));
+    list.querySelectorAll<HTMLInputElement>('input[type=checkbox]').forEach((b) => {
+      b.checked = false;
+    });
     updateCount();
   });
   all.addEventListener('change', updateCount);

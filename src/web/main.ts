@@ -172,7 +172,10 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
 
 function start(): void {
   const key = sessionStorage.getItem(KEY);
-  if (!key) return signIn();
+  if (!key) {
+    signIn();
+    return;
+  }
   void enter(key).then((ok) => {
     if (!ok) {
       sessionStorage.removeItem(KEY);

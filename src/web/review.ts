@@ -141,7 +141,9 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
         if (done.status === 'completed' && r?.success) {
           const changed = new Set([...r.applied_scenario_ids]);
           fill(outcome, h('p', { class: 'notice', 'data-testid': 'apply-outcome' }, r.message));
-          for (const it of items) cards.get(it.key)?.querySelectorAll('input, button:not([data-keep])').forEach((el) => ((el as HTMLInputElement).disabled = true));
+          for (const it of items) {
+            for (const el of cards.get(it.key)?.querySelectorAll<HTMLInputElement>('input, button:not([data-keep])') ?? []) el.disabled = true;
+          }
           for (const it of items) if (it.id !== null && changed.has(it.id)) cards.get(it.key)?.querySelector('.state')?.replaceChildren('applied');
           await ctx.refreshConversation();
           return;

@@ -6,9 +6,7 @@ import { isoNow, systemClock } from '../../src/domain/clock.js';
 import { createApiKey, createOrganization } from '../../src/store/organizations.js';
 import { startServer, type Running, type StartOptions } from '../../src/server.js';
 
-export interface Api {
-  (method: string, url: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; body: any; headers: Headers }>;
-}
+export type Api = (method: string, url: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: any; headers: Headers }>;
 
 export interface TestServer {
   url: string;

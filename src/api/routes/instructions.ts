@@ -159,7 +159,7 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
     async (req) => {
       if (!req.query.progress_id) throw ValidationError.field('progress_id', 'This query parameter is required.');
       const job = await findJobByProgressId(db, callerOf(req).organizationId, req.query.progress_id);
-      if (!job || job.kind !== 'instructions') throw new NotFound('No instructions job with this progress_id.');
+      if (job?.kind !== 'instructions') throw new NotFound('No instructions job with this progress_id.');
       return progressView(db, job);
     },
   );

@@ -9,7 +9,7 @@ import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { unfinished, waitWithProgress } from '../job-progress.js';
 import { Prompter } from '../prompt.js';
 import { personalityBook, resolveAgent } from '../refs.js';
-import { renderDraft, renderIssues } from '../scenario-diff.js';
+import { renderDraft, renderIssues } from '../../domain/suggestion-text.js';
 import { plural, styleFor } from '../terminal.js';
 
 interface GenerateOptions extends ConnectionOptions {

@@ -7,7 +7,7 @@ import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { unfinished, waitWithProgress } from '../job-progress.js';
 import { Prompter } from '../prompt.js';
 import { personalityBook, resolveAgent, resolveProject } from '../refs.js';
-import { renderIssues, renderSuggestion } from '../scenario-diff.js';
+import { renderIssues, renderSuggestion } from '../../domain/suggestion-text.js';
 import { plural, styleFor } from '../terminal.js';
 
 interface ImproveOptions extends ConnectionOptions {

@@ -1,4 +1,4 @@
-import type { InstructionsScenario } from '../../agent/engine.js';
+import type { InstructionsOutput, InstructionsScenario } from '../../agent/engine.js';
 import { instructionsChange, proposedChanges, type InstructionsJobRequest } from '../../domain/instructions.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import { checkScenarioRules, type ScenarioFields } from '../../domain/scenario.js';
@@ -45,7 +45,7 @@ export const instructionsJob: JobHandler = async (ctx: JobContext): Promise<JobO
     max_duration: f.max_duration,
   };
   await ctx.progress(0, 1);
-  let out;
+  let out: InstructionsOutput;
   try {
     out = await ctx.engine.instructions({ mode: req.mode, scenario, userMessage: req.user_message, context: facts, signal: ctx.signal });
   } catch (e) {

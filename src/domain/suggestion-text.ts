@@ -1,14 +1,29 @@
-import type { FieldChange, Personality, UpdatedScenario, ValidationIssue } from '../client/index.js';
-import type { NameBook } from './refs.js';
-import type { Style } from './terminal.js';
-import { wordDiff } from '../domain/word-diff.js';
+// Suggestions as a person reads them in plain text: the CLI (with colour on a terminal) and the MCP
+// tools (without) show a change the same way.
+import type { FieldChange, UpdatedScenario, ValidationIssue } from './suggestion.js';
+import { wordDiff } from './word-diff.js';
+
+/** How text is marked: colours on a terminal, nothing elsewhere. */
+export interface TextStyle {
+  enabled: boolean;
+  red(s: string): string;
+  green(s: string): string;
+  yellow(s: string): string;
+  dim(s: string): string;
+  bold(s: string): string;
+}
+
+const same = (s: string) => s;
+/** No marks at all, for text read by models and scripts. */
+export const PLAIN: TextStyle = { enabled: false, red: same, green: same, yellow: same, dim: same, bold: same };
 
 /** Longer strings (or any with a line break) are shown as a word diff rather than old → new. */
 const SHORT_TEXT = 60;
 
 export interface RenderContext {
-  style: Style;
-  personalities?: NameBook<Personality>;
+  style: TextStyle;
+  /** Names personalities by id, where the caller has them. */
+  personalities?: { name(id: number): string | undefined };
 }
 
 const isLongText = (v: unknown) => typeof v === 'string' && (v.length > SHORT_TEXT || v.includes('\n'));
@@ -26,7 +41,7 @@ function show(field: string, v: unknown, ctx: RenderContext): string {
 }
 
 /** `[-removed-]{+added+}` markers without colour (as `git diff --word-diff=plain`), colour alone with it. */
-function renderWordDiff(before: string, after: string, style: Style): string {
+function renderWordDiff(before: string, after: string, style: TextStyle): string {
   return wordDiff(before, after)
     .map((p) => {
       if (p.op === 'equal') return p.text;
@@ -80,6 +95,6 @@ export function renderDraft(d: UpdatedScenario, n: number, ctx: RenderContext): 
   return lines.join('\n');
 }
 
-export function renderIssues(issues: ValidationIssue[] | undefined, style: Style): string[] {
+export function renderIssues(issues: ValidationIssue[] | undefined, style: TextStyle): string[] {
   return (issues ?? []).map((i) => style.yellow(`! ${i.scenario_id ? `scenario #${i.scenario_id} ` : ''}${i.field ? `${i.field}: ` : ''}${i.message}`));
 }
