@@ -3,7 +3,7 @@ import type { Changeset, ChangesetDetail, ChangesetQuery, ChangesetRevert } from
 import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { resolveProject } from '../refs.js';
-import { renderChange } from '../scenario-diff.js';
+import { renderChange } from '../../domain/suggestion-text.js';
 import { plural, styleFor, type Style } from '../terminal.js';
 import { table } from './sessions.js';
 
