@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { PriceTable } from './domain/cost.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -37,6 +38,25 @@ const EnvSchema = z.object({
   SCENARIST_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   SCENARIST_DB_POOL_SIZE: positiveInt.default(10),
   SCENARIST_AUTH_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
+  // Prices per model in USD per million tokens, as JSON: {"openai:gpt-4.1-mini": {"input": 0.4, "output": 1.6, "cached_input": 0.1}}.
+  SCENARIST_PRICES: z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON: {"<provider>:<model>": {"input": <USD per million>, "output": <USD per million>}}' });
+        return z.NEVER;
+      }
+      const table = PriceTable.safeParse(value);
+      if (!table.success) {
+        ctx.addIssue({ code: 'custom', message: `must map models to {input, output, cached_input?} prices: ${table.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+        return z.NEVER;
+      }
+      return table.data;
+    }),
 });
 
 export type Config = Readonly<{
@@ -53,6 +73,8 @@ export type Config = Readonly<{
   applyBodyLimit: number;
   authCacheMs: number;
   uploadLimit: number;
+  /** USD per million tokens by model, for dry-run estimates, budgets and the usage report. */
+  prices: PriceTable;
   worker: { concurrency: number; leaseMs: number; heartbeatMs: number; maxAttempts: number; shutdownGraceMs: number };
 }>;
 
@@ -90,6 +112,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     applyBodyLimit: Math.max(e.SCENARIST_APPLY_BODY_LIMIT, e.SCENARIST_BODY_LIMIT),
     authCacheMs: e.SCENARIST_AUTH_CACHE_MS,
     uploadLimit: e.SCENARIST_UPLOAD_LIMIT,
+    prices: e.SCENARIST_PRICES,
     worker: {
       concurrency: e.SCENARIST_WORKER_CONCURRENCY,
       leaseMs: e.SCENARIST_LEASE_MS,

@@ -54,7 +54,7 @@ describe('improve on a model', () => {
     const batch = [scenario(11), scenario(12, { tags: ['vip'] })];
     const { engine, calls } = engineOn([answer({ message: 'Added DTMF.', changes: [{ scenario_id: 11, fields: { tool_ids: ['TOOL_DTMF'] } }, { scenario_id: 12, fields: { tool_ids: ['TOOL_DTMF'] } }] }, [120, 30])]);
     const out = await engine.improve(improveInput(batch));
-    expect(out).toEqual({ message: 'Added DTMF.', suggestions: [suggested(11, { tool_ids: ['TOOL_DTMF'] }), suggested(12, { tool_ids: ['TOOL_DTMF'] })], notDone: [], issues: [], usage: { input_tokens: 120, output_tokens: 30, model_calls: 1 } });
+    expect(out).toEqual({ message: 'Added DTMF.', suggestions: [suggested(11, { tool_ids: ['TOOL_DTMF'] }), suggested(12, { tool_ids: ['TOOL_DTMF'] })], notDone: [], issues: [], usage: { input_tokens: 120, output_tokens: 30, cached_input_tokens: 0, model_calls: 1 } });
     expect(calls).toHaveLength(1);
     const format = calls[0]!.responseFormat as { type: string; schema: any };
     expect(format.type).toBe('json');

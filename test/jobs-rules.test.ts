@@ -92,7 +92,11 @@ describe('progress answers', () => {
     expect(() => ScenarioAgentProgress.strict().parse(answer)).not.toThrow();
     // Nothing the schema would drop or add (key order aside: the result is stored as the job wrote it).
     expect(answer).toStrictEqual(ScenarioAgentProgress.parse(answer));
-    expect(answer.usage).toEqual(job.status === 'completed' ? { input_tokens: 5, output_tokens: 2, model_calls: 1 } : { input_tokens: 12, output_tokens: 0, model_calls: 0 });
+    expect(answer.usage).toEqual(
+      job.status === 'completed'
+        ? { input_tokens: 5, output_tokens: 2, cached_input_tokens: 0, model_calls: 1, cost_usd: null }
+        : { input_tokens: 12, output_tokens: 0, cached_input_tokens: 0, model_calls: 0, cost_usd: null },
+    );
   });
 
   it('name the kind of a result stored before results carried it', () => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jobCostFields, type JobCaps } from './cost.js';
 import { ScenarioAgentResult } from './suggestion.js';
 
 const id = () => z.number().int().positive().max(2_147_483_647);
@@ -29,6 +30,7 @@ export const ScenarioAgentBody = z.strictObject({
   pending_tool_calls: z.array(z.record(z.string(), z.unknown())).max(1_000).nullable().optional().describe('Tool calls held from a previous agent-clarification response'),
   tool_ids: z.array(z.string().max(100)).max(50).optional().describe('Tools enabled on generated evaluators'),
   inbound_phone_numbers: z.array(id()).max(50).optional().describe('Inbound numbers attached to generated evaluators'),
+  ...jobCostFields,
 });
 export type ScenarioAgentBody = z.infer<typeof ScenarioAgentBody>;
 
@@ -45,7 +47,15 @@ export const ScenarioAgentProgress = z.object({
   result: ScenarioAgentResult.nullable().describe('The job\'s result, by its kind (improve, clarify or apply); null while status is in_progress'),
   error: z.string().nullable().describe('Error message when status is failed'),
   progress: z.object({ done: z.number().int(), total: z.number().int() }).describe('Units done and total, for a progress bar'),
-  usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int(), model_calls: z.number().int() }).describe('Model tokens used so far'),
+  usage: z
+    .object({
+      input_tokens: z.number().int(),
+      output_tokens: z.number().int(),
+      cached_input_tokens: z.number().int(),
+      model_calls: z.number().int(),
+      cost_usd: z.number().nullable().describe('At the configured price, once the job has ended; null without a price or before the end'),
+    })
+    .describe('Model tokens used so far'),
 });
 
 /** The job's stored request: what the worker needs, resolved at submit time. */
@@ -57,7 +67,10 @@ export interface ImproveJobRequest {
   /** Agent chosen per scenario on an agent-clarification round trip. */
   agent_selections: Record<string, number>;
   resumed: boolean;
+  /** The caps the request set (max_tokens, max_cost). */
+  budget?: JobCaps;
 }
+
 
 export interface ClarifyJobRequest {
   user_message: string;
@@ -66,6 +79,7 @@ export interface ClarifyJobRequest {
   num_scenarios: number;
   knowledge_base: number[];
   tool_ids: string[];
+  budget?: JobCaps;
 }
 
 export interface ApplyJobRequest {

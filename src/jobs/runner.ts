@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { ScenarioEngine } from '../agent/engine.js';
+import { callEstimator } from '../agent/engines/index.js';
 import type { Config } from '../config.js';
 import { isoNow, type Clock } from '../domain/clock.js';
 import { emptyUsage, sessionStatusFor, type JobKind } from '../domain/jobs.js';
@@ -9,6 +10,7 @@ import type { Store } from '../store/db.js';
 import { claimNext, failExhausted, finishJob, heartbeat, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
 import { appendTurn, updateSession } from '../store/sessions.js';
+import { budgetFor, pricedUsage } from './budget.js';
 import { OutcomeInstead, type JobHandler, type JobOutcome } from './types.js';
 
 export interface RunnerLog {
@@ -206,6 +208,8 @@ export class JobRunner {
         db: store.db,
         job,
         engine,
+        budget: await budgetFor(store.db, config, job),
+        estimator: callEstimator(config),
         signal: controller.signal,
         now: () => this.#now(),
         progress: async (done, total, usage) => {
@@ -238,7 +242,7 @@ export class JobRunner {
       const won = await finishJob(
         tx,
         lease,
-        { status: outcome.status, result: outcome.result, error: outcome.error, usage: outcome.usage, progressDone: outcome.progress?.done, progressTotal: outcome.progress?.total },
+        { status: outcome.status, result: outcome.result, error: outcome.error, usage: pricedUsage(this.#opts.config, outcome.usage), progressDone: outcome.progress?.done, progressTotal: outcome.progress?.total },
         now,
       );
       if (!won) throw new LostJob();

@@ -7,6 +7,7 @@ import { postgresDialect } from './dialects/postgres.js';
 import { initial } from './migrations/001_initial.js';
 import { settings } from './migrations/002_settings.js';
 import { changesets } from './migrations/071_changesets.js';
+import { projectBudget } from './migrations/072_project_budget.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -35,7 +36,7 @@ export function openStore(database: Config['database']): Store {
 }
 
 function migrations(dialect: DialectName): Record<string, Migration> {
-  return { '001_initial': initial(dialect), '002_settings': settings, '071_changesets': changesets(dialect) };
+  return { '001_initial': initial(dialect), '002_settings': settings, '071_changesets': changesets(dialect), '072_project_budget': projectBudget };
 }
 
 /** Applies every pending migration; safe to run on each start and from several processes. */

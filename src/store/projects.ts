@@ -6,6 +6,7 @@ export interface ProjectInput {
   name: string;
   description?: string;
   max_call_duration?: number | null;
+  monthly_budget?: number | null;
 }
 
 export function listProjects(db: Executor, organizationId: number): Promise<Row<'projects'>[]> {
@@ -24,6 +25,7 @@ export function createProject(db: Executor, organizationId: number, input: Proje
       name: input.name,
       description: input.description ?? '',
       max_call_duration: input.max_call_duration ?? null,
+      monthly_budget: input.monthly_budget ?? null,
       created_at: now,
       updated_at: now,
     })

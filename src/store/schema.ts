@@ -31,6 +31,8 @@ export interface ProjectsTable {
   name: string;
   description: string;
   max_call_duration: number | null;
+  /** USD a month for model calls; null: no budget. */
+  monthly_budget: number | null;
   created_at: Time;
   updated_at: Time;
 }

@@ -1,3 +1,4 @@
+import { emptyUsage } from '../../src/domain/jobs.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -148,7 +149,7 @@ describe.each(dialects)('store on $name', ({ name }) => {
       const later = new Date(Date.now() + 5_000);
       const second = (await claimNext(store.db, 'alive', 60_000, later, ['improve']))!;
       expect(second).toMatchObject({ id: j.id, attempts: 2, lease_owner: 'alive' });
-      const outcome = { status: 'completed' as const, result: blankResult('improve'), error: null, usage: { input_tokens: 0, output_tokens: 0, model_calls: 0 } };
+      const outcome = { status: 'completed' as const, result: blankResult('improve'), error: null, usage: emptyUsage() };
       expect(await finishJob(store.db, { jobId: j.id, owner: 'dead', attempt: 1 }, outcome, now())).toBe(false);
       expect((await heartbeat(store.db, { jobId: j.id, owner: 'dead', attempt: 1 }, 1000, new Date())).owned).toBe(false);
       expect(await finishJob(store.db, { jobId: j.id, owner: 'alive', attempt: 2 }, outcome, now())).toBe(true);
@@ -186,7 +187,7 @@ describe.each(dialects)('store on $name', ({ name }) => {
       expect(claimed.id).toBe(j.id);
       expect(await cancelJob(store.db, j.id, now())).toBe(true);
       expect(await cancelJob(store.db, j.id, now())).toBe(false);
-      const outcome = { status: 'completed' as const, result: blankResult('improve'), error: null, usage: { input_tokens: 0, output_tokens: 0, model_calls: 0 } };
+      const outcome = { status: 'completed' as const, result: blankResult('improve'), error: null, usage: emptyUsage() };
       expect(await finishJob(store.db, { jobId: j.id, owner: 'w', attempt: claimed.attempts }, outcome, now())).toBe(false);
     });
   });

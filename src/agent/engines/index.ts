@@ -1,7 +1,9 @@
 import type { Config } from '../../config.js';
-import type { ScenarioEngine } from '../engine.js';
+import { noCalls, type CallEstimate } from '../../domain/cost.js';
+import type { ClarifyInput, ImproveInput, InstructionsInput, ScenarioEngine } from '../engine.js';
 import { CallPolicy, type CallPolicyOptions } from './ai-sdk/call-policy.js';
 import { AiSdkEngine } from './ai-sdk/engine.js';
+import { modelEstimates } from './ai-sdk/estimate.js';
 import { createModel } from './ai-sdk/provider.js';
 import { OfflineEngine } from './offline-engine.js';
 
@@ -18,4 +20,18 @@ export function createEngine(config: Pick<Config, 'model' | 'llm'>, overrides: E
   const { timeoutMs, maxRetries, concurrency, batchSize } = config.llm;
   const policy = new CallPolicy({ timeoutMs, maxRetries, concurrency, ...overrides });
   return new AiSdkEngine({ setup, policy, batchSize, concurrency, knowledgeChars: overrides.knowledgeChars });
+}
+
+/** What the engine `SCENARIST_MODEL` names would send, per call, without building it (an API-only process has no engine). */
+export interface CallEstimator {
+  /** Scenarios per improve call, as the engine splits a selection. */
+  batchSize: number;
+  improve(input: Omit<ImproveInput, 'signal'>): CallEstimate;
+  clarify(input: Omit<ClarifyInput, 'signal'>): CallEstimate;
+  instructions(input: Omit<InstructionsInput, 'signal'>): CallEstimate;
+}
+
+export function callEstimator(config: Pick<Config, 'model' | 'llm'>): CallEstimator {
+  if (config.model === 'offline') return { batchSize: new OfflineEngine().batchSize, improve: noCalls, clarify: noCalls, instructions: noCalls };
+  return { batchSize: config.llm.batchSize, ...modelEstimates };
 }

@@ -16,6 +16,7 @@ import { scenarioRoutes } from './scenarios.js';
 import { sessionRoutes } from './sessions.js';
 import { testProfileRoutes } from './test-profiles.js';
 import { toolRoutes } from './tools.js';
+import { usageRoutes } from './usage.js';
 
 /** Every resource under `/test_framework/v1`, one module each. */
 export const apiRoutes: Array<(deps: AppDeps) => FastifyPluginAsyncZod> = [
@@ -35,6 +36,7 @@ export const apiRoutes: Array<(deps: AppDeps) => FastifyPluginAsyncZod> = [
   scenarioCopyAndTagRoutes,
   sessionRoutes,
   changesetRoutes,
+  usageRoutes,
 ];
 
 /** Resources the reference serves under `/user/v1`. */

@@ -19,11 +19,16 @@ import { findJobByProgressId } from '../../store/jobs.js';
 import type { Row } from '../../store/schema.js';
 import { scenarioView } from '../../store/scenario-views.js';
 import { unsavedRow } from '../../store/scenarios.js';
+import { DryRunPlan } from '../../domain/cost.js';
+import { dryRunInstructions } from '../../services/dry-run.js';
 import type { AppDeps } from '../deps.js';
 import { callerOf } from '../plugins/auth.js';
 import { ScenarioOut } from '../scenario-schema.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
 import { progressOf } from './scenario-agent.js';
+
+/** A started job, or with `dry_run: true` its plan and estimated cost. */
+const startedOrPlan = z.union([InstructionsStart, DryRunPlan]);
 
 const ProgressQuery = z.object({
   progress_id: z.string().max(100).optional().describe('The progress_id returned when the job started'),
@@ -104,12 +109,13 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
         description:
           "Starts a job and answers at once. The body is a scenario payload, checked as a scenario write is; `scenario` bases it on an existing scenario, whose values the other fields override. The job writes instructions (conditional actions for `scenario_type: \"conditional_actions\"`) in the scenario's language from the agent's description, the personality and the expected outcome. Nothing is written until applied.",
         body: GenerateInstructionsBody,
-        response: { 200: InstructionsStart, ...errorResponses },
+        response: { 200: startedOrPlan, ...errorResponses },
       },
     },
     async (req) => {
       const caller = callerOf(req);
-      return started(await submitGenerateInstructions(db, deps.config, caller, req.body, now()));
+      const submit = () => submitGenerateInstructions(db, deps.config, caller, req.body, now());
+      return req.body.dry_run ? dryRunInstructions(db, deps.config, caller.organizationId, submit) : started(await submit());
     },
   );
 
@@ -121,10 +127,14 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
         summary: "Improve instructions for an agent's scenario",
         description: 'Starts a job that improves `current_instructions` as `extra_instructions` asks (or writes new ones when there are none). Poll instructions-progress/.',
         body: ImproveInstructionsBody,
-        response: { 200: InstructionsStart, ...errorResponses },
+        response: { 200: startedOrPlan, ...errorResponses },
       },
     },
-    async (req) => started(await submitImproveInstructions(db, deps.config, callerOf(req), req.body, now())),
+    async (req) => {
+      const caller = callerOf(req);
+      const submit = () => submitImproveInstructions(db, deps.config, caller, req.body, now());
+      return req.body.dry_run ? dryRunInstructions(db, deps.config, caller.organizationId, submit) : started(await submit());
+    },
   );
 
   app.post(
@@ -136,12 +146,15 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
         description: 'Starts a job that improves the scenario\'s instructions as `user_message` asks. Nothing is written until applied with apply_instructions/.',
         params: IdParams,
         body: ScenarioImproveInstructionsBody,
-        response: { 200: InstructionsStart, ...errorResponses },
+        response: { 200: startedOrPlan, ...errorResponses },
       },
     },
     async (req) => {
+      const caller = callerOf(req);
+      const { dry_run, max_tokens, max_cost } = req.body;
       const message = [req.body.user_message, req.body.extra_instructions].map((m) => m?.trim()).filter(Boolean).join('\n');
-      return started(await submitScenarioInstructions(db, deps.config, callerOf(req), req.params.id, message, now()));
+      const submit = () => submitScenarioInstructions(db, deps.config, caller, req.params.id, message, now(), { dryRun: dry_run, max_tokens, max_cost });
+      return dry_run ? dryRunInstructions(db, deps.config, caller.organizationId, submit) : started(await submit());
     },
   );
 

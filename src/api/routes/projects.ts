@@ -11,6 +11,7 @@ export const ProjectWrite = z.strictObject({
   name: z.string().trim().min(1).max(255),
   description: z.string().max(10_000).optional(),
   max_call_duration: z.number().int().min(10).max(3600).nullable().optional().describe('Default max call duration in seconds for scenarios.'),
+  monthly_budget: z.number().min(0).max(1_000_000_000).nullable().optional().describe('USD a month for model calls; a job stops before a call that would exceed it. Null: no budget.'),
 });
 
 export const Project = z.object({
@@ -19,6 +20,7 @@ export const Project = z.object({
   description: z.string(),
   organization: z.number().int(),
   max_call_duration: z.number().int().nullable(),
+  monthly_budget: z.number().nullable().describe('USD a month for model calls (see usage/)'),
   created_at: isoTime(),
   updated_at: isoTime(),
 });
@@ -29,6 +31,7 @@ const toProject = (r: Row<'projects'>): z.infer<typeof Project> => ({
   description: r.description,
   organization: r.organization_id,
   max_call_duration: r.max_call_duration,
+  monthly_budget: r.monthly_budget,
   created_at: r.created_at,
   updated_at: r.updated_at,
 });

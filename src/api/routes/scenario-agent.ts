@@ -9,6 +9,8 @@ import { submitScenarioAgent } from '../../jobs/submit.js';
 import { cancelJob, findJobByProgressId, findJobProgress, latestJobOfSession, type JobProgressRow } from '../../store/jobs.js';
 import type { Row } from '../../store/schema.js';
 import { appendTurn, getSession, markLatestPreview, updateSession } from '../../store/sessions.js';
+import { DryRunPlan } from '../../domain/cost.js';
+import { dryRunScenarioAgent } from '../../services/dry-run.js';
 import type { AppDeps } from '../deps.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses } from '../schemas.js';
@@ -28,7 +30,14 @@ export const CancelResult = z.object({ success: z.boolean(), session_id: z.numbe
 /** Builds every key of ScenarioAgentProgress and nothing else: the progress route sends it unchecked. */
 export function progressOf(job: JobProgressRow): z.infer<typeof ScenarioAgentProgress> {
   const stored = { ...emptyUsage(), ...(JSON.parse(job.usage) as Partial<TokenUsage>) };
-  const usage = { input_tokens: stored.input_tokens, output_tokens: stored.output_tokens, model_calls: stored.model_calls };
+  const cost = (stored as { cost_usd?: unknown }).cost_usd;
+  const usage = {
+    input_tokens: stored.input_tokens,
+    output_tokens: stored.output_tokens,
+    cached_input_tokens: stored.cached_input_tokens,
+    model_calls: stored.model_calls,
+    cost_usd: typeof cost === 'number' ? cost : null,
+  };
   return {
     progress_id: job.progress_id,
     session_id: job.session_id,
@@ -56,13 +65,14 @@ export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asy
         tags,
         summary: 'Refine or clarify evaluator scenarios',
         description:
-          'Starts a job and answers at once. `scenarios` present: improve them (nothing is written). Absent: draft new scenarios for `agent_id`. `apply_changes: true` with `updated_scenarios`: apply them in one transaction.',
+          'Starts a job and answers at once. `scenarios` present: improve them (nothing is written). Absent: draft new scenarios for `agent_id`. `apply_changes: true` with `updated_scenarios`: apply them in one transaction. `dry_run: true` answers the plan instead (batches, model calls, estimated tokens and cost) and starts nothing; `max_tokens` and `max_cost` stop the job before a model call that would exceed them, keeping what it did.',
         body: ScenarioAgentBody,
-        response: { 200: ScenarioAgentStart, ...errorResponses },
+        response: { 200: z.union([ScenarioAgentStart, DryRunPlan]).describe('The job started, or with `dry_run: true` its plan and estimated cost'), ...errorResponses },
       },
     },
     async (req) => {
       const caller = callerOf(req);
+      if (req.body.dry_run) return dryRunScenarioAgent(db, deps.config, caller.organizationId, req.body);
       const job = await submitScenarioAgent(db, deps.config, { organizationId: caller.organizationId, keyId: caller.keyId }, req.body, now());
       deps.notifyJob?.(job.progress_id);
       return { progress_id: job.progress_id, session_id: job.session_id! };

@@ -9,6 +9,7 @@ import { historyBefore } from '../history.js';
 import { chunk, runBatches } from '../batches.js';
 import { batchedReply } from '../batched-reply.js';
 import { engineScenarios } from '../scenarios-for-engine.js';
+import { BudgetStopped } from '../budget.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -59,13 +60,19 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     ctx.engine.concurrency,
     ctx.signal,
     async (batch) => {
+      const estimate = ctx.estimator.improve({ userMessage: req.user_message, history, scenarios: batch, context: facts });
+      const refused = ctx.budget.reserve(estimate);
+      if (refused) throw new BudgetStopped(refused);
       try {
         const out: ImproveOutput = await ctx.engine.improve({ userMessage: req.user_message, history, scenarios: batch, context: facts, signal: ctx.signal, check });
         usage = addUsage(usage, out.usage);
+        ctx.budget.settle(estimate, out.usage);
         return out;
       } catch (err) {
         // Tokens spent on a batch that failed were still spent.
-        usage = addUsage(usage, (err as { usage?: Partial<TokenUsage> } | null)?.usage);
+        const spent = (err as { usage?: Partial<TokenUsage> } | null)?.usage;
+        usage = addUsage(usage, spent);
+        ctx.budget.settle(estimate, spent);
         throw err;
       }
     },
@@ -96,8 +103,14 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   // The same part of the request is not done in every batch: named once.
   const notDone = new Map<string, NotDone>();
   const failures: ImproveResult['failed_batches'] = [];
+  // Batches the budget did not allow: not failures, parts of the request left undone.
+  const unpaid: number[] = [];
+  let budgetStop: string | null = null;
   outputs.forEach((o, i) => {
-    if (o.ok) {
+    if (!o.ok && o.error instanceof BudgetStopped) {
+      budgetStop = o.error.message;
+      unpaid.push(...batches[i]!.map((s) => s.id));
+    } else if (o.ok) {
       proposals.push(...o.value.suggestions);
       issues.push(...(o.value.issues ?? []));
       if (o.value.message && !replies.includes(o.value.message)) replies.push(o.value.message);
@@ -108,6 +121,12 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       failures.push({ batch: i, scenario_ids: batches[i]!.map((s) => s.id), error: errorText(o.error) });
     }
   });
+  if (budgetStop !== null) notDone.set('budget', { part: `Scenarios ${unpaid.join(', ')}`, reason: budgetStop });
+  // Stopped before anything was done: the job fails with the reason, having written and kept nothing.
+  if (budgetStop !== null && !outputs.some((o) => o.ok)) {
+    const error = budgetStop as string;
+    return { status: 'failed', result: { ...base, success: false, message: error, validation_issues: issues, failed_batches: failures, not_done: [...notDone.values()], budget_stop: error }, error, usage, reply: { content: error, toolCalls: [] } };
+  }
   if (batches.length && failures.length === batches.length) {
     const error = `The request could not be carried out: ${failures[0]!.error}`;
     return { status: 'failed', result: { ...base, success: false, message: error, validation_issues: issues, failed_batches: failures }, error, usage, reply: { content: error, toolCalls: [] } };
@@ -122,6 +141,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     const n = failures.reduce((a, f) => a + f.scenario_ids.length, 0);
     messages.push(`${n} scenario(s) could not be processed (${failures.map((f) => f.error).join('; ')}); the others are below.`);
   }
+  if (budgetStop !== null) messages.push(`${unpaid.length} scenario(s) were not looked at: ${budgetStop as string} The suggestions made before are below.`);
   const leftOut = rejected.length + outputs.reduce((n, o) => n + (o.ok ? (o.value.issues?.length ?? 0) : 0), 0);
   if (leftOut) messages.push(`${leftOut} suggestion(s) did not pass validation and were left out.`);
   const message = messages.join('\n\n') || 'No changes to suggest.';
@@ -130,7 +150,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     : [];
   return {
     status: 'completed',
-    result: { ...base, message, updated_scenarios: updated, validation_issues: issues, not_done: [...notDone.values()], failed_batches: failures },
+    result: { ...base, message, updated_scenarios: updated, validation_issues: issues, not_done: [...notDone.values()], failed_batches: failures, budget_stop: budgetStop },
     error: null,
     usage,
     reply: { content: message, toolCalls },

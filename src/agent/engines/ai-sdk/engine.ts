@@ -33,7 +33,12 @@ interface Answer<T> {
 
 const issueText = (i: ValidationIssue) => [i.scenario_id !== null ? `scenario ${i.scenario_id}` : null, i.field].filter(Boolean).join(', ') + `: ${i.message}`;
 
-const tokens = (u: LanguageModelUsage | undefined) => ({ input_tokens: u?.inputTokens ?? 0, output_tokens: u?.outputTokens ?? 0 });
+const tokens = (u: LanguageModelUsage | undefined) => ({
+  input_tokens: u?.inputTokens ?? 0,
+  output_tokens: u?.outputTokens ?? 0,
+  // Part of the input the provider served from its prompt cache (billed cheaper).
+  cached_input_tokens: u?.inputTokenDetails?.cacheReadTokens ?? 0,
+});
 
 /**
  * The engine on a language model, through the Vercel AI SDK: structured output bounded to the
