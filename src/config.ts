@@ -38,6 +38,11 @@ const EnvSchema = z.object({
   SCENARIST_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   SCENARIST_DB_POOL_SIZE: positiveInt.default(10),
   SCENARIST_AUTH_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
+  // Hosts webhooks may be sent to (host or host:port, comma-separated); empty: any public address.
+  SCENARIST_WEBHOOK_ALLOWED_HOSTS: z.string().default(''),
+  SCENARIST_WEBHOOK_RETRY_BASE_MS: positiveInt.default(30_000),
+  SCENARIST_WEBHOOK_POLL_MS: positiveInt.default(1_000),
+  SCENARIST_WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
   // Prices per model in USD per million tokens, as JSON: {"openai:gpt-4.1-mini": {"input": 0.4, "output": 1.6, "cached_input": 0.1}}.
   SCENARIST_PRICES: z
     .string()
@@ -75,6 +80,8 @@ export type Config = Readonly<{
   uploadLimit: number;
   /** USD per million tokens by model, for dry-run estimates, budgets and the usage report. */
   prices: PriceTable;
+  /** Where webhooks may go, and how their deliveries are timed (sent by worker processes). */
+  webhooks: { allowedHosts: string[]; retryBaseMs: number; pollMs: number; timeoutMs: number };
   worker: { concurrency: number; leaseMs: number; heartbeatMs: number; maxAttempts: number; shutdownGraceMs: number };
 }>;
 
@@ -113,6 +120,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authCacheMs: e.SCENARIST_AUTH_CACHE_MS,
     uploadLimit: e.SCENARIST_UPLOAD_LIMIT,
     prices: e.SCENARIST_PRICES,
+    webhooks: {
+      allowedHosts: e.SCENARIST_WEBHOOK_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+      retryBaseMs: e.SCENARIST_WEBHOOK_RETRY_BASE_MS,
+      pollMs: e.SCENARIST_WEBHOOK_POLL_MS,
+      timeoutMs: e.SCENARIST_WEBHOOK_TIMEOUT_MS,
+    },
     worker: {
       concurrency: e.SCENARIST_WORKER_CONCURRENCY,
       leaseMs: e.SCENARIST_LEASE_MS,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { progressOf } from '../src/api/routes/scenario-agent.js';
+import { progressOf } from '../src/domain/job-progress.js';
 import { sessionStatusFor, titleFromMessage } from '../src/domain/jobs.js';
 import { ScenarioAgentProgress } from '../src/domain/scenario-agent.js';
 import { blankResult } from '../src/domain/suggestion.js';

@@ -11,6 +11,7 @@ import { claimNext, failExhausted, finishJob, heartbeat, releaseOwned, setProgre
 import type { Row } from '../store/schema.js';
 import { appendTurn, updateSession } from '../store/sessions.js';
 import { budgetFor, pricedUsage } from './budget.js';
+import { emitJobEnded } from './job-events.js';
 import { OutcomeInstead, type JobHandler, type JobOutcome } from './types.js';
 
 export interface RunnerLog {
@@ -246,6 +247,7 @@ export class JobRunner {
         now,
       );
       if (!won) throw new LostJob();
+      await emitJobEnded(tx, job.id, now);
       if (job.session_id !== null) {
         await appendTurn(tx, job.session_id, { role: 'assistant', content: outcome.reply.content, toolCalls: outcome.reply.toolCalls, jobId: job.id }, now);
         await updateSession(tx, job.session_id, { status: sessionStatusFor(outcome.status) }, now);

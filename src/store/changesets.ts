@@ -2,6 +2,7 @@ import { changesetStatus, type ChangesetAction, type ChangesetKind, type Changes
 import { diffScenarioFields, EMPTY_SCENARIO, type FieldChanges, type ScenarioFields } from '../domain/scenario.js';
 import type { Executor } from './db.js';
 import { getOwned } from './ownership.js';
+import { enqueueWebhookEvent } from './webhooks.js';
 import { scenarioFieldsOf, type Actor } from './scenarios.js';
 import type { NewRow, Row } from './schema.js';
 
@@ -80,6 +81,17 @@ export async function recordChangeset(db: Executor, head: ChangesetHead, entries
       reverted_by: null,
     }));
     for (let i = 0; i < rows.length; i += ITEMS_PER_INSERT) await db.insertInto('changeset_items').values(rows.slice(i, i + ITEMS_PER_INSERT)).execute();
+    const event = head.kind === 'revert' ? 'changeset.reverted' : 'changeset.applied';
+    await enqueueWebhookEvent(db, head.organizationId, projectId, event, {
+      changeset_id: id,
+      project_id: projectId,
+      kind: head.kind,
+      reverts: head.revertsId ?? null,
+      progress_id: head.jobId ? ((await db.selectFrom('jobs').select('progress_id').where('id', '=', head.jobId).executeTakeFirst())?.progress_id ?? null) : null,
+      session_id: head.sessionId ?? null,
+      scenario_ids: rows.map((r) => r.scenario_id),
+      fields,
+    }, head.now);
     ids.push(id);
   }
   return ids;

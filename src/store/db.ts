@@ -8,6 +8,7 @@ import { initial } from './migrations/001_initial.js';
 import { settings } from './migrations/002_settings.js';
 import { changesets } from './migrations/071_changesets.js';
 import { projectBudget } from './migrations/072_project_budget.js';
+import { webhooks } from './migrations/073_webhooks.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -36,7 +37,7 @@ export function openStore(database: Config['database']): Store {
 }
 
 function migrations(dialect: DialectName): Record<string, Migration> {
-  return { '001_initial': initial(dialect), '002_settings': settings, '071_changesets': changesets(dialect), '072_project_budget': projectBudget };
+  return { '001_initial': initial(dialect), '002_settings': settings, '071_changesets': changesets(dialect), '072_project_budget': projectBudget, '073_webhooks': webhooks(dialect) };
 }
 
 /** Applies every pending migration; safe to run on each start and from several processes. */

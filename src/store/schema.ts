@@ -257,6 +257,43 @@ export interface ChangesetItemsTable {
   reverted_by: number | null;
 }
 
+export interface WebhooksTable {
+  id: Id;
+  organization_id: number;
+  project_id: number;
+  url: string;
+  /** The event names it receives, as a JSON list. */
+  events: Json;
+  /** The signing secret (`whsec_…`): shown once when created, needed to sign every delivery. */
+  secret: string;
+  enabled: Bool;
+  description: string;
+  created_at: Time;
+  updated_at: Time;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Id;
+  organization_id: number;
+  webhook_id: number;
+  /** The `webhook-id` header: the same on every retry, so a receiver can drop duplicates. */
+  message_id: string;
+  event: string;
+  payload: Json;
+  /** `pending` (to be tried at next_attempt_at), `delivered`, or `failed` (given up). */
+  status: string;
+  attempts: number;
+  next_attempt_at: Time;
+  give_up_at: Time;
+  /** A sender holds a delivery until then, so two workers never send it at once. */
+  lease_until: Time | null;
+  last_status_code: number | null;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  created_at: Time;
+  delivered_at: Time | null;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -282,6 +319,8 @@ export interface Database {
   jobs: JobsTable;
   changesets: ChangesetsTable;
   changeset_items: ChangesetItemsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;

@@ -17,6 +17,7 @@ import { sessionRoutes } from './sessions.js';
 import { testProfileRoutes } from './test-profiles.js';
 import { toolRoutes } from './tools.js';
 import { usageRoutes } from './usage.js';
+import { webhookRoutes } from './webhooks.js';
 
 /** Every resource under `/test_framework/v1`, one module each. */
 export const apiRoutes: Array<(deps: AppDeps) => FastifyPluginAsyncZod> = [
@@ -37,6 +38,7 @@ export const apiRoutes: Array<(deps: AppDeps) => FastifyPluginAsyncZod> = [
   sessionRoutes,
   changesetRoutes,
   usageRoutes,
+  webhookRoutes,
 ];
 
 /** Resources the reference serves under `/user/v1`. */

@@ -25,7 +25,7 @@ import type { AppDeps } from '../deps.js';
 import { callerOf } from '../plugins/auth.js';
 import { ScenarioOut } from '../scenario-schema.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
-import { progressOf } from './scenario-agent.js';
+import { progressOf } from '../../domain/job-progress.js';
 
 /** A started job, or with `dry_run: true` its plan and estimated cost. */
 const startedOrPlan = z.union([InstructionsStart, DryRunPlan]);

@@ -2,11 +2,11 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isoNow } from '../../domain/clock.js';
 import { NotFound, ValidationError } from '../../domain/errors.js';
-import { emptyUsage, type TokenUsage } from '../../domain/jobs.js';
+import { progressOf } from '../../domain/job-progress.js';
 import { ScenarioAgentBody, ScenarioAgentProgress, ScenarioAgentStart } from '../../domain/scenario-agent.js';
-import type { ScenarioAgentResult } from '../../domain/suggestion.js';
+import { emitJobEnded } from '../../jobs/job-events.js';
 import { submitScenarioAgent } from '../../jobs/submit.js';
-import { cancelJob, findJobByProgressId, findJobProgress, latestJobOfSession, type JobProgressRow } from '../../store/jobs.js';
+import { cancelJob, findJobByProgressId, findJobProgress, latestJobOfSession } from '../../store/jobs.js';
 import type { Row } from '../../store/schema.js';
 import { appendTurn, getSession, markLatestPreview, updateSession } from '../../store/sessions.js';
 import { DryRunPlan } from '../../domain/cost.js';
@@ -26,30 +26,6 @@ export const CancelBody = z
   .describe('The session whose running job to cancel, or the job itself by progress_id');
 
 export const CancelResult = z.object({ success: z.boolean(), session_id: z.number().int().nullable(), progress_id: z.string().nullable(), status: z.string().nullable() });
-
-/** Builds every key of ScenarioAgentProgress and nothing else: the progress route sends it unchecked. */
-export function progressOf(job: JobProgressRow): z.infer<typeof ScenarioAgentProgress> {
-  const stored = { ...emptyUsage(), ...(JSON.parse(job.usage) as Partial<TokenUsage>) };
-  const cost = (stored as { cost_usd?: unknown }).cost_usd;
-  const usage = {
-    input_tokens: stored.input_tokens,
-    output_tokens: stored.output_tokens,
-    cached_input_tokens: stored.cached_input_tokens,
-    model_calls: stored.model_calls,
-    cost_usd: typeof cost === 'number' ? cost : null,
-  };
-  return {
-    progress_id: job.progress_id,
-    session_id: job.session_id,
-    mode: job.mode,
-    status: job.status,
-    // A result stored before results carried their kind is given it, so clients can tell results apart.
-    result: job.status === 'in_progress' || job.result === null ? null : ({ kind: job.kind, ...JSON.parse(job.result) } as ScenarioAgentResult),
-    error: job.error,
-    progress: { done: job.progress_done, total: job.progress_total },
-    usage,
-  };
-}
 
 export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
   const { db } = deps.store;
@@ -121,6 +97,7 @@ export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asy
       if (!job) return { success: false, session_id: session_id ?? null, progress_id: null, status: null };
       const cancelled = await db.transaction().execute(async (tx) => {
         const won = await cancelJob(tx, job.id, now());
+        if (won) await emitJobEnded(tx, job.id, now());
         if (won && job.session_id !== null) {
           await appendTurn(tx, job.session_id, { role: 'assistant', content: 'Cancelled.', jobId: job.id }, now());
           await updateSession(tx, job.session_id, { status: 'cancelled' }, now());
