@@ -1,4 +1,5 @@
 import { apply } from './apply.js';
+import { follow } from './follow.js';
 import { jobOverhead } from './job-overhead.js';
 import type { Benchmark } from './lib/figures.js';
 import { modelBound } from './model-bound.js';
@@ -6,4 +7,4 @@ import { polling } from './polling.js';
 import { tokenEfficiency } from './token-efficiency.js';
 
 /** Every benchmark, in the order the table shows them. */
-export const benchmarks: Benchmark[] = [polling, jobOverhead, apply, modelBound, tokenEfficiency];
+export const benchmarks: Benchmark[] = [polling, follow, jobOverhead, apply, modelBound, tokenEfficiency];

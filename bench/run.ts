@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { BenchContext, Figure } from './lib/figures.js';
 import { loadAverage, machineInfo } from './lib/machine.js';
+import { medianRuns } from './lib/runs.js';
 import { markdownTable } from './lib/table.js';
 import { benchmarks } from './registry.js';
 
@@ -16,17 +17,23 @@ const { values } = parseArgs({
     pg: { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
     only: { type: 'string', multiple: true },
+    runs: { type: 'string', default: '3' },
     help: { type: 'boolean', default: false },
   },
 });
 
 if (values.help) {
-  console.log(`npm run bench -- [--pg] [--quick] [--only <name>]…\n\nBenchmarks:\n${benchmarks.map((b) => `  ${b.name.padEnd(18)} ${b.describe}`).join('\n')}`);
+  console.log(`npm run bench -- [--pg] [--quick] [--runs N] [--only <name>]…\n\nEach benchmark runs N times (3 by default); the table shows the median run with the min–max of all.\n\nBenchmarks:\n${benchmarks.map((b) => `  ${b.name.padEnd(18)} ${b.describe}`).join('\n')}`);
   process.exit(0);
 }
 const unknown = (values.only ?? []).filter((n) => !benchmarks.some((b) => b.name === n));
 if (unknown.length) {
   console.error(`Unknown benchmark(s): ${unknown.join(', ')}. Known: ${benchmarks.map((b) => b.name).join(', ')}.`);
+  process.exit(2);
+}
+const runs = Number(values.runs);
+if (!Number.isInteger(runs) || runs < 1) {
+  console.error(`--runs must be a positive integer (got ${values.runs}).`);
   process.exit(2);
 }
 const selected = values.only?.length ? benchmarks.filter((b) => values.only!.includes(b.name)) : benchmarks;
@@ -49,21 +56,27 @@ function runChild(name: string): Promise<Figure[]> {
 
 const machine = machineInfo();
 const loadBefore = loadAverage();
-console.log(`Benchmarks on ${database}${ctx.quick ? ' (quick sizes)' : ''}: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}\n`);
+console.log(
+  `Benchmarks on ${database}${ctx.quick ? ' (quick sizes)' : ''}, ${runs} run(s) each: ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}; load average ${loadBefore.join(', ')}\n`,
+);
 const figures: Figure[] = [];
 const failures: string[] = [];
 for (const b of selected) {
-  process.stdout.write(`${b.name}: ${b.describe} … `);
-  const start = performance.now();
-  try {
-    const got = await runChild(b.name);
-    figures.push(...got);
-    console.log(`${((performance.now() - start) / 1000).toFixed(1)} s`);
-  } catch (err) {
-    failures.push(b.name);
-    console.log('error');
-    console.error(err instanceof Error ? err.message : err);
+  const got: Figure[][] = [];
+  for (let i = 1; i <= runs; i++) {
+    process.stdout.write(`${b.name} (run ${i}/${runs}): ${b.describe} … `);
+    const start = performance.now();
+    try {
+      got.push(await runChild(b.name));
+      console.log(`${((performance.now() - start) / 1000).toFixed(1)} s, load ${loadAverage()[0]}`);
+    } catch (err) {
+      console.log('error');
+      console.error(err instanceof Error ? err.message : err);
+    }
   }
+  // A benchmark that failed in any run is reported as not run: a median of the runs that worked would flatter it.
+  if (got.length < runs) failures.push(b.name);
+  else figures.push(...medianRuns(got));
 }
 
 console.log(`\n${markdownTable(figures)}\n`);
@@ -72,7 +85,7 @@ console.log(`\n${markdownTable(figures)}\n`);
 const previous = fs.existsSync(RESULTS) ? (JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as Record<string, unknown>) : {};
 const loadAfter = loadAverage();
 console.log(`Load average (1, 5, 15 min): ${loadBefore.join(', ')} before, ${loadAfter.join(', ')} after.`);
-const run = { date: new Date().toISOString(), machine, load_average: { before: loadBefore, after: loadAfter }, quick: ctx.quick, only: values.only ?? null, figures };
+const run = { date: new Date().toISOString(), machine, load_average: { before: loadBefore, after: loadAfter }, runs, quick: ctx.quick, only: values.only ?? null, figures };
 fs.writeFileSync(RESULTS, `${JSON.stringify({ ...previous, [database]: run }, null, 2)}\n`);
 console.log(`Wrote ${path.relative(process.cwd(), RESULTS)} (${database}).`);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI through tsx's loader in this same process, so a clone works without a
-// build step and signals (SIGTERM from systemd, Ctrl-C) reach the CLI itself.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI (dist/) in this same process, so signals (SIGTERM from systemd, Ctrl-C)
+// reach the CLI itself. In a clone whose sources changed since the last build, it compiles them
+// first (a fraction of a second); an installed package ships dist/ and no sources.
+import { buildDist, isStale } from '../scripts/build.js';
 
-register();
-await import('../src/cli/main.ts');
+if (isStale()) await buildDist();
+await import('../dist/cli/main.js');

@@ -23,11 +23,15 @@ const EnvSchema = z.object({
   SCENARIST_LLM_MAX_RETRIES: z.coerce.number().int().min(0).max(20).default(3),
   SCENARIST_LLM_CONCURRENCY: positiveInt.default(4),
   SCENARIST_LLM_BATCH_SIZE: positiveInt.default(20),
+  SCENARIST_LLM_TEMPERATURE: z.coerce.number().min(0).max(2).default(0.2),
+  SCENARIST_LLM_MAX_OUTPUT_TOKENS: z.coerce.number().int().min(256).max(200_000).default(8_192),
+  SCENARIST_PLANNER_FIRST: z.enum(['true', 'false', '1', '0']).default('true'),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
   ANTHROPIC_API_KEY: z.string().optional(),
   ANTHROPIC_BASE_URL: z.string().url().optional(),
   SCENARIST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SCENARIST_LOG_FORMAT: z.enum(['auto', 'pretty', 'json']).default('auto'),
   SCENARIST_BODY_LIMIT: positiveInt.default(1024 * 1024),
   SCENARIST_APPLY_BODY_LIMIT: positiveInt.default(64 * 1024 * 1024),
   SCENARIST_UPLOAD_LIMIT: positiveInt.default(10 * 1024 * 1024),
@@ -71,8 +75,22 @@ export type Config = Readonly<{
   database: { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string; poolSize: number };
   model: string;
   /** The model engine's provider settings, resolved from the provider's usual variables too. */
-  llm: { baseUrl?: string; apiKey?: string; timeoutMs: number; maxRetries: number; concurrency: number; batchSize: number };
+  llm: {
+    baseUrl?: string;
+    apiKey?: string;
+    timeoutMs: number;
+    maxRetries: number;
+    concurrency: number;
+    batchSize: number;
+    /** Sampling temperature and output-token budget of every model call. */
+    temperature: number;
+    maxOutputTokens: number;
+    /** Requests the built-in planner fully understands run on it, with no model call. */
+    plannerFirst: boolean;
+  };
   logLevel: z.infer<typeof EnvSchema>['SCENARIST_LOG_LEVEL'];
+  /** `auto`: one short line per event on a terminal, JSON lines otherwise. */
+  logFormat: z.infer<typeof EnvSchema>['SCENARIST_LOG_FORMAT'];
   bodyLimit: number;
   /** The scenario agent's body carries a whole result back on apply, so it may be larger. */
   applyBodyLimit: number;
@@ -115,6 +133,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     model: e.SCENARIST_MODEL,
     llm,
     logLevel: e.SCENARIST_LOG_LEVEL,
+    logFormat: e.SCENARIST_LOG_FORMAT,
     bodyLimit: e.SCENARIST_BODY_LIMIT,
     applyBodyLimit: Math.max(e.SCENARIST_APPLY_BODY_LIMIT, e.SCENARIST_BODY_LIMIT),
     authCacheMs: e.SCENARIST_AUTH_CACHE_MS,
@@ -143,7 +162,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 function modelSettings(e: z.infer<typeof EnvSchema>): Config['llm'] {
   const provider = e.SCENARIST_MODEL.split(':')[0];
   const key = (v: string | undefined) => (v?.trim() ? v.trim() : undefined);
-  const policy = { timeoutMs: e.SCENARIST_LLM_TIMEOUT_MS, maxRetries: e.SCENARIST_LLM_MAX_RETRIES, concurrency: e.SCENARIST_LLM_CONCURRENCY, batchSize: e.SCENARIST_LLM_BATCH_SIZE };
+  const policy = {
+    timeoutMs: e.SCENARIST_LLM_TIMEOUT_MS,
+    maxRetries: e.SCENARIST_LLM_MAX_RETRIES,
+    concurrency: e.SCENARIST_LLM_CONCURRENCY,
+    batchSize: e.SCENARIST_LLM_BATCH_SIZE,
+    temperature: e.SCENARIST_LLM_TEMPERATURE,
+    maxOutputTokens: e.SCENARIST_LLM_MAX_OUTPUT_TOKENS,
+    plannerFirst: e.SCENARIST_PLANNER_FIRST === 'true' || e.SCENARIST_PLANNER_FIRST === '1',
+  };
   if (provider === 'openai') return { ...policy, apiKey: key(e.SCENARIST_LLM_API_KEY) ?? key(e.OPENAI_API_KEY), baseUrl: e.SCENARIST_LLM_BASE_URL ?? e.OPENAI_BASE_URL };
   if (provider === 'anthropic') return { ...policy, apiKey: key(e.SCENARIST_LLM_API_KEY) ?? key(e.ANTHROPIC_API_KEY), baseUrl: e.SCENARIST_LLM_BASE_URL ?? e.ANTHROPIC_BASE_URL };
   return { ...policy, apiKey: key(e.SCENARIST_LLM_API_KEY), baseUrl: e.SCENARIST_LLM_BASE_URL };

@@ -7,7 +7,7 @@ import { isoNow, systemClock, type Clock } from './domain/clock.js';
 import { bootstrap } from './store/bootstrap.js';
 import { migrate, openStore, waitForDatabase, type Store } from './store/db.js';
 import { createDispatcher, type JobDispatcher } from './jobs/dispatch/dispatcher.js';
-import { jobHandlers } from './jobs/handlers.js';
+import { jobHandlers } from './services/job-handlers.js';
 import { WebhookSender } from './jobs/webhook-sender.js';
 import { JobRunner } from './jobs/runner.js';
 
@@ -17,13 +17,15 @@ export interface Running {
   url: string;
   /** Present on the very first start: the only plaintext copy of the default key. */
   bootstrapKey: string | null;
+  /** The default project made on the very first start. */
+  bootstrapProjectId: number | null;
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
   clock?: Clock;
   logger?: boolean | Record<string, unknown>;
-  /** Print the first-start key (the CLI does; tests read it from the return value). */
+  /** Where to say that the start waits for the database (the CLI prints it). */
   announce?: (line: string) => void;
   /** Run the in-process job worker beside the API (the default). */
   worker?: boolean;
@@ -66,17 +68,6 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
     const address = app.server.address();
     const port = typeof address === 'object' && address ? address.port : config.port;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
-    if (boot && opts.announce) {
-      opts.announce(
-        [
-          'Created the default organization, its "Default" project (id ' + boot.projectId + ') and an API key.',
-          'This key is shown once; keep it somewhere safe:',
-          '',
-          `  ${boot.key}`,
-          '',
-        ].join('\n'),
-      );
-    }
     let stopped = false;
     const started = app;
     return {
@@ -84,6 +75,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       store,
       url,
       bootstrapKey: boot?.key ?? null,
+      bootstrapProjectId: boot?.projectId ?? null,
       async stop() {
         if (stopped) return;
         stopped = true;

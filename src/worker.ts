@@ -1,10 +1,11 @@
 import pino from 'pino';
+import { loggerOptions } from './api/log-lines.js';
 import type { ScenarioEngine } from './agent/engine.js';
 import { createEngine } from './agent/engines/index.js';
 import type { Config } from './config.js';
 import { systemClock } from './domain/clock.js';
 import { createDispatcher } from './jobs/dispatch/dispatcher.js';
-import { jobHandlers } from './jobs/handlers.js';
+import { jobHandlers } from './services/job-handlers.js';
 import { JobRunner } from './jobs/runner.js';
 import { WebhookSender } from './jobs/webhook-sender.js';
 import { migrate, openStore, waitForDatabase } from './store/db.js';
@@ -16,7 +17,8 @@ export interface WorkerOptions {
 
 /** A process that only runs jobs, beside API processes that share its database. */
 export async function runWorker(config: Config, opts: WorkerOptions = {}): Promise<{ owner: string; stop(): Promise<void> }> {
-  const log = pino({ level: config.logLevel });
+  const { stream, ...options } = loggerOptions(config);
+  const log = stream ? pino(options, stream) : pino(options);
   const engine = opts.engine ?? createEngine(config);
   const store = openStore(config.database);
   store.onConnectionError((err) => log.warn({ err: err.message }, 'database connection lost; the pool reconnects'));

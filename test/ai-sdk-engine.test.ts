@@ -52,20 +52,29 @@ const improveInput = (scenarios: PlannerScenario[], userMessage = 'Add the DTMF 
 describe('improve on a model', () => {
   it('sends the batch compactly with a schema bounded to its ids and writable fields, and returns the changes with usage', async () => {
     const batch = [scenario(11), scenario(12, { tags: ['vip'] })];
-    const { engine, calls } = engineOn([answer({ message: 'Added DTMF.', changes: [{ scenario_id: 11, fields: { tool_ids: ['TOOL_DTMF'] } }, { scenario_id: 12, fields: { tool_ids: ['TOOL_DTMF'] } }] }, [120, 30])]);
+    const changes = [11, 12].map((id) => ({ scenario_id: id, field: 'tool_ids', value: ['TOOL_DTMF'], reason: 'The request adds DTMF.' }));
+    const { engine, calls } = engineOn([answer({ plan: 'Add DTMF to both.', changes, not_done: [{ part: 'make it funny', reason: 'Not a scenario field.' }], message: 'Added DTMF.' }, [120, 30])]);
     const out = await engine.improve(improveInput(batch));
-    expect(out).toEqual({ message: 'Added DTMF.', suggestions: [suggested(11, { tool_ids: ['TOOL_DTMF'] }), suggested(12, { tool_ids: ['TOOL_DTMF'] })], notDone: [], issues: [], usage: { input_tokens: 120, output_tokens: 30, cached_input_tokens: 0, model_calls: 1 } });
+    const dtmf = (id: number) => ({ scenario_id: id, based_on_revision: 1, changes: [{ field: 'tool_ids', value: ['TOOL_DTMF'], reason: 'The request adds DTMF.' }], notes: [] });
+    expect(out).toEqual({
+      message: 'Added DTMF.',
+      suggestions: [dtmf(11), dtmf(12)],
+      notDone: [{ part: 'make it funny', reason: 'Not a scenario field.' }],
+      issues: [],
+      usage: { input_tokens: 120, output_tokens: 30, cached_input_tokens: 0, model_calls: 1 },
+    });
     expect(calls).toHaveLength(1);
     const format = calls[0]!.responseFormat as { type: string; schema: any };
     expect(format.type).toBe('json');
+    // Written in this order: the plan, the changes each with its reason, what is not done, the message last.
+    expect(Object.keys(format.schema.properties)).toEqual(['plan', 'changes', 'not_done', 'message']);
     const item = format.schema.properties.changes.items;
+    expect(Object.keys(item.properties)).toEqual(['scenario_id', 'field', 'value', 'reason']);
     expect(item.properties.scenario_id.enum).toEqual([11, 12]);
-    expect(item.properties.fields.additionalProperties).toBe(false);
-    expect(Object.keys(item.properties.fields.properties)).not.toContain('agent');
-    expect(item.properties.fields.properties.tool_ids.items.enum).toEqual(['TOOL_END_CALL', 'TOOL_DTMF']);
-    // Limits that would compile into huge grammars on local servers are left to validation.
-    expect(JSON.stringify(format.schema)).not.toMatch(/maxLength|maxItems|propertyNames/);
-    expect(item.properties.fields.properties.max_duration).toMatchObject({ anyOf: [{ type: 'integer', minimum: 10, maximum: 3600 }, { type: 'null' }] });
+    expect(item.properties.field.enum).not.toContain('agent');
+    expect(item.properties.field.enum).toContain('tool_ids');
+    // Limits that would compile into huge grammars on local servers, or that strict mode rejects, are left to validation.
+    expect(JSON.stringify(format.schema)).not.toMatch(/maxLength|maxItems|propertyNames|minLength/);
     expect(calls[0]!.tools).toBeUndefined(); // every scenario has an agent: nothing to ask
     const text = promptText(calls[0]!);
     expect(text).toContain('"tags":["vip"]');
@@ -158,7 +167,7 @@ describe('the call policy', () => {
   it('does not retry a request the provider refuses', async () => {
     const refused = new APICallError({ message: 'Invalid API key', url: 'http://x', requestBodyValues: {}, statusCode: 401, isRetryable: false });
     const { engine, waits } = engineOn([refused]);
-    await expect(engine.improve(improveInput([scenario(11)]))).rejects.toThrow(/refused the request \(HTTP 401: Invalid API key\)/);
+    await expect(engine.improve(improveInput([scenario(11)]))).rejects.toThrow(/rejected the API key \(HTTP 401: Invalid API key\)/);
     expect(waits).toEqual([]);
   });
 
@@ -270,7 +279,7 @@ describe('clarify on a model', () => {
     const partial = engineOn([round(1, 10), refused]);
     const kept = await partial.engine.clarify(clarifyInput({ numScenarios: 12 }));
     expect(kept.drafts).toHaveLength(10);
-    expect(kept.message).toContain('Only 10 of 12 scenario(s) could be drafted: The model provider refused the request (HTTP 400');
+    expect(kept.message).toContain('Only 10 of 12 scenario(s) could be drafted: The model provider rejected the request as invalid (HTTP 400');
     expect(kept.usage).toMatchObject({ model_calls: 2 });
   });
 
@@ -301,7 +310,7 @@ describe('instructions on a model', () => {
     const good = { ...bad, conditions: [bad.conditions[0], { ...bad.conditions[1], id: 1 }] };
     const { engine, calls } = engineOn([answer({ message: 'x', conditional_actions: bad }), answer({ message: 'Wrote them.', conditional_actions: good })]);
     const out = await engine.instructions(input({ mode: 'generate', userMessage: '', scenario: conditional }));
-    expect(calls[0]!.responseFormat).toMatchObject({ schema: { required: ['message', 'conditional_actions'] } });
+    expect(calls[0]!.responseFormat).toMatchObject({ schema: { required: ['conditional_actions', 'expected_outcome_prompt', 'not_done', 'message'] } });
     expect(promptText(calls[1]!)).toContain('condition ids must be sequential');
     expect(out.conditionalActions).toEqual(good);
     expect(out.instructions).toBeUndefined();
@@ -365,7 +374,7 @@ describe('choosing a model', () => {
   });
 
   it('createEngine refuses a model it cannot reach as configured', () => {
-    expect(() => createEngine({ model: 'openai-compatible:x', llm: { timeoutMs: 1, maxRetries: 0, concurrency: 1, batchSize: 1 } })).toThrow(ConfigError);
-    expect(() => createEngine({ model: 'openai-compatible:x', llm: { timeoutMs: 1, maxRetries: 0, concurrency: 1, batchSize: 1 } })).toThrow('SCENARIST_LLM_BASE_URL');
+    expect(() => createEngine({ model: 'openai-compatible:x', llm: { timeoutMs: 1, maxRetries: 0, concurrency: 1, batchSize: 1, temperature: 0, maxOutputTokens: 1000, plannerFirst: true } })).toThrow(ConfigError);
+    expect(() => createEngine({ model: 'openai-compatible:x', llm: { timeoutMs: 1, maxRetries: 0, concurrency: 1, batchSize: 1, temperature: 0, maxOutputTokens: 1000, plannerFirst: true } })).toThrow('SCENARIST_LLM_BASE_URL');
   });
 });

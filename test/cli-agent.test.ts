@@ -108,22 +108,22 @@ describe('improve', () => {
   });
 
   it('exit codes: 2 for usage, 4 for a wrong key or an unknown project, 2 for ids the server refuses', async () => {
-    const [badIds, noKey, badKey, noProject, unknownIds, noScope, help] = await Promise.all([
+    const [badIds, noKey, badKey, noProject, unknownIds, mixed, help] = await Promise.all([
       cli(['improve', '--scenarios', '1,x', 'x']),
       cli(['improve', '--project', '1', 'x'], { env: { SCENARIST_API_KEY: undefined } }),
       cli(['improve', '--project', '1', '--key', 'sk_scn_wrong', 'x']),
       cli(['improve', '--project', 'Nope', 'x']),
       cli(['improve', '--scenarios', '999999', 'x']),
-      cli(['improve', 'x']),
+      cli(['improve', '--scenarios', '1', '--tag', 'billing', 'x']),
       cli(['improve', '--help']),
     ]);
-    expect([badIds.code, noKey.code, badKey.code, noProject.code, unknownIds.code, noScope.code]).toEqual([2, 2, 4, 4, 2, 2]);
+    expect([badIds.code, noKey.code, badKey.code, noProject.code, unknownIds.code, mixed.code]).toEqual([2, 2, 4, 4, 2, 2]);
     expect(badIds.stderr).toContain('use "all" or scenario ids separated by commas');
-    expect(noKey.stderr).toContain('No API key: pass --key or set SCENARIST_API_KEY');
+    expect(noKey.stderr).toContain('No API key: pass --key-file <file> (or - for standard input), set SCENARIST_API_KEY');
     expect(badKey.stderr).toContain('The server refused the API key (401)');
     expect(noProject.stderr).toContain(`No project "Nope". Known: ${project} Default.`);
     expect(unknownIds.stderr).toContain('The server refused the request (400):\n  scenarios: Invalid pk "999999" - object does not exist.');
-    expect(noScope.stderr).toContain('Say which scenarios');
+    expect(mixed.stderr).toContain('--scenarios names scenarios by id; --tag, --folder and --name pick them instead.');
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: scenarist improve [options] <request>');
     expect(help.stdout).toContain('Exit codes: 0 done');
@@ -140,10 +140,10 @@ describe('generate', () => {
     fs.rmSync(dir, { recursive: true });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^Uploaded faq\.md \(knowledge-base file #\d+, \d+ characters of text\)\.\n/);
-    expect(r.stdout).toContain('1. Caller asks about roaming\n   personality: ');
-    expect(r.stdout).toContain('2. Caller asks about late fees\n');
+    expect(r.stdout).toContain('1. Roaming: a first-time caller\n   personality: ');
+    expect(r.stdout).toContain('2. Late fees: a first-time caller\n');
     expect(r.stderr).toContain(`Create 2 scenarios for Billing line in project ${project}? [y/N] y`);
-    expect(r.stdout).toMatch(/Applied 2 change\(s\): 0 scenario\(s\) updated, 2 created\.\n  #\d+ Caller asks about roaming\n  #\d+ Caller asks about late fees\n$/);
+    expect(r.stdout).toMatch(/Applied 2 change\(s\): 0 scenario\(s\) updated, 2 created\.\n  #\d+ Roaming: a first-time caller\n  #\d+ Late fees: a first-time caller\n$/);
     expect((await client.scenarios.list({ project_id: project })).count).toBe(before + 2);
     expect((await client.scenarios.list({ project_id: project, search: 'late fees' })).results[0]).toMatchObject({ agent, tags: ['generated'] });
   });
@@ -154,7 +154,7 @@ describe('generate', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('I need a little more to draft useful scenarios.\n1. What does the agent under test do');
     expect(r.stderr).toContain('> Billing disputes\n2. ');
-    expect(r.stdout).toContain('1. Caller asks about billing disputes\n');
+    expect(r.stdout).toContain('1. Billing disputes: a Spanish-speaking caller\n');
     expect(r.stdout).toContain('language: es');
     const later = /Nothing created \(session \d+\): `scenarist apply ([0-9a-f-]{36})` creates these\./.exec(r.stderr);
     expect(later).not.toBeNull();
@@ -165,9 +165,9 @@ describe('generate', () => {
     expect(applied.stdout).toBe('Applied 3 change(s): 0 scenario(s) updated, 3 created.\n');
     const created = await client.scenarios.all({ agent_id: blank });
     expect(created.map((x) => [x.name, x.scenario_language, x.project])).toEqual([
-      ['Caller asks about billing disputes', 'es', project],
-      ['Caller asks about cancellations', 'es', project],
-      ['Caller asks about refunds', 'es', project],
+      ['Billing disputes: a Spanish-speaking caller', 'es', project],
+      ['Cancellations: a Spanish-speaking caller', 'es', project],
+      ['Refunds: a Spanish-speaking caller', 'es', project],
     ]);
   });
 

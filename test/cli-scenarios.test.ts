@@ -44,17 +44,22 @@ afterAll(async () => {
 });
 
 describe('scenarios export', () => {
-  it('writes one readable file per scenario, named after it, and a second export changes nothing', async () => {
+  it('writes one readable file per scenario in a directory per folder, carrying its id and server; a second export changes nothing', async () => {
     const r = await cli(['scenarios', 'export', '--project', 'Default', '--out', dir]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toBe(`Exported 2 scenarios of project ${project} (Default) to ${dir}: 2 file(s) written, 0 already up to date.\n`);
-    expect(fs.readdirSync(dir).sort()).toEqual(['refund-for-a-double-charge.yaml', 'roaming-eu-fees.yaml']);
-    expect(read('refund-for-a-double-charge.yaml')).toBe(
+    expect(r.stdout).toBe(
+      `Exported 2 scenarios of project ${project} (Default) to ${dir}: 2 file(s) written, 0 already up to date.\nWrote the agents, personalities and test profiles they refer to into ${file('_project.yaml')}.\n`,
+    );
+    expect(fs.readdirSync(dir).sort()).toEqual(['Billing', '_project.yaml', 'roaming-eu-fees.yaml']);
+    expect(fs.readFileSync(file('_project.yaml'), 'utf8')).toContain('agents:\n  - name: Billing line\n    description: ""\n    language: en\n    inbound: true\n');
+    expect(fs.readdirSync(file('Billing'))).toEqual(['refund-for-a-double-charge.yaml']);
+    expect(read('Billing/refund-for-a-double-charge.yaml')).toBe(
       [
+        'id: 1',
+        `server: ${s.url}`,
         'name: Refund for a double charge',
         'agent: Billing line',
         'personality: Normal Male',
-        'folder_path: Billing',
         'tags:',
         '  - billing',
         'max_duration: 300',
@@ -66,54 +71,71 @@ describe('scenarios export', () => {
       ].join('\n'),
     );
     const again = await cli(['scenarios', 'export', '--project', String(project), '--out', dir]);
-    expect(again.stdout).toContain('0 file(s) written, 2 already up to date.');
+    expect(again.stdout).toBe(`Exported 2 scenarios of project ${project} (Default) to ${dir}: 0 file(s) written, 2 already up to date.\n`);
   });
 
   it('prints every scenario to stdout as YAML documents or a JSON array', async () => {
     const [yaml, json] = await Promise.all([cli(['scenarios', 'export', '--project', String(project)]), cli(['scenarios', 'export', '--project', String(project), '--format', 'json'])]);
     expect(yaml.stdout.split('\n---\n')).toHaveLength(2);
     expect(yaml.stdout).toContain('name: "Roaming: EU fees?"');
+    expect(yaml.stdout).toContain('folder_path: Billing');
     expect(JSON.parse(json.stdout).map((x: { name: string }) => x.name)).toEqual(['Refund for a double charge', 'Roaming: EU fees?']);
   });
 });
 
 describe('scenarios import', () => {
-  it('creates, updates and leaves alone by name; a second run changes nothing', async () => {
-    fs.writeFileSync(file('refund-for-a-double-charge.yaml'), read('refund-for-a-double-charge.yaml').replace('  - billing', '  - billing\n  - refunds').replace(/^expected_outcome_prompt:.*\n/m, ''));
-    fs.writeFileSync(
-      file('cancel-my-contract.yaml'),
-      ['name: Cancel my contract', `agent: ${agent}`, 'personality: Angry Customer', 'folder_path: Billing.Cancellations', 'tags: [churn]', 'instructions: |', '  Cancel today.', '  Refuse any offer twice.', ''].join('\n'),
-    );
+  it('creates, updates and leaves alone; a second run changes nothing', async () => {
+    const refund = 'Billing/refund-for-a-double-charge.yaml';
+    fs.writeFileSync(file(refund), read(refund).replace('  - billing', '  - billing\n  - refunds').replace(/^expected_outcome_prompt:.*\n/m, ''));
+    fs.mkdirSync(file('Billing/Cancellations'));
+    const cancel = 'Billing/Cancellations/cancel-my-contract.yaml';
+    fs.writeFileSync(file(cancel), ['name: Cancel my contract', `agent: ${agent}`, 'personality: Angry Customer', 'tags: [churn]', 'instructions: |', '  Cancel today.', '  Refuse any offer twice.', ''].join('\n'));
     const dry = await cli(['scenarios', 'import', '--project', 'Default', '--dry-run', dir]);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain('Dry run, nothing written: 1 to create, 1 to update, 1 unchanged.');
     expect((await client.scenarios.list({ project_id: project })).count).toBe(2);
+    expect(read(cancel)).not.toContain('id:');
 
     const r = await cli(['scenarios', 'import', '--project', 'Default', dir]);
     expect(r.code, r.stderr).toBe(0);
-    const rel = (name: string) => path.join(dir, name);
-    expect(r.stdout).toMatch(new RegExp(`^created {4}${rel('cancel-my-contract.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  #\\d+ Cancel my contract$`, 'm'));
-    expect(r.stdout).toContain(`updated    ${rel('refund-for-a-double-charge.yaml')}  #1 Refund for a double charge (tags, expected_outcome_prompt)`);
-    expect(r.stdout).toContain(`unchanged  ${rel('roaming-eu-fees.yaml')}  #2 Roaming: EU fees?`);
+    expect(r.stdout).toMatch(new RegExp(`^created {4}${file(cancel).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  #\\d+ Cancel my contract$`, 'm'));
+    expect(r.stdout).toContain(`updated    ${file(refund)}  #1 Refund for a double charge (tags, expected_outcome_prompt)`);
+    expect(r.stdout).toContain(`unchanged  ${file('roaming-eu-fees.yaml')}  #2 Roaming: EU fees?`);
     expect(r.stdout).toMatch(/1 created, 1 updated, 1 unchanged\.\n$/);
 
     const all = await client.scenarios.all({ project_id: project });
+    const created = all.find((x) => x.name === 'Cancel my contract')!;
     expect(all.find((x) => x.name === 'Refund for a double charge')).toMatchObject({ tags: ['billing', 'refunds'], expected_outcome_prompt: '' });
-    expect(all.find((x) => x.name === 'Cancel my contract')).toMatchObject({
-      agent,
-      personality_name: 'Angry Customer',
-      folder_path: 'Billing.Cancellations',
-      instructions: 'Cancel today.\nRefuse any offer twice.\n',
-    });
+    expect(created).toMatchObject({ agent, personality_name: 'Angry Customer', folder_path: 'Billing.Cancellations', instructions: 'Cancel today.\nRefuse any offer twice.\n' });
+    // The hand-written file now carries its scenario's identity, the rest of it as it was.
+    expect(read(cancel)).toBe([`id: ${created.id}`, `server: ${s.url}`, 'name: Cancel my contract', `agent: ${agent}`, 'personality: Angry Customer', 'tags: [ churn ]', 'instructions: |', '  Cancel today.', '  Refuse any offer twice.', ''].join('\n'));
 
     const again = await cli(['scenarios', 'import', '--project', 'Default', '--json', dir]);
     expect(again.code).toBe(0);
     const report = JSON.parse(again.stdout);
     expect([report.created, report.updated, report.unchanged.length]).toEqual([[], [], 3]);
-    // Exporting what was imported gives the files back; only the hand-written one is rewritten (agent id → name).
+    // Exporting what was imported writes into the same files; only the hand-written one is rewritten (agent id → name).
     const exported = await cli(['scenarios', 'export', '--project', 'Default', '--out', dir]);
     expect(exported.stdout).toContain('1 file(s) written, 2 already up to date.');
-    expect(read('cancel-my-contract.yaml')).toContain('agent: Billing line\npersonality: Angry Customer\nfolder_path: Billing.Cancellations\n');
+    expect(fs.readdirSync(file('Billing/Cancellations'))).toEqual(['cancel-my-contract.yaml']);
+    expect(read(cancel)).toContain('name: Cancel my contract\nagent: Billing line\npersonality: Angry Customer\n');
+  });
+
+  it('takes a file at the root that names its folder (as files exported before folders were directories did), and the next export moves it there', async () => {
+    fs.writeFileSync(file('old-style.yaml'), 'name: Old style\npersonality: Normal Male\nfolder_path: Billing\n');
+    const r = await cli(['scenarios', 'import', '--project', 'Default', dir]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('1 created,');
+    expect((await client.scenarios.all({ project_id: project })).find((x) => x.name === 'Old style')).toMatchObject({ folder_path: 'Billing' });
+    const exported = await cli(['scenarios', 'export', '--project', 'Default', '--out', dir]);
+    expect(exported.stdout).toContain(`moved ${file('old-style.yaml')} → ${file('Billing/old-style.yaml')} (its folder changed)`);
+    expect(read('Billing/old-style.yaml')).not.toContain('folder_path');
+    // A file inside a folder's directory that names another folder is a mistake, said as such.
+    fs.writeFileSync(file('Billing/old-style.yaml'), read('Billing/old-style.yaml') + 'folder_path: Elsewhere\n');
+    const wrong = await cli(['scenarios', 'import', '--project', 'Default', dir]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('folder_path: says "Elsewhere" but the file is in');
+    fs.writeFileSync(file('Billing/old-style.yaml'), read('Billing/old-style.yaml').replace('folder_path: Elsewhere\n', ''));
   });
 
   it('checks every file first: one bad file stops the import and nothing is written (exit 2)', async () => {

@@ -119,19 +119,19 @@ describe.skipIf(!tmuxInstalled)('the CLI at a terminal', () => {
 
     const drafts = await term.waitFor(/Create 2 scenarios for Blank in project \d+\? \[y\/N\]$/);
     expect(drafts).toContain('> Billing disputes\n2. ');
-    expect(drafts).toMatch(/^1\. Caller asks about billing disputes\n {3}personality: /m);
-    expect(drafts).toMatch(/^2\. Caller asks about cancellations\n/m);
+    expect(drafts).toMatch(/^1\. Billing disputes: a Spanish-speaking caller\n {3}personality: /m);
+    expect(drafts).toMatch(/^2\. Cancellations: a Spanish-speaking caller\n/m);
     expect(drafts).not.toMatch(/Drafting|[█░]/);
 
     await term.type('y');
     await term.press('Enter');
     const { code, screen } = await term.exited();
-    expect(screen).toMatch(/\? \[y\/N\] y\nApplied 2 change\(s\): 0 scenario\(s\) updated, 2 created\.\n {2}#\d+ Caller asks about billing disputes\n {2}#\d+ Caller asks about cancellations\nEXIT=0$/m);
+    expect(screen).toMatch(/\? \[y\/N\] y\nApplied 2 change\(s\): 0 scenario\(s\) updated, 2 created\.\n {2}#\d+ Billing disputes: a Spanish-speaking caller\n {2}#\d+ Cancellations: a Spanish-speaking caller\nEXIT=0$/m);
     expect(code).toBe(0);
     const created = await client.scenarios.all({ agent_id: blank.id });
     expect(created.map((x) => [x.name, x.scenario_language, x.project])).toEqual([
-      ['Caller asks about billing disputes', 'es', project.id],
-      ['Caller asks about cancellations', 'es', project.id],
+      ['Billing disputes: a Spanish-speaking caller', 'es', project.id],
+      ['Cancellations: a Spanish-speaking caller', 'es', project.id],
     ]);
   });
 

@@ -119,22 +119,27 @@ describe('scenario agent', () => {
   });
 
   it('drafts new scenarios from an agent and knowledge-base files', async () => {
-    const [file] = await client.knowledgeBaseFiles.upload({ agent }, [{ name: 'faq.md', content: '# Roaming\nRoaming in the EU is free.\n\n# Refunds\nRefunds take 5 days.' }]);
+    const faq = '# Roaming\nRoaming in the EU is free.\n\n# Refunds\nRefunds take 5 days.\n\n# Data caps\nThe basic plan includes 5 GB a month.\n\n# Contract length\nContracts run for 12 months.';
+    const [file] = await client.knowledgeBaseFiles.upload({ agent }, [{ name: 'faq.md', content: faq }]);
     expect(file).toMatchObject({ agent, file_name: 'faq.md' });
     expect((await client.knowledgeBaseFiles.get(file!.id)).text).toContain('Roaming in the EU is free.');
     const job = await client.scenarioAgent.clarify({ agent_id: agent, num_scenarios: 2, knowledge_base: [file!.id], user_message: 'Cover the FAQ' });
     const done = await client.waitFor<ClarifyResult>(job.progress_id);
     expect(done).toMatchObject({ mode: 'clarify', status: 'completed' });
     const drafts = done.result!.updated_scenarios;
-    expect(drafts.map((d) => [d.name, d.agent])).toEqual([
-      ['Caller asks about cover the FAQ', agent],
-      ['Caller asks about roaming', agent],
+    // The agent already has "Refund" and "Roaming" scenarios: those topics are left out, and the reply says so.
+    expect(drafts.map((d) => [d.name, d.agent, d.source_files])).toEqual([
+      ['Data caps: a first-time caller', agent, [file!.id]],
+      ['Contract length: a first-time caller', agent, [file!.id]],
     ]);
+    expect(done.result!.message).toContain('Left out because the agent already has them: "Roaming", "Refund"');
     const applied = await client.waitFor<ApplyResult>((await client.scenarioAgent.apply(drafts, { project_id: project, session_id: job.session_id })).progress_id);
     expect(applied.result!.created_scenario_ids).toHaveLength(2);
-    const created = await client.scenarios.get(applied.result!.created_scenario_ids[1]!);
-    expect(created).toMatchObject({ name: 'Caller asks about roaming', agent, project, tags: ['generated'] });
-    expect(created.instructions).toContain('Roaming in the EU is free.');
+    const created = await client.scenarios.get(applied.result!.created_scenario_ids[0]!);
+    expect(created).toMatchObject({ name: 'Data caps: a first-time caller', agent, project, tags: ['generated'] });
+    // The knowledge base grounds what the grader checks; the caller is not told the answer.
+    expect(created.expected_outcome_prompt).toContain('The basic plan includes 5 GB a month');
+    expect(created.instructions).not.toContain('5 GB');
   });
 });
 
@@ -156,10 +161,39 @@ describe('jobs in progress', () => {
     expect((await c.waitFor(job.progress_id)).status).toBe('cancelled');
   });
 
-  it('backs off while nothing moves and stops when the signal aborts', async () => {
+  it('follows a job by its stream of events, with one request, and stops when the signal aborts', async () => {
+    const requests: string[] = [];
+    const counting = new ScenaristClient({
+      baseUrl: idle.server.url,
+      apiKey: idle.server.key,
+      fetch: async (input, init) => {
+        requests.push(String((init?.headers as Record<string, string>).accept));
+        return fetch(input, init);
+      },
+    });
+    const job = await c.scenarioAgent.improve({ scenarios: 'all', project_id: idle.server.defaultProjectId, user_message: 'Add the DTMF tool' });
+    const seen: string[] = [];
+    const waiting = counting.waitFor(job.progress_id, { onProgress: (p) => seen.push(p.status) });
+    await new Promise((r) => setTimeout(r, 300));
+    await c.scenarioAgent.cancel({ progress_id: job.progress_id });
+    expect((await waiting).status).toBe('cancelled');
+    expect(seen).toEqual(['in_progress', 'cancelled']);
+    expect(requests).toEqual(['text/event-stream']);
+
+    const controller = new AbortController();
+    const still = counting.waitFor(progressId, { signal: controller.signal, onProgress: () => controller.abort(new Error('stopped by the user')) });
+    await expect(still).rejects.toThrow('stopped by the user');
+  });
+
+  it('without a stream (a proxy that strips it), polls, backing off while nothing moves, and stops when the signal aborts', async () => {
+    const polling = new ScenaristClient({
+      baseUrl: idle.server.url,
+      apiKey: idle.server.key,
+      fetch: (input, init) => fetch(input, { ...init, headers: { ...(init?.headers as Record<string, string>), accept: 'application/json' } }),
+    });
     const controller = new AbortController();
     const times: number[] = [];
-    const waiting = c.waitFor(progressId, {
+    const waiting = polling.waitFor(progressId, {
       signal: controller.signal,
       initialDelayMs: 20,
       maxDelayMs: 80,

@@ -2,7 +2,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { systemClock } from '../src/domain/clock.js';
-import { jobHandlers } from '../src/jobs/handlers.js';
+import { jobHandlers } from '../src/services/job-handlers.js';
 import { JobRunner } from '../src/jobs/runner.js';
 import { createScenario, insertAgent, personalityIdFromStore, startJob, waitForJob } from './helpers/agent.js';
 import { ScriptedEngine } from './helpers/engines.js';

@@ -49,7 +49,7 @@ const improve = async (scenarios: number[], user_message = 'Tag them') => waitFo
 describe('improve through a model server', () => {
   it('splits the job into batches, sends each its own scenarios and schema, and reports suggestions, usage and progress', async () => {
     fake.fallback = tagBatch('reviewed');
-    const done = await improve(ids.slice(0, 3), 'Tag them reviewed');
+    const done = await improve(ids.slice(0, 3), 'Review them, then tag them reviewed');
     expect(done).toMatchObject({ status: 'completed', error: null, progress: { done: 3, total: 3 }, usage: { input_tokens: 200, output_tokens: 40, model_calls: 2 } });
     expect(done.result.updated_scenarios.map((u: any) => [u.id, u.tags])).toEqual(ids.slice(0, 3).map((id) => [id, ['base', 'reviewed']]));
     expect(done.result).toMatchObject({ success: true, validation_issues: [], failed_batches: [] });
@@ -160,11 +160,30 @@ describe('improve through a model server', () => {
   });
 
   it('reports the batch that failed and still delivers the others', async () => {
-    fake.fallback = (req) => (batchIds(req).includes(ids[3]!) ? errorReply(400) : tagBatch('ok')(req));
+    fake.fallback = (req) => (batchIds(req).includes(ids[3]!) ? errorReply(500) : tagBatch('ok')(req));
     const done = await improve(ids.slice(0, 4));
     expect(done.status).toBe('completed');
     expect(done.result.updated_scenarios.map((u: any) => u.id)).toEqual([ids[0], ids[1]]);
-    expect(done.result.failed_batches).toEqual([{ batch: 1, scenario_ids: [ids[2], ids[3]], error: expect.stringContaining('refused the request (HTTP 400') }]);
+    expect(done.result.failed_batches).toEqual([{ batch: 1, scenario_ids: [ids[2], ids[3]], error: expect.stringContaining('had an error (HTTP 500') }]);
+    expect(done.result.not_done).toEqual([{ part: `the request, for scenario(s) ${ids[2]}, ${ids[3]}`, reason: expect.stringContaining('HTTP 500') }]);
+  });
+
+  it.each([
+    [401, 'rejected the API key'],
+    [403, 'denied access to the model'],
+    [404, 'does not know the model (or the endpoint)'],
+    [400, 'rejected the request as invalid'],
+  ])('ends the job at once on HTTP %i, which no retry or other batch can escape', async (status, says) => {
+    const more: number[] = [];
+    for (let i = 0; i < 6; i++) more.push((await createScenario(s.api, { name: `Extra ${i}`, agent, personality, instructions: 'x' })).id);
+    fake.fallback = errorReply(status);
+    // 10 scenarios in batches of 2, two at a time: only the first two batches are ever sent.
+    const done = await improve([...ids, ...more], 'Make the caller more polite');
+    expect(done).toMatchObject({ status: 'failed', progress: { done: 0, total: 10 } });
+    expect(done.error).toContain(`The model provider ${says} (HTTP ${status}`);
+    expect(fake.requests.length).toBeLessThanOrEqual(2);
+    expect(done.usage.model_calls).toBe(fake.requests.length);
+    for (const id of more) await s.api('DELETE', `scenarios/${id}/`);
   });
 
   it('asks which agent through the model\'s tool call, then carries the request out with the answer', async () => {
@@ -195,6 +214,36 @@ describe('improve through a model server', () => {
     expect(fake.requests[1]!.body.tools).toBeUndefined();
     expect(promptOf(fake.requests[1]!)).toContain('"agent_name":"Sales line"');
     await s.api('DELETE', `scenarios/${orphan}/`);
+  });
+});
+
+describe('structured requests spend nothing', () => {
+  it.each(['add the DTMF tool', 'remove the base tag and set max duration to 5 minutes', 'add tag smoke to only the base ones'])('%s: the planner carries it out, no model call, and the result says so', async (msg) => {
+    const done = await improve(ids.slice(0, 3), msg);
+    expect(done).toMatchObject({ status: 'completed', usage: { model_calls: 0, input_tokens: 0 } });
+    expect(fake.requests).toHaveLength(0);
+    expect(done.result).toMatchObject({ answered_by: 'planner', not_done: [] });
+    expect(done.result.updated_scenarios).toHaveLength(3);
+    expect(done.result.message).toContain('no model call was made');
+  });
+
+  it('anything the planner does not fully understand goes to the model', async () => {
+    fake.fallback = tagBatch('polite');
+    // The tag part is structured; the rest is not, so the whole request is the model's.
+    const done = await improve(ids.slice(0, 2), 'add tag smoke and make the caller more polite');
+    expect(done.result.answered_by).toBe('model');
+    expect(fake.requests).toHaveLength(1);
+    expect(done.usage.model_calls).toBe(1);
+  });
+
+  it('SCENARIST_PLANNER_FIRST=false sends every request to the model', async () => {
+    const env = { SCENARIST_MODEL: 'openai-compatible:fake-model', SCENARIST_LLM_BASE_URL: fake.url, SCENARIST_PLANNER_FIRST: 'false' };
+    const engine = createEngine(loadConfig({ ...env, SCENARIST_DATA_DIR: '/tmp' }));
+    fake.fallback = tagBatch('dtmf');
+    const scenario = { id: 5, revision: 1, name: 'A', agent: 1, agent_name: 'Bot', personality, personality_name: 'P', tags: ['base'], tool_ids: [], first_message: '', instructions: 'x', conditional_actions: null, simulation_description: '', information_fields: {}, expected_outcome_prompt: '', scenario_language: 'en', scenario_type: 'instruction', folder_path: null, max_duration: null };
+    const out = await engine.improve({ userMessage: 'add the DTMF tool', history: [], scenarios: [scenario], context: { agent: null, personalities: [], folders: [], tools: [], knowledgeBase: [] }, signal: new AbortController().signal });
+    expect(out.usage?.model_calls).toBe(1);
+    expect(fake.requests).toHaveLength(1);
   });
 });
 
@@ -236,7 +285,7 @@ describe('clarify through a model server', () => {
 });
 
 describe('the openai provider with OPENAI_BASE_URL', () => {
-  it('speaks chat completions to the configured endpoint with the key, sending the schema unstrict', async () => {
+  it('speaks chat completions to the configured endpoint with the key, sending the schema strict', async () => {
     const engine = createEngine(loadConfig({ SCENARIST_DATA_DIR: '/tmp', SCENARIST_MODEL: 'openai:gpt-test', OPENAI_API_KEY: 'sk-openai', OPENAI_BASE_URL: fake.url }));
     fake.enqueue(tagBatch('openai'));
     const scenario = { id: 5, revision: 1, name: 'A', agent: 1, agent_name: 'Bot', personality: personality, personality_name: 'P', tags: ['base'], tool_ids: [], first_message: '', instructions: 'x', conditional_actions: null, simulation_description: '', information_fields: {}, expected_outcome_prompt: '', scenario_language: 'en', scenario_type: 'instruction', folder_path: null, max_duration: null };
@@ -245,6 +294,6 @@ describe('the openai provider with OPENAI_BASE_URL', () => {
     const req = fake.requests[0]!;
     expect(req.path).toBe('/v1/chat/completions');
     expect(req.headers.authorization).toBe('Bearer sk-openai');
-    expect(req.body).toMatchObject({ model: 'gpt-test', response_format: { type: 'json_schema', json_schema: { strict: false } } });
+    expect(req.body).toMatchObject({ model: 'gpt-test', response_format: { type: 'json_schema', json_schema: { strict: true } } });
   });
 });

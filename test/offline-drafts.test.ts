@@ -34,10 +34,18 @@ describe('draftScenarios', () => {
   it('drafts one scenario per knowledge-base topic, citing the file, each a valid scenario', () => {
     const out = draft({ agent: { ...agent, description: '' }, knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] });
     expect(out.needsClarification).toBe(false);
-    expect(out.drafts.map((d) => d.scenario.name)).toEqual(['Caller asks about refunds', 'Caller asks about shipping', 'Caller asks about can I cancel']);
+    expect(out.drafts.map((d) => d.scenario.name)).toEqual(['Refunds: a first-time caller', 'Shipping: an angry caller', 'Can I cancel: a first-time caller']);
+    // Each has its own measurable outcome, grounded in its passage.
+    expect(out.drafts.map((d) => d.scenario.expected_outcome_prompt)).toEqual([
+      expect.stringContaining('Refunds take 30 days'),
+      expect.stringContaining('We ship in 2 days'),
+      expect.stringContaining('Yes, any time'),
+    ]);
     for (const d of out.drafts) {
       expect(d).toMatchObject({ sources: [7], scenario: { tags: ['generated'], tool_ids: ['TOOL_END_CALL'], scenario_language: 'en' } });
-      expect(d.scenario.expected_outcome_prompt).toMatch(/^The agent explains /);
+      // The caller is never told the answer the agent should give.
+      expect(d.scenario.instructions).not.toContain(d.scenario.expected_outcome_prompt);
+      expect(d.scenario.instructions).not.toMatch(/Refunds take 30 days|We ship in 2 days/);
       expect(d.scenario.instructions).toContain('## Persona');
       for (const field of ['name', 'personality', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'scenario_language', 'information_fields'] as const) {
         expect(fieldValueErrors(field, d.scenario[field])).toEqual([]);
@@ -54,19 +62,19 @@ describe('draftScenarios', () => {
 
   it('uses topics named in the request first, and draws on the description when there is no knowledge base', () => {
     expect(draft({ userMessage: 'write scenarios about late fees, cancellations and upgrades' }).drafts.map((d) => d.scenario.name)).toEqual([
-      'Caller asks about late fees',
-      'Caller asks about cancellations',
-      'Caller asks about upgrades',
+      'Late fees: a first-time caller',
+      'Cancellations: an angry caller',
+      'Upgrades: a first-time caller',
     ]);
     const fromDescription = draft();
-    expect(fromDescription.drafts.map((d) => d.scenario.name)).toEqual(['Caller asks about billing questions', 'Caller asks about refunds for damaged goods']);
+    expect(fromDescription.drafts.map((d) => d.scenario.name)).toEqual(['Billing questions: a first-time caller', 'Refunds for damaged goods: an angry caller']);
     expect(fromDescription.drafts.every((d) => d.sources.length === 0)).toBe(true);
   });
 
   it('drafts what exists when fewer topics than requested, and says so', () => {
     const out = draft({ numScenarios: 5 });
     expect(out.drafts).toHaveLength(2);
-    expect(out.message).toContain('fewer than the 5 you asked for');
+    expect(out.notDone).toEqual([{ part: '3 more draft(s)', reason: expect.stringContaining('I found only 2 distinct situation(s)') }]);
   });
 
   it('keeps within 1–20 drafts and names within 80 characters', () => {
@@ -89,17 +97,38 @@ describe('draftScenarios', () => {
   it('uses answers as extra description, including the language they name', () => {
     const out = draft({ userMessage: 'make some tests', agent: null, numScenarios: 2, answers: ['It books dental appointments', 'Spanish'] });
     expect(out.needsClarification).toBe(false);
-    expect(out.drafts.map((d) => [d.scenario.name, d.scenario.scenario_language, d.scenario.personality])).toEqual([['Caller asks about dental appointments', 'es', 13]]);
-    expect(out.message).toContain('fewer than the 2');
+    expect(out.drafts.map((d) => [d.scenario.name, d.scenario.scenario_language, d.scenario.personality])).toEqual([['Dental appointments: a first-time caller', 'es', 13]]);
+    expect(out.notDone.map((n) => n.part)).toEqual(['1 more draft(s)', 'write the drafts in Spanish']);
   });
 
   it('reads a reply to several questions one line at a time', () => {
     const out = draft({ userMessage: 'Billing disputes\ncancellations and refunds\nSpanish', agent: null, numScenarios: 5 });
     expect(out.drafts.map((d) => [d.scenario.name, d.scenario.scenario_language])).toEqual([
-      ['Caller asks about billing disputes', 'es'],
-      ['Caller asks about cancellations', 'es'],
-      ['Caller asks about refunds', 'es'],
+      ['Billing disputes: a first-time caller', 'es'],
+      ['Cancellations: a first-time caller', 'es'],
+      ['Refunds: a first-time caller', 'es'],
     ]);
+  });
+
+  it('reads the language asked anywhere in a turn, and uses every answer given', () => {
+    const out = draft({ userMessage: 'German callers; cover refunds and shipping', numScenarios: 2, answers: ['write scenarios'], knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }], personalities: [...personalities, { id: 14, name: 'German Speaker', language: 'de', description: 'Spricht Deutsch' }] });
+    expect(out.drafts.map((d) => [d.scenario.name, d.scenario.scenario_language, d.scenario.personality, d.sources])).toEqual([
+      ['Refunds: a German-speaking caller', 'de', 14, [7]],
+      ['Shipping: a German-speaking caller', 'de', 14, [7]],
+    ]);
+    expect(out.notDone).toEqual([{ part: 'write the drafts in German', reason: expect.stringContaining('does not translate') }]);
+  });
+
+  it('never repeats a scenario the agent already has, and says which it left out', () => {
+    const out = draft({ numScenarios: 3, agent: { ...agent, description: '' }, knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }], existing: [{ name: 'Refund request', summary: 'Asks for a refund.' }] });
+    expect(out.drafts.map((d) => d.scenario.name)).toEqual(['Shipping: a first-time caller', 'Can I cancel: an angry caller']);
+    expect(out.message).toContain('Left out because the agent already has them: "Refund request"');
+    expect(out.notDone[0]).toMatchObject({ part: '1 more draft(s)' });
+  });
+
+  it('gives callers synthetic, plausible personal data', () => {
+    const out = draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] });
+    expect(out.drafts[0]!.scenario.information_fields).toEqual({ caller_name: 'Jordan Ellis', phone_number: '+1 555 0110' });
   });
 
   it('explains instead of failing when there is no personality at all', () => {

@@ -20,15 +20,25 @@ describe('buildInstructions', () => {
 
   it('has every section, drawn from the scenario itself', () => {
     expect(text).toContain('## Persona\nAngry Customer: Frustrated and short. Speak English.');
-    expect(text).toContain('## Goal\nRefund request. The parcel arrived damaged. You are calling Acme support (Answers billing questions.)');
+    expect(text).toContain('## Goal\nRefund request. The parcel arrived damaged. You are calling Acme support.');
     expect(text).toContain('## Opening line\n"Hi, I need help with an order"');
     expect(text).toContain('- order id: A-1\n- date of birth: 1990-01-01');
     expect(text).toContain('press the matching keypad digit');
     expect(text).toContain('accept and continue');
     expect(text).toContain('Hang up once your goal is met');
     expect(text).toContain('put on hold');
-    expect(text).toContain('## The call succeeds when\nA refund is opened.');
     expect(text).toContain('## Original notes:\nAsk for a refund.');
+  });
+
+  it('never shows the caller the expected outcome (the rubric) nor the agent description (its internals)', () => {
+    expect(text).not.toContain('A refund is opened');
+    expect(text).not.toContain('Answers billing questions');
+    // Instructions written before this rule carried both; a rebuild does not keep those lines as notes.
+    const old = `${text.replace('## Original notes:', '## The call succeeds when\nA refund is opened.\n\n## Original notes:')}`.replace('You are calling Acme support.', 'You are calling Acme support.\nAnswers billing questions.');
+    const rebuilt = buildInstructions(source({ instructions: old }), { agent: { id: 1, name: 'Acme support', description: 'Answers billing questions.', language: 'en' } });
+    expect(rebuilt).not.toContain('A refund is opened');
+    expect(rebuilt).not.toContain('Answers billing questions');
+    expect(rebuilt).toContain('## Original notes:\nAsk for a refund.');
   });
 
   it('ends the persona line with one full stop even when the description has its own', () => {
@@ -116,7 +126,7 @@ describe('improveInstructions', () => {
   });
 
   it('shorter: drops notes the sections already state, keeps the structure', () => {
-    const structured = buildInstructions(source({ instructions: 'A refund is opened. Ask politely.' }));
+    const structured = buildInstructions(source({ instructions: 'Hi, I need help with an order. Ask politely.' }));
     const r = improveInstructions(structured, 'shorter', source({ instructions: structured }));
     expect(r.instructions).toContain('## Persona');
     expect(r.instructions).toContain('## Original notes:\nAsk politely.');

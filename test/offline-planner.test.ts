@@ -166,7 +166,8 @@ describe('text fields', () => {
     const text = fieldsOf('make the instructions more detailed')?.instructions as string;
     expect(text).toContain('## Persona');
     expect(text).toContain('order id: A-1');
-    expect(text).toContain('A refund is opened.');
+    // The expected outcome is the grader's: the caller never reads it.
+    expect(text).not.toContain('A refund is opened.');
     expect(text).toContain('Ask for a refund.');
     // Asking again does not nest the structure inside itself.
     const again = fieldsOf('more detailed instructions', scenario({ instructions: text }));
@@ -225,5 +226,107 @@ describe('the reply', () => {
 
   it('is deterministic', () => {
     expect(plan('add DTMF; set language to French')).toEqual(plan('add DTMF; set language to French'));
+  });
+});
+
+describe('scope qualifiers', () => {
+  const library = [
+    scenario({ id: 1, name: 'Refund request', tags: ['billing', 'refunds'] }),
+    scenario({ id: 2, name: 'Late fee dispute', tags: ['billing'], personality: 11, personality_name: 'Angry Customer', folder_path: 'Sales' }),
+    scenario({ id: 3, name: 'Reembolso', tags: ['billing'], scenario_language: 'es', personality: 13, instructions: 'Pide un reembolso del invoice.' }),
+    scenario({ id: 4, name: 'Upgrade', tags: ['sales'], agent: 2, agent_name: 'FlyRight Airline', folder_path: 'Sales.Inbound' }),
+  ];
+  const changed = (msg: string) => planImprovement(msg, library, ctx).suggestions.map((c) => c.scenario_id);
+
+  it.each([
+    ['add DTMF to only the refunds ones', [1], /tagged "refunds"/],
+    ['tag the billing ones with urgent', [1, 2, 3], /tagged "billing"/],
+    ['add DTMF to all except the Spanish ones', [1, 2, 4], /not in Spanish \(es\)/],
+    ['set max duration to 3 minutes for the ones where the caller is angry', [2], /personality Angry Customer/],
+    ['add tag vip to the scenarios in the Sales.Inbound folder', [4], /folder Sales\.Inbound/],
+    ['only the Spanish ones: add DTMF', [3], /in Spanish/],
+    ['add DTMF to the late fee ones', [2], /name mentions "late fee"/],
+    ['add DTMF to the FlyRight Airline scenarios', [4], /agent FlyRight Airline/],
+    ['for the scenarios mentioning invoice, add DTMF', [3], /mention "invoice"/],
+  ])('%s → an exact filter the reply states', (msg, ids, says) => {
+    const p = planImprovement(msg, library, ctx);
+    expect(p.suggestions.map((c) => c.scenario_id)).toEqual(ids);
+    expect(p.message).toMatch(says);
+    expect(p.notDone).toEqual([]);
+  });
+
+  it('a tag given to the ones a qualifier picks is the tag alone, never the clause', () => {
+    const p = planImprovement('tag the billing ones with urgent', library, ctx);
+    expect(p.suggestions.map((c) => valuesOf(c).tags)).toEqual([['billing', 'refunds', 'urgent'], ['billing', 'urgent'], ['billing', 'urgent']]);
+  });
+
+  it.each(['add DTMF to only the unicorn ones', 'add tag flaky to the ones that failed last week'])('%s: a qualifier it cannot read declines the whole request', (msg) => {
+    const p = planImprovement(msg, library, ctx);
+    expect(p.suggestions).toEqual([]);
+    expect(p.notDone).toEqual([{ part: msg, reason: expect.stringContaining('nothing was changed') }]);
+    expect(p.understood).toBe(false);
+  });
+
+  it('"them", "these" and "all" limit nothing', () => {
+    expect(changed('add DTMF to all of them')).toEqual([1, 2, 3, 4]);
+    expect(changed('add DTMF to these scenarios')).toEqual([1, 2, 3, 4]);
+  });
+});
+
+describe('word orders and what is not done', () => {
+  const beta = scenario({ tags: ['billing', 'beta'] });
+  it.each(['remove the beta tag', 'remove tag beta', 'delete the "beta" tag', 'untag beta', 'remove beta from the tags', 'remove the tag beta'])('%s', (msg) => {
+    expect(fieldsOf(msg, beta)?.tags).toEqual(['billing']);
+  });
+
+  it.each(['add tag vip', 'add the vip tag', 'add a tag called vip', 'tag them as vip', 'tag with vip', 'add the tag vip'])('%s', (msg) => {
+    expect(fieldsOf(msg)?.tags).toEqual(['billing', 'vip']);
+  });
+
+  it('refuses a tag that is a clause, and takes it as written when quoted', () => {
+    const p = plan('add tag for the angry callers');
+    expect(p.suggestions).toEqual([]);
+    expect(p.notDone[0]).toMatchObject({ part: 'add tag for the angry callers', reason: expect.stringContaining('not a tag') });
+    expect(fieldsOf('add tag "for the win"')?.tags).toEqual(['billing', 'for the win']);
+  });
+
+  it('names what it cannot do in notDone and never says the scenarios already match', () => {
+    const p = plan('make them shorter');
+    expect(p.suggestions).toEqual([]);
+    expect(p.notDone).toEqual([{ part: 'make them shorter', reason: expect.stringContaining('language model') }]);
+    expect(p.message).not.toMatch(/already match/);
+    const mixed = plan('add tag reviewed and make the caller more polite');
+    expect(valuesOf(mixed.suggestions[0]!).tags).toEqual(['billing', 'reviewed']);
+    expect(mixed.notDone.map((n) => n.part)).toEqual(['make the caller more polite']);
+    expect(mixed.understood).toBe(false);
+    expect(plan('add tag reviewed').understood).toBe(true);
+  });
+
+  it('a language change says the caller text was not translated', () => {
+    const p = plan('switch these to German');
+    expect(valuesOf(p.suggestions[0]!)).toEqual({ scenario_language: 'de' });
+    expect(p.notDone).toEqual([{ part: "translate the caller's text into German", reason: expect.stringContaining('does not translate') }]);
+  });
+
+  it('edits conditional actions in place and declines what it cannot do to them', () => {
+    const conditions = [
+      { id: 0, condition: 'FIRST_MESSAGE', action: 'Hi.', type: 'standard', fixed_message: true },
+      { id: 1, condition: 'The agent asks for the order', action: 'Give A-1.', type: 'standard', fixed_message: false },
+    ];
+    const ca = scenario({ scenario_type: 'conditional_actions', instructions: '', conditional_actions: { role: 'A buyer', conditions } });
+    expect(fieldsOf('set the first message to "Hello there."', ca)).toEqual({
+      first_message: 'Hello there.',
+      conditional_actions: { role: 'A buyer', conditions: [{ ...conditions[0], action: 'Hello there.' }, conditions[1]] },
+    });
+    const p = plan('make the instructions more detailed', [ca]);
+    expect(p.suggestions).toEqual([]);
+    expect(p.notDone[0]?.reason).toMatch(/conditional-actions scenario/);
+  });
+});
+
+describe('tags that look like words of a clause', () => {
+  it('a hyphenated label is one tag, even with "the" inside it', () => {
+    expect(fieldsOf('add tag held-from-the-cli')?.tags).toEqual(['billing', 'held-from-the-cli']);
+    expect(plan('tag them').suggestions).toEqual([]);
   });
 });

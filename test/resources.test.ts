@@ -291,8 +291,10 @@ describe('knowledge base files', () => {
     const foreign = (await upload('theirs.txt', 'secret', { project: String(other.projectId) }, other.api)).body[0].id;
     const db = s.running.store.db;
     const kb = async (opts: Parameters<typeof loadProjectFacts>[3]) => (await loadProjectFacts(db, org, project, opts)).knowledgeBase;
-    expect(await kb({ knowledgeBaseIds: [foreign, f, f] })).toEqual([{ id: f, file_name: 'context.md', text: '# Context' }]);
-    expect(await kb({ agentId: agent })).toEqual([{ id: f, file_name: 'context.md', text: '# Context' }]);
+    expect(await kb({ knowledgeBaseIds: [foreign, f, f] })).toEqual([{ id: f, file_name: 'context.md', text: '# Context', agent_id: agent }]);
+    expect(await kb({ agentId: agent })).toEqual([{ id: f, file_name: 'context.md', text: '# Context', agent_id: agent }]);
+    // The knowledge of the agents an improve job's scenarios test, and of no agent outside the project.
+    expect(await kb({ knowledgeOfAgents: [agent, 999_999] })).toEqual([{ id: f, file_name: 'context.md', text: '# Context', agent_id: agent }]);
     expect(await kb({ knowledgeBaseIds: [] })).toEqual([]);
   });
 });

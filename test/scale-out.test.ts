@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { ScenarioAgentBody } from '../src/domain/scenario-agent.js';
-import { submitScenarioAgent } from '../src/jobs/submit.js';
+import { submitScenarioAgent } from '../src/services/submit.js';
 import { bootstrap } from '../src/store/bootstrap.js';
 import { migrate, openStore, type Store } from '../src/store/db.js';
 import { createTestDatabase, pgEnabled } from './helpers/pg.js';

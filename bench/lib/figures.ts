@@ -12,6 +12,8 @@ export interface Figure {
   target: string;
   status: 'pass' | 'fail' | 'info' | 'pending';
   note?: string;
+  /** Over several runs: how many, and the lowest and highest figure and ratio (this line is the median run). */
+  spread?: { runs: number; figure: { min: number; max: number }; ratio: { min: number; max: number } | null; statuses: Figure['status'][] };
   /** Raw numbers behind the figure, for results.json. */
   details?: Record<string, unknown>;
 }

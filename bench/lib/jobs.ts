@@ -7,6 +7,15 @@ export async function submit(api: Api, body: Record<string, unknown>): Promise<s
   return res.body.progress_id as string;
 }
 
+/** Starts `n` improve jobs of the agent, twenty at a time; answers their progress ids. */
+export async function submitMany(api: Api, agentId: number, n: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let i = 0; i < n; i += 20) {
+    ids.push(...(await Promise.all(Array.from({ length: Math.min(20, n - i) }, () => submit(api, { scenarios: 'all', agent_id: agentId, user_message: 'Add the DTMF tool' })))));
+  }
+  return ids;
+}
+
 /**
  * Polls the progress route until the job leaves in_progress, the way a client waits. A short
  * interval keeps the wait for small jobs honest; each poll is one cheap request.

@@ -19,9 +19,11 @@ export interface PlannerContext {
   agent: { id: number; name: string; description: string; language: string } | null;
   personalities: Array<{ id: number; name: string; language: string; description: string }>;
   folders: string[];                                   // existing folder paths, e.g. "Sales", "Sales.Inbound"
-  tools: Array<{ id: string; name: string }>;          // predefined + organization tools
-  knowledgeBase: Array<{ id: number; file_name: string; text: string }>;
+  tools: Array<{ id: string; name: string; description?: string }>;  // predefined + organization tools
+  knowledgeBase: Array<{ id: number; file_name: string; text: string; agent_id?: number | null }>;
   agents?: Array<{ id: number; agent_name: string }>;  // the project's agents, for asking which one a scenario tests
+  agentProfiles?: Array<{ id: number; name: string; description: string; language: string }>;  // every agent, with its description
+  existingScenarios?: Array<{ name: string; summary: string }>;  // the agent's scenarios, so drafts never repeat them
 }
 
 /** A turn of the conversation so far, as the engine sees it. */
@@ -50,6 +52,8 @@ export interface ImproveOutput {
   suggestions: Suggestion[];
   /** Parts of the request the engine did not carry out, and why: the result's `not_done`. */
   notDone: NotDone[];
+  /** Who wrote the answer when a model is configured: the built-in planner (no model call) or the model. */
+  answeredBy?: 'planner' | 'model';
   /** Parts of the model's answer the engine left out before validation (e.g. fields it may not change). */
   issues?: ValidationIssue[];
   /** The request needs an agent for these scenarios (which have none): ask the user before changing anything. A tool call is held until the user answers. */

@@ -1,6 +1,6 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import {
   jsonSchemaTransform,
   jsonSchemaTransformObject,
@@ -15,6 +15,7 @@ import { registerAuth } from './plugins/auth.js';
 import { registerBodyParsers } from './plugins/bodies.js';
 import { registerErrorHandling } from './plugins/errors.js';
 import { healthRoutes } from './routes/health.js';
+import { loggerOptions } from './log-lines.js';
 import { apiRoutes, userRoutes } from './routes/index.js';
 import { registerMcpEndpoint } from '../mcp/http.js';
 import { loadWebAssets, registerWebPage } from './web.js';
@@ -25,6 +26,19 @@ export const USER_PREFIX = '/user/v1';
 
 const PUBLIC = /^\/(health|ready|openapi\.json|docs)(\/|\?|$)|^\/$|^\/(assets|static)\//;
 
+/**
+ * One short line per request, at debug, instead of Fastify's two at info: the review page polls
+ * several times a second, and at info its requests would bury everything else (the key included).
+ */
+class RequestLines extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    const line = `${request.method} ${request.url.split('?')[0]} ${reply.statusCode} ${Math.round(reply.elapsedTime)}ms`;
+    if (error) reply.log.error({ err: error }, line);
+    else reply.log.debug(line);
+  }
+}
+
 export interface BuildOptions {
   logger?: boolean | Record<string, unknown>;
 }
@@ -32,7 +46,8 @@ export interface BuildOptions {
 /** Builds the HTTP app over already-open dependencies; the caller owns listening and shutdown. */
 export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: opts.logger ?? { level: deps.config.logLevel },
+    logger: opts.logger ?? loggerOptions(deps.config),
+    logController: new RequestLines(),
     bodyLimit: deps.config.bodyLimit,
     // Long ids or hostile query strings must not reach handlers as anything but text.
     routerOptions: { ignoreTrailingSlash: false, maxParamLength: 200 },

@@ -1,13 +1,20 @@
 #!/usr/bin/env node
+import fs from 'node:fs';
 import { Command } from 'commander';
+import { VERSION } from '../mcp/version.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { isoNow, systemClock } from '../domain/clock.js';
+import { registerAgents } from './commands/agents.js';
 import { registerApply } from './commands/apply.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerChangesets } from './commands/changesets.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerImprove } from './commands/improve.js';
+import { registerInit } from './commands/init.js';
+import { registerKb } from './commands/kb.js';
 import { registerMcp } from './commands/mcp.js';
+import { registerProjects } from './commands/projects.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { registerSessions } from './commands/sessions.js';
 
@@ -16,7 +23,13 @@ import { registerSessions } from './commands/sessions.js';
 const serverSide = () => import('../server.js');
 const storeSide = async () => ({ ...(await import('../store/db.js')), ...(await import('../store/organizations.js')) });
 
-const program = new Command('scenarist').description('Scenarist: the scenario agent for voice and chat AI agent tests.');
+
+const program = new Command('scenarist')
+  .description('Scenarist: the scenario agent for voice and chat AI agent tests.')
+  .version(VERSION, '-V, --version', 'print the version')
+  // Usage errors (an unknown command or option, a missing argument) exit 2, as the README documents;
+  // set before the commands are added so each of them inherits it.
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
 
 program
   .command('serve')
@@ -25,8 +38,28 @@ program
   .action(async (opts: { worker: boolean }) => {
     const config = loadConfig();
     const { startServer } = await serverSide();
-    const running = await startServer(config, { announce: (line) => process.stdout.write(line + '\n'), worker: opts.worker });
-    process.stdout.write(`Scenarist listening on ${running.url} (database: ${config.database.kind}, model: ${config.model})\n`);
+    const running = await startServer(config, { announce: (line) => process.stdout.write(line + '\n'), worker: opts.worker }).catch((err: unknown) => {
+      throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+        ? new CliError(`Port ${config.port} on ${config.host} is already in use (another Scenarist, or another program, is listening there): stop it, or start on another port with SCENARIST_PORT=${config.port + 1}.`, 1)
+        : err;
+    });
+    // The key banner comes last, so it is what the terminal shows when the start is done.
+    const lines = [
+      `Scenarist listening on ${running.url} (database: ${config.database.kind}, model: ${config.model}${opts.worker ? '' : ', no worker'})`,
+      `  review page: ${running.url}/`,
+      `  API docs:    ${running.url}/docs`,
+    ];
+    if (running.bootstrapKey) {
+      lines.push(
+        '',
+        `Created the default organization, its "Default" project (id ${running.bootstrapProjectId}) and an API key.`,
+        'This key is shown once; keep it somewhere safe (sign in to the review page with it, or export SCENARIST_API_KEY=…):',
+        '',
+        `  ${running.bootstrapKey}`,
+        '',
+      );
+    }
+    process.stdout.write(lines.join('\n') + '\n');
     const shutdown = async (signal: string) => {
       running.app.log.info({ signal }, 'shutting down');
       await running.stop();
@@ -74,7 +107,14 @@ keys
   .option('--name <name>', 'a label for the key', 'cli')
   .action(async (opts: { org?: string; name: string }) => {
     const config = loadConfig();
-    const { migrate, openStore, firstOrganization, createApiKey } = await storeSide();
+    // Opening a missing SQLite file would create an empty database, and a server started on it
+    // would be a second, empty instance: say where the database was looked for instead.
+    if (config.database.kind === 'sqlite' && !fs.existsSync(config.database.file)) {
+      throw new CliError(
+        `No database at ${config.database.file}. Run this where the server runs (or set SCENARIST_DATA_DIR or DATABASE_URL to its database); a server starting on an empty data directory creates one and prints its first key.`,
+      );
+    }
+    const { migrate, openStore, firstOrganization, organizationExists, createApiKey } = await storeSide();
     const store = openStore(config.database);
     try {
       await migrate(store);
@@ -82,8 +122,7 @@ keys
       if (!orgId || !Number.isInteger(orgId)) {
         throw new CliError('No organization found: start the server once (`npm start`) or pass --org <id>.');
       }
-      const org = await store.db.selectFrom('organizations').select('id').where('id', '=', orgId).executeTakeFirst();
-      if (!org) throw new CliError(`Organization ${orgId} does not exist.`);
+      if (!(await organizationExists(store.db, orgId))) throw new CliError(`Organization ${orgId} does not exist.`);
       const { key } = await createApiKey(store.db, orgId, opts.name, isoNow(systemClock));
       process.stdout.write(`${key}\n`);
     } finally {
@@ -94,18 +133,31 @@ keys
 registerImprove(program);
 registerApply(program);
 registerGenerate(program);
+registerInit(program);
+registerProjects(program);
+registerAgents(program);
 registerScenarios(program);
+registerKb(program);
 registerSessions(program);
 registerChangesets(program);
 registerCancel(program);
 registerMcp(program);
+registerCompletion(program);
 
-class CliError extends Error {}
+/** A failure of the server-side commands said in one sentence; usage and configuration (2) unless told. */
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError || err instanceof CliError) {
     process.stderr.write(`${err.message}\n`);
-    process.exit(2);
+    process.exit(err instanceof CliError ? err.exitCode : 2);
   }
   process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);

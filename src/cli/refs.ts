@@ -1,6 +1,7 @@
 import type { AiAgent, Personality, Project, ScenaristClient } from '../client/index.js';
 import { ApiError } from '../client/index.js';
 import { CliExit, EXIT } from './exit-codes.js';
+import { projectConfig } from './project-config.js';
 
 const isId = (ref: string) => /^\d{1,10}$/.test(ref.trim());
 
@@ -71,3 +72,21 @@ export const personalityBook = async (client: ScenaristClient, projectId?: numbe
 
 export const agentBook = async (client: ScenaristClient, projectId?: number) =>
   new NameBook<AiAgent>('agent', await client.aiagents.all({ project_id: projectId }), (a) => a.agent_name);
+
+/**
+ * The project a command works on: the one named (--project, then SCENARIST_PROJECT, then the
+ * config file), or the only project there is.
+ */
+export async function chosenProject(client: ScenaristClient, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<Project> {
+  const ref = flag ?? env.SCENARIST_PROJECT ?? projectConfig()?.project;
+  if (ref) return resolveProject(client, ref);
+  const all = await client.projects.list();
+  if (all.length === 1) return all[0]!;
+  if (!all.length) throw new CliExit(EXIT.notFound, 'There is no project yet: `scenarist projects create <name>` makes one.');
+  throw new CliExit(EXIT.usage, `Say which project: --project <id|name>, SCENARIST_PROJECT or \`project:\` in scenarist.yaml (projects: ${all.map((p) => `${p.id} ${p.name}`).join(', ')}).`);
+}
+
+/** The agent named by the flag, SCENARIST_AGENT or the config file, if any. */
+export function chosenAgentRef(flag: string | undefined, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  return flag ?? env.SCENARIST_AGENT ?? projectConfig()?.agent;
+}

@@ -22,20 +22,30 @@ export interface References {
   refForPersonality(id: number): string | number;
   agentId(ref: string | number): number;
   personalityId(ref: string | number): number;
+  /** Test profiles by name too, where the caller knows them (ids differ from server to server). */
+  refForTestProfile?(id: number): string | number;
+  testProfileId?(ref: string | number): number;
 }
 
 const DEFAULTS: Record<string, unknown> = EMPTY_SCENARIO;
 
-/** A scenario as a file holds it: fields in FILE_FIELDS order, defaults left out so files stay short. */
-export function toFileRecord(s: Scenario, refs: References): Record<string, unknown> {
+/**
+ * A scenario as a file holds it: its identity first (the id and the server it belongs to, so the
+ * file can be renamed and moved), then fields in FILE_FIELDS order, defaults left out so files stay
+ * short. `folderInPath`: the file's directory says the folder, so the field is left out.
+ */
+export function toFileRecord(s: Scenario, refs: References, opts: { server?: string; folderInPath?: boolean } = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  if (opts.server) Object.assign(out, { id: s.id, server: opts.server });
   for (const f of FILE_FIELDS) {
     const value = (s as Record<string, unknown>)[f];
+    if (f === 'folder_path' && opts.folderInPath) continue;
     if (f === 'name') out.name = value;
     else if (f === 'personality') out.personality = refs.refForPersonality(value as number);
     else if (f === 'agent') {
       if (value !== null) out.agent = refs.refForAgent(value as number);
-    } else if (!sameValue(value ?? null, DEFAULTS[f] ?? null)) out[f] = value;
+    } else if (f === 'test_profile' && value !== null && value !== undefined && refs.refForTestProfile) out.test_profile = refs.refForTestProfile(value as number);
+    else if (!sameValue(value ?? null, DEFAULTS[f] ?? null)) out[f] = value;
   }
   return out;
 }
@@ -104,6 +114,7 @@ export function toDesired(record: Record<string, unknown>, refs: References): { 
     const value = record[f];
     try {
       if (f === 'agent') out.agent = value === null ? null : refs.agentId(value as string | number);
+      else if (f === 'test_profile' && typeof value === 'string' && refs.testProfileId) out.test_profile = refs.testProfileId(value);
       else if (f === 'personality') {
         if (value !== undefined && value !== null) out.personality = refs.personalityId(value as string | number);
         continue;

@@ -1,6 +1,6 @@
 import { ApiError } from './errors.js';
 import type * as T from './types.js';
-import { pollUntilFinal, type WaitOptions } from './wait.js';
+import { followUntilFinal, type WaitOptions } from './wait.js';
 
 export interface ClientOptions {
   /** The server, e.g. `http://127.0.0.1:8000` (the API prefix is added), or a full `…/test_framework/v1` URL. */
@@ -160,9 +160,24 @@ export class ScenaristClient {
     discard: (sessionId: number) => this.request<{ success: boolean; session_id: number }>('POST', 'scenarios/discard-changes/', { body: { session_id: sessionId } }),
   };
 
-  /** Polls a job's progress (200 ms, growing to 2 s while nothing moves) until it reaches a final status. */
+  /**
+   * Follows a job until it reaches a final status: by its stream of events, or, where no stream
+   * can be had (an older server, a proxy that buffers), by polling (200 ms, growing to 2 s while
+   * nothing moves).
+   */
   waitFor<R = T.ScenarioAgentResult>(progressId: string, opts: WaitOptions = {}): Promise<T.Progress<R>> {
-    return pollUntilFinal((signal) => this.scenarioAgent.progress(progressId, signal), opts) as Promise<T.Progress<R>>;
+    return followUntilFinal(
+      (signal) => this.openEventStream('scenarios/scenario-agent-progress/', { progress_id: progressId }, signal),
+      (signal) => this.scenarioAgent.progress(progressId, signal),
+      opts,
+    ) as Promise<T.Progress<R>>;
+  }
+
+  /** A GET asking for `text/event-stream`; the response as it came, for the caller to read. */
+  async openEventStream(path: string, query: Record<string, QueryValue>, signal?: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'text/event-stream' };
+    if (this.#key) headers['X-CEKURA-API-KEY'] = this.#key;
+    return this.#fetch(this.apiUrl + '/' + path.replace(/^\/+/, '') + queryString(query), { method: 'GET', headers, signal });
   }
 
   readonly sessions = {

@@ -53,6 +53,67 @@ export async function pollUntilFinal(poll: (signal?: AbortSignal) => Promise<Pro
   }
 }
 
+/** One server-sent event: its name and its data (the lines joined). */
+export interface StreamEvent {
+  event: string;
+  data: string;
+}
+
+/** The events of a `text/event-stream` body, as they arrive; ends with the stream. */
+export async function* readEventStream(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamEvent> {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      buffer += decoder.decode(value, { stream: true }).replace(/\r\n?/g, '\n');
+      let at: number;
+      while ((at = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, at);
+        buffer = buffer.slice(at + 2);
+        let event = 'message';
+        const data: string[] = [];
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event:')) event = line.slice(6).trim();
+          else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
+        }
+        if (data.length) yield { event, data: data.join('\n') };
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+/**
+ * Follows a job by its stream of events until a final answer, calling `onProgress` with each. When
+ * no stream can be had (the server answers without one, the connection drops, a proxy cuts it), it
+ * goes on by polling, so the wait ends all the same.
+ */
+export async function followUntilFinal(
+  openStream: (signal?: AbortSignal) => Promise<Response>,
+  poll: (signal?: AbortSignal) => Promise<Progress>,
+  opts: WaitOptions = {},
+): Promise<Progress> {
+  try {
+    const res = await openStream(opts.signal);
+    if (res.ok && res.body && /text\/event-stream/.test(res.headers.get('content-type') ?? '')) {
+      for await (const e of readEventStream(res.body)) {
+        if (e.event !== 'progress' && e.event !== 'final') continue;
+        const p = JSON.parse(e.data) as Progress;
+        opts.onProgress?.(p);
+        if (isFinalStatus(p.status)) return p;
+      }
+    } else await res.body?.cancel();
+  } catch (e) {
+    if (opts.signal?.aborted) throw opts.signal.reason;
+    // Any other failure of the stream: polling below still gets the answer (or the real error).
+  }
+  return pollUntilFinal(poll, opts);
+}
+
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);

@@ -1,3 +1,5 @@
+import { escapeRegExp } from './regexp.js';
+
 /** The seed's 43 `scenario_language` codes with their English names, in the seed's order. */
 export const LANGUAGES = [
   ['af', 'Afrikaans'], ['ar', 'Arabic'], ['bn', 'Bengali'], ['bg', 'Bulgarian'], ['zh', 'Chinese Simplified'],
@@ -44,4 +46,22 @@ export function resolveLanguage(text: string): LanguageCode | undefined {
 export function languageWords(): string[] {
   const words = [...LANGUAGES.map(([, name]) => name.toLowerCase()), ...Object.keys(ALIASES)];
   return [...new Set(words)].sort((a, b) => b.length - a.length);
+}
+
+/**
+ * The language a request asks scenarios to be in: "in Spanish", "German callers", "Spanish-speaking
+ * patients", or a reply that is only a language ("French."). Returns the phrase found too, so the
+ * rest of the request can be read without it.
+ */
+export function languageAskedFor(text: string): { code: LanguageCode; phrase: string } | undefined {
+  const whole = resolveLanguage(text.replace(/[.!]+$/, '').replace(/^(?:in\s+)/i, ''));
+  if (whole) return { code: whole, phrase: text.trim() };
+  for (const w of languageWords()) {
+    const word = escapeRegExp(w);
+    const m =
+      new RegExp(`\\b(?:in|into)\\s+${word}\\b`, 'iu').exec(text) ??
+      new RegExp(`\\b${word}(?:[- ]speaking)?\\s+(?:callers?|speakers?|customers?|patients?|passengers?|users?|people|clients?)\\b`, 'iu').exec(text);
+    if (m) return { code: resolveLanguage(w)!, phrase: m[0] };
+  }
+  return undefined;
 }

@@ -207,6 +207,7 @@ export const ImproveResult = z.object({
   scenarios_needing_agent: z.array(z.number().int()),
   pending_tool_calls: z.array(HeldToolCall),
   failed_batches: z.array(FailedBatch).describe('Batches of scenarios the engine failed on; the others are in updated_scenarios'),
+  answered_by: z.enum(['planner', 'model', 'planner and model']).optional().describe('With a model configured: whether the built-in planner (no model call) or the model answered'),
   budget_stop: z.string().nullable().optional().describe('Why the job stopped before a model call its budget (max_tokens, max_cost, the project\'s monthly budget) did not allow; what was done before is kept'),
 });
 export type ImproveResult = z.infer<typeof ImproveResult>;

@@ -8,19 +8,23 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 
 /**
  * Runs `work` over the batches with at most `limit` in flight, keeping each batch's own success or
- * failure: one batch failing never loses the others. Stops starting new batches once aborted.
+ * failure: one batch failing never loses the others. Stops starting new batches once aborted, or
+ * once a batch fails with an error `isFatal` says no other batch can escape (a rejected API key);
+ * batches never started are left out of the results (their slots stay empty).
  */
 export async function runBatches<T, R>(
   batches: readonly T[],
   limit: number,
   signal: AbortSignal,
   work: (batch: T, index: number) => Promise<R>,
-  onSettled?: (index: number) => Promise<void> | void,
+  onSettled?: (index: number, ok: boolean) => Promise<void> | void,
+  isFatal: (error: unknown) => boolean = () => false,
 ): Promise<Array<{ ok: true; value: R } | { ok: false; error: unknown }>> {
   const results: Array<{ ok: true; value: R } | { ok: false; error: unknown }> = new Array(batches.length);
   let next = 0;
+  let stopped = false;
   const lane = async () => {
-    while (next < batches.length) {
+    while (next < batches.length && !stopped) {
       signal.throwIfAborted();
       const i = next++;
       try {
@@ -28,8 +32,9 @@ export async function runBatches<T, R>(
       } catch (error) {
         if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : error;
         results[i] = { ok: false, error };
+        if (isFatal(error)) stopped = true;
       }
-      await onSettled?.(i);
+      await onSettled?.(i, results[i]!.ok);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, batches.length)) }, lane));

@@ -4,14 +4,15 @@ import type { ScenarioEngine } from '../agent/engine.js';
 import { callEstimator } from '../agent/engines/index.js';
 import type { Config } from '../config.js';
 import { isoNow, type Clock } from '../domain/clock.js';
-import { emptyUsage, sessionStatusFor, type JobKind } from '../domain/jobs.js';
+import { emptyUsage, type JobKind } from '../domain/jobs.js';
 import { stoppedResult } from '../domain/suggestion.js';
 import type { Store } from '../store/db.js';
-import { claimNext, failExhausted, finishJob, heartbeat, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
+import { claimNext, heartbeat, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
-import { appendTurn, updateSession } from '../store/sessions.js';
+import { abortReasonOf, JobAborted, statusAfterAbort } from './abort.js';
 import { budgetFor, pricedUsage } from './budget.js';
-import { emitJobEnded } from './job-events.js';
+import { endJob } from './job-end.js';
+import { jobTunables, type JobTunables } from './tunables.js';
 import { OutcomeInstead, type JobHandler, type JobOutcome } from './types.js';
 
 export interface RunnerLog {
@@ -27,7 +28,7 @@ export interface RunnerOptions {
   engine: ScenarioEngine;
   handlers: Partial<Record<JobKind, JobHandler>>;
   log: RunnerLog;
-  /** How often an idle runner looks for work other processes submitted. */
+  /** How often an idle runner looks for work other processes submitted (the dispatcher's poll by default). */
   pollMs?: number;
 }
 
@@ -41,6 +42,7 @@ const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 export class JobRunner {
   readonly owner = `${os.hostname()}:${process.pid}:${crypto.randomBytes(4).toString('hex')}`;
   readonly #opts: RunnerOptions;
+  readonly #tune: JobTunables;
   readonly #running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   #stopping = false;
   /** Slots promised to offers that are claiming their job right now. */
@@ -52,6 +54,7 @@ export class JobRunner {
 
   constructor(opts: RunnerOptions) {
     this.#opts = opts;
+    this.#tune = jobTunables(opts.config);
   }
 
   start(): void {
@@ -70,10 +73,10 @@ export class JobRunner {
    * A refused job is not stranded: whichever runner frees a slot first claims the oldest waiting row.
    */
   async offer(progressId: string): Promise<void> {
-    const { store, config, clock, handlers } = this.#opts;
-    if (!(await this.#reserveSlot(Math.min(config.worker.heartbeatMs, config.worker.leaseMs / 2)))) throw new Error(this.#stopping ? 'worker is stopping' : 'worker is full');
+    const { store, clock, handlers } = this.#opts;
+    if (!(await this.#reserveSlot(this.#tune.offerWaitMs))) throw new Error(this.#stopping ? 'worker is stopping' : 'worker is full');
     try {
-      const job = await claimNext(store.db, this.owner, config.worker.leaseMs, clock(), Object.keys(handlers), progressId);
+      const job = await claimNext(store.db, this.owner, this.#tune.leaseMs, clock(), Object.keys(handlers), progressId);
       if (job) this.#start(job);
     } finally {
       this.#reserved--;
@@ -81,7 +84,7 @@ export class JobRunner {
   }
 
   #hasRoom(): boolean {
-    return this.#running.size + this.#reserved < this.#opts.config.worker.concurrency;
+    return this.#running.size + this.#reserved < this.#tune.concurrency;
   }
 
   async #reserveSlot(waitMs: number): Promise<boolean> {
@@ -109,9 +112,12 @@ export class JobRunner {
     this.#wake?.();
   }
 
-  /** Aborts a job running in this process (it was cancelled). */
+  /**
+   * Aborts a job running in this process because it was cancelled here. A cancel made in another
+   * process reaches the job through its heartbeat, with the same reason.
+   */
   abort(progressId: string): void {
-    this.#running.get(progressId)?.controller.abort(new Error('cancelled'));
+    this.#running.get(progressId)?.controller.abort(new JobAborted({ kind: 'cancelled' }));
   }
 
   /** Stops taking jobs, lets running ones finish within the grace period, then hands the rest back. */
@@ -120,9 +126,9 @@ export class JobRunner {
     this.#slotFreed();
     await this.#loop;
     const pending = [...this.#running.values()].map((r) => r.done);
-    const grace = new Promise((r) => setTimeout(r, this.#opts.config.worker.shutdownGraceMs).unref());
+    const grace = new Promise((r) => setTimeout(r, this.#tune.shutdownGraceMs).unref());
     await Promise.race([Promise.all(pending), grace]);
-    for (const r of this.#running.values()) r.controller.abort(new Error('shutting down'));
+    for (const r of this.#running.values()) r.controller.abort(new JobAborted({ kind: 'shutdown' }));
     await Promise.all([...this.#running.values()].map((r) => r.done));
     const released = await releaseOwned(this.#opts.store.db, this.owner, this.#now());
     if (released) this.#opts.log.info({ released }, 'handed unfinished jobs back');
@@ -133,14 +139,13 @@ export class JobRunner {
   }
 
   async #run(): Promise<void> {
-    const { worker } = this.#opts.config;
-    const pollMs = this.#opts.pollMs ?? 500;
+    const pollMs = this.#opts.pollMs ?? this.#tune.embeddedPollMs;
     let failures = 0;
     while (!this.#stopping) {
       try {
         await this.#sweep();
         while (!this.#stopping && this.#hasRoom()) {
-          const job = await claimNext(this.#opts.store.db, this.owner, worker.leaseMs, this.#opts.clock(), Object.keys(this.#opts.handlers));
+          const job = await claimNext(this.#opts.store.db, this.owner, this.#tune.leaseMs, this.#opts.clock(), Object.keys(this.#opts.handlers));
           if (!job) break;
           this.#start(job);
         }
@@ -152,7 +157,7 @@ export class JobRunner {
         this.#opts.log.error({ err: errorText(err), failures }, 'job loop failed; retrying');
       }
       if (this.#stopping) break;
-      const delayMs = failures ? Math.min(pollMs * 2 ** failures, 30_000) : pollMs;
+      const delayMs = failures ? Math.min(pollMs * 2 ** failures, this.#tune.loopBackoffMaxMs) : pollMs;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delayMs);
         this.#wake = () => {
@@ -167,17 +172,9 @@ export class JobRunner {
   /** Jobs whose worker died too often are failed with a reason instead of waiting forever. */
   async #sweep(): Promise<void> {
     const now = this.#opts.clock();
-    if (now.getTime() - this.#lastSweep < Math.min(this.#opts.config.worker.leaseMs, 5_000)) return;
+    if (now.getTime() - this.#lastSweep < this.#tune.sweepMs) return;
     this.#lastSweep = now.getTime();
-    // One transaction, so a sweeper that dies midway leaves no failed job without its session's reply.
-    await this.#opts.store.db.transaction().execute(async (tx) => {
-      const failed = await failExhausted(tx, now);
-      for (const job of failed) {
-        if (job.session_id === null) continue;
-        await appendTurn(tx, job.session_id, { role: 'assistant', content: job.error ?? 'The job failed.', jobId: job.id }, this.#now());
-        await updateSession(tx, job.session_id, { status: 'failed' }, this.#now());
-      }
-    });
+    await endJob(this.#opts.store, { cause: 'given_up', at: now }, this.#now());
   }
 
   #start(job: Row<'jobs'>): void {
@@ -193,15 +190,17 @@ export class JobRunner {
   }
 
   async #execute(job: Row<'jobs'>, lease: Lease, controller: AbortController): Promise<void> {
-    const { store, config, clock, engine, log } = this.#opts;
+    const { store, clock, engine, log } = this.#opts;
     const handler = this.#opts.handlers[job.kind as JobKind]!;
-    const beat = setInterval(() => {
-      heartbeat(store.db, lease, config.worker.leaseMs, clock())
+    // One query renews the lease, hears of a cancel made anywhere, and tells when the job is no longer ours.
+    const check = () =>
+      heartbeat(store.db, lease, this.#tune.leaseMs, clock())
         .then((h) => {
-          if (!h.owned || h.cancelRequested) controller.abort(new Error(h.owned ? 'cancelled' : 'lease lost'));
+          if (h.cancelRequested) controller.abort(new JobAborted({ kind: 'cancelled' }));
+          else if (!h.owned) controller.abort(new JobAborted({ kind: 'lease_lost' }));
         })
         .catch((err) => log.warn({ err: errorText(err), job: job.progress_id }, 'heartbeat failed'));
-    }, config.worker.heartbeatMs);
+    const beat = setInterval(() => void check(), this.#tune.heartbeatMs);
     beat.unref();
     let outcome: JobOutcome;
     try {
@@ -209,24 +208,29 @@ export class JobRunner {
         db: store.db,
         job,
         engine,
-        budget: await budgetFor(store.db, config, job),
-        estimator: callEstimator(config),
+        budget: await budgetFor(store.db, this.#opts.config, job),
+        estimator: callEstimator(this.#opts.config),
         signal: controller.signal,
         now: () => this.#now(),
         progress: async (done, total, usage) => {
-          const owned = await setProgress(store.db, lease, done, total, usage, this.#now());
-          if (!owned) controller.abort(new Error('no longer owned'));
+          if (await setProgress(store.db, lease, done, total, usage, this.#now())) {
+            store.jobEvents.changed(job.progress_id);
+            return;
+          }
+          // Refused: the job was cancelled or is someone else's now; the heartbeat says which.
+          await check();
+          if (!controller.signal.aborted) controller.abort(new JobAborted({ kind: 'lease_lost' }));
         },
       });
     } catch (err) {
-      if (controller.signal.aborted) return; // cancelled, lost or shutting down: someone else records the state
+      if (controller.signal.aborted) return this.#aborted(job, controller.signal);
       log.error({ err: errorText(err), job: job.progress_id }, 'job failed');
       const error = `The job failed: ${errorText(err)}`;
       outcome = { status: 'failed', result: stoppedResult(job.kind as JobKind, error, { sessionId: job.session_id }), error, usage: emptyUsage(), reply: { content: error, toolCalls: [] } };
     } finally {
       clearInterval(beat);
     }
-    if (controller.signal.aborted) return;
+    if (controller.signal.aborted) return this.#aborted(job, controller.signal);
     try {
       await this.#finish(job, lease, outcome);
     } catch (err) {
@@ -235,28 +239,17 @@ export class JobRunner {
     }
   }
 
-  /** The job's final state, its writes and the session's reply land together or not at all. */
+  /** An aborted job leaves its end to whoever stopped it (see statusAfterAbort); this worker only says why it stopped. */
+  #aborted(job: Row<'jobs'>, signal: AbortSignal): void {
+    const reason = abortReasonOf(signal) ?? { kind: 'lease_lost' as const };
+    this.#opts.log.info({ job: job.progress_id, reason: reason.kind, status: statusAfterAbort(reason) }, 'job aborted');
+  }
+
+  /** Cancelled or re-claimed while finishing: nothing is written and the job's state stands. */
   async #finish(job: Row<'jobs'>, lease: Lease, outcome: JobOutcome): Promise<void> {
-    await this.#opts.store.db.transaction().execute(async (tx) => {
-      await outcome.commit?.(tx);
-      const now = this.#now();
-      const won = await finishJob(
-        tx,
-        lease,
-        { status: outcome.status, result: outcome.result, error: outcome.error, usage: pricedUsage(this.#opts.config, outcome.usage), progressDone: outcome.progress?.done, progressTotal: outcome.progress?.total },
-        now,
-      );
-      if (!won) throw new LostJob();
-      await emitJobEnded(tx, job.id, now);
-      if (job.session_id !== null) {
-        await appendTurn(tx, job.session_id, { role: 'assistant', content: outcome.reply.content, toolCalls: outcome.reply.toolCalls, jobId: job.id }, now);
-        await updateSession(tx, job.session_id, { status: sessionStatusFor(outcome.status) }, now);
-      }
-    }).catch((err) => {
-      // Cancelled or re-claimed while finishing: the transaction rolled back and the job's state stands.
-      if (!(err instanceof LostJob)) throw err;
-    });
+    // Priced here, where the configuration is: the stored usage says what the job cost. (Set, not
+    // spread: an apply's reply is a getter read after its commit.)
+    outcome.usage = pricedUsage(this.#opts.config, outcome.usage);
+    await endJob(this.#opts.store, { cause: 'outcome', job, lease, outcome }, this.#now());
   }
 }
-
-class LostJob extends Error {}

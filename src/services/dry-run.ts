@@ -6,11 +6,13 @@ import { chunk } from '../jobs/batches.js';
 import { historyBefore } from '../jobs/history.js';
 import { instructionsInput } from '../jobs/kinds/instructions.js';
 import { engineScenarios } from '../jobs/scenarios-for-engine.js';
-import { NotRecorded } from '../jobs/submit-instructions.js';
-import { planScenarioAgent } from '../jobs/submit.js';
 import { loadProjectFacts } from '../store/agent-context.js';
 import type { Db } from '../store/db.js';
 import { loadScenarios } from '../store/scenarios.js';
+import { nowOf, type Caller, type ServiceContext } from './context.js';
+import type { InstructionsRequest } from './start-job.js';
+import { NotRecorded, submitGenerateInstructions, submitImproveInstructions, submitScenarioInstructions } from './submit-instructions.js';
+import { planScenarioAgent } from './submit.js';
 
 /** The history a job continuing this session would read: all of it (no job of its own yet). */
 const sessionHistory = (db: Db, sessionId: number | null) => historyBefore(db, { session_id: sessionId, id: 0 });
@@ -45,19 +47,23 @@ export async function dryRunScenarioAgent(db: Db, config: Config, organizationId
 }
 
 /**
- * An instructions request's plan: `submit` runs the route's own submission as a dry run, whose
- * checked request comes back instead of a job.
+ * An instructions request's plan: its submission run as a dry run, whose checked request comes
+ * back instead of a job, estimated from the prompt its job would send.
  */
-export async function dryRunInstructions(db: Db, config: Config, organizationId: number, submit: () => Promise<unknown>): Promise<DryRunPlan> {
-  let request;
+export async function planInstructionsJob(ctx: ServiceContext, caller: Caller, request: InstructionsRequest): Promise<DryRunPlan> {
+  const { db } = ctx.store;
+  const now = nowOf(ctx);
+  let checked;
   try {
-    await submit();
+    if (request.kind === 'generate') await submitGenerateInstructions(db, ctx.config, caller, { ...request.body, dry_run: true }, now);
+    else if (request.kind === 'improve') await submitImproveInstructions(db, ctx.config, caller, { ...request.body, dry_run: true }, now);
+    else await submitScenarioInstructions(db, ctx.config, caller, request.scenarioId, request.message, now, { ...request.opts, dryRun: true });
     throw new Error('a dry run recorded a job');
   } catch (e) {
     if (!(e instanceof NotRecorded)) throw e;
-    request = e.request;
+    checked = e.request;
   }
-  const { facts, scenario } = await instructionsInput(db, organizationId, request);
-  const estimate = callEstimator(config).instructions({ mode: request.mode, scenario, userMessage: request.user_message, context: facts });
-  return dryRunPlan('instructions', config.model, 1, 1, estimate, priceFor(config.prices, config.model));
+  const { facts, scenario } = await instructionsInput(db, caller.organizationId, checked);
+  const estimate = callEstimator(ctx.config).instructions({ mode: checked.mode, scenario, userMessage: checked.user_message, context: facts });
+  return dryRunPlan('instructions', ctx.config.model, 1, 1, estimate, priceFor(ctx.config.prices, ctx.config.model));
 }

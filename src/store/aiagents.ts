@@ -42,6 +42,21 @@ export async function listAgents(
   return { count: Number(n), rows: await withFiles(db, rows) };
 }
 
+/** The few columns a job request needs of an agent, or undefined when it is not the organization's. */
+export function findAgentSummary(db: Executor, organizationId: number, id: number): Promise<Pick<Row<'aiagents'>, 'id' | 'project_id' | 'agent_name' | 'language'> | undefined> {
+  return db.selectFrom('aiagents').select(['id', 'project_id', 'agent_name', 'language']).where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst();
+}
+
+/** The id of the organization's agent with this assistant id (the reference's external name for it). */
+export async function agentIdByAssistantId(db: Executor, organizationId: number, assistantId: string): Promise<number | undefined> {
+  return (await db.selectFrom('aiagents').select('id').where('organization_id', '=', organizationId).where('assistant_id', '=', assistantId).executeTakeFirst())?.id;
+}
+
+/** Every agent of a project by id and name, for choosing one by either. */
+export function agentNamesOfProject(db: Executor, organizationId: number, projectId: number): Promise<Array<Pick<Row<'aiagents'>, 'id' | 'agent_name'>>> {
+  return db.selectFrom('aiagents').select(['id', 'agent_name']).where('organization_id', '=', organizationId).where('project_id', '=', projectId).execute();
+}
+
 export async function getAgent(db: Executor, organizationId: number, id: number): Promise<AgentRecord> {
   return (await withFiles(db, [await getOwned(db, 'aiagents', organizationId, id)]))[0]!;
 }

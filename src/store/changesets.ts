@@ -1,3 +1,4 @@
+import { yielder } from '../domain/event-loop.js';
 import { changesetStatus, type ChangesetAction, type ChangesetKind, type ChangesetStatus } from '../domain/changeset.js';
 import { diffScenarioFields, EMPTY_SCENARIO, type FieldChanges, type ScenarioFields } from '../domain/scenario.js';
 import type { Executor } from './db.js';
@@ -48,7 +49,13 @@ export async function recordChangeset(db: Executor, head: ChangesetHead, entries
   }
   const ids: number[] = [];
   for (const [projectId, group] of byProject) {
-    const items = group.map((e) => ({ e, fields: itemFields(e) }));
+    // Diffing and serializing 10,000 scenarios is long synchronous work: other requests get turns between.
+    const breathe = yielder(500);
+    const items: Array<{ e: ChangesetEntry; fields: string[] }> = [];
+    for (const e of group) {
+      await breathe();
+      items.push({ e, fields: itemFields(e) });
+    }
     const fields = [...new Set(items.flatMap((i) => i.fields))].sort();
     const { id } = await db
       .insertInto('changesets')

@@ -4,8 +4,10 @@ import type { Config } from '../config.js';
 import type { DialectName } from './dialect.js';
 import { sqliteDialect } from './dialects/sqlite.js';
 import { postgresDialect } from './dialects/postgres.js';
+import { localJobEvents, pgJobEvents, type JobEvents } from './job-events.js';
 import { initial } from './migrations/001_initial.js';
 import { settings } from './migrations/002_settings.js';
+import { kbContentHash } from './migrations/030_kb_content_hash.js';
 import { changesets } from './migrations/071_changesets.js';
 import { projectBudget } from './migrations/072_project_budget.js';
 import { webhooks } from './migrations/073_webhooks.js';
@@ -21,6 +23,8 @@ export interface Store {
   readonly dialect: DialectName;
   /** The connection pool on PostgreSQL, which the job queue shares so SCENARIST_DB_POOL_SIZE bounds both. */
   readonly pgPool?: pg.Pool;
+  /** Word of job changes, across processes: what streams and long polls wait on. */
+  readonly jobEvents: JobEvents;
   /** Hears about connections lost while idle; the pool replaces them, so these are reports, not failures. */
   onConnectionError(listener: (err: Error) => void): void;
   close(): Promise<void>;
@@ -30,14 +34,46 @@ export function openStore(database: Config['database']): Store {
   if (database.kind === 'postgres') {
     const { dialect, pool } = postgresDialect(database.url, database.poolSize);
     const db = new Kysely<Database>({ dialect });
-    return { db, dialect: 'postgres', pgPool: pool, onConnectionError: (l) => void pool.on('error', l), close: () => db.destroy() };
+    const errorListeners: Array<(err: Error) => void> = [];
+    const jobEvents = pgJobEvents(pool, database.url, (err) => errorListeners.forEach((l) => l(err)));
+    return {
+      db,
+      dialect: 'postgres',
+      pgPool: pool,
+      jobEvents,
+      onConnectionError: (l) => {
+        pool.on('error', l);
+        errorListeners.push(l);
+      },
+      close: async () => {
+        await jobEvents.close();
+        await db.destroy();
+      },
+    };
   }
   const db = new Kysely<Database>({ dialect: sqliteDialect(database.file) });
-  return { db, dialect: 'sqlite', onConnectionError: () => {}, close: () => db.destroy() };
+  const jobEvents = localJobEvents();
+  return {
+    db,
+    dialect: 'sqlite',
+    jobEvents,
+    onConnectionError: () => {},
+    close: async () => {
+      await jobEvents.close();
+      await db.destroy();
+    },
+  };
 }
 
 function migrations(dialect: DialectName): Record<string, Migration> {
-  return { '001_initial': initial(dialect), '002_settings': settings, '071_changesets': changesets(dialect), '072_project_budget': projectBudget, '073_webhooks': webhooks(dialect) };
+  return {
+    '001_initial': initial(dialect),
+    '002_settings': settings,
+    '030_kb_content_hash': kbContentHash,
+    '071_changesets': changesets(dialect),
+    '072_project_budget': projectBudget,
+    '073_webhooks': webhooks(dialect),
+  };
 }
 
 /** Applies every pending migration; safe to run on each start and from several processes. */

@@ -146,18 +146,22 @@ export async function claimNext(
   return null;
 }
 
-/** Renews the lease. Reports whether this worker still owns the job and whether a cancel was asked. */
+/**
+ * Renews the lease while the job runs. Reports whether this worker still owns a running job, and
+ * whether it was cancelled under this very lease: a cancel keeps the lease on the row for this
+ * query to find, so a worker in any process hears of it as a cancel, not as a lost lease.
+ */
 export async function heartbeat(db: Executor, lease: Lease, leaseMs: number, now: Date): Promise<{ owned: boolean; cancelRequested: boolean }> {
+  const until = new Date(now.getTime() + leaseMs).toISOString();
   const row = await db
     .updateTable('jobs')
-    .set({ lease_expires_at: new Date(now.getTime() + leaseMs).toISOString() })
+    .set({ lease_expires_at: sql<string>`case when status = 'in_progress' then ${until} else lease_expires_at end` })
     .where('id', '=', lease.jobId)
     .where('lease_owner', '=', lease.owner)
     .where('attempts', '=', lease.attempt)
-    .where('status', '=', 'in_progress')
-    .returning(['cancel_requested'])
+    .returning(['status', 'cancel_requested'])
     .executeTakeFirst();
-  return { owned: !!row, cancelRequested: !!row && row.cancel_requested === 1 };
+  return { owned: row?.status === 'in_progress', cancelRequested: row?.cancel_requested === 1 };
 }
 
 export async function setProgress(db: Executor, lease: Lease, done: number, total: number, usage: TokenUsage | undefined, now: string): Promise<boolean> {
@@ -207,7 +211,8 @@ export async function finishJob(db: Executor, lease: Lease, outcome: Outcome, no
 
 /**
  * Cancels a job that has not finished: it becomes `cancelled` at once, so no worker can record a
- * result afterwards (their writes are guarded by status). Returns the job as it now is.
+ * result afterwards (their writes are guarded by status). The lease stays on the row, so the
+ * worker holding it learns from its next heartbeat that it was cancelled. Reports whether it won.
  */
 export async function cancelJob(db: Executor, jobId: number, now: string): Promise<boolean> {
   const job = await db.selectFrom('jobs').select(['kind', 'session_id']).where('id', '=', jobId).executeTakeFirst();
@@ -215,7 +220,7 @@ export async function cancelJob(db: Executor, jobId: number, now: string): Promi
   const result = stoppedResult(job.kind as JobKind, 'Cancelled.', { cancelled: true, sessionId: job.session_id });
   const res = await db
     .updateTable('jobs')
-    .set({ status: 'cancelled', cancel_requested: 1, result: JSON.stringify(result), error: null, finished_at: now, updated_at: now, lease_owner: null, lease_expires_at: null })
+    .set({ status: 'cancelled', cancel_requested: 1, result: JSON.stringify(result), error: null, finished_at: now, updated_at: now })
     .where('id', '=', jobId)
     .where('status', '=', 'in_progress')
     .executeTakeFirst();

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 // The package's index runs a self-test against a bundled file when loaded; the library itself does not.
 import pdfParse from 'pdf-parse/lib/pdf-parse.js';
 import { PayloadTooLarge, ValidationError } from '../domain/errors.js';
@@ -75,6 +76,12 @@ export function getKnowledgeBaseFile(db: Executor, organizationId: number, id: n
   return getOwned(db, 'knowledge_base_files', organizationId, id);
 }
 
+/** Which of `ids` name knowledge-base files of the organization. */
+export async function existingKnowledgeBaseIds(db: Executor, organizationId: number, ids: number[]): Promise<Set<number>> {
+  const found = ids.length ? await db.selectFrom('knowledge_base_files').select('id').where('organization_id', '=', organizationId).where('id', 'in', ids).execute() : [];
+  return new Set(found.map((f) => f.id));
+}
+
 /**
  * Stores every upload with its extracted text, or none of them: each file is checked and read
  * before the first row is written.
@@ -88,12 +95,12 @@ export async function createKnowledgeBaseFiles(
   now: string,
 ): Promise<Row<'knowledge_base_files'>[]> {
   const { projectId, agentId } = await projectOfWrite(db, organizationId, owner, true);
-  const read: Array<{ name: string; size: number; mime: string; text: string }> = [];
+  const read: Array<{ name: string; size: number; mime: string; text: string; sha256: string }> = [];
   for (const u of uploads) {
     const name = baseName(u.name);
     if (!name) throw ValidationError.field('file', 'The file has no name.');
     const { text, mime } = await extractText(name, u.data, limit);
-    read.push({ name, size: u.data.length, mime, text });
+    read.push({ name, size: u.data.length, mime, text, sha256: crypto.createHash('sha256').update(u.data).digest('hex') });
   }
   return db.transaction().execute(async (tx) => {
     const rows: Row<'knowledge_base_files'>[] = [];
@@ -106,6 +113,7 @@ export async function createKnowledgeBaseFiles(
           file_name: f.name,
           file_type: f.mime,
           file_size: f.size,
+          content_sha256: f.sha256,
           text: f.text,
           created_at: now,
           updated_at: now,

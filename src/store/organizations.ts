@@ -44,6 +44,15 @@ export async function firstOrganization(db: Executor): Promise<Row<'organization
   return db.selectFrom('organizations').selectAll().orderBy('id').limit(1).executeTakeFirst();
 }
 
+export async function organizationExists(db: Executor, id: number): Promise<boolean> {
+  return !!(await db.selectFrom('organizations').select('id').where('id', '=', id).executeTakeFirst());
+}
+
+/** The label of a key, as revisions name who wrote them; undefined for a key that is gone. */
+export async function apiKeyName(db: Executor, id: number): Promise<string | undefined> {
+  return (await db.selectFrom('api_keys').select('name').where('id', '=', id).executeTakeFirst())?.name;
+}
+
 /** Creates a key and returns its only plaintext copy; the store keeps the hash alone. */
 export async function createApiKey(
   db: Executor,

@@ -17,6 +17,10 @@ export function getProject(db: Executor, organizationId: number, id: number): Pr
   return getOwned(db, 'projects', organizationId, id);
 }
 
+export async function projectExists(db: Executor, organizationId: number, id: number): Promise<boolean> {
+  return !!(await db.selectFrom('projects').select('id').where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst());
+}
+
 export function createProject(db: Executor, organizationId: number, input: ProjectInput, now: string): Promise<Row<'projects'>> {
   return db
     .insertInto('projects')

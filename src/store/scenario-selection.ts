@@ -23,6 +23,13 @@ export async function scenarioRefs(db: Executor, organizationId: number, ids: nu
   return out;
 }
 
+/** The first `n` scenarios of a project by id, as a session's "first N" selection takes them. */
+export async function firstScenarioIds(db: Executor, organizationId: number, projectId: number, n: number): Promise<number[]> {
+  if (n === 0) return [];
+  const rows = await db.selectFrom('scenarios').select('id').where('organization_id', '=', organizationId).where('project_id', '=', projectId).orderBy('id').limit(n).execute();
+  return rows.map((r) => r.id);
+}
+
 /**
  * Turns a `scenarios` selector (ids, one id, or "all") into concrete ids of one project, checking
  * that every id is the organization's. `field` names the body field in errors.

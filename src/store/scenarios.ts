@@ -9,10 +9,12 @@ import {
   type ScenarioFields,
   type ScenarioPatch,
 } from '../domain/scenario.js';
+import { yielder, yieldToEventLoop } from '../domain/event-loop.js';
 import { PREDEFINED_TOOL_IDS } from '../domain/tools.js';
 import type { Executor } from './db.js';
 import { folderPathExists } from './folders.js';
 import { getOwned } from './ownership.js';
+import { insertRows, updateGuarded, type Column } from './set-writes.js';
 import type { NewRow, Row } from './schema.js';
 import { containsText } from './text-search.js';
 
@@ -33,8 +35,8 @@ export interface WriteOptions {
 }
 
 const CHUNK = 500;
-/** Revision rows per INSERT: well under every dialect's limit on bound parameters. */
-const REVISIONS_PER_INSERT = 100;
+/** The scenario columns that hold integers: PostgreSQL's set-based writes name each column's type. */
+const INTEGER_COLUMNS = new Set(['agent_id', 'personality_id', 'inbound_phone_number', 'is_predefined', 'test_profile_id', 'max_duration']);
 
 /** The versioned content of a stored row. */
 export function scenarioFieldsOf(r: Row<'scenarios'>): ScenarioFields {
@@ -194,14 +196,23 @@ export async function checkScenarioWrite(
   return errors;
 }
 
-function revisionRow(row: Row<'scenarios'>, changes: FieldChanges, actor: Actor, changeType: ChangeType, reason: string, now: string): NewRow<'scenario_revisions'> {
+/** `fields` is the row's content when the caller has it already, which spares parsing the row again. */
+function revisionRow(
+  row: Row<'scenarios'>,
+  changes: FieldChanges,
+  actor: Actor,
+  changeType: ChangeType,
+  reason: string,
+  now: string,
+  fields: ScenarioFields = scenarioFieldsOf(row),
+): NewRow<'scenario_revisions'> {
   return {
     organization_id: row.organization_id,
     scenario_id: row.id,
     revision: row.revision,
     change_type: changeType,
     changed_fields: JSON.stringify(changes),
-    snapshot: JSON.stringify(scenarioFieldsOf(row)),
+    snapshot: JSON.stringify(fields),
     actor_key_id: actor.keyId,
     actor: actor.name,
     reason,
@@ -209,8 +220,22 @@ function revisionRow(row: Row<'scenarios'>, changes: FieldChanges, actor: Actor,
   };
 }
 
+const REVISION_COLUMNS: Column[] = [
+  { name: 'organization_id', type: 'integer' },
+  { name: 'scenario_id', type: 'integer' },
+  { name: 'revision', type: 'integer' },
+  { name: 'change_type', type: 'text' },
+  { name: 'changed_fields', type: 'text' },
+  { name: 'snapshot', type: 'text' },
+  { name: 'actor_key_id', type: 'integer' },
+  { name: 'actor', type: 'text' },
+  { name: 'reason', type: 'text' },
+  { name: 'created_at', type: 'text' },
+];
+
 async function recordRevisions(db: Executor, rows: NewRow<'scenario_revisions'>[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += REVISIONS_PER_INSERT) await db.insertInto('scenario_revisions').values(rows.slice(i, i + REVISIONS_PER_INSERT)).execute();
+  const values = rows.map((r) => REVISION_COLUMNS.map((c) => r[c.name as keyof typeof r]));
+  await insertRows(db, 'scenario_revisions', REVISION_COLUMNS, values);
 }
 
 /** Resolves `assistant_id` to the organization's agent with that provider id. */
@@ -361,9 +386,11 @@ export async function writeMerged(
 }
 
 /**
- * Stores already-validated versions of many scenarios, each as its next revision, with their
- * revision rows written many to a statement. Run it in a transaction: a conflict on any scenario
- * throws after earlier ones were updated.
+ * Stores already-validated versions of many scenarios, each as its next revision: one UPDATE per
+ * chunk of scenarios changing the same columns and their revision rows many to a statement, so
+ * 10,000 changes are a few dozen statements. Each update is conditional on the revision read, so
+ * two concurrent writers cannot both win. Run it in a transaction: a conflict throws after other
+ * scenarios were updated.
  */
 export async function writeMergedMany(
   db: Executor,
@@ -373,28 +400,45 @@ export async function writeMergedMany(
 ): Promise<Row<'scenarios'>[]> {
   const out: Row<'scenarios'>[] = [];
   const revisions: NewRow<'scenario_revisions'>[] = [];
+  // Only the changed columns: big applies mostly change one or two, the same ones for every scenario.
+  const groups = new Map<string, { columns: string[]; rows: unknown[][] }>();
+  // Diffing and serializing 10,000 scenarios is long synchronous work: other requests get turns between.
+  const breathe = yielder(500);
   for (const { current, merged } of writes) {
+    await breathe();
     const changes = diffScenarioFields(scenarioFieldsOf(current), merged);
     if (Object.keys(changes).length === 0) {
       out.push(current);
       continue;
     }
-    // Only the changed columns: the statement stays small, and big applies mostly change one or two.
     const changed = Object.fromEntries(Object.keys(changes).map((f) => [f, merged[f as keyof ScenarioFields]])) as Partial<ScenarioFields>;
-    const row = await db
-      .updateTable('scenarios')
-      .set({ ...columnsOf(changed), revision: current.revision + 1, last_updated_by: actor.keyId, updated_at: opts.now })
-      .where('id', '=', current.id)
-      .where('revision', '=', current.revision)
-      .returningAll()
-      .executeTakeFirst();
-    if (!row) {
-      throw new Conflict(`Scenario ${current.id} was changed by another request; read it again and retry.`, {
-        conflicts: [{ scenario_id: current.id, based_on_revision: current.revision }],
+    const set = columnsOf(changed) as Record<string, unknown>;
+    const columns = Object.keys(set).sort();
+    const key = columns.join(',');
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { columns, rows: [] }));
+    group.rows.push([current.id, current.revision, ...columns.map((c) => set[c])]);
+    // The stored row is known without reading it back: the current one with the set columns written.
+    const row = { ...current, ...set, revision: current.revision + 1, last_updated_by: actor.keyId, updated_at: opts.now } as Row<'scenarios'>;
+    revisions.push(revisionRow(row, changes, actor, opts.changeType ?? 'update', opts.reason ?? '', opts.now, merged));
+    out.push(row);
+  }
+  for (const { columns, rows } of groups.values()) {
+    const updated = await updateGuarded(db, {
+      table: 'scenarios',
+      key: { name: 'id', type: 'integer' },
+      guard: { name: 'revision', type: 'integer' },
+      set: columns.map((name) => ({ name, type: INTEGER_COLUMNS.has(name) ? 'integer' : 'text' })),
+      rows,
+      constants: { last_updated_by: actor.keyId, updated_at: opts.now },
+    });
+    const lost = rows.filter((r) => !updated.has(r[0]));
+    if (lost.length) {
+      const ids = lost.map((r) => r[0]).join(', ');
+      throw new Conflict(`${lost.length === 1 ? `Scenario ${ids} was` : `Scenarios ${ids} were`} changed by another request; read again and retry.`, {
+        conflicts: lost.map((r) => ({ scenario_id: r[0], based_on_revision: r[1] })),
       });
     }
-    revisions.push(revisionRow(row, changes, actor, opts.changeType ?? 'update', opts.reason ?? '', opts.now));
-    out.push(row);
   }
   await recordRevisions(db, revisions);
   return out;
@@ -455,6 +499,7 @@ export async function loadScenarios(db: Executor, organizationId: number, ids: n
   const out: Row<'scenarios'>[] = [];
   const unique = [...new Set(ids)];
   for (let i = 0; i < unique.length; i += CHUNK) {
+    if (i) await yieldToEventLoop();
     out.push(
       ...(await db
         .selectFrom('scenarios')

@@ -96,6 +96,8 @@ export interface KnowledgeBaseFilesTable {
   file_name: string;
   file_type: string;
   file_size: number;
+  /** Hex SHA-256 of the uploaded bytes; null for files uploaded before it was kept. */
+  content_sha256: string | null;
   text: string;
   created_at: Time;
   updated_at: Time;

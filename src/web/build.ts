@@ -1,10 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
-/** Where the page's sources live, and where `npm install` (prepare) writes the built page. */
-export const WEB_SOURCES = path.dirname(fileURLToPath(import.meta.url));
-export const WEB_OUT = path.resolve(WEB_SOURCES, '../../dist-web');
+/**
+ * Where the page's sources live, and where `npm install` (prepare) writes the built page. Both are
+ * found from the project root, which is two levels up whether this runs from src/ or dist/; an
+ * installed package has dist-web/ and no sources.
+ */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const WEB_SOURCES = path.join(ROOT, 'src/web');
+export const WEB_OUT = path.join(ROOT, 'dist-web');
 
 /** Bundles the review page: index.html, app.js (the page and the API client) and app.css. */
 export async function buildWebAssets(): Promise<Map<string, Uint8Array>> {
@@ -40,9 +45,4 @@ export async function writeWebAssets(dir = WEB_OUT): Promise<string[]> {
   fs.rmSync(dir, { recursive: true, force: true });
   fs.renameSync(tmp, dir);
   return [...files.keys()];
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const names = await writeWebAssets();
-  process.stdout.write(`Built the review page into ${path.relative(process.cwd(), WEB_OUT) || WEB_OUT}: ${names.join(', ')}\n`);
 }

@@ -9,7 +9,7 @@ const Ajv2020 = ajv2020.default.default;
 const addFormats = ajvFormats.default.default;
 
 /**
- * The reference's in-scope OpenAPI extract (shared/reference/cekura-openapi): its operations and
+ * The reference's in-scope OpenAPI extract (a copy in test/fixtures/reference-openapi): its operations and
  * component schemas, and a validator for what it documents each operation to answer.
  */
 
@@ -26,11 +26,7 @@ export interface RefOperation {
   aliases: string[];
 }
 
-export const REFERENCE_DIR = process.env.SCENARIST_REFERENCE_DIR ?? path.resolve(import.meta.dirname, '../../../../shared/reference/cekura-openapi');
-
-export function referenceAvailable(): boolean {
-  return fs.existsSync(path.join(REFERENCE_DIR, 'endpoints.json'));
-}
+export const REFERENCE_DIR = process.env.SCENARIST_REFERENCE_DIR ?? path.resolve(import.meta.dirname, '../fixtures/reference-openapi');
 
 export function loadOperations(): RefOperation[] {
   return JSON.parse(fs.readFileSync(path.join(REFERENCE_DIR, 'endpoints.json'), 'utf8')).endpoints;

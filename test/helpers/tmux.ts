@@ -58,7 +58,7 @@ export function tmuxServer(shellEnv: Record<string, string | undefined> = proces
       await tmux(['new-session', '-d', '-s', target, '-x', '160', '-y', '50', 'bash', '--norc', '--noprofile', '-i']);
       const screen: Terminal['screen'] = async (opts = {}) => (await tmux(['capture-pane', '-p', '-J', ...(opts.colours ? ['-e'] : []), '-S', '-', '-t', target])).trimEnd();
       const terminal: Terminal = {
-        type: async (text) => void (await tmux(['send-keys', '-t', target, '-l', text])),
+        type: async (text) => void (await tmux(['send-keys', '-t', target, '-l', '--', text])),
         press: async (...keys) => void (await tmux(['send-keys', '-t', target, ...keys])),
         screen,
         async waitFor(pattern, timeoutMs = 8_000) {

@@ -10,7 +10,7 @@ import { cancelJob, claimNext, failExhausted, finishJob, heartbeat, insertJob, r
 import { blankResult } from '../../src/domain/suggestion.js';
 import { findApiKey } from '../../src/store/organizations.js';
 import { createSession, listSessions } from '../../src/store/sessions.js';
-import { createScenario, listRevisions, loadScenarios, revertScenario, scenarioFieldsOf, updateScenario, writeMerged } from '../../src/store/scenarios.js';
+import { createScenario, listRevisions, loadScenarios, revertScenario, scenarioFieldsOf, updateScenario, writeMerged, writeMergedMany } from '../../src/store/scenarios.js';
 import { createTestDatabase, pgEnabled } from '../helpers/pg.js';
 
 /** The same store behaviour on both databases: every test here runs on SQLite, and on PostgreSQL in CI. */
@@ -74,6 +74,47 @@ describe.each(dialects)('store on $name', ({ name }) => {
     expect(reverted).toMatchObject({ name: 'S', revision: 4 });
     const revs = await listRevisions(store.db, org, sc.id, { offset: 0, limit: 10 });
     expect(revs.map((r) => r.change_type)).toEqual(['revert', 'update', 'update', 'create']);
+  });
+
+  it('writes many scenarios set-based, each with its own values and revision, and names every one that lost the race', async () => {
+    const rows: Awaited<ReturnType<typeof createScenario>>[] = [];
+    for (const n of ['M1', 'M2', 'M3', 'M4']) rows.push(await createScenario(store.db, org, actor, { name: n, project, personality, tags: ['t'] }, now()));
+    // Different columns per scenario, text and integer, values with quotes, braces and commas (array literals on PostgreSQL).
+    const merged = rows.map((r, i) => ({ ...scenarioFieldsOf(r), ...(i % 2 ? { max_duration: 60 + i } : { tags: [`a,"b"{${i}}`, 'c'] }), name: `M${i}'s` }));
+    const written = await store.db.transaction().execute((tx) => writeMergedMany(tx, actor, rows.map((current, i) => ({ current, merged: merged[i]! })), { now: now(), changeType: 'apply' }));
+    expect(written.map((w) => w.revision)).toEqual([2, 2, 2, 2]);
+    const stored = await loadScenarios(store.db, org, rows.map((r) => r.id));
+    expect(stored.map((r) => scenarioFieldsOf(r))).toEqual(merged);
+    expect(stored.map((r) => r.revision)).toEqual([2, 2, 2, 2]);
+    const revs = await listRevisions(store.db, org, rows[1]!.id, { offset: 0, limit: 10 });
+    expect(JSON.parse(revs[0]!.snapshot)).toEqual(merged[1]);
+    expect(JSON.parse(revs[0]!.changed_fields)).toMatchObject({ max_duration: { new: 61 } });
+
+    // Two of them changed behind the writer's back: both are named and nothing of the write stays.
+    await updateScenario(store.db, org, actor, rows[0]!.id, { name: 'moved' }, { now: now() });
+    await updateScenario(store.db, org, actor, rows[3]!.id, { name: 'moved' }, { now: now() });
+    const again = stored.map((current) => ({ current, merged: { ...scenarioFieldsOf(current), name: 'again' } }));
+    const err = await store.db.transaction().execute((tx) => writeMergedMany(tx, actor, again, { now: now() })).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Conflict);
+    expect((err as Conflict).details?.conflicts).toEqual([
+      { scenario_id: rows[0]!.id, based_on_revision: 2 },
+      { scenario_id: rows[3]!.id, based_on_revision: 2 },
+    ]);
+    const after = await loadScenarios(store.db, org, rows.map((r) => r.id));
+    expect(after.map((r) => r.name)).toEqual(['moved', "M1's", "M2's", 'moved']);
+  });
+
+  it('a read outside a transaction does not wait for an open one, and sees what was committed', async () => {
+    const sc = await createScenario(store.db, org, actor, { name: 'Before', project, personality }, now());
+    let readDuring: string | undefined;
+    await store.db.transaction().execute(async (tx) => {
+      await updateScenario(tx, org, actor, sc.id, { name: 'During' }, { now: now() });
+      // On the single SQLite connection this read would wait for the commit below: a deadlock here.
+      const outside = await Promise.race([loadScenarios(store.db, org, [sc.id]), new Promise<null>((r) => setTimeout(() => r(null), 3_000))]);
+      readDuring = outside?.[0]?.name;
+    });
+    expect(readDuring).toBe('Before');
+    expect((await loadScenarios(store.db, org, [sc.id]))[0]!.name).toBe('During');
   });
 
   // Needs two connections at once, which the embedded SQLite store serializes.

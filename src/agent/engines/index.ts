@@ -6,6 +6,7 @@ import { AiSdkEngine } from './ai-sdk/engine.js';
 import { modelEstimates } from './ai-sdk/estimate.js';
 import { createModel } from './ai-sdk/provider.js';
 import { OfflineEngine } from './offline-engine.js';
+import { PlannerFirstEngine } from './planner-first.js';
 
 /** Seams for tests and benchmarks: how long backoff waits, and where its jitter comes from. */
 export type EngineOverrides = Pick<CallPolicyOptions, 'sleep' | 'random' | 'retryBaseMs' | 'retryMaxMs'> & { knowledgeChars?: number };
@@ -17,9 +18,10 @@ export type EngineOverrides = Pick<CallPolicyOptions, 'sleep' | 'random' | 'retr
 export function createEngine(config: Pick<Config, 'model' | 'llm'>, overrides: EngineOverrides = {}): ScenarioEngine {
   if (config.model === 'offline') return new OfflineEngine();
   const setup = createModel(config);
-  const { timeoutMs, maxRetries, concurrency, batchSize } = config.llm;
+  const { timeoutMs, maxRetries, concurrency, batchSize, temperature, maxOutputTokens, plannerFirst } = config.llm;
   const policy = new CallPolicy({ timeoutMs, maxRetries, concurrency, ...overrides });
-  return new AiSdkEngine({ setup, policy, batchSize, concurrency, knowledgeChars: overrides.knowledgeChars });
+  const model = new AiSdkEngine({ setup, policy, batchSize, concurrency, temperature, maxOutputTokens, knowledgeChars: overrides.knowledgeChars });
+  return plannerFirst ? new PlannerFirstEngine(model) : model;
 }
 
 /** What the engine `SCENARIST_MODEL` names would send, per call, without building it (an API-only process has no engine). */

@@ -1,6 +1,6 @@
 import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../engine.js';
 import { draftScenarios } from './offline/drafts.js';
-import { buildConditionalActions, buildInstructions, improveInstructions } from './offline/instructions.js';
+import { buildConditionalActions, buildInstructions, improveInstructions, mergeConditionalActions } from './offline/instructions.js';
 import { planImprovement } from './offline/planner.js';
 
 /**
@@ -15,7 +15,8 @@ export class OfflineEngine implements ScenarioEngine {
 
   async improve(input: ImproveInput): Promise<ImproveOutput> {
     input.signal.throwIfAborted();
-    return planImprovement(input.userMessage, input.scenarios, input.context);
+    const { message, suggestions, notDone } = planImprovement(input.userMessage, input.scenarios, input.context);
+    return { message, suggestions, notDone };
   }
 
   async clarify(input: ClarifyInput): Promise<ClarifyOutput> {
@@ -27,6 +28,7 @@ export class OfflineEngine implements ScenarioEngine {
       knowledgeBase: input.context.knowledgeBase,
       personalities: input.context.personalities,
       answers: input.answers,
+      existing: input.context.existingScenarios,
     });
   }
 
@@ -35,9 +37,7 @@ export class OfflineEngine implements ScenarioEngine {
     const { scenario: s, context } = input;
     const personality = context.personalities.find((p) => p.id === s.personality);
     const ctx = { agent: context.agent, personality: personality && { name: personality.name, description: personality.description } };
-    if (s.scenario_type === 'conditional_actions') {
-      return { message: 'Wrote conditional actions from the scenario\'s first message and information fields.', conditionalActions: buildConditionalActions(s, ctx) };
-    }
+    if (s.scenario_type === 'conditional_actions') return conditionalActionsFor(input, ctx);
     if (input.mode === 'improve') {
       const out = improveInstructions(s.instructions, input.userMessage, s, ctx);
       return { message: out.message, instructions: out.instructions, notDone: out.notDone };
@@ -49,4 +49,23 @@ export class OfflineEngine implements ScenarioEngine {
       instructions: buildInstructions({ ...s, instructions: notes }, ctx),
     };
   }
+}
+
+/**
+ * Conditional actions are edited in place: existing conditions are kept as they are and only what
+ * the scenario's fields add is appended; a rewrite the request asks for is declined, not faked.
+ */
+function conditionalActionsFor(input: InstructionsInput, ctx: Parameters<typeof buildConditionalActions>[1]): InstructionsOutput {
+  const s = input.scenario;
+  const { actions, kept, added } = mergeConditionalActions(s.conditional_actions, buildConditionalActions(s, ctx));
+  const request = input.userMessage.trim();
+  const notDone = request
+    ? [{ part: request, reason: 'The offline engine edits conditional actions in place only: it keeps every condition and adds those the information fields call for; rewriting them as asked needs a language model (SCENARIST_MODEL, see docs/models.md).' }]
+    : [];
+  const what = !kept
+    ? 'Wrote conditional actions from the scenario\'s first message and information fields.'
+    : added
+      ? `Kept the ${kept} existing condition(s) and added ${added} for information fields they did not cover.`
+      : `Kept the ${kept} existing condition(s); the scenario's fields add nothing they do not already cover.`;
+  return { message: what, conditionalActions: actions, notDone };
 }

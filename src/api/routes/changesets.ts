@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { CHANGESET_ACTIONS, CHANGESET_KINDS } from '../../domain/changeset.js';
 import { isoNow } from '../../domain/clock.js';
 import { findChangesets, revertChangeset, showChangeset } from '../../services/changesets.js';
+import { actorOf } from '../../services/context.js';
 import type { ChangesetSummary } from '../../store/changesets.js';
 import type { AppDeps } from '../deps.js';
 import { MAX_PAGE_SIZE, pageOf, paginated, PageQuery } from '../pagination.js';
 import { callerOf } from '../plugins/auth.js';
 import { Detail, errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
-import { actorOf } from './scenarios.js';
 
 const tags = ['changesets'];
 

@@ -1,15 +1,16 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isoNow } from '../../domain/clock.js';
 import { NotFound, ValidationError } from '../../domain/errors.js';
 import { ScenarioAgentBody } from '../../domain/scenario-agent.js';
 import { type GenerationOptions, isGeneration } from '../../jobs/kinds/generate.js';
-import { submitScenarioAgent } from '../../jobs/submit.js';
+import { startScenarioAgentJob } from '../../services/start-job.js';
+import { agentIdByAssistantId } from '../../store/aiagents.js';
 import { findJobByProgressId, latestJobOfSession } from '../../store/jobs.js';
 import { scenarioViews } from '../../store/scenario-views.js';
 import { loadScenarios } from '../../store/scenarios.js';
 import type { Row } from '../../store/schema.js';
 import type { AppDeps } from '../deps.js';
+import { answerProgress, waitQuery } from '../follow.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses } from '../schemas.js';
 
@@ -69,14 +70,13 @@ const listed = (view: Record<string, unknown>) => Object.fromEntries(Object.entr
 export const generateRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
   const { db } = deps.store;
   const tags = ['scenario agent'];
-  const now = () => isoNow(deps.clock);
 
   const agentFor = async (organizationId: number, b: z.infer<typeof GenerateBody>) => {
     if (b.agent_id) return b.agent_id;
     if (!b.assistant_id) throw ValidationError.field('agent_id', 'Send agent_id or assistant_id.');
-    const row = await db.selectFrom('aiagents').select('id').where('organization_id', '=', organizationId).where('assistant_id', '=', b.assistant_id).executeTakeFirst();
-    if (!row) throw ValidationError.field('assistant_id', `No agent has assistant_id "${b.assistant_id}".`);
-    return row.id;
+    const id = await agentIdByAssistantId(db, organizationId, b.assistant_id);
+    if (id === undefined) throw ValidationError.field('assistant_id', `No agent has assistant_id "${b.assistant_id}".`);
+    return id;
   };
 
   app.post(
@@ -104,8 +104,7 @@ export const generateRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
         expected_outcome: b.expected_outcome,
       };
       const body = ScenarioAgentBody.parse({ user_message: b.extra_instructions, agent_id: agentId, num_scenarios: b.num_scenarios, tool_ids: b.tool_ids });
-      const job = await submitScenarioAgent(db, deps.config, { organizationId: caller.organizationId, keyId: caller.keyId }, body, now(), generation as Record<string, unknown>);
-      deps.notifyJob?.(job.progress_id);
+      const job = await startScenarioAgentJob(deps, caller, body, generation as Record<string, unknown>);
       return { progress_id: job.progress_id, session_id: null };
     },
   );
@@ -118,32 +117,60 @@ export const generateRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
     return latest && isGeneration(latest) && latest.id > job.id ? latest : job;
   };
 
+  /** The reference's progress answer for a generation job, as it is now. */
+  const progressOf = async (organizationId: number, progressId: string, job: Row<'jobs'>): Promise<z.infer<typeof GenerateProgress>> => {
+    const status = STATUS[job.status as keyof typeof STATUS] ?? 'in_progress';
+    const result = job.status === 'in_progress' || job.result === null ? {} : (JSON.parse(job.result) as Record<string, unknown>);
+    const createdIds = (result.created_scenario_ids as number[] | undefined) ?? [];
+    const drafts = (result.generated_scenarios as Array<Record<string, unknown>> | undefined) ?? [];
+    const created = createdIds.length ? await scenarioViews(db, organizationId, await loadScenarios(db, organizationId, createdIds)) : [];
+    const questions = ((result.clarification_questions as Array<{ question: string }> | undefined) ?? []).map((q) => q.question);
+    return {
+      progress_id: progressId,
+      status,
+      current_step: STEP[status],
+      total_scenarios: job.progress_total,
+      completed_scenarios: status === 'completed' ? created.length : job.progress_done,
+      failed_scenarios: status === 'completed' ? Math.max(0, job.progress_total - created.length) : 0,
+      scenarios_list: created.length ? created.map((v) => listed(v as Record<string, unknown>)) : drafts.map(listed),
+      questions,
+      agent_message: (result.user_message as string | undefined) ?? null,
+      warnings: [],
+      error: job.error,
+    };
+  };
+
   app.get(
     '/scenarios/generate-progress/',
-    { schema: { tags, querystring: z.object({ progress_id: z.string().max(100).optional() }), response: { 200: GenerateProgress, ...errorResponses } } },
-    async (req) => {
-      if (!req.query.progress_id) throw ValidationError.field('progress_id', 'This query parameter is required.');
+    {
+      schema: {
+        tags,
+        description:
+          'The generation as it is now. With `wait=N`, held until its status or progress changes (at most N seconds); with `Accept: text/event-stream`, a stream of `progress` events with this JSON and a `final` one (also when it waits for an answer: answer, then follow again).',
+        querystring: z.object({ progress_id: z.string().max(100).optional(), wait: waitQuery() }),
+        response: { 200: GenerateProgress, ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      const progressId = req.query.progress_id;
+      if (!progressId) throw ValidationError.field('progress_id', 'This query parameter is required.');
       const { organizationId } = callerOf(req);
-      const job = await current(organizationId, req.query.progress_id);
-      const status = STATUS[job.status as keyof typeof STATUS] ?? 'in_progress';
-      const result = job.status === 'in_progress' || job.result === null ? {} : (JSON.parse(job.result) as Record<string, unknown>);
-      const createdIds = (result.created_scenario_ids as number[] | undefined) ?? [];
-      const drafts = (result.generated_scenarios as Array<Record<string, unknown>> | undefined) ?? [];
-      const created = createdIds.length ? await scenarioViews(db, organizationId, await loadScenarios(db, organizationId, createdIds)) : [];
-      const questions = ((result.clarification_questions as Array<{ question: string }> | undefined) ?? []).map((q) => q.question);
-      return {
-        progress_id: req.query.progress_id,
-        status,
-        current_step: STEP[status],
-        total_scenarios: job.progress_total,
-        completed_scenarios: status === 'completed' ? created.length : job.progress_done,
-        failed_scenarios: status === 'completed' ? Math.max(0, job.progress_total - created.length) : 0,
-        scenarios_list: created.length ? created.map((v) => listed(v as Record<string, unknown>)) : drafts.map(listed),
-        questions,
-        agent_message: (result.user_message as string | undefined) ?? null,
-        warnings: [],
-        error: job.error,
-      };
+      // Followed by the job that answers now: an answer to its questions starts a later one.
+      const following = await current(organizationId, progressId);
+      const read = async () => progressOf(organizationId, progressId, await current(organizationId, progressId));
+      const answer = await answerProgress(
+        req,
+        reply,
+        deps.store.jobEvents,
+        {
+          progressId: following.progress_id,
+          read,
+          stateOf: (p) => `${p.status} ${p.completed_scenarios}/${p.total_scenarios}`,
+          isFinal: (p) => p.status !== 'in_progress',
+        },
+        req.query.wait,
+      );
+      return answer ?? reply;
     },
   );
 
@@ -156,8 +183,7 @@ export const generateRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
       if (job.status !== 'needs_clarification') throw ValidationError.field('progress_id', `This generation is ${job.status}; it is not waiting for an answer.`);
       const request = JSON.parse(job.request) as { agent_id: number; num_scenarios: number; tool_ids: string[]; generation?: Record<string, unknown> };
       const body = ScenarioAgentBody.parse({ user_message: req.body.answer, agent_id: request.agent_id, num_scenarios: request.num_scenarios, tool_ids: request.tool_ids, session_id: job.session_id });
-      const next = await submitScenarioAgent(db, deps.config, { organizationId: caller.organizationId, keyId: caller.keyId }, body, now(), request.generation ?? {});
-      deps.notifyJob?.(next.progress_id);
+      await startScenarioAgentJob(deps, caller, body, request.generation ?? {});
       // The original progress_id keeps working: generate-progress/ follows the session to this job.
       return { progress_id: req.body.progress_id };
     },

@@ -1,6 +1,5 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isoNow } from '../../domain/clock.js';
 import { NotFound, ValidationError } from '../../domain/errors.js';
 import {
   ApplyInstructionsBody,
@@ -12,20 +11,22 @@ import {
 } from '../../domain/instructions.js';
 import { NotDone, type InstructionsResult } from '../../domain/suggestion.js';
 import type { ScenarioFields } from '../../domain/scenario.js';
-import { applyInstructions } from '../../jobs/apply-instructions.js';
-import { submitGenerateInstructions, submitImproveInstructions, submitScenarioInstructions } from '../../jobs/submit-instructions.js';
+import { applyInstructions } from '../../services/apply-instructions.js';
+import { startInstructionsJob } from '../../services/start-job.js';
 import type { Db } from '../../store/db.js';
 import { findJobByProgressId } from '../../store/jobs.js';
 import type { Row } from '../../store/schema.js';
 import { scenarioView } from '../../store/scenario-views.js';
 import { unsavedRow } from '../../store/scenarios.js';
 import { DryRunPlan } from '../../domain/cost.js';
-import { dryRunInstructions } from '../../services/dry-run.js';
+import { planInstructionsJob } from '../../services/dry-run.js';
 import type { AppDeps } from '../deps.js';
+import { answerProgress, waitQuery } from '../follow.js';
 import { callerOf } from '../plugins/auth.js';
 import { ScenarioOut } from '../scenario-schema.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
 import { progressOf } from '../../domain/job-progress.js';
+import { progressState } from './scenario-agent.js';
 
 /** A started job, or with `dry_run: true` its plan and estimated cost. */
 const startedOrPlan = z.union([InstructionsStart, DryRunPlan]);
@@ -36,6 +37,7 @@ const ProgressQuery = z.object({
   agent_id: optionalIdQuery(),
   project_id: optionalIdQuery(),
   assistant_id: z.string().max(255).optional(),
+  wait: waitQuery(),
 });
 
 /** The seed's Scenario as it would be with the job's instructions, plus the job's state. */
@@ -94,11 +96,7 @@ async function progressView(db: Db, job: Row<'jobs'>): Promise<z.infer<typeof In
 export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
   const { db } = deps.store;
   const tags = ['instructions'];
-  const now = () => isoNow(deps.clock);
-  const started = (job: Row<'jobs'>) => {
-    deps.notifyJob?.(job.progress_id);
-    return { progress_id: job.progress_id, project_id: job.project_id! };
-  };
+  const started = (job: Row<'jobs'>) => ({ progress_id: job.progress_id, project_id: job.project_id! });
 
   app.post(
     '/scenarios/generate-instructions/',
@@ -113,9 +111,8 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
       },
     },
     async (req) => {
-      const caller = callerOf(req);
-      const submit = () => submitGenerateInstructions(db, deps.config, caller, req.body, now());
-      return req.body.dry_run ? dryRunInstructions(db, deps.config, caller.organizationId, submit) : started(await submit());
+      const request = { kind: 'generate', body: req.body } as const;
+      return req.body.dry_run ? planInstructionsJob(deps, callerOf(req), request) : started(await startInstructionsJob(deps, callerOf(req), request));
     },
   );
 
@@ -131,9 +128,8 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
       },
     },
     async (req) => {
-      const caller = callerOf(req);
-      const submit = () => submitImproveInstructions(db, deps.config, caller, req.body, now());
-      return req.body.dry_run ? dryRunInstructions(db, deps.config, caller.organizationId, submit) : started(await submit());
+      const request = { kind: 'improve', body: req.body } as const;
+      return req.body.dry_run ? planInstructionsJob(deps, callerOf(req), request) : started(await startInstructionsJob(deps, callerOf(req), request));
     },
   );
 
@@ -153,8 +149,8 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
       const caller = callerOf(req);
       const { dry_run, max_tokens, max_cost } = req.body;
       const message = [req.body.user_message, req.body.extra_instructions].map((m) => m?.trim()).filter(Boolean).join('\n');
-      const submit = () => submitScenarioInstructions(db, deps.config, caller, req.params.id, message, now(), { dryRun: dry_run, max_tokens, max_cost });
-      return dry_run ? dryRunInstructions(db, deps.config, caller.organizationId, submit) : started(await submit());
+      const request = { kind: 'scenario', scenarioId: req.params.id, message, opts: { max_tokens, max_cost } } as const;
+      return dry_run ? planInstructionsJob(deps, caller, request) : started(await startInstructionsJob(deps, caller, request));
     },
   );
 
@@ -164,16 +160,23 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
       schema: {
         tags,
         summary: 'Poll an instructions job',
-        description: 'The Scenario as it would be with the new instructions, with the job status. Terminal statuses: completed, cancelled, failed.',
+        description:
+          'The Scenario as it would be with the new instructions, with the job status. Terminal statuses: completed, cancelled, failed. With `wait=N`, held until the status or progress changes (at most N seconds); with `Accept: text/event-stream`, a stream of `progress` events with this JSON and a `final` one.',
         querystring: ProgressQuery,
         response: { 200: InstructionsProgress, ...errorResponses },
       },
     },
-    async (req) => {
-      if (!req.query.progress_id) throw ValidationError.field('progress_id', 'This query parameter is required.');
-      const job = await findJobByProgressId(db, callerOf(req).organizationId, req.query.progress_id);
-      if (job?.kind !== 'instructions') throw new NotFound('No instructions job with this progress_id.');
-      return progressView(db, job);
+    async (req, reply) => {
+      const progressId = req.query.progress_id;
+      if (!progressId) throw ValidationError.field('progress_id', 'This query parameter is required.');
+      const { organizationId } = callerOf(req);
+      const read = async () => {
+        const job = await findJobByProgressId(db, organizationId, progressId);
+        if (job?.kind !== 'instructions') throw new NotFound('No instructions job with this progress_id.');
+        return progressView(db, job);
+      };
+      const answer = await answerProgress(req, reply, deps.store.jobEvents, { progressId, read, stateOf: progressState, isFinal: (p) => p.status !== 'in_progress' }, req.query.wait);
+      return answer ?? reply;
     },
   );
 
@@ -192,14 +195,7 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
     },
     async (req) => {
       const caller = callerOf(req);
-      const row = await applyInstructions(db, {
-        organizationId: caller.organizationId,
-        actor: { keyId: caller.keyId, name: caller.keyName },
-        scenarioId: req.params.id,
-        progressId: req.body.progress_id,
-        confirmScenario: req.body.scenario,
-        now: now(),
-      });
+      const row = await applyInstructions(deps, caller, { scenarioId: req.params.id, progressId: req.body.progress_id, confirmScenario: req.body.scenario });
       return scenarioView(db, caller.organizationId, row);
     },
   );

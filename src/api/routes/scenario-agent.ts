@@ -1,22 +1,22 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isoNow } from '../../domain/clock.js';
 import { NotFound, ValidationError } from '../../domain/errors.js';
 import { progressOf } from '../../domain/job-progress.js';
 import { ScenarioAgentBody, ScenarioAgentProgress, ScenarioAgentStart } from '../../domain/scenario-agent.js';
-import { emitJobEnded } from '../../jobs/job-events.js';
-import { submitScenarioAgent } from '../../jobs/submit.js';
-import { cancelJob, findJobByProgressId, findJobProgress, latestJobOfSession } from '../../store/jobs.js';
-import type { Row } from '../../store/schema.js';
-import { appendTurn, getSession, markLatestPreview, updateSession } from '../../store/sessions.js';
+import { cancelAgentJob } from '../../services/cancel.js';
+import { discardLatestPreview } from '../../services/sessions.js';
+import { startScenarioAgentJob } from '../../services/start-job.js';
+import { findJobProgress } from '../../store/jobs.js';
 import { DryRunPlan } from '../../domain/cost.js';
 import { dryRunScenarioAgent } from '../../services/dry-run.js';
 import type { AppDeps } from '../deps.js';
+import { answerProgress, waitQuery } from '../follow.js';
+import { ProgressCache } from '../progress-cache.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses } from '../schemas.js';
 import { trustedOkSerializer } from '../trusted-serializer.js';
 
-const ProgressQuery = z.object({ progress_id: z.string().max(100).optional().describe('The progress_id returned when the job started') });
+const ProgressQuery = z.object({ progress_id: z.string().max(100).optional().describe('The progress_id returned when the job started'), wait: waitQuery() });
 
 export const CancelBody = z
   .strictObject({
@@ -27,10 +27,13 @@ export const CancelBody = z
 
 export const CancelResult = z.object({ success: z.boolean(), session_id: z.number().int().nullable(), progress_id: z.string().nullable(), status: z.string().nullable() });
 
+/** What a long poll waits for a change of. */
+export const progressState = (p: { status: string; progress: { done: number; total: number } }): string => `${p.status} ${p.progress.done}/${p.progress.total}`;
+
 export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
   const { db } = deps.store;
   const tags = ['scenario agent'];
-  const now = () => isoNow(deps.clock);
+  const cache = new ProgressCache(deps.store.jobEvents);
 
   app.post(
     '/scenarios/scenario-agent/',
@@ -47,10 +50,8 @@ export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asy
       },
     },
     async (req) => {
-      const caller = callerOf(req);
-      if (req.body.dry_run) return dryRunScenarioAgent(db, deps.config, caller.organizationId, req.body);
-      const job = await submitScenarioAgent(db, deps.config, { organizationId: caller.organizationId, keyId: caller.keyId }, req.body, now());
-      deps.notifyJob?.(job.progress_id);
+      if (req.body.dry_run) return dryRunScenarioAgent(db, deps.config, callerOf(req).organizationId, req.body);
+      const job = await startScenarioAgentJob(deps, callerOf(req), req.body);
       return { progress_id: job.progress_id, session_id: job.session_id! };
     },
   );
@@ -58,16 +59,29 @@ export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asy
   app.get(
     '/scenarios/scenario-agent-progress/',
     {
-      schema: { tags, summary: 'Poll a scenario-agent job', querystring: ProgressQuery, response: { 200: ScenarioAgentProgress, ...errorResponses } },
+      schema: {
+        tags,
+        summary: 'Poll a scenario-agent job',
+        description:
+          'The job as it is now. With `wait=N`, held until its status or progress changes (at most N seconds). With `Accept: text/event-stream`, a stream of server-sent events: `progress` with this same JSON on each change, then `final` with the final answer, and the stream ends.',
+        querystring: ProgressQuery,
+        response: { 200: ScenarioAgentProgress, ...errorResponses },
+      },
       // Clients poll this many times a second while they wait: progressOf builds the answer to the schema.
       serializerCompiler: trustedOkSerializer,
     },
-    async (req) => {
-      if (!req.query.progress_id) throw ValidationError.field('progress_id', 'This query parameter is required.');
-      const job = await findJobProgress(db, callerOf(req).organizationId, req.query.progress_id);
-      // Instructions jobs have their own progress endpoint and shape (seed 003).
-      if (!job || job.kind === 'instructions') throw new NotFound('No job with this progress_id.');
-      return progressOf(job);
+    async (req, reply) => {
+      const progressId = req.query.progress_id;
+      if (!progressId) throw ValidationError.field('progress_id', 'This query parameter is required.');
+      const { organizationId } = callerOf(req);
+      const read = async () => {
+        const job = await cache.get(organizationId, progressId, () => findJobProgress(db, organizationId, progressId));
+        // Instructions jobs have their own progress endpoint and shape (seed 003).
+        if (!job || job.kind === 'instructions') throw new NotFound('No job with this progress_id.');
+        return progressOf(job);
+      };
+      const answer = await answerProgress(req, reply, deps.store.jobEvents, { progressId, read, stateOf: progressState, isFinal: (p) => p.status !== 'in_progress' }, req.query.wait);
+      return answer ?? reply;
     },
   );
 
@@ -83,30 +97,7 @@ export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asy
       },
     },
     async (req) => {
-      const { organizationId } = callerOf(req);
-      const { session_id, progress_id } = req.body;
-      if (!session_id && !progress_id) throw ValidationError.field('session_id', 'Send session_id or progress_id.');
-      let job: Row<'jobs'> | undefined;
-      if (progress_id) {
-        job = await findJobByProgressId(db, organizationId, progress_id);
-        if (!job) throw new NotFound('No job with this progress_id.');
-      } else {
-        await getSession(db, organizationId, session_id!);
-        job = await latestJobOfSession(db, session_id!);
-      }
-      if (!job) return { success: false, session_id: session_id ?? null, progress_id: null, status: null };
-      const cancelled = await db.transaction().execute(async (tx) => {
-        const won = await cancelJob(tx, job.id, now());
-        if (won) await emitJobEnded(tx, job.id, now());
-        if (won && job.session_id !== null) {
-          await appendTurn(tx, job.session_id, { role: 'assistant', content: 'Cancelled.', jobId: job.id }, now());
-          await updateSession(tx, job.session_id, { status: 'cancelled' }, now());
-        }
-        return won;
-      });
-      if (cancelled) deps.abortJob?.(job.progress_id);
-      const current = (await findJobByProgressId(db, organizationId, job.progress_id))!;
-      return { success: current.status === 'cancelled', session_id: current.session_id, progress_id: current.progress_id, status: current.status };
+      return cancelAgentJob(deps, callerOf(req), req.body);
     },
   );
 
@@ -122,8 +113,7 @@ export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asy
       },
     },
     async (req) => {
-      await getSession(db, callerOf(req).organizationId, req.body.session_id);
-      const success = await markLatestPreview(db, req.body.session_id, 'discarded');
+      const success = await discardLatestPreview(deps, callerOf(req), req.body.session_id);
       return { success, session_id: req.body.session_id };
     },
   );

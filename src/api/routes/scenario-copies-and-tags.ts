@@ -14,7 +14,7 @@ import { paginated } from '../pagination.js';
 import { callerOf } from '../plugins/auth.js';
 import { ScenarioOut } from '../scenario-schema.js';
 import { errorResponses, optionalIdQuery } from '../schemas.js';
-import { actorOf } from './scenarios.js';
+import { actorOf } from '../../services/context.js';
 
 const Id = z.number().int().positive().max(2_147_483_647);
 const Ids = z.array(Id).min(1).max(10_000);

@@ -9,7 +9,8 @@ import { deleteScenarios, getScenario, updateScenario } from '../../store/scenar
 import type { AppDeps } from '../deps.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses } from '../schemas.js';
-import { actorOf, Folder, toFolder } from './scenarios.js';
+import { actorOf } from '../../services/context.js';
+import { Folder, toFolder } from './scenarios.js';
 
 const ProjectId = z.number().int().positive().max(2_147_483_647);
 const FolderPath = z.string().trim().min(1).max(255).describe('Dot-separated folder path, e.g. "Sales.Inbound"');

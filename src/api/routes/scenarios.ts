@@ -1,27 +1,23 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isoNow } from '../../domain/clock.js';
-import { FieldErrorCollector, ValidationError } from '../../domain/errors.js';
+import { ValidationError } from '../../domain/errors.js';
 import { ScenarioCreate, ScenarioPatch, scenarioWritableShape } from '../../domain/scenario.js';
 import { recordChangeset } from '../../store/changesets.js';
 import { createFolder, listFolders } from '../../store/folders.js';
 import { getProject } from '../../store/projects.js';
 import type { Row } from '../../store/schema.js';
 import { scenarioView, scenarioViews } from '../../store/scenario-views.js';
+import { countRevisions, getScenario, listRevisions, listScenarios } from '../../store/scenarios.js';
 import {
-  countRevisions,
-  createScenario,
-  deleteScenario,
-  deleteScenarios,
-  getScenario,
-  listRevisions,
-  listScenarios,
-  loadScenarios,
-  revertScenario,
-  scenarioFieldsOf,
-  updateScenario,
-  type Actor,
-} from '../../store/scenarios.js';
+  bulkCreateScenarios,
+  bulkDeleteScenarios,
+  bulkUpdateScenarios,
+  createOneScenario,
+  deleteOneScenario,
+  revertToRevision,
+  updateOneScenario,
+} from '../../services/scenarios.js';
 import type { AppDeps } from '../deps.js';
 import { PageQuery, pageOf, paginated } from '../pagination.js';
 import { callerOf, type Caller } from '../plugins/auth.js';
@@ -91,7 +87,6 @@ export const BulkDelete = z.strictObject({
   project_id: z.number().int().positive().optional(),
 });
 
-export const actorOf = (c: Caller): Actor => ({ keyId: c.keyId, name: c.keyName });
 const offsetOf = (p: { page: number; page_size: number }) => ({ offset: (p.page - 1) * p.page_size, limit: p.page_size });
 
 export const toFolder = (f: Row<'folders'>) => ({ name: f.name, path: f.path, parent_path: f.parent_path, project_id: f.project_id, created_at: f.created_at, updated_at: f.updated_at });
@@ -147,7 +142,7 @@ export const scenarioRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
 
   app.post('/scenarios/', { schema: { tags, body: ScenarioCreate, response: { 201: ScenarioOut, ...errorResponses } } }, async (req, reply) => {
     const caller = callerOf(req);
-    const row = await db.transaction().execute((tx) => createScenario(tx, caller.organizationId, actorOf(caller), req.body, now()));
+    const row = await createOneScenario(deps, caller, req.body);
     return reply.code(201).send(await scenarioView(db, caller.organizationId, row));
   });
 
@@ -163,21 +158,7 @@ export const scenarioRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
     },
     async (req, reply) => {
       const caller = callerOf(req);
-      const rows = await db.transaction().execute(async (tx) => {
-        const created: Row<'scenarios'>[] = [];
-        const errors = new FieldErrorCollector();
-        for (const [i, item] of req.body.scenarios.entries()) {
-          try {
-            created.push(await createScenario(tx, caller.organizationId, actorOf(caller), item, now()));
-          } catch (e) {
-            if (!(e instanceof ValidationError)) throw e;
-            for (const [field, messages] of Object.entries(e.fields)) for (const m of messages) errors.add('scenarios', `${i}.${field}: ${m}`);
-          }
-        }
-        errors.throwIfAny();
-        await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'bulk_create', actor: actorOf(caller), now: now() }, created.map((r) => ({ before: null, after: r })));
-        return created;
-      });
+      const rows = await bulkCreateScenarios(deps, caller, req.body.scenarios);
       return reply.code(201).send(await scenarioViews(db, caller.organizationId, rows));
     },
   );
@@ -194,49 +175,7 @@ export const scenarioRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
     },
     async (req) => {
       const caller = callerOf(req);
-      const b = req.body;
-      if (b.agent === undefined && b.project === undefined) throw ValidationError.field('non_field_errors', 'Either agent or project is required.');
-      const rows = await db.transaction().execute(async (tx) => {
-        const current = await loadScenarios(tx, caller.organizationId, b.scenarios);
-        const known = new Set(current.map((r) => r.id));
-        const missing = b.scenarios.filter((id) => !known.has(id));
-        if (missing.length) throw new ValidationError({ scenarios: missing.slice(0, 20).map((id) => `Invalid pk "${id}" - object does not exist.`) });
-        const out: Row<'scenarios'>[] = [];
-        const errors = new FieldErrorCollector();
-        for (const row of current) {
-          if (b.project != null && row.project_id !== b.project) {
-            errors.add('scenarios', `${row.id}: belongs to project ${row.project_id}, not ${b.project}.`);
-            continue;
-          }
-          const f = scenarioFieldsOf(row);
-          const patch: ScenarioPatch = {};
-          if (b.agent !== undefined) patch.agent = b.agent;
-          if (b.personality !== undefined) patch.personality = b.personality;
-          if (b.test_profile !== undefined) patch.test_profile = b.test_profile;
-          if (b.first_message !== undefined) patch.first_message = b.first_message;
-          if (b.folder_path !== undefined) patch.folder_path = b.folder_path;
-          if (b.max_duration !== undefined) patch.max_duration = b.max_duration;
-          if (b.append_instruction) patch.instructions = f.instructions ? `${f.instructions}\n${b.append_instruction}` : b.append_instruction;
-          if (b.tool_ids_to_add || b.tool_ids_to_remove) {
-            const drop = new Set(b.tool_ids_to_remove ?? []);
-            patch.tool_ids = [...new Set([...f.tool_ids, ...(b.tool_ids_to_add ?? [])])].filter((t) => !drop.has(t));
-          }
-          if (b.metric_ids_to_add || b.metric_ids_to_remove) {
-            const drop = new Set(b.metric_ids_to_remove ?? []);
-            patch.metrics = [...new Set([...f.metrics, ...(b.metric_ids_to_add ?? [])])].filter((m) => !drop.has(m));
-          }
-          try {
-            out.push(await updateScenario(tx, caller.organizationId, actorOf(caller), row.id, patch, { now: now(), changeType: 'bulk_update' }));
-          } catch (e) {
-            if (!(e instanceof ValidationError)) throw e;
-            for (const [field, messages] of Object.entries(e.fields)) for (const m of messages) errors.add(field, `scenario ${row.id}: ${m}`);
-          }
-        }
-        errors.throwIfAny();
-        const byId = new Map(current.map((r) => [r.id, r]));
-        await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'bulk_update', actor: actorOf(caller), now: now() }, out.map((r) => ({ before: byId.get(r.id)!, after: r })));
-        return out;
-      });
+      const rows = await bulkUpdateScenarios(deps, caller, req.body);
       return scenarioViews(db, caller.organizationId, rows);
     },
   );
@@ -245,18 +184,7 @@ export const scenarioRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
     '/scenarios/delete_scenarios/',
     { schema: { tags, body: BulkDelete, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
-      const caller = callerOf(req);
-      if (req.body.agent_id === undefined && req.body.project_id === undefined) {
-        throw ValidationError.field('non_field_errors', 'Either agent_id or project_id is required.');
-      }
-      await db.transaction().execute(async (tx) => {
-        const rows = await loadScenarios(tx, caller.organizationId, req.body.scenarios);
-        const inScope = rows.filter((r) => (req.body.project_id === undefined || r.project_id === req.body.project_id) && (req.body.agent_id === undefined || r.agent_id === req.body.agent_id));
-        const known = new Set(inScope.map((r) => r.id));
-        const missing = req.body.scenarios.filter((id) => !known.has(id));
-        if (missing.length) throw new ValidationError({ scenarios: missing.slice(0, 20).map((id) => `Invalid pk "${id}" - object does not exist.`) });
-        await deleteScenarios(tx, caller.organizationId, [...known]);
-      });
+      await bulkDeleteScenarios(deps, callerOf(req), req.body);
       return reply.code(204).send(null);
     },
   );
@@ -285,15 +213,14 @@ export const scenarioRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
   const update = (body: typeof ScenarioPatch) =>
     ({ schema: { tags, params: IdParams, body, response: { 200: ScenarioOut, ...errorResponses } } }) as const;
   const doUpdate = async (caller: Caller, id: number, patch: ScenarioPatch) => {
-    const row = await db.transaction().execute((tx) => updateScenario(tx, caller.organizationId, actorOf(caller), id, patch, { now: now() }));
+    const row = await updateOneScenario(deps, caller, id, patch);
     return scenarioView(db, caller.organizationId, row);
   };
   app.patch('/scenarios/:id/', update(ScenarioPatch), async (req) => doUpdate(callerOf(req), req.params.id, req.body));
   app.put('/scenarios/:id/', update(ScenarioCreate as unknown as typeof ScenarioPatch), async (req) => doUpdate(callerOf(req), req.params.id, req.body));
 
   app.delete('/scenarios/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
-    const { organizationId } = callerOf(req);
-    await db.transaction().execute((tx) => deleteScenario(tx, organizationId, req.params.id));
+    await deleteOneScenario(deps, callerOf(req), req.params.id);
     return reply.code(204).send(null);
   });
 
@@ -326,9 +253,7 @@ export const scenarioRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
     },
     async (req) => {
       const caller = callerOf(req);
-      const row = await db.transaction().execute((tx) =>
-        revertScenario(tx, caller.organizationId, actorOf(caller), req.params.id, { revision: req.body.revision }, now()),
-      );
+      const row = await revertToRevision(deps, caller, req.params.id, { revision: req.body.revision });
       return scenarioView(db, caller.organizationId, row);
     },
   );
@@ -346,9 +271,7 @@ export const scenarioRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
     },
     async (req) => {
       const caller = callerOf(req);
-      const row = await db.transaction().execute((tx) =>
-        revertScenario(tx, caller.organizationId, actorOf(caller), req.params.id, { revisionId: req.body.history_id }, now()),
-      );
+      const row = await revertToRevision(deps, caller, req.params.id, { revisionId: req.body.history_id });
       return scenarioView(db, caller.organizationId, row);
     },
   );

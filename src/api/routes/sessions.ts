@@ -1,14 +1,12 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isoNow } from '../../domain/clock.js';
 import { ValidationError } from '../../domain/errors.js';
-import { JOB_STATUSES, titleFromMessage, type JobKind, type JobStatus } from '../../domain/jobs.js';
+import { JOB_STATUSES, type JobKind, type JobStatus } from '../../domain/jobs.js';
 import type { Executor } from '../../store/db.js';
 import { latestJobOfSession } from '../../store/jobs.js';
-import { assertReferences } from '../../store/ownership.js';
-import { resolveScenarioSelection } from '../../store/scenario-selection.js';
 import type { Row } from '../../store/schema.js';
-import { createSession, deleteSession, getSession, listSessions, loadTurns, updateSession, type LatestJob } from '../../store/sessions.js';
+import { deleteSession, getSession, listSessions, loadTurns, type LatestJob } from '../../store/sessions.js';
+import { editSession, openSession } from '../../services/sessions.js';
 import type { AppDeps } from '../deps.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses, IdParams, isoTime } from '../schemas.js';
@@ -99,22 +97,7 @@ export const sessionRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (ap
   );
 
   app.post(path, { schema: { tags, body: CreateBody, response: { 201: SessionDetail, ...errorResponses } } }, async (req, reply) => {
-    const orgId = callerOf(req).organizationId;
-    const { project, title, scenario_selection } = req.body;
-    await assertReferences(db, orgId, [{ field: 'project', table: 'projects', id: project }]);
-    let scenarioIds: number[] = [];
-    let projectId = project ?? null;
-    if (typeof scenario_selection === 'number') {
-      if (!projectId) throw ValidationError.field('project', 'Required when scenario_selection is a number.');
-      const rows = await db.selectFrom('scenarios').select('id').where('organization_id', '=', orgId).where('project_id', '=', projectId).orderBy('id').limit(scenario_selection).execute();
-      scenarioIds = scenario_selection === 0 ? [] : rows.map((r) => r.id);
-    } else if (scenario_selection !== undefined) {
-      const resolved = await resolveScenarioSelection(db, orgId, scenario_selection, { agentId: null, projectId }, 'scenario_selection');
-      scenarioIds = resolved.ids;
-      projectId ??= resolved.projectId;
-    }
-    const now = isoNow(deps.clock);
-    const row = await createSession(db, { organizationId: orgId, projectId, title: titleFromMessage(title ?? '', 255), scenarioIds, createdBy: callerOf(req).keyId }, now);
+    const row = await openSession(deps, callerOf(req), req.body);
     return reply.code(201).send(await detail(db, row));
   });
 
@@ -122,16 +105,11 @@ export const sessionRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (ap
     detail(db, await getSession(db, callerOf(req).organizationId, req.params.id)),
   );
 
-  const update = async (orgId: number, sessionId: number, body: z.infer<typeof PatchBody>) => {
-    await getSession(db, orgId, sessionId);
-    await updateSession(db, sessionId, { title: body.title, status: body.status }, isoNow(deps.clock));
-    return detail(db, await getSession(db, orgId, sessionId));
-  };
   app.patch(`${path}:id/`, { schema: { tags, params: IdParams, body: PatchBody, response: { 200: SessionDetail, ...errorResponses } } }, async (req) =>
-    update(callerOf(req).organizationId, req.params.id, req.body),
+    detail(db, await editSession(deps, callerOf(req), req.params.id, req.body)),
   );
   app.put(`${path}:id/`, { schema: { tags, params: IdParams, body: PatchBody, response: { 200: SessionDetail, ...errorResponses } } }, async (req) =>
-    update(callerOf(req).organizationId, req.params.id, req.body),
+    detail(db, await editSession(deps, callerOf(req), req.params.id, req.body)),
   );
 
   app.delete(`${path}:id/`, { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {

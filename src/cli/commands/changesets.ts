@@ -4,8 +4,7 @@ import { clientFrom, printJson, withConnection, type ConnectionOptions } from '.
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { resolveProject } from '../refs.js';
 import { renderChange } from '../../domain/suggestion-text.js';
-import { plural, styleFor, type Style } from '../terminal.js';
-import { table } from './sessions.js';
+import { plural, styleFor, table, type Style } from '../terminal.js';
 
 const when = (iso: string) => iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z');
 

@@ -1,19 +1,18 @@
-import fs from 'node:fs/promises';
-import path from 'node:path';
 import type { Command } from 'commander';
-import type { ApplyResult, ClarifyResult, KnowledgeBaseFile, Progress } from '../../client/index.js';
+import type { ApplyResult, ClarifyResult, Progress } from '../../client/index.js';
 import { applyOutcome, applySuggestions } from '../apply-changes.js';
 import { integerIn } from '../arguments.js';
 import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { unfinished, waitWithProgress } from '../job-progress.js';
+import { uploadDeduplicated } from '../kb-upload.js';
 import { Prompter } from '../prompt.js';
-import { personalityBook, resolveAgent } from '../refs.js';
+import { chosenAgentRef, personalityBook, resolveAgent } from '../refs.js';
 import { renderDraft, renderIssues } from '../../domain/suggestion-text.js';
 import { plural, styleFor } from '../terminal.js';
 
 interface GenerateOptions extends ConnectionOptions {
-  agent: string;
+  agent?: string;
   count: number;
   kb: string[];
   yes?: boolean;
@@ -29,7 +28,7 @@ export function registerGenerate(program: Command): void {
       .command('generate')
       .description("Draft new scenarios for an agent from its description, knowledge-base files and your request; answer the agent's questions, review the drafts, then create them.")
       .argument('[request]', 'what the scenarios should cover, e.g. "billing disputes and cancellations"', '')
-      .requiredOption('--agent <id|name>', 'the agent under test')
+      .option('--agent <id|name>', 'the agent under test (default: SCENARIST_AGENT or `agent:` in scenarist.yaml)')
       .option('-n, --count <n>', 'how many scenarios to draft (1-100)', integerIn(1, 100), 5)
       .option('--kb <file>', 'a knowledge-base file (.txt, .md, .pdf) to upload to the agent first; repeat for more', (file: string, files: string[]) => [...files, file], [] as string[])
       .option('-y, --yes', 'create the drafts without asking')
@@ -48,9 +47,14 @@ Questions from the agent are read from stdin, one answer per line, so answers ca
     const style = styleFor(process.stdout);
     const say = (text: string) => process.stdout.write(opts.json ? '' : text + '\n');
     if (opts.yes && !opts.apply) throw new CliExit(EXIT.usage, '--yes and --no-apply contradict each other.');
-    const agent = await resolveAgent(client, opts.agent);
-    const uploads = await uploadKnowledgeBase(client, agent.id, opts.kb);
-    for (const f of uploads) say(`Uploaded ${f.file_name} (knowledge-base file #${f.id}, ${f.text_length} characters of text).`);
+    const agentRef = chosenAgentRef(opts.agent);
+    if (!agentRef) throw new CliExit(EXIT.usage, 'Say which agent: --agent <id|name>, SCENARIST_AGENT, or `agent:` in scenarist.yaml (`scenarist agents list` shows them).');
+    const agent = await resolveAgent(client, agentRef);
+    const uploads = (await uploadDeduplicated(client, { agent: agent.id }, opts.kb)).map((u) => {
+      const f = u.file;
+      say(u.uploaded ? `Uploaded ${f.file_name} (knowledge-base file #${f.id}, ${f.text_length} characters of text).` : `${f.file_name} is already knowledge-base file #${f.id}; not uploaded again.`);
+      return f;
+    });
 
     const prompter = new Prompter();
     try {
@@ -113,17 +117,4 @@ Questions from the agent are read from stdin, one answer per line, so answers ca
       prompter.close();
     }
   });
-}
-
-async function uploadKnowledgeBase(client: ReturnType<typeof clientFrom>, agentId: number, files: string[]): Promise<KnowledgeBaseFile[]> {
-  const read = await Promise.all(
-    files.map(async (file) => {
-      try {
-        return { name: path.basename(file), content: new Uint8Array(await fs.readFile(file)) };
-      } catch (e) {
-        throw new CliExit(EXIT.usage, `Cannot read knowledge-base file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-      }
-    }),
-  );
-  return read.length ? client.knowledgeBaseFiles.upload({ agent: agentId }, read) : [];
 }

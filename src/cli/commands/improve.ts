@@ -6,16 +6,18 @@ import { clientFrom, printJson, withConnection, type ConnectionOptions } from '.
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { unfinished, waitWithProgress } from '../job-progress.js';
 import { Prompter } from '../prompt.js';
-import { personalityBook, resolveAgent, resolveProject } from '../refs.js';
+import { chosenProject, personalityBook, resolveAgent, resolveProject } from '../refs.js';
+import { selects, selectScenarios, withSelection, type SelectionOptions } from '../scenario-selection.js';
 import { renderIssues, renderSuggestion } from '../../domain/suggestion-text.js';
 import { plural, styleFor } from '../terminal.js';
 
-interface ImproveOptions extends ConnectionOptions {
+interface ImproveOptions extends ConnectionOptions, SelectionOptions {
   project?: string;
   agent?: string;
   scenarios: number[] | 'all';
   session?: number;
   apply?: boolean;
+  dryRun?: boolean;
   yes?: boolean;
 }
 
@@ -29,22 +31,24 @@ export function parseSelection(value: string): number[] | 'all' {
 
 export function registerImprove(program: Command): void {
   const cmd = withConnection(
-    program
+    withSelection(program
       .command('improve')
       .description('Ask the scenario agent to change scenarios, review the suggested changes as a diff, and optionally apply them.')
       .argument('<request>', 'what to change, in plain language, e.g. "Add the DTMF tool and limit calls to 5 minutes"')
       .option('--project <id|name>', 'the project whose scenarios to improve')
       .option('--agent <id|name>', "limit \"all\" to this agent's scenarios; also the agent for scenarios that have none")
-      .option('--scenarios <ids|all>', 'which scenarios: "all" or ids such as 1,2,3', parseSelection, 'all')
+      .option('--scenarios <ids|all>', 'which scenarios: "all" or ids such as 1,2,3 (or pick them with --tag, --folder, --name)', parseSelection, 'all')
       .option('--session <id>', 'continue an earlier conversation (see `scenarist sessions list`)', integerIn(1))
       .option('--apply', 'apply the suggestions after showing them (asks first)')
-      .option('-y, --yes', 'with --apply: do not ask'),
+      .option('--dry-run', 'only show the suggestions (the default; says so explicitly, e.g. in CI)')
+      .option('-y, --yes', 'with --apply: do not ask')),
   ).addHelpText(
     'after',
     `
 Examples:
   scenarist improve --project 1 "Add the DTMF tool and limit calls to 5 minutes"
   scenarist improve --project Default --scenarios 3,4 --apply --yes "Set the language to Spanish"
+  scenarist improve --tag billing --folder Billing.Refunds "Limit calls to 5 minutes"
 
 Nothing is written unless you apply. A scenario edited after the suggestion was made is a conflict:
 nothing is applied and the command exits 3.`,
@@ -52,13 +56,23 @@ nothing is applied and the command exits 3.`,
   exitingAction(cmd, async (request: string, opts: ImproveOptions) => {
     const client = clientFrom(opts);
     const style = styleFor(process.stdout);
-    const project = opts.project ? await resolveProject(client, opts.project) : undefined;
-    const agent = opts.agent ? await resolveAgent(client, opts.agent, project?.id) : undefined;
-    if (opts.scenarios === 'all' && !project && !agent) throw new CliExit(EXIT.usage, 'Say which scenarios: --project <id|name>, --agent <id|name>, or --scenarios 1,2,3.');
     if (opts.yes && !opts.apply) throw new CliExit(EXIT.usage, '--yes only means something with --apply.');
+    if (opts.dryRun && opts.apply) throw new CliExit(EXIT.usage, '--dry-run and --apply contradict each other.');
+    if (selects(opts) && opts.scenarios !== 'all') throw new CliExit(EXIT.usage, '--scenarios names scenarios by id; --tag, --folder and --name pick them instead. Use one or the other.');
+    let project = opts.project ? await resolveProject(client, opts.project) : undefined;
+    const agent = opts.agent ? await resolveAgent(client, opts.agent, project?.id) : undefined;
+    // "All" of no project and no agent is the default project's (the only one, or the configured one).
+    if (opts.scenarios === 'all' && !project && !agent) project = await chosenProject(client, undefined);
+    let scenarios = opts.scenarios;
+    if (selects(opts)) {
+      const picked = await selectScenarios(client, { projectId: project?.id, agentId: agent?.id }, opts);
+      if (!picked.length) throw new CliExit(EXIT.notFound, 'No scenarios match --tag, --folder and --name; `scenarist scenarios list` with the same options shows what there is.');
+      scenarios = picked.map((s) => s.id);
+      if (!opts.json) process.stderr.write(`Selected ${plural(picked.length, 'scenario')}: ${picked.map((s) => `#${s.id}`).join(', ')}.\n`);
+    }
 
     const started = await client.scenarioAgent.improve({
-      scenarios: opts.scenarios,
+      scenarios,
       user_message: request,
       project_id: project?.id,
       agent_id: agent?.id,

@@ -2,16 +2,11 @@ import type { Command } from 'commander';
 import type { SessionDetail, SessionSummary } from '../../client/index.js';
 import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
-import { resolveProject } from '../refs.js';
-import { styleFor, type Style } from '../terminal.js';
+import { chosenProject } from '../refs.js';
+import { styleFor, table, type Style } from '../terminal.js';
 
 const when = (iso: string) => iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z');
 
-/** Columns padded to their widest cell; the last column runs free. */
-export function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
-}
 
 function renderList(sessions: SessionSummary[]): string {
   if (!sessions.length) return 'No sessions in this project yet.';
@@ -41,11 +36,11 @@ function renderSession(s: SessionDetail, style: Style): string {
 export function registerSessions(program: Command): void {
   const sessions = program.command('sessions').description('The conversations with the scenario agent: what was asked and answered.');
 
-  const list = withConnection(sessions.command('list').description("List a project's sessions, newest first.").requiredOption('--project <id|name>', 'the project'));
+  const list = withConnection(sessions.command('list').description("List a project's sessions, newest first.").option('--project <id|name>', 'the project (default: SCENARIST_PROJECT, scenarist.yaml, or the only one)'));
   list.addHelpText('after', '\nExample:\n  scenarist sessions list --project 1');
-  exitingAction(list, async (opts: ConnectionOptions & { project: string }) => {
+  exitingAction(list, async (opts: ConnectionOptions & { project?: string }) => {
     const client = clientFrom(opts);
-    const project = await resolveProject(client, opts.project);
+    const project = await chosenProject(client, opts.project);
     const items = await client.sessions.list(project.id);
     if (opts.json) printJson(items);
     else process.stdout.write(renderList(items) + '\n');

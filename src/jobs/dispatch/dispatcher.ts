@@ -1,5 +1,6 @@
 import type { Config } from '../../config.js';
 import type { Store } from '../../store/db.js';
+import { jobTunables } from '../tunables.js';
 import { InProcessDispatcher } from './in-process.js';
 import { PgBossDispatcher } from './pg-boss.js';
 
@@ -39,5 +40,6 @@ export interface JobDispatcher {
 
 /** The dispatcher for the deployment the store describes: pg-boss on PostgreSQL, in-process otherwise. */
 export function createDispatcher(store: Store, config: Config, log: DispatchLog): JobDispatcher {
-  return store.pgPool ? new PgBossDispatcher(store.pgPool, config, log) : new InProcessDispatcher();
+  const tune = jobTunables(config);
+  return store.pgPool ? new PgBossDispatcher(store.pgPool, tune, log) : new InProcessDispatcher(tune);
 }

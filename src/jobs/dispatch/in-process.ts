@@ -1,3 +1,4 @@
+import type { JobTunables } from '../tunables.js';
 import type { JobDispatcher, JobTaker } from './dispatcher.js';
 
 /**
@@ -6,8 +7,12 @@ import type { JobDispatcher, JobTaker } from './dispatcher.js';
  */
 export class InProcessDispatcher implements JobDispatcher {
   readonly name = 'in-process';
-  readonly sweepMs = 500;
+  readonly sweepMs: number;
   #taker: JobTaker | null = null;
+
+  constructor(tune: JobTunables) {
+    this.sweepMs = tune.embeddedPollMs;
+  }
 
   async start(): Promise<void> {}
 

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import PgBoss from 'pg-boss';
-import type { Config } from '../../config.js';
+import type { JobTunables } from '../tunables.js';
 import type { DispatchLog, JobDispatcher, JobTaker } from './dispatcher.js';
 
 const QUEUE = 'scenarist-jobs';
@@ -20,28 +20,22 @@ export class PgBossDispatcher implements JobDispatcher {
   readonly name = 'pg-boss';
   readonly sweepMs: number;
   readonly #boss: PgBoss;
-  readonly #config: Config;
+  readonly #tune: JobTunables;
   readonly #log: DispatchLog;
   #workerId: string | null = null;
 
-  constructor(pool: pg.Pool, config: Config, log: DispatchLog) {
-    this.#config = config;
+  constructor(pool: pg.Pool, tune: JobTunables, log: DispatchLog) {
+    this.#tune = tune;
     this.#log = log;
     // With a fast path in front, the sweep only catches lost messages and expired leases.
-    this.sweepMs = Math.min(config.worker.leaseMs, 5_000);
+    this.sweepMs = tune.queuedPollMs;
     this.#boss = new PgBoss({
       db: { executeSql: (text, values) => pool.query(text, values) },
       schedule: false,
-      // A message names a job row; once taken, the row's lease protects the job, so messages need
-      // to live no longer than a lease.
-      expireInSeconds: this.#expireInSeconds(),
+      expireInSeconds: tune.queue.expireInSeconds,
     });
     // A failed poll or maintenance run must not crash the process; pg-boss retries on its own.
     this.#boss.on('error', (err) => log.error({ err: errorText(err) }, 'job queue error; retrying'));
-  }
-
-  #expireInSeconds(): number {
-    return Math.max(1, Math.ceil(this.#config.worker.leaseMs / 1000));
   }
 
   async start(): Promise<void> {
@@ -49,11 +43,11 @@ export class PgBossDispatcher implements JobDispatcher {
     const options = {
       name: QUEUE,
       policy: 'standard' as const,
-      expireInSeconds: this.#expireInSeconds(),
+      expireInSeconds: this.#tune.queue.expireInSeconds,
       // A worker that is full or stopping refuses a message; it then goes to another worker.
-      retryLimit: 5,
-      retryDelay: 1,
-      retentionMinutes: 60,
+      retryLimit: this.#tune.queue.retryLimit,
+      retryDelay: this.#tune.queue.retryDelaySeconds,
+      retentionMinutes: this.#tune.queue.retentionMinutes,
     };
     await this.#boss.createQueue(QUEUE, options);
     // Settings follow the configuration of the process that started last.
@@ -71,10 +65,9 @@ export class PgBossDispatcher implements JobDispatcher {
   }
 
   async consume(taker: JobTaker): Promise<void> {
-    const { heartbeatMs } = this.#config.worker;
     this.#workerId = await this.#boss.work<Message>(
       QUEUE,
-      { batchSize: this.#config.worker.concurrency, pollingIntervalSeconds: Math.min(2, Math.max(0.5, heartbeatMs / 1000)) },
+      { batchSize: this.#tune.concurrency, pollingIntervalSeconds: this.#tune.queue.pollingIntervalSeconds },
       async (messages) => {
         const refused = (await Promise.allSettled(messages.map((m) => taker.offer(m.data.progressId)))).filter((r) => r.status === 'rejected');
         // Failing the batch sends it on to another worker; offers already taken here are not repeated
@@ -87,6 +80,6 @@ export class PgBossDispatcher implements JobDispatcher {
   async stop(): Promise<void> {
     this.#workerId = null;
     // The pool belongs to the store, which closes it after us.
-    await this.#boss.stop({ graceful: true, wait: true, close: false, timeout: this.#config.worker.shutdownGraceMs });
+    await this.#boss.stop({ graceful: true, wait: true, close: false, timeout: this.#tune.shutdownGraceMs });
   }
 }

@@ -15,7 +15,7 @@ import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const { job, db } = ctx;
   const req = JSON.parse(job.request) as ClarifyJobRequest;
-  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: req.agent_id, knowledgeBaseIds: req.knowledge_base });
+  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: req.agent_id, knowledgeBaseIds: req.knowledge_base, withScenarios: true });
   const history = await historyBefore(db, job);
   const answers = history.filter((t) => t.role === 'user').map((t) => t.content).filter(Boolean);
   await ctx.progress(0, req.num_scenarios);

@@ -13,13 +13,17 @@ import { BudgetStopped } from '../budget.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+/** An engine marks `fatal` an error no retry and no other batch can escape (a rejected key, an unknown model). */
+const isFatal = (e: unknown) => (e as { fatal?: unknown } | null)?.fatal === true;
 
 /** Suggests changes to the job's scenarios; writes nothing. */
 export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const { job, db } = ctx;
   const req = JSON.parse(job.request) as ImproveJobRequest;
   const rows = await loadScenarios(db, job.organization_id, req.scenario_ids);
-  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: req.agent_id });
+  // The knowledge of every agent the scenarios test, for a model when the request draws on it.
+  const agentsOfRows = [...new Set(rows.flatMap((r) => (r.agent_id === null ? [] : [r.agent_id])))];
+  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: req.agent_id, knowledgeOfAgents: agentsOfRows });
   const selections = new Map(Object.entries(req.agent_selections).map(([k, v]) => [Number(k), v]));
   // Every key of an improve result, as it is before anything is suggested.
   const base: ImproveResult = { ...blankResult('improve', job.session_id), available_agents: facts.agents };
@@ -76,10 +80,12 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
         throw err;
       }
     },
-    async (i) => {
-      done += batches[i]!.length;
+    async (i, ok) => {
+      // A failed batch is not work done: the bar never advances for it.
+      if (ok) done += batches[i]!.length;
       await ctx.progress(done, scenarios.length, usage);
     },
+    isFatal,
   );
 
   // The engine found the request needs an agent these scenarios lack: hold the whole job until the user says which.
@@ -119,6 +125,8 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       else notes.push(o.value.message);
     } else {
       failures.push({ batch: i, scenario_ids: batches[i]!.map((s) => s.id), error: errorText(o.error) });
+      const part = `the request, for scenario(s) ${batches[i]!.map((s) => s.id).join(', ')}`;
+      notDone.set(part, { part, reason: errorText(o.error) });
     }
   });
   if (budgetStop !== null) notDone.set('budget', { part: `Scenarios ${unpaid.join(', ')}`, reason: budgetStop });
@@ -126,6 +134,13 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   if (budgetStop !== null && !outputs.some((o) => o.ok)) {
     const error = budgetStop as string;
     return { status: 'failed', result: { ...base, success: false, message: error, validation_issues: issues, failed_batches: failures, not_done: [...notDone.values()], budget_stop: error }, error, usage, reply: { content: error, toolCalls: [] } };
+  }
+  const fatal = outputs.find((o) => !o.ok && isFatal(o.error));
+  if (fatal && !fatal.ok) {
+    // No batch after it was sent: the same refusal would answer every one.
+    const error = `The request could not be carried out: ${errorText(fatal.error)}`;
+    const result = { ...base, success: false, message: error, validation_issues: issues, failed_batches: failures, not_done: [...notDone.values()] };
+    return { status: 'failed', result, error, usage, reply: { content: error, toolCalls: [] }, progress: { done, total: scenarios.length } };
   }
   if (batches.length && failures.length === batches.length) {
     const error = `The request could not be carried out: ${failures[0]!.error}`;
@@ -144,13 +159,25 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   if (budgetStop !== null) messages.push(`${unpaid.length} scenario(s) were not looked at: ${budgetStop as string} The suggestions made before are below.`);
   const leftOut = rejected.length + outputs.reduce((n, o) => n + (o.ok ? (o.value.issues?.length ?? 0) : 0), 0);
   if (leftOut) messages.push(`${leftOut} suggestion(s) did not pass validation and were left out.`);
+  // With a model configured, say when the built-in planner answered on its own: nothing was spent.
+  const answeredBy = [...new Set(outputs.flatMap((o) => (o.ok && o.value.answeredBy ? [o.value.answeredBy] : [])))];
+  if (answeredBy.length === 1 && answeredBy[0] === 'planner') messages.push('The built-in planner understood the whole request and carried it out; no model call was made.');
   const message = messages.join('\n\n') || 'No changes to suggest.';
   const toolCalls = updated.length
     ? [{ id: `call_${job.progress_id}`, name: 'suggest_changes', arguments: { scenario_ids: updated.map((u) => u.id) }, status: 'pending' }]
     : [];
   return {
     status: 'completed',
-    result: { ...base, message, updated_scenarios: updated, validation_issues: issues, not_done: [...notDone.values()], failed_batches: failures, budget_stop: budgetStop },
+    result: {
+      ...base,
+      message,
+      updated_scenarios: updated,
+      validation_issues: issues,
+      not_done: [...notDone.values()],
+      failed_batches: failures,
+      budget_stop: budgetStop,
+      ...(answeredBy.length ? { answered_by: answeredBy.length === 1 ? answeredBy[0]! : 'planner and model' } : {}),
+    },
     error: null,
     usage,
     reply: { content: message, toolCalls },

@@ -1,17 +1,142 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
-import { SqliteDialect, type SqliteDatabase } from 'kysely';
+import {
+  CompiledQuery,
+  SelectQueryNode,
+  SqliteAdapter,
+  SqliteDriver,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  type DatabaseConnection,
+  type Dialect,
+  type Driver,
+  type Kysely,
+  type QueryResult,
+  type SqliteDatabase,
+  type TransactionSettings,
+} from 'kysely';
 
-/** The embedded default: one file, WAL so readers never wait for the writer, foreign keys enforced. */
-export function sqliteDialect(file: string): SqliteDialect {
+/**
+ * The embedded default: one file, WAL so readers never wait for the writer, foreign keys enforced.
+ * Reads outside a transaction go to a second, read-only connection: in WAL mode it sees the last
+ * committed state, so a request reading while a long transaction (a 10,000-change apply) is open
+ * does not wait behind it, as it would on the single connection.
+ */
+export function sqliteDialect(file: string): Dialect {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
   database.pragma('synchronous = NORMAL');
-  return new SqliteDialect({ database: withStatementCache(database) });
+  let reader: SQLite.Database | null = null;
+  if (file !== ':memory:') {
+    reader = new SQLite(file, { readonly: true });
+    reader.pragma('busy_timeout = 5000');
+  }
+  const writer = new SqliteDriver({ database: withStatementCache(database) });
+  const reading = reader ? new SqliteDriver({ database: withStatementCache(reader) }) : null;
+  return {
+    createDriver: () => new ReadAsideDriver(writer, reading),
+    createQueryCompiler: () => new SqliteQueryCompiler(),
+    createAdapter: () => new SqliteAdapter(),
+    createIntrospector: (db: Kysely<any>) => new SqliteIntrospector(db),
+  };
+}
+
+/** A connection handed out per query or transaction; it takes the writer only for what needs it. */
+class RoutedConnection implements DatabaseConnection {
+  /** The writer, held from a transaction's begin to its end. */
+  tx: DatabaseConnection | null = null;
+  constructor(private readonly driver: ReadAsideDriver) {}
+
+  executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    if (this.tx) return this.tx.executeQuery<R>(query);
+    return this.driver.once(SelectQueryNode.is(query.query), (c) => c.executeQuery<R>(query));
+  }
+
+  async *streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    if (this.tx) return yield* this.tx.streamQuery<R>(query, chunkSize);
+    const all = await this.executeQuery<R>(query);
+    yield all;
+  }
+}
+
+/**
+ * SQLite has one writer: writes and transactions take turns on the writing connection, as Kysely's
+ * own driver does. A SELECT outside a transaction reads on the read-only connection instead.
+ */
+class ReadAsideDriver implements Driver {
+  constructor(
+    private readonly writer: SqliteDriver,
+    private readonly reader: SqliteDriver | null,
+  ) {}
+
+  async init(): Promise<void> {
+    await this.writer.init();
+    await this.reader?.init();
+  }
+
+  async acquireConnection(): Promise<DatabaseConnection> {
+    return new RoutedConnection(this);
+  }
+
+  /** One statement outside a transaction, on the reader when it only reads. */
+  async once<T>(read: boolean, run: (c: DatabaseConnection) => Promise<T>): Promise<T> {
+    const driver = read && this.reader ? this.reader : this.writer;
+    const c = await driver.acquireConnection();
+    try {
+      return await run(c);
+    } finally {
+      await driver.releaseConnection();
+    }
+  }
+
+  async beginTransaction(connection: DatabaseConnection, _settings: TransactionSettings): Promise<void> {
+    const c = connection as RoutedConnection;
+    c.tx = await this.writer.acquireConnection();
+    try {
+      await this.writer.beginTransaction(c.tx);
+    } catch (err) {
+      await this.#releaseWriter(c);
+      throw err;
+    }
+  }
+
+  async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    const c = connection as RoutedConnection;
+    try {
+      await this.writer.commitTransaction(c.tx!);
+    } finally {
+      await this.#releaseWriter(c);
+    }
+  }
+
+  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    const c = connection as RoutedConnection;
+    try {
+      await this.writer.rollbackTransaction(c.tx!);
+    } finally {
+      await this.#releaseWriter(c);
+    }
+  }
+
+  async #releaseWriter(c: RoutedConnection): Promise<void> {
+    const tx = c.tx;
+    c.tx = null;
+    if (tx) await this.writer.releaseConnection();
+  }
+
+  async releaseConnection(connection: DatabaseConnection): Promise<void> {
+    // A transaction that ended without commit or rollback (it cannot, in Kysely) would hold the writer.
+    await this.#releaseWriter(connection as RoutedConnection);
+  }
+
+  async destroy(): Promise<void> {
+    await this.reader?.destroy();
+    await this.writer.destroy();
+  }
 }
 
 /**

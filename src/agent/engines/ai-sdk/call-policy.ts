@@ -80,18 +80,25 @@ export class Semaphore {
   }
 }
 
-/** A model call that did not succeed, with what it cost, worded for the person reading the job. */
+/**
+ * A model call that did not succeed, with what it cost, worded for the person reading the job.
+ * `fatal` marks a provider answer no retry can fix (bad key, no access, unknown model, invalid
+ * request): the job ends at once instead of sending its other batches to the same refusal.
+ */
 export class ModelCallError extends Error {
   override name = 'ModelCallError';
+  readonly fatal: boolean;
   constructor(
     message: string,
     readonly attempts: number,
     readonly usage: { input_tokens: number; output_tokens: number; model_calls: number },
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; fatal?: boolean },
   ) {
     super(message, options);
+    this.fatal = options?.fatal ?? false;
   }
 }
+
 
 class CallTimeout extends Error {}
 
@@ -108,14 +115,23 @@ export function retryAfterMs(headers: Record<string, string> | undefined, now = 
   return Number.isNaN(date) ? null : Math.max(0, date - now);
 }
 
-function describe(err: unknown, timeoutMs: number): { text: string; retryable: boolean } {
+// What a refusal means for the person fixing it.
+const REFUSALS: Record<number, string> = {
+  400: 'rejected the request as invalid',
+  401: 'rejected the API key',
+  403: 'denied access to the model',
+  404: 'does not know the model (or the endpoint)',
+  422: 'rejected the request as invalid',
+};
+
+function describe(err: unknown, timeoutMs: number): { text: string; retryable: boolean; fatal?: boolean } {
   if (err instanceof CallTimeout) return { text: `the model did not answer within ${timeoutMs} ms`, retryable: true };
   if (APICallError.isInstance(err)) {
     if (err.statusCode === undefined) return { text: `could not reach the model provider (${err.message})`, retryable: true };
     if (err.statusCode < 400) return { text: `the model provider's answer was not a chat completion (HTTP ${err.statusCode}: ${err.message.slice(0, 300)})`, retryable: false };
     const retryable = err.statusCode === 429 || err.statusCode >= 500 || err.statusCode === 408 || err.isRetryable;
-    const what = err.statusCode === 429 ? 'rate limited the request' : retryable ? 'had an error' : 'refused the request';
-    return { text: `the model provider ${what} (HTTP ${err.statusCode}: ${err.message.slice(0, 300)})`, retryable };
+    const what = err.statusCode === 429 ? 'rate limited the request' : retryable ? 'had an error' : (REFUSALS[err.statusCode] ?? 'refused the request');
+    return { text: `the model provider ${what} (HTTP ${err.statusCode}: ${err.message.slice(0, 300)})`, retryable, fatal: !retryable };
   }
   const message = err instanceof Error ? err.message : String(err);
   // Network failures that reach us outside an APICallError (reset sockets, DNS) are worth another try.
@@ -176,10 +192,10 @@ export class CallPolicy {
         release();
       }
       if (signal.aborted) throw signal.reason;
-      const { text, retryable } = describe(err, timeoutMs);
+      const { text, retryable, fatal } = describe(err, timeoutMs);
       if (!retryable || attempt > maxRetries) {
         const tries = attempt === 1 ? '' : ` (gave up after ${attempt} attempts)`;
-        throw new ModelCallError(`${text[0]!.toUpperCase()}${text.slice(1)}${tries}.`, attempt, { input_tokens: 0, output_tokens: 0, model_calls: attempt }, { cause: err });
+        throw new ModelCallError(`${text[0]!.toUpperCase()}${text.slice(1)}${tries}.`, attempt, { input_tokens: 0, output_tokens: 0, model_calls: attempt }, { cause: err, fatal });
       }
       await sleep(this.delayFor(attempt, err), signal);
     }

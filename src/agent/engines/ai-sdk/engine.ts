@@ -1,7 +1,7 @@
 import { generateText, jsonSchema, NoObjectGeneratedError, Output, tool, type LanguageModelUsage, type ModelMessage, type Schema, type ToolSet } from 'ai';
 import { addUsage, emptyUsage, type TokenUsage } from '../../../domain/jobs.js';
 import { checkScenarioRules, ConditionalActionsSchema, EMPTY_SCENARIO, fieldValueErrors, type ScenarioFields } from '../../../domain/scenario.js';
-import type { Draft, HeldToolCall, ValidationIssue } from '../../../domain/suggestion.js';
+import type { Draft, HeldToolCall, NotDone, ValidationIssue } from '../../../domain/suggestion.js';
 import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../../engine.js';
 import { ModelCallError, type CallPolicy } from './call-policy.js';
 import { knowledgeWithinBudget } from './knowledge.js';
@@ -17,9 +17,17 @@ export interface AiSdkEngineOptions {
   concurrency: number;
   /** Characters of knowledge-base text a clarify prompt may carry. */
   knowledgeChars?: number;
+  /** Characters of knowledge-base text an improve batch may carry, when the request draws on it. */
+  improveKnowledgeChars?: number;
+  /** Sampling temperature and output-token budget of every call (configuration). */
+  temperature?: number;
+  maxOutputTokens?: number;
 }
 
 const ASK_AGENT = 'ask_which_agent';
+/** Characters of knowledge-base text an improve and a clarify prompt carry by default (dry-run estimates read the same). */
+export const IMPROVE_KNOWLEDGE_CHARS = 12_000;
+export const CLARIFY_KNOWLEDGE_CHARS = 60_000;
 /** Drafts asked for in one clarify call. */
 const CLARIFY_ROUND = 10;
 
@@ -74,7 +82,7 @@ export class AiSdkEngine implements ScenarioEngine {
           }),
         }
       : undefined;
-    const run = new Conversation(this.#opts, input.signal, renderImprovePrompt(input), improveSchema(ids, input.context), tools);
+    const run = new Conversation(this.#opts, input.signal, renderImprovePrompt({ ...input, knowledgeChars: this.#opts.improveKnowledgeChars ?? IMPROVE_KNOWLEDGE_CHARS }), improveSchema(ids), tools);
 
     const agentQuestion = (a: Answer<unknown>) => {
       const held = a.toolCalls.filter((c) => c.toolName === ASK_AGENT);
@@ -96,7 +104,7 @@ export class AiSdkEngine implements ScenarioEngine {
     const question = agentQuestion(final);
     if (question) return { message: question.question, suggestions: [], notDone: [], agentQuestion: question, usage: run.usage };
     const answer = final.output!;
-    return { message: answer.message, suggestions: suggestionsOf(answer), notDone: [], issues: answer.issues, usage: run.usage };
+    return { message: answer.message, suggestions: suggestionsOf(answer), notDone: answer.notDone, issues: answer.issues, usage: run.usage };
   }
 
   /**
@@ -104,11 +112,12 @@ export class AiSdkEngine implements ScenarioEngine {
    * many scenarios never needs one answer longer than a model can write.
    */
   async clarify(input: ClarifyInput): Promise<ClarifyOutput> {
-    const { chunks, omittedChars } = knowledgeWithinBudget(input.context.knowledgeBase, this.#opts.knowledgeChars ?? 60_000);
+    const { chunks, omittedChars } = knowledgeWithinBudget(input.context.knowledgeBase, this.#opts.knowledgeChars ?? CLARIFY_KNOWLEDGE_CHARS);
     const fileIds = [...new Set(chunks.map((c) => c.file_id))];
     const schema = clarifySchema(input.context, fileIds);
     const drafts: Draft[] = [];
     const messages: string[] = [];
+    const notDone: NotDone[] = [];
     let usage = emptyUsage();
     while (drafts.length < input.numScenarios) {
       const want = Math.min(CLARIFY_ROUND, input.numScenarios - drafts.length);
@@ -128,20 +137,23 @@ export class AiSdkEngine implements ScenarioEngine {
         // A later round failing keeps the drafts already made; the first failing fails the request.
         if (!drafts.length || input.signal.aborted) throw Object.assign(err as object, { usage: spent });
         usage = spent;
-        messages.push(`Only ${drafts.length} of ${input.numScenarios} scenario(s) could be drafted: ${err instanceof Error ? err.message : String(err)}`);
+        const why = err instanceof Error ? err.message : String(err);
+        messages.push(`Only ${drafts.length} of ${input.numScenarios} scenario(s) could be drafted: ${why}`);
+        notDone.push({ part: `${input.numScenarios - drafts.length} more draft(s)`, reason: why });
         break;
       }
       usage = addUsage(usage, run.usage);
       const answer = final.output!;
       if (answer.needsClarification && !drafts.length) {
-        return { message: answer.message || 'I need to know more first.', needsClarification: true, questions: answer.questions, drafts: [], usage };
+        return { message: answer.message || 'I need to know more first.', needsClarification: true, questions: answer.questions, drafts: [], notDone: answer.notDone, usage };
       }
       if (answer.needsClarification || !answer.drafts.length) break;
       drafts.push(...answer.drafts.slice(0, want));
+      for (const n of answer.notDone) if (!notDone.some((x) => x.part === n.part)) notDone.push(n);
       if (answer.message && !messages.includes(answer.message)) messages.push(answer.message);
       await input.onProgress?.(Math.min(drafts.length, input.numScenarios), usage);
     }
-    return { message: messages.join('\n\n') || `Drafted ${drafts.length} scenario(s).`, needsClarification: false, questions: [], drafts, usage };
+    return { message: messages.join('\n\n') || `Drafted ${drafts.length} scenario(s).`, needsClarification: false, questions: [], drafts, notDone, usage };
   }
 
   async instructions(input: InstructionsInput): Promise<InstructionsOutput> {
@@ -174,6 +186,7 @@ export class AiSdkEngine implements ScenarioEngine {
       ...(result.instructions !== undefined ? { instructions: result.instructions } : {}),
       ...(result.conditionalActions ? { conditionalActions: result.conditionalActions } : {}),
       ...(expected ? { expectedOutcomePrompt: expected } : {}),
+      notDone: final.output!.notDone,
       usage: run.usage,
     };
   }
@@ -191,7 +204,8 @@ class Conversation<T> {
     readonly schema: Schema<T>,
     readonly tools?: ToolSet,
   ) {
-    this.#messages = [{ role: 'user', content: prompt.prompt }];
+    // The conversation so far as real turns: the user's own earlier requests are the user's.
+    this.#messages = [...(prompt.history ?? []).map((t) => ({ role: t.role, content: t.content }) as ModelMessage), { role: 'user', content: prompt.prompt }];
   }
 
   /**
@@ -222,6 +236,8 @@ class Conversation<T> {
           output: Output.object({ schema: this.schema }),
           ...(this.tools ? { tools: this.tools } : {}),
           abortSignal: signal,
+          ...(this.opts.temperature !== undefined ? { temperature: this.opts.temperature } : {}),
+          ...(this.opts.maxOutputTokens !== undefined ? { maxOutputTokens: this.opts.maxOutputTokens } : {}),
           // Retries are the policy's, so they are counted, spaced and bounded in one place.
           maxRetries: 0,
           providerOptions: setup.providerOptions,
@@ -251,7 +267,7 @@ class Conversation<T> {
     } catch (err) {
       if (err instanceof ModelCallError) {
         // What the earlier calls of this exchange cost is reported with the failure.
-        throw new ModelCallError(err.message, err.attempts, addUsage(this.usage, err.usage), { cause: err.cause });
+        throw new ModelCallError(err.message, err.attempts, addUsage(this.usage, err.usage), { cause: err.cause, fatal: err.fatal });
       }
       throw err;
     }

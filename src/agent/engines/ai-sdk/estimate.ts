@@ -1,5 +1,6 @@
 import { estimateTokens, type CallEstimate } from '../../../domain/cost.js';
 import type { ClarifyInput, ImproveInput, InstructionsInput } from '../../engine.js';
+import { CLARIFY_KNOWLEDGE_CHARS, IMPROVE_KNOWLEDGE_CHARS } from './engine.js';
 import { knowledgeWithinBudget } from './knowledge.js';
 import { compactScenario, renderClarifyPrompt, renderImprovePrompt, renderInstructionsPrompt, type RenderedPrompt } from './prompts.js';
 import { clarifySchema, improveSchema, instructionsSchema } from './schemas.js';
@@ -24,9 +25,9 @@ export const modelEstimates = {
   improve(input: Omit<ImproveInput, 'signal'>): CallEstimate {
     const ids = input.scenarios.map((s) => s.id);
     const out = input.scenarios.reduce((n, s) => n + Math.ceil(estimateTokens(JSON.stringify(compactScenario(s))) / 2) + 20, MESSAGE_TOKENS);
-    return { model_calls: 1, input_tokens: sent(renderImprovePrompt(input), improveSchema(ids, input.context)), output_tokens: out };
+    return { model_calls: 1, input_tokens: sent(renderImprovePrompt({ ...input, knowledgeChars: IMPROVE_KNOWLEDGE_CHARS }), improveSchema(ids)), output_tokens: out };
   },
-  clarify(input: Omit<ClarifyInput, 'signal'>, knowledgeChars = 60_000): CallEstimate {
+  clarify(input: Omit<ClarifyInput, 'signal'>, knowledgeChars = CLARIFY_KNOWLEDGE_CHARS): CallEstimate {
     const { chunks, omittedChars } = knowledgeWithinBudget(input.context.knowledgeBase, knowledgeChars);
     const schema = clarifySchema(input.context, [...new Set(chunks.map((c) => c.file_id))]);
     const total: CallEstimate = { model_calls: 0, input_tokens: 0, output_tokens: 0 };

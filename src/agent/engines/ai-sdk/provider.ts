@@ -9,7 +9,7 @@ export type ProviderName = 'openai' | 'anthropic' | 'openai-compatible';
 export interface ModelSetup {
   name: string;
   model: LanguageModel;
-  /** Passed with every call: the output schema is lenient on purpose (see schemas.ts), so no strict mode. */
+  /** Passed with every call: the answer schemas are strict-valid (see schemas.ts), so the provider constrains the answer to them. */
   providerOptions: Record<string, Record<string, boolean | string | number>>;
 }
 
@@ -27,7 +27,7 @@ export function createModel(config: Pick<Config, 'model' | 'llm'>): ModelSetup {
   const { provider, modelId } = parseModelSetting(config.model);
   const { apiKey, baseUrl } = config.llm;
   const missing = (what: string) => new ConfigError(`Invalid configuration:\n  SCENARIST_MODEL=${config.model}: ${what}`);
-  const providerOptions = { openai: { strictJsonSchema: false }, openaiCompatible: { strictJsonSchema: false } };
+  const providerOptions = { openai: { strictJsonSchema: true }, openaiCompatible: { strictJsonSchema: true } };
   switch (provider) {
     case 'openai':
       if (!apiKey) throw missing('set OPENAI_API_KEY (or SCENARIST_LLM_API_KEY) to the API key');

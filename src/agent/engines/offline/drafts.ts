@@ -1,8 +1,9 @@
-import { resolveLanguage } from '../../../domain/languages.js';
+import { languageAskedFor, languageName, resolveLanguage } from '../../../domain/languages.js';
+import { escapeRegExp } from '../../../domain/regexp.js';
 import { NAME_MAX } from '../../../domain/scenario.js';
-import { buildInstructions } from './instructions.js';
-import type { Draft } from '../../../domain/suggestion.js';
+import type { Draft, NotDone } from '../../../domain/suggestion.js';
 import type { ClarifyOutput, PlannerContext } from '../../engine.js';
+import { buildInstructions } from './instructions.js';
 
 export interface DraftInput {
   userMessage: string;
@@ -11,6 +12,8 @@ export interface DraftInput {
   knowledgeBase: PlannerContext['knowledgeBase'];
   personalities: PlannerContext['personalities'];
   answers?: string[];
+  /** The agent's existing scenarios: a draft never repeats one. */
+  existing?: PlannerContext['existingScenarios'];
 }
 
 interface Topic {
@@ -58,7 +61,7 @@ const TASK_VERBS = new Set(['answer', 'handle', 'book', 'help', 'schedule', 'pro
  * refunds for damaged goods" → "refunds for damaged goods"); sentences that only describe are skipped.
  */
 export function descriptionTopics(description: string, agentName = ''): Topic[] {
-  const named = agentName.trim() ? new RegExp(`^${agentName.trim().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s+`, 'i') : null;
+  const named = agentName.trim() ? new RegExp(`^${escapeRegExp(agentName.trim())}\\s+`, 'i') : null;
   return description
     .split(/(?<=[.!?])\s+|\n+/)
     .map((s) => s.trim().replace(/^[-*•]\s*/, '').replace(/[.!?]+$/, ''))
@@ -74,32 +77,49 @@ export function descriptionTopics(description: string, agentName = ''): Topic[] 
     });
 }
 
-const REQUEST_LEAD = /^(?:please\s+)?(?:make|create|generate|write|draft|add|give me|i need|i want)?\s*(?:\d+|some|a few|several|more)?\s*(?:new\s+)?(?:test\s+)?(?:tests?|scenarios?|cases?|calls?)?\s*(?:for|about|on|covering|where|in which|with)?\s*/i;
+const REQUEST_LEAD = /^(?:please\s+)?(?:make|create|generate|write|draft|add|give me|i need|i want|cover|covering|include|test)?\s*(?:\d+|some|a few|several|more)?\s*(?:new\s+)?(?:test\s+)?(?:tests?|scenarios?|cases?|calls?)?\s*(?:for|about|on|covering|cover|where|in which|with|that test|testing)?\s*/i;
 
 /** Topics a request or an answer names directly: "scenarios about refunds, cancellations and late fees". */
 function requestTopics(text: string): Topic[] {
-  const rest = text.trim().replace(/[.!?]+$/, '').replace(REQUEST_LEAD, '').trim();
+  const rest = text.trim().replace(/[.!?]+$/, '').replace(REQUEST_LEAD, '').replace(/^(?:cover|covering|about|include)\s+/i, '').trim();
   if (rest.length < 3) return [];
-  const items = rest.split(/\s*,\s*|\s+and\s+|\s*;\s*/).map((x) => x.trim()).filter((x) => x.length >= 3);
+  const items = rest.split(/\s*,\s*|\s+and\s+|\s*;\s*/).map((x) => x.trim().replace(/^(?:cover|covering|about|include)\s+/i, '')).filter((x) => x.length >= 3);
   // A list of short items is several topics; a longer sentence is one.
   const list = items.length > 1 && items.every((x) => x.split(/\s+/).length <= 6);
-  return (list ? items : [rest]).map((title) => ({ title, detail: text.trim(), files: [] }));
+  return (list ? items : [rest]).map((title) => ({ title, detail: '', files: [] }));
+}
+
+const STOP = new Set(['a', 'an', 'the', 'of', 'for', 'to', 'and', 'or', 'in', 'on', 'with', 'about', 'caller', 'callers', 'asks', 'ask', 'their', 'your', 'my', 'his', 'her', 'new']);
+/** Content words, cut to a stem so "refunds"/"refund" and "changing"/"change" meet. */
+const stems = (t: string) =>
+  t
+    .toLowerCase()
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((w) => w.length > 1 && !STOP.has(w))
+    .map((w) => (w.length > 4 ? w.slice(0, 5) : w.replace(/s$/, '')));
+
+/** How much of a topic's words another text shares (0–1). */
+function overlap(topic: string, other: string): number {
+  const a = stems(topic);
+  if (!a.length) return 0;
+  const b = new Set(stems(other));
+  return a.filter((w) => b.has(w)).length / a.length;
 }
 
 function distinct(topics: Topic[]): Topic[] {
   const seen = new Set<string>();
   return topics.filter((t) => {
-    const key = t.title.toLowerCase().replace(/[^a-z0-9]+/g, ' ').trim();
-    if (seen.has(key)) return false;
+    const key = stems(t.title).join(' ');
+    if (!key || seen.has(key)) return false;
     seen.add(key);
     return true;
   });
 }
 
-const VAGUE = /^(?:please\s+)?(?:make|create|generate|write|draft|give me|add)?\s*(?:some|a few|several|more|new|\d+)?\s*(?:new\s+)?(?:good\s+)?(?:tests?|scenarios?|evaluators?|cases?)?\s*(?:please)?[.!]?$/i;
+const VAGUE = /^(?:please\s+)?(?:make|create|generate|write|draft|give me|add)?\s*(?:some|a few|several|more|new|\d+)?\s*(?:new\s+)?(?:good\s+)?(?:test\s+)?(?:tests?|scenarios?|evaluators?|cases?)?\s*(?:please)?[.!]?$/i;
 
-/** The language a reply names on its own ("Spanish", "in German."), if that is all it says. */
-const spokenLanguage = (text: string) => resolveLanguage(text.replace(/[.!]+$/, '').replace(/^(?:in\s+)?/i, ''));
+/** "Cover the FAQ", "from the knowledge base": a pointer to the knowledge base, whose topics are the situations. */
+const KNOWLEDGE_POINTER = /^(?:cover|use|from|based on|using)?\s*(?:the|our|its|my)?\s*(?:faqs?|knowledge[- ]base|kb|docs?|documents?|documentation|files?|help (?:pages?|centre|center))$/i;
 
 const QUESTIONS = [
   'What does the agent under test do (its purpose, and who calls it)?',
@@ -107,44 +127,96 @@ const QUESTIONS = [
   'Which language should the callers speak?',
 ];
 
+/** Description sentences that state internal policy: never a topic, since its words would reach the caller. */
+const POLICY = /\b(?:internal|policy|never|do not|don't|only after|unless|must not|confidential)\b/i;
+
+/** Who the caller is, from the personality: what makes each draft a different situation. */
+function situation(persona: { name: string; description: string }): string {
+  const n = persona.name.toLowerCase();
+  if (/angry|frustrat/.test(n)) return 'an angry caller';
+  if (/impatient|hurry/.test(n)) return 'a caller in a hurry';
+  if (/confused|elderly/.test(n)) return 'a confused caller';
+  if (/non-native/.test(n)) return 'a non-native speaker';
+  if (/speaker/.test(n)) return `a ${persona.name.replace(/\s*speaker$/i, '')}-speaking caller`;
+  return 'a first-time caller';
+}
+
+// Plausible but fictional personal data: names from a fixed list, numbers in the 555-01xx range set aside for fiction.
+const SYNTHETIC_NAMES = ['Jordan Ellis', 'Priya Nair', 'Marco Silva', 'Hannah Berg', 'Kenji Mori', 'Ana Torres', 'Samuel Okafor', 'Lea Dubois', 'Tomás Ruiz', 'Ingrid Larsen'];
+const syntheticCaller = (i: number) => ({ caller_name: SYNTHETIC_NAMES[i % SYNTHETIC_NAMES.length]!, phone_number: `+1 555 01${String(10 + (i % 90)).padStart(2, '0')}` });
+
+const capitalise = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
+const firstSentence = (t: string) => /^.*?[.!?](?=\s|$)/.exec(t.trim())?.[0] ?? t.trim();
+
+/** The knowledge-base passage a topic is about, if any: the one sharing most of its words. */
+function passageFor(topic: Topic, kb: Topic[]): Topic | undefined {
+  if (topic.files.length) return topic;
+  let best: Topic | undefined;
+  let score = 0;
+  for (const p of kb) {
+    const s = Math.max(overlap(topic.title, p.title), overlap(topic.title, `${p.title} ${p.detail}`) * 0.9);
+    if (s > score) [best, score] = [p, s];
+  }
+  return score >= 0.5 ? best : undefined;
+}
+
 /**
- * The offline engine's clarify step: one draft per distinct topic found in the request, the
- * knowledge base and the agent's description; questions instead when there is nothing to draw on.
+ * The offline engine's clarify step: one draft per situation the request names (then, to reach the
+ * number asked, the knowledge base and the agent's description, said so), each named for what it
+ * tests, with its own measurable expected outcome grounded in a knowledge-base passage where there
+ * is one, in the language asked, never repeating an existing scenario of the agent. Questions
+ * instead when there is nothing to draw on.
  */
-export function draftScenarios(input: DraftInput): ClarifyOutput {
+export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: NotDone[] } {
   const wanted = Number.isFinite(input.numScenarios) ? Math.max(1, Math.min(20, Math.trunc(input.numScenarios))) : 1;
   let language = resolveLanguage(input.agent?.language ?? '') ?? 'en';
-  const fromAnswers: Topic[] = [];
-  for (const answer of (input.answers ?? []).map((a) => a.trim()).filter(Boolean)) {
-    const spoken = spokenLanguage(answer);
-    if (spoken) language = spoken;
-    else fromAnswers.push(...(descriptionTopics(answer).length ? descriptionTopics(answer) : requestTopics(answer)));
+  // Every turn the user wrote counts: the request and each answer to a question, oldest first.
+  const asked: Topic[] = [];
+  for (const turn of [...(input.answers ?? []), input.userMessage]) {
+    for (const raw of turn.split(/\r?\n|;/).map((l) => l.trim()).filter(Boolean)) {
+      const lang = languageAskedFor(raw);
+      if (lang) language = lang.code;
+      const line = lang ? raw.replace(lang.phrase, ' ').replace(/\s+/g, ' ').trim() : raw;
+      if (line && !VAGUE.test(line) && !KNOWLEDGE_POINTER.test(line.replace(REQUEST_LEAD, '').replace(/[.!]+$/, '').trim())) asked.push(...(descriptionTopics(line).length && !/,|\band\b/.test(line) ? descriptionTopics(line) : requestTopics(line)));
+    }
   }
-  // Each line of the request on its own: a reply to several questions comes as one answer per line.
-  const fromRequest: Topic[] = [];
-  for (const line of input.userMessage.split(/\r?\n/).map((l) => l.trim()).filter(Boolean)) {
-    const spoken = spokenLanguage(line);
-    if (spoken) language = spoken;
-    else if (!VAGUE.test(line)) fromRequest.push(...requestTopics(line));
-  }
-  const fromKb = input.knowledgeBase.flatMap((f) => topicsOf(f.text, f.id));
-  const fromDescription = descriptionTopics(input.agent?.description ?? '', input.agent?.name);
-  const topics = distinct([...fromRequest, ...fromAnswers, ...fromKb, ...fromDescription]);
+  const kbTopics = input.knowledgeBase.flatMap((f) => topicsOf(f.text, f.id));
+  const description = (input.agent?.description ?? '').split(/(?<=[.!?])\s+/).filter((s) => !POLICY.test(s)).join(' ');
+  const existing = input.existing ?? [];
+  const duplicateOf = (t: Topic) => existing.find((e) => overlap(t.title, e.name) >= 1);
+  const requested = distinct(asked);
+  // Filling up to the number asked never repeats an existing scenario; a topic the user named is drafted anyway, as a new situation.
+  const fill = distinct([...kbTopics, ...descriptionTopics(description, input.agent?.name)]).filter((t) => !requested.some((r) => overlap(r.title, t.title) >= 0.5));
+  const skipped = fill.filter((t) => duplicateOf(t));
+  const topics = [...requested, ...fill.filter((t) => !duplicateOf(t))];
 
   if (!topics.length) {
-    return { message: 'I need a little more to draft useful scenarios.', needsClarification: true, questions: QUESTIONS, drafts: [] };
+    if (skipped.length) {
+      const notDone = [{ part: `draft ${wanted} new scenario(s)`, reason: `Every situation the knowledge base and the agent's description give is already tested (${skipped.map((t) => `"${duplicateOf(t)!.name}"`).join(', ')}); say which new situations to cover.` }];
+      return { message: notDone[0]!.reason, needsClarification: true, questions: QUESTIONS.slice(1, 2), drafts: [], notDone };
+    }
+    return { message: 'I need a little more to draft useful scenarios.', needsClarification: true, questions: QUESTIONS, drafts: [], notDone: [] };
   }
   const pool = input.personalities.filter((p) => p.language === language);
   const personas = pool.length ? pool : input.personalities;
   if (!personas.length) {
-    return { message: 'There is no personality to give the callers; create one first, then ask again.', needsClarification: false, questions: [], drafts: [] };
+    return { message: 'There is no personality to give the callers; create one first, then ask again.', needsClarification: false, questions: [], drafts: [], notDone: [{ part: 'draft scenarios', reason: 'The project has no personality to give the callers; create one first.' }] };
   }
 
+  const names = new Set(existing.map((e) => e.name.toLowerCase()));
   const drafts: Draft[] = topics.slice(0, wanted).map((topic, i) => {
     const persona = personas[i % personas.length]!;
-    const subject = topic.title.slice(0, NAME_MAX);
-    const name = `Caller asks about ${subject.charAt(0).toLowerCase()}${subject.slice(1)}`.slice(0, NAME_MAX).trim();
-    const expected = `The agent explains ${subject.toLowerCase()} correctly and completely, without inventing details, and confirms the caller has what they need.`;
+    const passage = passageFor(topic, kbTopics);
+    const subject = topic.title.replace(/\s+/g, ' ').trim();
+    let name = `${capitalise(subject)}: ${situation(persona)}`.slice(0, NAME_MAX).trim();
+    for (let n = 2; names.has(name.toLowerCase()); n++) name = `${capitalise(subject).slice(0, NAME_MAX - 6)} (${n})`;
+    names.add(name.toLowerCase());
+    const fact = passage?.detail ? firstSentence(passage.detail) : '';
+    // Grader-facing: what the agent must get right, measurable against the passage where there is one.
+    const expected = fact
+      ? `The agent answers the caller's question about ${subject.toLowerCase()} in line with the knowledge base ("${passage!.title}"): ${fact.replace(/\.$/, '')}. It invents no other terms and confirms the caller's next step before the call ends.`
+      : `The agent works out that the caller needs help with ${subject.toLowerCase()}, gives one concrete next step for it without inventing policy details, and confirms the caller understood before the call ends.`;
+    const info = syntheticCaller(i);
     const base = {
       name,
       personality_name: persona.name,
@@ -153,8 +225,9 @@ export function draftScenarios(input: DraftInput): ClarifyOutput {
       tool_ids: ['TOOL_END_CALL'],
       first_message: '',
       expected_outcome_prompt: expected,
-      information_fields: {},
-      instructions: `Ask about ${topic.title}.${topic.detail && topic.detail !== topic.title ? ` Context: ${topic.detail}` : ''}`,
+      information_fields: info,
+      // Caller-facing: the situation only; the caller is never told the answer the agent should give.
+      instructions: `You need help with ${subject.toLowerCase()}. Explain your situation in your own words, answer the agent's questions, and ask what happens next.`,
     };
     const scenario = {
       name,
@@ -165,16 +238,34 @@ export function draftScenarios(input: DraftInput): ClarifyOutput {
       first_message: base.first_message,
       instructions: buildInstructions(base, { agent: input.agent, personality: persona }),
       expected_outcome_prompt: expected,
-      information_fields: {},
+      information_fields: info,
     };
-    return { scenario, reason: `Tests how the agent handles ${topic.title}.`, sources: topic.files };
+    const why = passage ? `Tests how the agent handles ${subject.toLowerCase()} with ${situation(persona)}, against the knowledge base's "${passage.title}".` : `Tests how the agent handles ${subject.toLowerCase()} with ${situation(persona)}.`;
+    return { scenario, reason: why, sources: passage ? [...new Set(passage.files)] : [] };
   });
-  const short = drafts.length < wanted ? ` I found only ${drafts.length} distinct topic${drafts.length === 1 ? '' : 's'}, fewer than the ${wanted} you asked for; add knowledge-base files or describe more situations for more.` : '';
+
+  const notDone: NotDone[] = [];
+  const lines: string[] = [];
   const plural = drafts.length === 1 ? 'draft scenario' : 'draft scenarios';
-  return {
-    message: `Here ${drafts.length === 1 ? 'is' : 'are'} ${drafts.length} ${plural} to review before applying; nothing is saved until you apply them.${short}`,
-    needsClarification: false,
-    questions: [],
-    drafts,
-  };
+  lines.push(`Here ${drafts.length === 1 ? 'is' : 'are'} ${drafts.length} ${plural} to review before applying; nothing is saved until you apply them.`);
+  const fromRequest = Math.min(requested.length, drafts.length);
+  if (requested.length && drafts.length > fromRequest) {
+    const files = [...new Set(drafts.slice(fromRequest).flatMap((d) => d.sources))].map((id) => input.knowledgeBase.find((f) => f.id === id)?.file_name).filter(Boolean);
+    lines.push(`${fromRequest} cover what you asked for; to reach ${wanted}, ${drafts.length - fromRequest} more come from ${files.length ? `the knowledge base (${files.join(', ')})` : "the agent's description"}.`);
+  }
+  if (requested.length > wanted) notDone.push({ part: requested.slice(wanted).map((t) => t.title).join(', '), reason: `You asked for ${wanted} scenario(s); these topics did not fit. Ask for more scenarios to cover them.` });
+  if (skipped.length) lines.push(`Left out because the agent already has them: ${skipped.map((t) => `"${duplicateOf(t)!.name}"`).join(', ')}.`);
+  if (drafts.length < wanted) {
+    notDone.push({ part: `${wanted - drafts.length} more draft(s)`, reason: `I found only ${drafts.length} distinct situation(s) not already tested; add knowledge-base files or describe more situations for more.` });
+  }
+  const ungrounded = drafts.filter((d) => !d.sources.length).map((d) => d.scenario.name);
+  if (ungrounded.length && input.knowledgeBase.length) lines.push(`No knowledge-base passage covers ${ungrounded.map((n) => `"${n}"`).join(', ')}; check their expected outcomes against the agent's real behaviour.`);
+  if (language !== 'en') {
+    notDone.push({
+      part: `write the drafts in ${languageName(language)}`,
+      reason: `The drafts are set to ${languageName(language)} (${language}) with ${languageName(language)}-speaking personalities and headings, but the offline engine does not translate: their text is in English. Translate it before running, or configure a model (SCENARIST_MODEL).`,
+    });
+  }
+  if (notDone.length) lines.push(`Not done:\n${notDone.map((n) => `- "${n.part}": ${n.reason}`).join('\n')}`);
+  return { message: lines.join(' ').replace(' Not done:', '\n\nNot done:'), needsClarification: false, questions: [], drafts, notDone };
 }

@@ -1,4 +1,5 @@
 import { languageName } from '../../../domain/languages.js';
+import type { ConditionalActions } from '../../../domain/scenario.js';
 import type { NotDone } from '../../../domain/suggestion.js';
 import type { PlannerContext, PlannerScenario } from '../../engine.js';
 
@@ -14,19 +15,18 @@ interface Headings {
   opening: string;
   info: string;
   tools: string;
-  success: string;
   notes: string;
   language: string;
 }
 
 // Headings in the scenario's language, so instructions read naturally to whoever maintains them.
 const HEADINGS: Record<string, Headings> = {
-  en: { persona: 'Persona', goal: 'Goal', opening: 'Opening line', info: 'Give this information only when asked', tools: 'During the call', success: 'The call succeeds when', notes: 'Original notes', language: 'Speak' },
-  es: { persona: 'Personaje', goal: 'Objetivo', opening: 'Primera frase', info: 'Da esta información solo si te la piden', tools: 'Durante la llamada', success: 'La llamada tiene éxito cuando', notes: 'Notas originales', language: 'Habla en' },
-  fr: { persona: 'Personnage', goal: 'Objectif', opening: 'Première phrase', info: 'Ne donne ces informations que si on te les demande', tools: "Pendant l'appel", success: "L'appel réussit quand", notes: 'Notes d’origine', language: 'Parle en' },
-  de: { persona: 'Rolle', goal: 'Ziel', opening: 'Erster Satz', info: 'Gib diese Angaben nur auf Nachfrage', tools: 'Während des Anrufs', success: 'Der Anruf ist erfolgreich, wenn', notes: 'Ursprüngliche Notizen', language: 'Sprich' },
-  pt: { persona: 'Persona', goal: 'Objetivo', opening: 'Primeira frase', info: 'Dê estas informações apenas quando pedirem', tools: 'Durante a chamada', success: 'A chamada tem sucesso quando', notes: 'Notas originais', language: 'Fale em' },
-  it: { persona: 'Personaggio', goal: 'Obiettivo', opening: 'Prima frase', info: 'Fornisci queste informazioni solo se richieste', tools: 'Durante la chiamata', success: 'La chiamata riesce quando', notes: 'Note originali', language: 'Parla in' },
+  en: { persona: 'Persona', goal: 'Goal', opening: 'Opening line', info: 'Give this information only when asked', tools: 'During the call', notes: 'Original notes', language: 'Speak' },
+  es: { persona: 'Personaje', goal: 'Objetivo', opening: 'Primera frase', info: 'Da esta información solo si te la piden', tools: 'Durante la llamada', notes: 'Notas originales', language: 'Habla en' },
+  fr: { persona: 'Personnage', goal: 'Objectif', opening: 'Première phrase', info: 'Ne donne ces informations que si on te les demande', tools: "Pendant l'appel", notes: 'Notes d’origine', language: 'Parle en' },
+  de: { persona: 'Rolle', goal: 'Ziel', opening: 'Erster Satz', info: 'Gib diese Angaben nur auf Nachfrage', tools: 'Während des Anrufs', notes: 'Ursprüngliche Notizen', language: 'Sprich' },
+  pt: { persona: 'Persona', goal: 'Objetivo', opening: 'Primeira frase', info: 'Dê estas informações apenas quando pedirem', tools: 'Durante a chamada', notes: 'Notas originais', language: 'Fale em' },
+  it: { persona: 'Personaggio', goal: 'Obiettivo', opening: 'Prima frase', info: 'Fornisci queste informazioni solo se richieste', tools: 'Durante la chiamata', notes: 'Note originali', language: 'Parla in' },
 };
 
 const TOOL_GUIDANCE: Record<string, string> = {
@@ -53,17 +53,33 @@ export function originalNotes(instructions: string): string {
 }
 
 /**
- * What of the existing instructions must survive a rebuild: the user's notes, plus any line of an
- * earlier structured version (perhaps edited by hand) that the new sections no longer say.
+ * Sentences the simulated caller must never read: the expected outcome is the grader's rubric, and
+ * the agent's description holds its internal policies. Compared as normalised text.
  */
-function keptNotes(instructions: string, built: string): string {
+function graderKeys(s: InstructionSource, agent?: PlannerContext['agent']): string[] {
+  const split = (t: string) => t.split(/(?<=[.!?])\s+|\n+/).map(sentenceKey).filter((k) => k.length >= 12);
+  return [...split(s.expected_outcome_prompt ?? ''), ...split(agent?.description ?? '')];
+}
+
+/** True when a line of caller-facing text repeats the rubric or the agent's internals. */
+function isGraderText(line: string, keys: string[]): boolean {
+  const k = sentenceKey(line);
+  return k.length > 0 && keys.some((g) => k.includes(g) || (k.length >= 12 && g.includes(k)));
+}
+
+/**
+ * What of the existing instructions must survive a rebuild: the user's notes, plus any line of an
+ * earlier structured version (perhaps edited by hand) that the new sections no longer say — except
+ * lines that repeat the rubric or the agent's internals, which the caller must not read.
+ */
+function keptNotes(instructions: string, built: string, keys: string[]): string {
   const m = NOTES_MARK.exec(instructions);
   const structuredPart = m ? instructions.slice(0, m.index) : STRUCTURED_START.test(instructions) ? instructions : '';
   const said = sentenceKey(built);
   const dropped = structuredPart
     .split('\n')
     .map((l) => l.trim())
-    .filter((l) => l && !/^##\s/.test(l) && sentenceKey(l) && !said.includes(sentenceKey(l)));
+    .filter((l) => l && !/^##\s/.test(l) && sentenceKey(l) && !said.includes(sentenceKey(l)) && !isGraderText(l, keys));
   return [originalNotes(instructions), ...dropped].filter(Boolean).join('\n');
 }
 
@@ -76,8 +92,10 @@ function withoutFinalStops(text: string): string {
 
 /**
  * Structured instructions for the simulated caller, built from the scenario's own fields: who to
- * be, what to achieve, what to say first, what to reveal only when asked, how to use its tools and
- * what success looks like. The user's existing text is kept verbatim at the end.
+ * be, what to achieve, what to say first, what to reveal only when asked and how to use its tools.
+ * What the caller reads never carries the expected outcome (the grader's rubric) nor the agent's
+ * description (its internal policies): the caller is told only whom it calls. The user's existing
+ * text is kept verbatim at the end.
  */
 export function buildInstructions(
   s: InstructionSource,
@@ -87,7 +105,7 @@ export function buildInstructions(
   const sections: string[] = [];
   const persona = ctx.personality ? `${ctx.personality.name}: ${ctx.personality.description}` : s.personality_name || 'A caller';
   sections.push(`## ${h.persona}\n${withoutFinalStops(persona)}. ${h.language} ${languageName(s.scenario_language)}.`);
-  const goal = [s.name, s.simulation_description?.trim(), ctx.agent ? `You are calling ${ctx.agent.name}${ctx.agent.description ? ` (${ctx.agent.description.trim()})` : ''}.` : '']
+  const goal = [s.name, s.simulation_description?.trim(), ctx.agent ? `You are calling ${ctx.agent.name}.` : '']
     .filter(Boolean)
     .join('. ')
     .replace(/\.\./g, '.');
@@ -97,16 +115,17 @@ export function buildInstructions(
   if (info.length) sections.push(`## ${h.info}\n${info.map(([k, v]) => `- ${humanize(k)}: ${valueText(v)}`).join('\n')}`);
   const tools = s.tool_ids.flatMap((t) => (TOOL_GUIDANCE[t] ? [`- ${TOOL_GUIDANCE[t]}`] : []));
   if (tools.length) sections.push(`## ${h.tools}\n${tools.join('\n')}`);
-  if (s.expected_outcome_prompt.trim()) sections.push(`## ${h.success}\n${s.expected_outcome_prompt.trim()}`);
-  const notes = keptNotes(s.instructions, sections.join('\n'));
+  const notes = keptNotes(s.instructions, sections.join('\n'), graderKeys(s, ctx.agent));
   if (notes) sections.push(`## ${h.notes}:\n${notes}`);
   return sections.join('\n\n');
 }
 
+type Condition = ConditionalActions['conditions'][number];
+
 /** Conditional actions (seed shape) from the same fields: the opening, then one per information field. */
-export function buildConditionalActions(s: InstructionSource, ctx: { personality?: { name: string; description: string } } = {}) {
+export function buildConditionalActions(s: InstructionSource, ctx: { personality?: { name: string; description: string } } = {}): ConditionalActions {
   const role = ctx.personality ? `${ctx.personality.name}: ${ctx.personality.description}` : `${s.personality_name || 'A caller'} — ${s.name}`;
-  const conditions = [
+  const conditions: Condition[] = [
     { id: 0, condition: 'FIRST_MESSAGE', action: s.first_message.trim() || `Hi, I'm calling about ${s.name.toLowerCase()}.`, type: 'standard' as const, fixed_message: true },
     ...Object.entries(s.information_fields ?? {}).map(([k, v], i) => ({
       id: i + 1,
@@ -117,6 +136,21 @@ export function buildConditionalActions(s: InstructionSource, ctx: { personality
     })),
   ];
   return { role, conditions };
+}
+
+/**
+ * Existing conditional actions edited in place, never rebuilt: every condition is kept as it is,
+ * and only what the scenario's fields add (an opening when there is none, one condition per
+ * information field not yet covered) is appended, numbered after the last.
+ */
+export function mergeConditionalActions(existing: unknown, built: ConditionalActions): { actions: ConditionalActions; kept: number; added: number } {
+  const ca = existing as ConditionalActions | null;
+  if (!ca || !Array.isArray(ca.conditions) || !ca.conditions.length) return { actions: { role: ca?.role?.trim() ? ca.role : built.role, conditions: built.conditions }, kept: 0, added: built.conditions.length };
+  const said = ca.conditions.map((c) => sentenceKey(`${String(c.condition)} ${c.action}`)).join(' ');
+  // An opening cannot be put before condition 0 without renumbering the user's conditions: it is not added.
+  const extra = built.conditions.filter((c) => c.condition !== 'FIRST_MESSAGE' && !said.includes(sentenceKey(c.action)) && !said.includes(sentenceKey(String(c.condition))));
+  const conditions = [...ca.conditions, ...extra.map((c, i) => ({ ...c, id: ca.conditions.length + i }))];
+  return { actions: { role: ca.role?.trim() ? ca.role : built.role, conditions }, kept: ca.conditions.length, added: extra.length };
 }
 
 export type InstructionRequest =
@@ -184,15 +218,14 @@ export function improveInstructions(
 ): { instructions: string; message: string; notDone: NotDone[] } {
   let text = current;
   const done: string[] = [];
-  const notDone: NotDone[] = [];
   const reasons: string[] = [];
+  const notDone: NotDone[] = [];
   const parts = request.split(/\n+|;\s*/).map((p) => p.trim().replace(/^(?:please|and|also|then)\s+/i, '')).filter(Boolean);
   for (const part of parts) {
     const r = instructionRequest(part);
     if (!r) {
-      const why = 'needs a language model (set SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini; see docs/models.md).';
-      notDone.push({ part, reason: why });
-      reasons.push(`"${part}" ${why}`);
+      reasons.push(`"${part}" needs a language model (set SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini; see docs/models.md).`);
+      notDone.push({ part, reason: 'That needs a language model: configure one with SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini (see docs/models.md).' });
       continue;
     }
     const before = text;
@@ -204,9 +237,9 @@ export function improveInstructions(
     } else if (r.kind === 'detail') text = buildInstructions({ ...s, instructions: text }, ctx);
     else if (STRUCTURED.test(text)) text = withoutDuplicatedNotes(text);
     else {
-      const why = 'shortening free-form text means rewriting it, which needs a language model; ask for "more detailed instructions" first to get structured sections that can be trimmed.';
-      notDone.push({ part, reason: why });
-      reasons.push(`"${part}": ${why}`);
+      const why = 'shortening free-form text means rewriting it, which needs a language model; ask for "more detailed instructions" first to get structured sections that can be trimmed';
+      reasons.push(`"${part}": ${why}.`);
+      notDone.push({ part, reason: `${why[0]!.toUpperCase()}${why.slice(1)}.` });
       continue;
     }
     done.push(text === before ? `${r.kind === 'shorter' ? 'the instructions are already as short as the rules can make them' : `nothing to change for "${part}"`}` : describe(r));

@@ -1,27 +1,40 @@
 import { LANGUAGE_CODES, languageName, languageWords, resolveLanguage } from '../../../domain/languages.js';
+import { escapeRegExp } from '../../../domain/regexp.js';
 import { fieldValueErrors, MAX_DURATION_MAX, MAX_DURATION_MIN, NAME_MAX, sameValue } from '../../../domain/scenario.js';
 import { toolPhrases } from '../../../domain/tools.js';
-import { improveInstructions, instructionRequest } from './instructions.js';
 import type { EngineField, NotDone, Suggestion } from '../../../domain/suggestion.js';
 import type { ImproveOutput, PlannerContext, PlannerScenario } from '../../engine.js';
+import { improveInstructions, instructionRequest } from './instructions.js';
+import { readScope } from './scope.js';
 
-type Fields = Partial<Record<EngineField, unknown>>;
+type ChangeableField = EngineField;
+type Fields = Partial<Record<ChangeableField, unknown>>;
 
-/** The offline improve step's answer: the assistant's reply, the suggestions, and what it did not do. */
-export type ImprovePlan = Pick<ImproveOutput, 'message' | 'suggestions' | 'notDone'>;
+/**
+ * The offline improve step's answer: the reply, the suggestions and what it did not do, and
+ * whether it understood the whole request (every part carried out, nothing left for a model).
+ */
+export type ImprovePlan = Pick<ImproveOutput, 'message' | 'suggestions' | 'notDone'> & { understood: boolean };
+
+/** Why an understood part cannot be carried out on one scenario (it is named, never skipped silently). */
+type Skip = { skip: string };
 
 /** One understood part of a request: how it changes a scenario, and how to describe it. */
 interface Op {
   label: string;
-  apply(s: PlannerScenario, current: Fields): Fields;
+  apply(s: PlannerScenario, current: Fields): Fields | Skip;
+  /** What the change leaves undone on the scenarios it changed (e.g. text not translated). */
+  leftUndone?(changed: PlannerScenario[]): NotDone | null;
 }
 
 type Parsed = { op: Op } | { unsupported: string } | null;
 
+const MODEL_SETTING = 'configure a model (SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini; see docs/models.md)';
+
 export const MODEL_HINT =
   'that needs a language model. The offline engine only carries out structured requests (tools, language, max duration, tags, folder, personality, names, first message, expected outcome, more detailed instructions); to configure a model set SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini (see docs/models.md).';
 
-const VERBS = ['mention', 'shorten', 'add', 'remove', 'delete', 'drop', 'set', 'change', 'make', 'use', 'move', 'put', 'rename', 'limit', 'tag', 'enable', 'disable', 'allow', "don't", 'do not', 'prefix', 'expand', 'give', 'switch', 'translate', 'cap', 'untag'];
+const VERBS = ['mention', 'shorten', 'add', 'remove', 'delete', 'drop', 'set', 'change', 'make', 'use', 'move', 'put', 'rename', 'limit', 'tag', 'enable', 'disable', 'allow', "don't", 'do not', 'prefix', 'expand', 'give', 'switch', 'translate', 'cap', 'untag', 'rewrite', 'write', 'improve', 'fix', 'update', 'replace', 'include', 'keep', 'ensure', 'label', 'mark', 'clear', 'strip', 'apply', 'attach', 'append'];
 const VERB_ALT = VERBS.map((v) => v.replace(/'/g, "'?")).join('|');
 
 /** Splits a request into its parts: lines, semicolons, and "and"/commas that start a new instruction. */
@@ -43,7 +56,7 @@ function toolIdsIn(text: string, ctx: PlannerContext): string[] {
   const found: string[] = [];
   let rest = t;
   for (const [phrase, id] of toolPhrases()) {
-    const re = new RegExp(`[^a-z0-9_]${phrase.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}[^a-z0-9_]`);
+    const re = new RegExp(`[^a-z0-9_]${escapeRegExp(phrase)}[^a-z0-9_]`);
     if (re.test(rest)) {
       found.push(id);
       rest = rest.replace(re, ' ');
@@ -89,9 +102,26 @@ function parseLanguage(clause: string): Parsed {
   return languageOp(code);
 }
 
+/** The text a simulated caller reads, which a language change leaves in its old language offline. */
+const hasCallerText = (s: PlannerScenario) => Boolean(s.first_message.trim() || s.instructions.trim() || s.conditional_actions);
+
 function languageOp(text: string): Parsed {
   const code = resolveLanguage(text)!;
-  return { op: { label: `set the language to ${languageName(code)} (${code})`, apply: () => ({ scenario_language: code }) } };
+  const name = languageName(code);
+  return {
+    op: {
+      label: `set the language to ${name} (${code})`,
+      apply: () => ({ scenario_language: code }),
+      leftUndone: (changed) => {
+        const n = changed.filter(hasCallerText).length;
+        if (!n) return null;
+        return {
+          part: `translate the caller's text into ${name}`,
+          reason: `The offline engine does not translate: the first message, instructions and conditional actions of ${n} scenario(s) stay in their current language, so the simulated caller would still read them untranslated. Translate them before running, or ${MODEL_SETTING}.`,
+        };
+      },
+    },
+  };
 }
 
 const UNIT_SECONDS: Record<string, number> = { s: 1, sec: 1, secs: 1, second: 1, seconds: 1, m: 60, min: 60, mins: 60, minute: 60, minutes: 60, h: 3600, hr: 3600, hour: 3600, hours: 3600 };
@@ -126,18 +156,50 @@ const splitList = (t: string) =>
     .map((x) => x.trim().replace(/^["'“]|["'”]$/g, '').trim())
     .filter(Boolean);
 
+/** Words that make a would-be tag a clause of the request rather than a label. */
+const CLAUSE_WORDS = new Set(['them', 'it', 'these', 'those', 'the', 'a', 'an', 'where', 'when', 'with', 'for', 'that', 'which', 'who', 'whose', 'anything', 'everything', 'ones', 'to', 'about', 'if', 'is', 'are', 'sound', 'sounds', 'all', 'except', 'only']);
+/** Whole words only: "held-from-the-cli" is one label, "for the angry ones" is a clause. */
+const readsAsClause = (tag: string) => {
+  const words = tag.toLowerCase().split(/\s+/);
+  return words.length > 3 || words.some((w) => CLAUSE_WORDS.has(w));
+};
+
+/** Tags as labels: a phrase of at most three words that reads as a label, or the whole clause is refused. */
+function tagsOp(list: string, kind: 'add' | 'remove'): Parsed {
+  const tags = splitList(list).map((t) => t.slice(0, 100));
+  const clauseLike = /^["“']/.test(list.trim()) ? undefined : tags.find(readsAsClause);
+  if (!tags.length || clauseLike) {
+    return { unsupported: `"${clauseLike ?? list}" reads as part of a sentence, not a tag: tags are short labels such as "billing" or "needs-review". Put a tag in quotes to use it as written.` };
+  }
+  if (kind === 'add') return { op: { label: `added tag ${tags.join(', ')}`, apply: (s, cur) => ({ tags: [...new Set([...((cur.tags as string[]) ?? s.tags), ...tags])] }) } };
+  const gone = new Set(tags.map((t) => t.toLowerCase()));
+  return { op: { label: `removed tag ${tags.join(', ')}`, apply: (s, cur) => ({ tags: ((cur.tags as string[]) ?? s.tags).filter((t) => !gone.has(t.toLowerCase())) }) } };
+}
+
+// The word orders people use: "add tag x", "add the x tag", "add a tag called x", "tag them as x",
+// "remove the x tag", "delete the tag x", "untag x", "remove x from the tags".
+const ADD_TAG = [
+  /^(?:add|set|apply|attach|give (?:them|it)?)\s+(?:a\s+|the\s+|new\s+)?tags?\s*(?:called|named|of)?\s*:?\s*(.+)$/i,
+  /^(?:add|apply|attach)\s+(?:a\s+|the\s+)?(.+?)\s+tags?$/i,
+  /^(?:tag|label|mark)\s+(?:them|it|these|all(?: of them)?|each|every one|the scenarios?)?\s*(?:as|with)?\s*:?\s*(.+)$/i,
+];
+const REMOVE_TAG = [
+  /^(?:remove|delete|drop|strip|clear)\s+(?:the\s+)?(?:tags?)\s*(?!.*\bfrom\b)(?:called|named)?\s*:?\s*(.+)$/i,
+  /^(?:remove|delete|drop)\s+(?:the\s+)?(.+?)\s+from\s+(?:the\s+|their\s+|its\s+)?tags$/i,
+  /^(?:remove|delete|drop|strip)\s+(?:the\s+)?(.+?)\s+tags?(?:\s+from\s+(?:them|it|these|the scenarios?))?$/i,
+  /^untag\s+(?:them\s+|it\s+)?(?:from\s+)?(.+)$/i,
+];
+
 function parseTags(clause: string): Parsed {
   const c = clause.toLowerCase();
-  if (/^(remove|delete|clear|drop) all tags\b/.test(c)) return { op: { label: 'removed all tags', apply: () => ({ tags: [] }) } };
-  let m = /^(?:add|set)\s+(?:the\s+)?tags?\s*:?\s*(.+)$/i.exec(clause) ?? /^tag (?:them|it|these|all|each)?\s*(?:as|with)?\s*:?\s*(.+)$/i.exec(clause);
-  if (m) {
-    const tags = splitList(m[1]!).map((t) => t.slice(0, 100));
-    return { op: { label: `added tag ${tags.join(', ')}`, apply: (s, cur) => ({ tags: [...new Set([...((cur.tags as string[]) ?? s.tags), ...tags])] }) } };
+  if (/^(remove|delete|clear|drop) (?:all (?:the )?|every )tags\b/.test(c) || /^(remove|delete|clear|drop)\s+(?:the\s+|their\s+)?tags(?:\s+from\s+(?:them|it|these|the scenarios?))?$/.test(c)) return { op: { label: 'removed all tags', apply: () => ({ tags: [] }) } };
+  for (const re of REMOVE_TAG) {
+    const m = re.exec(clause);
+    if (m) return tagsOp(m[1]!, 'remove');
   }
-  m = /^(?:remove|delete|drop|untag)\s+(?:the\s+)?tags?\s*:?\s*(.+)$/i.exec(clause);
-  if (m) {
-    const tags = splitList(m[1]!);
-    return { op: { label: `removed tag ${tags.join(', ')}`, apply: (s, cur) => ({ tags: ((cur.tags as string[]) ?? s.tags).filter((t) => !tags.includes(t)) }) } };
+  for (const re of ADD_TAG) {
+    const m = re.exec(clause);
+    if (m) return tagsOp(m[1]!, 'add');
   }
   return null;
 }
@@ -172,10 +234,21 @@ function parsePersonality(clause: string, ctx: PlannerContext): Parsed {
   return { op: { label: `set the personality to ${p.name}`, apply: () => ({ personality: p.id }) } };
 }
 
+type Condition = { id: number; condition: unknown; action: string; type?: string; fixed_message?: boolean };
+
+/** The first message of a conditional-actions scenario lives in its FIRST_MESSAGE condition too: edited in place, the rest kept. */
+function withFirstMessage(s: PlannerScenario, value: string): Fields {
+  const ca = s.conditional_actions as { role: string; conditions: Condition[] } | null;
+  if (s.scenario_type !== 'conditional_actions' || !ca?.conditions?.length) return { first_message: value };
+  const conditions = ca.conditions.map((c) => (c.condition === 'FIRST_MESSAGE' ? { ...c, action: value } : c));
+  return { first_message: value, conditional_actions: { ...ca, conditions } };
+}
+
 function textOp(clause: string, field: 'first_message' | 'expected_outcome_prompt', pattern: RegExp, label: string): Parsed {
   if (!pattern.test(clause)) return null;
   const value = afterColonOrTo(clause.replace(pattern, ''));
   if (!value) return { unsupported: `"${clause}" — put the new text in quotes, e.g. ${label} "…".` };
+  if (field === 'first_message') return { op: { label: `set the ${label}`, apply: (s) => withFirstMessage(s, value) } };
   return { op: { label: `set the ${label}`, apply: () => ({ [field]: value }) } };
 }
 
@@ -229,11 +302,18 @@ function parseInstructions(clause: string, ctx: PlannerContext): Parsed {
     op: {
       label: INSTRUCTION_LABELS[r.kind],
       apply: (s, cur) => {
-        // A conditional-actions scenario is driven by its conditions; its instructions are not used.
-        if (s.scenario_type === 'conditional_actions') return {};
+        // A conditional-actions scenario is driven by its conditions, which are never rebuilt offline.
+        if (s.scenario_type === 'conditional_actions') {
+          return { skip: `it is a conditional-actions scenario: its conditions drive the caller and were kept as they are; editing them that way needs a language model` };
+        }
         const current = { ...s, ...(cur as Partial<PlannerScenario>) };
         const personality = ctx.personalities.find((p) => p.id === current.personality);
-        return { instructions: improveInstructions(current.instructions, clause, current, { agent: ctx.agent, personality }).instructions };
+        const out = improveInstructions(current.instructions, clause, current, { agent: ctx.agent, personality });
+        if (out.notDone.length) return { skip: out.notDone.map((n) => n.reason).join(' ') };
+        if (out.instructions === current.instructions && r.kind === 'shorter') {
+          return { skip: 'the offline rules only drop notes that repeat the structured sections, and nothing repeats here; a shorter rewrite needs a language model' };
+        }
+        return { instructions: out.instructions };
       },
     },
   };
@@ -255,66 +335,97 @@ function parseClause(clause: string, ctx: PlannerContext, count: number): Parsed
   );
 }
 
+const scenariosWord = (n: number) => (n === 1 ? 'scenario' : 'scenarios');
+
+/** "\"x\" — why" as the parsers word it, split into the part and its reason. */
+function notDoneOf(clause: string, text: string): NotDone {
+  const prefix = `"${clause}" — `;
+  return { part: clause, reason: text.startsWith(prefix) ? text.slice(prefix.length) : text };
+}
+
 /**
  * The offline engine's improve step: understands the structured requests people make most, applies
- * them to each scenario and proposes only real differences. What it cannot do is named in the
- * message, never guessed at.
+ * them to each scenario and proposes only real differences. A qualifier ("only the billing ones")
+ * becomes an exact filter the reply states, or the request is declined; every part not carried out
+ * is listed in `notDone` with why, never guessed at and never claimed.
  */
 export function planImprovement(userMessage: string, scenarios: PlannerScenario[], ctx: PlannerContext): ImprovePlan {
-  const ops: Op[] = [];
-  const notDone: NotDone[] = [];
-  const reasons: string[] = [];
-  for (const clause of splitRequest(userMessage)) {
-    const parsed = parseClause(clause, ctx, scenarios.length);
-    if (parsed && 'op' in parsed) ops.push(parsed.op);
-    else {
-      const text = parsed ? parsed.unsupported : `"${clause}" — ${MODEL_HINT}`;
-      reasons.push(text);
-      // The reply quotes the part; not_done names it apart from why.
-      notDone.push({ part: clause, reason: text.startsWith(`"${clause}" — `) ? text.slice(clause.length + 5) : text });
-    }
+  const reading = readScope(userMessage, scenarios, ctx);
+  if ('unresolved' in reading) {
+    const notDone = [{ part: userMessage.trim(), reason: `The request is limited to "${reading.unresolved.phrase}": ${reading.unresolved.reason}` }];
+    return { message: `I did not change anything. ${notDone[0]!.reason}`, suggestions: [], notDone, understood: false };
   }
+  const scope = reading.scope;
+  const targets = scope ? scenarios.filter(scope.test) : scenarios;
+  const ops: Array<Op & { part: string }> = [];
+  const notDone: NotDone[] = [];
+  for (const clause of splitRequest(reading.rest)) {
+    const parsed = parseClause(clause, ctx, targets.length);
+    if (parsed && 'op' in parsed) ops.push({ ...parsed.op, part: clause });
+    else notDone.push(notDoneOf(clause, parsed ? parsed.unsupported : `"${clause}" — ${MODEL_HINT}`));
+  }
+  if (!ops.length && !notDone.length) notDone.push({ part: userMessage.trim() || '(empty request)', reason: 'There is nothing in the request to carry out.' });
 
   const counts = new Map<string, number>();
+  const skipped = new Map<string, { part: string; reason: string; n: number }>();
+  const changedBy = new Map<Op, PlannerScenario[]>();
   const changes: Suggestion[] = [];
-  const rejected = new Map<string, string>();
-  for (const s of scenarios) {
+  const rejected = new Set<string>();
+  for (const s of targets) {
     let fields: Fields = {};
-    const why = new Map<EngineField, string[]>();
+    const why: Partial<Record<ChangeableField, string>> = {};
     for (const op of ops) {
       const next = op.apply(s, fields);
-      const changed = (Object.entries(next) as Array<[EngineField, unknown]>).filter(([k, v]) => !sameValue(v, (s as unknown as Record<string, unknown>)[k]) && !sameValue(v, fields[k]));
+      if ('skip' in next) {
+        const key = `${op.part}\u0000${next.skip}`;
+        const seen = skipped.get(key) ?? { part: op.part, reason: next.skip, n: 0 };
+        seen.n++;
+        skipped.set(key, seen);
+        continue;
+      }
+      const real = Object.entries(next).some(([k, v]) => !sameValue(v, (s as unknown as Record<string, unknown>)[k]) && !sameValue(v, fields[k as ChangeableField]));
       fields = { ...fields, ...next };
-      for (const [k] of changed) why.set(k, [...(why.get(k) ?? []), op.label]);
-      if (changed.length) counts.set(op.label, (counts.get(op.label) ?? 0) + 1);
+      if (real) {
+        // Each change says which edits of the request made it.
+        for (const [k, v] of Object.entries(next) as Array<[ChangeableField, unknown]>) {
+          if (!sameValue(v, (s as unknown as Record<string, unknown>)[k])) why[k] = why[k] ? `${why[k]}; ${op.label}` : op.label;
+        }
+        counts.set(op.label, (counts.get(op.label) ?? 0) + 1);
+        changedBy.set(op, [...(changedBy.get(op) ?? []), s]);
+      }
     }
-    const diff: Suggestion['changes'] = [];
-    for (const [k, v] of Object.entries(fields) as Array<[EngineField, unknown]>) {
+    const diff: Fields = {};
+    for (const [k, v] of Object.entries(fields) as Array<[ChangeableField, unknown]>) {
       if (sameValue(v, (s as unknown as Record<string, unknown>)[k])) continue;
       // Never propose a value the Scenario rules would refuse (e.g. a list grown past its limit).
       const errors = fieldValueErrors(k, v);
-      if (errors.length) rejected.set(`${k}: ${errors.join(' ')}`, k);
-      else diff.push({ field: k, value: v, reason: (why.get(k) ?? []).join('; ') });
+      if (errors.length) rejected.add(`${k}: ${errors.join(' ')}`);
+      else diff[k] = v;
     }
-    if (diff.length) changes.push({ scenario_id: s.id, based_on_revision: s.revision, changes: diff, notes: [] });
+    const proposed = (Object.entries(diff) as Array<[ChangeableField, unknown]>).map(([field, value]) => ({ field, value, ...(why[field] ? { reason: why[field] } : {}) }));
+    if (proposed.length) changes.push({ scenario_id: s.id, based_on_revision: s.revision, changes: proposed, notes: [] });
   }
-  for (const [r, field] of rejected) {
-    reasons.push(`A change to ${r} — left out because the value would not be valid.`);
-    notDone.push({ part: `the change to ${field}`, reason: `${r.slice(field.length + 2)} The value would not be valid, so it was left out.` });
+  for (const { part, reason, n } of skipped.values()) notDone.push({ part, reason: `Not done on ${n} of ${targets.length} ${scenariosWord(targets.length)}: ${reason}.` });
+  for (const op of ops) {
+    const undone = op.leftUndone?.(changedBy.get(op) ?? []);
+    if (undone) notDone.push(undone);
   }
+  for (const r of rejected) notDone.push({ part: r.split(':')[0]!, reason: `A change to ${r} — left out because the value would not be valid.` });
 
   const parts: string[] = [];
-  const scenariosWord = (n: number) => (n === 1 ? 'scenario' : 'scenarios');
+  if (scope) {
+    parts.push(`You limited the request to ${scope.phrase.replace(/^(?:to|for|on|from|in|of)\s+/i, '')}: I read that as the scenarios ${scope.exclude ? 'not ' : ''}${scope.label}, ${targets.length} of the ${scenarios.length} selected; the others are left as they are.`);
+  }
   if (changes.length) {
     const done = [...counts].map(([label, n]) => `${label} on ${n}`).join(', ');
-    parts.push(`I suggest changes to ${changes.length} of ${scenarios.length} ${scenariosWord(scenarios.length)}: ${done}. Review them and apply the ones you want.`);
-  } else if (!scenarios.length) {
-    parts.push('There are no scenarios to change.');
-  } else if (ops.length) {
-    parts.push(`Nothing to change: the ${scenariosWord(scenarios.length)} already match what you asked (${ops.map((o) => o.label).join(', ')}).`);
+    parts.push(`I suggest changes to ${changes.length} of ${targets.length} ${scenariosWord(targets.length)}: ${done}. Review them and apply the ones you want.`);
+  } else if (!targets.length) {
+    parts.push(scope ? 'None of the selected scenarios is in that group, so there is nothing to change.' : 'There are no scenarios to change.');
+  } else if (ops.length && !skipped.size && ops.every((o) => !counts.has(o.label))) {
+    parts.push(`Nothing to change: the ${scenariosWord(targets.length)} already match what you asked (${ops.map((o) => o.label).join(', ')}).`);
   } else {
     parts.push('I did not change anything.');
   }
-  if (reasons.length) parts.push(`I could not do: ${reasons.join(' ')}`);
-  return { message: parts.join('\n\n'), suggestions: changes, notDone };
+  if (notDone.length) parts.push(`Not done:\n${notDone.map((n) => `- "${n.part}": ${n.reason}`).join('\n')}`);
+  return { message: parts.join('\n\n'), suggestions: changes, notDone, understood: notDone.length === 0 && ops.length > 0 };
 }

@@ -1,14 +1,16 @@
-import { Conflict, ValidationError } from '../../domain/errors.js';
-import { emptyUsage } from '../../domain/jobs.js';
-import type { ScenarioCreate, ScenarioFields, ScenarioPatch } from '../../domain/scenario.js';
-import type { ApplyJobRequest } from '../../domain/scenario-agent.js';
-import { blankResult, readUpdatedScenarios, valuesOf, type ApplyConflict, type ApplyResult, type ValidationIssue } from '../../domain/suggestion.js';
-import type { Tx } from '../../store/db.js';
-import { createScenario, loadScenarios, prepareScenarioUpdate, writeMergedMany, type Actor, type ReferenceLookups } from '../../store/scenarios.js';
-import { recordChangeset, type ChangesetEntry } from '../../store/changesets.js';
-import { markLatestPreview } from '../../store/sessions.js';
-import type { Row } from '../../store/schema.js';
-import { OutcomeInstead, type JobContext, type JobHandler, type JobOutcome } from '../types.js';
+import { Conflict, ValidationError } from '../domain/errors.js';
+import { yielder } from '../domain/event-loop.js';
+import { emptyUsage } from '../domain/jobs.js';
+import type { ScenarioCreate, ScenarioFields, ScenarioPatch } from '../domain/scenario.js';
+import type { ApplyJobRequest } from '../domain/scenario-agent.js';
+import { blankResult, readUpdatedScenarios, valuesOf, type ApplyConflict, type ApplyResult, type ValidationIssue } from '../domain/suggestion.js';
+import type { Tx } from '../store/db.js';
+import { apiKeyName } from '../store/organizations.js';
+import { createScenario, loadScenarios, prepareScenarioUpdate, writeMergedMany, type Actor, type ReferenceLookups } from '../store/scenarios.js';
+import { recordChangeset, type ChangesetEntry } from '../store/changesets.js';
+import { markLatestPreview } from '../store/sessions.js';
+import type { Row } from '../store/schema.js';
+import { OutcomeInstead, type JobContext, type JobHandler, type JobOutcome } from '../jobs/types.js';
 
 function rejected(job: Row<'jobs'>, conflicts: ApplyConflict[], issues: ValidationIssue[]): JobOutcome {
   const parts = [];
@@ -25,8 +27,8 @@ function rejected(job: Row<'jobs'>, conflicts: ApplyConflict[], issues: Validati
 }
 
 async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
-  const key = job.created_by === null ? undefined : await tx.selectFrom('api_keys').select('name').where('id', '=', job.created_by).executeTakeFirst();
-  return { keyId: job.created_by, name: key?.name ?? 'api' };
+  const name = job.created_by === null ? undefined : await apiKeyName(tx, job.created_by);
+  return { keyId: job.created_by, name: name ?? 'api' };
 }
 
 /**
@@ -50,7 +52,10 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     const issues: ValidationIssue[] = [];
     const writes: Array<{ row: Row<'scenarios'>; merged: ScenarioFields }> = [];
     const lookups: ReferenceLookups = new Map();
+    // Checking 10,000 changes is long synchronous work on SQLite: other requests get turns between.
+    const breathe = yielder(200);
     for (const s of suggestions) {
+      await breathe();
       const id = s.scenario_id;
       const row = rows.get(id);
       if (!row) {

@@ -4,8 +4,12 @@ import { capsOf } from '../domain/cost.js';
 import { titleFromMessage, type JobKind } from '../domain/jobs.js';
 import type { ApplyJobRequest, ClarifyJobRequest, ImproveJobRequest, ScenarioAgentBody } from '../domain/scenario-agent.js';
 import { readUpdatedScenarios } from '../domain/suggestion.js';
+import { jobTunables } from '../jobs/tunables.js';
+import { agentNamesOfProject, findAgentSummary } from '../store/aiagents.js';
 import type { Db, Executor } from '../store/db.js';
 import { insertJob, latestJobOfSession } from '../store/jobs.js';
+import { existingKnowledgeBaseIds } from '../store/knowledge-base-files.js';
+import { projectExists } from '../store/projects.js';
 import { resolveScenarioSelection, scenarioRefs } from '../store/scenario-selection.js';
 import { allowedToolIds } from '../store/scenarios.js';
 import type { Row } from '../store/schema.js';
@@ -27,18 +31,13 @@ export interface Planned {
 
 const invalidPk = (id: unknown) => `Invalid pk "${String(id)}" - object does not exist.`;
 
-async function agentOf(db: Executor, organizationId: number, id: number) {
-  return db.selectFrom('aiagents').select(['id', 'project_id', 'agent_name']).where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst();
-}
-
 /** Checks the ids the body names that must be the caller's: agent, project, session, files, tools. */
 async function checkReferences(db: Executor, orgId: number, body: ScenarioAgentBody) {
   const errors = new FieldErrorCollector();
-  const agent = body.agent_id ? await agentOf(db, orgId, body.agent_id) : undefined;
+  const agent = body.agent_id ? await findAgentSummary(db, orgId, body.agent_id) : undefined;
   if (body.agent_id && !agent) errors.add('agent_id', invalidPk(body.agent_id));
   if (body.project_id) {
-    const p = await db.selectFrom('projects').select('id').where('organization_id', '=', orgId).where('id', '=', body.project_id).executeTakeFirst();
-    if (!p) errors.add('project_id', invalidPk(body.project_id));
+    if (!(await projectExists(db, orgId, body.project_id))) errors.add('project_id', invalidPk(body.project_id));
     else if (agent && agent.project_id !== body.project_id) errors.add('agent_id', `Agent ${agent.id} is not in project ${body.project_id}.`);
   }
   let session: Row<'sessions'> | undefined;
@@ -47,8 +46,7 @@ async function checkReferences(db: Executor, orgId: number, body: ScenarioAgentB
     if (!session) errors.add('session_id', invalidPk(body.session_id));
   }
   if (body.knowledge_base?.length) {
-    const found = await db.selectFrom('knowledge_base_files').select('id').where('organization_id', '=', orgId).where('id', 'in', body.knowledge_base).execute();
-    const known = new Set(found.map((f) => f.id));
+    const known = await existingKnowledgeBaseIds(db, orgId, body.knowledge_base);
     for (const id of body.knowledge_base) if (!known.has(id)) errors.add('knowledge_base', invalidPk(id));
   }
   if (body.tool_ids?.length) {
@@ -63,7 +61,7 @@ async function checkReferences(db: Executor, orgId: number, body: ScenarioAgentB
 
 /** Which agent the user chose, from `agent_selections` or the free-text `agent_resolution_response`. */
 async function resolveAgentChoice(db: Executor, orgId: number, projectId: number, body: ScenarioAgentBody, needing: number[]): Promise<Record<string, number>> {
-  const agents = await db.selectFrom('aiagents').select(['id', 'agent_name']).where('organization_id', '=', orgId).where('project_id', '=', projectId).execute();
+  const agents = await agentNamesOfProject(db, orgId, projectId);
   const ids = new Set(agents.map((a) => a.id));
   if (body.agent_selections && Object.keys(body.agent_selections).length) {
     const errors = new FieldErrorCollector();
@@ -126,7 +124,7 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
 
   // Clarify: the agent comes from the body or from the clarify job this session continues.
   const heldAgent = previous?.kind === 'clarify' ? (JSON.parse(previous.request) as ClarifyJobRequest).agent_id : undefined;
-  const clarifyAgent = agent ?? (heldAgent ? await agentOf(db, orgId, heldAgent) : undefined);
+  const clarifyAgent = agent ?? (heldAgent ? await findAgentSummary(db, orgId, heldAgent) : undefined);
   if (!clarifyAgent) throw ValidationError.field('agent_id', 'Required to generate scenarios (no "scenarios" were given, so this is a request for new ones).');
   if (!body.user_message.trim() && !body.knowledge_base?.length) throw ValidationError.field('user_message', 'Describe the scenarios you want.');
   const request: ClarifyJobRequest = {
@@ -202,7 +200,7 @@ export async function submitScenarioAgent(
         kind: planned.kind,
         mode: planned.mode,
         request: planned.request,
-        maxAttempts: config.worker.maxAttempts,
+        maxAttempts: jobTunables(config).maxAttempts,
         createdBy: caller.keyId,
         progressTotal: planned.total,
       },

@@ -3,19 +3,16 @@ import type { InstructionsJobRequest } from '../domain/instructions.js';
 import type { InstructionsChange, InstructionsResult } from '../domain/suggestion.js';
 import type { FieldChanges, ScenarioPatch } from '../domain/scenario.js';
 import { recordChangeset } from '../store/changesets.js';
-import type { Db } from '../store/db.js';
 import { findJobByProgressId } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
-import { getScenario, hasRevisionWithReason, prepareScenarioUpdate, writeMerged, type Actor } from '../store/scenarios.js';
+import { getScenario, hasRevisionWithReason, prepareScenarioUpdate, writeMerged } from '../store/scenarios.js';
+import { actorOf, nowOf, type Caller, type ServiceContext } from './context.js';
 
 export interface ApplyInstructionsInput {
-  organizationId: number;
-  actor: Actor;
   scenarioId: number;
   progressId: string;
   /** Names the target of a job made from an unsaved payload (it has no scenario of its own). */
   confirmScenario?: number;
-  now: string;
 }
 
 /** What the preview showed as changing, as a write. */
@@ -40,9 +37,10 @@ export const appliedReason = (progressId: string) => `Applied instructions job $
  * changing, so the scenario becomes the preview. Applying a job again changes nothing and answers
  * the scenario as it is.
  */
-export async function applyInstructions(db: Db, input: ApplyInstructionsInput): Promise<Row<'scenarios'>> {
-  const { organizationId: orgId, scenarioId, progressId } = input;
-  return db.transaction().execute(async (tx) => {
+export async function applyInstructions(ctx: ServiceContext, caller: Caller, input: ApplyInstructionsInput): Promise<Row<'scenarios'>> {
+  const { scenarioId, progressId } = input;
+  const orgId = caller.organizationId;
+  return ctx.store.db.transaction().execute(async (tx) => {
     const row = await getScenario(tx, orgId, scenarioId);
     const job = await findJobByProgressId(tx, orgId, progressId);
     if (job?.kind !== 'instructions') throw ValidationError.field('progress_id', 'No instructions job has this progress_id.');
@@ -77,8 +75,10 @@ export async function applyInstructions(db: Db, input: ApplyInstructionsInput): 
     const patch = req.scenario_id === null ? forAnotherScenario(result.change, row) : newValues(result.changes as FieldChanges);
     const prepared = await prepareScenarioUpdate(tx, orgId, row, patch);
     if (prepared.errors) throw new ValidationError(prepared.errors);
-    const written = await writeMerged(tx, input.actor, row, prepared.merged, { now: input.now, changeType: 'instructions', reason });
-    await recordChangeset(tx, { organizationId: orgId, kind: 'instructions', actor: input.actor, now: input.now, jobId: job.id, summary: reason }, [{ before: row, after: written }]);
+    const actor = actorOf(caller);
+    const now = nowOf(ctx);
+    const written = await writeMerged(tx, actor, row, prepared.merged, { now, changeType: 'instructions', reason });
+    await recordChangeset(tx, { organizationId: orgId, kind: 'instructions', actor, now, jobId: job.id, summary: reason }, [{ before: row, after: written }]);
     return written;
   });
 }

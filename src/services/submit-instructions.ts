@@ -4,6 +4,8 @@ import { ValidationError } from '../domain/errors.js';
 import type { DraftFields, GenerateInstructionsBody, ImproveInstructionsBody, InstructionsJobRequest } from '../domain/instructions.js';
 import { LANGUAGE_CODES, type LanguageCode } from '../domain/languages.js';
 import { diffScenarioFields, EMPTY_SCENARIO } from '../domain/scenario.js';
+import { jobTunables } from '../jobs/tunables.js';
+import { findAgentSummary } from '../store/aiagents.js';
 import type { Db, Executor } from '../store/db.js';
 import { insertJob } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
@@ -15,10 +17,6 @@ const invalidPk = (id: unknown) => `Invalid pk "${String(id)}" - object does not
 /** The agent's language when it is one a scenario may have, so new instructions are written in it. */
 function languageOf(agent: { language: string } | undefined): LanguageCode | undefined {
   return agent && (LANGUAGE_CODES as readonly string[]).includes(agent.language) ? (agent.language as LanguageCode) : undefined;
-}
-
-function agentOf(db: Executor, organizationId: number, id: number) {
-  return db.selectFrom('aiagents').select(['id', 'project_id', 'language']).where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst();
 }
 
 const metaOf = (row: Row<'scenarios'>): InstructionsJobRequest['meta'] => ({
@@ -59,7 +57,7 @@ async function record(tx: Executor, config: Config, caller: Submitter, request: 
       kind: 'instructions',
       mode: request.mode,
       request: { ...request, ...capsOf(opts) },
-      maxAttempts: config.worker.maxAttempts,
+      maxAttempts: jobTunables(config).maxAttempts,
       createdBy: caller.keyId,
       progressTotal: 1,
     },
@@ -101,7 +99,7 @@ export async function submitGenerateInstructions(db: Db, config: Config, caller:
       };
     } else {
       const { projectId, merged } = await prepareScenarioCreate(tx, orgId, patch);
-      const agent = merged.agent === null ? undefined : await agentOf(tx, orgId, merged.agent);
+      const agent = merged.agent === null ? undefined : await findAgentSummary(tx, orgId, merged.agent);
       const fields: DraftFields = {
         ...merged,
         name: merged.name ?? '',
@@ -118,7 +116,7 @@ export async function submitGenerateInstructions(db: Db, config: Config, caller:
 export async function submitImproveInstructions(db: Db, config: Config, caller: Submitter, body: ImproveInstructionsBody, now: string): Promise<Row<'jobs'>> {
   const opts = { dryRun: body.dry_run, max_tokens: body.max_tokens, max_cost: body.max_cost };
   return db.transaction().execute(async (tx) => {
-    const agent = await agentOf(tx, caller.organizationId, body.agent);
+    const agent = await findAgentSummary(tx, caller.organizationId, body.agent);
     if (!agent) throw ValidationError.field('agent', invalidPk(body.agent));
     const current = body.current_instructions ?? '';
     const fields: DraftFields = { ...EMPTY_SCENARIO, name: '', personality: null, agent: agent.id, instructions: current, scenario_language: languageOf(agent) ?? 'en' };

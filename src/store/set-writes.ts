@@ -1,0 +1,112 @@
+import { CompiledQuery, PostgresAdapter } from 'kysely';
+import { yieldToEventLoop } from '../domain/event-loop.js';
+import type { Executor } from './db.js';
+
+/**
+ * Writes of many rows as a few statements instead of one per row: what makes an apply of 10,000
+ * changes cost about as much as the rows themselves. PostgreSQL gets each column as one array
+ * (`unnest`), so a statement has a handful of parameters whatever the number of rows; SQLite gets
+ * chunks of a `VALUES` list, each chunk the same text so its prepared statement is reused.
+ */
+
+export type ColumnType = 'integer' | 'text';
+export interface Column {
+  name: string;
+  type: ColumnType;
+}
+
+/** Rows per SQLite statement: well under its 32,766 bound parameters for every table we write. */
+const SQLITE_ROWS_PER_STATEMENT = 500;
+/** Rows per PostgreSQL statement: arrays this long still parse and plan in a few milliseconds. */
+const PG_ROWS_PER_STATEMENT = 5_000;
+
+const isPostgres = (db: Executor) => db.getExecutor().adapter instanceof PostgresAdapter;
+const quote = (name: string) => `"${name}"`;
+
+function chunks<T>(rows: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < rows.length; i += size) out.push(rows.slice(i, i + size));
+  return out;
+}
+
+/** `rows` (one value per column, in `columns` order) transposed to one array per column. */
+function byColumn(columns: Column[], rows: unknown[][]): unknown[][] {
+  return columns.map((_, c) => rows.map((r) => r[c] ?? null));
+}
+
+const placeholders = (n: number) => `(${Array.from({ length: n }, () => '?').join(', ')})`;
+
+/** Inserts every row, a chunk of them per statement. */
+export async function insertRows(db: Executor, table: string, columns: Column[], rows: unknown[][]): Promise<void> {
+  if (!rows.length) return;
+  const names = columns.map((c) => quote(c.name)).join(', ');
+  if (isPostgres(db)) {
+    const arrays = columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
+    const text = `insert into ${quote(table)} (${names}) select * from unnest(${arrays})`;
+    for (const part of chunks(rows, PG_ROWS_PER_STATEMENT)) await db.executeQuery(CompiledQuery.raw(text, byColumn(columns, part)));
+    return;
+  }
+  const row = placeholders(columns.length);
+  for (const part of chunks(rows, SQLITE_ROWS_PER_STATEMENT)) {
+    const text = `insert into ${quote(table)} (${names}) values ${part.map(() => row).join(', ')}`;
+    await db.executeQuery(CompiledQuery.raw(text, part.flat()));
+    // SQLite runs each statement synchronously: between chunks, other requests get their turn.
+    await yieldToEventLoop();
+  }
+}
+
+
+export interface GuardedUpdate {
+  table: string;
+  /** Identifies the row. */
+  key: Column;
+  /** Updated only where it still holds the value given, and then set to that value plus one. */
+  guard: Column;
+  /** The columns each row sets, to its own values. */
+  set: Column[];
+  /** Per row: key, guard, then the `set` values in order. */
+  rows: unknown[][];
+  /** Columns set to the same value on every row. */
+  constants: Record<string, unknown>;
+}
+
+/**
+ * Updates many rows, each to its own values, as one statement per chunk; a row whose guard no
+ * longer holds (another writer got there first) is left alone. Returns the keys it updated, so the
+ * caller can tell which rows lost the race.
+ */
+export async function updateGuarded(db: Executor, u: GuardedUpdate): Promise<Set<unknown>> {
+  const updated = new Set<unknown>();
+  if (!u.rows.length) return updated;
+  const columns = [u.key, u.guard, ...u.set];
+  const constants = Object.entries(u.constants);
+  const pg = isPostgres(db);
+  const assign = [
+    ...u.set.map((c) => `${quote(c.name)} = v.${quote(c.name)}`),
+    `${quote(u.guard.name)} = v.${quote(u.guard.name)} + 1`,
+    ...constants.map(([name], i) => `${quote(name)} = ${pg ? `$${columns.length + i + 1}` : '?'}`),
+  ].join(', ');
+  // SQLite's RETURNING cannot name an alias of the table, so the table goes by its own name there.
+  const t = pg ? 't' : quote(u.table);
+  const match = `${t}.${quote(u.key.name)} = v.${quote(u.key.name)} and ${t}.${quote(u.guard.name)} = v.${quote(u.guard.name)}`;
+  const names = columns.map((c) => quote(c.name)).join(', ');
+  const values = constants.map(([, v]) => v);
+  if (pg) {
+    const arrays = columns.map((c, i) => `$${i + 1}::${c.type}[]`).join(', ');
+    const text = `update ${quote(u.table)} as t set ${assign} from unnest(${arrays}) as v(${names}) where ${match} returning t.${quote(u.key.name)} as k`;
+    for (const part of chunks(u.rows, PG_ROWS_PER_STATEMENT)) {
+      const { rows } = await db.executeQuery<{ k: unknown }>(CompiledQuery.raw(text, [...byColumn(columns, part), ...values]));
+      for (const r of rows) updated.add(r.k);
+    }
+    return updated;
+  }
+  const row = placeholders(columns.length);
+  for (const part of chunks(u.rows, SQLITE_ROWS_PER_STATEMENT)) {
+    // SQLite names the columns of a bare VALUES list column1…; a CTE gives them their names.
+    const text = `with v(${names}) as (values ${part.map(() => row).join(', ')}) update ${t} set ${assign} from v where ${match} returning ${quote(u.key.name)} as k`;
+    const { rows } = await db.executeQuery<{ k: unknown }>(CompiledQuery.raw(text, [...part.flat(), ...values]));
+    for (const r of rows) updated.add(r.k);
+    await yieldToEventLoop();
+  }
+  return updated;
+}
