@@ -1,21 +1,15 @@
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenaristClient, type Scenario } from '../src/client/index.js';
+import { hasChromium, openBrowser } from './helpers/browser.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = fs.existsSync(CHROMIUM);
 
 /** A conversation's and a scenario history's changesets on the review page, reverted with one button. */
 describe.skipIf(!hasChromium)('changesets on the review page', () => {
   let s: TestServer;
   let client: ScenaristClient;
-  let browser: BrowserContext;
+  let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
   let page: Page;
-  let userDataDir: string;
   let scenarios: Scenario[];
   let sessionId: number;
   let changesetId: number;
@@ -36,14 +30,8 @@ describe.skipIf(!hasChromium)('changesets on the review page', () => {
     // Someone edits one of them after the apply.
     await client.scenarios.update(scenarios[1]!.id, { name: 'Upgrade, edited by hand' });
 
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-chromium-'));
-    browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      viewport: { width: 1366, height: 768 },
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.setDefaultTimeout(8_000);
+    browser = await openBrowser();
+    page = browser.page;
     await page.goto(s.url + '/');
     await page.getByLabel('API key').fill(s.key);
     await page.getByLabel('API key').press('Enter');
@@ -53,7 +41,6 @@ describe.skipIf(!hasChromium)('changesets on the review page', () => {
   afterAll(async () => {
     await browser?.close();
     await s?.stop();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
   });
 
   it("shows a conversation's apply with its diff, reverts it with the edited scenario named, then over the edit", async () => {

@@ -35,6 +35,8 @@ beforeAll(async () => {
     SCENARIST_LLM_API_KEY: 'sk-local',
     SCENARIST_LLM_BATCH_SIZE: '2',
     SCENARIST_LLM_CONCURRENCY: '1',
+    // Every batch goes to the model server, even the structured edits the built-in planner could make.
+    SCENARIST_PLANNER_FIRST: 'false',
     SCENARIST_PRICES: JSON.stringify({ 'openai-compatible:fake-model': PRICE }),
   };
   const engine = createEngine(loadConfig({ ...env, SCENARIST_DATA_DIR: '/tmp' }), { retryBaseMs: 20 });

@@ -1,15 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenaristClient, type Scenario } from '../src/client/index.js';
 import { pacedEngine } from './helpers/engines.js';
-import { toolAvailable } from './helpers/required-tool.js';
+import { hasChromium, openBrowser } from './helpers/browser.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = toolAvailable(CHROMIUM, fs.existsSync(CHROMIUM), 'apt-get install -y chromium');
 
 /** Requests that say "held" wait until the test lets them go, so the page can open one still running. */
 const held = { wait: Promise.resolve(), release: () => {} };
@@ -20,9 +18,8 @@ const holdNext = () => {
 describe.skipIf(!hasChromium)('the review page in a browser', () => {
   let s: TestServer;
   let client: ScenaristClient;
-  let browser: BrowserContext;
+  let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
   let page: Page;
-  let userDataDir: string;
   let projectId: number;
   const scenarios: Scenario[] = [];
 
@@ -41,21 +38,13 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
       const tags = name.startsWith('Report') ? ['network'] : ['billing-review'];
       scenarios.push(await client.scenarios.create({ name, agent: agent.id, personality, instructions, tags, project: projectId }));
     }
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-chromium-'));
-    browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      viewport: { width: 1366, height: 768 },
-      // Without the background-networking flags Chromium keeps dialing out, which this network refuses.
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
-    page.setDefaultTimeout(8_000);
+    browser = await openBrowser();
+    page = browser.page;
   });
 
   afterAll(async () => {
     await browser?.close();
     await s?.stop();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
   });
 
   const card = (name: string) => page.getByTestId('suggestion').filter({ has: page.getByRole('heading', { name }) });

@@ -6,6 +6,7 @@ import { AiSdkEngine } from './ai-sdk/engine.js';
 import { modelEstimates } from './ai-sdk/estimate.js';
 import { createModel } from './ai-sdk/provider.js';
 import { OfflineEngine } from './offline-engine.js';
+import { planImprovement } from './offline/planner.js';
 import { PlannerFirstEngine } from './planner-first.js';
 
 /** Seams for tests and benchmarks: how long backoff waits, and where its jitter comes from. */
@@ -35,5 +36,9 @@ export interface CallEstimator {
 
 export function callEstimator(config: Pick<Config, 'model' | 'llm'>): CallEstimator {
   if (config.model === 'offline') return { batchSize: new OfflineEngine().batchSize, improve: noCalls, clarify: noCalls, instructions: noCalls };
-  return { batchSize: config.llm.batchSize, ...modelEstimates };
+  // As PlannerFirstEngine answers: a batch the planner fully understands makes no model call.
+  const improve = config.llm.plannerFirst
+    ? (input: Omit<ImproveInput, 'signal'>) => (planImprovement(input.userMessage, input.scenarios, input.context).understood ? noCalls() : modelEstimates.improve(input))
+    : modelEstimates.improve;
+  return { batchSize: config.llm.batchSize, ...modelEstimates, improve };
 }
