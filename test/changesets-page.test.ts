@@ -1,14 +1,14 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenaristClient, type Scenario } from '../src/client/index.js';
-import { hasChromium, openBrowser } from './helpers/browser.js';
+import { hasChromium, openChromium } from './helpers/chromium.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /** A conversation's and a scenario history's changesets on the review page, reverted with one button. */
 describe.skipIf(!hasChromium)('changesets on the review page', () => {
   let s: TestServer;
   let client: ScenaristClient;
-  let browser: Awaited<ReturnType<typeof openBrowser>> | undefined;
+  let browser: Awaited<ReturnType<typeof openChromium>> | undefined;
   let page: Page;
   let scenarios: Scenario[];
   let sessionId: number;
@@ -30,8 +30,9 @@ describe.skipIf(!hasChromium)('changesets on the review page', () => {
     // Someone edits one of them after the apply.
     await client.scenarios.update(scenarios[1]!.id, { name: 'Upgrade, edited by hand' });
 
-    browser = await openBrowser();
+    browser = await openChromium({ width: 1366, height: 768 });
     page = browser.page;
+    page.setDefaultTimeout(8_000);
     await page.goto(s.url + '/');
     await page.getByLabel('API key').fill(s.key);
     await page.getByLabel('API key').press('Enter');
@@ -44,7 +45,7 @@ describe.skipIf(!hasChromium)('changesets on the review page', () => {
   });
 
   it("shows a conversation's apply with its diff, reverts it with the edited scenario named, then over the edit", async () => {
-    await page.getByTestId('sessions').getByRole('button', { name: /Limit calls/ }).click();
+    await page.getByTestId('sessions').getByRole('link', { name: /Limit calls/ }).click();
     const entry = page.getByTestId(`changeset-${changesetId}`);
     await expect.poll(() => entry.textContent()).toContain(`Changeset ${changesetId} (apply)`);
     await entry.getByText('Changed: max_duration').click();

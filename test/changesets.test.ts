@@ -164,6 +164,17 @@ describe('other writes that change scenarios in bulk', () => {
     expect((await s.api('GET', `scenarios/${ids[0]}/`)).status).toBe(404);
   });
 
+  it('a one-shot improve-and-apply is a changeset of its job', async () => {
+    const ids = await bulkCreate(2, 'One shot');
+    const started = await startJob(s.api, { scenarios: ids, user_message: 'Add a greeting', apply_changes: true });
+    const done = await waitForJob(s.api, started.progress_id);
+    expect(done.result).toMatchObject({ applied_scenario_ids: ids, changeset_id: expect.any(Number) });
+    const shown = (await s.api('GET', `changesets/${done.result.changeset_id}/`)).body;
+    expect(shown).toMatchObject({ kind: 'apply', progress_id: started.progress_id, session_id: started.session_id, scenario_count: 2 });
+    expect((await s.api('POST', `changesets/${shown.id}/revert/`)).body.reverted_scenario_ids).toEqual(ids);
+    expect((await scenario(ids[0]!)).first_message).toBe('');
+  });
+
   it('an instructions apply is a changeset of its job', async () => {
     const sc = await createScenario(s.api, { name: 'Upgrade plan', agent, personality, instructions: 'Ask for the unlimited plan.' });
     const started = await s.api('POST', 'scenarios/generate-instructions/', { scenario: sc.id, agent, extra_instructions: 'Mention the current plan' });

@@ -72,6 +72,10 @@ describe('the reply of a job run in several batches', () => {
     );
   });
 
+  it('keeps one of the batch messages that differ only in their counts', () => {
+    expect(batchedReply([], 3, ['Tagged 2 of 2 scenarios.', 'Tagged 1 of 1 scenarios.', 'Tagged none.'])).toBe('No changes to suggest for these 3 scenario(s).\n\nTagged 2 of 2 scenarios.\n\nTagged none.');
+  });
+
   it('says so when nothing changes', () => {
     expect(batchedReply([], 3, [])).toBe('No changes to suggest for these 3 scenario(s).');
   });
@@ -80,7 +84,7 @@ describe('the reply of a job run in several batches', () => {
 describe('progress answers', () => {
   const row = (over: Partial<JobProgressRow> = {}): JobProgressRow => ({
     progress_id: 'p-1', session_id: 3, kind: 'improve', mode: 'improve', status: 'in_progress', result: null, error: null,
-    progress_done: 4, progress_total: 20, usage: '{}', ...over,
+    progress_done: 4, progress_total: 20, usage: '{}', review_state: null, review_count: null, ...over,
   });
 
   // The progress route sends progressOf's object without re-checking it, so it must already be what the schema would send.

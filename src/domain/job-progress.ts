@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { emptyUsage, type TokenUsage } from './jobs.js';
 import type { ScenarioAgentProgress } from './scenario-agent.js';
 import type { ScenarioAgentResult } from './suggestion.js';
+import { reviewStateOf } from './suggestion-review.js';
 
 /** The columns of a job row a progress answer is made of. */
 export interface JobProgressFields {
@@ -15,6 +16,8 @@ export interface JobProgressFields {
   progress_done: number;
   progress_total: number;
   usage: string;
+  review_state: string | null;
+  review_count: number | null;
 }
 
 /** Builds every key of ScenarioAgentProgress and nothing else: the progress route sends it unchecked, and webhooks carry it. */
@@ -38,5 +41,7 @@ export function progressOf(job: JobProgressFields): z.infer<typeof ScenarioAgent
     error: job.error,
     progress: { done: job.progress_done, total: job.progress_total },
     usage,
+    review_state: reviewStateOf(job),
+    review_count: job.review_count,
   };
 }

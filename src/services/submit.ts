@@ -7,7 +7,8 @@ import { readUpdatedScenarios } from '../domain/suggestion.js';
 import { jobTunables } from '../jobs/tunables.js';
 import { agentNamesOfProject, findAgentSummary } from '../store/aiagents.js';
 import type { Db, Executor } from '../store/db.js';
-import { insertJob, latestJobOfSession } from '../store/jobs.js';
+import { waitingReviewOfSession } from '../store/job-review.js';
+import { findJobByProgressId, insertJob, latestJobOfSession } from '../store/jobs.js';
 import { existingKnowledgeBaseIds } from '../store/knowledge-base-files.js';
 import { projectExists } from '../store/projects.js';
 import { resolveScenarioSelection, scenarioRefs } from '../store/scenario-selection.js';
@@ -83,13 +84,23 @@ async function resolveAgentChoice(db: Executor, orgId: number, projectId: number
   return Object.fromEntries(needing.map((id) => [String(id), chosen.id]));
 }
 
+/** The job whose suggestions an apply carries: the one named, or the session's latest still waiting for review. */
+async function sourceOfApply(db: Executor, orgId: number, progressId: string | undefined, sessionId: number | undefined): Promise<Row<'jobs'> | undefined> {
+  if (progressId === undefined) return sessionId ? waitingReviewOfSession(db, sessionId) : undefined;
+  const job = await findJobByProgressId(db, orgId, progressId);
+  if (!job || (job.kind !== 'improve' && job.kind !== 'clarify')) throw ValidationError.field('source_progress_id', 'Name an improve or clarify job of yours (its progress_id).');
+  return job;
+}
+
 async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: Awaited<ReturnType<typeof checkReferences>>): Promise<Planned> {
   const { agent, session } = refs;
   const previous = session ? await latestJobOfSession(db, session.id) : undefined;
   const resuming = (body.agent_resolution_response.trim() !== '' || Object.keys(body.agent_selections ?? {}).length > 0) && !body.apply_changes;
 
-  if (body.apply_changes) {
-    if (!body.updated_scenarios?.length) throw ValidationError.field('updated_scenarios', 'Send the suggestions to apply with apply_changes: true.');
+  // With scenarios and no suggestions to apply, apply_changes asks for an improve that applies its own.
+  const improveAndApply = body.apply_changes && !body.updated_scenarios?.length && body.scenarios !== undefined && body.scenarios !== null;
+  if (body.apply_changes && !improveAndApply) {
+    if (!body.updated_scenarios?.length) throw ValidationError.field('updated_scenarios', 'Send the suggestions to apply with apply_changes: true, or the scenarios to improve and apply.');
     const { suggestions, drafts, errors } = readUpdatedScenarios(body.updated_scenarios);
     if (errors.length) throw new ValidationError({ updated_scenarios: errors.slice(0, 50) });
     const refs = await scenarioRefs(db, orgId, suggestions.map((s) => s.scenario_id));
@@ -99,7 +110,9 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
     if (projects.size > 1 || (refs[0] && refs[0].project_id !== projectId)) {
       throw ValidationError.field('updated_scenarios', 'All scenarios of one apply must belong to the same project.');
     }
-    return { kind: 'apply', mode: 'improve', projectId, request: { project_id: projectId, updated_scenarios: body.updated_scenarios }, scenarioIds: refs.map((r) => r.id), total: suggestions.length + drafts.length };
+    const source = await sourceOfApply(db, orgId, body.source_progress_id, session?.id);
+    const request: ApplyJobRequest = { project_id: projectId, updated_scenarios: body.updated_scenarios, ...(source ? { source_job_id: source.id } : {}) };
+    return { kind: 'apply', mode: 'improve', projectId, request, scenarioIds: refs.map((r) => r.id), total: suggestions.length + drafts.length };
   }
 
   if (resuming) {
@@ -118,7 +131,15 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
     const scope = { agentId: agent?.id ?? null, projectId: body.project_id ?? agent?.project_id ?? session?.project_id ?? null };
     const { ids, projectId } = await resolveScenarioSelection(db, orgId, body.scenarios, scope);
     if (!ids.length) throw ValidationError.field('scenarios', 'No scenarios match this selection.');
-    const request: ImproveJobRequest = { user_message: body.user_message, scenario_ids: ids, agent_id: agent?.id ?? null, project_id: projectId!, agent_selections: {}, resumed: false };
+    const request: ImproveJobRequest = {
+      user_message: body.user_message,
+      scenario_ids: ids,
+      agent_id: agent?.id ?? null,
+      project_id: projectId!,
+      agent_selections: {},
+      resumed: false,
+      ...(improveAndApply ? { apply_changes: true } : {}),
+    };
     return { kind: 'improve', mode: 'improve', projectId: projectId!, request, scenarioIds: ids, total: ids.length };
   }
 

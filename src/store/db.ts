@@ -7,7 +7,9 @@ import { postgresDialect } from './dialects/postgres.js';
 import { localJobEvents, pgJobEvents, type JobEvents } from './job-events.js';
 import { initial } from './migrations/001_initial.js';
 import { settings } from './migrations/002_settings.js';
+import { documentedFields } from './migrations/020_documented_fields.js';
 import { kbContentHash } from './migrations/030_kb_content_hash.js';
+import { jobReview } from './migrations/070_job_review.js';
 import { changesets } from './migrations/071_changesets.js';
 import { projectBudget } from './migrations/072_project_budget.js';
 import { webhooks } from './migrations/073_webhooks.js';
@@ -69,7 +71,9 @@ function migrations(dialect: DialectName): Record<string, Migration> {
   return {
     '001_initial': initial(dialect),
     '002_settings': settings,
+    '020_documented_fields': documentedFields,
     '030_kb_content_hash': kbContentHash,
+    '070_job_review': jobReview,
     '071_changesets': changesets(dialect),
     '072_project_budget': projectBudget,
     '073_webhooks': webhooks(dialect),

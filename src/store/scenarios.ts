@@ -1,8 +1,10 @@
 import { Conflict, FieldErrorCollector, ValidationError, type FieldErrors } from '../domain/errors.js';
 import {
   checkScenarioRules,
+  createdFields,
   diffScenarioFields,
   EMPTY_SCENARIO,
+  normalizedValue,
   SCENARIO_FIELDS,
   type FieldChanges,
   type ScenarioCreate,
@@ -108,7 +110,7 @@ function contentOf(input: ScenarioPatch, errors: FieldErrorCollector): Partial<S
       'This field has been removed from the API. Put dynamic variables in a test profile (test_profile_data.information.main_agent_variables).',
     );
   }
-  if (out.tags) out.tags = [...new Set(out.tags)];
+  if (out.tags) out.tags = normalizedValue('tags', out.tags) as string[];
   return out;
 }
 
@@ -304,7 +306,7 @@ async function insertScenario(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await recordRevisions(db, [revisionRow(row, diffScenarioFields({}, fields), actor, change.type, change.reason, now)]);
+  await recordRevisions(db, [revisionRow(row, createdFields(fields), actor, change.type, change.reason, now)]);
   return row;
 }
 
@@ -409,7 +411,7 @@ export async function writeMerged(
 export async function writeMergedMany(
   db: Executor,
   actor: Actor,
-  writes: ReadonlyArray<{ current: Row<'scenarios'>; merged: ScenarioFields }>,
+  writes: ReadonlyArray<{ current: Row<'scenarios'>; merged: ScenarioFields; /** This write's own reason, over `opts.reason`. */ reason?: string }>,
   opts: WriteOptions,
 ): Promise<Row<'scenarios'>[]> {
   const out: Row<'scenarios'>[] = [];
@@ -418,7 +420,7 @@ export async function writeMergedMany(
   const groups = new Map<string, { columns: string[]; rows: unknown[][] }>();
   // Diffing and serializing 10,000 scenarios is long synchronous work: other requests get turns between.
   const breathe = yielder(500);
-  for (const { current, merged } of writes) {
+  for (const { current, merged, reason } of writes) {
     await breathe();
     const changes = diffScenarioFields(scenarioFieldsOf(current), merged);
     if (Object.keys(changes).length === 0) {
@@ -434,7 +436,7 @@ export async function writeMergedMany(
     group.rows.push([current.id, current.revision, ...columns.map((c) => set[c])]);
     // The stored row is known without reading it back: the current one with the set columns written.
     const row = { ...current, ...set, revision: current.revision + 1, last_updated_by: actor.keyId, updated_at: opts.now } as Row<'scenarios'>;
-    revisions.push(revisionRow(row, changes, actor, opts.changeType ?? 'update', opts.reason ?? '', opts.now, merged));
+    revisions.push(revisionRow(row, changes, actor, opts.changeType ?? 'update', reason ?? opts.reason ?? '', opts.now, merged));
     out.push(row);
   }
   for (const { columns, rows } of groups.values()) {

@@ -33,6 +33,8 @@ export interface ProjectsTable {
   max_call_duration: number | null;
   /** USD a month for model calls; null: no budget. */
   monthly_budget: number | null;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }
@@ -46,6 +48,8 @@ export interface AiagentsTable {
   language: string;
   inbound: Bool;
   assistant_id: string | null;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }
@@ -60,6 +64,8 @@ export interface PersonalitiesTable {
   language: string;
   accent: string;
   is_predefined: Bool;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }
@@ -84,6 +90,8 @@ export interface MetricsTable {
   agent_id: number | null;
   name: string;
   description: string;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }
@@ -222,6 +230,12 @@ export interface JobsTable {
   updated_at: Time;
   started_at: Time | null;
   finished_at: Time | null;
+  /** What a reviewer did with the suggestions: to_review, applied, partly_applied, discarded; null for jobs that suggest nothing. */
+  review_state: string | null;
+  /** How many suggestions (scenarios and drafts) the job left to review. */
+  review_count: number | null;
+  /** The progress_id of the apply job that applied the suggestions. */
+  applied_by: string | null;
 }
 
 /** One bulk write to scenarios, undoable as a whole (see migrations/071_changesets.ts). */

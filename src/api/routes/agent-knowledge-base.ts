@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isoNow } from '../../domain/clock.js';
-import { getAgent } from '../../store/aiagents.js';
+import { type AgentFile, getAgent } from '../../store/aiagents.js';
 import { createKnowledgeBaseFiles, deleteKnowledgeBaseFile, listKnowledgeBaseFiles } from '../../store/knowledge-base-files.js';
 import type { Row } from '../../store/schema.js';
 import type { AppDeps } from '../deps.js';
@@ -24,7 +24,7 @@ export const AgentKbFile = z.object({
 
 const MAX_FILES = 20;
 
-const toAgentFile = (r: Row<'knowledge_base_files'>, agentId: number): z.infer<typeof AgentKbFile> => ({
+export const toAgentFile = (r: AgentFile, agentId: number): z.infer<typeof AgentKbFile> => ({
   id: r.id,
   agent: r.agent_id ?? agentId,
   file_url: `/test_framework/v1/knowledge-base-files/${r.id}/`,

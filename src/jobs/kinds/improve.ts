@@ -8,6 +8,7 @@ import { loadScenarios } from '../../store/scenarios.js';
 import { historyBefore } from '../history.js';
 import { chunk, runBatches } from '../batches.js';
 import { batchedReply } from '../batched-reply.js';
+import { awaitReview } from '../review.js';
 import { engineScenarios } from '../scenarios-for-engine.js';
 import { BudgetStopped } from '../budget.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
@@ -120,9 +121,9 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       proposals.push(...o.value.suggestions);
       issues.push(...(o.value.issues ?? []));
       if (o.value.message && !replies.includes(o.value.message)) replies.push(o.value.message);
-      for (const n of o.value.notDone) notDone.set(`${n.part}\u0000${n.reason}`, n);
-      if (o.value.notDone.length) notes.push(...o.value.notDone.map((n) => `I could not do "${n.part}": ${n.reason}`));
-      else notes.push(o.value.message);
+      for (const n of o.value.notDone) if (!notDone.has(n.part)) notDone.set(n.part, n);
+      // A batch's own prose counts only its batch ("1 of 1 scenario"): the job's summary replaces it, and what it could not do is named once.
+      notes.push(...o.value.notDone.map((n) => `I could not do "${n.part}": ${n.reason}`));
     } else {
       failures.push({ batch: i, scenario_ids: batches[i]!.map((s) => s.id), error: errorText(o.error) });
       const part = `the request, for scenario(s) ${batches[i]!.map((s) => s.id).join(', ')}`;
@@ -182,5 +183,6 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     usage,
     reply: { content: message, toolCalls },
     progress: { done: scenarios.length, total: scenarios.length },
+    commit: awaitReview(job.id, updated.length),
   };
 };
