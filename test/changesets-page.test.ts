@@ -33,7 +33,7 @@ describe.skipIf(!hasChromium)('changesets on the review page', () => {
     browser = await openChromium({ width: 1366, height: 768 });
     page = browser.page;
     page.setDefaultTimeout(8_000);
-    await page.goto(s.url + '/');
+    await page.goto(`${s.url}/`);
     await page.getByLabel('API key').fill(s.key);
     await page.getByLabel('API key').press('Enter');
     await page.getByLabel('Project').waitFor();

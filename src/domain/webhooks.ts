@@ -27,7 +27,7 @@ export const newWebhookSecret = (): string => SECRET_PREFIX + crypto.randomBytes
 const keyOf = (secret: string) => Buffer.from(secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret, 'base64');
 
 export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
-  return 'v1,' + crypto.createHmac('sha256', keyOf(secret)).update(`${id}.${timestamp}.${body}`).digest('base64');
+  return `v1,${crypto.createHmac('sha256', keyOf(secret)).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
 /** The headers of one delivery. */

@@ -1,6 +1,7 @@
 import { callEstimator } from '../agent/engines/index.js';
 import type { Config } from '../config.js';
 import { addEstimates, dryRunPlan, noCalls, priceFor, type DryRunPlan } from '../domain/cost.js';
+import type { InstructionsJobRequest } from '../domain/instructions.js';
 import type { ClarifyJobRequest, ImproveJobRequest, ScenarioAgentBody } from '../domain/scenario-agent.js';
 import { chunk } from '../jobs/batches.js';
 import { historyBefore } from '../jobs/history.js';
@@ -53,7 +54,7 @@ export async function dryRunScenarioAgent(db: Db, config: Config, organizationId
 export async function planInstructionsJob(ctx: ServiceContext, caller: Caller, request: InstructionsRequest): Promise<DryRunPlan> {
   const { db } = ctx.store;
   const now = nowOf(ctx);
-  let checked;
+  let checked: InstructionsJobRequest;
   try {
     if (request.kind === 'generate') await submitGenerateInstructions(db, ctx.config, caller, { ...request.body, dry_run: true }, now);
     else if (request.kind === 'improve') await submitImproveInstructions(db, ctx.config, caller, { ...request.body, dry_run: true }, now);

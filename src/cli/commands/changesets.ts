@@ -67,7 +67,7 @@ export function registerChangesets(program: Command): void {
     if (opts.job !== undefined) query.progress_id = opts.job;
     const page = await client.changesets.list(query);
     if (opts.json) printJson(page.results);
-    else process.stdout.write(renderList(page.results) + '\n');
+    else process.stdout.write(`${renderList(page.results)}\n`);
   });
 
   const show = withConnection(
@@ -82,7 +82,7 @@ export function registerChangesets(program: Command): void {
     const client = clientFrom(opts);
     const detail = await client.changesets.get(idArg(id), { page: Number(opts.page) || 1 });
     if (opts.json) printJson(detail);
-    else process.stdout.write(renderShow(detail, styleFor(process.stdout)) + '\n');
+    else process.stdout.write(`${renderShow(detail, styleFor(process.stdout))}\n`);
   });
 
   const revert = withConnection(
@@ -97,7 +97,7 @@ export function registerChangesets(program: Command): void {
     const client = clientFrom(opts);
     const result = await client.changesets.revert(idArg(id), { force: Boolean(opts.force) });
     if (opts.json) printJson(result);
-    else process.stdout.write(renderRevert(result, styleFor(process.stdout)) + '\n');
+    else process.stdout.write(`${renderRevert(result, styleFor(process.stdout))}\n`);
     return result.conflicts.length ? EXIT.conflict : EXIT.ok;
   });
 }
