@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { jobCostFields, type JobCaps } from './cost.js';
-import { ScenarioAgentResult } from './suggestion.js';
+import { ScenarioAgentResult, type Draft, type Suggestion } from './suggestion.js';
 import { REVIEW_STATES } from './suggestion-review.js';
 
 const id = () => z.number().int().positive().max(2_147_483_647);
@@ -95,5 +95,11 @@ export interface ApplyJobRequest {
   project_id: number;
   /** The job whose suggestions these are, when known: its review state follows the apply. */
   source_job_id?: number;
-  updated_scenarios: Array<Record<string, unknown>>;
+  /**
+   * The items as the submit read and checked them: the job takes them as they are, so no value is
+   * checked twice. Requests stored before carry the client's `updated_scenarios` instead.
+   */
+  suggestions?: Suggestion[];
+  drafts?: Draft[];
+  updated_scenarios?: Array<Record<string, unknown>>;
 }

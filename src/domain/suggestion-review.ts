@@ -1,7 +1,7 @@
 // Pure rules for reviewing a job's suggestions at any size: a summary by field, and the subset a
 // reviewer chose (some scenarios, some fields). The CLI, the page and the MCP tools share them.
 
-import type { UpdatedScenario } from './suggestion.js';
+import type { Draft, Suggestion, UpdatedScenario } from './suggestion.js';
 
 /** One row of the summary: a field, or one value added to or removed from a list field (a tool, a tag). */
 export interface SummaryRow {
@@ -112,6 +112,14 @@ export function changeKeys(items: ReadonlyArray<UpdatedScenario>): Set<string> {
     if (s.id === undefined || s.id === null) keys.add(`draft:${String(s.name ?? '')}`);
     else for (const f of fieldsOf(s)) keys.add(`${s.id}:${f}`);
   }
+  return keys;
+}
+
+/** The same keys for what an apply carries once read and checked: each suggestion's fields, each draft by name. */
+export function appliedKeys(suggestions: ReadonlyArray<Suggestion>, drafts: ReadonlyArray<Draft>): Set<string> {
+  const keys = new Set<string>();
+  for (const s of suggestions) for (const c of s.changes) keys.add(`${s.scenario_id}:${c.field}`);
+  for (const d of drafts) keys.add(`draft:${d.scenario.name}`);
   return keys;
 }
 

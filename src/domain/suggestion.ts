@@ -128,11 +128,16 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * are ignored, so a full Scenario object can be sent back as it is. Values are checked by a
  * field's write rules; each problem is named by the item's position.
  */
-export function readUpdatedScenarios(items: ReadonlyArray<Record<string, unknown>>): { suggestions: Suggestion[]; drafts: Draft[]; errors: string[] } {
+export function readUpdatedScenarios(
+  items: ReadonlyArray<Record<string, unknown>>,
+  /** The index of `items[0]` in the whole list, for errors of a list read in parts. */
+  offset = 0,
+): { suggestions: Suggestion[]; drafts: Draft[]; errors: string[] } {
   const suggestions: Suggestion[] = [];
   const drafts: Draft[] = [];
   const errors: string[] = [];
-  items.forEach((raw, i) => {
+  items.forEach((raw, k) => {
+    const i = k + offset;
     const id = raw.id;
     if (id !== undefined && id !== null && !(Number.isInteger(id) && (id as number) > 0)) {
       errors.push(`${i}.id: must be a scenario id.`);

@@ -1,5 +1,6 @@
 import { sessionStatusFor, type JobStatus } from '../domain/jobs.js';
 import type { Store } from '../store/db.js';
+import { dropKeptBatches } from '../store/job-batches.js';
 import { cancelJob, failExhausted, finishJob, type Lease } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
 import { appendTurn, updateSession, type ToolCall } from '../store/sessions.js';
@@ -70,6 +71,8 @@ function writeEnd({ db }: Store, ending: JobEnding, now: string): Promise<Row<'j
       }
       // Webhooks hear of every end, whichever way it came, in the transaction that wrote it.
       for (const { job } of ended) await emitJobEnded(tx, job.id, now);
+      // What an ended job's batches produced is in its result now.
+      await dropKeptBatches(tx, ended.map((e) => e.job.id));
       for (const { job, status, reply } of ended) {
         if (job.session_id === null) continue;
         await appendTurn(tx, job.session_id, { role: 'assistant', content: reply.content, toolCalls: reply.toolCalls, jobId: job.id }, now);

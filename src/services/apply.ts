@@ -3,7 +3,7 @@ import { yielder } from '../domain/event-loop.js';
 import { emptyUsage } from '../domain/jobs.js';
 import { normalizedValue, sameValue, type ScenarioCreate, type ScenarioFields, type ScenarioPatch } from '../domain/scenario.js';
 import type { ApplyJobRequest } from '../domain/scenario-agent.js';
-import { appliedState, changeKeys } from '../domain/suggestion-review.js';
+import { appliedKeys, appliedState, changeKeys } from '../domain/suggestion-review.js';
 import { blankResult, isEdit, isSuggestibleField, readUpdatedScenarios, valuesOf, type ApplyConflict, type ApplyResult, type Suggestion, type UpdatedScenario, type ValidationIssue } from '../domain/suggestion.js';
 import type { Tx } from '../store/db.js';
 import { setReviewState } from '../store/job-review.js';
@@ -76,16 +76,16 @@ export async function checkSuggestions(
   organizationId: number,
   projectId: number,
   suggestions: readonly Suggestion[],
-): Promise<{ writes: Array<{ current: Row<'scenarios'>; merged: ScenarioFields; suggestion: Suggestion }>; conflicts: ApplyConflict[]; issues: ValidationIssue[]; inEffect: number }> {
+): Promise<{ writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields; suggestion: Suggestion }>; conflicts: ApplyConflict[]; issues: ValidationIssue[]; inEffect: number }> {
   const rows = new Map((await loadScenarios(tx, organizationId, suggestions.map((s) => s.scenario_id))).map((r) => [r.id, r]));
   const conflicts: ApplyConflict[] = [];
   const issues: ValidationIssue[] = [];
-  const writes: Array<{ current: Row<'scenarios'>; merged: ScenarioFields; suggestion: Suggestion }> = [];
+  const writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields; suggestion: Suggestion }> = [];
   // Suggestions whose values the scenario already holds (an apply sent twice): nothing to write, nothing in conflict.
   let inEffect = 0;
   const lookups: ReferenceLookups = new Map();
   // Checking 10,000 changes is long synchronous work on SQLite: other requests get turns between.
-  const breathe = yielder(200);
+  const breathe = yielder(100);
   for (const s of suggestions) {
     await breathe();
     const id = s.scenario_id;
@@ -112,7 +112,7 @@ export async function checkSuggestions(
       for (const [field, messages] of Object.entries(prepared.errors)) issues.push({ scenario_id: id, field, message: messages.join(' ') });
       continue;
     }
-    writes.push({ current: row, merged: prepared.merged, suggestion: s });
+    writes.push({ current: row, before: prepared.before, merged: prepared.merged, suggestion: s });
   }
   return { writes, conflicts, issues, inEffect };
 }
@@ -124,7 +124,8 @@ export async function checkSuggestions(
 export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const { job } = ctx;
   const req = JSON.parse(job.request) as ApplyJobRequest;
-  const { suggestions, drafts } = readUpdatedScenarios(req.updated_scenarios);
+  // Checked by the submit; only a request stored before it kept them checked is read again.
+  const { suggestions, drafts } = req.suggestions ? { suggestions: req.suggestions, drafts: req.drafts ?? [] } : readUpdatedScenarios(req.updated_scenarios ?? []);
   const total = suggestions.length + drafts.length;
   const applied: number[] = [];
   const created: number[] = [];
@@ -173,7 +174,7 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     }
     if (job.session_id !== null) await markLatestPreview(tx, job.session_id, 'applied');
     if (source) {
-      const sent = changeKeys(req.updated_scenarios as UpdatedScenario[]);
+      const sent = appliedKeys(suggestions, drafts);
       // Suggestions applied by an earlier apply of part of them count too, when the scenario still holds their values.
       const earlier = source.review_state === 'partly_applied' ? await stillHeld(tx, job.organization_id, sourceItems, sent) : [];
       const state = appliedState(changeKeys(sourceItems), new Set([...sent, ...earlier]));

@@ -1,6 +1,7 @@
+import { isGeneration } from '../domain/generation.js';
 import type { JobKind } from '../domain/jobs.js';
 import { clarifyJob } from '../jobs/kinds/clarify.js';
-import { generateJob, isGeneration } from '../jobs/kinds/generate.js';
+import { generateJob } from '../jobs/kinds/generate.js';
 import { instructionsJob } from '../jobs/kinds/instructions.js';
 import type { JobHandler } from '../jobs/types.js';
 import { applyJob } from './apply.js';

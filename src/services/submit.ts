@@ -3,6 +3,7 @@ import { FieldErrorCollector, ValidationError } from '../domain/errors.js';
 import { capsOf } from '../domain/cost.js';
 import { titleFromMessage, type JobKind } from '../domain/jobs.js';
 import type { ApplyJobRequest, ClarifyJobRequest, ImproveJobRequest, ScenarioAgentBody } from '../domain/scenario-agent.js';
+import { yieldToEventLoop } from '../domain/event-loop.js';
 import { readUpdatedScenarios } from '../domain/suggestion.js';
 import { jobTunables } from '../jobs/tunables.js';
 import { agentNamesOfProject, findAgentSummary } from '../store/aiagents.js';
@@ -92,7 +93,26 @@ async function sourceOfApply(db: Executor, orgId: number, progressId: string | u
   return job;
 }
 
-async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: Awaited<ReturnType<typeof checkReferences>>): Promise<Planned> {
+type ReadItems = ReturnType<typeof readUpdatedScenarios>;
+
+/**
+ * An apply's items read and checked a few hundred at a time: 10,000 of them are a quarter of a
+ * second of checks, and other requests get their turns between the parts.
+ */
+async function readItemsInTurns(items: ReadonlyArray<Record<string, unknown>>): Promise<ReadItems> {
+  const out: ReadItems = { suggestions: [], drafts: [], errors: [] };
+  for (let i = 0; i < items.length; i += ITEMS_PER_TURN) {
+    if (i) await yieldToEventLoop();
+    const part = readUpdatedScenarios(items.slice(i, i + ITEMS_PER_TURN), i);
+    out.suggestions.push(...part.suggestions);
+    out.drafts.push(...part.drafts);
+    out.errors.push(...part.errors);
+  }
+  return out;
+}
+const ITEMS_PER_TURN = 500;
+
+async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: Awaited<ReturnType<typeof checkReferences>>, items?: ReadItems): Promise<Planned> {
   const { agent, session } = refs;
   const previous = session ? await latestJobOfSession(db, session.id) : undefined;
   const resuming = (body.agent_resolution_response.trim() !== '' || Object.keys(body.agent_selections ?? {}).length > 0) && !body.apply_changes;
@@ -101,7 +121,7 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
   const improveAndApply = body.apply_changes && !body.updated_scenarios?.length && body.scenarios !== undefined && body.scenarios !== null;
   if (body.apply_changes && !improveAndApply) {
     if (!body.updated_scenarios?.length) throw ValidationError.field('updated_scenarios', 'Send the suggestions to apply with apply_changes: true, or the scenarios to improve and apply.');
-    const { suggestions, drafts, errors } = readUpdatedScenarios(body.updated_scenarios);
+    const { suggestions, drafts, errors } = items ?? readUpdatedScenarios(body.updated_scenarios);
     if (errors.length) throw new ValidationError({ updated_scenarios: errors.slice(0, 50) });
     const refs = await scenarioRefs(db, orgId, suggestions.map((s) => s.scenario_id));
     const projects = new Set(refs.map((r) => r.project_id));
@@ -111,7 +131,7 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
       throw ValidationError.field('updated_scenarios', 'All scenarios of one apply must belong to the same project.');
     }
     const source = await sourceOfApply(db, orgId, body.source_progress_id, session?.id);
-    const request: ApplyJobRequest = { project_id: projectId, updated_scenarios: body.updated_scenarios, ...(source ? { source_job_id: source.id } : {}) };
+    const request: ApplyJobRequest = { project_id: projectId, suggestions, drafts, ...(source ? { source_job_id: source.id } : {}) };
     return { kind: 'apply', mode: 'improve', projectId, request, scenarioIds: refs.map((r) => r.id), total: suggestions.length + drafts.length };
   }
 
@@ -186,9 +206,11 @@ export async function submitScenarioAgent(
   generation?: Record<string, unknown>,
 ): Promise<Row<'jobs'>> {
   const orgId = caller.organizationId;
+  // Read before the transaction: checking the items needs no database, and the writer stays free meanwhile.
+  const items = body.apply_changes && body.updated_scenarios?.length ? await readItemsInTurns(body.updated_scenarios) : undefined;
   return db.transaction().execute(async (tx) => {
     const refs = await checkReferences(tx, orgId, body);
-    const planned = await plan(tx, orgId, body, refs);
+    const planned = await plan(tx, orgId, body, refs, items);
     if (planned.kind !== 'apply') planned.request = { ...planned.request, ...capsOf(body) } as Planned['request'];
     if (generation) {
       if (planned.kind !== 'clarify') throw ValidationError.field('non_field_errors', 'A generation drafts new scenarios; it takes no scenarios.');

@@ -13,6 +13,7 @@ import { jobReview } from './migrations/070_job_review.js';
 import { changesets } from './migrations/071_changesets.js';
 import { projectBudget } from './migrations/072_project_budget.js';
 import { webhooks } from './migrations/073_webhooks.js';
+import { jobBatches } from './migrations/080_job_batches.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -77,6 +78,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '071_changesets': changesets(dialect),
     '072_project_budget': projectBudget,
     '073_webhooks': webhooks(dialect),
+    '080_job_batches': jobBatches(dialect),
   };
 }
 

@@ -351,7 +351,7 @@ export async function prepareScenarioUpdate(
   current: Row<'scenarios'>,
   patch: ScenarioPatch,
   lookups?: ReferenceLookups,
-): Promise<{ set: Partial<ScenarioFields>; merged: ScenarioFields; errors: FieldErrors | null }> {
+): Promise<{ set: Partial<ScenarioFields>; before: ScenarioFields; merged: ScenarioFields; errors: FieldErrors | null }> {
   const errors = new FieldErrorCollector();
   const set = contentOf(patch, errors);
   if (patch.project != null && patch.project !== current.project_id) {
@@ -362,9 +362,10 @@ export async function prepareScenarioUpdate(
     if (agent) set.agent = agent.id;
     else errors.add('assistant_id', `No agent has assistant_id "${patch.assistant_id}".`);
   }
-  const merged = { ...scenarioFieldsOf(current), ...set } as ScenarioFields;
+  const before = scenarioFieldsOf(current);
+  const merged = { ...before, ...set } as ScenarioFields;
   await checkScenarioWrite(db, organizationId, current.project_id, merged, set, errors, lookups);
-  return { set, merged, errors: errors.empty ? null : errors.fields };
+  return { set, before, merged, errors: errors.empty ? null : errors.fields };
 }
 
 /**
@@ -411,7 +412,11 @@ export async function writeMerged(
 export async function writeMergedMany(
   db: Executor,
   actor: Actor,
-  writes: ReadonlyArray<{ current: Row<'scenarios'>; merged: ScenarioFields; /** This write's own reason, over `opts.reason`. */ reason?: string }>,
+  /**
+   * `before` is the current row's content when the caller parsed it already (it is then not parsed
+   * again); `reason` is this write's own reason, over `opts.reason`.
+   */
+  writes: ReadonlyArray<{ current: Row<'scenarios'>; merged: ScenarioFields; before?: ScenarioFields; reason?: string }>,
   opts: WriteOptions,
 ): Promise<Row<'scenarios'>[]> {
   const out: Row<'scenarios'>[] = [];
@@ -419,10 +424,10 @@ export async function writeMergedMany(
   // Only the changed columns: big applies mostly change one or two, the same ones for every scenario.
   const groups = new Map<string, { columns: string[]; rows: unknown[][] }>();
   // Diffing and serializing 10,000 scenarios is long synchronous work: other requests get turns between.
-  const breathe = yielder(500);
-  for (const { current, merged, reason } of writes) {
+  const breathe = yielder(100);
+  for (const { current, merged, before, reason } of writes) {
     await breathe();
-    const changes = diffScenarioFields(scenarioFieldsOf(current), merged);
+    const changes = diffScenarioFields(before ?? scenarioFieldsOf(current), merged);
     if (Object.keys(changes).length === 0) {
       out.push(current);
       continue;

@@ -310,6 +310,18 @@ export interface WebhookDeliveriesTable {
   delivered_at: Time | null;
 }
 
+/** A batch a job finished, kept until the job ends (see migrations/080_job_batches.ts). */
+export interface JobBatchesTable {
+  id: Id;
+  job_id: number;
+  batch_key: string;
+  attempt: number;
+  units: number;
+  outcome: Json;
+  usage: Json;
+  created_at: Time;
+}
+
 export interface SettingsTable {
   key: string;
   value: string;
@@ -337,6 +349,7 @@ export interface Database {
   changeset_items: ChangesetItemsTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  job_batches: JobBatchesTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;
