@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { PriceTable } from './domain/cost.js';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -44,6 +45,30 @@ const EnvSchema = z.object({
   SCENARIST_AUTH_CACHE_MS: z.coerce.number().int().min(0).default(10_000),
   SCENARIST_AUTH_FAILURES_PER_MINUTE: positiveInt.default(30),
   SCENARIST_OPERATOR_KEY: z.string().min(24, 'must be at least 24 characters').optional(),
+  // Hosts webhooks may be sent to (host or host:port, comma-separated); empty: any public address.
+  SCENARIST_WEBHOOK_ALLOWED_HOSTS: z.string().default(''),
+  SCENARIST_WEBHOOK_RETRY_BASE_MS: positiveInt.default(30_000),
+  SCENARIST_WEBHOOK_POLL_MS: positiveInt.default(1_000),
+  SCENARIST_WEBHOOK_TIMEOUT_MS: positiveInt.default(10_000),
+  // Prices per model in USD per million tokens, as JSON: {"openai:gpt-4.1-mini": {"input": 0.4, "output": 1.6, "cached_input": 0.1}}.
+  SCENARIST_PRICES: z
+    .string()
+    .default('{}')
+    .transform((text, ctx) => {
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON: {"<provider>:<model>": {"input": <USD per million>, "output": <USD per million>}}' });
+        return z.NEVER;
+      }
+      const table = PriceTable.safeParse(value);
+      if (!table.success) {
+        ctx.addIssue({ code: 'custom', message: `must map models to {input, output, cached_input?} prices: ${table.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+        return z.NEVER;
+      }
+      return table.data;
+    }),
 });
 
 export type Config = Readonly<{
@@ -78,6 +103,10 @@ export type Config = Readonly<{
   /** The key of the operator's API (organizations, keys); without one that API answers 404. */
   operatorKey?: string;
   uploadLimit: number;
+  /** USD per million tokens by model, for dry-run estimates, budgets and the usage report. */
+  prices: PriceTable;
+  /** Where webhooks may go, and how their deliveries are timed (sent by worker processes). */
+  webhooks: { allowedHosts: string[]; retryBaseMs: number; pollMs: number; timeoutMs: number };
   worker: { concurrency: number; leaseMs: number; heartbeatMs: number; maxAttempts: number; shutdownGraceMs: number };
 }>;
 
@@ -118,6 +147,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     authFailuresPerMinute: e.SCENARIST_AUTH_FAILURES_PER_MINUTE,
     operatorKey: e.SCENARIST_OPERATOR_KEY?.trim() || undefined,
     uploadLimit: e.SCENARIST_UPLOAD_LIMIT,
+    prices: e.SCENARIST_PRICES,
+    webhooks: {
+      allowedHosts: e.SCENARIST_WEBHOOK_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+      retryBaseMs: e.SCENARIST_WEBHOOK_RETRY_BASE_MS,
+      pollMs: e.SCENARIST_WEBHOOK_POLL_MS,
+      timeoutMs: e.SCENARIST_WEBHOOK_TIMEOUT_MS,
+    },
     worker: {
       concurrency: e.SCENARIST_WORKER_CONCURRENCY,
       leaseMs: e.SCENARIST_LEASE_MS,

@@ -8,6 +8,7 @@ import { bootstrap } from './store/bootstrap.js';
 import { migrate, openStore, waitForDatabase, type Store } from './store/db.js';
 import { createDispatcher, type JobDispatcher } from './jobs/dispatch/dispatcher.js';
 import { jobHandlers } from './services/job-handlers.js';
+import { WebhookSender } from './jobs/webhook-sender.js';
 import { JobRunner } from './jobs/runner.js';
 
 export interface Running {
@@ -39,6 +40,7 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
   const engine = opts.worker === false ? undefined : (opts.engine ?? createEngine(config));
   const store = openStore(config.database);
   let runner: JobRunner | undefined;
+  let webhooks: WebhookSender | undefined;
   let dispatcher: JobDispatcher | undefined;
   let app: FastifyInstance | undefined;
   store.onConnectionError((err) => app?.log.warn({ err: err.message }, 'database connection lost; the pool reconnects'));
@@ -58,6 +60,9 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
       runner = new JobRunner({ store, config, clock, engine, handlers: jobHandlers, log: app.log, pollMs: dispatcher.sweepMs });
       await dispatcher.consume(runner);
       runner.start();
+      // Webhooks go out from processes that run jobs: an API-only process never waits on a receiver.
+      webhooks = new WebhookSender({ store, config, clock, log: app.log });
+      webhooks.start();
     }
     await app.listen({ host: config.host, port: config.port });
     const address = app.server.address();
@@ -77,13 +82,14 @@ export async function startServer(config: Config, opts: StartOptions = {}): Prom
         // New requests stop first, then running jobs get their grace period, then the database closes.
         await started.close();
         // The runner refuses new deliveries at once, so the queue stops while jobs finish.
-        await Promise.all([runner?.stop(), dispatcher?.stop()]);
+        await Promise.all([runner?.stop(), dispatcher?.stop(), webhooks?.stop()]);
         await store.close();
       },
     };
   } catch (err) {
     await app?.close().catch(() => {});
     await runner?.stop().catch(() => {});
+    await webhooks?.stop().catch(() => {});
     await dispatcher?.stop().catch(() => {});
     await store.close().catch(() => {});
     throw err;

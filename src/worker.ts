@@ -7,6 +7,7 @@ import { systemClock } from './domain/clock.js';
 import { createDispatcher } from './jobs/dispatch/dispatcher.js';
 import { jobHandlers } from './services/job-handlers.js';
 import { JobRunner } from './jobs/runner.js';
+import { WebhookSender } from './jobs/webhook-sender.js';
 import { migrate, openStore, waitForDatabase } from './store/db.js';
 
 export interface WorkerOptions {
@@ -28,11 +29,13 @@ export async function runWorker(config: Config, opts: WorkerOptions = {}): Promi
   const runner = new JobRunner({ store, config, clock: systemClock, engine, handlers: jobHandlers, log, pollMs: dispatcher.sweepMs });
   await dispatcher.consume(runner);
   runner.start();
+  const webhooks = new WebhookSender({ store, config, clock: systemClock, log });
+  webhooks.start();
   log.info({ owner: runner.owner, engine: engine.name, dispatcher: dispatcher.name, concurrency: config.worker.concurrency }, 'worker started');
   return {
     owner: runner.owner,
     async stop() {
-      await Promise.all([runner.stop(), dispatcher.stop()]);
+      await Promise.all([runner.stop(), dispatcher.stop(), webhooks.stop()]);
       await store.close();
     },
   };

@@ -61,7 +61,7 @@ describe('improve on a model', () => {
       suggestions: [dtmf(11), dtmf(12)],
       notDone: [{ part: 'make it funny', reason: 'Not a scenario field.' }],
       issues: [],
-      usage: { input_tokens: 120, output_tokens: 30, model_calls: 1 },
+      usage: { input_tokens: 120, output_tokens: 30, cached_input_tokens: 0, model_calls: 1 },
     });
     expect(calls).toHaveLength(1);
     const format = calls[0]!.responseFormat as { type: string; schema: any };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { progressOf } from '../src/api/routes/scenario-agent.js';
+import { progressOf } from '../src/domain/job-progress.js';
 import { sessionStatusFor, titleFromMessage } from '../src/domain/jobs.js';
 import { ScenarioAgentProgress } from '../src/domain/scenario-agent.js';
 import { blankResult } from '../src/domain/suggestion.js';
@@ -97,7 +97,11 @@ describe('progress answers', () => {
     expect(() => ScenarioAgentProgress.strict().parse(answer)).not.toThrow();
     // Nothing the schema would drop or add (key order aside: the result is stored as the job wrote it).
     expect(answer).toStrictEqual(ScenarioAgentProgress.parse(answer));
-    expect(answer.usage).toEqual(job.status === 'completed' ? { input_tokens: 5, output_tokens: 2, model_calls: 1 } : { input_tokens: 12, output_tokens: 0, model_calls: 0 });
+    expect(answer.usage).toEqual(
+      job.status === 'completed'
+        ? { input_tokens: 5, output_tokens: 2, cached_input_tokens: 0, model_calls: 1, cost_usd: null }
+        : { input_tokens: 12, output_tokens: 0, cached_input_tokens: 0, model_calls: 0, cost_usd: null },
+    );
   });
 
   it('name the kind of a result stored before results carried it', () => {
@@ -110,7 +114,7 @@ describe('progress answers', () => {
 });
 
 describe('kept batches', () => {
-  const usage = { input_tokens: 1, output_tokens: 1, model_calls: 1 };
+  const usage = { input_tokens: 1, output_tokens: 1, cached_input_tokens: 0, model_calls: 1 };
   const isFatal = (e: unknown) => (e as { fatal?: unknown }).fatal === true;
   const roundTrip = (settled: Parameters<typeof keptOutcome>[0]) =>
     settledFromKept({ key: 'k', units: 0, outcome: JSON.parse(JSON.stringify(keptOutcome(settled, isFatal))), usage });

@@ -23,7 +23,8 @@ const COMPOSITION_ROOTS = ['src/server.ts', 'src/worker.ts', 'src/cli/main.ts'];
  */
 const MAY_IMPORT: Record<string, string[]> = {
   domain: [],
-  config: [],
+  // The configuration validates with domain's schemas (the price table).
+  config: ['domain'],
   types: [],
   store: ['domain', 'config'],
   agent: ['domain', 'config'],

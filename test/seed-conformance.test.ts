@@ -169,11 +169,14 @@ describe('seed conformance', () => {
     for (const f of ['agent', 'agent_id', 'extra_instructions']) if (!(f in generateProps)) problems.push(`generate-instructions/ body: ${f} missing`);
     // improve_instructions is the reference's ScenarioInstructionsRequest → ImproveInstructionsResponse.
     const improveBody = resolve(ours, jsonSchemaOf(improve.requestBody.content));
-    expect(Object.keys(improveBody.properties).sort()).toEqual(['agent', 'current_instructions', 'extra_instructions']);
+    // The reference's fields, and ours beside them (a dry run and the job's caps).
+    expect(Object.keys(improveBody.properties).sort()).toEqual(['agent', 'current_instructions', 'dry_run', 'extra_instructions', 'max_cost', 'max_tokens']);
     expect([...improveBody.required].sort()).toEqual(['agent', 'extra_instructions']);
     expect(typesOf(ours, improveBody.properties.agent)).toContain('integer');
     for (const started of [generate, improve, improveOne]) {
-      const res = resolve(ours, jsonSchemaOf(started.responses['200'].content));
+      // The answer is the reference's start, or (for `dry_run: true`, ours) the plan.
+      const answer = resolve(ours, jsonSchemaOf(started.responses['200'].content));
+      const res = answer.anyOf ? answer.anyOf.map((b: any) => resolve(ours, b)).find((b: any) => b.properties?.progress_id) : answer;
       expect(Object.keys(res.properties).sort()).toEqual(['progress_id', 'project_id']);
       expect(typesOf(ours, res.properties.progress_id)).toContain('string');
       expect(typesOf(ours, res.properties.project_id)).toContain('integer');

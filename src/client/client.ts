@@ -188,6 +188,13 @@ export class ScenaristClient {
     delete: (id: number) => this.request<null>('DELETE', `scenario-improvement-sessions/${id}/`),
   };
 
+  /** Bulk writes to scenarios as wholes: list them, show one as a diff, revert one in one call. */
+  readonly changesets = {
+    list: (query: T.ChangesetQuery = {}) => this.request<T.Paginated<T.Changeset>>('GET', 'changesets/', { query }),
+    get: (id: number, query: T.PageParams = {}) => this.request<T.ChangesetDetail>('GET', `changesets/${id}/`, { query }),
+    revert: (id: number, opts: { force?: boolean } = {}) => this.request<T.ChangesetRevert>('POST', `changesets/${id}/revert/`, { body: { force: opts.force ?? false } }),
+  };
+
   readonly knowledgeBaseFiles = {
     list: (query: T.PageParams & { project_id?: number; agent_id?: number } = {}) =>
       this.request<T.Paginated<T.KnowledgeBaseFile>>('GET', 'knowledge-base-files/', { query }),

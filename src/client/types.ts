@@ -2,6 +2,7 @@
 // drift. Only types are imported: nothing from the server reaches a browser bundle.
 import type { z } from 'zod';
 import type { Agent, AgentWrite } from '../api/routes/aiagents.js';
+import type { Changeset as ChangesetShape, ChangesetDetail as ChangesetDetailShape, ChangesetListQuery, RevertResult } from '../api/routes/changesets.js';
 import type { FilePatch, KbFile, KbFileDetail } from '../api/routes/knowledge-base-files.js';
 import type { Metric, MetricWrite } from '../api/routes/metrics.js';
 import type { Personality, PersonalityWrite } from '../api/routes/personalities.js';
@@ -94,6 +95,10 @@ export type Metric = z.infer<typeof Metric>;
 export type MetricCreate = z.input<typeof MetricWrite>;
 export type TestProfile = z.infer<typeof ProfileListItem>;
 export type TestProfileCreate = z.input<typeof ProfileWrite>;
+export type Changeset = z.infer<typeof ChangesetShape>;
+export type ChangesetDetail = z.infer<typeof ChangesetDetailShape>;
+export type ChangesetQuery = Partial<z.infer<typeof ChangesetListQuery>>;
+export type ChangesetRevert = z.infer<typeof RevertResult>;
 
 // Suggestions and job results: the domain's schemas, the same the jobs store and the routes document.
 export type { ApplyConflict, ApplyResult, ClarifyResult, FieldChange, ImproveResult, NotDone, ScenarioAgentResult, UpdatedScenario, ValidationIssue };

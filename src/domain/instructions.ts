@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jobCostFields, type JobCaps } from './cost.js';
 import { ConditionalActionsSchema, sameValue, ScenarioPatch, type FieldChanges, type ScenarioField, type ScenarioFields } from './scenario.js';
 import type { InstructionsChange } from './suggestion.js';
 
@@ -16,6 +17,7 @@ export const GenerateInstructionsBody = ScenarioPatch.extend({
   scenario: id().nullable().optional().describe('An existing scenario to base the instructions on'),
   scenario_id: id().nullable().optional().describe('Alias of scenario'),
   id: id().optional().describe('Alias of scenario (the id of a Scenario object sent back)'),
+  ...jobCostFields,
 });
 export type GenerateInstructionsBody = z.infer<typeof GenerateInstructionsBody>;
 
@@ -24,6 +26,7 @@ export const ImproveInstructionsBody = z.strictObject({
   agent: id().describe('Agent ID'),
   extra_instructions: request('How to improve (or what to write when there are no current instructions)').trim().min(1),
   current_instructions: z.string().max(100_000).optional().describe('The instructions to improve'),
+  ...jobCostFields,
 });
 export type ImproveInstructionsBody = z.infer<typeof ImproveInstructionsBody>;
 
@@ -31,6 +34,7 @@ export type ImproveInstructionsBody = z.infer<typeof ImproveInstructionsBody>;
 export const ScenarioImproveInstructionsBody = z.strictObject({
   user_message: request('What to change in the instructions').optional(),
   extra_instructions: request('Same as user_message').optional(),
+  ...jobCostFields,
 });
 
 export const ApplyInstructionsBody = z.strictObject({
@@ -62,6 +66,8 @@ export interface InstructionsJobRequest {
   /** Values the payload set that differ from the stored scenario: the preview shows them, and apply writes them too. */
   basis_changes: FieldChanges;
   /** The stored row's identity and times, so the preview reads as that scenario. */
+  /** The caps the request set (max_tokens, max_cost). */
+  budget?: JobCaps;
   meta: { created_by: number | null; last_updated_by: number | null; created_at: string; updated_at: string; dynamic_variable_values: string | null } | null;
 }
 

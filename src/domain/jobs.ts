@@ -38,15 +38,18 @@ export function titleFromMessage(message: string, max = 80): string {
 export interface TokenUsage {
   input_tokens: number;
   output_tokens: number;
+  /** Input tokens the provider read from its prompt cache (part of input_tokens, billed cheaper). */
+  cached_input_tokens: number;
   model_calls: number;
 }
 
-export const emptyUsage = (): TokenUsage => ({ input_tokens: 0, output_tokens: 0, model_calls: 0 });
+export const emptyUsage = (): TokenUsage => ({ input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, model_calls: 0 });
 
 export function addUsage(a: TokenUsage, b: Partial<TokenUsage> | undefined): TokenUsage {
   return {
     input_tokens: a.input_tokens + (b?.input_tokens ?? 0),
     output_tokens: a.output_tokens + (b?.output_tokens ?? 0),
+    cached_input_tokens: a.cached_input_tokens + (b?.cached_input_tokens ?? 0),
     model_calls: a.model_calls + (b?.model_calls ?? 0),
   };
 }

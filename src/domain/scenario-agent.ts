@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { jobCostFields, type JobCaps } from './cost.js';
 import { ScenarioAgentResult, type Draft, type Suggestion } from './suggestion.js';
 import { REVIEW_STATES } from './suggestion-review.js';
 
@@ -31,6 +32,7 @@ export const ScenarioAgentBody = z.strictObject({
   pending_tool_calls: z.array(z.record(z.string(), z.unknown())).max(1_000).nullable().optional().describe('Tool calls held from a previous agent-clarification response'),
   tool_ids: z.array(z.string().max(100)).max(50).optional().describe('Tools enabled on generated evaluators'),
   inbound_phone_numbers: z.array(id()).max(50).optional().describe('Inbound numbers attached to generated evaluators'),
+  ...jobCostFields,
 });
 export type ScenarioAgentBody = z.infer<typeof ScenarioAgentBody>;
 
@@ -49,7 +51,15 @@ export const ScenarioAgentProgress = z.object({
   progress: z.object({ done: z.number().int(), total: z.number().int() }).describe('Units done and total, for a progress bar'),
   review_state: z.enum(REVIEW_STATES).nullable().describe('What was done with the suggestions: to_review, applied, partly_applied, discarded, failed, running; null when the job leaves nothing to review'),
   review_count: z.number().int().nullable().describe('How many suggestions (scenarios and drafts) the job left to review'),
-  usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int(), model_calls: z.number().int() }).describe('Model tokens used so far'),
+  usage: z
+    .object({
+      input_tokens: z.number().int(),
+      output_tokens: z.number().int(),
+      cached_input_tokens: z.number().int(),
+      model_calls: z.number().int(),
+      cost_usd: z.number().nullable().describe('At the configured price, once the job has ended; null without a price or before the end'),
+    })
+    .describe('Model tokens used so far'),
 });
 
 /** The job's stored request: what the worker needs, resolved at submit time. */
@@ -61,12 +71,15 @@ export interface ImproveJobRequest {
   /** Agent chosen per scenario on an agent-clarification round trip. */
   agent_selections: Record<string, number>;
   resumed: boolean;
+  /** The caps the request set (max_tokens, max_cost). */
+  budget?: JobCaps;
   /**
    * Improve and apply in one job (`apply_changes: true` with no `updated_scenarios`): the valid
    * suggestions are written, with revisions, in the transaction that ends the job.
    */
   apply_changes?: boolean;
 }
+
 
 export interface ClarifyJobRequest {
   user_message: string;
@@ -75,6 +88,7 @@ export interface ClarifyJobRequest {
   num_scenarios: number;
   knowledge_base: number[];
   tool_ids: string[];
+  budget?: JobCaps;
 }
 
 export interface ApplyJobRequest {

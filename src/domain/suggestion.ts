@@ -239,6 +239,8 @@ export const ImproveResult = z.object({
   pending_tool_calls: z.array(HeldToolCall),
   failed_batches: z.array(FailedBatch).describe('Batches of scenarios the engine failed on; the others are in updated_scenarios'),
   answered_by: z.enum(['planner', 'model', 'planner and model']).optional().describe('With a model configured: whether the built-in planner (no model call) or the model answered'),
+  changeset_id: z.number().int().nullable().optional().describe('With apply_changes: the changeset of what this job applied (changesets/)'),
+  budget_stop: z.string().nullable().optional().describe('Why the job stopped before a model call its budget (max_tokens, max_cost, the project\'s monthly budget) did not allow; what was done before is kept'),
 });
 export type ImproveResult = z.infer<typeof ImproveResult>;
 
@@ -266,6 +268,7 @@ export const ApplyResult = z.object({
   conflicts: z.array(ApplyConflict).describe('Scenarios changed or deleted since the suggestion was made; nothing was written'),
   already_applied: z.boolean().describe('These suggestions had been applied before: nothing was written, and nothing conflicts'),
   edited_fields: z.array(z.object({ scenario_id: z.number().int(), fields: z.array(z.string()) })).describe('Per scenario, the fields whose suggested value the reviewer corrected'),
+  changeset_id: z.number().int().nullable().optional().describe('The changeset this apply recorded: list, show or revert it under changesets/'),
 });
 export type ApplyResult = z.infer<typeof ApplyResult>;
 

@@ -9,7 +9,7 @@ const STATUS_NOTE: Record<string, string> = { applied: '[STATUS: APPLIED BY USER
  * The conversation before a job, as an engine reads it. A preview the user applied or discarded
  * carries that note, so the next suggestion knows what became of the last one.
  */
-export async function historyBefore(db: Executor, job: Row<'jobs'>): Promise<HistoryTurn[]> {
+export async function historyBefore(db: Executor, job: Pick<Row<'jobs'>, 'session_id' | 'id'>): Promise<HistoryTurn[]> {
   if (job.session_id === null) return [];
   const turns = await turnsBeforeJob(db, job.session_id, job.id);
   return turns.map((t) => {

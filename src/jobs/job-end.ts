@@ -4,6 +4,7 @@ import { dropKeptBatches } from '../store/job-batches.js';
 import { cancelJob, failExhausted, finishJob, type Lease } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
 import { appendTurn, updateSession, type ToolCall } from '../store/sessions.js';
+import { emitJobEnded } from './job-events.js';
 import type { JobOutcome } from './types.js';
 
 /** How a job ends: its handler's outcome under the worker's lease, a user's cancel, or the sweep giving up on it. */
@@ -68,6 +69,8 @@ function writeEnd({ db }: Store, ending: JobEnding, now: string): Promise<Row<'j
           ended = (await failExhausted(tx, ending.at)).map((job) => ({ job, status: 'failed', reply: { content: job.error ?? 'The job failed.', toolCalls: [] } }));
           break;
       }
+      // Webhooks hear of every end, whichever way it came, in the transaction that wrote it.
+      for (const { job } of ended) await emitJobEnded(tx, job.id, now);
       // What an ended job's batches produced is in its result now.
       await dropKeptBatches(tx, ended.map((e) => e.job.id));
       for (const { job, status, reply } of ended) {

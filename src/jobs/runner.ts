@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { ScenarioEngine } from '../agent/engine.js';
+import { callEstimator } from '../agent/engines/index.js';
 import type { Config } from '../config.js';
 import { isoNow, type Clock } from '../domain/clock.js';
 import type { JobKind, TokenUsage } from '../domain/jobs.js';
@@ -10,6 +11,7 @@ import { keepBatch, keptBatches } from '../store/job-batches.js';
 import { claimNext, heartbeat, recordAttemptFailure, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
 import { abortReasonOf, JobAborted, statusAfterAbort } from './abort.js';
+import { budgetFor, pricedUsage } from './budget.js';
 import { endJob } from './job-end.js';
 import { failedOutcome, refusedWrite, storableOutcome } from './storable-outcome.js';
 import { jobTunables, type JobTunables } from './tunables.js';
@@ -212,6 +214,8 @@ export class JobRunner {
         db: store.db,
         job,
         engine,
+        budget: await budgetFor(store.db, this.#opts.config, job),
+        estimator: callEstimator(this.#opts.config),
         signal: controller.signal,
         now: () => this.#now(),
         keptBatches: () => keptBatches(store.db, job.id),
@@ -254,6 +258,9 @@ export class JobRunner {
 
   /** Cancelled or re-claimed while finishing: nothing is written and the job's state stands. */
   async #finish(job: Row<'jobs'>, lease: Lease, outcome: JobOutcome): Promise<void> {
+    // Priced here, where the configuration is: the stored usage says what the job cost. (Set, not
+    // spread: an apply's reply is a getter read after its commit.)
+    outcome.usage = pricedUsage(this.#opts.config, outcome.usage);
     await endJob(this.#opts.store, { cause: 'outcome', job, lease, outcome }, this.#now());
   }
 }

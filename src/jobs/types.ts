@@ -1,15 +1,21 @@
 import type { ScenarioEngine } from '../agent/engine.js';
+import type { CallEstimator } from '../agent/engines/index.js';
 import type { JobStatus, TokenUsage } from '../domain/jobs.js';
 import type { JobResult } from '../domain/suggestion.js';
 import type { Db, Tx } from '../store/db.js';
 import type { KeptBatch } from '../store/job-batches.js';
 import type { Row } from '../store/schema.js';
 import type { ToolCall } from '../store/sessions.js';
+import type { JobBudget } from './budget.js';
 
 export interface JobContext {
   db: Db;
   job: Row<'jobs'>;
   engine: ScenarioEngine;
+  /** What the job may still spend; ask it before each model call. */
+  budget: JobBudget;
+  /** What each model call is expected to take, for the budget. */
+  estimator: CallEstimator;
   signal: AbortSignal;
   now(): string;
   /**

@@ -2,6 +2,7 @@ import { Conflict, ValidationError } from '../domain/errors.js';
 import type { InstructionsJobRequest } from '../domain/instructions.js';
 import type { InstructionsChange, InstructionsResult } from '../domain/suggestion.js';
 import type { FieldChanges, ScenarioPatch } from '../domain/scenario.js';
+import { recordChangeset } from '../store/changesets.js';
 import { findJobByProgressId } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
 import { getScenario, hasRevisionWithReason, prepareScenarioUpdate, writeMerged } from '../store/scenarios.js';
@@ -88,6 +89,10 @@ async function applyOnce(ctx: ServiceContext, caller: Caller, input: ApplyInstru
     const patch = req.scenario_id === null ? forAnotherScenario(result.change, row) : newValues(result.changes as FieldChanges);
     const prepared = await prepareScenarioUpdate(tx, orgId, row, patch);
     if (prepared.errors) throw new ValidationError(prepared.errors);
-    return writeMerged(tx, actorOf(caller), row, prepared.merged, { now: nowOf(ctx), changeType: 'instructions', reason });
+    const actor = actorOf(caller);
+    const now = nowOf(ctx);
+    const written = await writeMerged(tx, actor, row, prepared.merged, { now, changeType: 'instructions', reason });
+    await recordChangeset(tx, { organizationId: orgId, kind: 'instructions', actor, now, jobId: job.id, summary: reason }, [{ before: row, after: written }]);
+    return written;
   });
 }

@@ -11,6 +11,7 @@ import { setReviewState } from '../store/job-review.js';
 import { findJobById } from '../store/jobs.js';
 import { apiKeyName } from '../store/organizations.js';
 import { createScenario, loadScenarios, prepareScenarioUpdate, scenarioFieldsOf, writeMergedMany, type Actor, type ReferenceLookups } from '../store/scenarios.js';
+import { recordChangeset, type ChangesetEntry } from '../store/changesets.js';
 import { markLatestPreview } from '../store/sessions.js';
 import type { Row } from '../store/schema.js';
 import { failedOutcome } from '../jobs/storable-outcome.js';
@@ -133,6 +134,7 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
   const total = suggestions.length + drafts.length;
   const applied: number[] = [];
   const created: number[] = [];
+  const changesetIds: number[] = [];
   const edited: ApplyResult['edited_fields'] = [];
 
   const commit = async (tx: Tx) => {
@@ -155,12 +157,15 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
       return { current: w.current, merged: w.merged, reason: corrected.length ? `${from} The reviewer edited ${corrected.join(', ')} before applying.` : from };
     });
     try {
-      await writeMergedMany(tx, actor, reasoned, { now, changeType: 'apply', reason: from });
+      const written = await writeMergedMany(tx, actor, reasoned, { now, changeType: 'apply', reason: from });
       applied.push(...writes.map((w) => w.current.id));
+      const entries: ChangesetEntry[] = writes.map((w, i) => ({ before: w.current, after: written[i]! }));
       for (const d of drafts) {
         const row = await createScenario(tx, job.organization_id, actor, { ...(d.scenario as ScenarioCreate), project: req.project_id }, now);
         created.push(row.id);
+        entries.push({ before: null, after: row });
       }
+      changesetIds.push(...(await recordChangeset(tx, { organizationId: job.organization_id, kind: 'apply', actor, now, jobId: job.id, sessionId: job.session_id, summary: from }, entries)));
     } catch (e) {
       // A concurrent writer won the race, or a draft no longer validates: the transaction rolls back.
       if (e instanceof Conflict) {
@@ -191,6 +196,10 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     applied_scenario_ids: applied,
     created_scenario_ids: created,
     edited_fields: edited,
+    // Beyond the reference: the changeset to list, show or revert this apply by.
+    get changeset_id() {
+      return changesetIds[0] ?? null;
+    },
   };
   return {
     status: 'completed',

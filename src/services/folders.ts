@@ -1,7 +1,8 @@
 import { ValidationError } from '../domain/errors.js';
+import { recordChangeset, type ChangesetEntry } from '../store/changesets.js';
 import { deleteFolderTree, repathFolder, scenarioIdsUnder } from '../store/folders.js';
 import { getProject } from '../store/projects.js';
-import { deleteScenarios, updateScenario } from '../store/scenarios.js';
+import { deleteScenarios, getScenario, updateScenario } from '../store/scenarios.js';
 import type { Row } from '../store/schema.js';
 import { actorOf, type Caller, nowOf, type ServiceContext } from './context.js';
 
@@ -23,10 +24,13 @@ async function repath(ctx: ServiceContext, caller: Caller, body: FolderRef, to: 
   await checkProject(ctx, caller.organizationId, body.project_id);
   return ctx.store.db.transaction().execute(async (tx) => {
     const moved = await repathFolder(tx, caller.organizationId, body.project_id, body.path, to, now());
+    const entries: ChangesetEntry[] = [];
     for (const s of await scenarioIdsUnder(tx, caller.organizationId, body.project_id, body.path)) {
       const folderPath = moved.path + s.folder_path.slice(body.path.length);
-      await updateScenario(tx, caller.organizationId, actorOf(caller), s.id, { folder_path: folderPath }, { now: now(), changeType: 'bulk_update' });
+      const before = await getScenario(tx, caller.organizationId, s.id);
+      entries.push({ before, after: await updateScenario(tx, caller.organizationId, actorOf(caller), s.id, { folder_path: folderPath }, { now: now(), changeType: 'bulk_update' }) });
     }
+    await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'folder', actor: actorOf(caller), now: now(), summary: `Folder ${body.path} moved to ${moved.path}.` }, entries);
     return moved;
   });
 }

@@ -4,6 +4,7 @@ import { readUpdatedScenarios, type ImproveResult, type NotDone } from '../domai
 import { improveJob } from '../jobs/kinds/improve.js';
 import { OutcomeInstead, type JobContext, type JobHandler, type JobOutcome } from '../jobs/types.js';
 import type { Tx } from '../store/db.js';
+import { recordChangeset } from '../store/changesets.js';
 import { writeMergedMany } from '../store/scenarios.js';
 import { actorOf, checkSuggestions } from './apply.js';
 
@@ -22,6 +23,7 @@ export const improveAndApplyJob: JobHandler = async (ctx: JobContext): Promise<J
   const { job } = ctx;
   const { suggestions } = readUpdatedScenarios(result.updated_scenarios);
   const applied: number[] = [];
+  const changesetIds: number[] = [];
   const skipped: NotDone[] = result.validation_issues.map((i) => ({ part: partOf(i.scenario_id, i.field), reason: `Not applied: ${i.message}` }));
 
   const commit = async (tx: Tx) => {
@@ -32,8 +34,13 @@ export const improveAndApplyJob: JobHandler = async (ctx: JobContext): Promise<J
     }
     for (const i of issues) skipped.push({ part: partOf(i.scenario_id, i.field), reason: `Not applied: ${i.message}` });
     try {
-      const written = await writeMergedMany(tx, await actorOf(tx, job), writes, { now: ctx.now(), changeType: 'apply', reason: `Improved and applied by job ${job.progress_id}.` });
+      const actor = await actorOf(tx, job);
+      const now = ctx.now();
+      const reason = `Improved and applied by job ${job.progress_id}.`;
+      const written = await writeMergedMany(tx, actor, writes, { now, changeType: 'apply', reason });
       applied.push(...written.map((r) => r.id));
+      const entries = writes.map((w, i) => ({ before: w.current, after: written[i]! }));
+      changesetIds.push(...(await recordChangeset(tx, { organizationId: job.organization_id, kind: 'apply', actor, now, jobId: job.id, sessionId: job.session_id, summary: reason }, entries)));
     } catch (e) {
       // Another request wrote one of these scenarios between the check and the write: nothing is applied.
       if (!(e instanceof Conflict)) throw e;
@@ -50,6 +57,10 @@ export const improveAndApplyJob: JobHandler = async (ctx: JobContext): Promise<J
   const applying: ImproveResult = {
     ...result,
     applied_scenario_ids: applied,
+    // Beyond the reference: the changeset to list, show or revert what this job applied.
+    get changeset_id() {
+      return changesetIds[0] ?? null;
+    },
     get message() {
       return summary();
     },

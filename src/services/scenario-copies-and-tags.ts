@@ -1,5 +1,6 @@
 import { ValidationError } from '../domain/errors.js';
 import { NAME_MAX, type ScenarioCreate } from '../domain/scenario.js';
+import { recordChangeset, type ChangesetEntry } from '../store/changesets.js';
 import { ensureFolderPath } from '../store/folders.js';
 import { getProject } from '../store/projects.js';
 import { createScenario, listScenarios, loadScenarios, scenarioFieldsOf, updateScenario } from '../store/scenarios.js';
@@ -55,6 +56,7 @@ export async function duplicateScenarios(ctx: ServiceContext, caller: Caller, b:
         }, now()),
       );
     }
+    await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'bulk_create', actor: actorOf(caller), now: now(), summary: 'Copies.' }, copies.map((r) => ({ before: null, after: r })));
     return copies;
   });
 }
@@ -70,15 +72,15 @@ export async function addTagsToScenarios(
   const updated = await ctx.store.db.transaction().execute(async (tx) => {
     const rows = await loadScenarios(tx, caller.organizationId, input.scenarios);
     missingPks(input.scenarios, rows);
-    let n = 0;
+    const entries: ChangesetEntry[] = [];
     for (const row of rows) {
       const current = scenarioFieldsOf(row).tags;
       const next = [...new Set([...current, ...wanted])];
       if (next.length === current.length) continue;
-      await updateScenario(tx, caller.organizationId, actorOf(caller), row.id, { tags: next }, { now: now(), changeType: 'bulk_update' });
-      n++;
+      entries.push({ before: row, after: await updateScenario(tx, caller.organizationId, actorOf(caller), row.id, { tags: next }, { now: now(), changeType: 'bulk_update' }) });
     }
-    return n;
+    await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'tags', actor: actorOf(caller), now: now(), summary: `Tags added: ${wanted.join(', ')}.` }, entries);
+    return entries.length;
   });
   return { tags: wanted, updated_count: updated };
 }

@@ -1,5 +1,6 @@
 import { FieldErrorCollector, ValidationError } from '../domain/errors.js';
 import type { ScenarioCreate, ScenarioPatch } from '../domain/scenario.js';
+import { recordChangeset } from '../store/changesets.js';
 import type { Row } from '../store/schema.js';
 import { createScenario, deleteScenario, deleteScenarios, loadScenarios, revertScenario, scenarioFieldsOf, updateScenario } from '../store/scenarios.js';
 import { actorOf, nowOf, type Caller, type ServiceContext } from './context.js';
@@ -32,6 +33,7 @@ export function bulkCreateScenarios(ctx: ServiceContext, caller: Caller, items: 
       }
     }
     errors.throwIfAny();
+    await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'bulk_create', actor: actorOf(caller), now: nowOf(ctx) }, created.map((r) => ({ before: null, after: r })));
     return created;
   });
 }
@@ -93,6 +95,8 @@ export async function bulkUpdateScenarios(ctx: ServiceContext, caller: Caller, b
       }
     }
     errors.throwIfAny();
+    const byId = new Map(current.map((r) => [r.id, r]));
+    await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'bulk_update', actor: actorOf(caller), now: nowOf(ctx) }, out.map((r) => ({ before: byId.get(r.id)!, after: r })));
     return out;
   });
 }

@@ -2,7 +2,7 @@ import type { GenerateInstructionsBody, ImproveInstructionsBody } from '../domai
 import type { ScenarioAgentBody } from '../domain/scenario-agent.js';
 import type { Row } from '../store/schema.js';
 import { nowOf, type Caller, type ServiceContext } from './context.js';
-import { submitGenerateInstructions, submitImproveInstructions, submitScenarioInstructions } from './submit-instructions.js';
+import { submitGenerateInstructions, submitImproveInstructions, submitScenarioInstructions, type SubmitOptions } from './submit-instructions.js';
 import { submitScenarioAgent } from './submit.js';
 
 /**
@@ -25,7 +25,7 @@ export async function startScenarioAgentJob(ctx: ServiceContext, caller: Caller,
 export type InstructionsRequest =
   | { kind: 'generate'; body: GenerateInstructionsBody }
   | { kind: 'improve'; body: ImproveInstructionsBody }
-  | { kind: 'scenario'; scenarioId: number; message: string };
+  | { kind: 'scenario'; scenarioId: number; message: string; opts?: SubmitOptions };
 
 /** An instructions job: for a scenario payload, for an agent, or for one stored scenario. */
 export async function startInstructionsJob(ctx: ServiceContext, caller: Caller, request: InstructionsRequest): Promise<Row<'jobs'>> {
@@ -36,6 +36,6 @@ export async function startInstructionsJob(ctx: ServiceContext, caller: Caller, 
       ? await submitGenerateInstructions(db, ctx.config, caller, request.body, now)
       : request.kind === 'improve'
         ? await submitImproveInstructions(db, ctx.config, caller, request.body, now)
-        : await submitScenarioInstructions(db, ctx.config, caller, request.scenarioId, request.message, now);
+        : await submitScenarioInstructions(db, ctx.config, caller, request.scenarioId, request.message, now, request.opts);
   return dispatched(ctx, job);
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../config.js';
+import { capsOf } from '../domain/cost.js';
 import { ValidationError } from '../domain/errors.js';
 import type { DraftFields, GenerateInstructionsBody, ImproveInstructionsBody, InstructionsJobRequest } from '../domain/instructions.js';
 import { LANGUAGE_CODES, type LanguageCode } from '../domain/languages.js';
@@ -26,12 +27,27 @@ const metaOf = (row: Row<'scenarios'>): InstructionsJobRequest['meta'] => ({
   dynamic_variable_values: row.dynamic_variable_values,
 });
 
+/** A job's caps, and whether to check and plan it only. */
+export interface SubmitOptions {
+  dryRun?: boolean;
+  max_tokens?: number | null;
+  max_cost?: number | null;
+}
+
+/** A dry run's way out of the submission: the checked request, and the transaction rolled back. */
+export class NotRecorded extends Error {
+  constructor(readonly request: InstructionsJobRequest) {
+    super('dry run');
+  }
+}
+
 /**
  * Records an instructions job. These jobs belong to no session: they are one-shot requests about
  * one scenario (the reference answers them without a session id), so the session list stays the
  * scenario agent's conversations.
  */
-async function record(tx: Executor, config: Config, caller: Submitter, request: InstructionsJobRequest, now: string): Promise<Row<'jobs'>> {
+async function record(tx: Executor, config: Config, caller: Submitter, request: InstructionsJobRequest, now: string, opts: SubmitOptions): Promise<Row<'jobs'>> {
+  if (opts.dryRun) throw new NotRecorded(request);
   return insertJob(
     tx,
     {
@@ -40,7 +56,7 @@ async function record(tx: Executor, config: Config, caller: Submitter, request: 
       sessionId: null,
       kind: 'instructions',
       mode: request.mode,
-      request,
+      request: { ...request, ...capsOf(opts) },
       maxAttempts: jobTunables(config).maxAttempts,
       createdBy: caller.keyId,
       progressTotal: 1,
@@ -55,7 +71,8 @@ async function record(tx: Executor, config: Config, caller: Submitter, request: 
  */
 export async function submitGenerateInstructions(db: Db, config: Config, caller: Submitter, body: GenerateInstructionsBody, now: string): Promise<Row<'jobs'>> {
   const orgId = caller.organizationId;
-  const { extra_instructions, agent_id, scenario, scenario_id, id, ...patch } = body;
+  const { extra_instructions, agent_id, scenario, scenario_id, id, dry_run, max_tokens, max_cost, ...patch } = body;
+  const opts = { dryRun: dry_run, max_tokens, max_cost };
   const named = [...new Set([scenario, scenario_id, id].filter((x): x is number => x != null))];
   if (named.length > 1) throw ValidationError.field('scenario', 'scenario, scenario_id and id name different scenarios; send one.');
   if (agent_id != null) {
@@ -91,12 +108,13 @@ export async function submitGenerateInstructions(db: Db, config: Config, caller:
       };
       request = { mode: 'generate', user_message: extra_instructions, project_id: projectId, agent_id: merged.agent, scenario_id: null, based_on_revision: null, fields, basis_changes: {}, meta: null };
     }
-    return record(tx, config, caller, request, now);
+    return record(tx, config, caller, request, now, opts);
   });
 }
 
 /** The reference's improve_instructions: instructions for an agent, from `current_instructions` when given. */
 export async function submitImproveInstructions(db: Db, config: Config, caller: Submitter, body: ImproveInstructionsBody, now: string): Promise<Row<'jobs'>> {
+  const opts = { dryRun: body.dry_run, max_tokens: body.max_tokens, max_cost: body.max_cost };
   return db.transaction().execute(async (tx) => {
     const agent = await findAgentSummary(tx, caller.organizationId, body.agent);
     if (!agent) throw ValidationError.field('agent', invalidPk(body.agent));
@@ -113,12 +131,12 @@ export async function submitImproveInstructions(db: Db, config: Config, caller: 
       basis_changes: {},
       meta: null,
     };
-    return record(tx, config, caller, request, now);
+    return record(tx, config, caller, request, now, opts);
   });
 }
 
 /** Improves the instructions of one stored scenario as `message` asks. */
-export async function submitScenarioInstructions(db: Db, config: Config, caller: Submitter, scenarioId: number, message: string, now: string): Promise<Row<'jobs'>> {
+export async function submitScenarioInstructions(db: Db, config: Config, caller: Submitter, scenarioId: number, message: string, now: string, opts: SubmitOptions = {}): Promise<Row<'jobs'>> {
   return db.transaction().execute(async (tx) => {
     const row = await getScenario(tx, caller.organizationId, scenarioId);
     if (!message.trim()) throw ValidationError.field('user_message', 'Say how to improve the instructions.');
@@ -134,6 +152,6 @@ export async function submitScenarioInstructions(db: Db, config: Config, caller:
       basis_changes: {},
       meta: metaOf(row),
     };
-    return record(tx, config, caller, request, now);
+    return record(tx, config, caller, request, now, opts);
   });
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../config.js';
 import { FieldErrorCollector, ValidationError } from '../domain/errors.js';
+import { capsOf } from '../domain/cost.js';
 import { titleFromMessage, type JobKind } from '../domain/jobs.js';
 import type { ApplyJobRequest, ClarifyJobRequest, ImproveJobRequest, ScenarioAgentBody } from '../domain/scenario-agent.js';
 import { yieldToEventLoop } from '../domain/event-loop.js';
@@ -21,7 +22,7 @@ export interface Submitter {
   keyId: number;
 }
 
-interface Planned {
+export interface Planned {
   kind: JobKind;
   mode: 'improve' | 'clarify';
   projectId: number;
@@ -180,6 +181,19 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
 }
 
 /**
+ * A scenario-agent request checked and resolved as a submission would be, with the session it
+ * continues: what a dry run estimates. Reads only.
+ */
+export async function planScenarioAgent(db: Executor, organizationId: number, body: ScenarioAgentBody): Promise<Planned & { sessionId: number | null }> {
+  const refs = await checkReferences(db, organizationId, body);
+  const planned = await plan(db, organizationId, body, refs);
+  if (refs.session && refs.session.project_id !== null && refs.session.project_id !== planned.projectId) {
+    throw ValidationError.field('session_id', `Session ${refs.session.id} belongs to another project.`);
+  }
+  return { ...planned, sessionId: refs.session?.id ?? null };
+}
+
+/**
  * Validates a scenario-agent request and records it: the session (new or continued), any context
  * turns, the job row and the user's turn, in one transaction. Only then is it acknowledged.
  */
@@ -198,6 +212,7 @@ export async function submitScenarioAgent(
   return db.transaction().execute(async (tx) => {
     const refs = await checkReferences(tx, orgId, body);
     const planned = await plan(tx, orgId, body, refs, items);
+    if (planned.kind !== 'apply') planned.request = { ...planned.request, ...capsOf(body) } as Planned['request'];
     if (generation) {
       if (planned.kind !== 'clarify') throw ValidationError.field('non_field_errors', 'A generation drafts new scenarios; it takes no scenarios.');
       planned.request = { ...(planned.request as ClarifyJobRequest), generation } as ClarifyJobRequest;

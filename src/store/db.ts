@@ -12,6 +12,9 @@ import { kbContentHash } from './migrations/030_kb_content_hash.js';
 import { jobReview } from './migrations/070_job_review.js';
 import { jobLastError } from './migrations/040_job_last_error.js';
 import { keyScope } from './migrations/041_key_scope.js';
+import { changesets } from './migrations/071_changesets.js';
+import { projectBudget } from './migrations/072_project_budget.js';
+import { webhooks } from './migrations/073_webhooks.js';
 import { jobBatches } from './migrations/080_job_batches.js';
 import type { Database } from './schema.js';
 
@@ -76,6 +79,9 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '040_job_last_error': jobLastError,
     '041_key_scope': keyScope,
     '070_job_review': jobReview,
+    '071_changesets': changesets(dialect),
+    '072_project_budget': projectBudget,
+    '073_webhooks': webhooks(dialect),
     '080_job_batches': jobBatches(dialect),
   };
 }

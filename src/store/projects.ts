@@ -9,6 +9,7 @@ export interface ProjectInput {
   max_call_duration?: number | null;
   /** Documented fields kept without behaviour; merged into what is kept on update. */
   documented?: Record<string, unknown>;
+  monthly_budget?: number | null;
 }
 
 export function listProjects(db: Executor, organizationId: number): Promise<Row<'projects'>[]> {
@@ -32,6 +33,7 @@ export function createProject(db: Executor, organizationId: number, input: Proje
       description: input.description ?? '',
       max_call_duration: input.max_call_duration ?? null,
       documented: JSON.stringify(input.documented ?? {}),
+      monthly_budget: input.monthly_budget ?? null,
       created_at: now,
       updated_at: now,
     })

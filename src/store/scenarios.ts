@@ -280,17 +280,25 @@ export async function prepareScenarioCreate(
   return { projectId: projectId!, merged };
 }
 
-/** Creates a scenario and its first revision. The caller runs it in a transaction with its other writes. */
-export async function createScenario(db: Executor, organizationId: number, actor: Actor, input: ScenarioCreate, now: string): Promise<Row<'scenarios'>> {
-  const { projectId, merged } = await prepareScenarioCreate(db, organizationId, input);
+/** Inserts a scenario with its first recorded revision (a new one, or one brought back under its old id). */
+async function insertScenario(
+  db: Executor,
+  organizationId: number,
+  actor: Actor,
+  at: { projectId: number; revision: number; id?: number },
+  fields: ScenarioFields,
+  change: { type: ChangeType; reason: string },
+  now: string,
+): Promise<Row<'scenarios'>> {
   const row = await db
     .insertInto('scenarios')
     .values({
-      ...(columnsOf(merged) as NewRow<'scenarios'>),
+      ...(columnsOf(fields) as NewRow<'scenarios'>),
+      ...(at.id !== undefined ? { id: at.id } : {}),
       organization_id: organizationId,
-      project_id: projectId,
+      project_id: at.projectId,
       dynamic_variable_values: null,
-      revision: 1,
+      revision: at.revision,
       created_by: actor.keyId,
       last_updated_by: actor.keyId,
       created_at: now,
@@ -298,8 +306,14 @@ export async function createScenario(db: Executor, organizationId: number, actor
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await recordRevisions(db, [revisionRow(row, createdFields(merged), actor, 'create', '', now)]);
+  await recordRevisions(db, [revisionRow(row, createdFields(fields), actor, change.type, change.reason, now)]);
   return row;
+}
+
+/** Creates a scenario and its first revision. The caller runs it in a transaction with its other writes. */
+export async function createScenario(db: Executor, organizationId: number, actor: Actor, input: ScenarioCreate, now: string): Promise<Row<'scenarios'>> {
+  const { projectId, merged } = await prepareScenarioCreate(db, organizationId, input);
+  return insertScenario(db, organizationId, actor, { projectId, revision: 1 }, merged, { type: 'create', reason: '' }, now);
 }
 
 /** What only a stored scenario has: identity, revision, authors and times. */
@@ -449,6 +463,20 @@ export async function writeMergedMany(
   }
   await recordRevisions(db, revisions);
   return out;
+}
+
+/**
+ * Brings back a deleted scenario under its old id with the content it had, as the revision after
+ * the one it was deleted at (undoing a changeset that deleted it).
+ */
+export async function restoreScenario(
+  db: Executor,
+  organizationId: number,
+  actor: Actor,
+  restore: { id: number; projectId: number; fields: ScenarioFields; revision: number; reason: string },
+  now: string,
+): Promise<Row<'scenarios'>> {
+  return insertScenario(db, organizationId, actor, { id: restore.id, projectId: restore.projectId, revision: restore.revision }, restore.fields, { type: 'revert', reason: restore.reason }, now);
 }
 
 export async function deleteScenario(db: Executor, organizationId: number, id: number): Promise<void> {

@@ -34,6 +34,8 @@ export interface ProjectsTable {
   name: string;
   description: string;
   max_call_duration: number | null;
+  /** USD a month for model calls; null: no budget. */
+  monthly_budget: number | null;
   /** Documented fields kept without behaviour (JSON object; see migration 020). */
   documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
@@ -241,6 +243,78 @@ export interface JobsTable {
   last_error: string | null;
 }
 
+/** One bulk write to scenarios, undoable as a whole (see migrations/071_changesets.ts). */
+export interface ChangesetsTable {
+  id: Id;
+  organization_id: number;
+  project_id: number;
+  kind: string;
+  summary: string;
+  actor_key_id: number | null;
+  actor: string;
+  job_id: number | null;
+  session_id: number | null;
+  reverts_changeset_id: number | null;
+  scenario_count: number;
+  /** The scenario fields any item changed, sorted. */
+  fields: Json;
+  created_at: Time;
+}
+
+export interface ChangesetItemsTable {
+  id: Id;
+  changeset_id: number;
+  organization_id: number;
+  scenario_id: number;
+  /** `update`, `create` or `delete`. */
+  action: string;
+  fields: Json;
+  /** The scenario's fields before the write (null for a create) and after it (null for a delete). */
+  before: Json | null;
+  before_revision: number | null;
+  after: Json | null;
+  after_revision: number | null;
+  /** The changeset that undid this item, once one did. */
+  reverted_by: number | null;
+}
+
+export interface WebhooksTable {
+  id: Id;
+  organization_id: number;
+  project_id: number;
+  url: string;
+  /** The event names it receives, as a JSON list. */
+  events: Json;
+  /** The signing secret (`whsec_…`): shown once when created, needed to sign every delivery. */
+  secret: string;
+  enabled: Bool;
+  description: string;
+  created_at: Time;
+  updated_at: Time;
+}
+
+export interface WebhookDeliveriesTable {
+  id: Id;
+  organization_id: number;
+  webhook_id: number;
+  /** The `webhook-id` header: the same on every retry, so a receiver can drop duplicates. */
+  message_id: string;
+  event: string;
+  payload: Json;
+  /** `pending` (to be tried at next_attempt_at), `delivered`, or `failed` (given up). */
+  status: string;
+  attempts: number;
+  next_attempt_at: Time;
+  give_up_at: Time;
+  /** A sender holds a delivery until then, so two workers never send it at once. */
+  lease_until: Time | null;
+  last_status_code: number | null;
+  last_latency_ms: number | null;
+  last_error: string | null;
+  created_at: Time;
+  delivered_at: Time | null;
+}
+
 /** A batch a job finished, kept until the job ends (see migrations/080_job_batches.ts). */
 export interface JobBatchesTable {
   id: Id;
@@ -276,6 +350,10 @@ export interface Database {
   sessions: SessionsTable;
   session_messages: SessionMessagesTable;
   jobs: JobsTable;
+  changesets: ChangesetsTable;
+  changeset_items: ChangesetItemsTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
   job_batches: JobBatchesTable;
 }
 

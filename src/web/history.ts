@@ -1,6 +1,7 @@
 import type { Revision } from '../client/index.js';
 import { errorText, type PageContext } from './context.js';
 import { fill, h, uid } from './dom.js';
+import { changesetsPanel } from './changesets.js';
 import { diffView } from './diff-view.js';
 
 /** A dialog listing a scenario's revisions, newest first, each with what it changed and a revert. */
@@ -63,4 +64,6 @@ export async function openHistory(ctx: PageContext, scenarioId: number, name: st
   } catch (e) {
     status.textContent = errorText(e);
   }
+  // The bulk writes that touched it, each revertible as a whole.
+  dialog.append(changesetsPanel(ctx, { scenario_id: scenarioId }, 'Changesets that touched it', load));
 }

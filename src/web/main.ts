@@ -1,4 +1,5 @@
 import { ScenaristClient, type Project, type SessionDetail } from '../client/index.js';
+import { changesetsPanel } from './changesets.js';
 import { renderComposer } from './composer.js';
 import { clearError, errorText, guarded, showError, type PageContext } from './context.js';
 import { byId, fill, h, uid } from './dom.js';
@@ -102,6 +103,7 @@ async function openProject(client: ScenaristClient, projectId: number, sessionId
   let turns: HTMLOListElement | null = null;
   let title: HTMLElement | null = null;
   let reviewHost: HTMLElement | undefined;
+  let appliedHost: HTMLElement | undefined;
   let opening = 0;
   let recordPlace = record;
 
@@ -134,6 +136,7 @@ async function openProject(client: ScenaristClient, projectId: number, sessionId
       const detail = await client.sessions.get(ctx.sessionId);
       if (title) title.textContent = detail.title || `Conversation ${detail.id}`;
       renderTurns(turns, detail, reviewHost);
+      if (appliedHost) fill(appliedHost, appliedPanel(detail.id));
     },
     async openSession(id) {
       const mine = ++opening;
@@ -152,8 +155,10 @@ async function openProject(client: ScenaristClient, projectId: number, sessionId
       const running = h('div', {});
       const review = h('div', { 'data-testid': 'review-host' });
       const composer = h('div', {});
-      [title, turns, reviewHost] = [heading, list, review];
-      fill(work, heading, list, running, review, composer);
+      const applied = h('div', {});
+      if (detail) applied.append(appliedPanel(detail.id));
+      [title, turns, reviewHost, appliedHost] = [heading, list, review, applied];
+      fill(work, heading, list, applied, running, review, composer);
       if (!detail) list.append(h('li', { class: 'empty' }, 'Pick scenarios and say what should change; the suggestions appear here for review.'));
       else renderTurns(list, detail, review);
       // The list, the form and the latest job are read side by side: a link to a big review shows it sooner.
@@ -169,6 +174,9 @@ async function openProject(client: ScenaristClient, projectId: number, sessionId
       showPlace(projectId, id);
     },
   };
+
+  /** What the conversation applied, each revertible as a whole. */
+  const appliedPanel = (sessionId: number) => changesetsPanel(ctx, { session_id: sessionId }, 'Changes applied from this conversation');
 
   /** The conversation, and a way back to the latest suggestions while they are still waiting for review. */
   const renderTurns = (list: HTMLOListElement, detail: SessionDetail, review?: HTMLElement) => {

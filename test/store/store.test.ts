@@ -1,3 +1,4 @@
+import { emptyUsage } from '../../src/domain/jobs.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -191,7 +192,7 @@ describe.each(dialects)('store on $name', ({ name }) => {
       const later = new Date(Date.now() + 5_000);
       const second = (await claimNext(store.db, 'alive', 60_000, later, ['improve']))!;
       expect(second).toMatchObject({ id: j.id, attempts: 2, lease_owner: 'alive' });
-      const outcome = { status: 'completed' as const, result: blankResult('improve'), error: null, usage: { input_tokens: 0, output_tokens: 0, model_calls: 0 } };
+      const outcome = { status: 'completed' as const, result: blankResult('improve'), error: null, usage: emptyUsage() };
       expect(await finishJob(store.db, { jobId: j.id, owner: 'dead', attempt: 1 }, outcome, now())).toBe(false);
       expect((await heartbeat(store.db, { jobId: j.id, owner: 'dead', attempt: 1 }, 1000, new Date())).owned).toBe(false);
       expect(await finishJob(store.db, { jobId: j.id, owner: 'alive', attempt: 2 }, outcome, now())).toBe(true);
@@ -229,14 +230,14 @@ describe.each(dialects)('store on $name', ({ name }) => {
       expect(claimed.id).toBe(j.id);
       expect(await cancelJob(store.db, j.id, now())).toBe(true);
       expect(await cancelJob(store.db, j.id, now())).toBe(false);
-      const outcome = { status: 'completed' as const, result: blankResult('improve'), error: null, usage: { input_tokens: 0, output_tokens: 0, model_calls: 0 } };
+      const outcome = { status: 'completed' as const, result: blankResult('improve'), error: null, usage: emptyUsage() };
       expect(await finishJob(store.db, { jobId: j.id, owner: 'w', attempt: claimed.attempts }, outcome, now())).toBe(false);
     });
 
     it("a finished batch is kept only by the job's holder, with its progress, and goes when the job ends", async () => {
       const j = await insertJob(store.db, job(), now());
       const first = (await claimNext(store.db, 'dead', 1_000, new Date(), ['improve'], j.progress_id))!;
-      const usage = { input_tokens: 10, output_tokens: 5, model_calls: 1 };
+      const usage = { input_tokens: 10, output_tokens: 5, cached_input_tokens: 0, model_calls: 1 };
       const batch = (key: string) => ({ key, units: 1, outcome: { ok: true, value: { message: key } }, usage });
       const dead = { jobId: j.id, owner: 'dead', attempt: first.attempts };
       expect(await keepBatch(store.db, dead, batch('1@1'), { done: 1, total: 3, usage }, now())).toBe(true);

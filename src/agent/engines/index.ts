@@ -1,9 +1,12 @@
 import type { Config } from '../../config.js';
-import type { ScenarioEngine } from '../engine.js';
+import { noCalls, type CallEstimate } from '../../domain/cost.js';
+import type { ClarifyInput, ImproveInput, InstructionsInput, ScenarioEngine } from '../engine.js';
 import { CallPolicy, type CallPolicyOptions } from './ai-sdk/call-policy.js';
 import { AiSdkEngine } from './ai-sdk/engine.js';
+import { modelEstimates } from './ai-sdk/estimate.js';
 import { createModel } from './ai-sdk/provider.js';
 import { OfflineEngine } from './offline-engine.js';
+import { planImprovement } from './offline/planner.js';
 import { PlannerFirstEngine } from './planner-first.js';
 
 /** Seams for tests and benchmarks: how long backoff waits, and where its jitter comes from. */
@@ -20,4 +23,22 @@ export function createEngine(config: Pick<Config, 'model' | 'llm'>, overrides: E
   const policy = new CallPolicy({ timeoutMs, maxRetries, concurrency, ...overrides });
   const model = new AiSdkEngine({ setup, policy, batchSize, concurrency, temperature, maxOutputTokens, knowledgeChars: overrides.knowledgeChars });
   return plannerFirst ? new PlannerFirstEngine(model) : model;
+}
+
+/** What the engine `SCENARIST_MODEL` names would send, per call, without building it (an API-only process has no engine). */
+export interface CallEstimator {
+  /** Scenarios per improve call, as the engine splits a selection. */
+  batchSize: number;
+  improve(input: Omit<ImproveInput, 'signal'>): CallEstimate;
+  clarify(input: Omit<ClarifyInput, 'signal'>): CallEstimate;
+  instructions(input: Omit<InstructionsInput, 'signal'>): CallEstimate;
+}
+
+export function callEstimator(config: Pick<Config, 'model' | 'llm'>): CallEstimator {
+  if (config.model === 'offline') return { batchSize: new OfflineEngine().batchSize, improve: noCalls, clarify: noCalls, instructions: noCalls };
+  // As PlannerFirstEngine answers: a batch the planner fully understands makes no model call.
+  const improve = config.llm.plannerFirst
+    ? (input: Omit<ImproveInput, 'signal'>) => (planImprovement(input.userMessage, input.scenarios, input.context).understood ? noCalls() : modelEstimates.improve(input))
+    : modelEstimates.improve;
+  return { batchSize: config.llm.batchSize, ...modelEstimates, improve };
 }

@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import type { AppDeps } from '../deps.js';
 import { agentKnowledgeBaseRoutes } from './agent-knowledge-base.js';
 import { aiagentRoutes } from './aiagents.js';
+import { changesetRoutes } from './changesets.js';
 import { generateRoutes } from './generate.js';
 import { instructionsRoutes } from './instructions.js';
 import { knowledgeBaseFileRoutes } from './knowledge-base-files.js';
@@ -15,6 +16,8 @@ import { scenarioRoutes } from './scenarios.js';
 import { sessionRoutes } from './sessions.js';
 import { testProfileRoutes } from './test-profiles.js';
 import { toolRoutes } from './tools.js';
+import { usageRoutes } from './usage.js';
+import { webhookRoutes } from './webhooks.js';
 
 /** Every resource under `/test_framework/v1`, one module each. */
 export const apiRoutes: Array<(deps: AppDeps) => FastifyPluginAsyncZod> = [
@@ -33,6 +36,9 @@ export const apiRoutes: Array<(deps: AppDeps) => FastifyPluginAsyncZod> = [
   scenarioFolderRoutes,
   scenarioCopyAndTagRoutes,
   sessionRoutes,
+  changesetRoutes,
+  usageRoutes,
+  webhookRoutes,
 ];
 
 /** Resources the reference serves under `/user/v1`. */

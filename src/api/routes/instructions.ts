@@ -18,12 +18,18 @@ import { findJobByProgressId } from '../../store/jobs.js';
 import type { Row } from '../../store/schema.js';
 import { scenarioView } from '../../store/scenario-views.js';
 import { unsavedRow } from '../../store/scenarios.js';
+import { DryRunPlan } from '../../domain/cost.js';
+import { planInstructionsJob } from '../../services/dry-run.js';
 import type { AppDeps } from '../deps.js';
 import { answerProgress, waitQuery } from '../follow.js';
 import { callerOf } from '../plugins/auth.js';
 import { ScenarioOut } from '../scenario-schema.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
-import { progressOf, progressState } from './scenario-agent.js';
+import { progressOf } from '../../domain/job-progress.js';
+import { progressState } from './scenario-agent.js';
+
+/** A started job, or with `dry_run: true` its plan and estimated cost. */
+const startedOrPlan = z.union([InstructionsStart, DryRunPlan]);
 
 const ProgressQuery = z.object({
   progress_id: z.string().max(100).optional().describe('The progress_id returned when the job started'),
@@ -101,10 +107,13 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
         description:
           "Starts a job and answers at once. The body is a scenario payload, checked as a scenario write is; `scenario` bases it on an existing scenario, whose values the other fields override. The job writes instructions (conditional actions for `scenario_type: \"conditional_actions\"`) in the scenario's language from the agent's description, the personality and the expected outcome. Nothing is written until applied.",
         body: GenerateInstructionsBody,
-        response: { 200: InstructionsStart, ...errorResponses },
+        response: { 200: startedOrPlan, ...errorResponses },
       },
     },
-    async (req) => started(await startInstructionsJob(deps, callerOf(req), { kind: 'generate', body: req.body })),
+    async (req) => {
+      const request = { kind: 'generate', body: req.body } as const;
+      return req.body.dry_run ? planInstructionsJob(deps, callerOf(req), request) : started(await startInstructionsJob(deps, callerOf(req), request));
+    },
   );
 
   app.post(
@@ -115,10 +124,13 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
         summary: "Improve instructions for an agent's scenario",
         description: 'Starts a job that improves `current_instructions` as `extra_instructions` asks (or writes new ones when there are none). Poll instructions-progress/.',
         body: ImproveInstructionsBody,
-        response: { 200: InstructionsStart, ...errorResponses },
+        response: { 200: startedOrPlan, ...errorResponses },
       },
     },
-    async (req) => started(await startInstructionsJob(deps, callerOf(req), { kind: 'improve', body: req.body })),
+    async (req) => {
+      const request = { kind: 'improve', body: req.body } as const;
+      return req.body.dry_run ? planInstructionsJob(deps, callerOf(req), request) : started(await startInstructionsJob(deps, callerOf(req), request));
+    },
   );
 
   app.post(
@@ -130,12 +142,15 @@ export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asyn
         description: 'Starts a job that improves the scenario\'s instructions as `user_message` asks. Nothing is written until applied with apply_instructions/.',
         params: IdParams,
         body: ScenarioImproveInstructionsBody,
-        response: { 200: InstructionsStart, ...errorResponses },
+        response: { 200: startedOrPlan, ...errorResponses },
       },
     },
     async (req) => {
+      const caller = callerOf(req);
+      const { dry_run, max_tokens, max_cost } = req.body;
       const message = [req.body.user_message, req.body.extra_instructions].map((m) => m?.trim()).filter(Boolean).join('\n');
-      return started(await startInstructionsJob(deps, callerOf(req), { kind: 'scenario', scenarioId: req.params.id, message }));
+      const request = { kind: 'scenario', scenarioId: req.params.id, message, opts: { max_tokens, max_cost } } as const;
+      return dry_run ? planInstructionsJob(deps, caller, request) : started(await startInstructionsJob(deps, caller, request));
     },
   );
 

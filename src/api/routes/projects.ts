@@ -15,6 +15,7 @@ export const ProjectWrite = z.strictObject({
   description: z.string().max(10_000).optional(),
   max_call_duration: z.number().int().min(10).max(3600).nullable().optional().describe('Default max call duration in seconds for scenarios.'),
   ...writeShape(PROJECT_FIELDS),
+  monthly_budget: z.number().min(0).max(1_000_000_000).nullable().optional().describe('USD a month for model calls; a job stops before a call that would exceed it. Null: no budget.'),
 });
 
 /** The reference's OrganizationInline: the project's organization as an object. */
@@ -28,6 +29,7 @@ export const Project = z.object({
   members: z.array(z.unknown()).describe('Scenarist has no user accounts: always empty'),
   max_call_duration: z.number().int().optional().describe('Absent while the project sets no default'),
   ...readShape(PROJECT_FIELDS),
+  monthly_budget: z.number().nullable().describe('USD a month for model calls (see usage/)'),
   created_at: isoTime(),
   updated_at: isoTime(),
 });
@@ -40,6 +42,7 @@ const toProject = (r: Row<'projects'>, org: Row<'organizations'>): z.infer<typeo
   members: [],
   ...(r.max_call_duration !== null ? { max_call_duration: r.max_call_duration } : {}),
   ...readDocumented(PROJECT_FIELDS, r.documented),
+  monthly_budget: r.monthly_budget,
   created_at: r.created_at,
   updated_at: r.updated_at,
 });

@@ -1,14 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { NotFound, ValidationError } from '../../domain/errors.js';
-import { emptyUsage, type TokenUsage } from '../../domain/jobs.js';
+import { progressOf } from '../../domain/job-progress.js';
 import { ScenarioAgentBody, ScenarioAgentProgress, ScenarioAgentStart } from '../../domain/scenario-agent.js';
-import type { ScenarioAgentResult } from '../../domain/suggestion.js';
-import { reviewStateOf } from '../../domain/suggestion-review.js';
 import { cancelAgentJob } from '../../services/cancel.js';
 import { discardLatestPreview } from '../../services/sessions.js';
 import { startScenarioAgentJob } from '../../services/start-job.js';
-import { findJobProgress, type JobProgressRow } from '../../store/jobs.js';
+import { findJobProgress } from '../../store/jobs.js';
+import { DryRunPlan } from '../../domain/cost.js';
+import { dryRunScenarioAgent } from '../../services/dry-run.js';
 import type { AppDeps } from '../deps.js';
 import { answerProgress, waitQuery } from '../follow.js';
 import { ProgressCache } from '../progress-cache.js';
@@ -27,25 +27,6 @@ export const CancelBody = z
 
 export const CancelResult = z.object({ success: z.boolean(), session_id: z.number().int().nullable(), progress_id: z.string().nullable(), status: z.string().nullable() });
 
-/** Builds every key of ScenarioAgentProgress and nothing else: the progress route sends it unchecked. */
-export function progressOf(job: JobProgressRow): z.infer<typeof ScenarioAgentProgress> {
-  const stored = { ...emptyUsage(), ...(JSON.parse(job.usage) as Partial<TokenUsage>) };
-  const usage = { input_tokens: stored.input_tokens, output_tokens: stored.output_tokens, model_calls: stored.model_calls };
-  return {
-    progress_id: job.progress_id,
-    session_id: job.session_id,
-    mode: job.mode,
-    status: job.status,
-    // A result stored before results carried their kind is given it, so clients can tell results apart.
-    result: job.status === 'in_progress' || job.result === null ? null : ({ kind: job.kind, ...JSON.parse(job.result) } as ScenarioAgentResult),
-    error: job.error,
-    progress: { done: job.progress_done, total: job.progress_total },
-    usage,
-    review_state: reviewStateOf(job),
-    review_count: job.review_count,
-  };
-}
-
 /** What a long poll waits for a change of. */
 export const progressState = (p: { status: string; progress: { done: number; total: number } }): string => `${p.status} ${p.progress.done}/${p.progress.total}`;
 
@@ -63,12 +44,13 @@ export const scenarioAgentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => asy
         tags,
         summary: 'Refine or clarify evaluator scenarios',
         description:
-          'Starts a job and answers at once. `scenarios` present: improve them (nothing is written). Absent: draft new scenarios for `agent_id`. `apply_changes: true` with `updated_scenarios`: apply them in one transaction.',
+          'Starts a job and answers at once. `scenarios` present: improve them (nothing is written). Absent: draft new scenarios for `agent_id`. `apply_changes: true` with `updated_scenarios`: apply them in one transaction. `dry_run: true` answers the plan instead (batches, model calls, estimated tokens and cost) and starts nothing; `max_tokens` and `max_cost` stop the job before a model call that would exceed them, keeping what it did.',
         body: ScenarioAgentBody,
-        response: { 200: ScenarioAgentStart, ...errorResponses },
+        response: { 200: z.union([ScenarioAgentStart, DryRunPlan]).describe('The job started, or with `dry_run: true` its plan and estimated cost'), ...errorResponses },
       },
     },
     async (req) => {
+      if (req.body.dry_run) return dryRunScenarioAgent(db, deps.config, callerOf(req).organizationId, req.body);
       const job = await startScenarioAgentJob(deps, callerOf(req), req.body);
       return { progress_id: job.progress_id, session_id: job.session_id! };
     },

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { isoNow } from '../../domain/clock.js';
 import { ValidationError } from '../../domain/errors.js';
 import { ScenarioCreate, ScenarioPatch, scenarioWritableShape } from '../../domain/scenario.js';
+import { recordChangeset } from '../../store/changesets.js';
 import { createFolder, listFolders } from '../../store/folders.js';
 import { getProject } from '../../store/projects.js';
 import type { Row } from '../../store/schema.js';

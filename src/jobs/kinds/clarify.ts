@@ -5,6 +5,7 @@ import type { ClarifyJobRequest } from '../../domain/scenario-agent.js';
 import { blankResult, draftOnWire, type ClarifyResult, type Draft } from '../../domain/suggestion.js';
 import { loadProjectFacts } from '../../store/agent-context.js';
 import { historyBefore } from '../history.js';
+import { BudgetStopped } from '../budget.js';
 import { awaitReview } from '../review.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
@@ -21,13 +22,16 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   await ctx.progress(0, req.num_scenarios);
   const check = (drafts: readonly Draft[]) => validateDrafts(drafts, facts, req.tool_ids).issues;
   let out: ClarifyOutput;
+  // The drafting rounds run inside the engine: the budget is asked once, for all of them.
+  const refused = ctx.budget.reserve(ctx.estimator.clarify({ userMessage: req.user_message, history, numScenarios: req.num_scenarios, context: facts, answers }));
   try {
+    if (refused) throw new BudgetStopped(refused);
     const onProgress = (drafted: number, spent: TokenUsage) => ctx.progress(drafted, req.num_scenarios, spent);
     out = await ctx.engine.clarify({ userMessage: req.user_message, history, numScenarios: req.num_scenarios, context: facts, answers, signal: ctx.signal, check, onProgress });
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     // Failed with what it cost: the tokens a model spent before failing are recorded with the job.
-    const error = `The scenarios could not be drafted: ${err instanceof Error ? err.message : String(err)}`;
+    const error = err instanceof BudgetStopped ? err.message : `The scenarios could not be drafted: ${err instanceof Error ? err.message : String(err)}`;
     const spent = addUsage(emptyUsage(), (err as { usage?: Partial<TokenUsage> } | null)?.usage);
     const conversation = [...history, { role: 'user', content: req.user_message }, { role: 'assistant', content: error }];
     return {

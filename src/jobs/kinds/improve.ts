@@ -11,6 +11,7 @@ import { batchKey, keptOutcome, settledFromKept } from '../kept-batches.js';
 import { batchedReply } from '../batched-reply.js';
 import { awaitReview } from '../review.js';
 import { engineScenarios } from '../scenarios-for-engine.js';
+import { BudgetStopped } from '../budget.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -78,7 +79,20 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     stopped ? [] : pending.map((i) => batches[i]!),
     ctx.engine.concurrency,
     ctx.signal,
-    (batch) => ctx.engine.improve({ userMessage: req.user_message, history, scenarios: batch, context: facts, signal: ctx.signal, check }),
+    async (batch) => {
+      // Asked before the call: a call the budget does not allow is never made.
+      const estimate = ctx.estimator.improve({ userMessage: req.user_message, history, scenarios: batch, context: facts });
+      const refused = ctx.budget.reserve(estimate);
+      if (refused) throw new BudgetStopped(refused);
+      try {
+        const out: ImproveOutput = await ctx.engine.improve({ userMessage: req.user_message, history, scenarios: batch, context: facts, signal: ctx.signal, check });
+        ctx.budget.settle(estimate, out.usage);
+        return out;
+      } catch (err) {
+        ctx.budget.settle(estimate, (err as { usage?: Partial<TokenUsage> } | null)?.usage);
+        throw err;
+      }
+    },
     async (j, settled) => {
       const batch = batches[pending[j]!]!;
       // Tokens spent on a batch that failed were still spent.
@@ -114,8 +128,14 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   // The same part of the request is not done in every batch: named once.
   const notDone = new Map<string, NotDone>();
   const failures: ImproveResult['failed_batches'] = [];
+  // Batches the budget did not allow: not failures, parts of the request left undone.
+  const unpaid: number[] = [];
+  let budgetStop: string | null = null;
   outputs.forEach((o, i) => {
-    if (o.ok) {
+    if (!o.ok && o.error instanceof BudgetStopped) {
+      budgetStop = o.error.message;
+      unpaid.push(...batches[i]!.map((s) => s.id));
+    } else if (o.ok) {
       proposals.push(...o.value.suggestions);
       issues.push(...(o.value.issues ?? []));
       if (o.value.message && !replies.includes(o.value.message)) replies.push(o.value.message);
@@ -128,6 +148,12 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       notDone.set(part, { part, reason: errorText(o.error) });
     }
   });
+  if (budgetStop !== null) notDone.set('budget', { part: `Scenarios ${unpaid.join(', ')}`, reason: budgetStop });
+  // Stopped before anything was done: the job fails with the reason, having written and kept nothing.
+  if (budgetStop !== null && !outputs.some((o) => o.ok)) {
+    const error = budgetStop as string;
+    return { status: 'failed', result: { ...base, success: false, message: error, validation_issues: issues, failed_batches: failures, not_done: [...notDone.values()], budget_stop: error }, error, usage, reply: { content: error, toolCalls: [] } };
+  }
   // Batches never started leave holes, which find() visits.
   const fatal = outputs.find((o) => o && !o.ok && isFatal(o.error));
   if (fatal && !fatal.ok) {
@@ -150,6 +176,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     const n = failures.reduce((a, f) => a + f.scenario_ids.length, 0);
     messages.push(`${n} scenario(s) could not be processed (${failures.map((f) => f.error).join('; ')}); the others are below.`);
   }
+  if (budgetStop !== null) messages.push(`${unpaid.length} scenario(s) were not looked at: ${budgetStop as string} The suggestions made before are below.`);
   const leftOut = rejected.length + outputs.reduce((n, o) => n + (o.ok ? (o.value.issues?.length ?? 0) : 0), 0);
   if (leftOut) messages.push(`${leftOut} suggestion(s) did not pass validation and were left out.`);
   // With a model configured, say when the built-in planner answered on its own: nothing was spent.
@@ -168,6 +195,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       validation_issues: issues,
       not_done: [...notDone.values()],
       failed_batches: failures,
+      budget_stop: budgetStop,
       ...(answeredBy.length ? { answered_by: answeredBy.length === 1 ? answeredBy[0]! : 'planner and model' } : {}),
     },
     error: null,

@@ -3,7 +3,8 @@ import { instructionsChange, proposedChanges, type InstructionsJobRequest } from
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import { checkScenarioRules, type ScenarioFields } from '../../domain/scenario.js';
 import { blankResult } from '../../domain/suggestion.js';
-import { loadProjectFacts } from '../../store/agent-context.js';
+import { loadProjectFacts, type ProjectFacts } from '../../store/agent-context.js';
+import type { Executor } from '../../store/db.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -21,30 +22,10 @@ export const instructionsJob: JobHandler = async (ctx: JobContext): Promise<JobO
   const { job, db } = ctx;
   const req = JSON.parse(job.request) as InstructionsJobRequest;
   const f = req.fields;
-  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: f.agent ?? req.agent_id });
-  const personality = f.personality === null ? undefined : facts.personalities.find((p) => p.id === f.personality);
-  const scenario: InstructionsScenario = {
-    id: req.scenario_id,
-    name: f.name,
-    agent: f.agent,
-    agent_name: facts.agent?.name ?? '',
-    // An unsaved payload may have no personality yet: 0 names none, and the engine writes a generic caller.
-    personality: f.personality ?? 0,
-    personality_name: personality?.name ?? '',
-    tags: f.tags,
-    tool_ids: f.tool_ids,
-    first_message: f.first_message,
-    instructions: f.instructions,
-    conditional_actions: f.conditional_actions,
-    simulation_description: f.simulation_description,
-    information_fields: f.information_fields,
-    expected_outcome_prompt: f.expected_outcome_prompt,
-    scenario_language: f.scenario_language,
-    scenario_type: f.scenario_type,
-    folder_path: f.folder_path,
-    max_duration: f.max_duration,
-  };
+  const { facts, scenario } = await instructionsInput(db, job.organization_id, req);
   await ctx.progress(0, 1);
+  const refused = ctx.budget.reserve(ctx.estimator.instructions({ mode: req.mode, scenario, userMessage: req.user_message, context: facts }));
+  if (refused) return failed(refused, emptyUsage());
   let out: InstructionsOutput;
   try {
     out = await ctx.engine.instructions({ mode: req.mode, scenario, userMessage: req.user_message, context: facts, signal: ctx.signal });
@@ -81,3 +62,32 @@ export const instructionsJob: JobHandler = async (ctx: JobContext): Promise<JobO
     progress: { done: 1, total: 1 },
   };
 };
+
+/** The scenario and project facts an instructions job hands its engine (and a dry run estimates). */
+export async function instructionsInput(db: Executor, organizationId: number, req: InstructionsJobRequest): Promise<{ facts: ProjectFacts; scenario: InstructionsScenario }> {
+  const f = req.fields;
+  const facts = await loadProjectFacts(db, organizationId, req.project_id, { agentId: f.agent ?? req.agent_id });
+  const personality = f.personality === null ? undefined : facts.personalities.find((p) => p.id === f.personality);
+  const scenario: InstructionsScenario = {
+    id: req.scenario_id,
+    name: f.name,
+    agent: f.agent,
+    agent_name: facts.agent?.name ?? '',
+    // An unsaved payload may have no personality yet: 0 names none, and the engine writes a generic caller.
+    personality: f.personality ?? 0,
+    personality_name: personality?.name ?? '',
+    tags: f.tags,
+    tool_ids: f.tool_ids,
+    first_message: f.first_message,
+    instructions: f.instructions,
+    conditional_actions: f.conditional_actions,
+    simulation_description: f.simulation_description,
+    information_fields: f.information_fields,
+    expected_outcome_prompt: f.expected_outcome_prompt,
+    scenario_language: f.scenario_language,
+    scenario_type: f.scenario_type,
+    folder_path: f.folder_path,
+    max_duration: f.max_duration,
+  };
+  return { facts, scenario };
+}

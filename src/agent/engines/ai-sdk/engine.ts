@@ -25,6 +25,9 @@ export interface AiSdkEngineOptions {
 }
 
 const ASK_AGENT = 'ask_which_agent';
+/** Characters of knowledge-base text an improve and a clarify prompt carry by default (dry-run estimates read the same). */
+export const IMPROVE_KNOWLEDGE_CHARS = 12_000;
+export const CLARIFY_KNOWLEDGE_CHARS = 60_000;
 /** Drafts asked for in one clarify call. */
 const CLARIFY_ROUND = 10;
 
@@ -38,7 +41,12 @@ interface Answer<T> {
 
 const issueText = (i: ValidationIssue) => [i.scenario_id !== null ? `scenario ${i.scenario_id}` : null, i.field].filter(Boolean).join(', ') + `: ${i.message}`;
 
-const tokens = (u: LanguageModelUsage | undefined) => ({ input_tokens: u?.inputTokens ?? 0, output_tokens: u?.outputTokens ?? 0 });
+const tokens = (u: LanguageModelUsage | undefined) => ({
+  input_tokens: u?.inputTokens ?? 0,
+  output_tokens: u?.outputTokens ?? 0,
+  // Part of the input the provider served from its prompt cache (billed cheaper).
+  cached_input_tokens: u?.inputTokenDetails?.cacheReadTokens ?? 0,
+});
 
 /**
  * The engine on a language model, through the Vercel AI SDK: structured output bounded to the
@@ -74,7 +82,7 @@ export class AiSdkEngine implements ScenarioEngine {
           }),
         }
       : undefined;
-    const run = new Conversation(this.#opts, input.signal, renderImprovePrompt({ ...input, knowledgeChars: this.#opts.improveKnowledgeChars ?? 12_000 }), improveSchema(ids), tools);
+    const run = new Conversation(this.#opts, input.signal, renderImprovePrompt({ ...input, knowledgeChars: this.#opts.improveKnowledgeChars ?? IMPROVE_KNOWLEDGE_CHARS }), improveSchema(ids), tools);
 
     const agentQuestion = (a: Answer<unknown>) => {
       const held = a.toolCalls.filter((c) => c.toolName === ASK_AGENT);
@@ -104,7 +112,7 @@ export class AiSdkEngine implements ScenarioEngine {
    * many scenarios never needs one answer longer than a model can write.
    */
   async clarify(input: ClarifyInput): Promise<ClarifyOutput> {
-    const { chunks, omittedChars } = knowledgeWithinBudget(input.context.knowledgeBase, this.#opts.knowledgeChars ?? 60_000);
+    const { chunks, omittedChars } = knowledgeWithinBudget(input.context.knowledgeBase, this.#opts.knowledgeChars ?? CLARIFY_KNOWLEDGE_CHARS);
     const fileIds = [...new Set(chunks.map((c) => c.file_id))];
     const schema = clarifySchema(input.context, fileIds);
     const drafts: Draft[] = [];
