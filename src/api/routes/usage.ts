@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { idInText } from '../../domain/storable.js';
 import { MONTH } from '../../domain/usage-month.js';
 import { projectUsage } from '../../services/usage.js';
 import type { AppDeps } from '../deps.js';
@@ -43,7 +44,7 @@ export const usageRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app)
         tags: ['usage'],
         description: "A project's model usage (input, output and cached input tokens, calls) and cost for one month, job by job, beside its monthly budget.",
         querystring: z.object({
-          project_id: z.coerce.number().int().positive().max(2_147_483_647),
+          project_id: idInText(),
           month: z.string().regex(MONTH, 'must be YYYY-MM').optional().describe('Default: the current month (UTC)'),
         }),
         response: { 200: UsageReport, ...errorResponses },
