@@ -64,7 +64,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     ctx.signal,
     async (batch) => {
       try {
-        const out: ImproveOutput = await ctx.engine.improve({ userMessage: req.user_message, history, scenarios: batch, context: facts, signal: ctx.signal, check });
+        const out: ImproveOutput = await ctx.engine.improve({ userMessage: req.user_message, history, scenarios: batch, selection: scenarios, context: facts, signal: ctx.signal, check });
         usage = addUsage(usage, out.usage);
         return out;
       } catch (err) {

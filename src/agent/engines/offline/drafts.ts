@@ -3,6 +3,7 @@ import { escapeRegExp } from '../../../domain/regexp.js';
 import { NAME_MAX } from '../../../domain/scenario.js';
 import type { Draft, NotDone } from '../../../domain/suggestion.js';
 import type { ClarifyOutput, PlannerContext } from '../../engine.js';
+import { withoutCourtesy } from './courtesy.js';
 import { buildInstructions } from './instructions.js';
 
 export interface DraftInput {
@@ -20,6 +21,8 @@ interface Topic {
   title: string;
   detail: string;
   files: number[];
+  /** Named by the user ("scenarios about lost baggage"): more drafts of it vary the caller, never the subject. */
+  asked?: boolean;
 }
 
 const clean = (t: string) => t.replace(/[*_`#>]+/g, '').replace(/\s+/g, ' ').trim();
@@ -77,7 +80,8 @@ export function descriptionTopics(description: string, agentName = ''): Topic[] 
     });
 }
 
-const REQUEST_LEAD = /^(?:please\s+)?(?:make|create|generate|write|draft|add|give me|i need|i want|cover|covering|include|test)?\s*(?:\d+|some|a few|several|more)?\s*(?:new\s+)?(?:test\s+)?(?:tests?|scenarios?|cases?|calls?)?\s*(?:for|about|on|covering|cover|where|in which|with|that test|testing)?\s*/i;
+const COUNT_WORDS = '\\d+|some|a few|a couple(?: of)?|several|more|one|two|three|four|five|six|seven|eight|nine|ten|a dozen';
+const REQUEST_LEAD = new RegExp(`^(?:please\\s+)?(?:make|create|generate|write|draft|add|give me|(?:i\\s+)?need|i want|cover|covering|include|test)?\\s*(?:${COUNT_WORDS})?\\s*(?:new\\s+)?(?:test\\s+)?(?:tests?|scenarios?|cases?|calls?)?\\s*(?:for|about|on|covering|cover|where|in which|with|that test|testing)?\\s*`, 'i');
 
 /** Topics a request or an answer names directly: "scenarios about refunds, cancellations and late fees". */
 function requestTopics(text: string): Topic[] {
@@ -86,7 +90,7 @@ function requestTopics(text: string): Topic[] {
   const items = rest.split(/\s*,\s*|\s+and\s+|\s*;\s*/).map((x) => x.trim().replace(/^(?:cover|covering|about|include)\s+/i, '')).filter((x) => x.length >= 3);
   // A list of short items is several topics; a longer sentence is one.
   const list = items.length > 1 && items.every((x) => x.split(/\s+/).length <= 6);
-  return (list ? items : [rest]).map((title) => ({ title, detail: '', files: [] }));
+  return (list ? items : [rest]).map((title) => ({ title, detail: '', files: [], asked: true }));
 }
 
 const STOP = new Set(['a', 'an', 'the', 'of', 'for', 'to', 'and', 'or', 'in', 'on', 'with', 'about', 'caller', 'callers', 'asks', 'ask', 'their', 'your', 'my', 'his', 'her', 'new']);
@@ -141,6 +145,17 @@ function situation(persona: { name: string; description: string }): string {
   return 'a first-time caller';
 }
 
+/** What the agent must get right with this caller: it makes each situation's outcome its own. */
+function handling(persona: { name: string; description: string }): string {
+  const who = situation(persona);
+  if (who === 'an angry caller') return 'With an angry caller it stays calm and acknowledges the frustration before solving the problem.';
+  if (who === 'a caller in a hurry') return 'With a caller in a hurry it gives the answer first and keeps the call short.';
+  if (who === 'a confused caller') return 'With a confused caller it repeats the key details slowly and checks they were understood.';
+  if (who === 'a non-native speaker') return 'With a non-native speaker it uses short, simple sentences.';
+  if (who === 'a first-time caller') return 'With a first-time caller it explains each step it takes.';
+  return `With ${who} it keeps to the caller's language throughout.`;
+}
+
 // Plausible but fictional personal data: names from a fixed list, numbers in the 555-01xx range set aside for fiction.
 const SYNTHETIC_NAMES = ['Jordan Ellis', 'Priya Nair', 'Marco Silva', 'Hannah Berg', 'Kenji Mori', 'Ana Torres', 'Samuel Okafor', 'Lea Dubois', 'Tomás Ruiz', 'Ingrid Larsen'];
 const syntheticCaller = (i: number) => ({ caller_name: SYNTHETIC_NAMES[i % SYNTHETIC_NAMES.length]!, phone_number: `+1 555 01${String(10 + (i % 90)).padStart(2, '0')}` });
@@ -173,7 +188,7 @@ export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: No
   // Every turn the user wrote counts: the request and each answer to a question, oldest first.
   const asked: Topic[] = [];
   for (const turn of [...(input.answers ?? []), input.userMessage]) {
-    for (const raw of turn.split(/\r?\n|;/).map((l) => l.trim()).filter(Boolean)) {
+    for (const raw of turn.split(/\r?\n|;/).map((l) => withoutCourtesy(l)).filter(Boolean)) {
       const lang = languageAskedFor(raw);
       if (lang) language = lang.code;
       const line = lang ? raw.replace(lang.phrase, ' ').replace(/\s+/g, ' ').trim() : raw;
@@ -203,9 +218,27 @@ export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: No
     return { message: 'There is no personality to give the callers; create one first, then ask again.', needsClarification: false, questions: [], drafts: [], notDone: [{ part: 'draft scenarios', reason: 'The project has no personality to give the callers; create one first.' }] };
   }
 
+  // Who calls about what: each topic with its own caller; a subject the user named is drafted again
+  // with other callers (a different situation each) before unrelated topics fill the number asked.
+  const named = requested.filter((t) => t.asked);
+  const plan = (named.length ? requested : topics).slice(0, wanted).map((topic, i) => ({ topic, persona: personas[i % personas.length]! }));
+  const callers = new Map<Topic, Set<string>>();
+  for (const p of plan) callers.set(p.topic, (callers.get(p.topic) ?? new Set()).add(situation(p.persona)));
+  for (let round = 1, added = true; named.length && added && plan.length < wanted; round++) {
+    added = false;
+    named.forEach((topic, j) => {
+      const seen = callers.get(topic) ?? new Set<string>();
+      const persona = personas.map((_, k) => personas[(j + round + k) % personas.length]!).find((p) => !seen.has(situation(p)));
+      if (plan.length >= wanted || !persona) return;
+      plan.push({ topic, persona });
+      callers.set(topic, seen.add(situation(persona)));
+      added = true;
+    });
+  }
+  if (named.length) for (const topic of topics.filter((t) => !requested.includes(t))) if (plan.length < wanted) plan.push({ topic, persona: personas[plan.length % personas.length]! });
+
   const names = new Set(existing.map((e) => e.name.toLowerCase()));
-  const drafts: Draft[] = topics.slice(0, wanted).map((topic, i) => {
-    const persona = personas[i % personas.length]!;
+  const drafts: Draft[] = plan.map(({ topic, persona }, i) => {
     const passage = passageFor(topic, kbTopics);
     const subject = topic.title.replace(/\s+/g, ' ').trim();
     let name = `${capitalise(subject)}: ${situation(persona)}`.slice(0, NAME_MAX).trim();
@@ -213,9 +246,11 @@ export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: No
     names.add(name.toLowerCase());
     const fact = passage?.detail ? firstSentence(passage.detail) : '';
     // Grader-facing: what the agent must get right, measurable against the passage where there is one.
-    const expected = fact
-      ? `The agent answers the caller's question about ${subject.toLowerCase()} in line with the knowledge base ("${passage!.title}"): ${fact.replace(/\.$/, '')}. It invents no other terms and confirms the caller's next step before the call ends.`
-      : `The agent works out that the caller needs help with ${subject.toLowerCase()}, gives one concrete next step for it without inventing policy details, and confirms the caller understood before the call ends.`;
+    const expected = `${
+      fact
+        ? `The agent answers the caller's question about ${subject.toLowerCase()} in line with the knowledge base ("${passage!.title}"): ${fact.replace(/\.$/, '')}. It invents no other terms and confirms the caller's next step before the call ends.`
+        : `The agent works out that the caller needs help with ${subject.toLowerCase()}, gives one concrete next step for it without inventing policy details, and confirms the caller understood before the call ends.`
+    } ${handling(persona)}`;
     const info = syntheticCaller(i);
     const base = {
       name,
@@ -248,7 +283,8 @@ export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: No
   const lines: string[] = [];
   const plural = drafts.length === 1 ? 'draft scenario' : 'draft scenarios';
   lines.push(`Here ${drafts.length === 1 ? 'is' : 'are'} ${drafts.length} ${plural} to review before applying; nothing is saved until you apply them.`);
-  const fromRequest = Math.min(requested.length, drafts.length);
+  const fromRequest = named.length ? plan.filter((p) => named.includes(p.topic)).length : Math.min(requested.length, drafts.length);
+  if (named.length && fromRequest > named.length) lines.push(`To reach ${wanted}, what you asked for is drafted again with other callers (${plan.slice(named.length, fromRequest).map((p) => situation(p.persona)).join(', ')}).`);
   if (requested.length && drafts.length > fromRequest) {
     const files = [...new Set(drafts.slice(fromRequest).flatMap((d) => d.sources))].map((id) => input.knowledgeBase.find((f) => f.id === id)?.file_name).filter(Boolean);
     lines.push(`${fromRequest} cover what you asked for; to reach ${wanted}, ${drafts.length - fromRequest} more come from ${files.length ? `the knowledge base (${files.join(', ')})` : "the agent's description"}.`);
