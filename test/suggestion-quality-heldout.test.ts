@@ -126,6 +126,19 @@ const CASES: Case[] = [
   { name: 'a qualifier it cannot judge', select: clinic, message: 'add tag frequent to the ones that failed twice', changed: null, notDone: [/failed twice/] },
   { name: 'a qualifier that matches nothing', select: airline, message: 'remove the beta tag from the ones about dragons', changed: null, notDone: [/dragons/] },
 
+  { name: 'the outcome of one scenario by name', select: billing, message: 'set the expected outcome for Late fee dispute to "The agent reviews the payment date and waives the fee."', changed: named('Late fee dispute'), fields: ['expected_outcome_prompt'], says: /Late fee dispute/ },
+  { name: 'first message of one scenario', select: clinic, message: 'set the first message of Walk-in hours to "Hi, are you open on Saturday?"', changed: named('Walk-in hours'), fields: ['first_message'], value: fieldIs('first_message', 'Hi, are you open on Saturday?') },
+  { name: 'duration and a qualifier after it', select: everyone, message: 'set the max duration to five mins for the urgent ones', changed: has('urgent'), fields: ['max_duration'], says: /urgent/, value: fieldIs('max_duration', 300) },
+  { name: 'from all scenarios', select: clinic, message: 'remove tag beta from all scenarios', changed: has('beta'), fields: ['tags'] },
+  { name: 'turn off a tool', select: airline, message: 'turn off hold', changed: hasTool('TOOL_HOLD'), fields: ['tool_ids'] },
+  { name: 'single-quoted first message', select: plain(billing, 2), message: "change the first message to 'Hi, I have a question about my bill.'", changed: all, fields: ['first_message'], value: fieldIs('first_message', 'Hi, I have a question about my bill.') },
+  { name: 'seconds written short', select: clinic, message: 'max duration 45s', changed: all, fields: ['max_duration'], value: fieldIs('max_duration', 45) },
+  { name: 'qualifier without a comma', select: billing, message: 'for the refunds ones add tag double-check and remove the hold tool', changed: has('refunds'), fields: ['tags', 'tool_ids'], says: /refunds/ },
+  { name: 'where the caller is angry, trailing', select: airline, message: 'add the transfer tool where the caller is angry', changed: (x) => x.personality_name === 'Angry Customer' && !hasTool('TOOL_TRANSFER_CALL')(x), fields: ['tool_ids'], says: /Angry/ },
+  { name: 'a group except one scenario', select: everyone, message: 'remove the beta tag from the Acme Billing ones except Autopay setup', changed: (x) => x.agent === lib.agents.billing.id && has('beta')(x) && x.name !== 'Autopay setup', fields: ['tags'], says: /Autopay setup/ },
+  { name: 'switch a language group', select: everyone, message: 'switch the spanish ones to german', changed: lang('es'), fields: ['scenario_language'], notDone: [/translat/i], says: /Spanish/ },
+  { name: 'a tool for a scenario it cannot find', select: billing, message: 'add the DTMF tool to the Roaming charges scenario', changed: null, notDone: [/Roaming/] },
+
   // Vague or impossible: nothing claimed, everything named.
   { name: 'make them better', select: clinic, message: 'make them better', changed: null, notDone: [/better/] },
   { name: 'sound more human', select: billing, message: 'can you make the callers sound more human?', changed: null, notDone: [/human/] },

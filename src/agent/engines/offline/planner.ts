@@ -42,6 +42,9 @@ const VERB_ALT = VERBS.map((v) => v.replace(/'/g, "'?")).join('|');
 function plainVerbs(clause: string): string {
   return clause
     .replace(/^(?:get rid of|take off|take away|strip off)\b/i, 'remove')
+    .replace(/^(?:turn|switch) on\b|^activate\b/i, 'enable')
+    .replace(/^(?:turn|switch) off\b|^deactivate\b/i, 'disable')
+    .replace(/^no (?:more )?(.+?\s+tools?)$/i, 'remove $1')
     .replace(/^take\s+(.+?)\s+(?:off|away)(?:\s+(?:of|from)\s+(.+))?$/i, (_, what: string, from?: string) => `remove ${what}${from ? ` from ${from}` : ''}`);
 }
 
@@ -69,7 +72,7 @@ function unexplained(text: string, vocabulary: ReadonlySet<string>): string[] {
 }
 
 const quoted = (t: string) => /"([^"]*)"|“([^”]*)”/.exec(t)?.slice(1).find((x) => x !== undefined);
-const afterColonOrTo = (t: string) => quoted(t) ?? /(?::|\bto\b|\bas\b|\bis\b)\s*(.+)$/i.exec(t)?.[1]?.trim();
+const afterColonOrTo = (t: string) => quoted(t) ?? /(?::|\bto\b|\bas\b|\bis\b)\s*(.+)$/i.exec(t)?.[1]?.trim().replace(/^'(.+)'$/s, '$1');
 
 function toolIdsIn(text: string, ctx: PlannerContext): string[] {
   const t = ` ${text.toLowerCase()} `;
@@ -177,20 +180,20 @@ export function parseDuration(text: string): number | undefined {
 }
 
 const DURATION_WORDS: ReadonlySet<string> = new Set([
-  ...['set', 'change', 'make', 'limit', 'cap', 'keep', 'max', 'maximum', 'duration', 'call', 'calls', 'length', 'time', 'at', 'most', 'no', 'longer', 'than', 'under', 'up', 'is', 'be', 'should', 'last', 'long', 'half', 'project', "project's", 'default'],
+  ...['set', 'change', 'make', 'limit', 'cap', 'keep', 'max', 'maximum', 'duration', 'call', 'calls', 'length', 'time', 'at', 'most', 'no', 'longer', 'than', 'under', 'up', 'is', 'be', 'should', 'last', 'more', 'long', 'half', 'project', "project's", 'default'],
   ...Object.keys(UNIT_SECONDS), ...Object.keys(UNITS), ...Object.keys(TEENS), ...Object.keys(TENS),
   ...Object.keys(TENS).flatMap((t) => Object.keys(UNITS).map((u) => `${t}-${u}`)),
 ]);
 
 function parseMaxDuration(clause: string): Parsed {
   const c = clause.toLowerCase();
-  if (!/\b(max(imum)?[ _-]?duration|duration|call length|length of (?:the |each )?calls?|calls? (?:to|at)|time limit|limit (?:the |each |every )?calls?|cap (?:the |each |every )?calls?|max call|project(?:'s)? default)\b/.test(c)) return null;
+  if (!/\b(max(imum)?[ _-]?duration|duration|call length|length of (?:the |each )?calls?|calls? (?:to|at)|time limit|limit (?:the |each |every )?calls?|cap (?:the |each |every )?calls?|calls? (?:should )?last|max call|project(?:'s)? default)\b/.test(c)) return null;
   if (/\b(remove|clear|unset|no)\b.*\b(duration|limit)\b|\bproject(?:'s)? default\b/.test(c)) {
     return { op: { label: 'removed the max duration (the project default applies)', apply: () => ({ max_duration: null }) } };
   }
   const seconds = parseDuration(c.replace(/max(imum)?[ _-]?duration|duration/g, ' '));
   if (seconds === undefined) return { unsupported: `"${clause}" — say how long, e.g. "max duration 5 minutes".` };
-  const unread = unexplained(c, DURATION_WORDS);
+  const unread = unexplained(c.replace(/(\d)(?=[a-z])/g, '$1 '), DURATION_WORDS);
   if (unread.length) return { unsupported: `"${clause}" — I could not tell what "${unread.join(' ')}" refers to, so I changed no max duration. Select the scenarios to change, or name a tag or folder they share.` };
   if (seconds < MAX_DURATION_MIN || seconds > MAX_DURATION_MAX) {
     return { unsupported: `"${clause}" — ${seconds} s is outside the allowed range of ${MAX_DURATION_MIN}–${MAX_DURATION_MAX} seconds.` };
@@ -240,7 +243,7 @@ const REMOVE_TAG = [
 
 function parseTags(clause: string): Parsed {
   const c = clause.toLowerCase();
-  if (/^(remove|delete|clear|drop) (?:all (?:the )?|every )tags\b/.test(c) || /^(remove|delete|clear|drop)\s+(?:the\s+|their\s+)?tags(?:\s+from\s+(?:them|it|these|the scenarios?))?$/.test(c)) return { op: { label: 'removed all tags', apply: () => ({ tags: [] }) } };
+  if (/^(remove|delete|clear|drop|strip) (?:all (?:of )?(?:the |their )?|every |each )tags?\b/.test(c) || /^(remove|delete|clear|drop)\s+(?:the\s+|their\s+)?tags(?:\s+from\s+(?:them|it|these|the scenarios?))?$/.test(c)) return { op: { label: 'removed all tags', apply: () => ({ tags: [] }) } };
   for (const re of REMOVE_TAG) {
     const m = re.exec(clause);
     if (m) return tagsOp(m[1]!, 'remove');
@@ -310,10 +313,17 @@ function withFirstMessage(s: PlannerScenario, value: string): Fields {
   return { first_message: value, conditional_actions: { ...ca, conditions } };
 }
 
+const TEXT_WORDS: ReadonlySet<string> = new Set(['set', 'change', 'make', 'use', 'update', 'should', 'be', 'is', 'to', 'as', 'prompt', 'say', 'says', 'read', 'reads', 'new', 'text', 'message', 'line', 'first', 'opening', 'greeting', 'opener', 'sentence', 'expected', 'outcome']);
+
 function textOp(clause: string, field: 'first_message' | 'expected_outcome_prompt', pattern: RegExp, label: string): Parsed {
   if (!pattern.test(clause)) return null;
-  const value = afterColonOrTo(clause.replace(pattern, ''));
+  const after = clause.replace(pattern, '');
+  const value = afterColonOrTo(after);
   if (!value) return { unsupported: `"${clause}" — put the new text in quotes, e.g. ${label} "…".` };
+  // "set the expected outcome for X to "…"": words before the new text that say which scenarios were not read, so nothing is widened.
+  const lead = quoted(after) !== undefined ? after.slice(0, after.search(/["“]/)) : after.slice(0, /(?::|\bto\b|\bas\b|\bis\b)/i.exec(after)?.index ?? 0);
+  const unread = unexplained(lead, TEXT_WORDS);
+  if (unread.length) return { unsupported: `"${clause}" — I could not tell what "${unread.join(' ')}" refers to, so I changed no ${label}. Select the scenarios to change, or name a tag or folder they share.` };
   if (field === 'first_message') return { op: { label: `set the ${label}`, apply: (s) => withFirstMessage(s, value) } };
   return { op: { label: `set the ${label}`, apply: () => ({ [field]: value }) } };
 }

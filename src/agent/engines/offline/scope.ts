@@ -38,6 +38,8 @@ const SHAPES: Array<{ re: RegExp; exclude?: boolean }> = [
   { re: new RegExp(`\\s+(?:to|for|on|from|in|of)\\s+(?:only|just)\\s+(?:the\\s+)?(.+?)\\s+${NOUN}\\s*$`, 'i') },
   { re: new RegExp(`\\s+(?:to|for|on|from|in|of)\\s+(?:the\\s+)?(.+?)\\s+${NOUN}\\s*$`, 'i') },
   { re: new RegExp(`\\s+only\\s+(?:the\\s+)?(.+?)\\s+${NOUN}\\s*$`, 'i') },
+  // "… where the caller is angry", "… when the caller speaks German".
+  { re: /\s+((?:where|when|whenever|if)\s+(?:the\s+)?callers?\s+(?:is|are|sounds?|speaks?|was)\s+[^,:;]+?)\s*$/i },
   { re: /\s+(?:the\s+)?([^\s]+(?:\s[^\s]+)?)\s+ones\b(?:\s+only\b)?/i },
 ];
 
@@ -56,6 +58,7 @@ function strip(descriptor: string): string {
   return d.replace(/\s+(?:ones?|scenarios?|folder|tag|personality|agent)$/i, '').replace(/^["“']|["”']$/g, '').trim();
 }
 
+const unquote = (t: string) => t.trim().replace(/^["“'](.*)["”']$/s, '$1').trim();
 const plural = (w: string) => [w, w.endsWith('s') ? w.slice(0, -1) : `${w}s`];
 
 /** A filter for a descriptor, trying each dimension a scenario is known by, in a fixed order. */
@@ -65,6 +68,9 @@ function resolve(descriptor: string, scenarios: PlannerScenario[], ctx: PlannerC
   if (!d) return null;
   const hinted = (word: RegExp) => word.test(raw);
   const candidates: Array<Omit<Scope, 'phrase' | 'exclude'>> = [];
+  // A scenario's own name, exactly ("except Autopay setup").
+  const exactName = scenarios.find((s) => lower(s.name) === lower(unquote(descriptor)));
+  if (exactName) candidates.push({ label: `named "${exactName.name}"`, test: (s) => lower(s.name) === lower(exactName.name) });
   // Tag: exact, or its singular/plural; a folder of the same name wins only when the request says "folder".
   const tags = new Set(scenarios.flatMap((s) => s.tags.map(lower)));
   const tag = plural(d).find((t) => tags.has(t));
@@ -109,8 +115,6 @@ function resolveList(descriptor: string, scenarios: PlannerScenario[], ctx: Plan
   return { label: groups.map((g) => g.label).join(' or '), test: (s) => groups.some((g) => g.test(s)) };
 }
 
-const unquote = (t: string) => t.trim().replace(/^["“'](.*)["”']$/s, '$1').trim();
-
 /**
  * Scenarios named one by one, exactly as the selection names them: "to Autopay setup", "for Seat
  * upgrade and Pet on board", "to "Late fee dispute" and "Late fee question"" — trailing, or before
@@ -122,17 +126,20 @@ function namedScenarios(masked: string, unmask: (t: string) => string, pool: Pla
   for (let m = lead.exec(masked); m; m = lead.exec(masked)) {
     const start = m.index + m[0].length;
     const leading = m.index === 0 && /[,:]/.test(masked.slice(start));
-    const end = leading ? start + masked.slice(start).search(/[,:]/) : masked.length;
-    const descriptor = unmask(masked.slice(start, end)).replace(/[.!?]+$/, '').replace(/\s+(?:only|scenarios?)$/i, '').trim();
-    const items = [descriptor, ...descriptor.split(/\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+/i)].map(unquote);
-    const whole = names.get(lower(items[0]!));
-    const list = items.slice(1);
-    const hits = whole ? [whole] : list.length > 1 && list.every((x) => names.has(lower(x))) ? list.map((x) => names.get(lower(x))!) : null;
-    if (!hits) continue;
-    const wanted = new Set(hits.map(lower));
-    const rest = unmask(leading ? masked.slice(end + 1) : masked.slice(0, m.index)).replace(/\s+/g, ' ').trim();
-    const phrase = unmask(masked.slice(m.index, end)).trim();
-    return { phrase, rest, label: `named ${hits.map((n) => `"${n}"`).join(' and ')}`, test: (s) => wanted.has(lower(s.name)) };
+    // The names run to the end, to a comma or colon before the request, or to the new value ("for X to "…"").
+    const ends = leading ? [start + masked.slice(start).search(/[,:]/)] : [masked.length, ...[...masked.slice(start).matchAll(/\s+(?:to|as|with|=)\s+|\s*:\s*/g)].map((x) => start + x.index)];
+    for (const end of ends) {
+      const descriptor = unmask(masked.slice(start, end)).replace(/[.!?]+$/, '').replace(/\s+(?:only|scenarios?)$/i, '').trim();
+      const items = [descriptor, ...descriptor.split(/\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+/i)].map(unquote);
+      const whole = names.get(lower(items[0]!));
+      const list = items.slice(1);
+      const hits = whole ? [whole] : list.length > 1 && list.every((x) => names.has(lower(x))) ? list.map((x) => names.get(lower(x))!) : null;
+      if (!hits) continue;
+      const wanted = new Set(hits.map(lower));
+      const rest = unmask(leading ? masked.slice(end + 1) : `${masked.slice(0, m.index)} ${masked.slice(end)}`).replace(/[^\S\n]+/g, ' ').trim();
+      const phrase = unmask(masked.slice(m.index, end)).trim();
+      return { phrase, rest, label: `named ${hits.map((n) => `"${n}"`).join(' and ')}`, test: (s) => wanted.has(lower(s.name)) };
+    }
   }
   return null;
 }
@@ -148,26 +155,37 @@ function readOne(request: string, pool: PlannerScenario[], ctx: PlannerContext):
   const byName = namedScenarios(masked, unmask, pool);
   if (byName) return { scope: byName, rest: byName.rest };
   for (const shape of SHAPES) {
-    const m = shape.re.exec(masked);
-    if (!m) continue;
-    const descriptor = unmask(m[1]!).trim();
-    // "them", "these", "all" limit nothing: they are the selection itself.
-    if (/^(?:them|these|those|all|each|every|it|the selected|selected|same)$/i.test(strip(descriptor) || descriptor)) continue;
-    const phrase = unmask(m[0]).trim().replace(/[,:]$/, '').trim();
-    const rest = unmask(masked.slice(0, m.index) + (m.index === 0 ? '' : ' ') + masked.slice(m.index + m[0].length)).replace(/\s+/g, ' ').trim();
-    const found = resolveList(descriptor, pool, ctx);
-    if (!found) {
+    let first: { phrase: string; descriptor: string; rest: string } | undefined;
+    // The leftmost match may swallow words of the request ("to five mins for the urgent ones"): a later start is tried before giving up.
+    for (let from = 0; from < masked.length; ) {
+      const m = shape.re.exec(masked.slice(from));
+      if (!m) break;
+      const at = from + m.index;
+      from = at + 1;
+      const descriptor = unmask(m[1]!).trim();
+      // "them", "these", "all" limit nothing: they are the selection itself.
+      if (/^(?:them|these|those|all|each|every|it|the selected|selected|same)$/i.test(strip(descriptor) || descriptor)) continue;
+      let before = masked.slice(0, at);
+      let phrase = unmask(m[0]).trim().replace(/[,:]$/, '').trim();
+      // "for the refunds ones add tag x": the preposition that opened the qualifier belongs to it.
+      const opener = /^\s*(?:only\s+)?(?:for|on|in|to)\s*$/i.exec(before);
+      if (opener) [before, phrase] = ['', `${opener[0].trim()} ${phrase}`];
+      const rest = unmask(before + (before ? ' ' : '') + masked.slice(at + m[0].length)).replace(/[^\S\n]+/g, ' ').trim();
+      const found = resolveList(descriptor, pool, ctx);
+      if (found) return { rest, scope: { phrase, label: shape.exclude ? `not ${found.label}` : found.label, test: shape.exclude ? (s) => !found.test(s) : found.test } };
+      first ??= { phrase, descriptor, rest };
+    }
+    if (first) {
       return {
-        rest,
+        rest: first.rest,
         unresolved: {
-          phrase,
-          reason: `"${strip(descriptor) || descriptor}" matches none of the ${pool.length} selected scenarios by tag, folder, language, agent, personality, name or instructions, so I cannot tell which ones you mean; nothing was changed. Select those scenarios, or name a tag or folder they share.`,
+          phrase: first.phrase,
+          reason: `"${strip(first.descriptor) || first.descriptor}" matches none of the ${pool.length} selected scenarios by tag, folder, language, agent, personality, name or instructions, so I cannot tell which ones you mean; nothing was changed. Select those scenarios, or name a tag or folder they share.`,
         },
       };
     }
-    return { rest, scope: { phrase, label: shape.exclude ? `not ${found.label}` : found.label, test: shape.exclude ? (s) => !found.test(s) : found.test } };
   }
-  return { scope: null, rest: request };
+  return { scope: null, rest: unmask(masked).replace(/[^\S\n]+/g, ' ').trim() };
 }
 
 /**
@@ -183,11 +201,11 @@ export function readScope(request: string, scenarios: PlannerScenario[], ctx: Pl
   for (let i = 0; i < 3; i++) {
     const reading = readOne(rest, pool, ctx);
     if ('unresolved' in reading) return reading;
+    rest = reading.rest;
     if (!reading.scope) break;
     found.push(reading.scope);
-    rest = reading.rest;
   }
-  if (!found.length) return { scope: null, rest: request };
+  if (!found.length) return { scope: null, rest };
   if (found.length === 1) return { scope: found[0]!, rest };
   return { rest, scope: { phrase: found.map((f) => f.phrase).join(' and '), label: found.map((f) => f.label).join(' and '), test: (s) => found.every((f) => f.test(s)) } };
 }
