@@ -71,6 +71,19 @@ describe('draftScenarios', () => {
     expect(fromDescription.drafts.every((d) => d.sources.length === 0)).toBe(true);
   });
 
+  it('drafts a subject the user named again with other callers, never padded with unrelated topics', () => {
+    const out = draft({ userMessage: 'write three scenarios about refunds', knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] });
+    expect(out.drafts.map((d) => d.scenario.name)).toEqual(['Refunds: a first-time caller', 'Refunds: an angry caller']);
+    expect(new Set(out.drafts.map((d) => d.scenario.expected_outcome_prompt)).size).toBe(2);
+    expect(out.notDone).toEqual([{ part: '1 more draft(s)', reason: expect.stringContaining('I do not pad them with unrelated topics') }]);
+  });
+
+  it('keeps the caller a subject names, and does not vary it', () => {
+    const out = draft({ userMessage: 'scenarios where an angry customer wants a refund', numScenarios: 2 });
+    expect(out.drafts.map((d) => [d.scenario.name, d.scenario.personality])).toEqual([['An angry customer wants a refund: an angry caller', 11]]);
+    expect(out.notDone[0]).toMatchObject({ part: '1 more draft(s)' });
+  });
+
   it('drafts what exists when fewer topics than requested, and says so', () => {
     const out = draft({ numScenarios: 5 });
     expect(out.drafts).toHaveLength(2);

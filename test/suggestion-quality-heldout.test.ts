@@ -227,6 +227,8 @@ interface DraftCase {
   topics?: RegExp[];
   /** Every draft must be about this. */
   every?: RegExp;
+  /** The caller the request names: every draft keeps it. */
+  persona?: string;
 }
 
 const DRAFTS: DraftCase[] = [
@@ -237,6 +239,10 @@ const DRAFTS: DraftCase[] = [
   { name: 'answers to the questions', agent: 'clinic', turns: ['Make scenarios', 'Spanish speaking callers asking about prescription refills and late cancellations'], num: 2, language: 'es', topics: [/refill|prescription/i, /cancel/i] },
   { name: 'refunds next to existing refund tests', agent: 'billing', turns: ['write 2 scenarios about refunds'], num: 2, every: /refund/i },
   { name: 'an answer with a list', agent: 'billing', turns: ['Write scenarios', 'late fees and payment plans'], num: 2, topics: [/late fee/i, /payment plan/i] },
+  { name: 'courtesy and a situation', agent: 'billing', turns: ["Hi! I'd like a few scenarios where the customer wants a refund, thanks"], num: 3, every: /refund/i },
+  { name: 'a list after a colon', agent: 'airline', turns: ['write scenarios for: lost luggage, delayed flights, and pets'], num: 3, topics: [/luggage/i, /delayed/i, /pets/i] },
+  { name: 'a caller the request names', agent: 'billing', turns: ['scenarios where an angry customer disputes a late fee'], num: 2, every: /late fee/i, persona: 'Angry Customer' },
+  { name: 'an answer with filler and a language', agent: 'airline', turns: ['Make scenarios', 'mostly about unaccompanied kids, in Italian'], num: 2, language: 'it', every: /unaccompanied/i },
   { name: 'a topic the knowledge base lacks', agent: 'airline', turns: ['Generate scenarios covering seat upgrades and pets in the cabin'], num: 2, topics: [/upgrade/i, /pet/i] },
 ];
 
@@ -263,6 +269,7 @@ function draftProblems(c: DraftCase, done: Result): string[] {
     if (sources.some((f) => f !== agent.kbFile)) problems.push(`"${d.name}" cites a file that is not the agent's`);
     if (c.language && d.scenario_language !== c.language) problems.push(`"${d.name}" is in ${d.scenario_language}, not ${c.language}`);
     if (c.every && !c.every.test(`${d.name} ${d.instructions}`)) problems.push(`"${d.name}" is not about ${c.every}`);
+    if (c.persona && d.personality_name !== c.persona && d.personality !== personaIds.get(c.persona)) problems.push(`"${d.name}" has another caller than the ${c.persona} asked for`);
     if (!d.expected_outcome_prompt || d.expected_outcome_prompt.length < 30) problems.push(`"${d.name}" has no measurable expected outcome`);
     problems.push(...leaks(callerText(d), d.expected_outcome_prompt).map((p) => `"${d.name}": ${p}`));
     for (const a of Object.values(AGENTS)) if (callerText(d).includes(a.description)) problems.push(`"${d.name}": caller text carries the agent description`);
@@ -272,7 +279,14 @@ function draftProblems(c: DraftCase, done: Result): string[] {
   return problems;
 }
 
+/** Personality ids by name, for drafts that report only the id. */
+const personaIds = new Map<string, number>();
+
 describe('held-out drafts', () => {
+  beforeAll(async () => {
+    const res = await s.api('GET', 'personalities/');
+    for (const p of Array.isArray(res.body) ? res.body : res.body.results) personaIds.set(p.name, p.id);
+  });
   it.each(DRAFTS.map((c) => [c.name, c] as const))('%s', async (name, c) => {
     let sessionId: number | undefined;
     let done: Result = { status: 'not started', result: null };

@@ -81,15 +81,19 @@ export function descriptionTopics(description: string, agentName = ''): Topic[] 
 }
 
 const COUNT_WORDS = '\\d+|some|a few|a couple(?: of)?|several|more|one|two|three|four|five|six|seven|eight|nine|ten|a dozen';
-const REQUEST_LEAD = new RegExp(`^(?:please\\s+)?(?:make|create|generate|write|draft|add|give me|(?:i\\s+)?need|i want|cover|covering|include|test)?\\s*(?:${COUNT_WORDS})?\\s*(?:new\\s+)?(?:test\\s+)?(?:tests?|scenarios?|cases?|calls?)?\\s*(?:for|about|on|covering|cover|where|in which|with|that test|testing)?\\s*`, 'i');
+const REQUEST_LEAD = new RegExp(`^(?:please\\s+)?(?:make|create|generate|write|draft|add|give me|(?:i\\s+)?need|i want|i(?:'d| would) like|cover|covering|include|test)?\\s*(?:${COUNT_WORDS})?\\s*(?:new\\s+)?(?:test\\s+)?(?:tests?|scenarios?|cases?|calls?)?\\s*(?:for|about|on|covering|cover|where|in which|with|that test|testing)?\\s*`, 'i');
 
 /** Topics a request or an answer names directly: "scenarios about refunds, cancellations and late fees". */
+/** Words that lead into a topic without being part of it: "mostly about", "for: …", "the". */
+const TOPIC_LEAD = /^(?:[:\-–]\s*)?(?:(?:mostly|mainly|only|just|especially|primarily)\s+)?(?:(?:cover|covering|about|include|including|on|for|regarding|around|where|in which)\s+)?(?:[:\-–]\s*)?(?:the\s+)?/i;
+
 function requestTopics(text: string): Topic[] {
-  const rest = text.trim().replace(/[.!?]+$/, '').replace(REQUEST_LEAD, '').replace(/^(?:cover|covering|about|include)\s+/i, '').trim();
+  const rest = text.trim().replace(/[.!?,;:]+$/, '').replace(REQUEST_LEAD, '').replace(TOPIC_LEAD, '').trim();
   if (rest.length < 3) return [];
-  const items = rest.split(/\s*,\s*|\s+and\s+|\s*;\s*/).map((x) => x.trim().replace(/^(?:cover|covering|about|include)\s+/i, '')).filter((x) => x.length >= 3);
+  const items = rest.split(/\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s*;\s*/).map((x) => x.trim().replace(TOPIC_LEAD, '')).filter((x) => x.length >= 3);
   // A list of short items is several topics; a longer sentence is one.
-  const list = items.length > 1 && items.every((x) => x.split(/\s+/).length <= 6);
+  const longest = /,|;/.test(rest) ? 10 : 6;
+  const list = items.length > 1 && items.every((x) => x.split(/\s+/).length <= longest);
   return (list ? items : [rest]).map((title) => ({ title, detail: '', files: [], asked: true }));
 }
 
@@ -145,6 +149,14 @@ function situation(persona: { name: string; description: string }): string {
   return 'a first-time caller';
 }
 
+/** Caller traits a subject can name, and the personality names that carry them. */
+const CALLER_TRAITS: Array<[RegExp, RegExp]> = [
+  [/\b(?:angry|frustrated|upset|furious|annoyed|irate)\b/i, /angry|frustrat/i],
+  [/\b(?:impatient|in a hurry|rushed|hurried)\b/i, /impatient|hurry/i],
+  [/\b(?:confused|elderly|older|senior)\b/i, /confused|elderly/i],
+  [/\bnon-native\b/i, /non-native/i],
+];
+
 /** What the agent must get right with this caller: it makes each situation's outcome its own. */
 function handling(persona: { name: string; description: string }): string {
   const who = situation(persona);
@@ -192,7 +204,7 @@ export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: No
       const lang = languageAskedFor(raw);
       if (lang) language = lang.code;
       const line = lang ? raw.replace(lang.phrase, ' ').replace(/\s+/g, ' ').trim() : raw;
-      if (line && !VAGUE.test(line) && !KNOWLEDGE_POINTER.test(line.replace(REQUEST_LEAD, '').replace(/[.!]+$/, '').trim())) asked.push(...(descriptionTopics(line).length && !/,|\band\b/.test(line) ? descriptionTopics(line) : requestTopics(line)));
+      if (line && !VAGUE.test(line) && !KNOWLEDGE_POINTER.test(line.replace(REQUEST_LEAD, '').replace(/[.!]+$/, '').trim())) asked.push(...(SUBJECT.test(line) && descriptionTopics(line).length && !/,|\band\b/.test(line) ? descriptionTopics(line) : requestTopics(line)));
     }
   }
   const kbTopics = input.knowledgeBase.flatMap((f) => topicsOf(f.text, f.id));
@@ -218,15 +230,23 @@ export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: No
     return { message: 'There is no personality to give the callers; create one first, then ask again.', needsClarification: false, questions: [], drafts: [], notDone: [{ part: 'draft scenarios', reason: 'The project has no personality to give the callers; create one first.' }] };
   }
 
-  // Who calls about what: each topic with its own caller; a subject the user named is drafted again
-  // with other callers (a different situation each) before unrelated topics fill the number asked.
+  // Who calls about what: each topic with its own caller. A subject the user named is drafted again
+  // with other callers (a different situation each), never padded with unrelated topics; without
+  // one, the knowledge base and the agent's description give the topics.
   const named = requested.filter((t) => t.asked);
-  const plan = (named.length ? requested : topics).slice(0, wanted).map((topic, i) => ({ topic, persona: personas[i % personas.length]! }));
+  // A subject that already says who calls ("an angry passenger wants to rebook") keeps that caller, and is not varied.
+  const traitOf = (t: Topic) => CALLER_TRAITS.find(([words]) => words.test(t.title))?.[1];
+  const callerFor = (t: Topic, i: number) => {
+    const trait = traitOf(t);
+    return (trait && personas.find((p) => trait.test(p.name))) || personas[i % personas.length]!;
+  };
+  const plan = (named.length ? requested : topics).slice(0, wanted).map((topic, i) => ({ topic, persona: callerFor(topic, i) }));
   const callers = new Map<Topic, Set<string>>();
   for (const p of plan) callers.set(p.topic, (callers.get(p.topic) ?? new Set()).add(situation(p.persona)));
   for (let round = 1, added = true; named.length && added && plan.length < wanted; round++) {
     added = false;
     named.forEach((topic, j) => {
+      if (traitOf(topic)) return;
       const seen = callers.get(topic) ?? new Set<string>();
       const persona = personas.map((_, k) => personas[(j + round + k) % personas.length]!).find((p) => !seen.has(situation(p)));
       if (plan.length >= wanted || !persona) return;
@@ -235,7 +255,6 @@ export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: No
       added = true;
     });
   }
-  if (named.length) for (const topic of topics.filter((t) => !requested.includes(t))) if (plan.length < wanted) plan.push({ topic, persona: personas[plan.length % personas.length]! });
 
   const names = new Set(existing.map((e) => e.name.toLowerCase()));
   const drafts: Draft[] = plan.map(({ topic, persona }, i) => {
@@ -292,7 +311,10 @@ export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: No
   if (requested.length > wanted) notDone.push({ part: requested.slice(wanted).map((t) => t.title).join(', '), reason: `You asked for ${wanted} scenario(s); these topics did not fit. Ask for more scenarios to cover them.` });
   if (skipped.length) lines.push(`Left out because the agent already has them: ${skipped.map((t) => `"${duplicateOf(t)!.name}"`).join(', ')}.`);
   if (drafts.length < wanted) {
-    notDone.push({ part: `${wanted - drafts.length} more draft(s)`, reason: `I found only ${drafts.length} distinct situation(s) not already tested; add knowledge-base files or describe more situations for more.` });
+    const reason = named.length
+      ? `You named ${named.length} situation(s), and each is drafted with every caller that fits it; I do not pad them with unrelated topics. Name more situations, or ask without naming any to draw on the knowledge base.`
+      : `I found only ${drafts.length} distinct situation(s) not already tested; add knowledge-base files or describe more situations for more.`;
+    notDone.push({ part: `${wanted - drafts.length} more draft(s)`, reason });
   }
   const ungrounded = drafts.filter((d) => !d.sources.length).map((d) => d.scenario.name);
   if (ungrounded.length && input.knowledgeBase.length) lines.push(`No knowledge-base passage covers ${ungrounded.map((n) => `"${n}"`).join(', ')}; check their expected outcomes against the agent's real behaviour.`);
