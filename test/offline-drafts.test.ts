@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { descriptionTopics, draftScenarios, topicsOf, type DraftInput } from '../src/agent/engines/offline/drafts.js';
 import { fieldValueErrors } from '../src/domain/scenario.js';
+import { draftCountAskedFor } from '../src/domain/scenario-agent.js';
 
 const personalities = [
   { id: 10, name: 'Normal Male', language: 'en', description: 'Calm' },
@@ -27,6 +28,13 @@ describe('finding topics', () => {
   it('takes the tasks a description names, not the sentences that only describe', () => {
     expect(descriptionTopics(agent.description, agent.name).map((t) => t.title)).toEqual(['billing questions', 'refunds for damaged goods']);
     expect(descriptionTopics('Acme support books appointments.', 'Acme support').map((t) => t.title)).toEqual(['appointments']);
+  });
+});
+
+describe('the count a request states', () => {
+  it('reads digits and words before "scenarios", and nothing vaguer', () => {
+    expect(['write three scenarios about refunds', 'Write 2 French scenarios', 'a couple of test cases', 'give me 12 new tests'].map(draftCountAskedFor)).toEqual([3, 2, 2, 12]);
+    expect(['write some scenarios', 'a few tests', 'scenarios for 3 topics', 'write 500 scenarios'].map(draftCountAskedFor)).toEqual([undefined, undefined, undefined, undefined]);
   });
 });
 

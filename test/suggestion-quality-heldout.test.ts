@@ -229,6 +229,8 @@ interface DraftCase {
   every?: RegExp;
   /** The caller the request names: every draft keeps it. */
   persona?: string;
+  /** false: num_scenarios is not sent, so the count comes from the request (or the session). */
+  sendNum?: false;
 }
 
 const DRAFTS: DraftCase[] = [
@@ -239,6 +241,8 @@ const DRAFTS: DraftCase[] = [
   { name: 'answers to the questions', agent: 'clinic', turns: ['Make scenarios', 'Spanish speaking callers asking about prescription refills and late cancellations'], num: 2, language: 'es', topics: [/refill|prescription/i, /cancel/i] },
   { name: 'refunds next to existing refund tests', agent: 'billing', turns: ['write 2 scenarios about refunds'], num: 2, every: /refund/i },
   { name: 'an answer with a list', agent: 'billing', turns: ['Write scenarios', 'late fees and payment plans'], num: 2, topics: [/late fee/i, /payment plan/i] },
+  { name: 'a count in words, no num_scenarios', agent: 'airline', turns: ['Can you write three scenarios about lost baggage?'], num: 3, sendNum: false, every: /bag/i },
+  { name: 'the count kept for a follow-up', agent: 'clinic', turns: ['Write 2 scenarios', 'now about prescription refills'], num: 2, sendNum: false, every: /refill|prescription/i },
   { name: 'courtesy and a situation', agent: 'billing', turns: ["Hi! I'd like a few scenarios where the customer wants a refund, thanks"], num: 3, every: /refund/i },
   { name: 'a list after a colon', agent: 'airline', turns: ['write scenarios for: lost luggage, delayed flights, and pets'], num: 3, topics: [/luggage/i, /delayed/i, /pets/i] },
   { name: 'a caller the request names', agent: 'billing', turns: ['scenarios where an angry customer disputes a late fee'], num: 2, every: /late fee/i, persona: 'Angry Customer' },
@@ -291,7 +295,7 @@ describe('held-out drafts', () => {
     let sessionId: number | undefined;
     let done: Result = { status: 'not started', result: null };
     for (const turn of c.turns) {
-      const started = await startJob(s.api, { agent_id: lib.agents[c.agent].id, project_id: lib.projectId, user_message: turn, num_scenarios: c.num, ...(sessionId ? { session_id: sessionId } : {}) });
+      const started = await startJob(s.api, { agent_id: lib.agents[c.agent].id, project_id: lib.projectId, user_message: turn, ...(c.sendNum === false ? {} : { num_scenarios: c.num }), ...(sessionId ? { session_id: sessionId } : {}) });
       sessionId = started.session_id;
       done = await waitForJob(s.api, started.progress_id);
     }

@@ -85,7 +85,7 @@ const REQUEST_LEAD = new RegExp(`^(?:please\\s+)?(?:make|create|generate|write|d
 
 /** Topics a request or an answer names directly: "scenarios about refunds, cancellations and late fees". */
 /** Words that lead into a topic without being part of it: "mostly about", "for: …", "the". */
-const TOPIC_LEAD = /^(?:[:\-–]\s*)?(?:(?:mostly|mainly|only|just|especially|primarily)\s+)?(?:(?:cover|covering|about|include|including|on|for|regarding|around|where|in which)\s+)?(?:[:\-–]\s*)?(?:the\s+)?/i;
+const TOPIC_LEAD = /^(?:[:\-–]\s*)?(?:(?:now|also|and|then)\s+)?(?:(?:mostly|mainly|only|just|especially|primarily)\s+)?(?:(?:cover|covering|about|include|including|on|for|regarding|around|where|in which)\s+)?(?:[:\-–]\s*)?(?:the\s+)?/i;
 
 function requestTopics(text: string): Topic[] {
   const rest = text.trim().replace(/[.!?,;:]+$/, '').replace(REQUEST_LEAD, '').replace(TOPIC_LEAD, '').trim();
