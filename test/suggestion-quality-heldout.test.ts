@@ -139,6 +139,14 @@ const CASES: Case[] = [
   { name: 'switch a language group', select: everyone, message: 'switch the spanish ones to german', changed: lang('es'), fields: ['scenario_language'], notDone: [/translat/i], says: /Spanish/ },
   { name: 'a tool for a scenario it cannot find', select: billing, message: 'add the DTMF tool to the Roaming charges scenario', changed: null, notDone: [/Roaming/] },
 
+  { name: 'a tag removed within a folder', select: billing, message: 'remove the beta tag from the Billing folder', changed: (x) => has('beta')(x) && (x.folder_path ?? '').startsWith('Billing'), fields: ['tags'], says: /Billing/ },
+  { name: 'except from one scenario', select: billing, message: 'remove tag beta, except from Autopay setup', changed: (x) => has('beta')(x) && x.name !== 'Autopay setup', fields: ['tags'], says: /Autopay setup/ },
+  { name: 'the X tests in the middle', select: everyone, message: 'set the max duration of the smoke tests to 1 minute', changed: has('smoke'), fields: ['max_duration'], says: /smoke/, value: fieldIs('max_duration', 60) },
+  { name: 'the ones that have it', select: clinic, message: 'remove the hold tool from the ones that have it', changed: hasTool('TOOL_HOLD'), fields: ['tool_ids'] },
+  { name: 'a qualifier between field and value', select: everyone, message: 'set the personality for the beta ones to Impatient Caller', changed: (x) => has('beta')(x) && x.personality_name !== 'Impatient Caller', fields: ['personality'], says: /beta/ },
+  { name: 'X scenarios only', select: everyone, message: 'add tag x-clinic to clinic scenarios only', changed: has('clinic'), fields: ['tags'], says: /clinic/ },
+  { name: 'out of their folder', select: airline, message: 'take them out of their folder', changed: (x) => x.folder_path !== null, fields: ['folder_path'], value: fieldIs('folder_path', null) },
+
   // Vague or impossible: nothing claimed, everything named.
   { name: 'make them better', select: clinic, message: 'make them better', changed: null, notDone: [/better/] },
   { name: 'sound more human', select: billing, message: 'can you make the callers sound more human?', changed: null, notDone: [/human/] },

@@ -258,7 +258,7 @@ function parseTags(clause: string): Parsed {
 function parseFolder(clause: string, ctx: PlannerContext): Parsed {
   const c = clause.toLowerCase();
   if (!/\bfolder\b/.test(c)) return null;
-  if (/^(remove|take)\b.*\bfrom\b.*\bfolder\b|\bno folder\b/.test(c)) return { op: { label: 'removed from their folder', apply: () => ({ folder_path: null }) } };
+  if (/^(?:remove|take)\s+(?:them|it|these|those|all|the scenarios?)?\s*(?:out\s+of|from)\s+(?:the\s+|their\s+|its\s+|any\s+)?folders?$|\bno folder\b/.test(c)) return { op: { label: 'removed from their folder', apply: () => ({ folder_path: null }) } };
   const m = quoted(clause) ?? /\bfolder\s+(?:to\s+|:\s*|=\s*|called\s+|named\s+)?([\w. -]+?)\s*$/i.exec(clause)?.[1] ?? /\b(?:in|into|to)\s+(?:the\s+)?([\w. -]+?)\s+folder\b/i.exec(clause)?.[1];
   if (!m) return { unsupported: `"${clause}" — say which folder, e.g. "move to folder Sales.Inbound".` };
   const path = ctx.folders.find((f) => f.toLowerCase() === m.trim().toLowerCase());

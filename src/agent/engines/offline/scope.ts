@@ -32,21 +32,25 @@ const SHAPES: Array<{ re: RegExp; exclude?: boolean }> = [
   { re: new RegExp(`^\\s*(?:for|on|in|to)?\\s*(?:only|just)?\\s*(?:the|all)?\\s*${NOUN}\\s+(${RELATION}\\b[^,:;]*?)\\s*[,:]\\s*`, 'i') },
   { re: new RegExp(`^\\s*(?:for|on|in|to)?\\s*(?:only|just)\\s+(?:the\\s+)?([^,:;]+?)\\s+${NOUN}\\s*[,:]\\s*`, 'i') },
   { re: new RegExp(`^\\s*(?:for|on|in|to)\\s+(?:the\\s+)?([^,:;]+?)\\s+${NOUN}\\s*[,:]\\s*`, 'i') },
-  { re: new RegExp(`\\s+(?:to|for|on|from|in|of)?\\s*(?:all|every\\s*one|them(?:\\s+all)?|everything)\\s+(?:except|but(?:\\s+not)?|other than|apart from)\\s+(?:for\\s+)?(?:the\\s+)?(.+?)(?:\\s+${NOUN})?\\s*$`, 'i'), exclude: true },
-  { re: new RegExp(`\\s+(?:except|but not|other than|apart from)\\s+(?:for\\s+)?(?:the\\s+)?(.+?)(?:\\s+${NOUN})?\\s*$`, 'i'), exclude: true },
+  { re: new RegExp(`\\s+(?:to|for|on|from|in|of)?\\s*(?:all|every\\s*one|them(?:\\s+all)?|everything)\\s+(?:except|excluding|but(?:\\s+not)?|other than|apart from)\\s+(?:for\\s+|from\\s+|on\\s+|in\\s+)?(?:the\\s+)?(.+?)(?:\\s+${NOUN})?\\s*$`, 'i'), exclude: true },
+  { re: new RegExp(`,?\\s+(?:except|excluding|but not|other than|apart from)\\s+(?:for\\s+|from\\s+|on\\s+|in\\s+)?(?:the\\s+)?(.+?)(?:\\s+${NOUN})?\\s*$`, 'i'), exclude: true },
   { re: new RegExp(`\\s+(?:to|for|on|from|in|of)\\s+(?:only\\s+|just\\s+)?(?:the\\s+|all\\s+(?:the\\s+)?)?(?:${NOUN}|anything|any)\\s+(${RELATION}\\b.+?)\\s*$`, 'i') },
-  { re: new RegExp(`\\s+(?:to|for|on|from|in|of)\\s+(?:only|just)\\s+(?:the\\s+)?(.+?)\\s+${NOUN}\\s*$`, 'i') },
-  { re: new RegExp(`\\s+(?:to|for|on|from|in|of)\\s+(?:the\\s+)?(.+?)\\s+${NOUN}\\s*$`, 'i') },
+  { re: new RegExp(`\\s+(?:to|for|on|from|in|of)\\s+(?:only|just)\\s+(?:the\\s+)?(.+?)\\s+${NOUN}(?:\\s+only)?\\s*$`, 'i') },
+  { re: new RegExp(`\\s+(?:to|for|on|from|in|of)\\s+(?:the\\s+)?(.+?)\\s+${NOUN}(?:\\s+only)?\\s*$`, 'i') },
   { re: new RegExp(`\\s+only\\s+(?:the\\s+)?(.+?)\\s+${NOUN}\\s*$`, 'i') },
   // "… where the caller is angry", "… when the caller speaks German".
   { re: /\s+((?:where|when|whenever|if)\s+(?:the\s+)?callers?\s+(?:is|are|sounds?|speaks?|was)\s+[^,:;]+?)\s*$/i },
+  // "remove the beta tag from the Billing folder" (a move says "to" or "into", never "from").
+  { re: /\s+(?:from|within|inside)\s+(?:the\s+)?([^,:;]+?\s+folder)\s*$/i },
   { re: /\s+(?:the\s+)?([^\s]+(?:\s[^\s]+)?)\s+ones\b(?:\s+only\b)?/i },
+  // "set the max duration of the smoke tests to 1 minute".
+  { re: /\s+the\s+([^\s]+(?:\s[^\s]+)?)\s+(?:scenarios|tests)\b(?:\s+only\b)?/i },
 ];
 
 const lower = (t: string) => t.toLowerCase().trim();
 /** Words of a descriptor that only say "the scenarios" or how they relate, not what they are. */
 const FILLER =
-  /^(?:where|that|which|who|whose|with|in|about|mentioning|mention|tagged(?: as| with)?|for|from|of|using|the|a|an|is|are|has|have|caller|callers|caller is|the caller is|speaks?|speaking|written|tag|tags|personality|language|agent|folder|scenarios?|ones?|all|every|any|only|just|(?:name|title)s?(?:\s+(?:contains?|includes?|has|have|with|mentions?))?|named|called|titled|containing|contains?|includes?)\b\s*/i;
+  /^(?:where|that|which|who|whose|with|in|about|their|its|mentioning|mention|tagged(?: as| with)?|for|from|of|using|the|a|an|is|are|has|have|caller|callers|caller is|the caller is|speaks?|speaking|written|tag|tags|personality|language|agent|folder|scenarios?|ones?|all|every|any|only|just|(?:name|title)s?(?:\s+(?:contains?|includes?|has|have|with|mentions?))?|named|called|titled|containing|contains?|includes?)\b\s*/i;
 
 function strip(descriptor: string): string {
   let d = descriptor.trim().replace(/^["“']|["”']$/g, '');
@@ -136,15 +140,22 @@ function namedScenarios(masked: string, unmask: (t: string) => string, pool: Pla
       const hits = whole ? [whole] : list.length > 1 && list.every((x) => names.has(lower(x))) ? list.map((x) => names.get(lower(x))!) : null;
       if (!hits) continue;
       const wanted = new Set(hits.map(lower));
-      const rest = unmask(leading ? masked.slice(end + 1) : `${masked.slice(0, m.index)} ${masked.slice(end)}`).replace(/[^\S\n]+/g, ' ').trim();
-      const phrase = unmask(masked.slice(m.index, end)).trim();
-      return { phrase, rest, label: `named ${hits.map((n) => `"${n}"`).join(' and ')}`, test: (s) => wanted.has(lower(s.name)) };
+      // "…, except from Autopay setup": the names are the ones left out.
+      const not = /,?\s*(?:except|excluding|but not|but|other than|apart from|not)\s*$/i.exec(masked.slice(0, m.index));
+      const from = not ? not.index : m.index;
+      const rest = unmask(leading ? masked.slice(end + 1) : `${masked.slice(0, from)} ${masked.slice(end)}`).replace(/[^\S\n]+/g, ' ').trim();
+      const phrase = unmask(masked.slice(from, end)).trim().replace(/^,\s*/, '');
+      const label = `named ${hits.map((n) => `"${n}"`).join(' and ')}`;
+      return not ? { phrase, rest, label: `not ${label}`, test: (s) => !wanted.has(lower(s.name)) } : { phrase, rest, label, test: (s) => wanted.has(lower(s.name)) };
     }
   }
   return null;
 }
 
-const SELECTION_ITSELF = new RegExp(`\\s+(?:on|to|for|in|from|of)\\s+(?:every|each|all(?:\\s+of)?(?:\\s+the)?|the\\s+selected)\\s+${NOUN}(?=\\s|$|[,:;.])`, 'gi');
+const SELECTION_ITSELF = new RegExp(
+  `\\s+(?:on|to|for|in|from|of)\\s+(?:(?:every|each|all(?:\\s+of)?(?:\\s+the)?|the\\s+selected)\\s+${NOUN}|(?:the\\s+)?${NOUN}\\s+(?:that|which|who)\\s+(?:have|has|use|uses|lack|lacks|miss|are missing|don'?t have|do not have|doesn'?t have)\\s+(?:it|them|this|that|one))(?=\\s|$|[,:;.])`,
+  'gi',
+);
 
 /** One qualifier of a request, read against the whole selection. */
 function readOne(request: string, pool: PlannerScenario[], ctx: PlannerContext): ScopeReading {
@@ -164,12 +175,12 @@ function readOne(request: string, pool: PlannerScenario[], ctx: PlannerContext):
       from = at + 1;
       const descriptor = unmask(m[1]!).trim();
       // "them", "these", "all" limit nothing: they are the selection itself.
-      if (/^(?:them|these|those|all|each|every|it|the selected|selected|same)$/i.test(strip(descriptor) || descriptor)) continue;
+      if (!strip(descriptor) || /^(?:them|these|those|all|each|every|it|the selected|selected|same)$/i.test(strip(descriptor))) continue;
       let before = masked.slice(0, at);
       let phrase = unmask(m[0]).trim().replace(/[,:]$/, '').trim();
       // "for the refunds ones add tag x": the preposition that opened the qualifier belongs to it.
-      const opener = /^\s*(?:only\s+)?(?:for|on|in|to)\s*$/i.exec(before);
-      if (opener) [before, phrase] = ['', `${opener[0].trim()} ${phrase}`];
+      const opener = /(?:^|\s+)(?:only\s+)?(?:for|on|in|to|of)\s*$/i.exec(before);
+      if (opener && (opener.index === 0 || at + m[0].length < masked.length)) [before, phrase] = [before.slice(0, opener.index), `${opener[0].trim()} ${phrase}`];
       const rest = unmask(before + (before ? ' ' : '') + masked.slice(at + m[0].length)).replace(/[^\S\n]+/g, ' ').trim();
       const found = resolveList(descriptor, pool, ctx);
       if (found) return { rest, scope: { phrase, label: shape.exclude ? `not ${found.label}` : found.label, test: shape.exclude ? (s) => !found.test(s) : found.test } };
