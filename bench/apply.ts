@@ -3,11 +3,11 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import type { Db } from '../src/store/db.js';
 import { scenarioFieldsOf } from '../src/store/scenarios.js';
-import type { Api } from '../test/helpers/server.js';
 import { InstantEngine } from './engines/instant-engine.js';
 import { figure, type Benchmark, type BenchContext, type Figure } from './lib/figures.js';
 import { runJob } from './lib/jobs.js';
 import { MB, measure, settle } from './lib/measure.js';
+import { probe } from './lib/probe.js';
 import { seedScenarios } from './lib/seed.js';
 import { startBenchServer } from './lib/server.js';
 
@@ -84,44 +84,6 @@ async function setBasedWrites(db: Db, target: { sqliteFile?: string; pgUrl?: str
   }
 }
 
-/**
- * Requests a client makes while the apply runs (a health check and a scenario read, every 10 ms),
- * each timed from when it was due, not from when it could be sent: a process that stalls delays
- * the sending too, and that delay is what a user waits.
- */
-function probe(api: Api, scenarioId: number) {
-  const waits: Record<string, number[]> = {};
-  let stopped = false;
-  const loop = async (path: string) => {
-    const mine: number[] = (waits[path] = []);
-    let due = performance.now();
-    while (!stopped) {
-      const res = await api('GET', path);
-      if (res.status !== 200) throw new Error(`${path} answered ${res.status} during the apply`);
-      mine.push(performance.now() - due);
-      due += 10;
-      const ahead = due - performance.now();
-      if (ahead > 0) await new Promise((r) => setTimeout(r, ahead));
-      else due = performance.now();
-    }
-  };
-  const loops = [loop('/health'), loop(`scenarios/${scenarioId}/`)];
-  return {
-    async stop() {
-      stopped = true;
-      await Promise.all(loops);
-      const all = Object.values(waits).flat();
-      const max = (xs: number[]) => Math.round(Math.max(...xs));
-      return {
-        requests: all.length,
-        maxMs: Math.max(...all),
-        p99Ms: [...all].sort((a, b) => a - b)[Math.floor(all.length * 0.99)] ?? 0,
-        maxByPath: Object.fromEntries(Object.entries(waits).map(([p, xs]) => [p, max(xs)])),
-      };
-    },
-  };
-}
-
 /** 10,000 suggestions from a real improve job, sent back in one apply call. */
 export const apply: Benchmark = {
   name: 'apply',
@@ -138,14 +100,17 @@ export const apply: Benchmark = {
       const suggestions = improved.result.updated_scenarios as Array<Suggestion & { id: number }>;
       if (suggestions.length !== n) throw new Error(`expected ${n} suggestions, got ${suggestions.length}`);
       const body = { apply_changes: true, session_id: improved.session_id, updated_scenarios: suggestions };
-      const bodyBytes = JSON.stringify(body).length;
+      // Serialized before the clock starts: the client and the server share this process here, and a
+      // real client's serializing does not hold up the server's other requests.
+      const bodyText = JSON.stringify(body);
+      const bodyBytes = bodyText.length;
 
       const pgUrl = ctx.pg ? (server.running.store.pgPool!.options.connectionString as string) : undefined;
       const sqliteFile = ctx.pg ? undefined : path.join(server.dataDir, 'scenarist.db');
       const referenceMs = await setBasedWrites(db, { sqliteFile, pgUrl }, twin.ids, suggestions);
       settle();
-      const others = probe(server.api, twin.ids[0]!);
-      const m = await measure(() => runJob(server.api, body, { intervalMs: 10 }), { sampleRssMs: 5 });
+      const others = probe(server.url, server.key, ['/health', `/test_framework/v1/scenarios/${twin.ids[0]!}/`]);
+      const m = await measure(() => runJob(server.api, bodyText, { intervalMs: 10 }), { sampleRssMs: 5 });
       const meanwhile = await others.stop();
       const applied = (m.value.result.applied_scenario_ids as number[]).length;
       if (applied !== n) throw new Error(`expected ${n} scenarios applied, got ${applied}`);

@@ -4,7 +4,9 @@ import { jobOverhead } from './job-overhead.js';
 import type { Benchmark } from './lib/figures.js';
 import { modelBound } from './model-bound.js';
 import { polling } from './polling.js';
+import { recovery } from './recovery.js';
+import { reviewPage } from './review-page.js';
 import { tokenEfficiency } from './token-efficiency.js';
 
 /** Every benchmark, in the order the table shows them. */
-export const benchmarks: Benchmark[] = [polling, follow, jobOverhead, apply, modelBound, tokenEfficiency];
+export const benchmarks: Benchmark[] = [polling, follow, jobOverhead, apply, modelBound, tokenEfficiency, reviewPage, recovery];

@@ -35,8 +35,9 @@ const EnvSchema = z.object({
   SCENARIST_APPLY_BODY_LIMIT: positiveInt.default(64 * 1024 * 1024),
   SCENARIST_UPLOAD_LIMIT: positiveInt.default(10 * 1024 * 1024),
   SCENARIST_WORKER_CONCURRENCY: positiveInt.default(4),
-  SCENARIST_LEASE_MS: positiveInt.default(30_000),
-  SCENARIST_HEARTBEAT_MS: positiveInt.default(5_000),
+  // A short lease renewed often: a worker that dies is noticed within seconds, not a model call's length.
+  SCENARIST_LEASE_MS: positiveInt.default(5_000),
+  SCENARIST_HEARTBEAT_MS: positiveInt.default(1_000),
   SCENARIST_JOB_MAX_ATTEMPTS: positiveInt.default(3),
   SCENARIST_SHUTDOWN_GRACE_MS: positiveInt.default(10_000),
   SCENARIST_DB_POOL_SIZE: positiveInt.default(10),

@@ -34,7 +34,10 @@ describe('improve', () => {
   it('shows each suggested change as a readable diff and writes nothing', async () => {
     const r = await cli(['improve', '--project', 'Default', 'Add the DTMF tool and limit calls to 5 minutes; make the instructions more detailed']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`#${refund} Refund for a double charge (revision 1)\n  tool_ids: +TOOL_DTMF\n  max_duration: (none) → 300\n`);
+    // The summary by field first, then each scenario, each change with why it was suggested.
+    expect(r.stdout).toContain('Changes by field (2 scenarios):\n  instructions × 2\n  max_duration × 2\n  tool_ids +TOOL_DTMF × 2\n');
+    expect(r.stdout.indexOf('Changes by field')).toBeLessThan(r.stdout.indexOf(`#${refund} `));
+    expect(r.stdout).toContain(`#${refund} Refund for a double charge (revision 1)\n  tool_ids: +TOOL_DTMF\n    why: added TOOL_DTMF\n  max_duration: (none) → 300\n`);
     // Long text: a word diff with git's plain markers, the unchanged words as they were.
     expect(r.stdout).toMatch(/  instructions:\n    \{\+## Persona\n[\s\S]*\+\}You were charged twice for October\. Ask for a refund\./);
     expect(r.stdout).toContain(`#${upgrade} Upgrade to the unlimited plan (revision 1)\n  tool_ids: +TOOL_DTMF\n`);
@@ -54,7 +57,7 @@ describe('improve', () => {
   it('applies after a yes on stdin, and a no leaves everything as it was', async () => {
     const no = await cli(['improve', '--scenarios', String(upgrade), '--apply', 'Set the language to Spanish'], { input: 'n\n' });
     expect(no.code, no.stderr).toBe(0);
-    expect(no.stderr).toContain('Apply 1 change? [y/N] n\nNot applied.');
+    expect(no.stderr).toMatch(/Apply 1 change\? \[y\/N\] n\nNot applied\. Apply later with: scenarist apply [0-9a-f-]{36}\n/);
     expect((await client.scenarios.get(upgrade)).scenario_language).toBe('en');
 
     const yes = await cli(['improve', '--scenarios', String(upgrade), '--apply', 'Set the language to Spanish'], { input: 'y\n' });
@@ -82,7 +85,8 @@ describe('improve', () => {
     const ok = await cli(['apply', first.progress_id], { input: 'yes\n' });
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toContain('Apply 1 change to 1 scenario? [y/N] yes');
-    expect(ok.stdout).toBe('Applied 1 change(s): 1 scenario(s) updated, 0 created.\n');
+    // What it will apply is shown before the question.
+    expect(ok.stdout).toBe(`Changes by field (1 scenario):\n  tool_ids +TOOL_DTMF × 1\n\n#${refund} Refund for a double charge (revision 1)\n  tool_ids: +TOOL_DTMF\n    why: added TOOL_DTMF\nApplied 1 change(s): 1 scenario(s) updated, 0 created.\n`);
     expect(await client.scenarios.get(refund)).toMatchObject({ tool_ids: ['TOOL_DTMF'], revision: 2 });
 
     // The second job's suggestions were based on revision 1 of refund, which the first apply changed.

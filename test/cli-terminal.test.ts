@@ -58,7 +58,7 @@ describe.skipIf(!tmuxInstalled)('the CLI at a terminal', () => {
     const asked = await term.waitFor(/Apply 4 changes\? \[y\/N\]$/);
     // The bar is gone before the diff is drawn: no line keeps a trace of it.
     expect(asked).not.toMatch(/Improving|[█░]/);
-    for (const sc of p.scenarios) expect(asked).toContain(`#${sc.id} ${sc.name} (revision 1)\n  tool_ids: +TOOL_DTMF\n  max_duration: (none) → 300\n`);
+    for (const sc of p.scenarios) expect(asked).toContain(`#${sc.id} ${sc.name} (revision 1)\n  tool_ids: +TOOL_DTMF\n    why: added TOOL_DTMF\n  max_duration: (none) → 300\n`);
     expect(asked).toMatch(/^4 scenarios would change \(session \d+\)\.$/m);
     // At a terminal the added values are green (capture-pane -e keeps the colours).
     expect(await term.screen({ colours: true })).toMatch(/\x1b\[32m\+TOOL_DTMF/);
@@ -82,9 +82,38 @@ describe.skipIf(!tmuxInstalled)('the CLI at a terminal', () => {
     await term.type('n');
     await term.press('Enter');
     const { code, screen } = await term.exited();
-    expect(screen).toContain('Apply 2 changes? [y/N] n\nNot applied.\nEXIT=0');
+    expect(screen).toMatch(/Apply 2 changes\? \[y\/N\] n\nNot applied\. Apply later with: scenarist apply [0-9a-f-]{36}\nEXIT=0/);
     expect(code).toBe(0);
     for (const sc of p.scenarios) expect(await client.scenarios.get(sc.id)).toEqual(sc);
+  });
+
+  it('show pages a long review with the summary on the first screen; apply --only --fields shows its part, then asks', async () => {
+    const p = await projectWith('Review at size', 30);
+    const job = await client.scenarioAgent.improve({ scenarios: p.scenarios.map((x) => x.id), user_message: 'Add the DTMF tool and limit calls to 5 minutes' });
+    await client.waitFor(job.progress_id);
+    const term = await tmux.open();
+    await term.run(cli.argv(['show', job.progress_id]));
+    // In the pager: the first screen starts with the job and its summary, and waits for a key.
+    const first = await term.waitFor(/^:$/m);
+    expect(first).toContain(`Job ${job.progress_id}\nimprove · completed · to review (30)`);
+    expect(first).toContain('Changes by field (30 scenarios):\n  max_duration × 30\n  tool_ids +TOOL_DTMF × 30\n');
+    expect(first).not.toMatch(/^EXIT=/m);
+    await term.press('q');
+    expect((await term.exited()).code).toBe(0);
+
+    const [a, b] = [p.scenarios[2]!, p.scenarios[4]!];
+    const next = await tmux.open();
+    await next.run(cli.argv(['apply', job.progress_id, '--only', `${a.id},${b.id}`, '--fields', 'tool_ids']));
+    const asked = await next.waitFor(/Apply 2 changes to 2 scenarios\? \[y\/N\]$/);
+    expect(asked).toContain(`Changes by field (2 scenarios):\n  tool_ids +TOOL_DTMF × 2\n\n#${a.id} ${a.name} (revision 1)\n  tool_ids: +TOOL_DTMF\n    why: added TOOL_DTMF\n`);
+    await next.type('y');
+    await next.press('Enter');
+    const { code, screen } = await next.exited();
+    expect(screen).toContain('Applied 2 change(s): 2 scenario(s) updated, 0 created.\nEXIT=0');
+    expect(code).toBe(0);
+    const now = await Promise.all(p.scenarios.map((x) => client.scenarios.get(x.id)));
+    expect(now.filter((x) => x.tool_ids.length).map((x) => x.id)).toEqual([a.id, b.id]);
+    expect(now.every((x) => x.max_duration === null)).toBe(true);
   });
 
   it('Ctrl-C at the question ends the command as an interrupt (130) and applies nothing', async () => {

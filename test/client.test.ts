@@ -54,8 +54,8 @@ describe('resources', () => {
   });
 
   it('sends anything else through request()', async () => {
-    const tools = await client.request<{ results: Array<{ id: string }> }>('GET', 'tools/', { query: { search: 'dtmf' } });
-    expect(tools.results.map((t) => t.id)).toContain('TOOL_DTMF');
+    const tools = await client.request<{ results: Array<{ tool_id: string }> }>('GET', 'tools/', { query: { search: 'dtmf' } });
+    expect(tools.results.map((t) => t.tool_id)).toContain('TOOL_DTMF');
   });
 });
 

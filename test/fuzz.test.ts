@@ -27,7 +27,7 @@ type Dump = Record<string, Rows>;
 const NOT_ORGANIZATION_DATA = new Set(['settings']);
 
 /** Tables without an organization_id column reach their organization through a parent row. */
-const PARENT: Record<string, { column: string; table: string }> = { session_messages: { column: 'session_id', table: 'sessions' } };
+const PARENT: Record<string, { column: string; table: string }> = { session_messages: { column: 'session_id', table: 'sessions' }, job_batches: { column: 'job_id', table: 'jobs' } };
 
 /**
  * Columns that hold the id of another row of ours: the row they name must belong to the same

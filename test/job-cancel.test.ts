@@ -122,9 +122,12 @@ describe('abort reasons and job timings', () => {
   it('keep every timing within the lease the configuration sets', () => {
     const t = jobTunables(loadConfig({ SCENARIST_LEASE_MS: '1500', SCENARIST_HEARTBEAT_MS: '1000' }));
     expect(t.offerWaitMs).toBe(750);
-    expect(t.sweepMs).toBe(1500);
+    expect(t.sweepMs).toBe(750);
+    expect(t.queuedPollMs).toBe(750);
     expect(t.queue.expireInSeconds).toBe(2);
+    // A dead worker's job is claimed again within lease + half a lease (7.5 s) of its last heartbeat.
     const defaults = jobTunables(loadConfig({}));
-    expect(defaults).toMatchObject({ leaseMs: 30_000, heartbeatMs: 5_000, sweepMs: 5_000, offerWaitMs: 5_000, maxAttempts: 3 });
+    expect(defaults).toMatchObject({ leaseMs: 5_000, heartbeatMs: 1_000, sweepMs: 2_500, queuedPollMs: 2_500, offerWaitMs: 1_000, maxAttempts: 3 });
+    expect(defaults.leaseMs + defaults.queuedPollMs).toBeLessThan(10_000);
   });
 });

@@ -5,6 +5,7 @@ import { ScenarioAgentProgress } from '../src/domain/scenario-agent.js';
 import { blankResult } from '../src/domain/suggestion.js';
 import { chunk, runBatches } from '../src/jobs/batches.js';
 import { batchedReply } from '../src/jobs/batched-reply.js';
+import { batchKey, keptOutcome, settledFromKept } from '../src/jobs/kept-batches.js';
 import type { JobProgressRow } from '../src/store/jobs.js';
 
 describe('session titles', () => {
@@ -72,6 +73,10 @@ describe('the reply of a job run in several batches', () => {
     );
   });
 
+  it('keeps one of the batch messages that differ only in their counts', () => {
+    expect(batchedReply([], 3, ['Tagged 2 of 2 scenarios.', 'Tagged 1 of 1 scenarios.', 'Tagged none.'])).toBe('No changes to suggest for these 3 scenario(s).\n\nTagged 2 of 2 scenarios.\n\nTagged none.');
+  });
+
   it('says so when nothing changes', () => {
     expect(batchedReply([], 3, [])).toBe('No changes to suggest for these 3 scenario(s).');
   });
@@ -80,7 +85,7 @@ describe('the reply of a job run in several batches', () => {
 describe('progress answers', () => {
   const row = (over: Partial<JobProgressRow> = {}): JobProgressRow => ({
     progress_id: 'p-1', session_id: 3, kind: 'improve', mode: 'improve', status: 'in_progress', result: null, error: null,
-    progress_done: 4, progress_total: 20, usage: '{}', ...over,
+    progress_done: 4, progress_total: 20, usage: '{}', review_state: null, review_count: null, ...over,
   });
 
   // The progress route sends progressOf's object without re-checking it, so it must already be what the schema would send.
@@ -101,5 +106,29 @@ describe('progress answers', () => {
 
   it('leave out the result until the job is finished', () => {
     expect(progressOf(row({ result: '{"partial":true}' })).result).toBeNull();
+  });
+});
+
+describe('kept batches', () => {
+  const usage = { input_tokens: 1, output_tokens: 1, model_calls: 1 };
+  const isFatal = (e: unknown) => (e as { fatal?: unknown }).fatal === true;
+  const roundTrip = (settled: Parameters<typeof keptOutcome>[0]) =>
+    settledFromKept({ key: 'k', units: 0, outcome: JSON.parse(JSON.stringify(keptOutcome(settled, isFatal))), usage });
+
+  it('are named by their scenarios at the revisions they saw, so an edited scenario is sent again', () => {
+    expect(batchKey([{ id: 4, revision: 2 }, { id: 7, revision: 1 }])).toBe('4@2,7@1');
+    expect(batchKey([{ id: 4, revision: 3 }, { id: 7, revision: 1 }])).not.toBe(batchKey([{ id: 4, revision: 2 }, { id: 7, revision: 1 }]));
+  });
+
+  it('come back as the batch settled: its answer, or its failure with the message and whether it was fatal', () => {
+    expect(roundTrip({ ok: true, value: { message: 'Done.', suggestions: [] } })).toEqual({ ok: true, value: { message: 'Done.', suggestions: [] } });
+    const failed = roundTrip({ ok: false, error: new Error('rate limited') });
+    expect(failed.ok).toBe(false);
+    if (failed.ok) return;
+    expect(failed.error).toBeInstanceOf(Error);
+    expect((failed.error as Error).message).toBe('rate limited');
+    expect(isFatal(failed.error)).toBe(false);
+    const fatal = roundTrip({ ok: false, error: Object.assign(new Error('key rejected'), { fatal: true }) });
+    expect(!fatal.ok && isFatal(fatal.error)).toBe(true);
   });
 });

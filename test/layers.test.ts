@@ -30,7 +30,8 @@ const MAY_IMPORT: Record<string, string[]> = {
   jobs: ['domain', 'config', 'store', 'agent'],
   services: ['domain', 'config', 'store', 'jobs', 'agent'],
   // The entry points: api serves the page and mounts /mcp; cli and mcp speak HTTP through the client.
-  api: ['domain', 'config', 'store', 'jobs', 'agent', 'services', 'web', 'mcp'],
+  // api reaches jobs and the engines only through a use-case of services/.
+  api: ['domain', 'config', 'store', 'services', 'web', 'mcp'],
   cli: ['domain', 'config', 'client', 'mcp'],
   mcp: ['domain', 'config', 'client'],
   // The client and the page are bundled for the browser: nothing of the server may reach them.

@@ -85,7 +85,9 @@ describe('personalities', () => {
     const list = await s.api('GET', 'personalities/');
     expect(Array.isArray(list.body)).toBe(true);
     const normal = list.body.find((p: any) => p.name === 'Normal Male');
-    expect(normal).toMatchObject({ is_predefined: true, language: 'en', project: null });
+    expect(normal).toMatchObject({ is_predefined: true, language: 'en' });
+    // The reference types project as an integer: one of no project has none.
+    expect(normal).not.toHaveProperty('project');
     const readOnly = { non_field_errors: ['Predefined personalities cannot be changed; create your own instead.'] };
     expect((await s.api('PATCH', `personalities/${normal.id}/`, { name: 'Mine' })).body).toEqual(readOnly);
     expect((await s.api('PUT', `personalities/${normal.id}/`, { name: 'Mine' })).body).toEqual(readOnly);
@@ -105,7 +107,9 @@ describe('personalities', () => {
     expect(inDefault).not.toContain(p.body.id);
     expect(inDefault.length).toBe(inOther.length - 1);
     expect((await s.api('PATCH', `personalities/${p.body.id}/`, { accent: 'Québécois' })).body.accent).toBe('Québécois');
-    expect((await s.api('PUT', `personalities/${p.body.id}/`, { name: 'Very chatty', project: null })).body).toMatchObject({ name: 'Very chatty', project: null });
+    const everywhere = await s.api('PUT', `personalities/${p.body.id}/`, { name: 'Very chatty', project: null });
+    expect(everywhere.body).toMatchObject({ name: 'Very chatty' });
+    expect(everywhere.body).not.toHaveProperty('project');
     expect((await s.api('POST', 'personalities/', { name: '' })).body).toHaveProperty('name');
     expect((await s.api('POST', 'personalities/', { name: 'x', language: 'xx' })).body).toHaveProperty('language');
     expect((await s.api('POST', 'personalities/', { name: 'x', project: 999999 })).body).toEqual({ project: ['Invalid pk "999999" - object does not exist.'] });
@@ -303,16 +307,19 @@ describe('tools', () => {
   it('lists predefined tools first, then our own, paginated and searchable', async () => {
     const list = await s.api('GET', 'tools/');
     expect(list.body).toMatchObject({ next: null, previous: null });
-    expect(list.body.results.slice(0, 5).map((t: any) => t.id)).toEqual(['TOOL_END_CALL', 'TOOL_END_CALL_ONLY_ON_TRANSFER', 'TOOL_DTMF', 'TOOL_TRANSFER_CALL', 'TOOL_HOLD']);
+    expect(list.body.results.slice(0, 5).map((t: any) => t.tool_id)).toEqual(['TOOL_END_CALL', 'TOOL_END_CALL_ONLY_ON_TRANSFER', 'TOOL_DTMF', 'TOOL_TRANSFER_CALL', 'TOOL_HOLD']);
     expect(list.body.results.every((t: any) => t.is_predefined)).toBe(true);
     const mine = await s.api('POST', 'tools/', { id: 'TOOL_LOOKUP_ORDER', name: 'Lookup order', description: 'Finds an order by number.' });
     expect(mine.status).toBe(201);
-    expect(mine.body).toEqual({ id: 'TOOL_LOOKUP_ORDER', name: 'Lookup order', description: 'Finds an order by number.', project: null, is_predefined: false });
+    // The reference types a tool's id as an integer; the id scenarios name is tool_id.
+    expect(mine.body).toEqual({ id: expect.any(Number), tool_id: 'TOOL_LOOKUP_ORDER', name: 'Lookup order', description: 'Finds an order by number.', project: null, is_predefined: false });
+    expect((await s.api('GET', `tools/${mine.body.id}/`)).body.tool_id).toBe('TOOL_LOOKUP_ORDER');
+    expect((await s.api('POST', 'tools/', { tool_id: 'TOOL_BY_NEW_NAME', name: 'Named as tool_id' })).body.tool_id).toBe('TOOL_BY_NEW_NAME');
     const after = await s.api('GET', 'tools/?page_size=5');
-    expect(after.body.count).toBe(6);
+    expect(after.body.count).toBe(7);
     expect(after.body.next).toMatch(/page=2/);
-    expect((await s.api('GET', 'tools/?page_size=5&page=2')).body.results.map((t: any) => t.id)).toEqual(['TOOL_LOOKUP_ORDER']);
-    expect((await s.api('GET', 'tools/?search=lookup')).body.results.map((t: any) => t.id)).toEqual(['TOOL_LOOKUP_ORDER']);
+    expect((await s.api('GET', 'tools/?page_size=5&page=2')).body.results.map((t: any) => t.tool_id)).toEqual(['TOOL_LOOKUP_ORDER', 'TOOL_BY_NEW_NAME']);
+    expect((await s.api('GET', 'tools/?search=lookup')).body.results.map((t: any) => t.tool_id)).toEqual(['TOOL_LOOKUP_ORDER']);
     expect((await s.api('GET', 'tools/?project_id=987654')).body.count).toBe(0);
   });
 
@@ -320,9 +327,9 @@ describe('tools', () => {
     const other = (await s.api('POST', 'projects/', { name: 'Tools elsewhere' })).body.id;
     await s.api('POST', 'tools/', { id: 'TOOL_ONLY_THERE', name: 'Only there', project: other });
     const agent = (await s.api('POST', 'aiagents/', { project: other, agent_name: 'Tool bot' })).body.id;
-    expect((await s.api('GET', `tools/?project_id=${other}`)).body.results.map((t: any) => t.id)).toContain('TOOL_ONLY_THERE');
-    expect((await s.api('GET', `tools/?agent_id=${agent}`)).body.results.map((t: any) => t.id)).toContain('TOOL_ONLY_THERE');
-    expect((await s.api('GET', `tools/?project_id=${project}`)).body.results.map((t: any) => t.id)).not.toContain('TOOL_ONLY_THERE');
+    expect((await s.api('GET', `tools/?project_id=${other}`)).body.results.map((t: any) => t.tool_id)).toContain('TOOL_ONLY_THERE');
+    expect((await s.api('GET', `tools/?agent_id=${agent}`)).body.results.map((t: any) => t.tool_id)).toContain('TOOL_ONLY_THERE');
+    expect((await s.api('GET', `tools/?project_id=${project}`)).body.results.map((t: any) => t.tool_id)).not.toContain('TOOL_ONLY_THERE');
     const ids = await allowedToolIds(s.running.store.db, org);
     expect(ids.has('TOOL_DTMF') && ids.has('TOOL_ONLY_THERE')).toBe(true);
   });
@@ -330,7 +337,13 @@ describe('tools', () => {
   it('retrieves, updates and deletes own tools by their id; predefined ones are read-only', async () => {
     await s.api('POST', 'tools/', { id: 'TOOL_REFUND', name: 'Refund' });
     expect((await s.api('GET', 'tools/TOOL_REFUND/')).body.name).toBe('Refund');
-    expect((await s.api('GET', 'tools/TOOL_DTMF/')).body).toMatchObject({ id: 'TOOL_DTMF', is_predefined: true });
+    const dtmf = (await s.api('GET', 'tools/TOOL_DTMF/')).body;
+    expect(dtmf).toMatchObject({ tool_id: 'TOOL_DTMF', is_predefined: true });
+    // A predefined tool's integer id is fixed, and names it as TOOL_DTMF does.
+    expect((await s.api('GET', `tools/${dtmf.id}/`)).body).toEqual(dtmf);
+    const read = (await s.api('GET', 'tools/TOOL_REFUND/')).body;
+    // What a GET answered goes back in a PUT: the integer id is the read-only one.
+    expect((await s.api('PUT', `tools/${read.id}/`, { ...read, name: 'Refund' })).body).toEqual(read);
     expect((await s.api('PATCH', 'tools/TOOL_REFUND/', { description: 'Issues a refund.' })).body.description).toBe('Issues a refund.');
     expect((await s.api('PUT', 'tools/TOOL_REFUND/', { id: 'TOOL_REFUND', name: 'Refund money' })).body.name).toBe('Refund money');
     expect((await s.api('PATCH', 'tools/TOOL_REFUND/', { id: 'TOOL_OTHER' })).body).toHaveProperty('id');

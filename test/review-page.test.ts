@@ -1,15 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenaristClient, type Scenario } from '../src/client/index.js';
 import { pacedEngine } from './helpers/engines.js';
-import { toolAvailable } from './helpers/required-tool.js';
+import { hasChromium, openChromium } from './helpers/chromium.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = toolAvailable(CHROMIUM, fs.existsSync(CHROMIUM), 'apt-get install -y chromium');
 
 /** Requests that say "held" wait until the test lets them go, so the page can open one still running. */
 const held = { wait: Promise.resolve(), release: () => {} };
@@ -20,9 +17,8 @@ const holdNext = () => {
 describe.skipIf(!hasChromium)('the review page in a browser', () => {
   let s: TestServer;
   let client: ScenaristClient;
-  let browser: BrowserContext;
+  let chrome: Awaited<ReturnType<typeof openChromium>>;
   let page: Page;
-  let userDataDir: string;
   let projectId: number;
   const scenarios: Scenario[] = [];
 
@@ -41,21 +37,14 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
       const tags = name.startsWith('Report') ? ['network'] : ['billing-review'];
       scenarios.push(await client.scenarios.create({ name, agent: agent.id, personality, instructions, tags, project: projectId }));
     }
-    userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-chromium-'));
-    browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      viewport: { width: 1366, height: 768 },
-      // Without the background-networking flags Chromium keeps dialing out, which this network refuses.
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    page = browser.pages()[0] ?? (await browser.newPage());
+    chrome = await openChromium({ width: 1366, height: 768 });
+    page = chrome.page;
     page.setDefaultTimeout(8_000);
   });
 
   afterAll(async () => {
-    await browser?.close();
+    await chrome?.close();
     await s?.stop();
-    if (userDataDir) fs.rmSync(userDataDir, { recursive: true, force: true });
   });
 
   const card = (name: string) => page.getByTestId('suggestion').filter({ has: page.getByRole('heading', { name }) });
@@ -93,8 +82,8 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     await page.getByTestId('review').waitFor();
     await expect.poll(() => page.getByTestId('suggestion').count()).toBe(3);
     const refund = card('Refund for a double charge');
-    await expect.poll(() => refund.locator('[data-field="max_duration"] [data-testid="diff-after"] ins').textContent()).toBe('300');
-    await expect.poll(() => refund.locator('[data-field="tool_ids"] [data-testid="diff-after"] ins').textContent()).toContain('TOOL_DTMF');
+    await expect.poll(() => refund.locator('[data-field="max_duration"] [data-testid="diff-after"] ins').textContent()).toBe('300 s (5 min)');
+    await expect.poll(() => refund.locator('[data-field="tool_ids"] [data-testid="diff-after"] ins').textContent()).toBe('DTMF');
     // Every control has a name a screen reader can say, and keyboard focus is visible.
     expect(await unnamedControls()).toEqual([]);
     await page.getByTestId('apply').focus();
@@ -108,7 +97,7 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
 
     // Reject one scenario whole, and one field of another.
     await card('Cancel the contract').getByRole('button', { name: 'Reject' }).click();
-    await card('Upgrade to the unlimited plan').getByLabel('Accept the change to max_duration').uncheck();
+    await card('Upgrade to the unlimited plan').getByLabel('Accept: Maximum call length').uncheck();
     await expect.poll(() => page.getByTestId('apply').textContent()).toBe('Apply 5 accepted change(s) to 2 scenario(s)');
     await page.getByTestId('apply').click();
     await expect.poll(() => page.getByTestId('apply-outcome').textContent()).toContain('2 scenario(s) updated');
@@ -170,7 +159,7 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     const elsewhere = await client.scenarioAgent.improve({ scenarios: [scenarios[3]!.id], user_message: 'slow, from a script', session_id: sessions[0]!.id });
     await page.reload();
     await page.getByRole('button', { name: 'New conversation' }).waitFor();
-    await page.getByTestId('sessions').getByRole('button', { name: /Add the DTMF tool/ }).click();
+    await page.getByTestId('sessions').getByRole('link', { name: /Add the DTMF tool/ }).click();
     // Its progress is followed as if it had been sent from the page, Cancel included.
     await expect.poll(() => page.getByTestId('job-status').first().textContent()).toMatch(/^Improving: (working…|0 of 1 done)$/);
     await page.getByRole('progressbar').waitFor();
@@ -194,7 +183,7 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     holdNext();
     const elsewhere = await client.scenarioAgent.improve({ scenarios: [scenarios[1]!.id, scenarios[2]!.id], project_id: projectId, user_message: 'add tag held-from-the-cli' });
     await page.getByRole('button', { name: 'New conversation' }).click();
-    await page.getByTestId('sessions').getByRole('button', { name: /held-from-the-cli/ }).click();
+    await page.getByTestId('sessions').getByRole('link', { name: /held-from-the-cli/ }).click();
     await expect.poll(() => page.getByTestId('job-status').first().textContent()).toMatch(/^Improving: (working…|0 of 2 done)$/);
     await page.getByRole('progressbar').waitFor();
     held.release();
@@ -246,7 +235,7 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     // The question waits in its conversation: opened again later, it is asked again.
     await page.getByRole('button', { name: 'New conversation' }).click();
     await question.waitFor({ state: 'detached' });
-    await page.getByTestId('sessions').getByRole('button', { name: /add tag triaged/ }).click();
+    await page.getByTestId('sessions').getByRole('link', { name: /add tag triaged/ }).click();
     await question.waitFor();
     const sent: unknown[] = [];
     page.on('request', (r) => {

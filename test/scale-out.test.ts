@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -10,6 +10,7 @@ import { ScenarioAgentBody } from '../src/domain/scenario-agent.js';
 import { submitScenarioAgent } from '../src/services/submit.js';
 import { bootstrap } from '../src/store/bootstrap.js';
 import { migrate, openStore, type Store } from '../src/store/db.js';
+import { launch } from './helpers/kill-mid-job.js';
 import { createTestDatabase, pgEnabled } from './helpers/pg.js';
 
 /**
@@ -18,27 +19,7 @@ import { createTestDatabase, pgEnabled } from './helpers/pg.js';
  * mid-run, and every job still finishes exactly once; concurrent applies through both APIs on one
  * scenario leave one winner and one conflict; a lost database is reported and survived.
  */
-const root = path.join(import.meta.dirname, '..');
 const JOBS = 50;
-
-interface Proc {
-  child: ChildProcess;
-  line: string;
-}
-
-/** Starts a process and resolves with the first stdout line that matches `ready`. */
-function launch(args: string[], env: Record<string, string>, ready: RegExp): Promise<Proc> {
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const line = out.split('\n').find((l) => ready.test(l));
-      if (line) resolve({ child, line });
-    });
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code}`)));
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

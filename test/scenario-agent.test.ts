@@ -116,6 +116,25 @@ describe('apply', () => {
     expect(preview.tool_calls[0].status).toBe('applied');
   });
 
+  it('scenarios with apply_changes and no updated_scenarios: one job improves and applies what is valid, naming what it skipped', async () => {
+    const a = (await createScenario(s.api, { name: 'Apply at once A', agent, personality, tags: ['base'] })).id;
+    const b = (await createScenario(s.api, { name: 'Apply at once B', agent, personality, tags: ['base'] })).id;
+    const calls = engine.calls.length;
+    const done = await waitForJob(s.api, (await startJob(s.api, { scenarios: [a, b], user_message: 'invalid', apply_changes: true })).progress_id);
+    expect(engine.calls.length).toBeGreaterThan(calls);
+    expect(done).toMatchObject({ mode: 'improve', status: 'completed' });
+    expect([...done.result.applied_scenario_ids].sort()).toEqual([a, b].sort());
+    // The engine's max_duration of 5 breaks the rules: that part is skipped, and said so.
+    expect(done.result.not_done).toEqual(expect.arrayContaining([expect.objectContaining({ part: `scenario ${a} (max_duration)`, reason: expect.stringContaining('Not applied') })]));
+    for (const id of [a, b]) {
+      expect(await scenario(id)).toMatchObject({ tags: ['base', 'improved'], max_duration: null, revision: 2 });
+      const revisions = (await s.api('GET', `scenarios/${id}/revisions/`)).body.results;
+      expect(revisions[0]).toMatchObject({ revision: 2, change_type: 'apply' });
+    }
+    const session = (await s.api('GET', `scenario-improvement-sessions/${done.session_id}/`)).body;
+    expect(session.conversation_history.at(-1).content).toContain('Applied the changes to 2 scenario(s).');
+  });
+
   it('a scenario changed since the suggestion is a conflict and nothing is written', async () => {
     const improved = await waitForJob(s.api, (await startJob(s.api, { scenarios: [ids[1], ids[2]], user_message: 'Conflict' })).progress_id);
     await s.api('PATCH', `scenarios/${ids[2]}/`, { name: 'Edited meanwhile' });

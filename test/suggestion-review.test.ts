@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { UpdatedScenario } from '../src/domain/suggestion.js';
-import { selectSuggestions, summarizeSuggestions, summaryLine } from '../src/domain/suggestion-review.js';
+import { appliedState, changeKeys, reviewStateOf, selectSuggestions, sessionReviewState, summarizeSuggestions, summaryLine } from '../src/domain/suggestion-review.js';
 
 const items: UpdatedScenario[] = [
   { id: 1, based_on_revision: 3, tags: ['a', 'b'], changes: { tags: { old: ['a'], new: ['a', 'b'] }, max_duration: { old: null, new: 4 } } },
@@ -34,5 +34,28 @@ describe('selectSuggestions', () => {
     expect(selectSuggestions([withReasons], { fields: ['tags'] })).toEqual([
       { id: 9, based_on_revision: 1, tags: ['a'], changes: { tags: { old: [], new: ['a'] } }, reasons: { tags: 'tagged' }, notes: ['not translated'] },
     ]);
+  });
+});
+
+describe('review state', () => {
+  it('running and failed follow the job status; otherwise what the reviewer did, or nothing to review', () => {
+    expect(reviewStateOf({ status: 'in_progress', review_state: null })).toBe('running');
+    expect(reviewStateOf({ status: 'failed', review_state: null })).toBe('failed');
+    expect(reviewStateOf({ status: 'completed', review_state: 'partly_applied' })).toBe('partly_applied');
+    expect(reviewStateOf({ status: 'completed', review_state: null })).toBeNull();
+  });
+  it('a session shows its latest suggestions, unless its latest job runs or failed', () => {
+    const waiting = { status: 'completed', review_state: 'to_review' };
+    expect(sessionReviewState({ status: 'completed', review_state: null }, waiting)).toBe('to_review');
+    expect(sessionReviewState({ status: 'failed', review_state: null }, waiting)).toBe('failed');
+    expect(sessionReviewState(undefined, undefined)).toBeNull();
+  });
+  it('an apply covering every scenario and field suggested is whole; one missing a field is partial', () => {
+    const suggested = changeKeys(items);
+    expect([...suggested]).toEqual(['1:tags', '1:max_duration', '2:tags', 'draft:A draft']);
+    expect(appliedState(suggested, changeKeys(selectSuggestions(items, {})))).toBe('applied');
+    expect(appliedState(suggested, changeKeys(selectSuggestions(items, { fields: ['tags'] })))).toBe('partly_applied');
+    // A client's edit without `changes` names its fields by their values.
+    expect([...changeKeys([{ id: 5, tags: ['x'] }])]).toEqual(['5:tags']);
   });
 });

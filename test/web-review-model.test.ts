@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readUpdatedScenarios } from '../src/domain/suggestion.js';
 import type { UpdatedScenario } from '../src/client/index.js';
-import { acceptAll, applyPayload, countAccepted, reviewItems } from '../src/web/review-model.js';
+import { acceptAll, applyPayload, cardState, cardsOfRow, countAccepted, decideField, filterCards, reviewItems } from '../src/web/review-model.js';
 
 // Two suggestions as an improve job answers them, and a draft as clarify does.
 const improve: UpdatedScenario[] = [
@@ -74,5 +74,38 @@ describe('review model', () => {
     expect(payload).toEqual([{ name: 'New one', personality: 3, tags: ['draft'], instructions: 'Call.' }]);
     expect(readUpdatedScenarios(payload).errors).toEqual([]);
     expect(applyPayload(items, new Map([['draft-0', new Set()]]))).toEqual([]);
+  });
+});
+
+describe('review at size', () => {
+  it('a summary row accepts or rejects its field on exactly the cards that make its change', () => {
+    const items = reviewItems(improve);
+    const d = acceptAll(items);
+    const tagged = cardsOfRow(items, { field: 'tags', kind: 'add', item: 'billing' });
+    expect(tagged.map((c) => c.id)).toEqual([4]);
+    decideField(tagged, 'tags', false, d);
+    expect(cardState(items[0]!, d, new Set())).toBe('partly');
+    expect(cardState(items[1]!, d, new Set())).toBe('accepted');
+    expect(cardState(items[1]!, d, new Set(['scenario-7']))).toBe('conflict');
+    decideField(cardsOfRow(items, { field: 'max_duration', kind: 'set' }), 'max_duration', false, d);
+    expect(cardState(items[0]!, d, new Set())).toBe('rejected');
+  });
+
+  it('filters by field, state and text in the name or a suggested value', () => {
+    const items = reviewItems(improve);
+    const d = acceptAll(items);
+    expect(filterCards(items, { field: 'instructions' }, d, new Set()).map((c) => c.id)).toEqual([7]);
+    expect(filterCards(items, { text: 'twice' }, d, new Set()).map((c) => c.id)).toEqual([7]);
+    expect(filterCards(items, { text: 'refund' }, d, new Set()).map((c) => c.id)).toEqual([4]);
+    d.set('scenario-4', new Set());
+    expect(filterCards(items, { state: 'rejected' }, d, new Set()).map((c) => c.id)).toEqual([4]);
+  });
+
+  it('sends a value the reviewer corrected, with the suggestion beside it so the server records the edit', () => {
+    const items = reviewItems(improve);
+    const edits = new Map([['scenario-4', new Map<string, unknown>([['tags', ['billing', 'vip']]])]]);
+    const [sent] = applyPayload(items, acceptAll(items), new Map(), edits);
+    expect(sent).toEqual({ id: 4, based_on_revision: 2, tags: ['billing', 'vip'], max_duration: 300, changes: { tags: { old: [], new: ['billing'] } } });
+    expect(readUpdatedScenarios([sent!]).suggestions[0]!.changes).toEqual([{ field: 'tags', value: ['billing', 'vip'], edited: true }, { field: 'max_duration', value: 300 }]);
   });
 });

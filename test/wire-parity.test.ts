@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, createScenario, personalityId } from './helpers/agent.js';
+import { createTestDatabase, pgEnabled } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /** Requests as the reference's clients send them: its paths and aliases, its body encodings and habits. */
@@ -7,12 +8,18 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 let s: TestServer;
 let agent: number;
 let personality: number;
+let pgDb: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
 beforeAll(async () => {
-  s = await startTestServer();
+  // With SCENARIST_TEST_PG=1 the folder, copy, tag and generation SQL runs on PostgreSQL too.
+  pgDb = pgEnabled ? await createTestDatabase() : undefined;
+  s = await startTestServer(pgDb ? { DATABASE_URL: pgDb.url } : {});
   agent = await createAgent(s.api, s.defaultProjectId);
   personality = await personalityId(s.api);
 });
-afterAll(async () => s?.stop());
+afterAll(async () => {
+  await s?.stop();
+  await pgDb?.drop();
+});
 
 const raw = (method: string, path: string, body?: BodyInit, headers: Record<string, string> = {}) =>
   fetch(s.url + path, { method, body, headers: { 'X-CEKURA-API-KEY': s.key, ...headers } });

@@ -1,8 +1,11 @@
 import type { Api } from '../../test/helpers/server.js';
 
-/** Starts a scenario-agent job over HTTP, as a client does; returns its progress id. */
-export async function submit(api: Api, body: Record<string, unknown>): Promise<string> {
-  const res = await api('POST', 'scenarios/scenario-agent/', body);
+/**
+ * Starts a scenario-agent job over HTTP, as a client does; returns its progress id. A body given
+ * as JSON text is sent as it is: a client serializes in its own process, not in the server's.
+ */
+export async function submit(api: Api, body: Record<string, unknown> | string): Promise<string> {
+  const res = typeof body === 'string' ? await api('POST', 'scenarios/scenario-agent/', body, { 'content-type': 'application/json' }) : await api('POST', 'scenarios/scenario-agent/', body);
   if (res.status !== 200) throw new Error(`scenario-agent/ answered ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
   return res.body.progress_id as string;
 }
@@ -33,7 +36,7 @@ export async function waitDone(api: Api, progressId: string, opts: { intervalMs?
 }
 
 /** Submits and waits; throws unless the job completed. */
-export async function runJob(api: Api, body: Record<string, unknown>, opts?: { intervalMs?: number }): Promise<any> {
+export async function runJob(api: Api, body: Record<string, unknown> | string, opts?: { intervalMs?: number }): Promise<any> {
   const done = await waitDone(api, await submit(api, body), opts);
   if (done.status !== 'completed' || done.result?.success === false) {
     throw new Error(`job ended ${done.status}: ${JSON.stringify(done.result ?? done.error).slice(0, 500)}`);

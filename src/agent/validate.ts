@@ -1,4 +1,4 @@
-import { checkScenarioRules, fieldValueErrors, sameValue, type ScenarioFields } from '../domain/scenario.js';
+import { checkScenarioRules, fieldValueErrors, normalizedValue, sameValue, type ScenarioFields } from '../domain/scenario.js';
 import { DRAFT_FIELDS, isSuggestibleField, type Draft, type ProposedChange, type Suggestion, type SuggestibleField, type ValidationIssue } from '../domain/suggestion.js';
 import type { PlannerContext } from './engine.js';
 
@@ -35,7 +35,9 @@ export function validateSuggestions(
     const fields = entry.fields;
     entry.notes.push(...p.notes);
     for (const change of p.changes) {
-      const { field, value } = change as { field: string; value: unknown };
+      const field = change.field as string;
+      // The value as the write would store it, so a tag listed twice or a name with a trailing space is not a change.
+      const value = isSuggestibleField(field) ? normalizedValue(field, change.value) : change.value;
       const problem = (msg: string) => issues.push({ scenario_id: p.scenario_id, field, message: msg });
       if (!isSuggestibleField(field)) {
         problem(`"${field}" is not a field a suggestion may change; ignored.`);
@@ -51,7 +53,7 @@ export function validateSuggestions(
       else if (field === 'tool_ids' && (value as string[]).some((t) => !tools.has(t))) {
         problem(`Unknown tool ids: ${(value as string[]).filter((t) => !tools.has(t)).join(', ')}.`);
       } else if (field === 'agent' && value !== null && ctx.agentIds && !ctx.agentIds.has(value as number)) problem(`Agent ${String(value)} is not in this project.`);
-      else fields.set(field, { ...change, field });
+      else fields.set(field, { ...change, field, value });
     }
     merged.set(p.scenario_id, entry);
   }

@@ -1,16 +1,16 @@
 import type { RouteOptions } from 'fastify';
 import { canonicalUrl } from './aliases.js';
-import { REFERENCE_OPERATIONS, type ReferenceOperation } from './reference-operations.js';
+import { REFERENCE_OPERATIONS, type ReferenceOperation } from '../domain/reference-operations.js';
 
 /** `/scenarios/:id/` and `/scenarios/{id}/` name the same path; the reference calls every path id `id`. */
 const pathKey = (method: string, path: string) => `${method.toUpperCase()} ${path.replace(/[:{]\w+}?/g, '{id}')}`;
 
-const REFERENCE_IDS = new Set(REFERENCE_OPERATIONS.map((op) => op[2]));
+const REFERENCE_IDS = new Set(REFERENCE_OPERATIONS.map((op) => op.operationId));
 const byPath = new Map<string, ReferenceOperation>();
 const byAlias = new Map<string, ReferenceOperation>();
 for (const op of REFERENCE_OPERATIONS) {
-  byPath.set(pathKey(op[0], op[1]), op);
-  for (const alias of op[4]) if (!byAlias.has(pathKey(op[0], alias))) byAlias.set(pathKey(op[0], alias), op);
+  byPath.set(pathKey(op.method, op.path), op);
+  for (const alias of op.aliases) if (!byAlias.has(pathKey(op.method, alias))) byAlias.set(pathKey(op.method, alias), op);
 }
 
 const VERBS: Record<string, [collection: string, item: string]> = {
@@ -43,8 +43,8 @@ export function applyReferenceOperation(route: RouteOptions): void {
   const schema = route.schema as { operationId?: string; summary?: string };
   const ref = byPath.get(pathKey(method, route.url)) ?? byAlias.get(pathKey(method, route.url));
   const own = ownOperation(method, route.url);
-  schema.operationId ??= ref?.[2] ?? own.operationId;
-  schema.summary ??= ref?.[3] || own.summary;
+  schema.operationId ??= ref?.operationId ?? own.operationId;
+  schema.summary ??= ref?.summary || own.summary;
 }
 
 type PathItem = Record<string, { operationId?: string; summary?: string } & Record<string, unknown>>;
@@ -56,7 +56,7 @@ type Doc = { paths?: Record<string, PathItem> } & Record<string, unknown>;
  */
 export function documentAliases<D extends Doc>(doc: D): D {
   const paths = doc.paths ?? {};
-  for (const [method, path, operationId, summary] of REFERENCE_OPERATIONS) {
+  for (const { method, path, operationId, summary } of REFERENCE_OPERATIONS) {
     const canonical = canonicalUrl(path);
     if (canonical === path) continue;
     const source = paths[canonical]?.[method.toLowerCase()];

@@ -11,9 +11,9 @@ import type { Style } from './terminal.js';
 export async function applySuggestions(
   client: ScenaristClient,
   items: UpdatedScenario[],
-  opts: { sessionId: number | null; projectId?: number; quiet?: boolean; style: Style },
+  opts: { sessionId: number | null; projectId?: number; sourceProgressId?: string; quiet?: boolean; style: Style },
 ): Promise<Progress<ApplyResult>> {
-  const started = await client.scenarioAgent.apply(items, { session_id: opts.sessionId, project_id: opts.projectId });
+  const started = await client.scenarioAgent.apply(items, { session_id: opts.sessionId, project_id: opts.projectId, source_progress_id: opts.sourceProgressId });
   const done = await waitWithProgress<ApplyResult>(client, started.progress_id, 'Applying', { quiet: opts.quiet });
   const failed = unfinished(done);
   if (failed) throw failed;
@@ -24,7 +24,11 @@ export async function applySuggestions(
 export function applyOutcome(done: Progress<ApplyResult>, style: Style): { lines: string[]; code: number } {
   const r = done.result;
   if (!r) throw new CliExit(EXIT.failure, 'The apply job finished without a result.');
-  if (r.success) return { lines: [style.green(r.message)], code: EXIT.ok };
+  if (r.already_applied) return { lines: [style.yellow(r.message)], code: EXIT.ok };
+  if (r.success) {
+    const edited = (r.edited_fields ?? []).map((e) => style.dim(`  edited by you: scenario #${e.scenario_id} ${e.fields.join(', ')}`));
+    return { lines: [style.green(r.message), ...edited], code: EXIT.ok };
+  }
   const lines = [style.red(r.message)];
   for (const c of r.conflicts) {
     const why = c.reason === 'deleted' ? 'was deleted' : `changed since the suggestion (suggested for revision ${c.based_on_revision ?? '?'}, now ${c.current_revision ?? '?'})`;

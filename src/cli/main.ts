@@ -16,6 +16,7 @@ import { registerMcp } from './commands/mcp.js';
 import { registerProjects } from './commands/projects.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { registerSessions } from './commands/sessions.js';
+import { registerShow } from './commands/show.js';
 
 // The server side (Fastify, the store, the model SDKs) loads only for the commands that run it, so
 // the client commands start quickly.
@@ -131,6 +132,7 @@ keys
 
 registerImprove(program);
 registerApply(program);
+registerShow(program);
 registerGenerate(program);
 registerInit(program);
 registerProjects(program);

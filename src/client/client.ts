@@ -152,7 +152,7 @@ export class ScenaristClient {
     clarify: (body: Omit<T.ScenarioAgentRequest, 'scenarios' | 'apply_changes' | 'updated_scenarios'> & { agent_id: number }) =>
       this.scenarioAgent.start(body),
     /** Apply suggestions (an improve's or a clarify's `updated_scenarios`) in one transaction. */
-    apply: (updated_scenarios: T.UpdatedScenario[], opts: { session_id?: number | null; project_id?: number | null } = {}) =>
+    apply: (updated_scenarios: T.UpdatedScenario[], opts: { session_id?: number | null; project_id?: number | null; source_progress_id?: string } = {}) =>
       this.scenarioAgent.start({ apply_changes: true, updated_scenarios, ...opts }),
     progress: <R = T.ScenarioAgentResult>(progressId: string, signal?: AbortSignal) =>
       this.request<T.Progress<R>>('GET', 'scenarios/scenario-agent-progress/', { query: { progress_id: progressId }, signal }),

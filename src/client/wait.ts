@@ -13,6 +13,8 @@ export interface WaitOptions {
   maxDelayMs?: number;
   /** Polls in a row that may fail for want of an answer (network, 5xx) before waiting gives up (default 5). */
   maxFailures?: number;
+  /** Called on each poll that got no answer and will be retried: for saying the server is out of reach. */
+  onLost?: (error: unknown) => void;
 }
 
 /** The server did not answer, or answered that it could not right now: worth asking again. */
@@ -40,6 +42,7 @@ export async function pollUntilFinal(poll: (signal?: AbortSignal) => Promise<Pro
     } catch (e) {
       // A restarting server or a dropped connection does not end the job, so it should not end the wait.
       if (!isTransient(e) || ++failures > (opts.maxFailures ?? 5)) throw e;
+      opts.onLost?.(e);
       delay = Math.min(max, Math.round(delay * 1.5));
       await sleep(delay, opts.signal);
       continue;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { ScenarioAgentResult } from './suggestion.js';
+import { ScenarioAgentResult, type Draft, type Suggestion } from './suggestion.js';
+import { REVIEW_STATES } from './suggestion-review.js';
 
 const id = () => z.number().int().positive().max(2_147_483_647);
 
@@ -23,6 +24,7 @@ export const ScenarioAgentBody = z.strictObject({
   scenarios: ScenarioSelector.nullable().optional().describe("Evaluator IDs to improve. Provide as list [1, 2, 3] or string 'all'"),
   apply_changes: z.boolean().default(false).describe('Set to true to apply the AI-suggested changes to your evaluators'),
   updated_scenarios: z.array(z.record(z.string(), z.unknown())).max(100_000).optional().describe('AI-suggested changes from previous response - use with apply_changes=true to apply them'),
+  source_progress_id: z.string().min(1).max(100).optional().describe("With apply_changes: the improve or clarify job whose suggestions these are (default: the session's latest still waiting), so its review state follows and a second apply is told apart from a conflict"),
   agent_resolution_response: z.string().max(1_000).default('').describe("User's response when agent clarification was needed (deprecated: use agent_selections)"),
   agent_selections: z.record(z.string().regex(/^\d+$/, 'keys must be scenario ids'), id()).optional().describe('Agent chosen per scenario: {scenario_id: agent_id}'),
   scenarios_needing_agent: z.array(id()).max(100_000).optional().describe('Evaluator IDs that required agent selection'),
@@ -56,6 +58,8 @@ export const ScenarioAgentProgress = z.object({
   result: ScenarioAgentResult.nullable().describe('The job\'s result, by its kind (improve, clarify or apply); null while status is in_progress'),
   error: z.string().nullable().describe('Error message when status is failed'),
   progress: z.object({ done: z.number().int(), total: z.number().int() }).describe('Units done and total, for a progress bar'),
+  review_state: z.enum(REVIEW_STATES).nullable().describe('What was done with the suggestions: to_review, applied, partly_applied, discarded, failed, running; null when the job leaves nothing to review'),
+  review_count: z.number().int().nullable().describe('How many suggestions (scenarios and drafts) the job left to review'),
   usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int(), model_calls: z.number().int() }).describe('Model tokens used so far'),
 });
 
@@ -68,6 +72,11 @@ export interface ImproveJobRequest {
   /** Agent chosen per scenario on an agent-clarification round trip. */
   agent_selections: Record<string, number>;
   resumed: boolean;
+  /**
+   * Improve and apply in one job (`apply_changes: true` with no `updated_scenarios`): the valid
+   * suggestions are written, with revisions, in the transaction that ends the job.
+   */
+  apply_changes?: boolean;
 }
 
 export interface ClarifyJobRequest {
@@ -81,5 +90,13 @@ export interface ClarifyJobRequest {
 
 export interface ApplyJobRequest {
   project_id: number;
-  updated_scenarios: Array<Record<string, unknown>>;
+  /** The job whose suggestions these are, when known: its review state follows the apply. */
+  source_job_id?: number;
+  /**
+   * The items as the submit read and checked them: the job takes them as they are, so no value is
+   * checked twice. Requests stored before carry the client's `updated_scenarios` instead.
+   */
+  suggestions?: Suggestion[];
+  drafts?: Draft[];
+  updated_scenarios?: Array<Record<string, unknown>>;
 }

@@ -135,6 +135,12 @@ export function diffScenarioFields(before: Partial<ScenarioFields>, after: Parti
   return out;
 }
 
+/** What a create set, as its revision lists it: the fields not left at their defaults (name and personality always). */
+export function createdFields(created: ScenarioFields): FieldChanges {
+  const set = diffScenarioFields(EMPTY_SCENARIO, created);
+  return Object.fromEntries(Object.entries(set).map(([f, c]) => [f, { old: null, new: c.new }])) as FieldChanges;
+}
+
 /**
  * Cross-field rules of a complete scenario (after a write is merged), independent of the database:
  * instructions xor conditional actions, and conditional actions only for their scenario type.
@@ -159,6 +165,17 @@ export function checkScenarioRules(s: ScenarioFields, errors = new FieldErrorCol
 export function scenarioRuleErrors(s: ScenarioFields): FieldErrors | null {
   const errors = checkScenarioRules(s);
   return errors.empty ? null : errors.fields;
+}
+
+/**
+ * A field's value as a write would store it: the schema's own clean-up (names and tags trimmed,
+ * defaults filled in) and a tag listed twice kept once. A value invalid for the field is returned
+ * as it is, for the validation that reports it.
+ */
+export function normalizedValue(field: ScenarioField, value: unknown): unknown {
+  const r = (scenarioWritableShape as Record<string, z.ZodType>)[field]?.safeParse(value);
+  const v = r?.success ? r.data : value;
+  return field === 'tags' && Array.isArray(v) ? [...new Set(v)] : v;
 }
 
 /** Validates one field's value as a client write would, returning messages (empty when valid). */

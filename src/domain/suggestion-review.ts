@@ -1,7 +1,7 @@
 // Pure rules for reviewing a job's suggestions at any size: a summary by field, and the subset a
 // reviewer chose (some scenarios, some fields). The CLI, the page and the MCP tools share them.
 
-import type { UpdatedScenario } from './suggestion.js';
+import type { Draft, Suggestion, UpdatedScenario } from './suggestion.js';
 
 /** One row of the summary: a field, or one value added to or removed from a list field (a tool, a tag). */
 export interface SummaryRow {
@@ -74,7 +74,70 @@ export function selectSuggestions(items: ReadonlyArray<UpdatedScenario>, subset:
     const values = Object.fromEntries(Object.entries(changes).map(([f, c]) => [f, c.new]));
     // A chosen field keeps its reason; the scenario's notes stay with it.
     const reasons = s.reasons && { reasons: Object.fromEntries(Object.entries(s.reasons).filter(([f]) => fields.has(f))) };
-    out.push({ id: s.id, based_on_revision: s.based_on_revision, ...values, changes, ...reasons, ...(s.notes && { notes: s.notes }) });
+    // The name stays as the label a reviewer knows the scenario by, unless it is a chosen change itself.
+    out.push({ id: s.id, ...(s.name !== undefined && { name: s.name }), based_on_revision: s.based_on_revision, ...values, changes, ...reasons, ...(s.notes && { notes: s.notes }) });
   }
   return out;
+}
+
+// ── Review state: what a reviewer did with a job's suggestions, beside the job's status ─────────
+
+/** The review states a job or session answers beside the reference's `status`. */
+export const REVIEW_STATES = ['to_review', 'applied', 'partly_applied', 'discarded', 'failed', 'running'] as const;
+export type ReviewState = (typeof REVIEW_STATES)[number];
+/** The states a reviewer's action stores on a job; running and failed follow from its status. */
+export type StoredReviewState = Extract<ReviewState, 'to_review' | 'applied' | 'partly_applied' | 'discarded'>;
+
+/**
+ * A job's review state: running or failed while its status says so, otherwise what the reviewer did
+ * (stored when the job completed and when an apply or a discard settled it); null for a job that
+ * leaves nothing to review (an apply, a question back, a cancelled job).
+ */
+export function reviewStateOf(job: { status: string; review_state: string | null }): ReviewState | null {
+  if (job.status === 'in_progress') return 'running';
+  if (job.status === 'failed') return 'failed';
+  return (REVIEW_STATES as readonly string[]).includes(job.review_state ?? '') ? (job.review_state as ReviewState) : null;
+}
+
+/** Keys of an item that describe it rather than hold a value (kept here so the page's bundle needs no schema library). */
+export const META_KEYS: ReadonlySet<string> = new Set(['id', 'based_on_revision', 'changes', 'reasons', 'notes', 'draft', 'source_files', 'reason', 'agent_name', 'personality_name']);
+
+/** The fields an item changes: its `changes` when it has them (a result's `name` is there as a label), else its top-level values (a client's edit). */
+const fieldsOf = (s: UpdatedScenario): string[] => (s.changes && Object.keys(s.changes).length ? Object.keys(s.changes) : Object.keys(s).filter((k) => !META_KEYS.has(k)));
+
+/** Each scenario-and-field a set of suggestions changes (`12:tags`), and each draft by name. */
+export function changeKeys(items: ReadonlyArray<UpdatedScenario>): Set<string> {
+  const keys = new Set<string>();
+  for (const s of items) {
+    if (s.id === undefined || s.id === null) keys.add(`draft:${String(s.name ?? '')}`);
+    else for (const f of fieldsOf(s)) keys.add(`${s.id}:${f}`);
+  }
+  return keys;
+}
+
+/** The same keys for what an apply carries once read and checked: each suggestion's fields, each draft by name. */
+export function appliedKeys(suggestions: ReadonlyArray<Suggestion>, drafts: ReadonlyArray<Draft>): Set<string> {
+  const keys = new Set<string>();
+  for (const s of suggestions) for (const c of s.changes) keys.add(`${s.scenario_id}:${c.field}`);
+  for (const d of drafts) keys.add(`draft:${d.scenario.name}`);
+  return keys;
+}
+
+/** After an apply of `applied` (keys as changeKeys gives them), the job that suggested `suggested` is applied whole or in part. */
+export function appliedState(suggested: ReadonlySet<string>, applied: ReadonlySet<string>): 'applied' | 'partly_applied' {
+  for (const k of suggested) if (!applied.has(k)) return 'partly_applied';
+  return 'applied';
+}
+
+/**
+ * A session's review state: its latest job's while that one runs or failed, otherwise what was
+ * done with its latest suggestions (a later apply or question does not hide them).
+ */
+export function sessionReviewState(
+  latest: { status: string; review_state: string | null } | undefined,
+  reviewable: { status: string; review_state: string | null } | undefined,
+): ReviewState | null {
+  if (latest?.status === 'in_progress') return 'running';
+  if (latest?.status === 'failed') return 'failed';
+  return reviewable ? reviewStateOf(reviewable) : null;
 }

@@ -76,8 +76,10 @@ export function renderChange(field: string, change: FieldChange, ctx: RenderCont
 /** A suggestion for an existing scenario: its header, then each changed field. */
 export function renderSuggestion(s: UpdatedScenario, ctx: RenderContext): string {
   const head = ctx.style.bold(`#${s.id ?? '?'} ${s.name ?? ''}`.trim()) + (s.based_on_revision ? ctx.style.dim(` (revision ${s.based_on_revision})`) : '');
-  const changes = Object.entries(s.changes ?? {}).map(([f, c]) => renderChange(f, c, ctx));
-  return [head, ...(changes.length ? changes : ['  (no field changes)'])].join('\n');
+  // Each change with why it was suggested, and what the reviewer should know of the scenario.
+  const changes = Object.entries(s.changes ?? {}).map(([f, c]) => renderChange(f, c, ctx) + (s.reasons?.[f] ? `\n${ctx.style.dim(`    why: ${s.reasons[f]}`)}` : ''));
+  const notes = (s.notes ?? []).map((n) => ctx.style.dim(`  note: ${n}`));
+  return [head, ...(changes.length ? changes : ['  (no field changes)']), ...notes].join('\n');
 }
 
 /** A draft scenario (no id yet): its name and every field it would be created with. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fieldValueErrors, scenarioWritableShape, type ScenarioField, type ScenarioFields } from './scenario.js';
+import { fieldValueErrors, normalizedValue, sameValue, scenarioWritableShape, type ScenarioField, type ScenarioFields } from './scenario.js';
 
 /**
  * The suggestion, from engine to review: what an engine proposes, what a job stores and the
@@ -39,6 +39,7 @@ export const ProposedChange = z.object({
   field: z.enum(SUGGESTIBLE_FIELDS),
   value: z.unknown(),
   reason: reasonText.optional().describe('Why this change, in a short sentence'),
+  edited: z.boolean().optional().describe('The reviewer corrected the suggested value before applying it'),
 });
 export type ProposedChange = z.infer<typeof ProposedChange>;
 
@@ -127,11 +128,16 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'obj
  * are ignored, so a full Scenario object can be sent back as it is. Values are checked by a
  * field's write rules; each problem is named by the item's position.
  */
-export function readUpdatedScenarios(items: ReadonlyArray<Record<string, unknown>>): { suggestions: Suggestion[]; drafts: Draft[]; errors: string[] } {
+export function readUpdatedScenarios(
+  items: ReadonlyArray<Record<string, unknown>>,
+  /** The index of `items[0]` in the whole list, for errors of a list read in parts. */
+  offset = 0,
+): { suggestions: Suggestion[]; drafts: Draft[]; errors: string[] } {
   const suggestions: Suggestion[] = [];
   const drafts: Draft[] = [];
   const errors: string[] = [];
-  items.forEach((raw, i) => {
+  items.forEach((raw, k) => {
+    const i = k + offset;
     const id = raw.id;
     if (id !== undefined && id !== null && !(Number.isInteger(id) && (id as number) > 0)) {
       errors.push(`${i}.id: must be a scenario id.`);
@@ -156,15 +162,23 @@ export function readUpdatedScenarios(items: ReadonlyArray<Record<string, unknown
     }
     if (!Object.keys(fields).length) errors.push(`${i}: no changes to apply for scenario ${String(id)}.`);
     const reasons = isRecord(raw.reasons) ? raw.reasons : {};
+    const suggested = isRecord(raw.changes) ? raw.changes : {};
     const changes = Object.entries(fields).map(([field, value]) => {
       const reason = reasons[field];
-      return { field: field as SuggestibleField, value, ...(typeof reason === 'string' ? { reason } : {}) };
+      // A value sent beside the suggestion it replaces (`changes[field].new`) and unlike it is the reviewer's correction.
+      const was = suggested[field];
+      const edited = isRecord(was) && 'new' in was && isEdit(field as SuggestibleField, value, was.new);
+      return { field: field as SuggestibleField, value, ...(typeof reason === 'string' ? { reason } : {}), ...(edited ? { edited } : {}) };
     });
     const notes = Array.isArray(raw.notes) ? raw.notes.filter((n): n is string => typeof n === 'string') : [];
     suggestions.push({ scenario_id: id as number, based_on_revision: (rev as number | undefined) ?? null, changes, notes });
   });
   return { suggestions, drafts, errors };
 }
+
+/** Whether a value sent to apply differs from the one suggested, once both are as a write would store them. */
+export const isEdit = (field: SuggestibleField, sent: unknown, suggested: unknown): boolean =>
+  !sameValue(normalizedValue(field, sent), normalizedValue(field, suggested));
 
 /** The new values of a suggestion, as a write. */
 export const valuesOf = (s: Pick<Suggestion, 'changes'>): Partial<Record<SuggestibleField, unknown>> => Object.fromEntries(s.changes.map((c) => [c.field, c.value]));
@@ -233,6 +247,8 @@ export const ApplyResult = z.object({
   applied_scenario_ids: z.array(z.number().int()),
   created_scenario_ids: z.array(z.number().int()),
   conflicts: z.array(ApplyConflict).describe('Scenarios changed or deleted since the suggestion was made; nothing was written'),
+  already_applied: z.boolean().describe('These suggestions had been applied before: nothing was written, and nothing conflicts'),
+  edited_fields: z.array(z.object({ scenario_id: z.number().int(), fields: z.array(z.string()) })).describe('Per scenario, the fields whose suggested value the reviewer corrected'),
 });
 export type ApplyResult = z.infer<typeof ApplyResult>;
 
@@ -278,7 +294,7 @@ export function blankResult<K extends JobResultKind>(kind: K, sessionId: number 
       ...common, ...lists, kind: 'clarify', session_id: sessionId, user_message: '', needs_clarification: false, clarification_questions: [], base_extra_instructions: null,
       extra_instructions_list: [], conversation_history: [], generated_scenarios: [], error: null,
     },
-    apply: { ...common, ...lists, kind: 'apply', session_id: sessionId, applied_scenario_ids: [], created_scenario_ids: [], conflicts: [] },
+    apply: { ...common, ...lists, kind: 'apply', session_id: sessionId, applied_scenario_ids: [], created_scenario_ids: [], conflicts: [], already_applied: false, edited_fields: [] },
     instructions: { ...common, kind: 'instructions', scenario_id: null, based_on_revision: null, change: null, changes: {} },
   };
   return blanks[kind];

@@ -12,15 +12,17 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
  * once a batch fails with an error `isFatal` says no other batch can escape (a rejected API key);
  * batches never started are left out of the results (their slots stay empty).
  */
+export type Settled<R> = { ok: true; value: R } | { ok: false; error: unknown };
+
 export async function runBatches<T, R>(
   batches: readonly T[],
   limit: number,
   signal: AbortSignal,
   work: (batch: T, index: number) => Promise<R>,
-  onSettled?: (index: number, ok: boolean) => Promise<void> | void,
+  onSettled?: (index: number, settled: Settled<R>) => Promise<void> | void,
   isFatal: (error: unknown) => boolean = () => false,
-): Promise<Array<{ ok: true; value: R } | { ok: false; error: unknown }>> {
-  const results: Array<{ ok: true; value: R } | { ok: false; error: unknown }> = new Array(batches.length);
+): Promise<Array<Settled<R>>> {
+  const results: Array<Settled<R>> = new Array(batches.length);
   let next = 0;
   let stopped = false;
   const lane = async () => {
@@ -34,7 +36,7 @@ export async function runBatches<T, R>(
         results[i] = { ok: false, error };
         if (isFatal(error)) stopped = true;
       }
-      await onSettled?.(i, results[i]!.ok);
+      await onSettled?.(i, results[i]!);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, batches.length)) }, lane));

@@ -1,5 +1,6 @@
 import { sessionStatusFor, type JobStatus } from '../domain/jobs.js';
 import type { Store } from '../store/db.js';
+import { dropKeptBatches } from '../store/job-batches.js';
 import { cancelJob, failExhausted, finishJob, type Lease } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
 import { appendTurn, updateSession, type ToolCall } from '../store/sessions.js';
@@ -67,6 +68,8 @@ function writeEnd({ db }: Store, ending: JobEnding, now: string): Promise<Row<'j
           ended = (await failExhausted(tx, ending.at)).map((job) => ({ job, status: 'failed', reply: { content: job.error ?? 'The job failed.', toolCalls: [] } }));
           break;
       }
+      // What an ended job's batches produced is in its result now.
+      await dropKeptBatches(tx, ended.map((e) => e.job.id));
       for (const { job, status, reply } of ended) {
         if (job.session_id === null) continue;
         await appendTurn(tx, job.session_id, { role: 'assistant', content: reply.content, toolCalls: reply.toolCalls, jobId: job.id }, now);

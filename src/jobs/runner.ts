@@ -6,6 +6,7 @@ import { isoNow, type Clock } from '../domain/clock.js';
 import { emptyUsage, type JobKind } from '../domain/jobs.js';
 import { stoppedResult } from '../domain/suggestion.js';
 import type { Store } from '../store/db.js';
+import { keepBatch, keptBatches } from '../store/job-batches.js';
 import { claimNext, heartbeat, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
 import { abortReasonOf, JobAborted, statusAfterAbort } from './abort.js';
@@ -208,8 +209,12 @@ export class JobRunner {
         engine,
         signal: controller.signal,
         now: () => this.#now(),
-        progress: async (done, total, usage) => {
-          if (await setProgress(store.db, lease, done, total, usage, this.#now())) {
+        keptBatches: () => keptBatches(store.db, job.id),
+        progress: async (done, total, usage, finished) => {
+          const written = finished
+            ? await keepBatch(store.db, lease, finished, { done, total, usage: usage ?? finished.usage }, this.#now())
+            : await setProgress(store.db, lease, done, total, usage, this.#now());
+          if (written) {
             store.jobEvents.changed(job.progress_id);
             return;
           }

@@ -17,11 +17,14 @@ export interface JobTunables {
   readonly maxAttempts: number;
   /** How long running jobs may finish on shutdown before they are aborted and handed back. */
   readonly shutdownGraceMs: number;
-  /** How often a runner fails jobs out of attempts: within a lease of their last worker dying. */
+  /** How often a runner fails jobs out of attempts: within half a lease of their lease expiring. */
   readonly sweepMs: number;
   /** How often an idle runner reads the jobs table when jobs arrive in-process (other processes share the SQLite file). */
   readonly embeddedPollMs: number;
-  /** The same when a queue delivers jobs: the read only catches lost messages and expired leases. */
+  /**
+   * The same when a queue delivers jobs: the read catches lost messages and expired leases, so a
+   * dead worker's job is claimed again within half a lease of its lease expiring.
+   */
   readonly queuedPollMs: number;
   /** How long a delivered job waits for a free slot before the message is refused and goes elsewhere. */
   readonly offerWaitMs: number;
@@ -49,9 +52,9 @@ export function jobTunables(config: Config): JobTunables {
     heartbeatMs,
     maxAttempts,
     shutdownGraceMs,
-    sweepMs: Math.min(leaseMs, 5_000),
+    sweepMs: Math.min(leaseMs / 2, 5_000),
     embeddedPollMs: 500,
-    queuedPollMs: Math.min(leaseMs, 5_000),
+    queuedPollMs: Math.min(leaseMs / 2, 5_000),
     offerWaitMs: Math.min(heartbeatMs, leaseMs / 2),
     loopBackoffMaxMs: 30_000,
     queue: Object.freeze({

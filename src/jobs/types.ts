@@ -2,6 +2,7 @@ import type { ScenarioEngine } from '../agent/engine.js';
 import type { JobStatus, TokenUsage } from '../domain/jobs.js';
 import type { JobResult } from '../domain/suggestion.js';
 import type { Db, Tx } from '../store/db.js';
+import type { KeptBatch } from '../store/job-batches.js';
 import type { Row } from '../store/schema.js';
 import type { ToolCall } from '../store/sessions.js';
 
@@ -11,8 +12,14 @@ export interface JobContext {
   engine: ScenarioEngine;
   signal: AbortSignal;
   now(): string;
-  /** Records units done for the progress bar; usage so far rides along. */
-  progress(done: number, total: number, usage?: TokenUsage): Promise<void>;
+  /**
+   * Records units done for the progress bar; usage so far rides along. With `finished`, the batch
+   * that just finished is kept with the job in the same write, so a worker taking the job over
+   * after this one dies does not run it again.
+   */
+  progress(done: number, total: number, usage?: TokenUsage, finished?: KeptBatch): Promise<void>;
+  /** Batches finished under earlier claims of this job (a worker that died or shut down): reuse, don't rerun. */
+  keptBatches(): Promise<KeptBatch[]>;
 }
 
 export interface JobOutcome {

@@ -1,5 +1,5 @@
 import type { QueryValue } from '../client/index.js';
-import { REFERENCE_OPERATIONS } from './reference-operations.js';
+import { REFERENCE_OPERATIONS } from '../domain/reference-operations.js';
 import { errorFrom, json, type McpTool, type ObjectSchema } from './tool.js';
 
 /** The parts of an OpenAPI 3.1 document the reference-named tools are built from. */
@@ -27,10 +27,10 @@ export function referenceTools(doc: OpenApiDocument): McpTool[] {
   const tools: McpTool[] = [];
   for (const ref of REFERENCE_OPERATIONS) {
     const op = doc.paths[ref.path]?.[ref.method.toLowerCase()];
-    if (!op) continue;
+    if (!ref.mcpTool || !op) continue;
     const shape = argumentShape(op, doc);
     tools.push({
-      name: ref.tool,
+      name: ref.mcpTool,
       title: ref.summary,
       description: `${ref.summary} (${ref.method} ${ref.path}).${op.description ? ` ${op.description}` : ''}`,
       inputSchema: shape.schema,

@@ -1,12 +1,15 @@
 import { Conflict, ValidationError } from '../domain/errors.js';
 import { yielder } from '../domain/event-loop.js';
 import { emptyUsage } from '../domain/jobs.js';
-import type { ScenarioCreate, ScenarioFields, ScenarioPatch } from '../domain/scenario.js';
+import { normalizedValue, sameValue, type ScenarioCreate, type ScenarioFields, type ScenarioPatch } from '../domain/scenario.js';
 import type { ApplyJobRequest } from '../domain/scenario-agent.js';
-import { blankResult, readUpdatedScenarios, valuesOf, type ApplyConflict, type ApplyResult, type ValidationIssue } from '../domain/suggestion.js';
+import { appliedKeys, appliedState, changeKeys } from '../domain/suggestion-review.js';
+import { blankResult, isEdit, isSuggestibleField, readUpdatedScenarios, valuesOf, type ApplyConflict, type ApplyResult, type Suggestion, type UpdatedScenario, type ValidationIssue } from '../domain/suggestion.js';
 import type { Tx } from '../store/db.js';
+import { setReviewState } from '../store/job-review.js';
+import { findJobById } from '../store/jobs.js';
 import { apiKeyName } from '../store/organizations.js';
-import { createScenario, loadScenarios, prepareScenarioUpdate, writeMergedMany, type Actor, type ReferenceLookups } from '../store/scenarios.js';
+import { createScenario, loadScenarios, prepareScenarioUpdate, scenarioFieldsOf, writeMergedMany, type Actor, type ReferenceLookups } from '../store/scenarios.js';
 import { markLatestPreview } from '../store/sessions.js';
 import type { Row } from '../store/schema.js';
 import { OutcomeInstead, type JobContext, type JobHandler, type JobOutcome } from '../jobs/types.js';
@@ -25,9 +28,92 @@ function rejected(job: Row<'jobs'>, conflicts: ApplyConflict[], issues: Validati
   };
 }
 
-async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
+/** Nothing to write: the suggestions were applied before (by that job, when known). */
+function alreadyApplied(job: Row<'jobs'>, by: string | null): JobOutcome {
+  const message = `These suggestions were already applied${by ? ` (by job ${by})` : ''}; nothing was written.`;
+  return {
+    status: 'completed',
+    result: { ...blankResult('apply', job.session_id), message, already_applied: true },
+    error: null,
+    usage: emptyUsage(),
+    reply: { content: message, toolCalls: [] },
+  };
+}
+
+/** The suggestions the source job made, drafts included. */
+const suggestionsOf = (source: Row<'jobs'> | undefined): UpdatedScenario[] =>
+  source?.result ? ((JSON.parse(source.result) as { updated_scenarios?: UpdatedScenario[] }).updated_scenarios ?? []) : [];
+
+/** The fields of a suggestion the reviewer corrected: against what its job suggested when known, else against the `changes` it was sent with. */
+function editedOf(s: Suggestion, suggested: UpdatedScenario | undefined): string[] {
+  if (!suggested) return s.changes.filter((c) => c.edited).map((c) => c.field);
+  return s.changes.filter((c) => c.field in (suggested.changes ?? {}) && isEdit(c.field, c.value, suggested.changes![c.field]!.new)).map((c) => c.field);
+}
+
+/** The change keys (as changeKeys gives them) of suggestions outside this apply whose values their scenarios hold now. */
+async function stillHeld(tx: Tx, organizationId: number, items: UpdatedScenario[], sent: ReadonlySet<string>): Promise<string[]> {
+  const rest = items.filter((u) => typeof u.id === 'number' && [...changeKeys([u])].some((k) => !sent.has(k)));
+  const rows = new Map((await loadScenarios(tx, organizationId, rest.map((u) => u.id as number))).map((r) => [r.id, scenarioFieldsOf(r)]));
+  return rest.flatMap((u) => {
+    const now = rows.get(u.id as number);
+    return Object.entries(u.changes ?? {}).flatMap(([f, c]) => (now && isSuggestibleField(f) && sameValue(now[f], normalizedValue(f, c.new)) ? [`${u.id}:${f}`] : []));
+  });
+}
+
+export async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
   const name = job.created_by === null ? undefined : await apiKeyName(tx, job.created_by);
   return { keyId: job.created_by, name: name ?? 'api' };
+}
+
+/**
+ * Each suggestion checked as a write of it would be, inside the transaction that writes: against the
+ * revision it was based on, the job's project, and the rules of a user's write. What passes is ready
+ * to write; the rest is named.
+ */
+export async function checkSuggestions(
+  tx: Tx,
+  organizationId: number,
+  projectId: number,
+  suggestions: readonly Suggestion[],
+): Promise<{ writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields; suggestion: Suggestion }>; conflicts: ApplyConflict[]; issues: ValidationIssue[]; inEffect: number }> {
+  const rows = new Map((await loadScenarios(tx, organizationId, suggestions.map((s) => s.scenario_id))).map((r) => [r.id, r]));
+  const conflicts: ApplyConflict[] = [];
+  const issues: ValidationIssue[] = [];
+  const writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields; suggestion: Suggestion }> = [];
+  // Suggestions whose values the scenario already holds (an apply sent twice): nothing to write, nothing in conflict.
+  let inEffect = 0;
+  const lookups: ReferenceLookups = new Map();
+  // Checking 10,000 changes is long synchronous work on SQLite: other requests get turns between.
+  const breathe = yielder(100);
+  for (const s of suggestions) {
+    await breathe();
+    const id = s.scenario_id;
+    const row = rows.get(id);
+    if (!row) {
+      conflicts.push({ scenario_id: id, based_on_revision: s.based_on_revision, current_revision: null, reason: 'deleted' });
+      continue;
+    }
+    if (row.project_id !== projectId) {
+      issues.push({ scenario_id: id, field: null, message: `Scenario ${id} is not in project ${projectId}.` });
+      continue;
+    }
+    if (s.based_on_revision !== null && row.revision !== s.based_on_revision) {
+      const current = scenarioFieldsOf(row);
+      if (s.changes.every((c) => sameValue(current[c.field], normalizedValue(c.field, c.value)))) {
+        inEffect++;
+        continue;
+      }
+      conflicts.push({ scenario_id: id, based_on_revision: s.based_on_revision, current_revision: row.revision, reason: 'changed' });
+      continue;
+    }
+    const prepared = await prepareScenarioUpdate(tx, organizationId, row, valuesOf(s) as ScenarioPatch, lookups);
+    if (prepared.errors) {
+      for (const [field, messages] of Object.entries(prepared.errors)) issues.push({ scenario_id: id, field, message: messages.join(' ') });
+      continue;
+    }
+    writes.push({ current: row, before: prepared.before, merged: prepared.merged, suggestion: s });
+  }
+  return { writes, conflicts, issues, inEffect };
 }
 
 /**
@@ -37,49 +123,35 @@ async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
 export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const { job } = ctx;
   const req = JSON.parse(job.request) as ApplyJobRequest;
-  const { suggestions, drafts } = readUpdatedScenarios(req.updated_scenarios);
+  // Checked by the submit; only a request stored before it kept them checked is read again.
+  const { suggestions, drafts } = req.suggestions ? { suggestions: req.suggestions, drafts: req.drafts ?? [] } : readUpdatedScenarios(req.updated_scenarios ?? []);
   const total = suggestions.length + drafts.length;
   const applied: number[] = [];
   const created: number[] = [];
+  const edited: ApplyResult['edited_fields'] = [];
 
   const commit = async (tx: Tx) => {
     const now = ctx.now();
     const actor = await actorOf(tx, job);
-    const rows = new Map((await loadScenarios(tx, job.organization_id, suggestions.map((s) => s.scenario_id))).map((r) => [r.id, r]));
-    const conflicts: ApplyConflict[] = [];
-    const issues: ValidationIssue[] = [];
-    const writes: Array<{ row: Row<'scenarios'>; merged: ScenarioFields }> = [];
-    const lookups: ReferenceLookups = new Map();
-    // Checking 10,000 changes is long synchronous work on SQLite: other requests get turns between.
-    const breathe = yielder(200);
-    for (const s of suggestions) {
-      await breathe();
-      const id = s.scenario_id;
-      const row = rows.get(id);
-      if (!row) {
-        conflicts.push({ scenario_id: id, based_on_revision: s.based_on_revision, current_revision: null, reason: 'deleted' });
-        continue;
-      }
-      if (row.project_id !== req.project_id) {
-        issues.push({ scenario_id: id, field: null, message: `Scenario ${id} is not in project ${req.project_id}.` });
-        continue;
-      }
-      if (s.based_on_revision !== null && row.revision !== s.based_on_revision) {
-        conflicts.push({ scenario_id: id, based_on_revision: s.based_on_revision, current_revision: row.revision, reason: 'changed' });
-        continue;
-      }
-      const prepared = await prepareScenarioUpdate(tx, job.organization_id, row, valuesOf(s) as ScenarioPatch, lookups);
-      if (prepared.errors) {
-        for (const [field, messages] of Object.entries(prepared.errors)) issues.push({ scenario_id: id, field, message: messages.join(' ') });
-        continue;
-      }
-      writes.push({ row, merged: prepared.merged });
-    }
+    const source = req.source_job_id ? await findJobById(tx, req.source_job_id) : undefined;
+    // Drafts leave no trace to compare with: their job's state alone says they were created before.
+    const sourceApplied = source?.review_state === 'applied';
+    if (sourceApplied && drafts.length && !suggestions.length) throw new OutcomeInstead(alreadyApplied(job, source.applied_by));
+    const sourceItems = suggestionsOf(source);
+    // Per scenario, what its job suggested, to tell the reviewer's corrections from the suggestion.
+    const suggested = new Map(sourceItems.flatMap((u) => (typeof u.id === 'number' ? [[u.id, u] as const] : [])));
+    const from = `Applied from session ${job.session_id ?? '-'}${source ? ` (suggestions of job ${source.progress_id})` : ''}.`;
+    const { writes, conflicts, issues, inEffect } = await checkSuggestions(tx, job.organization_id, req.project_id, suggestions);
     if (conflicts.length || issues.length) throw new OutcomeInstead(rejected(job, conflicts, issues));
+    if (inEffect && !writes.length && (!drafts.length || sourceApplied)) throw new OutcomeInstead(alreadyApplied(job, source?.applied_by ?? null));
+    const reasoned = writes.map((w) => {
+      const corrected = editedOf(w.suggestion, suggested.get(w.current.id));
+      if (corrected.length) edited.push({ scenario_id: w.current.id, fields: corrected });
+      return { current: w.current, merged: w.merged, reason: corrected.length ? `${from} The reviewer edited ${corrected.join(', ')} before applying.` : from };
+    });
     try {
-      const reason = `Applied from session ${job.session_id ?? '-'}.`;
-      await writeMergedMany(tx, actor, writes.map((w) => ({ current: w.row, merged: w.merged })), { now, changeType: 'apply', reason });
-      applied.push(...writes.map((w) => w.row.id));
+      await writeMergedMany(tx, actor, reasoned, { now, changeType: 'apply', reason: from });
+      applied.push(...writes.map((w) => w.current.id));
       for (const d of drafts) {
         const row = await createScenario(tx, job.organization_id, actor, { ...(d.scenario as ScenarioCreate), project: req.project_id }, now);
         created.push(row.id);
@@ -96,6 +168,13 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
       throw e;
     }
     if (job.session_id !== null) await markLatestPreview(tx, job.session_id, 'applied');
+    if (source) {
+      const sent = appliedKeys(suggestions, drafts);
+      // Suggestions applied by an earlier apply of part of them count too, when the scenario still holds their values.
+      const earlier = source.review_state === 'partly_applied' ? await stillHeld(tx, job.organization_id, sourceItems, sent) : [];
+      const state = appliedState(changeKeys(sourceItems), new Set([...sent, ...earlier]));
+      await setReviewState(tx, source.id, state, { appliedBy: job.progress_id });
+    }
   };
 
   // The message and reply are read after the commit ran, when the ids are known.
@@ -106,6 +185,7 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     },
     applied_scenario_ids: applied,
     created_scenario_ids: created,
+    edited_fields: edited,
   };
   return {
     status: 'completed',

@@ -1,7 +1,8 @@
-import { ValidationError } from '../domain/errors.js';
+import { FieldErrorCollector, ValidationError } from '../domain/errors.js';
 import { titleFromMessage, type SessionStatus } from '../domain/jobs.js';
+import { setReviewState, waitingReviewOfSession } from '../store/job-review.js';
 import { assertReferences } from '../store/ownership.js';
-import { firstScenarioIds, resolveScenarioSelection } from '../store/scenario-selection.js';
+import { firstScenarioIds, resolveScenarioSelection, scenarioRefs } from '../store/scenario-selection.js';
 import type { Row } from '../store/schema.js';
 import { createSession, getSession, markLatestPreview, updateSession } from '../store/sessions.js';
 import { nowOf, type Caller, type ServiceContext } from './context.js';
@@ -33,15 +34,38 @@ export async function openSession(ctx: ServiceContext, caller: Caller, input: Ne
 }
 
 /** Renames a session or sets its status by hand; answers the session as it now is. */
-export async function editSession(ctx: ServiceContext, caller: Caller, sessionId: number, patch: { title?: string; status?: SessionStatus }): Promise<Row<'sessions'>> {
+export async function editSession(
+  ctx: ServiceContext,
+  caller: Caller,
+  sessionId: number,
+  patch: { title?: string; status?: SessionStatus; scenario_ids?: number[] },
+): Promise<Row<'sessions'>> {
   const { db } = ctx.store;
-  await getSession(db, caller.organizationId, sessionId);
-  await updateSession(db, sessionId, { title: patch.title, status: patch.status }, nowOf(ctx));
+  const session = await getSession(db, caller.organizationId, sessionId);
+  if (patch.scenario_ids) {
+    const found = new Map((await scenarioRefs(db, caller.organizationId, patch.scenario_ids)).map((r) => [r.id, r]));
+    const errors = new FieldErrorCollector();
+    for (const id of patch.scenario_ids) {
+      const ref = found.get(id);
+      if (!ref) errors.add('scenario_ids', `Invalid pk "${id}" - object does not exist.`);
+      else if (session.project_id !== null && ref.project_id !== session.project_id) errors.add('scenario_ids', `Scenario ${id} is not in project ${session.project_id}.`);
+    }
+    errors.throwIfAny();
+  }
+  await updateSession(db, sessionId, { title: patch.title, status: patch.status, scenarioIds: patch.scenario_ids && [...new Set(patch.scenario_ids)] }, nowOf(ctx));
   return getSession(db, caller.organizationId, sessionId);
 }
 
-/** Marks a session's latest preview as discarded, so the next request in it knows the user rejected it. */
+/**
+ * Marks a session's latest preview as discarded, so the next request in it knows the user rejected
+ * it, and the job whose suggestions wait says discarded.
+ */
 export async function discardLatestPreview(ctx: ServiceContext, caller: Caller, sessionId: number): Promise<boolean> {
   await getSession(ctx.store.db, caller.organizationId, sessionId);
-  return markLatestPreview(ctx.store.db, sessionId, 'discarded');
+  return ctx.store.db.transaction().execute(async (tx) => {
+    const marked = await markLatestPreview(tx, sessionId, 'discarded');
+    const waiting = await waitingReviewOfSession(tx, sessionId);
+    if (waiting) await setReviewState(tx, waiting.id, 'discarded');
+    return marked || Boolean(waiting);
+  });
 }

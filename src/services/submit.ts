@@ -2,11 +2,13 @@ import type { Config } from '../config.js';
 import { FieldErrorCollector, ValidationError } from '../domain/errors.js';
 import { titleFromMessage, type JobKind } from '../domain/jobs.js';
 import { draftCountAskedFor, type ApplyJobRequest, type ClarifyJobRequest, type ImproveJobRequest, type ScenarioAgentBody } from '../domain/scenario-agent.js';
+import { yieldToEventLoop } from '../domain/event-loop.js';
 import { readUpdatedScenarios } from '../domain/suggestion.js';
 import { jobTunables } from '../jobs/tunables.js';
 import { agentNamesOfProject, findAgentSummary } from '../store/aiagents.js';
 import type { Db, Executor } from '../store/db.js';
-import { insertJob, latestJobOfSession } from '../store/jobs.js';
+import { waitingReviewOfSession } from '../store/job-review.js';
+import { findJobByProgressId, insertJob, latestJobOfSession } from '../store/jobs.js';
 import { existingKnowledgeBaseIds } from '../store/knowledge-base-files.js';
 import { projectExists } from '../store/projects.js';
 import { resolveScenarioSelection, scenarioRefs } from '../store/scenario-selection.js';
@@ -82,14 +84,43 @@ async function resolveAgentChoice(db: Executor, orgId: number, projectId: number
   return Object.fromEntries(needing.map((id) => [String(id), chosen.id]));
 }
 
-async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: Awaited<ReturnType<typeof checkReferences>>): Promise<Planned> {
+/** The job whose suggestions an apply carries: the one named, or the session's latest still waiting for review. */
+async function sourceOfApply(db: Executor, orgId: number, progressId: string | undefined, sessionId: number | undefined): Promise<Row<'jobs'> | undefined> {
+  if (progressId === undefined) return sessionId ? waitingReviewOfSession(db, sessionId) : undefined;
+  const job = await findJobByProgressId(db, orgId, progressId);
+  if (!job || (job.kind !== 'improve' && job.kind !== 'clarify')) throw ValidationError.field('source_progress_id', 'Name an improve or clarify job of yours (its progress_id).');
+  return job;
+}
+
+type ReadItems = ReturnType<typeof readUpdatedScenarios>;
+
+/**
+ * An apply's items read and checked a few hundred at a time: 10,000 of them are a quarter of a
+ * second of checks, and other requests get their turns between the parts.
+ */
+async function readItemsInTurns(items: ReadonlyArray<Record<string, unknown>>): Promise<ReadItems> {
+  const out: ReadItems = { suggestions: [], drafts: [], errors: [] };
+  for (let i = 0; i < items.length; i += ITEMS_PER_TURN) {
+    if (i) await yieldToEventLoop();
+    const part = readUpdatedScenarios(items.slice(i, i + ITEMS_PER_TURN), i);
+    out.suggestions.push(...part.suggestions);
+    out.drafts.push(...part.drafts);
+    out.errors.push(...part.errors);
+  }
+  return out;
+}
+const ITEMS_PER_TURN = 500;
+
+async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: Awaited<ReturnType<typeof checkReferences>>, items?: ReadItems): Promise<Planned> {
   const { agent, session } = refs;
   const previous = session ? await latestJobOfSession(db, session.id) : undefined;
   const resuming = (body.agent_resolution_response.trim() !== '' || Object.keys(body.agent_selections ?? {}).length > 0) && !body.apply_changes;
 
-  if (body.apply_changes) {
-    if (!body.updated_scenarios?.length) throw ValidationError.field('updated_scenarios', 'Send the suggestions to apply with apply_changes: true.');
-    const { suggestions, drafts, errors } = readUpdatedScenarios(body.updated_scenarios);
+  // With scenarios and no suggestions to apply, apply_changes asks for an improve that applies its own.
+  const improveAndApply = body.apply_changes && !body.updated_scenarios?.length && body.scenarios !== undefined && body.scenarios !== null;
+  if (body.apply_changes && !improveAndApply) {
+    if (!body.updated_scenarios?.length) throw ValidationError.field('updated_scenarios', 'Send the suggestions to apply with apply_changes: true, or the scenarios to improve and apply.');
+    const { suggestions, drafts, errors } = items ?? readUpdatedScenarios(body.updated_scenarios);
     if (errors.length) throw new ValidationError({ updated_scenarios: errors.slice(0, 50) });
     const refs = await scenarioRefs(db, orgId, suggestions.map((s) => s.scenario_id));
     const projects = new Set(refs.map((r) => r.project_id));
@@ -98,7 +129,9 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
     if (projects.size > 1 || (refs[0] && refs[0].project_id !== projectId)) {
       throw ValidationError.field('updated_scenarios', 'All scenarios of one apply must belong to the same project.');
     }
-    return { kind: 'apply', mode: 'improve', projectId, request: { project_id: projectId, updated_scenarios: body.updated_scenarios }, scenarioIds: refs.map((r) => r.id), total: suggestions.length + drafts.length };
+    const source = await sourceOfApply(db, orgId, body.source_progress_id, session?.id);
+    const request: ApplyJobRequest = { project_id: projectId, suggestions, drafts, ...(source ? { source_job_id: source.id } : {}) };
+    return { kind: 'apply', mode: 'improve', projectId, request, scenarioIds: refs.map((r) => r.id), total: suggestions.length + drafts.length };
   }
 
   if (resuming) {
@@ -117,7 +150,15 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
     const scope = { agentId: agent?.id ?? null, projectId: body.project_id ?? agent?.project_id ?? session?.project_id ?? null };
     const { ids, projectId } = await resolveScenarioSelection(db, orgId, body.scenarios, scope);
     if (!ids.length) throw ValidationError.field('scenarios', 'No scenarios match this selection.');
-    const request: ImproveJobRequest = { user_message: body.user_message, scenario_ids: ids, agent_id: agent?.id ?? null, project_id: projectId!, agent_selections: {}, resumed: false };
+    const request: ImproveJobRequest = {
+      user_message: body.user_message,
+      scenario_ids: ids,
+      agent_id: agent?.id ?? null,
+      project_id: projectId!,
+      agent_selections: {},
+      resumed: false,
+      ...(improveAndApply ? { apply_changes: true } : {}),
+    };
     return { kind: 'improve', mode: 'improve', projectId: projectId!, request, scenarioIds: ids, total: ids.length };
   }
 
@@ -155,9 +196,11 @@ export async function submitScenarioAgent(
   generation?: Record<string, unknown>,
 ): Promise<Row<'jobs'>> {
   const orgId = caller.organizationId;
+  // Read before the transaction: checking the items needs no database, and the writer stays free meanwhile.
+  const items = body.apply_changes && body.updated_scenarios?.length ? await readItemsInTurns(body.updated_scenarios) : undefined;
   return db.transaction().execute(async (tx) => {
     const refs = await checkReferences(tx, orgId, body);
-    const planned = await plan(tx, orgId, body, refs);
+    const planned = await plan(tx, orgId, body, refs, items);
     if (generation) {
       if (planned.kind !== 'clarify') throw ValidationError.field('non_field_errors', 'A generation drafts new scenarios; it takes no scenarios.');
       planned.request = { ...(planned.request as ClarifyJobRequest), generation } as ClarifyJobRequest;

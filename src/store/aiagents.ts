@@ -1,6 +1,6 @@
 import { ValidationError } from '../domain/errors.js';
 import type { Executor } from './db.js';
-import { deleteOwned, insertOwned, updateOwned } from './owned-rows.js';
+import { deleteOwned, insertOwned, mergeDocumented, updateOwned } from './owned-rows.js';
 import { getOwned, projectOfWrite } from './ownership.js';
 import type { Row } from './schema.js';
 import { containsText } from './text-search.js';
@@ -13,18 +13,28 @@ export interface AgentInput {
   language?: string;
   inbound?: boolean;
   assistant_id?: string | null;
+  /** Documented fields kept without behaviour; merged into what is kept on update. */
+  documented?: Record<string, unknown>;
 }
 
+/** A knowledge-base file as an agent lists it: everything but its text. */
+export type AgentFile = Pick<Row<'knowledge_base_files'>, 'id' | 'agent_id' | 'file_name' | 'file_type' | 'file_size' | 'created_at' | 'updated_at'>;
+
 export interface AgentRecord extends Row<'aiagents'> {
-  /** Ids of the knowledge-base files attached to the agent, oldest first. */
-  knowledgeBaseFileIds: number[];
+  /** The knowledge-base files attached to the agent, oldest first. */
+  knowledgeBaseFiles: AgentFile[];
 }
 
 async function withFiles(db: Executor, rows: Row<'aiagents'>[]): Promise<AgentRecord[]> {
   const files = rows.length
-    ? await db.selectFrom('knowledge_base_files').select(['id', 'agent_id']).where('agent_id', 'in', rows.map((r) => r.id)).orderBy('id').execute()
+    ? await db
+        .selectFrom('knowledge_base_files')
+        .select(['id', 'agent_id', 'file_name', 'file_type', 'file_size', 'created_at', 'updated_at'])
+        .where('agent_id', 'in', rows.map((r) => r.id))
+        .orderBy('id')
+        .execute()
     : [];
-  return rows.map((r) => ({ ...r, knowledgeBaseFileIds: files.filter((f) => f.agent_id === r.id).map((f) => f.id) }));
+  return rows.map((r) => ({ ...r, knowledgeBaseFiles: files.filter((f) => f.agent_id === r.id) }));
 }
 
 /** One page of the organization's agents, optionally of one project and containing `q` in the name. */
@@ -71,10 +81,11 @@ export async function createAgent(db: Executor, organizationId: number, input: A
     language: input.language ?? 'en',
     inbound: input.inbound === false ? 0 : 1,
     assistant_id: input.assistant_id ?? null,
+    documented: JSON.stringify(input.documented ?? {}),
     created_at: now,
     updated_at: now,
   });
-  return { ...row, knowledgeBaseFileIds: [] };
+  return { ...row, knowledgeBaseFiles: [] };
 }
 
 export async function updateAgent(db: Executor, organizationId: number, id: number, patch: Partial<AgentInput>, now: string): Promise<AgentRecord> {
@@ -89,6 +100,7 @@ export async function updateAgent(db: Executor, organizationId: number, id: numb
     ...(patch.language !== undefined ? { language: patch.language } : {}),
     ...(patch.inbound !== undefined ? { inbound: patch.inbound ? 1 : 0 } : {}),
     ...(patch.assistant_id !== undefined ? { assistant_id: patch.assistant_id } : {}),
+    ...(patch.documented ? { documented: mergeDocumented(current.documented, patch.documented) } : {}),
     updated_at: now,
   });
   return getAgent(db, organizationId, id);

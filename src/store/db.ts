@@ -7,7 +7,10 @@ import { postgresDialect } from './dialects/postgres.js';
 import { localJobEvents, pgJobEvents, type JobEvents } from './job-events.js';
 import { initial } from './migrations/001_initial.js';
 import { settings } from './migrations/002_settings.js';
+import { documentedFields } from './migrations/020_documented_fields.js';
 import { kbContentHash } from './migrations/030_kb_content_hash.js';
+import { jobReview } from './migrations/070_job_review.js';
+import { jobBatches } from './migrations/080_job_batches.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -63,7 +66,14 @@ export function openStore(database: Config['database']): Store {
 }
 
 function migrations(dialect: DialectName): Record<string, Migration> {
-  return { '001_initial': initial(dialect), '002_settings': settings, '030_kb_content_hash': kbContentHash };
+  return {
+    '001_initial': initial(dialect),
+    '002_settings': settings,
+    '020_documented_fields': documentedFields,
+    '030_kb_content_hash': kbContentHash,
+    '070_job_review': jobReview,
+    '080_job_batches': jobBatches(dialect),
+  };
 }
 
 /** Applies every pending migration; safe to run on each start and from several processes. */

@@ -57,6 +57,10 @@ export async function insertJob(db: Executor, job: NewJob, now: string): Promise
     .executeTakeFirstOrThrow();
 }
 
+export function findJobById(db: Executor, id: number): Promise<Row<'jobs'> | undefined> {
+  return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
+}
+
 export function findJobByProgressId(db: Executor, organizationId: number, progressId: string): Promise<Row<'jobs'> | undefined> {
   return db
     .selectFrom('jobs')
@@ -67,7 +71,7 @@ export function findJobByProgressId(db: Executor, organizationId: number, progre
 }
 
 /** The columns a progress answer is made of; the request, which can be large, is not among them. */
-const PROGRESS_COLUMNS = ['progress_id', 'session_id', 'kind', 'mode', 'status', 'result', 'error', 'progress_done', 'progress_total', 'usage'] as const;
+const PROGRESS_COLUMNS = ['progress_id', 'session_id', 'kind', 'mode', 'status', 'result', 'error', 'progress_done', 'progress_total', 'usage', 'review_state', 'review_count'] as const;
 export type JobProgressRow = Pick<Row<'jobs'>, (typeof PROGRESS_COLUMNS)[number]>;
 
 const progressQueries = new WeakMap<Db, CompiledQuery<JobProgressRow>>();

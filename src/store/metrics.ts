@@ -1,6 +1,6 @@
 import { ValidationError } from '../domain/errors.js';
 import type { Executor } from './db.js';
-import { deleteOwned, insertOwned, listOwned, updateOwned } from './owned-rows.js';
+import { deleteOwned, insertOwned, listOwned, mergeDocumented, updateOwned } from './owned-rows.js';
 import { getOwned, projectOfWrite } from './ownership.js';
 import type { Row } from './schema.js';
 import { containsText } from './text-search.js';
@@ -10,6 +10,8 @@ export interface MetricInput {
   agent?: number | null;
   name: string;
   description?: string;
+  /** Documented fields kept without behaviour; merged into what is kept on update. */
+  documented?: Record<string, unknown>;
 }
 
 export async function listMetrics(db: Executor, organizationId: number, filter: { projectId?: number; agentId?: number }): Promise<Row<'metrics'>[]> {
@@ -28,6 +30,7 @@ export async function createMetric(db: Executor, organizationId: number, input: 
     agent_id: agentId,
     name: input.name,
     description: input.description ?? '',
+    documented: JSON.stringify(input.documented ?? {}),
     created_at: now,
     updated_at: now,
   });
@@ -45,6 +48,7 @@ export async function updateMetric(db: Executor, organizationId: number, id: num
     ...(patch.name !== undefined ? { name: patch.name } : {}),
     ...(patch.description !== undefined ? { description: patch.description } : {}),
     ...(refs ? { project_id: refs.projectId, agent_id: refs.agentId } : {}),
+    ...(patch.documented ? { documented: mergeDocumented(current.documented, patch.documented) } : {}),
     updated_at: now,
   });
 }

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { NotFound } from '../domain/errors.js';
 import { PREDEFINED_PERSONALITIES } from '../domain/personalities.js';
 import type { Executor } from './db.js';
 import type { Row } from './schema.js';
@@ -38,6 +39,12 @@ export async function createOrganization(db: Executor, name: string, now: string
 export async function countOrganizations(db: Executor): Promise<number> {
   const row = await db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   return Number(row.n);
+}
+
+export async function getOrganization(db: Executor, id: number): Promise<Row<'organizations'>> {
+  const row = await db.selectFrom('organizations').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw new NotFound(`Organization ${id} does not exist.`);
+  return row;
 }
 
 export async function firstOrganization(db: Executor): Promise<Row<'organizations'> | undefined> {

@@ -47,3 +47,8 @@ export async function listOwned<T extends OwnedTable>(
   const rows = (await query.selectAll().orderBy('id').offset(page.offset).limit(page.limit).execute()) as Row<T>[];
   return { count: Number(n), rows };
 }
+
+/** The kept documented fields (a JSON object) with a write's fields over them: a field not sent keeps its value. */
+export function mergeDocumented(kept: string, written: Record<string, unknown>): string {
+  return JSON.stringify({ ...(JSON.parse(kept) as Record<string, unknown>), ...written });
+}

@@ -1,6 +1,6 @@
 import { ValidationError } from '../domain/errors.js';
 import type { Db, Executor } from './db.js';
-import { deleteOwned, insertOwned, updateOwned } from './owned-rows.js';
+import { deleteOwned, insertOwned, mergeDocumented, updateOwned } from './owned-rows.js';
 import { getOwned, projectOfWrite } from './ownership.js';
 import type { Row } from './schema.js';
 
@@ -11,6 +11,8 @@ export interface PersonalityInput {
   prompt?: string;
   language?: string;
   accent?: string;
+  /** Documented fields kept without behaviour; merged into what is kept on update. */
+  documented?: Record<string, unknown>;
 }
 
 export const PREDEFINED_READ_ONLY = 'Predefined personalities cannot be changed; create your own instead.';
@@ -42,6 +44,7 @@ export async function createPersonality(db: Executor, organizationId: number, in
     prompt: input.prompt ?? input.description ?? '',
     language: input.language ?? 'en',
     accent: input.accent ?? '',
+    documented: JSON.stringify(input.documented ?? {}),
     is_predefined: 0,
     created_at: now,
     updated_at: now,
@@ -62,10 +65,15 @@ export async function updatePersonality(
   patch: Partial<PersonalityInput>,
   now: string,
 ): Promise<Row<'personalities'>> {
-  await ownEditable(db, organizationId, id);
+  const current = await ownEditable(db, organizationId, id);
   await projectOfWrite(db, organizationId, { project: patch.project }, false);
-  const { project, ...rest } = patch;
-  return updateOwned(db, 'personalities', organizationId, id, { ...rest, ...(project !== undefined ? { project_id: project } : {}), updated_at: now });
+  const { project, documented, ...rest } = patch;
+  return updateOwned(db, 'personalities', organizationId, id, {
+    ...rest,
+    ...(project !== undefined ? { project_id: project } : {}),
+    ...(documented ? { documented: mergeDocumented(current.documented, documented) } : {}),
+    updated_at: now,
+  });
 }
 
 /** Refuses while any scenario still uses the personality: a scenario cannot exist without one. */

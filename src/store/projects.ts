@@ -1,4 +1,5 @@
 import type { Executor } from './db.js';
+import { mergeDocumented } from './owned-rows.js';
 import { getOwned } from './ownership.js';
 import type { Row } from './schema.js';
 
@@ -6,6 +7,8 @@ export interface ProjectInput {
   name: string;
   description?: string;
   max_call_duration?: number | null;
+  /** Documented fields kept without behaviour; merged into what is kept on update. */
+  documented?: Record<string, unknown>;
 }
 
 export function listProjects(db: Executor, organizationId: number): Promise<Row<'projects'>[]> {
@@ -28,6 +31,7 @@ export function createProject(db: Executor, organizationId: number, input: Proje
       name: input.name,
       description: input.description ?? '',
       max_call_duration: input.max_call_duration ?? null,
+      documented: JSON.stringify(input.documented ?? {}),
       created_at: now,
       updated_at: now,
     })
@@ -42,10 +46,11 @@ export async function updateProject(
   patch: Partial<ProjectInput>,
   now: string,
 ): Promise<Row<'projects'>> {
-  await getProject(db, organizationId, id);
+  const current = await getProject(db, organizationId, id);
+  const { documented, ...rest } = patch;
   return db
     .updateTable('projects')
-    .set({ ...patch, updated_at: now })
+    .set({ ...rest, ...(documented ? { documented: mergeDocumented(current.documented, documented) } : {}), updated_at: now })
     .where('id', '=', id)
     .where('organization_id', '=', organizationId)
     .returningAll()

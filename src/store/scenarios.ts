@@ -1,8 +1,10 @@
 import { Conflict, FieldErrorCollector, ValidationError, type FieldErrors } from '../domain/errors.js';
 import {
   checkScenarioRules,
+  createdFields,
   diffScenarioFields,
   EMPTY_SCENARIO,
+  normalizedValue,
   SCENARIO_FIELDS,
   type FieldChanges,
   type ScenarioCreate,
@@ -108,7 +110,7 @@ function contentOf(input: ScenarioPatch, errors: FieldErrorCollector): Partial<S
       'This field has been removed from the API. Put dynamic variables in a test profile (test_profile_data.information.main_agent_variables).',
     );
   }
-  if (out.tags) out.tags = [...new Set(out.tags)];
+  if (out.tags) out.tags = normalizedValue('tags', out.tags) as string[];
   return out;
 }
 
@@ -296,7 +298,7 @@ export async function createScenario(db: Executor, organizationId: number, actor
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await recordRevisions(db, [revisionRow(row, diffScenarioFields({}, merged), actor, 'create', '', now)]);
+  await recordRevisions(db, [revisionRow(row, createdFields(merged), actor, 'create', '', now)]);
   return row;
 }
 
@@ -335,7 +337,7 @@ export async function prepareScenarioUpdate(
   current: Row<'scenarios'>,
   patch: ScenarioPatch,
   lookups?: ReferenceLookups,
-): Promise<{ set: Partial<ScenarioFields>; merged: ScenarioFields; errors: FieldErrors | null }> {
+): Promise<{ set: Partial<ScenarioFields>; before: ScenarioFields; merged: ScenarioFields; errors: FieldErrors | null }> {
   const errors = new FieldErrorCollector();
   const set = contentOf(patch, errors);
   if (patch.project != null && patch.project !== current.project_id) {
@@ -346,9 +348,10 @@ export async function prepareScenarioUpdate(
     if (agent) set.agent = agent.id;
     else errors.add('assistant_id', `No agent has assistant_id "${patch.assistant_id}".`);
   }
-  const merged = { ...scenarioFieldsOf(current), ...set } as ScenarioFields;
+  const before = scenarioFieldsOf(current);
+  const merged = { ...before, ...set } as ScenarioFields;
   await checkScenarioWrite(db, organizationId, current.project_id, merged, set, errors, lookups);
-  return { set, merged, errors: errors.empty ? null : errors.fields };
+  return { set, before, merged, errors: errors.empty ? null : errors.fields };
 }
 
 /**
@@ -395,7 +398,11 @@ export async function writeMerged(
 export async function writeMergedMany(
   db: Executor,
   actor: Actor,
-  writes: ReadonlyArray<{ current: Row<'scenarios'>; merged: ScenarioFields }>,
+  /**
+   * `before` is the current row's content when the caller parsed it already (it is then not parsed
+   * again); `reason` is this write's own reason, over `opts.reason`.
+   */
+  writes: ReadonlyArray<{ current: Row<'scenarios'>; merged: ScenarioFields; before?: ScenarioFields; reason?: string }>,
   opts: WriteOptions,
 ): Promise<Row<'scenarios'>[]> {
   const out: Row<'scenarios'>[] = [];
@@ -403,10 +410,10 @@ export async function writeMergedMany(
   // Only the changed columns: big applies mostly change one or two, the same ones for every scenario.
   const groups = new Map<string, { columns: string[]; rows: unknown[][] }>();
   // Diffing and serializing 10,000 scenarios is long synchronous work: other requests get turns between.
-  const breathe = yielder(500);
-  for (const { current, merged } of writes) {
+  const breathe = yielder(100);
+  for (const { current, merged, before, reason } of writes) {
     await breathe();
-    const changes = diffScenarioFields(scenarioFieldsOf(current), merged);
+    const changes = diffScenarioFields(before ?? scenarioFieldsOf(current), merged);
     if (Object.keys(changes).length === 0) {
       out.push(current);
       continue;
@@ -420,7 +427,7 @@ export async function writeMergedMany(
     group.rows.push([current.id, current.revision, ...columns.map((c) => set[c])]);
     // The stored row is known without reading it back: the current one with the set columns written.
     const row = { ...current, ...set, revision: current.revision + 1, last_updated_by: actor.keyId, updated_at: opts.now } as Row<'scenarios'>;
-    revisions.push(revisionRow(row, changes, actor, opts.changeType ?? 'update', opts.reason ?? '', opts.now, merged));
+    revisions.push(revisionRow(row, changes, actor, opts.changeType ?? 'update', reason ?? opts.reason ?? '', opts.now, merged));
     out.push(row);
   }
   for (const { columns, rows } of groups.values()) {

@@ -31,6 +31,8 @@ export interface ProjectsTable {
   name: string;
   description: string;
   max_call_duration: number | null;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }
@@ -44,6 +46,8 @@ export interface AiagentsTable {
   language: string;
   inbound: Bool;
   assistant_id: string | null;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }
@@ -58,6 +62,8 @@ export interface PersonalitiesTable {
   language: string;
   accent: string;
   is_predefined: Bool;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }
@@ -82,6 +88,8 @@ export interface MetricsTable {
   agent_id: number | null;
   name: string;
   description: string;
+  /** Documented fields kept without behaviour (JSON object; see migration 020). */
+  documented: ColumnType<Json, Json | undefined, Json>;
   created_at: Time;
   updated_at: Time;
 }
@@ -220,6 +228,24 @@ export interface JobsTable {
   updated_at: Time;
   started_at: Time | null;
   finished_at: Time | null;
+  /** What a reviewer did with the suggestions: to_review, applied, partly_applied, discarded; null for jobs that suggest nothing. */
+  review_state: string | null;
+  /** How many suggestions (scenarios and drafts) the job left to review. */
+  review_count: number | null;
+  /** The progress_id of the apply job that applied the suggestions. */
+  applied_by: string | null;
+}
+
+/** A batch a job finished, kept until the job ends (see migrations/080_job_batches.ts). */
+export interface JobBatchesTable {
+  id: Id;
+  job_id: number;
+  batch_key: string;
+  attempt: number;
+  units: number;
+  outcome: Json;
+  usage: Json;
+  created_at: Time;
 }
 
 export interface SettingsTable {
@@ -245,6 +271,7 @@ export interface Database {
   sessions: SessionsTable;
   session_messages: SessionMessagesTable;
   jobs: JobsTable;
+  job_batches: JobBatchesTable;
 }
 
 export type Row<T extends keyof Database> = Selectable<Database[T]>;

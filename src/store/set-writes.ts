@@ -15,8 +15,8 @@ export interface Column {
   type: ColumnType;
 }
 
-/** Rows per SQLite statement: well under its 32,766 bound parameters for every table we write. */
-const SQLITE_ROWS_PER_STATEMENT = 500;
+/** Rows per SQLite statement: well under its 32,766 bound parameters, and a few milliseconds each, so other requests get turns between. */
+const SQLITE_ROWS_PER_STATEMENT = 200;
 /** Rows per PostgreSQL statement: arrays this long still parse and plan in a few milliseconds. */
 const PG_ROWS_PER_STATEMENT = 5_000;
 

@@ -9,6 +9,8 @@ import { containsText } from './text-search.js';
 /** A tool as callers see it: predefined ones and the organization's own share one shape. */
 export interface ToolView {
   id: string;
+  /** The integer id the reference gives a tool: a predefined tool's is fixed below zero, an own tool's is its row's. */
+  number: number;
   name: string;
   description: string;
   project: number | null;
@@ -25,9 +27,21 @@ export interface ToolInput {
 export const TOOL_ID_PATTERN = /^[A-Z][A-Z0-9_]{2,63}$/;
 export const PREDEFINED_TOOL_READ_ONLY = 'Predefined tools cannot be changed or deleted.';
 
-const PREDEFINED: ToolView[] = PREDEFINED_TOOLS.map((t) => ({ id: t.id, name: t.name, description: t.description, project: null, is_predefined: true }));
+// Below zero, so they never meet the row ids of an organization's own tools.
+const PREDEFINED: ToolView[] = PREDEFINED_TOOLS.map((t, i) => ({ id: t.id, number: -(i + 1), name: t.name, description: t.description, project: null, is_predefined: true }));
 
-export const toToolView = (r: Row<'tools'>): ToolView => ({ id: r.tool_id, name: r.name, description: r.description, project: r.project_id, is_predefined: false });
+export const toToolView = (r: Row<'tools'>): ToolView => ({ id: r.tool_id, number: r.id, name: r.name, description: r.description, project: r.project_id, is_predefined: false });
+
+/** The `TOOL_*` id of the tool with an integer id (as the reference names tools), or the text itself. */
+export async function toolIdOf(db: Executor, organizationId: number, ref: string): Promise<string> {
+  if (!/^-?\d{1,10}$/.test(ref)) return ref;
+  const n = Number(ref);
+  const predefined = PREDEFINED.find((t) => t.number === n);
+  if (predefined) return predefined.id;
+  const row = n > 0 && n <= 2_147_483_647 ? await db.selectFrom('tools').select('tool_id').where('organization_id', '=', organizationId).where('id', '=', n).executeTakeFirst() : undefined;
+  if (!row) throw new NotFound();
+  return row.tool_id;
+}
 
 function ownTool(db: Executor, organizationId: number, toolId: string) {
   return db.selectFrom('tools').selectAll().where('organization_id', '=', organizationId).where('tool_id', '=', toolId).executeTakeFirst();

@@ -12,6 +12,8 @@ export interface PageContext {
   refreshSessions(): Promise<void>;
   /** Opens a session, or the blank "new conversation" view with null. */
   openSession(id: number | null): Promise<void>;
+  /** A request sent from the blank view started a session: the address follows. */
+  onSessionOpened?(id: number): void;
 }
 
 /** A refused request's message as a person reads it: field errors one per line. */

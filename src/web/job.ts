@@ -29,19 +29,34 @@ export async function followJob(ctx: PageContext, host: HTMLElement, progressId:
   );
   const panel = h('div', { class: 'progress' }, status, bar, h('div', { class: 'actions' }, cancel));
   fill(host, panel);
+  const lost = h('p', { class: 'notice error-text', role: 'alert', 'data-testid': 'job-lost', hidden: true });
+  panel.append(lost);
+  // Bring the progress into view where the user is looking, right after Send.
+  panel.scrollIntoView?.({ block: 'nearest' });
   const final = await ctx.client.waitFor(progressId, {
     signal,
+    // While the page is open it keeps asking: a server back after a restart picks the job up again.
+    maxFailures: Number.POSITIVE_INFINITY,
+    maxDelayMs: 3_000,
+    onLost: () => {
+      lost.hidden = false;
+      lost.textContent = 'Lost contact with the server. Retrying… (the job goes on if the server is still running it)';
+    },
     onProgress: (p) => {
+      lost.hidden = true;
       const { done, total } = p.progress;
       if (total > 0) {
         bar.max = total;
         bar.value = done;
       }
-      if (p.status === 'in_progress') status.textContent = total > 0 ? `${doing}: ${done} of ${total} done` : `${doing}: working…`;
+      const tokens = p.usage.input_tokens + p.usage.output_tokens;
+      const spent = tokens ? ` · ${tokens.toLocaleString('en')} tokens` : '';
+      if (p.status === 'in_progress') status.textContent = total > 0 ? `${doing}: ${done} of ${total} done${spent}` : `${doing}: working…${spent}`;
     },
   });
   bar.remove();
   cancel.remove();
+  lost.remove();
   status.textContent = `${doing}: ${FINAL_TEXT[final.status] ?? final.status}${final.error ? ` ${final.error}` : ''}`;
   return final;
 }

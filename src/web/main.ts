@@ -2,11 +2,29 @@ import { ScenaristClient, type Project, type SessionDetail } from '../client/ind
 import { renderComposer } from './composer.js';
 import { clearError, errorText, guarded, showError, type PageContext } from './context.js';
 import { byId, fill, h, uid } from './dom.js';
-import { DOING, followToResult, showResult } from './outcome.js';
+import { DOING, followToResult, showFailure, showResult } from './outcome.js';
 
 // The key lives for this tab only: closing it signs out, and no other page or tab can read it.
 const KEY = 'scenarist.apiKey';
 const PROJECT = 'scenarist.project';
+
+/** The place the address names: `#/projects/3/conversations/12`, so a reload keeps it and a link can be shared. */
+function placeInAddress(): { projectId?: number; sessionId?: number } {
+  const m = /^#\/projects\/(\d+)(?:\/conversations\/(\d+))?\/?$/.exec(location.hash);
+  return m ? { projectId: Number(m[1]), sessionId: m[2] ? Number(m[2]) : undefined } : {};
+}
+
+function showPlace(projectId: number, sessionId: number | null): void {
+  const hash = `#/projects/${projectId}${sessionId !== null ? `/conversations/${sessionId}` : ''}`;
+  if (location.hash !== hash) history.pushState(null, '', hash);
+}
+
+/** What waits in a conversation, in words: "To review: 12", "Applied", "Running"… */
+const REVIEW_WORDS: Record<string, string> = { applied: 'Applied', partly_applied: 'Partly applied', discarded: 'Discarded', failed: 'Failed', running: 'Running' };
+export function reviewWords(s: { review_state: string | null; review_count: number | null; status: string }): string {
+  if (s.review_state === 'to_review') return `To review: ${s.review_count ?? 0}`;
+  return s.review_state ? REVIEW_WORDS[s.review_state]! : s.status === 'pending' ? 'Waiting for your answer' : s.status === 'cancelled' ? 'Cancelled' : 'Nothing to review';
+}
 
 function signIn(): void {
   const input = h('input', { type: 'password', id: 'api-key', autocomplete: 'off', spellcheck: 'false', required: true });
@@ -48,7 +66,8 @@ async function enter(key: string): Promise<boolean> {
     showError(new Error('This organization has no project yet: create one through the API first.'));
     return false;
   }
-  const saved = Number(sessionStorage.getItem(PROJECT));
+  const place = placeInAddress();
+  const saved = place.projectId ?? Number(sessionStorage.getItem(PROJECT));
   const project = projects.find((p) => p.id === saved) ?? projects[0]!;
   const select = h('select', { id: 'project' }, projects.map((p) => h('option', { value: p.id }, p.name)));
   select.value = String(project.id);
@@ -59,12 +78,19 @@ async function enter(key: string): Promise<boolean> {
     location.reload();
   });
   fill(byId('account'), h('label', { for: 'project' }, 'Project'), select, signOut);
-  select.addEventListener('change', guarded(() => openProject(client, Number(select.value))));
-  await openProject(client, project.id).catch(showError);
+  select.addEventListener('change', guarded(() => openProject(client, Number(select.value), null)));
+  // Back and forward move between the places the address has named.
+  window.addEventListener('popstate', () => {
+    const p = placeInAddress();
+    if (!p.projectId || !projects.some((x) => x.id === p.projectId)) return;
+    select.value = String(p.projectId);
+    void openProject(client, p.projectId, p.sessionId ?? null, false).catch(showError);
+  });
+  await openProject(client, project.id, project.id === place.projectId ? (place.sessionId ?? null) : null).catch(showError);
   return true;
 }
 
-async function openProject(client: ScenaristClient, projectId: number): Promise<void> {
+async function openProject(client: ScenaristClient, projectId: number, sessionId: number | null, record = true): Promise<void> {
   sessionStorage.setItem(PROJECT, String(projectId));
   const sessionList = h('ul', { 'data-testid': 'sessions' });
   const newButton = h('button', { type: 'button', class: 'primary' }, 'New conversation');
@@ -77,6 +103,7 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
   let title: HTMLElement | null = null;
   let reviewHost: HTMLElement | undefined;
   let opening = 0;
+  let recordPlace = record;
 
   const ctx: PageContext = {
     client,
@@ -84,13 +111,23 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
     sessionId: null,
     async refreshSessions() {
       const sessions = await client.sessions.list(projectId);
+      const titles = new Map<string, number>();
+      for (const s of sessions) titles.set(s.title, (titles.get(s.title) ?? 0) + 1);
       fill(sessionList, sessions.length ? sessions.map((s) => {
-        const b = h('button', { type: 'button', 'aria-current': s.id === ctx.sessionId ? 'true' : null },
-          s.title || `Conversation ${s.id}`,
-          h('span', { class: 'meta' }, `${s.status} · ${s.message_count} message(s) · ${new Date(s.updated_at).toLocaleString()}`));
-        b.addEventListener('click', guarded(() => ctx.openSession(s.id)));
-        return h('li', {}, b);
-      }) : h('li', { class: 'empty' }, 'No conversations yet.'));
+        // A request made more than once is told apart by its scenarios and its number.
+        const repeated = (titles.get(s.title) ?? 0) > 1;
+        const title = `${s.title || `Conversation ${s.id}`}${repeated ? ` (${s.scenario_ids.length} scenario(s), #${s.id})` : ''}`;
+        const state = reviewWords(s);
+        const a = h('a', { href: `#/projects/${projectId}/conversations/${s.id}`, class: 'session', 'aria-current': s.id === ctx.sessionId ? 'page' : null, 'data-review': s.review_state ?? '' },
+          title,
+          h('span', { class: `meta review-${s.review_state ?? 'none'}`, 'data-testid': 'review-state' }, state),
+          h('span', { class: 'meta' }, `${s.message_count} message(s) · ${new Date(s.updated_at).toLocaleString()}`));
+        a.addEventListener('click', (e) => {
+          e.preventDefault();
+          guarded(() => ctx.openSession(s.id))();
+        });
+        return h('li', {}, a);
+      }) : h('li', { class: 'empty' }, 'No conversations yet: pick scenarios, say what should change, and Send.'));
     },
     async refreshConversation() {
       if (ctx.sessionId === null || !turns) return;
@@ -104,6 +141,8 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
       following = new AbortController();
       const signal = following.signal;
       ctx.sessionId = id;
+      if (recordPlace) showPlace(projectId, id);
+      recordPlace = true;
       clearError();
       const detail = id === null ? null : await client.sessions.get(id);
       // A later click opened something else while this one waited: that one owns the page.
@@ -117,12 +156,17 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
       fill(work, heading, list, running, review, composer);
       if (!detail) list.append(h('li', { class: 'empty' }, 'Pick scenarios and say what should change; the suggestions appear here for review.'));
       else renderTurns(list, detail, review);
-      await ctx.refreshSessions();
-      await renderComposer(ctx, composer, review, signal);
+      // The list, the form and the latest job are read side by side: a link to a big review shows it sooner.
+      const resumed = resumeLatest(detail, running, review, signal).catch(showError);
+      await Promise.all([ctx.refreshSessions(), renderComposer(ctx, composer, review, signal)]);
       if (mine !== opening) return;
-      heading.focus();
+      // Focus goes to the conversation, unless the review it reopened took it already.
+      if (!review.contains(document.activeElement)) heading.focus();
       status.textContent = detail ? `Opened ${heading.textContent}.` : 'New conversation.';
-      resumeLatest(detail, running, review, signal).catch(showError);
+      await resumed;
+    },
+    onSessionOpened(id) {
+      showPlace(projectId, id);
     },
   };
 
@@ -136,8 +180,9 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
       const pending = call?.status === 'pending' && typeof call.id === 'string' && call.id.startsWith('call_') ? call : undefined;
       const reopen = pending && review ? h('button', { type: 'button' }, 'Review these suggestions') : null;
       reopen?.addEventListener('click', guarded(async () => {
-        const p = await client.scenarioAgent.progress(String(pending!.id).slice('call_'.length));
-        await showResult(ctx, review!, p.status, p.result, following?.signal);
+        const progressId = String(pending!.id).slice('call_'.length);
+        const p = await client.scenarioAgent.progress(progressId);
+        await showResult(ctx, review!, p.status, p.result, following?.signal, progressId);
       }));
       return h('li', { class: `turn ${t.role}` }, h('span', { class: 'who' }, `${t.role === 'user' ? 'You' : 'Scenario agent'} · ${new Date(t.timestamp).toLocaleString()}`), t.content, reopen ? h('div', { class: 'actions' }, reopen) : null);
     }) : h('li', { class: 'empty' }, 'No messages yet.'));
@@ -150,8 +195,18 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
   const resumeLatest = async (detail: SessionDetail | null, running: HTMLElement, review: HTMLElement, signal: AbortSignal) => {
     const progressId = detail?.latest_progress_id;
     if (!progressId) return;
+    // Suggestions still waiting are shown again: a reload or a shared link lands on the review.
+    const waiting = detail.review_progress_id;
+    if (waiting && detail.review_state === 'to_review') {
+      const p = await client.scenarioAgent.progress(waiting, signal);
+      await showResult(ctx, review, p.status, p.result, signal, waiting);
+      return;
+    }
     if (detail.latest_job_status === 'in_progress') {
       await followToResult(ctx, running, review, progressId, detail.latest_job_kind ? DOING[detail.latest_job_kind] : 'Working', signal);
+    } else if (detail.latest_job_status === 'failed') {
+      const p = await client.scenarioAgent.progress(progressId, signal);
+      showFailure(review, p.error ?? 'No reason was given.');
     } else if (detail.latest_job_status === 'needs_agent_clarification') {
       const p = await client.scenarioAgent.progress(progressId, signal);
       await showResult(ctx, review, p.status, p.result, signal);
@@ -159,7 +214,11 @@ async function openProject(client: ScenaristClient, projectId: number): Promise<
   };
 
   newButton.addEventListener('click', guarded(() => ctx.openSession(null)));
-  await ctx.openSession(null);
+  await ctx.openSession(sessionId).catch(async (e) => {
+    // A link to a conversation that is gone (or another organization's) opens the project instead, saying why.
+    showError(e);
+    await ctx.openSession(null);
+  });
 }
 
 function start(): void {

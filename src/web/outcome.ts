@@ -14,19 +14,31 @@ const ONE_BY_ONE_LIMIT = 25;
  * Follows a job of the open conversation to its end, then shows what it came to: the same for a
  * request sent from this page and for one found still running when the conversation was opened.
  */
-export async function followToResult(ctx: PageContext, jobHost: HTMLElement, reviewHost: HTMLElement, progressId: string, doing: string, signal?: AbortSignal): Promise<void> {
+export async function followToResult(ctx: PageContext, jobHost: HTMLElement, reviewHost: HTMLElement, progressId: string, doing: string, signal?: AbortSignal, retry?: () => void): Promise<void> {
   const done = await followJob(ctx, jobHost, progressId, doing, signal);
   await ctx.refreshConversation();
   await ctx.refreshSessions();
-  await showResult(ctx, reviewHost, done.status, done.result, signal);
+  if (done.status === 'failed') return showFailure(reviewHost, done.error ?? done.result?.message ?? 'No reason was given.', retry);
+  await showResult(ctx, reviewHost, done.status, done.result, signal, progressId);
+}
+
+/** A failed job as an error with its reason, and a Retry that sends the same request on the same selection. */
+export function showFailure(host: HTMLElement, reason: string, retry?: () => void): void {
+  const again = retry ? h('button', { type: 'button', class: 'primary', 'data-testid': 'retry' }, 'Retry') : null;
+  again?.addEventListener('click', () => retry!());
+  fill(host, h('div', { class: 'failure', role: 'alert', 'data-testid': 'job-failed' },
+    h('h3', {}, 'The request failed'),
+    h('p', {}, reason),
+    again ? h('div', { class: 'actions' }, again, h('span', { class: 'hint' }, 'Sends the same request for the same scenarios again.')) : null));
+  again?.focus();
 }
 
 /** Shows a finished improve or clarify job: its suggestions to review, or what it needs first. */
-export async function showResult(ctx: PageContext, host: HTMLElement, status: JobStatus | string, result: ScenarioAgentResult | null, signal?: AbortSignal): Promise<void> {
+export async function showResult(ctx: PageContext, host: HTMLElement, status: JobStatus | string, result: ScenarioAgentResult | null, signal?: AbortSignal, progressId?: string): Promise<void> {
   if (!result || result.kind === 'apply') return;
   const r = result;
   if (status === 'completed' && r.updated_scenarios) {
-    await renderReview(ctx, host, { updated: r.updated_scenarios, issues: r.validation_issues ?? [] });
+    await renderReview(ctx, host, { updated: r.updated_scenarios, issues: r.validation_issues ?? [], notDone: r.not_done, progressId });
     focusHeading(host);
   } else if (status === 'needs_clarification' && r.kind === 'clarify') {
     fill(host, h('div', { class: 'notice' }, h('p', {}, String(r.user_message ?? 'Some questions first:')),

@@ -1,11 +1,12 @@
 import type { FieldChange, UpdatedScenario } from '../client/index.js';
-
-/** Keys of a suggestion that describe it rather than hold a field's new value. */
-const META = new Set(['id', 'based_on_revision', 'changes', 'reasons', 'notes', 'draft', 'source_files', 'reason', 'agent_name', 'personality_name']);
+import { META_KEYS as META } from '../domain/suggestion-review.js';
 
 /** A card of the review: one suggestion (or draft) as the page shows it, keyed for the reviewer's decisions. */
 export interface ReviewCard {
   key: string;
+  /** Why each field's change was suggested, and what the reviewer should know. */
+  reasons: Record<string, string>;
+  notes: string[];
   /** The scenario changed, or null for a new scenario (a draft). */
   id: number | null;
   name: string;
@@ -23,7 +24,8 @@ export function reviewItems(suggestions: readonly UpdatedScenario[]): ReviewCard
         : Object.entries(s)
             .filter(([k, v]) => !META.has(k) && v !== undefined)
             .map(([field, v]) => ({ field, old: null, new: v }));
-    return { key: id !== null ? `scenario-${id}` : `draft-${i}`, id, name: String(s.name ?? `New scenario ${i + 1}`), basedOnRevision: s.based_on_revision ?? null, fields };
+    const key = id !== null ? `scenario-${id}` : `draft-${i}`;
+    return { key, id, name: String(s.name ?? `New scenario ${i + 1}`), basedOnRevision: s.based_on_revision ?? null, fields, reasons: s.reasons ?? {}, notes: s.notes ?? (s.reason ? [s.reason] : []) };
   });
 }
 
@@ -40,21 +42,76 @@ export function acceptAll(items: readonly ReviewCard[]): Decisions {
  * fields as top-level values (apply then ignores `changes`, so a rejected field is left as it is).
  * A draft is all or nothing: a new scenario needs its name and personality.
  */
-export function applyPayload(items: readonly ReviewCard[], decisions: Decisions, rebased: ReadonlyMap<number, number> = new Map()): UpdatedScenario[] {
+export function applyPayload(items: readonly ReviewCard[], decisions: Decisions, rebased: ReadonlyMap<number, number> = new Map(), edits: Edits = new Map()): UpdatedScenario[] {
   const out: UpdatedScenario[] = [];
   for (const it of items) {
     const accepted = decisions.get(it.key);
     if (!accepted?.size) continue;
     const fields = it.id === null ? it.fields : it.fields.filter((f) => accepted.has(f.field));
-    const values = Object.fromEntries(fields.map((f) => [f.field, f.new]));
+    const own = edits.get(it.key);
+    const values = Object.fromEntries(fields.map((f) => [f.field, own?.has(f.field) ? own.get(f.field) : f.new]));
     if (it.id === null) {
       out.push(values as UpdatedScenario);
       continue;
     }
     const revision = rebased.get(it.id) ?? it.basedOnRevision;
-    out.push({ id: it.id, ...(revision !== null ? { based_on_revision: revision } : {}), ...values });
+    // The suggestion beside an edited value, so the server can tell (and record) what the reviewer corrected.
+    const changes = own?.size ? Object.fromEntries(fields.filter((f) => own.has(f.field)).map((f) => [f.field, { old: f.old, new: f.new }])) : undefined;
+    out.push({ id: it.id, ...(revision !== null ? { based_on_revision: revision } : {}), ...values, ...(changes ? { changes } : {}) });
   }
   return out;
+}
+
+/** The reviewer's own values, per card and field, that replace what was suggested. */
+export type Edits = Map<string, Map<string, unknown>>;
+
+/** Where a card stands: every change accepted, none, some, or stopped by a conflict at the last apply. */
+export type CardState = 'accepted' | 'rejected' | 'partly' | 'conflict';
+
+export function cardState(it: ReviewCard, decisions: Decisions, conflicts: ReadonlySet<string>): CardState {
+  if (conflicts.has(it.key)) return 'conflict';
+  const n = decisions.get(it.key)?.size ?? 0;
+  return n === 0 ? 'rejected' : n === it.fields.length || it.id === null ? 'accepted' : 'partly';
+}
+
+/** What the cards are filtered by: a field changed, a state, and text in the name or any value. */
+export interface CardFilter {
+  field?: string;
+  state?: CardState;
+  text?: string;
+}
+
+export function filterCards(items: readonly ReviewCard[], f: CardFilter, decisions: Decisions, conflicts: ReadonlySet<string>): ReviewCard[] {
+  const text = f.text?.trim().toLowerCase();
+  return items.filter((it) => {
+    if (f.field && !it.fields.some((x) => x.field === f.field)) return false;
+    if (f.state && cardState(it, decisions, conflicts) !== f.state) return false;
+    if (text && !`${it.name}\n${it.fields.map((x) => JSON.stringify(x.new)).join('\n')}`.toLowerCase().includes(text)) return false;
+    return true;
+  });
+}
+
+/** A summary row's cards: those changing its field (and, for a list item, adding or removing that item). */
+export function cardsOfRow(items: readonly ReviewCard[], row: { field: string; kind: 'set' | 'add' | 'remove'; item?: string | number }): ReviewCard[] {
+  return items.filter((it) =>
+    it.fields.some((f) => {
+      if (f.field !== row.field || it.id === null) return false;
+      if (row.kind === 'set') return true;
+      const before = Array.isArray(f.old) ? f.old : [];
+      const after = Array.isArray(f.new) ? f.new : [];
+      return row.kind === 'add' ? after.includes(row.item!) && !before.includes(row.item!) : before.includes(row.item!) && !after.includes(row.item!);
+    }),
+  );
+}
+
+/** Accepts or rejects one field on the given cards: what a summary row's accept-all and reject-all do. */
+export function decideField(cards: readonly ReviewCard[], field: string, accept: boolean, decisions: Decisions): void {
+  for (const it of cards) {
+    const set = decisions.get(it.key) ?? new Set<string>();
+    if (accept) set.add(field);
+    else set.delete(field);
+    decisions.set(it.key, set);
+  }
 }
 
 /** How many scenarios and fields an apply would send, for the Apply button's label. */

@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Conflict } from '../../src/domain/errors.js';
 import { bootstrap } from '../../src/store/bootstrap.js';
 import { migrate, openStore, type Store } from '../../src/store/db.js';
+import { endJob } from '../../src/jobs/job-end.js';
+import { keepBatch, keptBatches } from '../../src/store/job-batches.js';
 import { cancelJob, claimNext, failExhausted, finishJob, heartbeat, insertJob, releaseOwned } from '../../src/store/jobs.js';
 import { blankResult } from '../../src/domain/suggestion.js';
 import { findApiKey } from '../../src/store/organizations.js';
@@ -229,6 +231,31 @@ describe.each(dialects)('store on $name', ({ name }) => {
       expect(await cancelJob(store.db, j.id, now())).toBe(false);
       const outcome = { status: 'completed' as const, result: blankResult('improve'), error: null, usage: { input_tokens: 0, output_tokens: 0, model_calls: 0 } };
       expect(await finishJob(store.db, { jobId: j.id, owner: 'w', attempt: claimed.attempts }, outcome, now())).toBe(false);
+    });
+
+    it("a finished batch is kept only by the job's holder, with its progress, and goes when the job ends", async () => {
+      const j = await insertJob(store.db, job(), now());
+      const first = (await claimNext(store.db, 'dead', 1_000, new Date(), ['improve'], j.progress_id))!;
+      const usage = { input_tokens: 10, output_tokens: 5, model_calls: 1 };
+      const batch = (key: string) => ({ key, units: 1, outcome: { ok: true, value: { message: key } }, usage });
+      const dead = { jobId: j.id, owner: 'dead', attempt: first.attempts };
+      expect(await keepBatch(store.db, dead, batch('1@1'), { done: 1, total: 3, usage }, now())).toBe(true);
+      const second = (await claimNext(store.db, 'alive', 60_000, new Date(Date.now() + 5_000), ['improve'], j.progress_id))!;
+      // The worker that lost the job keeps nothing and moves no progress.
+      expect(await keepBatch(store.db, dead, batch('2@1'), { done: 2, total: 3, usage }, now())).toBe(false);
+      expect(await keptBatches(store.db, j.id)).toEqual([batch('1@1')]);
+      const alive = { jobId: j.id, owner: 'alive', attempt: second.attempts };
+      expect(await keepBatch(store.db, alive, batch('2@1'), { done: 2, total: 3, usage: { ...usage, model_calls: 2 } }, now())).toBe(true);
+      expect((await keptBatches(store.db, j.id)).map((b) => b.key).sort()).toEqual(['1@1', '2@1']);
+      expect(await store.db.selectFrom('jobs').select(['progress_done', 'usage']).where('id', '=', j.id).executeTakeFirstOrThrow()).toEqual({
+        progress_done: 2,
+        usage: JSON.stringify({ ...usage, model_calls: 2 }),
+      });
+      // Cancelled: its worker keeps nothing more, and the job's end takes its kept batches with it.
+      const row = await store.db.selectFrom('jobs').selectAll().where('id', '=', j.id).executeTakeFirstOrThrow();
+      expect(await endJob(store, { cause: 'cancelled', job: row }, now())).toHaveLength(1);
+      expect(await keepBatch(store.db, alive, batch('3@1'), { done: 3, total: 3, usage }, now())).toBe(false);
+      expect(await keptBatches(store.db, j.id)).toEqual([]);
     });
   });
 });

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isoNow } from '../../domain/clock.js';
-import { getAgent } from '../../store/aiagents.js';
-import { createKnowledgeBaseFiles, deleteKnowledgeBaseFile, listKnowledgeBaseFiles } from '../../store/knowledge-base-files.js';
-import type { Row } from '../../store/schema.js';
+import { deleteAgentKnowledgeBase } from '../../services/agent-knowledge-base.js';
+import { type AgentFile, getAgent } from '../../store/aiagents.js';
+import { createKnowledgeBaseFiles, listKnowledgeBaseFiles } from '../../store/knowledge-base-files.js';
 import type { AppDeps } from '../deps.js';
 import { PageQuery, pageOf, paginated } from '../pagination.js';
 import { callerOf } from '../plugins/auth.js';
@@ -24,7 +24,7 @@ export const AgentKbFile = z.object({
 
 const MAX_FILES = 20;
 
-const toAgentFile = (r: Row<'knowledge_base_files'>, agentId: number): z.infer<typeof AgentKbFile> => ({
+export const toAgentFile = (r: AgentFile, agentId: number): z.infer<typeof AgentKbFile> => ({
   id: r.id,
   agent: r.agent_id ?? agentId,
   file_url: `/test_framework/v1/knowledge-base-files/${r.id}/`,
@@ -90,15 +90,8 @@ export const agentKnowledgeBaseRoutes = (deps: AppDeps): FastifyPluginAsyncZod =
       },
     },
     async (req) => {
-      const { organizationId } = callerOf(req);
-      await getAgent(db, organizationId, req.params.id);
       const wanted = req.query.file_ids ? new Set(req.query.file_ids.split(',').map(Number)) : null;
-      const { rows } = await listKnowledgeBaseFiles(db, organizationId, { agentId: req.params.id }, { offset: 0, limit: 100_000 });
-      const victims = rows.filter((r) => !wanted || wanted.has(r.id));
-      await db.transaction().execute(async (tx) => {
-        for (const r of victims) await deleteKnowledgeBaseFile(tx, organizationId, r.id);
-      });
-      return { deleted_count: victims.length };
+      return { deleted_count: await deleteAgentKnowledgeBase(deps, callerOf(req), req.params.id, wanted) };
     },
   );
 };

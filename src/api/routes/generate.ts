@@ -1,11 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { NotFound, ValidationError } from '../../domain/errors.js';
-import { ScenarioAgentBody } from '../../domain/scenario-agent.js';
-import { type GenerationOptions, isGeneration } from '../../jobs/kinds/generate.js';
-import { startScenarioAgentJob } from '../../services/start-job.js';
-import { agentIdByAssistantId } from '../../store/aiagents.js';
-import { findJobByProgressId, latestJobOfSession } from '../../store/jobs.js';
+import { ValidationError } from '../../domain/errors.js';
+import { ClarifyAnswer, GenerateBody } from '../../domain/generation.js';
+import { answerGeneration, currentGeneration, startGeneration } from '../../services/generation.js';
 import { scenarioViews } from '../../store/scenario-views.js';
 import { loadScenarios } from '../../store/scenarios.js';
 import type { Row } from '../../store/schema.js';
@@ -13,31 +10,6 @@ import type { AppDeps } from '../deps.js';
 import { answerProgress, waitQuery } from '../follow.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses } from '../schemas.js';
-
-const Id = z.number().int().positive().max(2_147_483_647);
-
-/** The reference's SchemaGenerateScenarios. */
-export const GenerateBody = z.strictObject({
-  agent_id: Id.optional(),
-  assistant_id: z.string().max(255).optional().describe("The provider's assistant id, instead of agent_id"),
-  personalities: z.array(Id).max(100).optional().describe('Personalities for the scenarios (the first is used)'),
-  num_scenarios: z.number().int().min(1).max(100),
-  test_profile: Id.nullable().optional(),
-  scenario_type: z.enum(['workflow', 'red_teaming_voice', 'red_teaming_text']).default('workflow'),
-  attack_type: z.enum(['', 'system_prompt_leak', 'data_leak', 'harmful_content', 'biased_output', 'unauthorized_actions', 'off_task']).nullable().optional(),
-  expected_outcome: z.string().max(10_000).nullable().optional(),
-  extra_instructions: z.string().max(20_000).default('').describe('What the scenarios should cover'),
-  generation_files: z.array(z.string().max(2000)).max(10).optional().describe('Not read by Scenarist: attach knowledge-base files to the agent instead'),
-  simulation_type: z.enum(['instruction', 'conditional_actions']).optional(),
-  inbound_phone_number: Id.nullable().optional(),
-  first_message: z.string().max(1000).optional(),
-  generate_expected_outcomes: z.boolean().default(false),
-  tags: z.array(z.string().trim().min(1).max(100)).max(100).optional(),
-  tool_ids: z.array(z.string().max(100)).max(50).optional(),
-  folder_path: z.string().trim().max(255).nullable().optional(),
-});
-
-export const ClarifyAnswer = z.strictObject({ progress_id: z.string().min(1).max(100), answer: z.string().trim().min(1).max(10_000) });
 
 const GeneratedItem = z.record(z.string(), z.unknown());
 export const GenerateProgress = z.object({
@@ -71,14 +43,6 @@ export const generateRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
   const { db } = deps.store;
   const tags = ['scenario agent'];
 
-  const agentFor = async (organizationId: number, b: z.infer<typeof GenerateBody>) => {
-    if (b.agent_id) return b.agent_id;
-    if (!b.assistant_id) throw ValidationError.field('agent_id', 'Send agent_id or assistant_id.');
-    const id = await agentIdByAssistantId(db, organizationId, b.assistant_id);
-    if (id === undefined) throw ValidationError.field('assistant_id', `No agent has assistant_id "${b.assistant_id}".`);
-    return id;
-  };
-
   app.post(
     '/scenarios/generate-bg/',
     {
@@ -90,32 +54,10 @@ export const generateRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
       },
     },
     async (req) => {
-      const caller = callerOf(req);
-      const b = req.body;
-      const agentId = await agentFor(caller.organizationId, b);
-      const generation: GenerationOptions = {
-        personality: b.personalities?.[0],
-        test_profile: b.test_profile,
-        first_message: b.first_message,
-        tags: b.tags,
-        tool_ids: b.tool_ids,
-        folder_path: b.folder_path,
-        inbound_phone_number: b.inbound_phone_number,
-        expected_outcome: b.expected_outcome,
-      };
-      const body = ScenarioAgentBody.parse({ user_message: b.extra_instructions, agent_id: agentId, num_scenarios: b.num_scenarios, tool_ids: b.tool_ids });
-      const job = await startScenarioAgentJob(deps, caller, body, generation as Record<string, unknown>);
+      const job = await startGeneration(deps, callerOf(req), req.body);
       return { progress_id: job.progress_id, session_id: null };
     },
   );
-
-  /** The job a progress id names now: an answered question continues in a later job of the session. */
-  const current = async (organizationId: number, progressId: string): Promise<Row<'jobs'>> => {
-    const job = await findJobByProgressId(db, organizationId, progressId);
-    if (!job || !isGeneration(job)) throw new NotFound('No generation with this progress_id.');
-    const latest = job.session_id === null ? undefined : await latestJobOfSession(db, job.session_id);
-    return latest && isGeneration(latest) && latest.id > job.id ? latest : job;
-  };
 
   /** The reference's progress answer for a generation job, as it is now. */
   const progressOf = async (organizationId: number, progressId: string, job: Row<'jobs'>): Promise<z.infer<typeof GenerateProgress>> => {
@@ -154,10 +96,10 @@ export const generateRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
     async (req, reply) => {
       const progressId = req.query.progress_id;
       if (!progressId) throw ValidationError.field('progress_id', 'This query parameter is required.');
-      const { organizationId } = callerOf(req);
+      const caller = callerOf(req);
       // Followed by the job that answers now: an answer to its questions starts a later one.
-      const following = await current(organizationId, progressId);
-      const read = async () => progressOf(organizationId, progressId, await current(organizationId, progressId));
+      const following = await currentGeneration(deps, caller, progressId);
+      const read = async () => progressOf(caller.organizationId, progressId, await currentGeneration(deps, caller, progressId));
       const answer = await answerProgress(
         req,
         reply,
@@ -178,12 +120,7 @@ export const generateRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
     '/scenarios/generate-clarify-answer/',
     { schema: { tags, body: ClarifyAnswer, response: { 200: z.object({ progress_id: z.string() }), ...errorResponses } } },
     async (req) => {
-      const caller = callerOf(req);
-      const job = await current(caller.organizationId, req.body.progress_id);
-      if (job.status !== 'needs_clarification') throw ValidationError.field('progress_id', `This generation is ${job.status}; it is not waiting for an answer.`);
-      const request = JSON.parse(job.request) as { agent_id: number; num_scenarios: number; tool_ids: string[]; generation?: Record<string, unknown> };
-      const body = ScenarioAgentBody.parse({ user_message: req.body.answer, agent_id: request.agent_id, num_scenarios: request.num_scenarios, tool_ids: request.tool_ids, session_id: job.session_id });
-      await startScenarioAgentJob(deps, caller, body, request.generation ?? {});
+      await answerGeneration(deps, callerOf(req), req.body);
       // The original progress_id keeps working: generate-progress/ follows the session to this job.
       return { progress_id: req.body.progress_id };
     },

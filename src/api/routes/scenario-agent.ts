@@ -4,6 +4,7 @@ import { NotFound, ValidationError } from '../../domain/errors.js';
 import { emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import { ScenarioAgentBody, ScenarioAgentProgress, ScenarioAgentStart } from '../../domain/scenario-agent.js';
 import type { ScenarioAgentResult } from '../../domain/suggestion.js';
+import { reviewStateOf } from '../../domain/suggestion-review.js';
 import { cancelAgentJob } from '../../services/cancel.js';
 import { discardLatestPreview } from '../../services/sessions.js';
 import { startScenarioAgentJob } from '../../services/start-job.js';
@@ -40,6 +41,8 @@ export function progressOf(job: JobProgressRow): z.infer<typeof ScenarioAgentPro
     error: job.error,
     progress: { done: job.progress_done, total: job.progress_total },
     usage,
+    review_state: reviewStateOf(job),
+    review_count: job.review_count,
   };
 }
 

@@ -60,9 +60,13 @@ export const History = z.looseObject({
   history_date: isoTime(),
   history_type: z.enum(['+', '~', '-']),
   history_change_reason: z.string().nullable(),
-  history_user: z.object({ id: z.number().int().nullable(), name: z.string(), email: z.string() }),
-  version_id: z.number().int(),
+  history_user: z.null().describe('Scenarist has API keys, not users: the key that made the change is `actor`'),
+  actor: z.object({ key_id: z.number().int().nullable(), name: z.string() }),
+  version_id: z.string().describe('The revision number, as text'),
 });
+
+/** The scenario as the reference's ScenarioSerializerV2 answers a restore. */
+const RestoredScenario = ScenarioOut.extend({ phone_number: z.number().int().nullable().describe("The phone number's id") });
 
 export const BulkUpdate = z.strictObject({
   scenarios: z.array(z.number().int().positive().max(2_147_483_647)).min(1).max(BULK_MAX),
@@ -107,8 +111,9 @@ const toHistory = (r: Row<'scenario_revisions'>) => ({
   history_date: r.created_at,
   history_type: r.change_type === 'create' ? ('+' as const) : ('~' as const),
   history_change_reason: r.reason || r.change_type,
-  history_user: { id: r.actor_key_id, name: r.actor, email: '' },
-  version_id: r.revision,
+  history_user: null,
+  actor: { key_id: r.actor_key_id, name: r.actor },
+  version_id: String(r.revision),
   version_name: `Revision ${r.revision}`,
   changed_fields: JSON.parse(r.changed_fields) as unknown,
   ...(JSON.parse(r.snapshot) as Record<string, unknown>),
@@ -266,12 +271,13 @@ export const scenarioRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (a
   app.post(
     '/scenarios/:id/restore/',
     {
-      schema: { tags, params: IdParams, body: z.strictObject({ history_id: z.number().int().positive() }), response: { 200: ScenarioOut, ...errorResponses } },
+      schema: { tags, params: IdParams, body: z.strictObject({ history_id: z.number().int().positive() }), response: { 200: RestoredScenario, ...errorResponses } },
     },
     async (req) => {
       const caller = callerOf(req);
       const row = await revertToRevision(deps, caller, req.params.id, { revisionId: req.body.history_id });
-      return scenarioView(db, caller.organizationId, row);
+      // The reference answers a restore with its V2 serializer, where phone_number is the number's id (none here).
+      return { ...(await scenarioView(db, caller.organizationId, row)), phone_number: null };
     },
   );
 };

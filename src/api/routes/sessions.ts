@@ -3,6 +3,8 @@ import { z } from 'zod';
 import { ValidationError } from '../../domain/errors.js';
 import { JOB_STATUSES, type JobKind, type JobStatus } from '../../domain/jobs.js';
 import type { Executor } from '../../store/db.js';
+import { REVIEW_STATES, sessionReviewState } from '../../domain/suggestion-review.js';
+import { reviewsOfSessions, type SessionReview } from '../../store/job-review.js';
 import { latestJobOfSession } from '../../store/jobs.js';
 import type { Row } from '../../store/schema.js';
 import { deleteSession, getSession, listSessions, loadTurns, type LatestJob } from '../../store/sessions.js';
@@ -26,6 +28,9 @@ const SessionBase = {
   latest_progress_id: z.string().nullable().describe('progress_id of the latest job of this session, for scenario-agent-progress/; null before any'),
   latest_job_status: z.enum(JOB_STATUSES).nullable().describe('Status of that job, as scenario-agent-progress/ says it'),
   latest_job_kind: z.enum(['improve', 'clarify', 'apply', 'instructions']).nullable().describe('What that job does: improve, clarify or apply'),
+  review_state: z.enum(REVIEW_STATES).nullable().describe('Beside status: running or failed as its latest job is, else what was done with its latest suggestions (to_review, applied, partly_applied, discarded); null before any'),
+  review_count: z.number().int().nullable().describe('How many suggestions its latest suggesting job made'),
+  review_progress_id: z.string().nullable().describe('progress_id of the job whose suggestions review_state is about'),
 };
 
 export const SessionListItem = z.object({ ...SessionBase, message_count: z.string().describe('Number of messages in the conversation') });
@@ -56,12 +61,16 @@ export const CreateBody = z.strictObject({
 export const PatchBody = z.strictObject({
   title: z.string().max(255).optional(),
   status: z.enum(SESSION_STATUSES).optional(),
+  scenario_ids: z.array(z.number().int().positive().max(2_147_483_647)).max(100_000).optional().describe("The scenarios the session is about; each must be in the session's project"),
 });
 
 export const ListQuery = z.object({ project_id: z.coerce.number().int().positive().max(2_147_483_647).optional().describe('Project whose sessions to list (required)') });
 
-function base(r: Row<'sessions'>, job: LatestJob | undefined) {
+function base(r: Row<'sessions'>, job: LatestJob | undefined, review: SessionReview | undefined) {
   return {
+    review_state: sessionReviewState(review?.latest, review?.reviewable),
+    review_count: review?.reviewable?.review_count ?? null,
+    review_progress_id: review?.reviewable?.progress_id ?? null,
     id: r.id,
     title: r.title,
     project: r.project_id,
@@ -76,8 +85,8 @@ function base(r: Row<'sessions'>, job: LatestJob | undefined) {
 }
 
 async function detail(db: Executor, r: Row<'sessions'>): Promise<z.infer<typeof SessionDetail>> {
-  const [turns, job] = await Promise.all([loadTurns(db, r.id), latestJobOfSession(db, r.id)]);
-  return { ...base(r, job), conversation_history: turns, created_by: r.created_by, message_count: String(turns.length) };
+  const [turns, job, reviews] = await Promise.all([loadTurns(db, r.id), latestJobOfSession(db, r.id), reviewsOfSessions(db, [r.id])]);
+  return { ...base(r, job, reviews.get(r.id)), conversation_history: turns, created_by: r.created_by, message_count: String(turns.length) };
 }
 
 export const sessionRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
@@ -92,7 +101,8 @@ export const sessionRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (ap
       const projectId = req.query.project_id;
       if (!projectId) throw ValidationError.field('project_id', 'This query parameter is required.');
       const rows = await listSessions(db, callerOf(req).organizationId, projectId);
-      return rows.map((r) => ({ ...base(r, r.latest_job), message_count: String(r.message_count) }));
+      const reviews = await reviewsOfSessions(db, rows.map((r) => r.id));
+      return rows.map((r) => ({ ...base(r, r.latest_job, reviews.get(r.id)), message_count: String(r.message_count) }));
     },
   );
 

@@ -9,6 +9,7 @@ import { Prompter } from '../prompt.js';
 import { chosenProject, personalityBook, resolveAgent, resolveProject } from '../refs.js';
 import { selects, selectScenarios, withSelection, type SelectionOptions } from '../scenario-selection.js';
 import { renderIssues, renderSuggestion } from '../../domain/suggestion-text.js';
+import { renderNotDone, renderSummary } from '../review-view.js';
 import { plural, styleFor } from '../terminal.js';
 
 interface ImproveOptions extends ConnectionOptions, SelectionOptions {
@@ -19,6 +20,7 @@ interface ImproveOptions extends ConnectionOptions, SelectionOptions {
   apply?: boolean;
   dryRun?: boolean;
   yes?: boolean;
+  summary?: boolean;
 }
 
 /** `all`, or a comma-separated list of scenario ids. */
@@ -39,6 +41,7 @@ export function registerImprove(program: Command): void {
       .option('--agent <id|name>', "limit \"all\" to this agent's scenarios; also the agent for scenarios that have none")
       .option('--scenarios <ids|all>', 'which scenarios: "all" or ids such as 1,2,3 (or pick them with --tag, --folder, --name)', parseSelection, 'all')
       .option('--session <id>', 'continue an earlier conversation (see `scenarist sessions list`)', integerIn(1))
+      .option('--summary', 'show only the changes by field, not each scenario (`scenarist show <progress-id>` shows them later)')
       .option('--apply', 'apply the suggestions after showing them (asks first)')
       .option('--dry-run', 'only show the suggestions (the default; says so explicitly, e.g. in CI)')
       .option('-y, --yes', 'with --apply: do not ask')),
@@ -92,11 +95,12 @@ nothing is applied and the command exits 3.`,
     if (!opts.json) {
       const book = suggestions.some((s) => s.changes && 'personality' in s.changes) ? await personalityBook(client, project?.id) : undefined;
       const out: string[] = [result.message, ''];
-      for (const s of suggestions) out.push(renderSuggestion(s, { style, personalities: book }), '');
-      out.push(...renderIssues(result.validation_issues, style));
+      if (suggestions.length) out.push(...renderSummary(suggestions, style), '');
+      if (!opts.summary) for (const s of suggestions) out.push(renderSuggestion(s, { style, personalities: book }), '');
+      out.push(...renderNotDone(result.not_done, style), ...renderIssues(result.validation_issues, style));
       out.push(
         suggestions.length
-          ? `${plural(suggestions.length, 'scenario')} would change (session ${done.session_id}).${opts.apply ? '' : ` Nothing has been written: \`scenarist apply ${done.progress_id}\` applies these.`}`
+          ? `${plural(suggestions.length, 'scenario')} would change (session ${done.session_id}).${opts.apply ? '' : ` Nothing has been written: \`scenarist apply ${done.progress_id}\` applies these${opts.summary ? `, \`scenarist show ${done.progress_id}\` shows each` : ''}.`}`
           : 'No changes to suggest.',
       );
       process.stdout.write(out.join('\n') + '\n');
@@ -106,14 +110,14 @@ nothing is applied and the command exits 3.`,
       const prompter = new Prompter();
       try {
         if (!opts.yes && !(await prompter.confirm(`Apply ${plural(suggestions.length, 'change')}?`))) {
-          process.stderr.write('Not applied.\n');
+          process.stderr.write(`Not applied. Apply later with: scenarist apply ${done.progress_id}\n`);
           if (opts.json) printJson({ improve: done, apply: null });
           return EXIT.ok;
         }
       } finally {
         prompter.close();
       }
-      const applied = await applySuggestions(client, suggestions, { sessionId: done.session_id, projectId: project?.id, style });
+      const applied = await applySuggestions(client, suggestions, { sessionId: done.session_id, projectId: project?.id, sourceProgressId: done.progress_id, style });
       const outcome = applyOutcome(applied, style);
       if (opts.json) {
         printJson({ improve: done, apply: applied });

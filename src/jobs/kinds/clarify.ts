@@ -5,6 +5,7 @@ import type { ClarifyJobRequest } from '../../domain/scenario-agent.js';
 import { blankResult, draftOnWire, type ClarifyResult, type Draft } from '../../domain/suggestion.js';
 import { loadProjectFacts } from '../../store/agent-context.js';
 import { historyBefore } from '../history.js';
+import { awaitReview } from '../review.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
 /**
@@ -73,5 +74,6 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     usage,
     reply: { content: message, toolCalls: drafts.length ? [{ name: 'suggest_changes', arguments: { new_scenarios: drafts.length }, status: 'pending' }] : [] },
     progress: { done: req.num_scenarios, total: req.num_scenarios },
+    commit: awaitReview(job.id, shown.length),
   };
 };

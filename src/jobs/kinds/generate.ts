@@ -1,30 +1,13 @@
+import type { GenerationOptions } from '../../domain/generation.js';
 import type { ScenarioCreate } from '../../domain/scenario.js';
 import type { ClarifyJobRequest } from '../../domain/scenario-agent.js';
 import type { ClarifyResult } from '../../domain/suggestion.js';
-import type { Row } from '../../store/schema.js';
 import { ensureFolderPath } from '../../store/folders.js';
 import { createScenario } from '../../store/scenarios.js';
 import { OutcomeInstead, type JobHandler } from '../types.js';
 import { clarifyJob } from './clarify.js';
 
-/** What generate-bg/ asks of the scenarios it creates, beyond what the drafts say. */
-export interface GenerationOptions {
-  personality?: number;
-  test_profile?: number | null;
-  first_message?: string;
-  tags?: string[];
-  tool_ids?: string[];
-  folder_path?: string | null;
-  inbound_phone_number?: number | null;
-  expected_outcome?: string | null;
-}
-
 const DRAFT_FIELDS = ['name', 'personality', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'scenario_type', 'conditional_actions', 'scenario_language', 'information_fields'] as const;
-
-/** A clarify job started by generate-bg/ carries its options in its request. */
-export function isGeneration(job: Pick<Row<'jobs'>, 'kind' | 'request'>): boolean {
-  return job.kind === 'clarify' && 'generation' in (JSON.parse(job.request) as object);
-}
 
 /** A generation's result: the clarify result, plus the scenarios it created. */
 export type GenerationResult = ClarifyResult & { created_scenario_ids: number[] };

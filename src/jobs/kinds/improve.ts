@@ -6,8 +6,10 @@ import type { ImproveJobRequest } from '../../domain/scenario-agent.js';
 import { loadProjectFacts } from '../../store/agent-context.js';
 import { loadScenarios } from '../../store/scenarios.js';
 import { historyBefore } from '../history.js';
-import { chunk, runBatches } from '../batches.js';
+import { chunk, runBatches, type Settled } from '../batches.js';
+import { batchKey, keptOutcome, settledFromKept } from '../kept-batches.js';
 import { batchedReply } from '../batched-reply.js';
+import { awaitReview } from '../review.js';
 import { engineScenarios } from '../scenarios-for-engine.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
@@ -55,31 +57,41 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   const issues: ValidationIssue[] = missing.map((id) => ({ scenario_id: id, field: null, message: `Scenario ${id} was deleted before the job ran.` }));
   const history = await historyBefore(db, job);
   const batches = chunk(scenarios, ctx.engine.batchSize);
+  // Batches an earlier claim of this job finished (its worker died) are reused, not sent again:
+  // the job resumes after them, with their usage counted and its progress where it was.
+  const kept = new Map((await ctx.keptBatches()).map((k) => [k.key, k]));
+  const outputs: Array<Settled<ImproveOutput>> = new Array(batches.length);
   let usage = emptyUsage();
   let done = 0;
-  await ctx.progress(0, scenarios.length);
-  const outputs = await runBatches(
-    batches,
+  const pending: number[] = [];
+  batches.forEach((batch, i) => {
+    const k = kept.get(batchKey(batch));
+    if (!k) return void pending.push(i);
+    outputs[i] = settledFromKept(k);
+    usage = addUsage(usage, k.usage);
+    done += k.units;
+  });
+  // A fatal failure already stopped the job's batches: the same refusal would answer the rest.
+  const stopped = outputs.some((o) => !o.ok && isFatal(o.error));
+  await ctx.progress(done, scenarios.length, usage);
+  const ran = await runBatches(
+    stopped ? [] : pending.map((i) => batches[i]!),
     ctx.engine.concurrency,
     ctx.signal,
-    async (batch) => {
-      try {
-        const out: ImproveOutput = await ctx.engine.improve({ userMessage: req.user_message, history, scenarios: batch, selection: scenarios, context: facts, signal: ctx.signal, check });
-        usage = addUsage(usage, out.usage);
-        return out;
-      } catch (err) {
-        // Tokens spent on a batch that failed were still spent.
-        usage = addUsage(usage, (err as { usage?: Partial<TokenUsage> } | null)?.usage);
-        throw err;
-      }
-    },
-    async (i, ok) => {
+    (batch) => ctx.engine.improve({ userMessage: req.user_message, history, scenarios: batch, selection: scenarios, context: facts, signal: ctx.signal, check }),
+    async (j, settled) => {
+      const batch = batches[pending[j]!]!;
+      // Tokens spent on a batch that failed were still spent.
+      const spent = addUsage(emptyUsage(), settled.ok ? settled.value.usage : (settled.error as { usage?: Partial<TokenUsage> } | null)?.usage);
+      usage = addUsage(usage, spent);
       // A failed batch is not work done: the bar never advances for it.
-      if (ok) done += batches[i]!.length;
-      await ctx.progress(done, scenarios.length, usage);
+      const units = settled.ok ? batch.length : 0;
+      done += units;
+      await ctx.progress(done, scenarios.length, usage, { key: batchKey(batch), units, outcome: keptOutcome(settled, isFatal), usage: spent });
     },
     isFatal,
   );
+  ran.forEach((settled, j) => (outputs[pending[j]!] = settled));
 
   // The engine found the request needs an agent these scenarios lack: hold the whole job until the user says which.
   const questions = outputs.flatMap((o) => (o.ok && o.value.agentQuestion?.scenarioIds.length ? [o.value.agentQuestion] : []));
@@ -107,16 +119,17 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       proposals.push(...o.value.suggestions);
       issues.push(...(o.value.issues ?? []));
       if (o.value.message && !replies.includes(o.value.message)) replies.push(o.value.message);
-      for (const n of o.value.notDone) notDone.set(`${n.part}\u0000${n.reason}`, n);
-      if (o.value.notDone.length) notes.push(...o.value.notDone.map((n) => `I could not do "${n.part}": ${n.reason}`));
-      else notes.push(o.value.message);
+      for (const n of o.value.notDone) if (!notDone.has(n.part)) notDone.set(n.part, n);
+      // A batch's own prose counts only its batch ("1 of 1 scenario"): the job's summary replaces it, and what it could not do is named once.
+      notes.push(...o.value.notDone.map((n) => `I could not do "${n.part}": ${n.reason}`));
     } else {
       failures.push({ batch: i, scenario_ids: batches[i]!.map((s) => s.id), error: errorText(o.error) });
       const part = `the request, for scenario(s) ${batches[i]!.map((s) => s.id).join(', ')}`;
       notDone.set(part, { part, reason: errorText(o.error) });
     }
   });
-  const fatal = outputs.find((o) => !o.ok && isFatal(o.error));
+  // Batches never started leave holes, which find() visits.
+  const fatal = outputs.find((o) => o && !o.ok && isFatal(o.error));
   if (fatal && !fatal.ok) {
     // No batch after it was sent: the same refusal would answer every one.
     const error = `The request could not be carried out: ${errorText(fatal.error)}`;
@@ -161,5 +174,6 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     usage,
     reply: { content: message, toolCalls },
     progress: { done: scenarios.length, total: scenarios.length },
+    commit: awaitReview(job.id, updated.length),
   };
 };

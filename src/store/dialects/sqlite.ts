@@ -16,6 +16,7 @@ import {
   type SqliteDatabase,
   type TransactionSettings,
 } from 'kysely';
+import { startCheckpointer } from './sqlite-checkpointer.js';
 
 /**
  * The embedded default: one file, WAL so readers never wait for the writer, foreign keys enforced.
@@ -23,6 +24,12 @@ import {
  * committed state, so a request reading while a long transaction (a 10,000-change apply) is open
  * does not wait behind it, as it would on the single connection.
  */
+/**
+ * Pages the writing connection keeps in memory. Reads outside transactions use the reader and its
+ * default cache; the writer mostly writes, and what a COMMIT has left to write is bounded by this.
+ */
+const WRITER_CACHE_PAGES = 128;
+
 export function sqliteDialect(file: string): Dialect {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const database = new SQLite(file);
@@ -31,14 +38,21 @@ export function sqliteDialect(file: string): Dialect {
   database.pragma('busy_timeout = 5000');
   database.pragma('synchronous = NORMAL');
   let reader: SQLite.Database | null = null;
+  let stopCheckpointer: (() => Promise<void>) | null = null;
   if (file !== ':memory:') {
     reader = new SQLite(file, { readonly: true });
     reader.pragma('busy_timeout = 5000');
+    // A COMMIT writes what the page cache still holds and, by default, a checkpoint: both block the
+    // process. A small writer cache spills a big transaction's pages to the WAL statement by
+    // statement instead, and checkpoints run on a thread of their own (see startCheckpointer).
+    database.pragma(`cache_size = ${WRITER_CACHE_PAGES}`);
+    database.pragma('wal_autocheckpoint = 0');
+    stopCheckpointer = startCheckpointer(file);
   }
   const writer = new SqliteDriver({ database: withStatementCache(database) });
   const reading = reader ? new SqliteDriver({ database: withStatementCache(reader) }) : null;
   return {
-    createDriver: () => new ReadAsideDriver(writer, reading),
+    createDriver: () => new ReadAsideDriver(writer, reading, stopCheckpointer),
     createQueryCompiler: () => new SqliteQueryCompiler(),
     createAdapter: () => new SqliteAdapter(),
     createIntrospector: (db: Kysely<any>) => new SqliteIntrospector(db),
@@ -71,6 +85,7 @@ class ReadAsideDriver implements Driver {
   constructor(
     private readonly writer: SqliteDriver,
     private readonly reader: SqliteDriver | null,
+    private readonly stopCheckpointer: (() => Promise<void>) | null = null,
   ) {}
 
   async init(): Promise<void> {
@@ -134,6 +149,7 @@ class ReadAsideDriver implements Driver {
   }
 
   async destroy(): Promise<void> {
+    await this.stopCheckpointer?.();
     await this.reader?.destroy();
     await this.writer.destroy();
   }
