@@ -4,7 +4,7 @@ import { loadConfig } from '../src/config.js';
 import { AGENTS, seedLibrary, type Library, type LibraryScenario } from './fixtures/quality-library.js';
 import { startJob, waitForInstructions, waitForJob } from './helpers/agent.js';
 import { batchIds, completion, promptOf, startFakeOpenAI, type FakeOpenAI } from './helpers/fake-openai.js';
-import { callerText, leaks } from './helpers/quality-judge.js';
+import { callerText, leaks, type DraftCase } from './helpers/quality-judge.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /**
@@ -224,15 +224,7 @@ describe('held-out improve requests', () => {
   });
 });
 
-interface DraftCase {
-  name: string;
-  agent: keyof Library['agents'];
-  /** The request, then answers to any clarifying questions, one turn each. */
-  turns: string[];
-  num: number;
-  language?: string;
-  /** Each must be what some draft is about. */
-  topics?: RegExp[];
+interface HeldOutDraft extends DraftCase {
   /** Every draft must be about this. */
   every?: RegExp;
   /** The caller the request names: every draft keeps it. */
@@ -241,7 +233,7 @@ interface DraftCase {
   sendNum?: false;
 }
 
-const DRAFTS: DraftCase[] = [
+const DRAFTS: HeldOutDraft[] = [
   { name: 'three on one topic', agent: 'airline', turns: ['Can you write three scenarios about lost baggage?'], num: 3, every: /bag/i },
   { name: 'French scenarios about two topics', agent: 'clinic', turns: ['Write 2 French scenarios about booking appointments and cancellation fees'], num: 2, language: 'fr', topics: [/book/i, /cancel/i] },
   { name: 'German with filler', agent: 'billing', turns: ['need a few tests for payment plans and autopay, in German pls'], num: 2, language: 'de', topics: [/payment plan/i, /autopay/i] },
@@ -258,7 +250,7 @@ const DRAFTS: DraftCase[] = [
   { name: 'a topic the knowledge base lacks', agent: 'airline', turns: ['Generate scenarios covering seat upgrades and pets in the cabin'], num: 2, topics: [/upgrade/i, /pet/i] },
 ];
 
-function draftProblems(c: DraftCase, done: Result): string[] {
+function draftProblems(c: HeldOutDraft, done: Result): string[] {
   const agent = lib.agents[c.agent];
   const r = done.result;
   if (done.status !== 'completed') return [`job ${done.status}: ${JSON.stringify(r?.clarification_questions ?? r)}`];

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedLibrary, type Library, type LibraryScenario } from './fixtures/quality-library.js';
 import { startJob, waitForInstructions, waitForJob } from './helpers/agent.js';
-import { callerText, leaks } from './helpers/quality-judge.js';
+import { callerText, leaks, type DraftCase } from './helpers/quality-judge.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /**
@@ -170,17 +170,6 @@ describe('improve requests', () => {
     expect(await improve(c)).toEqual([]);
   });
 });
-
-interface DraftCase {
-  name: string;
-  agent: keyof Library['agents'];
-  /** The request, then answers to any clarifying questions, one turn each. */
-  turns: string[];
-  num: number;
-  language?: string;
-  /** Words each listed draft must be about, in any order. */
-  topics?: RegExp[];
-}
 
 const DRAFTS: DraftCase[] = [
   { name: 'three named topics', agent: 'billing', turns: ['Write scenarios about refunds, late fees and payment plans'], num: 3, topics: [/refund/i, /late fee/i, /payment plan/i] },

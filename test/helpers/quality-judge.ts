@@ -1,4 +1,4 @@
-import { AGENTS } from '../fixtures/quality-library.js';
+import { AGENTS, type Library } from '../fixtures/quality-library.js';
 
 /**
  * What a careful reviewer checks in every caller-facing text, shared by the suggestion-quality
@@ -21,4 +21,16 @@ export function leaks(text: string, outcome: string): string[] {
   if (outcome.trim().length > 12 && low.includes(outcome.trim().toLowerCase().replace(/\.$/, ''))) out.push(`caller text carries the expected outcome "${outcome}"`);
   for (const internal of INTERNALS) if (low.includes(internal.toLowerCase().replace(/\.$/, '').slice(0, 60))) out.push(`caller text carries the agent's internal policy "${internal}"`);
   return out;
+}
+
+/** A request for drafts, as the suites judge it. */
+export interface DraftCase {
+  name: string;
+  agent: keyof Library['agents'];
+  /** The request, then answers to any clarifying questions, one turn each. */
+  turns: string[];
+  num: number;
+  language?: string;
+  /** Each must be what some draft is about. */
+  topics?: RegExp[];
 }
