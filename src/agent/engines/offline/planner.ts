@@ -33,7 +33,7 @@ type Parsed = { op: Op } | { unsupported: string } | null;
 const MODEL_SETTING = 'configure a model (SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini; see docs/models.md)';
 
 export const MODEL_HINT =
-  'that needs a language model. The offline engine only carries out structured requests (tools, language, max duration, tags, folder, personality, names, first message, expected outcome, more detailed instructions); to configure a model set SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini (see docs/models.md).';
+  'that needs a language model. The offline engine only carries out structured requests (tools, language, max duration, tags, folder, personality, names, first message, expected outcome, information fields, more detailed instructions); to configure a model set SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini (see docs/models.md).';
 
 const VERBS = ['get rid of', 'take', 'mention', 'shorten', 'add', 'remove', 'delete', 'drop', 'set', 'change', 'make', 'use', 'move', 'put', 'rename', 'limit', 'tag', 'enable', 'disable', 'allow', "don't", 'do not', 'prefix', 'expand', 'give', 'switch', 'translate', 'cap', 'untag', 'rewrite', 'write', 'improve', 'fix', 'update', 'replace', 'include', 'keep', 'ensure', 'label', 'mark', 'clear', 'strip', 'apply', 'attach', 'append'];
 const VERB_ALT = VERBS.map((v) => v.replace(/'/g, "'?")).join('|');
