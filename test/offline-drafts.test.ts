@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { descriptionTopics, draftScenarios, topicsOf, type DraftInput } from '../src/agent/engines/offline/drafts.js';
 import { fieldValueErrors } from '../src/domain/scenario.js';
+import { draftCountAskedFor } from '../src/domain/scenario-agent.js';
 
 const personalities = [
   { id: 10, name: 'Normal Male', language: 'en', description: 'Calm' },
@@ -27,6 +28,13 @@ describe('finding topics', () => {
   it('takes the tasks a description names, not the sentences that only describe', () => {
     expect(descriptionTopics(agent.description, agent.name).map((t) => t.title)).toEqual(['billing questions', 'refunds for damaged goods']);
     expect(descriptionTopics('Acme support books appointments.', 'Acme support').map((t) => t.title)).toEqual(['appointments']);
+  });
+});
+
+describe('the count a request states', () => {
+  it('reads digits and words before "scenarios", and nothing vaguer', () => {
+    expect(['write three scenarios about refunds', 'Write 2 French scenarios', 'a couple of test cases', 'give me 12 new tests'].map(draftCountAskedFor)).toEqual([3, 2, 2, 12]);
+    expect(['write some scenarios', 'a few tests', 'scenarios for 3 topics', 'write 500 scenarios'].map(draftCountAskedFor)).toEqual([undefined, undefined, undefined, undefined]);
   });
 });
 
@@ -69,6 +77,19 @@ describe('draftScenarios', () => {
     const fromDescription = draft();
     expect(fromDescription.drafts.map((d) => d.scenario.name)).toEqual(['Billing questions: a first-time caller', 'Refunds for damaged goods: an angry caller']);
     expect(fromDescription.drafts.every((d) => d.sources.length === 0)).toBe(true);
+  });
+
+  it('drafts a subject the user named again with other callers, never padded with unrelated topics', () => {
+    const out = draft({ userMessage: 'write three scenarios about refunds', knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] });
+    expect(out.drafts.map((d) => d.scenario.name)).toEqual(['Refunds: a first-time caller', 'Refunds: an angry caller']);
+    expect(new Set(out.drafts.map((d) => d.scenario.expected_outcome_prompt)).size).toBe(2);
+    expect(out.notDone).toEqual([{ part: '1 more draft(s)', reason: expect.stringContaining('I do not pad them with unrelated topics') }]);
+  });
+
+  it('keeps the caller a subject names, and does not vary it', () => {
+    const out = draft({ userMessage: 'scenarios where an angry customer wants a refund', numScenarios: 2 });
+    expect(out.drafts.map((d) => [d.scenario.name, d.scenario.personality])).toEqual([['An angry customer wants a refund: an angry caller', 11]]);
+    expect(out.notDone[0]).toMatchObject({ part: '1 more draft(s)' });
   });
 
   it('drafts what exists when fewer topics than requested, and says so', () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENTS, seedLibrary, type Library, type LibraryScenario } from './fixtures/quality-library.js';
+import { seedLibrary, type Library, type LibraryScenario } from './fixtures/quality-library.js';
 import { startJob, waitForInstructions, waitForJob } from './helpers/agent.js';
+import { callerText, leaks, type DraftCase } from './helpers/quality-judge.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /**
@@ -29,24 +30,6 @@ afterAll(async () => {
 type Result = { status: string; result: any };
 const has = (tag: string) => (x: LibraryScenario) => x.tags.includes(tag);
 const allIds = (xs: LibraryScenario[]) => xs.map((x) => x.id);
-
-/** Sentences of every agent description that state internal policy: the simulated caller must never read them. */
-const INTERNALS = Object.values(AGENTS).flatMap((a) => a.description.split(/(?<=\.)\s+/).filter((t) => /internal|never|do not|only after/i.test(t)));
-
-/** Caller-facing text of a suggestion or draft: what the simulated caller reads. */
-function callerText(x: Record<string, unknown>): string {
-  const ca = x.conditional_actions as { role?: string; conditions?: Array<{ action?: string }> } | null | undefined;
-  return [x.instructions, x.first_message, ca?.role, ...(ca?.conditions ?? []).map((c) => c.action)].filter((t) => typeof t === 'string').join('\n');
-}
-
-/** What the simulated caller reads must not carry the grading text nor the agent's internals. */
-function leaks(text: string, outcome: string): string[] {
-  const out: string[] = [];
-  const low = text.toLowerCase();
-  if (outcome.trim().length > 12 && low.includes(outcome.trim().toLowerCase().replace(/\.$/, ''))) out.push(`caller text carries the expected outcome "${outcome}"`);
-  for (const internal of INTERNALS) if (low.includes(internal.toLowerCase().replace(/\.$/, '').slice(0, 60))) out.push(`caller text carries the agent's internal policy "${internal}"`);
-  return out;
-}
 
 let lenientMode = false;
 const notDoneText = (r: any): string =>
@@ -187,17 +170,6 @@ describe('improve requests', () => {
     expect(await improve(c)).toEqual([]);
   });
 });
-
-interface DraftCase {
-  name: string;
-  agent: keyof Library['agents'];
-  /** The request, then answers to any clarifying questions, one turn each. */
-  turns: string[];
-  num: number;
-  language?: string;
-  /** Words each listed draft must be about, in any order. */
-  topics?: RegExp[];
-}
 
 const DRAFTS: DraftCase[] = [
   { name: 'three named topics', agent: 'billing', turns: ['Write scenarios about refunds, late fees and payment plans'], num: 3, topics: [/refund/i, /late fee/i, /payment plan/i] },

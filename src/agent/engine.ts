@@ -37,6 +37,8 @@ export interface ImproveInput {
   history: HistoryTurn[];
   /** One batch of the job's scenarios; an engine may change these and no others. */
   scenarios: PlannerScenario[];
+  /** Every scenario of the job, so a qualifier ("only the billing ones") reads the same in every batch. */
+  selection?: PlannerScenario[];
   context: PlannerContext;
   signal: AbortSignal;
   /**

@@ -60,7 +60,9 @@ export function languageAskedFor(text: string): { code: LanguageCode; phrase: st
     const word = escapeRegExp(w);
     const m =
       new RegExp(`\\b(?:in|into)\\s+${word}\\b`, 'iu').exec(text) ??
-      new RegExp(`\\b${word}(?:[- ]speaking)?\\s+(?:callers?|speakers?|customers?|patients?|passengers?|users?|people|clients?)\\b`, 'iu').exec(text);
+      new RegExp(`\\b${word}(?:[- ]speaking)?\\s+(?:callers?|speakers?|customers?|patients?|passengers?|users?|people|clients?)\\b`, 'iu').exec(text) ??
+      // "2 French scenarios about …": only the language word is the phrase, so "scenarios about …" still reads as the request.
+      new RegExp(`\\b${word}(?=\\s+(?:scenarios?|tests?|test cases?|cases?|drafts?|calls?|conversations?)\\b)`, 'iu').exec(text);
     if (m) return { code: resolveLanguage(w)!, phrase: m[0] };
   }
   return undefined;

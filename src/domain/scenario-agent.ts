@@ -36,6 +36,17 @@ export const ScenarioAgentBody = z.strictObject({
 });
 export type ScenarioAgentBody = z.infer<typeof ScenarioAgentBody>;
 
+const COUNT_WORDS: Record<string, number> = { one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, eleven: 11, twelve: 12, fifteen: 15, twenty: 20, 'a couple of': 2, 'a pair of': 2, 'a dozen': 12 };
+const COUNT = new RegExp(`\\b(\\d{1,3}|${Object.keys(COUNT_WORDS).join('|')})\\s+(?:(?:new|more|different|other|[\\p{L}-]+)\\s+)?(?:test\\s+)?(?:scenarios?|tests?|cases?|evaluators?|drafts?)\\b`, 'iu');
+
+/** The number of scenarios a request states ("write three scenarios", "2 French test cases"), if it states one (1–100). */
+export function draftCountAskedFor(text: string): number | undefined {
+  const m = COUNT.exec(text);
+  if (!m) return undefined;
+  const n = /^\d/.test(m[1]!) ? Number(m[1]) : COUNT_WORDS[m[1]!.toLowerCase()]!;
+  return n >= 1 && n <= 100 ? n : undefined;
+}
+
 export const ScenarioAgentStart = z.object({
   progress_id: z.string().describe('Use this to poll for results at /scenario-agent-progress/?progress_id={id}'),
   session_id: z.number().int().describe('Session tracking ID'),

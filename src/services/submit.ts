@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import { FieldErrorCollector, ValidationError } from '../domain/errors.js';
 import { capsOf } from '../domain/cost.js';
 import { titleFromMessage, type JobKind } from '../domain/jobs.js';
-import type { ApplyJobRequest, ClarifyJobRequest, ImproveJobRequest, ScenarioAgentBody } from '../domain/scenario-agent.js';
+import { draftCountAskedFor, type ApplyJobRequest, type ClarifyJobRequest, type ImproveJobRequest, type ScenarioAgentBody } from '../domain/scenario-agent.js';
 import { yieldToEventLoop } from '../domain/event-loop.js';
 import { readUpdatedScenarios, repeatedScenarioErrors } from '../domain/suggestion.js';
 import { jobTunables } from '../jobs/tunables.js';
@@ -169,15 +169,19 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
   const clarifyAgent = agent ?? (heldAgent ? await findAgentSummary(db, orgId, heldAgent) : undefined);
   if (!clarifyAgent) throw ValidationError.field('agent_id', 'Required to generate scenarios (no "scenarios" were given, so this is a request for new ones).');
   if (!body.user_message.trim() && !body.knowledge_base?.length) throw ValidationError.field('user_message', 'Describe the scenarios you want.');
+  // num_scenarios defaults to 1, so a count the request states ("write three scenarios") wins over the
+  // default, and an answer to a question keeps the count its session asked for.
+  const heldCount = previous?.kind === 'clarify' ? (JSON.parse(previous.request) as ClarifyJobRequest).num_scenarios : undefined;
+  const count = body.num_scenarios !== 1 ? body.num_scenarios : (draftCountAskedFor(body.user_message) ?? heldCount ?? 1);
   const request: ClarifyJobRequest = {
     user_message: body.user_message,
     agent_id: clarifyAgent.id,
     project_id: clarifyAgent.project_id,
-    num_scenarios: body.num_scenarios,
+    num_scenarios: count,
     knowledge_base: body.knowledge_base ?? [],
     tool_ids: body.tool_ids ?? [],
   };
-  return { kind: 'clarify', mode: 'clarify', projectId: clarifyAgent.project_id, request, scenarioIds: [], total: body.num_scenarios };
+  return { kind: 'clarify', mode: 'clarify', projectId: clarifyAgent.project_id, request, scenarioIds: [], total: count };
 }
 
 /**

@@ -15,7 +15,7 @@ export class OfflineEngine implements ScenarioEngine {
 
   async improve(input: ImproveInput): Promise<ImproveOutput> {
     input.signal.throwIfAborted();
-    const { message, suggestions, notDone } = planImprovement(input.userMessage, input.scenarios, input.context);
+    const { message, suggestions, notDone } = planImprovement(input.userMessage, input.scenarios, input.context, input.selection);
     return { message, suggestions, notDone };
   }
 

@@ -85,7 +85,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       const refused = ctx.budget.reserve(estimate);
       if (refused) throw new BudgetStopped(refused);
       try {
-        const out: ImproveOutput = await ctx.engine.improve({ userMessage: req.user_message, history, scenarios: batch, context: facts, signal: ctx.signal, check });
+        const out: ImproveOutput = await ctx.engine.improve({ userMessage: req.user_message, history, scenarios: batch, selection: scenarios, context: facts, signal: ctx.signal, check });
         ctx.budget.settle(estimate, out.usage);
         return out;
       } catch (err) {
