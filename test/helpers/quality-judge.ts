@@ -18,8 +18,10 @@ export function callerText(x: Record<string, unknown>): string {
 export function leaks(text: string, outcome: string): string[] {
   const out: string[] = [];
   const low = text.toLowerCase();
-  if (outcome.trim().length > 12 && low.includes(outcome.trim().toLowerCase().replace(/\.$/, ''))) out.push(`caller text carries the expected outcome "${outcome}"`);
-  for (const internal of INTERNALS) if (low.includes(internal.toLowerCase().replace(/\.$/, '').slice(0, 60))) out.push(`caller text carries the agent's internal policy "${internal}"`);
+  if (outcome.trim().length > 12 && low.includes(outcome.trim().toLowerCase().replace(/\.$/, '')))
+    out.push(`caller text carries the expected outcome "${outcome}"`);
+  for (const internal of INTERNALS)
+    if (low.includes(internal.toLowerCase().replace(/\.$/, '').slice(0, 60))) out.push(`caller text carries the agent's internal policy "${internal}"`);
   return out;
 }
 

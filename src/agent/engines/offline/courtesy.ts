@@ -2,7 +2,8 @@
  * Courtesy around a request ("could you please …", "… thanks!") asks for nothing itself: the
  * offline planner and drafts read what is left.
  */
-const POLITE_LEAD = /^(?:(?:hey|hi|hello|ok(?:ay)?|so|now)[,!]?\s+)?(?:(?:could|can|would|will) you(?:\s+please)?|please|pls|plz|kindly|i(?:'d| would) like (?:you )?to|i want (?:you )?to|i need (?:you )?to|go ahead and|just|also|and|then)\s+/i;
+const POLITE_LEAD =
+  /^(?:(?:hey|hi|hello|ok(?:ay)?|so|now)[,!]?\s+)?(?:(?:could|can|would|will) you(?:\s+please)?|please|pls|plz|kindly|i(?:'d| would) like (?:you )?to|i want (?:you )?to|i need (?:you )?to|go ahead and|just|also|and|then)\s+/i;
 const POLITE_TAIL = /(?:[,\s]+(?:please|pls|plz|thanks(?: a lot)?|thank you|thx|ty|cheers))+\s*[.!?]*$|\s*[?!]+$/i;
 export const POLITE_ONLY = /^(?:please|pls|plz|thanks(?: a lot)?|thank you(?: so much)?|thx|ty|cheers|ok(?:ay)?|that'?s all)[.!]*$/i;
 

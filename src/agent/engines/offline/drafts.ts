@@ -25,7 +25,11 @@ interface Topic {
   asked?: boolean;
 }
 
-const clean = (t: string) => t.replace(/[*_`#>]+/g, '').replace(/\s+/g, ' ').trim();
+const clean = (t: string) =>
+  t
+    .replace(/[*_`#>]+/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 /** Distinct topics of a text: Markdown headings, FAQ questions, "Label: text" lines, else paragraphs. */
 export function topicsOf(text: string, fileId: number | null): Topic[] {
@@ -37,7 +41,10 @@ export function topicsOf(text: string, fileId: number | null): Topic[] {
     if (t.length >= 3) topics.push({ title: t, detail: clean(detail).slice(0, 500), files });
   };
   lines.forEach((line, i) => {
-    const next = lines.slice(i + 1, i + 4).filter((l) => l.trim() && !/^#{1,6}\s/.test(l)).join(' ');
+    const next = lines
+      .slice(i + 1, i + 4)
+      .filter((l) => l.trim() && !/^#{1,6}\s/.test(l))
+      .join(' ');
     const heading = /^#{1,6}\s+(.+)$/.exec(line);
     const question = /^\s*(?:Q:|Q\.|Question:)\s*(.+)$/i.exec(line) ?? /^\s*[-*]?\s*(.{8,120}\?)\s*$/.exec(line);
     const label = /^\s*[-*]?\s*([A-Z][\w '&/-]{2,40}):\s+(.{10,})$/.exec(line);
@@ -57,7 +64,35 @@ export function topicsOf(text: string, fileId: number | null): Topic[] {
 const SUBJECT = /^(?:it|he|she|we|they|the (?:agent|assistant|bot)|this (?:agent|assistant|bot)|our (?:agent|assistant|bot))\s+/i;
 const VERB = /^(?:also\s+|can\s+|will\s+)?([a-z]+)\s+(.+)$/i;
 const NOT_TASKS = new Set(['is', 'was', 'has', 'does', 'uses', 'runs', 'lives', 'belongs', 'works', 'means']);
-const TASK_VERBS = new Set(['answer', 'handle', 'book', 'help', 'schedule', 'process', 'take', 'manage', 'provide', 'support', 'resolve', 'explain', 'collect', 'verify', 'assist', 'transfer', 'track', 'cancel', 'reschedule', 'sell', 'qualify', 'confirm', 'update', 'check', 'report', 'file', 'renew']);
+const TASK_VERBS = new Set([
+  'answer',
+  'handle',
+  'book',
+  'help',
+  'schedule',
+  'process',
+  'take',
+  'manage',
+  'provide',
+  'support',
+  'resolve',
+  'explain',
+  'collect',
+  'verify',
+  'assist',
+  'transfer',
+  'track',
+  'cancel',
+  'reschedule',
+  'sell',
+  'qualify',
+  'confirm',
+  'update',
+  'check',
+  'report',
+  'file',
+  'renew',
+]);
 
 /**
  * What the agent does, from its description: one topic per sentence that names a task ("Handles
@@ -67,7 +102,12 @@ export function descriptionTopics(description: string, agentName = ''): Topic[] 
   const named = agentName.trim() ? new RegExp(`^${escapeRegExp(agentName.trim())}\\s+`, 'i') : null;
   return description
     .split(/(?<=[.!?])\s+|\n+/)
-    .map((s) => s.trim().replace(/^[-*•]\s*/, '').replace(/[.!?]+$/, ''))
+    .map((s) =>
+      s
+        .trim()
+        .replace(/^[-*•]\s*/, '')
+        .replace(/[.!?]+$/, ''),
+    )
     .flatMap((sentence) => {
       const rest = sentence.replace(SUBJECT, '').replace(named ?? /^$/, '');
       const m = VERB.exec(rest);
@@ -81,23 +121,58 @@ export function descriptionTopics(description: string, agentName = ''): Topic[] 
 }
 
 const COUNT_WORDS = '\\d+|some|a few|a couple(?: of)?|several|more|one|two|three|four|five|six|seven|eight|nine|ten|a dozen';
-const REQUEST_LEAD = new RegExp(`^(?:please\\s+)?(?:make|create|generate|write|draft|add|give me|(?:i\\s+)?need|i want|i(?:'d| would) like|cover|covering|include|test)?\\s*(?:${COUNT_WORDS})?\\s*(?:new\\s+)?(?:test\\s+)?(?:tests?|scenarios?|cases?|calls?)?\\s*(?:for|about|on|covering|cover|where|in which|with|that test|testing)?\\s*`, 'i');
+const REQUEST_LEAD = new RegExp(
+  `^(?:please\\s+)?(?:make|create|generate|write|draft|add|give me|(?:i\\s+)?need|i want|i(?:'d| would) like|cover|covering|include|test)?\\s*(?:${COUNT_WORDS})?\\s*(?:new\\s+)?(?:test\\s+)?(?:tests?|scenarios?|cases?|calls?)?\\s*(?:for|about|on|covering|cover|where|in which|with|that test|testing)?\\s*`,
+  'i',
+);
 
 /** Topics a request or an answer names directly: "scenarios about refunds, cancellations and late fees". */
 /** Words that lead into a topic without being part of it: "mostly about", "for: …", "the". */
-const TOPIC_LEAD = /^(?:[:\-–]\s*)?(?:(?:now|also|and|then)\s+)?(?:(?:mostly|mainly|only|just|especially|primarily)\s+)?(?:(?:cover|covering|about|include|including|on|for|regarding|around|where|in which)\s+)?(?:[:\-–]\s*)?(?:the\s+)?/i;
+const TOPIC_LEAD =
+  /^(?:[:\-–]\s*)?(?:(?:now|also|and|then)\s+)?(?:(?:mostly|mainly|only|just|especially|primarily)\s+)?(?:(?:cover|covering|about|include|including|on|for|regarding|around|where|in which)\s+)?(?:[:\-–]\s*)?(?:the\s+)?/i;
 
 function requestTopics(text: string): Topic[] {
-  const rest = text.trim().replace(/[.!?,;:]+$/, '').replace(REQUEST_LEAD, '').replace(TOPIC_LEAD, '').trim();
+  const rest = text
+    .trim()
+    .replace(/[.!?,;:]+$/, '')
+    .replace(REQUEST_LEAD, '')
+    .replace(TOPIC_LEAD, '')
+    .trim();
   if (rest.length < 3) return [];
-  const items = rest.split(/\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s*;\s*/).map((x) => x.trim().replace(TOPIC_LEAD, '')).filter((x) => x.length >= 3);
+  const items = rest
+    .split(/\s*,\s*(?:and\s+|or\s+)?|\s+and\s+|\s*;\s*/)
+    .map((x) => x.trim().replace(TOPIC_LEAD, ''))
+    .filter((x) => x.length >= 3);
   // A list of short items is several topics; a longer sentence is one.
   const longest = /,|;/.test(rest) ? 10 : 6;
   const list = items.length > 1 && items.every((x) => x.split(/\s+/).length <= longest);
   return (list ? items : [rest]).map((title) => ({ title, detail: '', files: [], asked: true }));
 }
 
-const STOP = new Set(['a', 'an', 'the', 'of', 'for', 'to', 'and', 'or', 'in', 'on', 'with', 'about', 'caller', 'callers', 'asks', 'ask', 'their', 'your', 'my', 'his', 'her', 'new']);
+const STOP = new Set([
+  'a',
+  'an',
+  'the',
+  'of',
+  'for',
+  'to',
+  'and',
+  'or',
+  'in',
+  'on',
+  'with',
+  'about',
+  'caller',
+  'callers',
+  'asks',
+  'ask',
+  'their',
+  'your',
+  'my',
+  'his',
+  'her',
+  'new',
+]);
 /** Content words, cut to a stem so "refunds"/"refund" and "changing"/"change" meet. */
 const stems = (t: string) =>
   t
@@ -124,10 +199,12 @@ function distinct(topics: Topic[]): Topic[] {
   });
 }
 
-const VAGUE = /^(?:please\s+)?(?:make|create|generate|write|draft|give me|add)?\s*(?:some|a few|several|more|new|\d+)?\s*(?:new\s+)?(?:good\s+)?(?:test\s+)?(?:tests?|scenarios?|evaluators?|cases?)?\s*(?:please)?[.!]?$/i;
+const VAGUE =
+  /^(?:please\s+)?(?:make|create|generate|write|draft|give me|add)?\s*(?:some|a few|several|more|new|\d+)?\s*(?:new\s+)?(?:good\s+)?(?:test\s+)?(?:tests?|scenarios?|evaluators?|cases?)?\s*(?:please)?[.!]?$/i;
 
 /** "Cover the FAQ", "from the knowledge base": a pointer to the knowledge base, whose topics are the situations. */
-const KNOWLEDGE_POINTER = /^(?:cover|use|from|based on|using)?\s*(?:the|our|its|my)?\s*(?:faqs?|knowledge[- ]base|kb|docs?|documents?|documentation|files?|help (?:pages?|centre|center))$/i;
+const KNOWLEDGE_POINTER =
+  /^(?:cover|use|from|based on|using)?\s*(?:the|our|its|my)?\s*(?:faqs?|knowledge[- ]base|kb|docs?|documents?|documentation|files?|help (?:pages?|centre|center))$/i;
 
 const QUESTIONS = [
   'What does the agent under test do (its purpose, and who calls it)?',
@@ -169,8 +246,22 @@ function handling(persona: { name: string; description: string }): string {
 }
 
 // Plausible but fictional personal data: names from a fixed list, numbers in the 555-01xx range set aside for fiction.
-const SYNTHETIC_NAMES = ['Jordan Ellis', 'Priya Nair', 'Marco Silva', 'Hannah Berg', 'Kenji Mori', 'Ana Torres', 'Samuel Okafor', 'Lea Dubois', 'Tomás Ruiz', 'Ingrid Larsen'];
-const syntheticCaller = (i: number) => ({ caller_name: SYNTHETIC_NAMES[i % SYNTHETIC_NAMES.length]!, phone_number: `+1 555 01${String(10 + (i % 90)).padStart(2, '0')}` });
+const SYNTHETIC_NAMES = [
+  'Jordan Ellis',
+  'Priya Nair',
+  'Marco Silva',
+  'Hannah Berg',
+  'Kenji Mori',
+  'Ana Torres',
+  'Samuel Okafor',
+  'Lea Dubois',
+  'Tomás Ruiz',
+  'Ingrid Larsen',
+];
+const syntheticCaller = (i: number) => ({
+  caller_name: SYNTHETIC_NAMES[i % SYNTHETIC_NAMES.length]!,
+  phone_number: `+1 555 01${String(10 + (i % 90)).padStart(2, '0')}`,
+});
 
 const capitalise = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
 const firstSentence = (t: string) => /^.*?[.!?](?=\s|$)/.exec(t.trim())?.[0] ?? t.trim();
@@ -200,26 +291,49 @@ export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: No
   // Every turn the user wrote counts: the request and each answer to a question, oldest first.
   const asked: Topic[] = [];
   for (const turn of [...(input.answers ?? []), input.userMessage]) {
-    for (const raw of turn.split(/\r?\n|;/).map((l) => withoutCourtesy(l)).filter(Boolean)) {
+    for (const raw of turn
+      .split(/\r?\n|;/)
+      .map((l) => withoutCourtesy(l))
+      .filter(Boolean)) {
       const lang = languageAskedFor(raw);
       if (lang) language = lang.code;
       const line = lang ? raw.replace(lang.phrase, ' ').replace(/\s+/g, ' ').trim() : raw;
-      if (line && !VAGUE.test(line) && !KNOWLEDGE_POINTER.test(line.replace(REQUEST_LEAD, '').replace(/[.!]+$/, '').trim())) asked.push(...(SUBJECT.test(line) && descriptionTopics(line).length && !/,|\band\b/.test(line) ? descriptionTopics(line) : requestTopics(line)));
+      if (
+        line &&
+        !VAGUE.test(line) &&
+        !KNOWLEDGE_POINTER.test(
+          line
+            .replace(REQUEST_LEAD, '')
+            .replace(/[.!]+$/, '')
+            .trim(),
+        )
+      )
+        asked.push(...(SUBJECT.test(line) && descriptionTopics(line).length && !/,|\band\b/.test(line) ? descriptionTopics(line) : requestTopics(line)));
     }
   }
   const kbTopics = input.knowledgeBase.flatMap((f) => topicsOf(f.text, f.id));
-  const description = (input.agent?.description ?? '').split(/(?<=[.!?])\s+/).filter((s) => !POLICY.test(s)).join(' ');
+  const description = (input.agent?.description ?? '')
+    .split(/(?<=[.!?])\s+/)
+    .filter((s) => !POLICY.test(s))
+    .join(' ');
   const existing = input.existing ?? [];
   const duplicateOf = (t: Topic) => existing.find((e) => overlap(t.title, e.name) >= 1);
   const requested = distinct(asked);
   // Filling up to the number asked never repeats an existing scenario; a topic the user named is drafted anyway, as a new situation.
-  const fill = distinct([...kbTopics, ...descriptionTopics(description, input.agent?.name)]).filter((t) => !requested.some((r) => overlap(r.title, t.title) >= 0.5));
+  const fill = distinct([...kbTopics, ...descriptionTopics(description, input.agent?.name)]).filter(
+    (t) => !requested.some((r) => overlap(r.title, t.title) >= 0.5),
+  );
   const skipped = fill.filter((t) => duplicateOf(t));
   const topics = [...requested, ...fill.filter((t) => !duplicateOf(t))];
 
   if (!topics.length) {
     if (skipped.length) {
-      const notDone = [{ part: `draft ${wanted} new scenario(s)`, reason: `Every situation the knowledge base and the agent's description give is already tested (${skipped.map((t) => `"${duplicateOf(t)!.name}"`).join(', ')}); say which new situations to cover.` }];
+      const notDone = [
+        {
+          part: `draft ${wanted} new scenario(s)`,
+          reason: `Every situation the knowledge base and the agent's description give is already tested (${skipped.map((t) => `"${duplicateOf(t)!.name}"`).join(', ')}); say which new situations to cover.`,
+        },
+      ];
       return { message: notDone[0]!.reason, needsClarification: true, questions: QUESTIONS.slice(1, 2), drafts: [], notDone };
     }
     return { message: 'I need a little more to draft useful scenarios.', needsClarification: true, questions: QUESTIONS, drafts: [], notDone: [] };
@@ -227,7 +341,13 @@ export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: No
   const pool = input.personalities.filter((p) => p.language === language);
   const personas = pool.length ? pool : input.personalities;
   if (!personas.length) {
-    return { message: 'There is no personality to give the callers; create one first, then ask again.', needsClarification: false, questions: [], drafts: [], notDone: [{ part: 'draft scenarios', reason: 'The project has no personality to give the callers; create one first.' }] };
+    return {
+      message: 'There is no personality to give the callers; create one first, then ask again.',
+      needsClarification: false,
+      questions: [],
+      drafts: [],
+      notDone: [{ part: 'draft scenarios', reason: 'The project has no personality to give the callers; create one first.' }],
+    };
   }
 
   // Who calls about what: each topic with its own caller. A subject the user named is drafted again
@@ -294,7 +414,9 @@ export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: No
       expected_outcome_prompt: expected,
       information_fields: info,
     };
-    const why = passage ? `Tests how the agent handles ${subject.toLowerCase()} with ${situation(persona)}, against the knowledge base's "${passage.title}".` : `Tests how the agent handles ${subject.toLowerCase()} with ${situation(persona)}.`;
+    const why = passage
+      ? `Tests how the agent handles ${subject.toLowerCase()} with ${situation(persona)}, against the knowledge base's "${passage.title}".`
+      : `Tests how the agent handles ${subject.toLowerCase()} with ${situation(persona)}.`;
     return { scenario, reason: why, sources: passage ? [...new Set(passage.files)] : [] };
   });
 
@@ -303,12 +425,29 @@ export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: No
   const plural = drafts.length === 1 ? 'draft scenario' : 'draft scenarios';
   lines.push(`Here ${drafts.length === 1 ? 'is' : 'are'} ${drafts.length} ${plural} to review before applying; nothing is saved until you apply them.`);
   const fromRequest = named.length ? plan.filter((p) => named.includes(p.topic)).length : Math.min(requested.length, drafts.length);
-  if (named.length && fromRequest > named.length) lines.push(`To reach ${wanted}, what you asked for is drafted again with other callers (${plan.slice(named.length, fromRequest).map((p) => situation(p.persona)).join(', ')}).`);
+  if (named.length && fromRequest > named.length)
+    lines.push(
+      `To reach ${wanted}, what you asked for is drafted again with other callers (${plan
+        .slice(named.length, fromRequest)
+        .map((p) => situation(p.persona))
+        .join(', ')}).`,
+    );
   if (requested.length && drafts.length > fromRequest) {
-    const files = [...new Set(drafts.slice(fromRequest).flatMap((d) => d.sources))].map((id) => input.knowledgeBase.find((f) => f.id === id)?.file_name).filter(Boolean);
-    lines.push(`${fromRequest} cover what you asked for; to reach ${wanted}, ${drafts.length - fromRequest} more come from ${files.length ? `the knowledge base (${files.join(', ')})` : "the agent's description"}.`);
+    const files = [...new Set(drafts.slice(fromRequest).flatMap((d) => d.sources))]
+      .map((id) => input.knowledgeBase.find((f) => f.id === id)?.file_name)
+      .filter(Boolean);
+    lines.push(
+      `${fromRequest} cover what you asked for; to reach ${wanted}, ${drafts.length - fromRequest} more come from ${files.length ? `the knowledge base (${files.join(', ')})` : "the agent's description"}.`,
+    );
   }
-  if (requested.length > wanted) notDone.push({ part: requested.slice(wanted).map((t) => t.title).join(', '), reason: `You asked for ${wanted} scenario(s); these topics did not fit. Ask for more scenarios to cover them.` });
+  if (requested.length > wanted)
+    notDone.push({
+      part: requested
+        .slice(wanted)
+        .map((t) => t.title)
+        .join(', '),
+      reason: `You asked for ${wanted} scenario(s); these topics did not fit. Ask for more scenarios to cover them.`,
+    });
   if (skipped.length) lines.push(`Left out because the agent already has them: ${skipped.map((t) => `"${duplicateOf(t)!.name}"`).join(', ')}.`);
   if (drafts.length < wanted) {
     const reason = named.length
@@ -317,7 +456,10 @@ export function draftScenarios(input: DraftInput): ClarifyOutput & { notDone: No
     notDone.push({ part: `${wanted - drafts.length} more draft(s)`, reason });
   }
   const ungrounded = drafts.filter((d) => !d.sources.length).map((d) => d.scenario.name);
-  if (ungrounded.length && input.knowledgeBase.length) lines.push(`No knowledge-base passage covers ${ungrounded.map((n) => `"${n}"`).join(', ')}; check their expected outcomes against the agent's real behaviour.`);
+  if (ungrounded.length && input.knowledgeBase.length)
+    lines.push(
+      `No knowledge-base passage covers ${ungrounded.map((n) => `"${n}"`).join(', ')}; check their expected outcomes against the agent's real behaviour.`,
+    );
   if (language !== 'en') {
     notDone.push({
       part: `write the drafts in ${languageName(language)}`,

@@ -26,15 +26,38 @@ const RELATION = '(?:where|that|which|who|whose|with|in|about|mentioning|tagged|
  */
 const SHAPES: Array<{ re: RegExp; exclude?: boolean }> = [
   // "For everything except the Spanish ones, …", "except the smoke ones: …" — an exclusion before the request.
-  { re: new RegExp(`^\\s*(?:for|on|in|to)?\\s*(?:(?:all|every\\s*(?:one|thing)|everything|all (?:the )?${NOUN}|every ${NOUN})\\s+(?:except|but(?:\\s+not)?|other than|apart from)|except|other than|apart from)\\s+(?:for\\s+)?(?:the\\s+)?([^,:;]+?)(?:\\s+${NOUN})?\\s*[,:]\\s*`, 'i'), exclude: true },
+  {
+    re: new RegExp(
+      `^\\s*(?:for|on|in|to)?\\s*(?:(?:all|every\\s*(?:one|thing)|everything|all (?:the )?${NOUN}|every ${NOUN})\\s+(?:except|but(?:\\s+not)?|other than|apart from)|except|other than|apart from)\\s+(?:for\\s+)?(?:the\\s+)?([^,:;]+?)(?:\\s+${NOUN})?\\s*[,:]\\s*`,
+      'i',
+    ),
+    exclude: true,
+  },
   // "only the Disputes folder: …", "in the Travel folder, …", "in folder Clinic: …" — a folder named before the request.
   { re: /^\s*(?:only|just)?\s*(?:for|in|on|within)?\s*(?:only\s+)?(?:the\s+)?((?:[^,:;]+?\s+folder)|(?:folder\s+[^,:;]+?))\s*[,:]\s*/i },
   { re: new RegExp(`^\\s*(?:for|on|in|to)?\\s*(?:only|just)?\\s*(?:the|all)?\\s*${NOUN}\\s+(${RELATION}\\b[^,:;]*?)\\s*[,:]\\s*`, 'i') },
   { re: new RegExp(`^\\s*(?:for|on|in|to)?\\s*(?:only|just)\\s+(?:the\\s+)?([^,:;]+?)\\s+${NOUN}\\s*[,:]\\s*`, 'i') },
   { re: new RegExp(`^\\s*(?:for|on|in|to)\\s+(?:the\\s+)?([^,:;]+?)\\s+${NOUN}\\s*[,:]\\s*`, 'i') },
-  { re: new RegExp(`\\s+(?:to|for|on|from|in|of)?\\s*(?:all|every\\s*one|them(?:\\s+all)?|everything)\\s+(?:except|excluding|but(?:\\s+not)?|other than|apart from)\\s+(?:for\\s+|from\\s+|on\\s+|in\\s+)?(?:the\\s+)?(.+?)(?:\\s+${NOUN})?\\s*$`, 'i'), exclude: true },
-  { re: new RegExp(`,?\\s+(?:except|excluding|but not|other than|apart from)\\s+(?:for\\s+|from\\s+|on\\s+|in\\s+)?(?:the\\s+)?(.+?)(?:\\s+${NOUN})?\\s*$`, 'i'), exclude: true },
-  { re: new RegExp(`\\s+(?:to|for|on|from|in|of)\\s+(?:only\\s+|just\\s+)?(?:the\\s+|all\\s+(?:the\\s+)?)?(?:${NOUN}|anything|any)\\s+(${RELATION}\\b.+?)\\s*$`, 'i') },
+  {
+    re: new RegExp(
+      `\\s+(?:to|for|on|from|in|of)?\\s*(?:all|every\\s*one|them(?:\\s+all)?|everything)\\s+(?:except|excluding|but(?:\\s+not)?|other than|apart from)\\s+(?:for\\s+|from\\s+|on\\s+|in\\s+)?(?:the\\s+)?(.+?)(?:\\s+${NOUN})?\\s*$`,
+      'i',
+    ),
+    exclude: true,
+  },
+  {
+    re: new RegExp(
+      `,?\\s+(?:except|excluding|but not|other than|apart from)\\s+(?:for\\s+|from\\s+|on\\s+|in\\s+)?(?:the\\s+)?(.+?)(?:\\s+${NOUN})?\\s*$`,
+      'i',
+    ),
+    exclude: true,
+  },
+  {
+    re: new RegExp(
+      `\\s+(?:to|for|on|from|in|of)\\s+(?:only\\s+|just\\s+)?(?:the\\s+|all\\s+(?:the\\s+)?)?(?:${NOUN}|anything|any)\\s+(${RELATION}\\b.+?)\\s*$`,
+      'i',
+    ),
+  },
   { re: new RegExp(`\\s+(?:to|for|on|from|in|of)\\s+(?:only|just)\\s+(?:the\\s+)?(.+?)\\s+${NOUN}(?:\\s+only)?\\s*$`, 'i') },
   { re: new RegExp(`\\s+(?:to|for|on|from|in|of)\\s+(?:the\\s+)?(.+?)\\s+${NOUN}(?:\\s+only)?\\s*$`, 'i') },
   { re: new RegExp(`\\s+only\\s+(?:the\\s+)?(.+?)\\s+${NOUN}\\s*$`, 'i') },
@@ -59,10 +82,17 @@ function strip(descriptor: string): string {
     if (next === d) break;
     d = next;
   }
-  return d.replace(/\s+(?:ones?|scenarios?|folder|tag|personality|agent)$/i, '').replace(/^["“']|["”']$/g, '').trim();
+  return d
+    .replace(/\s+(?:ones?|scenarios?|folder|tag|personality|agent)$/i, '')
+    .replace(/^["“']|["”']$/g, '')
+    .trim();
 }
 
-const unquote = (t: string) => t.trim().replace(/^["“'](.*)["”']$/s, '$1').trim();
+const unquote = (t: string) =>
+  t
+    .trim()
+    .replace(/^["“'](.*)["”']$/s, '$1')
+    .trim();
 const plural = (w: string) => [w, w.endsWith('s') ? w.slice(0, -1) : `${w}s`];
 
 /** A filter for a descriptor, trying each dimension a scenario is known by, in a fixed order. */
@@ -100,7 +130,11 @@ function resolve(descriptor: string, scenarios: PlannerScenario[], ctx: PlannerC
   }
   // "mentioning X" asks for the text, so the text is the first place to look; "whose name contains X" the name.
   const byName = candidates.filter((c) => c.label.startsWith('whose name mentions'));
-  const order = hinted(/\b(?:mention|mentioning|about|say|says)\b/) ? [...candidates].reverse() : hinted(/\b(?:names?|named|called|titled)\b/) ? [...byName, ...candidates] : candidates;
+  const order = hinted(/\b(?:mention|mentioning|about|say|says)\b/)
+    ? [...candidates].reverse()
+    : hinted(/\b(?:names?|named|called|titled)\b/)
+      ? [...byName, ...candidates]
+      : candidates;
   return order.find((c) => scenarios.some(c.test)) ?? null;
 }
 
@@ -111,7 +145,10 @@ function resolve(descriptor: string, scenarios: PlannerScenario[], ctx: PlannerC
 function resolveList(descriptor: string, scenarios: PlannerScenario[], ctx: PlannerContext): Omit<Scope, 'phrase'> | null {
   const whole = resolve(descriptor, scenarios, ctx);
   if (whole) return whole;
-  const items = descriptor.split(/\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+/i).map((x) => x.trim()).filter(Boolean);
+  const items = descriptor
+    .split(/\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+/i)
+    .map((x) => x.trim())
+    .filter(Boolean);
   if (items.length < 2) return null;
   const found = items.map((item) => resolve(item, scenarios, ctx));
   if (found.some((f) => !f)) return null;
@@ -131,9 +168,14 @@ function namedScenarios(masked: string, unmask: (t: string) => string, pool: Pla
     const start = m.index + m[0].length;
     const leading = m.index === 0 && /[,:]/.test(masked.slice(start));
     // The names run to the end, to a comma or colon before the request, or to the new value ("for X to "…"").
-    const ends = leading ? [start + masked.slice(start).search(/[,:]/)] : [masked.length, ...[...masked.slice(start).matchAll(/\s+(?:to|as|with|=)\s+|\s*:\s*/g)].map((x) => start + x.index)];
+    const ends = leading
+      ? [start + masked.slice(start).search(/[,:]/)]
+      : [masked.length, ...[...masked.slice(start).matchAll(/\s+(?:to|as|with|=)\s+|\s*:\s*/g)].map((x) => start + x.index)];
     for (const end of ends) {
-      const descriptor = unmask(masked.slice(start, end)).replace(/[.!?]+$/, '').replace(/\s+(?:only|scenarios?)$/i, '').trim();
+      const descriptor = unmask(masked.slice(start, end))
+        .replace(/[.!?]+$/, '')
+        .replace(/\s+(?:only|scenarios?)$/i, '')
+        .trim();
       const items = [descriptor, ...descriptor.split(/\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+/i)].map(unquote);
       const whole = names.get(lower(items[0]!));
       const list = items.slice(1);
@@ -143,10 +185,14 @@ function namedScenarios(masked: string, unmask: (t: string) => string, pool: Pla
       // "…, except from Autopay setup": the names are the ones left out.
       const not = /,?\s*(?:except|excluding|but not|but|other than|apart from|not)\s*$/i.exec(masked.slice(0, m.index));
       const from = not ? not.index : m.index;
-      const rest = unmask(leading ? masked.slice(end + 1) : `${masked.slice(0, from)} ${masked.slice(end)}`).replace(/[^\S\n]+/g, ' ').trim();
+      const rest = unmask(leading ? masked.slice(end + 1) : `${masked.slice(0, from)} ${masked.slice(end)}`)
+        .replace(/[^\S\n]+/g, ' ')
+        .trim();
       const phrase = unmask(masked.slice(from, end)).trim().replace(/^,\s*/, '');
       const label = `named ${hits.map((n) => `"${n}"`).join(' and ')}`;
-      return not ? { phrase, rest, label: `not ${label}`, test: (s) => !wanted.has(lower(s.name)) } : { phrase, rest, label, test: (s) => wanted.has(lower(s.name)) };
+      return not
+        ? { phrase, rest, label: `not ${label}`, test: (s) => !wanted.has(lower(s.name)) }
+        : { phrase, rest, label, test: (s) => wanted.has(lower(s.name)) };
     }
   }
   return null;
@@ -180,10 +226,14 @@ function readOne(request: string, pool: PlannerScenario[], ctx: PlannerContext):
       let phrase = unmask(m[0]).trim().replace(/[,:]$/, '').trim();
       // "for the refunds ones add tag x": the preposition that opened the qualifier belongs to it.
       const opener = /(?:^|\s+)(?:only\s+)?(?:for|on|in|to|of)\s*$/i.exec(before);
-      if (opener && (opener.index === 0 || at + m[0].length < masked.length)) [before, phrase] = [before.slice(0, opener.index), `${opener[0].trim()} ${phrase}`];
-      const rest = unmask(before + (before ? ' ' : '') + masked.slice(at + m[0].length)).replace(/[^\S\n]+/g, ' ').trim();
+      if (opener && (opener.index === 0 || at + m[0].length < masked.length))
+        [before, phrase] = [before.slice(0, opener.index), `${opener[0].trim()} ${phrase}`];
+      const rest = unmask(before + (before ? ' ' : '') + masked.slice(at + m[0].length))
+        .replace(/[^\S\n]+/g, ' ')
+        .trim();
       const found = resolveList(descriptor, pool, ctx);
-      if (found) return { rest, scope: { phrase, label: shape.exclude ? `not ${found.label}` : found.label, test: shape.exclude ? (s) => !found.test(s) : found.test } };
+      if (found)
+        return { rest, scope: { phrase, label: shape.exclude ? `not ${found.label}` : found.label, test: shape.exclude ? (s) => !found.test(s) : found.test } };
       first ??= { phrase, descriptor, rest };
     }
     if (first) {
@@ -196,7 +246,12 @@ function readOne(request: string, pool: PlannerScenario[], ctx: PlannerContext):
       };
     }
   }
-  return { scope: null, rest: unmask(masked).replace(/[^\S\n]+/g, ' ').trim() };
+  return {
+    scope: null,
+    rest: unmask(masked)
+      .replace(/[^\S\n]+/g, ' ')
+      .trim(),
+  };
 }
 
 /**
@@ -218,5 +273,8 @@ export function readScope(request: string, scenarios: PlannerScenario[], ctx: Pl
   }
   if (!found.length) return { scope: null, rest };
   if (found.length === 1) return { scope: found[0]!, rest };
-  return { rest, scope: { phrase: found.map((f) => f.phrase).join(' and '), label: found.map((f) => f.label).join(' and '), test: (s) => found.every((f) => f.test(s)) } };
+  return {
+    rest,
+    scope: { phrase: found.map((f) => f.phrase).join(' and '), label: found.map((f) => f.label).join(' and '), test: (s) => found.every((f) => f.test(s)) },
+  };
 }
