@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { Db } from '../src/store/db.js';
 import { scenarioFieldsOf } from '../src/store/scenarios.js';
 import { InstantEngine } from './engines/instant-engine.js';
-import { figure, type Benchmark, type BenchContext, type Figure } from './lib/figures.js';
+import { type BenchContext, type Benchmark, type Figure, figure } from './lib/figures.js';
 import { runJob } from './lib/jobs.js';
 import { MB, measure, settle } from './lib/measure.js';
 import { probe } from './lib/probe.js';
@@ -49,12 +49,14 @@ async function setBasedWrites(db: Db, target: { sqliteFile?: string; pgUrl?: str
         'insert into scenario_revisions (organization_id, scenario_id, revision, change_type, changed_fields, snapshot, actor_key_id, actor, reason, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       );
       const start = performance.now();
-      conn.transaction(() => {
-        for (const r of rows) {
-          update.run(r.tool_ids, r.tags, now, r.id, r.revision);
-          insert.run(r.organization_id, r.id, r.revision + 1, 'apply', r.changed_fields, r.snapshot, null, 'bench', 'reference', now);
-        }
-      }).immediate();
+      conn
+        .transaction(() => {
+          for (const r of rows) {
+            update.run(r.tool_ids, r.tags, now, r.id, r.revision);
+            insert.run(r.organization_id, r.id, r.revision + 1, 'apply', r.changed_fields, r.snapshot, null, 'bench', 'reference', now);
+          }
+        })
+        .immediate();
       return performance.now() - start;
     } finally {
       conn.close();

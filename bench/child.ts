@@ -1,5 +1,5 @@
-import { benchmarks } from './registry.js';
 import type { BenchContext } from './lib/figures.js';
+import { benchmarks } from './registry.js';
 
 /**
  * Runs one benchmark in a process of its own, so memory and CPU figures count that benchmark

@@ -1,9 +1,9 @@
-import { fork, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrate, openStore, type Store } from '../src/store/db.js';
-import { claimNext, setProgress, type Lease } from '../src/store/jobs.js';
-import { figure, type Benchmark, type BenchContext, type Figure } from './lib/figures.js';
+import { claimNext, type Lease, setProgress } from '../src/store/jobs.js';
+import { type BenchContext, type Benchmark, type Figure, figure } from './lib/figures.js';
 import { submitMany } from './lib/jobs.js';
 import { MB, settle } from './lib/measure.js';
 import { seedScenarios } from './lib/seed.js';
@@ -94,7 +94,18 @@ export const follow: Benchmark = {
       const p99 = delays.length ? quantile(delays, 0.99) : Infinity;
       const target = ctx.pg ? 250 : 100;
       const cpuPerSecond = (used.user + used.system) / 1000 / (wallMs / 1000);
-      const details = { clients: jobs, rounds, writes: written.size, events: arrivals.length, missing, p50_ms: quantile(delays, 0.5), p99_ms: p99, max_ms: Math.max(...delays), wall_ms: wallMs, cpu_ms: (used.user + used.system) / 1000 };
+      const details = {
+        clients: jobs,
+        rounds,
+        writes: written.size,
+        events: arrivals.length,
+        missing,
+        p50_ms: quantile(delays, 0.5),
+        p99_ms: p99,
+        max_ms: Math.max(...delays),
+        wall_ms: wallMs,
+        cpu_ms: (used.user + used.system) / 1000,
+      };
       const who = ctx.pg ? 'API process (the worker writing is in it too, on connections of its own)' : 'API process (with the embedded worker writing)';
       return [
         figure(
@@ -104,13 +115,22 @@ export const follow: Benchmark = {
             unit: 'ms',
             reference: null,
             target: `< ${target} ms`,
-            note: missing ? `${missing} of ${written.size} writes never reached their stream` : `p50 ${Math.round(quantile(delays, 0.5))} ms, ${delays.length} events`,
+            note: missing
+              ? `${missing} of ${written.size} writes never reached their stream`
+              : `p50 ${Math.round(quantile(delays, 0.5))} ms, ${delays.length} events`,
             details,
           },
           (f) => f.figure < target,
         ),
         figure({ benchmark: 'follow: CPU while following', figure: cpuPerSecond, unit: 'ms/s', reference: null, target: '', note: who }),
-        figure({ benchmark: 'follow: RSS growth while following', figure: (rssPeak - rssBefore) / MB, unit: 'MB', reference: null, target: '', note: `process ${Math.round(rssPeak / MB)} MB with ${jobs} streams open` }),
+        figure({
+          benchmark: 'follow: RSS growth while following',
+          figure: (rssPeak - rssBefore) / MB,
+          unit: 'MB',
+          reference: null,
+          target: '',
+          note: `process ${Math.round(rssPeak / MB)} MB with ${jobs} streams open`,
+        }),
       ];
     } finally {
       followers.kill();

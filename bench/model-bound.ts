@@ -1,5 +1,5 @@
 import { modelBoundEngine } from './engines/model-bound-engine.js';
-import { figure, type Benchmark, type BenchContext, type Figure } from './lib/figures.js';
+import { type BenchContext, type Benchmark, type Figure, figure } from './lib/figures.js';
 import { runJob } from './lib/jobs.js';
 import { measure } from './lib/measure.js';
 import { seedScenarios } from './lib/seed.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import Fastify from 'fastify';
-import { figure, type Benchmark, type BenchContext, type Figure } from './lib/figures.js';
+import { type BenchContext, type Benchmark, type Figure, figure } from './lib/figures.js';
 import { submitMany } from './lib/jobs.js';
 import { seedScenarios } from './lib/seed.js';
 import { startBenchServer } from './lib/server.js';
@@ -16,7 +16,12 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 /** Rounds of one route as one figure: the median round for each number. */
 function combine(runs: Array<Awaited<ReturnType<typeof load>>>) {
-  return { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), requests: runs.reduce((a, r) => a + r.requests, 0) };
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p50: median(runs.map((r) => r.p50)),
+    p99: median(runs.map((r) => r.p99)),
+    requests: runs.reduce((a, r) => a + r.requests, 0),
+  };
 }
 
 /**
@@ -28,8 +33,14 @@ async function load(url: string, paths: string[], headers: Record<string, string
   fs.writeFileSync(file, JSON.stringify(paths));
   process.env.SCENARIST_BENCH_PATHS = file;
   try {
-    const r = await autocannon({ url, headers, connections: paths.length, duration: seconds, workers: 1, // In workers mode autocannon takes a module path here, which its types do not know.
-      setupClient: path.join(here, 'lib', 'own-job-client.cjs') as unknown as (client: autocannon.Client) => void });
+    const r = await autocannon({
+      url,
+      headers,
+      connections: paths.length,
+      duration: seconds,
+      workers: 1, // In workers mode autocannon takes a module path here, which its types do not know.
+      setupClient: path.join(here, 'lib', 'own-job-client.cjs') as unknown as (client: autocannon.Client) => void,
+    });
     if (r.errors || r.non2xx) throw new Error(`${url}: ${r.errors} errors, ${r.non2xx} non-2xx answers`);
     return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, requests: r.requests.total };
   } finally {
@@ -60,8 +71,20 @@ export const polling: Benchmark = {
       bare.get<{ Querystring: { progress_id: string } }>('/bare', async (req) => bodies.get(req.query.progress_id));
       const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
 
-      const loadBare = (s: number) => load(bareUrl, ids.map((id) => `/bare?progress_id=${id}`), {}, s);
-      const loadProgress = (s: number) => load(server.url, ids.map((id) => `${route}?progress_id=${id}`), { 'X-CEKURA-API-KEY': server.key }, s);
+      const loadBare = (s: number) =>
+        load(
+          bareUrl,
+          ids.map((id) => `/bare?progress_id=${id}`),
+          {},
+          s,
+        );
+      const loadProgress = (s: number) =>
+        load(
+          server.url,
+          ids.map((id) => `${route}?progress_id=${id}`),
+          { 'X-CEKURA-API-KEY': server.key },
+          s,
+        );
       // Warm both (JIT, connection pools), then alternate short runs so a change in the machine's
       // load between them touches both sides alike.
       await loadBare(1);
@@ -79,7 +102,14 @@ export const polling: Benchmark = {
       const target = ctx.pg ? 0.6 : 0.8;
       return [
         figure(
-          { benchmark: `polling: requests/s, ${jobs.toLocaleString('en-US')} clients each on its own job`, figure: got.rps, unit: 'req/s', reference: { label: 'bare route', value: ref.rps, unit: 'req/s' }, target: `ratio ≥ ${target}`, details },
+          {
+            benchmark: `polling: requests/s, ${jobs.toLocaleString('en-US')} clients each on its own job`,
+            figure: got.rps,
+            unit: 'req/s',
+            reference: { label: 'bare route', value: ref.rps, unit: 'req/s' },
+            target: `ratio ≥ ${target}`,
+            details,
+          },
           (f) => f.ratio! >= target,
         ),
         figure({ benchmark: 'polling: p50 latency', figure: got.p50, unit: 'ms', reference: { label: 'bare route', value: ref.p50, unit: 'ms' }, target: '' }),

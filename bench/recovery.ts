@@ -1,6 +1,6 @@
 import { loadConfig } from '../src/config.js';
 import { killMidJob } from '../test/helpers/kill-mid-job.js';
-import { figure, type Benchmark, type BenchContext, type Figure } from './lib/figures.js';
+import { type BenchContext, type Benchmark, type Figure, figure } from './lib/figures.js';
 
 const SCENARIOS = 8;
 const KILL_AFTER = 3;

@@ -23,7 +23,9 @@ const { values } = parseArgs({
 });
 
 if (values.help) {
-  console.log(`npm run bench -- [--pg] [--quick] [--runs N] [--only <name>]…\n\nEach benchmark runs N times (3 by default); the table shows the median run with the min–max of all.\n\nBenchmarks:\n${benchmarks.map((b) => `  ${b.name.padEnd(18)} ${b.describe}`).join('\n')}`);
+  console.log(
+    `npm run bench -- [--pg] [--quick] [--runs N] [--only <name>]…\n\nEach benchmark runs N times (3 by default); the table shows the median run with the min–max of all.\n\nBenchmarks:\n${benchmarks.map((b) => `  ${b.name.padEnd(18)} ${b.describe}`).join('\n')}`,
+  );
   process.exit(0);
 }
 const unknown = (values.only ?? []).filter((n) => !benchmarks.some((b) => b.name === n));
@@ -85,7 +87,15 @@ console.log(`\n${markdownTable(figures)}\n`);
 const previous = fs.existsSync(RESULTS) ? (JSON.parse(fs.readFileSync(RESULTS, 'utf8')) as Record<string, unknown>) : {};
 const loadAfter = loadAverage();
 console.log(`Load average (1, 5, 15 min): ${loadBefore.join(', ')} before, ${loadAfter.join(', ')} after.`);
-const run = { date: new Date().toISOString(), machine, load_average: { before: loadBefore, after: loadAfter }, runs, quick: ctx.quick, only: values.only ?? null, figures };
+const run = {
+  date: new Date().toISOString(),
+  machine,
+  load_average: { before: loadBefore, after: loadAfter },
+  runs,
+  quick: ctx.quick,
+  only: values.only ?? null,
+  figures,
+};
 fs.writeFileSync(RESULTS, `${JSON.stringify({ ...previous, [database]: run }, null, 2)}\n`);
 console.log(`Wrote ${path.relative(process.cwd(), RESULTS)} (${database}).`);
 

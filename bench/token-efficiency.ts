@@ -5,7 +5,7 @@ import { engineScenarios } from '../src/jobs/scenarios-for-engine.js';
 import { loadProjectFacts } from '../src/store/agent-context.js';
 import { loadScenarios } from '../src/store/scenarios.js';
 import { modelBoundEngine } from './engines/model-bound-engine.js';
-import { figure, type Benchmark, type BenchContext, type Figure } from './lib/figures.js';
+import { type BenchContext, type Benchmark, type Figure, figure } from './lib/figures.js';
 import { seedScenarios } from './lib/seed.js';
 import { startBenchServer } from './lib/server.js';
 
@@ -70,18 +70,40 @@ export const tokenEfficiency: Benchmark = {
         total.received += x.received.length;
         total.calls += x.calls;
         total.changes += x.suggestions.length;
-        total.changeChars += JSON.stringify(x.suggestions.map((s) => ({ scenario_id: s.scenario_id, fields: Object.fromEntries(s.changes.map((c) => [c.field, c.value])) }))).length;
+        total.changeChars += JSON.stringify(
+          x.suggestions.map((s) => ({ scenario_id: s.scenario_id, fields: Object.fromEntries(s.changes.map((c) => [c.field, c.value])) })),
+        ).length;
       }
       // The output schema travels with every call and is read by the model like the prompt, so it counts as sent.
       const sent = total.sent + total.schema;
-      const details = { scenarios: n, batch_size: model.engine.batchSize, ...total, prompt_per_scenario: total.sent / n, schema_per_scenario: total.schema / n };
+      const details = {
+        scenarios: n,
+        batch_size: model.engine.batchSize,
+        ...total,
+        prompt_per_scenario: total.sent / n,
+        schema_per_scenario: total.schema / n,
+      };
       return [
         figure(
-          { benchmark: 'tokens: sent per scenario', figure: sent / n, unit: 'chars', reference: { label: "the scenario's own fields", value: ownChars / n, unit: 'chars' }, target: 'ratio < 1.5', details },
+          {
+            benchmark: 'tokens: sent per scenario',
+            figure: sent / n,
+            unit: 'chars',
+            reference: { label: "the scenario's own fields", value: ownChars / n, unit: 'chars' },
+            target: 'ratio < 1.5',
+            details,
+          },
           (f) => f.ratio! < 1.5,
         ),
         figure(
-          { benchmark: 'tokens: received per scenario', figure: total.received / n, unit: 'chars', reference: { label: 'the changes', value: total.changeChars / n, unit: 'chars' }, target: 'ratio < 2', details },
+          {
+            benchmark: 'tokens: received per scenario',
+            figure: total.received / n,
+            unit: 'chars',
+            reference: { label: 'the changes', value: total.changeChars / n, unit: 'chars' },
+            target: 'ratio < 2',
+            details,
+          },
           (f) => f.ratio! < 2,
         ),
       ];

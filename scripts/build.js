@@ -37,7 +37,7 @@ export async function buildDist() {
   const tmp = `${DIST}.tmp-${process.pid}`;
   fs.rmSync(tmp, { recursive: true, force: true });
   await build({ entryPoints, outdir: tmp, outbase: SRC, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' });
-  fs.writeFileSync(path.join(tmp, '.built'), new Date().toISOString() + '\n');
+  fs.writeFileSync(path.join(tmp, '.built'), `${new Date().toISOString()}\n`);
   // Swapped in whole, so a CLI started meanwhile sees the old build or the new one, never a mix.
   const old = `${DIST}.old-${process.pid}`;
   try {

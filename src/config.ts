@@ -15,7 +15,10 @@ const EnvSchema = z.object({
     .optional(),
   SCENARIST_MODEL: z
     .string()
-    .regex(/^(offline|(openai|anthropic|openai-compatible):.+)$/, 'must be "offline" or "<provider>:<model>" with provider openai, anthropic or openai-compatible')
+    .regex(
+      /^(offline|(openai|anthropic|openai-compatible):.+)$/,
+      'must be "offline" or "<provider>:<model>" with provider openai, anthropic or openai-compatible',
+    )
     .default('offline'),
   SCENARIST_LLM_BASE_URL: z.string().url().optional(),
   SCENARIST_LLM_API_KEY: z.string().optional(),
@@ -64,7 +67,10 @@ const EnvSchema = z.object({
       }
       const table = PriceTable.safeParse(value);
       if (!table.success) {
-        ctx.addIssue({ code: 'custom', message: `must map models to {input, output, cached_input?} prices: ${table.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}` });
+        ctx.addIssue({
+          code: 'custom',
+          message: `must map models to {input, output, cached_input?} prices: ${table.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+        });
         return z.NEVER;
       }
       return table.data;
@@ -149,7 +155,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadLimit: e.SCENARIST_UPLOAD_LIMIT,
     prices: e.SCENARIST_PRICES,
     webhooks: {
-      allowedHosts: e.SCENARIST_WEBHOOK_ALLOWED_HOSTS.split(',').map((h) => h.trim().toLowerCase()).filter(Boolean),
+      allowedHosts: e.SCENARIST_WEBHOOK_ALLOWED_HOSTS.split(',')
+        .map((h) => h.trim().toLowerCase())
+        .filter(Boolean),
       retryBaseMs: e.SCENARIST_WEBHOOK_RETRY_BASE_MS,
       pollMs: e.SCENARIST_WEBHOOK_POLL_MS,
       timeoutMs: e.SCENARIST_WEBHOOK_TIMEOUT_MS,
@@ -180,8 +188,10 @@ function modelSettings(e: z.infer<typeof EnvSchema>): Config['llm'] {
     maxOutputTokens: e.SCENARIST_LLM_MAX_OUTPUT_TOKENS,
     plannerFirst: e.SCENARIST_PLANNER_FIRST === 'true' || e.SCENARIST_PLANNER_FIRST === '1',
   };
-  if (provider === 'openai') return { ...policy, apiKey: key(e.SCENARIST_LLM_API_KEY) ?? key(e.OPENAI_API_KEY), baseUrl: e.SCENARIST_LLM_BASE_URL ?? e.OPENAI_BASE_URL };
-  if (provider === 'anthropic') return { ...policy, apiKey: key(e.SCENARIST_LLM_API_KEY) ?? key(e.ANTHROPIC_API_KEY), baseUrl: e.SCENARIST_LLM_BASE_URL ?? e.ANTHROPIC_BASE_URL };
+  if (provider === 'openai')
+    return { ...policy, apiKey: key(e.SCENARIST_LLM_API_KEY) ?? key(e.OPENAI_API_KEY), baseUrl: e.SCENARIST_LLM_BASE_URL ?? e.OPENAI_BASE_URL };
+  if (provider === 'anthropic')
+    return { ...policy, apiKey: key(e.SCENARIST_LLM_API_KEY) ?? key(e.ANTHROPIC_API_KEY), baseUrl: e.SCENARIST_LLM_BASE_URL ?? e.ANTHROPIC_BASE_URL };
   return { ...policy, apiKey: key(e.SCENARIST_LLM_API_KEY), baseUrl: e.SCENARIST_LLM_BASE_URL };
 }
 

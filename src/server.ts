@@ -3,13 +3,13 @@ import type { ScenarioEngine } from './agent/engine.js';
 import { createEngine } from './agent/engines/index.js';
 import { buildApp } from './api/app.js';
 import type { Config } from './config.js';
-import { isoNow, systemClock, type Clock } from './domain/clock.js';
-import { bootstrap } from './store/bootstrap.js';
-import { migrate, openStore, waitForDatabase, type Store } from './store/db.js';
+import { type Clock, isoNow, systemClock } from './domain/clock.js';
 import { createDispatcher, type JobDispatcher } from './jobs/dispatch/dispatcher.js';
-import { jobHandlers } from './services/job-handlers.js';
-import { WebhookSender } from './jobs/webhook-sender.js';
 import { JobRunner } from './jobs/runner.js';
+import { WebhookSender } from './jobs/webhook-sender.js';
+import { jobHandlers } from './services/job-handlers.js';
+import { bootstrap } from './store/bootstrap.js';
+import { migrate, openStore, type Store, waitForDatabase } from './store/db.js';
 
 export interface Running {
   app: FastifyInstance;

@@ -1,13 +1,13 @@
 import pino from 'pino';
-import { loggerOptions } from './api/log-lines.js';
 import type { ScenarioEngine } from './agent/engine.js';
 import { createEngine } from './agent/engines/index.js';
+import { loggerOptions } from './api/log-lines.js';
 import type { Config } from './config.js';
 import { systemClock } from './domain/clock.js';
 import { createDispatcher } from './jobs/dispatch/dispatcher.js';
-import { jobHandlers } from './services/job-handlers.js';
 import { JobRunner } from './jobs/runner.js';
 import { WebhookSender } from './jobs/webhook-sender.js';
+import { jobHandlers } from './services/job-handlers.js';
 import { migrate, openStore, waitForDatabase } from './store/db.js';
 
 export interface WorkerOptions {
@@ -22,7 +22,9 @@ export async function runWorker(config: Config, opts: WorkerOptions = {}): Promi
   const engine = opts.engine ?? createEngine(config);
   const store = openStore(config.database);
   store.onConnectionError((err) => log.warn({ err: err.message }, 'database connection lost; the pool reconnects'));
-  await waitForDatabase(store, (err, delayMs) => log.warn({ err: err instanceof Error ? err.message : String(err), delayMs }, 'database not reachable; retrying'));
+  await waitForDatabase(store, (err, delayMs) =>
+    log.warn({ err: err instanceof Error ? err.message : String(err), delayMs }, 'database not reachable; retrying'),
+  );
   await migrate(store);
   const dispatcher = createDispatcher(store, config, log);
   await dispatcher.start();

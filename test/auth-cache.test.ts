@@ -38,7 +38,10 @@ describe('a key revoked in the database', () => {
 
   it('stops working once the cache time has passed, and an unknown key is never cached', async () => {
     expect((await s.api('GET', 'projects/')).status).toBe(200);
-    await s.running.store.db.updateTable('api_keys').set({ revoked_at: new Date(now).toISOString() }).execute();
+    await s.running.store.db
+      .updateTable('api_keys')
+      .set({ revoked_at: new Date(now).toISOString() })
+      .execute();
     now += 4_000;
     expect((await s.api('GET', 'projects/')).status).toBe(200);
     now += 1_001;

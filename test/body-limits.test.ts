@@ -27,11 +27,17 @@ describe('body limits', () => {
   });
 
   it('an apply above its own limit is a 413 and writes nothing', async () => {
-    const before = await s.running.store.db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const before = await s.running.store.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const huge = [{ id: 1, based_on_revision: 1, instructions: 'x'.repeat(70_000) }];
     const res = await s.api('POST', 'scenarios/scenario-agent/', { apply_changes: true, updated_scenarios: huge });
     expect(res).toMatchObject({ status: 413, body: { detail: expect.any(String) } });
-    const after = await s.running.store.db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const after = await s.running.store.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(after.n)).toBe(Number(before.n));
   });
 });

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScenaristClient, type Scenario } from '../src/client/index.js';
+import { type Scenario, ScenaristClient } from '../src/client/index.js';
 import { hasChromium, openChromium } from './helpers/chromium.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -21,8 +21,12 @@ describe.skipIf(!hasChromium)('changesets on the review page', () => {
     const agent = await client.aiagents.create({ project, agent_name: 'Billing line', description: 'Answers billing questions.' });
     const personality = (await client.personalities.list())[0]!.id;
     scenarios = [];
-    for (const name of ['Refund for a double charge', 'Upgrade to the unlimited plan']) scenarios.push(await client.scenarios.create({ name, agent: agent.id, personality, project }));
-    const started = await client.scenarioAgent.apply(scenarios.map((sc) => ({ id: sc.id, based_on_revision: 1, max_duration: 300 })), { project_id: project });
+    for (const name of ['Refund for a double charge', 'Upgrade to the unlimited plan'])
+      scenarios.push(await client.scenarios.create({ name, agent: agent.id, personality, project }));
+    const started = await client.scenarioAgent.apply(
+      scenarios.map((sc) => ({ id: sc.id, based_on_revision: 1, max_duration: 300 })),
+      { project_id: project },
+    );
     const done = await client.waitFor(started.progress_id);
     sessionId = started.session_id;
     changesetId = (done.result as { changeset_id: number }).changeset_id;
@@ -45,7 +49,10 @@ describe.skipIf(!hasChromium)('changesets on the review page', () => {
   });
 
   it("shows a conversation's apply with its diff, reverts it with the edited scenario named, then over the edit", async () => {
-    await page.getByTestId('sessions').getByRole('link', { name: /Limit calls/ }).click();
+    await page
+      .getByTestId('sessions')
+      .getByRole('link', { name: /Limit calls/ })
+      .click();
     const entry = page.getByTestId(`changeset-${changesetId}`);
     await expect.poll(() => entry.textContent()).toContain(`Changeset ${changesetId} (apply)`);
     await entry.getByText('Changed: max_duration').click();
@@ -70,7 +77,10 @@ describe.skipIf(!hasChromium)('changesets on the review page', () => {
     await page.getByRole('button', { name: 'New conversation' }).click();
     await page.getByRole('button', { name: `Revision history of ${scenarios[0]!.name}` }).click();
     const dialog = page.getByTestId('history-dialog');
-    const revertOfApply = dialog.getByTestId('changesets').getByRole('button', { name: `Revert Revert of changeset ${changesetId}` }).first();
+    const revertOfApply = dialog
+      .getByTestId('changesets')
+      .getByRole('button', { name: `Revert Revert of changeset ${changesetId}` })
+      .first();
     await revertOfApply.click();
     // The first revert undid only this scenario (the other was edited); undoing that revert redoes it.
     await expect.poll(() => dialog.getByTestId('changeset-status').textContent()).toMatch(/^Reverted changeset \d+: 1 scenario\(s\) restored/);

@@ -27,7 +27,9 @@ afterAll(async () => {
 const scenario = async (id: number) => (await s.api('GET', `scenarios/${id}/`)).body;
 
 async function bulkCreate(n: number, prefix: string): Promise<number[]> {
-  const res = await s.api('POST', 'scenarios/bulk_create/', { scenarios: Array.from({ length: n }, (_, i) => ({ name: `${prefix} ${i}`, agent, personality, tags: ['base'] })) });
+  const res = await s.api('POST', 'scenarios/bulk_create/', {
+    scenarios: Array.from({ length: n }, (_, i) => ({ name: `${prefix} ${i}`, agent, personality, tags: ['base'] })),
+  });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.map((x: { id: number }) => x.id);
 }
@@ -49,7 +51,12 @@ describe('an apply of 50 scenarios', () => {
     sessionId = started.session_id;
     progressId = started.progress_id;
     const done = await waitForJob(s.api, progressId);
-    expect(done.result).toMatchObject({ success: true, applied_scenario_ids: ids, created_scenario_ids: [expect.any(Number)], changeset_id: expect.any(Number) });
+    expect(done.result).toMatchObject({
+      success: true,
+      applied_scenario_ids: ids,
+      created_scenario_ids: [expect.any(Number)],
+      changeset_id: expect.any(Number),
+    });
     changesetId = done.result.changeset_id;
     createdId = done.result.created_scenario_ids[0];
   });
@@ -90,7 +97,12 @@ describe('an apply of 50 scenarios', () => {
       after_revision: 2,
       reverted_by: null,
     });
-    expect(res.body.items.at(-1)).toMatchObject({ scenario_id: createdId, action: 'create', scenario_name: 'Drafted by the apply', changes: { instructions: { old: null, new: 'Ask about a refund.' } } });
+    expect(res.body.items.at(-1)).toMatchObject({
+      scenario_id: createdId,
+      action: 'create',
+      scenario_name: 'Drafted by the apply',
+      changes: { instructions: { old: null, new: 'Ask about a refund.' } },
+    });
     const page = await s.api('GET', `changesets/${changesetId}/?page=2&page_size=20`);
     expect(page.body.items.map((i: any) => i.scenario_id)).toEqual(ids.slice(20, 40));
   });

@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenaristClient } from '../src/client/index.js';
-import { cliRunner, type CliRunner } from './helpers/cli.js';
-import { startIdleServer, type IdleServer } from './helpers/idle-server.js';
+import { type CliRunner, cliRunner } from './helpers/cli.js';
+import { type IdleServer, startIdleServer } from './helpers/idle-server.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let s: TestServer;
@@ -22,8 +22,17 @@ beforeAll(async () => {
   project = s.defaultProjectId;
   agent = (await client.aiagents.create({ project, agent_name: 'Billing line', description: 'Answers billing questions for Acme Telecom.' })).id;
   const [male, female] = await client.personalities.list();
-  refund = (await client.scenarios.create({ name: 'Refund for a double charge', agent, personality: male!.id, instructions: 'You were charged twice for October. Ask for a refund.' })).id;
-  upgrade = (await client.scenarios.create({ name: 'Upgrade to the unlimited plan', agent, personality: female!.id, instructions: 'Ask what the unlimited plan costs.' })).id;
+  refund = (
+    await client.scenarios.create({
+      name: 'Refund for a double charge',
+      agent,
+      personality: male!.id,
+      instructions: 'You were charged twice for October. Ask for a refund.',
+    })
+  ).id;
+  upgrade = (
+    await client.scenarios.create({ name: 'Upgrade to the unlimited plan', agent, personality: female!.id, instructions: 'Ask what the unlimited plan costs.' })
+  ).id;
 });
 afterAll(async () => {
   cli?.dispose();
@@ -37,9 +46,11 @@ describe('improve', () => {
     // The summary by field first, then each scenario, each change with why it was suggested.
     expect(r.stdout).toContain('Changes by field (2 scenarios):\n  instructions × 2\n  max_duration × 2\n  tool_ids +TOOL_DTMF × 2\n');
     expect(r.stdout.indexOf('Changes by field')).toBeLessThan(r.stdout.indexOf(`#${refund} `));
-    expect(r.stdout).toContain(`#${refund} Refund for a double charge (revision 1)\n  tool_ids: +TOOL_DTMF\n    why: added TOOL_DTMF\n  max_duration: (none) → 300\n`);
+    expect(r.stdout).toContain(
+      `#${refund} Refund for a double charge (revision 1)\n  tool_ids: +TOOL_DTMF\n    why: added TOOL_DTMF\n  max_duration: (none) → 300\n`,
+    );
     // Long text: a word diff with git's plain markers, the unchanged words as they were.
-    expect(r.stdout).toMatch(/  instructions:\n    \{\+## Persona\n[\s\S]*\+\}You were charged twice for October\. Ask for a refund\./);
+    expect(r.stdout).toMatch(/ {2}instructions:\n {4}\{\+## Persona\n[\s\S]*\+\}You were charged twice for October\. Ask for a refund\./);
     expect(r.stdout).toContain(`#${upgrade} Upgrade to the unlimited plan (revision 1)\n  tool_ids: +TOOL_DTMF\n`);
     expect(r.stdout).toMatch(/2 scenarios would change \(session \d+\)\. Nothing has been written: `scenarist apply [0-9a-f-]{36}` applies these\./);
     // Not a terminal: no colour codes.
@@ -86,7 +97,9 @@ describe('improve', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stderr).toContain('Apply 1 change to 1 scenario? [y/N] yes');
     // What it will apply is shown before the question.
-    expect(ok.stdout).toBe(`Changes by field (1 scenario):\n  tool_ids +TOOL_DTMF × 1\n\n#${refund} Refund for a double charge (revision 1)\n  tool_ids: +TOOL_DTMF\n    why: added TOOL_DTMF\nApplied 1 change(s): 1 scenario(s) updated, 0 created.\n`);
+    expect(ok.stdout).toBe(
+      `Changes by field (1 scenario):\n  tool_ids +TOOL_DTMF × 1\n\n#${refund} Refund for a double charge (revision 1)\n  tool_ids: +TOOL_DTMF\n    why: added TOOL_DTMF\nApplied 1 change(s): 1 scenario(s) updated, 0 created.\n`,
+    );
     expect(await client.scenarios.get(refund)).toMatchObject({ tool_ids: ['TOOL_DTMF'], revision: 2 });
 
     // The second job's suggestions were based on revision 1 of refund, which the first apply changed.
@@ -147,14 +160,18 @@ describe('generate', () => {
     expect(r.stdout).toContain('1. Roaming: a first-time caller\n   personality: ');
     expect(r.stdout).toContain('2. Late fees: a first-time caller\n');
     expect(r.stderr).toContain(`Create 2 scenarios for Billing line in project ${project}? [y/N] y`);
-    expect(r.stdout).toMatch(/Applied 2 change\(s\): 0 scenario\(s\) updated, 2 created\.\n  #\d+ Roaming: a first-time caller\n  #\d+ Late fees: a first-time caller\n$/);
+    expect(r.stdout).toMatch(
+      /Applied 2 change\(s\): 0 scenario\(s\) updated, 2 created\.\n {2}#\d+ Roaming: a first-time caller\n {2}#\d+ Late fees: a first-time caller\n$/,
+    );
     expect((await client.scenarios.list({ project_id: project })).count).toBe(before + 2);
     expect((await client.scenarios.list({ project_id: project, search: 'late fees' })).results[0]).toMatchObject({ agent, tags: ['generated'] });
   });
 
-  it('asks the agent\'s questions and takes the answers from stdin, one per line', async () => {
+  it("asks the agent's questions and takes the answers from stdin, one per line", async () => {
     const blank = (await client.aiagents.create({ project, agent_name: 'Blank' })).id;
-    const r = await cli(['generate', '--agent', String(blank), '-n', '3', '--no-apply', 'make some scenarios'], { input: 'Billing disputes\ncancellations and refunds\nSpanish\n' });
+    const r = await cli(['generate', '--agent', String(blank), '-n', '3', '--no-apply', 'make some scenarios'], {
+      input: 'Billing disputes\ncancellations and refunds\nSpanish\n',
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain('I need a little more to draft useful scenarios.\n1. What does the agent under test do');
     expect(r.stderr).toContain('> Billing disputes\n2. ');
@@ -184,7 +201,7 @@ describe('generate', () => {
 });
 
 describe('sessions and cancel', () => {
-  it('lists a project\'s sessions and shows one conversation', async () => {
+  it("lists a project's sessions and shows one conversation", async () => {
     const sessions = await client.sessions.list(project);
     const list = await cli(['sessions', 'list', '--project', String(project)]);
     expect(list.code, list.stderr).toBe(0);
@@ -223,7 +240,11 @@ describe('sessions and cancel', () => {
       const job = await idle.startJob();
       const finished = await client.scenarioAgent.improve({ scenarios: [refund], user_message: 'Add the DTMF tool' });
       await client.waitFor(finished.progress_id);
-      const [running, done, unknown] = await Promise.all([cli(['cancel', job.progress_id], { env }), cli(['cancel', finished.progress_id]), cli(['cancel', 'no-such-job'])]);
+      const [running, done, unknown] = await Promise.all([
+        cli(['cancel', job.progress_id], { env }),
+        cli(['cancel', finished.progress_id]),
+        cli(['cancel', 'no-such-job']),
+      ]);
       expect(running.code, running.stderr).toBe(0);
       expect(running.stdout).toBe(`Cancelled job ${job.progress_id} (session ${job.session_id}).\n`);
       expect((await idle.client.scenarioAgent.progress(job.progress_id)).status).toBe('cancelled');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenaristClient } from '../src/client/index.js';
-import { cliRunner, type CliRunner } from './helpers/cli.js';
+import { type CliRunner, cliRunner } from './helpers/cli.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /** `scenarist changesets list|show|revert` after a one-shot improve-and-apply, as a person at a terminal sees them. */
@@ -36,7 +36,12 @@ describe('changesets', () => {
 
     const list = await cli(['changesets', 'list', '--project', 'Default']);
     expect(list.code, list.stderr).toBe(0);
-    expect(list.stdout).toMatch(new RegExp(`^ID\\s+KIND\\s+STATUS\\s+SCENARIOS\\s+WHEN\\s+FIELDS\\s+SUMMARY\\n${changesetId}\\s+apply\\s+applied\\s+3\\s+\\S+ \\S+\\s+tags\\s+Applied from session`, 'm'));
+    expect(list.stdout).toMatch(
+      new RegExp(
+        `^ID\\s+KIND\\s+STATUS\\s+SCENARIOS\\s+WHEN\\s+FIELDS\\s+SUMMARY\\n${changesetId}\\s+apply\\s+applied\\s+3\\s+\\S+ \\S+\\s+tags\\s+Applied from session`,
+        'm',
+      ),
+    );
 
     const show = await cli(['changesets', 'show', String(changesetId)]);
     expect(show.code, show.stderr).toBe(0);

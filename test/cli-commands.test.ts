@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenaristClient } from '../src/client/index.js';
-import { cliRunner, type CliRunner } from './helpers/cli.js';
+import { type CliRunner, cliRunner } from './helpers/cli.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /** The commands a team needs besides the scenario agent, run as a new user would on a fresh server. */
@@ -29,7 +29,14 @@ describe('scenarist init, then the repository imported into a fresh server', () 
     const repo = path.join(dir, 'repo');
     const r = await cli(['init', repo, '--url', s.url]);
     expect(r.code, r.stderr).toBe(0);
-    for (const f of ['scenarist.yaml', '.gitignore', 'scenarios/_project.yaml', 'scenarios/Billing/refund-for-a-double-charge.yaml', 'scenarios/upgrade-to-the-unlimited-plan.yaml', '.github/workflows/scenarist.yml']) {
+    for (const f of [
+      'scenarist.yaml',
+      '.gitignore',
+      'scenarios/_project.yaml',
+      'scenarios/Billing/refund-for-a-double-charge.yaml',
+      'scenarios/upgrade-to-the-unlimited-plan.yaml',
+      '.github/workflows/scenarist.yml',
+    ]) {
       expect(r.stdout).toContain(`created  ${path.join(repo, f)}`);
     }
     expect(fs.readFileSync(path.join(repo, '.github/workflows/scenarist.yml'), 'utf8')).toContain('scenarist improve --dry-run');
@@ -54,13 +61,27 @@ describe('projects, agents and scenarios', () => {
     const p = await cli(['projects', 'create', 'Second line', '--description', 'Escalations']);
     expect(p).toMatchObject({ code: 0, stdout: 'Created project 2 (Second line).\n' });
     expect((await cli(['projects', 'list'])).stdout).toBe('ID  NAME         DESCRIPTION\n1   Default\n2   Second line  Escalations\n');
-    const a = await cli(['agents', 'create', 'Escalation desk', '--project', 'Second line', '--description', 'Takes calls the first line could not solve.', '--language', 'de']);
+    const a = await cli([
+      'agents',
+      'create',
+      'Escalation desk',
+      '--project',
+      'Second line',
+      '--description',
+      'Takes calls the first line could not solve.',
+      '--language',
+      'de',
+    ]);
     expect(a).toMatchObject({ code: 0, stdout: 'Created agent 2 (Escalation desk) in project 2 (Second line).\n' });
     const u = await cli(['agents', 'update', 'Escalation desk', '--name', 'Escalations', '--no-inbound']);
     expect(u).toMatchObject({ code: 0, stdout: 'Updated agent 2 (Escalations): agent_name, inbound.\n' });
-    expect((await cli(['agents', 'list', '--project', '2'])).stdout).toBe('ID  NAME         LANGUAGE  DESCRIPTION\n2   Escalations  de        Takes calls the first line could not solve.\n');
+    expect((await cli(['agents', 'list', '--project', '2'])).stdout).toBe(
+      'ID  NAME         LANGUAGE  DESCRIPTION\n2   Escalations  de        Takes calls the first line could not solve.\n',
+    );
     const show = await cli(['agents', 'show', '2']);
-    expect(show.stdout).toBe('Agent 2: Escalations\nproject 2 · language de · outbound · knowledge-base files -\n\nTakes calls the first line could not solve.\n');
+    expect(show.stdout).toBe(
+      'Agent 2: Escalations\nproject 2 · language de · outbound · knowledge-base files -\n\nTakes calls the first line could not solve.\n',
+    );
     expect((await cli(['agents', 'update', '2'])).code).toBe(2);
     // With two projects, the one meant must be named.
     expect((await cli(['agents', 'list'])).code).toBe(2);
@@ -76,7 +97,9 @@ describe('projects, agents and scenarios', () => {
     expect((await cli(['scenarios', 'list', '--project', '1', '--name', 'UNLIMITED'])).stdout).toMatch(/^2 {3}Upgrade.*\n1 scenario\.\n$/m);
     expect((await cli(['scenarios', 'list', '--project', '1', '--tag', 'nothing'])).stdout).toBe('No scenarios match.\n');
     const show = await cli(['scenarios', 'show', '1']);
-    expect(show.stdout).toMatch(new RegExp(`^id: 1\\nserver: ${s.url}\\nname: Refund for a double charge\\nagent: Billing line\\npersonality: Normal Male\\nfolder_path: Billing\\n`));
+    expect(show.stdout).toMatch(
+      new RegExp(`^id: 1\\nserver: ${s.url}\\nname: Refund for a double charge\\nagent: Billing line\\npersonality: Normal Male\\nfolder_path: Billing\\n`),
+    );
     expect((await cli(['scenarios', 'show', '99'])).code).toBe(4);
   });
 

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliRunner, type CliRunner } from './helpers/cli.js';
+import { type CliRunner, cliRunner } from './helpers/cli.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { hasTmux, shellLine, tmuxServer } from './helpers/tmux.js';
 
@@ -47,7 +47,7 @@ describe('the command itself', () => {
     expect(fs.existsSync(empty)).toBe(false);
   });
 
-  it('keys create against the server\'s data directory prints a key that the server accepts', async () => {
+  it("keys create against the server's data directory prints a key that the server accepts", async () => {
     const r = await cli(['keys', 'create', '--name', 'ci'], { env: { SCENARIST_DATA_DIR: s.dataDir } });
     expect(r.code, r.stderr).toBe(0);
     const key = r.stdout.trim();

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenaristClient } from '../src/client/index.js';
-import { cliRunner, type CliRunner } from './helpers/cli.js';
+import { type CliRunner, cliRunner } from './helpers/cli.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /**
@@ -18,7 +18,8 @@ let repo: string;
 const at = (...p: string[]) => path.join(repo, 'scenarios', ...p);
 const read = (...p: string[]) => fs.readFileSync(at(...p), 'utf8');
 /** The CLI run in the repository with no connection settings but its config file and key file. */
-const inRepo = (args: string[], input?: string) => cli(args, { cwd: path.join(repo, 'nested'), env: { SCENARIST_URL: undefined, SCENARIST_API_KEY: undefined }, input });
+const inRepo = (args: string[], input?: string) =>
+  cli(args, { cwd: path.join(repo, 'nested'), env: { SCENARIST_URL: undefined, SCENARIST_API_KEY: undefined }, input });
 
 beforeAll(async () => {
   s = await startTestServer();
@@ -31,7 +32,13 @@ beforeAll(async () => {
   const agent = (await client.aiagents.create({ project: s.defaultProjectId, agent_name: 'Billing line' })).id;
   await client.scenarios.createFolder({ project_id: s.defaultProjectId, name: 'Billing' });
   for (const name of ['Refund for a double charge', 'Late fee dispute', 'Roaming question']) {
-    await client.scenarios.create({ name, agent, personality: 1, folder_path: name === 'Roaming question' ? null : 'Billing', instructions: `About: ${name}.` });
+    await client.scenarios.create({
+      name,
+      agent,
+      personality: 1,
+      folder_path: name === 'Roaming question' ? null : 'Billing',
+      instructions: `About: ${name}.`,
+    });
   }
 });
 afterAll(async () => {
@@ -52,14 +59,21 @@ describe('a repository of scenario files', () => {
 
   it('follows a rename in the file and a move to another directory: status shows both, import updates the same scenarios', async () => {
     const refund = read('Billing', 'refund-for-a-double-charge.yaml');
-    fs.writeFileSync(at('Billing', 'refund-for-a-double-charge.yaml'), refund.replace('name: Refund for a double charge', 'name: Refund for a charge made twice'));
+    fs.writeFileSync(
+      at('Billing', 'refund-for-a-double-charge.yaml'),
+      refund.replace('name: Refund for a double charge', 'name: Refund for a charge made twice'),
+    );
     fs.mkdirSync(at('Billing', 'Disputes'));
     fs.renameSync(at('Billing', 'late-fee-dispute.yaml'), at('Billing', 'Disputes', 'late-fee.yaml'));
 
     const status = await inRepo(['status']);
     expect(status.code, status.stderr).toBe(0);
-    expect(status.stdout).toContain(`modified      ${at('Billing', 'refund-for-a-double-charge.yaml')}  #1 Refund for a charge made twice (was "Refund for a double charge"): name`);
-    expect(status.stdout).toContain(`modified      ${at('Billing', 'Disputes', 'late-fee.yaml')}  #2 Late fee dispute (folder Billing → Billing.Disputes): folder_path`);
+    expect(status.stdout).toContain(
+      `modified      ${at('Billing', 'refund-for-a-double-charge.yaml')}  #1 Refund for a charge made twice (was "Refund for a double charge"): name`,
+    );
+    expect(status.stdout).toContain(
+      `modified      ${at('Billing', 'Disputes', 'late-fee.yaml')}  #2 Late fee dispute (folder Billing → Billing.Disputes): folder_path`,
+    );
     expect(status.stdout).toContain('2 modified, 0 new, 0 on the server only, 1 unchanged.');
 
     const r = await inRepo(['scenarios', 'import']);
@@ -119,7 +133,9 @@ describe('a repository of scenario files', () => {
     try {
       const none = await inRepo(['status']);
       expect(none.code).toBe(2);
-      expect(none.stderr).toContain(`Cannot read the API key from ${path.join(repo, '.scenarist-key')} (key_file in ${path.join(repo, 'scenarist.yaml')}): ENOENT`);
+      expect(none.stderr).toContain(
+        `Cannot read the API key from ${path.join(repo, '.scenarist-key')} (key_file in ${path.join(repo, 'scenarist.yaml')}): ENOENT`,
+      );
       const piped = await inRepo(['status', '--key-file', '-'], `${s.key}\n`);
       expect(piped.code, piped.stderr).toBe(0);
       const wrong = await inRepo(['status', '--key-file', '-'], 'sk_scn_nope\n');
@@ -133,7 +149,9 @@ describe('a repository of scenario files', () => {
     await client.projects.create({ name: 'Second' });
     const r = await cli(['status', at()], { cwd: os.tmpdir() });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`Say which project: --project <id|name>, SCENARIST_PROJECT or \`project:\` in scenarist.yaml (projects: ${s.defaultProjectId} Default,`);
+    expect(r.stderr).toContain(
+      `Say which project: --project <id|name>, SCENARIST_PROJECT or \`project:\` in scenarist.yaml (projects: ${s.defaultProjectId} Default,`,
+    );
     expect((await cli(['status', at()], { cwd: os.tmpdir(), env: { SCENARIST_PROJECT: 'Default' } })).code).toBe(0);
     const bad = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-badcfg-'));
     fs.writeFileSync(path.join(bad, 'scenarist.yaml'), 'server: not a url\nprojct: 1\n');
@@ -149,7 +167,12 @@ describe('a fresh server rebuilt from the repository alone', () => {
   it('creates the agents, personalities, test profiles and scenarios the files hold, and the files then follow the new server', async () => {
     await client.personalities.create({ project: s.defaultProjectId, name: 'Impatient commuter', prompt: 'Answers in few words, in a hurry.', language: 'en' });
     const profile = await client.testProfiles.create({ project: s.defaultProjectId, agent: 1, name: 'Gold customer', information: { account: 'A-1' } });
-    await client.scenarios.create({ name: 'In a hurry', agent: 1, personality: (await client.personalities.list()).find((p) => p.name === 'Impatient commuter')!.id, test_profile: profile.id });
+    await client.scenarios.create({
+      name: 'In a hurry',
+      agent: 1,
+      personality: (await client.personalities.list()).find((p) => p.name === 'Impatient commuter')!.id,
+      test_profile: profile.id,
+    });
     // An earlier test made a second project, so this one is named.
     const exported = await inRepo(['scenarios', 'export', '--project', 'Default']);
     expect(exported.code, exported.stderr).toBe(0);
@@ -177,7 +200,9 @@ describe('a fresh server rebuilt from the repository alone', () => {
         ['Roaming question', 'Billing', 'Normal Male'],
         ['In a hurry', null, 'Impatient commuter'],
       ]);
-      expect((await rebuilt.testProfiles.list()).map((t) => [t.name, t.agent_name, t.information])).toEqual([['Gold customer', 'Billing line', { account: 'A-1' }]]);
+      expect((await rebuilt.testProfiles.list()).map((t) => [t.name, t.agent_name, t.information])).toEqual([
+        ['Gold customer', 'Billing line', { account: 'A-1' }],
+      ]);
       expect(scenarios[2]!.test_profile).toBe((await rebuilt.testProfiles.list())[0]!.id);
       // The files now carry the new server's ids, so the repository follows it from here on.
       expect(read('in-a-hurry.yaml')).toContain(`id: ${scenarios[2]!.id}\nserver: ${fresh.url}\n`);

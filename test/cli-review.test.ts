@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScenaristClient, type Scenario } from '../src/client/index.js';
-import { cliRunner, type CliRunner } from './helpers/cli.js';
+import { type Scenario, ScenaristClient } from '../src/client/index.js';
+import { type CliRunner, cliRunner } from './helpers/cli.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let s: TestServer;
@@ -14,7 +14,8 @@ beforeAll(async () => {
   client = new ScenaristClient({ baseUrl: s.url, apiKey: s.key });
   const agent = (await client.aiagents.create({ project: s.defaultProjectId, agent_name: 'Billing line', description: 'Answers billing questions.' })).id;
   const personality = (await client.personalities.list())[0]!.id;
-  for (const name of ['Refund', 'Upgrade', 'Cancel', 'Outage']) scenarios.push(await client.scenarios.create({ name, agent, personality, instructions: `About ${name}.` }));
+  for (const name of ['Refund', 'Upgrade', 'Cancel', 'Outage'])
+    scenarios.push(await client.scenarios.create({ name, agent, personality, instructions: `About ${name}.` }));
 });
 afterAll(async () => {
   cli?.dispose();
@@ -57,7 +58,12 @@ describe('a past job reviewed again and applied in part', () => {
     expect(r.stdout).not.toContain('max_duration');
     expect(r.stderr).toContain('Apply 2 changes to 2 scenarios? [y/N] y');
     const now = await Promise.all(scenarios.map((x) => client.scenarios.get(x.id)));
-    expect(now.map((x) => [x.tool_ids, x.max_duration])).toEqual([[[], null], [['TOOL_DTMF'], null], [['TOOL_DTMF'], null], [[], null]]);
+    expect(now.map((x) => [x.tool_ids, x.max_duration])).toEqual([
+      [[], null],
+      [['TOOL_DTMF'], null],
+      [['TOOL_DTMF'], null],
+      [[], null],
+    ]);
     expect((await client.scenarioAgent.progress(id)).review_state).toBe('partly_applied');
 
     const again = await cli(['apply', id, '--only', `${a.id},${b.id}`, '--fields', 'tool_ids', '--yes']);

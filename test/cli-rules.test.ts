@@ -1,18 +1,20 @@
-import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError } from 'commander';
+import { describe, expect, it } from 'vitest';
 import { parseSelection } from '../src/cli/commands/improve.js';
-import { renderChange } from '../src/domain/suggestion-text.js';
-import { changedFields, FILE_FIELDS, fileNameFor, parseScenarioFile, toDesired, toFileRecord, type References } from '../src/cli/scenario-files.js';
+import { changedFields, FILE_FIELDS, fileNameFor, parseScenarioFile, type References, toDesired, toFileRecord } from '../src/cli/scenario-files.js';
 import { styleFor } from '../src/cli/terminal.js';
-import { SCENARIO_FIELDS } from '../src/domain/scenario.js';
 import type { Scenario } from '../src/client/index.js';
+import { SCENARIO_FIELDS } from '../src/domain/scenario.js';
+import { renderChange } from '../src/domain/suggestion-text.js';
 
 describe('rendering a change', () => {
   const plain = { style: styleFor({ isTTY: false }, {}) };
   it('lists, short values and long text each read plainly without colour', () => {
     expect(renderChange('tool_ids', { old: ['TOOL_END_CALL'], new: ['TOOL_DTMF'] }, plain)).toBe('  tool_ids: +TOOL_DTMF -TOOL_END_CALL');
     expect(renderChange('max_duration', { old: null, new: 300 }, plain)).toBe('  max_duration: (none) → 300');
-    expect(renderChange('instructions', { old: 'Line one\nline two', new: 'Line one\nline 2' }, plain)).toBe('  instructions:\n    Line one\n    line [-two-]{+2+}');
+    expect(renderChange('instructions', { old: 'Line one\nline two', new: 'Line one\nline 2' }, plain)).toBe(
+      '  instructions:\n    Line one\n    line [-two-]{+2+}',
+    );
   });
   it('colours only when asked to', () => {
     expect(styleFor({ isTTY: true }, {}).enabled).toBe(true);
@@ -55,10 +57,28 @@ describe('scenario files', () => {
 
   it('round-trip: a scenario written to a file reads back as the same scenario', () => {
     const stored = {
-      id: 7, name: 'Refund', agent: 1, personality: 1, tags: ['billing'], tool_ids: [], metrics: [], first_message: '', inbound_phone_number: null,
-      instructions: 'Line one\nLine two\n', conditional_actions: null, simulation_description: '', information_fields: { plan: 'gold' },
-      expected_outcome_prompt: '', scenario_language: 'de', scenario_type: 'instruction', suite_type: 'undefined', is_predefined: false,
-      test_profile: null, generated_mock_tool_entries: null, folder_path: null, max_duration: 120,
+      id: 7,
+      name: 'Refund',
+      agent: 1,
+      personality: 1,
+      tags: ['billing'],
+      tool_ids: [],
+      metrics: [],
+      first_message: '',
+      inbound_phone_number: null,
+      instructions: 'Line one\nLine two\n',
+      conditional_actions: null,
+      simulation_description: '',
+      information_fields: { plan: 'gold' },
+      expected_outcome_prompt: '',
+      scenario_language: 'de',
+      scenario_type: 'instruction',
+      suite_type: 'undefined',
+      is_predefined: false,
+      test_profile: null,
+      generated_mock_tool_entries: null,
+      folder_path: null,
+      max_duration: 120,
     } as unknown as Scenario;
     const record = toFileRecord(stored, refs);
     expect(Object.keys(record)).toEqual(['name', 'agent', 'personality', 'tags', 'scenario_language', 'max_duration', 'instructions', 'information_fields']);

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenaristClient } from '../src/client/index.js';
-import { cliRunner, type CliRunner } from './helpers/cli.js';
+import { type CliRunner, cliRunner } from './helpers/cli.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let s: TestServer;
@@ -51,7 +51,9 @@ describe('scenarios export', () => {
       `Exported 2 scenarios of project ${project} (Default) to ${dir}: 2 file(s) written, 0 already up to date.\nWrote the agents, personalities and test profiles they refer to into ${file('_project.yaml')}.\n`,
     );
     expect(fs.readdirSync(dir).sort()).toEqual(['Billing', '_project.yaml', 'roaming-eu-fees.yaml']);
-    expect(fs.readFileSync(file('_project.yaml'), 'utf8')).toContain('agents:\n  - name: Billing line\n    description: ""\n    language: en\n    inbound: true\n');
+    expect(fs.readFileSync(file('_project.yaml'), 'utf8')).toContain(
+      'agents:\n  - name: Billing line\n    description: ""\n    language: en\n    inbound: true\n',
+    );
     expect(fs.readdirSync(file('Billing'))).toEqual(['refund-for-a-double-charge.yaml']);
     expect(read('Billing/refund-for-a-double-charge.yaml')).toBe(
       [
@@ -75,7 +77,10 @@ describe('scenarios export', () => {
   });
 
   it('prints every scenario to stdout as YAML documents or a JSON array', async () => {
-    const [yaml, json] = await Promise.all([cli(['scenarios', 'export', '--project', String(project)]), cli(['scenarios', 'export', '--project', String(project), '--format', 'json'])]);
+    const [yaml, json] = await Promise.all([
+      cli(['scenarios', 'export', '--project', String(project)]),
+      cli(['scenarios', 'export', '--project', String(project), '--format', 'json']),
+    ]);
     expect(yaml.stdout.split('\n---\n')).toHaveLength(2);
     expect(yaml.stdout).toContain('name: "Roaming: EU fees?"');
     expect(yaml.stdout).toContain('folder_path: Billing');
@@ -86,10 +91,27 @@ describe('scenarios export', () => {
 describe('scenarios import', () => {
   it('creates, updates and leaves alone; a second run changes nothing', async () => {
     const refund = 'Billing/refund-for-a-double-charge.yaml';
-    fs.writeFileSync(file(refund), read(refund).replace('  - billing', '  - billing\n  - refunds').replace(/^expected_outcome_prompt:.*\n/m, ''));
+    fs.writeFileSync(
+      file(refund),
+      read(refund)
+        .replace('  - billing', '  - billing\n  - refunds')
+        .replace(/^expected_outcome_prompt:.*\n/m, ''),
+    );
     fs.mkdirSync(file('Billing/Cancellations'));
     const cancel = 'Billing/Cancellations/cancel-my-contract.yaml';
-    fs.writeFileSync(file(cancel), ['name: Cancel my contract', `agent: ${agent}`, 'personality: Angry Customer', 'tags: [churn]', 'instructions: |', '  Cancel today.', '  Refuse any offer twice.', ''].join('\n'));
+    fs.writeFileSync(
+      file(cancel),
+      [
+        'name: Cancel my contract',
+        `agent: ${agent}`,
+        'personality: Angry Customer',
+        'tags: [churn]',
+        'instructions: |',
+        '  Cancel today.',
+        '  Refuse any offer twice.',
+        '',
+      ].join('\n'),
+    );
     const dry = await cli(['scenarios', 'import', '--project', 'Default', '--dry-run', dir]);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain('Dry run, nothing written: 1 to create, 1 to update, 1 unchanged.');
@@ -106,9 +128,27 @@ describe('scenarios import', () => {
     const all = await client.scenarios.all({ project_id: project });
     const created = all.find((x) => x.name === 'Cancel my contract')!;
     expect(all.find((x) => x.name === 'Refund for a double charge')).toMatchObject({ tags: ['billing', 'refunds'], expected_outcome_prompt: '' });
-    expect(created).toMatchObject({ agent, personality_name: 'Angry Customer', folder_path: 'Billing.Cancellations', instructions: 'Cancel today.\nRefuse any offer twice.\n' });
+    expect(created).toMatchObject({
+      agent,
+      personality_name: 'Angry Customer',
+      folder_path: 'Billing.Cancellations',
+      instructions: 'Cancel today.\nRefuse any offer twice.\n',
+    });
     // The hand-written file now carries its scenario's identity, the rest of it as it was.
-    expect(read(cancel)).toBe([`id: ${created.id}`, `server: ${s.url}`, 'name: Cancel my contract', `agent: ${agent}`, 'personality: Angry Customer', 'tags: [ churn ]', 'instructions: |', '  Cancel today.', '  Refuse any offer twice.', ''].join('\n'));
+    expect(read(cancel)).toBe(
+      [
+        `id: ${created.id}`,
+        `server: ${s.url}`,
+        'name: Cancel my contract',
+        `agent: ${agent}`,
+        'personality: Angry Customer',
+        'tags: [ churn ]',
+        'instructions: |',
+        '  Cancel today.',
+        '  Refuse any offer twice.',
+        '',
+      ].join('\n'),
+    );
 
     const again = await cli(['scenarios', 'import', '--project', 'Default', '--json', dir]);
     expect(again.code).toBe(0);
@@ -131,7 +171,7 @@ describe('scenarios import', () => {
     expect(exported.stdout).toContain(`moved ${file('old-style.yaml')} → ${file('Billing/old-style.yaml')} (its folder changed)`);
     expect(read('Billing/old-style.yaml')).not.toContain('folder_path');
     // A file inside a folder's directory that names another folder is a mistake, said as such.
-    fs.writeFileSync(file('Billing/old-style.yaml'), read('Billing/old-style.yaml') + 'folder_path: Elsewhere\n');
+    fs.writeFileSync(file('Billing/old-style.yaml'), `${read('Billing/old-style.yaml')}folder_path: Elsewhere\n`);
     const wrong = await cli(['scenarios', 'import', '--project', 'Default', dir]);
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('folder_path: says "Elsewhere" but the file is in');

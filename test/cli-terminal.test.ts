@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScenaristClient, type Scenario } from '../src/client/index.js';
-import { cliRunner, type CliRunner } from './helpers/cli.js';
+import { type Scenario, ScenaristClient } from '../src/client/index.js';
+import { type CliRunner, cliRunner } from './helpers/cli.js';
 import { pacedEngine } from './helpers/engines.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
 import { toolAvailable } from './helpers/required-tool.js';
-import { hasTmux, tmuxServer, type TmuxServer } from './helpers/tmux.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
+import { hasTmux, type TmuxServer, tmuxServer } from './helpers/tmux.js';
 
 const tmuxInstalled = toolAvailable('tmux', hasTmux(), 'apt-get install -y tmux');
 
@@ -25,10 +25,22 @@ describe.skipIf(!tmuxInstalled)('the CLI at a terminal', () => {
   /** A project with an agent and `n` scenarios for it. */
   async function projectWith(name: string, n: number): Promise<{ id: number; scenarios: Scenario[] }> {
     const project = await client.projects.create({ name });
-    const agent = await client.aiagents.create({ project: project.id, agent_name: `${name} agent`, description: 'Answers billing questions for Acme Telecom.' });
+    const agent = await client.aiagents.create({
+      project: project.id,
+      agent_name: `${name} agent`,
+      description: 'Answers billing questions for Acme Telecom.',
+    });
     const scenarios: Scenario[] = [];
     for (let i = 1; i <= n; i++) {
-      scenarios.push(await client.scenarios.create({ name: `${name} caller ${i}`, agent: agent.id, personality, instructions: `Ask about bill number ${i}.`, project: project.id }));
+      scenarios.push(
+        await client.scenarios.create({
+          name: `${name} caller ${i}`,
+          agent: agent.id,
+          personality,
+          instructions: `Ask about bill number ${i}.`,
+          project: project.id,
+        }),
+      );
     }
     return { id: project.id, scenarios };
   }
@@ -58,7 +70,8 @@ describe.skipIf(!tmuxInstalled)('the CLI at a terminal', () => {
     const asked = await term.waitFor(/Apply 4 changes\? \[y\/N\]$/);
     // The bar is gone before the diff is drawn: no line keeps a trace of it.
     expect(asked).not.toMatch(/Improving|[█░]/);
-    for (const sc of p.scenarios) expect(asked).toContain(`#${sc.id} ${sc.name} (revision 1)\n  tool_ids: +TOOL_DTMF\n    why: added TOOL_DTMF\n  max_duration: (none) → 300\n`);
+    for (const sc of p.scenarios)
+      expect(asked).toContain(`#${sc.id} ${sc.name} (revision 1)\n  tool_ids: +TOOL_DTMF\n    why: added TOOL_DTMF\n  max_duration: (none) → 300\n`);
     expect(asked).toMatch(/^4 scenarios would change \(session \d+\)\.$/m);
     // At a terminal the added values are green (capture-pane -e keeps the colours).
     expect(await term.screen({ colours: true })).toMatch(/\x1b\[32m\+TOOL_DTMF/);
@@ -105,7 +118,9 @@ describe.skipIf(!tmuxInstalled)('the CLI at a terminal', () => {
     const next = await tmux.open();
     await next.run(cli.argv(['apply', job.progress_id, '--only', `${a.id},${b.id}`, '--fields', 'tool_ids']));
     const asked = await next.waitFor(/Apply 2 changes to 2 scenarios\? \[y\/N\]$/);
-    expect(asked).toContain(`Changes by field (2 scenarios):\n  tool_ids +TOOL_DTMF × 2\n\n#${a.id} ${a.name} (revision 1)\n  tool_ids: +TOOL_DTMF\n    why: added TOOL_DTMF\n`);
+    expect(asked).toContain(
+      `Changes by field (2 scenarios):\n  tool_ids +TOOL_DTMF × 2\n\n#${a.id} ${a.name} (revision 1)\n  tool_ids: +TOOL_DTMF\n    why: added TOOL_DTMF\n`,
+    );
     await next.type('y');
     await next.press('Enter');
     const { code, screen } = await next.exited();
@@ -155,7 +170,9 @@ describe.skipIf(!tmuxInstalled)('the CLI at a terminal', () => {
     await term.type('y');
     await term.press('Enter');
     const { code, screen } = await term.exited();
-    expect(screen).toMatch(/\? \[y\/N\] y\nApplied 2 change\(s\): 0 scenario\(s\) updated, 2 created\.\n {2}#\d+ Billing disputes: a Spanish-speaking caller\n {2}#\d+ Cancellations: a Spanish-speaking caller\nEXIT=0$/m);
+    expect(screen).toMatch(
+      /\? \[y\/N\] y\nApplied 2 change\(s\): 0 scenario\(s\) updated, 2 created\.\n {2}#\d+ Billing disputes: a Spanish-speaking caller\n {2}#\d+ Cancellations: a Spanish-speaking caller\nEXIT=0$/m,
+    );
     expect(code).toBe(0);
     const created = await client.scenarios.all({ agent_id: blank.id });
     expect(created.map((x) => [x.name, x.scenario_language, x.project])).toEqual([

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiError, ScenaristClient, type ApplyResult, type ClarifyResult, type ImproveResult, type Progress } from '../src/client/index.js';
-import { startIdleServer, type IdleServer } from './helpers/idle-server.js';
+import { ApiError, type ApplyResult, type ClarifyResult, type ImproveResult, type Progress, ScenaristClient } from '../src/client/index.js';
+import { type IdleServer, startIdleServer } from './helpers/idle-server.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let s: TestServer;
@@ -69,7 +69,7 @@ describe('errors', () => {
     expect(e.message).toMatch(/^400: name: /);
   });
 
-  it('a wrong key is a 401 and another organization\'s object a 404', async () => {
+  it("a wrong key is a 401 and another organization's object a 404", async () => {
     const stranger = new ScenaristClient({ baseUrl: s.url, apiKey: 'sk_scn_nope' });
     await expect(stranger.projects.list()).rejects.toMatchObject({ status: 401, fieldErrors: null, detail: expect.any(String) });
     const other = await s.otherOrganization();
@@ -112,14 +112,17 @@ describe('scenario agent', () => {
 
   it('an apply based on an old revision comes back as a conflict', async () => {
     const sc = await client.scenarios.create({ name: 'Conflicting', agent, personality });
-    const job = await client.waitFor<ImproveResult>((await client.scenarioAgent.improve({ scenarios: [sc.id], user_message: 'Add the DTMF tool' })).progress_id);
+    const job = await client.waitFor<ImproveResult>(
+      (await client.scenarioAgent.improve({ scenarios: [sc.id], user_message: 'Add the DTMF tool' })).progress_id,
+    );
     await client.scenarios.update(sc.id, { name: 'Edited meanwhile' });
     const applied = await client.waitFor<ApplyResult>((await client.scenarioAgent.apply(job.result!.updated_scenarios)).progress_id);
     expect(applied.result).toMatchObject({ success: false, conflicts: [{ scenario_id: sc.id, reason: 'changed', based_on_revision: 1, current_revision: 2 }] });
   });
 
   it('drafts new scenarios from an agent and knowledge-base files', async () => {
-    const faq = '# Roaming\nRoaming in the EU is free.\n\n# Refunds\nRefunds take 5 days.\n\n# Data caps\nThe basic plan includes 5 GB a month.\n\n# Contract length\nContracts run for 12 months.';
+    const faq =
+      '# Roaming\nRoaming in the EU is free.\n\n# Refunds\nRefunds take 5 days.\n\n# Data caps\nThe basic plan includes 5 GB a month.\n\n# Contract length\nContracts run for 12 months.';
     const [file] = await client.knowledgeBaseFiles.upload({ agent }, [{ name: 'faq.md', content: faq }]);
     expect(file).toMatchObject({ agent, file_name: 'faq.md' });
     expect((await client.knowledgeBaseFiles.get(file!.id)).text).toContain('Roaming in the EU is free.');
@@ -133,7 +136,9 @@ describe('scenario agent', () => {
       ['Contract length: a first-time caller', agent, [file!.id]],
     ]);
     expect(done.result!.message).toContain('Left out because the agent already has them: "Roaming", "Refund"');
-    const applied = await client.waitFor<ApplyResult>((await client.scenarioAgent.apply(drafts, { project_id: project, session_id: job.session_id })).progress_id);
+    const applied = await client.waitFor<ApplyResult>(
+      (await client.scenarioAgent.apply(drafts, { project_id: project, session_id: job.session_id })).progress_id,
+    );
     expect(applied.result!.created_scenario_ids).toHaveLength(2);
     const created = await client.scenarios.get(applied.result!.created_scenario_ids[0]!);
     expect(created).toMatchObject({ name: 'Data caps: a first-time caller', agent, project, tags: ['generated'] });
@@ -167,7 +172,7 @@ describe('jobs in progress', () => {
       baseUrl: idle.server.url,
       apiKey: idle.server.key,
       fetch: async (input, init) => {
-        requests.push(String((init?.headers as Record<string, string>).accept));
+        requests.push(String((init?.headers as Record<string, string> | undefined)?.accept));
         return fetch(input, init);
       },
     });
@@ -229,7 +234,10 @@ describe('jobs in progress', () => {
     expect(polls).toBe(3);
 
     failing = 100;
-    await expect(flaky.waitFor(job.progress_id, { initialDelayMs: 5, maxDelayMs: 5, maxFailures: 3 })).rejects.toMatchObject({ status: 0, message: expect.stringContaining('ECONNRESET') });
+    await expect(flaky.waitFor(job.progress_id, { initialDelayMs: 5, maxDelayMs: 5, maxFailures: 3 })).rejects.toMatchObject({
+      status: 0,
+      message: expect.stringContaining('ECONNRESET'),
+    });
   });
 
   it('an already aborted signal polls nothing', async () => {

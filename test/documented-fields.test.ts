@@ -30,7 +30,13 @@ describe('documented fields without behaviour', () => {
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const read = (await s.api('GET', `aiagents/${created.body.id}/`)).body;
-    expect(read).toMatchObject({ assistant_provider: 'vapi', contact_number: '+15550100', llm_temperature: 0.4, vapi_api_key_configured: true, llm_model: 'gpt-4o' });
+    expect(read).toMatchObject({
+      assistant_provider: 'vapi',
+      contact_number: '+15550100',
+      llm_temperature: 0.4,
+      vapi_api_key_configured: true,
+      llm_model: 'gpt-4o',
+    });
     expect(read).not.toHaveProperty('vapi_api_key');
     const row = await s.running.store.db.selectFrom('aiagents').select('documented').where('id', '=', created.body.id).executeTakeFirstOrThrow();
     expect(row.documented).not.toContain('sk-very-secret');
@@ -51,20 +57,44 @@ describe('documented fields without behaviour', () => {
     expect(made.body).toMatchObject({ name: 'Night desk', agent_name: 'Night desk', inbound: false, assistant_id: 'agent_42', contact_number: '+15550123' });
     expect(made.body.provider).toMatchObject({ type: 'retell', agent_id: 'agent_42', credentials: null });
     expect(made.body.telephony).toMatchObject({ phone_number: '+15550123', inbound: false });
-    const upload = await s.api('POST', `aiagents/${made.body.id}/upload_knowledge_base/`, { files: [{ name: 'faq.txt', content_base64: Buffer.from('Open at 9.').toString('base64') }] });
+    const upload = await s.api('POST', `aiagents/${made.body.id}/upload_knowledge_base/`, {
+      files: [{ name: 'faq.txt', content_base64: Buffer.from('Open at 9.').toString('base64') }],
+    });
     expect(upload.status, JSON.stringify(upload.body)).toBe(201);
-    expect((await s.api('GET', `/test_framework/v2/aiagents/${made.body.id}/`)).body.knowledge_base_files[0]).toMatchObject({ file_name: 'faq.txt', agent: made.body.id });
+    expect((await s.api('GET', `/test_framework/v2/aiagents/${made.body.id}/`)).body.knowledge_base_files[0]).toMatchObject({
+      file_name: 'faq.txt',
+      agent: made.body.id,
+    });
     expect((await s.api('GET', `aiagents/${made.body.id}/`)).body.knowledge_base_files).toEqual([upload.body.results[0].id]);
   });
 
   it('personalities, metrics and projects keep theirs', async () => {
     const p = await s.api('POST', 'personalities/', { name: 'Noisy caller', project: s.defaultProjectId, background_noise: 'cafe', voice_model: 'sonic-2' });
-    expect((await s.api('GET', `personalities/${p.body.id}/`)).body).toMatchObject({ background_noise: 'cafe', voice_model: 'sonic-2', end_call_enabled: true });
-    const m = await s.api('POST', 'metrics/', { name: 'Greets', project: s.defaultProjectId, type: 'llm_judge', eval_type: 'enum', enum_values: ['yes', 'no'] });
+    expect((await s.api('GET', `personalities/${p.body.id}/`)).body).toMatchObject({
+      background_noise: 'cafe',
+      voice_model: 'sonic-2',
+      end_call_enabled: true,
+    });
+    const m = await s.api('POST', 'metrics/', {
+      name: 'Greets',
+      project: s.defaultProjectId,
+      type: 'llm_judge',
+      eval_type: 'enum',
+      enum_values: ['yes', 'no'],
+    });
     expect(m.status, JSON.stringify(m.body)).toBe(201);
     await s.api('PATCH', `metrics/${m.body.id}/`, { is_critical: true });
-    expect((await s.api('GET', `metrics/${m.body.id}/`)).body).toMatchObject({ eval_type: 'enum', enum_values: ['yes', 'no'], is_critical: true, alert_type: 'disabled' });
-    const pr = await s.api('PATCH', `projects/${s.defaultProjectId}/`, { timezone: 'Europe/Paris', webhook_url: 'https://example.com/hook', webhook_secret: 'whsec' });
+    expect((await s.api('GET', `metrics/${m.body.id}/`)).body).toMatchObject({
+      eval_type: 'enum',
+      enum_values: ['yes', 'no'],
+      is_critical: true,
+      alert_type: 'disabled',
+    });
+    const pr = await s.api('PATCH', `projects/${s.defaultProjectId}/`, {
+      timezone: 'Europe/Paris',
+      webhook_url: 'https://example.com/hook',
+      webhook_secret: 'whsec',
+    });
     expect(pr.body).toMatchObject({ timezone: 'Europe/Paris', webhook_url: 'https://example.com/hook', webhook_secret_configured: true });
     expect(pr.body.organization).toMatchObject({ id: expect.any(Number), name: expect.any(String) });
   });
@@ -78,7 +108,9 @@ describe('documented fields without behaviour', () => {
     expect(put.body.scenario_ids).toEqual([sc]);
     const read = (await s.api('GET', `scenario-improvement-sessions/${session.id}/`)).body;
     expect((await s.api('PUT', `scenario-improvement-sessions/${session.id}/`, read)).body).toMatchObject({ scenario_ids: [sc], title: 'Kept' });
-    expect((await s.api('PATCH', `scenario-improvement-sessions/${session.id}/`, { scenario_ids: [999_999] })).body).toEqual({ scenario_ids: ['Invalid pk "999999" - object does not exist.'] });
+    expect((await s.api('PATCH', `scenario-improvement-sessions/${session.id}/`, { scenario_ids: [999_999] })).body).toEqual({
+      scenario_ids: ['Invalid pk "999999" - object does not exist.'],
+    });
   });
 
   it('a field nobody documents, or a documented one of the wrong type, is a 400 naming it', async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appendTurn, createSession } from '../src/store/sessions.js';
 import { createScenario, insertAgent, personalityIdFromStore } from './helpers/agent.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { appendTurn, createSession } from '../src/store/sessions.js';
 
 /**
  * Hostile input at every route of our OpenAPI document: malformed and oversized bodies, wrong
@@ -27,7 +27,10 @@ type Dump = Record<string, Rows>;
 const NOT_ORGANIZATION_DATA = new Set(['settings']);
 
 /** Tables without an organization_id column reach their organization through a parent row. */
-const PARENT: Record<string, { column: string; table: string }> = { session_messages: { column: 'session_id', table: 'sessions' }, job_batches: { column: 'job_id', table: 'jobs' } };
+const PARENT: Record<string, { column: string; table: string }> = {
+  session_messages: { column: 'session_id', table: 'sessions' },
+  job_batches: { column: 'job_id', table: 'jobs' },
+};
 
 /**
  * Columns that hold the id of another row of ours: the row they name must belong to the same
@@ -53,7 +56,10 @@ const NOT_REFERENCES = new Set(['assistant_id', 'tool_id', 'progress_id']);
 /** Every table of the database, read from the database itself so a new table cannot be left out. */
 async function tables(): Promise<string[]> {
   const all = await s.running.store.db.introspection.getTables();
-  return all.map((t) => t.name).filter((name) => !NOT_ORGANIZATION_DATA.has(name)).sort();
+  return all
+    .map((t) => t.name)
+    .filter((name) => !NOT_ORGANIZATION_DATA.has(name))
+    .sort();
 }
 
 async function dump(names: string[]): Promise<Dump> {
@@ -103,7 +109,21 @@ function crossOrganizationReferences(d: Dump): string[] {
 }
 
 const HOSTILE_IDS = ['-1', '0', 'abc', '1e309', '..%2F..%2Fetc', '99999999999', '%00', "1'%20OR%201=1", '2147483648'];
-const HOSTILE_VALUES: unknown[] = [null, -1, 0, 1e308, 'x'.repeat(5000), '\u0000\u202e', [], {}, [[[[[]]]]], { __proto__: { admin: true } }, true, '1; DROP TABLE scenarios', { $gt: '' }];
+const HOSTILE_VALUES: unknown[] = [
+  null,
+  -1,
+  0,
+  1e308,
+  'x'.repeat(5000),
+  '\u0000\u202e',
+  [],
+  {},
+  [[[[[]]]]],
+  { __proto__: { admin: true } },
+  true,
+  '1; DROP TABLE scenarios',
+  { $gt: '' },
+];
 
 function hostileBody(r: () => number, fields: string[]): { body: string; type: string } {
   const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)]!;
@@ -133,7 +153,11 @@ beforeAll(async () => {
   const db = s.running.store.db;
   const key = await db.selectFrom('api_keys').select(['id', 'organization_id']).orderBy('id').executeTakeFirstOrThrow();
   const now = new Date().toISOString();
-  const session = await createSession(db, { organizationId: key.organization_id, projectId: s.defaultProjectId, title: 'Target', scenarioIds: [realIds[0]!], createdBy: key.id }, now);
+  const session = await createSession(
+    db,
+    { organizationId: key.organization_id, projectId: s.defaultProjectId, title: 'Target', scenarioIds: [realIds[0]!], createdBy: key.id },
+    now,
+  );
   await appendTurn(db, session.id, { role: 'user', content: 'Make it harder.' }, now);
 });
 afterAll(async () => s?.stop());

@@ -40,7 +40,11 @@ describe.each(testDatabases)('on $name', ({ name }) => {
 
   it('two simultaneous applies of one instructions job both answer the applied scenario, written once', async () => {
     const target = await createScenario(s.api, { name: 'Race', agent, personality, instructions: 'Ask about the bill.' });
-    const start = await s.api('POST', 'scenarios/generate-instructions/', { scenario: target.id, expected_outcome_prompt: 'The bill is explained.', extra_instructions: 'Ask for the account number first' });
+    const start = await s.api('POST', 'scenarios/generate-instructions/', {
+      scenario: target.id,
+      expected_outcome_prompt: 'The bill is explained.',
+      extra_instructions: 'Ask for the account number first',
+    });
     expect(start.status, JSON.stringify(start.body)).toBe(200);
     const done = await waitForInstructions(s.api, start.body.progress_id);
     expect(done).toMatchObject({ status: 'completed', changes: { instructions: expect.any(Object) } });
@@ -56,7 +60,11 @@ describe.each(testDatabases)('on $name', ({ name }) => {
 describe('npm start', () => {
   it('stops the server on SIGTERM', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-npm-start-'));
-    const child = spawn('npm', ['start'], { cwd: path.join(import.meta.dirname, '..'), env: { ...process.env, SCENARIST_PORT: '0', SCENARIST_DATA_DIR: dataDir, SCENARIST_LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['start'], {
+      cwd: path.join(import.meta.dirname, '..'),
+      env: { ...process.env, SCENARIST_PORT: '0', SCENARIST_DATA_DIR: dataDir, SCENARIST_LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     const serverPid = await new Promise<number>((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no server start in: ${out}`)), 25_000);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScenario, insertAgent, personalityIdFromStore, startJob } from './helpers/agent.js';
 import { suiteDatabase, testDatabases } from './helpers/pg.js';
-import { startTestServer, type Api, type TestServer } from './helpers/server.js';
+import { type Api, startTestServer, type TestServer } from './helpers/server.js';
 
 /**
  * A hostile-input sweep over every operation of our own `/openapi.json`, on SQLite and (with
@@ -14,7 +14,22 @@ import { startTestServer, type Api, type TestServer } from './helpers/server.js'
  * changes through the requests themselves.
  */
 
-const TABLES = ['organizations', 'projects', 'aiagents', 'personalities', 'test_profiles', 'metrics', 'knowledge_base_files', 'tools', 'folders', 'scenarios', 'scenario_revisions', 'sessions', 'session_messages', 'jobs'] as const;
+const TABLES = [
+  'organizations',
+  'projects',
+  'aiagents',
+  'personalities',
+  'test_profiles',
+  'metrics',
+  'knowledge_base_files',
+  'tools',
+  'folders',
+  'scenarios',
+  'scenario_revisions',
+  'sessions',
+  'session_messages',
+  'jobs',
+] as const;
 
 const DEEP = 4_200;
 const deepArray = '['.repeat(DEEP) + ']'.repeat(DEEP);
@@ -38,7 +53,11 @@ const HOSTILE: Array<{ name: string; json: string; number?: true }> = [
 
 const HOSTILE_IDS = ['0x1', '+1', '01', '1.0', '1e0', '2147483648', '9'.repeat(40), '-1', '%00', '1%00', 'x'.repeat(300)];
 /** Query values: NUL is refused everywhere, other spellings and ranges only where an integer is documented. */
-const HOSTILE_QUERY = { text: ['%00', 'a%00b'], integer: ['0x1', '+1', '01', '2147483648', '-1', '1%00'], harmless: ['x'.repeat(3000), '%E2%80%AE', "1'%20OR%201=1"] };
+const HOSTILE_QUERY = {
+  text: ['%00', 'a%00b'],
+  integer: ['0x1', '+1', '01', '2147483648', '-1', '1%00'],
+  harmless: ['x'.repeat(3000), '%E2%80%AE', "1'%20OR%201=1"],
+};
 
 interface Fixture {
   project: number;
@@ -64,9 +83,21 @@ function resolve(doc: Schema, schema: Schema | undefined): Schema {
 function plausible(doc: Schema, schema: Schema | undefined, name: string, f: Fixture, depth = 0): unknown {
   const s = resolve(doc, schema);
   const byName: Record<string, unknown> = {
-    personality: f.personality, agent: f.agent, agent_id: f.agent, project: f.project, project_id: f.project,
-    scenario_id: f.scenario, session_id: f.session, progress_id: f.progressId, revision: 1, history_id: 1,
-    scenarios: [f.scenario], metrics: [f.metric], tool_ids: ['TOOL_DTMF'], id: 'TOOL_SWEEP', name: 'Sweep',
+    personality: f.personality,
+    agent: f.agent,
+    agent_id: f.agent,
+    project: f.project,
+    project_id: f.project,
+    scenario_id: f.scenario,
+    session_id: f.session,
+    progress_id: f.progressId,
+    revision: 1,
+    history_id: 1,
+    scenarios: [f.scenario],
+    metrics: [f.metric],
+    tool_ids: ['TOOL_DTMF'],
+    id: 'TOOL_SWEEP',
+    name: 'Sweep',
   };
   if (name in byName) return byName[name];
   if (depth > 3) return null;
@@ -97,18 +128,33 @@ function samples(doc: Schema, template: string, method: string, schema: Schema, 
   const route = `${method} ${template.replace('/test_framework/v1', '')}`;
   const known: Record<string, Record<string, unknown>[]> = {
     'POST /scenarios/scenario-agent/': [
-      { apply_changes: true, updated_scenarios: [{ id: f.scenario, based_on_revision: 1, instructions: 'New', information_fields: { caller: 'Ann' }, tags: ['a'] }] },
+      {
+        apply_changes: true,
+        updated_scenarios: [{ id: f.scenario, based_on_revision: 1, instructions: 'New', information_fields: { caller: 'Ann' }, tags: ['a'] }],
+      },
       { scenarios: [f.scenario], user_message: 'Add the DTMF tool', agent_selections: { [f.scenario]: f.agent }, context: [{ role: 'user', content: 'Hi' }] },
       { agent_id: f.agent, user_message: 'Generate', num_scenarios: 1, tool_ids: ['TOOL_DTMF'], pending_tool_calls: [{ name: 'x' }] },
     ],
-    'POST /scenarios/': [{ name: 'Sweep', personality: f.personality, agent: f.agent, instructions: 'Say hi', information_fields: { caller: 'Ann' }, tags: ['a'], generated_mock_tool_entries: [{ tool_id: 'T', new_entry: { input: { a: 1 }, output: 'x' } }] }],
+    'POST /scenarios/': [
+      {
+        name: 'Sweep',
+        personality: f.personality,
+        agent: f.agent,
+        instructions: 'Say hi',
+        information_fields: { caller: 'Ann' },
+        tags: ['a'],
+        generated_mock_tool_entries: [{ tool_id: 'T', new_entry: { input: { a: 1 }, output: 'x' } }],
+      },
+    ],
     'PATCH /scenarios/{id}/': [{ instructions: 'Say hi', information_fields: { caller: 'Ann' }, tags: ['a'], max_duration: 60 }],
     'POST /scenarios/bulk_create/': [{ scenarios: [{ name: 'Sweep', personality: f.personality, agent: f.agent, information_fields: { a: 'b' } }] }],
     'POST /scenarios/adv_update/': [{ scenarios: [f.scenario], agent: f.agent, tags: ['a'], append_instruction: 'More' }],
     'POST /test-profiles/': [{ agent: f.agent, name: 'Caller', information: { main_agent_variables: { name: 'Ann' } } }],
     'PATCH /test-profiles/{id}/': [{ information: { main_agent_variables: { name: 'Ann' } } }],
     'POST /scenarios/{id}/apply_instructions/': [{ progress_id: f.progressId }],
-    'POST /scenarios/generate-instructions/': [{ agent: f.agent, name: 'Sweep', extra_instructions: 'Be brief', personality: f.personality, information_fields: { a: 'b' } }],
+    'POST /scenarios/generate-instructions/': [
+      { agent: f.agent, name: 'Sweep', extra_instructions: 'Be brief', personality: f.personality, information_fields: { a: 'b' } },
+    ],
     'POST /scenarios/improve_instructions/': [{ agent: f.agent, extra_instructions: 'Be brief', current_instructions: 'Say hi' }],
   };
   return known[route] ?? [plausible(doc, schema, '', f) as Record<string, unknown>];
@@ -120,7 +166,9 @@ function typedAt(doc: Schema, schema: Schema, path: Array<string | number>): str
   for (const k of path) {
     if (!at) return [];
     const options: Schema[] = (at.anyOf ?? at.oneOf ?? [at]).map((v: Schema) => resolve(doc, v));
-    const next = options.map((o) => (typeof k === 'number' ? o.items : (o.properties?.[k] ?? (typeof o.additionalProperties === 'object' ? o.additionalProperties : undefined)))).find(Boolean);
+    const next = options
+      .map((o) => (typeof k === 'number' ? o.items : (o.properties?.[k] ?? (typeof o.additionalProperties === 'object' ? o.additionalProperties : undefined))))
+      .find(Boolean);
     at = next ? resolve(doc, next) : undefined;
   }
   if (!at) return [];
@@ -157,7 +205,6 @@ function errorShapeProblem(status: number, body: unknown): string | null {
   return typeof (body as { detail?: unknown }).detail === 'string' ? null : 'error body has no detail';
 }
 
-
 describe.each(testDatabases)('hostile input on $name', ({ name }) => {
   let s: TestServer;
   let database: Awaited<ReturnType<typeof suiteDatabase>>;
@@ -174,8 +221,23 @@ describe.each(testDatabases)('hostile input on $name', ({ name }) => {
     const profile = (await s.api('POST', 'test-profiles/', { agent, name: 'Caller', information: { user_name: 'Ann' } })).body.id;
     const metric = (await s.api('POST', 'metrics/', { project: s.defaultProjectId, name: 'Resolved', description: 'Was it resolved?' })).body.id;
     await s.api('POST', 'tools/', { id: 'TOOL_SWEEP_TARGET', name: 'Target tool' });
-    const file = (await s.api('POST', 'knowledge-base-files/', { agent, files: [{ name: 'faq.txt', content_base64: Buffer.from('Opening hours: 9-5').toString('base64') }] })).body;
-    f = { project: s.defaultProjectId, agent, personality, scenario, session: job.session_id, progressId: job.progress_id, profile, metric, file: (Array.isArray(file) ? file[0] : file).id };
+    const file = (
+      await s.api('POST', 'knowledge-base-files/', {
+        agent,
+        files: [{ name: 'faq.txt', content_base64: Buffer.from('Opening hours: 9-5').toString('base64') }],
+      })
+    ).body;
+    f = {
+      project: s.defaultProjectId,
+      agent,
+      personality,
+      scenario,
+      session: job.session_id,
+      progressId: job.progress_id,
+      profile,
+      metric,
+      file: (Array.isArray(file) ? file[0] : file).id,
+    };
   });
   afterAll(async () => {
     await s?.stop();
@@ -210,12 +272,23 @@ describe.each(testDatabases)('hostile input on $name', ({ name }) => {
     };
 
     // Deletes go last, so an id spelling that wrongly matched a real row cannot hide the rest.
-    const operations = Object.entries<Schema>(doc.paths).flatMap(([template, methods]) => Object.entries<Schema>(methods).map(([method, op]) => ({ template, method, op })));
+    const operations = Object.entries<Schema>(doc.paths).flatMap(([template, methods]) =>
+      Object.entries<Schema>(methods).map(([method, op]) => ({ template, method, op })),
+    );
     operations.sort((a, b) => Number(a.method === 'delete') - Number(b.method === 'delete'));
     for (const { template, method, op } of operations) {
       if (!template.startsWith('/test_framework/')) continue;
       const owner = ['sessions', 'profiles', 'metrics', 'aiagents', 'personalities', 'projects', 'knowledge-base'].find((r) => template.includes(r));
-      const realId = { sessions: f.session, profiles: f.profile, metrics: f.metric, aiagents: f.agent, personalities: f.personality, projects: f.project, 'knowledge-base': f.file }[owner ?? ''] ?? f.scenario;
+      const realId =
+        {
+          sessions: f.session,
+          profiles: f.profile,
+          metrics: f.metric,
+          aiagents: f.agent,
+          personalities: f.personality,
+          projects: f.project,
+          'knowledge-base': f.file,
+        }[owner ?? ''] ?? f.scenario;
       const realPath = template.replace('{id}', String(realId)).replace('{tool_id}', 'TOOL_SWEEP_TARGET');
       {
         const m = method.toUpperCase();
@@ -237,8 +310,13 @@ describe.each(testDatabases)('hostile input on $name', ({ name }) => {
           for (const p of queryParams) {
             const integer = resolve(doc, p.schema).type === 'integer';
             const other = p.name === 'progress_id' ? '' : baseQuery;
-            const values = [...HOSTILE_QUERY.text.map((v) => [v, true] as const), ...(integer ? HOSTILE_QUERY.integer : []).map((v) => [v, true] as const), ...HOSTILE_QUERY.harmless.map((v) => [v, false] as const)];
-            for (const [v, hostile] of values) await send(`query ${p.name}=${v.slice(0, 12)}`, m, `${realPath}?${other ? `${other}&` : ''}${p.name}=${v}`, undefined, hostile);
+            const values = [
+              ...HOSTILE_QUERY.text.map((v) => [v, true] as const),
+              ...(integer ? HOSTILE_QUERY.integer : []).map((v) => [v, true] as const),
+              ...HOSTILE_QUERY.harmless.map((v) => [v, false] as const),
+            ];
+            for (const [v, hostile] of values)
+              await send(`query ${p.name}=${v.slice(0, 12)}`, m, `${realPath}?${other ? `${other}&` : ''}${p.name}=${v}`, undefined, hostile);
           }
         }
         const schema = op.requestBody?.content?.['application/json']?.schema;

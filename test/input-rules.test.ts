@@ -21,7 +21,6 @@ describe('storableProblem', () => {
   });
 });
 
-
 describe.each(testDatabases)('input rules on $name', ({ name }) => {
   let s: TestServer;
   let database: Awaited<ReturnType<typeof suiteDatabase>>;
@@ -42,10 +41,18 @@ describe.each(testDatabases)('input rules on $name', ({ name }) => {
 
   it('a NUL in a body, a query string or a path is a 400 naming the field, and nothing is written', async () => {
     expect(await s.api('POST', 'scenarios/', { name: 'A\u0000B', agent, personality })).toMatchObject({ status: 400, body: { name: [NUL_MESSAGE] } });
-    expect(await s.api('PATCH', `scenarios/${scenario.id}/`, { information_fields: { who: 'x\u0000' } })).toMatchObject({ status: 400, body: { information_fields: [`who: ${NUL_MESSAGE}`] } });
+    expect(await s.api('PATCH', `scenarios/${scenario.id}/`, { information_fields: { who: 'x\u0000' } })).toMatchObject({
+      status: 400,
+      body: { information_fields: [`who: ${NUL_MESSAGE}`] },
+    });
     expect(await s.api('GET', 'scenarios/?search=a%00b')).toMatchObject({ status: 400, body: { search: [NUL_MESSAGE] } });
     expect(await s.api('GET', 'tools/TOOL%00X/')).toMatchObject({ status: 400, body: { tool_id: [NUL_MESSAGE] } });
-    expect(await s.api('POST', 'scenarios/scenario-agent/', { apply_changes: true, updated_scenarios: [{ id: scenario.id, based_on_revision: 1, instructions: 'x\u0000' }] })).toMatchObject({ status: 400 });
+    expect(
+      await s.api('POST', 'scenarios/scenario-agent/', {
+        apply_changes: true,
+        updated_scenarios: [{ id: scenario.id, based_on_revision: 1, instructions: 'x\u0000' }],
+      }),
+    ).toMatchObject({ status: 400 });
     expect((await s.api('GET', `scenarios/${scenario.id}/`)).body.revision).toBe(1);
   });
 
@@ -58,9 +65,18 @@ describe.each(testDatabases)('input rules on $name', ({ name }) => {
   });
 
   it('integers beyond 32 bits in revert, restore and apply items are a 400', async () => {
-    expect(await s.api('POST', `scenarios/${scenario.id}/revert/`, { revision: 2 ** 31 })).toMatchObject({ status: 400, body: { revision: expect.any(Array) } });
-    expect(await s.api('POST', `scenarios/${scenario.id}/restore/`, { history_id: 2 ** 31 })).toMatchObject({ status: 400, body: { history_id: expect.any(Array) } });
-    const apply = await s.api('POST', 'scenarios/scenario-agent/', { apply_changes: true, updated_scenarios: [{ id: 2 ** 31, based_on_revision: 1, name: 'x' }] });
+    expect(await s.api('POST', `scenarios/${scenario.id}/revert/`, { revision: 2 ** 31 })).toMatchObject({
+      status: 400,
+      body: { revision: expect.any(Array) },
+    });
+    expect(await s.api('POST', `scenarios/${scenario.id}/restore/`, { history_id: 2 ** 31 })).toMatchObject({
+      status: 400,
+      body: { history_id: expect.any(Array) },
+    });
+    const apply = await s.api('POST', 'scenarios/scenario-agent/', {
+      apply_changes: true,
+      updated_scenarios: [{ id: 2 ** 31, based_on_revision: 1, name: 'x' }],
+    });
     expect(apply).toMatchObject({ status: 400, body: { updated_scenarios: ['0.id: must be a scenario id.'] } });
   });
 
@@ -69,7 +85,10 @@ describe.each(testDatabases)('input rules on $name', ({ name }) => {
     expect((await s.api('GET', `scenarios/${id}/`)).status).toBe(200);
     for (const other of [`0x${id.toString(16)}`, `+${id}`, `0${id}`, `${id}e0`, `${id}.0`]) {
       expect((await s.api('GET', `scenarios/${other}/`)).status, other).toBe(404);
-      expect(await s.api('GET', `scenarios/?project_id=0${s.defaultProjectId}`)).toMatchObject({ status: 400, body: { project_id: ['A valid integer is required.'] } });
+      expect(await s.api('GET', `scenarios/?project_id=0${s.defaultProjectId}`)).toMatchObject({
+        status: 400,
+        body: { project_id: ['A valid integer is required.'] },
+      });
     }
   });
 

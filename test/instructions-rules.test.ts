@@ -7,7 +7,9 @@ const ca = { role: 'A patient', conditions: [{ id: 0, condition: 'FIRST_MESSAGE'
 
 describe('instructionsChange', () => {
   it('new instructions clear conditional actions, trimmed', () => {
-    expect(instructionsChange(plain, { instructions: '  Ask for a refund.\n' })).toEqual({ change: { instructions: 'Ask for a refund.', conditional_actions: null } });
+    expect(instructionsChange(plain, { instructions: '  Ask for a refund.\n' })).toEqual({
+      change: { instructions: 'Ask for a refund.', conditional_actions: null },
+    });
   });
 
   it('conditional actions clear the plain-text instructions', () => {
@@ -23,13 +25,19 @@ describe('instructionsChange', () => {
     expect(instructionsChange(plain, { instructions: '   ' })).toEqual({ problem: 'the engine returned no instructions' });
     expect(instructionsChange(plain, { instructions: 'x'.repeat(100_001) })).toHaveProperty('problem');
     expect(instructionsChange(actions, { instructions: 'Say hello' })).toEqual({ problem: expect.stringContaining('no valid conditional actions') });
-    expect(instructionsChange(actions, { conditionalActions: { role: 'r', conditions: [{ ...ca.conditions[0], id: 3 }] } })).toEqual({ problem: expect.stringContaining('not numbered from 0') });
+    expect(instructionsChange(actions, { conditionalActions: { role: 'r', conditions: [{ ...ca.conditions[0], id: 3 }] } })).toEqual({
+      problem: expect.stringContaining('not numbered from 0'),
+    });
     expect(instructionsChange(actions, { conditionalActions: { role: 'r', conditions: [], extra: 1 } })).toHaveProperty('problem');
   });
 
   it('proposes an expected outcome only where the scenario has none', () => {
-    expect(instructionsChange(plain, { instructions: 'x', expectedOutcomePrompt: ' Refunded. ' })).toEqual({ change: { instructions: 'x', conditional_actions: null, expected_outcome_prompt: 'Refunded.' } });
-    expect(instructionsChange(actions, { conditionalActions: ca, expectedOutcomePrompt: 'Other.' })).toEqual({ change: { instructions: '', conditional_actions: ca } });
+    expect(instructionsChange(plain, { instructions: 'x', expectedOutcomePrompt: ' Refunded. ' })).toEqual({
+      change: { instructions: 'x', conditional_actions: null, expected_outcome_prompt: 'Refunded.' },
+    });
+    expect(instructionsChange(actions, { conditionalActions: ca, expectedOutcomePrompt: 'Other.' })).toEqual({
+      change: { instructions: '', conditional_actions: ca },
+    });
     expect(instructionsChange(plain, { instructions: 'x', expectedOutcomePrompt: '  ' })).toEqual({ change: { instructions: 'x', conditional_actions: null } });
   });
 });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, createScenario, personalityId, startJob, waitForInstructions, waitForJob } from './helpers/agent.js';
 import { ScriptedEngine } from './helpers/engines.js';
 import { createTestDatabase, pgEnabled } from './helpers/pg.js';
-import { startTestServer, type Api, type TestServer } from './helpers/server.js';
+import { type Api, startTestServer, type TestServer } from './helpers/server.js';
 
 /**
  * Instructions jobs as a client written from seed 003 and the reference uses them: start a job,
@@ -30,7 +30,14 @@ afterAll(async () => {
 });
 
 const count = async (table: 'jobs' | 'scenarios' | 'sessions' | 'scenario_revisions') =>
-  Number((await s.running.store.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  Number(
+    (
+      await s.running.store.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
 
 async function start(api: Api, path: string, body: unknown): Promise<{ progress_id: string; project_id: number }> {
   const res = await api('POST', `scenarios/${path}`, body);
@@ -81,7 +88,11 @@ describe('generate-instructions', () => {
     for (const key of Object.keys(existing)) expect(done, key).toHaveProperty(key);
     await s.api('DELETE', `scenarios/${existing.id}/`);
     const call = engine.instructionsCalls.at(-1)!;
-    expect(call).toMatchObject({ mode: 'generate', userMessage: 'The caller is in a hurry.', scenario: { id: null, scenario_language: 'es', personality_name: 'Normal Male', agent_name: 'Billing line' } });
+    expect(call).toMatchObject({
+      mode: 'generate',
+      userMessage: 'The caller is in a hurry.',
+      scenario: { id: null, scenario_language: 'es', personality_name: 'Normal Male', agent_name: 'Billing line' },
+    });
     expect(call.context.agent).toMatchObject({ id: agent, description: 'Answers billing questions for Acme Telecom.' });
     expect([await count('scenarios'), await count('sessions')]).toEqual([scenarios, sessions]);
   });
@@ -96,9 +107,20 @@ describe('generate-instructions', () => {
 
   it('bases the job on an existing scenario, then apply writes it as an instructions revision', async () => {
     const sc = await createScenario(s.api, { name: 'Upgrade plan', agent, personality, instructions: 'Ask for the unlimited plan.' });
-    const { progress_id } = await start(s.api, 'generate-instructions/', { scenario: sc.id, expected_outcome_prompt: 'The plan is changed.', extra_instructions: 'Mention the current plan' });
+    const { progress_id } = await start(s.api, 'generate-instructions/', {
+      scenario: sc.id,
+      expected_outcome_prompt: 'The plan is changed.',
+      extra_instructions: 'Mention the current plan',
+    });
     const done = await waitForInstructions(s.api, progress_id);
-    expect(done).toMatchObject({ id: sc.id, revision: 1, based_on_revision: 1, name: 'Upgrade plan', created_at: sc.created_at, expected_outcome_prompt: 'The plan is changed.' });
+    expect(done).toMatchObject({
+      id: sc.id,
+      revision: 1,
+      based_on_revision: 1,
+      name: 'Upgrade plan',
+      created_at: sc.created_at,
+      expected_outcome_prompt: 'The plan is changed.',
+    });
     expect(done.instructions).toBe('Be a caller for "Upgrade plan".\nMention the current plan');
     expect(await scenario(sc.id)).toEqual(sc);
 
@@ -111,7 +133,8 @@ describe('generate-instructions', () => {
     expect(applied.status, JSON.stringify(applied.body)).toBe(200);
     // The scenario becomes the preview: the payload's own values and the new instructions.
     expect(applied.body).toMatchObject({ id: sc.id, revision: 2, instructions: done.instructions, expected_outcome_prompt: 'The plan is changed.' });
-    for (const [key, value] of Object.entries(applied.body)) if (!['revision', 'updated_at', 'last_updated_by'].includes(key)) expect(done[key], key).toEqual(value);
+    for (const [key, value] of Object.entries(applied.body))
+      if (!['revision', 'updated_at', 'last_updated_by'].includes(key)) expect(done[key], key).toEqual(value);
     const revs = await s.api('GET', `scenarios/${sc.id}/revisions/`);
     expect(revs.body.results[0]).toMatchObject({
       revision: 2,
@@ -127,16 +150,33 @@ describe('generate-instructions', () => {
   });
 
   it('writes conditional actions for scenario_type "conditional_actions", and apply stores them', async () => {
-    const fresh = await waitForInstructions(s.api, (await start(s.api, 'generate-instructions/', { name: 'Booking', agent, personality, scenario_type: 'conditional_actions' })).progress_id);
-    expect(fresh).toMatchObject({ status: 'completed', scenario_type: 'conditional_actions', instructions: '', conditional_actions: { role: 'Booking', conditions: [{ id: 0, condition: 'FIRST_MESSAGE' }] } });
+    const fresh = await waitForInstructions(
+      s.api,
+      (await start(s.api, 'generate-instructions/', { name: 'Booking', agent, personality, scenario_type: 'conditional_actions' })).progress_id,
+    );
+    expect(fresh).toMatchObject({
+      status: 'completed',
+      scenario_type: 'conditional_actions',
+      instructions: '',
+      conditional_actions: { role: 'Booking', conditions: [{ id: 0, condition: 'FIRST_MESSAGE' }] },
+    });
 
-    const sc = await createScenario(s.api, { name: 'Reschedule', agent, personality, scenario_type: 'conditional_actions', conditional_actions: { role: 'old', conditions: [] } });
+    const sc = await createScenario(s.api, {
+      name: 'Reschedule',
+      agent,
+      personality,
+      scenario_type: 'conditional_actions',
+      conditional_actions: { role: 'old', conditions: [] },
+    });
     const { progress_id } = await start(s.api, 'generate-instructions/', { scenario: sc.id });
     await waitForInstructions(s.api, progress_id);
     const applied = await s.api('POST', `scenarios/${sc.id}/apply_instructions/`, { progress_id });
     expect(applied.status, JSON.stringify(applied.body)).toBe(200);
     expect(applied.body.conditional_actions).toMatchObject({ role: 'Reschedule', conditions: [{ id: 0, action: 'Hello' }] });
-    expect((await s.api('GET', `scenarios/${sc.id}/revisions/`)).body.results[0]).toMatchObject({ change_type: 'instructions', changed_fields: { conditional_actions: expect.any(Object) } });
+    expect((await s.api('GET', `scenarios/${sc.id}/revisions/`)).body.results[0]).toMatchObject({
+      change_type: 'instructions',
+      changed_fields: { conditional_actions: expect.any(Object) },
+    });
   });
 
   it.each([
@@ -186,7 +226,10 @@ describe('improve_instructions', () => {
     // The second job read revision 1; the scenario is now at 2.
     const stale = await s.api('POST', `scenarios/${sc.id}/apply_instructions/`, { progress_id: alias.progress_id });
     expect(stale.status).toBe(409);
-    expect(stale.body).toMatchObject({ detail: expect.stringContaining('changed'), conflicts: [{ scenario_id: sc.id, based_on_revision: 1, current_revision: 2 }] });
+    expect(stale.body).toMatchObject({
+      detail: expect.stringContaining('changed'),
+      conflicts: [{ scenario_id: sc.id, based_on_revision: 1, current_revision: 2 }],
+    });
     expect((await scenario(sc.id)).revision).toBe(2);
   });
 
@@ -202,11 +245,18 @@ describe('improve_instructions', () => {
   });
 
   it("takes the reference's {agent, extra_instructions, current_instructions}", async () => {
-    const { progress_id, project_id } = await start(s.api, 'improve_instructions/', { agent, extra_instructions: 'Add the account number', current_instructions: 'Call about a bill.' });
+    const { progress_id, project_id } = await start(s.api, 'improve_instructions/', {
+      agent,
+      extra_instructions: 'Add the account number',
+      current_instructions: 'Call about a bill.',
+    });
     expect(project_id).toBe(project);
     const done = await waitForInstructions(s.api, progress_id);
     expect(done).toMatchObject({ status: 'completed', mode: 'improve', id: null, agent, instructions: 'Call about a bill.\nAdd the account number' });
-    const fresh = await waitForInstructions(s.api, (await start(s.api, 'improve_instructions/', { agent, extra_instructions: 'A caller asking for a refund' })).progress_id);
+    const fresh = await waitForInstructions(
+      s.api,
+      (await start(s.api, 'improve_instructions/', { agent, extra_instructions: 'A caller asking for a refund' })).progress_id,
+    );
     expect(fresh).toMatchObject({ mode: 'generate', instructions: expect.stringContaining('A caller asking for a refund') });
   });
 
@@ -267,7 +317,12 @@ describe('apply_instructions', () => {
     const named = await s.api('POST', `scenarios/${sc.id}/apply_instructions/`, { progress_id, scenario: sc.id });
     expect(named.status, JSON.stringify(named.body)).toBe(200);
     // Only the instructions, and the proposed expected outcome since the target had none; not the payload's name.
-    expect(named.body).toMatchObject({ name: 'Target', instructions: done.instructions, expected_outcome_prompt: 'The agent resolves the request.', revision: 2 });
+    expect(named.body).toMatchObject({
+      name: 'Target',
+      instructions: done.instructions,
+      expected_outcome_prompt: 'The agent resolves the request.',
+      revision: 2,
+    });
     const kept = await createScenario(s.api, { name: 'Has outcome', agent, personality, expected_outcome_prompt: 'Mine.' });
     const onKept = await s.api('POST', `scenarios/${kept.id}/apply_instructions/`, { progress_id, scenario: kept.id });
     expect(onKept.body).toMatchObject({ instructions: done.instructions, expected_outcome_prompt: 'Mine.' });
@@ -321,7 +376,7 @@ describe('progress, failure and cancel', () => {
     expect((await scenario(sc.id)).revision).toBe(1);
   });
 
-  it('instruction jobs belong to no session, so the session list stays the scenario agent\'s', async () => {
+  it("instruction jobs belong to no session, so the session list stays the scenario agent's", async () => {
     const sc = await createScenario(s.api, { name: 'Quiet', agent, personality, instructions: 'x' });
     const sessions = await count('sessions');
     await waitForInstructions(s.api, (await start(s.api, `${sc.id}/improve_instructions/`, { user_message: 'y' })).progress_id);
@@ -335,7 +390,7 @@ describe('progress, failure and cancel', () => {
 });
 
 describe('isolation', () => {
-  it("another organization cannot read, cancel, improve, apply or base a job on our data", async () => {
+  it('another organization cannot read, cancel, improve, apply or base a job on our data', async () => {
     const sc = await createScenario(s.api, { name: 'Ours', agent, personality, instructions: 'mine' });
     const { progress_id } = await start(s.api, `${sc.id}/improve_instructions/`, { user_message: 'more' });
     await waitForInstructions(s.api, progress_id);
@@ -366,15 +421,17 @@ describe('with the offline engine', () => {
   it("writes structured instructions in the scenario's language from the agent, personality and fields, end to end", async () => {
     const offAgent = await createAgent(off.api, off.defaultProjectId, 'Línea de facturación', 'Atiende dudas de facturación de Acme.');
     const p = await personalityId(off.api);
-    const sc = (await off.api('POST', 'scenarios/', {
-      name: 'Cargo duplicado',
-      agent: offAgent,
-      personality: p,
-      scenario_language: 'es',
-      expected_outcome_prompt: 'El agente abre una solicitud de reembolso.',
-      information_fields: { order_id: 'A-1' },
-      instructions: 'Pide un reembolso.',
-    })).body;
+    const sc = (
+      await off.api('POST', 'scenarios/', {
+        name: 'Cargo duplicado',
+        agent: offAgent,
+        personality: p,
+        scenario_language: 'es',
+        expected_outcome_prompt: 'El agente abre una solicitud de reembolso.',
+        information_fields: { order_id: 'A-1' },
+        instructions: 'Pide un reembolso.',
+      })
+    ).body;
     const { progress_id } = await start(off.api, 'generate-instructions/', { scenario: sc.id });
     const done = await waitForInstructions(off.api, progress_id);
     expect(done.status).toBe('completed');
@@ -390,15 +447,23 @@ describe('with the offline engine', () => {
     expect(applied.body).toMatchObject({ instructions: done.instructions, revision: 2 });
     expect((await off.api('GET', `scenarios/${sc.id}/revisions/`)).body.results[0]).toMatchObject({ revision: 2, change_type: 'instructions' });
 
-    const improved = await waitForInstructions(off.api, (await start(off.api, `${sc.id}/improve_instructions/`, { user_message: 'Also mention the order id' })).progress_id);
+    const improved = await waitForInstructions(
+      off.api,
+      (await start(off.api, `${sc.id}/improve_instructions/`, { user_message: 'Also mention the order id' })).progress_id,
+    );
     expect(improved.instructions).toContain('Mention your order id (A-1)');
   });
 
   it("a new payload without a language is written in its agent's language", async () => {
-    const spanish = (await off.api('POST', 'aiagents/', { project: off.defaultProjectId, agent_name: 'Soporte', description: 'Atiende a clientes.', language: 'es' })).body.id;
+    const spanish = (
+      await off.api('POST', 'aiagents/', { project: off.defaultProjectId, agent_name: 'Soporte', description: 'Atiende a clientes.', language: 'es' })
+    ).body.id;
     const done = await waitForInstructions(off.api, (await start(off.api, 'generate-instructions/', { name: 'Baja de línea', agent: spanish })).progress_id);
     expect(done).toMatchObject({ status: 'completed', scenario_language: 'es', instructions: expect.stringContaining('## Objetivo\nBaja de línea') });
-    const flat = await waitForInstructions(off.api, (await start(off.api, 'improve_instructions/', { agent: spanish, extra_instructions: 'Quiere darse de baja' })).progress_id);
+    const flat = await waitForInstructions(
+      off.api,
+      (await start(off.api, 'improve_instructions/', { agent: spanish, extra_instructions: 'Quiere darse de baja' })).progress_id,
+    );
     expect(flat).toMatchObject({ scenario_language: 'es', instructions: expect.stringContaining('## Objetivo') });
   });
 
@@ -406,12 +471,26 @@ describe('with the offline engine', () => {
     const offAgent = await createAgent(off.api, off.defaultProjectId);
     const done = await waitForInstructions(
       off.api,
-      (await start(off.api, 'generate-instructions/', { name: 'Booking', agent: offAgent, personality: await personalityId(off.api), scenario_type: 'conditional_actions', first_message: 'Hi there', information_fields: { name: 'Ana' } })).progress_id,
+      (
+        await start(off.api, 'generate-instructions/', {
+          name: 'Booking',
+          agent: offAgent,
+          personality: await personalityId(off.api),
+          scenario_type: 'conditional_actions',
+          first_message: 'Hi there',
+          information_fields: { name: 'Ana' },
+        })
+      ).progress_id,
     );
     expect(done).toMatchObject({
       status: 'completed',
       instructions: '',
-      conditional_actions: { conditions: [{ id: 0, condition: 'FIRST_MESSAGE', action: 'Hi there', fixed_message: true }, { id: 1, action: 'Provide your name: Ana' }] },
+      conditional_actions: {
+        conditions: [
+          { id: 0, condition: 'FIRST_MESSAGE', action: 'Hi there', fixed_message: true },
+          { id: 1, action: 'Provide your name: Ana' },
+        ],
+      },
     });
   });
 });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
@@ -77,7 +77,9 @@ describe.each([{ name: 'SQLite', pg: false }, ...(pgEnabled ? [{ name: 'PostgreS
     const res = await s.api('POST', 'scenarios/cancel-agent/', { progress_id });
     expect(res.body).toEqual({ success: true, session_id, progress_id, status: 'cancelled' });
     // Within a few heartbeats, far inside the lease: the worker heard a cancel, not a lost lease.
-    await expect.poll(() => worker.logs.find((l) => l.job === progress_id), { timeout: 2_000 }).toMatchObject({ msg: 'job aborted', reason: 'cancelled', status: 'cancelled' });
+    await expect
+      .poll(() => worker.logs.find((l) => l.job === progress_id), { timeout: 2_000 })
+      .toMatchObject({ msg: 'job aborted', reason: 'cancelled', status: 'cancelled' });
 
     const final = await waitForJob(s.api, progress_id);
     expect(final).toMatchObject({ status: 'cancelled', result: { success: false, cancelled: true, message: 'Cancelled.' } });
@@ -98,7 +100,11 @@ describe.each([{ name: 'SQLite', pg: false }, ...(pgEnabled ? [{ name: 'PostgreS
   it('a job claimed again elsewhere reaches its old worker as a lost lease, and only its holder hears of a cancel', async () => {
     const db = s.running.store.db;
     const now = new Date();
-    const job = await insertJob(db, { organizationId: 1, projectId: s.defaultProjectId, sessionId: null, kind: 'clarify', mode: 'clarify', request: {}, maxAttempts: 3, createdBy: null }, now.toISOString());
+    const job = await insertJob(
+      db,
+      { organizationId: 1, projectId: s.defaultProjectId, sessionId: null, kind: 'clarify', mode: 'clarify', request: {}, maxAttempts: 3, createdBy: null },
+      now.toISOString(),
+    );
     const first = (await claimNext(db, 'first', 1_000, now, ['clarify'], job.progress_id))!;
     const later = new Date(now.getTime() + 5_000);
     const second = (await claimNext(db, 'second', 60_000, later, ['clarify'], job.progress_id))!;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../src/agent/engines/index.js';
 import { loadConfig } from '../src/config.js';
 import { createScenario, insertAgent, personalityIdFromStore, startJob, waitForInstructions, waitForJob } from './helpers/agent.js';
-import { batchIds, completion, startFakeOpenAI, type FakeOpenAI, type SeenRequest } from './helpers/fake-openai.js';
+import { batchIds, completion, type FakeOpenAI, type SeenRequest, startFakeOpenAI } from './helpers/fake-openai.js';
 import { createTestDatabase, pgEnabled } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -19,13 +19,24 @@ const PRICE = { input: 2, output: 8 };
 
 /** Tags every scenario of its batch, reporting the usage a provider would: the size of what it got and wrote. */
 const tagBatch = (req: SeenRequest) => {
-  const content = JSON.stringify({ message: `Tagged ${batchIds(req).length}.`, changes: batchIds(req).map((id) => ({ scenario_id: id, fields: { tags: ['base', 'billing'] } })) });
+  const content = JSON.stringify({
+    message: `Tagged ${batchIds(req).length}.`,
+    changes: batchIds(req).map((id) => ({ scenario_id: id, fields: { tags: ['base', 'billing'] } })),
+  });
   const sent = JSON.stringify(req.body.messages) + JSON.stringify(req.body.response_format);
   return completion(content, { prompt_tokens: Math.ceil(sent.length / 4), completion_tokens: Math.ceil(content.length / 4) });
 };
 
-const count = async (table: 'jobs' | 'sessions') => Number((await s.running.store.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
-const cost = (u: { input_tokens: number; output_tokens: number }) => Math.round((u.input_tokens * PRICE.input + u.output_tokens * PRICE.output)) / 1e6;
+const count = async (table: 'jobs' | 'sessions') =>
+  Number(
+    (
+      await s.running.store.db
+        .selectFrom(table)
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
+const cost = (u: { input_tokens: number; output_tokens: number }) => Math.round(u.input_tokens * PRICE.input + u.output_tokens * PRICE.output) / 1e6;
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
@@ -46,7 +57,17 @@ beforeAll(async () => {
   const personality = await personalityIdFromStore(s.running.store.db);
   ids = [];
   for (let i = 0; i < 5; i++) {
-    ids.push((await createScenario(s.api, { name: `Billing question ${i}`, agent, personality, tags: ['base'], instructions: `You were charged twice in month ${i}. Ask for a refund and insist politely until you get a date.` })).id);
+    ids.push(
+      (
+        await createScenario(s.api, {
+          name: `Billing question ${i}`,
+          agent,
+          personality,
+          tags: ['base'],
+          instructions: `You were charged twice in month ${i}. Ask for a refund and insist politely until you get a date.`,
+        })
+      ).id,
+    );
   }
 });
 afterAll(async () => {
@@ -65,7 +86,16 @@ describe('dry run', () => {
     const res = await s.api('POST', 'scenarios/scenario-agent/', { scenarios: ids, user_message: 'Tag them billing', dry_run: true });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const plan = res.body;
-    expect(plan).toMatchObject({ dry_run: true, kind: 'improve', model: 'openai-compatible:fake-model', scenario_count: 5, batches: 3, model_calls: 3, currency: 'USD', price: PRICE });
+    expect(plan).toMatchObject({
+      dry_run: true,
+      kind: 'improve',
+      model: 'openai-compatible:fake-model',
+      scenario_count: 5,
+      batches: 3,
+      model_calls: 3,
+      currency: 'USD',
+      price: PRICE,
+    });
     expect(plan.estimated_cost).toBe(cost(plan));
     expect([await count('jobs'), await count('sessions'), fake.requests.length]).toEqual([jobs, sessions, 0]);
 
@@ -88,7 +118,11 @@ describe('dry run', () => {
     expect(generate.body).toMatchObject({ kind: 'instructions', model_calls: 1 });
     const clarify = await s.api('POST', 'scenarios/scenario-agent/', { agent_id: agent, user_message: 'Refund calls', num_scenarios: 25, dry_run: true });
     expect(clarify.body).toMatchObject({ kind: 'clarify', scenario_count: 25, model_calls: 3 });
-    const apply = await s.api('POST', 'scenarios/scenario-agent/', { apply_changes: true, updated_scenarios: [{ id: ids[0], max_duration: 60 }], dry_run: true });
+    const apply = await s.api('POST', 'scenarios/scenario-agent/', {
+      apply_changes: true,
+      updated_scenarios: [{ id: ids[0], max_duration: 60 }],
+      dry_run: true,
+    });
     expect(apply.body).toMatchObject({ kind: 'apply', model_calls: 0, estimated_cost: 0 });
     expect([await count('jobs'), fake.requests.length]).toEqual([jobs, 0]);
     expect((await s.api('GET', `scenarios/${ids[0]}/`)).body.max_duration).toBeNull();
@@ -117,7 +151,7 @@ describe('budgets', () => {
     expect(done.usage.input_tokens + done.usage.output_tokens).toBeLessThanOrEqual(limit);
   });
 
-  it("max_cost stops an instructions job before its only call", async () => {
+  it('max_cost stops an instructions job before its only call', async () => {
     const res = await s.api('POST', `scenarios/${ids[0]}/improve_instructions/`, { user_message: 'Mention the invoice number', max_cost: 0.000001 });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const done = await waitForInstructions(s.api, res.body.progress_id);
@@ -136,7 +170,13 @@ describe('budgets', () => {
     expect(fake.requests).toHaveLength(0);
 
     const report = (await s.api('GET', `usage/?project_id=${s.defaultProjectId}&month=${new Date().toISOString().slice(0, 7)}`)).body;
-    expect(report).toMatchObject({ project: s.defaultProjectId, monthly_budget: before.cost_usd, remaining: 0, cost_usd: before.cost_usd, job_count: before.job_count + 1 });
+    expect(report).toMatchObject({
+      project: s.defaultProjectId,
+      monthly_budget: before.cost_usd,
+      remaining: 0,
+      cost_usd: before.cost_usd,
+      job_count: before.job_count + 1,
+    });
     const sum = report.jobs.reduce((n: number, j: any) => n + j.input_tokens, 0);
     expect(report.input_tokens).toBe(sum);
     expect(report.jobs.at(-1)).toMatchObject({ status: 'failed', model: 'openai-compatible:fake-model', model_calls: 0, cost_usd: 0 });

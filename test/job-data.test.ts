@@ -6,7 +6,7 @@ import { submitScenarioAgent } from '../src/services/submit.js';
 import { isDataError } from '../src/store/data-errors.js';
 import { claimNext, failExhausted, insertJob, recordAttemptFailure } from '../src/store/jobs.js';
 import { createScenario, insertAgent, personalityIdFromStore, startJob, waitForInstructions, waitForJob } from './helpers/agent.js';
-import { batchIds, completion, startFakeOpenAI, type FakeOpenAI, type SeenRequest } from './helpers/fake-openai.js';
+import { batchIds, completion, type FakeOpenAI, type SeenRequest, startFakeOpenAI } from './helpers/fake-openai.js';
 import { suiteDatabase, testDatabases } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -26,7 +26,6 @@ describe('isDataError', () => {
     expect(isDataError(new Error('no code'))).toBe(false);
   });
 });
-
 
 describe.each(testDatabases)('job data on $name', ({ name }) => {
   let fake: FakeOpenAI;
@@ -64,7 +63,13 @@ describe.each(testDatabases)('job data on $name', ({ name }) => {
   it('an apply item with a NUL that got past the edge fails the job once, saying why, and writes nothing', async () => {
     const target = await createScenario(s.api, { name: 'Target', agent, personality, instructions: 'Before' });
     const body = ScenarioAgentBody.parse({ apply_changes: true, updated_scenarios: [{ id: target.id, based_on_revision: 1, instructions: 'Say\u0000hi' }] });
-    const job = await submitScenarioAgent(s.running.store.db, loadConfig(database.env), { organizationId, keyId: null as never }, body, new Date().toISOString());
+    const job = await submitScenarioAgent(
+      s.running.store.db,
+      loadConfig(database.env),
+      { organizationId, keyId: null as never },
+      body,
+      new Date().toISOString(),
+    );
     s.running.app.log.level = 'silent';
     const done = await waitForJob(s.api, job.progress_id);
     expect(done).toMatchObject({ status: 'failed', error: expect.stringContaining('NUL') });
@@ -75,7 +80,8 @@ describe.each(testDatabases)('job data on $name', ({ name }) => {
 
   it('a model answer with a NUL fails the improve job once, saying why, with its model calls counted', async () => {
     const target = await createScenario(s.api, { name: 'Improve me', agent, personality, instructions: 'Before' });
-    fake.fallback = (req: SeenRequest) => completion({ message: 'Done.', changes: batchIds(req).map((id) => ({ scenario_id: id, fields: { instructions: 'Say\u0000hi' } })) });
+    fake.fallback = (req: SeenRequest) =>
+      completion({ message: 'Done.', changes: batchIds(req).map((id) => ({ scenario_id: id, fields: { instructions: 'Say\u0000hi' } })) });
     const done = await waitForJob(s.api, (await startJob(s.api, { scenarios: [target.id], user_message: 'Make them friendlier' })).progress_id);
     expect(done).toMatchObject({ status: 'failed', error: expect.stringContaining('NUL'), usage: { model_calls: 1 } });
     expect(done.error).not.toMatch(/worker/i);
@@ -112,7 +118,21 @@ describe.each(testDatabases)('job data on $name', ({ name }) => {
 
   it('a job given up after failed attempts says what failed; only one with no reason blames a worker', async () => {
     const db = s.running.store.db;
-    const make = () => insertJob(db, { organizationId, projectId: s.defaultProjectId, sessionId: null, kind: 'no-such-kind' as never, mode: 'improve', request: {}, maxAttempts: 1, createdBy: null }, new Date().toISOString());
+    const make = () =>
+      insertJob(
+        db,
+        {
+          organizationId,
+          projectId: s.defaultProjectId,
+          sessionId: null,
+          kind: 'no-such-kind' as never,
+          mode: 'improve',
+          request: {},
+          maxAttempts: 1,
+          createdBy: null,
+        },
+        new Date().toISOString(),
+      );
     const failing = await make();
     const stopped = await make();
     const claimed = await claimNext(db, 'test-owner', 60_000, new Date(), ['no-such-kind'], failing.progress_id);

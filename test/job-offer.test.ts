@@ -2,8 +2,8 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
 import { systemClock } from '../src/domain/clock.js';
-import { jobHandlers } from '../src/services/job-handlers.js';
 import { JobRunner } from '../src/jobs/runner.js';
+import { jobHandlers } from '../src/services/job-handlers.js';
 import { createScenario, insertAgent, personalityIdFromStore, startJob, waitForJob } from './helpers/agent.js';
 import { ScriptedEngine } from './helpers/engines.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -45,14 +45,16 @@ describe('offering a dispatched job to a runner', () => {
 
     // Cancelling the slow job frees the slot; the refused job is taken on the next offer.
     expect((await s.api('POST', `scenarios/cancel-agent/`, { progress_id: slow.progress_id })).status).toBeLessThan(300);
-    await expect.poll(async () => {
-      try {
-        await runner.offer(next.progress_id);
-        return true;
-      } catch {
-        return false;
-      }
-    }).toBe(true);
+    await expect
+      .poll(async () => {
+        try {
+          await runner.offer(next.progress_id);
+          return true;
+        } catch {
+          return false;
+        }
+      })
+      .toBe(true);
     expect(await waitForJob(s.api, next.progress_id)).toMatchObject({ status: 'completed' });
     // Finished: a repeated delivery is no refusal and runs nothing again.
     const calls = engine.calls.length;

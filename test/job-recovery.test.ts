@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { startServer, type Running } from '../src/server.js';
+import { type Running, startServer } from '../src/server.js';
 
 /**
  * A worker killed with SIGKILL mid-job: once its lease expires, the next process takes the job up
@@ -47,7 +47,11 @@ async function killedMidJob(extra: Record<string, string> = {}, kind: Kind = 'ag
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
   });
   const call = async (method: string, url: string, body?: unknown) => {
-    const res = await fetch(`${first.url}/test_framework/v1/${url}`, { method, headers: { 'X-CEKURA-API-KEY': first.key, 'content-type': 'application/json' }, body: body ? JSON.stringify(body) : undefined });
+    const res = await fetch(`${first.url}/test_framework/v1/${url}`, {
+      method,
+      headers: { 'X-CEKURA-API-KEY': first.key, 'content-type': 'application/json' },
+      body: body ? JSON.stringify(body) : undefined,
+    });
     return res.json() as Promise<any>;
   };
   const personality = (await call('GET', 'personalities/'))[0].id;
@@ -69,7 +73,9 @@ async function killedMidJob(extra: Record<string, string> = {}, kind: Kind = 'ag
   restarted = await startServer(loadConfig(env(dir, extra)), { logger: false });
   const poll = async () => {
     for (let i = 0; i < 200; i++) {
-      const res = await fetch(`${restarted!.url}/test_framework/v1/scenarios/${PROGRESS[kind]}/?progress_id=${job.progress_id}`, { headers: { 'X-CEKURA-API-KEY': first.key } });
+      const res = await fetch(`${restarted!.url}/test_framework/v1/scenarios/${PROGRESS[kind]}/?progress_id=${job.progress_id}`, {
+        headers: { 'X-CEKURA-API-KEY': first.key },
+      });
       const body = (await res.json()) as any;
       if (body.status !== 'in_progress') return body;
       await new Promise((r) => setTimeout(r, 50));

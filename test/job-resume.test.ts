@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { killMidJob, type KillMidJobRun } from './helpers/kill-mid-job.js';
+import { type KillMidJobRun, killMidJob } from './helpers/kill-mid-job.js';
 import { pgEnabled } from './helpers/pg.js';
 
 /**
@@ -43,8 +43,12 @@ describe('a worker killed mid-job', () => {
     expectResumed(run);
   }, 90_000);
 
-  it.skipIf(!pgEnabled)('on PostgreSQL: the other worker claims the job within 10 s and resumes after its finished batches', async () => {
-    run = await killMidJob({ pg: true, scenarios: SCENARIOS, killAfter: KILL_AFTER });
-    expectResumed(run);
-  }, 90_000);
+  it.skipIf(!pgEnabled)(
+    'on PostgreSQL: the other worker claims the job within 10 s and resumes after its finished batches',
+    async () => {
+      run = await killMidJob({ pg: true, scenarios: SCENARIOS, killAfter: KILL_AFTER });
+      expectResumed(run);
+    },
+    90_000,
+  );
 });

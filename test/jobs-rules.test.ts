@@ -3,8 +3,8 @@ import { progressOf } from '../src/domain/job-progress.js';
 import { sessionStatusFor, titleFromMessage } from '../src/domain/jobs.js';
 import { ScenarioAgentProgress } from '../src/domain/scenario-agent.js';
 import { blankResult } from '../src/domain/suggestion.js';
-import { chunk, runBatches } from '../src/jobs/batches.js';
 import { batchedReply } from '../src/jobs/batched-reply.js';
+import { chunk, runBatches } from '../src/jobs/batches.js';
 import { batchKey, keptOutcome, settledFromKept } from '../src/jobs/kept-batches.js';
 import type { JobProgressRow } from '../src/store/jobs.js';
 
@@ -67,14 +67,24 @@ describe('batches', () => {
 
 describe('the reply of a job run in several batches', () => {
   it('counts the whole selection, field by field, and keeps each batch note once', () => {
-    const changed = [{ changes: [{ field: 'tool_ids' as const, value: [] }, { field: 'max_duration' as const, value: 60 }] }, { changes: [{ field: 'tool_ids' as const, value: [] }] }];
+    const changed = [
+      {
+        changes: [
+          { field: 'tool_ids' as const, value: [] },
+          { field: 'max_duration' as const, value: 60 },
+        ],
+      },
+      { changes: [{ field: 'tool_ids' as const, value: [] }] },
+    ];
     expect(batchedReply(changed, 4, ['I could not do "x"', 'I could not do "x"', ' '])).toBe(
       'I suggest changes to 2 of 4 scenario(s): tool_ids on 2, max_duration on 1. Review them and apply the ones you want.\n\nI could not do "x"',
     );
   });
 
   it('keeps one of the batch messages that differ only in their counts', () => {
-    expect(batchedReply([], 3, ['Tagged 2 of 2 scenarios.', 'Tagged 1 of 1 scenarios.', 'Tagged none.'])).toBe('No changes to suggest for these 3 scenario(s).\n\nTagged 2 of 2 scenarios.\n\nTagged none.');
+    expect(batchedReply([], 3, ['Tagged 2 of 2 scenarios.', 'Tagged 1 of 1 scenarios.', 'Tagged none.'])).toBe(
+      'No changes to suggest for these 3 scenario(s).\n\nTagged 2 of 2 scenarios.\n\nTagged none.',
+    );
   });
 
   it('says so when nothing changes', () => {
@@ -84,15 +94,29 @@ describe('the reply of a job run in several batches', () => {
 
 describe('progress answers', () => {
   const row = (over: Partial<JobProgressRow> = {}): JobProgressRow => ({
-    progress_id: 'p-1', session_id: 3, kind: 'improve', mode: 'improve', status: 'in_progress', result: null, error: null,
-    progress_done: 4, progress_total: 20, usage: '{}', review_state: null, review_count: null, ...over,
+    progress_id: 'p-1',
+    session_id: 3,
+    kind: 'improve',
+    mode: 'improve',
+    status: 'in_progress',
+    result: null,
+    error: null,
+    progress_done: 4,
+    progress_total: 20,
+    usage: '{}',
+    review_state: null,
+    review_count: null,
+    ...over,
   });
 
   // The progress route sends progressOf's object without re-checking it, so it must already be what the schema would send.
   it.each([
     ['a running job', row({ usage: '{"input_tokens":12}' })],
-    ['a finished job, with usage keys the answer does not carry', row({ status: 'completed', result: JSON.stringify(blankResult('improve', 3)), usage: '{"input_tokens":5,"output_tokens":2,"model_calls":1,"cost":3}' })],
-  ])('hold exactly the schema\'s keys for %s', (_, job) => {
+    [
+      'a finished job, with usage keys the answer does not carry',
+      row({ status: 'completed', result: JSON.stringify(blankResult('improve', 3)), usage: '{"input_tokens":5,"output_tokens":2,"model_calls":1,"cost":3}' }),
+    ],
+  ])("hold exactly the schema's keys for %s", (_, job) => {
     const answer = progressOf(job);
     expect(() => ScenarioAgentProgress.strict().parse(answer)).not.toThrow();
     // Nothing the schema would drop or add (key order aside: the result is stored as the job wrote it).
@@ -105,7 +129,11 @@ describe('progress answers', () => {
   });
 
   it('name the kind of a result stored before results carried it', () => {
-    expect(progressOf(row({ kind: 'apply', status: 'completed', result: '{"success":true,"message":"Applied."}' })).result).toEqual({ kind: 'apply', success: true, message: 'Applied.' });
+    expect(progressOf(row({ kind: 'apply', status: 'completed', result: '{"success":true,"message":"Applied."}' })).result).toEqual({
+      kind: 'apply',
+      success: true,
+      message: 'Applied.',
+    });
   });
 
   it('leave out the result until the job is finished', () => {
@@ -120,8 +148,23 @@ describe('kept batches', () => {
     settledFromKept({ key: 'k', units: 0, outcome: JSON.parse(JSON.stringify(keptOutcome(settled, isFatal))), usage });
 
   it('are named by their scenarios at the revisions they saw, so an edited scenario is sent again', () => {
-    expect(batchKey([{ id: 4, revision: 2 }, { id: 7, revision: 1 }])).toBe('4@2,7@1');
-    expect(batchKey([{ id: 4, revision: 3 }, { id: 7, revision: 1 }])).not.toBe(batchKey([{ id: 4, revision: 2 }, { id: 7, revision: 1 }]));
+    expect(
+      batchKey([
+        { id: 4, revision: 2 },
+        { id: 7, revision: 1 },
+      ]),
+    ).toBe('4@2,7@1');
+    expect(
+      batchKey([
+        { id: 4, revision: 3 },
+        { id: 7, revision: 1 },
+      ]),
+    ).not.toBe(
+      batchKey([
+        { id: 4, revision: 2 },
+        { id: 7, revision: 1 },
+      ]),
+    );
   });
 
   it('come back as the batch settled: its answer, or its failure with the message and whether it was fatal', () => {

@@ -5,7 +5,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScenario, insertAgent, personalityIdFromStore } from './helpers/agent.js';
-import { cliRunner, type CliRunner } from './helpers/cli.js';
+import { type CliRunner, cliRunner } from './helpers/cli.js';
 import { pacedEngine } from './helpers/engines.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -37,7 +37,15 @@ async function httpClient(key: string): Promise<Client> {
 async function stdioClient(key: string): Promise<Client> {
   const [command, ...args] = cli.argv(['mcp']);
   const client = new Client({ name: 'test', version: '1' });
-  await client.connect(new StdioClientTransport({ command: command!, args, env: cli.env({ SCENARIST_API_KEY: key }), cwd: path.resolve(import.meta.dirname, '..'), stderr: 'pipe' }));
+  await client.connect(
+    new StdioClientTransport({
+      command: command!,
+      args,
+      env: cli.env({ SCENARIST_API_KEY: key }),
+      cwd: path.resolve(import.meta.dirname, '..'),
+      stderr: 'pipe',
+    }),
+  );
   return client;
 }
 
@@ -56,8 +64,12 @@ describe.each([
   it('lists the loop tools and the reference-named tools, with schemas', async () => {
     const { tools } = await client.listTools();
     const names = tools.map((t) => t.name);
-    expect(names).toEqual(expect.arrayContaining(['find_scenarios', 'improve_scenarios', 'show_suggestions', 'apply_suggestions', 'cancel_job', 'revert_scenario']));
-    expect(names).toEqual(expect.arrayContaining(['scenarios_list', 'scenarios_retrieve', 'scenarios_refine', 'scenarios_refine_progress', 'scenarios_partial_update']));
+    expect(names).toEqual(
+      expect.arrayContaining(['find_scenarios', 'improve_scenarios', 'show_suggestions', 'apply_suggestions', 'cancel_job', 'revert_scenario']),
+    );
+    expect(names).toEqual(
+      expect.arrayContaining(['scenarios_list', 'scenarios_retrieve', 'scenarios_refine', 'scenarios_refine_progress', 'scenarios_partial_update']),
+    );
     const refine = tools.find((t) => t.name === 'scenarios_refine')!;
     expect(refine.inputSchema.properties).toHaveProperty('user_message');
     expect(refine.inputSchema.properties).toHaveProperty('scenarios');
@@ -85,11 +97,17 @@ describe.each([
     expect((await s.api('GET', `scenarios/${ids[0]}/`)).body.tags).toEqual(['billing']);
 
     // Without confirmation nothing is written: the answer previews what would be.
-    const unconfirmed = await client.callTool({ name: 'apply_suggestions', arguments: { progress_id: job.progress_id, confirm: false, scenario_ids: [ids[0]], fields: ['tags'] } });
+    const unconfirmed = await client.callTool({
+      name: 'apply_suggestions',
+      arguments: { progress_id: job.progress_id, confirm: false, scenario_ids: [ids[0]], fields: ['tags'] },
+    });
     expect(unconfirmed.isError).toBe(true);
     expect(text(unconfirmed)).toMatch(/This would apply 1 suggestion\(s\):\n\s+tags \+regression × 1/);
 
-    const applied = await client.callTool({ name: 'apply_suggestions', arguments: { progress_id: job.progress_id, confirm: true, scenario_ids: [ids[0]], fields: ['tags'] } });
+    const applied = await client.callTool({
+      name: 'apply_suggestions',
+      arguments: { progress_id: job.progress_id, confirm: true, scenario_ids: [ids[0]], fields: ['tags'] },
+    });
     expect(applied.isError, text(applied)).toBeFalsy();
     expect((applied.structuredContent as { result: { applied_scenario_ids: number[] } }).result.applied_scenario_ids).toEqual([ids[0]]);
     const first = (await s.api('GET', `scenarios/${ids[0]}/`)).body;
@@ -105,7 +123,7 @@ describe.each([
     expect((await s.api('GET', `scenarios/${ids[0]}/`)).body.tags).toEqual(['billing']);
   });
 
-  it('serves the reference-named tools with the reference server\'s flat arguments', async () => {
+  it("serves the reference-named tools with the reference server's flat arguments", async () => {
     const list = await client.callTool({ name: 'scenarios_list', arguments: { agent_id: agent, page_size: 2 } });
     expect(list.isError).toBeFalsy();
     expect(JSON.parse(text(list))).toMatchObject({ count: 3, results: expect.any(Array) });
@@ -121,7 +139,10 @@ describe.each([
   });
 
   it('cancels a running job', async () => {
-    const started = await client.callTool({ name: 'improve_scenarios', arguments: { scenarios: [ids[1]], agent_id: agent, user_message: 'slow change', wait: false } });
+    const started = await client.callTool({
+      name: 'improve_scenarios',
+      arguments: { scenarios: [ids[1]], agent_id: agent, user_message: 'slow change', wait: false },
+    });
     const { progress_id } = started.structuredContent as { progress_id: string };
     const cancelled = await client.callTool({ name: 'cancel_job', arguments: { progress_id } });
     expect(cancelled.isError, text(cancelled)).toBeFalsy();

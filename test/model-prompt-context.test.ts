@@ -3,9 +3,9 @@ import { createEngine } from '../src/agent/engines/index.js';
 import { loadConfig } from '../src/config.js';
 import { PREDEFINED_PERSONALITIES } from '../src/domain/personalities.js';
 import { PREDEFINED_TOOLS } from '../src/domain/tools.js';
-import { AGENTS, seedLibrary, type Library } from './fixtures/quality-library.js';
+import { AGENTS, type Library, seedLibrary } from './fixtures/quality-library.js';
 import { startJob, waitForJob } from './helpers/agent.js';
-import { batchIds, completion, startFakeOpenAI, type FakeOpenAI, type SeenRequest } from './helpers/fake-openai.js';
+import { batchIds, completion, type FakeOpenAI, type SeenRequest, startFakeOpenAI } from './helpers/fake-openai.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /**
@@ -31,15 +31,23 @@ beforeAll(async () => {
   s = await startTestServer(env, { engine: createEngine(loadConfig({ ...env, SCENARIST_DATA_DIR: '/tmp' })) });
   lib = await seedLibrary(s.api, s.defaultProjectId);
   // Every batch is answered "nothing to change", so what matters is what it was sent.
-  fake.fallback = (req) => (batchIds(req).length ? completion({ plan: '', changes: [], not_done: [], message: 'Nothing to change.' }) : completion({ needs_clarification: false, questions: [], scenarios: [], not_done: [], message: 'None.' }));
+  fake.fallback = (req) =>
+    batchIds(req).length
+      ? completion({ plan: '', changes: [], not_done: [], message: 'Nothing to change.' })
+      : completion({ needs_clarification: false, questions: [], scenarios: [], not_done: [], message: 'None.' });
 }, 60_000);
 afterAll(async () => {
   await s?.stop();
   await fake?.stop();
 });
 
-const userText = (req: SeenRequest) => (req.body.messages as Array<{ role: string; content: unknown }>).filter((m) => m.role !== 'system').map((m) => String(m.content)).join('\n');
-const systemText = (req: SeenRequest) => String((req.body.messages as Array<{ role: string; content: unknown }>).find((m) => m.role === 'system')?.content ?? '');
+const userText = (req: SeenRequest) =>
+  (req.body.messages as Array<{ role: string; content: unknown }>)
+    .filter((m) => m.role !== 'system')
+    .map((m) => String(m.content))
+    .join('\n');
+const systemText = (req: SeenRequest) =>
+  String((req.body.messages as Array<{ role: string; content: unknown }>).find((m) => m.role === 'system')?.content ?? '');
 /** JSON inside a data block escapes "<", and quotes are escaped inside JSON strings. */
 const inBlock = (text: string) => JSON.stringify(text).slice(1, -1).replace(/</g, '\\u003c');
 
@@ -49,7 +57,12 @@ async function improve(body: Record<string, unknown>) {
 }
 
 describe('improve prompts', () => {
-  const content = ['make the callers sound more natural', 'make the caller more sarcastic', 'rewrite the instructions so the caller is more demanding', 'vary the first messages'];
+  const content = [
+    'make the callers sound more natural',
+    'make the caller more sarcastic',
+    'rewrite the instructions so the caller is more demanding',
+    'vary the first messages',
+  ];
 
   it('every batch carries the description of each agent its scenarios belong to, with or without agent_id, across agents', async () => {
     fake.reset();
@@ -71,7 +84,13 @@ describe('improve prompts', () => {
   it('carries tool and personality descriptions, the authoring rules, temperature, output budget and a strict schema', async () => {
     fake.reset();
     fake.fallback = () => completion({ plan: '', changes: [], not_done: [], message: 'Nothing.' });
-    await improve({ scenarios: lib.byAgent('billing').slice(0, 2).map((x) => x.id), user_message: 'make the caller more polite' });
+    await improve({
+      scenarios: lib
+        .byAgent('billing')
+        .slice(0, 2)
+        .map((x) => x.id),
+      user_message: 'make the caller more polite',
+    });
     const req = fake.requests[0]!;
     for (const t of PREDEFINED_TOOLS) expect(userText(req)).toContain(inBlock(t.description));
     for (const p of PREDEFINED_PERSONALITIES) expect(userText(req)).toContain(inBlock(p.description));
@@ -84,7 +103,10 @@ describe('improve prompts', () => {
   it('carries knowledge-base passages when the request draws on the agent knowledge, and not otherwise', async () => {
     fake.reset();
     fake.fallback = () => completion({ plan: '', changes: [], not_done: [], message: 'Nothing.' });
-    await improve({ scenarios: [lib.byAgent('billing')[2]!.id, lib.byAgent('airline')[0]!.id], user_message: 'make the expected outcomes accurate to the knowledge base' });
+    await improve({
+      scenarios: [lib.byAgent('billing')[2]!.id, lib.byAgent('airline')[0]!.id],
+      user_message: 'make the expected outcomes accurate to the knowledge base',
+    });
     await improve({ scenarios: [lib.byAgent('billing')[2]!.id], user_message: 'make the caller more polite' });
     const [drawing, plain] = fake.requests;
     expect(userText(drawing!)).toContain('A late fee of $15 applies');
@@ -111,7 +133,10 @@ describe('clarify prompts', () => {
   it('carry the language asked, the agent and its knowledge base, and its existing scenarios so none is drafted again', async () => {
     fake.reset();
     fake.fallback = () => completion({ needs_clarification: false, questions: [], scenarios: [], not_done: [], message: 'None.' });
-    await waitForJob(s.api, (await startJob(s.api, { agent_id: lib.agents.clinic.id, user_message: 'Write 2 scenarios in Spanish about refills', num_scenarios: 2 })).progress_id);
+    await waitForJob(
+      s.api,
+      (await startJob(s.api, { agent_id: lib.agents.clinic.id, user_message: 'Write 2 scenarios in Spanish about refills', num_scenarios: 2 })).progress_id,
+    );
     const req = fake.requests[0]!;
     const text = userText(req);
     expect(text).toContain('in Spanish (scenario_language "es")');

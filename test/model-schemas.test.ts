@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clarifySchema, improveSchema, instructionsSchema } from '../src/agent/engines/ai-sdk/schemas.js';
 import type { PlannerContext } from '../src/agent/engine.js';
+import { clarifySchema, improveSchema, instructionsSchema } from '../src/agent/engines/ai-sdk/schemas.js';
 
 /**
  * The answer schemas the model is constrained to, checked against OpenAI's strict structured
@@ -16,7 +16,25 @@ const ctx: PlannerContext = {
   knowledgeBase: [],
 };
 
-const UNSUPPORTED = ['minLength', 'maxLength', 'pattern', 'format', 'propertyNames', 'patternProperties', 'unevaluatedProperties', 'minProperties', 'maxProperties', 'default', '$schema', 'oneOf', 'allOf', 'not', 'if', 'then', 'else'];
+const UNSUPPORTED = [
+  'minLength',
+  'maxLength',
+  'pattern',
+  'format',
+  'propertyNames',
+  'patternProperties',
+  'unevaluatedProperties',
+  'minProperties',
+  'maxProperties',
+  'default',
+  '$schema',
+  'oneOf',
+  'allOf',
+  'not',
+  'if',
+  'then',
+  'else',
+];
 
 /** Every rule strict mode states, as problems found at a path. */
 function strictProblems(node: any, path = '$'): string[] {
@@ -52,7 +70,9 @@ describe('answer schemas', () => {
   });
 
   it('the strictness check can fail', () => {
-    expect(strictProblems({ type: 'object', properties: { a: { type: 'string', maxLength: 3 }, b: { type: 'object', additionalProperties: {} } }, required: ['a'] })).toEqual([
+    expect(
+      strictProblems({ type: 'object', properties: { a: { type: 'string', maxLength: 3 }, b: { type: 'object', additionalProperties: {} } }, required: ['a'] }),
+    ).toEqual([
       '$: additionalProperties must be false',
       '$: every property must be required',
       '$.a: "maxLength" is not allowed in strict mode',
@@ -62,8 +82,8 @@ describe('answer schemas', () => {
   });
 
   it('every answer writes its message last, after what it did and did not do', async () => {
-    expect(Object.keys((await schemas.improve as any).properties)).toEqual(['plan', 'changes', 'not_done', 'message']);
-    expect(Object.keys((await schemas.clarify as any).properties).slice(-2)).toEqual(['not_done', 'message']);
-    expect(Object.keys((await schemas.instructions as any).properties).slice(-2)).toEqual(['not_done', 'message']);
+    expect(Object.keys(((await schemas.improve) as any).properties)).toEqual(['plan', 'changes', 'not_done', 'message']);
+    expect(Object.keys(((await schemas.clarify) as any).properties).slice(-2)).toEqual(['not_done', 'message']);
+    expect(Object.keys(((await schemas.instructions) as any).properties).slice(-2)).toEqual(['not_done', 'message']);
   });
 });

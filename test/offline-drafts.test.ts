@@ -1,13 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { descriptionTopics, draftScenarios, topicsOf, type DraftInput } from '../src/agent/engines/offline/drafts.js';
+import { type DraftInput, descriptionTopics, draftScenarios, topicsOf } from '../src/agent/engines/offline/drafts.js';
 import { fieldValueErrors } from '../src/domain/scenario.js';
+import { draftCountAskedFor } from '../src/domain/scenario-agent.js';
 
 const personalities = [
   { id: 10, name: 'Normal Male', language: 'en', description: 'Calm' },
   { id: 11, name: 'Angry Customer', language: 'en', description: 'Frustrated' },
   { id: 13, name: 'Hablante', language: 'es', description: 'Habla español' },
 ];
-const agent = { id: 1, name: 'Acme support', description: 'Acme support is a voice agent. It answers billing questions. Handles refunds for damaged goods.', language: 'en' };
+const agent = {
+  id: 1,
+  name: 'Acme support',
+  description: 'Acme support is a voice agent. It answers billing questions. Handles refunds for damaged goods.',
+  language: 'en',
+};
 const FAQ = '# Refunds\nRefunds take 30 days.\n\n# Shipping\nWe ship in 2 days.\n\nQ: Can I cancel?\nA: Yes, any time.';
 const draft = (over: Partial<DraftInput> = {}) => draftScenarios({ userMessage: '', numScenarios: 3, agent, knowledgeBase: [], personalities, ...over });
 
@@ -21,12 +27,29 @@ describe('finding topics', () => {
   });
 
   it('falls back to paragraphs when the text has no structure', () => {
-    expect(topicsOf('Our store sells garden furniture.\n\nDelivery is free over 50 euros.', 1).map((t) => t.title)).toEqual(['Our store sells garden furniture', 'Delivery is free over 50 euros']);
+    expect(topicsOf('Our store sells garden furniture.\n\nDelivery is free over 50 euros.', 1).map((t) => t.title)).toEqual([
+      'Our store sells garden furniture',
+      'Delivery is free over 50 euros',
+    ]);
   });
 
   it('takes the tasks a description names, not the sentences that only describe', () => {
     expect(descriptionTopics(agent.description, agent.name).map((t) => t.title)).toEqual(['billing questions', 'refunds for damaged goods']);
     expect(descriptionTopics('Acme support books appointments.', 'Acme support').map((t) => t.title)).toEqual(['appointments']);
+  });
+});
+
+describe('the count a request states', () => {
+  it('reads digits and words before "scenarios", and nothing vaguer', () => {
+    expect(
+      ['write three scenarios about refunds', 'Write 2 French scenarios', 'a couple of test cases', 'give me 12 new tests'].map(draftCountAskedFor),
+    ).toEqual([3, 2, 2, 12]);
+    expect(['write some scenarios', 'a few tests', 'scenarios for 3 topics', 'write 500 scenarios'].map(draftCountAskedFor)).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ]);
   });
 });
 
@@ -47,7 +70,17 @@ describe('draftScenarios', () => {
       expect(d.scenario.instructions).not.toContain(d.scenario.expected_outcome_prompt);
       expect(d.scenario.instructions).not.toMatch(/Refunds take 30 days|We ship in 2 days/);
       expect(d.scenario.instructions).toContain('## Persona');
-      for (const field of ['name', 'personality', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'scenario_language', 'information_fields'] as const) {
+      for (const field of [
+        'name',
+        'personality',
+        'tags',
+        'tool_ids',
+        'first_message',
+        'instructions',
+        'expected_outcome_prompt',
+        'scenario_language',
+        'information_fields',
+      ] as const) {
         expect(fieldValueErrors(field, d.scenario[field])).toEqual([]);
       }
     }
@@ -57,7 +90,11 @@ describe('draftScenarios', () => {
   it('chooses personalities round-robin among those in the agent language', () => {
     expect(draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] }).drafts.map((d) => d.scenario.personality)).toEqual([10, 11, 10]);
     const spanish = draft({ agent: { ...agent, language: 'es' }, knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] });
-    expect(spanish.drafts.map((d) => [d.scenario.personality, d.scenario.scenario_language])).toEqual([[13, 'es'], [13, 'es'], [13, 'es']]);
+    expect(spanish.drafts.map((d) => [d.scenario.personality, d.scenario.scenario_language])).toEqual([
+      [13, 'es'],
+      [13, 'es'],
+      [13, 'es'],
+    ]);
   });
 
   it('uses topics named in the request first, and draws on the description when there is no knowledge base', () => {
@@ -67,8 +104,24 @@ describe('draftScenarios', () => {
       'Upgrades: a first-time caller',
     ]);
     const fromDescription = draft();
-    expect(fromDescription.drafts.map((d) => d.scenario.name)).toEqual(['Billing questions: a first-time caller', 'Refunds for damaged goods: an angry caller']);
+    expect(fromDescription.drafts.map((d) => d.scenario.name)).toEqual([
+      'Billing questions: a first-time caller',
+      'Refunds for damaged goods: an angry caller',
+    ]);
     expect(fromDescription.drafts.every((d) => d.sources.length === 0)).toBe(true);
+  });
+
+  it('drafts a subject the user named again with other callers, never padded with unrelated topics', () => {
+    const out = draft({ userMessage: 'write three scenarios about refunds', knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] });
+    expect(out.drafts.map((d) => d.scenario.name)).toEqual(['Refunds: a first-time caller', 'Refunds: an angry caller']);
+    expect(new Set(out.drafts.map((d) => d.scenario.expected_outcome_prompt)).size).toBe(2);
+    expect(out.notDone).toEqual([{ part: '1 more draft(s)', reason: expect.stringContaining('I do not pad them with unrelated topics') }]);
+  });
+
+  it('keeps the caller a subject names, and does not vary it', () => {
+    const out = draft({ userMessage: 'scenarios where an angry customer wants a refund', numScenarios: 2 });
+    expect(out.drafts.map((d) => [d.scenario.name, d.scenario.personality])).toEqual([['An angry customer wants a refund: an angry caller', 11]]);
+    expect(out.notDone[0]).toMatchObject({ part: '1 more draft(s)' });
   });
 
   it('drafts what exists when fewer topics than requested, and says so', () => {
@@ -97,7 +150,9 @@ describe('draftScenarios', () => {
   it('uses answers as extra description, including the language they name', () => {
     const out = draft({ userMessage: 'make some tests', agent: null, numScenarios: 2, answers: ['It books dental appointments', 'Spanish'] });
     expect(out.needsClarification).toBe(false);
-    expect(out.drafts.map((d) => [d.scenario.name, d.scenario.scenario_language, d.scenario.personality])).toEqual([['Dental appointments: a first-time caller', 'es', 13]]);
+    expect(out.drafts.map((d) => [d.scenario.name, d.scenario.scenario_language, d.scenario.personality])).toEqual([
+      ['Dental appointments: a first-time caller', 'es', 13],
+    ]);
     expect(out.notDone.map((n) => n.part)).toEqual(['1 more draft(s)', 'write the drafts in Spanish']);
   });
 
@@ -111,7 +166,13 @@ describe('draftScenarios', () => {
   });
 
   it('reads the language asked anywhere in a turn, and uses every answer given', () => {
-    const out = draft({ userMessage: 'German callers; cover refunds and shipping', numScenarios: 2, answers: ['write scenarios'], knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }], personalities: [...personalities, { id: 14, name: 'German Speaker', language: 'de', description: 'Spricht Deutsch' }] });
+    const out = draft({
+      userMessage: 'German callers; cover refunds and shipping',
+      numScenarios: 2,
+      answers: ['write scenarios'],
+      knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }],
+      personalities: [...personalities, { id: 14, name: 'German Speaker', language: 'de', description: 'Spricht Deutsch' }],
+    });
     expect(out.drafts.map((d) => [d.scenario.name, d.scenario.scenario_language, d.scenario.personality, d.sources])).toEqual([
       ['Refunds: a German-speaking caller', 'de', 14, [7]],
       ['Shipping: a German-speaking caller', 'de', 14, [7]],
@@ -120,7 +181,12 @@ describe('draftScenarios', () => {
   });
 
   it('never repeats a scenario the agent already has, and says which it left out', () => {
-    const out = draft({ numScenarios: 3, agent: { ...agent, description: '' }, knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }], existing: [{ name: 'Refund request', summary: 'Asks for a refund.' }] });
+    const out = draft({
+      numScenarios: 3,
+      agent: { ...agent, description: '' },
+      knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }],
+      existing: [{ name: 'Refund request', summary: 'Asks for a refund.' }],
+    });
     expect(out.drafts.map((d) => d.scenario.name)).toEqual(['Shipping: a first-time caller', 'Can I cancel: an angry caller']);
     expect(out.message).toContain('Left out because the agent already has them: "Refund request"');
     expect(out.notDone[0]).toMatchObject({ part: '1 more draft(s)' });
@@ -138,6 +204,8 @@ describe('draftScenarios', () => {
   });
 
   it('is deterministic', () => {
-    expect(draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] })).toEqual(draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] }));
+    expect(draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] })).toEqual(
+      draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] }),
+    );
   });
 });

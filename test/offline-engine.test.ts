@@ -26,7 +26,10 @@ describe('the default offline engine, end to end over HTTP', () => {
     expect(done.result.kind).toBe('improve');
     expect(done.result.not_done).toEqual([{ part: 'make them funnier', reason: expect.stringContaining('language model') }]);
     expect(done.result.updated_scenarios[0].reasons).toEqual({ tool_ids: 'added TOOL_DTMF', scenario_language: expect.stringContaining('French') });
-    const applied = await waitForJob(s.api, (await startJob(s.api, { apply_changes: true, updated_scenarios: done.result.updated_scenarios, session_id: job.session_id })).progress_id);
+    const applied = await waitForJob(
+      s.api,
+      (await startJob(s.api, { apply_changes: true, updated_scenarios: done.result.updated_scenarios, session_id: job.session_id })).progress_id,
+    );
     expect(applied.result.applied_scenario_ids).toEqual([a.id, b.id]);
     expect((await s.api('GET', `scenarios/${b.id}/`)).body).toMatchObject({ scenario_language: 'fr', tool_ids: ['TOOL_DTMF'], revision: 2 });
 
@@ -34,7 +37,10 @@ describe('the default offline engine, end to end over HTTP', () => {
     kb.set('agent', String(agent));
     kb.set('file', new Blob(['# Refunds\nRefunds take 30 days.\n\n# Cancellations\nCancel any time.']), 'faq.md');
     const file = (await s.api('POST', 'knowledge-base-files/', kb)).body[0];
-    const draft = await waitForJob(s.api, (await startJob(s.api, { agent_id: agent, user_message: '', knowledge_base: [file.id], num_scenarios: 2 })).progress_id);
+    const draft = await waitForJob(
+      s.api,
+      (await startJob(s.api, { agent_id: agent, user_message: '', knowledge_base: [file.id], num_scenarios: 2 })).progress_id,
+    );
     expect(draft.status).toBe('completed');
     expect(draft.result.generated_scenarios.map((d: any) => d.source_files)).toContainEqual([file.id]);
     expect(draft.result.generated_scenarios[0]).toMatchObject({ draft: true, reason: expect.stringContaining('Tests how the agent handles') });

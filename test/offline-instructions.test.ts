@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildConditionalActions, buildInstructions, improveInstructions, instructionRequest, originalNotes, type InstructionSource } from '../src/agent/engines/offline/instructions.js';
+import {
+  buildConditionalActions,
+  buildInstructions,
+  type InstructionSource,
+  improveInstructions,
+  instructionRequest,
+  originalNotes,
+} from '../src/agent/engines/offline/instructions.js';
 import { ConditionalActionsSchema } from '../src/domain/scenario.js';
 
 const source = (over: Partial<InstructionSource> = {}): InstructionSource => ({
@@ -16,7 +23,10 @@ const source = (over: Partial<InstructionSource> = {}): InstructionSource => ({
 });
 
 describe('buildInstructions', () => {
-  const text = buildInstructions(source(), { personality: { name: 'Angry Customer', description: 'Frustrated and short' }, agent: { id: 1, name: 'Acme support', description: 'Answers billing questions.', language: 'en' } });
+  const text = buildInstructions(source(), {
+    personality: { name: 'Angry Customer', description: 'Frustrated and short' },
+    agent: { id: 1, name: 'Acme support', description: 'Answers billing questions.', language: 'en' },
+  });
 
   it('has every section, drawn from the scenario itself', () => {
     expect(text).toContain('## Persona\nAngry Customer: Frustrated and short. Speak English.');
@@ -34,19 +44,29 @@ describe('buildInstructions', () => {
     expect(text).not.toContain('A refund is opened');
     expect(text).not.toContain('Answers billing questions');
     // Instructions written before this rule carried both; a rebuild does not keep those lines as notes.
-    const old = `${text.replace('## Original notes:', '## The call succeeds when\nA refund is opened.\n\n## Original notes:')}`.replace('You are calling Acme support.', 'You are calling Acme support.\nAnswers billing questions.');
-    const rebuilt = buildInstructions(source({ instructions: old }), { agent: { id: 1, name: 'Acme support', description: 'Answers billing questions.', language: 'en' } });
+    const old = `${text.replace('## Original notes:', '## The call succeeds when\nA refund is opened.\n\n## Original notes:')}`.replace(
+      'You are calling Acme support.',
+      'You are calling Acme support.\nAnswers billing questions.',
+    );
+    const rebuilt = buildInstructions(source({ instructions: old }), {
+      agent: { id: 1, name: 'Acme support', description: 'Answers billing questions.', language: 'en' },
+    });
     expect(rebuilt).not.toContain('A refund is opened');
     expect(rebuilt).not.toContain('Answers billing questions');
     expect(rebuilt).toContain('## Original notes:\nAsk for a refund.');
   });
 
   it('ends the persona line with one full stop even when the description has its own', () => {
-    expect(buildInstructions(source(), { personality: { name: 'Calm', description: 'Answers directly.' } })).toContain('## Persona\nCalm: Answers directly. Speak English.');
+    expect(buildInstructions(source(), { personality: { name: 'Calm', description: 'Answers directly.' } })).toContain(
+      '## Persona\nCalm: Answers directly. Speak English.',
+    );
   });
 
   it('is stable: rebuilding its own output gives the same text, never nesting sections', () => {
-    const again = buildInstructions(source({ instructions: text }), { personality: { name: 'Angry Customer', description: 'Frustrated and short' }, agent: { id: 1, name: 'Acme support', description: 'Answers billing questions.', language: 'en' } });
+    const again = buildInstructions(source({ instructions: text }), {
+      personality: { name: 'Angry Customer', description: 'Frustrated and short' },
+      agent: { id: 1, name: 'Acme support', description: 'Answers billing questions.', language: 'en' },
+    });
     expect(again).toBe(text);
   });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseDuration, planImprovement, splitRequest } from '../src/agent/engines/offline/planner.js';
 import type { PlannerContext, PlannerScenario } from '../src/agent/engine.js';
+import { parseDuration, planImprovement, splitRequest } from '../src/agent/engines/offline/planner.js';
 import { valuesOf } from '../src/domain/suggestion.js';
 import { PREDEFINED_TOOLS } from '../src/domain/tools.js';
 
@@ -18,10 +18,26 @@ const ctx: PlannerContext = {
 };
 
 const scenario = (over: Partial<PlannerScenario> = {}): PlannerScenario => ({
-  id: 1, revision: 1, name: 'Refund request', agent: 1, agent_name: 'Acme support', personality: 10, personality_name: 'Normal Male',
-  tags: ['billing'], tool_ids: ['TOOL_END_CALL'], first_message: '', instructions: 'Ask for a refund.', conditional_actions: null,
-  simulation_description: '', information_fields: { order_id: 'A-1' }, expected_outcome_prompt: 'A refund is opened.',
-  scenario_language: 'en', scenario_type: 'instruction', folder_path: null, max_duration: null, ...over,
+  id: 1,
+  revision: 1,
+  name: 'Refund request',
+  agent: 1,
+  agent_name: 'Acme support',
+  personality: 10,
+  personality_name: 'Normal Male',
+  tags: ['billing'],
+  tool_ids: ['TOOL_END_CALL'],
+  first_message: '',
+  instructions: 'Ask for a refund.',
+  conditional_actions: null,
+  simulation_description: '',
+  information_fields: { order_id: 'A-1' },
+  expected_outcome_prompt: 'A refund is opened.',
+  scenario_language: 'en',
+  scenario_type: 'instruction',
+  folder_path: null,
+  max_duration: null,
+  ...over,
 });
 
 const plan = (msg: string, scenarios = [scenario()]) => planImprovement(msg, scenarios, ctx);
@@ -32,7 +48,12 @@ const fieldsOf = (msg: string, s = scenario()) => {
 
 describe('splitting a request', () => {
   it('splits on lines, semicolons and "and" before a new instruction, but not inside quotes', () => {
-    expect(splitRequest('add DTMF and remove hold; set language to French\nadd tag x')).toEqual(['add DTMF', 'remove hold', 'set language to French', 'add tag x']);
+    expect(splitRequest('add DTMF and remove hold; set language to French\nadd tag x')).toEqual([
+      'add DTMF',
+      'remove hold',
+      'set language to French',
+      'add tag x',
+    ]);
     expect(splitRequest('set the first message to "Hi, and remove nothing"')).toEqual(['set the first message to "Hi, and remove nothing"']);
   });
 });
@@ -204,9 +225,18 @@ describe('the reply', () => {
   });
 
   it('carries out several parts joined by commas, "and" and new lines', () => {
-    const p = plan('add DTMF, set the language to French and add tag urgent\nmax duration 2 min', [scenario({ id: 1 }), scenario({ id: 2 }), scenario({ id: 3, tool_ids: ['TOOL_DTMF'] })]);
+    const p = plan('add DTMF, set the language to French and add tag urgent\nmax duration 2 min', [
+      scenario({ id: 1 }),
+      scenario({ id: 2 }),
+      scenario({ id: 3, tool_ids: ['TOOL_DTMF'] }),
+    ]);
     expect(p.suggestions).toHaveLength(3);
-    expect(valuesOf(p.suggestions[0]!)).toEqual({ tool_ids: ['TOOL_END_CALL', 'TOOL_DTMF'], scenario_language: 'fr', tags: ['billing', 'urgent'], max_duration: 120 });
+    expect(valuesOf(p.suggestions[0]!)).toEqual({
+      tool_ids: ['TOOL_END_CALL', 'TOOL_DTMF'],
+      scenario_language: 'fr',
+      tags: ['billing', 'urgent'],
+      max_duration: 120,
+    });
     expect(p.message).toContain('I suggest changes to 3 of 3 scenarios');
     expect(p.message).toContain('added TOOL_DTMF on 2');
     expect(p.message).toContain('set the language to French (fr) on 3');
@@ -257,15 +287,22 @@ describe('scope qualifiers', () => {
 
   it('a tag given to the ones a qualifier picks is the tag alone, never the clause', () => {
     const p = planImprovement('tag the billing ones with urgent', library, ctx);
-    expect(p.suggestions.map((c) => valuesOf(c).tags)).toEqual([['billing', 'refunds', 'urgent'], ['billing', 'urgent'], ['billing', 'urgent']]);
+    expect(p.suggestions.map((c) => valuesOf(c).tags)).toEqual([
+      ['billing', 'refunds', 'urgent'],
+      ['billing', 'urgent'],
+      ['billing', 'urgent'],
+    ]);
   });
 
-  it.each(['add DTMF to only the unicorn ones', 'add tag flaky to the ones that failed last week'])('%s: a qualifier it cannot read declines the whole request', (msg) => {
-    const p = planImprovement(msg, library, ctx);
-    expect(p.suggestions).toEqual([]);
-    expect(p.notDone).toEqual([{ part: msg, reason: expect.stringContaining('nothing was changed') }]);
-    expect(p.understood).toBe(false);
-  });
+  it.each(['add DTMF to only the unicorn ones', 'add tag flaky to the ones that failed last week'])(
+    '%s: a qualifier it cannot read declines the whole request',
+    (msg) => {
+      const p = planImprovement(msg, library, ctx);
+      expect(p.suggestions).toEqual([]);
+      expect(p.notDone).toEqual([{ part: msg, reason: expect.stringContaining('nothing was changed') }]);
+      expect(p.understood).toBe(false);
+    },
+  );
 
   it('"them", "these" and "all" limit nothing', () => {
     expect(changed('add DTMF to all of them')).toEqual([1, 2, 3, 4]);
@@ -275,9 +312,12 @@ describe('scope qualifiers', () => {
 
 describe('word orders and what is not done', () => {
   const beta = scenario({ tags: ['billing', 'beta'] });
-  it.each(['remove the beta tag', 'remove tag beta', 'delete the "beta" tag', 'untag beta', 'remove beta from the tags', 'remove the tag beta'])('%s', (msg) => {
-    expect(fieldsOf(msg, beta)?.tags).toEqual(['billing']);
-  });
+  it.each(['remove the beta tag', 'remove tag beta', 'delete the "beta" tag', 'untag beta', 'remove beta from the tags', 'remove the tag beta'])(
+    '%s',
+    (msg) => {
+      expect(fieldsOf(msg, beta)?.tags).toEqual(['billing']);
+    },
+  );
 
   it.each(['add tag vip', 'add the vip tag', 'add a tag called vip', 'tag them as vip', 'tag with vip', 'add the tag vip'])('%s', (msg) => {
     expect(fieldsOf(msg)?.tags).toEqual(['billing', 'vip']);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate, openStore, type Store } from '../src/store/db.js';
-import { claimNext, finishJob, setProgress, type Lease, type Outcome } from '../src/store/jobs.js';
+import { claimNext, finishJob, type Lease, type Outcome, setProgress } from '../src/store/jobs.js';
 import { createAgent, createScenario, personalityId } from './helpers/agent.js';
 import { createTestDatabase, pgEnabled } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -103,7 +103,21 @@ describe.each(dialects)('progress by stream and long poll on $name', ({ name }) 
     expect(second.value).toMatchObject({ event: 'progress', data: { status: 'in_progress', progress: { done: 1, total: 2 } } });
 
     const result = { success: true, message: 'Done.', updated_scenarios: [] };
-    expect(await finishJob(worker.db, lease, { status: 'completed', result: stored(result), error: null, usage: { input_tokens: 3, output_tokens: 4, cached_input_tokens: 0, model_calls: 1 }, progressDone: 2, progressTotal: 2 }, now())).toBe(true);
+    expect(
+      await finishJob(
+        worker.db,
+        lease,
+        {
+          status: 'completed',
+          result: stored(result),
+          error: null,
+          usage: { input_tokens: 3, output_tokens: 4, cached_input_tokens: 0, model_calls: 1 },
+          progressDone: 2,
+          progressTotal: 2,
+        },
+        now(),
+      ),
+    ).toBe(true);
     worker.jobEvents.changed(id);
     // A poll beside the stream sees the change at once too (the process's cache of running jobs heard it).
     const last = await events.next();
@@ -117,7 +131,17 @@ describe.each(dialects)('progress by stream and long poll on $name', ({ name }) 
   it('a finished job streams its final answer alone; a job of another organization is a 404, not a stream', async () => {
     const id = await start();
     const lease = await claim(id);
-    await finishJob(worker.db, lease, { status: 'failed', result: stored({ success: false }), error: 'boom', usage: { input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, model_calls: 0 } }, now());
+    await finishJob(
+      worker.db,
+      lease,
+      {
+        status: 'failed',
+        result: stored({ success: false }),
+        error: 'boom',
+        usage: { input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, model_calls: 0 },
+      },
+      now(),
+    );
     const res = await fetch(progressUrl(id), { headers: { 'X-CEKURA-API-KEY': s.key, accept: 'text/event-stream' } });
     const all = [];
     for await (const e of sseEvents(res)) all.push(e);
@@ -149,7 +173,17 @@ describe.each(dialects)('progress by stream and long poll on $name', ({ name }) 
     expect(unchanged.body).toMatchObject({ progress: { done: 1, total: 2 } });
     expect(Date.now() - quiet).toBeGreaterThanOrEqual(450);
 
-    await finishJob(worker.db, lease, { status: 'completed', result: stored({ success: true }), error: null, usage: { input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, model_calls: 0 } }, now());
+    await finishJob(
+      worker.db,
+      lease,
+      {
+        status: 'completed',
+        result: stored({ success: true }),
+        error: null,
+        usage: { input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, model_calls: 0 },
+      },
+      now(),
+    );
     worker.jobEvents.changed(id);
     const fast = Date.now();
     expect((await s.api('GET', `scenarios/scenario-agent-progress/?progress_id=${id}&wait=30`)).body.status).toBe('completed');
@@ -166,14 +200,25 @@ describe.each(dialects)('progress by stream and long poll on $name', ({ name }) 
   });
 
   it('instructions-progress/ streams too', async () => {
-    const res = await s.api('POST', 'scenarios/generate-instructions/', { agent_id: (await s.api('GET', `scenarios/${scenarioIds[0]}/`)).body.agent, name: 'New one', extra_instructions: 'Billing' });
+    const res = await s.api('POST', 'scenarios/generate-instructions/', {
+      agent_id: (await s.api('GET', `scenarios/${scenarioIds[0]}/`)).body.agent,
+      name: 'New one',
+      extra_instructions: 'Billing',
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const id = res.body.progress_id as string;
-    const stream = await fetch(`${s.url}/test_framework/v1/scenarios/instructions-progress/?progress_id=${id}`, { headers: { 'X-CEKURA-API-KEY': s.key, accept: 'text/event-stream' } });
+    const stream = await fetch(`${s.url}/test_framework/v1/scenarios/instructions-progress/?progress_id=${id}`, {
+      headers: { 'X-CEKURA-API-KEY': s.key, accept: 'text/event-stream' },
+    });
     const events = sseEvents(stream);
     expect((await events.next()).value).toMatchObject({ event: 'progress', data: { progress_id: id, status: 'in_progress' } });
     const lease = await claim(id);
-    await finishJob(worker.db, lease, { status: 'failed', result: stored({}), error: 'no model', usage: { input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, model_calls: 0 } }, now());
+    await finishJob(
+      worker.db,
+      lease,
+      { status: 'failed', result: stored({}), error: 'no model', usage: { input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, model_calls: 0 } },
+      now(),
+    );
     worker.jobEvents.changed(id);
     expect((await events.next()).value).toMatchObject({ event: 'final', data: { status: 'failed', error: 'no model' } });
   });
@@ -183,11 +228,18 @@ describe.each(dialects)('progress by stream and long poll on $name', ({ name }) 
     const res = await s.api('POST', 'scenarios/generate-bg/', { agent_id: agent, num_scenarios: 2, extra_instructions: 'Billing' });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const id = res.body.progress_id as string;
-    const stream = await fetch(`${s.url}/test_framework/v1/scenarios/generate-progress/?progress_id=${id}`, { headers: { 'X-CEKURA-API-KEY': s.key, accept: 'text/event-stream' } });
+    const stream = await fetch(`${s.url}/test_framework/v1/scenarios/generate-progress/?progress_id=${id}`, {
+      headers: { 'X-CEKURA-API-KEY': s.key, accept: 'text/event-stream' },
+    });
     const events = sseEvents(stream);
     expect((await events.next()).value).toMatchObject({ event: 'progress', data: { progress_id: id, status: 'in_progress' } });
     const lease = await claim(id);
-    await finishJob(worker.db, lease, { status: 'failed', result: stored({}), error: 'no model', usage: { input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, model_calls: 0 } }, now());
+    await finishJob(
+      worker.db,
+      lease,
+      { status: 'failed', result: stored({}), error: 'no model', usage: { input_tokens: 0, output_tokens: 0, cached_input_tokens: 0, model_calls: 0 } },
+      now(),
+    );
     worker.jobEvents.changed(id);
     expect((await events.next()).value).toMatchObject({ event: 'final', data: { progress_id: id, status: 'failed', error: 'no model' } });
     expect((await events.next()).done).toBe(true);

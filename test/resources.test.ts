@@ -67,7 +67,9 @@ describe('agents', () => {
   });
 
   it('answers field errors for bad input and references', async () => {
-    expect((await s.api('POST', 'aiagents/', { project: 999999, agent_name: 'x' })).body).toEqual({ project: ['Invalid pk "999999" - object does not exist.'] });
+    expect((await s.api('POST', 'aiagents/', { project: 999999, agent_name: 'x' })).body).toEqual({
+      project: ['Invalid pk "999999" - object does not exist.'],
+    });
     const bad = await s.api('POST', 'aiagents/', { project, agent_name: '', language: 'klingon', inbound: 'yes', extra: 1 });
     expect(bad.status).toBe(400);
     expect(Object.keys(bad.body).sort()).toEqual(['agent_name', 'extra', 'inbound', 'language']);
@@ -196,7 +198,14 @@ describe('knowledge base files', () => {
     const p = (await s.api('POST', 'projects/', { name: 'Knowledge' })).body.id;
     const txt = await upload('faq.txt', kb('faq.txt'), { project: String(p) });
     expect(txt.status, JSON.stringify(txt.body)).toBe(201);
-    expect(txt.body[0]).toMatchObject({ file_name: 'faq.txt', file_type: 'text/plain', file_size: kb('faq.txt').length, text_length: kb('faq.txt').length, project: p, agent: null });
+    expect(txt.body[0]).toMatchObject({
+      file_name: 'faq.txt',
+      file_type: 'text/plain',
+      file_size: kb('faq.txt').length,
+      text_length: kb('faq.txt').length,
+      project: p,
+      agent: null,
+    });
     const md = await upload('policy.md', kb('policy.md'), { project: String(p) });
     expect(md.body[0].file_type).toBe('text/markdown');
     expect((await s.api('GET', `knowledge-base-files/${md.body[0].id}/`)).body.text).toBe(kb('policy.md').toString('utf8'));
@@ -245,7 +254,10 @@ describe('knowledge base files', () => {
     expect((await upload('binary.txt', Buffer.from([0x66, 0x00, 0xff]), { project: String(project) })).body).toEqual({ file: [expect.any(String)] });
     const big = await upload('big.txt', 'x'.repeat(UPLOAD_LIMIT + 1), { project: String(project) });
     expect(big).toMatchObject({ status: 413, body: { detail: expect.any(String) } });
-    const bigJson = await s.api('POST', 'knowledge-base-files/', { project, files: [{ name: 'big.txt', content_base64: Buffer.from('x'.repeat(UPLOAD_LIMIT + 1)).toString('base64') }] });
+    const bigJson = await s.api('POST', 'knowledge-base-files/', {
+      project,
+      files: [{ name: 'big.txt', content_base64: Buffer.from('x'.repeat(UPLOAD_LIMIT + 1)).toString('base64') }],
+    });
     expect(bigJson.status).toBe(413);
     expect((await upload('a.txt', 'x', {})).body).toEqual({ non_field_errors: ['Either agent or project is required.'] });
     expect((await upload('a.txt', 'x', { project: 'abc' })).body).toHaveProperty('project');
@@ -307,12 +319,25 @@ describe('tools', () => {
   it('lists predefined tools first, then our own, paginated and searchable', async () => {
     const list = await s.api('GET', 'tools/');
     expect(list.body).toMatchObject({ next: null, previous: null });
-    expect(list.body.results.slice(0, 5).map((t: any) => t.tool_id)).toEqual(['TOOL_END_CALL', 'TOOL_END_CALL_ONLY_ON_TRANSFER', 'TOOL_DTMF', 'TOOL_TRANSFER_CALL', 'TOOL_HOLD']);
+    expect(list.body.results.slice(0, 5).map((t: any) => t.tool_id)).toEqual([
+      'TOOL_END_CALL',
+      'TOOL_END_CALL_ONLY_ON_TRANSFER',
+      'TOOL_DTMF',
+      'TOOL_TRANSFER_CALL',
+      'TOOL_HOLD',
+    ]);
     expect(list.body.results.every((t: any) => t.is_predefined)).toBe(true);
     const mine = await s.api('POST', 'tools/', { id: 'TOOL_LOOKUP_ORDER', name: 'Lookup order', description: 'Finds an order by number.' });
     expect(mine.status).toBe(201);
     // The reference types a tool's id as an integer; the id scenarios name is tool_id.
-    expect(mine.body).toEqual({ id: expect.any(Number), tool_id: 'TOOL_LOOKUP_ORDER', name: 'Lookup order', description: 'Finds an order by number.', project: null, is_predefined: false });
+    expect(mine.body).toEqual({
+      id: expect.any(Number),
+      tool_id: 'TOOL_LOOKUP_ORDER',
+      name: 'Lookup order',
+      description: 'Finds an order by number.',
+      project: null,
+      is_predefined: false,
+    });
     expect((await s.api('GET', `tools/${mine.body.id}/`)).body.tool_id).toBe('TOOL_LOOKUP_ORDER');
     expect((await s.api('POST', 'tools/', { tool_id: 'TOOL_BY_NEW_NAME', name: 'Named as tool_id' })).body.tool_id).toBe('TOOL_BY_NEW_NAME');
     const after = await s.api('GET', 'tools/?page_size=5');
@@ -365,7 +390,9 @@ describe('tools', () => {
     for (const id of ['bad id', 'tool_lower', 'T', '1TOOL', 'X'.repeat(65)]) {
       expect((await s.api('POST', 'tools/', { id, name: 'x' })).body, id).toHaveProperty('id');
     }
-    expect((await s.api('POST', 'tools/', { id: 'TOOL_NO_PROJECT', name: 'x', project: 987654 })).body).toEqual({ project: ['Invalid pk "987654" - object does not exist.'] });
+    expect((await s.api('POST', 'tools/', { id: 'TOOL_NO_PROJECT', name: 'x', project: 987654 })).body).toEqual({
+      project: ['Invalid pk "987654" - object does not exist.'],
+    });
   });
 });
 
@@ -378,7 +405,14 @@ describe('isolation', () => {
     const file = (await upload('private.txt', 'private', { agent: String(agent) })).body[0].id;
     await s.api('POST', 'tools/', { id: 'TOOL_PRIVATE', name: 'Private' });
     const other = await s.otherOrganization();
-    for (const [resource, id] of [['aiagents', agent], ['personalities', personality], ['test-profiles', profile], ['metrics', metric], ['knowledge-base-files', file], ['tools', 'TOOL_PRIVATE']] as const) {
+    for (const [resource, id] of [
+      ['aiagents', agent],
+      ['personalities', personality],
+      ['test-profiles', profile],
+      ['metrics', metric],
+      ['knowledge-base-files', file],
+      ['tools', 'TOOL_PRIVATE'],
+    ] as const) {
       expect((await other.api('GET', `${resource}/${id}/`)).status, resource).toBe(404);
       expect((await other.api('PATCH', `${resource}/${id}/`, {})).status, resource).toBe(404);
       expect((await other.api('DELETE', `${resource}/${id}/`)).status, resource).toBe(404);
@@ -391,7 +425,9 @@ describe('isolation', () => {
     expect((await other.api('GET', 'tools/')).body.results.every((t: any) => t.is_predefined)).toBe(true);
     expect((await other.api('POST', 'tools/', { id: 'TOOL_PRIVATE', name: 'Theirs' })).status).toBe(201);
     expect((await other.api('POST', 'metrics/', { agent, name: 'x' })).body).toEqual({ agent: [`Invalid pk "${agent}" - object does not exist.`] });
-    expect((await other.api('POST', 'aiagents/', { project, agent_name: 'x' })).body).toEqual({ project: [`Invalid pk "${project}" - object does not exist.`] });
+    expect((await other.api('POST', 'aiagents/', { project, agent_name: 'x' })).body).toEqual({
+      project: [`Invalid pk "${project}" - object does not exist.`],
+    });
     expect((await upload('x.txt', 'x', { agent: String(agent) }, other.api)).status).toBe(400);
     expect((await s.api('GET', `aiagents/${agent}/`)).body.agent_name).toBe('Private bot');
   });

@@ -4,7 +4,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImproveInput, ScenarioEngine } from '../src/agent/engine.js';
 import { OfflineEngine } from '../src/agent/engines/offline-engine.js';
-import { ScenaristClient, type Scenario } from '../src/client/index.js';
+import { type Scenario, ScenaristClient } from '../src/client/index.js';
 import { hasChromium, openChromium } from './helpers/chromium.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -50,12 +50,25 @@ describe.skipIf(!hasChromium)('a review of 2,000 suggestions in a browser', () =
     const agent = await client.aiagents.create({ project: projectId, agent_name: 'Billing line', description: 'Answers billing questions.' });
     const personality = (await client.personalities.list())[0]!.id;
     for (let start = 0; start < SIZE; start += 1_000) {
-      scenarios.push(...(await client.scenarios.bulkCreate(Array.from({ length: 1_000 }, (_, i) => ({
-        name: `Billing question ${start + i + 1}`, agent: agent.id, personality, project: projectId, tags: ['billing'], instructions: `You were charged twice in month ${((start + i) % 12) + 1}.`,
-      })))));
+      scenarios.push(
+        ...(await client.scenarios.bulkCreate(
+          Array.from({ length: 1_000 }, (_, i) => ({
+            name: `Billing question ${start + i + 1}`,
+            agent: agent.id,
+            personality,
+            project: projectId,
+            tags: ['billing'],
+            instructions: `You were charged twice in month ${((start + i) % 12) + 1}.`,
+          })),
+        )),
+      );
     }
     scenarios = scenarios.sort((a, b) => a.id - b.id);
-    const started = await client.scenarioAgent.improve({ scenarios: 'all', project_id: projectId, user_message: 'Add the DTMF tool, limit calls to 5 minutes and add tag reviewed' });
+    const started = await client.scenarioAgent.improve({
+      scenarios: 'all',
+      project_id: projectId,
+      user_message: 'Add the DTMF tool, limit calls to 5 minutes and add tag reviewed',
+    });
     ({ progress_id: progressId, session_id: sessionId } = started);
     const done = await client.waitFor(progressId);
     expect(done.status).toBe('completed');
@@ -125,7 +138,9 @@ describe.skipIf(!hasChromium)('a review of 2,000 suggestions in a browser', () =
     const seven = now.find((x) => x.name === 'Billing question 1999')!;
     expect(seven.tags).toEqual(['billing', 'reviewed', 'checked']);
     const others = now.filter((x) => x.id !== seven.id);
-    expect(others.every((x) => x.tags.join() === 'billing,reviewed' && x.tool_ids.join() === 'TOOL_DTMF' && x.max_duration === null && x.revision === 2)).toBe(true);
+    expect(others.every((x) => x.tags.join() === 'billing,reviewed' && x.tool_ids.join() === 'TOOL_DTMF' && x.max_duration === null && x.revision === 2)).toBe(
+      true,
+    );
     const [rev] = (await client.scenarios.revisions(seven.id)).results;
     expect(rev!.reason).toContain('The reviewer edited tags before applying.');
     await expect.poll(() => page.getByTestId('sessions').getByTestId('review-state').first().textContent()).toBe('Partly applied');
@@ -165,7 +180,9 @@ describe.skipIf(!hasChromium)('a review of 2,000 suggestions in a browser', () =
     await page.getByTestId('apply').focus();
     await page.keyboard.press('Shift+Tab');
     await page.keyboard.press('Tab');
-    const [outline, errorColour] = await page.getByTestId('apply').evaluate((el) => [getComputedStyle(el).outlineColor, getComputedStyle(document.documentElement).getPropertyValue('--error')]);
+    const [outline, errorColour] = await page
+      .getByTestId('apply')
+      .evaluate((el) => [getComputedStyle(el).outlineColor, getComputedStyle(document.documentElement).getPropertyValue('--error')]);
     expect(outline).not.toBe('rgb(165, 14, 14)');
     expect(errorColour.trim()).toBe('#a50e0e');
 

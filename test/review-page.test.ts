@@ -3,9 +3,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ScenaristClient, type Scenario } from '../src/client/index.js';
-import { pacedEngine } from './helpers/engines.js';
+import { type Scenario, ScenaristClient } from '../src/client/index.js';
 import { hasChromium, openChromium } from './helpers/chromium.js';
+import { pacedEngine } from './helpers/engines.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /** Requests that say "held" wait until the test lets them go, so the page can open one still running. */
@@ -26,7 +26,11 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     s = await startTestServer({}, { engine: pacedEngine(300, (input) => (input.userMessage.includes('held') ? held.wait : undefined)) });
     client = new ScenaristClient({ baseUrl: s.url, apiKey: s.key });
     projectId = (await client.projects.create({ name: 'Support line' })).id;
-    const agent = await client.aiagents.create({ project: projectId, agent_name: 'Billing line', description: 'Billing line is a voice agent. It answers billing questions. Handles refunds for double charges.' });
+    const agent = await client.aiagents.create({
+      project: projectId,
+      agent_name: 'Billing line',
+      description: 'Billing line is a voice agent. It answers billing questions. Handles refunds for double charges.',
+    });
     const personality = (await client.personalities.list())[0]!.id;
     for (const [name, instructions] of [
       ['Refund for a double charge', 'You were charged twice for October. Ask for a refund.'],
@@ -52,12 +56,14 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
   const unnamedControls = () =>
     page.evaluate(() =>
       [...document.querySelectorAll<HTMLInputElement>('input, select, textarea, button')]
-        .filter((c) => !(c.labels?.length || c.getAttribute('aria-label') || c.getAttribute('aria-labelledby') || (c.tagName === 'BUTTON' && c.textContent?.trim())))
+        .filter(
+          (c) => !(c.labels?.length || c.getAttribute('aria-label') || c.getAttribute('aria-labelledby') || (c.tagName === 'BUTTON' && c.textContent?.trim())),
+        )
         .map((c) => c.outerHTML),
     );
 
   it('refuses a wrong key, then signs in with the right one by keyboard', async () => {
-    await page.goto(s.url + '/');
+    await page.goto(`${s.url}/`);
     await page.getByLabel('API key').fill('sk_scn_wrong');
     await page.getByLabel('API key').press('Enter');
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('not accepted');
@@ -137,7 +143,13 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     await expect.poll(() => dialog.getByRole('status').textContent()).toContain('now at revision 5');
     await dialog.getByRole('button', { name: 'Close' }).click();
     const reverted = await client.scenarios.get(scenarios[0]!.id);
-    expect(reverted).toMatchObject({ revision: 5, instructions: scenarios[0]!.instructions, tool_ids: scenarios[0]!.tool_ids, tags: ['billing-review'], max_duration: null });
+    expect(reverted).toMatchObject({
+      revision: 5,
+      instructions: scenarios[0]!.instructions,
+      tool_ids: scenarios[0]!.tool_ids,
+      tags: ['billing-review'],
+      max_duration: null,
+    });
   });
 
   it('cancels a slow job from the page', async () => {
@@ -159,7 +171,10 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     const elsewhere = await client.scenarioAgent.improve({ scenarios: [scenarios[3]!.id], user_message: 'slow, from a script', session_id: sessions[0]!.id });
     await page.reload();
     await page.getByRole('button', { name: 'New conversation' }).waitFor();
-    await page.getByTestId('sessions').getByRole('link', { name: /Add the DTMF tool/ }).click();
+    await page
+      .getByTestId('sessions')
+      .getByRole('link', { name: /Add the DTMF tool/ })
+      .click();
     // Its progress is followed as if it had been sent from the page, Cancel included.
     await expect.poll(() => page.getByTestId('job-status').first().textContent()).toMatch(/^Improving: (working…|0 of 1 done)$/);
     await page.getByRole('progressbar').waitFor();
@@ -181,9 +196,16 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
 
   it('follows a request started elsewhere to its suggestions when its conversation is opened', async () => {
     holdNext();
-    const elsewhere = await client.scenarioAgent.improve({ scenarios: [scenarios[1]!.id, scenarios[2]!.id], project_id: projectId, user_message: 'add tag held-from-the-cli' });
+    const elsewhere = await client.scenarioAgent.improve({
+      scenarios: [scenarios[1]!.id, scenarios[2]!.id],
+      project_id: projectId,
+      user_message: 'add tag held-from-the-cli',
+    });
     await page.getByRole('button', { name: 'New conversation' }).click();
-    await page.getByTestId('sessions').getByRole('link', { name: /held-from-the-cli/ }).click();
+    await page
+      .getByTestId('sessions')
+      .getByRole('link', { name: /held-from-the-cli/ })
+      .click();
     await expect.poll(() => page.getByTestId('job-status').first().textContent()).toMatch(/^Improving: (working…|0 of 2 done)$/);
     await page.getByRole('progressbar').waitFor();
     held.release();
@@ -235,7 +257,10 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     // The question waits in its conversation: opened again later, it is asked again.
     await page.getByRole('button', { name: 'New conversation' }).click();
     await question.waitFor({ state: 'detached' });
-    await page.getByTestId('sessions').getByRole('link', { name: /add tag triaged/ }).click();
+    await page
+      .getByTestId('sessions')
+      .getByRole('link', { name: /add tag triaged/ })
+      .click();
     await question.waitFor();
     const sent: unknown[] = [];
     page.on('request', (r) => {
@@ -250,15 +275,19 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     await question.getByRole('button', { name: 'Continue' }).press('Enter');
     // The answer continues the same session with what the question held, as the wire format asks.
     const [asked] = await client.sessions.list(projectId);
-    await expect.poll(() => sent[0]).toEqual({
-      session_id: asked!.id,
-      agent_selections: { [orphans[0]!.id]: scenarios[0]!.agent, [orphans[1]!.id]: sales.id },
-      scenarios_needing_agent: orphans.map((o) => o.id),
-      pending_tool_calls: [expect.objectContaining({ name: 'improve_scenarios' })],
-    });
+    await expect
+      .poll(() => sent[0])
+      .toEqual({
+        session_id: asked!.id,
+        agent_selections: { [orphans[0]!.id]: scenarios[0]!.agent, [orphans[1]!.id]: sales.id },
+        scenarios_needing_agent: orphans.map((o) => o.id),
+        pending_tool_calls: [expect.objectContaining({ name: 'improve_scenarios' })],
+      });
 
     await expect.poll(() => page.getByTestId('suggestion').count(), { timeout: 5_000 }).toBe(2);
-    await expect.poll(() => card(orphans[1]!.name).locator('[data-field="agent"] [data-testid="diff-after"]').textContent()).toContain(`Sales line (${sales.id})`);
+    await expect
+      .poll(() => card(orphans[1]!.name).locator('[data-field="agent"] [data-testid="diff-after"]').textContent())
+      .toContain(`Sales line (${sales.id})`);
     await page.getByTestId('apply').click();
     await expect.poll(() => page.getByTestId('apply-outcome').textContent()).toContain('2 scenario(s) updated');
     const [first, second] = await Promise.all(orphans.map((o) => client.scenarios.get(o.id)));

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ImproveInput, ImproveOutput, ScenarioEngine } from '../src/agent/engine.js';
 import { OfflineEngine } from '../src/agent/engines/offline-engine.js';
-import { selectSuggestions } from '../src/domain/suggestion-review.js';
 import type { SuggestibleField } from '../src/domain/suggestion.js';
+import { selectSuggestions } from '../src/domain/suggestion-review.js';
 import { createScenario, insertAgent, personalityIdFromStore, startJob, waitForJob } from './helpers/agent.js';
 import { createTestDatabase, pgEnabled } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -25,9 +25,19 @@ const engine: ScenarioEngine = {
       const fields: Record<string, unknown> = input.userMessage.includes('repeat')
         ? { tags: [...s.tags, ...s.tags, ...(s.name.startsWith('Calm') ? ['stressed', 'stressed'] : [])], name: ` ${s.name} ` }
         : { tags: [...s.tags, 'reviewed'], max_duration: 120 };
-      return { scenario_id: s.id, based_on_revision: s.revision, changes: Object.entries(fields).map(([field, value]) => ({ field: field as SuggestibleField, value })), notes: [] };
+      return {
+        scenario_id: s.id,
+        based_on_revision: s.revision,
+        changes: Object.entries(fields).map(([field, value]) => ({ field: field as SuggestibleField, value })),
+        notes: [],
+      };
     });
-    return { message: `I changed ${input.scenarios.length} of ${input.scenarios.length} scenario(s).`, suggestions, notDone: [], usage: { input_tokens: 1, output_tokens: 1, model_calls: 1 } };
+    return {
+      message: `I changed ${input.scenarios.length} of ${input.scenarios.length} scenario(s).`,
+      suggestions,
+      notDone: [],
+      usage: { input_tokens: 1, output_tokens: 1, model_calls: 1 },
+    };
   },
   clarify: (input) => new OfflineEngine().clarify(input),
   instructions: (input) => new OfflineEngine().instructions(input),
@@ -62,7 +72,8 @@ const apply = async (items: unknown[], extra: Record<string, unknown> = {}) => {
   return waitForJob(s.api, started.progress_id);
 };
 const session = async (id: number) => (await s.api('GET', `scenario-improvement-sessions/${id}/`)).body;
-const listed = async (id: number) => (await s.api('GET', `scenario-improvement-sessions/?project_id=${s.defaultProjectId}`)).body.find((x: { id: number }) => x.id === id);
+const listed = async (id: number) =>
+  (await s.api('GET', `scenario-improvement-sessions/?project_id=${s.defaultProjectId}`)).body.find((x: { id: number }) => x.id === id);
 const revisions = async (id: number) => (await s.api('GET', `scenarios/${id}/revisions/`)).body.results;
 
 describe('results as a write would store them', () => {
@@ -96,7 +107,7 @@ describe('review state beside status', () => {
     expect(await session(session_id)).toMatchObject({ status: 'failed', review_state: 'failed' });
   });
 
-  it('says how many wait, then applied with the reviewer\'s edit recorded; a second apply says so and writes nothing', async () => {
+  it("says how many wait, then applied with the reviewer's edit recorded; a second apply says so and writes nothing", async () => {
     const { done, session_id, progress_id } = await improve('tag them', ids.slice(0, 3));
     expect(done).toMatchObject({ review_state: 'to_review', review_count: 3 });
     expect(await listed(session_id)).toMatchObject({ status: 'completed', review_state: 'to_review', review_count: 3, review_progress_id: progress_id });
@@ -104,7 +115,12 @@ describe('review state beside status', () => {
     // The reviewer corrects one suggested value: the tags become ["base", "checked"].
     const items = done.result.updated_scenarios.map((u: any) => (u.id === ids[1] ? { ...u, tags: ['base', 'checked'] } : u));
     const applied = await apply(items, { session_id });
-    expect(applied.result).toMatchObject({ success: true, already_applied: false, applied_scenario_ids: ids.slice(0, 3), edited_fields: [{ scenario_id: ids[1], fields: ['tags'] }] });
+    expect(applied.result).toMatchObject({
+      success: true,
+      already_applied: false,
+      applied_scenario_ids: ids.slice(0, 3),
+      edited_fields: [{ scenario_id: ids[1], fields: ['tags'] }],
+    });
     expect((await s.api('GET', `scenarios/${ids[1]}/`)).body).toMatchObject({ tags: ['base', 'checked'], max_duration: 120 });
     const [edited] = await revisions(ids[1]!);
     expect(edited.reason).toBe(`Applied from session ${session_id} (suggestions of job ${progress_id}). The reviewer edited tags before applying.`);
@@ -143,7 +159,12 @@ describe('review state beside status', () => {
   });
 
   it('discarded suggestions say so', async () => {
-    const fresh = await createScenario(s.api, { name: 'Fresh caller', personality, tags: ['base'], agent: (await s.api('GET', `scenarios/${ids[0]}/`)).body.agent });
+    const fresh = await createScenario(s.api, {
+      name: 'Fresh caller',
+      personality,
+      tags: ['base'],
+      agent: (await s.api('GET', `scenarios/${ids[0]}/`)).body.agent,
+    });
     const { session_id, progress_id } = await improve('tag them', [fresh.id]);
     expect((await s.api('POST', 'scenarios/discard-changes/', { session_id })).body).toEqual({ success: true, session_id });
     expect((await s.api('GET', `scenarios/scenario-agent-progress/?progress_id=${progress_id}`)).body.review_state).toBe('discarded');
@@ -151,7 +172,11 @@ describe('review state beside status', () => {
   });
 
   it('an apply naming a job that is not an improve or clarify of the caller is a 400', async () => {
-    const res = await s.api('POST', 'scenarios/scenario-agent/', { apply_changes: true, updated_scenarios: [{ id: ids[0], tags: ['x'] }], source_progress_id: 'nope' });
+    const res = await s.api('POST', 'scenarios/scenario-agent/', {
+      apply_changes: true,
+      updated_scenarios: [{ id: ids[0], tags: ['x'] }],
+      source_progress_id: 'nope',
+    });
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ source_progress_id: [expect.any(String)] });
   });

@@ -109,7 +109,11 @@ describe.skipIf(!pgEnabled)('scale-out on PostgreSQL', () => {
 
     const submitted = await Promise.all(
       Array.from({ length: JOBS }, async (_, i) => {
-        const res = await call(i % 2 ? b : a, 'POST', 'scenarios/scenario-agent/', { scenarios: [scenarios[i % 5]], project_id: projectId, user_message: 'add DTMF' });
+        const res = await call(i % 2 ? b : a, 'POST', 'scenarios/scenario-agent/', {
+          scenarios: [scenarios[i % 5]],
+          project_id: projectId,
+          user_message: 'add DTMF',
+        });
         expect(res.status).toBe(200);
         return res.body as { progress_id: string; session_id: number };
       }),
@@ -139,7 +143,12 @@ describe.skipIf(!pgEnabled)('scale-out on PostgreSQL', () => {
       .groupBy(['session_id', 'role'])
       .execute();
     for (const s of submitted) {
-      expect(turns.filter((t) => t.session_id === s.session_id).map((t) => [t.role, Number(t.n)]).sort()).toEqual([
+      expect(
+        turns
+          .filter((t) => t.session_id === s.session_id)
+          .map((t) => [t.role, Number(t.n)])
+          .sort(),
+      ).toEqual([
         ['assistant', 1],
         ['user', 1],
       ]);
@@ -176,7 +185,11 @@ describe.skipIf(!pgEnabled)('scale-out on PostgreSQL', () => {
     const personality = (await call(a, 'GET', 'personalities/')).body[0].id;
     const scenario = (await call(a, 'POST', 'scenarios/', { name: 'Contested', project: projectId, personality })).body;
     const apply = (api: string, name: string) =>
-      call(api, 'POST', 'scenarios/scenario-agent/', { apply_changes: true, project_id: projectId, updated_scenarios: [{ id: scenario.id, based_on_revision: 1, name }] });
+      call(api, 'POST', 'scenarios/scenario-agent/', {
+        apply_changes: true,
+        project_id: projectId,
+        updated_scenarios: [{ id: scenario.id, based_on_revision: 1, name }],
+      });
     const started = await Promise.all([apply(a, 'From A'), apply(b, 'From B')]);
     const finals = await Promise.all(started.map((s, i) => finalState(i ? b : a, s.body.progress_id)));
     expect(finals.map((f) => f.status)).toEqual(['completed', 'completed']);
@@ -187,7 +200,12 @@ describe.skipIf(!pgEnabled)('scale-out on PostgreSQL', () => {
     expect(lost[0].result.conflicts).toMatchObject([{ scenario_id: scenario.id, based_on_revision: 1 }]);
     const now = (await call(b, 'GET', `scenarios/${scenario.id}/`)).body;
     expect(now.name).toBe(won[0] === finals[0] ? 'From A' : 'From B');
-    const revisions = await store.db.selectFrom('scenario_revisions').select(['revision', 'change_type']).where('scenario_id', '=', scenario.id).orderBy('revision').execute();
+    const revisions = await store.db
+      .selectFrom('scenario_revisions')
+      .select(['revision', 'change_type'])
+      .where('scenario_id', '=', scenario.id)
+      .orderBy('revision')
+      .execute();
     expect(revisions).toEqual([
       { revision: 1, change_type: 'create' },
       { revision: 2, change_type: 'apply' },

@@ -85,11 +85,17 @@ describe('improve', () => {
     [{ apply_changes: true }, 'updated_scenarios'],
     [{ apply_changes: true, updated_scenarios: [{ id: 1, max_duration: 1 }] }, 'updated_scenarios'],
   ])('rejects %j with a field error and records nothing', async (body, field) => {
-    const jobs = await s.running.store.db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const jobs = await s.running.store.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     const res = await s.api('POST', 'scenarios/scenario-agent/', body);
     expect(res.status, JSON.stringify(res.body)).toBe(400);
     expect(res.body).toHaveProperty(field);
-    const after = await s.running.store.db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const after = await s.running.store.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     expect(Number(after.n)).toBe(Number(jobs.n));
   });
 
@@ -125,7 +131,9 @@ describe('apply', () => {
     expect(done).toMatchObject({ mode: 'improve', status: 'completed' });
     expect([...done.result.applied_scenario_ids].sort()).toEqual([a, b].sort());
     // The engine's max_duration of 5 breaks the rules: that part is skipped, and said so.
-    expect(done.result.not_done).toEqual(expect.arrayContaining([expect.objectContaining({ part: `scenario ${a} (max_duration)`, reason: expect.stringContaining('Not applied') })]));
+    expect(done.result.not_done).toEqual(
+      expect.arrayContaining([expect.objectContaining({ part: `scenario ${a} (max_duration)`, reason: expect.stringContaining('Not applied') })]),
+    );
     for (const id of [a, b]) {
       expect(await scenario(id)).toMatchObject({ tags: ['base', 'improved'], max_duration: null, revision: 2 });
       const revisions = (await s.api('GET', `scenarios/${id}/revisions/`)).body.results;
@@ -146,7 +154,9 @@ describe('apply', () => {
   });
 
   it('applies a large batch in one transaction', async () => {
-    const many = await s.api('POST', 'scenarios/bulk_create/', { scenarios: Array.from({ length: 300 }, (_, i) => ({ name: `Many ${i}`, agent, personality, tags: ['many'] })) });
+    const many = await s.api('POST', 'scenarios/bulk_create/', {
+      scenarios: Array.from({ length: 300 }, (_, i) => ({ name: `Many ${i}`, agent, personality, tags: ['many'] })),
+    });
     const manyIds = many.body.map((x: any) => x.id);
     const items = manyIds.map((id: number) => ({ id, based_on_revision: 1, max_duration: 120 }));
     const res = await waitForJob(s.api, (await startJob(s.api, { apply_changes: true, updated_scenarios: items })).progress_id);
@@ -157,13 +167,21 @@ describe('apply', () => {
 
   it('a large apply records each scenario its own revision and changes only the fields it names', async () => {
     const other = await personalityIdFromStore(s.running.store.db, 'Normal Female');
-    const many = await s.api('POST', 'scenarios/bulk_create/', { scenarios: Array.from({ length: 250 }, (_, i) => ({ name: `Own ${i}`, agent, personality, tags: ['own'] })) });
+    const many = await s.api('POST', 'scenarios/bulk_create/', {
+      scenarios: Array.from({ length: 250 }, (_, i) => ({ name: `Own ${i}`, agent, personality, tags: ['own'] })),
+    });
     const manyIds: number[] = many.body.map((x: any) => x.id);
     const items = manyIds.map((id, i) => ({ id, based_on_revision: 1, max_duration: 60 + i, ...(i % 2 ? { personality: other } : {}) }));
     const res = await waitForJob(s.api, (await startJob(s.api, { apply_changes: true, updated_scenarios: items })).progress_id);
     expect(res.result.applied_scenario_ids).toEqual(manyIds);
     for (const i of [0, 99, 100, 101, 249]) {
-      expect(await scenario(manyIds[i]!)).toMatchObject({ name: `Own ${i}`, tags: ['own'], max_duration: 60 + i, personality: i % 2 ? other : personality, revision: 2 });
+      expect(await scenario(manyIds[i]!)).toMatchObject({
+        name: `Own ${i}`,
+        tags: ['own'],
+        max_duration: 60 + i,
+        personality: i % 2 ? other : personality,
+        revision: 2,
+      });
     }
     const revisions = await s.running.store.db
       .selectFrom('scenario_revisions')
@@ -256,9 +274,16 @@ describe('sessions and context', () => {
     await s.api('POST', 'scenarios/cancel-agent/', { progress_id });
     const next = await startJob(s.api, { scenarios: [ids[2]], user_message: 'quick', session_id });
     await waitForJob(s.api, next.progress_id);
-    expect((await s.api('GET', `scenario-improvement-sessions/${session_id}/`)).body).toMatchObject({ latest_progress_id: next.progress_id, latest_job_status: 'completed' });
+    expect((await s.api('GET', `scenario-improvement-sessions/${session_id}/`)).body).toMatchObject({
+      latest_progress_id: next.progress_id,
+      latest_job_status: 'completed',
+    });
     const after = (await s.api('GET', `scenario-improvement-sessions/?project_id=${project}`)).body;
-    expect(after.find((x: any) => x.id === session_id)).toMatchObject({ latest_progress_id: next.progress_id, latest_job_status: 'completed', latest_job_kind: 'improve' });
+    expect(after.find((x: any) => x.id === session_id)).toMatchObject({
+      latest_progress_id: next.progress_id,
+      latest_job_status: 'completed',
+      latest_job_kind: 'improve',
+    });
   });
 
   it('context carries a conversation without a session', async () => {
@@ -295,7 +320,11 @@ describe('agent clarification', () => {
     const held = await waitForJob(s.api, first.progress_id);
     expect(held).toMatchObject({
       status: 'needs_agent_clarification',
-      result: { needs_agent_clarification: true, scenarios_needing_agent: [orphan], pending_tool_calls: [expect.objectContaining({ name: 'improve_scenarios' })] },
+      result: {
+        needs_agent_clarification: true,
+        scenarios_needing_agent: [orphan],
+        pending_tool_calls: [expect.objectContaining({ name: 'improve_scenarios' })],
+      },
     });
     expect(held.result.available_agents).toEqual(expect.arrayContaining([{ id: other, agent_name: 'Sales bot' }]));
     expect((await s.api('GET', `scenario-improvement-sessions/${first.session_id}/`)).body.status).toBe('pending');
@@ -318,21 +347,28 @@ describe('clarify', () => {
   it('asks questions when vague, continues in the session, and drafts apply as new scenarios', async () => {
     const first = await startJob(s.api, { agent_id: agent, user_message: 'vague', num_scenarios: 2 });
     const q = await waitForJob(s.api, first.progress_id);
-    expect(q).toMatchObject({ mode: 'clarify', status: 'needs_clarification', result: { needs_clarification: true, clarification_questions: [{ id: 1, question: 'Which situations?' }] } });
+    expect(q).toMatchObject({
+      mode: 'clarify',
+      status: 'needs_clarification',
+      result: { needs_clarification: true, clarification_questions: [{ id: 1, question: 'Which situations?' }] },
+    });
     const second = await startJob(s.api, { session_id: first.session_id, user_message: 'Billing disputes', num_scenarios: 2 });
     const drafted = await waitForJob(s.api, second.progress_id);
     expect(drafted.status).toBe('completed');
     expect(drafted.result.generated_scenarios).toHaveLength(2);
     expect(engine.clarifyCalls.at(-1)!.answers).toEqual(['vague']);
     const before = (await s.api('GET', `scenarios/?project_id=${project}&page_size=1`)).body.count;
-    const applied = await waitForJob(s.api, (await startJob(s.api, { apply_changes: true, updated_scenarios: drafted.result.updated_scenarios, project_id: project })).progress_id);
+    const applied = await waitForJob(
+      s.api,
+      (await startJob(s.api, { apply_changes: true, updated_scenarios: drafted.result.updated_scenarios, project_id: project })).progress_id,
+    );
     expect(applied.result.created_scenario_ids).toHaveLength(2);
     expect((await s.api('GET', `scenarios/?project_id=${project}&page_size=1`)).body.count).toBe(before + 2);
   });
 });
 
 describe('isolation', () => {
-  it("another organization cannot see, continue, cancel or apply to our work", async () => {
+  it('another organization cannot see, continue, cancel or apply to our work', async () => {
     const { progress_id, session_id } = await startJob(s.api, { scenarios: [ids[0]], user_message: 'mine' });
     const done = await waitForJob(s.api, progress_id);
     const other = await s.otherOrganization();
@@ -341,7 +377,11 @@ describe('isolation', () => {
     expect((await other.api('POST', 'scenarios/cancel-agent/', { session_id })).status).toBe(404);
     expect((await other.api('POST', 'scenarios/scenario-agent/', { scenarios: [ids[0]], user_message: 'steal' })).status).toBe(400);
     expect((await other.api('POST', 'scenarios/scenario-agent/', { scenarios: [ids[0]], user_message: 'x', session_id })).status).toBe(400);
-    const apply = await other.api('POST', 'scenarios/scenario-agent/', { apply_changes: true, updated_scenarios: done.result.updated_scenarios, project_id: other.projectId });
+    const apply = await other.api('POST', 'scenarios/scenario-agent/', {
+      apply_changes: true,
+      updated_scenarios: done.result.updated_scenarios,
+      project_id: other.projectId,
+    });
     if (apply.status === 200) {
       const r = await waitForJob(other.api, apply.body.progress_id);
       expect(r.result.applied_scenario_ids).toEqual([]);

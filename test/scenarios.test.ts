@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './helpers/server.js';
 import { createScenario } from './helpers/agent.js';
+import { startTestServer, type TestServer } from './helpers/server.js';
 
 let s: TestServer;
 let project: number;
@@ -9,7 +9,10 @@ let angry: number;
 let agent: number;
 
 async function count(table: 'scenarios' | 'scenario_revisions' | 'folders'): Promise<number> {
-  const r = await s.running.store.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const r = await s.running.store.db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(r.n);
 }
 
@@ -26,7 +29,17 @@ beforeAll(async () => {
   agent = (
     await s.running.store.db
       .insertInto('aiagents')
-      .values({ organization_id: org.organization_id, project_id: project, agent_name: 'Billing bot', description: 'Billing', language: 'en', inbound: 1, assistant_id: 'asst_1', created_at: now, updated_at: now })
+      .values({
+        organization_id: org.organization_id,
+        project_id: project,
+        agent_name: 'Billing bot',
+        description: 'Billing',
+        language: 'en',
+        inbound: 1,
+        assistant_id: 'asst_1',
+        created_at: now,
+        updated_at: now,
+      })
       .returning('id')
       .executeTakeFirstOrThrow()
   ).id;
@@ -106,7 +119,11 @@ describe('scenario create and read', () => {
     ['a personality that does not exist', { personality: 999999 }, 'personality'],
     ['an unknown field', { colour: 'blue' }, 'colour'],
     ['conditional actions on an instruction scenario', { conditional_actions: { role: 'r', conditions: [] }, instructions: '' }, 'conditional_actions'],
-    ['instructions and conditional actions both', { scenario_type: 'conditional_actions', conditional_actions: { role: 'r', conditions: [] } }, 'non_field_errors'],
+    [
+      'instructions and conditional actions both',
+      { scenario_type: 'conditional_actions', conditional_actions: { role: 'r', conditions: [] } },
+      'non_field_errors',
+    ],
     ['tags that are not a list', { tags: 'billing' }, 'tags'],
   ])('rejects %s with a field error and writes nothing', async (_label, change, field) => {
     const before = await count('scenarios');
@@ -207,7 +224,13 @@ describe('bulk operations', () => {
     const list = await s.api('GET', `scenarios/?project_id=${project}&tags=bulk&page_size=5`);
     expect(list.body.count).toBe(50);
     const ids = list.body.results.map((r: any) => r.id);
-    const res = await s.api('POST', 'scenarios/adv_update/', { scenarios: ids, project, tool_ids_to_add: ['TOOL_HOLD'], append_instruction: 'Stay polite.', max_duration: 300 });
+    const res = await s.api('POST', 'scenarios/adv_update/', {
+      scenarios: ids,
+      project,
+      tool_ids_to_add: ['TOOL_HOLD'],
+      append_instruction: 'Stay polite.',
+      max_duration: 300,
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     for (const sc of res.body) expect(sc).toMatchObject({ tool_ids: ['TOOL_HOLD'], instructions: 'Stay polite.', max_duration: 300, revision: 2 });
     const bad = await s.api('POST', 'scenarios/adv_update/', { scenarios: ids, project, folder_path: 'Missing' });
@@ -250,7 +273,7 @@ describe('listing', () => {
 });
 
 describe('isolation', () => {
-  it("another organization sees 404 for our scenarios and cannot reference our objects", async () => {
+  it('another organization sees 404 for our scenarios and cannot reference our objects', async () => {
     const sc = await createScenario(s.api, { name: 'Private', project, personality: normal });
     const other = await s.otherOrganization();
     for (const [method, url, body] of [

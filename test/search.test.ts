@@ -42,11 +42,38 @@ async function expectLiteralSearch(found: (text: string) => Promise<string[]>, a
 }
 
 /** One row per search: how to create a named object in a project, and the list URL with the search. */
-const SEARCHES: Array<{ what: string; create: (project: number, name: string, i: number) => Promise<unknown>; list: (project: number, q: string) => string; name: string; alsoIds?: boolean }> = [
-  { what: 'scenarios (search)', create: (project, name) => createScenario(s.api, { name, project, personality }), list: (p, q) => `scenarios/?project_id=${p}&search=${q}`, name: 'name' },
-  { what: 'folders (search)', create: (project, name) => s.api('POST', 'scenarios/create_folder/', { name, project_id: project }), list: (p, q) => `scenarios/folders/?project_id=${p}&search=${q}`, name: 'name' },
-  { what: 'agents (q)', create: (project, name) => s.api('POST', 'aiagents/', { project, agent_name: name }), list: (p, q) => `aiagents/?project_id=${p}&q=${q}`, name: 'agent_name' },
-  { what: 'tools (search, by name or id)', create: (project, name, i) => s.api('POST', 'tools/', { id: `TOOL_FIND${i}`, name, project }), list: (p, q) => `tools/?project_id=${p}&search=${q}&page_size=100`, name: 'name', alsoIds: true },
+const SEARCHES: Array<{
+  what: string;
+  create: (project: number, name: string, i: number) => Promise<unknown>;
+  list: (project: number, q: string) => string;
+  name: string;
+  alsoIds?: boolean;
+}> = [
+  {
+    what: 'scenarios (search)',
+    create: (project, name) => createScenario(s.api, { name, project, personality }),
+    list: (p, q) => `scenarios/?project_id=${p}&search=${q}`,
+    name: 'name',
+  },
+  {
+    what: 'folders (search)',
+    create: (project, name) => s.api('POST', 'scenarios/create_folder/', { name, project_id: project }),
+    list: (p, q) => `scenarios/folders/?project_id=${p}&search=${q}`,
+    name: 'name',
+  },
+  {
+    what: 'agents (q)',
+    create: (project, name) => s.api('POST', 'aiagents/', { project, agent_name: name }),
+    list: (p, q) => `aiagents/?project_id=${p}&q=${q}`,
+    name: 'agent_name',
+  },
+  {
+    what: 'tools (search, by name or id)',
+    create: (project, name, i) => s.api('POST', 'tools/', { id: `TOOL_FIND${i}`, name, project }),
+    list: (p, q) => `tools/?project_id=${p}&search=${q}&page_size=100`,
+    name: 'name',
+    alsoIds: true,
+  },
 ];
 
 describe('searches match their text literally and ignore case', () => {

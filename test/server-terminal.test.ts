@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prettyLine } from '../src/api/log-lines.js';
-import { cliRunner, type CliRunner } from './helpers/cli.js';
+import { type CliRunner, cliRunner } from './helpers/cli.js';
 import { hasTmux, tmuxServer } from './helpers/tmux.js';
 
 /** `scenarist serve` as a person starts it: what its terminal shows, and what a log collector gets. */
@@ -64,7 +64,10 @@ describe('the server without a terminal', () => {
     await new Promise<void>((resolve) => child.stdout!.on('data', (d) => (out += d) && out.includes('sk_scn_') && resolve()));
     child.kill('SIGTERM');
     await new Promise((r) => child.on('close', r));
-    const events = out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { level: number; msg: string });
+    const events = out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { level: number; msg: string });
     expect(events).toContainEqual(expect.objectContaining({ level: 30, msg: expect.stringMatching(/^Server listening at/) }));
     expect(out).not.toMatch(/^\d\d:\d\d:\d\d INFO/m);
   });
@@ -72,8 +75,19 @@ describe('the server without a terminal', () => {
 
 describe('a log line for a person', () => {
   it('is the time, the level, the message and the other fields, shortened', () => {
-    const line = prettyLine(JSON.stringify({ level: 40, time: Date.UTC(2026, 0, 1, 9, 5, 7), pid: 1, hostname: 'h', msg: 'database connection lost', err: 'x'.repeat(100), attempt: 2 }), false);
-    expect(line).toMatch(/^\d\d:\d\d:\d\d WARN  database connection lost err=x{77}\.\.\. attempt=2$/);
+    const line = prettyLine(
+      JSON.stringify({
+        level: 40,
+        time: Date.UTC(2026, 0, 1, 9, 5, 7),
+        pid: 1,
+        hostname: 'h',
+        msg: 'database connection lost',
+        err: 'x'.repeat(100),
+        attempt: 2,
+      }),
+      false,
+    );
+    expect(line).toMatch(/^\d\d:\d\d:\d\d WARN {2}database connection lost err=x{77}\.\.\. attempt=2$/);
     expect(prettyLine('not json', false)).toBe('not json');
   });
 });

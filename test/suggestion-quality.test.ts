@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AGENTS, seedLibrary, type Library, type LibraryScenario } from './fixtures/quality-library.js';
+import { type Library, type LibraryScenario, seedLibrary } from './fixtures/quality-library.js';
 import { startJob, waitForInstructions, waitForJob } from './helpers/agent.js';
+import { callerText, type DraftCase, leaks } from './helpers/quality-judge.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /**
@@ -30,27 +31,13 @@ type Result = { status: string; result: any };
 const has = (tag: string) => (x: LibraryScenario) => x.tags.includes(tag);
 const allIds = (xs: LibraryScenario[]) => xs.map((x) => x.id);
 
-/** Sentences of every agent description that state internal policy: the simulated caller must never read them. */
-const INTERNALS = Object.values(AGENTS).flatMap((a) => a.description.split(/(?<=\.)\s+/).filter((t) => /internal|never|do not|only after/i.test(t)));
-
-/** Caller-facing text of a suggestion or draft: what the simulated caller reads. */
-function callerText(x: Record<string, unknown>): string {
-  const ca = x.conditional_actions as { role?: string; conditions?: Array<{ action?: string }> } | null | undefined;
-  return [x.instructions, x.first_message, ca?.role, ...(ca?.conditions ?? []).map((c) => c.action)].filter((t) => typeof t === 'string').join('\n');
-}
-
-/** What the simulated caller reads must not carry the grading text nor the agent's internals. */
-function leaks(text: string, outcome: string): string[] {
-  const out: string[] = [];
-  const low = text.toLowerCase();
-  if (outcome.trim().length > 12 && low.includes(outcome.trim().toLowerCase().replace(/\.$/, ''))) out.push(`caller text carries the expected outcome "${outcome}"`);
-  for (const internal of INTERNALS) if (low.includes(internal.toLowerCase().replace(/\.$/, '').slice(0, 60))) out.push(`caller text carries the agent's internal policy "${internal}"`);
-  return out;
-}
-
 let lenientMode = false;
 const notDoneText = (r: any): string =>
-  Array.isArray(r.not_done) && (r.not_done.length || !lenientMode) ? r.not_done.map((n: any) => `${n.part} — ${n.reason}`).join('\n') : lenientMode ? String(r.message ?? r.user_message ?? '') : '';
+  Array.isArray(r.not_done) && (r.not_done.length || !lenientMode)
+    ? r.not_done.map((n: any) => `${n.part} — ${n.reason}`).join('\n')
+    : lenientMode
+      ? String(r.message ?? r.user_message ?? '')
+      : '';
 
 /** Judges one answer both ways; the strict problems are the test's. */
 function judge(name: string, problemsOf: () => string[]): string[] {
@@ -95,25 +82,125 @@ const IMPROVE: ImproveCase[] = [
   { name: 'add the X tag', select: airline, message: 'add the regression tag', changed: only(() => true), fields: ['tags'] },
   { name: 'max duration', select: billing, message: 'set max duration to 5 minutes', changed: only(() => true), fields: ['max_duration'] },
   { name: 'calls of at most', select: clinic, message: 'limit calls to 3 minutes', changed: only(() => true), fields: ['max_duration'] },
-  { name: 'move to folder', select: airline, message: 'move them to the Travel folder', changed: only((x) => x.folder_path !== 'Travel'), fields: ['folder_path'] },
-  { name: 'personality by name', select: clinic, message: 'use the Impatient Caller personality', changed: only((x) => x.personality_name !== 'Impatient Caller'), fields: ['personality'] },
-  { name: 'change the personality to', select: airline, message: 'change the personality to Normal Female', changed: only((x) => x.personality_name !== 'Normal Female'), fields: ['personality'] },
+  {
+    name: 'move to folder',
+    select: airline,
+    message: 'move them to the Travel folder',
+    changed: only((x) => x.folder_path !== 'Travel'),
+    fields: ['folder_path'],
+  },
+  {
+    name: 'personality by name',
+    select: clinic,
+    message: 'use the Impatient Caller personality',
+    changed: only((x) => x.personality_name !== 'Impatient Caller'),
+    fields: ['personality'],
+  },
+  {
+    name: 'change the personality to',
+    select: airline,
+    message: 'change the personality to Normal Female',
+    changed: only((x) => x.personality_name !== 'Normal Female'),
+    fields: ['personality'],
+  },
   { name: 'prefix names', select: clinic, message: 'prefix the names with [QA]', changed: only(() => true), fields: ['name'] },
-  { name: 'two structured parts', select: airline, message: 'tag them as smoke and add the hold tool', changed: only(() => true), fields: ['tags', 'tool_ids'] },
-  { name: 'expected outcome', select: (l) => billing(l).slice(0, 3), message: 'change the expected outcome to "The agent resolves the billing issue."', changed: only(() => true), fields: ['expected_outcome_prompt'] },
+  {
+    name: 'two structured parts',
+    select: airline,
+    message: 'tag them as smoke and add the hold tool',
+    changed: only(() => true),
+    fields: ['tags', 'tool_ids'],
+  },
+  {
+    name: 'expected outcome',
+    select: (l) => billing(l).slice(0, 3),
+    message: 'change the expected outcome to "The agent resolves the billing issue."',
+    changed: only(() => true),
+    fields: ['expected_outcome_prompt'],
+  },
   { name: 'remove a tool', select: billing, message: 'remove the hold tool', changed: only((x) => x.tool_ids.includes('TOOL_HOLD')), fields: ['tool_ids'] },
   // Scope qualifiers: an exact filter the reply states, or the request declined.
-  { name: 'only the refunds ones', select: billing, message: 'add the DTMF tool to only the refunds ones', changed: only(has('refunds')), fields: ['tool_ids'], says: /refunds/ },
-  { name: 'tag the billing ones with urgent', select: everyone, message: 'tag the billing ones with urgent', changed: only(has('billing')), fields: ['tags'], says: /billing/, check: (r) => (r.updated_scenarios.some((u: any) => u.tags.some((t: string) => / /.test(t))) ? ['a clause became a tag'] : []) },
-  { name: 'all except the Spanish ones', select: billing, message: 'remove the hold tool from all except the Spanish ones', changed: only((x) => x.scenario_language !== 'es' && x.tool_ids.includes('TOOL_HOLD')), fields: ['tool_ids'], says: /Spanish|\bes\b/ },
-  { name: 'the ones where the caller is angry', select: clinic, message: 'set max duration to 3 minutes for the ones where the caller is angry', changed: only((x) => x.personality_name === 'Angry Customer'), fields: ['max_duration'], says: /Angry/ },
-  { name: 'in a folder', select: billing, message: 'add tag vip to the scenarios in the Billing.Disputes folder', changed: only((x) => x.folder_path === 'Billing.Disputes'), fields: ['tags'], says: /Billing\.Disputes/ },
-  { name: 'only the German ones', select: everyone, message: 'only the German ones: set max duration to 2 minutes', changed: only((x) => x.scenario_language === 'de'), fields: ['max_duration'], says: /German|\bde\b/ },
-  { name: 'the late fee ones', select: billing, message: 'add tag fees-review to the late fee ones', changed: only((x) => /late fee/i.test(x.name)), fields: ['tags'], says: /late fee/i },
-  { name: 'for one agent', select: everyone, message: 'add the DTMF tool to the FlyRight Airline scenarios', changed: (l) => allIds(airline(l).filter((x) => !x.tool_ids.includes('TOOL_DTMF'))), fields: ['tool_ids'], says: /FlyRight/ },
-  { name: 'scenarios mentioning a word', select: billing, message: 'for the scenarios mentioning invoice, add tag invoice', changed: only((x) => /invoice/i.test(x.name + x.instructions)), fields: ['tags'], says: /invoice/ },
+  {
+    name: 'only the refunds ones',
+    select: billing,
+    message: 'add the DTMF tool to only the refunds ones',
+    changed: only(has('refunds')),
+    fields: ['tool_ids'],
+    says: /refunds/,
+  },
+  {
+    name: 'tag the billing ones with urgent',
+    select: everyone,
+    message: 'tag the billing ones with urgent',
+    changed: only(has('billing')),
+    fields: ['tags'],
+    says: /billing/,
+    check: (r) => (r.updated_scenarios.some((u: any) => u.tags.some((t: string) => / /.test(t))) ? ['a clause became a tag'] : []),
+  },
+  {
+    name: 'all except the Spanish ones',
+    select: billing,
+    message: 'remove the hold tool from all except the Spanish ones',
+    changed: only((x) => x.scenario_language !== 'es' && x.tool_ids.includes('TOOL_HOLD')),
+    fields: ['tool_ids'],
+    says: /Spanish|\bes\b/,
+  },
+  {
+    name: 'the ones where the caller is angry',
+    select: clinic,
+    message: 'set max duration to 3 minutes for the ones where the caller is angry',
+    changed: only((x) => x.personality_name === 'Angry Customer'),
+    fields: ['max_duration'],
+    says: /Angry/,
+  },
+  {
+    name: 'in a folder',
+    select: billing,
+    message: 'add tag vip to the scenarios in the Billing.Disputes folder',
+    changed: only((x) => x.folder_path === 'Billing.Disputes'),
+    fields: ['tags'],
+    says: /Billing\.Disputes/,
+  },
+  {
+    name: 'only the German ones',
+    select: everyone,
+    message: 'only the German ones: set max duration to 2 minutes',
+    changed: only((x) => x.scenario_language === 'de'),
+    fields: ['max_duration'],
+    says: /German|\bde\b/,
+  },
+  {
+    name: 'the late fee ones',
+    select: billing,
+    message: 'add tag fees-review to the late fee ones',
+    changed: only((x) => /late fee/i.test(x.name)),
+    fields: ['tags'],
+    says: /late fee/i,
+  },
+  {
+    name: 'for one agent',
+    select: everyone,
+    message: 'add the DTMF tool to the FlyRight Airline scenarios',
+    changed: (l) => allIds(airline(l).filter((x) => !x.tool_ids.includes('TOOL_DTMF'))),
+    fields: ['tool_ids'],
+    says: /FlyRight/,
+  },
+  {
+    name: 'scenarios mentioning a word',
+    select: billing,
+    message: 'for the scenarios mentioning invoice, add tag invoice',
+    changed: only((x) => /invoice/i.test(x.name + x.instructions)),
+    fields: ['tags'],
+    says: /invoice/,
+  },
   { name: 'a qualifier that matches nothing', select: billing, message: 'add the DTMF tool to only the unicorn ones', changed: none, notDone: [/unicorn/] },
-  { name: 'a qualifier it cannot judge', select: billing, message: 'add tag flaky to the ones that failed last week', changed: none, notDone: [/failed last week/] },
+  {
+    name: 'a qualifier it cannot judge',
+    select: billing,
+    message: 'add tag flaky to the ones that failed last week',
+    changed: none,
+    notDone: [/failed last week/],
+  },
   // Conditional actions are edited in place, never rebuilt.
   {
     name: 'first message on a conditional scenario',
@@ -131,22 +218,74 @@ const IMPROVE: ImproveCase[] = [
       return out;
     },
   },
-  { name: 'more detail on conditional scenarios', select: (l) => l.scenarios.filter(conditional), message: 'make the instructions more detailed', changed: none, notDone: [/condition/i] },
+  {
+    name: 'more detail on conditional scenarios',
+    select: (l) => l.scenarios.filter(conditional),
+    message: 'make the instructions more detailed',
+    changed: none,
+    notDone: [/condition/i],
+  },
   // What it cannot do is named, never claimed.
   { name: 'make them shorter', select: billing, message: 'make them shorter', changed: none, notDone: [/shorter/] },
   { name: 'more sarcastic', select: clinic, message: 'make the caller more sarcastic', changed: none, notDone: [/sarcastic/] },
   { name: 'more realistic', select: airline, message: 'make the scenarios more realistic', changed: none, notDone: [/realistic/] },
   { name: 'improve them', select: clinic, message: 'improve them', changed: none, notDone: [/improve/] },
   // Mixed: the structured part is done, the rest is named.
-  { name: 'tag and soften', select: billing, message: 'add tag reviewed and make the caller more polite', changed: only(() => true), fields: ['tags'], notDone: [/polite/] },
-  { name: 'remove tag and rewrite outcomes', select: airline, message: 'remove the beta tag and rewrite the expected outcomes to be stricter', changed: only(has('beta')), fields: ['tags'], notDone: [/stricter/] },
+  {
+    name: 'tag and soften',
+    select: billing,
+    message: 'add tag reviewed and make the caller more polite',
+    changed: only(() => true),
+    fields: ['tags'],
+    notDone: [/polite/],
+  },
+  {
+    name: 'remove tag and rewrite outcomes',
+    select: airline,
+    message: 'remove the beta tag and rewrite the expected outcomes to be stricter',
+    changed: only(has('beta')),
+    fields: ['tags'],
+    notDone: [/stricter/],
+  },
   // A language change says the caller's text was not translated.
-  { name: 'switch these to German', select: (l) => billing(l).filter((x) => x.scenario_language === 'en').slice(0, 4), message: 'switch these to German', changed: only(() => true), fields: ['scenario_language'], notDone: [/translat/i] },
-  { name: 'language to Spanish', select: (l) => clinic(l).slice(0, 3), message: 'change the language to Spanish', changed: only((x) => x.scenario_language !== 'es'), fields: ['scenario_language'], notDone: [/translat/i] },
+  {
+    name: 'switch these to German',
+    select: (l) =>
+      billing(l)
+        .filter((x) => x.scenario_language === 'en')
+        .slice(0, 4),
+    message: 'switch these to German',
+    changed: only(() => true),
+    fields: ['scenario_language'],
+    notDone: [/translat/i],
+  },
+  {
+    name: 'language to Spanish',
+    select: (l) => clinic(l).slice(0, 3),
+    message: 'change the language to Spanish',
+    changed: only((x) => x.scenario_language !== 'es'),
+    fields: ['scenario_language'],
+    notDone: [/translat/i],
+  },
   // A tag that is a clause is refused.
-  { name: 'a clause as a tag', select: billing, message: 'add tag for anything where the caller sounds unhappy about the price', changed: none, notDone: [/tag/] },
+  {
+    name: 'a clause as a tag',
+    select: billing,
+    message: 'add tag for anything where the caller sounds unhappy about the price',
+    changed: none,
+    notDone: [/tag/],
+  },
   // Instructions made more detailed never carry the rubric or the agent's internals.
-  { name: 'more detailed instructions', select: (l) => billing(l).filter((x) => !conditional(x)).slice(0, 5), message: 'make the instructions more detailed', changed: only(() => true), fields: ['instructions'] },
+  {
+    name: 'more detailed instructions',
+    select: (l) =>
+      billing(l)
+        .filter((x) => !conditional(x))
+        .slice(0, 5),
+    message: 'make the instructions more detailed',
+    changed: only(() => true),
+    fields: ['instructions'],
+  },
 ];
 
 async function improve(c: ImproveCase): Promise<string[]> {
@@ -188,22 +327,31 @@ describe('improve requests', () => {
   });
 });
 
-interface DraftCase {
-  name: string;
-  agent: keyof Library['agents'];
-  /** The request, then answers to any clarifying questions, one turn each. */
-  turns: string[];
-  num: number;
-  language?: string;
-  /** Words each listed draft must be about, in any order. */
-  topics?: RegExp[];
-}
-
 const DRAFTS: DraftCase[] = [
-  { name: 'three named topics', agent: 'billing', turns: ['Write scenarios about refunds, late fees and payment plans'], num: 3, topics: [/refund/i, /late fee/i, /payment plan/i] },
-  { name: 'in Spanish', agent: 'clinic', turns: ['Write 2 scenarios in Spanish about cancellations and prescription refills'], num: 2, language: 'es', topics: [/cancel/i, /refill|prescription/i] },
+  {
+    name: 'three named topics',
+    agent: 'billing',
+    turns: ['Write scenarios about refunds, late fees and payment plans'],
+    num: 3,
+    topics: [/refund/i, /late fee/i, /payment plan/i],
+  },
+  {
+    name: 'in Spanish',
+    agent: 'clinic',
+    turns: ['Write 2 scenarios in Spanish about cancellations and prescription refills'],
+    num: 2,
+    language: 'es',
+    topics: [/cancel/i, /refill|prescription/i],
+  },
   { name: 'from the knowledge base', agent: 'airline', turns: ['Write some new test scenarios'], num: 2 },
-  { name: 'an answer to a question', agent: 'airline', turns: ['Write scenarios', 'German callers; cover lost baggage and seat upgrades'], num: 2, language: 'de', topics: [/bag/i, /upgrade/i] },
+  {
+    name: 'an answer to a question',
+    agent: 'airline',
+    turns: ['Write scenarios', 'German callers; cover lost baggage and seat upgrades'],
+    num: 2,
+    language: 'de',
+    topics: [/bag/i, /upgrade/i],
+  },
 ];
 
 async function drafts(c: DraftCase): Promise<string[]> {
@@ -211,7 +359,13 @@ async function drafts(c: DraftCase): Promise<string[]> {
   let sessionId: number | undefined;
   let done: Result = { status: 'not started', result: null };
   for (const turn of c.turns) {
-    const started = await startJob(s.api, { agent_id: agent.id, project_id: lib.projectId, user_message: turn, num_scenarios: c.num, ...(sessionId ? { session_id: sessionId } : {}) });
+    const started = await startJob(s.api, {
+      agent_id: agent.id,
+      project_id: lib.projectId,
+      user_message: turn,
+      num_scenarios: c.num,
+      ...(sessionId ? { session_id: sessionId } : {}),
+    });
     sessionId = started.session_id;
     done = await waitForJob(s.api, started.progress_id);
   }
@@ -240,7 +394,8 @@ function draftProblems(c: DraftCase, done: Result): string[] {
     problems.push(...leaks(callerText(d), d.expected_outcome_prompt).map((p) => `"${d.name}": ${p}`));
   }
   for (const t of c.topics ?? []) if (!list.some((d) => t.test(`${d.name} ${d.instructions}`))) problems.push(`no draft about ${t}`);
-  if (c.language && c.language !== 'en' && !/translat|English/i.test(`${notDoneText(r)} ${r.user_message}`)) problems.push('drafts in another language without saying their text is English');
+  if (c.language && c.language !== 'en' && !/translat|English/i.test(`${notDoneText(r)} ${r.user_message}`))
+    problems.push('drafts in another language without saying their text is English');
   return problems;
 }
 
@@ -262,15 +417,23 @@ describe('instructions', () => {
     ['make existing instructions more detailed', (l: Library) => clinic(l).find((x) => x.name === 'Chest pain caller')!, 'detail'],
   ] as const)('%s never shows the caller the rubric or the agent internals', async (name, pick, mode) => {
     const sc = pick(lib);
-    const done = mode === 'generate' ? await start('generate-instructions/', { scenario: sc.id }) : await start(`${sc.id}/improve_instructions/`, { user_message: 'make it more detailed' });
-    expect(judge(`instructions: ${name}`, () => (done.status !== 'completed' ? [`job ${done.status}`] : leaks(callerText(done), sc.expected_outcome_prompt)))).toEqual([]);
+    const done =
+      mode === 'generate'
+        ? await start('generate-instructions/', { scenario: sc.id })
+        : await start(`${sc.id}/improve_instructions/`, { user_message: 'make it more detailed' });
+    expect(
+      judge(`instructions: ${name}`, () => (done.status !== 'completed' ? [`job ${done.status}`] : leaks(callerText(done), sc.expected_outcome_prompt))),
+    ).toEqual([]);
   });
 
   it('conditional actions are kept when written again', async () => {
     const sc = billing(lib).find(conditional)!;
     const done = await start('generate-instructions/', { scenario: sc.id });
     const conditions = done.conditional_actions?.conditions ?? [];
-    const lost = () => sc.conditional_actions!.conditions.filter((c) => !conditions.some((x: any) => x.condition === c.condition && x.action === c.action)).map((c) => `lost condition "${String(c.condition)}"`);
+    const lost = () =>
+      sc
+        .conditional_actions!.conditions.filter((c) => !conditions.some((x: any) => x.condition === c.condition && x.action === c.action))
+        .map((c) => `lost condition "${String(c.condition)}"`);
     expect(judge('instructions: conditional actions kept', lost)).toEqual([]);
   });
 
@@ -279,7 +442,9 @@ describe('instructions', () => {
     const done = await start(`${sc.id}/improve_instructions/`, { user_message: 'make it shorter' });
     const problems = () => [
       ...(Object.keys(done.changes ?? {}).length ? ['changed the instructions'] : []),
-      ...(/shorter/.test(JSON.stringify(done.not_done ?? [])) || (lenientMode && /shorter/.test(JSON.stringify(done.unsupported ?? []))) ? [] : ['did not name the part it could not do in not_done']),
+      ...(/shorter/.test(JSON.stringify(done.not_done ?? [])) || (lenientMode && /shorter/.test(JSON.stringify(done.unsupported ?? [])))
+        ? []
+        : ['did not name the part it could not do in not_done']),
     ];
     expect(judge('instructions: shorter not claimed', problems)).toEqual([]);
   });

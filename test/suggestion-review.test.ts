@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { UpdatedScenario } from '../src/domain/suggestion.js';
-import { appliedState, changeKeys, reviewStateOf, selectSuggestions, sessionReviewState, summarizeSuggestions, summaryLine } from '../src/domain/suggestion-review.js';
+import {
+  appliedState,
+  changeKeys,
+  reviewStateOf,
+  selectSuggestions,
+  sessionReviewState,
+  summarizeSuggestions,
+  summaryLine,
+} from '../src/domain/suggestion-review.js';
 
 const items: UpdatedScenario[] = [
   { id: 1, based_on_revision: 3, tags: ['a', 'b'], changes: { tags: { old: ['a'], new: ['a', 'b'] }, max_duration: { old: null, new: 4 } } },
@@ -25,11 +33,15 @@ describe('selectSuggestions', () => {
     expect(selectSuggestions(items, { scenarioIds: [2] }).map((s) => s.id)).toEqual([2]);
   });
 
-  it('keeps the reasons of the chosen fields only, and the scenario\'s notes', () => {
+  it("keeps the reasons of the chosen fields only, and the scenario's notes", () => {
     const withReasons: UpdatedScenario = {
-      id: 9, based_on_revision: 1, tags: ['a'], max_duration: 60,
+      id: 9,
+      based_on_revision: 1,
+      tags: ['a'],
+      max_duration: 60,
       changes: { tags: { old: [], new: ['a'] }, max_duration: { old: null, new: 60 } },
-      reasons: { tags: 'tagged', max_duration: 'capped' }, notes: ['not translated'],
+      reasons: { tags: 'tagged', max_duration: 'capped' },
+      notes: ['not translated'],
     };
     expect(selectSuggestions([withReasons], { fields: ['tags'] })).toEqual([
       { id: 9, based_on_revision: 1, tags: ['a'], changes: { tags: { old: [], new: ['a'] } }, reasons: { tags: 'tagged' }, notes: ['not translated'] },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScenario, insertAgent, personalityIdFromStore } from './helpers/agent.js';
-import { cliRunner, type CliRunner } from './helpers/cli.js';
+import { type CliRunner, cliRunner } from './helpers/cli.js';
 import { suiteDatabase, testDatabases } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -90,7 +90,10 @@ describe.each(testDatabases)('organizations and keys on $name', ({ name }) => {
     expect((await scoped('POST', 'scenarios/scenario-agent/', { scenarios: [outside], user_message: 'x' })).status).toBe(404);
 
     const keys = await op('GET', `/admin/organizations/${org.body.id}/keys/`);
-    expect(keys.body.map((k: any) => [k.name, k.project])).toEqual([['default', null], ['scoped', org.body.project_id]]);
+    expect(keys.body.map((k: any) => [k.name, k.project])).toEqual([
+      ['default', null],
+      ['scoped', org.body.project_id],
+    ]);
     const revoked = await op('POST', `/admin/organizations/${org.body.id}/keys/${key.body.id}/revoke/`);
     expect(revoked.body.revoked_at).toEqual(expect.any(String));
     expect((await scoped('GET', 'projects/')).status).toBe(401);

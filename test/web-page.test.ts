@@ -12,7 +12,7 @@ describe('the review page as the server serves it', () => {
   afterAll(async () => s?.stop());
 
   it('answers the page at / without a key, with a policy that keeps it to this server', async () => {
-    const res = await fetch(s.url + '/');
+    const res = await fetch(`${s.url}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     expect(res.headers.get('content-security-policy')).toContain("default-src 'self'");
@@ -23,13 +23,13 @@ describe('the review page as the server serves it', () => {
   });
 
   it('serves the bundled script and styles, and nothing else under /assets/', async () => {
-    const js = await fetch(s.url + '/assets/app.js');
+    const js = await fetch(`${s.url}/assets/app.js`);
     expect(js.status).toBe(200);
     expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
     const code = await js.text();
     expect(code).toContain('X-CEKURA-API-KEY');
     expect(code).not.toMatch(/https?:\/\/(?!www\.w3\.org)/);
-    const css = await fetch(s.url + '/assets/app.css');
+    const css = await fetch(`${s.url}/assets/app.css`);
     expect(css.headers.get('content-type')).toBe('text/css; charset=utf-8');
     expect(await css.text()).not.toMatch(/@import|url\(\s*["']?https?:/);
     for (const missing of ['/assets/nope.js', '/assets/index.html', '/assets/..%2Fpackage.json']) {

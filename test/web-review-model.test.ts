@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { readUpdatedScenarios } from '../src/domain/suggestion.js';
 import type { UpdatedScenario } from '../src/client/index.js';
+import { readUpdatedScenarios } from '../src/domain/suggestion.js';
 import { acceptAll, applyPayload, cardState, cardsOfRow, countAccepted, decideField, filterCards, reviewItems } from '../src/web/review-model.js';
 
 // Two suggestions as an improve job answers them, and a draft as clarify does.
@@ -43,7 +43,15 @@ describe('review model', () => {
       errors: [],
       drafts: [],
       suggestions: [
-        { scenario_id: 4, based_on_revision: 2, changes: [{ field: 'tags', value: ['billing'] }, { field: 'max_duration', value: 300 }], notes: [] },
+        {
+          scenario_id: 4,
+          based_on_revision: 2,
+          changes: [
+            { field: 'tags', value: ['billing'] },
+            { field: 'max_duration', value: 300 },
+          ],
+          notes: [],
+        },
         { scenario_id: 7, based_on_revision: 1, changes: [{ field: 'instructions', value: 'Ask twice.' }], notes: [] },
       ],
     });
@@ -57,7 +65,9 @@ describe('review model', () => {
     const payload = applyPayload(items, d);
     expect(payload).toEqual([{ id: 4, based_on_revision: 2, tags: ['billing'] }]);
     // apply reads top-level fields first, so the rejected change in `changes` is never applied.
-    expect(readUpdatedScenarios(payload).suggestions).toEqual([{ scenario_id: 4, based_on_revision: 2, changes: [{ field: 'tags', value: ['billing'] }], notes: [] }]);
+    expect(readUpdatedScenarios(payload).suggestions).toEqual([
+      { scenario_id: 4, based_on_revision: 2, changes: [{ field: 'tags', value: ['billing'] }], notes: [] },
+    ]);
     expect(countAccepted(items, d)).toEqual({ scenarios: 1, fields: 1 });
   });
 
@@ -106,6 +116,9 @@ describe('review at size', () => {
     const edits = new Map([['scenario-4', new Map<string, unknown>([['tags', ['billing', 'vip']]])]]);
     const [sent] = applyPayload(items, acceptAll(items), new Map(), edits);
     expect(sent).toEqual({ id: 4, based_on_revision: 2, tags: ['billing', 'vip'], max_duration: 300, changes: { tags: { old: [], new: ['billing'] } } });
-    expect(readUpdatedScenarios([sent!]).suggestions[0]!.changes).toEqual([{ field: 'tags', value: ['billing', 'vip'], edited: true }, { field: 'max_duration', value: 300 }]);
+    expect(readUpdatedScenarios([sent!]).suggestions[0]!.changes).toEqual([
+      { field: 'tags', value: ['billing', 'vip'], edited: true },
+      { field: 'max_duration', value: 300 },
+    ]);
   });
 });

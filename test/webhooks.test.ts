@@ -35,7 +35,9 @@ let personality: number;
 let webhookId: number;
 
 const startWorker = async () => {
-  worker = await runWorker(loadConfig({ SCENARIST_DATA_DIR: s.dataDir, SCENARIST_LOG_LEVEL: 'silent', ...WEBHOOK_ENV, ...(pgDb ? { DATABASE_URL: pgDb.url } : {}) }));
+  worker = await runWorker(
+    loadConfig({ SCENARIST_DATA_DIR: s.dataDir, SCENARIST_LOG_LEVEL: 'silent', ...WEBHOOK_ENV, ...(pgDb ? { DATABASE_URL: pgDb.url } : {}) }),
+  );
 };
 const stopWorker = async () => {
   await worker?.stop();
@@ -78,7 +80,11 @@ afterAll(async () => {
 
 describe('webhooks', () => {
   it('are a resource whose secret is shown once, with every bad input a 400', async () => {
-    const res = await s.api('POST', 'webhooks/', { project: s.defaultProjectId, url: receiverUrl, events: ['job.completed', 'job.failed', 'job.needs_clarification', 'job.cancelled', 'changeset.applied', 'changeset.reverted'] });
+    const res = await s.api('POST', 'webhooks/', {
+      project: s.defaultProjectId,
+      url: receiverUrl,
+      events: ['job.completed', 'job.failed', 'job.needs_clarification', 'job.cancelled', 'changeset.applied', 'changeset.reverted'],
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body).toMatchObject({ url: receiverUrl, enabled: true, secret: expect.stringMatching(/^whsec_/) });
     secret = res.body.secret;
@@ -106,7 +112,10 @@ describe('webhooks', () => {
   });
 
   it('deliver job.completed signed, through a receiver failing its first attempts and a worker restart, with the progress JSON', async () => {
-    const ids = [(await createScenario(s.api, { name: 'Refund', agent, personality })).id, (await createScenario(s.api, { name: 'Upgrade', agent, personality })).id];
+    const ids = [
+      (await createScenario(s.api, { name: 'Refund', agent, personality })).id,
+      (await createScenario(s.api, { name: 'Upgrade', agent, personality })).id,
+    ];
     failures = 2;
     const { progress_id } = await startJob(s.api, { scenarios: ids, user_message: 'Add the DTMF tool' });
     // No worker yet: the job waits, and the API process sends nothing.
@@ -128,10 +137,21 @@ describe('webhooks', () => {
     expect(new Set(deliveries.map((d) => d.headers['webhook-id'])).size).toBe(1);
     const progress = (await s.api('GET', `scenarios/scenario-agent-progress/?progress_id=${progress_id}`)).body;
     const payload = JSON.parse(deliveries[2]!.body);
-    expect(payload).toMatchObject({ type: 'job.completed', timestamp: expect.any(String), data: { ...progress, project_id: s.defaultProjectId, kind: 'improve' } });
+    expect(payload).toMatchObject({
+      type: 'job.completed',
+      timestamp: expect.any(String),
+      data: { ...progress, project_id: s.defaultProjectId, kind: 'improve' },
+    });
 
     const list = (await s.api('GET', `webhooks/${webhookId}/deliveries/`)).body.results;
-    expect(list[0]).toMatchObject({ event: 'job.completed', status: 'delivered', attempts: 3, last_status_code: 204, last_latency_ms: expect.any(Number), message_id: deliveries[0]!.headers['webhook-id'] });
+    expect(list[0]).toMatchObject({
+      event: 'job.completed',
+      status: 'delivered',
+      attempts: 3,
+      last_status_code: 204,
+      last_latency_ms: expect.any(Number),
+      message_id: deliveries[0]!.headers['webhook-id'],
+    });
   });
 
   it('deliver changeset.applied and changeset.reverted with the ids, and redeliver by hand', async () => {
@@ -140,7 +160,13 @@ describe('webhooks', () => {
     expect(applied.status).toBe(200);
     await until(() => ofEvent('changeset.applied').length === 1);
     const [cs] = (await s.api('GET', `changesets/?scenario_id=${sc.id}`)).body.results;
-    expect(JSON.parse(ofEvent('changeset.applied')[0]!.body).data).toMatchObject({ changeset_id: cs.id, kind: 'bulk_update', scenario_ids: [sc.id], fields: ['max_duration'], project_id: s.defaultProjectId });
+    expect(JSON.parse(ofEvent('changeset.applied')[0]!.body).data).toMatchObject({
+      changeset_id: cs.id,
+      kind: 'bulk_update',
+      scenario_ids: [sc.id],
+      fields: ['max_duration'],
+      project_id: s.defaultProjectId,
+    });
     await s.api('POST', `changesets/${cs.id}/revert/`);
     await until(() => ofEvent('changeset.reverted').length === 1);
     expect(JSON.parse(ofEvent('changeset.reverted')[0]!.body).data).toMatchObject({ kind: 'revert', reverts: cs.id, scenario_ids: [sc.id] });

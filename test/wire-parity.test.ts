@@ -109,7 +109,12 @@ describe('folders, copies, tags', () => {
 
   it('duplicates scenarios as "Copy of …" into a folder it creates, and tags in bulk', async () => {
     const sc = await createScenario(s.api, { name: 'Original', agent, personality, tags: ['x'] });
-    const res = await s.api('POST', 'scenarios/duplicate/', { project: s.defaultProjectId, copy_to_project: s.defaultProjectId, scenarios: [sc.id], folder_path: 'Copies' });
+    const res = await s.api('POST', 'scenarios/duplicate/', {
+      project: s.defaultProjectId,
+      copy_to_project: s.defaultProjectId,
+      scenarios: [sc.id],
+      folder_path: 'Copies',
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body.results[0]).toMatchObject({ name: 'Copy of Original', folder_path: 'Copies', agent });
     const tagged = await s.api('POST', 'scenarios/add_tags/', { scenarios: [sc.id], tags: ['vip'] });
@@ -121,7 +126,12 @@ describe('folders, copies, tags', () => {
 
 describe('background generation', () => {
   it('generate-bg creates the scenarios and generate-progress lists them', async () => {
-    const start = await s.api('POST', 'scenarios/generate-bg/', { agent_id: agent, num_scenarios: 2, extra_instructions: 'Callers disputing a late fee on their bill.', tags: ['generated'] });
+    const start = await s.api('POST', 'scenarios/generate-bg/', {
+      agent_id: agent,
+      num_scenarios: 2,
+      extra_instructions: 'Callers disputing a late fee on their bill.',
+      tags: ['generated'],
+    });
     expect(start.status, JSON.stringify(start.body)).toBe(200);
     let p: any;
     for (let i = 0; i < 300; i++) {

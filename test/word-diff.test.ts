@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { sides, tokenize, wordDiff, type DiffPart } from '../src/domain/word-diff.js';
+import { type DiffPart, sides, tokenize, wordDiff } from '../src/domain/word-diff.js';
 import { displayValue } from '../src/web/diff.js';
 
-const join = (parts: DiffPart[], skip: DiffPart['op']) => parts.filter((p) => p.op !== skip).map((p) => p.text).join('');
+const join = (parts: DiffPart[], skip: DiffPart['op']) =>
+  parts
+    .filter((p) => p.op !== skip)
+    .map((p) => p.text)
+    .join('');
 
 describe('word diff', () => {
   it('marks only the words that changed', () => {
@@ -68,8 +72,14 @@ describe('word diff', () => {
 
   it('splits into the two sides of a side-by-side view', () => {
     const { before, after } = sides(wordDiff('red car', 'blue car'));
-    expect(before).toEqual([{ op: 'delete', text: 'red' }, { op: 'equal', text: ' car' }]);
-    expect(after).toEqual([{ op: 'insert', text: 'blue' }, { op: 'equal', text: ' car' }]);
+    expect(before).toEqual([
+      { op: 'delete', text: 'red' },
+      { op: 'equal', text: ' car' },
+    ]);
+    expect(after).toEqual([
+      { op: 'insert', text: 'blue' },
+      { op: 'equal', text: ' car' },
+    ]);
   });
 });
 
@@ -78,8 +88,18 @@ describe('word diff, as the CLI prints it', () => {
     const a = 'Ask for a refund of the double charge.\nBe polite.';
     const b = 'Ask firmly for a refund of the October charge.\nBe polite.';
     const parts = wordDiff(a, b);
-    expect(parts.filter((p) => p.op !== 'insert').map((p) => p.text).join('')).toBe(a);
-    expect(parts.filter((p) => p.op !== 'delete').map((p) => p.text).join('')).toBe(b);
+    expect(
+      parts
+        .filter((p) => p.op !== 'insert')
+        .map((p) => p.text)
+        .join(''),
+    ).toBe(a);
+    expect(
+      parts
+        .filter((p) => p.op !== 'delete')
+        .map((p) => p.text)
+        .join(''),
+    ).toBe(b);
     expect(parts.filter((p) => p.op !== 'equal')).toEqual([
       { op: 'insert', text: 'firmly ' },
       { op: 'delete', text: 'double' },

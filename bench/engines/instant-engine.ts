@@ -1,12 +1,4 @@
-import type {
-  ClarifyInput,
-  ClarifyOutput,
-  ImproveInput,
-  ImproveOutput,
-  InstructionsOutput,
-  PlannerScenario,
-  ScenarioEngine,
-} from '../../src/agent/engine.js';
+import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, InstructionsOutput, PlannerScenario, ScenarioEngine } from '../../src/agent/engine.js';
 import type { Suggestion } from '../../src/domain/suggestion.js';
 
 /** The change every benchmark engine proposes: add the DTMF tool and a tag, as a user asks often. */

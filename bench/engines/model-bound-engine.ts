@@ -56,6 +56,11 @@ export function modelBoundEngine(opts: { delayMs: number }) {
     },
   });
   const policy = new CallPolicy({ timeoutMs: llm.timeoutMs, maxRetries: llm.maxRetries, concurrency: llm.concurrency });
-  const engine = new AiSdkEngine({ setup: { name: 'ai-sdk:mock', model, providerOptions: {} }, policy, batchSize: llm.batchSize, concurrency: llm.concurrency });
+  const engine = new AiSdkEngine({
+    setup: { name: 'ai-sdk:mock', model, providerOptions: {} },
+    policy,
+    batchSize: llm.batchSize,
+    concurrency: llm.concurrency,
+  });
   return { engine, calls };
 }

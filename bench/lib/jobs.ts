@@ -5,7 +5,10 @@ import type { Api } from '../../test/helpers/server.js';
  * as JSON text is sent as it is: a client serializes in its own process, not in the server's.
  */
 export async function submit(api: Api, body: Record<string, unknown> | string): Promise<string> {
-  const res = typeof body === 'string' ? await api('POST', 'scenarios/scenario-agent/', body, { 'content-type': 'application/json' }) : await api('POST', 'scenarios/scenario-agent/', body);
+  const res =
+    typeof body === 'string'
+      ? await api('POST', 'scenarios/scenario-agent/', body, { 'content-type': 'application/json' })
+      : await api('POST', 'scenarios/scenario-agent/', body);
   if (res.status !== 200) throw new Error(`scenario-agent/ answered ${res.status}: ${JSON.stringify(res.body).slice(0, 500)}`);
   return res.body.progress_id as string;
 }
@@ -14,7 +17,11 @@ export async function submit(api: Api, body: Record<string, unknown> | string): 
 export async function submitMany(api: Api, agentId: number, n: number): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < n; i += 20) {
-    ids.push(...(await Promise.all(Array.from({ length: Math.min(20, n - i) }, () => submit(api, { scenarios: 'all', agent_id: agentId, user_message: 'Add the DTMF tool' })))));
+    ids.push(
+      ...(await Promise.all(
+        Array.from({ length: Math.min(20, n - i) }, () => submit(api, { scenarios: 'all', agent_id: agentId, user_message: 'Add the DTMF tool' })),
+      )),
+    );
   }
   return ids;
 }

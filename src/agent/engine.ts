@@ -7,23 +7,37 @@ import type { Draft, HeldToolCall, NotDone, Suggestion, ValidationIssue } from '
 
 /** A scenario as an engine sees it, with the revision its suggestion will be based on. */
 export interface PlannerScenario {
-  id: number; revision: number; name: string; agent: number | null; agent_name: string;
-  personality: number; personality_name: string; tags: string[]; tool_ids: string[]; first_message: string;
-  instructions: string; conditional_actions: unknown | null; simulation_description: string;
-  information_fields: Record<string, unknown>; expected_outcome_prompt: string; scenario_language: string;
-  scenario_type: string; folder_path: string | null; max_duration: number | null;
+  id: number;
+  revision: number;
+  name: string;
+  agent: number | null;
+  agent_name: string;
+  personality: number;
+  personality_name: string;
+  tags: string[];
+  tool_ids: string[];
+  first_message: string;
+  instructions: string;
+  conditional_actions: unknown | null;
+  simulation_description: string;
+  information_fields: Record<string, unknown>;
+  expected_outcome_prompt: string;
+  scenario_language: string;
+  scenario_type: string;
+  folder_path: string | null;
+  max_duration: number | null;
 }
 
 /** What an engine knows of the project around the scenarios. */
 export interface PlannerContext {
   agent: { id: number; name: string; description: string; language: string } | null;
   personalities: Array<{ id: number; name: string; language: string; description: string }>;
-  folders: string[];                                   // existing folder paths, e.g. "Sales", "Sales.Inbound"
-  tools: Array<{ id: string; name: string; description?: string }>;  // predefined + organization tools
+  folders: string[]; // existing folder paths, e.g. "Sales", "Sales.Inbound"
+  tools: Array<{ id: string; name: string; description?: string }>; // predefined + organization tools
   knowledgeBase: Array<{ id: number; file_name: string; text: string; agent_id?: number | null }>;
-  agents?: Array<{ id: number; agent_name: string }>;  // the project's agents, for asking which one a scenario tests
-  agentProfiles?: Array<{ id: number; name: string; description: string; language: string }>;  // every agent, with its description
-  existingScenarios?: Array<{ name: string; summary: string }>;  // the agent's scenarios, so drafts never repeat them
+  agents?: Array<{ id: number; agent_name: string }>; // the project's agents, for asking which one a scenario tests
+  agentProfiles?: Array<{ id: number; name: string; description: string; language: string }>; // every agent, with its description
+  existingScenarios?: Array<{ name: string; summary: string }>; // the agent's scenarios, so drafts never repeat them
 }
 
 /** A turn of the conversation so far, as the engine sees it. */
@@ -37,6 +51,8 @@ export interface ImproveInput {
   history: HistoryTurn[];
   /** One batch of the job's scenarios; an engine may change these and no others. */
   scenarios: PlannerScenario[];
+  /** Every scenario of the job, so a qualifier ("only the billing ones") reads the same in every batch. */
+  selection?: PlannerScenario[];
   context: PlannerContext;
   signal: AbortSignal;
   /**

@@ -1,5 +1,13 @@
-import { checkScenarioRules, fieldValueErrors, normalizedValue, sameValue, type ScenarioFields } from '../domain/scenario.js';
-import { DRAFT_FIELDS, isSuggestibleField, type Draft, type ProposedChange, type Suggestion, type SuggestibleField, type ValidationIssue } from '../domain/suggestion.js';
+import { checkScenarioRules, fieldValueErrors, normalizedValue, type ScenarioFields, sameValue } from '../domain/scenario.js';
+import {
+  DRAFT_FIELDS,
+  type Draft,
+  isSuggestibleField,
+  type ProposedChange,
+  type SuggestibleField,
+  type Suggestion,
+  type ValidationIssue,
+} from '../domain/suggestion.js';
 import type { PlannerContext } from './engine.js';
 
 export interface SuggestionTarget {
@@ -28,7 +36,11 @@ export function validateSuggestions(
   for (const p of proposals) {
     const target = targets.get(p.scenario_id);
     if (!target) {
-      issues.push({ scenario_id: p.scenario_id ?? null, field: null, message: `Scenario ${p.scenario_id} is not part of this request; its suggestion was ignored.` });
+      issues.push({
+        scenario_id: p.scenario_id ?? null,
+        field: null,
+        message: `Scenario ${p.scenario_id} is not part of this request; its suggestion was ignored.`,
+      });
       continue;
     }
     const entry = merged.get(p.scenario_id) ?? { fields: new Map<SuggestibleField, ProposedChange>(), notes: [] as string[] };
@@ -52,7 +64,8 @@ export function validateSuggestions(
       else if (field === 'folder_path' && value !== null && !folders.has(value as string)) problem(`Folder "${String(value)}" does not exist.`);
       else if (field === 'tool_ids' && (value as string[]).some((t) => !tools.has(t))) {
         problem(`Unknown tool ids: ${(value as string[]).filter((t) => !tools.has(t)).join(', ')}.`);
-      } else if (field === 'agent' && value !== null && ctx.agentIds && !ctx.agentIds.has(value as number)) problem(`Agent ${String(value)} is not in this project.`);
+      } else if (field === 'agent' && value !== null && ctx.agentIds && !ctx.agentIds.has(value as number))
+        problem(`Agent ${String(value)} is not in this project.`);
       else fields.set(field, { ...change, field, value });
     }
     merged.set(p.scenario_id, entry);

@@ -1,15 +1,11 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import {
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  serializerCompiler,
-  validatorCompiler,
-  type ZodTypeProvider,
-} from 'fastify-type-provider-zod';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { registerMcpEndpoint } from '../mcp/http.js';
 import { canonicalUrl } from './aliases.js';
 import type { AppDeps } from './deps.js';
+import { loggerOptions } from './log-lines.js';
 import { applyReferenceOperation, documentAliases } from './operations.js';
 import { registerAuth } from './plugins/auth.js';
 import { registerBodyParsers } from './plugins/bodies.js';
@@ -18,9 +14,7 @@ import { registerInputRules } from './plugins/input-rules.js';
 import { registerProjectScope } from './plugins/project-scope.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
-import { loggerOptions } from './log-lines.js';
 import { apiRoutes, userRoutes } from './routes/index.js';
-import { registerMcpEndpoint } from '../mcp/http.js';
 import { loadWebAssets, registerWebPage } from './web.js';
 
 export const API_PREFIX = '/test_framework/v1';

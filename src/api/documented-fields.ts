@@ -34,7 +34,11 @@ export const int = (initial: number | null | undefined, a: Access = {}): Documen
   initial,
   ...a,
 });
-export const num = (initial: number | null | undefined, a: Access = {}): DocumentedField => ({ schema: nullableIf(z.number(), initial === null), initial, ...a });
+export const num = (initial: number | null | undefined, a: Access = {}): DocumentedField => ({
+  schema: nullableIf(z.number(), initial === null),
+  initial,
+  ...a,
+});
 export const choice = (values: readonly string[], initial: string | null, a: Access = {}): DocumentedField => ({
   schema: z.enum(values as [string, ...string[]]),
   // An enum without a default that cannot be null is left out until written.
@@ -44,7 +48,11 @@ export const choice = (values: readonly string[], initial: string | null, a: Acc
 export const email = (max: number, a: Access = {}): DocumentedField => ({ schema: z.email().max(max).nullable(), initial: null, ...a });
 /** A URL the reference types as a non-null URI: left out until written. */
 export const uri = (a: Access = {}): DocumentedField => ({ schema: z.url().max(2048), ...a });
-export const ints = (a: Access = {}): DocumentedField => ({ schema: z.array(z.number().int().min(-2_147_483_648).max(2_147_483_647)).max(10_000), initial: [], ...a });
+export const ints = (a: Access = {}): DocumentedField => ({
+  schema: z.array(z.number().int().min(-2_147_483_648).max(2_147_483_647)).max(10_000),
+  initial: [],
+  ...a,
+});
 export const texts = (a: Access = {}): DocumentedField => ({ schema: z.array(z.string().max(LONG)).max(10_000), initial: [], ...a });
 export const list = (a: Access = {}): DocumentedField => ({ schema: z.array(z.unknown()).max(10_000), initial: [], ...a });
 export const object = (a: Access = {}): DocumentedField => ({ schema: z.record(z.string(), z.unknown()), initial: {}, ...a });
@@ -58,7 +66,11 @@ const configuredName = (name: string) => `${name}_configured`;
 
 /** The body keys the fields add to a write schema. */
 export function writeShape<F extends DocumentedFields>(fields: F): Record<keyof F & string, z.ZodOptional<z.ZodType>> {
-  return Object.fromEntries(Object.entries(fields).filter(([, f]) => !f.readOnly).map(([k, f]) => [k, f.schema.optional()])) as Record<keyof F & string, z.ZodOptional<z.ZodType>>;
+  return Object.fromEntries(
+    Object.entries(fields)
+      .filter(([, f]) => !f.readOnly)
+      .map(([k, f]) => [k, f.schema.optional()]),
+  ) as Record<keyof F & string, z.ZodOptional<z.ZodType>>;
 }
 
 /** The keys the fields add to an answer. */

@@ -147,7 +147,13 @@ export function streamEvents<T>(req: FastifyRequest, reply: FastifyReply, events
  * A progress route's answer by what the client asked: a stream, a long poll, or the state now.
  * Returns undefined when the reply was taken over by a stream.
  */
-export async function answerProgress<T>(req: FastifyRequest, reply: FastifyReply, events: JobEvents, job: FollowedJob<T>, wait: number | undefined): Promise<T | undefined> {
+export async function answerProgress<T>(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  events: JobEvents,
+  job: FollowedJob<T>,
+  wait: number | undefined,
+): Promise<T | undefined> {
   const first = await job.read();
   if (wantsEventStream(req)) {
     streamEvents(req, reply, events, job, first);

@@ -31,14 +31,17 @@ export function prettyLine(json: string, colour: boolean): string {
 /** A pino destination writing pretty lines to a stream. */
 export function prettyStream(out: NodeJS.WritableStream & { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): DestinationStream {
   const colour = env.FORCE_COLOR ? env.FORCE_COLOR !== '0' : Boolean(out.isTTY) && !env.NO_COLOR && env.TERM !== 'dumb';
-  return { write: (line: string) => void out.write(prettyLine(line, colour) + '\n') };
+  return { write: (line: string) => void out.write(`${prettyLine(line, colour)}\n`) };
 }
 
 /**
  * The logger settings of a process: on a terminal (or with SCENARIST_LOG_FORMAT=pretty) one short
  * human line per event; JSON lines for log collectors otherwise (or with `json`).
  */
-export function loggerOptions(config: Pick<Config, 'logLevel' | 'logFormat'>, out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout): LoggerOptions & { stream?: DestinationStream } {
+export function loggerOptions(
+  config: Pick<Config, 'logLevel' | 'logFormat'>,
+  out: NodeJS.WritableStream & { isTTY?: boolean } = process.stdout,
+): LoggerOptions & { stream?: DestinationStream } {
   const pretty = config.logFormat === 'pretty' || (config.logFormat === 'auto' && Boolean(out.isTTY));
   if (pretty) return { level: config.logLevel, stream: prettyStream(out) };
   // Written at once, like the CLI's own lines, so the two stay in the order they happened (the key banner last).

@@ -1,6 +1,6 @@
 import type { RouteOptions } from 'fastify';
-import { canonicalUrl } from './aliases.js';
 import { REFERENCE_OPERATIONS, type ReferenceOperation } from '../domain/reference-operations.js';
+import { canonicalUrl } from './aliases.js';
 
 /** `/scenarios/:id/` and `/scenarios/{id}/` name the same path; the reference calls every path id `id`. */
 const pathKey = (method: string, path: string) => `${method.toUpperCase()} ${path.replace(/[:{]\w+}?/g, '{id}')}`;

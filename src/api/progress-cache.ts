@@ -31,7 +31,7 @@ export class ProgressCache {
       this.#drop(key);
     });
     const row = await read();
-    if (!row || row.status !== 'in_progress' || changed || this.#entries.has(key)) {
+    if (row?.status !== 'in_progress' || changed || this.#entries.has(key)) {
       unsubscribe();
       return row;
     }

@@ -47,7 +47,10 @@ export function registerWebPage(app: FastifyInstance, assets: WebAssets): void {
     const page = send('index.html');
     if (!page) {
       const why = 'missing' in assets ? assets.missing : 'index.html was not built';
-      return reply.code(503).type('text/plain; charset=utf-8').send(`The review page is not built (${why}). Run \`npm run build:web\` and restart; the API itself works.\n`);
+      return reply
+        .code(503)
+        .type('text/plain; charset=utf-8')
+        .send(`The review page is not built (${why}). Run \`npm run build:web\` and restart; the API itself works.\n`);
     }
     return reply.header('content-security-policy', CSP).header('cache-control', 'no-cache').type(page.type).send(page.body);
   });

@@ -1,7 +1,7 @@
 import type { ApplyResult, Progress, ScenaristClient, UpdatedScenario } from '../client/index.js';
+import { renderIssues } from '../domain/suggestion-text.js';
 import { CliExit, EXIT } from './exit-codes.js';
 import { unfinished, waitWithProgress } from './job-progress.js';
-import { renderIssues } from '../domain/suggestion-text.js';
 import type { Style } from './terminal.js';
 
 /**
@@ -13,7 +13,11 @@ export async function applySuggestions(
   items: UpdatedScenario[],
   opts: { sessionId: number | null; projectId?: number; sourceProgressId?: string; quiet?: boolean; style: Style },
 ): Promise<Progress<ApplyResult>> {
-  const started = await client.scenarioAgent.apply(items, { session_id: opts.sessionId, project_id: opts.projectId, source_progress_id: opts.sourceProgressId });
+  const started = await client.scenarioAgent.apply(items, {
+    session_id: opts.sessionId,
+    project_id: opts.projectId,
+    source_progress_id: opts.sourceProgressId,
+  });
   const done = await waitWithProgress<ApplyResult>(client, started.progress_id, 'Applying', { quiet: opts.quiet });
   const failed = unfinished(done);
   if (failed) throw failed;
@@ -31,7 +35,10 @@ export function applyOutcome(done: Progress<ApplyResult>, style: Style): { lines
   }
   const lines = [style.red(r.message)];
   for (const c of r.conflicts) {
-    const why = c.reason === 'deleted' ? 'was deleted' : `changed since the suggestion (suggested for revision ${c.based_on_revision ?? '?'}, now ${c.current_revision ?? '?'})`;
+    const why =
+      c.reason === 'deleted'
+        ? 'was deleted'
+        : `changed since the suggestion (suggested for revision ${c.based_on_revision ?? '?'}, now ${c.current_revision ?? '?'})`;
     lines.push(style.red(`  conflict: scenario #${c.scenario_id} ${why}`));
   }
   lines.push(...renderIssues(r.validation_issues, style).map((l) => `  ${l}`));

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { type Command, Option } from 'commander';
 import { ScenaristClient } from '../client/index.js';
 import { CliExit, EXIT } from './exit-codes.js';
-import { projectConfig, type ProjectConfig } from './project-config.js';
+import { type ProjectConfig, projectConfig } from './project-config.js';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8000';
 
@@ -18,7 +18,12 @@ export function withConnection(cmd: Command): Command {
   return cmd
     .addOption(new Option('--url <url>', `server URL (default: $SCENARIST_URL, the config file's server, or ${DEFAULT_URL})`))
     .addOption(new Option('--key <key>', 'API key (default: $SCENARIST_API_KEY); --key-file keeps it out of shell history'))
-    .addOption(new Option('--key-file <file>', 'read the API key from a file, or from standard input with "-" (default: $SCENARIST_API_KEY_FILE, the config file\'s key_file)'))
+    .addOption(
+      new Option(
+        '--key-file <file>',
+        'read the API key from a file, or from standard input with "-" (default: $SCENARIST_API_KEY_FILE, the config file\'s key_file)',
+      ),
+    )
     .option('--json', 'print the result as JSON on stdout, for scripts')
     .addHelpText('after', EXIT_HELP);
 }
@@ -35,7 +40,10 @@ function readKeyFile(file: string, from: string): string {
   try {
     text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
   } catch (e) {
-    throw new CliExit(EXIT.usage, `Cannot read the API key from ${file === '-' ? 'standard input' : file} (${from}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new CliExit(
+      EXIT.usage,
+      `Cannot read the API key from ${file === '-' ? 'standard input' : file} (${from}): ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+    );
   }
   const key = text.trim();
   if (!key || /\s/.test(key)) throw new CliExit(EXIT.usage, `${file === '-' ? 'Standard input' : file} (${from}) should hold one API key and nothing else.`);
@@ -73,5 +81,5 @@ export function clientFrom(opts: ConnectionOptions, env: NodeJS.ProcessEnv = pro
 
 /** Writes JSON for scripts: stable two-space indentation and a final newline. */
 export function printJson(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

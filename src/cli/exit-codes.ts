@@ -61,7 +61,7 @@ export function exitingAction<A extends unknown[]>(cmd: Command, fn: (...args: A
       process.exitCode = (await fn(...(args as A))) ?? EXIT.ok;
     } catch (err) {
       const message = messageFor(err);
-      if (message) process.stderr.write(message + '\n');
+      if (message) process.stderr.write(`${message}\n`);
       process.exitCode = exitCodeFor(err);
     }
   });

@@ -21,7 +21,7 @@ export function progressReporter(label: string, stream: NodeJS.WriteStream = pro
         return;
       }
       const line = total ? `${label} ${done}/${total}` : `${label}…`;
-      if (line !== last && p.status === 'in_progress') stream.write(line + '\n');
+      if (line !== last && p.status === 'in_progress') stream.write(`${line}\n`);
       last = line;
     },
     finish() {

@@ -32,7 +32,7 @@ export async function uploadDeduplicated(client: ScenaristClient, owner: { agent
   }
   const fresh = [...new Map(read.filter((r) => !have.has(r.sha256)).map((r) => [r.sha256, r])).values()];
   const made = fresh.length ? await client.knowledgeBaseFiles.upload(owner, fresh) : [];
-  made.forEach((f, i) => have.set(fresh[i]!.sha256, f));
+  for (const [i, f] of made.entries()) have.set(fresh[i]!.sha256, f);
   const freshHashes = new Set(fresh.map((r) => r.sha256));
   const seen = new Set<string>();
   return read.flatMap((r) => {

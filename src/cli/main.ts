@@ -1,22 +1,22 @@
 #!/usr/bin/env node
 import fs from 'node:fs';
 import { Command } from 'commander';
-import { VERSION } from '../mcp/version.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { isoNow, systemClock } from '../domain/clock.js';
 import { NotFound } from '../domain/errors.js';
+import { VERSION } from '../mcp/version.js';
 import { registerAgents } from './commands/agents.js';
 import { registerApply } from './commands/apply.js';
-import { registerCompletion } from './commands/completion.js';
 import { registerCancel } from './commands/cancel.js';
 import { registerChangesets } from './commands/changesets.js';
+import { registerCompletion } from './commands/completion.js';
 import { registerGenerate } from './commands/generate.js';
 import { registerImprove } from './commands/improve.js';
-import { registerKeyAdmin } from './commands/keys.js';
-import { registerOrgs } from './commands/orgs.js';
 import { registerInit } from './commands/init.js';
 import { registerKb } from './commands/kb.js';
+import { registerKeyAdmin } from './commands/keys.js';
 import { registerMcp } from './commands/mcp.js';
+import { registerOrgs } from './commands/orgs.js';
 import { registerProjects } from './commands/projects.js';
 import { registerScenarios } from './commands/scenarios.js';
 import { registerSessions } from './commands/sessions.js';
@@ -26,7 +26,6 @@ import { registerShow } from './commands/show.js';
 // the client commands start quickly.
 const serverSide = () => import('../server.js');
 const storeSide = async () => ({ ...(await import('../store/db.js')), ...(await import('../store/organizations.js')) });
-
 
 const program = new Command('scenarist')
   .description('Scenarist: the scenario agent for voice and chat AI agent tests.')
@@ -42,9 +41,12 @@ program
   .action(async (opts: { worker: boolean }) => {
     const config = loadConfig();
     const { startServer } = await serverSide();
-    const running = await startServer(config, { announce: (line) => process.stdout.write(line + '\n'), worker: opts.worker }).catch((err: unknown) => {
+    const running = await startServer(config, { announce: (line) => process.stdout.write(`${line}\n`), worker: opts.worker }).catch((err: unknown) => {
       throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
-        ? new CliError(`Port ${config.port} on ${config.host} is already in use (another Scenarist, or another program, is listening there): stop it, or start on another port with SCENARIST_PORT=${config.port + 1}.`, 1)
+        ? new CliError(
+            `Port ${config.port} on ${config.host} is already in use (another Scenarist, or another program, is listening there): stop it, or start on another port with SCENARIST_PORT=${config.port + 1}.`,
+            1,
+          )
         : err;
     });
     // The key banner comes last, so it is what the terminal shows when the start is done.
@@ -63,7 +65,7 @@ program
         '',
       );
     }
-    process.stdout.write(lines.join('\n') + '\n');
+    process.stdout.write(`${lines.join('\n')}\n`);
     const shutdown = async (signal: string) => {
       running.app.log.info({ signal }, 'shutting down');
       await running.stop();

@@ -49,7 +49,10 @@ export function readProjectConfig(file: string): ProjectConfig {
   }
   const parsed = ConfigFile.safeParse(raw);
   if (!parsed.success) {
-    throw new CliExit(EXIT.usage, [`${file} is not a valid Scenarist config:`, ...parsed.error.issues.map((i) => `  ${i.path.join('.') || '(file)'}: ${i.message}`)].join('\n'));
+    throw new CliExit(
+      EXIT.usage,
+      [`${file} is not a valid Scenarist config:`, ...parsed.error.issues.map((i) => `  ${i.path.join('.') || '(file)'}: ${i.message}`)].join('\n'),
+    );
   }
   const dir = path.dirname(file);
   const c = parsed.data;

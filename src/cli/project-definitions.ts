@@ -15,7 +15,14 @@ import { DEFINITIONS_FILE } from './scenario-repo.js';
 const text = z.string().max(100_000);
 const Definitions = z.strictObject({
   agents: z
-    .array(z.strictObject({ name: z.string().trim().min(1).max(255), description: text.optional(), language: z.enum(LANGUAGE_CODES).optional(), inbound: z.boolean().optional() }))
+    .array(
+      z.strictObject({
+        name: z.string().trim().min(1).max(255),
+        description: text.optional(),
+        language: z.enum(LANGUAGE_CODES).optional(),
+        inbound: z.boolean().optional(),
+      }),
+    )
     .default([]),
   personalities: z
     .array(
@@ -29,12 +36,19 @@ const Definitions = z.strictObject({
     )
     .default([]),
   test_profiles: z
-    .array(z.strictObject({ name: z.string().trim().min(1).max(255), agent: z.string().nullable().optional(), information: z.record(z.string(), z.unknown()).optional() }))
+    .array(
+      z.strictObject({
+        name: z.string().trim().min(1).max(255),
+        agent: z.string().nullable().optional(),
+        information: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
     .default([]),
 });
 export type Definitions = z.infer<typeof Definitions>;
 
-const HEADER = '# The agents, personalities and test profiles the scenario files refer to, by name.\n# `scenarist scenarios export` writes this file; `scenarist scenarios import` creates what a server lacks.\n';
+const HEADER =
+  '# The agents, personalities and test profiles the scenario files refer to, by name.\n# `scenarist scenarios export` writes this file; `scenarist scenarios import` creates what a server lacks.\n';
 
 export async function writeDefinitions(client: ScenaristClient, projectId: number, dir: string): Promise<{ file: string; changed: boolean }> {
   const [agents, personalities, profiles] = await Promise.all([
@@ -49,7 +63,9 @@ export async function writeDefinitions(client: ScenaristClient, projectId: numbe
       .filter((p) => !p.is_predefined)
       .sort((a, b) => a.id - b.id)
       .map((p) => ({ name: p.name, description: p.description, prompt: p.prompt, language: p.language, accent: p.accent })),
-    test_profiles: [...profiles].sort((a, b) => a.id - b.id).map((t) => ({ name: t.name, agent: t.agent === null ? null : (byId.get(t.agent) ?? null), information: t.information })),
+    test_profiles: [...profiles]
+      .sort((a, b) => a.id - b.id)
+      .map((t) => ({ name: t.name, agent: t.agent === null ? null : (byId.get(t.agent) ?? null), information: t.information })),
   };
   const file = path.join(dir, DEFINITIONS_FILE);
   const body = HEADER + YAML.stringify(defs, { lineWidth: 0, blockQuote: 'literal' });
@@ -73,7 +89,8 @@ export async function readDefinitions(dir: string): Promise<Definitions | null> 
     throw new CliExit(EXIT.usage, `Nothing was imported:\n  ${file}: ${(e as Error).message.split('\n')[0]}`);
   }
   const checked = Definitions.safeParse(parsed);
-  if (!checked.success) throw new CliExit(EXIT.usage, `Nothing was imported:\n${checked.error.issues.map((i) => `  ${file}: ${i.path.join('.')}: ${i.message}`).join('\n')}`);
+  if (!checked.success)
+    throw new CliExit(EXIT.usage, `Nothing was imported:\n${checked.error.issues.map((i) => `  ${file}: ${i.path.join('.')}: ${i.message}`).join('\n')}`);
   return checked.data;
 }
 
@@ -118,7 +135,8 @@ export async function applyDefinitions(client: ScenaristClient, projectId: numbe
   for (const t of defs.test_profiles) {
     if (profileNames.has(t.name.toLowerCase())) continue;
     const agent = t.agent ? agentByName.get(t.agent.toLowerCase()) : undefined;
-    if (t.agent && !agent && !dryRun) throw new CliExit(EXIT.usage, `Nothing more was imported: test profile "${t.name}" names agent "${t.agent}", which ${DEFINITIONS_FILE} does not define.`);
+    if (t.agent && !agent && !dryRun)
+      throw new CliExit(EXIT.usage, `Nothing more was imported: test profile "${t.name}" names agent "${t.agent}", which ${DEFINITIONS_FILE} does not define.`);
     out.created.push(`test profile "${t.name}"`);
     if (!dryRun) await client.testProfiles.create({ project: projectId, agent: agent?.id ?? null, name: t.name, information: t.information });
   }

@@ -37,7 +37,7 @@ export class Prompter {
     this.#reader();
     this.output.write(question);
     const line = this.#lines.length ? this.#lines.shift()! : this.#ended ? null : await new Promise<string | null>((r) => this.#waiting.push(r));
-    this.output.write((line ?? '') + '\n');
+    this.output.write(`${line ?? ''}\n`);
     return line;
   }
 

@@ -11,7 +11,10 @@ function byName<T extends { id: number }>(kind: string, ref: string, items: T[],
   const found = items.filter((i) => nameOf(i).toLowerCase() === wanted);
   if (found.length === 1) return found[0]!;
   if (found.length > 1) throw new CliExit(EXIT.usage, `Several ${kind}s are named "${ref}" (${found.map((f) => `#${f.id}`).join(', ')}); use the id.`);
-  const choices = items.slice(0, 10).map((i) => `${i.id} ${nameOf(i)}`).join(', ');
+  const choices = items
+    .slice(0, 10)
+    .map((i) => `${i.id} ${nameOf(i)}`)
+    .join(', ');
   throw new CliExit(EXIT.notFound, `No ${kind} "${ref}".${choices ? ` Known: ${choices}${items.length > 10 ? ', …' : ''}.` : ''}`);
 }
 
@@ -83,7 +86,10 @@ export async function chosenProject(client: ScenaristClient, flag: string | unde
   const all = await client.projects.list();
   if (all.length === 1) return all[0]!;
   if (!all.length) throw new CliExit(EXIT.notFound, 'There is no project yet: `scenarist projects create <name>` makes one.');
-  throw new CliExit(EXIT.usage, `Say which project: --project <id|name>, SCENARIST_PROJECT or \`project:\` in scenarist.yaml (projects: ${all.map((p) => `${p.id} ${p.name}`).join(', ')}).`);
+  throw new CliExit(
+    EXIT.usage,
+    `Say which project: --project <id|name>, SCENARIST_PROJECT or \`project:\` in scenarist.yaml (projects: ${all.map((p) => `${p.id} ${p.name}`).join(', ')}).`,
+  );
 }
 
 /** The agent named by the flag, SCENARIST_AGENT or the config file, if any. */

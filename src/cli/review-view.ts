@@ -1,7 +1,7 @@
 import type { NotDone, Personality, Progress, ScenarioAgentResult, UpdatedScenario } from '../client/index.js';
 import { summarizeSuggestions, summaryLine } from '../domain/suggestion-review.js';
-import type { NameBook } from './refs.js';
 import { renderDraft, renderIssues, renderSuggestion } from '../domain/suggestion-text.js';
+import type { NameBook } from './refs.js';
 import { plural, type Style } from './terminal.js';
 
 /** The change summary: one line per field (and per tool or tag added or removed), with its count. */
@@ -30,7 +30,9 @@ export function renderItems(items: readonly UpdatedScenario[], ctx: { style: Sty
 export function renderJob(job: Progress<ScenarioAgentResult>, ctx: { style: Style; personalities?: NameBook<Personality> }): string {
   const r = job.result;
   const items = r && r.kind !== 'apply' ? r.updated_scenarios : [];
-  const state = job.review_state ? ` · ${job.review_state.replace('_', ' ')}${job.review_state === 'to_review' && job.review_count ? ` (${job.review_count})` : ''}` : '';
+  const state = job.review_state
+    ? ` · ${job.review_state.replace('_', ' ')}${job.review_state === 'to_review' && job.review_count ? ` (${job.review_count})` : ''}`
+    : '';
   const lines = [ctx.style.bold(`Job ${job.progress_id}`), `${job.mode} · ${job.status}${state} · session ${job.session_id ?? '-'}`, ''];
   if (r?.message) lines.push(r.message, '');
   if (items.length) lines.push(...renderSummary(items, ctx.style), '', ...renderItems(items, ctx));

@@ -1,15 +1,32 @@
 import YAML from 'yaml';
 import type { Scenario } from '../client/index.js';
-import { EMPTY_SCENARIO, fieldValueErrors, sameValue, scenarioRuleErrors, type ScenarioField, type ScenarioFields } from '../domain/scenario.js';
+import { EMPTY_SCENARIO, fieldValueErrors, type ScenarioField, type ScenarioFields, sameValue, scenarioRuleErrors } from '../domain/scenario.js';
 
 /**
  * The fields a scenario file holds, in the order a reviewer wants to read them: who and what first,
  * the long texts after. Every versioned scenario field is here (a test checks), nothing server-made.
  */
 export const FILE_FIELDS = [
-  'name', 'agent', 'personality', 'folder_path', 'tags', 'scenario_language', 'scenario_type', 'max_duration', 'tool_ids',
-  'metrics', 'test_profile', 'inbound_phone_number', 'first_message', 'instructions', 'conditional_actions',
-  'expected_outcome_prompt', 'simulation_description', 'information_fields', 'generated_mock_tool_entries', 'suite_type',
+  'name',
+  'agent',
+  'personality',
+  'folder_path',
+  'tags',
+  'scenario_language',
+  'scenario_type',
+  'max_duration',
+  'tool_ids',
+  'metrics',
+  'test_profile',
+  'inbound_phone_number',
+  'first_message',
+  'instructions',
+  'conditional_actions',
+  'expected_outcome_prompt',
+  'simulation_description',
+  'information_fields',
+  'generated_mock_tool_entries',
+  'suite_type',
   'is_predefined',
 ] as const satisfies readonly ScenarioField[];
 
@@ -44,19 +61,20 @@ export function toFileRecord(s: Scenario, refs: References, opts: { server?: str
     else if (f === 'personality') out.personality = refs.refForPersonality(value as number);
     else if (f === 'agent') {
       if (value !== null) out.agent = refs.refForAgent(value as number);
-    } else if (f === 'test_profile' && value !== null && value !== undefined && refs.refForTestProfile) out.test_profile = refs.refForTestProfile(value as number);
+    } else if (f === 'test_profile' && value !== null && value !== undefined && refs.refForTestProfile)
+      out.test_profile = refs.refForTestProfile(value as number);
     else if (!sameValue(value ?? null, DEFAULTS[f] ?? null)) out[f] = value;
   }
   return out;
 }
 
 export function serialize(record: Record<string, unknown>, format: FileFormat): string {
-  return format === 'json' ? JSON.stringify(record, null, 2) + '\n' : YAML.stringify(record, { lineWidth: 0, blockQuote: 'literal' });
+  return format === 'json' ? `${JSON.stringify(record, null, 2)}\n` : YAML.stringify(record, { lineWidth: 0, blockQuote: 'literal' });
 }
 
 /** Several scenarios in one stream: YAML documents separated by `---`, or a JSON array. */
 export function serializeAll(records: Record<string, unknown>[], format: FileFormat): string {
-  return format === 'json' ? JSON.stringify(records, null, 2) + '\n' : records.map((r) => serialize(r, 'yaml')).join('---\n');
+  return format === 'json' ? `${JSON.stringify(records, null, 2)}\n` : records.map((r) => serialize(r, 'yaml')).join('---\n');
 }
 
 /** A file name from a scenario name: lower-case words joined by dashes; repeats get -2, -3, … */
@@ -92,7 +110,10 @@ export function parseScenarioFile(text: string, fileName: string): Record<string
     values = docs.map((d) => d.toJS() as unknown).filter((v) => v !== null && v !== undefined);
   }
   values.forEach((v, i) => {
-    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error(`${values.length > 1 ? `document ${i + 1}: ` : ''}expected a scenario (a mapping of fields), not ${Array.isArray(v) ? 'a list' : typeof v}.`);
+    if (typeof v !== 'object' || v === null || Array.isArray(v))
+      throw new Error(
+        `${values.length > 1 ? `document ${i + 1}: ` : ''}expected a scenario (a mapping of fields), not ${Array.isArray(v) ? 'a list' : typeof v}.`,
+      );
   });
   return values as Record<string, unknown>[];
 }
@@ -126,7 +147,8 @@ export function toDesired(record: Record<string, unknown>, refs: References): { 
     for (const m of fieldValueErrors(f, out[f])) errors.push(`${f}: ${m}`);
   }
   // The server's cross-field rules, checked here too so a bad file stops the import before any write.
-  if (!errors.length) for (const [f, messages] of Object.entries(scenarioRuleErrors(out as ScenarioFields) ?? {})) errors.push(...messages.map((m) => `${f}: ${m}`));
+  if (!errors.length)
+    for (const [f, messages] of Object.entries(scenarioRuleErrors(out as ScenarioFields) ?? {})) errors.push(...messages.map((m) => `${f}: ${m}`));
   return { scenario: errors.length ? null : out, errors };
 }
 
@@ -134,4 +156,3 @@ export function toDesired(record: Record<string, unknown>, refs: References): { 
 export function changedFields(current: Scenario, desired: DesiredScenario): ScenarioField[] {
   return FILE_FIELDS.filter((f) => !sameValue((current as Record<string, unknown>)[f] ?? null, desired[f] ?? null));
 }
-

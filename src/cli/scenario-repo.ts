@@ -4,7 +4,7 @@ import YAML from 'yaml';
 import type { Scenario } from '../client/index.js';
 import type { ScenarioField } from '../domain/scenario.js';
 import { CliExit, EXIT } from './exit-codes.js';
-import { changedFields, isScenarioFile, parseScenarioFile, toDesired, type DesiredScenario, type References } from './scenario-files.js';
+import { changedFields, type DesiredScenario, isScenarioFile, parseScenarioFile, type References, toDesired } from './scenario-files.js';
 
 /**
  * A directory of scenario files as the source of truth: each file carries the id of its scenario
@@ -71,7 +71,8 @@ function takeIdentity(record: Record<string, unknown>, errors: string[]): Identi
   const { id, server } = record;
   delete record.id;
   delete record.server;
-  if (id !== undefined && id !== null && !(Number.isInteger(id) && (id as number) > 0)) errors.push('id: must be a scenario id (a whole number), or left out for a new scenario');
+  if (id !== undefined && id !== null && !(Number.isInteger(id) && (id as number) > 0))
+    errors.push('id: must be a scenario id (a whole number), or left out for a new scenario');
   if (server !== undefined && server !== null && typeof server !== 'string') errors.push('server: must be the URL of the server the id belongs to');
   return { id: typeof id === 'number' ? id : null, server: typeof server === 'string' ? server : null };
 }
@@ -110,7 +111,9 @@ export async function readScenarioFiles(paths: string[], refs: References): Prom
       const fromDirectory = root === null ? null : folderFromDirectory(root, file);
       if (fromDirectory !== null) {
         if ('folder_path' in record && (record.folder_path ?? null) !== fromDirectory) {
-          errors.push(`folder_path: says "${record.folder_path}" but the file is in ${path.dirname(file)}; the directory is the folder, so remove the line or move the file`);
+          errors.push(
+            `folder_path: says "${record.folder_path}" but the file is in ${path.dirname(file)}; the directory is the folder, so remove the line or move the file`,
+          );
         }
         record.folder_path = fromDirectory;
       } else if (root !== null && !('folder_path' in record)) record.folder_path = null;
@@ -170,7 +173,9 @@ export function planImport(found: FileScenario[], stored: Scenario[], server: st
     const name = f.scenario.name as string;
     const same = (byName.get(name) ?? []).filter((s) => !claimed.has(s.id) || claimed.get(s.id)!.every((c) => !ours(c)));
     if (same.length > 1) {
-      plan.problems.push(`${f.file}: the project has ${same.length} scenarios named "${name}" (${same.map((s) => `#${s.id}`).join(', ')}); add \`id:\` to the file to say which`);
+      plan.problems.push(
+        `${f.file}: the project has ${same.length} scenarios named "${name}" (${same.map((s) => `#${s.id}`).join(', ')}); add \`id:\` to the file to say which`,
+      );
       continue;
     }
     const current = same[0];
@@ -216,7 +221,7 @@ export async function stampIdentity(file: string, stamps: Map<number, Identity>)
       const { id: _id, server: _server, ...rest } = r;
       return { id: s.id, server: s.server, ...rest };
     });
-    await fs.writeFile(file, JSON.stringify(Array.isArray(parsed) ? out : out[0], null, 2) + '\n');
+    await fs.writeFile(file, `${JSON.stringify(Array.isArray(parsed) ? out : out[0], null, 2)}\n`);
     return;
   }
   const docs = YAML.parseAllDocuments(text);

@@ -9,7 +9,13 @@ export interface SelectionOptions {
   search?: string;
 }
 
-const repeat = (value: string, all: string[]) => [...all, ...value.split(',').map((t) => t.trim()).filter(Boolean)];
+const repeat = (value: string, all: string[]) => [
+  ...all,
+  ...value
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean),
+];
 
 export function withSelection(cmd: Command, opts: { search?: boolean } = {}): Command {
   cmd

@@ -54,7 +54,7 @@ export class ScenaristClient {
 
   /** Any API call; `path` is relative to `/test_framework/v1/` (e.g. `tools/`). Answers the parsed JSON body. */
   async request<R = unknown>(method: string, path: string, opts: RequestOptions = {}): Promise<R> {
-    return this.requestAt<R>(method, API_PREFIX + '/' + path.replace(/^\/+/, ''), opts);
+    return this.requestAt<R>(method, `${API_PREFIX}/${path.replace(/^\/+/, '')}`, opts);
   }
 
   /** Any call by its path from the server's root (e.g. `/user/v1/projects/`). Answers the parsed JSON body. */
@@ -143,21 +143,20 @@ export class ScenaristClient {
 
   readonly scenarioAgent = {
     /** Starts any scenario-agent job with the raw request body; answers `{progress_id, session_id}` at once. */
-    start: (body: T.ScenarioAgentRequest, signal?: AbortSignal) =>
-      this.request<T.ScenarioAgentStart>('POST', 'scenarios/scenario-agent/', { body, signal }),
+    start: (body: T.ScenarioAgentRequest, signal?: AbortSignal) => this.request<T.ScenarioAgentStart>('POST', 'scenarios/scenario-agent/', { body, signal }),
     /** Suggest changes to existing scenarios (nothing is written). */
     improve: (body: Omit<T.ScenarioAgentRequest, 'apply_changes' | 'updated_scenarios'> & { scenarios: NonNullable<T.ScenarioAgentRequest['scenarios']> }) =>
       this.scenarioAgent.start(body),
     /** Draft new scenarios for an agent, or get clarifying questions first (no `scenarios`). */
-    clarify: (body: Omit<T.ScenarioAgentRequest, 'scenarios' | 'apply_changes' | 'updated_scenarios'> & { agent_id: number }) =>
-      this.scenarioAgent.start(body),
+    clarify: (body: Omit<T.ScenarioAgentRequest, 'scenarios' | 'apply_changes' | 'updated_scenarios'> & { agent_id: number }) => this.scenarioAgent.start(body),
     /** Apply suggestions (an improve's or a clarify's `updated_scenarios`) in one transaction. */
     apply: (updated_scenarios: T.UpdatedScenario[], opts: { session_id?: number | null; project_id?: number | null; source_progress_id?: string } = {}) =>
       this.scenarioAgent.start({ apply_changes: true, updated_scenarios, ...opts }),
     progress: <R = T.ScenarioAgentResult>(progressId: string, signal?: AbortSignal) =>
       this.request<T.Progress<R>>('GET', 'scenarios/scenario-agent-progress/', { query: { progress_id: progressId }, signal }),
     cancel: (target: T.CancelRequest) => this.request<T.CancelResult>('POST', 'scenarios/cancel-agent/', { body: target }),
-    discard: (sessionId: number) => this.request<{ success: boolean; session_id: number }>('POST', 'scenarios/discard-changes/', { body: { session_id: sessionId } }),
+    discard: (sessionId: number) =>
+      this.request<{ success: boolean; session_id: number }>('POST', 'scenarios/discard-changes/', { body: { session_id: sessionId } }),
   };
 
   /**
@@ -177,7 +176,7 @@ export class ScenaristClient {
   async openEventStream(path: string, query: Record<string, QueryValue>, signal?: AbortSignal): Promise<Response> {
     const headers: Record<string, string> = { accept: 'text/event-stream' };
     if (this.#key) headers['X-CEKURA-API-KEY'] = this.#key;
-    return this.#fetch(this.apiUrl + '/' + path.replace(/^\/+/, '') + queryString(query), { method: 'GET', headers, signal });
+    return this.#fetch(`${this.apiUrl}/${path.replace(/^\/+/, '')}${queryString(query)}`, { method: 'GET', headers, signal });
   }
 
   readonly sessions = {
@@ -192,7 +191,8 @@ export class ScenaristClient {
   readonly changesets = {
     list: (query: T.ChangesetQuery = {}) => this.request<T.Paginated<T.Changeset>>('GET', 'changesets/', { query }),
     get: (id: number, query: T.PageParams = {}) => this.request<T.ChangesetDetail>('GET', `changesets/${id}/`, { query }),
-    revert: (id: number, opts: { force?: boolean } = {}) => this.request<T.ChangesetRevert>('POST', `changesets/${id}/revert/`, { body: { force: opts.force ?? false } }),
+    revert: (id: number, opts: { force?: boolean } = {}) =>
+      this.request<T.ChangesetRevert>('POST', `changesets/${id}/revert/`, { body: { force: opts.force ?? false } }),
   };
 
   readonly knowledgeBaseFiles = {

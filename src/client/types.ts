@@ -1,8 +1,9 @@
 // The client's types come from the zod schemas the routes validate and answer with, so the two cannot
 // drift. Only types are imported: nothing from the server reaches a browser bundle.
 import type { z } from 'zod';
+import type { PageQuery } from '../api/pagination.js';
 import type { Agent, AgentWrite } from '../api/routes/aiagents.js';
-import type { Changeset as ChangesetShape, ChangesetDetail as ChangesetDetailShape, ChangesetListQuery, RevertResult } from '../api/routes/changesets.js';
+import type { ChangesetDetail as ChangesetDetailShape, ChangesetListQuery, Changeset as ChangesetShape, RevertResult } from '../api/routes/changesets.js';
 import type { FilePatch, KbFile, KbFileDetail } from '../api/routes/knowledge-base-files.js';
 import type { Metric, MetricWrite } from '../api/routes/metrics.js';
 import type { Personality, PersonalityWrite } from '../api/routes/personalities.js';
@@ -21,11 +22,10 @@ import type {
 import type { CreateBody, PatchBody, SessionDetail as SessionDetailShape, SessionListItem } from '../api/routes/sessions.js';
 import type { ProfileListItem, ProfileWrite } from '../api/routes/test-profiles.js';
 import type { Tool as ToolShape, ToolWrite } from '../api/routes/tools.js';
-import type { PageQuery } from '../api/pagination.js';
 import type { ScenarioOut } from '../api/scenario-schema.js';
 import type { JobStatus } from '../domain/jobs.js';
-import type { ScenarioAgentBody, ScenarioAgentProgress as ProgressShape, ScenarioAgentStart } from '../domain/scenario-agent.js';
 import type { ScenarioCreate as ScenarioCreateShape, ScenarioPatch as ScenarioPatchShape } from '../domain/scenario.js';
+import type { ScenarioAgentProgress as ProgressShape, ScenarioAgentBody, ScenarioAgentStart } from '../domain/scenario-agent.js';
 import type {
   ApplyConflict,
   ApplyResult,

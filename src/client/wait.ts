@@ -110,7 +110,7 @@ export async function followUntilFinal(
         if (isFinalStatus(p.status)) return p;
       }
     } else await res.body?.cancel();
-  } catch (e) {
+  } catch {
     if (opts.signal?.aborted) throw opts.signal.reason;
     // Any other failure of the stream: polling below still gets the answer (or the real error).
   }

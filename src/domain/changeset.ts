@@ -43,9 +43,7 @@ export function revertStep(
 ): RevertStep {
   const id = item.scenario_id;
   if (item.action === 'delete') {
-    return current
-      ? { kind: 'conflict', reason: 'exists', message: `Scenario ${id} exists again; it was not restored over.` }
-      : { kind: 'recreate' };
+    return current ? { kind: 'conflict', reason: 'exists', message: `Scenario ${id} exists again; it was not restored over.` } : { kind: 'recreate' };
   }
   if (!current) {
     if (item.action === 'create') return { kind: 'nothing' };

@@ -97,8 +97,21 @@ export function capsOf(body: { max_tokens?: number | null; max_cost?: number | n
 /** The body fields every job-starting route takes: a dry run instead of the job, and the job's own caps. */
 export const jobCostFields = {
   dry_run: z.boolean().optional().describe('Answer at once with the plan and its estimated tokens and cost; start nothing, write nothing'),
-  max_tokens: z.number().int().positive().max(1_000_000_000).nullable().optional().describe('Stop the job before a model call that would take its tokens (input and output) past this'),
-  max_cost: z.number().positive().max(1_000_000).nullable().optional().describe('Stop the job before a model call that would take its cost (USD, at the configured price) past this'),
+  max_tokens: z
+    .number()
+    .int()
+    .positive()
+    .max(1_000_000_000)
+    .nullable()
+    .optional()
+    .describe('Stop the job before a model call that would take its tokens (input and output) past this'),
+  max_cost: z
+    .number()
+    .positive()
+    .max(1_000_000)
+    .nullable()
+    .optional()
+    .describe('Stop the job before a model call that would take its cost (USD, at the configured price) past this'),
 };
 
 /** What a dry run answers: the job's plan, estimated from the prompts it would send. */
@@ -118,6 +131,23 @@ export const DryRunPlan = z.object({
 export type DryRunPlan = z.infer<typeof DryRunPlan>;
 
 /** A plan from its estimate: the cost at the price, when there is one. */
-export function dryRunPlan(kind: DryRunPlan['kind'], model: string, scenarioCount: number, batches: number, estimate: CallEstimate, price: Price | null): DryRunPlan {
-  return { dry_run: true, kind, model, scenario_count: scenarioCount, batches, ...estimate, estimated_cost: price ? costOf(estimate, price) : null, currency: 'USD', price };
+export function dryRunPlan(
+  kind: DryRunPlan['kind'],
+  model: string,
+  scenarioCount: number,
+  batches: number,
+  estimate: CallEstimate,
+  price: Price | null,
+): DryRunPlan {
+  return {
+    dry_run: true,
+    kind,
+    model,
+    scenario_count: scenarioCount,
+    batches,
+    ...estimate,
+    estimated_cost: price ? costOf(estimate, price) : null,
+    currency: 'USD',
+    price,
+  };
 }

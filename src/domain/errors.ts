@@ -14,7 +14,12 @@ export class DomainError extends Error {
 
 export class ValidationError extends DomainError {
   constructor(readonly fields: FieldErrors) {
-    super('validation', Object.entries(fields).map(([f, m]) => `${f}: ${m.join(' ')}`).join('; '));
+    super(
+      'validation',
+      Object.entries(fields)
+        .map(([f, m]) => `${f}: ${m.join(' ')}`)
+        .join('; '),
+    );
   }
 
   static field(field: string, message: string): ValidationError {
@@ -29,7 +34,10 @@ export class NotFound extends DomainError {
 }
 
 export class Conflict extends DomainError {
-  constructor(message: string, readonly details?: Record<string, unknown>) {
+  constructor(
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
     super('conflict', message);
   }
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { jobCostFields, type JobCaps } from './cost.js';
-import { ConditionalActionsSchema, sameValue, ScenarioPatch, type FieldChanges, type ScenarioField, type ScenarioFields } from './scenario.js';
+import { type JobCaps, jobCostFields } from './cost.js';
+import { ConditionalActionsSchema, type FieldChanges, type ScenarioField, type ScenarioFields, ScenarioPatch, sameValue } from './scenario.js';
 import type { InstructionsChange } from './suggestion.js';
 
 const id = () => z.number().int().positive().max(2_147_483_647);
@@ -39,9 +39,7 @@ export const ScenarioImproveInstructionsBody = z.strictObject({
 
 export const ApplyInstructionsBody = z.strictObject({
   progress_id: z.string().min(1).max(100).describe('The instructions job to apply'),
-  scenario: id()
-    .optional()
-    .describe('Confirms the target when the job was made from an unsaved scenario payload; must equal the id in the path'),
+  scenario: id().optional().describe('Confirms the target when the job was made from an unsaved scenario payload; must equal the id in the path'),
 });
 
 export const InstructionsStart = z.object({

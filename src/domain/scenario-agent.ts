@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { jobCostFields, type JobCaps } from './cost.js';
-import { ScenarioAgentResult, type Draft, type Suggestion } from './suggestion.js';
+import { type JobCaps, jobCostFields } from './cost.js';
+import { type Draft, ScenarioAgentResult, type Suggestion } from './suggestion.js';
 import { REVIEW_STATES } from './suggestion-review.js';
 
 const id = () => z.number().int().positive().max(2_147_483_647);
@@ -24,17 +24,72 @@ export const ScenarioAgentBody = z.strictObject({
   knowledge_base: z.array(id()).max(100).optional().describe('Knowledge Base file IDs for additional context in clarify mode'),
   scenarios: ScenarioSelector.nullable().optional().describe("Evaluator IDs to improve. Provide as list [1, 2, 3] or string 'all'"),
   apply_changes: z.boolean().default(false).describe('Set to true to apply the AI-suggested changes to your evaluators'),
-  updated_scenarios: z.array(z.record(z.string(), z.unknown())).max(100_000).optional().describe('AI-suggested changes from previous response - use with apply_changes=true to apply them'),
-  source_progress_id: z.string().min(1).max(100).optional().describe("With apply_changes: the improve or clarify job whose suggestions these are (default: the session's latest still waiting), so its review state follows and a second apply is told apart from a conflict"),
-  agent_resolution_response: z.string().max(1_000).default('').describe("User's response when agent clarification was needed (deprecated: use agent_selections)"),
-  agent_selections: z.record(z.string().regex(/^\d+$/, 'keys must be scenario ids'), id()).optional().describe('Agent chosen per scenario: {scenario_id: agent_id}'),
+  updated_scenarios: z
+    .array(z.record(z.string(), z.unknown()))
+    .max(100_000)
+    .optional()
+    .describe('AI-suggested changes from previous response - use with apply_changes=true to apply them'),
+  source_progress_id: z
+    .string()
+    .min(1)
+    .max(100)
+    .optional()
+    .describe(
+      "With apply_changes: the improve or clarify job whose suggestions these are (default: the session's latest still waiting), so its review state follows and a second apply is told apart from a conflict",
+    ),
+  agent_resolution_response: z
+    .string()
+    .max(1_000)
+    .default('')
+    .describe("User's response when agent clarification was needed (deprecated: use agent_selections)"),
+  agent_selections: z
+    .record(z.string().regex(/^\d+$/, 'keys must be scenario ids'), id())
+    .optional()
+    .describe('Agent chosen per scenario: {scenario_id: agent_id}'),
   scenarios_needing_agent: z.array(id()).max(100_000).optional().describe('Evaluator IDs that required agent selection'),
-  pending_tool_calls: z.array(z.record(z.string(), z.unknown())).max(1_000).nullable().optional().describe('Tool calls held from a previous agent-clarification response'),
+  pending_tool_calls: z
+    .array(z.record(z.string(), z.unknown()))
+    .max(1_000)
+    .nullable()
+    .optional()
+    .describe('Tool calls held from a previous agent-clarification response'),
   tool_ids: z.array(z.string().max(100)).max(50).optional().describe('Tools enabled on generated evaluators'),
   inbound_phone_numbers: z.array(id()).max(50).optional().describe('Inbound numbers attached to generated evaluators'),
   ...jobCostFields,
 });
 export type ScenarioAgentBody = z.infer<typeof ScenarioAgentBody>;
+
+const COUNT_WORDS: Record<string, number> = {
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  fifteen: 15,
+  twenty: 20,
+  'a couple of': 2,
+  'a pair of': 2,
+  'a dozen': 12,
+};
+const COUNT = new RegExp(
+  `\\b(\\d{1,3}|${Object.keys(COUNT_WORDS).join('|')})\\s+(?:(?:new|more|different|other|[\\p{L}-]+)\\s+)?(?:test\\s+)?(?:scenarios?|tests?|cases?|evaluators?|drafts?)\\b`,
+  'iu',
+);
+
+/** The number of scenarios a request states ("write three scenarios", "2 French test cases"), if it states one (1–100). */
+export function draftCountAskedFor(text: string): number | undefined {
+  const m = COUNT.exec(text);
+  if (!m) return undefined;
+  const n = /^\d/.test(m[1]!) ? Number(m[1]) : COUNT_WORDS[m[1]!.toLowerCase()]!;
+  return n >= 1 && n <= 100 ? n : undefined;
+}
 
 export const ScenarioAgentStart = z.object({
   progress_id: z.string().describe('Use this to poll for results at /scenario-agent-progress/?progress_id={id}'),
@@ -46,10 +101,13 @@ export const ScenarioAgentProgress = z.object({
   session_id: z.number().int().nullable(),
   mode: z.string().describe('clarify or improve'),
   status: z.string().describe('in_progress | completed | needs_clarification | needs_agent_clarification | cancelled | failed'),
-  result: ScenarioAgentResult.nullable().describe('The job\'s result, by its kind (improve, clarify or apply); null while status is in_progress'),
+  result: ScenarioAgentResult.nullable().describe("The job's result, by its kind (improve, clarify or apply); null while status is in_progress"),
   error: z.string().nullable().describe('Error message when status is failed'),
   progress: z.object({ done: z.number().int(), total: z.number().int() }).describe('Units done and total, for a progress bar'),
-  review_state: z.enum(REVIEW_STATES).nullable().describe('What was done with the suggestions: to_review, applied, partly_applied, discarded, failed, running; null when the job leaves nothing to review'),
+  review_state: z
+    .enum(REVIEW_STATES)
+    .nullable()
+    .describe('What was done with the suggestions: to_review, applied, partly_applied, discarded, failed, running; null when the job leaves nothing to review'),
   review_count: z.number().int().nullable().describe('How many suggestions (scenarios and drafts) the job left to review'),
   usage: z
     .object({
@@ -79,7 +137,6 @@ export interface ImproveJobRequest {
    */
   apply_changes?: boolean;
 }
-
 
 export interface ClarifyJobRequest {
   user_message: string;

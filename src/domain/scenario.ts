@@ -30,15 +30,17 @@ export const ConditionalActionsSchema = z.strictObject({
 });
 export type ConditionalActions = z.infer<typeof ConditionalActionsSchema>;
 
-export const MockToolEntrySchema = z.looseObject({
-  tool_id: z.union([z.string(), z.number()]),
-  tool_name: z.string().optional(),
-  new_entry: z.looseObject({ input: z.unknown(), output: z.unknown() }),
-}).superRefine((entry, ctx) => {
-  // Free-form like information fields: bounded in depth and size, and storable.
-  const problem = freeFormObject().safeParse(entry);
-  for (const issue of problem.error?.issues ?? []) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
-});
+export const MockToolEntrySchema = z
+  .looseObject({
+    tool_id: z.union([z.string(), z.number()]),
+    tool_name: z.string().optional(),
+    new_entry: z.looseObject({ input: z.unknown(), output: z.unknown() }),
+  })
+  .superRefine((entry, ctx) => {
+    // Free-form like information fields: bounded in depth and size, and storable.
+    const problem = freeFormObject().safeParse(entry);
+    for (const issue of problem.error?.issues ?? []) ctx.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  });
 
 const Information = freeFormObject().describe('Information fields, e.g. {"user_name": "John Doe"}');
 
@@ -68,16 +70,24 @@ export const scenarioWritableShape = {
   dynamic_variable_values: z.unknown().describe('Removed from the API: only null may be written.'),
   generated_mock_tool_entries: z.array(MockToolEntrySchema).max(LIST_MAX).nullable(),
   folder_path: shortText.nullable().describe('Dot-separated path of an existing folder, e.g. "Sales.Inbound"'),
-  max_duration: z.number().int().min(MAX_DURATION_MIN).max(MAX_DURATION_MAX).nullable().describe('Max call duration in seconds (10-3600); null uses the project default'),
+  max_duration: z
+    .number()
+    .int()
+    .min(MAX_DURATION_MIN)
+    .max(MAX_DURATION_MAX)
+    .nullable()
+    .describe('Max call duration in seconds (10-3600); null uses the project default'),
 };
 
 export const ScenarioCreate = z.strictObject({
   ...Object.fromEntries(Object.entries(scenarioWritableShape).map(([k, v]) => [k, v.optional()])),
   name: scenarioWritableShape.name,
   personality: scenarioWritableShape.personality,
-}) as unknown as z.ZodObject<
-  { [K in keyof typeof scenarioWritableShape]: K extends 'name' | 'personality' ? (typeof scenarioWritableShape)[K] : z.ZodOptional<(typeof scenarioWritableShape)[K]> }
->;
+}) as unknown as z.ZodObject<{
+  [K in keyof typeof scenarioWritableShape]: K extends 'name' | 'personality'
+    ? (typeof scenarioWritableShape)[K]
+    : z.ZodOptional<(typeof scenarioWritableShape)[K]>;
+}>;
 export type ScenarioCreate = z.infer<typeof ScenarioCreate>;
 
 export const ScenarioPatch = z.strictObject(
@@ -92,26 +102,73 @@ export type ScenarioPatch = z.infer<typeof ScenarioPatch>;
  * `project` and ids of references are included so a revert restores them too.
  */
 export const SCENARIO_FIELDS = [
-  'name', 'agent', 'personality', 'tags', 'tool_ids', 'metrics', 'first_message', 'inbound_phone_number',
-  'instructions', 'conditional_actions', 'simulation_description', 'information_fields', 'expected_outcome_prompt',
-  'scenario_language', 'scenario_type', 'suite_type', 'is_predefined', 'test_profile', 'generated_mock_tool_entries',
-  'folder_path', 'max_duration',
+  'name',
+  'agent',
+  'personality',
+  'tags',
+  'tool_ids',
+  'metrics',
+  'first_message',
+  'inbound_phone_number',
+  'instructions',
+  'conditional_actions',
+  'simulation_description',
+  'information_fields',
+  'expected_outcome_prompt',
+  'scenario_language',
+  'scenario_type',
+  'suite_type',
+  'is_predefined',
+  'test_profile',
+  'generated_mock_tool_entries',
+  'folder_path',
+  'max_duration',
 ] as const;
 export type ScenarioField = (typeof SCENARIO_FIELDS)[number];
 export type ScenarioFields = {
-  name: string; agent: number | null; personality: number; tags: string[]; tool_ids: string[]; metrics: number[];
-  first_message: string; inbound_phone_number: number | null; instructions: string;
-  conditional_actions: ConditionalActions | null; simulation_description: string;
-  information_fields: Record<string, unknown>; expected_outcome_prompt: string; scenario_language: LanguageCode;
-  scenario_type: ScenarioType; suite_type: SuiteType; is_predefined: boolean; test_profile: number | null;
-  generated_mock_tool_entries: unknown[] | null; folder_path: string | null; max_duration: number | null;
+  name: string;
+  agent: number | null;
+  personality: number;
+  tags: string[];
+  tool_ids: string[];
+  metrics: number[];
+  first_message: string;
+  inbound_phone_number: number | null;
+  instructions: string;
+  conditional_actions: ConditionalActions | null;
+  simulation_description: string;
+  information_fields: Record<string, unknown>;
+  expected_outcome_prompt: string;
+  scenario_language: LanguageCode;
+  scenario_type: ScenarioType;
+  suite_type: SuiteType;
+  is_predefined: boolean;
+  test_profile: number | null;
+  generated_mock_tool_entries: unknown[] | null;
+  folder_path: string | null;
+  max_duration: number | null;
 };
 
 export const EMPTY_SCENARIO: Omit<ScenarioFields, 'name' | 'personality'> = {
-  agent: null, tags: [], tool_ids: [], metrics: [], first_message: '', inbound_phone_number: null, instructions: '',
-  conditional_actions: null, simulation_description: '', information_fields: {}, expected_outcome_prompt: '',
-  scenario_language: 'en', scenario_type: 'instruction', suite_type: 'undefined', is_predefined: false,
-  test_profile: null, generated_mock_tool_entries: null, folder_path: null, max_duration: null,
+  agent: null,
+  tags: [],
+  tool_ids: [],
+  metrics: [],
+  first_message: '',
+  inbound_phone_number: null,
+  instructions: '',
+  conditional_actions: null,
+  simulation_description: '',
+  information_fields: {},
+  expected_outcome_prompt: '',
+  scenario_language: 'en',
+  scenario_type: 'instruction',
+  suite_type: 'undefined',
+  is_predefined: false,
+  test_profile: null,
+  generated_mock_tool_entries: null,
+  folder_path: null,
+  max_duration: null,
 };
 
 /** Deep equality for JSON values, insensitive to key order. */

@@ -75,7 +75,15 @@ export function selectSuggestions(items: ReadonlyArray<UpdatedScenario>, subset:
     // A chosen field keeps its reason; the scenario's notes stay with it.
     const reasons = s.reasons && { reasons: Object.fromEntries(Object.entries(s.reasons).filter(([f]) => fields.has(f))) };
     // The name stays as the label a reviewer knows the scenario by, unless it is a chosen change itself.
-    out.push({ id: s.id, ...(s.name !== undefined && { name: s.name }), based_on_revision: s.based_on_revision, ...values, changes, ...reasons, ...(s.notes && { notes: s.notes }) });
+    out.push({
+      id: s.id,
+      ...(s.name !== undefined && { name: s.name }),
+      based_on_revision: s.based_on_revision,
+      ...values,
+      changes,
+      ...reasons,
+      ...(s.notes && { notes: s.notes }),
+    });
   }
   return out;
 }
@@ -100,10 +108,22 @@ export function reviewStateOf(job: { status: string; review_state: string | null
 }
 
 /** Keys of an item that describe it rather than hold a value (kept here so the page's bundle needs no schema library). */
-export const META_KEYS: ReadonlySet<string> = new Set(['id', 'based_on_revision', 'changes', 'reasons', 'notes', 'draft', 'source_files', 'reason', 'agent_name', 'personality_name']);
+export const META_KEYS: ReadonlySet<string> = new Set([
+  'id',
+  'based_on_revision',
+  'changes',
+  'reasons',
+  'notes',
+  'draft',
+  'source_files',
+  'reason',
+  'agent_name',
+  'personality_name',
+]);
 
 /** The fields an item changes: its `changes` when it has them (a result's `name` is there as a label), else its top-level values (a client's edit). */
-const fieldsOf = (s: UpdatedScenario): string[] => (s.changes && Object.keys(s.changes).length ? Object.keys(s.changes) : Object.keys(s).filter((k) => !META_KEYS.has(k)));
+const fieldsOf = (s: UpdatedScenario): string[] =>
+  s.changes && Object.keys(s.changes).length ? Object.keys(s.changes) : Object.keys(s).filter((k) => !META_KEYS.has(k));
 
 /** Each scenario-and-field a set of suggestions changes (`12:tags`), and each draft by name. */
 export function changeKeys(items: ReadonlyArray<UpdatedScenario>): Set<string> {

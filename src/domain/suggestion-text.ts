@@ -51,7 +51,11 @@ function renderWordDiff(before: string, after: string, style: TextStyle): string
     .join('');
 }
 
-const indent = (text: string, by: string) => text.split('\n').map((l) => by + l).join('\n');
+const indent = (text: string, by: string) =>
+  text
+    .split('\n')
+    .map((l) => by + l)
+    .join('\n');
 
 /** One field's change as a person reads it. */
 export function renderChange(field: string, change: FieldChange, ctx: RenderContext): string {
@@ -77,7 +81,9 @@ export function renderChange(field: string, change: FieldChange, ctx: RenderCont
 export function renderSuggestion(s: UpdatedScenario, ctx: RenderContext): string {
   const head = ctx.style.bold(`#${s.id ?? '?'} ${s.name ?? ''}`.trim()) + (s.based_on_revision ? ctx.style.dim(` (revision ${s.based_on_revision})`) : '');
   // Each change with why it was suggested, and what the reviewer should know of the scenario.
-  const changes = Object.entries(s.changes ?? {}).map(([f, c]) => renderChange(f, c, ctx) + (s.reasons?.[f] ? `\n${ctx.style.dim(`    why: ${s.reasons[f]}`)}` : ''));
+  const changes = Object.entries(s.changes ?? {}).map(
+    ([f, c]) => renderChange(f, c, ctx) + (s.reasons?.[f] ? `\n${ctx.style.dim(`    why: ${s.reasons[f]}`)}` : ''),
+  );
   const notes = (s.notes ?? []).map((n) => ctx.style.dim(`  note: ${n}`));
   return [head, ...(changes.length ? changes : ['  (no field changes)']), ...notes].join('\n');
 }

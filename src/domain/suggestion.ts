@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fieldValueErrors, normalizedValue, sameValue, scenarioWritableShape, type ScenarioField, type ScenarioFields } from './scenario.js';
+import { fieldValueErrors, normalizedValue, type ScenarioField, type ScenarioFields, sameValue, scenarioWritableShape } from './scenario.js';
 import { MAX_INT } from './storable.js';
 
 /**
@@ -12,9 +12,20 @@ const id = z.number().int().positive().max(2_147_483_647);
 
 /** The fields an engine may change: content, never ownership (agent, project, metrics). */
 export const ENGINE_FIELDS = [
-  'name', 'personality', 'tags', 'tool_ids', 'first_message', 'instructions', 'conditional_actions',
-  'simulation_description', 'information_fields', 'expected_outcome_prompt', 'scenario_language', 'scenario_type',
-  'folder_path', 'max_duration',
+  'name',
+  'personality',
+  'tags',
+  'tool_ids',
+  'first_message',
+  'instructions',
+  'conditional_actions',
+  'simulation_description',
+  'information_fields',
+  'expected_outcome_prompt',
+  'scenario_language',
+  'scenario_type',
+  'folder_path',
+  'max_duration',
 ] as const satisfies readonly ScenarioField[];
 export type EngineField = (typeof ENGINE_FIELDS)[number];
 
@@ -27,7 +38,15 @@ export type SuggestibleField = (typeof SUGGESTIBLE_FIELDS)[number];
 
 /** The fields every draft fills, as a user's create would. */
 export const DRAFT_FIELDS = [
-  'name', 'personality', 'scenario_language', 'tags', 'tool_ids', 'first_message', 'instructions', 'expected_outcome_prompt', 'information_fields',
+  'name',
+  'personality',
+  'scenario_language',
+  'tags',
+  'tool_ids',
+  'first_message',
+  'instructions',
+  'expected_outcome_prompt',
+  'information_fields',
 ] as const satisfies readonly EngineField[];
 
 const SUGGESTIBLE: ReadonlySet<string> = new Set(SUGGESTIBLE_FIELDS);
@@ -47,9 +66,14 @@ export type ProposedChange = z.infer<typeof ProposedChange>;
 /** Proposed changes to one existing scenario, based on the revision they were made from. */
 export const Suggestion = z.object({
   scenario_id: id,
-  based_on_revision: z.number().int().positive().nullable().describe('The revision the changes were made from; null for a client\'s own edit, applied without that check'),
+  based_on_revision: z
+    .number()
+    .int()
+    .positive()
+    .nullable()
+    .describe("The revision the changes were made from; null for a client's own edit, applied without that check"),
   changes: z.array(ProposedChange),
-  notes: z.array(reasonText).describe('What the reviewer should know about this scenario\'s changes'),
+  notes: z.array(reasonText).describe("What the reviewer should know about this scenario's changes"),
 });
 export type Suggestion = z.infer<typeof Suggestion>;
 
@@ -113,7 +137,15 @@ export function suggestionOnWire(s: Suggestion, name: string, current: Partial<S
   const values = Object.fromEntries(s.changes.map((c) => [c.field, c.value]));
   const changes = Object.fromEntries(s.changes.map((c) => [c.field, { old: current[c.field] ?? null, new: c.value }]));
   const reasons = Object.fromEntries(s.changes.flatMap((c) => (c.reason ? [[c.field, c.reason]] : [])));
-  return { id: s.scenario_id, name, ...values, ...(s.based_on_revision !== null ? { based_on_revision: s.based_on_revision } : {}), changes, reasons, notes: s.notes };
+  return {
+    id: s.scenario_id,
+    name,
+    ...values,
+    ...(s.based_on_revision !== null ? { based_on_revision: s.based_on_revision } : {}),
+    changes,
+    reasons,
+    notes: s.notes,
+  };
 }
 
 /** A draft as `updated_scenarios` (and `generated_scenarios`) show it: the new scenario's fields, marked as a draft. */
@@ -198,7 +230,8 @@ export const isEdit = (field: SuggestibleField, sent: unknown, suggested: unknow
   !sameValue(normalizedValue(field, sent), normalizedValue(field, suggested));
 
 /** The new values of a suggestion, as a write. */
-export const valuesOf = (s: Pick<Suggestion, 'changes'>): Partial<Record<SuggestibleField, unknown>> => Object.fromEntries(s.changes.map((c) => [c.field, c.value]));
+export const valuesOf = (s: Pick<Suggestion, 'changes'>): Partial<Record<SuggestibleField, unknown>> =>
+  Object.fromEntries(s.changes.map((c) => [c.field, c.value]));
 
 // ── Job results: one schema per kind, told apart by `kind` ──────────────────────────────────────
 
@@ -238,16 +271,25 @@ export const ImproveResult = z.object({
   scenarios_needing_agent: z.array(z.number().int()),
   pending_tool_calls: z.array(HeldToolCall),
   failed_batches: z.array(FailedBatch).describe('Batches of scenarios the engine failed on; the others are in updated_scenarios'),
-  answered_by: z.enum(['planner', 'model', 'planner and model']).optional().describe('With a model configured: whether the built-in planner (no model call) or the model answered'),
+  answered_by: z
+    .enum(['planner', 'model', 'planner and model'])
+    .optional()
+    .describe('With a model configured: whether the built-in planner (no model call) or the model answered'),
   changeset_id: z.number().int().nullable().optional().describe('With apply_changes: the changeset of what this job applied (changesets/)'),
-  budget_stop: z.string().nullable().optional().describe('Why the job stopped before a model call its budget (max_tokens, max_cost, the project\'s monthly budget) did not allow; what was done before is kept'),
+  budget_stop: z
+    .string()
+    .nullable()
+    .optional()
+    .describe(
+      "Why the job stopped before a model call its budget (max_tokens, max_cost, the project's monthly budget) did not allow; what was done before is kept",
+    ),
 });
 export type ImproveResult = z.infer<typeof ImproveResult>;
 
 export const ClarifyResult = z.object({
   kind: z.literal('clarify'),
   ...scenarioAgentResultShape,
-  user_message: z.string().describe('The assistant\'s reply (the reference\'s name for it)'),
+  user_message: z.string().describe("The assistant's reply (the reference's name for it)"),
   needs_clarification: z.boolean(),
   clarification_questions: z.array(z.object({ id: z.number().int(), question: z.string() })),
   base_extra_instructions: z.string().nullable(),
@@ -267,7 +309,9 @@ export const ApplyResult = z.object({
   created_scenario_ids: z.array(z.number().int()),
   conflicts: z.array(ApplyConflict).describe('Scenarios changed or deleted since the suggestion was made; nothing was written'),
   already_applied: z.boolean().describe('These suggestions had been applied before: nothing was written, and nothing conflicts'),
-  edited_fields: z.array(z.object({ scenario_id: z.number().int(), fields: z.array(z.string()) })).describe('Per scenario, the fields whose suggested value the reviewer corrected'),
+  edited_fields: z
+    .array(z.object({ scenario_id: z.number().int(), fields: z.array(z.string()) }))
+    .describe('Per scenario, the fields whose suggested value the reviewer corrected'),
   changeset_id: z.number().int().nullable().optional().describe('The changeset this apply recorded: list, show or revert it under changesets/'),
 });
 export type ApplyResult = z.infer<typeof ApplyResult>;
@@ -309,12 +353,43 @@ export function blankResult<K extends JobResultKind>(kind: K, sessionId: number 
   const common = { success: true, message: '', not_done: [], cancelled: false };
   const lists = { updated_scenarios: [], validation_issues: [] };
   const blanks: { [P in JobResultKind]: ResultOf<P> } = {
-    improve: { ...common, ...lists, kind: 'improve', session_id: sessionId, applied_scenario_ids: [], available_agents: [], needs_agent_clarification: false, scenarios_needing_agent: [], pending_tool_calls: [], failed_batches: [] },
-    clarify: {
-      ...common, ...lists, kind: 'clarify', session_id: sessionId, user_message: '', needs_clarification: false, clarification_questions: [], base_extra_instructions: null,
-      extra_instructions_list: [], conversation_history: [], generated_scenarios: [], error: null,
+    improve: {
+      ...common,
+      ...lists,
+      kind: 'improve',
+      session_id: sessionId,
+      applied_scenario_ids: [],
+      available_agents: [],
+      needs_agent_clarification: false,
+      scenarios_needing_agent: [],
+      pending_tool_calls: [],
+      failed_batches: [],
     },
-    apply: { ...common, ...lists, kind: 'apply', session_id: sessionId, applied_scenario_ids: [], created_scenario_ids: [], conflicts: [], already_applied: false, edited_fields: [] },
+    clarify: {
+      ...common,
+      ...lists,
+      kind: 'clarify',
+      session_id: sessionId,
+      user_message: '',
+      needs_clarification: false,
+      clarification_questions: [],
+      base_extra_instructions: null,
+      extra_instructions_list: [],
+      conversation_history: [],
+      generated_scenarios: [],
+      error: null,
+    },
+    apply: {
+      ...common,
+      ...lists,
+      kind: 'apply',
+      session_id: sessionId,
+      applied_scenario_ids: [],
+      created_scenario_ids: [],
+      conflicts: [],
+      already_applied: false,
+      edited_fields: [],
+    },
     instructions: { ...common, kind: 'instructions', scenario_id: null, based_on_revision: null, change: null, changes: {} },
   };
   return blanks[kind];

@@ -32,14 +32,25 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
 
 /** The headers of one delivery. */
 export function webhookHeaders(secret: string, id: string, timestamp: number, body: string): Record<string, string> {
-  return { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(timestamp), 'webhook-signature': signWebhook(secret, id, timestamp, body) };
+  return {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signWebhook(secret, id, timestamp, body),
+  };
 }
 
 /**
  * What a receiver does: true when one of the signatures is the secret's over this id, timestamp and
  * body, and the timestamp is within `toleranceSeconds` of `nowSeconds`.
  */
-export function verifyWebhook(secret: string, headers: Record<string, string | string[] | undefined>, body: string, nowSeconds: number, toleranceSeconds = 300): boolean {
+export function verifyWebhook(
+  secret: string,
+  headers: Record<string, string | string[] | undefined>,
+  body: string,
+  nowSeconds: number,
+  toleranceSeconds = 300,
+): boolean {
   const one = (k: string) => (Array.isArray(headers[k]) ? headers[k]![0] : (headers[k] as string | undefined));
   const id = one('webhook-id');
   const ts = Number(one('webhook-timestamp'));
@@ -78,7 +89,15 @@ export function webhookUrlProblem(url: string, allowed: readonly string[]): stri
       ? null
       : `Webhooks may only be sent to the allowed hosts (SCENARIST_WEBHOOK_ALLOWED_HOSTS): ${allowed.join(', ')}.`;
   }
-  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1' || host.startsWith('fc') || host.startsWith('fd') || host.startsWith('fe80') || PRIVATE_V4.some((r) => r.test(host))) {
+  if (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '::1' ||
+    host.startsWith('fc') ||
+    host.startsWith('fd') ||
+    host.startsWith('fe80') ||
+    PRIVATE_V4.some((r) => r.test(host))
+  ) {
     return 'Webhooks cannot be sent to loopback or private addresses unless SCENARIST_WEBHOOK_ALLOWED_HOSTS allows them.';
   }
   return null;

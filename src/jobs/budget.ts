@@ -1,12 +1,11 @@
 import type { Config } from '../config.js';
-import { budgetStop, costOf, priceFor, type BudgetLimits, type CallEstimate, type JobCaps, type Price } from '../domain/cost.js';
+import { type BudgetLimits, budgetStop, type CallEstimate, costOf, type JobCaps, type Price, priceFor } from '../domain/cost.js';
 import type { TokenUsage } from '../domain/jobs.js';
 import { monthOf } from '../domain/usage-month.js';
 import type { Db } from '../store/db.js';
 import { getProject } from '../store/projects.js';
 import type { Row } from '../store/schema.js';
 import { monthSpent } from '../store/usage.js';
-
 
 /**
  * What a running job may still spend on model calls. Each call is promised its estimate before it

@@ -1,9 +1,9 @@
-import { sessionStatusFor, type JobStatus } from '../domain/jobs.js';
+import { type JobStatus, sessionStatusFor } from '../domain/jobs.js';
 import type { Store } from '../store/db.js';
 import { dropKeptBatches } from '../store/job-batches.js';
 import { cancelJob, failExhausted, finishJob, type Lease } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
-import { appendTurn, updateSession, type ToolCall } from '../store/sessions.js';
+import { appendTurn, type ToolCall, updateSession } from '../store/sessions.js';
 import { emitJobEnded } from './job-events.js';
 import type { JobOutcome } from './types.js';
 
@@ -54,7 +54,14 @@ function writeEnd({ db }: Store, ending: JobEnding, now: string): Promise<Row<'j
           const won = await finishJob(
             tx,
             lease,
-            { status: outcome.status, result: outcome.result, error: outcome.error, usage: outcome.usage, progressDone: outcome.progress?.done, progressTotal: outcome.progress?.total },
+            {
+              status: outcome.status,
+              result: outcome.result,
+              error: outcome.error,
+              usage: outcome.usage,
+              progressDone: outcome.progress?.done,
+              progressTotal: outcome.progress?.total,
+            },
             now,
           );
           if (!won) throw new NotOurs();
@@ -63,16 +70,25 @@ function writeEnd({ db }: Store, ending: JobEnding, now: string): Promise<Row<'j
           break;
         }
         case 'cancelled':
-          ended = (await cancelJob(tx, ending.job.id, now)) ? [{ job: ending.job, status: 'cancelled', reply: { content: CANCELLED_REPLY, toolCalls: [] } }] : [];
+          ended = (await cancelJob(tx, ending.job.id, now))
+            ? [{ job: ending.job, status: 'cancelled', reply: { content: CANCELLED_REPLY, toolCalls: [] } }]
+            : [];
           break;
         case 'given_up':
-          ended = (await failExhausted(tx, ending.at)).map((job) => ({ job, status: 'failed', reply: { content: job.error ?? 'The job failed.', toolCalls: [] } }));
+          ended = (await failExhausted(tx, ending.at)).map((job) => ({
+            job,
+            status: 'failed',
+            reply: { content: job.error ?? 'The job failed.', toolCalls: [] },
+          }));
           break;
       }
       // Webhooks hear of every end, whichever way it came, in the transaction that wrote it.
       for (const { job } of ended) await emitJobEnded(tx, job.id, now);
       // What an ended job's batches produced is in its result now.
-      await dropKeptBatches(tx, ended.map((e) => e.job.id));
+      await dropKeptBatches(
+        tx,
+        ended.map((e) => e.job.id),
+      );
       for (const { job, status, reply } of ended) {
         if (job.session_id === null) continue;
         await appendTurn(tx, job.session_id, { role: 'assistant', content: reply.content, toolCalls: reply.toolCalls, jobId: job.id }, now);

@@ -3,19 +3,19 @@ import os from 'node:os';
 import type { ScenarioEngine } from '../agent/engine.js';
 import { callEstimator } from '../agent/engines/index.js';
 import type { Config } from '../config.js';
-import { isoNow, type Clock } from '../domain/clock.js';
+import { type Clock, isoNow } from '../domain/clock.js';
 import type { JobKind, TokenUsage } from '../domain/jobs.js';
 import { isDataError } from '../store/data-errors.js';
 import type { Store } from '../store/db.js';
 import { keepBatch, keptBatches } from '../store/job-batches.js';
-import { claimNext, heartbeat, recordAttemptFailure, releaseOwned, setProgress, type Lease } from '../store/jobs.js';
+import { claimNext, heartbeat, type Lease, recordAttemptFailure, releaseOwned, setProgress } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
 import { abortReasonOf, JobAborted, statusAfterAbort } from './abort.js';
 import { budgetFor, pricedUsage } from './budget.js';
 import { endJob } from './job-end.js';
 import { failedOutcome, refusedWrite, storableOutcome } from './storable-outcome.js';
-import { jobTunables, type JobTunables } from './tunables.js';
-import { OutcomeInstead, type JobHandler, type JobOutcome } from './types.js';
+import { type JobTunables, jobTunables } from './tunables.js';
+import { type JobHandler, type JobOutcome, OutcomeInstead } from './types.js';
 
 export interface RunnerLog {
   info(obj: object, msg: string): void;

@@ -1,9 +1,9 @@
 import type { PlannerScenario } from '../agent/engine.js';
 import type { SuggestionTarget } from '../agent/validate.js';
 import type { Executor } from '../store/db.js';
-import type { Row } from '../store/schema.js';
 import { scenarioViews } from '../store/scenario-views.js';
 import { scenarioFieldsOf } from '../store/scenarios.js';
+import type { Row } from '../store/schema.js';
 
 /** The compact form of scenarios an engine sees, with the revision each suggestion will be based on. */
 export async function engineScenarios(db: Executor, organizationId: number, rows: Row<'scenarios'>[]) {

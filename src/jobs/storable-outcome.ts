@@ -8,7 +8,13 @@ type JobOf = Pick<Row<'jobs'>, 'kind' | 'session_id'>;
 
 /** A failed outcome of the job's own kind, with a reason the user can read; it writes nothing. */
 export function failedOutcome(job: JobOf, error: string, usage: TokenUsage = emptyUsage()): JobOutcome {
-  return { status: 'failed', result: stoppedResult(job.kind as JobKind, error, { sessionId: job.session_id }), error, usage, reply: { content: error, toolCalls: [] } };
+  return {
+    status: 'failed',
+    result: stoppedResult(job.kind as JobKind, error, { sessionId: job.session_id }),
+    error,
+    usage,
+    reply: { content: error, toolCalls: [] },
+  };
 }
 
 /**

@@ -2,7 +2,7 @@ import type { Config } from '../config.js';
 import type { Clock } from '../domain/clock.js';
 import { retryDelayMs, webhookHeaders, webhookUrlProblem } from '../domain/webhooks.js';
 import type { Store } from '../store/db.js';
-import { claimDueDeliveries, recordAttempt, type AttemptRecord, type DueDelivery } from '../store/webhooks.js';
+import { type AttemptRecord, claimDueDeliveries, type DueDelivery, recordAttempt } from '../store/webhooks.js';
 import type { RunnerLog } from './runner.js';
 
 const BATCH = 20;
@@ -84,6 +84,11 @@ export class WebhookSender {
     const now = this.#clock();
     const retryAt = new Date(now.getTime() + retryDelayMs(d.attempts + 1, this.#config.retryBaseMs)).toISOString();
     const outcome: AttemptRecord['outcome'] = attempt.ok ? { delivered: true } : attempt.retry && retryAt <= d.give_up_at ? { retryAt } : { failed: true };
-    await recordAttempt(this.#store.db, d.id, { statusCode: attempt.statusCode, latencyMs: attempt.latencyMs, error: attempt.error, outcome }, now.toISOString());
+    await recordAttempt(
+      this.#store.db,
+      d.id,
+      { statusCode: attempt.statusCode, latencyMs: attempt.latencyMs, error: attempt.error, outcome },
+      now.toISOString(),
+    );
   }
 }

@@ -47,7 +47,10 @@ function inProcessClient(app: FastifyInstance, req: FastifyRequest): ScenaristCl
       ...(typeof init.body === 'string' ? { payload: init.body } : {}),
     });
     const noBody = res.statusCode === 204 || res.statusCode === 304;
-    return new Response(noBody ? null : res.payload, { status: res.statusCode, headers: { 'content-type': String(res.headers['content-type'] ?? 'application/json') } });
+    return new Response(noBody ? null : res.payload, {
+      status: res.statusCode,
+      headers: { 'content-type': String(res.headers['content-type'] ?? 'application/json') },
+    });
   };
   return new ScenaristClient({ baseUrl: 'http://in-process', fetch: fetchInProcess });
 }

@@ -5,7 +5,7 @@ import { ScenarioAgentBody, ScenarioAgentProgress, ScenarioSelector } from '../d
 import { SUGGESTIBLE_FIELDS } from '../domain/suggestion.js';
 import { selectSuggestions, summarizeSuggestions, summaryLine } from '../domain/suggestion-review.js';
 import { PLAIN, renderDraft, renderIssues, renderSuggestion } from '../domain/suggestion-text.js';
-import { defineTool, json, ToolRefusal, type McpTool, type ToolContext } from './tool.js';
+import { defineTool, json, type McpTool, type ToolContext, ToolRefusal } from './tool.js';
 
 const id = () => z.number().int().positive().max(2_147_483_647);
 const plain = PLAIN;
@@ -15,7 +15,10 @@ const agentBody = ScenarioAgentBody.shape;
 const FOLLOW_LIMIT_S = 600;
 
 const followArgs = {
-  wait: z.boolean().default(true).describe('Follow the job until it ends, with progress notifications (default true); false answers at once with its progress_id'),
+  wait: z
+    .boolean()
+    .default(true)
+    .describe('Follow the job until it ends, with progress notifications (default true); false answers at once with its progress_id'),
   timeout_seconds: z.number().int().min(1).max(FOLLOW_LIMIT_S).default(300).describe('How long to follow before answering; the job keeps running after'),
 };
 
@@ -54,7 +57,12 @@ function describeJob(p: Progress): string {
   if (p.error) lines.push(`Error: ${p.error}`);
   if (r?.message) lines.push('', r.message);
   const questions = r?.kind === 'clarify' ? r.clarification_questions : [];
-  if (questions.length) lines.push('', 'Questions to answer (send the answers as the next user_message with the same session_id):', ...questions.map((q, i) => `${i + 1}. ${q.question}`));
+  if (questions.length)
+    lines.push(
+      '',
+      'Questions to answer (send the answers as the next user_message with the same session_id):',
+      ...questions.map((q, i) => `${i + 1}. ${q.question}`),
+    );
   // Results stored before they named what was not done have no not_done.
   const notDone = r?.not_done ?? [];
   if (notDone.length) lines.push('', 'Not done:', ...notDone.map((n) => `- ${n.part}: ${n.reason}`));
@@ -67,7 +75,8 @@ function describeJob(p: Progress): string {
   }
   if (drafts.length) lines.push('', `${drafts.length} new scenario(s) drafted:`, ...drafts.map((d, i) => renderDraft(d, i + 1, { style: plain })));
   lines.push(...renderIssues(r?.validation_issues, plain));
-  if (p.status === 'completed' && items.length && p.mode !== 'apply') lines.push('', `Nothing is written yet: apply with apply_suggestions (progress_id "${p.progress_id}", confirm: true).`);
+  if (p.status === 'completed' && items.length && p.mode !== 'apply')
+    lines.push('', `Nothing is written yet: apply with apply_suggestions (progress_id "${p.progress_id}", confirm: true).`);
   if (p.status === 'in_progress') lines.push('', `Still running: follow it with follow_job (progress_id "${p.progress_id}").`);
   return lines.join('\n');
 }
@@ -76,12 +85,20 @@ const JobView = ScenarioAgentProgress;
 /** What every job's progress answer has, whatever its kind (scenario agent or instructions). */
 const AnyJobView = ScenarioAgentProgress.pick({ progress_id: true, mode: true, status: true, error: true, progress: true, usage: true }).loose();
 /** A scenario as a list shows it: enough to choose from, with the id the other tools take. */
-const ScenarioRow = z.object({ id: z.number().int(), name: z.string(), agent: z.number().int().nullable(), tags: z.array(z.string()), folder_path: z.string().nullable() });
+const ScenarioRow = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  agent: z.number().int().nullable(),
+  tags: z.array(z.string()),
+  folder_path: z.string().nullable(),
+});
 const jobAnswer = (p: Progress) => ({ text: describeJob(p), value: p });
 
 async function startAndFollow(ctx: ToolContext, body: Record<string, unknown>, follow_: { wait: boolean; timeout_seconds: number }) {
   const started = await ctx.client.scenarioAgent.start(body, ctx.signal);
-  const p = follow_.wait ? await follow(ctx, 'scenario_agent', started.progress_id, follow_.timeout_seconds) : await ctx.client.scenarioAgent.progress(started.progress_id, ctx.signal);
+  const p = follow_.wait
+    ? await follow(ctx, 'scenario_agent', started.progress_id, follow_.timeout_seconds)
+    : await ctx.client.scenarioAgent.progress(started.progress_id, ctx.signal);
   return jobAnswer(p);
 }
 
@@ -107,7 +124,10 @@ export function scenaristTools(): McpTool[] {
       async run(input, ctx) {
         const page = await ctx.client.scenarios.list({ ...input, tags: input.tags?.join(',') });
         const rows = page.results.map((s) => ({ id: s.id, name: s.name, agent: s.agent, tags: s.tags, folder_path: s.folder_path }));
-        const text = [`${page.count} scenario(s)${page.next ? `, page ${input.page}` : ''}:`, ...rows.map((s) => `#${s.id} ${s.name}${s.tags.length ? ` [${s.tags.join(', ')}]` : ''}${s.folder_path ? ` (${s.folder_path})` : ''}`)].join('\n');
+        const text = [
+          `${page.count} scenario(s)${page.next ? `, page ${input.page}` : ''}:`,
+          ...rows.map((s) => `#${s.id} ${s.name}${s.tags.length ? ` [${s.tags.join(', ')}]` : ''}${s.folder_path ? ` (${s.folder_path})` : ''}`),
+        ].join('\n');
         return { text, value: { count: page.count, next_page: page.next ? input.page + 1 : null, scenarios: rows } };
       },
       output: z.object({ count: z.number().int(), next_page: z.number().int().nullable(), scenarios: z.array(ScenarioRow) }),
@@ -189,7 +209,7 @@ export function scenaristTools(): McpTool[] {
       name: 'draft_scenarios',
       title: 'Draft new scenarios',
       description:
-        "Drafts new scenarios for an agent from its description and knowledge base, or asks clarifying questions first (answer them with the same session_id). Drafts are suggestions: apply_suggestions creates them.",
+        'Drafts new scenarios for an agent from its description and knowledge base, or asks clarifying questions first (answer them with the same session_id). Drafts are suggestions: apply_suggestions creates them.',
       input: z.strictObject({
         user_message: agentBody.user_message.unwrap().min(1),
         agent_id: id(),
@@ -217,7 +237,9 @@ export function scenaristTools(): McpTool[] {
         const path = mode === 'improve' ? `scenarios/${scenario_id}/improve_instructions/` : 'scenarios/generate-instructions/';
         const body = mode === 'improve' ? { user_message } : { scenario_id, extra_instructions: user_message };
         const started = await ctx.client.request<{ progress_id: string }>('POST', path, { body, signal: ctx.signal });
-        const p = wait ? await follow(ctx, 'instructions', started.progress_id, timeout_seconds) : await progressOf(ctx, 'instructions', started.progress_id, ctx.signal);
+        const p = wait
+          ? await follow(ctx, 'instructions', started.progress_id, timeout_seconds)
+          : await progressOf(ctx, 'instructions', started.progress_id, ctx.signal);
         return { text: json(p), value: p };
       },
     }),
@@ -277,7 +299,10 @@ export function scenaristTools(): McpTool[] {
       input: z.strictObject({ scenario_id: id(), progress_id: z.string().min(1).max(100), confirm: z.boolean() }),
       async run(input, ctx) {
         if (!input.confirm) throw new ToolRefusal('Call again with confirm: true to write the instructions to the scenario.');
-        const s = await ctx.client.request('POST', `scenarios/${input.scenario_id}/apply_instructions/`, { body: { progress_id: input.progress_id }, signal: ctx.signal });
+        const s = await ctx.client.request('POST', `scenarios/${input.scenario_id}/apply_instructions/`, {
+          body: { progress_id: input.progress_id },
+          signal: ctx.signal,
+        });
         return { text: json(s), value: s };
       },
     }),
@@ -294,7 +319,7 @@ export function scenaristTools(): McpTool[] {
     defineTool({
       name: 'revert_scenario',
       title: 'Revert a scenario',
-      description: 'Restores what one of a scenario\'s revisions recorded (see its history); the restore is itself a new revision. Requires confirm: true.',
+      description: "Restores what one of a scenario's revisions recorded (see its history); the restore is itself a new revision. Requires confirm: true.",
       input: z.strictObject({ scenario_id: id(), revision: id(), confirm: z.boolean() }),
       async run(input, ctx) {
         if (!input.confirm) throw new ToolRefusal(`Call again with confirm: true to restore scenario ${input.scenario_id} to revision ${input.revision}.`);

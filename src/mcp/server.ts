@@ -1,15 +1,15 @@
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   CallToolRequestSchema,
+  ErrorCode,
   ListResourcesRequestSchema,
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   McpError,
-  ErrorCode,
   ReadResourceRequestSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import type { ScenaristClient } from '../client/index.js';
-import { referenceTools, type OpenApiDocument } from './reference-tools.js';
+import { type OpenApiDocument, referenceTools } from './reference-tools.js';
 import { projectScenariosResource, readProjectScenarios } from './resources.js';
 import { scenaristTools } from './scenarist-tools.js';
 import { errorResult, type McpTool } from './tool.js';

@@ -1,12 +1,12 @@
 import { Conflict, ValidationError } from '../domain/errors.js';
 import type { InstructionsJobRequest } from '../domain/instructions.js';
-import type { InstructionsChange, InstructionsResult } from '../domain/suggestion.js';
 import type { FieldChanges, ScenarioPatch } from '../domain/scenario.js';
+import type { InstructionsChange, InstructionsResult } from '../domain/suggestion.js';
 import { recordChangeset } from '../store/changesets.js';
 import { findJobByProgressId } from '../store/jobs.js';
-import type { Row } from '../store/schema.js';
 import { getScenario, hasRevisionWithReason, prepareScenarioUpdate, writeMerged } from '../store/scenarios.js';
-import { actorOf, nowOf, type Caller, type ServiceContext } from './context.js';
+import type { Row } from '../store/schema.js';
+import { actorOf, type Caller, nowOf, type ServiceContext } from './context.js';
 
 export interface ApplyInstructionsInput {
   scenarioId: number;
@@ -71,7 +71,8 @@ async function applyOnce(ctx: ServiceContext, caller: Caller, input: ApplyInstru
           `This job was made from an unsaved scenario payload, not from scenario ${scenarioId}. Create the scenario with the instructions from instructions-progress, or send "scenario": ${scenarioId} to apply them to this one.`,
         );
       }
-      if (req.project_id !== row.project_id) throw ValidationError.field('progress_id', `This job was made for project ${req.project_id}; scenario ${scenarioId} is in project ${row.project_id}.`);
+      if (req.project_id !== row.project_id)
+        throw ValidationError.field('progress_id', `This job was made for project ${req.project_id}; scenario ${scenarioId} is in project ${row.project_id}.`);
     } else if (req.scenario_id !== scenarioId) {
       throw ValidationError.field('progress_id', `This job's instructions are for scenario ${req.scenario_id}, not ${scenarioId}.`);
     }
@@ -79,9 +80,12 @@ async function applyOnce(ctx: ServiceContext, caller: Caller, input: ApplyInstru
     // Read again: on PostgreSQL a concurrent apply of this job may have committed after `row` was read.
     if (await hasRevisionWithReason(tx, orgId, scenarioId, 'instructions', reason)) return getScenario(tx, orgId, scenarioId);
     if (req.based_on_revision !== null && row.revision !== req.based_on_revision) {
-      throw new Conflict(`Scenario ${scenarioId} has changed since the instructions were made (revision ${req.based_on_revision}, now ${row.revision}); nothing was written. Start a new job.`, {
-        conflicts: [{ scenario_id: scenarioId, based_on_revision: req.based_on_revision, current_revision: row.revision }],
-      });
+      throw new Conflict(
+        `Scenario ${scenarioId} has changed since the instructions were made (revision ${req.based_on_revision}, now ${row.revision}); nothing was written. Start a new job.`,
+        {
+          conflicts: [{ scenario_id: scenarioId, based_on_revision: req.based_on_revision, current_revision: row.revision }],
+        },
+      );
     }
     // Read by its keys, not its kind: a job stored before results carried one applies the same.
     const result = JSON.parse(job.result ?? '{}') as Partial<InstructionsResult>;

@@ -1,21 +1,40 @@
 import { Conflict, ValidationError } from '../domain/errors.js';
 import { yielder } from '../domain/event-loop.js';
 import { emptyUsage } from '../domain/jobs.js';
-import { normalizedValue, sameValue, type ScenarioCreate, type ScenarioFields, type ScenarioPatch } from '../domain/scenario.js';
+import { normalizedValue, type ScenarioCreate, type ScenarioFields, type ScenarioPatch, sameValue } from '../domain/scenario.js';
 import type { ApplyJobRequest } from '../domain/scenario-agent.js';
 import { storableProblem } from '../domain/storable.js';
+import {
+  type ApplyConflict,
+  type ApplyResult,
+  blankResult,
+  isEdit,
+  isSuggestibleField,
+  readUpdatedScenarios,
+  type Suggestion,
+  type UpdatedScenario,
+  type ValidationIssue,
+  valuesOf,
+} from '../domain/suggestion.js';
 import { appliedKeys, appliedState, changeKeys } from '../domain/suggestion-review.js';
-import { blankResult, isEdit, isSuggestibleField, readUpdatedScenarios, valuesOf, type ApplyConflict, type ApplyResult, type Suggestion, type UpdatedScenario, type ValidationIssue } from '../domain/suggestion.js';
+import { failedOutcome } from '../jobs/storable-outcome.js';
+import { type JobContext, type JobHandler, type JobOutcome, OutcomeInstead } from '../jobs/types.js';
+import { type ChangesetEntry, recordChangeset } from '../store/changesets.js';
 import type { Tx } from '../store/db.js';
 import { setReviewState } from '../store/job-review.js';
 import { findJobById } from '../store/jobs.js';
 import { apiKeyName } from '../store/organizations.js';
-import { createScenario, loadScenarios, prepareScenarioUpdate, scenarioFieldsOf, writeMergedMany, type Actor, type ReferenceLookups } from '../store/scenarios.js';
-import { recordChangeset, type ChangesetEntry } from '../store/changesets.js';
-import { markLatestPreview } from '../store/sessions.js';
+import {
+  type Actor,
+  createScenario,
+  loadScenarios,
+  prepareScenarioUpdate,
+  type ReferenceLookups,
+  scenarioFieldsOf,
+  writeMergedMany,
+} from '../store/scenarios.js';
 import type { Row } from '../store/schema.js';
-import { failedOutcome } from '../jobs/storable-outcome.js';
-import { OutcomeInstead, type JobContext, type JobHandler, type JobOutcome } from '../jobs/types.js';
+import { markLatestPreview } from '../store/sessions.js';
 
 function rejected(job: Row<'jobs'>, conflicts: ApplyConflict[], issues: ValidationIssue[]): JobOutcome {
   const parts = [];
@@ -56,10 +75,20 @@ function editedOf(s: Suggestion, suggested: UpdatedScenario | undefined): string
 /** The change keys (as changeKeys gives them) of suggestions outside this apply whose values their scenarios hold now. */
 async function stillHeld(tx: Tx, organizationId: number, items: UpdatedScenario[], sent: ReadonlySet<string>): Promise<string[]> {
   const rest = items.filter((u) => typeof u.id === 'number' && [...changeKeys([u])].some((k) => !sent.has(k)));
-  const rows = new Map((await loadScenarios(tx, organizationId, rest.map((u) => u.id as number))).map((r) => [r.id, scenarioFieldsOf(r)]));
+  const rows = new Map(
+    (
+      await loadScenarios(
+        tx,
+        organizationId,
+        rest.map((u) => u.id as number),
+      )
+    ).map((r) => [r.id, scenarioFieldsOf(r)]),
+  );
   return rest.flatMap((u) => {
     const now = rows.get(u.id as number);
-    return Object.entries(u.changes ?? {}).flatMap(([f, c]) => (now && isSuggestibleField(f) && sameValue(now[f], normalizedValue(f, c.new)) ? [`${u.id}:${f}`] : []));
+    return Object.entries(u.changes ?? {}).flatMap(([f, c]) =>
+      now && isSuggestibleField(f) && sameValue(now[f], normalizedValue(f, c.new)) ? [`${u.id}:${f}`] : [],
+    );
   });
 }
 
@@ -78,8 +107,21 @@ export async function checkSuggestions(
   organizationId: number,
   projectId: number,
   suggestions: readonly Suggestion[],
-): Promise<{ writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields; suggestion: Suggestion }>; conflicts: ApplyConflict[]; issues: ValidationIssue[]; inEffect: number }> {
-  const rows = new Map((await loadScenarios(tx, organizationId, suggestions.map((s) => s.scenario_id))).map((r) => [r.id, r]));
+): Promise<{
+  writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields; suggestion: Suggestion }>;
+  conflicts: ApplyConflict[];
+  issues: ValidationIssue[];
+  inEffect: number;
+}> {
+  const rows = new Map(
+    (
+      await loadScenarios(
+        tx,
+        organizationId,
+        suggestions.map((s) => s.scenario_id),
+      )
+    ).map((r) => [r.id, r]),
+  );
   const conflicts: ApplyConflict[] = [];
   const issues: ValidationIssue[] = [];
   const writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields; suggestion: Suggestion }> = [];
@@ -130,7 +172,9 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
   const unstorable = storableProblem({ suggestions: req.suggestions, drafts: req.drafts, updated_scenarios: req.updated_scenarios });
   if (unstorable) return failedOutcome(job, `${unstorable.path.join('.')}: ${unstorable.message} Nothing was written.`);
   // Checked by the submit; only a request stored before it kept them checked is read again.
-  const { suggestions, drafts } = req.suggestions ? { suggestions: req.suggestions, drafts: req.drafts ?? [] } : readUpdatedScenarios(req.updated_scenarios ?? []);
+  const { suggestions, drafts } = req.suggestions
+    ? { suggestions: req.suggestions, drafts: req.drafts ?? [] }
+    : readUpdatedScenarios(req.updated_scenarios ?? []);
   const total = suggestions.length + drafts.length;
   const applied: number[] = [];
   const created: number[] = [];
@@ -165,15 +209,33 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
         created.push(row.id);
         entries.push({ before: null, after: row });
       }
-      changesetIds.push(...(await recordChangeset(tx, { organizationId: job.organization_id, kind: 'apply', actor, now, jobId: job.id, sessionId: job.session_id, summary: from }, entries)));
+      changesetIds.push(
+        ...(await recordChangeset(
+          tx,
+          { organizationId: job.organization_id, kind: 'apply', actor, now, jobId: job.id, sessionId: job.session_id, summary: from },
+          entries,
+        )),
+      );
     } catch (e) {
       // A concurrent writer won the race, or a draft no longer validates: the transaction rolls back.
       if (e instanceof Conflict) {
         const c = (e.details?.conflicts as ApplyConflict[] | undefined) ?? [];
-        throw new OutcomeInstead(rejected(job, c.map((x) => ({ ...x, current_revision: x.current_revision ?? null, reason: 'changed' })), []));
+        throw new OutcomeInstead(
+          rejected(
+            job,
+            c.map((x) => ({ ...x, current_revision: x.current_revision ?? null, reason: 'changed' })),
+            [],
+          ),
+        );
       }
       if (e instanceof ValidationError) {
-        throw new OutcomeInstead(rejected(job, [], Object.entries(e.fields).map(([field, m]) => ({ scenario_id: null, field, message: m.join(' ') }))));
+        throw new OutcomeInstead(
+          rejected(
+            job,
+            [],
+            Object.entries(e.fields).map(([field, m]) => ({ scenario_id: null, field, message: m.join(' ') })),
+          ),
+        );
       }
       throw e;
     }

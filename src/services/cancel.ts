@@ -3,7 +3,7 @@ import { endJob } from '../jobs/job-end.js';
 import { findJobByProgressId, latestJobOfSession } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
 import { getSession } from '../store/sessions.js';
-import { nowOf, type Caller, type ServiceContext } from './context.js';
+import { type Caller, nowOf, type ServiceContext } from './context.js';
 
 export interface CancelTarget {
   session_id?: number;

@@ -1,11 +1,20 @@
-import { revertStep, type RevertConflictReason } from '../domain/changeset.js';
+import { type RevertConflictReason, revertStep } from '../domain/changeset.js';
 import { Conflict } from '../domain/errors.js';
 import { diffScenarioFields, type ScenarioFields } from '../domain/scenario.js';
-import { changesetItems, getChangeset, itemChanges, listChangesets, markItemsReverted, recordChangeset, type ChangesetEntry } from '../store/changesets.js';
+import { type ChangesetEntry, changesetItems, getChangeset, itemChanges, listChangesets, markItemsReverted, recordChangeset } from '../store/changesets.js';
 import type { Db } from '../store/db.js';
 import { findJobByProgressId } from '../store/jobs.js';
+import {
+  type Actor,
+  checkScenarioWrite,
+  deleteScenario,
+  loadScenarios,
+  type ReferenceLookups,
+  restoreScenario,
+  scenarioFieldsOf,
+  writeMergedMany,
+} from '../store/scenarios.js';
 import type { Row } from '../store/schema.js';
-import { checkScenarioWrite, deleteScenario, loadScenarios, restoreScenario, scenarioFieldsOf, writeMergedMany, type Actor, type ReferenceLookups } from '../store/scenarios.js';
 
 export interface RevertInput {
   organizationId: number;
@@ -60,7 +69,15 @@ export async function revertChangeset(db: Db, input: RevertInput): Promise<Rever
     const cs = await getChangeset(tx, orgId, input.changesetId);
     const items = await changesetItems(tx, cs.id, { pendingOnly: true });
     if (!items.length) throw new Conflict(`Changeset ${cs.id} was already reverted (by changeset ${cs.reverted_by.join(', ')}).`);
-    const rows = new Map((await loadScenarios(tx, orgId, items.map((i) => i.scenario_id))).map((r) => [r.id, r]));
+    const rows = new Map(
+      (
+        await loadScenarios(
+          tx,
+          orgId,
+          items.map((i) => i.scenario_id),
+        )
+      ).map((r) => [r.id, r]),
+    );
     const reason = `Reverted changeset ${cs.id}.`;
     const conflicts: RevertConflict[] = [];
     const entries: ChangesetEntry[] = [];
@@ -108,14 +125,24 @@ export async function revertChangeset(db: Db, input: RevertInput): Promise<Rever
           // The earlier content may name what no longer exists (a deleted folder, tool or personality).
           const errors = await checkScenarioWrite(tx, orgId, current!.project_id, merged, changedOnly, undefined, lookups);
           if (!errors.empty) {
-            conflict('invalid', `Scenario ${item.scenario_id} cannot go back: ${Object.entries(errors.fields).map(([f, m]) => `${f}: ${m.join(' ')}`).join('; ')}`);
+            conflict(
+              'invalid',
+              `Scenario ${item.scenario_id} cannot go back: ${Object.entries(errors.fields)
+                .map(([f, m]) => `${f}: ${m.join(' ')}`)
+                .join('; ')}`,
+            );
             break;
           }
           updates.push({ item, current: current!, merged });
         }
       }
     }
-    const written = await writeMergedMany(tx, actor, updates.map((u) => ({ current: u.current, merged: u.merged })), { now, changeType: 'revert', reason });
+    const written = await writeMergedMany(
+      tx,
+      actor,
+      updates.map((u) => ({ current: u.current, merged: u.merged })),
+      { now, changeType: 'revert', reason },
+    );
     for (const [i, u] of updates.entries()) {
       entries.push({ before: u.current, after: written[i]! });
       out.reverted.push(u.item.scenario_id);

@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import { isoNow, type Clock } from '../domain/clock.js';
+import { type Clock, isoNow } from '../domain/clock.js';
 import type { Store } from '../store/db.js';
 import type { Actor } from '../store/scenarios.js';
 

@@ -1,6 +1,6 @@
 import { callEstimator } from '../agent/engines/index.js';
 import type { Config } from '../config.js';
-import { addEstimates, dryRunPlan, noCalls, priceFor, type DryRunPlan } from '../domain/cost.js';
+import { addEstimates, type DryRunPlan, dryRunPlan, noCalls, priceFor } from '../domain/cost.js';
 import type { InstructionsJobRequest } from '../domain/instructions.js';
 import type { ClarifyJobRequest, ImproveJobRequest, ScenarioAgentBody } from '../domain/scenario-agent.js';
 import { chunk } from '../jobs/batches.js';
@@ -10,10 +10,10 @@ import { engineScenarios } from '../jobs/scenarios-for-engine.js';
 import { loadProjectFacts } from '../store/agent-context.js';
 import type { Db } from '../store/db.js';
 import { loadScenarios } from '../store/scenarios.js';
-import { nowOf, type Caller, type ServiceContext } from './context.js';
+import { type Caller, nowOf, type ServiceContext } from './context.js';
 import type { InstructionsRequest } from './start-job.js';
-import { NotRecorded, submitGenerateInstructions, submitImproveInstructions, submitScenarioInstructions } from './submit-instructions.js';
 import { planScenarioAgent } from './submit.js';
+import { NotRecorded, submitGenerateInstructions, submitImproveInstructions, submitScenarioInstructions } from './submit-instructions.js';
 
 /** The history a job continuing this session would read: all of it (no job of its own yet). */
 const sessionHistory = (db: Db, sessionId: number | null) => historyBefore(db, { session_id: sessionId, id: 0 });
@@ -33,13 +33,19 @@ export async function dryRunScenarioAgent(db: Db, config: Config, organizationId
     const facts = await loadProjectFacts(db, organizationId, req.project_id, { agentId: req.agent_id });
     const { scenarios } = await engineScenarios(db, organizationId, rows);
     const batches = chunk(scenarios, estimator.batchSize);
-    const estimate = batches.reduce((sum, batch) => addEstimates(sum, estimator.improve({ userMessage: req.user_message, history, scenarios: batch, context: facts })), noCalls());
+    const estimate = batches.reduce(
+      (sum, batch) => addEstimates(sum, estimator.improve({ userMessage: req.user_message, history, scenarios: batch, context: facts })),
+      noCalls(),
+    );
     return dryRunPlan('improve', config.model, scenarios.length, batches.length, estimate, price);
   }
   if (planned.kind === 'clarify') {
     const req = planned.request as ClarifyJobRequest;
     const facts = await loadProjectFacts(db, organizationId, req.project_id, { agentId: req.agent_id, knowledgeBaseIds: req.knowledge_base });
-    const answers = history.filter((t) => t.role === 'user').map((t) => t.content).filter(Boolean);
+    const answers = history
+      .filter((t) => t.role === 'user')
+      .map((t) => t.content)
+      .filter(Boolean);
     const estimate = estimator.clarify({ userMessage: req.user_message, history, numScenarios: req.num_scenarios, context: facts, answers });
     return dryRunPlan('clarify', config.model, req.num_scenarios, 1, estimate, price);
   }

@@ -1,5 +1,5 @@
 import { ValidationError } from '../domain/errors.js';
-import { recordChangeset, type ChangesetEntry } from '../store/changesets.js';
+import { type ChangesetEntry, recordChangeset } from '../store/changesets.js';
 import { deleteFolderTree, repathFolder, scenarioIdsUnder } from '../store/folders.js';
 import { getProject } from '../store/projects.js';
 import { deleteScenarios, getScenario, updateScenario } from '../store/scenarios.js';
@@ -28,9 +28,16 @@ async function repath(ctx: ServiceContext, caller: Caller, body: FolderRef, to: 
     for (const s of await scenarioIdsUnder(tx, caller.organizationId, body.project_id, body.path)) {
       const folderPath = moved.path + s.folder_path.slice(body.path.length);
       const before = await getScenario(tx, caller.organizationId, s.id);
-      entries.push({ before, after: await updateScenario(tx, caller.organizationId, actorOf(caller), s.id, { folder_path: folderPath }, { now: now(), changeType: 'bulk_update' }) });
+      entries.push({
+        before,
+        after: await updateScenario(tx, caller.organizationId, actorOf(caller), s.id, { folder_path: folderPath }, { now: now(), changeType: 'bulk_update' }),
+      });
     }
-    await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'folder', actor: actorOf(caller), now: now(), summary: `Folder ${body.path} moved to ${moved.path}.` }, entries);
+    await recordChangeset(
+      tx,
+      { organizationId: caller.organizationId, kind: 'folder', actor: actorOf(caller), now: now(), summary: `Folder ${body.path} moved to ${moved.path}.` },
+      entries,
+    );
     return moved;
   });
 }
@@ -56,6 +63,11 @@ export async function deleteFolder(ctx: ServiceContext, caller: Caller, body: Fo
   await ctx.store.db.transaction().execute(async (tx) => {
     const scenarios = await scenarioIdsUnder(tx, organizationId, body.project_id, body.path);
     await deleteFolderTree(tx, organizationId, body.project_id, body.path);
-    if (scenarios.length) await deleteScenarios(tx, organizationId, scenarios.map((s) => s.id));
+    if (scenarios.length)
+      await deleteScenarios(
+        tx,
+        organizationId,
+        scenarios.map((s) => s.id),
+      );
   });
 }

@@ -41,6 +41,12 @@ export async function answerGeneration(ctx: ServiceContext, caller: Caller, inpu
   const job = await currentGeneration(ctx, caller, input.progress_id);
   if (job.status !== 'needs_clarification') throw ValidationError.field('progress_id', `This generation is ${job.status}; it is not waiting for an answer.`);
   const request = JSON.parse(job.request) as { agent_id: number; num_scenarios: number; tool_ids: string[]; generation?: Record<string, unknown> };
-  const body = ScenarioAgentBody.parse({ user_message: input.answer, agent_id: request.agent_id, num_scenarios: request.num_scenarios, tool_ids: request.tool_ids, session_id: job.session_id });
+  const body = ScenarioAgentBody.parse({
+    user_message: input.answer,
+    agent_id: request.agent_id,
+    num_scenarios: request.num_scenarios,
+    tool_ids: request.tool_ids,
+    session_id: job.session_id,
+  });
   await startScenarioAgentJob(ctx, caller, body, request.generation ?? {});
 }

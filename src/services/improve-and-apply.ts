@@ -1,14 +1,15 @@
 import { Conflict } from '../domain/errors.js';
 import type { ImproveJobRequest } from '../domain/scenario-agent.js';
-import { readUpdatedScenarios, type ImproveResult, type NotDone } from '../domain/suggestion.js';
+import { type ImproveResult, type NotDone, readUpdatedScenarios } from '../domain/suggestion.js';
 import { improveJob } from '../jobs/kinds/improve.js';
-import { OutcomeInstead, type JobContext, type JobHandler, type JobOutcome } from '../jobs/types.js';
-import type { Tx } from '../store/db.js';
+import { type JobContext, type JobHandler, type JobOutcome, OutcomeInstead } from '../jobs/types.js';
 import { recordChangeset } from '../store/changesets.js';
+import type { Tx } from '../store/db.js';
 import { writeMergedMany } from '../store/scenarios.js';
 import { actorOf, checkSuggestions } from './apply.js';
 
-const partOf = (scenarioId: number | null, field: string | null) => (scenarioId === null ? 'a suggestion' : `scenario ${scenarioId}${field ? ` (${field})` : ''}`);
+const partOf = (scenarioId: number | null, field: string | null) =>
+  scenarioId === null ? 'a suggestion' : `scenario ${scenarioId}${field ? ` (${field})` : ''}`;
 
 /**
  * An improve, and with `apply_changes` (no `updated_scenarios`) one that applies its own
@@ -29,7 +30,10 @@ export const improveAndApplyJob: JobHandler = async (ctx: JobContext): Promise<J
   const commit = async (tx: Tx) => {
     const { writes, conflicts, issues } = await checkSuggestions(tx, job.organization_id, req.project_id, suggestions);
     for (const c of conflicts) {
-      const why = c.reason === 'deleted' ? 'it was deleted while the job ran' : `it changed while the job ran (revision ${c.current_revision}, suggestion based on ${c.based_on_revision})`;
+      const why =
+        c.reason === 'deleted'
+          ? 'it was deleted while the job ran'
+          : `it changed while the job ran (revision ${c.current_revision}, suggestion based on ${c.based_on_revision})`;
       skipped.push({ part: partOf(c.scenario_id, null), reason: `Not applied: ${why}.` });
     }
     for (const i of issues) skipped.push({ part: partOf(i.scenario_id, i.field), reason: `Not applied: ${i.message}` });
@@ -40,12 +44,21 @@ export const improveAndApplyJob: JobHandler = async (ctx: JobContext): Promise<J
       const written = await writeMergedMany(tx, actor, writes, { now, changeType: 'apply', reason });
       applied.push(...written.map((r) => r.id));
       const entries = writes.map((w, i) => ({ before: w.current, after: written[i]! }));
-      changesetIds.push(...(await recordChangeset(tx, { organizationId: job.organization_id, kind: 'apply', actor, now, jobId: job.id, sessionId: job.session_id, summary: reason }, entries)));
+      changesetIds.push(
+        ...(await recordChangeset(
+          tx,
+          { organizationId: job.organization_id, kind: 'apply', actor, now, jobId: job.id, sessionId: job.session_id, summary: reason },
+          entries,
+        )),
+      );
     } catch (e) {
       // Another request wrote one of these scenarios between the check and the write: nothing is applied.
       if (!(e instanceof Conflict)) throw e;
       const reason = `Nothing was applied: ${e.message}`;
-      throw new OutcomeInstead({ ...outcome, result: { ...result, message: `${result.message}\n\n${reason}`, not_done: [...result.not_done, { part: 'apply', reason }] } });
+      throw new OutcomeInstead({
+        ...outcome,
+        result: { ...result, message: `${result.message}\n\n${reason}`, not_done: [...result.not_done, { part: 'apply', reason }] },
+      });
     }
   };
   const summary = () => {

@@ -1,6 +1,6 @@
 import { ValidationError } from '../domain/errors.js';
 import { NAME_MAX, type ScenarioCreate } from '../domain/scenario.js';
-import { recordChangeset, type ChangesetEntry } from '../store/changesets.js';
+import { type ChangesetEntry, recordChangeset } from '../store/changesets.js';
 import { ensureFolderPath } from '../store/folders.js';
 import { getProject } from '../store/projects.js';
 import { createScenario, listScenarios, loadScenarios, scenarioFieldsOf, updateScenario } from '../store/scenarios.js';
@@ -30,7 +30,10 @@ export interface DuplicateInput {
 export async function duplicateScenarios(ctx: ServiceContext, caller: Caller, b: DuplicateInput): Promise<Row<'scenarios'>[]> {
   const { db } = ctx.store;
   const now = () => nowOf(ctx);
-  for (const [field, id] of [['project', b.project], ['copy_to_project', b.copy_to_project]] as const) {
+  for (const [field, id] of [
+    ['project', b.project],
+    ['copy_to_project', b.copy_to_project],
+  ] as const) {
     await getProject(db, caller.organizationId, id).catch(() => {
       throw ValidationError.field(field, `Invalid pk "${id}" - object does not exist.`);
     });
@@ -45,18 +48,28 @@ export async function duplicateScenarios(ctx: ServiceContext, caller: Caller, b:
       // The stored fields were valid when written; the create checks them again for the destination.
       const f = scenarioFieldsOf(original) as ScenarioCreate & ReturnType<typeof scenarioFieldsOf>;
       copies.push(
-        await createScenario(tx, caller.organizationId, actorOf(caller), {
-          ...f,
-          name: `Copy of ${f.name}`.slice(0, NAME_MAX),
-          project: b.copy_to_project,
-          agent: b.scenario_agent ?? (sameProject ? f.agent : null),
-          metrics: sameProject ? f.metrics : [],
-          test_profile: sameProject ? f.test_profile : null,
-          folder_path: b.folder_path !== undefined ? b.folder_path || null : sameProject ? f.folder_path : null,
-        }, now()),
+        await createScenario(
+          tx,
+          caller.organizationId,
+          actorOf(caller),
+          {
+            ...f,
+            name: `Copy of ${f.name}`.slice(0, NAME_MAX),
+            project: b.copy_to_project,
+            agent: b.scenario_agent ?? (sameProject ? f.agent : null),
+            metrics: sameProject ? f.metrics : [],
+            test_profile: sameProject ? f.test_profile : null,
+            folder_path: b.folder_path !== undefined ? b.folder_path || null : sameProject ? f.folder_path : null,
+          },
+          now(),
+        ),
       );
     }
-    await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'bulk_create', actor: actorOf(caller), now: now(), summary: 'Copies.' }, copies.map((r) => ({ before: null, after: r })));
+    await recordChangeset(
+      tx,
+      { organizationId: caller.organizationId, kind: 'bulk_create', actor: actorOf(caller), now: now(), summary: 'Copies.' },
+      copies.map((r) => ({ before: null, after: r })),
+    );
     return copies;
   });
 }
@@ -77,9 +90,16 @@ export async function addTagsToScenarios(
       const current = scenarioFieldsOf(row).tags;
       const next = [...new Set([...current, ...wanted])];
       if (next.length === current.length) continue;
-      entries.push({ before: row, after: await updateScenario(tx, caller.organizationId, actorOf(caller), row.id, { tags: next }, { now: now(), changeType: 'bulk_update' }) });
+      entries.push({
+        before: row,
+        after: await updateScenario(tx, caller.organizationId, actorOf(caller), row.id, { tags: next }, { now: now(), changeType: 'bulk_update' }),
+      });
     }
-    await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'tags', actor: actorOf(caller), now: now(), summary: `Tags added: ${wanted.join(', ')}.` }, entries);
+    await recordChangeset(
+      tx,
+      { organizationId: caller.organizationId, kind: 'tags', actor: actorOf(caller), now: now(), summary: `Tags added: ${wanted.join(', ')}.` },
+      entries,
+    );
     return entries.length;
   });
   return { tags: wanted, updated_count: updated };

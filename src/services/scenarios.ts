@@ -1,9 +1,9 @@
 import { FieldErrorCollector, ValidationError } from '../domain/errors.js';
 import type { ScenarioCreate, ScenarioPatch } from '../domain/scenario.js';
 import { recordChangeset } from '../store/changesets.js';
-import type { Row } from '../store/schema.js';
 import { createScenario, deleteScenario, deleteScenarios, loadScenarios, revertScenario, scenarioFieldsOf, updateScenario } from '../store/scenarios.js';
-import { actorOf, nowOf, type Caller, type ServiceContext } from './context.js';
+import type { Row } from '../store/schema.js';
+import { actorOf, type Caller, nowOf, type ServiceContext } from './context.js';
 
 /** Scenario writes a user makes directly; each is one transaction that writes all of it or nothing. */
 
@@ -33,7 +33,11 @@ export function bulkCreateScenarios(ctx: ServiceContext, caller: Caller, items: 
       }
     }
     errors.throwIfAny();
-    await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'bulk_create', actor: actorOf(caller), now: nowOf(ctx) }, created.map((r) => ({ before: null, after: r })));
+    await recordChangeset(
+      tx,
+      { organizationId: caller.organizationId, kind: 'bulk_create', actor: actorOf(caller), now: nowOf(ctx) },
+      created.map((r) => ({ before: null, after: r })),
+    );
     return created;
   });
 }
@@ -96,19 +100,29 @@ export async function bulkUpdateScenarios(ctx: ServiceContext, caller: Caller, b
     }
     errors.throwIfAny();
     const byId = new Map(current.map((r) => [r.id, r]));
-    await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'bulk_update', actor: actorOf(caller), now: nowOf(ctx) }, out.map((r) => ({ before: byId.get(r.id)!, after: r })));
+    await recordChangeset(
+      tx,
+      { organizationId: caller.organizationId, kind: 'bulk_update', actor: actorOf(caller), now: nowOf(ctx) },
+      out.map((r) => ({ before: byId.get(r.id)!, after: r })),
+    );
     return out;
   });
 }
 
 /** Deletes many scenarios of one agent or project; an id outside that scope fails the whole request. */
-export async function bulkDeleteScenarios(ctx: ServiceContext, caller: Caller, input: { scenarios: number[]; agent_id?: number; project_id?: number }): Promise<void> {
+export async function bulkDeleteScenarios(
+  ctx: ServiceContext,
+  caller: Caller,
+  input: { scenarios: number[]; agent_id?: number; project_id?: number },
+): Promise<void> {
   if (input.agent_id === undefined && input.project_id === undefined) {
     throw ValidationError.field('non_field_errors', 'Either agent_id or project_id is required.');
   }
   await ctx.store.db.transaction().execute(async (tx) => {
     const rows = await loadScenarios(tx, caller.organizationId, input.scenarios);
-    const inScope = rows.filter((r) => (input.project_id === undefined || r.project_id === input.project_id) && (input.agent_id === undefined || r.agent_id === input.agent_id));
+    const inScope = rows.filter(
+      (r) => (input.project_id === undefined || r.project_id === input.project_id) && (input.agent_id === undefined || r.agent_id === input.agent_id),
+    );
     const known = new Set(inScope.map((r) => r.id));
     const missing = input.scenarios.filter((id) => !known.has(id));
     if (missing.length) throw new ValidationError({ scenarios: missing.slice(0, 20).map((id) => `Invalid pk "${id}" - object does not exist.`) });
@@ -117,6 +131,11 @@ export async function bulkDeleteScenarios(ctx: ServiceContext, caller: Caller, i
 }
 
 /** Restores what a revision recorded (by its number, or by its row id as history names it), as a new revision. */
-export function revertToRevision(ctx: ServiceContext, caller: Caller, scenarioId: number, target: { revision?: number; revisionId?: number }): Promise<Row<'scenarios'>> {
+export function revertToRevision(
+  ctx: ServiceContext,
+  caller: Caller,
+  scenarioId: number,
+  target: { revision?: number; revisionId?: number },
+): Promise<Row<'scenarios'>> {
   return ctx.store.db.transaction().execute((tx) => revertScenario(tx, caller.organizationId, actorOf(caller), scenarioId, target, nowOf(ctx)));
 }

@@ -1,11 +1,11 @@
 import { FieldErrorCollector, ValidationError } from '../domain/errors.js';
-import { titleFromMessage, type SessionStatus } from '../domain/jobs.js';
+import { type SessionStatus, titleFromMessage } from '../domain/jobs.js';
 import { setReviewState, waitingReviewOfSession } from '../store/job-review.js';
 import { assertReferences } from '../store/ownership.js';
 import { firstScenarioIds, resolveScenarioSelection, scenarioRefs } from '../store/scenario-selection.js';
 import type { Row } from '../store/schema.js';
 import { createSession, getSession, markLatestPreview, updateSession } from '../store/sessions.js';
-import { nowOf, type Caller, type ServiceContext } from './context.js';
+import { type Caller, nowOf, type ServiceContext } from './context.js';
 
 export interface NewSessionInput {
   project?: number | null;
@@ -48,11 +48,17 @@ export async function editSession(
     for (const id of patch.scenario_ids) {
       const ref = found.get(id);
       if (!ref) errors.add('scenario_ids', `Invalid pk "${id}" - object does not exist.`);
-      else if (session.project_id !== null && ref.project_id !== session.project_id) errors.add('scenario_ids', `Scenario ${id} is not in project ${session.project_id}.`);
+      else if (session.project_id !== null && ref.project_id !== session.project_id)
+        errors.add('scenario_ids', `Scenario ${id} is not in project ${session.project_id}.`);
     }
     errors.throwIfAny();
   }
-  await updateSession(db, sessionId, { title: patch.title, status: patch.status, scenarioIds: patch.scenario_ids && [...new Set(patch.scenario_ids)] }, nowOf(ctx));
+  await updateSession(
+    db,
+    sessionId,
+    { title: patch.title, status: patch.status, scenarioIds: patch.scenario_ids && [...new Set(patch.scenario_ids)] },
+    nowOf(ctx),
+  );
   return getSession(db, caller.organizationId, sessionId);
 }
 

@@ -1,9 +1,9 @@
 import type { GenerateInstructionsBody, ImproveInstructionsBody } from '../domain/instructions.js';
 import type { ScenarioAgentBody } from '../domain/scenario-agent.js';
 import type { Row } from '../store/schema.js';
-import { nowOf, type Caller, type ServiceContext } from './context.js';
-import { submitGenerateInstructions, submitImproveInstructions, submitScenarioInstructions, type SubmitOptions } from './submit-instructions.js';
+import { type Caller, nowOf, type ServiceContext } from './context.js';
 import { submitScenarioAgent } from './submit.js';
+import { type SubmitOptions, submitGenerateInstructions, submitImproveInstructions, submitScenarioInstructions } from './submit-instructions.js';
 
 /**
  * Starting a job is two steps in this order: commit its row (with its session turn), then tell a
@@ -18,7 +18,12 @@ function dispatched(ctx: ServiceContext, job: Row<'jobs'>): Row<'jobs'> {
  * A scenario-agent request: improve, clarify (draft new scenarios) or apply, as the body says;
  * `generation` runs a clarify request as a background generation (generate-bg/).
  */
-export async function startScenarioAgentJob(ctx: ServiceContext, caller: Caller, body: ScenarioAgentBody, generation?: Record<string, unknown>): Promise<Row<'jobs'>> {
+export async function startScenarioAgentJob(
+  ctx: ServiceContext,
+  caller: Caller,
+  body: ScenarioAgentBody,
+  generation?: Record<string, unknown>,
+): Promise<Row<'jobs'>> {
   return dispatched(ctx, await submitScenarioAgent(ctx.store.db, ctx.config, caller, body, nowOf(ctx), generation));
 }
 

@@ -8,8 +8,8 @@ import { jobTunables } from '../jobs/tunables.js';
 import { findAgentSummary } from '../store/aiagents.js';
 import type { Db, Executor } from '../store/db.js';
 import { insertJob } from '../store/jobs.js';
-import type { Row } from '../store/schema.js';
 import { getScenario, loadScenarios, prepareScenarioCreate, prepareScenarioUpdate, scenarioFieldsOf } from '../store/scenarios.js';
+import type { Row } from '../store/schema.js';
 import type { Submitter } from './submit.js';
 
 const invalidPk = (id: unknown) => `Invalid pk "${String(id)}" - object does not exist.`;
@@ -46,7 +46,14 @@ export class NotRecorded extends Error {
  * one scenario (the reference answers them without a session id), so the session list stays the
  * scenario agent's conversations.
  */
-async function record(tx: Executor, config: Config, caller: Submitter, request: InstructionsJobRequest, now: string, opts: SubmitOptions): Promise<Row<'jobs'>> {
+async function record(
+  tx: Executor,
+  config: Config,
+  caller: Submitter,
+  request: InstructionsJobRequest,
+  now: string,
+  opts: SubmitOptions,
+): Promise<Row<'jobs'>> {
   if (opts.dryRun) throw new NotRecorded(request);
   return insertJob(
     tx,
@@ -106,7 +113,17 @@ export async function submitGenerateInstructions(db: Db, config: Config, caller:
         personality: merged.personality ?? null,
         scenario_language: patch.scenario_language ?? languageOf(agent) ?? merged.scenario_language,
       };
-      request = { mode: 'generate', user_message: extra_instructions, project_id: projectId, agent_id: merged.agent, scenario_id: null, based_on_revision: null, fields, basis_changes: {}, meta: null };
+      request = {
+        mode: 'generate',
+        user_message: extra_instructions,
+        project_id: projectId,
+        agent_id: merged.agent,
+        scenario_id: null,
+        based_on_revision: null,
+        fields,
+        basis_changes: {},
+        meta: null,
+      };
     }
     return record(tx, config, caller, request, now, opts);
   });
@@ -119,7 +136,14 @@ export async function submitImproveInstructions(db: Db, config: Config, caller: 
     const agent = await findAgentSummary(tx, caller.organizationId, body.agent);
     if (!agent) throw ValidationError.field('agent', invalidPk(body.agent));
     const current = body.current_instructions ?? '';
-    const fields: DraftFields = { ...EMPTY_SCENARIO, name: '', personality: null, agent: agent.id, instructions: current, scenario_language: languageOf(agent) ?? 'en' };
+    const fields: DraftFields = {
+      ...EMPTY_SCENARIO,
+      name: '',
+      personality: null,
+      agent: agent.id,
+      instructions: current,
+      scenario_language: languageOf(agent) ?? 'en',
+    };
     const request: InstructionsJobRequest = {
       mode: current.trim() ? 'improve' : 'generate',
       user_message: body.extra_instructions,
@@ -136,7 +160,15 @@ export async function submitImproveInstructions(db: Db, config: Config, caller: 
 }
 
 /** Improves the instructions of one stored scenario as `message` asks. */
-export async function submitScenarioInstructions(db: Db, config: Config, caller: Submitter, scenarioId: number, message: string, now: string, opts: SubmitOptions = {}): Promise<Row<'jobs'>> {
+export async function submitScenarioInstructions(
+  db: Db,
+  config: Config,
+  caller: Submitter,
+  scenarioId: number,
+  message: string,
+  now: string,
+  opts: SubmitOptions = {},
+): Promise<Row<'jobs'>> {
   return db.transaction().execute(async (tx) => {
     const row = await getScenario(tx, caller.organizationId, scenarioId);
     if (!message.trim()) throw ValidationError.field('user_message', 'Say how to improve the instructions.');

@@ -1,9 +1,9 @@
 import type { Config } from '../config.js';
-import { FieldErrorCollector, ValidationError } from '../domain/errors.js';
 import { capsOf } from '../domain/cost.js';
-import { titleFromMessage, type JobKind } from '../domain/jobs.js';
-import type { ApplyJobRequest, ClarifyJobRequest, ImproveJobRequest, ScenarioAgentBody } from '../domain/scenario-agent.js';
+import { FieldErrorCollector, ValidationError } from '../domain/errors.js';
 import { yieldToEventLoop } from '../domain/event-loop.js';
+import { type JobKind, titleFromMessage } from '../domain/jobs.js';
+import { type ApplyJobRequest, type ClarifyJobRequest, draftCountAskedFor, type ImproveJobRequest, type ScenarioAgentBody } from '../domain/scenario-agent.js';
 import { readUpdatedScenarios, repeatedScenarioErrors } from '../domain/suggestion.js';
 import { jobTunables } from '../jobs/tunables.js';
 import { agentNamesOfProject, findAgentSummary } from '../store/aiagents.js';
@@ -89,7 +89,8 @@ async function resolveAgentChoice(db: Executor, orgId: number, projectId: number
 async function sourceOfApply(db: Executor, orgId: number, progressId: string | undefined, sessionId: number | undefined): Promise<Row<'jobs'> | undefined> {
   if (progressId === undefined) return sessionId ? waitingReviewOfSession(db, sessionId) : undefined;
   const job = await findJobByProgressId(db, orgId, progressId);
-  if (!job || (job.kind !== 'improve' && job.kind !== 'clarify')) throw ValidationError.field('source_progress_id', 'Name an improve or clarify job of yours (its progress_id).');
+  if (!job || (job.kind !== 'improve' && job.kind !== 'clarify'))
+    throw ValidationError.field('source_progress_id', 'Name an improve or clarify job of yours (its progress_id).');
   return job;
 }
 
@@ -112,7 +113,13 @@ async function readItemsInTurns(items: ReadonlyArray<Record<string, unknown>>): 
 }
 const ITEMS_PER_TURN = 500;
 
-async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: Awaited<ReturnType<typeof checkReferences>>, items?: ReadItems): Promise<Planned> {
+async function plan(
+  db: Executor,
+  orgId: number,
+  body: ScenarioAgentBody,
+  refs: Awaited<ReturnType<typeof checkReferences>>,
+  items?: ReadItems,
+): Promise<Planned> {
   const { agent, session } = refs;
   const previous = session ? await latestJobOfSession(db, session.id) : undefined;
   const resuming = (body.agent_resolution_response.trim() !== '' || Object.keys(body.agent_selections ?? {}).length > 0) && !body.apply_changes;
@@ -120,11 +127,16 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
   // With scenarios and no suggestions to apply, apply_changes asks for an improve that applies its own.
   const improveAndApply = body.apply_changes && !body.updated_scenarios?.length && body.scenarios !== undefined && body.scenarios !== null;
   if (body.apply_changes && !improveAndApply) {
-    if (!body.updated_scenarios?.length) throw ValidationError.field('updated_scenarios', 'Send the suggestions to apply with apply_changes: true, or the scenarios to improve and apply.');
+    if (!body.updated_scenarios?.length)
+      throw ValidationError.field('updated_scenarios', 'Send the suggestions to apply with apply_changes: true, or the scenarios to improve and apply.');
     const { suggestions, drafts, errors } = items ?? readUpdatedScenarios(body.updated_scenarios);
     errors.push(...repeatedScenarioErrors(body.updated_scenarios));
     if (errors.length) throw new ValidationError({ updated_scenarios: errors.slice(0, 50) });
-    const refs = await scenarioRefs(db, orgId, suggestions.map((s) => s.scenario_id));
+    const refs = await scenarioRefs(
+      db,
+      orgId,
+      suggestions.map((s) => s.scenario_id),
+    );
     const projects = new Set(refs.map((r) => r.project_id));
     const projectId = body.project_id ?? agent?.project_id ?? refs[0]?.project_id ?? session?.project_id ?? null;
     if (!projectId) throw ValidationError.field('project_id', 'Required to apply new scenarios.');
@@ -169,15 +181,19 @@ async function plan(db: Executor, orgId: number, body: ScenarioAgentBody, refs: 
   const clarifyAgent = agent ?? (heldAgent ? await findAgentSummary(db, orgId, heldAgent) : undefined);
   if (!clarifyAgent) throw ValidationError.field('agent_id', 'Required to generate scenarios (no "scenarios" were given, so this is a request for new ones).');
   if (!body.user_message.trim() && !body.knowledge_base?.length) throw ValidationError.field('user_message', 'Describe the scenarios you want.');
+  // num_scenarios defaults to 1, so a count the request states ("write three scenarios") wins over the
+  // default, and an answer to a question keeps the count its session asked for.
+  const heldCount = previous?.kind === 'clarify' ? (JSON.parse(previous.request) as ClarifyJobRequest).num_scenarios : undefined;
+  const count = body.num_scenarios !== 1 ? body.num_scenarios : (draftCountAskedFor(body.user_message) ?? heldCount ?? 1);
   const request: ClarifyJobRequest = {
     user_message: body.user_message,
     agent_id: clarifyAgent.id,
     project_id: clarifyAgent.project_id,
-    num_scenarios: body.num_scenarios,
+    num_scenarios: count,
     knowledge_base: body.knowledge_base ?? [],
     tool_ids: body.tool_ids ?? [],
   };
-  return { kind: 'clarify', mode: 'clarify', projectId: clarifyAgent.project_id, request, scenarioIds: [], total: body.num_scenarios };
+  return { kind: 'clarify', mode: 'clarify', projectId: clarifyAgent.project_id, request, scenarioIds: [], total: count };
 }
 
 /**
@@ -224,7 +240,13 @@ export async function submitScenarioAgent(
     if (!sessionId) {
       const session = await createSession(
         tx,
-        { organizationId: orgId, projectId: planned.projectId, title: titleFromMessage(body.user_message), scenarioIds: planned.scenarioIds, createdBy: caller.keyId },
+        {
+          organizationId: orgId,
+          projectId: planned.projectId,
+          title: titleFromMessage(body.user_message),
+          scenarioIds: planned.scenarioIds,
+          createdBy: caller.keyId,
+        },
         now,
       );
       sessionId = session.id;

@@ -1,4 +1,4 @@
-import { emptyUsage, addUsage, type TokenUsage } from '../domain/jobs.js';
+import { addUsage, emptyUsage, type TokenUsage } from '../domain/jobs.js';
 import { monthRange } from '../domain/usage-month.js';
 import type { Db } from '../store/db.js';
 import { getProject } from '../store/projects.js';
@@ -18,7 +18,15 @@ export async function projectUsage(db: Db, organizationId: number, projectId: nu
     const usage = addUsage(emptyUsage(), u);
     total = addUsage(total, usage);
     cost += u.cost_usd ?? 0;
-    return { progress_id: r.progress_id, kind: r.kind, status: r.status, created_at: r.created_at, model: u.model ?? null, ...usage, cost_usd: u.cost_usd ?? null };
+    return {
+      progress_id: r.progress_id,
+      kind: r.kind,
+      status: r.status,
+      created_at: r.created_at,
+      model: u.model ?? null,
+      ...usage,
+      cost_usd: u.cost_usd ?? null,
+    };
   });
   const spent = Math.round(cost * 1e6) / 1e6;
   return {

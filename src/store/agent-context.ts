@@ -39,7 +39,13 @@ export async function loadProjectFacts(
   } = {},
 ): Promise<ProjectFacts> {
   const [agents, personalities, folders, ownTools] = await Promise.all([
-    db.selectFrom('aiagents').select(['id', 'agent_name', 'description', 'language']).where('organization_id', '=', organizationId).where('project_id', '=', projectId).orderBy('id').execute(),
+    db
+      .selectFrom('aiagents')
+      .select(['id', 'agent_name', 'description', 'language'])
+      .where('organization_id', '=', organizationId)
+      .where('project_id', '=', projectId)
+      .orderBy('id')
+      .execute(),
     db
       .selectFrom('personalities')
       .select(['id', 'name', 'language', 'description'])

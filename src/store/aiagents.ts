@@ -30,7 +30,11 @@ async function withFiles(db: Executor, rows: Row<'aiagents'>[]): Promise<AgentRe
     ? await db
         .selectFrom('knowledge_base_files')
         .select(['id', 'agent_id', 'file_name', 'file_type', 'file_size', 'created_at', 'updated_at'])
-        .where('agent_id', 'in', rows.map((r) => r.id))
+        .where(
+          'agent_id',
+          'in',
+          rows.map((r) => r.id),
+        )
         .orderBy('id')
         .execute()
     : [];
@@ -53,13 +57,23 @@ export async function listAgents(
 }
 
 /** The few columns a job request needs of an agent, or undefined when it is not the organization's. */
-export function findAgentSummary(db: Executor, organizationId: number, id: number): Promise<Pick<Row<'aiagents'>, 'id' | 'project_id' | 'agent_name' | 'language'> | undefined> {
-  return db.selectFrom('aiagents').select(['id', 'project_id', 'agent_name', 'language']).where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst();
+export function findAgentSummary(
+  db: Executor,
+  organizationId: number,
+  id: number,
+): Promise<Pick<Row<'aiagents'>, 'id' | 'project_id' | 'agent_name' | 'language'> | undefined> {
+  return db
+    .selectFrom('aiagents')
+    .select(['id', 'project_id', 'agent_name', 'language'])
+    .where('organization_id', '=', organizationId)
+    .where('id', '=', id)
+    .executeTakeFirst();
 }
 
 /** The id of the organization's agent with this assistant id (the reference's external name for it). */
 export async function agentIdByAssistantId(db: Executor, organizationId: number, assistantId: string): Promise<number | undefined> {
-  return (await db.selectFrom('aiagents').select('id').where('organization_id', '=', organizationId).where('assistant_id', '=', assistantId).executeTakeFirst())?.id;
+  return (await db.selectFrom('aiagents').select('id').where('organization_id', '=', organizationId).where('assistant_id', '=', assistantId).executeTakeFirst())
+    ?.id;
 }
 
 /** Every agent of a project by id and name, for choosing one by either. */

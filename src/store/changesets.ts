@@ -1,11 +1,11 @@
+import { type ChangesetAction, type ChangesetKind, type ChangesetStatus, changesetStatus } from '../domain/changeset.js';
 import { yielder } from '../domain/event-loop.js';
-import { changesetStatus, type ChangesetAction, type ChangesetKind, type ChangesetStatus } from '../domain/changeset.js';
 import { diffScenarioFields, EMPTY_SCENARIO, type FieldChanges, type ScenarioFields } from '../domain/scenario.js';
 import type { Executor } from './db.js';
 import { getOwned } from './ownership.js';
-import { enqueueWebhookEvent } from './webhooks.js';
-import { scenarioFieldsOf, type Actor } from './scenarios.js';
+import { type Actor, scenarioFieldsOf } from './scenarios.js';
 import type { NewRow, Row } from './schema.js';
+import { enqueueWebhookEvent } from './webhooks.js';
 
 /** Item rows per INSERT: well under every dialect's limit on bound parameters. */
 const ITEMS_PER_INSERT = 100;
@@ -87,18 +87,31 @@ export async function recordChangeset(db: Executor, head: ChangesetHead, entries
       after_revision: e.after?.revision ?? null,
       reverted_by: null,
     }));
-    for (let i = 0; i < rows.length; i += ITEMS_PER_INSERT) await db.insertInto('changeset_items').values(rows.slice(i, i + ITEMS_PER_INSERT)).execute();
+    for (let i = 0; i < rows.length; i += ITEMS_PER_INSERT)
+      await db
+        .insertInto('changeset_items')
+        .values(rows.slice(i, i + ITEMS_PER_INSERT))
+        .execute();
     const event = head.kind === 'revert' ? 'changeset.reverted' : 'changeset.applied';
-    await enqueueWebhookEvent(db, head.organizationId, projectId, event, {
-      changeset_id: id,
-      project_id: projectId,
-      kind: head.kind,
-      reverts: head.revertsId ?? null,
-      progress_id: head.jobId ? ((await db.selectFrom('jobs').select('progress_id').where('id', '=', head.jobId).executeTakeFirst())?.progress_id ?? null) : null,
-      session_id: head.sessionId ?? null,
-      scenario_ids: rows.map((r) => r.scenario_id),
-      fields,
-    }, head.now);
+    await enqueueWebhookEvent(
+      db,
+      head.organizationId,
+      projectId,
+      event,
+      {
+        changeset_id: id,
+        project_id: projectId,
+        kind: head.kind,
+        reverts: head.revertsId ?? null,
+        progress_id: head.jobId
+          ? ((await db.selectFrom('jobs').select('progress_id').where('id', '=', head.jobId).executeTakeFirst())?.progress_id ?? null)
+          : null,
+        session_id: head.sessionId ?? null,
+        scenario_ids: rows.map((r) => r.scenario_id),
+        fields,
+      },
+      head.now,
+    );
     ids.push(id);
   }
   return ids;
@@ -154,7 +167,9 @@ export async function listChangesets(
   if (filter.jobId !== undefined) q = q.where('job_id', '=', filter.jobId);
   if (filter.scenarioId !== undefined) {
     const sid = filter.scenarioId;
-    q = q.where('id', 'in', (eb) => eb.selectFrom('changeset_items').select('changeset_id').where('scenario_id', '=', sid).where('organization_id', '=', organizationId));
+    q = q.where('id', 'in', (eb) =>
+      eb.selectFrom('changeset_items').select('changeset_id').where('scenario_id', '=', sid).where('organization_id', '=', organizationId),
+    );
   }
   const { n } = await q.select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
   const rows = await q.selectAll().orderBy('id', 'desc').offset(page.offset).limit(page.limit).execute();
@@ -201,7 +216,11 @@ export function itemChanges(item: ChangesetItem): FieldChanges {
 }
 
 /** A changeset's items in scenario order; `pendingOnly` leaves out those already reverted. */
-export async function changesetItems(db: Executor, changesetId: number, opts: { pendingOnly?: boolean; offset?: number; limit?: number } = {}): Promise<ChangesetItem[]> {
+export async function changesetItems(
+  db: Executor,
+  changesetId: number,
+  opts: { pendingOnly?: boolean; offset?: number; limit?: number } = {},
+): Promise<ChangesetItem[]> {
   let q = db.selectFrom('changeset_items').selectAll().where('changeset_id', '=', changesetId);
   if (opts.pendingOnly) q = q.where('reverted_by', 'is', null);
   q = q.orderBy('scenario_id').orderBy('id');
@@ -212,6 +231,10 @@ export async function changesetItems(db: Executor, changesetId: number, opts: { 
 /** Marks items as undone by a revert changeset. */
 export async function markItemsReverted(db: Executor, itemIds: number[], byChangesetId: number): Promise<void> {
   for (let i = 0; i < itemIds.length; i += CHUNK) {
-    await db.updateTable('changeset_items').set({ reverted_by: byChangesetId }).where('id', 'in', itemIds.slice(i, i + CHUNK)).execute();
+    await db
+      .updateTable('changeset_items')
+      .set({ reverted_by: byChangesetId })
+      .where('id', 'in', itemIds.slice(i, i + CHUNK))
+      .execute();
   }
 }

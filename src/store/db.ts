@@ -1,17 +1,17 @@
+import { Kysely, type Migration, type MigrationProvider, Migrator, sql, type Transaction } from 'kysely';
 import type pg from 'pg';
-import { Kysely, Migrator, type Migration, type MigrationProvider, sql, type Transaction } from 'kysely';
 import type { Config } from '../config.js';
 import type { DialectName } from './dialect.js';
-import { sqliteDialect } from './dialects/sqlite.js';
 import { postgresDialect } from './dialects/postgres.js';
-import { localJobEvents, pgJobEvents, type JobEvents } from './job-events.js';
+import { sqliteDialect } from './dialects/sqlite.js';
+import { type JobEvents, localJobEvents, pgJobEvents } from './job-events.js';
 import { initial } from './migrations/001_initial.js';
 import { settings } from './migrations/002_settings.js';
 import { documentedFields } from './migrations/020_documented_fields.js';
 import { kbContentHash } from './migrations/030_kb_content_hash.js';
-import { jobReview } from './migrations/070_job_review.js';
 import { jobLastError } from './migrations/040_job_last_error.js';
 import { keyScope } from './migrations/041_key_scope.js';
+import { jobReview } from './migrations/070_job_review.js';
 import { changesets } from './migrations/071_changesets.js';
 import { projectBudget } from './migrations/072_project_budget.js';
 import { webhooks } from './migrations/073_webhooks.js';
@@ -40,7 +40,9 @@ export function openStore(database: Config['database']): Store {
     const { dialect, pool } = postgresDialect(database.url, database.poolSize);
     const db = new Kysely<Database>({ dialect });
     const errorListeners: Array<(err: Error) => void> = [];
-    const jobEvents = pgJobEvents(pool, database.url, (err) => errorListeners.forEach((l) => l(err)));
+    const jobEvents = pgJobEvents(pool, database.url, (err) => {
+      for (const l of errorListeners) l(err);
+    });
     return {
       db,
       dialect: 'postgres',

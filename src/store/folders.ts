@@ -52,7 +52,13 @@ export async function listFolders(
 }
 
 export async function folderPaths(db: Executor, organizationId: number, projectId: number): Promise<string[]> {
-  const rows = await db.selectFrom('folders').select('path').where('organization_id', '=', organizationId).where('project_id', '=', projectId).orderBy('path').execute();
+  const rows = await db
+    .selectFrom('folders')
+    .select('path')
+    .where('organization_id', '=', organizationId)
+    .where('project_id', '=', projectId)
+    .orderBy('path')
+    .execute();
   return rows.map((r) => r.path);
 }
 
@@ -60,13 +66,24 @@ const under = (path: string, root: string) => path === root || path.startsWith(`
 
 /** A folder of a project by path, or a 400 naming `path`. */
 export async function getFolder(db: Executor, organizationId: number, projectId: number, path: string): Promise<Row<'folders'>> {
-  const row = await db.selectFrom('folders').selectAll().where('organization_id', '=', organizationId).where('project_id', '=', projectId).where('path', '=', path).executeTakeFirst();
+  const row = await db
+    .selectFrom('folders')
+    .selectAll()
+    .where('organization_id', '=', organizationId)
+    .where('project_id', '=', projectId)
+    .where('path', '=', path)
+    .executeTakeFirst();
   if (!row) throw ValidationError.field('path', `Folder "${path}" does not exist in this project.`);
   return row;
 }
 
 /** Ids of the scenarios in a folder or any folder beneath it. */
-export async function scenarioIdsUnder(db: Executor, organizationId: number, projectId: number, root: string): Promise<Array<{ id: number; folder_path: string }>> {
+export async function scenarioIdsUnder(
+  db: Executor,
+  organizationId: number,
+  projectId: number,
+  root: string,
+): Promise<Array<{ id: number; folder_path: string }>> {
   const rows = await db
     .selectFrom('scenarios')
     .select(['id', 'folder_path'])
@@ -102,7 +119,11 @@ export async function repathFolder(
   for (const f of all.filter((x) => under(x.path, from))) {
     const path = target + f.path.slice(from.length);
     const parent = f.id === folder.id ? to.parentPath : target + f.parent_path!.slice(from.length);
-    await db.updateTable('folders').set({ path, parent_path: parent, name: f.id === folder.id ? to.name : f.name, updated_at: now }).where('id', '=', f.id).execute();
+    await db
+      .updateTable('folders')
+      .set({ path, parent_path: parent, name: f.id === folder.id ? to.name : f.name, updated_at: now })
+      .where('id', '=', f.id)
+      .execute();
   }
   return db.selectFrom('folders').selectAll().where('id', '=', folder.id).executeTakeFirstOrThrow();
 }

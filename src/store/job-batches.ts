@@ -1,6 +1,6 @@
 import type { TokenUsage } from '../domain/jobs.js';
 import type { Db, Executor } from './db.js';
-import { setProgress, type Lease } from './jobs.js';
+import { type Lease, setProgress } from './jobs.js';
 
 /**
  * Batches a job finished, kept with the job until it ends: a job claimed again after its worker

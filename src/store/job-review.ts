@@ -12,7 +12,11 @@ export type JobReview = Pick<Row<'jobs'>, 'progress_id' | 'status' | 'review_sta
 export async function setReviewState(db: Executor, jobId: number, state: StoredReviewState, opts: { count?: number; appliedBy?: string } = {}): Promise<void> {
   await db
     .updateTable('jobs')
-    .set({ review_state: state, ...(opts.count !== undefined ? { review_count: opts.count } : {}), ...(opts.appliedBy !== undefined ? { applied_by: opts.appliedBy } : {}) })
+    .set({
+      review_state: state,
+      ...(opts.count !== undefined ? { review_count: opts.count } : {}),
+      ...(opts.appliedBy !== undefined ? { applied_by: opts.appliedBy } : {}),
+    })
     .where('id', '=', jobId)
     .execute();
 }

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
-import { sql, type CompiledQuery } from 'kysely';
+import { type CompiledQuery, sql } from 'kysely';
 import type { JobKind, JobStatus, TokenUsage } from '../domain/jobs.js';
-import { stoppedResult, type JobResult } from '../domain/suggestion.js';
+import { type JobResult, stoppedResult } from '../domain/suggestion.js';
 import type { Db, Executor } from './db.js';
 import type { Row } from './schema.js';
 
@@ -63,16 +63,24 @@ export function findJobById(db: Executor, id: number): Promise<Row<'jobs'> | und
 }
 
 export function findJobByProgressId(db: Executor, organizationId: number, progressId: string): Promise<Row<'jobs'> | undefined> {
-  return db
-    .selectFrom('jobs')
-    .selectAll()
-    .where('progress_id', '=', progressId)
-    .where('organization_id', '=', organizationId)
-    .executeTakeFirst();
+  return db.selectFrom('jobs').selectAll().where('progress_id', '=', progressId).where('organization_id', '=', organizationId).executeTakeFirst();
 }
 
 /** The columns a progress answer is made of; the request, which can be large, is not among them. */
-const PROGRESS_COLUMNS = ['progress_id', 'session_id', 'kind', 'mode', 'status', 'result', 'error', 'progress_done', 'progress_total', 'usage', 'review_state', 'review_count'] as const;
+const PROGRESS_COLUMNS = [
+  'progress_id',
+  'session_id',
+  'kind',
+  'mode',
+  'status',
+  'result',
+  'error',
+  'progress_done',
+  'progress_total',
+  'usage',
+  'review_state',
+  'review_count',
+] as const;
 export type JobProgressRow = Pick<Row<'jobs'>, (typeof PROGRESS_COLUMNS)[number]>;
 
 const progressQueries = new WeakMap<Db, CompiledQuery<JobProgressRow>>();

@@ -21,6 +21,11 @@ export async function projectsOfRows(db: Executor, organizationId: number, table
 
 /** The project of a job, by its progress id. */
 export async function projectOfJob(db: Executor, organizationId: number, progressId: string): Promise<number | null | undefined> {
-  const row = await db.selectFrom('jobs').select('project_id').where('organization_id', '=', organizationId).where('progress_id', '=', progressId).executeTakeFirst();
+  const row = await db
+    .selectFrom('jobs')
+    .select('project_id')
+    .where('organization_id', '=', organizationId)
+    .where('progress_id', '=', progressId)
+    .executeTakeFirst();
   return row?.project_id;
 }

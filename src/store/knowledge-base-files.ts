@@ -78,7 +78,9 @@ export function getKnowledgeBaseFile(db: Executor, organizationId: number, id: n
 
 /** Which of `ids` name knowledge-base files of the organization. */
 export async function existingKnowledgeBaseIds(db: Executor, organizationId: number, ids: number[]): Promise<Set<number>> {
-  const found = ids.length ? await db.selectFrom('knowledge_base_files').select('id').where('organization_id', '=', organizationId).where('id', 'in', ids).execute() : [];
+  const found = ids.length
+    ? await db.selectFrom('knowledge_base_files').select('id').where('organization_id', '=', organizationId).where('id', 'in', ids).execute()
+    : [];
   return new Set(found.map((f) => f.id));
 }
 
@@ -163,4 +165,3 @@ export async function updateKnowledgeBaseFile(
 export function deleteKnowledgeBaseFile(db: Executor, organizationId: number, id: number): Promise<void> {
   return deleteOwned(db, 'knowledge_base_files', organizationId, id);
 }
-

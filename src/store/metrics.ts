@@ -67,6 +67,10 @@ export async function deleteMetric(db: Executor, organizationId: number, id: num
     .where(containsText('metrics', String(id)))
     .execute();
   const used = candidates.filter((c) => (JSON.parse(c.metrics) as number[]).includes(id)).length;
-  if (used > 0) throw ValidationError.field('non_field_errors', `${used} scenario${used === 1 ? '' : 's'} use${used === 1 ? 's' : ''} this metric; remove it from ${used === 1 ? 'it' : 'them'} first.`);
+  if (used > 0)
+    throw ValidationError.field(
+      'non_field_errors',
+      `${used} scenario${used === 1 ? '' : 's'} use${used === 1 ? 's' : ''} this metric; remove it from ${used === 1 ? 'it' : 'them'} first.`,
+    );
   await deleteOwned(db, 'metrics', organizationId, id);
 }

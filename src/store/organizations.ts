@@ -37,7 +37,10 @@ export async function createOrganization(db: Executor, name: string, now: string
 }
 
 export async function countOrganizations(db: Executor): Promise<number> {
-  const row = await db.selectFrom('organizations').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  const row = await db
+    .selectFrom('organizations')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
   return Number(row.n);
 }
 
@@ -75,19 +78,23 @@ export async function createApiKey(
   const key = KEY_PREFIX + crypto.randomBytes(24).toString('base64url');
   const row = await db
     .insertInto('api_keys')
-    .values({ organization_id: organizationId, name, prefix: key.slice(0, 12), key_hash: hashApiKey(key), created_at: now, revoked_at: null, project_id: projectId, last_used_at: null })
+    .values({
+      organization_id: organizationId,
+      name,
+      prefix: key.slice(0, 12),
+      key_hash: hashApiKey(key),
+      created_at: now,
+      revoked_at: null,
+      project_id: projectId,
+      last_used_at: null,
+    })
     .returningAll()
     .executeTakeFirstOrThrow();
   return { key, row };
 }
 
 export async function findApiKey(db: Executor, key: string): Promise<Row<'api_keys'> | undefined> {
-  return db
-    .selectFrom('api_keys')
-    .selectAll()
-    .where('key_hash', '=', hashApiKey(key))
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
+  return db.selectFrom('api_keys').selectAll().where('key_hash', '=', hashApiKey(key)).where('revoked_at', 'is', null).executeTakeFirst();
 }
 
 export function listOrganizations(db: Executor): Promise<Row<'organizations'>[]> {
@@ -101,7 +108,11 @@ export async function renameOrganization(db: Executor, id: number, name: string)
 }
 
 /** A new organization ready to use: its predefined personalities, a "Default" project and a key (its only plaintext copy). */
-export async function createOrganizationWithKey(db: Executor, name: string, now: string): Promise<{ organization: Row<'organizations'>; projectId: number; key: string }> {
+export async function createOrganizationWithKey(
+  db: Executor,
+  name: string,
+  now: string,
+): Promise<{ organization: Row<'organizations'>; projectId: number; key: string }> {
   const organization = await createOrganization(db, name, now);
   const project = await db
     .insertInto('projects')

@@ -32,12 +32,7 @@ export async function assertReferences(
   const errors: Record<string, string[]> = {};
   for (const ref of refs) {
     if (ref.id == null) continue;
-    const found = await db
-      .selectFrom(ref.table)
-      .select('id')
-      .where('id', '=', ref.id)
-      .where('organization_id', '=', organizationId)
-      .executeTakeFirst();
+    const found = await db.selectFrom(ref.table).select('id').where('id', '=', ref.id).where('organization_id', '=', organizationId).executeTakeFirst();
     if (!found) (errors[ref.field] ??= []).push(`Invalid pk "${ref.id}" - object does not exist.`);
   }
   if (Object.keys(errors).length) throw new ValidationError(errors);
@@ -62,7 +57,12 @@ export async function projectOfWrite(
     if (!p) invalid('project', projectId);
   }
   if (agentId !== null) {
-    const a = await db.selectFrom('aiagents').select(['id', 'project_id']).where('id', '=', agentId).where('organization_id', '=', organizationId).executeTakeFirst();
+    const a = await db
+      .selectFrom('aiagents')
+      .select(['id', 'project_id'])
+      .where('id', '=', agentId)
+      .where('organization_id', '=', organizationId)
+      .executeTakeFirst();
     if (!a) invalid('agent', agentId);
     else if (projectId !== null && a.project_id !== projectId) errors.agent = [`Agent ${agentId} belongs to another project.`];
     else projectId = a.project_id;

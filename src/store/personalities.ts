@@ -88,7 +88,10 @@ export async function deletePersonality(db: Db, organizationId: number, id: numb
       .executeTakeFirstOrThrow();
     const used = Number(n);
     if (used > 0) {
-      throw ValidationError.field('non_field_errors', `${used} scenario${used === 1 ? '' : 's'} use${used === 1 ? 's' : ''} this personality; give ${used === 1 ? 'it' : 'them'} another one first.`);
+      throw ValidationError.field(
+        'non_field_errors',
+        `${used} scenario${used === 1 ? '' : 's'} use${used === 1 ? 's' : ''} this personality; give ${used === 1 ? 'it' : 'them'} another one first.`,
+      );
     }
     await deleteOwned(tx, 'personalities', organizationId, id);
   });

@@ -41,13 +41,7 @@ export function createProject(db: Executor, organizationId: number, input: Proje
     .executeTakeFirstOrThrow();
 }
 
-export async function updateProject(
-  db: Executor,
-  organizationId: number,
-  id: number,
-  patch: Partial<ProjectInput>,
-  now: string,
-): Promise<Row<'projects'>> {
+export async function updateProject(db: Executor, organizationId: number, id: number, patch: Partial<ProjectInput>, now: string): Promise<Row<'projects'>> {
   const current = await getProject(db, organizationId, id);
   const { documented, ...rest } = patch;
   return db

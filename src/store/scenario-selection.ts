@@ -6,7 +6,11 @@ export type Selector = number[] | number | 'all';
 const CHUNK = 500;
 
 /** Id, project and agent of the given scenario ids that belong to the organization. */
-export async function scenarioRefs(db: Executor, organizationId: number, ids: number[]): Promise<Array<{ id: number; project_id: number; agent_id: number | null }>> {
+export async function scenarioRefs(
+  db: Executor,
+  organizationId: number,
+  ids: number[],
+): Promise<Array<{ id: number; project_id: number; agent_id: number | null }>> {
   const out: Array<{ id: number; project_id: number; agent_id: number | null }> = [];
   const unique = [...new Set(ids)];
   for (let i = 0; i < unique.length; i += CHUNK) {
@@ -26,7 +30,14 @@ export async function scenarioRefs(db: Executor, organizationId: number, ids: nu
 /** The first `n` scenarios of a project by id, as a session's "first N" selection takes them. */
 export async function firstScenarioIds(db: Executor, organizationId: number, projectId: number, n: number): Promise<number[]> {
   if (n === 0) return [];
-  const rows = await db.selectFrom('scenarios').select('id').where('organization_id', '=', organizationId).where('project_id', '=', projectId).orderBy('id').limit(n).execute();
+  const rows = await db
+    .selectFrom('scenarios')
+    .select('id')
+    .where('organization_id', '=', organizationId)
+    .where('project_id', '=', projectId)
+    .orderBy('id')
+    .limit(n)
+    .execute();
   return rows.map((r) => r.id);
 }
 

@@ -1,6 +1,6 @@
 import type { Executor } from './db.js';
-import type { Row } from './schema.js';
 import { scenarioFieldsOf } from './scenarios.js';
+import type { Row } from './schema.js';
 
 const CHUNK = 500;
 
@@ -18,21 +18,26 @@ async function byIds<T extends { id: number }>(ids: number[], load: (part: numbe
 export async function scenarioViews(db: Executor, organizationId: number, rows: Row<'scenarios'>[]) {
   const fields = rows.map(scenarioFieldsOf);
   const [personalities, agents, profiles, metrics] = await Promise.all([
-    byIds(rows.map((r) => r.personality_id), (part) =>
-      db.selectFrom('personalities').select(['id', 'name']).where('organization_id', '=', organizationId).where('id', 'in', part).execute(),
+    byIds(
+      rows.map((r) => r.personality_id),
+      (part) => db.selectFrom('personalities').select(['id', 'name']).where('organization_id', '=', organizationId).where('id', 'in', part).execute(),
     ),
-    byIds(rows.flatMap((r) => (r.agent_id === null ? [] : [r.agent_id])), (part) =>
-      db.selectFrom('aiagents').select(['id', 'agent_name']).where('organization_id', '=', organizationId).where('id', 'in', part).execute(),
+    byIds(
+      rows.flatMap((r) => (r.agent_id === null ? [] : [r.agent_id])),
+      (part) => db.selectFrom('aiagents').select(['id', 'agent_name']).where('organization_id', '=', organizationId).where('id', 'in', part).execute(),
     ),
-    byIds(rows.flatMap((r) => (r.test_profile_id === null ? [] : [r.test_profile_id])), (part) =>
-      db.selectFrom('test_profiles').selectAll().where('organization_id', '=', organizationId).where('id', 'in', part).execute(),
+    byIds(
+      rows.flatMap((r) => (r.test_profile_id === null ? [] : [r.test_profile_id])),
+      (part) => db.selectFrom('test_profiles').selectAll().where('organization_id', '=', organizationId).where('id', 'in', part).execute(),
     ),
-    byIds(fields.flatMap((f) => f.metrics), (part) =>
-      db.selectFrom('metrics').select(['id', 'name']).where('organization_id', '=', organizationId).where('id', 'in', part).execute(),
+    byIds(
+      fields.flatMap((f) => f.metrics),
+      (part) => db.selectFrom('metrics').select(['id', 'name']).where('organization_id', '=', organizationId).where('id', 'in', part).execute(),
     ),
   ]);
-  const profileAgents = await byIds([...profiles.values()].flatMap((p) => (p.agent_id === null ? [] : [p.agent_id])), (part) =>
-    db.selectFrom('aiagents').select(['id', 'agent_name']).where('organization_id', '=', organizationId).where('id', 'in', part).execute(),
+  const profileAgents = await byIds(
+    [...profiles.values()].flatMap((p) => (p.agent_id === null ? [] : [p.agent_id])),
+    (part) => db.selectFrom('aiagents').select(['id', 'agent_name']).where('organization_id', '=', organizationId).where('id', 'in', part).execute(),
   );
   return rows.map((r, i) => {
     const f = fields[i]!;

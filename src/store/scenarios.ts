@@ -1,23 +1,23 @@
-import { Conflict, FieldErrorCollector, ValidationError, type FieldErrors } from '../domain/errors.js';
+import { Conflict, FieldErrorCollector, type FieldErrors, ValidationError } from '../domain/errors.js';
+import { yielder, yieldToEventLoop } from '../domain/event-loop.js';
 import {
   checkScenarioRules,
   createdFields,
   diffScenarioFields,
   EMPTY_SCENARIO,
+  type FieldChanges,
   normalizedValue,
   SCENARIO_FIELDS,
-  type FieldChanges,
   type ScenarioCreate,
   type ScenarioFields,
   type ScenarioPatch,
 } from '../domain/scenario.js';
-import { yielder, yieldToEventLoop } from '../domain/event-loop.js';
 import { PREDEFINED_TOOL_IDS } from '../domain/tools.js';
 import type { Executor } from './db.js';
 import { folderPathExists } from './folders.js';
 import { getOwned } from './ownership.js';
-import { insertRows, updateGuarded, type Column } from './set-writes.js';
 import type { NewRow, Row } from './schema.js';
+import { type Column, insertRows, updateGuarded } from './set-writes.js';
 import { containsText } from './text-search.js';
 
 /** Who made a write, as revisions record it. */
@@ -328,7 +328,13 @@ export function unsavedRow(fields: ScenarioFields, meta: ScenarioRowMeta): Row<'
 }
 
 /** Whether a write with this change type and reason was already recorded for the scenario. */
-export async function hasRevisionWithReason(db: Executor, organizationId: number, scenarioId: number, changeType: ChangeType, reason: string): Promise<boolean> {
+export async function hasRevisionWithReason(
+  db: Executor,
+  organizationId: number,
+  scenarioId: number,
+  changeType: ChangeType,
+  reason: string,
+): Promise<boolean> {
   const row = await db
     .selectFrom('scenario_revisions')
     .select('id')
@@ -476,7 +482,15 @@ export async function restoreScenario(
   restore: { id: number; projectId: number; fields: ScenarioFields; revision: number; reason: string },
   now: string,
 ): Promise<Row<'scenarios'>> {
-  return insertScenario(db, organizationId, actor, { id: restore.id, projectId: restore.projectId, revision: restore.revision }, restore.fields, { type: 'revert', reason: restore.reason }, now);
+  return insertScenario(
+    db,
+    organizationId,
+    actor,
+    { id: restore.id, projectId: restore.projectId, revision: restore.revision },
+    restore.fields,
+    { type: 'revert', reason: restore.reason },
+    now,
+  );
 }
 
 export async function deleteScenario(db: Executor, organizationId: number, id: number): Promise<void> {

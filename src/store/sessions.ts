@@ -50,32 +50,39 @@ export async function listSessions(
   organizationId: number,
   projectId: number,
 ): Promise<Array<Row<'sessions'> & { message_count: number; latest_job: LatestJob | undefined }>> {
-  return db
-    .selectFrom('sessions')
-    // The latest job by id, found through the (session_id, id) index.
-    .leftJoin('jobs', (join) =>
-      join.on('jobs.id', '=', (eb) => eb.selectFrom('jobs as latest').select((e) => e.fn.max('latest.id').as('id')).whereRef('latest.session_id', '=', 'sessions.id')),
-    )
-    .selectAll('sessions')
-    .select(['jobs.progress_id as latest_progress_id', 'jobs.status as latest_job_status', 'jobs.kind as latest_job_kind'])
-    .select((eb) =>
-      eb
-        .selectFrom('session_messages')
-        .select((e) => e.fn.countAll<number>().as('n'))
-        .whereRef('session_messages.session_id', '=', 'sessions.id')
-        .as('message_count'),
-    )
-    .where('sessions.organization_id', '=', organizationId)
-    .where('sessions.project_id', '=', projectId)
-    .orderBy('sessions.id', 'desc')
-    .execute()
-    .then((rows) =>
-      rows.map(({ latest_progress_id, latest_job_status, latest_job_kind, ...r }) => ({
-        ...r,
-        message_count: Number(r.message_count ?? 0),
-        latest_job: latest_progress_id ? { progress_id: latest_progress_id, status: latest_job_status!, kind: latest_job_kind! } : undefined,
-      })),
-    );
+  return (
+    db
+      .selectFrom('sessions')
+      // The latest job by id, found through the (session_id, id) index.
+      .leftJoin('jobs', (join) =>
+        join.on('jobs.id', '=', (eb) =>
+          eb
+            .selectFrom('jobs as latest')
+            .select((e) => e.fn.max('latest.id').as('id'))
+            .whereRef('latest.session_id', '=', 'sessions.id'),
+        ),
+      )
+      .selectAll('sessions')
+      .select(['jobs.progress_id as latest_progress_id', 'jobs.status as latest_job_status', 'jobs.kind as latest_job_kind'])
+      .select((eb) =>
+        eb
+          .selectFrom('session_messages')
+          .select((e) => e.fn.countAll<number>().as('n'))
+          .whereRef('session_messages.session_id', '=', 'sessions.id')
+          .as('message_count'),
+      )
+      .where('sessions.organization_id', '=', organizationId)
+      .where('sessions.project_id', '=', projectId)
+      .orderBy('sessions.id', 'desc')
+      .execute()
+      .then((rows) =>
+        rows.map(({ latest_progress_id, latest_job_status, latest_job_kind, ...r }) => ({
+          ...r,
+          message_count: Number(r.message_count ?? 0),
+          latest_job: latest_progress_id ? { progress_id: latest_progress_id, status: latest_job_status!, kind: latest_job_kind! } : undefined,
+        })),
+      )
+  );
 }
 
 export async function appendTurn(
@@ -86,7 +93,14 @@ export async function appendTurn(
 ): Promise<void> {
   await db
     .insertInto('session_messages')
-    .values({ session_id: sessionId, job_id: turn.jobId ?? null, role: turn.role, content: turn.content, tool_calls: JSON.stringify(turn.toolCalls ?? []), created_at: now })
+    .values({
+      session_id: sessionId,
+      job_id: turn.jobId ?? null,
+      role: turn.role,
+      content: turn.content,
+      tool_calls: JSON.stringify(turn.toolCalls ?? []),
+      created_at: now,
+    })
     .execute();
 }
 
@@ -133,7 +147,11 @@ export async function markLatestPreview(db: Executor, sessionId: number, state: 
     .executeTakeFirst();
   if (!last) return false;
   const calls = (JSON.parse(last.tool_calls) as ToolCall[]).map((c) => (c.name === 'suggest_changes' ? { ...c, status: state } : c));
-  await db.updateTable('session_messages').set({ tool_calls: JSON.stringify(calls) }).where('id', '=', last.id).execute();
+  await db
+    .updateTable('session_messages')
+    .set({ tool_calls: JSON.stringify(calls) })
+    .where('id', '=', last.id)
+    .execute();
   return true;
 }
 

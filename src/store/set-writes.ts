@@ -55,7 +55,6 @@ export async function insertRows(db: Executor, table: string, columns: Column[],
   }
 }
 
-
 export interface GuardedUpdate {
   table: string;
   /** Identifies the row. */

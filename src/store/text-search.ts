@@ -1,4 +1,4 @@
-import { sql, type RawBuilder, type SqlBool } from 'kysely';
+import { type RawBuilder, type SqlBool, sql } from 'kysely';
 
 /**
  * The one LIKE of the store: `column` contains `text` literally, ignoring case (SQLite folds ASCII

@@ -28,9 +28,23 @@ export const TOOL_ID_PATTERN = /^[A-Z][A-Z0-9_]{2,63}$/;
 export const PREDEFINED_TOOL_READ_ONLY = 'Predefined tools cannot be changed or deleted.';
 
 // Below zero, so they never meet the row ids of an organization's own tools.
-const PREDEFINED: ToolView[] = PREDEFINED_TOOLS.map((t, i) => ({ id: t.id, number: -(i + 1), name: t.name, description: t.description, project: null, is_predefined: true }));
+const PREDEFINED: ToolView[] = PREDEFINED_TOOLS.map((t, i) => ({
+  id: t.id,
+  number: -(i + 1),
+  name: t.name,
+  description: t.description,
+  project: null,
+  is_predefined: true,
+}));
 
-export const toToolView = (r: Row<'tools'>): ToolView => ({ id: r.tool_id, number: r.id, name: r.name, description: r.description, project: r.project_id, is_predefined: false });
+export const toToolView = (r: Row<'tools'>): ToolView => ({
+  id: r.tool_id,
+  number: r.id,
+  name: r.name,
+  description: r.description,
+  project: r.project_id,
+  is_predefined: false,
+});
 
 /** The `TOOL_*` id of the tool with an integer id (as the reference names tools), or the text itself. */
 export async function toolIdOf(db: Executor, organizationId: number, ref: string): Promise<string> {
@@ -39,7 +53,10 @@ export async function toolIdOf(db: Executor, organizationId: number, ref: string
   const n = Number(ref);
   const predefined = PREDEFINED.find((t) => t.number === n);
   if (predefined) return predefined.id;
-  const row = n > 0 && n <= 2_147_483_647 ? await db.selectFrom('tools').select('tool_id').where('organization_id', '=', organizationId).where('id', '=', n).executeTakeFirst() : undefined;
+  const row =
+    n > 0 && n <= 2_147_483_647
+      ? await db.selectFrom('tools').select('tool_id').where('organization_id', '=', organizationId).where('id', '=', n).executeTakeFirst()
+      : undefined;
   if (!row) throw new NotFound();
   return row.tool_id;
 }
@@ -61,7 +78,12 @@ export async function listTools(db: Executor, organizationId: number, filter: { 
     projectIds.add(p.id);
   }
   if (filter.agentId !== undefined) {
-    const a = await db.selectFrom('aiagents').select('project_id').where('id', '=', filter.agentId).where('organization_id', '=', organizationId).executeTakeFirst();
+    const a = await db
+      .selectFrom('aiagents')
+      .select('project_id')
+      .where('id', '=', filter.agentId)
+      .where('organization_id', '=', organizationId)
+      .executeTakeFirst();
     if (!a) return [];
     projectIds.add(a.project_id);
   }
@@ -145,6 +167,10 @@ export async function deleteTool(db: Executor, organizationId: number, toolId: s
     .where(containsText('tool_ids', `"${toolId}"`))
     .execute();
   const used = candidates.filter((c) => (JSON.parse(c.tool_ids) as string[]).includes(toolId)).length;
-  if (used > 0) throw ValidationError.field('non_field_errors', `${used} scenario${used === 1 ? '' : 's'} use${used === 1 ? 's' : ''} this tool; remove it from ${used === 1 ? 'it' : 'them'} first.`);
+  if (used > 0)
+    throw ValidationError.field(
+      'non_field_errors',
+      `${used} scenario${used === 1 ? '' : 's'} use${used === 1 ? 's' : ''} this tool; remove it from ${used === 1 ? 'it' : 'them'} first.`,
+    );
   await db.deleteFrom('tools').where('id', '=', row.id).where('organization_id', '=', organizationId).execute();
 }

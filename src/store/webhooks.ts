@@ -12,7 +12,13 @@ export interface WebhookInput {
   description?: string;
 }
 
-export function createWebhook(db: Executor, organizationId: number, projectId: number, input: WebhookInput & { secret: string }, now: string): Promise<Row<'webhooks'>> {
+export function createWebhook(
+  db: Executor,
+  organizationId: number,
+  projectId: number,
+  input: WebhookInput & { secret: string },
+  now: string,
+): Promise<Row<'webhooks'>> {
   return db
     .insertInto('webhooks')
     .values({
@@ -64,9 +70,22 @@ export async function deleteWebhook(db: Executor, organizationId: number, id: nu
  * Queues an event for every enabled webhook of the project that takes it, in the caller's
  * transaction: the event exists exactly when what it reports was committed. Sent later by a worker.
  */
-export async function enqueueWebhookEvent(db: Executor, organizationId: number, projectId: number | null, event: WebhookEvent, data: unknown, now: string): Promise<number> {
+export async function enqueueWebhookEvent(
+  db: Executor,
+  organizationId: number,
+  projectId: number | null,
+  event: WebhookEvent,
+  data: unknown,
+  now: string,
+): Promise<number> {
   if (projectId === null) return 0;
-  const hooks = await db.selectFrom('webhooks').select(['id', 'events']).where('project_id', '=', projectId).where('organization_id', '=', organizationId).where('enabled', '=', 1).execute();
+  const hooks = await db
+    .selectFrom('webhooks')
+    .select(['id', 'events'])
+    .where('project_id', '=', projectId)
+    .where('organization_id', '=', organizationId)
+    .where('enabled', '=', 1)
+    .execute();
   const takers = hooks.filter((h) => (JSON.parse(h.events) as string[]).includes(event));
   if (!takers.length) return 0;
   const giveUp = new Date(Date.parse(now) + RETRY_WINDOW_MS).toISOString();

@@ -41,16 +41,26 @@ export function changesetsPanel(ctx: PageContext, query: ChangesetQuery, title: 
 
   const item = (c: Changeset) => {
     const label = `${c.kind === 'revert' ? `Revert of changeset ${c.reverts}` : `Changeset ${c.id} (${c.kind})`}`;
-    const actions = h('div', { class: 'actions' },
+    const actions = h(
+      'div',
+      { class: 'actions' },
       h('strong', { class: 'grow' }, label),
       h('span', { class: 'hint' }, `${STATUS_TEXT[c.status]} · ${c.scenario_count} scenario(s) · ${new Date(c.created_at).toLocaleString()} · ${c.actor}`),
     );
     if (c.status !== 'reverted') {
-      const button = h('button', { type: 'button', 'data-testid': `revert-changeset-${c.id}`, 'aria-label': `Revert ${label}` }, c.status === 'partly_reverted' ? 'Revert the rest' : 'Revert');
+      const button = h(
+        'button',
+        { type: 'button', 'data-testid': `revert-changeset-${c.id}`, 'aria-label': `Revert ${label}` },
+        c.status === 'partly_reverted' ? 'Revert the rest' : 'Revert',
+      );
       button.addEventListener('click', () => void revert(c, button, false));
       actions.append(button);
       if (c.status === 'partly_reverted') {
-        const force = h('button', { type: 'button', 'data-testid': `force-revert-changeset-${c.id}`, 'aria-label': `Revert ${label} over later edits` }, 'Revert over later edits');
+        const force = h(
+          'button',
+          { type: 'button', 'data-testid': `force-revert-changeset-${c.id}`, 'aria-label': `Revert ${label} over later edits` },
+          'Revert over later edits',
+        );
         force.addEventListener('click', () => void revert(c, force, true));
         actions.append(force);
       }
@@ -61,12 +71,21 @@ export function changesetsPanel(ctx: PageContext, query: ChangesetQuery, title: 
       if (!details.open || body.childElementCount) return;
       try {
         const d = await ctx.client.changesets.get(c.id);
-        fill(body, d.items.map((i) =>
-          h('div', { class: 'changed', 'data-testid': 'changeset-item' },
-            h('strong', {}, `${i.scenario_name} (#${i.scenario_id})${i.action === 'update' ? '' : i.action === 'create' ? ' · created' : ' · deleted'}${i.reverted_by !== null ? ' · reverted' : ''}`),
-            Object.entries(i.changes).map(([f, ch]) => h('div', {}, h('span', { class: 'hint' }, f), diffView(ch.old, ch.new))),
+        fill(
+          body,
+          d.items.map((i) =>
+            h(
+              'div',
+              { class: 'changed', 'data-testid': 'changeset-item' },
+              h(
+                'strong',
+                {},
+                `${i.scenario_name} (#${i.scenario_id})${i.action === 'update' ? '' : i.action === 'create' ? ' · created' : ' · deleted'}${i.reverted_by !== null ? ' · reverted' : ''}`,
+              ),
+              Object.entries(i.changes).map(([f, ch]) => h('div', {}, h('span', { class: 'hint' }, f), diffView(ch.old, ch.new))),
+            ),
           ),
-        ));
+        );
       } catch (e) {
         fill(body, h('p', { class: 'hint' }, errorText(e)));
       }

@@ -1,6 +1,6 @@
 import type { AiAgent, Scenario, ScenarioAgentRequest } from '../client/index.js';
 import { ApiError } from '../client/index.js';
-import { errorText, guarded, showError, type PageContext } from './context.js';
+import { errorText, guarded, type PageContext, showError } from './context.js';
 import { fill, h, uid } from './dom.js';
 import { openHistory } from './history.js';
 import { DOING, followToResult } from './outcome.js';
@@ -32,16 +32,36 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
 
   const improve = h('input', { type: 'radio', name: 'mode', value: 'improve', checked: true });
   const clarify = h('input', { type: 'radio', name: 'mode', value: 'clarify' });
-  const mode = h('fieldset', {}, h('legend', {}, 'Request'),
-    h('label', { class: 'inline' }, improve, ' Improve existing scenarios'), ' ',
+  const mode = h(
+    'fieldset',
+    {},
+    h('legend', {}, 'Request'),
+    h('label', { class: 'inline' }, improve, ' Improve existing scenarios'),
+    ' ',
     h('label', { class: 'inline' }, clarify, ' Draft new scenarios for an agent'),
   );
-  const agent = labelled('Agent', h('select', {}, h('option', { value: '' }, '(any / as the scenarios say)'), agents.map((a: AiAgent) => h('option', { value: a.id }, a.agent_name))),
-    'Needed to draft new scenarios; optional when improving.');
+  const agent = labelled(
+    'Agent',
+    h(
+      'select',
+      {},
+      h('option', { value: '' }, '(any / as the scenarios say)'),
+      agents.map((a: AiAgent) => h('option', { value: a.id }, a.agent_name)),
+    ),
+    'Needed to draft new scenarios; optional when improving.',
+  );
 
   // The scenario picker.
   const search = labelled('Search', h('input', { type: 'search', placeholder: 'name or text' }));
-  const folder = labelled('Folder', h('select', {}, h('option', { value: '' }, '(any)'), folders.map((f) => h('option', { value: f.path }, f.path))));
+  const folder = labelled(
+    'Folder',
+    h(
+      'select',
+      {},
+      h('option', { value: '' }, '(any)'),
+      folders.map((f) => h('option', { value: f.path }, f.path)),
+    ),
+  );
   const tag = labelled('Tag', h('input', { type: 'text', placeholder: 'e.g. billing', size: 12 }));
   const find = h('button', { type: 'submit' }, 'Find');
   const all = h('input', { type: 'checkbox' });
@@ -51,37 +71,61 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
   const clearSel = h('button', { type: 'button' }, 'Clear selection');
 
   const updateCount = () => {
-    count.textContent = all.checked ? 'All scenarios of the project (or of the agent, if one is chosen) will be improved.' : `${selected.size} scenario(s) selected.`;
+    count.textContent = all.checked
+      ? 'All scenarios of the project (or of the agent, if one is chosen) will be improved.'
+      : `${selected.size} scenario(s) selected.`;
     list.querySelectorAll('input').forEach((b) => {
       b.disabled = all.checked;
     });
   };
   const showScenarios = (rows: Scenario[]) => {
-    fill(list, rows.length ? rows.map((s) => {
-      names.set(s.id, s.name);
-      const box = h('input', { type: 'checkbox', value: s.id, checked: selected.has(s.id), disabled: all.checked });
-      box.addEventListener('change', () => {
-        if (box.checked) selected.add(s.id);
-        else selected.delete(s.id);
-        updateCount();
-      });
-      // One tab stop per row: the checkbox; its History button is reached with the right arrow key.
-      const history = h('button', { type: 'button', class: 'small', tabindex: -1, 'aria-label': `Revision history of ${s.name}`, 'aria-keyshortcuts': 'ArrowRight' }, 'History');
-      history.addEventListener('click', () => void openHistory(ctx, s.id, s.name, history));
-      box.addEventListener('keydown', (e) => {
-        if (e.key === 'ArrowRight') {
-          e.preventDefault();
-          history.focus();
-        }
-      });
-      history.addEventListener('keydown', (e) => {
-        if (e.key === 'ArrowLeft') {
-          e.preventDefault();
-          box.focus();
-        }
-      });
-      return h('li', {}, h('label', { class: 'inline' }, box, ` ${s.name}`, s.tags.length ? h('span', { class: 'hint' }, ` · ${s.tags.join(', ')}`) : null, s.folder_path ? h('span', { class: 'hint' }, ` · ${s.folder_path}`) : null), ' ', history);
-    }) : h('li', { class: 'empty', 'data-testid': 'no-scenarios' }, ...(filtered() ? ['No scenarios match this search.'] : emptyProject())));
+    fill(
+      list,
+      rows.length
+        ? rows.map((s) => {
+            names.set(s.id, s.name);
+            const box = h('input', { type: 'checkbox', value: s.id, checked: selected.has(s.id), disabled: all.checked });
+            box.addEventListener('change', () => {
+              if (box.checked) selected.add(s.id);
+              else selected.delete(s.id);
+              updateCount();
+            });
+            // One tab stop per row: the checkbox; its History button is reached with the right arrow key.
+            const history = h(
+              'button',
+              { type: 'button', class: 'small', tabindex: -1, 'aria-label': `Revision history of ${s.name}`, 'aria-keyshortcuts': 'ArrowRight' },
+              'History',
+            );
+            history.addEventListener('click', () => void openHistory(ctx, s.id, s.name, history));
+            box.addEventListener('keydown', (e) => {
+              if (e.key === 'ArrowRight') {
+                e.preventDefault();
+                history.focus();
+              }
+            });
+            history.addEventListener('keydown', (e) => {
+              if (e.key === 'ArrowLeft') {
+                e.preventDefault();
+                box.focus();
+              }
+            });
+            return h(
+              'li',
+              {},
+              h(
+                'label',
+                { class: 'inline' },
+                box,
+                ` ${s.name}`,
+                s.tags.length ? h('span', { class: 'hint' }, ` · ${s.tags.join(', ')}`) : null,
+                s.folder_path ? h('span', { class: 'hint' }, ` · ${s.folder_path}`) : null,
+              ),
+              ' ',
+              history,
+            );
+          })
+        : h('li', { class: 'empty', 'data-testid': 'no-scenarios' }, ...(filtered() ? ['No scenarios match this search.'] : emptyProject())),
+    );
   };
   const filtered = () => Boolean(search.input.value.trim() || folder.input.value || tag.input.value.trim());
   /** An empty project says what to do next: import scenarios, draft some, or create one by hand. */
@@ -93,8 +137,14 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
       message.input.focus();
     });
     return [
-      'This project has no scenarios yet. ', draft, ' from its description and knowledge base, or add them from a terminal:',
-      h('pre', { class: 'text' }, `scenarist scenarios import --project ${ctx.projectId} scenarios/\ncurl -X POST ${location.origin}/test_framework/v1/scenarios/ -H "X-CEKURA-API-KEY: $KEY" \\\n  -H 'content-type: application/json' -d '{"name": "Refund request", "personality": 1, "project": ${ctx.projectId}}'`),
+      'This project has no scenarios yet. ',
+      draft,
+      ' from its description and knowledge base, or add them from a terminal:',
+      h(
+        'pre',
+        { class: 'text' },
+        `scenarist scenarios import --project ${ctx.projectId} scenarios/\ncurl -X POST ${location.origin}/test_framework/v1/scenarios/ -H "X-CEKURA-API-KEY: $KEY" \\\n  -H 'content-type: application/json' -d '{"name": "Refund request", "personality": 1, "project": ${ctx.projectId}}'`,
+      ),
     ];
   };
   const load = async () => {
@@ -106,7 +156,8 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
       page_size: 200,
     });
     showScenarios(page.results);
-    if (page.count > page.results.length) list.append(h('li', { class: 'hint' }, `Showing the first ${page.results.length} of ${page.count}; narrow the search to see the rest.`));
+    if (page.count > page.results.length)
+      list.append(h('li', { class: 'hint' }, `Showing the first ${page.results.length} of ${page.count}; narrow the search to see the rest.`));
   };
   const pickerForm = h('form', { role: 'search', 'aria-label': 'Find scenarios' }, h('div', { class: 'row' }, search.wrap, folder.wrap, tag.wrap, find));
   pickerForm.addEventListener('submit', (e) => {
@@ -128,12 +179,22 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
     updateCount();
   });
   all.addEventListener('change', updateCount);
-  const picker = h('fieldset', {}, h('legend', {}, 'Scenarios to improve'), pickerForm, list,
-    h('div', { class: 'actions' }, h('label', { class: 'inline' }, all, ' All scenarios'), selectShown, clearSel), count);
+  const picker = h(
+    'fieldset',
+    {},
+    h('legend', {}, 'Scenarios to improve'),
+    pickerForm,
+    list,
+    h('div', { class: 'actions' }, h('label', { class: 'inline' }, all, ' All scenarios'), selectShown, clearSel),
+    count,
+  );
 
   const drafts = labelled('How many drafts', h('input', { type: 'number', min: 1, max: 100, value: 3 }));
-  const files = labelled('Knowledge-base files', h('input', { type: 'file', multiple: true, accept: '.txt,.md,.markdown,.pdf,text/plain,text/markdown,application/pdf' }),
-    'Text, Markdown or PDF: uploaded to the agent and used for these drafts.');
+  const files = labelled(
+    'Knowledge-base files',
+    h('input', { type: 'file', multiple: true, accept: '.txt,.md,.markdown,.pdf,text/plain,text/markdown,application/pdf' }),
+    'Text, Markdown or PDF: uploaded to the agent and used for these drafts.',
+  );
   const draftsBox = h('div', { class: 'row', hidden: true }, drafts.wrap, files.wrap);
   const IMPROVE_HINT = 'e.g. Add the DTMF tool and limit calls to 5 minutes';
   const DRAFT_HINT = 'e.g. Callers disputing a double charge, in Spanish, some of them angry';
@@ -142,7 +203,14 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
   // Problems with the request are said beside Send, where the user is looking.
   const formError = h('p', { class: 'field-error', role: 'alert', 'data-testid': 'send-error' });
   const jobHost = h('div', {});
-  const form = h('form', { 'aria-label': 'Ask the scenario agent' }, h('div', { class: 'row' }, agent.wrap), draftsBox, message.wrap, h('div', { class: 'actions' }, send, formError));
+  const form = h(
+    'form',
+    { 'aria-label': 'Ask the scenario agent' },
+    h('div', { class: 'row' }, agent.wrap),
+    draftsBox,
+    message.wrap,
+    h('div', { class: 'actions' }, send, formError),
+  );
   message.input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
       e.preventDefault();
@@ -202,7 +270,10 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
       if (clarify.checked && chosen.length) {
         send.disabled = true;
         try {
-          const uploaded = await ctx.client.knowledgeBaseFiles.upload({ agent: agentId! }, await Promise.all(chosen.map(async (f) => ({ name: f.name, content: new Uint8Array(await f.arrayBuffer()) }))));
+          const uploaded = await ctx.client.knowledgeBaseFiles.upload(
+            { agent: agentId! },
+            await Promise.all(chosen.map(async (f) => ({ name: f.name, content: new Uint8Array(await f.arrayBuffer()) }))),
+          );
           body.knowledge_base = uploaded.map((f) => f.id);
           files.input.value = '';
         } catch (e) {

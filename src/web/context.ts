@@ -22,7 +22,10 @@ export function errorText(e: unknown): string {
     if (e.status === 0) return 'The server could not be reached. Check that it is running and try again.';
     if (e.status === 401) return 'This API key was not accepted.';
     const fields = e.fieldErrors;
-    if (fields) return Object.entries(fields).map(([f, m]) => (f === 'non_field_errors' ? m.join(' ') : `${f}: ${m.join(' ')}`)).join('\n');
+    if (fields)
+      return Object.entries(fields)
+        .map(([f, m]) => (f === 'non_field_errors' ? m.join(' ') : `${f}: ${m.join(' ')}`))
+        .join('\n');
     return e.detail ?? e.message;
   }
   return e instanceof Error ? e.message : String(e);

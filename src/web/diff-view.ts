@@ -1,4 +1,4 @@
-import { displayValue, sides, wordDiff, type DiffPart } from './diff.js';
+import { type DiffPart, displayValue, sides, wordDiff } from './diff.js';
 import { h } from './dom.js';
 
 function runs(parts: DiffPart[]): Array<Node | string> {
@@ -7,9 +7,15 @@ function runs(parts: DiffPart[]): Array<Node | string> {
 
 function column(label: string, parts: DiffPart[], testid: string): HTMLElement {
   const empty = !parts.some((p) => p.text);
-  return h('div', { class: 'col' },
+  return h(
+    'div',
+    { class: 'col' },
     h('div', { class: 'label' }, label),
-    h('pre', { class: 'text', 'data-testid': testid, tabindex: 0, role: 'group', 'aria-label': `${label} text` }, empty ? h('span', { class: 'empty' }, '(empty)') : runs(parts)),
+    h(
+      'pre',
+      { class: 'text', 'data-testid': testid, tabindex: 0, role: 'group', 'aria-label': `${label} text` },
+      empty ? h('span', { class: 'empty' }, '(empty)') : runs(parts),
+    ),
   );
 }
 

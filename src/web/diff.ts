@@ -1,5 +1,5 @@
 // The page shows the same word-level diff as the CLI: one implementation, in domain/.
-export { sides, tokenize, wordDiff, type DiffPart } from '../domain/word-diff.js';
+export { type DiffPart, sides, tokenize, wordDiff } from '../domain/word-diff.js';
 
 /** A field's value as text to compare: lists one item a line, objects as indented JSON, nothing as an empty text. */
 export function displayValue(value: unknown): string {

@@ -1,5 +1,5 @@
 import { h, uid } from './dom.js';
-import { fieldLabel, LANGUAGE_NAMES, SCENARIO_TYPE_NAMES, type NameBooks } from './labels.js';
+import { fieldLabel, LANGUAGE_NAMES, type NameBooks, SCENARIO_TYPE_NAMES } from './labels.js';
 
 /** An editor for one suggested value: what it holds now, and the element to show. */
 export interface FieldEditor {
@@ -38,12 +38,17 @@ export function fieldEditor(field: string, value: unknown, books: NameBooks): Fi
   };
   if (choices[field]) {
     const numeric = field === 'personality' || field === 'agent';
-    const select = h('select', { id }, choices[field].map(([k, v]) => h('option', { value: k }, v)));
+    const select = h(
+      'select',
+      { id },
+      choices[field].map(([k, v]) => h('option', { value: k }, v)),
+    );
     select.value = String(value ?? '');
     return { el: labelled(select), read: () => (numeric ? Number(select.value) : select.value), focus: () => select.focus() };
   }
   if (field === 'tags' || field === 'tool_ids') return chipsEditor(field, Array.isArray(value) ? value.map(String) : [], books, id, label);
-  if (field === 'information_fields' && value && typeof value === 'object' && !Array.isArray(value)) return keyValueEditor(value as Record<string, unknown>, label);
+  if (field === 'information_fields' && value && typeof value === 'object' && !Array.isArray(value))
+    return keyValueEditor(value as Record<string, unknown>, label);
   const area = h('textarea', { id, rows: 6, spellcheck: 'false' });
   area.value = JSON.stringify(value ?? null, null, 2);
   return {
@@ -64,19 +69,34 @@ function chipsEditor(field: string, initial: string[], books: NameBooks, id: str
   const values = [...initial];
   const list = h('ul', { class: 'chips', 'aria-label': `Chosen ${fieldLabel(field).toLowerCase()}` });
   const listId = uid('known');
-  const input = h('input', { id, type: 'text', list: field === 'tool_ids' ? listId : null, placeholder: field === 'tool_ids' ? 'Add a tool' : 'Add a tag', size: 16 });
-  const known = field === 'tool_ids' ? h('datalist', { id: listId }, [...books.tool].map(([k, v]) => h('option', { value: k }, v))) : null;
+  const input = h('input', {
+    id,
+    type: 'text',
+    list: field === 'tool_ids' ? listId : null,
+    placeholder: field === 'tool_ids' ? 'Add a tool' : 'Add a tag',
+    size: 16,
+  });
+  const known =
+    field === 'tool_ids'
+      ? h(
+          'datalist',
+          { id: listId },
+          [...books.tool].map(([k, v]) => h('option', { value: k }, v)),
+        )
+      : null;
   const draw = () => {
-    list.replaceChildren(...values.map((v, i) => {
-      const shown = field === 'tool_ids' ? (books.tool.get(v) ?? v) : v;
-      const remove = h('button', { type: 'button', class: 'small', 'aria-label': `Remove ${shown}` }, '×');
-      remove.addEventListener('click', () => {
-        values.splice(i, 1);
-        draw();
-        input.focus();
-      });
-      return h('li', { class: 'chip' }, shown, ' ', remove);
-    }));
+    list.replaceChildren(
+      ...values.map((v, i) => {
+        const shown = field === 'tool_ids' ? (books.tool.get(v) ?? v) : v;
+        const remove = h('button', { type: 'button', class: 'small', 'aria-label': `Remove ${shown}` }, '×');
+        remove.addEventListener('click', () => {
+          values.splice(i, 1);
+          draw();
+          input.focus();
+        });
+        return h('li', { class: 'chip' }, shown, ' ', remove);
+      }),
+    );
   };
   const add = () => {
     const raw = input.value.trim();
@@ -97,11 +117,15 @@ function chipsEditor(field: string, initial: string[], books: NameBooks, id: str
   draw();
   const addButton = h('button', { type: 'button', class: 'small' }, 'Add');
   addButton.addEventListener('click', add);
-  return { el: h('div', { class: 'editor' }, h('label', { for: id }, label), list, h('div', { class: 'actions' }, input, known, addButton)), read: () => {
+  return {
+    el: h('div', { class: 'editor' }, h('label', { for: id }, label), list, h('div', { class: 'actions' }, input, known, addButton)),
+    read: () => {
       // A value typed but not yet added counts: the reviewer meant it.
       add();
       return [...values];
-    }, focus: () => input.focus() };
+    },
+    focus: () => input.focus(),
+  };
 }
 
 /** Information fields as rows of key and value, with a row to add one. */
@@ -121,10 +145,13 @@ function keyValueEditor(initial: Record<string, unknown>, label: string): FieldE
   addRow.addEventListener('click', () => row().focus());
   return {
     el: h('div', { class: 'editor' }, h('span', { class: 'label' }, label), body, addRow),
-    read: () => Object.fromEntries([...body.querySelectorAll('.kv-row')].flatMap((r) => {
-      const [k, v] = [...r.querySelectorAll('input')].map((i) => i.value);
-      return k?.trim() ? [[k.trim(), v ?? '']] : [];
-    })),
+    read: () =>
+      Object.fromEntries(
+        [...body.querySelectorAll('.kv-row')].flatMap((r) => {
+          const [k, v] = [...r.querySelectorAll('input')].map((i) => i.value);
+          return k?.trim() ? [[k.trim(), v ?? '']] : [];
+        }),
+      ),
     focus: () => (body.querySelector('input') ?? addRow).focus(),
   };
 }

@@ -1,8 +1,8 @@
 import type { Revision } from '../client/index.js';
-import { errorText, type PageContext } from './context.js';
-import { fill, h, uid } from './dom.js';
 import { changesetsPanel } from './changesets.js';
+import { errorText, type PageContext } from './context.js';
 import { diffView } from './diff-view.js';
+import { fill, h, uid } from './dom.js';
 
 /** A dialog listing a scenario's revisions, newest first, each with what it changed and a revert. */
 export async function openHistory(ctx: PageContext, scenarioId: number, name: string, opener?: HTMLElement): Promise<void> {
@@ -10,7 +10,9 @@ export async function openHistory(ctx: PageContext, scenarioId: number, name: st
   const list = h('div', {});
   const status = h('p', { role: 'status', 'aria-live': 'polite', class: 'hint' });
   const close = h('button', { type: 'button' }, 'Close');
-  const dialog = h('dialog', { 'aria-labelledby': titleId, 'data-testid': 'history-dialog' },
+  const dialog = h(
+    'dialog',
+    { 'aria-labelledby': titleId, 'data-testid': 'history-dialog' },
     h('div', { class: 'actions' }, h('h2', { id: titleId, class: 'grow' }, `Revision history: ${name}`), close),
     status,
     list,
@@ -26,7 +28,16 @@ export async function openHistory(ctx: PageContext, scenarioId: number, name: st
   const load = async () => {
     const page = await ctx.client.scenarios.revisions(scenarioId, { page_size: 100 });
     const latest = page.results[0]?.revision;
-    fill(list, page.results.length ? h('ol', { class: 'revisions' }, page.results.map((r) => item(r, r.revision === latest))) : h('p', { class: 'empty' }, 'No revisions.'));
+    fill(
+      list,
+      page.results.length
+        ? h(
+            'ol',
+            { class: 'revisions' },
+            page.results.map((r) => item(r, r.revision === latest)),
+          )
+        : h('p', { class: 'empty' }, 'No revisions.'),
+    );
   };
   const item = (r: Revision, current: boolean) => {
     const revert = current
@@ -47,15 +58,24 @@ export async function openHistory(ctx: PageContext, scenarioId: number, name: st
       });
     }
     const fields = Object.entries(r.changed_fields);
-    return h('li', {},
-      h('div', { class: 'actions' },
+    return h(
+      'li',
+      {},
+      h(
+        'div',
+        { class: 'actions' },
         h('strong', {}, `Revision ${r.revision}`),
         h('span', {}, `${r.change_type} · ${new Date(r.created_at).toLocaleString()} · ${r.actor.name}`),
         revert,
       ),
       r.reason ? h('p', { class: 'hint' }, r.reason) : null,
       fields.length
-        ? h('details', {}, h('summary', {}, `Changed: ${fields.map(([f]) => f).join(', ')}`), fields.map(([f, c]) => h('div', { class: 'changed' }, h('strong', {}, f), diffView(c.old, c.new))))
+        ? h(
+            'details',
+            {},
+            h('summary', {}, `Changed: ${fields.map(([f]) => f).join(', ')}`),
+            fields.map(([f, c]) => h('div', { class: 'changed' }, h('strong', {}, f), diffView(c.old, c.new))),
+          )
         : null,
     );
   };

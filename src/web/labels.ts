@@ -4,11 +4,25 @@ import { LANGUAGES } from '../domain/languages.js';
 import { PREDEFINED_TOOLS } from '../domain/tools.js';
 
 export const FIELD_LABELS: Record<string, string> = {
-  name: 'Name', agent: 'Agent', personality: 'Personality', tags: 'Tags', tool_ids: 'Tools', metrics: 'Metrics',
-  first_message: 'First message', instructions: 'Instructions', conditional_actions: 'Conditional actions',
-  simulation_description: 'Simulation description', information_fields: 'Information fields', expected_outcome_prompt: 'Expected outcome',
-  scenario_language: 'Language', scenario_type: 'Scenario type', folder_path: 'Folder', max_duration: 'Maximum call length',
-  test_profile: 'Test profile', inbound_phone_number: 'Inbound phone number', generated_mock_tool_entries: 'Mock tool entries',
+  name: 'Name',
+  agent: 'Agent',
+  personality: 'Personality',
+  tags: 'Tags',
+  tool_ids: 'Tools',
+  metrics: 'Metrics',
+  first_message: 'First message',
+  instructions: 'Instructions',
+  conditional_actions: 'Conditional actions',
+  simulation_description: 'Simulation description',
+  information_fields: 'Information fields',
+  expected_outcome_prompt: 'Expected outcome',
+  scenario_language: 'Language',
+  scenario_type: 'Scenario type',
+  folder_path: 'Folder',
+  max_duration: 'Maximum call length',
+  test_profile: 'Test profile',
+  inbound_phone_number: 'Inbound phone number',
+  generated_mock_tool_entries: 'Mock tool entries',
 };
 
 /** A field's label, or its name turned into words for a field the page does not know. */
@@ -16,7 +30,10 @@ export const fieldLabel = (field: string): string => FIELD_LABELS[field] ?? fiel
 
 export const LANGUAGE_NAMES = new Map<string, string>(LANGUAGES.map(([code, name]) => [code, name as string]));
 export const SCENARIO_TYPE_NAMES: Record<string, string> = {
-  instruction: 'Instructions', real_world_smart: 'Real world (smart)', real_world_fixed: 'Real world (fixed)', conditional_actions: 'Conditional actions',
+  instruction: 'Instructions',
+  real_world_smart: 'Real world (smart)',
+  real_world_fixed: 'Real world (fixed)',
+  conditional_actions: 'Conditional actions',
 };
 
 /** Names by id for what a scenario refers to, read once per review. */

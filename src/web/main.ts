@@ -1,7 +1,7 @@
-import { ScenaristClient, type Project, type SessionDetail } from '../client/index.js';
+import { type Project, ScenaristClient, type SessionDetail } from '../client/index.js';
 import { changesetsPanel } from './changesets.js';
 import { renderComposer } from './composer.js';
-import { clearError, errorText, guarded, showError, type PageContext } from './context.js';
+import { clearError, errorText, guarded, type PageContext, showError } from './context.js';
 import { byId, fill, h, uid } from './dom.js';
 import { DOING, followToResult, showFailure, showResult } from './outcome.js';
 
@@ -21,16 +21,30 @@ function showPlace(projectId: number, sessionId: number | null): void {
 }
 
 /** What waits in a conversation, in words: "To review: 12", "Applied", "Running"… */
-const REVIEW_WORDS: Record<string, string> = { applied: 'Applied', partly_applied: 'Partly applied', discarded: 'Discarded', failed: 'Failed', running: 'Running' };
+const REVIEW_WORDS: Record<string, string> = {
+  applied: 'Applied',
+  partly_applied: 'Partly applied',
+  discarded: 'Discarded',
+  failed: 'Failed',
+  running: 'Running',
+};
 export function reviewWords(s: { review_state: string | null; review_count: number | null; status: string }): string {
   if (s.review_state === 'to_review') return `To review: ${s.review_count ?? 0}`;
-  return s.review_state ? REVIEW_WORDS[s.review_state]! : s.status === 'pending' ? 'Waiting for your answer' : s.status === 'cancelled' ? 'Cancelled' : 'Nothing to review';
+  return s.review_state
+    ? REVIEW_WORDS[s.review_state]!
+    : s.status === 'pending'
+      ? 'Waiting for your answer'
+      : s.status === 'cancelled'
+        ? 'Cancelled'
+        : 'Nothing to review';
 }
 
 function signIn(): void {
   const input = h('input', { type: 'password', id: 'api-key', autocomplete: 'off', spellcheck: 'false', required: true });
   const message = h('p', { role: 'status', 'aria-live': 'polite', class: 'hint' });
-  const form = h('form', { class: 'signin', 'aria-labelledby': 'signin-title' },
+  const form = h(
+    'form',
+    { class: 'signin', 'aria-labelledby': 'signin-title' },
     h('h2', { id: 'signin-title' }, 'Sign in'),
     h('label', { for: 'api-key' }, 'API key'),
     input,
@@ -70,7 +84,11 @@ async function enter(key: string): Promise<boolean> {
   const place = placeInAddress();
   const saved = place.projectId ?? Number(sessionStorage.getItem(PROJECT));
   const project = projects.find((p) => p.id === saved) ?? projects[0]!;
-  const select = h('select', { id: 'project' }, projects.map((p) => h('option', { value: p.id }, p.name)));
+  const select = h(
+    'select',
+    { id: 'project' },
+    projects.map((p) => h('option', { value: p.id }, p.name)),
+  );
   select.value = String(project.id);
   const signOut = h('button', { type: 'button' }, 'Sign out');
   signOut.addEventListener('click', () => {
@@ -79,7 +97,10 @@ async function enter(key: string): Promise<boolean> {
     location.reload();
   });
   fill(byId('account'), h('label', { for: 'project' }, 'Project'), select, signOut);
-  select.addEventListener('change', guarded(() => openProject(client, Number(select.value), null)));
+  select.addEventListener(
+    'change',
+    guarded(() => openProject(client, Number(select.value), null)),
+  );
   // Back and forward move between the places the address has named.
   window.addEventListener('popstate', () => {
     const p = placeInAddress();
@@ -97,7 +118,16 @@ async function openProject(client: ScenaristClient, projectId: number, sessionId
   const newButton = h('button', { type: 'button', class: 'primary' }, 'New conversation');
   const work = h('section', { 'aria-label': 'Conversation' });
   const status = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
-  fill(byId('main'), h('div', { class: 'layout' }, h('nav', { class: 'sessions', 'aria-labelledby': 'sessions-title' }, h('h2', { id: 'sessions-title' }, 'Conversations'), newButton, sessionList), work), status);
+  fill(
+    byId('main'),
+    h(
+      'div',
+      { class: 'layout' },
+      h('nav', { class: 'sessions', 'aria-labelledby': 'sessions-title' }, h('h2', { id: 'sessions-title' }, 'Conversations'), newButton, sessionList),
+      work,
+    ),
+    status,
+  );
 
   let following: AbortController | null = null;
   let turns: HTMLOListElement | null = null;
@@ -115,21 +145,34 @@ async function openProject(client: ScenaristClient, projectId: number, sessionId
       const sessions = await client.sessions.list(projectId);
       const titles = new Map<string, number>();
       for (const s of sessions) titles.set(s.title, (titles.get(s.title) ?? 0) + 1);
-      fill(sessionList, sessions.length ? sessions.map((s) => {
-        // A request made more than once is told apart by its scenarios and its number.
-        const repeated = (titles.get(s.title) ?? 0) > 1;
-        const title = `${s.title || `Conversation ${s.id}`}${repeated ? ` (${s.scenario_ids.length} scenario(s), #${s.id})` : ''}`;
-        const state = reviewWords(s);
-        const a = h('a', { href: `#/projects/${projectId}/conversations/${s.id}`, class: 'session', 'aria-current': s.id === ctx.sessionId ? 'page' : null, 'data-review': s.review_state ?? '' },
-          title,
-          h('span', { class: `meta review-${s.review_state ?? 'none'}`, 'data-testid': 'review-state' }, state),
-          h('span', { class: 'meta' }, `${s.message_count} message(s) · ${new Date(s.updated_at).toLocaleString()}`));
-        a.addEventListener('click', (e) => {
-          e.preventDefault();
-          guarded(() => ctx.openSession(s.id))();
-        });
-        return h('li', {}, a);
-      }) : h('li', { class: 'empty' }, 'No conversations yet: pick scenarios, say what should change, and Send.'));
+      fill(
+        sessionList,
+        sessions.length
+          ? sessions.map((s) => {
+              // A request made more than once is told apart by its scenarios and its number.
+              const repeated = (titles.get(s.title) ?? 0) > 1;
+              const title = `${s.title || `Conversation ${s.id}`}${repeated ? ` (${s.scenario_ids.length} scenario(s), #${s.id})` : ''}`;
+              const state = reviewWords(s);
+              const a = h(
+                'a',
+                {
+                  href: `#/projects/${projectId}/conversations/${s.id}`,
+                  class: 'session',
+                  'aria-current': s.id === ctx.sessionId ? 'page' : null,
+                  'data-review': s.review_state ?? '',
+                },
+                title,
+                h('span', { class: `meta review-${s.review_state ?? 'none'}`, 'data-testid': 'review-state' }, state),
+                h('span', { class: 'meta' }, `${s.message_count} message(s) · ${new Date(s.updated_at).toLocaleString()}`),
+              );
+              a.addEventListener('click', (e) => {
+                e.preventDefault();
+                guarded(() => ctx.openSession(s.id))();
+              });
+              return h('li', {}, a);
+            })
+          : h('li', { class: 'empty' }, 'No conversations yet: pick scenarios, say what should change, and Send.'),
+      );
     },
     async refreshConversation() {
       if (ctx.sessionId === null || !turns) return;
@@ -183,17 +226,31 @@ async function openProject(client: ScenaristClient, projectId: number, sessionId
     const suggestions = (t: SessionDetail['conversation_history'][number]) => t.tool_calls.find((c) => c.name === 'suggest_changes');
     // Only the latest suggestions can still be applied as they are; older ones were superseded.
     const latest = [...detail.conversation_history].reverse().find((t) => suggestions(t) !== undefined);
-    fill(list, detail.conversation_history.length ? detail.conversation_history.map((t) => {
-      const call = t === latest ? suggestions(t) : undefined;
-      const pending = call?.status === 'pending' && typeof call.id === 'string' && call.id.startsWith('call_') ? call : undefined;
-      const reopen = pending && review ? h('button', { type: 'button' }, 'Review these suggestions') : null;
-      reopen?.addEventListener('click', guarded(async () => {
-        const progressId = String(pending!.id).slice('call_'.length);
-        const p = await client.scenarioAgent.progress(progressId);
-        await showResult(ctx, review!, p.status, p.result, following?.signal, progressId);
-      }));
-      return h('li', { class: `turn ${t.role}` }, h('span', { class: 'who' }, `${t.role === 'user' ? 'You' : 'Scenario agent'} · ${new Date(t.timestamp).toLocaleString()}`), t.content, reopen ? h('div', { class: 'actions' }, reopen) : null);
-    }) : h('li', { class: 'empty' }, 'No messages yet.'));
+    fill(
+      list,
+      detail.conversation_history.length
+        ? detail.conversation_history.map((t) => {
+            const call = t === latest ? suggestions(t) : undefined;
+            const pending = call?.status === 'pending' && typeof call.id === 'string' && call.id.startsWith('call_') ? call : undefined;
+            const reopen = pending && review ? h('button', { type: 'button' }, 'Review these suggestions') : null;
+            reopen?.addEventListener(
+              'click',
+              guarded(async () => {
+                const progressId = String(pending!.id).slice('call_'.length);
+                const p = await client.scenarioAgent.progress(progressId);
+                await showResult(ctx, review!, p.status, p.result, following?.signal, progressId);
+              }),
+            );
+            return h(
+              'li',
+              { class: `turn ${t.role}` },
+              h('span', { class: 'who' }, `${t.role === 'user' ? 'You' : 'Scenario agent'} · ${new Date(t.timestamp).toLocaleString()}`),
+              t.content,
+              reopen ? h('div', { class: 'actions' }, reopen) : null,
+            );
+          })
+        : h('li', { class: 'empty' }, 'No messages yet.'),
+    );
   };
 
   /**
@@ -221,7 +278,10 @@ async function openProject(client: ScenaristClient, projectId: number, sessionId
     }
   };
 
-  newButton.addEventListener('click', guarded(() => ctx.openSession(null)));
+  newButton.addEventListener(
+    'click',
+    guarded(() => ctx.openSession(null)),
+  );
   await ctx.openSession(sessionId).catch(async (e) => {
     // A link to a conversation that is gone (or another organization's) opens the project instead, saying why.
     showError(e);
@@ -235,12 +295,14 @@ function start(): void {
     signIn();
     return;
   }
-  void enter(key).then((ok) => {
-    if (!ok) {
-      sessionStorage.removeItem(KEY);
-      signIn();
-    }
-  }).catch((e) => showError(errorText(e)));
+  void enter(key)
+    .then((ok) => {
+      if (!ok) {
+        sessionStorage.removeItem(KEY);
+        signIn();
+      }
+    })
+    .catch((e) => showError(errorText(e)));
 }
 
 start();

@@ -14,7 +14,15 @@ const ONE_BY_ONE_LIMIT = 25;
  * Follows a job of the open conversation to its end, then shows what it came to: the same for a
  * request sent from this page and for one found still running when the conversation was opened.
  */
-export async function followToResult(ctx: PageContext, jobHost: HTMLElement, reviewHost: HTMLElement, progressId: string, doing: string, signal?: AbortSignal, retry?: () => void): Promise<void> {
+export async function followToResult(
+  ctx: PageContext,
+  jobHost: HTMLElement,
+  reviewHost: HTMLElement,
+  progressId: string,
+  doing: string,
+  signal?: AbortSignal,
+  retry?: () => void,
+): Promise<void> {
   const done = await followJob(ctx, jobHost, progressId, doing, signal);
   await ctx.refreshConversation();
   await ctx.refreshSessions();
@@ -26,23 +34,48 @@ export async function followToResult(ctx: PageContext, jobHost: HTMLElement, rev
 export function showFailure(host: HTMLElement, reason: string, retry?: () => void): void {
   const again = retry ? h('button', { type: 'button', class: 'primary', 'data-testid': 'retry' }, 'Retry') : null;
   again?.addEventListener('click', () => retry!());
-  fill(host, h('div', { class: 'failure', role: 'alert', 'data-testid': 'job-failed' },
-    h('h3', {}, 'The request failed'),
-    h('p', {}, reason),
-    again ? h('div', { class: 'actions' }, again, h('span', { class: 'hint' }, 'Sends the same request for the same scenarios again.')) : null));
+  fill(
+    host,
+    h(
+      'div',
+      { class: 'failure', role: 'alert', 'data-testid': 'job-failed' },
+      h('h3', {}, 'The request failed'),
+      h('p', {}, reason),
+      again ? h('div', { class: 'actions' }, again, h('span', { class: 'hint' }, 'Sends the same request for the same scenarios again.')) : null,
+    ),
+  );
   again?.focus();
 }
 
 /** Shows a finished improve or clarify job: its suggestions to review, or what it needs first. */
-export async function showResult(ctx: PageContext, host: HTMLElement, status: JobStatus | string, result: ScenarioAgentResult | null, signal?: AbortSignal, progressId?: string): Promise<void> {
+export async function showResult(
+  ctx: PageContext,
+  host: HTMLElement,
+  status: JobStatus | string,
+  result: ScenarioAgentResult | null,
+  signal?: AbortSignal,
+  progressId?: string,
+): Promise<void> {
   if (!result || result.kind === 'apply') return;
   const r = result;
   if (status === 'completed' && r.updated_scenarios) {
     await renderReview(ctx, host, { updated: r.updated_scenarios, issues: r.validation_issues ?? [], notDone: r.not_done, progressId });
     focusHeading(host);
   } else if (status === 'needs_clarification' && r.kind === 'clarify') {
-    fill(host, h('div', { class: 'notice' }, h('p', {}, String(r.user_message ?? 'Some questions first:')),
-      h('ul', {}, (r.clarification_questions ?? []).map((q) => h('li', {}, q.question))), h('p', { class: 'hint' }, 'Answer in "Your request" and send again: the conversation continues.')));
+    fill(
+      host,
+      h(
+        'div',
+        { class: 'notice' },
+        h('p', {}, String(r.user_message ?? 'Some questions first:')),
+        h(
+          'ul',
+          {},
+          (r.clarification_questions ?? []).map((q) => h('li', {}, q.question)),
+        ),
+        h('p', { class: 'hint' }, 'Answer in "Your request" and send again: the conversation continues.'),
+      ),
+    );
   } else if (status === 'needs_agent_clarification' && r.kind === 'improve') {
     await askForAgent(ctx, host, r, signal);
     focusHeading(host);
@@ -66,12 +99,30 @@ async function askForAgent(ctx: PageContext, host: HTMLElement, r: ImproveResult
   const titleId = uid('agent-question');
   const heading = h('h3', { id: titleId }, 'Which agent do these scenarios test?');
   if (!agents.length) {
-    fill(host, h('div', { class: 'notice', 'data-testid': 'agent-question' }, heading, h('p', {}, String(r.message ?? '')),
-      h('p', {}, 'This project has no agent yet: create one, then send the request again.')));
+    fill(
+      host,
+      h(
+        'div',
+        { class: 'notice', 'data-testid': 'agent-question' },
+        heading,
+        h('p', {}, String(r.message ?? '')),
+        h('p', {}, 'This project has no agent yet: create one, then send the request again.'),
+      ),
+    );
     return;
   }
   const options = () => [h('option', { value: '' }, '(choose an agent)'), ...agents.map((a) => h('option', { value: a.id }, a.agent_name))];
-  const names = needing.length <= ONE_BY_ONE_LIMIT ? await Promise.all(needing.map((id) => ctx.client.scenarios.get(id).then((s) => s.name, () => `Scenario ${id}`))) : [];
+  const names =
+    needing.length <= ONE_BY_ONE_LIMIT
+      ? await Promise.all(
+          needing.map((id) =>
+            ctx.client.scenarios.get(id).then(
+              (s) => s.name,
+              () => `Scenario ${id}`,
+            ),
+          ),
+        )
+      : [];
 
   const allId = uid('agent-all');
   const all = h('select', { id: allId }, options());
@@ -86,17 +137,35 @@ async function askForAgent(ctx: PageContext, host: HTMLElement, r: ImproveResult
   all.addEventListener('change', () => {
     if (all.value) for (const e of each) e.select.value = all.value;
   });
-  for (const e of each) e.select.addEventListener('change', () => {
-    all.value = each.every((o) => o.select.value === e.select.value) ? e.select.value : '';
-  });
+  for (const e of each)
+    e.select.addEventListener('change', () => {
+      all.value = each.every((o) => o.select.value === e.select.value) ? e.select.value : '';
+    });
 
   const proceed = h('button', { type: 'submit', class: 'primary' }, 'Continue');
   const jobHost = h('div', {});
-  const form = h('form', { 'aria-labelledby': titleId, 'data-testid': 'agent-question' },
+  const form = h(
+    'form',
+    { 'aria-labelledby': titleId, 'data-testid': 'agent-question' },
     heading,
     h('p', { class: 'notice' }, String(r.message ?? '')),
-    h('div', { class: 'row' }, h('div', {}, h('label', { for: allId }, names.length === 1 ? `Agent for ${names[0]}` : `Agent for all ${needing.length} of them`), all)),
-    oneByOne ? h('fieldset', {}, h('legend', {}, 'Or scenario by scenario'), h('div', { class: 'row' }, each.map((e) => e.wrap))) : null,
+    h(
+      'div',
+      { class: 'row' },
+      h('div', {}, h('label', { for: allId }, names.length === 1 ? `Agent for ${names[0]}` : `Agent for all ${needing.length} of them`), all),
+    ),
+    oneByOne
+      ? h(
+          'fieldset',
+          {},
+          h('legend', {}, 'Or scenario by scenario'),
+          h(
+            'div',
+            { class: 'row' },
+            each.map((e) => e.wrap),
+          ),
+        )
+      : null,
     h('div', { class: 'actions' }, proceed),
     jobHost,
   );

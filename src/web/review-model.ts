@@ -25,7 +25,15 @@ export function reviewItems(suggestions: readonly UpdatedScenario[]): ReviewCard
             .filter(([k, v]) => !META.has(k) && v !== undefined)
             .map(([field, v]) => ({ field, old: null, new: v }));
     const key = id !== null ? `scenario-${id}` : `draft-${i}`;
-    return { key, id, name: String(s.name ?? `New scenario ${i + 1}`), basedOnRevision: s.based_on_revision ?? null, fields, reasons: s.reasons ?? {}, notes: s.notes ?? (s.reason ? [s.reason] : []) };
+    return {
+      key,
+      id,
+      name: String(s.name ?? `New scenario ${i + 1}`),
+      basedOnRevision: s.based_on_revision ?? null,
+      fields,
+      reasons: s.reasons ?? {},
+      notes: s.notes ?? (s.reason ? [s.reason] : []),
+    };
   });
 }
 
@@ -42,7 +50,12 @@ export function acceptAll(items: readonly ReviewCard[]): Decisions {
  * fields as top-level values (apply then ignores `changes`, so a rejected field is left as it is).
  * A draft is all or nothing: a new scenario needs its name and personality.
  */
-export function applyPayload(items: readonly ReviewCard[], decisions: Decisions, rebased: ReadonlyMap<number, number> = new Map(), edits: Edits = new Map()): UpdatedScenario[] {
+export function applyPayload(
+  items: readonly ReviewCard[],
+  decisions: Decisions,
+  rebased: ReadonlyMap<number, number> = new Map(),
+  edits: Edits = new Map(),
+): UpdatedScenario[] {
   const out: UpdatedScenario[] = [];
   for (const it of items) {
     const accepted = decisions.get(it.key);

@@ -1,26 +1,26 @@
 import { ApiError, type ApplyConflict, type ApplyResult, type NotDone, type UpdatedScenario, type ValidationIssue } from '../client/index.js';
-import { summarizeSuggestions, type SummaryRow } from '../domain/suggestion-review.js';
+import { type SummaryRow, summarizeSuggestions } from '../domain/suggestion-review.js';
 import { errorText, guarded, type PageContext } from './context.js';
-import { diffView } from './diff-view.js';
 import { displayValue } from './diff.js';
+import { diffView } from './diff-view.js';
 import { append, fill, h, uid } from './dom.js';
 import { fieldEditor } from './editor.js';
 import { openHistory } from './history.js';
 import { followJob } from './job.js';
-import { emptyBooks, fieldLabel, shownValue, type NameBooks } from './labels.js';
+import { emptyBooks, fieldLabel, type NameBooks, shownValue } from './labels.js';
 import {
   acceptAll,
   applyPayload,
+  type CardFilter,
+  type CardState,
   cardState,
   cardsOfRow,
   countAccepted,
   decideField,
-  filterCards,
-  reviewItems,
-  type CardFilter,
-  type CardState,
   type Edits,
+  filterCards,
   type ReviewCard,
+  reviewItems,
 } from './review-model.js';
 
 /** A finished job's suggestions; its message is already in the conversation above. */
@@ -79,19 +79,43 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
   const rowCards = rows.map((r) => cardsOfRow(items, r));
   const rowCounts: HTMLElement[] = [];
   const summary = rows.length
-    ? h('table', { class: 'summary', 'data-testid': 'summary' },
+    ? h(
+        'table',
+        { class: 'summary', 'data-testid': 'summary' },
         h('caption', {}, 'Changes by field'),
-        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Change'), h('th', { scope: 'col' }, 'Scenarios'), h('th', { scope: 'col' }, 'Accepted'), h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')))),
-        h('tbody', {}, rows.map((r, i) => {
-          const label = rowLabel(r, books);
-          const accept = h('button', { type: 'button', class: 'small', 'aria-label': `Accept all: ${label}` }, 'Accept all');
-          const reject = h('button', { type: 'button', class: 'small', 'aria-label': `Reject all: ${label}` }, 'Reject all');
-          accept.addEventListener('click', () => decide(i, true));
-          reject.addEventListener('click', () => decide(i, false));
-          const count = h('td', { 'data-testid': 'row-accepted' });
-          rowCounts.push(count);
-          return h('tr', { 'data-row': `${r.field}:${r.kind}:${String(r.item ?? '')}` }, h('th', { scope: 'row' }, label), h('td', {}, n(r.count)), count, h('td', {}, h('div', { class: 'row-actions' }, accept, reject)));
-        })),
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { scope: 'col' }, 'Change'),
+            h('th', { scope: 'col' }, 'Scenarios'),
+            h('th', { scope: 'col' }, 'Accepted'),
+            h('th', { scope: 'col' }, h('span', { class: 'visually-hidden' }, 'Actions')),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          rows.map((r, i) => {
+            const label = rowLabel(r, books);
+            const accept = h('button', { type: 'button', class: 'small', 'aria-label': `Accept all: ${label}` }, 'Accept all');
+            const reject = h('button', { type: 'button', class: 'small', 'aria-label': `Reject all: ${label}` }, 'Reject all');
+            accept.addEventListener('click', () => decide(i, true));
+            reject.addEventListener('click', () => decide(i, false));
+            const count = h('td', { 'data-testid': 'row-accepted' });
+            rowCounts.push(count);
+            return h(
+              'tr',
+              { 'data-row': `${r.field}:${r.kind}:${String(r.item ?? '')}` },
+              h('th', { scope: 'row' }, label),
+              h('td', {}, n(r.count)),
+              count,
+              h('td', {}, h('div', { class: 'row-actions' }, accept, reject)),
+            );
+          }),
+        ),
       )
     : null;
   const decide = (row: number, accept: boolean) => {
@@ -102,10 +126,22 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
 
   // ── Filters ──
   const fields = [...new Set(items.flatMap((it) => it.fields.map((f) => f.field)))];
-  const fieldSelect = h('select', { id: uid('filter-field') }, h('option', { value: '' }, 'All fields'), fields.map((f) => h('option', { value: f }, fieldLabel(f))));
-  const stateSelect = h('select', { id: uid('filter-state') }, h('option', { value: '' }, 'Any state'), (Object.keys(STATE_WORDS) as CardState[]).map((st) => h('option', { value: st }, STATE_WORDS[st])));
+  const fieldSelect = h(
+    'select',
+    { id: uid('filter-field') },
+    h('option', { value: '' }, 'All fields'),
+    fields.map((f) => h('option', { value: f }, fieldLabel(f))),
+  );
+  const stateSelect = h(
+    'select',
+    { id: uid('filter-state') },
+    h('option', { value: '' }, 'Any state'),
+    (Object.keys(STATE_WORDS) as CardState[]).map((st) => h('option', { value: st }, STATE_WORDS[st])),
+  );
   const textInput = h('input', { id: uid('filter-text'), type: 'search', placeholder: 'name or suggested text' });
-  const filters = h('form', { role: 'search', 'aria-label': 'Filter the suggestions', class: 'row filters' },
+  const filters = h(
+    'form',
+    { role: 'search', 'aria-label': 'Filter the suggestions', class: 'row filters' },
     h('div', {}, h('label', { for: fieldSelect.id }, 'Field'), fieldSelect),
     h('div', {}, h('label', { for: stateSelect.id }, 'State'), stateSelect),
     h('div', {}, h('label', { for: textInput.id }, 'Text'), textInput),
@@ -128,7 +164,7 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
       rowCounts[i]!.textContent = `${n(accepted)} of ${n(cards.length)}`;
     });
     const c = countAccepted(items, decisions);
-    const rejected = items.filter((it) => !(decisions.get(it.key)?.size)).length;
+    const rejected = items.filter((it) => !decisions.get(it.key)?.size).length;
     const edited = [...edits.values()].reduce((k, m) => k + m.size, 0);
     counts.textContent = `${n(c.fields)} change(s) accepted in ${n(c.scenarios)} scenario(s) · ${n(rejected)} rejected${edited ? ` · ${n(edited)} edited by you` : ''}`;
     applyButton.textContent = c.scenarios ? `Apply ${n(c.fields)} accepted change(s) to ${n(c.scenarios)} scenario(s)` : 'Apply (nothing accepted)';
@@ -145,8 +181,18 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
     const history = it.id !== null ? h('button', { type: 'button', 'data-keep': true }, 'Revision history') : null;
     history?.addEventListener('click', () => void openHistory(ctx, it.id!, it.name, history));
     const boxes: Array<[string, HTMLInputElement]> = [];
-    const article = h('article', { class: 'suggestion', 'aria-labelledby': titleId, 'data-testid': 'suggestion', 'data-scenario': it.id ?? '' },
-      h('header', {}, h('h4', { id: titleId }, it.name, h('span', { class: 'hint' }, it.id !== null ? ` (scenario ${it.id})` : ' (new scenario)')), state, acceptBtn, rejectBtn, history),
+    const article = h(
+      'article',
+      { class: 'suggestion', 'aria-labelledby': titleId, 'data-testid': 'suggestion', 'data-scenario': it.id ?? '' },
+      h(
+        'header',
+        {},
+        h('h4', { id: titleId }, it.name, h('span', { class: 'hint' }, it.id !== null ? ` (scenario ${it.id})` : ' (new scenario)')),
+        state,
+        acceptBtn,
+        rejectBtn,
+        history,
+      ),
     );
     if (it.notes.length) article.append(h('p', { class: 'hint note' }, it.notes.join(' ')));
     const conflict = conflicts.get(it.key);
@@ -169,7 +215,8 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
         const own = edits.get(it.key);
         const value = own?.has(f.field) ? own.get(f.field) : f.new;
         const edited = own?.has(f.field) ?? false;
-        fill(valueHost,
+        fill(
+          valueHost,
           it.id !== null
             ? diffView(shownValue(f.field, f.old, books), shownValue(f.field, value, books), ['Current', edited ? 'Your value' : 'Suggested'])
             : h('pre', { class: 'text' }, displayValue(shownValue(f.field, value, books)) || h('span', { class: 'empty' }, '(empty)')),
@@ -219,7 +266,12 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
         editor.focus();
       });
       const head = it.id !== null ? h('label', { class: 'accept' }, box, `Accept: ${fieldLabel(f.field)}`) : h('div', { class: 'label' }, fieldLabel(f.field));
-      append(field, [h('div', { class: 'field-head' }, head, edit), it.reasons[f.field] ? h('p', { class: 'hint reason' }, `Why: ${it.reasons[f.field]}`) : null, errorEl, valueHost]);
+      append(field, [
+        h('div', { class: 'field-head' }, head, edit),
+        it.reasons[f.field] ? h('p', { class: 'hint reason' }, `Why: ${it.reasons[f.field]}`) : null,
+        errorEl,
+        valueHost,
+      ]);
       draw();
       article.append(field);
     }
@@ -238,7 +290,14 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
       acceptBtn.disabled = rejectBtn.disabled = done;
       article.classList.toggle('rejected', accepted.size === 0);
       const st = cardState(it, decisions, new Set(conflicts.keys()));
-      state.textContent = it.id === null ? (accepted.size ? 'will be created' : 'rejected') : st === 'partly' ? `${accepted.size} of ${it.fields.length} change(s) accepted` : STATE_WORDS[st].toLowerCase();
+      state.textContent =
+        it.id === null
+          ? accepted.size
+            ? 'will be created'
+            : 'rejected'
+          : st === 'partly'
+            ? `${accepted.size} of ${it.fields.length} change(s) accepted`
+            : STATE_WORDS[st].toLowerCase();
     });
     return article;
   };
@@ -262,14 +321,37 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
     };
     useCurrent.addEventListener('click', () => resolve(true));
     leaveOut.addEventListener('click', () => resolve(false));
-    append(box, [h('p', {}, `Changed since the suggestion was made (revision ${c.based_on_revision ?? '?'}, now ${c.current_revision ?? '?'}). The current text is beside the suggestion:`)]);
+    append(box, [
+      h(
+        'p',
+        {},
+        `Changed since the suggestion was made (revision ${c.based_on_revision ?? '?'}, now ${c.current_revision ?? '?'}). The current text is beside the suggestion:`,
+      ),
+    ]);
     const sides = h('div', {});
     box.append(sides, h('div', { class: 'actions' }, useCurrent, leaveOut));
-    void ctx.client.scenarios.get(it.id!).then((current) => {
-      const accepted = decisions.get(it.key) ?? new Set();
-      append(sides, it.fields.filter((f) => accepted.has(f.field)).map((f) =>
-        h('div', { class: 'field' }, h('strong', {}, fieldLabel(f.field)), diffView(shownValue(f.field, (current as Record<string, unknown>)[f.field], books), shownValue(f.field, f.new, books), ['Current (changed since)', 'Suggested']))));
-    }, () => undefined);
+    void ctx.client.scenarios.get(it.id!).then(
+      (current) => {
+        const accepted = decisions.get(it.key) ?? new Set();
+        append(
+          sides,
+          it.fields
+            .filter((f) => accepted.has(f.field))
+            .map((f) =>
+              h(
+                'div',
+                { class: 'field' },
+                h('strong', {}, fieldLabel(f.field)),
+                diffView(shownValue(f.field, (current as Record<string, unknown>)[f.field], books), shownValue(f.field, f.new, books), [
+                  'Current (changed since)',
+                  'Suggested',
+                ]),
+              ),
+            ),
+        );
+      },
+      () => undefined,
+    );
     return box;
   };
 
@@ -279,13 +361,24 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
     page = Math.min(page, pages - 1);
     refreshers.length = 0;
     const slice = shown.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
-    fill(cardsHost, slice.length ? slice.map(card) : h('p', { class: 'empty' }, items.length ? 'No suggestion matches these filters.' : 'No changes were suggested.'));
+    fill(
+      cardsHost,
+      slice.length ? slice.map(card) : h('p', { class: 'empty' }, items.length ? 'No suggestion matches these filters.' : 'No changes were suggested.'),
+    );
     const prev = h('button', { type: 'button', disabled: page === 0 }, 'Previous page');
     const next = h('button', { type: 'button', disabled: page >= pages - 1 }, 'Next page');
     prev.addEventListener('click', () => goTo(page - 1));
     next.addEventListener('click', () => goTo(page + 1));
     const from = shown.length ? page * PAGE_SIZE + 1 : 0;
-    fill(pager, shown.length > PAGE_SIZE ? [prev, next] : [], h('span', { class: 'hint', 'data-testid': 'showing' }, `Showing ${n(from)}–${n(Math.min(shown.length, (page + 1) * PAGE_SIZE))} of ${n(shown.length)}${shown.length !== items.length ? ` (filtered from ${n(items.length)})` : ''}`));
+    fill(
+      pager,
+      shown.length > PAGE_SIZE ? [prev, next] : [],
+      h(
+        'span',
+        { class: 'hint', 'data-testid': 'showing' },
+        `Showing ${n(from)}–${n(Math.min(shown.length, (page + 1) * PAGE_SIZE))} of ${n(shown.length)}${shown.length !== items.length ? ` (filtered from ${n(items.length)})` : ''}`,
+      ),
+    );
     refresh();
   };
   const goTo = (p: number) => {
@@ -320,7 +413,14 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
       first ??= it.key;
     }
     if (first) {
-      fill(outcome, h('p', { class: 'notice error-text', 'data-testid': 'apply-outcome' }, `Nothing was applied: ${messages.length} value(s) are not valid. Each is shown beside its field.`));
+      fill(
+        outcome,
+        h(
+          'p',
+          { class: 'notice error-text', 'data-testid': 'apply-outcome' },
+          `Nothing was applied: ${messages.length} value(s) are not valid. Each is shown beside its field.`,
+        ),
+      );
       reveal(first);
     } else fill(outcome, h('p', { class: 'notice error-text', 'data-testid': 'apply-outcome' }, errorText(e)));
   };
@@ -335,7 +435,11 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
       fill(outcome);
       fieldErrors.clear();
       try {
-        const started = await ctx.client.scenarioAgent.apply(payload, { session_id: sessionId, project_id: ctx.projectId, ...(s.progressId ? { source_progress_id: s.progressId } : {}) });
+        const started = await ctx.client.scenarioAgent.apply(payload, {
+          session_id: sessionId,
+          project_id: ctx.projectId,
+          ...(s.progressId ? { source_progress_id: s.progressId } : {}),
+        });
         const final = await followJob(ctx, jobHost, started.progress_id, 'Applying');
         const r = final.result as unknown as ApplyResult | null;
         if (final.status === 'completed' && r?.success) {
@@ -382,11 +486,22 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
 
   const headingId = uid('review');
   const notDone = s.notDone?.length
-    ? h('div', { class: 'conflict', 'data-testid': 'not-done' }, h('p', {}, 'Not done:'), h('ul', {}, s.notDone.map((x) => h('li', {}, h('q', {}, x.part), ` — ${x.reason}`))))
+    ? h(
+        'div',
+        { class: 'conflict', 'data-testid': 'not-done' },
+        h('p', {}, 'Not done:'),
+        h(
+          'ul',
+          {},
+          s.notDone.map((x) => h('li', {}, h('q', {}, x.part), ` — ${x.reason}`)),
+        ),
+      )
     : null;
   fill(
     host,
-    h('section', { 'aria-labelledby': headingId, 'data-testid': 'review' },
+    h(
+      'section',
+      { 'aria-labelledby': headingId, 'data-testid': 'review' },
       h('h3', { id: headingId }, `Suggested changes (${n(items.length)})`),
       notDone,
       s.issues.length ? issueList(s.issues) : null,
@@ -408,7 +523,10 @@ async function nameBooks(ctx: PageContext): Promise<NameBooks> {
   const [people, agents, tools] = await Promise.all([
     ctx.client.personalities.list({ project_id: ctx.projectId }),
     ctx.client.aiagents.all({ project_id: ctx.projectId }),
-    ctx.client.tools.list({ project_id: ctx.projectId, page_size: 1000 }).then((p) => p.results, () => []),
+    ctx.client.tools.list({ project_id: ctx.projectId, page_size: 1000 }).then(
+      (p) => p.results,
+      () => [],
+    ),
   ]);
   for (const p of people) books.personality.set(p.id, p.name);
   for (const a of agents) books.agent.set(a.id, a.agent_name);
@@ -417,8 +535,16 @@ async function nameBooks(ctx: PageContext): Promise<NameBooks> {
 }
 
 function issueList(issues: ValidationIssue[]): HTMLElement {
-  return h('div', { class: 'conflict' },
+  return h(
+    'div',
+    { class: 'conflict' },
     h('p', {}, 'Left out because they are not valid:'),
-    h('ul', {}, issues.map((i) => h('li', {}, `${i.scenario_id !== null ? `Scenario ${i.scenario_id}` : 'Draft'}${i.field ? ` · ${fieldLabel(i.field)}` : ''}: ${i.message}`))),
+    h(
+      'ul',
+      {},
+      issues.map((i) =>
+        h('li', {}, `${i.scenario_id !== null ? `Scenario ${i.scenario_id}` : 'Draft'}${i.field ? ` · ${fieldLabel(i.field)}` : ''}: ${i.message}`),
+      ),
+    ),
   );
 }

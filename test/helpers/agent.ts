@@ -28,7 +28,12 @@ export async function personalityId(api: Api, name = 'Normal Male'): Promise<num
   return p.id;
 }
 
-export async function createAgent(api: Api, projectId: number, name = 'Support bot', description = 'Answers billing questions for Acme Telecom.'): Promise<number> {
+export async function createAgent(
+  api: Api,
+  projectId: number,
+  name = 'Support bot',
+  description = 'Answers billing questions for Acme Telecom.',
+): Promise<number> {
   const res = await api('POST', 'aiagents/', { project: projectId, agent_name: name, description });
   expect(res.status, JSON.stringify(res.body)).toBe(201);
   return res.body.id;
@@ -48,12 +53,27 @@ export async function startJob(api: Api, body: Record<string, unknown>): Promise
 }
 
 /** Writes an agent straight to the store, for tests of other resources. */
-export async function insertAgent(db: import('../../src/store/db.js').Db, projectId: number, name = 'Support bot', description = 'Answers billing questions for Acme Telecom.'): Promise<number> {
+export async function insertAgent(
+  db: import('../../src/store/db.js').Db,
+  projectId: number,
+  name = 'Support bot',
+  description = 'Answers billing questions for Acme Telecom.',
+): Promise<number> {
   const now = new Date().toISOString();
   const p = await db.selectFrom('projects').select('organization_id').where('id', '=', projectId).executeTakeFirstOrThrow();
   const row = await db
     .insertInto('aiagents')
-    .values({ organization_id: p.organization_id, project_id: projectId, agent_name: name, description, language: 'en', inbound: 1, assistant_id: null, created_at: now, updated_at: now })
+    .values({
+      organization_id: p.organization_id,
+      project_id: projectId,
+      agent_name: name,
+      description,
+      language: 'en',
+      inbound: 1,
+      assistant_id: null,
+      created_at: now,
+      updated_at: now,
+    })
     .returning('id')
     .executeTakeFirstOrThrow();
   return row.id;

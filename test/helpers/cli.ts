@@ -27,9 +27,24 @@ export async function cliRunner(server: { url: string; key: string }): Promise<C
   const root = path.resolve(import.meta.dirname, '../..');
   const dir = fs.mkdtempSync(path.join(root, 'node_modules', '.cache-cli-test-'));
   const entry = path.join(dir, 'cli.mjs');
-  await build({ entryPoints: [path.join(root, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: entry, logLevel: 'silent' });
+  await build({
+    entryPoints: [path.join(root, 'src/cli/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile: entry,
+    logLevel: 'silent',
+  });
   const envFor = (extra: Record<string, string | undefined> = {}): Record<string, string> => {
-    const env: Record<string, string | undefined> = { ...process.env, SCENARIST_URL: server.url, SCENARIST_API_KEY: server.key, NO_COLOR: undefined, FORCE_COLOR: undefined, ...extra };
+    const env: Record<string, string | undefined> = {
+      ...process.env,
+      SCENARIST_URL: server.url,
+      SCENARIST_API_KEY: server.key,
+      NO_COLOR: undefined,
+      FORCE_COLOR: undefined,
+      ...extra,
+    };
     return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
   };
   const start = (args: string[], env?: Record<string, string | undefined>, cwd?: string) =>

@@ -1,4 +1,12 @@
-import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../../src/agent/engine.js';
+import type {
+  ClarifyInput,
+  ClarifyOutput,
+  ImproveInput,
+  ImproveOutput,
+  InstructionsInput,
+  InstructionsOutput,
+  ScenarioEngine,
+} from '../../src/agent/engine.js';
 import { OfflineEngine } from '../../src/agent/engines/offline-engine.js';
 import type { SuggestibleField, Suggestion } from '../../src/domain/suggestion.js';
 
@@ -50,7 +58,12 @@ export class ScriptedEngine implements ScenarioEngine {
       ),
     );
     if (input.userMessage.includes('outsider')) suggestions.push(suggest(999_999, 1, { tags: ['stolen'] }));
-    return { message: `Improved ${input.scenarios.length} scenario(s).`, suggestions, notDone: [], usage: { input_tokens: 10, output_tokens: 5, model_calls: 1 } };
+    return {
+      message: `Improved ${input.scenarios.length} scenario(s).`,
+      suggestions,
+      notDone: [],
+      usage: { input_tokens: 10, output_tokens: 5, model_calls: 1 },
+    };
   }
 
   async clarify(input: ClarifyInput): Promise<ClarifyOutput> {
@@ -89,7 +102,13 @@ export class ScriptedEngine implements ScenarioEngine {
     if (input.userMessage.includes('explode')) throw new Error('model exploded');
     if (input.userMessage.includes('empty')) return { message: 'Nothing to say.' };
     if (input.scenario.scenario_type === 'conditional_actions') {
-      return { message: 'Wrote conditional actions.', conditionalActions: { role: input.scenario.name, conditions: [{ id: 0, condition: 'FIRST_MESSAGE', action: 'Hello', type: 'standard', fixed_message: true }] } };
+      return {
+        message: 'Wrote conditional actions.',
+        conditionalActions: {
+          role: input.scenario.name,
+          conditions: [{ id: 0, condition: 'FIRST_MESSAGE', action: 'Hello', type: 'standard', fixed_message: true }],
+        },
+      };
     }
     const base = input.mode === 'improve' ? input.scenario.instructions : `Be a caller for "${input.scenario.name}".`;
     return {

@@ -10,9 +10,7 @@ export interface SeenRequest {
   abandoned: boolean;
 }
 
-export type Reply =
-  | { status?: number; json?: unknown; text?: string; headers?: Record<string, string>; delayMs?: number }
-  | { hang: true };
+export type Reply = { status?: number; json?: unknown; text?: string; headers?: Record<string, string>; delayMs?: number } | { hang: true };
 
 /** A scripted answer: fixed, or computed from the request (e.g. from the scenario ids its schema allows). */
 export type Script = Reply | ((req: SeenRequest) => Reply);
@@ -54,13 +52,19 @@ export function toolCalls(calls: Array<{ name: string; arguments: unknown }>): R
   return chatCompletion({ content: null, tool_calls }, 'tool_calls', { prompt_tokens: 80, completion_tokens: 10 });
 }
 
-export const errorReply = (status: number, headers: Record<string, string> = {}): Reply => ({ status, headers, json: { error: { message: `fake error ${status}`, type: 'server_error' } } });
+export const errorReply = (status: number, headers: Record<string, string> = {}): Reply => ({
+  status,
+  headers,
+  json: { error: { message: `fake error ${status}`, type: 'server_error' } },
+});
 
 /** The scenario ids a request's structured-output schema allows: the batch it was sent. */
-export const batchIds = (req: SeenRequest): number[] => req.body?.response_format?.json_schema?.schema?.properties?.changes?.items?.properties?.scenario_id?.enum ?? [];
+export const batchIds = (req: SeenRequest): number[] =>
+  req.body?.response_format?.json_schema?.schema?.properties?.changes?.items?.properties?.scenario_id?.enum ?? [];
 
 /** Every message's text in a request, joined. */
-export const promptOf = (req: SeenRequest): string => (req.body?.messages ?? []).map((m: { content: unknown }) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content))).join('\n');
+export const promptOf = (req: SeenRequest): string =>
+  (req.body?.messages ?? []).map((m: { content: unknown }) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content))).join('\n');
 
 /**
  * An OpenAI-compatible chat-completions server on 127.0.0.1 whose every answer the test scripts:

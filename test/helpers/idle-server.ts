@@ -1,4 +1,4 @@
-import { ScenaristClient, type ScenarioAgentStart } from '../../src/client/index.js';
+import { type ScenarioAgentStart, ScenaristClient } from '../../src/client/index.js';
 import { startTestServer, type TestServer } from './server.js';
 
 export interface IdleServer {

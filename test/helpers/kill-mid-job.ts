@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bootstrap } from '../../src/store/bootstrap.js';
 import { migrate, openStore, type Store } from '../../src/store/db.js';
-import { batchIds, completion, startFakeOpenAI, type FakeOpenAI } from './fake-openai.js';
+import { batchIds, completion, type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
 import { createTestDatabase } from './pg.js';
 
 const root = path.join(import.meta.dirname, '../..');
@@ -105,10 +105,15 @@ export async function killMidJob(opts: KillMidJobOptions): Promise<KillMidJobRun
     fake = await startFakeOpenAI();
     // Every batch is answered after `answerMs`, tagging its scenarios.
     fake.fallback = (req) => ({
-      ...completion({ message: `Tagged ${batchIds(req).length}.`, changes: batchIds(req).map((id) => ({ scenario_id: id, fields: { tags: ['base', 'reviewed'] } })) }),
+      ...completion({
+        message: `Tagged ${batchIds(req).length}.`,
+        changes: batchIds(req).map((id) => ({ scenario_id: id, fields: { tags: ['base', 'reviewed'] } })),
+      }),
       delayMs: answerMs,
     });
-    const dbConfig = database ? ({ kind: 'postgres', url: database.url, poolSize: 2 } as const) : ({ kind: 'sqlite', file: path.join(dataDir, 'scenarist.db') } as const);
+    const dbConfig = database
+      ? ({ kind: 'postgres', url: database.url, poolSize: 2 } as const)
+      : ({ kind: 'sqlite', file: path.join(dataDir, 'scenarist.db') } as const);
     store = openStore(dbConfig);
     await migrate(store);
     const boot = (await bootstrap(store, new Date().toISOString()))!;
@@ -144,8 +149,13 @@ export async function killMidJob(opts: KillMidJobOptions): Promise<KillMidJobRun
     const personality = (await call('GET', 'personalities/'))[0].id;
     const agent = (await call('POST', 'aiagents/', { project: boot.projectId, agent_name: 'Billing line', description: 'Answers billing questions.' })).id;
     const ids: number[] = [];
-    for (let i = 0; i < n; i++) ids.push((await call('POST', 'scenarios/', { name: `Scenario ${i}`, agent, personality, tags: ['base'], instructions: `Ask about bill ${i}.` })).id);
-    const job = await call('POST', 'scenarios/scenario-agent/', { scenarios: ids, project_id: boot.projectId, user_message: 'Review them, then tag them reviewed' });
+    for (let i = 0; i < n; i++)
+      ids.push((await call('POST', 'scenarios/', { name: `Scenario ${i}`, agent, personality, tags: ['base'], instructions: `Ask about bill ${i}.` })).id);
+    const job = await call('POST', 'scenarios/scenario-agent/', {
+      scenarios: ids,
+      project_id: boot.projectId,
+      user_message: 'Review them, then tag them reviewed',
+    });
 
     // The batch after `killAfter` is at the model: the ones before it were answered and kept.
     await fake.waitForRequests(killAfter + 1, 60_000);
@@ -167,7 +177,11 @@ export async function killMidJob(opts: KillMidJobOptions): Promise<KillMidJobRun
     let pickUpMs = 0;
     const progressSeen: number[] = [];
     for (;;) {
-      const row = await store.db.selectFrom('jobs').select(['attempts', 'status', 'progress_done']).where('progress_id', '=', job.progress_id).executeTakeFirstOrThrow();
+      const row = await store.db
+        .selectFrom('jobs')
+        .select(['attempts', 'status', 'progress_done'])
+        .where('progress_id', '=', job.progress_id)
+        .executeTakeFirstOrThrow();
       if (progressSeen.at(-1) !== row.progress_done) progressSeen.push(row.progress_done);
       if (!pickUpMs && row.attempts > held.attempts) pickUpMs = performance.now() - killedAt;
       if (row.status !== 'in_progress') break;
@@ -179,9 +193,18 @@ export async function killMidJob(opts: KillMidJobOptions): Promise<KillMidJobRun
     const final = await call('GET', `scenarios/scenario-agent-progress/?progress_id=${job.progress_id}`);
     const sentToModel = new Map<number, number>();
     for (const id of fake.requests.flatMap(batchIds)) sentToModel.set(id, (sentToModel.get(id) ?? 0) + 1);
-    const row = await store.db.selectFrom('jobs').select(['id', 'attempts', 'status', 'usage']).where('progress_id', '=', job.progress_id).executeTakeFirstOrThrow();
+    const row = await store.db
+      .selectFrom('jobs')
+      .select(['id', 'attempts', 'status', 'usage'])
+      .where('progress_id', '=', job.progress_id)
+      .executeTakeFirstOrThrow();
     const keptLeft = (await store.db.selectFrom('job_batches').select('batch_key').where('job_id', '=', row.id).execute()).length;
-    const turns = await store.db.selectFrom('session_messages').select('role').where('session_id', '=', job.session_id).where('role', '=', 'assistant').execute();
+    const turns = await store.db
+      .selectFrom('session_messages')
+      .select('role')
+      .where('session_id', '=', job.session_id)
+      .where('role', '=', 'assistant')
+      .execute();
     return { pickUpMs, finishMs, final, finishedBeforeKill, sentToModel, progressSeen, row, keptLeft, assistantTurns: turns.length, stop };
   } catch (err) {
     await stop();

@@ -3,7 +3,10 @@ import { MockLanguageModelV3 } from 'ai/test';
 import { CallPolicy, type CallPolicyOptions } from '../../src/agent/engines/ai-sdk/call-policy.js';
 import { AiSdkEngine } from '../../src/agent/engines/ai-sdk/engine.js';
 
-type Step = LanguageModelV3GenerateResult | Error | ((opts: LanguageModelV3CallOptions) => Promise<LanguageModelV3GenerateResult> | LanguageModelV3GenerateResult);
+type Step =
+  | LanguageModelV3GenerateResult
+  | Error
+  | ((opts: LanguageModelV3CallOptions) => Promise<LanguageModelV3GenerateResult> | LanguageModelV3GenerateResult);
 
 const usage = (input: number, output: number) => ({
   inputTokens: { total: input, noCache: input, cacheRead: undefined, cacheWrite: undefined },
@@ -12,7 +15,12 @@ const usage = (input: number, output: number) => ({
 
 /** A model answer whose text is `value` (JSON-encoded unless it is already a string). */
 export function answer(value: unknown, tokens: [number, number] = [100, 20]): LanguageModelV3GenerateResult {
-  return { content: [{ type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value) }], finishReason: { unified: 'stop', raw: 'stop' }, usage: usage(...tokens), warnings: [] };
+  return {
+    content: [{ type: 'text', text: typeof value === 'string' ? value : JSON.stringify(value) }],
+    finishReason: { unified: 'stop', raw: 'stop' },
+    usage: usage(...tokens),
+    warnings: [],
+  };
 }
 
 export function toolCallAnswer(toolName: string, input: unknown): LanguageModelV3GenerateResult {

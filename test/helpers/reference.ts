@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import * as ajv2020 from 'ajv/dist/2020.js';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
+import * as ajv2020 from 'ajv/dist/2020.js';
 import * as ajvFormats from 'ajv-formats';
 
 // CommonJS modules: under NodeNext resolution their classes sit on `default`.
@@ -62,7 +62,10 @@ function responseView(s: unknown): unknown {
   if (!s || typeof s !== 'object') return s;
   const out: Schema = {};
   for (const [k, v] of Object.entries(s)) {
-    out[k] = k === 'properties' && v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([p, sub]) => [p, answeredProperty(responseView(sub) as Schema)])) : responseView(v);
+    out[k] =
+      k === 'properties' && v && typeof v === 'object'
+        ? Object.fromEntries(Object.entries(v).map(([p, sub]) => [p, answeredProperty(responseView(sub) as Schema)]))
+        : responseView(v);
   }
   if (Array.isArray(out.required) && out.properties) out.required = out.required.filter((r: string) => !out.properties[r]?.writeOnly);
   return JSON.parse(JSON.stringify(out));
@@ -94,7 +97,7 @@ export function encodeBody(body: Record<string, unknown>, contentType: string): 
     const p = new URLSearchParams();
     for (const [k, v] of Object.entries(body)) {
       if (v === null || v === undefined) continue;
-      if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) v.forEach((x) => p.append(k, String(x)));
+      if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) for (const x of v) p.append(k, String(x));
       else p.append(k, scalar(v));
     }
     return { body: p.toString(), headers: { 'content-type': 'application/x-www-form-urlencoded' } };
@@ -103,8 +106,8 @@ export function encodeBody(body: Record<string, unknown>, contentType: string): 
   for (const [k, v] of Object.entries(body)) {
     if (v === null || v === undefined) continue;
     if (v instanceof Blob) form.append(k, v, (v as File).name ?? 'upload.txt');
-    else if (Array.isArray(v) && v.every((x) => x instanceof Blob)) v.forEach((x) => form.append(k, x as Blob, (x as File).name ?? 'upload.txt'));
-    else if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) v.forEach((x) => form.append(k, String(x)));
+    else if (Array.isArray(v) && v.every((x) => x instanceof Blob)) for (const x of v) form.append(k, x as Blob, (x as File).name ?? 'upload.txt');
+    else if (Array.isArray(v) && v.every((x) => typeof x !== 'object')) for (const x of v) form.append(k, String(x));
     else form.append(k, scalar(v));
   }
   return { body: form, headers: {} };

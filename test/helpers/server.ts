@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
 import { isoNow, systemClock } from '../../src/domain/clock.js';
+import { type Running, type StartOptions, startServer } from '../../src/server.js';
 import { createApiKey, createOrganization } from '../../src/store/organizations.js';
-import { startServer, type Running, type StartOptions } from '../../src/server.js';
 
 export type Api = (method: string, url: string, body?: unknown, headers?: Record<string, string>) => Promise<{ status: number; body: any; headers: Headers }>;
 

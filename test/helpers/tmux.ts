@@ -49,14 +49,17 @@ export function tmuxServer(shellEnv: Record<string, string | undefined> = proces
   const env = { ...shellEnv, TMUX: undefined, TMUX_PANE: undefined, PS1: '$ ', HISTFILE: '/dev/null' };
   const tmux = (args: string[]) =>
     new Promise<string>((resolve, reject) =>
-      execFile('tmux', ['-S', socket, '-f', '/dev/null', ...args], { env }, (err, stdout, stderr) => (err ? reject(new Error(`tmux ${args[0]}: ${stderr || err.message}`)) : resolve(stdout))),
+      execFile('tmux', ['-S', socket, '-f', '/dev/null', ...args], { env }, (err, stdout, stderr) =>
+        err ? reject(new Error(`tmux ${args[0]}: ${stderr || err.message}`)) : resolve(stdout),
+      ),
     );
   let sessions = 0;
   return {
     async open() {
       const target = `t${++sessions}`;
       await tmux(['new-session', '-d', '-s', target, '-x', '160', '-y', '50', 'bash', '--norc', '--noprofile', '-i']);
-      const screen: Terminal['screen'] = async (opts = {}) => (await tmux(['capture-pane', '-p', '-J', ...(opts.colours ? ['-e'] : []), '-S', '-', '-t', target])).trimEnd();
+      const screen: Terminal['screen'] = async (opts = {}) =>
+        (await tmux(['capture-pane', '-p', '-J', ...(opts.colours ? ['-e'] : []), '-S', '-', '-t', target])).trimEnd();
       const terminal: Terminal = {
         type: async (text) => void (await tmux(['send-keys', '-t', target, '-l', '--', text])),
         press: async (...keys) => void (await tmux(['send-keys', '-t', target, ...keys])),

@@ -1,5 +1,5 @@
 import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect, sql, type Generated } from 'kysely';
+import { type Generated, Kysely, SqliteDialect, sql } from 'kysely';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { withStatementCache } from '../../src/store/dialects/sqlite.js';
 
@@ -27,7 +27,11 @@ describe('SQLite statement cache', () => {
   beforeEach(async () => {
     ({ database, prepared } = countingDatabase());
     db = new Kysely<Db>({ dialect: new SqliteDialect({ database: withStatementCache(database, 3) }) });
-    await db.schema.createTable('items').addColumn('id', 'integer', (c) => c.primaryKey()).addColumn('name', 'text').execute();
+    await db.schema
+      .createTable('items')
+      .addColumn('id', 'integer', (c) => c.primaryKey())
+      .addColumn('name', 'text')
+      .execute();
     prepared.length = 0;
   });
   afterEach(async () => {

@@ -1,18 +1,27 @@
-import { emptyUsage } from '../../src/domain/jobs.js';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Conflict } from '../../src/domain/errors.js';
+import { emptyUsage } from '../../src/domain/jobs.js';
+import { blankResult } from '../../src/domain/suggestion.js';
+import { endJob } from '../../src/jobs/job-end.js';
 import { bootstrap } from '../../src/store/bootstrap.js';
 import { migrate, openStore, type Store } from '../../src/store/db.js';
-import { endJob } from '../../src/jobs/job-end.js';
 import { keepBatch, keptBatches } from '../../src/store/job-batches.js';
 import { cancelJob, claimNext, failExhausted, finishJob, heartbeat, insertJob, releaseOwned } from '../../src/store/jobs.js';
-import { blankResult } from '../../src/domain/suggestion.js';
 import { findApiKey } from '../../src/store/organizations.js';
+import {
+  createScenario,
+  listRevisions,
+  loadScenarios,
+  revertScenario,
+  scenarioFieldsOf,
+  updateScenario,
+  writeMerged,
+  writeMergedMany,
+} from '../../src/store/scenarios.js';
 import { createSession, listSessions } from '../../src/store/sessions.js';
-import { createScenario, listRevisions, loadScenarios, revertScenario, scenarioFieldsOf, updateScenario, writeMerged, writeMergedMany } from '../../src/store/scenarios.js';
 import { createTestDatabase, pgEnabled } from '../helpers/pg.js';
 
 /** The same store behaviour on both databases: every test here runs on SQLite, and on PostgreSQL in CI. */
@@ -69,7 +78,9 @@ describe.each(dialects)('store on $name', ({ name }) => {
     await expect(updateScenario(store.db, org, actor, sc.id, { name: 'S3' }, { now: now(), expectedRevision: 1 })).rejects.toBeInstanceOf(Conflict);
     // Two writers racing from the same revision: exactly one wins.
     const results = await Promise.allSettled(
-      ['A', 'B', 'C'].map((n) => store.db.transaction().execute((tx) => updateScenario(tx, org, actor, sc.id, { name: n }, { now: now(), expectedRevision: 2 }))),
+      ['A', 'B', 'C'].map((n) =>
+        store.db.transaction().execute((tx) => updateScenario(tx, org, actor, sc.id, { name: n }, { now: now(), expectedRevision: 2 })),
+      ),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const reverted = await revertScenario(store.db, org, actor, sc.id, { revision: 1 }, now());
@@ -83,9 +94,20 @@ describe.each(dialects)('store on $name', ({ name }) => {
     for (const n of ['M1', 'M2', 'M3', 'M4']) rows.push(await createScenario(store.db, org, actor, { name: n, project, personality, tags: ['t'] }, now()));
     // Different columns per scenario, text and integer, values with quotes, braces and commas (array literals on PostgreSQL).
     const merged = rows.map((r, i) => ({ ...scenarioFieldsOf(r), ...(i % 2 ? { max_duration: 60 + i } : { tags: [`a,"b"{${i}}`, 'c'] }), name: `M${i}'s` }));
-    const written = await store.db.transaction().execute((tx) => writeMergedMany(tx, actor, rows.map((current, i) => ({ current, merged: merged[i]! })), { now: now(), changeType: 'apply' }));
+    const written = await store.db.transaction().execute((tx) =>
+      writeMergedMany(
+        tx,
+        actor,
+        rows.map((current, i) => ({ current, merged: merged[i]! })),
+        { now: now(), changeType: 'apply' },
+      ),
+    );
     expect(written.map((w) => w.revision)).toEqual([2, 2, 2, 2]);
-    const stored = await loadScenarios(store.db, org, rows.map((r) => r.id));
+    const stored = await loadScenarios(
+      store.db,
+      org,
+      rows.map((r) => r.id),
+    );
     expect(stored.map((r) => scenarioFieldsOf(r))).toEqual(merged);
     expect(stored.map((r) => r.revision)).toEqual([2, 2, 2, 2]);
     const revs = await listRevisions(store.db, org, rows[1]!.id, { offset: 0, limit: 10 });
@@ -96,13 +118,20 @@ describe.each(dialects)('store on $name', ({ name }) => {
     await updateScenario(store.db, org, actor, rows[0]!.id, { name: 'moved' }, { now: now() });
     await updateScenario(store.db, org, actor, rows[3]!.id, { name: 'moved' }, { now: now() });
     const again = stored.map((current) => ({ current, merged: { ...scenarioFieldsOf(current), name: 'again' } }));
-    const err = await store.db.transaction().execute((tx) => writeMergedMany(tx, actor, again, { now: now() })).catch((e: unknown) => e);
+    const err = await store.db
+      .transaction()
+      .execute((tx) => writeMergedMany(tx, actor, again, { now: now() }))
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Conflict);
     expect((err as Conflict).details?.conflicts).toEqual([
       { scenario_id: rows[0]!.id, based_on_revision: 2 },
       { scenario_id: rows[3]!.id, based_on_revision: 2 },
     ]);
-    const after = await loadScenarios(store.db, org, rows.map((r) => r.id));
+    const after = await loadScenarios(
+      store.db,
+      org,
+      rows.map((r) => r.id),
+    );
     expect(after.map((r) => r.name)).toEqual(['moved', "M1's", "M2's", 'moved']);
   });
 
@@ -154,7 +183,16 @@ describe.each(dialects)('store on $name', ({ name }) => {
   });
 
   describe('jobs', () => {
-    const job = () => ({ organizationId: org, projectId: project, sessionId: null, kind: 'improve' as const, mode: 'improve', request: {}, maxAttempts: 2, createdBy: null });
+    const job = () => ({
+      organizationId: org,
+      projectId: project,
+      sessionId: null,
+      kind: 'improve' as const,
+      mode: 'improve',
+      request: {},
+      maxAttempts: 2,
+      createdBy: null,
+    });
 
     it('concurrent claims never take the same job', async () => {
       const jobs = await Promise.all(Array.from({ length: 10 }, () => insertJob(store.db, job(), now())));
@@ -170,7 +208,9 @@ describe.each(dialects)('store on $name', ({ name }) => {
       const ids = new Set(jobs.map((j) => j.id));
       const taken: number[] = [];
       const waiting = async () =>
-        (await store.db.selectFrom('jobs').select('id').where('status', '=', 'in_progress').where('lease_owner', 'is', null).execute()).filter((r) => ids.has(r.id)).length;
+        (await store.db.selectFrom('jobs').select('id').where('status', '=', 'in_progress').where('lease_owner', 'is', null).execute()).filter((r) =>
+          ids.has(r.id),
+        ).length;
       await Promise.all(
         Array.from({ length: 8 }, async (_, w) => {
           // claimNext may give up after losing several races in a row, so a claimer stops only when nothing waits.

@@ -1,12 +1,12 @@
 import type { Config } from '../../config.js';
-import { noCalls, type CallEstimate } from '../../domain/cost.js';
+import { type CallEstimate, noCalls } from '../../domain/cost.js';
 import type { ClarifyInput, ImproveInput, InstructionsInput, ScenarioEngine } from '../engine.js';
 import { CallPolicy, type CallPolicyOptions } from './ai-sdk/call-policy.js';
 import { AiSdkEngine } from './ai-sdk/engine.js';
 import { modelEstimates } from './ai-sdk/estimate.js';
 import { createModel } from './ai-sdk/provider.js';
-import { OfflineEngine } from './offline-engine.js';
 import { planImprovement } from './offline/planner.js';
+import { OfflineEngine } from './offline-engine.js';
 import { PlannerFirstEngine } from './planner-first.js';
 
 /** Seams for tests and benchmarks: how long backoff waits, and where its jitter comes from. */
@@ -38,7 +38,8 @@ export function callEstimator(config: Pick<Config, 'model' | 'llm'>): CallEstima
   if (config.model === 'offline') return { batchSize: new OfflineEngine().batchSize, improve: noCalls, clarify: noCalls, instructions: noCalls };
   // As PlannerFirstEngine answers: a batch the planner fully understands makes no model call.
   const improve = config.llm.plannerFirst
-    ? (input: Omit<ImproveInput, 'signal'>) => (planImprovement(input.userMessage, input.scenarios, input.context).understood ? noCalls() : modelEstimates.improve(input))
+    ? (input: Omit<ImproveInput, 'signal'>) =>
+        planImprovement(input.userMessage, input.scenarios, input.context).understood ? noCalls() : modelEstimates.improve(input)
     : modelEstimates.improve;
   return { batchSize: config.llm.batchSize, ...modelEstimates, improve };
 }

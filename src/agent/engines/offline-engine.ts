@@ -15,7 +15,7 @@ export class OfflineEngine implements ScenarioEngine {
 
   async improve(input: ImproveInput): Promise<ImproveOutput> {
     input.signal.throwIfAborted();
-    const { message, suggestions, notDone } = planImprovement(input.userMessage, input.scenarios, input.context);
+    const { message, suggestions, notDone } = planImprovement(input.userMessage, input.scenarios, input.context, input.selection);
     return { message, suggestions, notDone };
   }
 
@@ -45,7 +45,7 @@ export class OfflineEngine implements ScenarioEngine {
     // Extra guidance for a new set of instructions is kept as the user's own notes.
     const notes = [s.instructions.trim(), input.userMessage.trim()].filter(Boolean).join('\n');
     return {
-      message: 'Wrote structured instructions from the scenario\'s persona, goal, information fields, tools and expected outcome.',
+      message: "Wrote structured instructions from the scenario's persona, goal, information fields, tools and expected outcome.",
       instructions: buildInstructions({ ...s, instructions: notes }, ctx),
     };
   }
@@ -60,10 +60,16 @@ function conditionalActionsFor(input: InstructionsInput, ctx: Parameters<typeof 
   const { actions, kept, added } = mergeConditionalActions(s.conditional_actions, buildConditionalActions(s, ctx));
   const request = input.userMessage.trim();
   const notDone = request
-    ? [{ part: request, reason: 'The offline engine edits conditional actions in place only: it keeps every condition and adds those the information fields call for; rewriting them as asked needs a language model (SCENARIST_MODEL, see docs/models.md).' }]
+    ? [
+        {
+          part: request,
+          reason:
+            'The offline engine edits conditional actions in place only: it keeps every condition and adds those the information fields call for; rewriting them as asked needs a language model (SCENARIST_MODEL, see docs/models.md).',
+        },
+      ]
     : [];
   const what = !kept
-    ? 'Wrote conditional actions from the scenario\'s first message and information fields.'
+    ? "Wrote conditional actions from the scenario's first message and information fields."
     : added
       ? `Kept the ${kept} existing condition(s) and added ${added} for information fields they did not cover.`
       : `Kept the ${kept} existing condition(s); the scenario's fields add nothing they do not already cover.`;

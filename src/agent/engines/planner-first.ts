@@ -21,7 +21,7 @@ export class PlannerFirstEngine implements ScenarioEngine {
 
   async improve(input: ImproveInput): Promise<ImproveOutput> {
     input.signal.throwIfAborted();
-    const plan = planImprovement(input.userMessage, input.scenarios, input.context);
+    const plan = planImprovement(input.userMessage, input.scenarios, input.context, input.selection);
     if (!plan.understood) return { ...(await this.model.improve(input)), answeredBy: 'model' };
     return { message: plan.message, suggestions: plan.suggestions, notDone: [], answeredBy: 'planner' };
   }

@@ -48,7 +48,7 @@ function typesOf(s: JsonSchema | undefined): Set<string> {
   const out = new Set<string>();
   if (!s) return out;
   for (const t of Array.isArray(s.type) ? s.type : s.type ? [s.type] : []) out.add(t);
-  for (const alt of [...(s.anyOf ?? []), ...(s.oneOf ?? [])]) typesOf(alt).forEach((t) => out.add(t));
+  for (const alt of [...(s.anyOf ?? []), ...(s.oneOf ?? [])]) for (const t of typesOf(alt)) out.add(t);
   return out;
 }
 

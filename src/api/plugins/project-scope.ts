@@ -69,7 +69,8 @@ export function registerProjectScope(app: FastifyInstance, store: Store, prefixe
   app.addHook('preSerialization', async (req, _reply, payload: unknown) => {
     const scope = req.caller?.projectId;
     const apiPrefix = prefixOf(req.url);
-    if (scope == null || req.method !== 'GET' || apiPrefix === undefined || !req.url.startsWith(`${apiPrefix}/projects/`) || !Array.isArray(payload)) return payload;
+    if (scope == null || req.method !== 'GET' || apiPrefix === undefined || !req.url.startsWith(`${apiPrefix}/projects/`) || !Array.isArray(payload))
+      return payload;
     return payload.filter((p: { id?: unknown }) => p.id === scope);
   });
 }
@@ -79,5 +80,6 @@ function narrowList(req: FastifyRequest, scope: number, segment: string): void {
   if (req.method !== 'GET' || !req.query || typeof req.query !== 'object') return;
   const query = req.query as Record<string, unknown>;
   const schema = req.routeOptions.schema?.querystring as { shape?: Record<string, unknown> } | undefined;
-  if (segment !== 'projects' && schema?.shape && 'project_id' in schema.shape && query.project_id === undefined && query.agent_id === undefined) query.project_id = scope;
+  if (segment !== 'projects' && schema?.shape && 'project_id' in schema.shape && query.project_id === undefined && query.agent_id === undefined)
+    query.project_id = scope;
 }

@@ -103,44 +103,56 @@ function agentInput(body: z.infer<typeof AgentPatch>): Partial<AgentInput> {
   };
 }
 
-export const aiagentRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
-  const { db } = deps.store;
-  const tags = ['agents'];
+export const aiagentRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { db } = deps.store;
+    const tags = ['agents'];
 
-  app.get(
-    '/aiagents/',
-    {
-      schema: {
-        tags,
-        querystring: PageQuery.extend({ project_id: optionalIdQuery(), q: z.string().max(255).optional().describe('Text to find in agent_name') }),
-        response: { 200: paginated(Agent), ...errorResponses },
+    app.get(
+      '/aiagents/',
+      {
+        schema: {
+          tags,
+          querystring: PageQuery.extend({ project_id: optionalIdQuery(), q: z.string().max(255).optional().describe('Text to find in agent_name') }),
+          response: { 200: paginated(Agent), ...errorResponses },
+        },
       },
-    },
-    async (req) => {
-      const { page, page_size, project_id, q } = req.query;
-      const { count, rows } = await listAgents(db, callerOf(req).organizationId, { projectId: project_id, q }, { offset: (page - 1) * page_size, limit: page_size });
-      return pageOf(req, req.query, count, rows.map((r) => toAgent(r, isV2(req))));
-    },
-  );
+      async (req) => {
+        const { page, page_size, project_id, q } = req.query;
+        const { count, rows } = await listAgents(
+          db,
+          callerOf(req).organizationId,
+          { projectId: project_id, q },
+          { offset: (page - 1) * page_size, limit: page_size },
+        );
+        return pageOf(
+          req,
+          req.query,
+          count,
+          rows.map((r) => toAgent(r, isV2(req))),
+        );
+      },
+    );
 
-  app.post('/aiagents/', { schema: { tags, body: AgentWrite, response: { 201: Agent, ...errorResponses } } }, async (req, reply) => {
-    const row = await createAgent(db, callerOf(req).organizationId, agentInput(req.body) as AgentInput, isoNow(deps.clock));
-    return reply.code(201).send(toAgent(row, isV2(req)));
-  });
+    app.post('/aiagents/', { schema: { tags, body: AgentWrite, response: { 201: Agent, ...errorResponses } } }, async (req, reply) => {
+      const row = await createAgent(db, callerOf(req).organizationId, agentInput(req.body) as AgentInput, isoNow(deps.clock));
+      return reply.code(201).send(toAgent(row, isV2(req)));
+    });
 
-  app.get('/aiagents/:id/', { schema: { tags, params: IdParams, response: { 200: Agent, ...errorResponses } } }, async (req) =>
-    toAgent(await getAgent(db, callerOf(req).organizationId, req.params.id), isV2(req)),
-  );
+    app.get('/aiagents/:id/', { schema: { tags, params: IdParams, response: { 200: Agent, ...errorResponses } } }, async (req) =>
+      toAgent(await getAgent(db, callerOf(req).organizationId, req.params.id), isV2(req)),
+    );
 
-  app.patch('/aiagents/:id/', { schema: { tags, params: IdParams, body: AgentPatch, response: { 200: Agent, ...errorResponses } } }, async (req) =>
-    toAgent(await updateAgent(db, callerOf(req).organizationId, req.params.id, agentInput(req.body), isoNow(deps.clock)), isV2(req)),
-  );
-  app.put('/aiagents/:id/', { schema: { tags, params: IdParams, body: AgentPut, response: { 200: Agent, ...errorResponses } } }, async (req) =>
-    toAgent(await updateAgent(db, callerOf(req).organizationId, req.params.id, agentInput(req.body), isoNow(deps.clock)), isV2(req)),
-  );
+    app.patch('/aiagents/:id/', { schema: { tags, params: IdParams, body: AgentPatch, response: { 200: Agent, ...errorResponses } } }, async (req) =>
+      toAgent(await updateAgent(db, callerOf(req).organizationId, req.params.id, agentInput(req.body), isoNow(deps.clock)), isV2(req)),
+    );
+    app.put('/aiagents/:id/', { schema: { tags, params: IdParams, body: AgentPut, response: { 200: Agent, ...errorResponses } } }, async (req) =>
+      toAgent(await updateAgent(db, callerOf(req).organizationId, req.params.id, agentInput(req.body), isoNow(deps.clock)), isV2(req)),
+    );
 
-  app.delete('/aiagents/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
-    await deleteAgent(db, callerOf(req).organizationId, req.params.id);
-    return reply.code(204).send(null);
-  });
-};
+    app.delete('/aiagents/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
+      await deleteAgent(db, callerOf(req).organizationId, req.params.id);
+      return reply.code(204).send(null);
+    });
+  };

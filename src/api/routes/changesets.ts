@@ -6,7 +6,7 @@ import { findChangesets, revertChangeset, showChangeset } from '../../services/c
 import { actorOf } from '../../services/context.js';
 import type { ChangesetSummary } from '../../store/changesets.js';
 import type { AppDeps } from '../deps.js';
-import { MAX_PAGE_SIZE, pageOf, paginated, PageQuery } from '../pagination.js';
+import { MAX_PAGE_SIZE, PageQuery, pageOf, paginated } from '../pagination.js';
 import { callerOf } from '../plugins/auth.js';
 import { Detail, errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
 
@@ -15,7 +15,9 @@ const tags = ['changesets'];
 export const Changeset = z.object({
   id: z.number().int(),
   project: z.number().int(),
-  kind: z.enum(CHANGESET_KINDS).describe('What wrote it: an apply, instructions apply, bulk update or create, import, generation, folder move, tags, or a revert'),
+  kind: z
+    .enum(CHANGESET_KINDS)
+    .describe('What wrote it: an apply, instructions apply, bulk update or create, import, generation, folder move, tags, or a revert'),
   summary: z.string(),
   actor: z.string().describe('The name of the API key that made the write'),
   created_at: isoTime(),
@@ -97,60 +99,83 @@ function toChangeset(c: ChangesetSummary): z.infer<typeof Changeset> {
  * Changesets: every write that changed scenarios in bulk, listed per project, session, scenario
  * or job, shown as a diff, and reverted as a whole in one call.
  */
-export const changesetRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
-  const { db } = deps.store;
+export const changesetRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { db } = deps.store;
 
-  app.get(
-    '/changesets/',
-    { schema: { tags, description: 'Changesets, newest first, by project, session, scenario or job.', querystring: ChangesetListQuery, response: { 200: paginated(Changeset), ...errorResponses } } },
-    async (req) => {
-      const q = req.query;
-      const { count, rows } = await findChangesets(
-        db,
-        callerOf(req).organizationId,
-        { projectId: q.project_id, sessionId: q.session_id, scenarioId: q.scenario_id, progressId: q.progress_id },
-        offsetOf(q),
-      );
-      return pageOf(req, q, count, rows.map(toChangeset));
-    },
-  );
-
-  app.get(
-    '/changesets/:id/',
-    { schema: { tags, description: 'One changeset with its scenarios, field by field, old and new.', params: IdParams, querystring: ItemsQuery, response: { 200: ChangesetDetail, ...errorResponses } } },
-    async (req) => {
-      const { changeset, items } = await showChangeset(db, callerOf(req).organizationId, req.params.id, offsetOf(req.query));
-      return {
-        ...toChangeset(changeset),
-        items: items.map((i) => ({
-          scenario_id: i.scenario_id,
-          scenario_name: i.scenario_name,
-          action: i.action,
-          changes: i.changes as Record<string, { old: unknown; new: unknown }>,
-          before_revision: i.before_revision,
-          after_revision: i.after_revision,
-          reverted_by: i.reverted_by,
-        })),
-      };
-    },
-  );
-
-  app.post(
-    '/changesets/:id/revert/',
-    {
-      schema: {
-        tags,
-        description:
-          'Undoes the changeset in one transaction: one new revision per scenario it updated, scenarios it created deleted, scenarios it deleted restored. A scenario changed since is a conflict named in the answer and left alone unless `force` is true (then only the fields the changeset changed go back). 409 when nothing of it is left to revert.',
-        params: IdParams,
-        // No body at all is a plain revert.
-        body: z.strictObject({ force: z.boolean().default(false).describe('Revert scenarios changed since as well') }).nullish(),
-        response: { 200: RevertResult, 409: Detail, ...errorResponses },
+    app.get(
+      '/changesets/',
+      {
+        schema: {
+          tags,
+          description: 'Changesets, newest first, by project, session, scenario or job.',
+          querystring: ChangesetListQuery,
+          response: { 200: paginated(Changeset), ...errorResponses },
+        },
       },
-    },
-    async (req) => {
-      const caller = callerOf(req);
-      return revertChangeset(db, { organizationId: caller.organizationId, actor: actorOf(caller), changesetId: req.params.id, force: req.body?.force ?? false, now: isoNow(deps.clock) });
-    },
-  );
-};
+      async (req) => {
+        const q = req.query;
+        const { count, rows } = await findChangesets(
+          db,
+          callerOf(req).organizationId,
+          { projectId: q.project_id, sessionId: q.session_id, scenarioId: q.scenario_id, progressId: q.progress_id },
+          offsetOf(q),
+        );
+        return pageOf(req, q, count, rows.map(toChangeset));
+      },
+    );
+
+    app.get(
+      '/changesets/:id/',
+      {
+        schema: {
+          tags,
+          description: 'One changeset with its scenarios, field by field, old and new.',
+          params: IdParams,
+          querystring: ItemsQuery,
+          response: { 200: ChangesetDetail, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const { changeset, items } = await showChangeset(db, callerOf(req).organizationId, req.params.id, offsetOf(req.query));
+        return {
+          ...toChangeset(changeset),
+          items: items.map((i) => ({
+            scenario_id: i.scenario_id,
+            scenario_name: i.scenario_name,
+            action: i.action,
+            changes: i.changes as Record<string, { old: unknown; new: unknown }>,
+            before_revision: i.before_revision,
+            after_revision: i.after_revision,
+            reverted_by: i.reverted_by,
+          })),
+        };
+      },
+    );
+
+    app.post(
+      '/changesets/:id/revert/',
+      {
+        schema: {
+          tags,
+          description:
+            'Undoes the changeset in one transaction: one new revision per scenario it updated, scenarios it created deleted, scenarios it deleted restored. A scenario changed since is a conflict named in the answer and left alone unless `force` is true (then only the fields the changeset changed go back). 409 when nothing of it is left to revert.',
+          params: IdParams,
+          // No body at all is a plain revert.
+          body: z.strictObject({ force: z.boolean().default(false).describe('Revert scenarios changed since as well') }).nullish(),
+          response: { 200: RevertResult, 409: Detail, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        return revertChangeset(db, {
+          organizationId: caller.organizationId,
+          actor: actorOf(caller),
+          changesetId: req.params.id,
+          force: req.body?.force ?? false,
+          now: isoNow(deps.clock),
+        });
+      },
+    );
+  };

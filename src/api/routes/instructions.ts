@@ -1,31 +1,31 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { DryRunPlan } from '../../domain/cost.js';
 import { NotFound, ValidationError } from '../../domain/errors.js';
 import {
   ApplyInstructionsBody,
   GenerateInstructionsBody,
   ImproveInstructionsBody,
+  type InstructionsJobRequest,
   InstructionsStart,
   ScenarioImproveInstructionsBody,
-  type InstructionsJobRequest,
 } from '../../domain/instructions.js';
-import { NotDone, type InstructionsResult } from '../../domain/suggestion.js';
+import { progressOf } from '../../domain/job-progress.js';
 import type { ScenarioFields } from '../../domain/scenario.js';
+import { type InstructionsResult, NotDone } from '../../domain/suggestion.js';
 import { applyInstructions } from '../../services/apply-instructions.js';
+import { planInstructionsJob } from '../../services/dry-run.js';
 import { startInstructionsJob } from '../../services/start-job.js';
 import type { Db } from '../../store/db.js';
 import { findJobByProgressId } from '../../store/jobs.js';
-import type { Row } from '../../store/schema.js';
 import { scenarioView } from '../../store/scenario-views.js';
 import { unsavedRow } from '../../store/scenarios.js';
-import { DryRunPlan } from '../../domain/cost.js';
-import { planInstructionsJob } from '../../services/dry-run.js';
+import type { Row } from '../../store/schema.js';
 import type { AppDeps } from '../deps.js';
 import { answerProgress, waitQuery } from '../follow.js';
 import { callerOf } from '../plugins/auth.js';
 import { ScenarioOut } from '../scenario-schema.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
-import { progressOf } from '../../domain/job-progress.js';
 import { progressState } from './scenario-agent.js';
 
 /** A started job, or with `dry_run: true` its plan and estimated cost. */
@@ -68,7 +68,13 @@ async function progressView(db: Db, job: Row<'jobs'>): Promise<z.infer<typeof In
   const done = job.status === 'completed';
   const fields = { ...req.fields, ...(done ? (result.change ?? {}) : {}) } as ScenarioFields;
   const meta = req.meta ?? { created_by: null, last_updated_by: null, created_at: '', updated_at: '', dynamic_variable_values: null };
-  const row = unsavedRow(fields, { id: req.scenario_id ?? 0, organization_id: job.organization_id, project_id: req.project_id, revision: req.based_on_revision ?? 0, ...meta });
+  const row = unsavedRow(fields, {
+    id: req.scenario_id ?? 0,
+    organization_id: job.organization_id,
+    project_id: req.project_id,
+    revision: req.based_on_revision ?? 0,
+    ...meta,
+  });
   const view = await scenarioView(db, job.organization_id, row);
   const { progress, usage } = progressOf(job);
   const saved = req.scenario_id !== null;
@@ -93,110 +99,123 @@ async function progressView(db: Db, job: Row<'jobs'>): Promise<z.infer<typeof In
   };
 }
 
-export const instructionsRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
-  const { db } = deps.store;
-  const tags = ['instructions'];
-  const started = (job: Row<'jobs'>) => ({ progress_id: job.progress_id, project_id: job.project_id! });
+export const instructionsRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { db } = deps.store;
+    const tags = ['instructions'];
+    const started = (job: Row<'jobs'>) => ({ progress_id: job.progress_id, project_id: job.project_id! });
 
-  app.post(
-    '/scenarios/generate-instructions/',
-    {
-      schema: {
-        tags,
-        summary: 'Generate instructions for a new or existing scenario',
-        description:
-          "Starts a job and answers at once. The body is a scenario payload, checked as a scenario write is; `scenario` bases it on an existing scenario, whose values the other fields override. The job writes instructions (conditional actions for `scenario_type: \"conditional_actions\"`) in the scenario's language from the agent's description, the personality and the expected outcome. Nothing is written until applied.",
-        body: GenerateInstructionsBody,
-        response: { 200: startedOrPlan, ...errorResponses },
+    app.post(
+      '/scenarios/generate-instructions/',
+      {
+        schema: {
+          tags,
+          summary: 'Generate instructions for a new or existing scenario',
+          description:
+            'Starts a job and answers at once. The body is a scenario payload, checked as a scenario write is; `scenario` bases it on an existing scenario, whose values the other fields override. The job writes instructions (conditional actions for `scenario_type: "conditional_actions"`) in the scenario\'s language from the agent\'s description, the personality and the expected outcome. Nothing is written until applied.',
+          body: GenerateInstructionsBody,
+          response: { 200: startedOrPlan, ...errorResponses },
+        },
       },
-    },
-    async (req) => {
-      const request = { kind: 'generate', body: req.body } as const;
-      return req.body.dry_run ? planInstructionsJob(deps, callerOf(req), request) : started(await startInstructionsJob(deps, callerOf(req), request));
-    },
-  );
+      async (req) => {
+        const request = { kind: 'generate', body: req.body } as const;
+        return req.body.dry_run ? planInstructionsJob(deps, callerOf(req), request) : started(await startInstructionsJob(deps, callerOf(req), request));
+      },
+    );
 
-  app.post(
-    '/scenarios/improve_instructions/',
-    {
-      schema: {
-        tags,
-        summary: "Improve instructions for an agent's scenario",
-        description: 'Starts a job that improves `current_instructions` as `extra_instructions` asks (or writes new ones when there are none). Poll instructions-progress/.',
-        body: ImproveInstructionsBody,
-        response: { 200: startedOrPlan, ...errorResponses },
+    app.post(
+      '/scenarios/improve_instructions/',
+      {
+        schema: {
+          tags,
+          summary: "Improve instructions for an agent's scenario",
+          description:
+            'Starts a job that improves `current_instructions` as `extra_instructions` asks (or writes new ones when there are none). Poll instructions-progress/.',
+          body: ImproveInstructionsBody,
+          response: { 200: startedOrPlan, ...errorResponses },
+        },
       },
-    },
-    async (req) => {
-      const request = { kind: 'improve', body: req.body } as const;
-      return req.body.dry_run ? planInstructionsJob(deps, callerOf(req), request) : started(await startInstructionsJob(deps, callerOf(req), request));
-    },
-  );
+      async (req) => {
+        const request = { kind: 'improve', body: req.body } as const;
+        return req.body.dry_run ? planInstructionsJob(deps, callerOf(req), request) : started(await startInstructionsJob(deps, callerOf(req), request));
+      },
+    );
 
-  app.post(
-    '/scenarios/:id/improve_instructions/',
-    {
-      schema: {
-        tags,
-        summary: "Improve one scenario's instructions",
-        description: 'Starts a job that improves the scenario\'s instructions as `user_message` asks. Nothing is written until applied with apply_instructions/.',
-        params: IdParams,
-        body: ScenarioImproveInstructionsBody,
-        response: { 200: startedOrPlan, ...errorResponses },
+    app.post(
+      '/scenarios/:id/improve_instructions/',
+      {
+        schema: {
+          tags,
+          summary: "Improve one scenario's instructions",
+          description:
+            "Starts a job that improves the scenario's instructions as `user_message` asks. Nothing is written until applied with apply_instructions/.",
+          params: IdParams,
+          body: ScenarioImproveInstructionsBody,
+          response: { 200: startedOrPlan, ...errorResponses },
+        },
       },
-    },
-    async (req) => {
-      const caller = callerOf(req);
-      const { dry_run, max_tokens, max_cost } = req.body;
-      const message = [req.body.user_message, req.body.extra_instructions].map((m) => m?.trim()).filter(Boolean).join('\n');
-      const request = { kind: 'scenario', scenarioId: req.params.id, message, opts: { max_tokens, max_cost } } as const;
-      return dry_run ? planInstructionsJob(deps, caller, request) : started(await startInstructionsJob(deps, caller, request));
-    },
-  );
+      async (req) => {
+        const caller = callerOf(req);
+        const { dry_run, max_tokens, max_cost } = req.body;
+        const message = [req.body.user_message, req.body.extra_instructions]
+          .map((m) => m?.trim())
+          .filter(Boolean)
+          .join('\n');
+        const request = { kind: 'scenario', scenarioId: req.params.id, message, opts: { max_tokens, max_cost } } as const;
+        return dry_run ? planInstructionsJob(deps, caller, request) : started(await startInstructionsJob(deps, caller, request));
+      },
+    );
 
-  app.get(
-    '/scenarios/instructions-progress/',
-    {
-      schema: {
-        tags,
-        summary: 'Poll an instructions job',
-        description:
-          'The Scenario as it would be with the new instructions, with the job status. Terminal statuses: completed, cancelled, failed. With `wait=N`, held until the status or progress changes (at most N seconds); with `Accept: text/event-stream`, a stream of `progress` events with this JSON and a `final` one.',
-        querystring: ProgressQuery,
-        response: { 200: InstructionsProgress, ...errorResponses },
+    app.get(
+      '/scenarios/instructions-progress/',
+      {
+        schema: {
+          tags,
+          summary: 'Poll an instructions job',
+          description:
+            'The Scenario as it would be with the new instructions, with the job status. Terminal statuses: completed, cancelled, failed. With `wait=N`, held until the status or progress changes (at most N seconds); with `Accept: text/event-stream`, a stream of `progress` events with this JSON and a `final` one.',
+          querystring: ProgressQuery,
+          response: { 200: InstructionsProgress, ...errorResponses },
+        },
       },
-    },
-    async (req, reply) => {
-      const progressId = req.query.progress_id;
-      if (!progressId) throw ValidationError.field('progress_id', 'This query parameter is required.');
-      const { organizationId } = callerOf(req);
-      const read = async () => {
-        const job = await findJobByProgressId(db, organizationId, progressId);
-        if (job?.kind !== 'instructions') throw new NotFound('No instructions job with this progress_id.');
-        return progressView(db, job);
-      };
-      const answer = await answerProgress(req, reply, deps.store.jobEvents, { progressId, read, stateOf: progressState, isFinal: (p) => p.status !== 'in_progress' }, req.query.wait);
-      return answer ?? reply;
-    },
-  );
+      async (req, reply) => {
+        const progressId = req.query.progress_id;
+        if (!progressId) throw ValidationError.field('progress_id', 'This query parameter is required.');
+        const { organizationId } = callerOf(req);
+        const read = async () => {
+          const job = await findJobByProgressId(db, organizationId, progressId);
+          if (job?.kind !== 'instructions') throw new NotFound('No instructions job with this progress_id.');
+          return progressView(db, job);
+        };
+        const answer = await answerProgress(
+          req,
+          reply,
+          deps.store.jobEvents,
+          { progressId, read, stateOf: progressState, isFinal: (p) => p.status !== 'in_progress' },
+          req.query.wait,
+        );
+        return answer ?? reply;
+      },
+    );
 
-  app.post(
-    '/scenarios/:id/apply_instructions/',
-    {
-      schema: {
-        tags,
-        summary: "Apply an instructions job's result",
-        description:
-          "Writes a completed job to the scenario as one revision: what its preview lists in `changes`, so the scenario becomes the preview. 409 when the scenario changed since the job read it; applying the same job again writes nothing. A job made from an unsaved payload applies (its instructions only) when `scenario` names this scenario.",
-        params: IdParams,
-        body: ApplyInstructionsBody,
-        response: { 200: ScenarioOut, ...errorResponses },
+    app.post(
+      '/scenarios/:id/apply_instructions/',
+      {
+        schema: {
+          tags,
+          summary: "Apply an instructions job's result",
+          description:
+            'Writes a completed job to the scenario as one revision: what its preview lists in `changes`, so the scenario becomes the preview. 409 when the scenario changed since the job read it; applying the same job again writes nothing. A job made from an unsaved payload applies (its instructions only) when `scenario` names this scenario.',
+          params: IdParams,
+          body: ApplyInstructionsBody,
+          response: { 200: ScenarioOut, ...errorResponses },
+        },
       },
-    },
-    async (req) => {
-      const caller = callerOf(req);
-      const row = await applyInstructions(deps, caller, { scenarioId: req.params.id, progressId: req.body.progress_id, confirmScenario: req.body.scenario });
-      return scenarioView(db, caller.organizationId, row);
-    },
-  );
-};
+      async (req) => {
+        const caller = callerOf(req);
+        const row = await applyInstructions(deps, caller, { scenarioId: req.params.id, progressId: req.body.progress_id, confirmScenario: req.body.scenario });
+        return scenarioView(db, caller.organizationId, row);
+      },
+    );
+  };

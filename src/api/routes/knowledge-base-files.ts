@@ -9,8 +9,8 @@ import {
   deleteKnowledgeBaseFile,
   getKnowledgeBaseFile,
   listKnowledgeBaseFiles,
-  updateKnowledgeBaseFile,
   type Upload,
+  updateKnowledgeBaseFile,
 } from '../../store/knowledge-base-files.js';
 import type { Row } from '../../store/schema.js';
 import type { AppDeps } from '../deps.js';
@@ -26,7 +26,10 @@ export const KbFile = z.object({
   file_name: z.string(),
   file_type: z.string().describe('MIME type'),
   file_size: z.number().int().describe('Bytes uploaded'),
-  content_sha256: z.string().nullable().describe('Hex SHA-256 of the uploaded bytes (null for files uploaded before it was kept), to tell whether a file is already uploaded'),
+  content_sha256: z
+    .string()
+    .nullable()
+    .describe('Hex SHA-256 of the uploaded bytes (null for files uploaded before it was kept), to tell whether a file is already uploaded'),
   text_length: z.number().int().describe('Characters of extracted text'),
   created_at: isoTime(),
   updated_at: isoTime(),
@@ -42,7 +45,11 @@ export const JsonUpload = z.strictObject({
     .min(1)
     .max(20),
 });
-export const FilePatch = z.strictObject({ agent: RefId.nullable().optional(), project: RefId.nullable().optional(), file_name: z.string().trim().min(1).max(255).optional() });
+export const FilePatch = z.strictObject({
+  agent: RefId.nullable().optional(),
+  project: RefId.nullable().optional(),
+  file_name: z.string().trim().min(1).max(255).optional(),
+});
 
 const MULTIPART_FIELDS = new Set(['agent', 'project']);
 
@@ -73,7 +80,8 @@ export async function readMultipart(
   try {
     for await (const part of req.parts({ limits: { fileSize: limit, files: accept.files, fields: 10, fieldSize: 1000, parts: accept.files + 11 } })) {
       if (part.type === 'file') {
-        if (!accept.fileFields.includes(part.fieldname)) errors.add(part.fieldname, `Unknown field "${part.fieldname}"; send the file as "${accept.fileFields[0]}".`);
+        if (!accept.fileFields.includes(part.fieldname))
+          errors.add(part.fieldname, `Unknown field "${part.fieldname}"; send the file as "${accept.fileFields[0]}".`);
         const data = await part.toBuffer();
         if (part.file.truncated) throw new PayloadTooLarge();
         uploads.push({ name: part.filename || '', data });
@@ -83,7 +91,8 @@ export async function readMultipart(
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (e instanceof PayloadTooLarge || code === 'FST_REQ_FILE_TOO_LARGE') throw new PayloadTooLarge(`The file is larger than the ${limit}-byte upload limit.`);
-    if (code === 'FST_FILES_LIMIT') throw ValidationError.field(accept.fileFields[0]!, `Send at most ${accept.files} file(s) per request, or use the JSON form for several.`);
+    if (code === 'FST_FILES_LIMIT')
+      throw ValidationError.field(accept.fileFields[0]!, `Send at most ${accept.files} file(s) per request, or use the JSON form for several.`);
     // Anything else that stops the body being read is the body's fault: truncated parts, bad boundaries.
     throw ValidationError.field('file', 'The multipart body could not be read.');
   }
@@ -113,68 +122,75 @@ export function readJson(body: unknown): { owner: Owner; uploads: Upload[] } {
   return { owner: { agent: parsed.data.agent, project: parsed.data.project }, uploads };
 }
 
-export const knowledgeBaseFileRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
-  const { db } = deps.store;
-  const tags = ['knowledge base files'];
-  const limit = deps.config.uploadLimit;
+export const knowledgeBaseFileRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { db } = deps.store;
+    const tags = ['knowledge base files'];
+    const limit = deps.config.uploadLimit;
 
-  app.get(
-    '/knowledge-base-files/',
-    {
-      schema: {
-        tags,
-        querystring: PageQuery.extend({ project_id: optionalIdQuery(), agent_id: optionalIdQuery() }),
-        response: { 200: paginated(KbFile), ...errorResponses },
+    app.get(
+      '/knowledge-base-files/',
+      {
+        schema: {
+          tags,
+          querystring: PageQuery.extend({ project_id: optionalIdQuery(), agent_id: optionalIdQuery() }),
+          response: { 200: paginated(KbFile), ...errorResponses },
+        },
       },
-    },
-    async (req) => {
-      const { page, page_size, project_id, agent_id } = req.query;
-      const { count, rows } = await listKnowledgeBaseFiles(db, callerOf(req).organizationId, { projectId: project_id, agentId: agent_id }, { offset: (page - 1) * page_size, limit: page_size });
-      return pageOf(req, req.query, count, rows.map(toFile));
-    },
-  );
-
-  app.post(
-    '/knowledge-base-files/',
-    {
-      // Base64 in JSON is a third larger than the file it carries.
-      bodyLimit: Math.max(deps.config.bodyLimit, Math.ceil(limit * 1.4) + 10_000),
-      config: { rawMultipart: true },
-      schema: {
-        tags,
-        description:
-          'Upload a .txt, .md or .pdf file as multipart/form-data (`file`, plus `agent` and/or `project`), or as JSON `{agent|project, files: [{name, content_base64}]}`. The project is inferred from the agent. Answers the stored files.',
-        response: { 201: z.array(KbFile), ...errorResponses },
+      async (req) => {
+        const { page, page_size, project_id, agent_id } = req.query;
+        const { count, rows } = await listKnowledgeBaseFiles(
+          db,
+          callerOf(req).organizationId,
+          { projectId: project_id, agentId: agent_id },
+          { offset: (page - 1) * page_size, limit: page_size },
+        );
+        return pageOf(req, req.query, count, rows.map(toFile));
       },
-    },
-    async (req, reply) => {
-      const { owner, uploads } = req.isMultipart() ? await readMultipart(req, limit) : readJson(req.body);
-      const rows = await createKnowledgeBaseFiles(db, callerOf(req).organizationId, owner, uploads, limit, isoNow(deps.clock));
-      return reply.code(201).send(rows.map(toFile));
-    },
-  );
+    );
 
-  app.get('/knowledge-base-files/:id/', { schema: { tags, params: IdParams, response: { 200: KbFileDetail, ...errorResponses } } }, async (req) => {
-    const row = await getKnowledgeBaseFile(db, callerOf(req).organizationId, req.params.id);
-    return { ...toFile(row), text: row.text };
-  });
-
-  app.patch(
-    '/knowledge-base-files/:id/',
-    {
-      schema: {
-        tags,
-        description: 'Rename a file or attach it to another agent or project; upload a new file to change its content.',
-        params: IdParams,
-        body: FilePatch,
-        response: { 200: KbFile, ...errorResponses },
+    app.post(
+      '/knowledge-base-files/',
+      {
+        // Base64 in JSON is a third larger than the file it carries.
+        bodyLimit: Math.max(deps.config.bodyLimit, Math.ceil(limit * 1.4) + 10_000),
+        config: { rawMultipart: true },
+        schema: {
+          tags,
+          description:
+            'Upload a .txt, .md or .pdf file as multipart/form-data (`file`, plus `agent` and/or `project`), or as JSON `{agent|project, files: [{name, content_base64}]}`. The project is inferred from the agent. Answers the stored files.',
+          response: { 201: z.array(KbFile), ...errorResponses },
+        },
       },
-    },
-    async (req) => toFile(await updateKnowledgeBaseFile(db, callerOf(req).organizationId, req.params.id, req.body, isoNow(deps.clock))),
-  );
+      async (req, reply) => {
+        const { owner, uploads } = req.isMultipart() ? await readMultipart(req, limit) : readJson(req.body);
+        const rows = await createKnowledgeBaseFiles(db, callerOf(req).organizationId, owner, uploads, limit, isoNow(deps.clock));
+        return reply.code(201).send(rows.map(toFile));
+      },
+    );
 
-  app.delete('/knowledge-base-files/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
-    await deleteKnowledgeBaseFile(db, callerOf(req).organizationId, req.params.id);
-    return reply.code(204).send(null);
-  });
-};
+    app.get('/knowledge-base-files/:id/', { schema: { tags, params: IdParams, response: { 200: KbFileDetail, ...errorResponses } } }, async (req) => {
+      const row = await getKnowledgeBaseFile(db, callerOf(req).organizationId, req.params.id);
+      return { ...toFile(row), text: row.text };
+    });
+
+    app.patch(
+      '/knowledge-base-files/:id/',
+      {
+        schema: {
+          tags,
+          description: 'Rename a file or attach it to another agent or project; upload a new file to change its content.',
+          params: IdParams,
+          body: FilePatch,
+          response: { 200: KbFile, ...errorResponses },
+        },
+      },
+      async (req) => toFile(await updateKnowledgeBaseFile(db, callerOf(req).organizationId, req.params.id, req.body, isoNow(deps.clock))),
+    );
+
+    app.delete('/knowledge-base-files/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
+      await deleteKnowledgeBaseFile(db, callerOf(req).organizationId, req.params.id);
+      return reply.code(204).send(null);
+    });
+  };

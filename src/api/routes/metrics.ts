@@ -44,41 +44,43 @@ function metricInput<B extends Partial<z.infer<typeof MetricWrite>>>(body: B) {
   return { ...own, documented };
 }
 
-export const metricRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
-  const { db } = deps.store;
-  const tags = ['metrics'];
+export const metricRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { db } = deps.store;
+    const tags = ['metrics'];
 
-  app.get(
-    '/metrics/',
-    {
-      schema: {
-        tags,
-        description: 'A plain array.',
-        querystring: z.object({ project_id: optionalIdQuery(), agent_id: optionalIdQuery() }),
-        response: { 200: z.array(Metric), ...errorResponses },
+    app.get(
+      '/metrics/',
+      {
+        schema: {
+          tags,
+          description: 'A plain array.',
+          querystring: z.object({ project_id: optionalIdQuery(), agent_id: optionalIdQuery() }),
+          response: { 200: z.array(Metric), ...errorResponses },
+        },
       },
-    },
-    async (req) => (await listMetrics(db, callerOf(req).organizationId, { projectId: req.query.project_id, agentId: req.query.agent_id })).map(toMetric),
-  );
+      async (req) => (await listMetrics(db, callerOf(req).organizationId, { projectId: req.query.project_id, agentId: req.query.agent_id })).map(toMetric),
+    );
 
-  app.post('/metrics/', { schema: { tags, body: MetricWrite, response: { 201: Metric, ...errorResponses } } }, async (req, reply) => {
-    const row = await createMetric(db, callerOf(req).organizationId, metricInput(req.body), isoNow(deps.clock));
-    return reply.code(201).send(toMetric(row));
-  });
+    app.post('/metrics/', { schema: { tags, body: MetricWrite, response: { 201: Metric, ...errorResponses } } }, async (req, reply) => {
+      const row = await createMetric(db, callerOf(req).organizationId, metricInput(req.body), isoNow(deps.clock));
+      return reply.code(201).send(toMetric(row));
+    });
 
-  app.get('/metrics/:id/', { schema: { tags, params: IdParams, response: { 200: Metric, ...errorResponses } } }, async (req) =>
-    toMetric(await getMetric(db, callerOf(req).organizationId, req.params.id)),
-  );
+    app.get('/metrics/:id/', { schema: { tags, params: IdParams, response: { 200: Metric, ...errorResponses } } }, async (req) =>
+      toMetric(await getMetric(db, callerOf(req).organizationId, req.params.id)),
+    );
 
-  app.patch('/metrics/:id/', { schema: { tags, params: IdParams, body: MetricWrite.partial(), response: { 200: Metric, ...errorResponses } } }, async (req) =>
-    toMetric(await updateMetric(db, callerOf(req).organizationId, req.params.id, metricInput(req.body), isoNow(deps.clock))),
-  );
-  app.put('/metrics/:id/', { schema: { tags, params: IdParams, body: MetricWrite, response: { 200: Metric, ...errorResponses } } }, async (req) =>
-    toMetric(await updateMetric(db, callerOf(req).organizationId, req.params.id, metricInput(req.body), isoNow(deps.clock))),
-  );
+    app.patch('/metrics/:id/', { schema: { tags, params: IdParams, body: MetricWrite.partial(), response: { 200: Metric, ...errorResponses } } }, async (req) =>
+      toMetric(await updateMetric(db, callerOf(req).organizationId, req.params.id, metricInput(req.body), isoNow(deps.clock))),
+    );
+    app.put('/metrics/:id/', { schema: { tags, params: IdParams, body: MetricWrite, response: { 200: Metric, ...errorResponses } } }, async (req) =>
+      toMetric(await updateMetric(db, callerOf(req).organizationId, req.params.id, metricInput(req.body), isoNow(deps.clock))),
+    );
 
-  app.delete('/metrics/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
-    await deleteMetric(db, callerOf(req).organizationId, req.params.id);
-    return reply.code(204).send(null);
-  });
-};
+    app.delete('/metrics/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
+      await deleteMetric(db, callerOf(req).organizationId, req.params.id);
+      return reply.code(204).send(null);
+    });
+  };

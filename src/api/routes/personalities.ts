@@ -54,43 +54,48 @@ function personalityInput<B extends Partial<z.infer<typeof PersonalityWrite>>>(b
   return { ...own, documented };
 }
 
-export const personalityRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
-  const { db } = deps.store;
-  const tags = ['personalities'];
+export const personalityRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { db } = deps.store;
+    const tags = ['personalities'];
 
-  app.get(
-    '/personalities/',
-    {
-      schema: {
-        tags,
-        description: "The organization's predefined personalities and its own (those usable in `project_id` when given). A plain array.",
-        querystring: z.object({ project_id: optionalIdQuery(), language: z.string().max(20).optional() }),
-        response: { 200: z.array(Personality), ...errorResponses },
+    app.get(
+      '/personalities/',
+      {
+        schema: {
+          tags,
+          description: "The organization's predefined personalities and its own (those usable in `project_id` when given). A plain array.",
+          querystring: z.object({ project_id: optionalIdQuery(), language: z.string().max(20).optional() }),
+          response: { 200: z.array(Personality), ...errorResponses },
+        },
       },
-    },
-    async (req) => (await listPersonalities(db, callerOf(req).organizationId, { projectId: req.query.project_id, language: req.query.language })).map(toPersonality),
-  );
+      async (req) =>
+        (await listPersonalities(db, callerOf(req).organizationId, { projectId: req.query.project_id, language: req.query.language })).map(toPersonality),
+    );
 
-  app.post('/personalities/', { schema: { tags, body: PersonalityWrite, response: { 201: Personality, ...errorResponses } } }, async (req, reply) => {
-    const row = await createPersonality(db, callerOf(req).organizationId, personalityInput(req.body), isoNow(deps.clock));
-    return reply.code(201).send(toPersonality(row));
-  });
+    app.post('/personalities/', { schema: { tags, body: PersonalityWrite, response: { 201: Personality, ...errorResponses } } }, async (req, reply) => {
+      const row = await createPersonality(db, callerOf(req).organizationId, personalityInput(req.body), isoNow(deps.clock));
+      return reply.code(201).send(toPersonality(row));
+    });
 
-  app.get('/personalities/:id/', { schema: { tags, params: IdParams, response: { 200: Personality, ...errorResponses } } }, async (req) =>
-    toPersonality(await getPersonality(db, callerOf(req).organizationId, req.params.id)),
-  );
+    app.get('/personalities/:id/', { schema: { tags, params: IdParams, response: { 200: Personality, ...errorResponses } } }, async (req) =>
+      toPersonality(await getPersonality(db, callerOf(req).organizationId, req.params.id)),
+    );
 
-  app.patch(
-    '/personalities/:id/',
-    { schema: { tags, params: IdParams, body: PersonalityWrite.partial(), response: { 200: Personality, ...errorResponses } } },
-    async (req) => toPersonality(await updatePersonality(db, callerOf(req).organizationId, req.params.id, personalityInput(req.body), isoNow(deps.clock))),
-  );
-  app.put('/personalities/:id/', { schema: { tags, params: IdParams, body: PersonalityWrite, response: { 200: Personality, ...errorResponses } } }, async (req) =>
-    toPersonality(await updatePersonality(db, callerOf(req).organizationId, req.params.id, personalityInput(req.body), isoNow(deps.clock))),
-  );
+    app.patch(
+      '/personalities/:id/',
+      { schema: { tags, params: IdParams, body: PersonalityWrite.partial(), response: { 200: Personality, ...errorResponses } } },
+      async (req) => toPersonality(await updatePersonality(db, callerOf(req).organizationId, req.params.id, personalityInput(req.body), isoNow(deps.clock))),
+    );
+    app.put(
+      '/personalities/:id/',
+      { schema: { tags, params: IdParams, body: PersonalityWrite, response: { 200: Personality, ...errorResponses } } },
+      async (req) => toPersonality(await updatePersonality(db, callerOf(req).organizationId, req.params.id, personalityInput(req.body), isoNow(deps.clock))),
+    );
 
-  app.delete('/personalities/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
-    await deletePersonality(db, callerOf(req).organizationId, req.params.id);
-    return reply.code(204).send(null);
-  });
-};
+    app.delete('/personalities/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
+      await deletePersonality(db, callerOf(req).organizationId, req.params.id);
+      return reply.code(204).send(null);
+    });
+  };

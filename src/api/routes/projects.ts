@@ -15,7 +15,13 @@ export const ProjectWrite = z.strictObject({
   description: z.string().max(10_000).optional(),
   max_call_duration: z.number().int().min(10).max(3600).nullable().optional().describe('Default max call duration in seconds for scenarios.'),
   ...writeShape(PROJECT_FIELDS),
-  monthly_budget: z.number().min(0).max(1_000_000_000).nullable().optional().describe('USD a month for model calls; a job stops before a call that would exceed it. Null: no budget.'),
+  monthly_budget: z
+    .number()
+    .min(0)
+    .max(1_000_000_000)
+    .nullable()
+    .optional()
+    .describe('USD a month for model calls; a job stops before a call that would exceed it. Null: no budget.'),
 });
 
 /** The reference's OrganizationInline: the project's organization as an object. */
@@ -54,41 +60,43 @@ function projectInput<B extends Partial<z.infer<typeof ProjectWrite>>>(body: B) 
   return { ...own, documented };
 }
 
-export const projectRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
-  const { db } = deps.store;
-  const tags = ['projects'];
-  const organization = (organizationId: number) => getOrganization(db, organizationId);
+export const projectRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { db } = deps.store;
+    const tags = ['projects'];
+    const organization = (organizationId: number) => getOrganization(db, organizationId);
 
-  app.get('/projects/', { schema: { tags, description: 'A plain array.', response: { 200: z.array(Project), ...errorResponses } } }, async (req) => {
-    const { organizationId } = callerOf(req);
-    const org = await organization(organizationId);
-    return (await listProjects(db, organizationId)).map((r) => toProject(r, org));
-  });
+    app.get('/projects/', { schema: { tags, description: 'A plain array.', response: { 200: z.array(Project), ...errorResponses } } }, async (req) => {
+      const { organizationId } = callerOf(req);
+      const org = await organization(organizationId);
+      return (await listProjects(db, organizationId)).map((r) => toProject(r, org));
+    });
 
-  app.post('/projects/', { schema: { tags, body: ProjectWrite, response: { 201: Project, ...errorResponses } } }, async (req, reply) => {
-    const { organizationId } = callerOf(req);
-    const row = await createProject(db, organizationId, projectInput(req.body), isoNow(deps.clock));
-    return reply.code(201).send(toProject(row, await organization(organizationId)));
-  });
+    app.post('/projects/', { schema: { tags, body: ProjectWrite, response: { 201: Project, ...errorResponses } } }, async (req, reply) => {
+      const { organizationId } = callerOf(req);
+      const row = await createProject(db, organizationId, projectInput(req.body), isoNow(deps.clock));
+      return reply.code(201).send(toProject(row, await organization(organizationId)));
+    });
 
-  app.get('/projects/:id/', { schema: { tags, params: IdParams, response: { 200: Project, ...errorResponses } } }, async (req) => {
-    const { organizationId } = callerOf(req);
-    return toProject(await getProject(db, organizationId, req.params.id), await organization(organizationId));
-  });
+    app.get('/projects/:id/', { schema: { tags, params: IdParams, response: { 200: Project, ...errorResponses } } }, async (req) => {
+      const { organizationId } = callerOf(req);
+      return toProject(await getProject(db, organizationId, req.params.id), await organization(organizationId));
+    });
 
-  const update = { tags, params: IdParams, response: { 200: Project, ...errorResponses } };
-  app.patch('/projects/:id/', { schema: { ...update, body: ProjectWrite.partial() } }, async (req) => {
-    const { organizationId } = callerOf(req);
-    return toProject(await updateProject(db, organizationId, req.params.id, projectInput(req.body), isoNow(deps.clock)), await organization(organizationId));
-  });
-  app.put('/projects/:id/', { schema: { ...update, body: ProjectWrite } }, async (req) => {
-    const { organizationId } = callerOf(req);
-    return toProject(await updateProject(db, organizationId, req.params.id, projectInput(req.body), isoNow(deps.clock)), await organization(organizationId));
-  });
+    const update = { tags, params: IdParams, response: { 200: Project, ...errorResponses } };
+    app.patch('/projects/:id/', { schema: { ...update, body: ProjectWrite.partial() } }, async (req) => {
+      const { organizationId } = callerOf(req);
+      return toProject(await updateProject(db, organizationId, req.params.id, projectInput(req.body), isoNow(deps.clock)), await organization(organizationId));
+    });
+    app.put('/projects/:id/', { schema: { ...update, body: ProjectWrite } }, async (req) => {
+      const { organizationId } = callerOf(req);
+      return toProject(await updateProject(db, organizationId, req.params.id, projectInput(req.body), isoNow(deps.clock)), await organization(organizationId));
+    });
 
-  // The reference answers a project's delete with 200 and no body (its other deletes answer 204).
-  app.delete('/projects/:id/', { schema: { tags, params: IdParams, response: { 200: z.null(), ...errorResponses } } }, async (req, reply) => {
-    await deleteProject(db, callerOf(req).organizationId, req.params.id);
-    return reply.code(200).send(null);
-  });
-};
+    // The reference answers a project's delete with 200 and no body (its other deletes answer 204).
+    app.delete('/projects/:id/', { schema: { tags, params: IdParams, response: { 200: z.null(), ...errorResponses } } }, async (req, reply) => {
+      await deleteProject(db, callerOf(req).organizationId, req.params.id);
+      return reply.code(200).send(null);
+    });
+  };

@@ -24,47 +24,56 @@ export const AddTagsResult = z.object({ scenario_ids: z.array(z.number().int()),
 export const TagsResult = z.object({ tags: z.array(z.string()).describe('Every tag used by the scenarios in scope, sorted') });
 
 /** Copying scenarios (within a project or to another) and tagging them in bulk. */
-export const scenarioCopyAndTagRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
-  const { db } = deps.store;
-  const tags = ['scenarios'];
+export const scenarioCopyAndTagRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { db } = deps.store;
+    const tags = ['scenarios'];
 
-  app.post(
-    '/scenarios/duplicate/',
-    {
-      schema: {
-        tags,
-        description:
-          'Copies scenarios, named "Copy of <name>". A copy in the same project keeps its metrics and test profile; a copy in another project keeps neither (they belong to the source project).',
-        body: DuplicateBody,
-        response: { 201: paginated(ScenarioOut), ...errorResponses },
+    app.post(
+      '/scenarios/duplicate/',
+      {
+        schema: {
+          tags,
+          description:
+            'Copies scenarios, named "Copy of <name>". A copy in the same project keeps its metrics and test profile; a copy in another project keeps neither (they belong to the source project).',
+          body: DuplicateBody,
+          response: { 201: paginated(ScenarioOut), ...errorResponses },
+        },
       },
-    },
-    async (req, reply) => {
-      const caller = callerOf(req);
-      const rows = await duplicateScenarios(deps, caller, req.body);
-      const results = await scenarioViews(db, caller.organizationId, rows);
-      return reply.code(201).send({ count: results.length, next: null, previous: null, results });
-    },
-  );
-
-  app.post(
-    '/scenarios/add_tags/',
-    { schema: { tags, description: 'Adds tags to every scenario given (tags they already have are kept once).', body: AddTagsBody, response: { 200: AddTagsResult, ...errorResponses } } },
-    async (req) => {
-      const { tags: added, updated_count } = await addTagsToScenarios(deps, callerOf(req), req.body);
-      return { scenario_ids: req.body.scenarios, tags: added, updated_count };
-    },
-  );
-
-  app.get(
-    '/scenarios/tags/',
-    {
-      schema: {
-        tags,
-        querystring: z.object({ project_id: optionalIdQuery(), agent_id: optionalIdQuery() }),
-        response: { 200: TagsResult, ...errorResponses },
+      async (req, reply) => {
+        const caller = callerOf(req);
+        const rows = await duplicateScenarios(deps, caller, req.body);
+        const results = await scenarioViews(db, caller.organizationId, rows);
+        return reply.code(201).send({ count: results.length, next: null, previous: null, results });
       },
-    },
-    async (req) => ({ tags: await scenarioTagsInScope(deps, callerOf(req), { projectId: req.query.project_id, agentId: req.query.agent_id }) }),
-  );
-};
+    );
+
+    app.post(
+      '/scenarios/add_tags/',
+      {
+        schema: {
+          tags,
+          description: 'Adds tags to every scenario given (tags they already have are kept once).',
+          body: AddTagsBody,
+          response: { 200: AddTagsResult, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const { tags: added, updated_count } = await addTagsToScenarios(deps, callerOf(req), req.body);
+        return { scenario_ids: req.body.scenarios, tags: added, updated_count };
+      },
+    );
+
+    app.get(
+      '/scenarios/tags/',
+      {
+        schema: {
+          tags,
+          querystring: z.object({ project_id: optionalIdQuery(), agent_id: optionalIdQuery() }),
+          response: { 200: TagsResult, ...errorResponses },
+        },
+      },
+      async (req) => ({ tags: await scenarioTagsInScope(deps, callerOf(req), { projectId: req.query.project_id, agentId: req.query.agent_id }) }),
+    );
+  };

@@ -18,30 +18,32 @@ export const MoveFolder = z.strictObject({
 export const DeleteFolder = z.strictObject({ path: FolderPath, project_id: ProjectId });
 
 /** Renaming, moving and deleting folders; the scenarios in them follow, each with a revision. */
-export const scenarioFolderRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
-  const tags = ['scenarios'];
+export const scenarioFolderRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const tags = ['scenarios'];
 
-  app.post('/scenarios/rename_folder/', { schema: { tags, body: RenameFolder, response: { 200: Folder, ...errorResponses } } }, async (req) =>
-    toFolder(await renameFolder(deps, callerOf(req), req.body)),
-  );
+    app.post('/scenarios/rename_folder/', { schema: { tags, body: RenameFolder, response: { 200: Folder, ...errorResponses } } }, async (req) =>
+      toFolder(await renameFolder(deps, callerOf(req), req.body)),
+    );
 
-  app.post('/scenarios/move_folder/', { schema: { tags, body: MoveFolder, response: { 200: Folder, ...errorResponses } } }, async (req) =>
-    toFolder(await moveFolder(deps, callerOf(req), req.body)),
-  );
+    app.post('/scenarios/move_folder/', { schema: { tags, body: MoveFolder, response: { 200: Folder, ...errorResponses } } }, async (req) =>
+      toFolder(await moveFolder(deps, callerOf(req), req.body)),
+    );
 
-  app.post(
-    '/scenarios/delete_folder/',
-    {
-      schema: {
-        tags,
-        description: 'Deletes the folder, every folder beneath it and every scenario in them.',
-        body: DeleteFolder,
-        response: { 204: z.null(), ...errorResponses },
+    app.post(
+      '/scenarios/delete_folder/',
+      {
+        schema: {
+          tags,
+          description: 'Deletes the folder, every folder beneath it and every scenario in them.',
+          body: DeleteFolder,
+          response: { 204: z.null(), ...errorResponses },
+        },
       },
-    },
-    async (req, reply) => {
-      await deleteFolder(deps, callerOf(req), req.body);
-      return reply.code(204).send(null);
-    },
-  );
-};
+      async (req, reply) => {
+        await deleteFolder(deps, callerOf(req), req.body);
+        return reply.code(204).send(null);
+      },
+    );
+  };

@@ -3,12 +3,7 @@ import { z } from 'zod';
 import { isoNow } from '../../domain/clock.js';
 import { ValidationError } from '../../domain/errors.js';
 import { ScenarioCreate, ScenarioPatch, scenarioWritableShape } from '../../domain/scenario.js';
-import { recordChangeset } from '../../store/changesets.js';
-import { createFolder, listFolders } from '../../store/folders.js';
-import { getProject } from '../../store/projects.js';
-import type { Row } from '../../store/schema.js';
-import { scenarioView, scenarioViews } from '../../store/scenario-views.js';
-import { countRevisions, getScenario, listRevisions, listScenarios } from '../../store/scenarios.js';
+import { idInText, rowId } from '../../domain/storable.js';
 import {
   bulkCreateScenarios,
   bulkDeleteScenarios,
@@ -18,12 +13,16 @@ import {
   revertToRevision,
   updateOneScenario,
 } from '../../services/scenarios.js';
+import { createFolder, listFolders } from '../../store/folders.js';
+import { getProject } from '../../store/projects.js';
+import { scenarioView, scenarioViews } from '../../store/scenario-views.js';
+import { countRevisions, getScenario, listRevisions, listScenarios } from '../../store/scenarios.js';
+import type { Row } from '../../store/schema.js';
 import type { AppDeps } from '../deps.js';
 import { PageQuery, pageOf, paginated } from '../pagination.js';
-import { callerOf, type Caller } from '../plugins/auth.js';
+import { type Caller, callerOf } from '../plugins/auth.js';
 import { ScenarioOut } from '../scenario-schema.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
-import { idInText, rowId } from '../../domain/storable.js';
 
 const BULK_MAX = 10_000;
 const requiredId = idInText;
@@ -38,7 +37,14 @@ export const ListQuery = PageQuery.extend({
   search: z.string().max(255).optional(),
 });
 
-export const Folder = z.object({ name: z.string(), path: z.string(), parent_path: z.string().nullable(), project_id: z.number().int(), created_at: isoTime(), updated_at: isoTime() });
+export const Folder = z.object({
+  name: z.string(),
+  path: z.string(),
+  parent_path: z.string().nullable(),
+  project_id: z.number().int(),
+  created_at: isoTime(),
+  updated_at: isoTime(),
+});
 export const FolderCreate = z.strictObject({
   name: z.string().trim().min(1).max(100),
   parent_path: z.string().max(255).nullable().optional(),
@@ -94,7 +100,14 @@ export const BulkDelete = z.strictObject({
 
 const offsetOf = (p: { page: number; page_size: number }) => ({ offset: (p.page - 1) * p.page_size, limit: p.page_size });
 
-export const toFolder = (f: Row<'folders'>) => ({ name: f.name, path: f.path, parent_path: f.parent_path, project_id: f.project_id, created_at: f.created_at, updated_at: f.updated_at });
+export const toFolder = (f: Row<'folders'>) => ({
+  name: f.name,
+  path: f.path,
+  parent_path: f.parent_path,
+  project_id: f.project_id,
+  created_at: f.created_at,
+  updated_at: f.updated_at,
+});
 
 const toRevision = (r: Row<'scenario_revisions'>): z.infer<typeof Revision> => ({
   id: r.id,
@@ -121,165 +134,162 @@ const toHistory = (r: Row<'scenario_revisions'>) => ({
   ...(JSON.parse(r.snapshot) as Record<string, unknown>),
 });
 
-export const scenarioRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
-  const { db } = deps.store;
-  const tags = ['scenarios'];
-  const now = () => isoNow(deps.clock);
+export const scenarioRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { db } = deps.store;
+    const tags = ['scenarios'];
+    const now = () => isoNow(deps.clock);
 
-  app.get('/scenarios/', { schema: { tags, querystring: ListQuery, response: { 200: paginated(ScenarioOut), ...errorResponses } } }, async (req) => {
-    const q = req.query;
-    const { organizationId } = callerOf(req);
-    const { count, rows } = await listScenarios(
-      db,
-      organizationId,
+    app.get('/scenarios/', { schema: { tags, querystring: ListQuery, response: { 200: paginated(ScenarioOut), ...errorResponses } } }, async (req) => {
+      const q = req.query;
+      const { organizationId } = callerOf(req);
+      const { count, rows } = await listScenarios(
+        db,
+        organizationId,
+        {
+          projectId: q.project_id,
+          agentId: q.agent_id,
+          assistantId: q.assistant_id,
+          tags: q.tags
+            ?.split(',')
+            .map((t) => t.trim())
+            .filter(Boolean),
+          tagFilterType: q.tag_filter_type,
+          folderPath: q.folder_path,
+          search: q.search,
+        },
+        offsetOf(q),
+      );
+      return pageOf(req, q, count, await scenarioViews(db, organizationId, rows));
+    });
+
+    app.post('/scenarios/', { schema: { tags, body: ScenarioCreate, response: { 201: ScenarioOut, ...errorResponses } } }, async (req, reply) => {
+      const caller = callerOf(req);
+      const row = await createOneScenario(deps, caller, req.body);
+      return reply.code(201).send(await scenarioView(db, caller.organizationId, row));
+    });
+
+    app.post(
+      '/scenarios/bulk_create/',
       {
-        projectId: q.project_id,
-        agentId: q.agent_id,
-        assistantId: q.assistant_id,
-        tags: q.tags?.split(',').map((t) => t.trim()).filter(Boolean),
-        tagFilterType: q.tag_filter_type,
-        folderPath: q.folder_path,
-        search: q.search,
+        schema: {
+          tags,
+          description: 'Creates many scenarios in one transaction: all of them, or none with every problem reported.',
+          body: z.strictObject({ scenarios: z.array(ScenarioCreate).min(1).max(BULK_MAX) }),
+          response: { 201: z.array(ScenarioOut), ...errorResponses },
+        },
       },
-      offsetOf(q),
+      async (req, reply) => {
+        const caller = callerOf(req);
+        const rows = await bulkCreateScenarios(deps, caller, req.body.scenarios);
+        return reply.code(201).send(await scenarioViews(db, caller.organizationId, rows));
+      },
     );
-    return pageOf(req, q, count, await scenarioViews(db, organizationId, rows));
-  });
 
-  app.post('/scenarios/', { schema: { tags, body: ScenarioCreate, response: { 201: ScenarioOut, ...errorResponses } } }, async (req, reply) => {
-    const caller = callerOf(req);
-    const row = await createOneScenario(deps, caller, req.body);
-    return reply.code(201).send(await scenarioView(db, caller.organizationId, row));
-  });
-
-  app.post(
-    '/scenarios/bulk_create/',
-    {
-      schema: {
-        tags,
-        description: 'Creates many scenarios in one transaction: all of them, or none with every problem reported.',
-        body: z.strictObject({ scenarios: z.array(ScenarioCreate).min(1).max(BULK_MAX) }),
-        response: { 201: z.array(ScenarioOut), ...errorResponses },
+    app.post(
+      '/scenarios/adv_update/',
+      {
+        schema: {
+          tags,
+          description: 'Applies the same change to many scenarios in one transaction.',
+          body: BulkUpdate,
+          response: { 200: z.array(ScenarioOut), ...errorResponses },
+        },
       },
-    },
-    async (req, reply) => {
-      const caller = callerOf(req);
-      const rows = await bulkCreateScenarios(deps, caller, req.body.scenarios);
-      return reply.code(201).send(await scenarioViews(db, caller.organizationId, rows));
-    },
-  );
-
-  app.post(
-    '/scenarios/adv_update/',
-    {
-      schema: {
-        tags,
-        description: 'Applies the same change to many scenarios in one transaction.',
-        body: BulkUpdate,
-        response: { 200: z.array(ScenarioOut), ...errorResponses },
+      async (req) => {
+        const caller = callerOf(req);
+        const rows = await bulkUpdateScenarios(deps, caller, req.body);
+        return scenarioViews(db, caller.organizationId, rows);
       },
-    },
-    async (req) => {
-      const caller = callerOf(req);
-      const rows = await bulkUpdateScenarios(deps, caller, req.body);
-      return scenarioViews(db, caller.organizationId, rows);
-    },
-  );
+    );
 
-  app.post(
-    '/scenarios/delete_scenarios/',
-    { schema: { tags, body: BulkDelete, response: { 204: z.null(), ...errorResponses } } },
-    async (req, reply) => {
+    app.post('/scenarios/delete_scenarios/', { schema: { tags, body: BulkDelete, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
       await bulkDeleteScenarios(deps, callerOf(req), req.body);
       return reply.code(204).send(null);
-    },
-  );
-
-  app.post('/scenarios/create_folder/', { schema: { tags, body: FolderCreate, response: { 201: Folder, ...errorResponses } } }, async (req, reply) => {
-    const { organizationId } = callerOf(req);
-    await getProject(db, organizationId, req.body.project_id).catch(() => {
-      throw ValidationError.field('project_id', `Invalid pk "${req.body.project_id}" - object does not exist.`);
     });
-    const folder = await createFolder(db, organizationId, req.body, now());
-    return reply.code(201).send(toFolder(folder));
-  });
 
-  app.get('/scenarios/folders/', { schema: { tags, querystring: FolderQuery, response: { 200: paginated(Folder), ...errorResponses } } }, async (req) => {
-    const { organizationId } = callerOf(req);
-    const q = req.query;
-    const { count, rows } = await listFolders(db, organizationId, { projectId: q.project_id, parentPath: q.parent_path, search: q.search }, offsetOf(q));
-    return pageOf(req, q, count, rows.map(toFolder));
-  });
+    app.post('/scenarios/create_folder/', { schema: { tags, body: FolderCreate, response: { 201: Folder, ...errorResponses } } }, async (req, reply) => {
+      const { organizationId } = callerOf(req);
+      await getProject(db, organizationId, req.body.project_id).catch(() => {
+        throw ValidationError.field('project_id', `Invalid pk "${req.body.project_id}" - object does not exist.`);
+      });
+      const folder = await createFolder(db, organizationId, req.body, now());
+      return reply.code(201).send(toFolder(folder));
+    });
 
-  app.get('/scenarios/:id/', { schema: { tags, params: IdParams, response: { 200: ScenarioOut, ...errorResponses } } }, async (req) => {
-    const { organizationId } = callerOf(req);
-    return scenarioView(db, organizationId, await getScenario(db, organizationId, req.params.id));
-  });
+    app.get('/scenarios/folders/', { schema: { tags, querystring: FolderQuery, response: { 200: paginated(Folder), ...errorResponses } } }, async (req) => {
+      const { organizationId } = callerOf(req);
+      const q = req.query;
+      const { count, rows } = await listFolders(db, organizationId, { projectId: q.project_id, parentPath: q.parent_path, search: q.search }, offsetOf(q));
+      return pageOf(req, q, count, rows.map(toFolder));
+    });
 
-  const update = (body: typeof ScenarioPatch) =>
-    ({ schema: { tags, params: IdParams, body, response: { 200: ScenarioOut, ...errorResponses } } }) as const;
-  const doUpdate = async (caller: Caller, id: number, patch: ScenarioPatch) => {
-    const row = await updateOneScenario(deps, caller, id, patch);
-    return scenarioView(db, caller.organizationId, row);
-  };
-  app.patch('/scenarios/:id/', update(ScenarioPatch), async (req) => doUpdate(callerOf(req), req.params.id, req.body));
-  app.put('/scenarios/:id/', update(ScenarioCreate as unknown as typeof ScenarioPatch), async (req) => doUpdate(callerOf(req), req.params.id, req.body));
+    app.get('/scenarios/:id/', { schema: { tags, params: IdParams, response: { 200: ScenarioOut, ...errorResponses } } }, async (req) => {
+      const { organizationId } = callerOf(req);
+      return scenarioView(db, organizationId, await getScenario(db, organizationId, req.params.id));
+    });
 
-  app.delete('/scenarios/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
-    await deleteOneScenario(deps, callerOf(req), req.params.id);
-    return reply.code(204).send(null);
-  });
-
-  /** One page of a scenario's revisions, newest first, in the shape `map` gives. */
-  const revisionPage = async <T>(caller: Caller, id: number, page: { page: number; page_size: number }, map: (r: Row<'scenario_revisions'>) => T) => {
-    await getScenario(db, caller.organizationId, id);
-    const [count, rows] = await Promise.all([
-      countRevisions(db, caller.organizationId, id),
-      listRevisions(db, caller.organizationId, id, offsetOf(page)),
-    ]);
-    return [count, rows.map(map)] as const;
-  };
-
-  app.get(
-    '/scenarios/:id/revisions/',
-    { schema: { tags, params: IdParams, querystring: PageQuery, response: { 200: paginated(Revision), ...errorResponses } } },
-    async (req) => pageOf(req, req.query, ...(await revisionPage(callerOf(req), req.params.id, req.query, toRevision))),
-  );
-
-  app.post(
-    '/scenarios/:id/revert/',
-    {
-      schema: {
-        tags,
-        description: 'Restores the content a revision recorded; the restore is itself a new revision.',
-        params: IdParams,
-        body: z.strictObject({ revision: rowId() }),
-        response: { 200: ScenarioOut, ...errorResponses },
-      },
-    },
-    async (req) => {
-      const caller = callerOf(req);
-      const row = await revertToRevision(deps, caller, req.params.id, { revision: req.body.revision });
+    const update = (body: typeof ScenarioPatch) => ({ schema: { tags, params: IdParams, body, response: { 200: ScenarioOut, ...errorResponses } } }) as const;
+    const doUpdate = async (caller: Caller, id: number, patch: ScenarioPatch) => {
+      const row = await updateOneScenario(deps, caller, id, patch);
       return scenarioView(db, caller.organizationId, row);
-    },
-  );
+    };
+    app.patch('/scenarios/:id/', update(ScenarioPatch), async (req) => doUpdate(callerOf(req), req.params.id, req.body));
+    app.put('/scenarios/:id/', update(ScenarioCreate as unknown as typeof ScenarioPatch), async (req) => doUpdate(callerOf(req), req.params.id, req.body));
 
-  app.get(
-    '/scenarios/:id/history/',
-    { schema: { tags, params: IdParams, querystring: PageQuery, response: { 200: paginated(History), ...errorResponses } } },
-    async (req) => pageOf(req, req.query, ...(await revisionPage(callerOf(req), req.params.id, req.query, toHistory))),
-  );
+    app.delete('/scenarios/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
+      await deleteOneScenario(deps, callerOf(req), req.params.id);
+      return reply.code(204).send(null);
+    });
 
-  app.post(
-    '/scenarios/:id/restore/',
-    {
-      schema: { tags, params: IdParams, body: z.strictObject({ history_id: rowId() }), response: { 200: RestoredScenario, ...errorResponses } },
-    },
-    async (req) => {
-      const caller = callerOf(req);
-      const row = await revertToRevision(deps, caller, req.params.id, { revisionId: req.body.history_id });
-      // The reference answers a restore with its V2 serializer, where phone_number is the number's id (none here).
-      return { ...(await scenarioView(db, caller.organizationId, row)), phone_number: null };
-    },
-  );
-};
+    /** One page of a scenario's revisions, newest first, in the shape `map` gives. */
+    const revisionPage = async <T>(caller: Caller, id: number, page: { page: number; page_size: number }, map: (r: Row<'scenario_revisions'>) => T) => {
+      await getScenario(db, caller.organizationId, id);
+      const [count, rows] = await Promise.all([countRevisions(db, caller.organizationId, id), listRevisions(db, caller.organizationId, id, offsetOf(page))]);
+      return [count, rows.map(map)] as const;
+    };
+
+    app.get(
+      '/scenarios/:id/revisions/',
+      { schema: { tags, params: IdParams, querystring: PageQuery, response: { 200: paginated(Revision), ...errorResponses } } },
+      async (req) => pageOf(req, req.query, ...(await revisionPage(callerOf(req), req.params.id, req.query, toRevision))),
+    );
+
+    app.post(
+      '/scenarios/:id/revert/',
+      {
+        schema: {
+          tags,
+          description: 'Restores the content a revision recorded; the restore is itself a new revision.',
+          params: IdParams,
+          body: z.strictObject({ revision: rowId() }),
+          response: { 200: ScenarioOut, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        const row = await revertToRevision(deps, caller, req.params.id, { revision: req.body.revision });
+        return scenarioView(db, caller.organizationId, row);
+      },
+    );
+
+    app.get(
+      '/scenarios/:id/history/',
+      { schema: { tags, params: IdParams, querystring: PageQuery, response: { 200: paginated(History), ...errorResponses } } },
+      async (req) => pageOf(req, req.query, ...(await revisionPage(callerOf(req), req.params.id, req.query, toHistory))),
+    );
+
+    app.post(
+      '/scenarios/:id/restore/',
+      {
+        schema: { tags, params: IdParams, body: z.strictObject({ history_id: rowId() }), response: { 200: RestoredScenario, ...errorResponses } },
+      },
+      async (req) => {
+        const caller = callerOf(req);
+        const row = await revertToRevision(deps, caller, req.params.id, { revisionId: req.body.history_id });
+        // The reference answers a restore with its V2 serializer, where phone_number is the number's id (none here).
+        return { ...(await scenarioView(db, caller.organizationId, row)), phone_number: null };
+      },
+    );
+  };

@@ -2,13 +2,13 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ValidationError } from '../../domain/errors.js';
 import { JOB_STATUSES, type JobKind, type JobStatus } from '../../domain/jobs.js';
-import type { Executor } from '../../store/db.js';
 import { REVIEW_STATES, sessionReviewState } from '../../domain/suggestion-review.js';
+import { editSession, openSession } from '../../services/sessions.js';
+import type { Executor } from '../../store/db.js';
 import { reviewsOfSessions, type SessionReview } from '../../store/job-review.js';
 import { latestJobOfSession } from '../../store/jobs.js';
 import type { Row } from '../../store/schema.js';
-import { deleteSession, getSession, listSessions, loadTurns, type LatestJob } from '../../store/sessions.js';
-import { editSession, openSession } from '../../services/sessions.js';
+import { deleteSession, getSession, type LatestJob, listSessions, loadTurns } from '../../store/sessions.js';
 import type { AppDeps } from '../deps.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
@@ -28,7 +28,12 @@ const SessionBase = {
   latest_progress_id: z.string().nullable().describe('progress_id of the latest job of this session, for scenario-agent-progress/; null before any'),
   latest_job_status: z.enum(JOB_STATUSES).nullable().describe('Status of that job, as scenario-agent-progress/ says it'),
   latest_job_kind: z.enum(['improve', 'clarify', 'apply', 'instructions']).nullable().describe('What that job does: improve, clarify or apply'),
-  review_state: z.enum(REVIEW_STATES).nullable().describe('Beside status: running or failed as its latest job is, else what was done with its latest suggestions (to_review, applied, partly_applied, discarded); null before any'),
+  review_state: z
+    .enum(REVIEW_STATES)
+    .nullable()
+    .describe(
+      'Beside status: running or failed as its latest job is, else what was done with its latest suggestions (to_review, applied, partly_applied, discarded); null before any',
+    ),
   review_count: z.number().int().nullable().describe('How many suggestions its latest suggesting job made'),
   review_progress_id: z.string().nullable().describe('progress_id of the job whose suggestions review_state is about'),
 };
@@ -61,7 +66,11 @@ export const CreateBody = z.strictObject({
 export const PatchBody = z.strictObject({
   title: z.string().max(255).optional(),
   status: z.enum(SESSION_STATUSES).optional(),
-  scenario_ids: z.array(z.number().int().positive().max(2_147_483_647)).max(100_000).optional().describe("The scenarios the session is about; each must be in the session's project"),
+  scenario_ids: z
+    .array(z.number().int().positive().max(2_147_483_647))
+    .max(100_000)
+    .optional()
+    .describe("The scenarios the session is about; each must be in the session's project"),
 });
 
 export const ListQuery = z.object({ project_id: optionalIdQuery().describe('Project whose sessions to list (required)') });
@@ -89,41 +98,54 @@ async function detail(db: Executor, r: Row<'sessions'>): Promise<z.infer<typeof 
   return { ...base(r, job, reviews.get(r.id)), conversation_history: turns, created_by: r.created_by, message_count: String(turns.length) };
 }
 
-export const sessionRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
-  const { db } = deps.store;
-  const tags = ['scenario improvement sessions'];
-  const path = '/scenario-improvement-sessions/';
+export const sessionRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { db } = deps.store;
+    const tags = ['scenario improvement sessions'];
+    const path = '/scenario-improvement-sessions/';
 
-  app.get(
-    path,
-    { schema: { tags, summary: 'List scenario improvement sessions', description: 'Sessions of a project, newest first. Requires `project_id`.', querystring: ListQuery, response: { 200: z.array(SessionListItem), ...errorResponses } } },
-    async (req) => {
-      const projectId = req.query.project_id;
-      if (!projectId) throw ValidationError.field('project_id', 'This query parameter is required.');
-      const rows = await listSessions(db, callerOf(req).organizationId, projectId);
-      const reviews = await reviewsOfSessions(db, rows.map((r) => r.id));
-      return rows.map((r) => ({ ...base(r, r.latest_job, reviews.get(r.id)), message_count: String(r.message_count) }));
-    },
-  );
+    app.get(
+      path,
+      {
+        schema: {
+          tags,
+          summary: 'List scenario improvement sessions',
+          description: 'Sessions of a project, newest first. Requires `project_id`.',
+          querystring: ListQuery,
+          response: { 200: z.array(SessionListItem), ...errorResponses },
+        },
+      },
+      async (req) => {
+        const projectId = req.query.project_id;
+        if (!projectId) throw ValidationError.field('project_id', 'This query parameter is required.');
+        const rows = await listSessions(db, callerOf(req).organizationId, projectId);
+        const reviews = await reviewsOfSessions(
+          db,
+          rows.map((r) => r.id),
+        );
+        return rows.map((r) => ({ ...base(r, r.latest_job, reviews.get(r.id)), message_count: String(r.message_count) }));
+      },
+    );
 
-  app.post(path, { schema: { tags, body: CreateBody, response: { 201: SessionDetail, ...errorResponses } } }, async (req, reply) => {
-    const row = await openSession(deps, callerOf(req), req.body);
-    return reply.code(201).send(await detail(db, row));
-  });
+    app.post(path, { schema: { tags, body: CreateBody, response: { 201: SessionDetail, ...errorResponses } } }, async (req, reply) => {
+      const row = await openSession(deps, callerOf(req), req.body);
+      return reply.code(201).send(await detail(db, row));
+    });
 
-  app.get(`${path}:id/`, { schema: { tags, params: IdParams, response: { 200: SessionDetail, ...errorResponses } } }, async (req) =>
-    detail(db, await getSession(db, callerOf(req).organizationId, req.params.id)),
-  );
+    app.get(`${path}:id/`, { schema: { tags, params: IdParams, response: { 200: SessionDetail, ...errorResponses } } }, async (req) =>
+      detail(db, await getSession(db, callerOf(req).organizationId, req.params.id)),
+    );
 
-  app.patch(`${path}:id/`, { schema: { tags, params: IdParams, body: PatchBody, response: { 200: SessionDetail, ...errorResponses } } }, async (req) =>
-    detail(db, await editSession(deps, callerOf(req), req.params.id, req.body)),
-  );
-  app.put(`${path}:id/`, { schema: { tags, params: IdParams, body: PatchBody, response: { 200: SessionDetail, ...errorResponses } } }, async (req) =>
-    detail(db, await editSession(deps, callerOf(req), req.params.id, req.body)),
-  );
+    app.patch(`${path}:id/`, { schema: { tags, params: IdParams, body: PatchBody, response: { 200: SessionDetail, ...errorResponses } } }, async (req) =>
+      detail(db, await editSession(deps, callerOf(req), req.params.id, req.body)),
+    );
+    app.put(`${path}:id/`, { schema: { tags, params: IdParams, body: PatchBody, response: { 200: SessionDetail, ...errorResponses } } }, async (req) =>
+      detail(db, await editSession(deps, callerOf(req), req.params.id, req.body)),
+    );
 
-  app.delete(`${path}:id/`, { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
-    await deleteSession(db, callerOf(req).organizationId, req.params.id);
-    return reply.code(204).send(null);
-  });
-};
+    app.delete(`${path}:id/`, { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
+      await deleteSession(db, callerOf(req).organizationId, req.params.id);
+      return reply.code(204).send(null);
+    });
+  };

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isoNow } from '../../domain/clock.js';
+import { freeFormObject } from '../../domain/storable.js';
 import {
   createTestProfile,
   deleteTestProfile,
@@ -13,7 +14,6 @@ import type { AppDeps } from '../deps.js';
 import { callerOf } from '../plugins/auth.js';
 import { TestProfileData } from '../scenario-schema.js';
 import { errorResponses, IdParams, optionalIdQuery } from '../schemas.js';
-import { freeFormObject } from '../../domain/storable.js';
 
 const Information = freeFormObject().describe('{"main_agent_variables": {...}, "testing_agent_variables": {...}}, or a legacy flat dict sent to both agents');
 
@@ -41,46 +41,51 @@ const toProfile = (p: TestProfileRecord): z.infer<typeof ProfileListItem> => ({
   scenarios: p.scenarioIds,
 });
 
-export const testProfileRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
-  const { db } = deps.store;
-  const tags = ['test profiles'];
+export const testProfileRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { db } = deps.store;
+    const tags = ['test profiles'];
 
-  app.get(
-    '/test-profiles/',
-    {
-      schema: {
-        tags,
-        description: 'A plain array.',
-        querystring: z.object({ agent_id: optionalIdQuery(), project_id: optionalIdQuery() }),
-        response: { 200: z.array(ProfileListItem), ...errorResponses },
+    app.get(
+      '/test-profiles/',
+      {
+        schema: {
+          tags,
+          description: 'A plain array.',
+          querystring: z.object({ agent_id: optionalIdQuery(), project_id: optionalIdQuery() }),
+          response: { 200: z.array(ProfileListItem), ...errorResponses },
+        },
       },
-    },
-    async (req) => (await listTestProfiles(db, callerOf(req).organizationId, { agentId: req.query.agent_id, projectId: req.query.project_id })).map(toProfile),
-  );
+      async (req) =>
+        (await listTestProfiles(db, callerOf(req).organizationId, { agentId: req.query.agent_id, projectId: req.query.project_id })).map(toProfile),
+    );
 
-  // The reference answers a created test profile with 200, not 201; clients expect that.
-  app.post('/test-profiles/', { schema: { tags, body: ProfileWrite, response: { 200: ProfileListItem, ...errorResponses } } }, async (req) => {
-    const caller = callerOf(req);
-    return toProfile(await createTestProfile(db, caller.organizationId, caller.keyId, req.body, isoNow(deps.clock)));
-  });
+    // The reference answers a created test profile with 200, not 201; clients expect that.
+    app.post('/test-profiles/', { schema: { tags, body: ProfileWrite, response: { 200: ProfileListItem, ...errorResponses } } }, async (req) => {
+      const caller = callerOf(req);
+      return toProfile(await createTestProfile(db, caller.organizationId, caller.keyId, req.body, isoNow(deps.clock)));
+    });
 
-  app.get('/test-profiles/:id/', { schema: { tags, params: IdParams, response: { 200: ProfileListItem, ...errorResponses } } }, async (req) =>
-    toProfile(await getTestProfile(db, callerOf(req).organizationId, req.params.id)),
-  );
+    app.get('/test-profiles/:id/', { schema: { tags, params: IdParams, response: { 200: ProfileListItem, ...errorResponses } } }, async (req) =>
+      toProfile(await getTestProfile(db, callerOf(req).organizationId, req.params.id)),
+    );
 
-  const update = (caller: { organizationId: number; keyId: number }, id: number, body: Partial<z.infer<typeof ProfileWrite>>) =>
-    updateTestProfile(db, caller.organizationId, caller.keyId, id, body, isoNow(deps.clock)).then(toProfile);
-  app.patch(
-    '/test-profiles/:id/',
-    { schema: { tags, params: IdParams, body: ProfileWrite.partial(), response: { 200: ProfileListItem, ...errorResponses } } },
-    async (req) => update(callerOf(req), req.params.id, req.body),
-  );
-  app.put('/test-profiles/:id/', { schema: { tags, params: IdParams, body: ProfileWrite, response: { 200: ProfileListItem, ...errorResponses } } }, async (req) =>
-    update(callerOf(req), req.params.id, req.body),
-  );
+    const update = (caller: { organizationId: number; keyId: number }, id: number, body: Partial<z.infer<typeof ProfileWrite>>) =>
+      updateTestProfile(db, caller.organizationId, caller.keyId, id, body, isoNow(deps.clock)).then(toProfile);
+    app.patch(
+      '/test-profiles/:id/',
+      { schema: { tags, params: IdParams, body: ProfileWrite.partial(), response: { 200: ProfileListItem, ...errorResponses } } },
+      async (req) => update(callerOf(req), req.params.id, req.body),
+    );
+    app.put(
+      '/test-profiles/:id/',
+      { schema: { tags, params: IdParams, body: ProfileWrite, response: { 200: ProfileListItem, ...errorResponses } } },
+      async (req) => update(callerOf(req), req.params.id, req.body),
+    );
 
-  app.delete('/test-profiles/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
-    await deleteTestProfile(db, callerOf(req).organizationId, req.params.id);
-    return reply.code(204).send(null);
-  });
-};
+    app.delete('/test-profiles/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
+      await deleteTestProfile(db, callerOf(req).organizationId, req.params.id);
+      return reply.code(204).send(null);
+    });
+  };

@@ -1,8 +1,8 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { MAX_INT } from '../../domain/storable.js';
 import { isoNow } from '../../domain/clock.js';
-import { createTool, deleteTool, getTool, listTools, TOOL_ID_PATTERN, toolIdOf, type ToolInput, type ToolView, updateTool } from '../../store/tools.js';
+import { MAX_INT } from '../../domain/storable.js';
+import { createTool, deleteTool, getTool, listTools, TOOL_ID_PATTERN, type ToolInput, type ToolView, toolIdOf, updateTool } from '../../store/tools.js';
 import type { AppDeps } from '../deps.js';
 import { PageQuery, pageOf, paginated } from '../pagination.js';
 import { callerOf } from '../plugins/auth.js';
@@ -20,7 +20,10 @@ const toolIdText = z.string().regex(TOOL_ID_PATTERN, 'Use 3–64 capitals, digit
 const toolWriteShape = {
   tool_id: toolIdText.optional().describe('The id scenarios name in tool_ids'),
   // Earlier Scenarist took the text id as `id`; an integer `id` is the read-only one a client read back.
-  id: z.union([toolIdText, z.number().int().min(-MAX_INT).max(MAX_INT)]).optional().describe('tool_id, as earlier clients send it; an integer is ignored'),
+  id: z
+    .union([toolIdText, z.number().int().min(-MAX_INT).max(MAX_INT)])
+    .optional()
+    .describe('tool_id, as earlier clients send it; an integer is ignored'),
   name: z.string().trim().min(1).max(255),
   description: z.string().max(10_000).optional(),
   project: z.number().int().positive().max(2_147_483_647).nullable().optional().describe('Null: usable in every project'),
@@ -40,46 +43,48 @@ function toolInput({ tool_id, id, ...rest }: ToolBody): Partial<ToolInput> {
 }
 const toTool = ({ number, id, ...rest }: ToolView): z.infer<typeof Tool> => ({ id: number, tool_id: id, ...rest });
 
-export const toolRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
-  const { db } = deps.store;
-  const tags = ['tools'];
+export const toolRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { db } = deps.store;
+    const tags = ['tools'];
 
-  app.get(
-    '/tools/',
-    {
-      schema: {
-        tags,
-        description: "The predefined tools, then the organization's own.",
-        querystring: PageQuery.extend({ project_id: optionalIdQuery(), agent_id: optionalIdQuery(), search: z.string().max(255).optional() }),
-        response: { 200: paginated(Tool), ...errorResponses },
+    app.get(
+      '/tools/',
+      {
+        schema: {
+          tags,
+          description: "The predefined tools, then the organization's own.",
+          querystring: PageQuery.extend({ project_id: optionalIdQuery(), agent_id: optionalIdQuery(), search: z.string().max(255).optional() }),
+          response: { 200: paginated(Tool), ...errorResponses },
+        },
       },
-    },
-    async (req) => {
-      const { page, page_size, project_id, agent_id, search } = req.query;
-      const all = await listTools(db, callerOf(req).organizationId, { projectId: project_id, agentId: agent_id, search });
-      return pageOf(req, req.query, all.length, all.slice((page - 1) * page_size, page * page_size).map(toTool));
-    },
-  );
+      async (req) => {
+        const { page, page_size, project_id, agent_id, search } = req.query;
+        const all = await listTools(db, callerOf(req).organizationId, { projectId: project_id, agentId: agent_id, search });
+        return pageOf(req, req.query, all.length, all.slice((page - 1) * page_size, page * page_size).map(toTool));
+      },
+    );
 
-  app.post('/tools/', { schema: { tags, body: ToolWrite, response: { 201: Tool, ...errorResponses } } }, async (req, reply) =>
-    reply.code(201).send(toTool(await createTool(db, callerOf(req).organizationId, toolInput(req.body) as ToolInput, isoNow(deps.clock)))),
-  );
+    app.post('/tools/', { schema: { tags, body: ToolWrite, response: { 201: Tool, ...errorResponses } } }, async (req, reply) =>
+      reply.code(201).send(toTool(await createTool(db, callerOf(req).organizationId, toolInput(req.body) as ToolInput, isoNow(deps.clock)))),
+    );
 
-  const toolOf = (req: { params: { tool_id: string } } & Parameters<typeof callerOf>[0]) => toolIdOf(db, callerOf(req).organizationId, req.params.tool_id);
+    const toolOf = (req: { params: { tool_id: string } } & Parameters<typeof callerOf>[0]) => toolIdOf(db, callerOf(req).organizationId, req.params.tool_id);
 
-  app.get('/tools/:tool_id/', { schema: { tags, params: ToolParams, response: { 200: Tool, ...errorResponses } } }, async (req) =>
-    toTool(await getTool(db, callerOf(req).organizationId, await toolOf(req))),
-  );
+    app.get('/tools/:tool_id/', { schema: { tags, params: ToolParams, response: { 200: Tool, ...errorResponses } } }, async (req) =>
+      toTool(await getTool(db, callerOf(req).organizationId, await toolOf(req))),
+    );
 
-  app.patch('/tools/:tool_id/', { schema: { tags, params: ToolParams, body: ToolPatch, response: { 200: Tool, ...errorResponses } } }, async (req) =>
-    toTool(await updateTool(db, callerOf(req).organizationId, await toolOf(req), toolInput(req.body))),
-  );
-  app.put('/tools/:tool_id/', { schema: { tags, params: ToolParams, body: ToolWrite, response: { 200: Tool, ...errorResponses } } }, async (req) =>
-    toTool(await updateTool(db, callerOf(req).organizationId, await toolOf(req), toolInput(req.body))),
-  );
+    app.patch('/tools/:tool_id/', { schema: { tags, params: ToolParams, body: ToolPatch, response: { 200: Tool, ...errorResponses } } }, async (req) =>
+      toTool(await updateTool(db, callerOf(req).organizationId, await toolOf(req), toolInput(req.body))),
+    );
+    app.put('/tools/:tool_id/', { schema: { tags, params: ToolParams, body: ToolWrite, response: { 200: Tool, ...errorResponses } } }, async (req) =>
+      toTool(await updateTool(db, callerOf(req).organizationId, await toolOf(req), toolInput(req.body))),
+    );
 
-  app.delete('/tools/:tool_id/', { schema: { tags, params: ToolParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
-    await deleteTool(db, callerOf(req).organizationId, await toolOf(req));
-    return reply.code(204).send(null);
-  });
-};
+    app.delete('/tools/:tool_id/', { schema: { tags, params: ToolParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
+      await deleteTool(db, callerOf(req).organizationId, await toolOf(req));
+      return reply.code(204).send(null);
+    });
+  };

@@ -10,7 +10,7 @@ import { errorResponses } from '../schemas.js';
 const Tokens = {
   input_tokens: z.number().int(),
   output_tokens: z.number().int(),
-  cached_input_tokens: z.number().int().describe('Part of input_tokens read from the provider\'s prompt cache'),
+  cached_input_tokens: z.number().int().describe("Part of input_tokens read from the provider's prompt cache"),
   model_calls: z.number().int(),
 };
 
@@ -36,23 +36,25 @@ export const UsageReport = z.object({
 });
 
 /** Model usage and cost per project and month. */
-export const usageRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
-  app.get(
-    '/usage/',
-    {
-      schema: {
-        tags: ['usage'],
-        description: "A project's model usage (input, output and cached input tokens, calls) and cost for one month, job by job, beside its monthly budget.",
-        querystring: z.object({
-          project_id: idInText(),
-          month: z.string().regex(MONTH, 'must be YYYY-MM').optional().describe('Default: the current month (UTC)'),
-        }),
-        response: { 200: UsageReport, ...errorResponses },
+export const usageRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    app.get(
+      '/usage/',
+      {
+        schema: {
+          tags: ['usage'],
+          description: "A project's model usage (input, output and cached input tokens, calls) and cost for one month, job by job, beside its monthly budget.",
+          querystring: z.object({
+            project_id: idInText(),
+            month: z.string().regex(MONTH, 'must be YYYY-MM').optional().describe('Default: the current month (UTC)'),
+          }),
+          response: { 200: UsageReport, ...errorResponses },
+        },
       },
-    },
-    async (req) => {
-      const month = req.query.month ?? deps.clock().toISOString().slice(0, 7);
-      return projectUsage(deps.store.db, callerOf(req).organizationId, req.query.project_id, month);
-    },
-  );
-};
+      async (req) => {
+        const month = req.query.month ?? deps.clock().toISOString().slice(0, 7);
+        return projectUsage(deps.store.db, callerOf(req).organizationId, req.query.project_id, month);
+      },
+    );
+  };

@@ -6,7 +6,7 @@ import { addWebhook, changeWebhook } from '../../services/webhooks.js';
 import type { Row } from '../../store/schema.js';
 import { countDeliveries, deleteWebhook, getWebhook, listDeliveries, listWebhooks, redeliver } from '../../store/webhooks.js';
 import type { AppDeps } from '../deps.js';
-import { pageOf, paginated, PageQuery } from '../pagination.js';
+import { PageQuery, pageOf, paginated } from '../pagination.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
 
@@ -33,7 +33,7 @@ export const Webhook = z.object({
 });
 
 const WebhookCreated = Webhook.extend({
-  secret: z.string().describe('The signing secret (whsec_…), shown only in this answer: verify each delivery\'s webhook-signature with it'),
+  secret: z.string().describe("The signing secret (whsec_…), shown only in this answer: verify each delivery's webhook-signature with it"),
 });
 
 export const WebhookDelivery = z.object({
@@ -85,51 +85,72 @@ const DeliveryParams = z.object({ id: IdParams.shape.id, delivery_id: IdParams.s
  * A project's webhooks: job completed, failed, needing clarification or cancelled, and changesets
  * applied or reverted, each delivery signed (Standard Webhooks headers) and retried for 24 hours.
  */
-export const webhookRoutes = (deps: AppDeps): FastifyPluginAsyncZod => async (app) => {
-  const { db } = deps.store;
-  const now = () => isoNow(deps.clock);
+export const webhookRoutes =
+  (deps: AppDeps): FastifyPluginAsyncZod =>
+  async (app) => {
+    const { db } = deps.store;
+    const now = () => isoNow(deps.clock);
 
-  app.get('/webhooks/', { schema: { tags, querystring: z.object({ project_id: optionalIdQuery() }), response: { 200: z.array(Webhook), ...errorResponses } } }, async (req) =>
-    (await listWebhooks(db, callerOf(req).organizationId, req.query.project_id)).map(toWebhook),
-  );
+    app.get(
+      '/webhooks/',
+      { schema: { tags, querystring: z.object({ project_id: optionalIdQuery() }), response: { 200: z.array(Webhook), ...errorResponses } } },
+      async (req) => (await listWebhooks(db, callerOf(req).organizationId, req.query.project_id)).map(toWebhook),
+    );
 
-  app.post('/webhooks/', { schema: { tags, body: WebhookWrite, response: { 201: WebhookCreated, ...errorResponses } } }, async (req, reply) => {
-    const { project, ...input } = req.body;
-    const row = await addWebhook(db, deps.config, callerOf(req).organizationId, project, input, now());
-    return reply.code(201).send({ ...toWebhook(row), secret: row.secret });
-  });
+    app.post('/webhooks/', { schema: { tags, body: WebhookWrite, response: { 201: WebhookCreated, ...errorResponses } } }, async (req, reply) => {
+      const { project, ...input } = req.body;
+      const row = await addWebhook(db, deps.config, callerOf(req).organizationId, project, input, now());
+      return reply.code(201).send({ ...toWebhook(row), secret: row.secret });
+    });
 
-  app.get('/webhooks/:id/', { schema: { tags, params: IdParams, response: { 200: Webhook, ...errorResponses } } }, async (req) =>
-    toWebhook(await getWebhook(db, callerOf(req).organizationId, req.params.id)),
-  );
+    app.get('/webhooks/:id/', { schema: { tags, params: IdParams, response: { 200: Webhook, ...errorResponses } } }, async (req) =>
+      toWebhook(await getWebhook(db, callerOf(req).organizationId, req.params.id)),
+    );
 
-  app.patch('/webhooks/:id/', { schema: { tags, params: IdParams, body: WebhookWrite.omit({ project: true }).partial(), response: { 200: Webhook, ...errorResponses } } }, async (req) =>
-    toWebhook(await changeWebhook(db, deps.config, callerOf(req).organizationId, req.params.id, req.body, now())),
-  );
+    app.patch(
+      '/webhooks/:id/',
+      { schema: { tags, params: IdParams, body: WebhookWrite.omit({ project: true }).partial(), response: { 200: Webhook, ...errorResponses } } },
+      async (req) => toWebhook(await changeWebhook(db, deps.config, callerOf(req).organizationId, req.params.id, req.body, now())),
+    );
 
-  app.delete('/webhooks/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
-    await deleteWebhook(db, callerOf(req).organizationId, req.params.id);
-    return reply.code(204).send(null);
-  });
+    app.delete('/webhooks/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
+      await deleteWebhook(db, callerOf(req).organizationId, req.params.id);
+      return reply.code(204).send(null);
+    });
 
-  app.get(
-    '/webhooks/:id/deliveries/',
-    { schema: { tags, description: 'Deliveries, newest first, with their status code, latency and attempts.', params: IdParams, querystring: PageQuery, response: { 200: paginated(WebhookDelivery), ...errorResponses } } },
-    async (req) => {
-      const { organizationId } = callerOf(req);
-      await getWebhook(db, organizationId, req.params.id);
-      const q = req.query;
-      const [count, rows] = await Promise.all([
-        countDeliveries(db, organizationId, req.params.id),
-        listDeliveries(db, organizationId, req.params.id, { offset: (q.page - 1) * q.page_size, limit: q.page_size }),
-      ]);
-      return pageOf(req, q, count, rows.map(toDelivery));
-    },
-  );
+    app.get(
+      '/webhooks/:id/deliveries/',
+      {
+        schema: {
+          tags,
+          description: 'Deliveries, newest first, with their status code, latency and attempts.',
+          params: IdParams,
+          querystring: PageQuery,
+          response: { 200: paginated(WebhookDelivery), ...errorResponses },
+        },
+      },
+      async (req) => {
+        const { organizationId } = callerOf(req);
+        await getWebhook(db, organizationId, req.params.id);
+        const q = req.query;
+        const [count, rows] = await Promise.all([
+          countDeliveries(db, organizationId, req.params.id),
+          listDeliveries(db, organizationId, req.params.id, { offset: (q.page - 1) * q.page_size, limit: q.page_size }),
+        ]);
+        return pageOf(req, q, count, rows.map(toDelivery));
+      },
+    );
 
-  app.post(
-    '/webhooks/:id/deliveries/:delivery_id/redeliver/',
-    { schema: { tags, description: 'Sends the delivery again now (same webhook-id), with a fresh 24-hour retry window.', params: DeliveryParams, response: { 200: WebhookDelivery, ...errorResponses } } },
-    async (req) => toDelivery(await redeliver(db, callerOf(req).organizationId, req.params.id, req.params.delivery_id, now())),
-  );
-};
+    app.post(
+      '/webhooks/:id/deliveries/:delivery_id/redeliver/',
+      {
+        schema: {
+          tags,
+          description: 'Sends the delivery again now (same webhook-id), with a fresh 24-hour retry window.',
+          params: DeliveryParams,
+          response: { 200: WebhookDelivery, ...errorResponses },
+        },
+      },
+      async (req) => toDelivery(await redeliver(db, callerOf(req).organizationId, req.params.id, req.params.delivery_id, now())),
+    );
+  };

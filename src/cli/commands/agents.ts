@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import type { AiAgent, AiAgentUpdate } from '../../client/index.js';
-import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
+import { type ConnectionOptions, clientFrom, printJson, withConnection } from '../connection.js';
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { chosenProject, resolveAgent } from '../refs.js';
 import { table } from '../terminal.js';
@@ -15,7 +15,8 @@ interface AgentFields {
 }
 
 function fieldsFrom(opts: AgentFields): AiAgentUpdate {
-  if (opts.description !== undefined && opts.descriptionFile) throw new CliExit(EXIT.usage, '--description and --description-file say the same thing; give one.');
+  if (opts.description !== undefined && opts.descriptionFile)
+    throw new CliExit(EXIT.usage, '--description and --description-file say the same thing; give one.');
   let description = opts.description;
   if (opts.descriptionFile) {
     try {
@@ -52,25 +53,39 @@ const describeOptions = (cmd: Command) =>
 export function registerAgents(program: Command): void {
   const agents = program.command('agents').description('The agents under test: list, show, create and update them.');
 
-  const list = withConnection(agents.command('list').description("List a project's agents, with their ids.").option('--project <id|name>', 'the project (default: SCENARIST_PROJECT, scenarist.yaml, or the only one)'));
+  const list = withConnection(
+    agents
+      .command('list')
+      .description("List a project's agents, with their ids.")
+      .option('--project <id|name>', 'the project (default: SCENARIST_PROJECT, scenarist.yaml, or the only one)'),
+  );
   exitingAction(list, async (opts: ConnectionOptions & { project?: string }) => {
     const client = clientFrom(opts);
     const project = await chosenProject(client, opts.project);
     const items = await client.aiagents.all({ project_id: project.id });
     if (opts.json) return void printJson(items);
-    if (!items.length) return void process.stdout.write(`No agents in project ${project.id} (${project.name}) yet: \`scenarist agents create <name>\` makes one.\n`);
-    process.stdout.write(table([['ID', 'NAME', 'LANGUAGE', 'DESCRIPTION'], ...items.map((a) => [String(a.id), a.agent_name, a.language, a.description.split('\n')[0]!.slice(0, 70)])]) + '\n');
+    if (!items.length)
+      return void process.stdout.write(`No agents in project ${project.id} (${project.name}) yet: \`scenarist agents create <name>\` makes one.\n`);
+    process.stdout.write(
+      `${table([['ID', 'NAME', 'LANGUAGE', 'DESCRIPTION'], ...items.map((a) => [String(a.id), a.agent_name, a.language, a.description.split('\n')[0]!.slice(0, 70)])])}\n`,
+    );
   });
 
   const show = withConnection(agents.command('show').description('Show one agent.').argument('<agent>', 'its id or name'));
   exitingAction(show, async (ref: string, opts: ConnectionOptions) => {
     const agent = await resolveAgent(clientFrom(opts), ref);
     if (opts.json) return void printJson(agent);
-    process.stdout.write(renderAgent(agent) + '\n');
+    process.stdout.write(`${renderAgent(agent)}\n`);
   });
 
   const create = withConnection(
-    describeOptions(agents.command('create').description('Create an agent under test.').argument('<name>', 'its name').option('--project <id|name>', 'the project (default: SCENARIST_PROJECT, scenarist.yaml, or the only one)')),
+    describeOptions(
+      agents
+        .command('create')
+        .description('Create an agent under test.')
+        .argument('<name>', 'its name')
+        .option('--project <id|name>', 'the project (default: SCENARIST_PROJECT, scenarist.yaml, or the only one)'),
+    ),
   ).addHelpText('after', '\nExample:\n  scenarist agents create "Billing line" --description "Answers billing questions for Acme Telecom."');
   exitingAction(create, async (name: string, opts: ConnectionOptions & AgentFields & { project?: string }) => {
     const client = clientFrom(opts);
@@ -80,11 +95,16 @@ export function registerAgents(program: Command): void {
     process.stdout.write(`Created agent ${agent.id} (${agent.agent_name}) in project ${project.id} (${project.name}).\n`);
   });
 
-  const update = withConnection(describeOptions(agents.command('update').description('Change an agent under test.').argument('<agent>', 'its id or name').option('--name <name>', 'a new name')));
+  const update = withConnection(
+    describeOptions(
+      agents.command('update').description('Change an agent under test.').argument('<agent>', 'its id or name').option('--name <name>', 'a new name'),
+    ),
+  );
   exitingAction(update, async (ref: string, opts: ConnectionOptions & AgentFields) => {
     const client = clientFrom(opts);
     const fields = fieldsFrom(opts);
-    if (!Object.keys(fields).length) throw new CliExit(EXIT.usage, 'Nothing to change: give --name, --description, --description-file, --language or --inbound/--no-inbound.');
+    if (!Object.keys(fields).length)
+      throw new CliExit(EXIT.usage, 'Nothing to change: give --name, --description, --description-file, --language or --inbound/--no-inbound.');
     const agent = await client.aiagents.update((await resolveAgent(client, ref)).id, fields);
     if (opts.json) return void printJson(agent);
     process.stdout.write(`Updated agent ${agent.id} (${agent.agent_name}): ${Object.keys(fields).join(', ')}.\n`);

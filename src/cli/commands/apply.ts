@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import type { ImproveResult, UpdatedScenario } from '../../client/index.js';
-import { selectSuggestions } from '../../domain/suggestion-review.js';
 import { SUGGESTIBLE_FIELDS } from '../../domain/suggestion.js';
+import { selectSuggestions } from '../../domain/suggestion-review.js';
 import { applyOutcome, applySuggestions } from '../apply-changes.js';
 import { idList, namesFrom } from '../arguments.js';
-import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
+import { type ConnectionOptions, clientFrom, printJson, withConnection } from '../connection.js';
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { page } from '../pager.js';
 import { Prompter } from '../prompt.js';
@@ -21,7 +21,10 @@ interface ApplyOptions extends ConnectionOptions {
 /** The part of a job's suggestions to apply: `--only` scenario ids (or draft numbers, as `show` numbers them) and `--fields`. */
 export function chosenPart(items: UpdatedScenario[], only: number[] | undefined, fields: string[] | undefined): UpdatedScenario[] {
   const drafts = items.filter((s) => typeof s.id !== 'number');
-  const chosen = selectSuggestions(items.filter((s) => typeof s.id === 'number'), { scenarioIds: only, fields });
+  const chosen = selectSuggestions(
+    items.filter((s) => typeof s.id === 'number'),
+    { scenarioIds: only, fields },
+  );
   // Drafts are created whole, so --fields leaves them as they are; --only picks them by number.
   const pickedDrafts = only ? drafts.filter((_, i) => only.includes(i + 1)) : drafts;
   if (only) {
@@ -56,7 +59,8 @@ after the suggestion was made; applying suggestions already applied says so and 
     const style = styleFor(process.stdout);
     const job = await client.scenarioAgent.progress<ImproveResult>(progressId);
     if (job.status !== 'completed' || !job.result) throw new CliExit(EXIT.usage, `Job ${progressId} has no suggestions to apply (status: ${job.status}).`);
-    if (job.mode !== 'improve' && job.mode !== 'clarify') throw new CliExit(EXIT.usage, `Job ${progressId} is an ${job.mode} job; only improve and generate suggestions can be applied.`);
+    if (job.mode !== 'improve' && job.mode !== 'clarify')
+      throw new CliExit(EXIT.usage, `Job ${progressId} is an ${job.mode} job; only improve and generate suggestions can be applied.`);
     const all = job.result.updated_scenarios ?? [];
     if (!all.length) throw new CliExit(EXIT.usage, `Job ${progressId} suggested no changes.`);
     if (job.review_state === 'applied') {
@@ -72,12 +76,19 @@ after the suggestion was made; applying suggestions already applied says so and 
     if (!opts.yes) {
       // What will be applied, before the question: the summary, then each scenario (paged when long).
       const book = items.some((s) => s.personality !== undefined) ? await personalityBook(client).catch(() => undefined) : undefined;
-      await page([...renderSummary(items, style), '', ...renderItems(items, { style, personalities: book })].join('\n').trimEnd(), opts.json ? process.stderr : process.stdout);
-      const what = [scenarios ? `${plural(fields, 'change')} to ${plural(scenarios, 'scenario')}` : '', drafts ? `create ${plural(drafts, 'scenario')}` : ''].filter(Boolean).join(' and ');
+      await page(
+        [...renderSummary(items, style), '', ...renderItems(items, { style, personalities: book })].join('\n').trimEnd(),
+        opts.json ? process.stderr : process.stdout,
+      );
+      const what = [scenarios ? `${plural(fields, 'change')} to ${plural(scenarios, 'scenario')}` : '', drafts ? `create ${plural(drafts, 'scenario')}` : '']
+        .filter(Boolean)
+        .join(' and ');
       const prompter = new Prompter();
       const yes = await prompter.confirm(`Apply ${what}?`).finally(() => prompter.close());
       if (!yes) {
-        process.stderr.write(`Not applied. Apply later with: scenarist apply ${progressId}${opts.only ? ` --only ${opts.only.join(',')}` : ''}${opts.fields ? ` --fields ${opts.fields.join(',')}` : ''}\n`);
+        process.stderr.write(
+          `Not applied. Apply later with: scenarist apply ${progressId}${opts.only ? ` --only ${opts.only.join(',')}` : ''}${opts.fields ? ` --fields ${opts.fields.join(',')}` : ''}\n`,
+        );
         return EXIT.ok;
       }
     }
@@ -85,7 +96,7 @@ after the suggestion was made; applying suggestions already applied says so and 
     const applied = await applySuggestions(client, items, { sessionId: job.session_id, sourceProgressId: progressId, quiet: Boolean(opts.json), style });
     const outcome = applyOutcome(applied, style);
     if (opts.json) printJson(applied);
-    if (!opts.json || outcome.code !== EXIT.ok) (opts.json ? process.stderr : process.stdout).write(outcome.lines.join('\n') + '\n');
+    if (!opts.json || outcome.code !== EXIT.ok) (opts.json ? process.stderr : process.stdout).write(`${outcome.lines.join('\n')}\n`);
     return outcome.code;
   });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
+import { type ConnectionOptions, clientFrom, printJson, withConnection } from '../connection.js';
 import { EXIT, exitingAction } from '../exit-codes.js';
 
 export function registerCancel(program: Command): void {
@@ -8,7 +8,10 @@ export function registerCancel(program: Command): void {
       .command('cancel')
       .description('Cancel a running scenario-agent job; nothing it would have written is written.')
       .argument('<progress-id>', 'the job, as `improve` and `generate` print it'),
-  ).addHelpText('after', '\nExample:\n  scenarist cancel 0b6c1f0e-5d8a-4c52-9a51-2f7c3e1d9a40\n\nExits 3 when the job had already finished (its state is printed).');
+  ).addHelpText(
+    'after',
+    '\nExample:\n  scenarist cancel 0b6c1f0e-5d8a-4c52-9a51-2f7c3e1d9a40\n\nExits 3 when the job had already finished (its state is printed).',
+  );
   exitingAction(cmd, async (progressId: string, opts: ConnectionOptions) => {
     const client = clientFrom(opts);
     const res = await client.scenarioAgent.cancel({ progress_id: progressId });

@@ -1,10 +1,10 @@
 import type { Command } from 'commander';
 import type { Changeset, ChangesetDetail, ChangesetQuery, ChangesetRevert } from '../../client/index.js';
-import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
+import { renderChange } from '../../domain/suggestion-text.js';
+import { type ConnectionOptions, clientFrom, printJson, withConnection } from '../connection.js';
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { resolveProject } from '../refs.js';
-import { renderChange } from '../../domain/suggestion-text.js';
-import { plural, styleFor, table, type Style } from '../terminal.js';
+import { plural, type Style, styleFor, table } from '../terminal.js';
 
 const when = (iso: string) => iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z');
 
@@ -20,7 +20,11 @@ function renderList(items: Changeset[]): string {
 }
 
 function renderShow(c: ChangesetDetail, style: Style): string {
-  const from = [c.progress_id ? `job ${c.progress_id}` : '', c.session_id ? `session ${c.session_id}` : '', c.reverts ? `reverts changeset ${c.reverts}` : ''].filter(Boolean);
+  const from = [
+    c.progress_id ? `job ${c.progress_id}` : '',
+    c.session_id ? `session ${c.session_id}` : '',
+    c.reverts ? `reverts changeset ${c.reverts}` : '',
+  ].filter(Boolean);
   const lines = [
     style.bold(`Changeset ${c.id} (${c.kind}): ${c.summary || plural(c.scenario_count, 'scenario')}`),
     `${c.status.replace('_', ' ')} · ${plural(c.scenario_count, 'scenario')} · by ${c.actor} · ${when(c.created_at)}${from.length ? ` · ${from.join(' · ')}` : ''}`,
@@ -46,7 +50,9 @@ function renderRevert(r: ChangesetRevert, style: Style): string {
 
 /** `scenarist changesets list|show|revert`: every bulk write to scenarios, as a whole. */
 export function registerChangesets(program: Command): void {
-  const changesets = program.command('changesets').description('Every write that changed scenarios in bulk (applies, bulk updates, imports): list, show as a diff, revert in one step.');
+  const changesets = program
+    .command('changesets')
+    .description('Every write that changed scenarios in bulk (applies, bulk updates, imports): list, show as a diff, revert in one step.');
 
   const list = withConnection(
     changesets
@@ -92,7 +98,10 @@ export function registerChangesets(program: Command): void {
       .argument('<id>', 'the changeset id')
       .option('--force', 'undo scenarios changed since as well (only the fields the changeset changed go back)'),
   );
-  revert.addHelpText('after', '\nExamples:\n  scenarist changesets revert 12\n  scenarist changesets revert 12 --force\n\nExits 3 when some scenarios were left alone as conflicts.');
+  revert.addHelpText(
+    'after',
+    '\nExamples:\n  scenarist changesets revert 12\n  scenarist changesets revert 12 --force\n\nExits 3 when some scenarios were left alone as conflicts.',
+  );
   exitingAction(revert, async (id: string, opts: ConnectionOptions & { force?: boolean }) => {
     const client = clientFrom(opts);
     const result = await client.changesets.revert(idArg(id), { force: Boolean(opts.force) });

@@ -1,15 +1,15 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import type { ImproveResult } from '../../client/index.js';
+import { renderIssues, renderSuggestion } from '../../domain/suggestion-text.js';
 import { applyOutcome, applySuggestions } from '../apply-changes.js';
 import { integerIn } from '../arguments.js';
-import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
+import { type ConnectionOptions, clientFrom, printJson, withConnection } from '../connection.js';
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { unfinished, waitWithProgress } from '../job-progress.js';
 import { Prompter } from '../prompt.js';
 import { chosenProject, personalityBook, resolveAgent, resolveProject } from '../refs.js';
-import { selects, selectScenarios, withSelection, type SelectionOptions } from '../scenario-selection.js';
-import { renderIssues, renderSuggestion } from '../../domain/suggestion-text.js';
 import { renderNotDone, renderSummary } from '../review-view.js';
+import { type SelectionOptions, selectScenarios, selects, withSelection } from '../scenario-selection.js';
 import { plural, styleFor } from '../terminal.js';
 
 interface ImproveOptions extends ConnectionOptions, SelectionOptions {
@@ -26,25 +26,31 @@ interface ImproveOptions extends ConnectionOptions, SelectionOptions {
 /** `all`, or a comma-separated list of scenario ids. */
 export function parseSelection(value: string): number[] | 'all' {
   if (value.trim().toLowerCase() === 'all') return 'all';
-  const ids = value.split(',').map((s) => s.trim()).filter(Boolean);
-  if (!ids.length || !ids.every((s) => /^\d{1,10}$/.test(s) && Number(s) > 0)) throw new InvalidArgumentError('use "all" or scenario ids separated by commas, e.g. 1,2,3');
+  const ids = value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!ids.length || !ids.every((s) => /^\d{1,10}$/.test(s) && Number(s) > 0))
+    throw new InvalidArgumentError('use "all" or scenario ids separated by commas, e.g. 1,2,3');
   return ids.map(Number);
 }
 
 export function registerImprove(program: Command): void {
   const cmd = withConnection(
-    withSelection(program
-      .command('improve')
-      .description('Ask the scenario agent to change scenarios, review the suggested changes as a diff, and optionally apply them.')
-      .argument('<request>', 'what to change, in plain language, e.g. "Add the DTMF tool and limit calls to 5 minutes"')
-      .option('--project <id|name>', 'the project whose scenarios to improve')
-      .option('--agent <id|name>', "limit \"all\" to this agent's scenarios; also the agent for scenarios that have none")
-      .option('--scenarios <ids|all>', 'which scenarios: "all" or ids such as 1,2,3 (or pick them with --tag, --folder, --name)', parseSelection, 'all')
-      .option('--session <id>', 'continue an earlier conversation (see `scenarist sessions list`)', integerIn(1))
-      .option('--summary', 'show only the changes by field, not each scenario (`scenarist show <progress-id>` shows them later)')
-      .option('--apply', 'apply the suggestions after showing them (asks first)')
-      .option('--dry-run', 'only show the suggestions (the default; says so explicitly, e.g. in CI)')
-      .option('-y, --yes', 'with --apply: do not ask')),
+    withSelection(
+      program
+        .command('improve')
+        .description('Ask the scenario agent to change scenarios, review the suggested changes as a diff, and optionally apply them.')
+        .argument('<request>', 'what to change, in plain language, e.g. "Add the DTMF tool and limit calls to 5 minutes"')
+        .option('--project <id|name>', 'the project whose scenarios to improve')
+        .option('--agent <id|name>', 'limit "all" to this agent\'s scenarios; also the agent for scenarios that have none')
+        .option('--scenarios <ids|all>', 'which scenarios: "all" or ids such as 1,2,3 (or pick them with --tag, --folder, --name)', parseSelection, 'all')
+        .option('--session <id>', 'continue an earlier conversation (see `scenarist sessions list`)', integerIn(1))
+        .option('--summary', 'show only the changes by field, not each scenario (`scenarist show <progress-id>` shows them later)')
+        .option('--apply', 'apply the suggestions after showing them (asks first)')
+        .option('--dry-run', 'only show the suggestions (the default; says so explicitly, e.g. in CI)')
+        .option('-y, --yes', 'with --apply: do not ask'),
+    ),
   ).addHelpText(
     'after',
     `
@@ -61,7 +67,8 @@ nothing is applied and the command exits 3.`,
     const style = styleFor(process.stdout);
     if (opts.yes && !opts.apply) throw new CliExit(EXIT.usage, '--yes only means something with --apply.');
     if (opts.dryRun && opts.apply) throw new CliExit(EXIT.usage, '--dry-run and --apply contradict each other.');
-    if (selects(opts) && opts.scenarios !== 'all') throw new CliExit(EXIT.usage, '--scenarios names scenarios by id; --tag, --folder and --name pick them instead. Use one or the other.');
+    if (selects(opts) && opts.scenarios !== 'all')
+      throw new CliExit(EXIT.usage, '--scenarios names scenarios by id; --tag, --folder and --name pick them instead. Use one or the other.');
     let project = opts.project ? await resolveProject(client, opts.project) : undefined;
     const agent = opts.agent ? await resolveAgent(client, opts.agent, project?.id) : undefined;
     // "All" of no project and no agent is the default project's (the only one, or the configured one).
@@ -69,7 +76,11 @@ nothing is applied and the command exits 3.`,
     let scenarios = opts.scenarios;
     if (selects(opts)) {
       const picked = await selectScenarios(client, { projectId: project?.id, agentId: agent?.id }, opts);
-      if (!picked.length) throw new CliExit(EXIT.notFound, 'No scenarios match --tag, --folder and --name; `scenarist scenarios list` with the same options shows what there is.');
+      if (!picked.length)
+        throw new CliExit(
+          EXIT.notFound,
+          'No scenarios match --tag, --folder and --name; `scenarist scenarios list` with the same options shows what there is.',
+        );
       scenarios = picked.map((s) => s.id);
       if (!opts.json) process.stderr.write(`Selected ${plural(picked.length, 'scenario')}: ${picked.map((s) => `#${s.id}`).join(', ')}.\n`);
     }
@@ -103,7 +114,7 @@ nothing is applied and the command exits 3.`,
           ? `${plural(suggestions.length, 'scenario')} would change (session ${done.session_id}).${opts.apply ? '' : ` Nothing has been written: \`scenarist apply ${done.progress_id}\` applies these${opts.summary ? `, \`scenarist show ${done.progress_id}\` shows each` : ''}.`}`
           : 'No changes to suggest.',
       );
-      process.stdout.write(out.join('\n') + '\n');
+      process.stdout.write(`${out.join('\n')}\n`);
     }
 
     if (opts.apply && suggestions.length) {
@@ -117,12 +128,17 @@ nothing is applied and the command exits 3.`,
       } finally {
         prompter.close();
       }
-      const applied = await applySuggestions(client, suggestions, { sessionId: done.session_id, projectId: project?.id, sourceProgressId: done.progress_id, style });
+      const applied = await applySuggestions(client, suggestions, {
+        sessionId: done.session_id,
+        projectId: project?.id,
+        sourceProgressId: done.progress_id,
+        style,
+      });
       const outcome = applyOutcome(applied, style);
       if (opts.json) {
         printJson({ improve: done, apply: applied });
-        if (outcome.code !== EXIT.ok) process.stderr.write(outcome.lines.join('\n') + '\n');
-      } else process.stdout.write(outcome.lines.join('\n') + '\n');
+        if (outcome.code !== EXIT.ok) process.stderr.write(`${outcome.lines.join('\n')}\n`);
+      } else process.stdout.write(`${outcome.lines.join('\n')}\n`);
       return outcome.code;
     }
     if (opts.json) printJson({ improve: done, apply: null });

@@ -109,6 +109,6 @@ export function registerInit(program: Command): void {
       '  scenarist status                  # what the files would change on the server',
       '  scenarist scenarios import        # create the agent and the scenarios; the files get their ids',
     );
-    process.stdout.write(lines.join('\n') + '\n');
+    process.stdout.write(`${lines.join('\n')}\n`);
   });
 }

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { KnowledgeBaseFile } from '../../client/index.js';
-import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
+import { type ConnectionOptions, clientFrom, printJson, withConnection } from '../connection.js';
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { uploadDeduplicated } from '../kb-upload.js';
 import { chosenAgentRef, chosenProject, resolveAgent } from '../refs.js';
@@ -24,7 +24,8 @@ async function ownerOf(opts: OwnerOptions, client: ReturnType<typeof clientFrom>
     return { owner: { project: p.id }, label: `project ${p.id} (${p.name})` };
   }
   const ref = chosenAgentRef(opts.agent);
-  if (!ref) throw new CliExit(EXIT.usage, 'Say whose knowledge base: --agent <id|name> (or SCENARIST_AGENT, or agent: in scenarist.yaml), or --project <id|name>.');
+  if (!ref)
+    throw new CliExit(EXIT.usage, 'Say whose knowledge base: --agent <id|name> (or SCENARIST_AGENT, or agent: in scenarist.yaml), or --project <id|name>.');
   const a = await resolveAgent(client, ref);
   return { owner: { agent: a.id }, label: `agent ${a.id} (${a.agent_name})` };
 }
@@ -37,24 +38,40 @@ export function registerKb(program: Command): void {
     const client = clientFrom(opts);
     const { owner, label } = await ownerOf(opts, client);
     const items: KnowledgeBaseFile[] = [];
-    for await (const f of client.paginate<KnowledgeBaseFile>('knowledge-base-files/', owner.agent ? { agent_id: owner.agent } : { project_id: owner.project })) items.push(f);
+    for await (const f of client.paginate<KnowledgeBaseFile>('knowledge-base-files/', owner.agent ? { agent_id: owner.agent } : { project_id: owner.project }))
+      items.push(f);
     if (opts.json) return void printJson(items);
     if (!items.length) return void process.stdout.write(`No knowledge-base files for ${label}.\n`);
-    process.stdout.write(table([['ID', 'BYTES', 'TEXT', 'NAME'], ...items.map((f) => [String(f.id), String(f.file_size), String(f.text_length), f.file_name])]) + '\n');
+    process.stdout.write(
+      `${table([['ID', 'BYTES', 'TEXT', 'NAME'], ...items.map((f) => [String(f.id), String(f.file_size), String(f.text_length), f.file_name])])}\n`,
+    );
   });
 
-  const upload = withConnection(withOwner(kb.command('upload').description('Upload .txt, .md or .pdf files; a file whose bytes are already there is not uploaded again.').argument('<files...>', 'the files')));
+  const upload = withConnection(
+    withOwner(
+      kb
+        .command('upload')
+        .description('Upload .txt, .md or .pdf files; a file whose bytes are already there is not uploaded again.')
+        .argument('<files...>', 'the files'),
+    ),
+  );
   exitingAction(upload, async (files: string[], opts: OwnerOptions) => {
     const client = clientFrom(opts);
     const { owner, label } = await ownerOf(opts, client);
     const done = await uploadDeduplicated(client, owner, files);
     if (opts.json) return void printJson(done);
-    const lines = done.map((u) => (u.uploaded ? `uploaded  #${u.file.id} ${u.file.file_name} (${u.file.text_length} characters of text)` : `already   #${u.file.id} ${u.file.file_name} (same bytes; not uploaded again)`));
+    const lines = done.map((u) =>
+      u.uploaded
+        ? `uploaded  #${u.file.id} ${u.file.file_name} (${u.file.text_length} characters of text)`
+        : `already   #${u.file.id} ${u.file.file_name} (same bytes; not uploaded again)`,
+    );
     lines.push(`${plural(done.filter((u) => u.uploaded).length, 'file')} uploaded to ${label}.`);
-    process.stdout.write(lines.join('\n') + '\n');
+    process.stdout.write(`${lines.join('\n')}\n`);
   });
 
-  const del = withConnection(kb.command('delete').description('Delete knowledge-base files by id (`scenarist kb list` shows them).').argument('<ids...>', 'file ids'));
+  const del = withConnection(
+    kb.command('delete').description('Delete knowledge-base files by id (`scenarist kb list` shows them).').argument('<ids...>', 'file ids'),
+  );
   exitingAction(del, async (ids: string[], opts: ConnectionOptions) => {
     const client = clientFrom(opts);
     if (!ids.every((id) => /^\d{1,10}$/.test(id))) throw new CliExit(EXIT.usage, `Not file ids: ${ids.join(' ')}.`);

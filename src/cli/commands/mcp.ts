@@ -1,12 +1,14 @@
 import type { Command } from 'commander';
-import { clientFrom, withConnection, type ConnectionOptions } from '../connection.js';
+import { type ConnectionOptions, clientFrom, withConnection } from '../connection.js';
 import { exitingAction } from '../exit-codes.js';
 
 export function registerMcp(program: Command): void {
   const cmd = withConnection(
     program
       .command('mcp')
-      .description('Serve the Model Context Protocol on standard input and output, so an assistant can improve, review and apply scenarios through this server.'),
+      .description(
+        'Serve the Model Context Protocol on standard input and output, so an assistant can improve, review and apply scenarios through this server.',
+      ),
   ).addHelpText(
     'after',
     `

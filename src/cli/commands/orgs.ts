@@ -10,15 +10,26 @@ export function registerOrgs(program: Command, open: OpenTenantAdmin): void {
   exitingAction(orgs.command('list').description('List the organizations.').option('--json', 'print JSON'), async (opts: { json?: boolean }) => {
     const rows = await withTenantAdmin(open, (admin) => admin.listOrganizations());
     if (opts.json) return printJson(rows);
-    process.stdout.write(table(['ID', 'NAME', 'CREATED'], rows.map((o) => [String(o.id), o.name, o.created_at])));
+    process.stdout.write(
+      table(
+        ['ID', 'NAME', 'CREATED'],
+        rows.map((o) => [String(o.id), o.name, o.created_at]),
+      ),
+    );
   });
 
   exitingAction(
-    orgs.command('create').argument('<name>', 'the organization name').description('Create an organization with a "Default" project and an API key, printed once.').option('--json', 'print JSON'),
+    orgs
+      .command('create')
+      .argument('<name>', 'the organization name')
+      .description('Create an organization with a "Default" project and an API key, printed once.')
+      .option('--json', 'print JSON'),
     async (name: string, opts: { json?: boolean }) => {
       const made = await withTenantAdmin(open, (admin) => admin.createOrganization(name.trim()));
       if (opts.json) return printJson({ ...made.organization, project_id: made.projectId, key: made.key });
-      process.stdout.write(`Created organization ${made.organization.id} "${made.organization.name}" with project ${made.projectId} "Default".\nIts API key, shown once:\n\n  ${made.key}\n\n`);
+      process.stdout.write(
+        `Created organization ${made.organization.id} "${made.organization.name}" with project ${made.projectId} "Default".\nIts API key, shown once:\n\n  ${made.key}\n\n`,
+      );
     },
   );
 

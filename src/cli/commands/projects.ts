@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
+import { type ConnectionOptions, clientFrom, printJson, withConnection } from '../connection.js';
 import { exitingAction } from '../exit-codes.js';
 import { table } from '../terminal.js';
 
@@ -10,7 +10,9 @@ export function registerProjects(program: Command): void {
   exitingAction(list, async (opts: ConnectionOptions) => {
     const items = await clientFrom(opts).projects.list();
     if (opts.json) return void printJson(items);
-    process.stdout.write(table([['ID', 'NAME', 'DESCRIPTION'], ...items.map((p) => [String(p.id), p.name, p.description.split('\n')[0]!.slice(0, 80)])]) + '\n');
+    process.stdout.write(
+      `${table([['ID', 'NAME', 'DESCRIPTION'], ...items.map((p) => [String(p.id), p.name, p.description.split('\n')[0]!.slice(0, 80)])])}\n`,
+    );
   });
 
   const create = withConnection(

@@ -2,24 +2,24 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { type Command, Option } from 'commander';
 import { ApiError, type Scenario, type ScenarioCreate, type ScenaristClient, type TestProfile } from '../../client/index.js';
-import { clientFrom, printJson, serverUrl, withConnection, type ConnectionOptions } from '../connection.js';
+import { type ConnectionOptions, clientFrom, printJson, serverUrl, withConnection } from '../connection.js';
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { projectConfig } from '../project-config.js';
-import { applyDefinitions, readDefinitions, writeDefinitions, type Definitions } from '../project-definitions.js';
+import { applyDefinitions, type Definitions, readDefinitions, writeDefinitions } from '../project-definitions.js';
 import { agentBook, chosenProject, NameBook, personalityBook, resolveAgent } from '../refs.js';
-import { fileNameFor, parseScenarioFile, serialize, serializeAll, toFileRecord, type FileFormat, type References } from '../scenario-files.js';
+import { type FileFormat, fileNameFor, parseScenarioFile, type References, serialize, serializeAll, toFileRecord } from '../scenario-files.js';
 import {
   directoryForFolder,
+  type Identity,
+  type Plan,
+  type PlanItem,
   planImport,
   readScenarioFiles,
   serverIdentity,
   stampIdentity,
   walkScenarioFiles,
-  type Identity,
-  type Plan,
-  type PlanItem,
 } from '../scenario-repo.js';
-import { selectScenarios, withSelection, type SelectionOptions } from '../scenario-selection.js';
+import { type SelectionOptions, selectScenarios, withSelection } from '../scenario-selection.js';
 import { plural, table } from '../terminal.js';
 
 /**
@@ -43,9 +43,18 @@ async function referencesFor(client: ScenaristClient, projectId: number, pending
     refForAgent: (id) => agents.refFor(id),
     refForPersonality: (id) => personalities.refFor(id),
     refForTestProfile: (id) => profiles.refFor(id),
-    agentId: standIn(pending?.agents.map((a) => a.name), agents),
-    personalityId: standIn(pending?.personalities.map((p) => p.name), personalities),
-    testProfileId: standIn(pending?.test_profiles.map((t) => t.name), profiles),
+    agentId: standIn(
+      pending?.agents.map((a) => a.name),
+      agents,
+    ),
+    personalityId: standIn(
+      pending?.personalities.map((p) => p.name),
+      personalities,
+    ),
+    testProfileId: standIn(
+      pending?.test_profiles.map((t) => t.name),
+      profiles,
+    ),
   };
 }
 
@@ -80,7 +89,9 @@ async function trackedFiles(dir: string, server: string): Promise<{ byId: Map<nu
 }
 
 export function registerScenarios(program: Command): void {
-  const scenarios = program.command('scenarios').description('List and show scenarios; keep them in files (and in git): export them, edit and review them as diffs, import them back.');
+  const scenarios = program
+    .command('scenarios')
+    .description('List and show scenarios; keep them in files (and in git): export them, edit and review them as diffs, import them back.');
 
   const list = withConnection(
     withSelection(
@@ -101,10 +112,12 @@ export function registerScenarios(program: Command): void {
     if (opts.json) return void printJson(items);
     if (!items.length) return void process.stdout.write('No scenarios match.\n');
     const rows = items.map((x) => [String(x.id), x.name.replace(/\s+/g, ' '), agents.name(x.agent) ?? '-', x.folder_path ?? '-', x.tags.join(',') || '-']);
-    process.stdout.write(table([['ID', 'NAME', 'AGENT', 'FOLDER', 'TAGS'], ...rows]) + `\n${plural(items.length, 'scenario')}.\n`);
+    process.stdout.write(`${table([['ID', 'NAME', 'AGENT', 'FOLDER', 'TAGS'], ...rows])}\n${plural(items.length, 'scenario')}.\n`);
   });
 
-  const show = withConnection(scenarios.command('show').description('Show one scenario as its file would hold it, with its id.').argument('<id>', 'the scenario id'));
+  const show = withConnection(
+    scenarios.command('show').description('Show one scenario as its file would hold it, with its id.').argument('<id>', 'the scenario id'),
+  );
   exitingAction(show, async (id: string, opts: ConnectionOptions) => {
     const client = clientFrom(opts);
     if (!/^\d{1,10}$/.test(id)) throw new CliExit(EXIT.usage, `Not a scenario id: "${id}".`);
@@ -119,12 +132,17 @@ export function registerScenarios(program: Command): void {
   const exp = withConnection(
     scenarios
       .command('export')
-      .description("Write a project's scenarios, one file per scenario in a directory per folder; each file carries its scenario's id, so it can be renamed and moved.")
+      .description(
+        "Write a project's scenarios, one file per scenario in a directory per folder; each file carries its scenario's id, so it can be renamed and moved.",
+      )
       .option(...PROJECT_OPTION)
       .addOption(new Option('--format <format>', 'file format for new files').choices(['yaml', 'json']).default('yaml'))
       .option('--out <dir>', "directory to write into (default: scenarist.yaml's scenarios directory, else all scenarios to stdout)")
       .option('--prune', 'with a directory: delete scenario files in it that no scenario was exported to'),
-  ).addHelpText('after', '\nExamples:\n  scenarist scenarios export --project 1 --out scenarios/\n  scenarist scenarios export --project Default --format json > scenarios.json');
+  ).addHelpText(
+    'after',
+    '\nExamples:\n  scenarist scenarios export --project 1 --out scenarios/\n  scenarist scenarios export --project Default --format json > scenarios.json',
+  );
   exitingAction(exp, async (opts: ConnectionOptions & { project?: string; format: FileFormat; out?: string; prune?: boolean }) => {
     const client = clientFrom(opts);
     const out = opts.out ?? projectConfig()?.scenarios;
@@ -134,7 +152,12 @@ export function registerScenarios(program: Command): void {
     const [list, refs] = await Promise.all([client.scenarios.all({ project_id: project.id }), referencesFor(client, project.id)]);
     const rows = [...list].sort((a, b) => a.id - b.id);
     if (!out) {
-      process.stdout.write(serializeAll(rows.map((s) => toFileRecord(s, refs)), opts.format));
+      process.stdout.write(
+        serializeAll(
+          rows.map((s) => toFileRecord(s, refs)),
+          opts.format,
+        ),
+      );
       return;
     }
     const existing = await trackedFiles(out, server);
@@ -185,14 +208,19 @@ export function registerScenarios(program: Command): void {
           : `${plural(stale.length, 'file')} in ${out} ${stale.length === 1 ? 'matches' : 'match'} no exported scenario (deleted on the server?): ${stale.join(', ')}. --prune removes them.`,
       );
     }
-    process.stdout.write(lines.join('\n') + '\n');
+    process.stdout.write(`${lines.join('\n')}\n`);
   });
 
   const imp = withConnection(
     scenarios
       .command('import')
-      .description("Create or update scenarios from files: a file's id says which scenario it is, so renamed and moved files update theirs. Running it twice changes nothing the second time.")
-      .argument('[paths...]', "directories (their .yaml, .yml and .json files, sub-directories as folders) or files (default: scenarist.yaml's scenarios directory)")
+      .description(
+        "Create or update scenarios from files: a file's id says which scenario it is, so renamed and moved files update theirs. Running it twice changes nothing the second time.",
+      )
+      .argument(
+        '[paths...]',
+        "directories (their .yaml, .yml and .json files, sub-directories as folders) or files (default: scenarist.yaml's scenarios directory)",
+      )
       .option(...PROJECT_OPTION)
       .option('--prune', "delete the project's scenarios that no file describes (their files were deleted)")
       .option('--dry-run', 'say what would change, change nothing'),
@@ -220,16 +248,34 @@ missing from the files are left alone unless --prune; every file is checked befo
     const definitions = defs ? await applyDefinitions(client, project.id, defs, dry) : { created: [], updated: [] };
     const refs = await referencesFor(client, project.id, dry ? defs : null);
     const { found, problems, roots } = await readScenarioFiles(paths, refs);
-    if (opts.prune && roots.length !== paths.length) throw new CliExit(EXIT.usage, '--prune needs directories, not single files: it deletes every scenario the directories do not describe.');
+    if (opts.prune && roots.length !== paths.length)
+      throw new CliExit(EXIT.usage, '--prune needs directories, not single files: it deletes every scenario the directories do not describe.');
     const plan = planImport(found, await client.scenarios.all({ project_id: project.id }), server);
     problems.push(...plan.problems);
     if (problems.length) throw new CliExit(EXIT.usage, `Nothing was imported:\n${problems.map((p) => `  ${p}`).join('\n')}`);
 
-    if (!dry) await ensureFolders(client, project.id, found.map((f) => f.scenario.folder_path as string | null));
-    const report = { created: [] as Item[], updated: [] as Item[], unchanged: [] as Item[], removed: [] as Item[], failed: [] as Array<Item & { errors: string[] }> };
+    if (!dry)
+      await ensureFolders(
+        client,
+        project.id,
+        found.map((f) => f.scenario.folder_path as string | null),
+      );
+    const report = {
+      created: [] as Item[],
+      updated: [] as Item[],
+      unchanged: [] as Item[],
+      removed: [] as Item[],
+      failed: [] as Array<Item & { errors: string[] }>,
+    };
     const stamps = new Map<string, Map<number, Identity>>();
     const stamp = (i: PlanItem, id: number) => stamps.set(i.file, (stamps.get(i.file) ?? new Map()).set(i.source.index, { id, server }));
-    const item = (i: PlanItem, id = i.id): Item => ({ file: i.file, id, name: i.name, ...(i.fields ? { fields: i.fields } : {}), ...(i.note ? { note: i.note } : {}) });
+    const item = (i: PlanItem, id = i.id): Item => ({
+      file: i.file,
+      id,
+      name: i.name,
+      ...(i.fields ? { fields: i.fields } : {}),
+      ...(i.note ? { note: i.note } : {}),
+    });
     const attempt = async (i: PlanItem, write: () => Promise<void>) => {
       try {
         await write();
@@ -266,7 +312,7 @@ missing from the files are left alone unless --prune; every file is checked befo
         ...definitions.created.map((d) => `${(dry ? 'would create' : 'created').padEnd(dry ? 16 : 10)} ${d}`),
         ...definitions.updated.map((d) => `${(dry ? 'would update' : 'updated').padEnd(dry ? 16 : 10)} ${d}`),
       ];
-      process.stdout.write([...defLines, renderImport(report, dry, opts.prune ? [] : plan.missing)].join('\n') + '\n');
+      process.stdout.write(`${[...defLines, renderImport(report, dry, opts.prune ? [] : plan.missing)].join('\n')}\n`);
     }
     return report.failed.length ? EXIT.usage : EXIT.ok;
   });
@@ -292,7 +338,7 @@ missing from the files are left alone unless --prune; every file is checked befo
     const missing = roots.length === paths.length ? plan.missing : [];
     if (opts.json) {
       printJson({ project: project.id, problems, ...summarize(plan), server_only: missing.map((s) => ({ id: s.id, name: s.name })) });
-    } else process.stdout.write(renderStatus(plan, missing, problems, project) + '\n');
+    } else process.stdout.write(`${renderStatus(plan, missing, problems, project)}\n`);
     return problems.length ? EXIT.usage : EXIT.ok;
   });
 }
@@ -311,7 +357,8 @@ function renderStatus(plan: Plan, missing: Scenario[], problems: string[], proje
     lines.push(`modified      ${i.file}  #${i.id} ${name(i.name)}${renamed}${moved}: ${i.fields!.join(', ')}`);
   }
   for (const i of plan.create) lines.push(`new           ${i.file}  ${name(i.name)}${i.note ? ` (${i.note})` : ''}`);
-  for (const s of missing) lines.push(`server only   #${s.id} ${name(s.name)}  (no file: \`scenarios export\` writes one, \`scenarios import --prune\` deletes it)`);
+  for (const s of missing)
+    lines.push(`server only   #${s.id} ${name(s.name)}  (no file: \`scenarios export\` writes one, \`scenarios import --prune\` deletes it)`);
   for (const p of problems) lines.push(`problem       ${p}`);
   const counts = [
     `${plan.update.length} modified`,
@@ -321,7 +368,12 @@ function renderStatus(plan: Plan, missing: Scenario[], problems: string[], proje
     ...(problems.length ? [plural(problems.length, 'problem')] : []),
   ];
   const clean = !plan.update.length && !plan.create.length && !missing.length && !problems.length;
-  return [...lines, clean ? `The files and project ${project.id} (${project.name}) agree: ${plan.unchanged.length} unchanged.` : `Project ${project.id} (${project.name}): ${counts.join(', ')}.`].join('\n');
+  return [
+    ...lines,
+    clean
+      ? `The files and project ${project.id} (${project.name}) agree: ${plan.unchanged.length} unchanged.`
+      : `Project ${project.id} (${project.name}): ${counts.join(', ')}.`,
+  ].join('\n');
 }
 
 interface Item {
@@ -332,7 +384,11 @@ interface Item {
   note?: string;
 }
 
-function renderImport(r: { created: Item[]; updated: Item[]; unchanged: Item[]; removed: Item[]; failed: Array<Item & { errors: string[] }> }, dryRun: boolean, missing: Scenario[]): string {
+function renderImport(
+  r: { created: Item[]; updated: Item[]; unchanged: Item[]; removed: Item[]; failed: Array<Item & { errors: string[] }> },
+  dryRun: boolean,
+  missing: Scenario[],
+): string {
   const verb = (done: string, would: string) => (dryRun ? would : done);
   const line = (label: string, i: Item, extra = '') =>
     `${label.padEnd(dryRun ? 16 : 10)} ${i.file ? `${i.file}  ` : ''}${i.id ? `#${i.id} ` : ''}${i.name.replace(/\s+/g, ' ')}${extra}${i.note ? ` [${i.note}]` : ''}`;
@@ -344,7 +400,11 @@ function renderImport(r: { created: Item[]; updated: Item[]; unchanged: Item[]; 
     ...r.failed.flatMap((i) => [line('failed', i), ...i.errors.map((m) => `  ${m}`)]),
   ];
   const counts = `${r.created.length} ${verb('created', 'to create')}, ${r.updated.length} ${verb('updated', 'to update')}, ${r.unchanged.length} unchanged${r.removed.length ? `, ${r.removed.length} ${verb('deleted', 'to delete')}` : ''}${r.failed.length ? `, ${r.failed.length} failed` : ''}.`;
-  const left = missing.length ? [`${plural(missing.length, 'scenario')} of the project ${missing.length === 1 ? 'has' : 'have'} no file and ${missing.length === 1 ? 'was' : 'were'} left alone (${missing.map((s) => `#${s.id}`).join(', ')}); --prune deletes them.`] : [];
+  const left = missing.length
+    ? [
+        `${plural(missing.length, 'scenario')} of the project ${missing.length === 1 ? 'has' : 'have'} no file and ${missing.length === 1 ? 'was' : 'were'} left alone (${missing.map((s) => `#${s.id}`).join(', ')}); --prune deletes them.`,
+      ]
+    : [];
   return [...lines, (dryRun ? 'Dry run, nothing written: ' : '') + counts, ...left].join('\n');
 }
 

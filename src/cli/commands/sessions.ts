@@ -1,16 +1,18 @@
 import type { Command } from 'commander';
 import type { SessionDetail, SessionSummary } from '../../client/index.js';
-import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
+import { type ConnectionOptions, clientFrom, printJson, withConnection } from '../connection.js';
 import { CliExit, EXIT, exitingAction } from '../exit-codes.js';
 import { chosenProject } from '../refs.js';
-import { styleFor, table, type Style } from '../terminal.js';
+import { type Style, styleFor, table } from '../terminal.js';
 
 const when = (iso: string) => iso.replace('T', ' ').replace(/:\d\d(\.\d+)?Z$/, 'Z');
 
-
 function renderList(sessions: SessionSummary[]): string {
   if (!sessions.length) return 'No sessions in this project yet.';
-  return table([['ID', 'STATUS', 'MESSAGES', 'UPDATED', 'TITLE'], ...sessions.map((s) => [String(s.id), s.status, s.message_count, when(s.updated_at), s.title || '(untitled)'])]);
+  return table([
+    ['ID', 'STATUS', 'MESSAGES', 'UPDATED', 'TITLE'],
+    ...sessions.map((s) => [String(s.id), s.status, s.message_count, when(s.updated_at), s.title || '(untitled)']),
+  ]);
 }
 
 function renderSession(s: SessionDetail, style: Style): string {
@@ -36,14 +38,19 @@ function renderSession(s: SessionDetail, style: Style): string {
 export function registerSessions(program: Command): void {
   const sessions = program.command('sessions').description('The conversations with the scenario agent: what was asked and answered.');
 
-  const list = withConnection(sessions.command('list').description("List a project's sessions, newest first.").option('--project <id|name>', 'the project (default: SCENARIST_PROJECT, scenarist.yaml, or the only one)'));
+  const list = withConnection(
+    sessions
+      .command('list')
+      .description("List a project's sessions, newest first.")
+      .option('--project <id|name>', 'the project (default: SCENARIST_PROJECT, scenarist.yaml, or the only one)'),
+  );
   list.addHelpText('after', '\nExample:\n  scenarist sessions list --project 1');
   exitingAction(list, async (opts: ConnectionOptions & { project?: string }) => {
     const client = clientFrom(opts);
     const project = await chosenProject(client, opts.project);
     const items = await client.sessions.list(project.id);
     if (opts.json) printJson(items);
-    else process.stdout.write(renderList(items) + '\n');
+    else process.stdout.write(`${renderList(items)}\n`);
   });
 
   const show = withConnection(sessions.command('show').description('Show one session and its conversation.').argument('<id>', 'the session id'));
@@ -53,6 +60,6 @@ export function registerSessions(program: Command): void {
     if (!/^\d{1,10}$/.test(id)) throw new CliExit(EXIT.usage, `Not a session id: "${id}".`);
     const session = await client.sessions.get(Number(id));
     if (opts.json) printJson(session);
-    else process.stdout.write(renderSession(session, styleFor(process.stdout)) + '\n');
+    else process.stdout.write(`${renderSession(session, styleFor(process.stdout))}\n`);
   });
 }

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { clientFrom, printJson, withConnection, type ConnectionOptions } from '../connection.js';
+import { type ConnectionOptions, clientFrom, printJson, withConnection } from '../connection.js';
 import { exitingAction } from '../exit-codes.js';
 import { page } from '../pager.js';
 import { personalityBook } from '../refs.js';

@@ -1,11 +1,11 @@
-import { validateDrafts } from '../../agent/validate.js';
 import type { ClarifyOutput } from '../../agent/engine.js';
+import { validateDrafts } from '../../agent/validate.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import type { ClarifyJobRequest } from '../../domain/scenario-agent.js';
-import { blankResult, draftOnWire, type ClarifyResult, type Draft } from '../../domain/suggestion.js';
+import { blankResult, type ClarifyResult, type Draft, draftOnWire } from '../../domain/suggestion.js';
 import { loadProjectFacts } from '../../store/agent-context.js';
-import { historyBefore } from '../history.js';
 import { BudgetStopped } from '../budget.js';
+import { historyBefore } from '../history.js';
 import { awaitReview } from '../review.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
@@ -16,18 +16,36 @@ import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const { job, db } = ctx;
   const req = JSON.parse(job.request) as ClarifyJobRequest;
-  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: req.agent_id, knowledgeBaseIds: req.knowledge_base, withScenarios: true });
+  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, {
+    agentId: req.agent_id,
+    knowledgeBaseIds: req.knowledge_base,
+    withScenarios: true,
+  });
   const history = await historyBefore(db, job);
-  const answers = history.filter((t) => t.role === 'user').map((t) => t.content).filter(Boolean);
+  const answers = history
+    .filter((t) => t.role === 'user')
+    .map((t) => t.content)
+    .filter(Boolean);
   await ctx.progress(0, req.num_scenarios);
   const check = (drafts: readonly Draft[]) => validateDrafts(drafts, facts, req.tool_ids).issues;
   let out: ClarifyOutput;
   // The drafting rounds run inside the engine: the budget is asked once, for all of them.
-  const refused = ctx.budget.reserve(ctx.estimator.clarify({ userMessage: req.user_message, history, numScenarios: req.num_scenarios, context: facts, answers }));
+  const refused = ctx.budget.reserve(
+    ctx.estimator.clarify({ userMessage: req.user_message, history, numScenarios: req.num_scenarios, context: facts, answers }),
+  );
   try {
     if (refused) throw new BudgetStopped(refused);
     const onProgress = (drafted: number, spent: TokenUsage) => ctx.progress(drafted, req.num_scenarios, spent);
-    out = await ctx.engine.clarify({ userMessage: req.user_message, history, numScenarios: req.num_scenarios, context: facts, answers, signal: ctx.signal, check, onProgress });
+    out = await ctx.engine.clarify({
+      userMessage: req.user_message,
+      history,
+      numScenarios: req.num_scenarios,
+      context: facts,
+      answers,
+      signal: ctx.signal,
+      check,
+      onProgress,
+    });
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     // Failed with what it cost: the tokens a model spent before failing are recorded with the job.
@@ -44,7 +62,13 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   }
   const usage = addUsage(emptyUsage(), out.usage);
   const conversation = [...history, { role: 'user', content: req.user_message }, { role: 'assistant', content: out.message }];
-  const base: ClarifyResult = { ...blankResult('clarify', job.session_id), message: out.message, user_message: out.message, conversation_history: conversation, not_done: out.notDone ?? [] };
+  const base: ClarifyResult = {
+    ...blankResult('clarify', job.session_id),
+    message: out.message,
+    user_message: out.message,
+    conversation_history: conversation,
+    not_done: out.notDone ?? [],
+  };
 
   if (out.needsClarification) {
     return {

@@ -1,17 +1,25 @@
 import type { ImproveOutput } from '../../agent/engine.js';
 import { validateSuggestions } from '../../agent/validate.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
-import { blankResult, suggestionOnWire, type HeldToolCall, type ImproveResult, type NotDone, type Suggestion, type ValidationIssue } from '../../domain/suggestion.js';
 import type { ImproveJobRequest } from '../../domain/scenario-agent.js';
+import {
+  blankResult,
+  type HeldToolCall,
+  type ImproveResult,
+  type NotDone,
+  type Suggestion,
+  suggestionOnWire,
+  type ValidationIssue,
+} from '../../domain/suggestion.js';
 import { loadProjectFacts } from '../../store/agent-context.js';
 import { loadScenarios } from '../../store/scenarios.js';
-import { historyBefore } from '../history.js';
-import { chunk, runBatches, type Settled } from '../batches.js';
-import { batchKey, keptOutcome, settledFromKept } from '../kept-batches.js';
 import { batchedReply } from '../batched-reply.js';
+import { chunk, runBatches, type Settled } from '../batches.js';
+import { BudgetStopped } from '../budget.js';
+import { historyBefore } from '../history.js';
+import { batchKey, keptOutcome, settledFromKept } from '../kept-batches.js';
 import { awaitReview } from '../review.js';
 import { engineScenarios } from '../scenarios-for-engine.js';
-import { BudgetStopped } from '../budget.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -44,14 +52,18 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     };
   };
   if (needing.length) {
-    const pending = [{ id: `call_${job.progress_id}`, name: 'improve_scenarios', arguments: { user_message: req.user_message, scenario_ids: req.scenario_ids } }];
+    const pending = [
+      { id: `call_${job.progress_id}`, name: 'improve_scenarios', arguments: { user_message: req.user_message, scenario_ids: req.scenario_ids } },
+    ];
     return askForAgent(needing, `${needing.length} of these scenarios have no agent. Which agent do they test?`, pending, emptyUsage());
   }
 
   const { scenarios: viewed, targets } = await engineScenarios(db, job.organization_id, rows);
   // The engine sees the agent the user chose as the scenario's own, so it does not ask again.
   const agentNames = new Map(facts.agents.map((a) => [a.id, a.agent_name]));
-  const scenarios = viewed.map((s) => (selections.has(s.id) ? { ...s, agent: selections.get(s.id)!, agent_name: agentNames.get(selections.get(s.id)!) ?? '' } : s));
+  const scenarios = viewed.map((s) =>
+    selections.has(s.id) ? { ...s, agent: selections.get(s.id)!, agent_name: agentNames.get(selections.get(s.id)!) ?? '' } : s,
+  );
   const validationCtx = { ...facts, agentIds: new Set(facts.agents.map((a) => a.id)) };
   const check = (suggestions: Suggestion[]) => validateSuggestions(suggestions, targets, validationCtx).issues;
   const missing = req.scenario_ids.filter((id) => !targets.has(id));
@@ -67,7 +79,10 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   const pending: number[] = [];
   batches.forEach((batch, i) => {
     const k = kept.get(batchKey(batch));
-    if (!k) return void pending.push(i);
+    if (!k) {
+      pending.push(i);
+      return;
+    }
     outputs[i] = settledFromKept(k);
     usage = addUsage(usage, k.usage);
     done += k.units;
@@ -85,7 +100,15 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       const refused = ctx.budget.reserve(estimate);
       if (refused) throw new BudgetStopped(refused);
       try {
-        const out: ImproveOutput = await ctx.engine.improve({ userMessage: req.user_message, history, scenarios: batch, context: facts, signal: ctx.signal, check });
+        const out: ImproveOutput = await ctx.engine.improve({
+          userMessage: req.user_message,
+          history,
+          scenarios: batch,
+          selection: scenarios,
+          context: facts,
+          signal: ctx.signal,
+          check,
+        });
         ctx.budget.settle(estimate, out.usage);
         return out;
       } catch (err) {
@@ -105,14 +128,19 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     },
     isFatal,
   );
-  ran.forEach((settled, j) => (outputs[pending[j]!] = settled));
+  for (const [j, settled] of ran.entries()) outputs[pending[j]!] = settled;
 
   // The engine found the request needs an agent these scenarios lack: hold the whole job until the user says which.
   const questions = outputs.flatMap((o) => (o.ok && o.value.agentQuestion?.scenarioIds.length ? [o.value.agentQuestion] : []));
   if (questions.length) {
     const ids = [...new Set(questions.flatMap((q) => q.scenarioIds))].sort((a, b) => a - b);
     const question = [...new Set(questions.map((q) => q.question))].join(' ');
-    return askForAgent(ids, question, questions.flatMap((q) => q.toolCalls), usage);
+    return askForAgent(
+      ids,
+      question,
+      questions.flatMap((q) => q.toolCalls),
+      usage,
+    );
   }
 
   // The agent the user chose is a change of its own, based on the revision the job read.
@@ -152,7 +180,21 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   // Stopped before anything was done: the job fails with the reason, having written and kept nothing.
   if (budgetStop !== null && !outputs.some((o) => o.ok)) {
     const error = budgetStop as string;
-    return { status: 'failed', result: { ...base, success: false, message: error, validation_issues: issues, failed_batches: failures, not_done: [...notDone.values()], budget_stop: error }, error, usage, reply: { content: error, toolCalls: [] } };
+    return {
+      status: 'failed',
+      result: {
+        ...base,
+        success: false,
+        message: error,
+        validation_issues: issues,
+        failed_batches: failures,
+        not_done: [...notDone.values()],
+        budget_stop: error,
+      },
+      error,
+      usage,
+      reply: { content: error, toolCalls: [] },
+    };
   }
   // Batches never started leave holes, which find() visits.
   const fatal = outputs.find((o) => o && !o.ok && isFatal(o.error));
@@ -164,7 +206,13 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   }
   if (batches.length && failures.length === batches.length) {
     const error = `The request could not be carried out: ${failures[0]!.error}`;
-    return { status: 'failed', result: { ...base, success: false, message: error, validation_issues: issues, failed_batches: failures }, error, usage, reply: { content: error, toolCalls: [] } };
+    return {
+      status: 'failed',
+      result: { ...base, success: false, message: error, validation_issues: issues, failed_batches: failures },
+      error,
+      usage,
+      reply: { content: error, toolCalls: [] },
+    };
   }
 
   const { accepted, issues: rejected } = validateSuggestions(proposals, targets, validationCtx);
@@ -181,7 +229,8 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   if (leftOut) messages.push(`${leftOut} suggestion(s) did not pass validation and were left out.`);
   // With a model configured, say when the built-in planner answered on its own: nothing was spent.
   const answeredBy = [...new Set(outputs.flatMap((o) => (o.ok && o.value.answeredBy ? [o.value.answeredBy] : [])))];
-  if (answeredBy.length === 1 && answeredBy[0] === 'planner') messages.push('The built-in planner understood the whole request and carried it out; no model call was made.');
+  if (answeredBy.length === 1 && answeredBy[0] === 'planner')
+    messages.push('The built-in planner understood the whole request and carried it out; no model call was made.');
   const message = messages.join('\n\n') || 'No changes to suggest.';
   const toolCalls = updated.length
     ? [{ id: `call_${job.progress_id}`, name: 'suggest_changes', arguments: { scenario_ids: updated.map((u) => u.id) }, status: 'pending' }]

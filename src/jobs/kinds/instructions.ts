@@ -1,5 +1,5 @@
 import type { InstructionsOutput, InstructionsScenario } from '../../agent/engine.js';
-import { instructionsChange, proposedChanges, type InstructionsJobRequest } from '../../domain/instructions.js';
+import { type InstructionsJobRequest, instructionsChange, proposedChanges } from '../../domain/instructions.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import { checkScenarioRules, type ScenarioFields } from '../../domain/scenario.js';
 import { blankResult } from '../../domain/suggestion.js';
@@ -10,7 +10,14 @@ import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 function failed(error: string, usage: TokenUsage): JobOutcome {
-  return { status: 'failed', result: { ...blankResult('instructions'), success: false, message: error }, error, usage, reply: { content: error, toolCalls: [] }, progress: { done: 0, total: 1 } };
+  return {
+    status: 'failed',
+    result: { ...blankResult('instructions'), success: false, message: error },
+    error,
+    usage,
+    reply: { content: error, toolCalls: [] },
+    progress: { done: 0, total: 1 },
+  };
 }
 
 /**
@@ -40,7 +47,9 @@ export const instructionsJob: JobHandler = async (ctx: JobContext): Promise<JobO
   const after = { ...f, ...checked.change } as ScenarioFields;
   const rules = checkScenarioRules(after);
   if (!rules.empty) {
-    const why = Object.entries(rules.fields).map(([k, m]) => `${k}: ${m.join(' ')}`).join('; ');
+    const why = Object.entries(rules.fields)
+      .map(([k, m]) => `${k}: ${m.join(' ')}`)
+      .join('; ');
     return failed(`The instructions could not be written: the result breaks the scenario rules (${why}).`, usage);
   }
   const changes = proposedChanges(req.basis_changes ?? {}, f as ScenarioFields, checked.change);
@@ -64,7 +73,11 @@ export const instructionsJob: JobHandler = async (ctx: JobContext): Promise<JobO
 };
 
 /** The scenario and project facts an instructions job hands its engine (and a dry run estimates). */
-export async function instructionsInput(db: Executor, organizationId: number, req: InstructionsJobRequest): Promise<{ facts: ProjectFacts; scenario: InstructionsScenario }> {
+export async function instructionsInput(
+  db: Executor,
+  organizationId: number,
+  req: InstructionsJobRequest,
+): Promise<{ facts: ProjectFacts; scenario: InstructionsScenario }> {
   const f = req.fields;
   const facts = await loadProjectFacts(db, organizationId, req.project_id, { agentId: f.agent ?? req.agent_id });
   const personality = f.personality === null ? undefined : facts.personalities.find((p) => p.id === f.personality);

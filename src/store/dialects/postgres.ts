@@ -1,5 +1,5 @@
-import pg from 'pg';
 import { PostgresDialect } from 'kysely';
+import pg from 'pg';
 
 // COUNT(*) and BIGINT arrive as strings by default; our counts and ids fit in a JS number.
 pg.types.setTypeParser(20, (v) => Number.parseInt(v, 10));

@@ -2,18 +2,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
-  CompiledQuery,
-  SelectQueryNode,
-  SqliteAdapter,
-  SqliteDriver,
-  SqliteIntrospector,
-  SqliteQueryCompiler,
+  type CompiledQuery,
   type DatabaseConnection,
   type Dialect,
   type Driver,
   type Kysely,
   type QueryResult,
+  SelectQueryNode,
+  SqliteAdapter,
   type SqliteDatabase,
+  SqliteDriver,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
   type TransactionSettings,
 } from 'kysely';
 import { startCheckpointer } from './sqlite-checkpointer.js';
@@ -55,6 +55,7 @@ export function sqliteDialect(file: string): Dialect {
     createDriver: () => new ReadAsideDriver(writer, reading, stopCheckpointer),
     createQueryCompiler: () => new SqliteQueryCompiler(),
     createAdapter: () => new SqliteAdapter(),
+    // biome-ignore lint/suspicious/noExplicitAny: Kysely's dialect interface hands the introspector a database of any schema.
     createIntrospector: (db: Kysely<any>) => new SqliteIntrospector(db),
   };
 }

@@ -6,13 +6,12 @@ type Table = CreateTableBuilder<string, never>;
 /** The first schema: every table the service needs, identical on SQLite and PostgreSQL. */
 export function initial(dialect: DialectName) {
   const withId = (t: Table): Table =>
-    dialect === 'postgres'
-      ? t.addColumn('id', 'serial', (c) => c.primaryKey())
-      : t.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
-  const ref = (table: string, onDelete: 'cascade' | 'set null' = 'cascade') =>
-    (c: any) => c.references(`${table}.id`).onDelete(onDelete);
-  const times = (t: Table): Table =>
-    t.addColumn('created_at', 'text', (c) => c.notNull()).addColumn('updated_at', 'text', (c) => c.notNull());
+    dialect === 'postgres' ? t.addColumn('id', 'serial', (c) => c.primaryKey()) : t.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement());
+  const ref =
+    (table: string, onDelete: 'cascade' | 'set null' = 'cascade') =>
+    (c: any) =>
+      c.references(`${table}.id`).onDelete(onDelete);
+  const times = (t: Table): Table => t.addColumn('created_at', 'text', (c) => c.notNull()).addColumn('updated_at', 'text', (c) => c.notNull());
   const text = (c: any) => c.notNull().defaultTo('');
 
   return {

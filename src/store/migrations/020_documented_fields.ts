@@ -8,7 +8,10 @@ import type { Kysely } from 'kysely';
 export const documentedFields = {
   async up(db: Kysely<any>): Promise<void> {
     for (const table of ['projects', 'aiagents', 'personalities', 'metrics']) {
-      await db.schema.alterTable(table).addColumn('documented', 'text', (c) => c.notNull().defaultTo('{}')).execute();
+      await db.schema
+        .alterTable(table)
+        .addColumn('documented', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
     }
   },
 };

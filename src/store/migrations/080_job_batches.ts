@@ -11,7 +11,10 @@ export const jobBatches = (dialect: DialectName) => ({
   async up(db: Kysely<any>): Promise<void> {
     const table = db.schema.createTable('job_batches');
     // An id like every table of ours, so tools that walk every table in order can.
-    await (dialect === 'postgres' ? table.addColumn('id', 'serial', (c) => c.primaryKey()) : table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement()))
+    await (dialect === 'postgres'
+      ? table.addColumn('id', 'serial', (c) => c.primaryKey())
+      : table.addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    )
       .addColumn('job_id', 'integer', (c) => c.notNull().references('jobs.id').onDelete('cascade'))
       .addColumn('batch_key', 'text', (c) => c.notNull())
       // The claim that finished it, for the record: any later attempt may reuse it.

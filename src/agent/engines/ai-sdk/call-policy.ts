@@ -99,7 +99,6 @@ export class ModelCallError extends Error {
   }
 }
 
-
 class CallTimeout extends Error {}
 
 /** Seconds or an HTTP date in Retry-After (or milliseconds in retry-after-ms), as a delay in ms. */
@@ -128,7 +127,8 @@ function describe(err: unknown, timeoutMs: number): { text: string; retryable: b
   if (err instanceof CallTimeout) return { text: `the model did not answer within ${timeoutMs} ms`, retryable: true };
   if (APICallError.isInstance(err)) {
     if (err.statusCode === undefined) return { text: `could not reach the model provider (${err.message})`, retryable: true };
-    if (err.statusCode < 400) return { text: `the model provider's answer was not a chat completion (HTTP ${err.statusCode}: ${err.message.slice(0, 300)})`, retryable: false };
+    if (err.statusCode < 400)
+      return { text: `the model provider's answer was not a chat completion (HTTP ${err.statusCode}: ${err.message.slice(0, 300)})`, retryable: false };
     const retryable = err.statusCode === 429 || err.statusCode >= 500 || err.statusCode === 408 || err.isRetryable;
     const what = err.statusCode === 429 ? 'rate limited the request' : retryable ? 'had an error' : (REFUSALS[err.statusCode] ?? 'refused the request');
     return { text: `the model provider ${what} (HTTP ${err.statusCode}: ${err.message.slice(0, 300)})`, retryable, fatal: !retryable };
@@ -195,7 +195,12 @@ export class CallPolicy {
       const { text, retryable, fatal } = describe(err, timeoutMs);
       if (!retryable || attempt > maxRetries) {
         const tries = attempt === 1 ? '' : ` (gave up after ${attempt} attempts)`;
-        throw new ModelCallError(`${text[0]!.toUpperCase()}${text.slice(1)}${tries}.`, attempt, { input_tokens: 0, output_tokens: 0, model_calls: attempt }, { cause: err, fatal });
+        throw new ModelCallError(
+          `${text[0]!.toUpperCase()}${text.slice(1)}${tries}.`,
+          attempt,
+          { input_tokens: 0, output_tokens: 0, model_calls: attempt },
+          { cause: err, fatal },
+        );
       }
       await sleep(this.delayFor(attempt, err), signal);
     }

@@ -1,13 +1,13 @@
-import { generateText, jsonSchema, NoObjectGeneratedError, Output, tool, type LanguageModelUsage, type ModelMessage, type Schema, type ToolSet } from 'ai';
+import { generateText, jsonSchema, type LanguageModelUsage, type ModelMessage, NoObjectGeneratedError, Output, type Schema, type ToolSet, tool } from 'ai';
 import { addUsage, emptyUsage, type TokenUsage } from '../../../domain/jobs.js';
-import { checkScenarioRules, ConditionalActionsSchema, EMPTY_SCENARIO, fieldValueErrors, type ScenarioFields } from '../../../domain/scenario.js';
+import { ConditionalActionsSchema, checkScenarioRules, EMPTY_SCENARIO, fieldValueErrors, type ScenarioFields } from '../../../domain/scenario.js';
 import type { Draft, HeldToolCall, NotDone, ValidationIssue } from '../../../domain/suggestion.js';
 import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../../engine.js';
-import { ModelCallError, type CallPolicy } from './call-policy.js';
+import { type CallPolicy, ModelCallError } from './call-policy.js';
 import { knowledgeWithinBudget } from './knowledge.js';
-import { askAgentDescription, renderClarifyPrompt, renderImprovePrompt, renderInstructionsPrompt, renderReask, type RenderedPrompt } from './prompts.js';
+import { askAgentDescription, type RenderedPrompt, renderClarifyPrompt, renderImprovePrompt, renderInstructionsPrompt, renderReask } from './prompts.js';
 import type { ModelSetup } from './provider.js';
-import { clarifySchema, improveSchema, instructionsSchema, type ClarifyAnswer, type ImproveAnswer, type InstructionsAnswer } from './schemas.js';
+import { type ClarifyAnswer, clarifySchema, type ImproveAnswer, type InstructionsAnswer, improveSchema, instructionsSchema } from './schemas.js';
 
 export interface AiSdkEngineOptions {
   setup: ModelSetup;
@@ -39,7 +39,7 @@ interface Answer<T> {
   text: string;
 }
 
-const issueText = (i: ValidationIssue) => [i.scenario_id !== null ? `scenario ${i.scenario_id}` : null, i.field].filter(Boolean).join(', ') + `: ${i.message}`;
+const issueText = (i: ValidationIssue) => `${[i.scenario_id !== null ? `scenario ${i.scenario_id}` : null, i.field].filter(Boolean).join(', ')}: ${i.message}`;
 
 const tokens = (u: LanguageModelUsage | undefined) => ({
   input_tokens: u?.inputTokens ?? 0,
@@ -82,15 +82,29 @@ export class AiSdkEngine implements ScenarioEngine {
           }),
         }
       : undefined;
-    const run = new Conversation(this.#opts, input.signal, renderImprovePrompt({ ...input, knowledgeChars: this.#opts.improveKnowledgeChars ?? IMPROVE_KNOWLEDGE_CHARS }), improveSchema(ids), tools);
+    const run = new Conversation(
+      this.#opts,
+      input.signal,
+      renderImprovePrompt({ ...input, knowledgeChars: this.#opts.improveKnowledgeChars ?? IMPROVE_KNOWLEDGE_CHARS }),
+      improveSchema(ids),
+      tools,
+    );
 
     const agentQuestion = (a: Answer<unknown>) => {
       const held = a.toolCalls.filter((c) => c.toolName === ASK_AGENT);
       if (!held.length) return null;
-      const asked = held.flatMap((c) => ((c.input as { scenario_ids?: unknown[] })?.scenario_ids ?? []).filter((id): id is number => needing.includes(id as number)));
+      const asked = held.flatMap((c) =>
+        ((c.input as { scenario_ids?: unknown[] })?.scenario_ids ?? []).filter((id): id is number => needing.includes(id as number)),
+      );
       if (!asked.length) return null;
-      const toolCalls: HeldToolCall[] = held.map((c) => ({ id: c.toolCallId, name: c.toolName, arguments: { ...(c.input as object), user_message: input.userMessage } }));
-      const question = held.map((c) => (c.input as { question?: unknown }).question).find((q): q is string => typeof q === 'string' && q.trim() !== '') ?? 'Which agent do these scenarios test?';
+      const toolCalls: HeldToolCall[] = held.map((c) => ({
+        id: c.toolCallId,
+        name: c.toolName,
+        arguments: { ...(c.input as object), user_message: input.userMessage },
+      }));
+      const question =
+        held.map((c) => (c.input as { question?: unknown }).question).find((q): q is string => typeof q === 'string' && q.trim() !== '') ??
+        'Which agent do these scenarios test?';
       return { question, scenarioIds: [...new Set(asked)].sort((a, b) => a - b), toolCalls };
     };
     const revisions = new Map(input.scenarios.map((s) => [s.id, s.revision]));
@@ -145,7 +159,14 @@ export class AiSdkEngine implements ScenarioEngine {
       usage = addUsage(usage, run.usage);
       const answer = final.output!;
       if (answer.needsClarification && !drafts.length) {
-        return { message: answer.message || 'I need to know more first.', needsClarification: true, questions: answer.questions, drafts: [], notDone: answer.notDone, usage };
+        return {
+          message: answer.message || 'I need to know more first.',
+          needsClarification: true,
+          questions: answer.questions,
+          drafts: [],
+          notDone: answer.notDone,
+          usage,
+        };
       }
       if (answer.needsClarification || !answer.drafts.length) break;
       drafts.push(...answer.drafts.slice(0, want));
@@ -167,7 +188,13 @@ export class AiSdkEngine implements ScenarioEngine {
         if (!o.conditionalActions) errors.push('conditional_actions: missing.');
         if (errors.length) return { problems: errors };
         const actions = ConditionalActionsSchema.parse(o.conditionalActions);
-        const rules = checkScenarioRules({ ...EMPTY_SCENARIO, name: 'x', personality: 1, scenario_type: 'conditional_actions', conditional_actions: actions } as ScenarioFields);
+        const rules = checkScenarioRules({
+          ...EMPTY_SCENARIO,
+          name: 'x',
+          personality: 1,
+          scenario_type: 'conditional_actions',
+          conditional_actions: actions,
+        } as ScenarioFields);
         return rules.empty ? { conditionalActions: actions, problems: [] } : { problems: Object.entries(rules.fields).map(([f, m]) => `${f}: ${m.join(' ')}`) };
       }
       const errors = fieldValueErrors('instructions', o.instructions).map((m) => `instructions: ${m}`);
@@ -177,10 +204,19 @@ export class AiSdkEngine implements ScenarioEngine {
     const final = await run.askWithOneRetry((a) => read(a).problems);
     const result = read(final);
     if (result.problems.length) {
-      throw Object.assign(new Error(`The model's ${conditional ? 'conditional actions' : 'instructions'} did not pass validation: ${result.problems.join('; ')}`), { usage: run.usage });
+      throw Object.assign(
+        new Error(`The model's ${conditional ? 'conditional actions' : 'instructions'} did not pass validation: ${result.problems.join('; ')}`),
+        { usage: run.usage },
+      );
     }
     const outcome = final.output!.expectedOutcomePrompt;
-    const expected = !input.scenario.expected_outcome_prompt.trim() && typeof outcome === 'string' && outcome.trim() && !fieldValueErrors('expected_outcome_prompt', outcome).length ? outcome : undefined;
+    const expected =
+      !input.scenario.expected_outcome_prompt.trim() &&
+      typeof outcome === 'string' &&
+      outcome.trim() &&
+      !fieldValueErrors('expected_outcome_prompt', outcome).length
+        ? outcome
+        : undefined;
     return {
       message: final.output!.message || (conditional ? 'Wrote conditional actions.' : 'Wrote instructions.'),
       ...(result.instructions !== undefined ? { instructions: result.instructions } : {}),

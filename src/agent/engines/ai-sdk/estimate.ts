@@ -1,8 +1,8 @@
-import { estimateTokens, type CallEstimate } from '../../../domain/cost.js';
+import { type CallEstimate, estimateTokens } from '../../../domain/cost.js';
 import type { ClarifyInput, ImproveInput, InstructionsInput } from '../../engine.js';
 import { CLARIFY_KNOWLEDGE_CHARS, IMPROVE_KNOWLEDGE_CHARS } from './engine.js';
 import { knowledgeWithinBudget } from './knowledge.js';
-import { compactScenario, renderClarifyPrompt, renderImprovePrompt, renderInstructionsPrompt, type RenderedPrompt } from './prompts.js';
+import { compactScenario, type RenderedPrompt, renderClarifyPrompt, renderImprovePrompt, renderInstructionsPrompt } from './prompts.js';
 import { clarifySchema, improveSchema, instructionsSchema } from './schemas.js';
 
 /** Drafts asked for in one clarify call (as the engine asks for them). */
@@ -14,7 +14,8 @@ const PER_DRAFT_TOKENS = 350;
 const MIN_INSTRUCTIONS_TOKENS = 300;
 
 /** A call's input as the provider counts it: the system prompt, the prompt and the output schema. */
-const sent = (p: RenderedPrompt, schema: { jsonSchema: unknown }) => estimateTokens(p.system) + estimateTokens(p.prompt) + estimateTokens(JSON.stringify(schema.jsonSchema));
+const sent = (p: RenderedPrompt, schema: { jsonSchema: unknown }) =>
+  estimateTokens(p.system) + estimateTokens(p.prompt) + estimateTokens(JSON.stringify(schema.jsonSchema));
 
 /**
  * The model calls the ai-sdk engine would make for a job, from the very prompts and schemas it
@@ -25,7 +26,11 @@ export const modelEstimates = {
   improve(input: Omit<ImproveInput, 'signal'>): CallEstimate {
     const ids = input.scenarios.map((s) => s.id);
     const out = input.scenarios.reduce((n, s) => n + Math.ceil(estimateTokens(JSON.stringify(compactScenario(s))) / 2) + 20, MESSAGE_TOKENS);
-    return { model_calls: 1, input_tokens: sent(renderImprovePrompt({ ...input, knowledgeChars: IMPROVE_KNOWLEDGE_CHARS }), improveSchema(ids)), output_tokens: out };
+    return {
+      model_calls: 1,
+      input_tokens: sent(renderImprovePrompt({ ...input, knowledgeChars: IMPROVE_KNOWLEDGE_CHARS }), improveSchema(ids)),
+      output_tokens: out,
+    };
   },
   clarify(input: Omit<ClarifyInput, 'signal'>, knowledgeChars = CLARIFY_KNOWLEDGE_CHARS): CallEstimate {
     const { chunks, omittedChars } = knowledgeWithinBudget(input.context.knowledgeBase, knowledgeChars);
@@ -43,6 +48,10 @@ export const modelEstimates = {
   instructions(input: Omit<InstructionsInput, 'signal'>): CallEstimate {
     const schema = instructionsSchema(input.scenario.scenario_type === 'conditional_actions');
     const current = estimateTokens(input.scenario.instructions) + estimateTokens(JSON.stringify(input.scenario.conditional_actions ?? ''));
-    return { model_calls: 1, input_tokens: sent(renderInstructionsPrompt(input), schema), output_tokens: MESSAGE_TOKENS + Math.max(MIN_INSTRUCTIONS_TOKENS, current * 2) };
+    return {
+      model_calls: 1,
+      input_tokens: sent(renderInstructionsPrompt(input), schema),
+      output_tokens: MESSAGE_TOKENS + Math.max(MIN_INSTRUCTIONS_TOKENS, current * 2),
+    };
   },
 };

@@ -2,7 +2,7 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import type { LanguageModel } from 'ai';
-import { ConfigError, type Config } from '../../../config.js';
+import { type Config, ConfigError } from '../../../config.js';
 
 export type ProviderName = 'openai' | 'anthropic' | 'openai-compatible';
 
@@ -17,7 +17,9 @@ export interface ModelSetup {
 export function parseModelSetting(setting: string): { provider: ProviderName; modelId: string } {
   const m = /^(openai|anthropic|openai-compatible):(.+)$/.exec(setting.trim());
   if (!m || !m[2]!.trim()) {
-    throw new ConfigError(`Invalid configuration:\n  SCENARIST_MODEL=${setting}: use "offline" or "<provider>:<model>" with provider openai, anthropic or openai-compatible`);
+    throw new ConfigError(
+      `Invalid configuration:\n  SCENARIST_MODEL=${setting}: use "offline" or "<provider>:<model>" with provider openai, anthropic or openai-compatible`,
+    );
   }
   return { provider: m[1] as ProviderName, modelId: m[2]!.trim() };
 }
@@ -37,7 +39,7 @@ export function createModel(config: Pick<Config, 'model' | 'llm'>): ModelSetup {
       if (!apiKey) throw missing('set ANTHROPIC_API_KEY (or SCENARIST_LLM_API_KEY) to the API key');
       return { name: config.model, model: createAnthropic({ apiKey, baseURL: baseUrl })(modelId), providerOptions };
     case 'openai-compatible':
-      if (!baseUrl) throw missing('set SCENARIST_LLM_BASE_URL to the server\'s OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1');
+      if (!baseUrl) throw missing("set SCENARIST_LLM_BASE_URL to the server's OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1");
       return {
         name: config.model,
         // Without supportsStructuredOutputs the server is sent json_object mode and never sees the schema.

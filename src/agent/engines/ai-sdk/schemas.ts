@@ -1,7 +1,7 @@
-import { jsonSchema, type Schema } from 'ai';
 import type { JSONSchema7 } from '@ai-sdk/provider';
+import { jsonSchema, type Schema } from 'ai';
 import { LANGUAGE_CODES } from '../../../domain/languages.js';
-import { DRAFT_FIELDS, ENGINE_FIELDS, type Draft, type EngineField, type NotDone, type Suggestion, type ValidationIssue } from '../../../domain/suggestion.js';
+import { DRAFT_FIELDS, type Draft, ENGINE_FIELDS, type EngineField, type NotDone, type Suggestion, type ValidationIssue } from '../../../domain/suggestion.js';
 import type { PlannerContext } from '../../engine.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -39,7 +39,10 @@ const nullable = (s: JSONSchema7): JSONSchema7 => ({ anyOf: [s, { type: 'null' }
 const list = (items: JSONSchema7, description?: string): JSONSchema7 => ({ type: 'array', items, ...(description ? { description } : {}) });
 
 /** information_fields as a list of pairs, since strict mode has no free-form maps; read back into an object. */
-const INFORMATION = list(object({ key: str(), value: str() }), 'Facts the caller knows, as {key, value} pairs, e.g. {"key": "account_number", "value": "555-0142"}');
+const INFORMATION = list(
+  object({ key: str(), value: str() }),
+  'Facts the caller knows, as {key, value} pairs, e.g. {"key": "account_number", "value": "555-0142"}',
+);
 const CONDITIONAL_ACTIONS = object({
   role: str('Who the simulated caller is'),
   conditions: list(
@@ -80,7 +83,9 @@ function informationOf(v: unknown): unknown {
 
 const readNotDone = (v: unknown): NotDone[] =>
   Array.isArray(v)
-    ? v.filter((n): n is NotDone => isObject(n) && typeof n.part === 'string' && typeof n.reason === 'string' && n.part.trim() !== '').map((n) => ({ part: n.part, reason: n.reason }))
+    ? v
+        .filter((n): n is NotDone => isObject(n) && typeof n.part === 'string' && typeof n.reason === 'string' && n.part.trim() !== '')
+        .map((n) => ({ part: n.part, reason: n.reason }))
     : [];
 
 export interface ImproveAnswer {
@@ -128,7 +133,11 @@ export function improveSchema(batchIds: number[]): Schema<ImproveAnswer> {
         const s = suggestionFor(scenarioId);
         // A field named twice keeps its last value.
         const changes = s.changes.filter((c) => c.field !== f);
-        changes.push({ field: f as EngineField, value: f === 'information_fields' ? informationOf(value) : value, ...(typeof reason === 'string' && reason.trim() ? { reason: reason.trim() } : {}) });
+        changes.push({
+          field: f as EngineField,
+          value: f === 'information_fields' ? informationOf(value) : value,
+          ...(typeof reason === 'string' && reason.trim() ? { reason: reason.trim() } : {}),
+        });
         byScenario.set(scenarioId, { ...s, changes });
       };
       for (const c of v.changes) {
@@ -159,7 +168,9 @@ export function clarifySchema(ctx: PlannerContext, fileIds: number[]): Schema<Cl
   const draft = object({
     reason: str('The situation this scenario tests, and why it is worth testing'),
     name: str('At most 80 characters, naming the situation it tests'),
-    personality: ctx.personalities.length ? { type: 'integer', enum: ctx.personalities.map((p) => p.id), description: 'Personality id' } : { type: 'integer', description: 'Personality id' },
+    personality: ctx.personalities.length
+      ? { type: 'integer', enum: ctx.personalities.map((p) => p.id), description: 'Personality id' }
+      : { type: 'integer', description: 'Personality id' },
     scenario_language: { type: 'string', enum: [...LANGUAGE_CODES] },
     tags: list(str()),
     tool_ids: ctx.tools.length ? list({ type: 'string', enum: ctx.tools.map((t) => t.id) }) : list(str()),
@@ -184,7 +195,14 @@ export function clarifySchema(ctx: PlannerContext, fileIds: number[]): Schema<Cl
         const d = Object.fromEntries(DRAFT_FIELDS.map((k) => [k, s[k]])) as Record<string, unknown>;
         d.information_fields = informationOf(d.information_fields);
         // Missing optional content is empty, as in a user's create; missing name or personality stays missing and fails validation.
-        for (const [k, empty] of [['tags', []], ['tool_ids', []], ['first_message', ''], ['instructions', ''], ['expected_outcome_prompt', ''], ['information_fields', {}]] as const) {
+        for (const [k, empty] of [
+          ['tags', []],
+          ['tool_ids', []],
+          ['first_message', ''],
+          ['instructions', ''],
+          ['expected_outcome_prompt', ''],
+          ['information_fields', {}],
+        ] as const) {
           if (d[k] === undefined || d[k] === null) d[k] = empty;
         }
         d.scenario_language ??= ctx.agent?.language ?? 'en';
@@ -192,7 +210,13 @@ export function clarifySchema(ctx: PlannerContext, fileIds: number[]): Schema<Cl
         return { scenario: d as Draft['scenario'], reason: typeof s.reason === 'string' ? s.reason : '', sources: [...new Set(sources)] };
       });
       const questions = Array.isArray(v.questions) ? v.questions.filter((q): q is string => typeof q === 'string' && q.trim() !== '') : [];
-      return { message: typeof v.message === 'string' ? v.message : '', needsClarification: v.needs_clarification === true && questions.length > 0, questions, drafts, notDone: readNotDone(v.not_done) };
+      return {
+        message: typeof v.message === 'string' ? v.message : '',
+        needsClarification: v.needs_clarification === true && questions.length > 0,
+        questions,
+        drafts,
+        notDone: readNotDone(v.not_done),
+      };
     }),
   });
 }
@@ -206,7 +230,9 @@ export interface InstructionsAnswer {
 }
 
 export function instructionsSchema(conditional: boolean): Schema<InstructionsAnswer> {
-  const body: Props = conditional ? { conditional_actions: CONDITIONAL_ACTIONS } : { instructions: str('The complete new instructions for the simulated caller.') };
+  const body: Props = conditional
+    ? { conditional_actions: CONDITIONAL_ACTIONS }
+    : { instructions: str('The complete new instructions for the simulated caller.') };
   const schema = object({
     ...body,
     expected_outcome_prompt: nullable(str('What the agent under test should achieve; null unless the scenario has none.')),
@@ -223,4 +249,3 @@ export function instructionsSchema(conditional: boolean): Schema<InstructionsAns
     })),
   });
 }
-

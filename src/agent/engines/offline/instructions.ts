@@ -21,12 +21,60 @@ interface Headings {
 
 // Headings in the scenario's language, so instructions read naturally to whoever maintains them.
 const HEADINGS: Record<string, Headings> = {
-  en: { persona: 'Persona', goal: 'Goal', opening: 'Opening line', info: 'Give this information only when asked', tools: 'During the call', notes: 'Original notes', language: 'Speak' },
-  es: { persona: 'Personaje', goal: 'Objetivo', opening: 'Primera frase', info: 'Da esta información solo si te la piden', tools: 'Durante la llamada', notes: 'Notas originales', language: 'Habla en' },
-  fr: { persona: 'Personnage', goal: 'Objectif', opening: 'Première phrase', info: 'Ne donne ces informations que si on te les demande', tools: "Pendant l'appel", notes: 'Notes d’origine', language: 'Parle en' },
-  de: { persona: 'Rolle', goal: 'Ziel', opening: 'Erster Satz', info: 'Gib diese Angaben nur auf Nachfrage', tools: 'Während des Anrufs', notes: 'Ursprüngliche Notizen', language: 'Sprich' },
-  pt: { persona: 'Persona', goal: 'Objetivo', opening: 'Primeira frase', info: 'Dê estas informações apenas quando pedirem', tools: 'Durante a chamada', notes: 'Notas originais', language: 'Fale em' },
-  it: { persona: 'Personaggio', goal: 'Obiettivo', opening: 'Prima frase', info: 'Fornisci queste informazioni solo se richieste', tools: 'Durante la chiamata', notes: 'Note originali', language: 'Parla in' },
+  en: {
+    persona: 'Persona',
+    goal: 'Goal',
+    opening: 'Opening line',
+    info: 'Give this information only when asked',
+    tools: 'During the call',
+    notes: 'Original notes',
+    language: 'Speak',
+  },
+  es: {
+    persona: 'Personaje',
+    goal: 'Objetivo',
+    opening: 'Primera frase',
+    info: 'Da esta información solo si te la piden',
+    tools: 'Durante la llamada',
+    notes: 'Notas originales',
+    language: 'Habla en',
+  },
+  fr: {
+    persona: 'Personnage',
+    goal: 'Objectif',
+    opening: 'Première phrase',
+    info: 'Ne donne ces informations que si on te les demande',
+    tools: "Pendant l'appel",
+    notes: 'Notes d’origine',
+    language: 'Parle en',
+  },
+  de: {
+    persona: 'Rolle',
+    goal: 'Ziel',
+    opening: 'Erster Satz',
+    info: 'Gib diese Angaben nur auf Nachfrage',
+    tools: 'Während des Anrufs',
+    notes: 'Ursprüngliche Notizen',
+    language: 'Sprich',
+  },
+  pt: {
+    persona: 'Persona',
+    goal: 'Objetivo',
+    opening: 'Primeira frase',
+    info: 'Dê estas informações apenas quando pedirem',
+    tools: 'Durante a chamada',
+    notes: 'Notas originais',
+    language: 'Fale em',
+  },
+  it: {
+    persona: 'Personaggio',
+    goal: 'Obiettivo',
+    opening: 'Prima frase',
+    info: 'Fornisci queste informazioni solo se richieste',
+    tools: 'Durante la chiamata',
+    notes: 'Note originali',
+    language: 'Parla in',
+  },
 };
 
 const TOOL_GUIDANCE: Record<string, string> = {
@@ -57,7 +105,11 @@ export function originalNotes(instructions: string): string {
  * the agent's description holds its internal policies. Compared as normalised text.
  */
 function graderKeys(s: InstructionSource, agent?: PlannerContext['agent']): string[] {
-  const split = (t: string) => t.split(/(?<=[.!?])\s+|\n+/).map(sentenceKey).filter((k) => k.length >= 12);
+  const split = (t: string) =>
+    t
+      .split(/(?<=[.!?])\s+|\n+/)
+      .map(sentenceKey)
+      .filter((k) => k.length >= 12);
   return [...split(s.expected_outcome_prompt ?? ''), ...split(agent?.description ?? '')];
 }
 
@@ -126,7 +178,13 @@ type Condition = ConditionalActions['conditions'][number];
 export function buildConditionalActions(s: InstructionSource, ctx: { personality?: { name: string; description: string } } = {}): ConditionalActions {
   const role = ctx.personality ? `${ctx.personality.name}: ${ctx.personality.description}` : `${s.personality_name || 'A caller'} — ${s.name}`;
   const conditions: Condition[] = [
-    { id: 0, condition: 'FIRST_MESSAGE', action: s.first_message.trim() || `Hi, I'm calling about ${s.name.toLowerCase()}.`, type: 'standard' as const, fixed_message: true },
+    {
+      id: 0,
+      condition: 'FIRST_MESSAGE',
+      action: s.first_message.trim() || `Hi, I'm calling about ${s.name.toLowerCase()}.`,
+      type: 'standard' as const,
+      fixed_message: true,
+    },
     ...Object.entries(s.information_fields ?? {}).map(([k, v], i) => ({
       id: i + 1,
       condition: `The agent asks for your ${humanize(k)}`,
@@ -145,26 +203,31 @@ export function buildConditionalActions(s: InstructionSource, ctx: { personality
  */
 export function mergeConditionalActions(existing: unknown, built: ConditionalActions): { actions: ConditionalActions; kept: number; added: number } {
   const ca = existing as ConditionalActions | null;
-  if (!ca || !Array.isArray(ca.conditions) || !ca.conditions.length) return { actions: { role: ca?.role?.trim() ? ca.role : built.role, conditions: built.conditions }, kept: 0, added: built.conditions.length };
+  if (!ca || !Array.isArray(ca.conditions) || !ca.conditions.length)
+    return { actions: { role: ca?.role?.trim() ? ca.role : built.role, conditions: built.conditions }, kept: 0, added: built.conditions.length };
   const said = ca.conditions.map((c) => sentenceKey(`${String(c.condition)} ${c.action}`)).join(' ');
   // An opening cannot be put before condition 0 without renumbering the user's conditions: it is not added.
-  const extra = built.conditions.filter((c) => c.condition !== 'FIRST_MESSAGE' && !said.includes(sentenceKey(c.action)) && !said.includes(sentenceKey(String(c.condition))));
+  const extra = built.conditions.filter(
+    (c) => c.condition !== 'FIRST_MESSAGE' && !said.includes(sentenceKey(c.action)) && !said.includes(sentenceKey(String(c.condition))),
+  );
   const conditions = [...ca.conditions, ...extra.map((c, i) => ({ ...c, id: ca.conditions.length + i }))];
   return { actions: { role: ca.role?.trim() ? ca.role : built.role, conditions }, kept: ca.conditions.length, added: extra.length };
 }
 
-export type InstructionRequest =
-  | { kind: 'append'; text: string }
-  | { kind: 'mention'; text: string }
-  | { kind: 'detail' }
-  | { kind: 'shorter' };
+export type InstructionRequest = { kind: 'append'; text: string } | { kind: 'mention'; text: string } | { kind: 'detail' } | { kind: 'shorter' };
 
-const unquote = (t: string) => t.trim().replace(/^["“'](.*)["”']$/s, '$1').trim();
+const unquote = (t: string) =>
+  t
+    .trim()
+    .replace(/^["“'](.*)["”']$/s, '$1')
+    .trim();
 
 /** Which instruction edit a phrase asks for, if it is one the offline rules can make. */
 export function instructionRequest(text: string): InstructionRequest | null {
   const full = text.trim();
-  const append = /^(?:add|append)(?:\s+(?:this|that))?(?:\s+to\s+(?:the\s+)?instructions?)?\s*:\s*(.+)$/is.exec(full) ?? /^(?:add|append)\s+(?:this\s+)?to\s+(?:the\s+)?instructions?\s+(.+)$/is.exec(full);
+  const append =
+    /^(?:add|append)(?:\s+(?:this|that))?(?:\s+to\s+(?:the\s+)?instructions?)?\s*:\s*(.+)$/is.exec(full) ??
+    /^(?:add|append)\s+(?:this\s+)?to\s+(?:the\s+)?instructions?\s+(.+)$/is.exec(full);
   if (append && unquote(append[1]!)) return { kind: 'append', text: unquote(append[1]!) };
   const t = full.replace(/[.!]+$/, '');
   const mention = /^(?:also\s+)?mention\s+(.+)$/is.exec(t);
@@ -175,7 +238,11 @@ export function instructionRequest(text: string): InstructionRequest | null {
 }
 
 const STRUCTURED = /^##\s+\S/m;
-const sentenceKey = (t: string) => t.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, ' ').trim();
+const sentenceKey = (t: string) =>
+  t
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]+/gu, ' ')
+    .trim();
 
 /** Adds a line to the user's own notes; in structured text it goes under the notes heading. */
 function appendNote(current: string, line: string, language: string): string {
@@ -220,12 +287,18 @@ export function improveInstructions(
   const done: string[] = [];
   const reasons: string[] = [];
   const notDone: NotDone[] = [];
-  const parts = request.split(/\n+|;\s*/).map((p) => p.trim().replace(/^(?:please|and|also|then)\s+/i, '')).filter(Boolean);
+  const parts = request
+    .split(/\n+|;\s*/)
+    .map((p) => p.trim().replace(/^(?:please|and|also|then)\s+/i, ''))
+    .filter(Boolean);
   for (const part of parts) {
     const r = instructionRequest(part);
     if (!r) {
       reasons.push(`"${part}" needs a language model (set SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini; see docs/models.md).`);
-      notDone.push({ part, reason: 'That needs a language model: configure one with SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini (see docs/models.md).' });
+      notDone.push({
+        part,
+        reason: 'That needs a language model: configure one with SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini (see docs/models.md).',
+      });
       continue;
     }
     const before = text;
@@ -237,12 +310,17 @@ export function improveInstructions(
     } else if (r.kind === 'detail') text = buildInstructions({ ...s, instructions: text }, ctx);
     else if (STRUCTURED.test(text)) text = withoutDuplicatedNotes(text);
     else {
-      const why = 'shortening free-form text means rewriting it, which needs a language model; ask for "more detailed instructions" first to get structured sections that can be trimmed';
+      const why =
+        'shortening free-form text means rewriting it, which needs a language model; ask for "more detailed instructions" first to get structured sections that can be trimmed';
       reasons.push(`"${part}": ${why}.`);
       notDone.push({ part, reason: `${why[0]!.toUpperCase()}${why.slice(1)}.` });
       continue;
     }
-    done.push(text === before ? `${r.kind === 'shorter' ? 'the instructions are already as short as the rules can make them' : `nothing to change for "${part}"`}` : describe(r));
+    done.push(
+      text === before
+        ? `${r.kind === 'shorter' ? 'the instructions are already as short as the rules can make them' : `nothing to change for "${part}"`}`
+        : describe(r),
+    );
   }
   const parts2 = [done.length ? `${capitalise(done.join('; '))}.` : 'I did not change the instructions.'];
   if (reasons.length) parts2.push(`I could not do: ${reasons.join(' ')}`);

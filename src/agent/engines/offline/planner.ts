@@ -1,9 +1,10 @@
 import { LANGUAGE_CODES, languageName, languageWords, resolveLanguage } from '../../../domain/languages.js';
 import { escapeRegExp } from '../../../domain/regexp.js';
 import { fieldValueErrors, MAX_DURATION_MAX, MAX_DURATION_MIN, NAME_MAX, sameValue } from '../../../domain/scenario.js';
-import { toolPhrases } from '../../../domain/tools.js';
 import type { EngineField, NotDone, Suggestion } from '../../../domain/suggestion.js';
+import { toolPhrases } from '../../../domain/tools.js';
 import type { ImproveOutput, PlannerContext, PlannerScenario } from '../../engine.js';
+import { POLITE_ONLY, withoutCourtesy } from './courtesy.js';
 import { improveInstructions, instructionRequest } from './instructions.js';
 import { readScope } from './scope.js';
 
@@ -32,24 +33,134 @@ type Parsed = { op: Op } | { unsupported: string } | null;
 const MODEL_SETTING = 'configure a model (SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini; see docs/models.md)';
 
 export const MODEL_HINT =
-  'that needs a language model. The offline engine only carries out structured requests (tools, language, max duration, tags, folder, personality, names, first message, expected outcome, more detailed instructions); to configure a model set SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini (see docs/models.md).';
+  'that needs a language model. The offline engine only carries out structured requests (tools, language, max duration, tags, folder, personality, names, first message, expected outcome, information fields, more detailed instructions); to configure a model set SCENARIST_MODEL, e.g. SCENARIST_MODEL=openai:gpt-4.1-mini (see docs/models.md).';
 
-const VERBS = ['mention', 'shorten', 'add', 'remove', 'delete', 'drop', 'set', 'change', 'make', 'use', 'move', 'put', 'rename', 'limit', 'tag', 'enable', 'disable', 'allow', "don't", 'do not', 'prefix', 'expand', 'give', 'switch', 'translate', 'cap', 'untag', 'rewrite', 'write', 'improve', 'fix', 'update', 'replace', 'include', 'keep', 'ensure', 'label', 'mark', 'clear', 'strip', 'apply', 'attach', 'append'];
+const VERBS = [
+  'get rid of',
+  'take',
+  'mention',
+  'shorten',
+  'add',
+  'remove',
+  'delete',
+  'drop',
+  'set',
+  'change',
+  'make',
+  'use',
+  'move',
+  'put',
+  'rename',
+  'limit',
+  'tag',
+  'enable',
+  'disable',
+  'allow',
+  "don't",
+  'do not',
+  'prefix',
+  'expand',
+  'give',
+  'switch',
+  'translate',
+  'cap',
+  'untag',
+  'rewrite',
+  'write',
+  'improve',
+  'fix',
+  'update',
+  'replace',
+  'include',
+  'keep',
+  'ensure',
+  'label',
+  'mark',
+  'clear',
+  'strip',
+  'apply',
+  'attach',
+  'append',
+];
 const VERB_ALT = VERBS.map((v) => v.replace(/'/g, "'?")).join('|');
 
-/** Splits a request into its parts: lines, semicolons, and "and"/commas that start a new instruction. */
+/** Verbs people use for removing, as the parsers read them: "get rid of the x tag", "take the x tag off". */
+function plainVerbs(clause: string): string {
+  return clause
+    .replace(/^(?:get rid of|take off|take away|strip off)\b/i, 'remove')
+    .replace(/^(?:turn|switch) on\b|^activate\b/i, 'enable')
+    .replace(/^(?:turn|switch) off\b|^deactivate\b/i, 'disable')
+    .replace(/^no (?:more )?(.+?\s+tools?)$/i, 'remove $1')
+    .replace(/^take\s+(.+?)\s+(?:off|away)(?:\s+(?:of|from)\s+(.+))?$/i, (_, what: string, from?: string) => `remove ${what}${from ? ` from ${from}` : ''}`);
+}
+
+/** Splits a request into its parts: lines, semicolons, sentences, and "and"/commas that start a new instruction. */
 export function splitRequest(text: string): string[] {
   const protectedQuotes: string[] = [];
   const masked = text.replace(/"[^"]*"|“[^”]*”/g, (m) => `\u0000${protectedQuotes.push(m) - 1}\u0000`);
   const parts = masked
-    .split(new RegExp(`\\n|;|\\.\\s+(?=[A-Z])|(?:,\\s*(?:and\\s+|then\\s+)?|\\s+(?:and|then)\\s+)(?=(?:${VERB_ALT})\\b)`, 'i'))
-    .map((p) => p.replace(/\u0000(\d+)\u0000/g, (_, i: string) => protectedQuotes[Number(i)]!).trim().replace(/^(and|then|also|please)\s+/i, '').replace(/[.,]+$/, ''))
-    .filter((p) => p.length > 0);
+    .split(new RegExp(`\\n|;|[.?!]+\\s+(?=\\S)|(?:,\\s*(?:and\\s+|then\\s+)?|\\s+(?:and|then)\\s+)(?=(?:also\\s+|then\\s+)?(?:${VERB_ALT})\\b)`, 'i'))
+    .map((p) => plainVerbs(withoutCourtesy(p.replace(/\u0000(\d+)\u0000/g, (_, i: string) => protectedQuotes[Number(i)]!).trim()).replace(/[.,]+$/, '')))
+    .filter((p) => p.length > 0 && !POLITE_ONLY.test(p));
   return parts;
 }
 
-const quoted = (t: string) => /"([^"]*)"|“([^”]*)”/.exec(t)?.slice(1).find((x) => x !== undefined);
-const afterColonOrTo = (t: string) => quoted(t) ?? /(?::|\bto\b|\bas\b|\bis\b)\s*(.+)$/i.exec(t)?.[1]?.trim();
+/** Words any clause may carry around what it asks: articles, pronouns for the selection, linking words. */
+const COMMON_WORDS = [
+  'the',
+  'a',
+  'an',
+  'to',
+  'from',
+  'for',
+  'on',
+  'of',
+  'in',
+  'and',
+  'or',
+  'also',
+  'too',
+  'them',
+  'these',
+  'those',
+  'it',
+  'its',
+  'their',
+  'all',
+  'each',
+  'every',
+  'one',
+  'ones',
+  'scenario',
+  'scenarios',
+  'both',
+  'as',
+  'well',
+  'with',
+  'now',
+  'here',
+];
+
+/** Words of a clause its parser's vocabulary does not account for: a sign it asks more than was understood. */
+function unexplained(text: string, vocabulary: ReadonlySet<string>): string[] {
+  return text
+    .toLowerCase()
+    .replace(/"[^"]*"|“[^”]*”/g, ' ')
+    .split(/[^\p{L}\p{N}'_-]+/u)
+    .filter((w) => w && !vocabulary.has(w) && !COMMON_WORDS.includes(w) && !/^\d+(?:\.\d+)?$/.test(w));
+}
+
+const quoted = (t: string) =>
+  /"([^"]*)"|“([^”]*)”/
+    .exec(t)
+    ?.slice(1)
+    .find((x) => x !== undefined);
+const afterColonOrTo = (t: string) =>
+  quoted(t) ??
+  /(?::|\bto\b|\bas\b|\bis\b)\s*(.+)$/i
+    .exec(t)?.[1]
+    ?.trim()
+    .replace(/^'(.+)'$/s, '$1');
 
 function toolIdsIn(text: string, ctx: PlannerContext): string[] {
   const t = ` ${text.toLowerCase()} `;
@@ -70,6 +181,36 @@ function toolIdsIn(text: string, ctx: PlannerContext): string[] {
   return [...new Set(found)];
 }
 
+const TOOL_WORDS: ReadonlySet<string> = new Set([
+  'add',
+  'remove',
+  'delete',
+  'drop',
+  'disable',
+  'enable',
+  'allow',
+  'give',
+  'include',
+  'use',
+  'take',
+  'away',
+  'off',
+  'without',
+  "don't",
+  'dont',
+  'do',
+  'not',
+  'tool',
+  'tools',
+  'option',
+  'ability',
+  'capability',
+  'let',
+  'can',
+  'able',
+  'be',
+]);
+
 function parseTools(clause: string, ctx: PlannerContext): Parsed {
   const c = clause.toLowerCase();
   const remove = /^(remove|delete|drop|disable|don'?t allow|do not allow|take away)\b/.test(c) || /\bwithout\b/.test(c);
@@ -79,15 +220,30 @@ function parseTools(clause: string, ctx: PlannerContext): Parsed {
   if (!mentionsTool) return null;
   const ids = toolIdsIn(clause, ctx);
   if (!ids.length) return { unsupported: `"${clause}" — I don't know that tool. Known tools: ${ctx.tools.map((t) => t.name).join(', ')}.` };
+  // "add the transfer tool to Foo": a word the tool vocabulary does not explain names something unread; never widened to every scenario.
+  let rest = ` ${c} `;
+  for (const [phrase] of toolPhrases()) rest = rest.split(` ${phrase} `).join(' ');
+  for (const tool of ctx.tools) for (const n of [tool.id.toLowerCase(), tool.name.toLowerCase()]) if (n) rest = rest.split(` ${n} `).join(' ');
+  const unread = unexplained(rest, TOOL_WORDS);
+  if (unread.length)
+    return {
+      unsupported: `"${clause}" — I could not tell what "${unread.join(' ')}" refers to, so I changed no tools. Select the scenarios to change, or name a tag or folder they share.`,
+    };
   if (remove) {
-    return { op: { label: `removed ${ids.join(', ')}`, apply: (s, cur) => ({ tool_ids: ((cur.tool_ids as string[]) ?? s.tool_ids).filter((t) => !ids.includes(t)) }) } };
+    return {
+      op: { label: `removed ${ids.join(', ')}`, apply: (s, cur) => ({ tool_ids: ((cur.tool_ids as string[]) ?? s.tool_ids).filter((t) => !ids.includes(t)) }) },
+    };
   }
   return { op: { label: `added ${ids.join(', ')}`, apply: (s, cur) => ({ tool_ids: [...new Set([...((cur.tool_ids as string[]) ?? s.tool_ids), ...ids])] }) } };
 }
 
 function parseLanguage(clause: string): Parsed {
   const c = clause.toLowerCase();
-  const m = /\blanguage\b.*?\b(?:to|:|as|=)\s*([\p{L}-]+)/iu.exec(clause) ?? /^(?:make|switch|translate|change|set)\b.*?\b(?:to|into|in)\s+([\p{L}-]+)\s*$/iu.exec(clause) ?? /^(?:make (?:them|it|these|the scenarios?) )([\p{L}]+)$/iu.exec(clause) ?? /^in ([\p{L}]+)$/iu.exec(clause);
+  const m =
+    /\blanguage\b.*?\b(?:to|:|as|=)\s*([\p{L}-]+)/iu.exec(clause) ??
+    /^(?:make|switch|translate|change|set)\b.*?\b(?:to|into|in)\s+([\p{L}-]+)\s*$/iu.exec(clause) ??
+    /^(?:make (?:them|it|these|the scenarios?) )([\p{L}]+)$/iu.exec(clause) ??
+    /^in ([\p{L}]+)$/iu.exec(clause);
   if (!m) {
     if (!/\blanguage\b/.test(c)) return null;
     const word = languageWords().find((w) => new RegExp(`\\b${w}\\b`).test(c));
@@ -97,7 +253,9 @@ function parseLanguage(clause: string): Parsed {
   const code = resolveLanguage(m[1]!);
   if (!code) {
     if (!/\blanguage\b/.test(c) && !languageWords().some((w) => c.includes(w))) return null;
-    return { unsupported: `"${clause}" — "${m[1]}" is not a supported scenario language (supported: ${LANGUAGE_CODES.length} languages such as English, Spanish, French, German, Portuguese, Italian, Hindi, Japanese).` };
+    return {
+      unsupported: `"${clause}" — "${m[1]}" is not a supported scenario language (supported: ${LANGUAGE_CODES.length} languages such as English, Spanish, French, German, Portuguese, Italian, Hindi, Japanese).`,
+    };
   }
   return languageOp(code);
 }
@@ -124,26 +282,114 @@ function languageOp(text: string): Parsed {
   };
 }
 
-const UNIT_SECONDS: Record<string, number> = { s: 1, sec: 1, secs: 1, second: 1, seconds: 1, m: 60, min: 60, mins: 60, minute: 60, minutes: 60, h: 3600, hr: 3600, hour: 3600, hours: 3600 };
-const WORD_NUMBERS: Record<string, number> = { a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, fifteen: 15, twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, half: 0.5 };
+const UNIT_SECONDS: Record<string, number> = {
+  s: 1,
+  sec: 1,
+  secs: 1,
+  second: 1,
+  seconds: 1,
+  m: 60,
+  min: 60,
+  mins: 60,
+  minute: 60,
+  minutes: 60,
+  h: 3600,
+  hr: 3600,
+  hour: 3600,
+  hours: 3600,
+};
+const UNITS: Record<string, number> = { a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9 };
+const TEENS: Record<string, number> = {
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  thirteen: 13,
+  fourteen: 14,
+  fifteen: 15,
+  sixteen: 16,
+  seventeen: 17,
+  eighteen: 18,
+  nineteen: 19,
+};
+const TENS: Record<string, number> = { twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70, eighty: 80, ninety: 90 };
+const alt = (o: Record<string, number>) => Object.keys(o).join('|');
+/** A number in digits or words: "90", "1.5", "ninety", "twenty-five", "two and a half", "half an". */
+const NUMBER = `(\\d+(?:\\.\\d+)?|\\b(?:(?:${alt(TENS)})(?:[- ](?:${alt(UNITS)}))?|${alt(TEENS)}|${alt(UNITS)}|half)\\b)(\\s+and\\s+a\\s+half)?`;
 
-/** "5 minutes", "90 seconds", "1.5 min", "an hour", "300" → seconds. */
+function numberValue(text: string): number {
+  if (/^\d/.test(text)) return Number(text);
+  const [a, b] = text.toLowerCase().split(/[- ]/);
+  if (a === 'half') return 0.5;
+  return (TENS[a!] ?? TEENS[a!] ?? UNITS[a!] ?? 0) + (b ? (UNITS[b] ?? 0) : 0);
+}
+
+/** "5 minutes", "90 seconds", "1.5 min", "an hour", "ninety seconds", "two and a half minutes", "300" → seconds. */
 export function parseDuration(text: string): number | undefined {
-  const m = /(\d+(?:\.\d+)?|\b(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|fifteen|twenty|thirty|forty|fifty|sixty|half)\b)\s*(?:an?\s+)?(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?)?\b/i.exec(text);
+  const m = new RegExp(`${NUMBER}\\s*(?:an?\\s+)?(s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?)?\\b`, 'i').exec(text);
   if (!m) return undefined;
-  const n = /^\d/.test(m[1]!) ? Number(m[1]) : WORD_NUMBERS[m[1]!.toLowerCase()]!;
-  const unit = m[2] ? UNIT_SECONDS[m[2].toLowerCase()]! : 1;
+  const n = numberValue(m[1]!) + (m[2] ? 0.5 : 0);
+  const unit = m[3] ? UNIT_SECONDS[m[3].toLowerCase()]! : 1;
   return Math.round(n * unit);
 }
 
+const DURATION_WORDS: ReadonlySet<string> = new Set([
+  ...[
+    'set',
+    'change',
+    'make',
+    'limit',
+    'cap',
+    'keep',
+    'max',
+    'maximum',
+    'duration',
+    'call',
+    'calls',
+    'length',
+    'time',
+    'at',
+    'most',
+    'no',
+    'longer',
+    'than',
+    'under',
+    'up',
+    'is',
+    'be',
+    'should',
+    'last',
+    'more',
+    'long',
+    'half',
+    'project',
+    "project's",
+    'default',
+  ],
+  ...Object.keys(UNIT_SECONDS),
+  ...Object.keys(UNITS),
+  ...Object.keys(TEENS),
+  ...Object.keys(TENS),
+  ...Object.keys(TENS).flatMap((t) => Object.keys(UNITS).map((u) => `${t}-${u}`)),
+]);
+
 function parseMaxDuration(clause: string): Parsed {
   const c = clause.toLowerCase();
-  if (!/\b(max(imum)?[ _-]?duration|duration|call length|calls? to|time limit|limit (the )?calls?|max call|project(?:'s)? default)\b/.test(c)) return null;
+  if (
+    !/\b(max(imum)?[ _-]?duration|duration|call length|length of (?:the |each )?calls?|calls? (?:to|at)|time limit|limit (?:the |each |every )?calls?|cap (?:the |each |every )?calls?|calls? (?:should )?last|max call|project(?:'s)? default)\b/.test(
+      c,
+    )
+  )
+    return null;
   if (/\b(remove|clear|unset|no)\b.*\b(duration|limit)\b|\bproject(?:'s)? default\b/.test(c)) {
     return { op: { label: 'removed the max duration (the project default applies)', apply: () => ({ max_duration: null }) } };
   }
   const seconds = parseDuration(c.replace(/max(imum)?[ _-]?duration|duration/g, ' '));
   if (seconds === undefined) return { unsupported: `"${clause}" — say how long, e.g. "max duration 5 minutes".` };
+  const unread = unexplained(c.replace(/(\d)(?=[a-z])/g, '$1 '), DURATION_WORDS);
+  if (unread.length)
+    return {
+      unsupported: `"${clause}" — I could not tell what "${unread.join(' ')}" refers to, so I changed no max duration. Select the scenarios to change, or name a tag or folder they share.`,
+    };
   if (seconds < MAX_DURATION_MIN || seconds > MAX_DURATION_MAX) {
     return { unsupported: `"${clause}" — ${seconds} s is outside the allowed range of ${MAX_DURATION_MIN}–${MAX_DURATION_MAX} seconds.` };
   }
@@ -153,11 +399,45 @@ function parseMaxDuration(clause: string): Parsed {
 const splitList = (t: string) =>
   t
     .split(/,|\band\b/)
-    .map((x) => x.trim().replace(/^["'“]|["'”]$/g, '').trim())
+    .map((x) =>
+      x
+        .trim()
+        .replace(/^["'“]|["'”]$/g, '')
+        .trim(),
+    )
     .filter(Boolean);
 
 /** Words that make a would-be tag a clause of the request rather than a label. */
-const CLAUSE_WORDS = new Set(['them', 'it', 'these', 'those', 'the', 'a', 'an', 'where', 'when', 'with', 'for', 'that', 'which', 'who', 'whose', 'anything', 'everything', 'ones', 'to', 'about', 'if', 'is', 'are', 'sound', 'sounds', 'all', 'except', 'only']);
+const CLAUSE_WORDS = new Set([
+  'them',
+  'it',
+  'these',
+  'those',
+  'the',
+  'a',
+  'an',
+  'where',
+  'when',
+  'with',
+  'for',
+  'that',
+  'which',
+  'who',
+  'whose',
+  'anything',
+  'everything',
+  'ones',
+  'to',
+  'about',
+  'if',
+  'is',
+  'are',
+  'sound',
+  'sounds',
+  'all',
+  'except',
+  'only',
+]);
 /** Whole words only: "held-from-the-cli" is one label, "for the angry ones" is a clause. */
 const readsAsClause = (tag: string) => {
   const words = tag.toLowerCase().split(/\s+/);
@@ -169,11 +449,19 @@ function tagsOp(list: string, kind: 'add' | 'remove'): Parsed {
   const tags = splitList(list).map((t) => t.slice(0, 100));
   const clauseLike = /^["“']/.test(list.trim()) ? undefined : tags.find(readsAsClause);
   if (!tags.length || clauseLike) {
-    return { unsupported: `"${clauseLike ?? list}" reads as part of a sentence, not a tag: tags are short labels such as "billing" or "needs-review". Put a tag in quotes to use it as written.` };
+    return {
+      unsupported: `"${clauseLike ?? list}" reads as part of a sentence, not a tag: tags are short labels such as "billing" or "needs-review". Put a tag in quotes to use it as written.`,
+    };
   }
-  if (kind === 'add') return { op: { label: `added tag ${tags.join(', ')}`, apply: (s, cur) => ({ tags: [...new Set([...((cur.tags as string[]) ?? s.tags), ...tags])] }) } };
+  if (kind === 'add')
+    return { op: { label: `added tag ${tags.join(', ')}`, apply: (s, cur) => ({ tags: [...new Set([...((cur.tags as string[]) ?? s.tags), ...tags])] }) } };
   const gone = new Set(tags.map((t) => t.toLowerCase()));
-  return { op: { label: `removed tag ${tags.join(', ')}`, apply: (s, cur) => ({ tags: ((cur.tags as string[]) ?? s.tags).filter((t) => !gone.has(t.toLowerCase())) }) } };
+  return {
+    op: {
+      label: `removed tag ${tags.join(', ')}`,
+      apply: (s, cur) => ({ tags: ((cur.tags as string[]) ?? s.tags).filter((t) => !gone.has(t.toLowerCase())) }),
+    },
+  };
 }
 
 // The word orders people use: "add tag x", "add the x tag", "add a tag called x", "tag them as x",
@@ -181,7 +469,7 @@ function tagsOp(list: string, kind: 'add' | 'remove'): Parsed {
 const ADD_TAG = [
   /^(?:add|set|apply|attach|give (?:them|it)?)\s+(?:a\s+|the\s+|new\s+)?tags?\s*(?:called|named|of)?\s*:?\s*(.+)$/i,
   /^(?:add|apply|attach)\s+(?:a\s+|the\s+)?(.+?)\s+tags?$/i,
-  /^(?:tag|label|mark)\s+(?:them|it|these|all(?: of them)?|each|every one|the scenarios?)?\s*(?:as|with)?\s*:?\s*(.+)$/i,
+  /^(?:tag|label|mark)\s+(?:them(?: all)?|it|these|all(?: of them)?|each(?: one)?|every ?one|everything|every scenario|all (?:the |of the )?scenarios|the scenarios?)?\s*(?:as|with)?\s*:?\s*(.+)$/i,
 ];
 const REMOVE_TAG = [
   /^(?:remove|delete|drop|strip|clear)\s+(?:the\s+)?(?:tags?)\s*(?!.*\bfrom\b)(?:called|named)?\s*:?\s*(.+)$/i,
@@ -192,7 +480,11 @@ const REMOVE_TAG = [
 
 function parseTags(clause: string): Parsed {
   const c = clause.toLowerCase();
-  if (/^(remove|delete|clear|drop) (?:all (?:the )?|every )tags\b/.test(c) || /^(remove|delete|clear|drop)\s+(?:the\s+|their\s+)?tags(?:\s+from\s+(?:them|it|these|the scenarios?))?$/.test(c)) return { op: { label: 'removed all tags', apply: () => ({ tags: [] }) } };
+  if (
+    /^(remove|delete|clear|drop|strip) (?:all (?:of )?(?:the |their )?|every |each )tags?\b/.test(c) ||
+    /^(remove|delete|clear|drop)\s+(?:the\s+|their\s+)?tags(?:\s+from\s+(?:them|it|these|the scenarios?))?$/.test(c)
+  )
+    return { op: { label: 'removed all tags', apply: () => ({ tags: [] }) } };
   for (const re of REMOVE_TAG) {
     const m = re.exec(clause);
     if (m) return tagsOp(m[1]!, 'remove');
@@ -207,8 +499,12 @@ function parseTags(clause: string): Parsed {
 function parseFolder(clause: string, ctx: PlannerContext): Parsed {
   const c = clause.toLowerCase();
   if (!/\bfolder\b/.test(c)) return null;
-  if (/^(remove|take)\b.*\bfrom\b.*\bfolder\b|\bno folder\b/.test(c)) return { op: { label: 'removed from their folder', apply: () => ({ folder_path: null }) } };
-  const m = quoted(clause) ?? /\bfolder\s+([\w. -]+?)\s*$/i.exec(clause)?.[1] ?? /\b(?:in|into|to)\s+(?:the\s+)?([\w. -]+?)\s+folder\b/i.exec(clause)?.[1];
+  if (/^(?:remove|take)\s+(?:them|it|these|those|all|the scenarios?)?\s*(?:out\s+of|from)\s+(?:the\s+|their\s+|its\s+|any\s+)?folders?$|\bno folder\b/.test(c))
+    return { op: { label: 'removed from their folder', apply: () => ({ folder_path: null }) } };
+  const m =
+    quoted(clause) ??
+    /\bfolder\s+(?:to\s+|:\s*|=\s*|called\s+|named\s+)?([\w. -]+?)\s*$/i.exec(clause)?.[1] ??
+    /\b(?:in|into|to)\s+(?:the\s+)?([\w. -]+?)\s+folder\b/i.exec(clause)?.[1];
   if (!m) return { unsupported: `"${clause}" — say which folder, e.g. "move to folder Sales.Inbound".` };
   const path = ctx.folders.find((f) => f.toLowerCase() === m.trim().toLowerCase());
   if (!path) return { unsupported: `"${clause}" — folder "${m.trim()}" does not exist; create it first (scenarios/create_folder/).` };
@@ -217,7 +513,10 @@ function parseFolder(clause: string, ctx: PlannerContext): Parsed {
 
 function parsePersonality(clause: string, ctx: PlannerContext): Parsed {
   const c = clause.toLowerCase();
-  const m = /\bpersonality\b\s*(?:to|:)?\s*(.*)$/i.exec(clause) ?? /^(?:use|make)\s+(?:the\s+)?(.+?)\s+personality$/i.exec(clause) ?? /^make the caller(?:s)?\s+(?:an?\s+)?(.+)$/i.exec(clause);
+  const m =
+    /\bpersonality\b\s*(?:to|:)?\s*(.*)$/i.exec(clause) ??
+    /^(?:use|make)\s+(?:the\s+)?(.+?)\s+personality$/i.exec(clause) ??
+    /^make the caller(?:s)?\s+(?:an?\s+)?(.+)$/i.exec(clause);
   const wanted = (quoted(clause) ?? /^(?:use|make)\s+(?:the\s+)?(.+?)\s+personality$/i.exec(clause)?.[1] ?? m?.[1] ?? '').trim().toLowerCase();
   if (!m && !/\bpersonality\b/.test(c)) return null;
   if (!wanted) return { unsupported: `"${clause}" — say which personality: ${ctx.personalities.map((p) => p.name).join(', ')}.` };
@@ -234,6 +533,38 @@ function parsePersonality(clause: string, ctx: PlannerContext): Parsed {
   return { op: { label: `set the personality to ${p.name}`, apply: () => ({ personality: p.id }) } };
 }
 
+const INFO = '(?:info(?:rmation)?[ _-]?fields?)';
+
+/** "set the information field account_number to "55512"", "remove the bag_tag information field": one key, the others kept. */
+function parseInformationFields(clause: string): Parsed {
+  if (!new RegExp(`\\b${INFO}\\b`, 'i').test(clause)) return null;
+  const key = '["“]?([\\p{L}\\p{N}_.-]+)["”]?';
+  const remove = new RegExp(`^(?:remove|delete|drop|clear)\\s+(?:the\\s+)?(?:${INFO}\\s+)?${key}(?:\\s+${INFO})?(?:\\s+from\\s+.+)?$`, 'iu').exec(clause);
+  if (remove && !/^(?:info|information)$/i.test(remove[1]!)) {
+    const k = remove[1]!;
+    return {
+      op: {
+        label: `removed information field ${k}`,
+        apply: (s) =>
+          k in (s.information_fields ?? {}) ? { information_fields: Object.fromEntries(Object.entries(s.information_fields).filter(([x]) => x !== k)) } : {},
+      },
+    };
+  }
+  const set = new RegExp(
+    `^(?:set|add|change|update|put|use|give)\\s+(?:an?\\s+|the\\s+)?(?:new\\s+)?${INFO}\\s+${key}\\s*(?:to|=|:|as|with(?:\\s+(?:the\\s+)?value)?)\\s*(.+)$`,
+    'iu',
+  ).exec(clause);
+  if (!set) return { unsupported: `"${clause}" — say which field and value, e.g. set the information field account_number to "55512".` };
+  const [k, raw] = [set[1]!, set[2]!.trim()];
+  const value = /^["“]/.test(raw) ? unquote(raw) : raw.replace(/[.]+$/, '');
+  return {
+    op: {
+      label: `set information field ${k}`,
+      apply: (s, cur) => ({ information_fields: { ...((cur.information_fields as Record<string, unknown>) ?? s.information_fields ?? {}), [k]: value } }),
+    },
+  };
+}
+
 type Condition = { id: number; condition: unknown; action: string; type?: string; fixed_message?: boolean };
 
 /** The first message of a conditional-actions scenario lives in its FIRST_MESSAGE condition too: edited in place, the rest kept. */
@@ -244,18 +575,65 @@ function withFirstMessage(s: PlannerScenario, value: string): Fields {
   return { first_message: value, conditional_actions: { ...ca, conditions } };
 }
 
+const TEXT_WORDS: ReadonlySet<string> = new Set([
+  'set',
+  'change',
+  'make',
+  'use',
+  'update',
+  'should',
+  'be',
+  'is',
+  'to',
+  'as',
+  'prompt',
+  'say',
+  'says',
+  'read',
+  'reads',
+  'new',
+  'text',
+  'message',
+  'line',
+  'first',
+  'opening',
+  'greeting',
+  'opener',
+  'sentence',
+  'expected',
+  'outcome',
+]);
+
 function textOp(clause: string, field: 'first_message' | 'expected_outcome_prompt', pattern: RegExp, label: string): Parsed {
   if (!pattern.test(clause)) return null;
-  const value = afterColonOrTo(clause.replace(pattern, ''));
+  const after = clause.replace(pattern, '');
+  const value = afterColonOrTo(after);
   if (!value) return { unsupported: `"${clause}" — put the new text in quotes, e.g. ${label} "…".` };
+  // "set the expected outcome for X to "…"": words before the new text that say which scenarios were not read, so nothing is widened.
+  const lead = quoted(after) !== undefined ? after.slice(0, after.search(/["“]/)) : after.slice(0, /(?::|\bto\b|\bas\b|\bis\b)/i.exec(after)?.index ?? 0);
+  const unread = unexplained(lead, TEXT_WORDS);
+  if (unread.length)
+    return {
+      unsupported: `"${clause}" — I could not tell what "${unread.join(' ')}" refers to, so I changed no ${label}. Select the scenarios to change, or name a tag or folder they share.`,
+    };
   if (field === 'first_message') return { op: { label: `set the ${label}`, apply: (s) => withFirstMessage(s, value) } };
   return { op: { label: `set the ${label}`, apply: () => ({ [field]: value }) } };
 }
 
-function parseRename(clause: string, count: number): Parsed {
-  const prefix = /^(?:prefix (?:the )?names? with|add (?:the )?prefix)\s*:?\s*(.+)$/i.exec(clause);
+const unquote = (t: string) =>
+  t
+    .trim()
+    .replace(/^["“](.*)["”]$/s, '$1')
+    .trim();
+
+function parseRename(clause: string, targets: PlannerScenario[]): Parsed {
+  const count = targets.length;
+  const prefix = /^(?:prefix (?:the |every |each |all (?:the )?)?(?:scenario )?names? with|add (?:the |a )?prefix)\s*:?\s*(.+)$/i.exec(clause);
   if (prefix) {
-    const raw = (quoted(clause) ?? prefix[1]!).replace(/^["“]|["”]$/g, '');
+    const raw = (quoted(clause) ?? prefix[1]!.replace(/\s+to\s+(?:the\s+|their\s+|all\s+(?:the\s+)?|every\s+|each\s+)?(?:scenario\s+)?names?$/i, '')).replace(
+      /^["“]|["”]$/g,
+      '',
+    );
     // A prefix is followed by a space unless it ends in one already ("[QA]" → "[QA] Name").
     const p = /\s$/.test(raw) ? raw : `${raw} `;
     return {
@@ -269,6 +647,15 @@ function parseRename(clause: string, count: number): Parsed {
     };
   }
   if (!/^rename\b/i.test(clause)) return null;
+  // "rename "Seat upgrade" to "Seat upgrade at check-in"": one scenario, named as the selection names it.
+  const pair = /^rename\s+(?:the\s+scenario\s+)?("[^"]+"|“[^”]+”|.+?)\s+(?:to|as|into)\s+("[^"]+"|“[^”]+”|.+)$/i.exec(clause);
+  if (pair) {
+    const from = unquote(pair[1]!);
+    const to = unquote(pair[2]!).slice(0, NAME_MAX).trim();
+    const target = targets.find((t) => t.name.trim().toLowerCase() === from.toLowerCase());
+    if (target && to) return { op: { label: `renamed "${target.name}" to "${to}"`, apply: (s) => (s.id === target.id ? { name: to } : {}) } };
+    if (/^["“]/.test(pair[1]!)) return { unsupported: `"${clause}" — none of the selected scenarios is named "${from}".` };
+  }
   const name = afterColonOrTo(clause.replace(/^rename\s+(?:it|them|the scenarios?)?\s*/i, ''))?.trim();
   if (!name) return { unsupported: `"${clause}" — put the new name in quotes.` };
   // Several scenarios cannot share one new name meaningfully; number them so each stays distinct.
@@ -304,14 +691,18 @@ function parseInstructions(clause: string, ctx: PlannerContext): Parsed {
       apply: (s, cur) => {
         // A conditional-actions scenario is driven by its conditions, which are never rebuilt offline.
         if (s.scenario_type === 'conditional_actions') {
-          return { skip: `it is a conditional-actions scenario: its conditions drive the caller and were kept as they are; editing them that way needs a language model` };
+          return {
+            skip: `it is a conditional-actions scenario: its conditions drive the caller and were kept as they are; editing them that way needs a language model`,
+          };
         }
         const current = { ...s, ...(cur as Partial<PlannerScenario>) };
         const personality = ctx.personalities.find((p) => p.id === current.personality);
         const out = improveInstructions(current.instructions, clause, current, { agent: ctx.agent, personality });
         if (out.notDone.length) return { skip: out.notDone.map((n) => n.reason).join(' ') };
         if (out.instructions === current.instructions && r.kind === 'shorter') {
-          return { skip: 'the offline rules only drop notes that repeat the structured sections, and nothing repeats here; a shorter rewrite needs a language model' };
+          return {
+            skip: 'the offline rules only drop notes that repeat the structured sections, and nothing repeats here; a shorter rewrite needs a language model',
+          };
         }
         return { instructions: out.instructions };
       },
@@ -320,11 +711,17 @@ function parseInstructions(clause: string, ctx: PlannerContext): Parsed {
 }
 
 /** Reads one part of a request; the first rule that recognises it wins. */
-function parseClause(clause: string, ctx: PlannerContext, count: number): Parsed {
+function parseClause(clause: string, ctx: PlannerContext, targets: PlannerScenario[]): Parsed {
   return (
-    textOp(clause, 'first_message', /^(?:set|change|make|use)?\s*(?:the\s+)?first message\b/i, 'first message') ??
+    parseInformationFields(clause) ??
+    textOp(
+      clause,
+      'first_message',
+      /^(?:set|change|make|use|update)?\s*(?:the\s+)?(?:first message|opening (?:line|message|sentence)|first line|greeting|opener)\b/i,
+      'first message',
+    ) ??
     textOp(clause, 'expected_outcome_prompt', /^(?:set|change|make|use)?\s*(?:the\s+)?expected outcome(?: prompt)?\b/i, 'expected outcome') ??
-    parseRename(clause, count) ??
+    parseRename(clause, targets) ??
     parseInstructions(clause, ctx) ??
     parseMaxDuration(clause) ??
     parseTags(clause) ??
@@ -349,8 +746,8 @@ function notDoneOf(clause: string, text: string): NotDone {
  * becomes an exact filter the reply states, or the request is declined; every part not carried out
  * is listed in `notDone` with why, never guessed at and never claimed.
  */
-export function planImprovement(userMessage: string, scenarios: PlannerScenario[], ctx: PlannerContext): ImprovePlan {
-  const reading = readScope(userMessage, scenarios, ctx);
+export function planImprovement(userMessage: string, scenarios: PlannerScenario[], ctx: PlannerContext, selection: PlannerScenario[] = scenarios): ImprovePlan {
+  const reading = readScope(withoutCourtesy(userMessage), scenarios, ctx, selection);
   if ('unresolved' in reading) {
     const notDone = [{ part: userMessage.trim(), reason: `The request is limited to "${reading.unresolved.phrase}": ${reading.unresolved.reason}` }];
     return { message: `I did not change anything. ${notDone[0]!.reason}`, suggestions: [], notDone, understood: false };
@@ -360,7 +757,7 @@ export function planImprovement(userMessage: string, scenarios: PlannerScenario[
   const ops: Array<Op & { part: string }> = [];
   const notDone: NotDone[] = [];
   for (const clause of splitRequest(reading.rest)) {
-    const parsed = parseClause(clause, ctx, targets.length);
+    const parsed = parseClause(clause, ctx, targets);
     if (parsed && 'op' in parsed) ops.push({ ...parsed.op, part: clause });
     else notDone.push(notDoneOf(clause, parsed ? parsed.unsupported : `"${clause}" — ${MODEL_HINT}`));
   }
@@ -383,7 +780,9 @@ export function planImprovement(userMessage: string, scenarios: PlannerScenario[
         skipped.set(key, seen);
         continue;
       }
-      const real = Object.entries(next).some(([k, v]) => !sameValue(v, (s as unknown as Record<string, unknown>)[k]) && !sameValue(v, fields[k as ChangeableField]));
+      const real = Object.entries(next).some(
+        ([k, v]) => !sameValue(v, (s as unknown as Record<string, unknown>)[k]) && !sameValue(v, fields[k as ChangeableField]),
+      );
       fields = { ...fields, ...next };
       if (real) {
         // Each change says which edits of the request made it.
@@ -402,10 +801,15 @@ export function planImprovement(userMessage: string, scenarios: PlannerScenario[
       if (errors.length) rejected.add(`${k}: ${errors.join(' ')}`);
       else diff[k] = v;
     }
-    const proposed = (Object.entries(diff) as Array<[ChangeableField, unknown]>).map(([field, value]) => ({ field, value, ...(why[field] ? { reason: why[field] } : {}) }));
+    const proposed = (Object.entries(diff) as Array<[ChangeableField, unknown]>).map(([field, value]) => ({
+      field,
+      value,
+      ...(why[field] ? { reason: why[field] } : {}),
+    }));
     if (proposed.length) changes.push({ scenario_id: s.id, based_on_revision: s.revision, changes: proposed, notes: [] });
   }
-  for (const { part, reason, n } of skipped.values()) notDone.push({ part, reason: `Not done on ${n} of ${targets.length} ${scenariosWord(targets.length)}: ${reason}.` });
+  for (const { part, reason, n } of skipped.values())
+    notDone.push({ part, reason: `Not done on ${n} of ${targets.length} ${scenariosWord(targets.length)}: ${reason}.` });
   for (const op of ops) {
     const undone = op.leftUndone?.(changedBy.get(op) ?? []);
     if (undone) notDone.push(undone);
@@ -414,11 +818,15 @@ export function planImprovement(userMessage: string, scenarios: PlannerScenario[
 
   const parts: string[] = [];
   if (scope) {
-    parts.push(`You limited the request to ${scope.phrase.replace(/^(?:to|for|on|from|in|of)\s+/i, '')}: I read that as the scenarios ${scope.exclude ? 'not ' : ''}${scope.label}, ${targets.length} of the ${scenarios.length} selected; the others are left as they are.`);
+    parts.push(
+      `You limited the request to ${scope.phrase.replace(/^(?:to|for|on|from|in|of)\s+/i, '')}: I read that as the scenarios ${scope.label}, ${targets.length} of the ${scenarios.length} selected; the others are left as they are.`,
+    );
   }
   if (changes.length) {
     const done = [...counts].map(([label, n]) => `${label} on ${n}`).join(', ');
-    parts.push(`I suggest changes to ${changes.length} of ${targets.length} ${scenariosWord(targets.length)}: ${done}. Review them and apply the ones you want.`);
+    parts.push(
+      `I suggest changes to ${changes.length} of ${targets.length} ${scenariosWord(targets.length)}: ${done}. Review them and apply the ones you want.`,
+    );
   } else if (!targets.length) {
     parts.push(scope ? 'None of the selected scenarios is in that group, so there is nothing to change.' : 'There are no scenarios to change.');
   } else if (ops.length && !skipped.size && ops.every((o) => !counts.has(o.label))) {
