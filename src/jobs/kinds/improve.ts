@@ -128,7 +128,8 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     },
     isFatal,
   );
-  for (const [j, settled] of ran.entries()) outputs[pending[j]!] = settled;
+  // Batches never started after a fatal stop are holes in `ran`: they stay holes in `outputs`.
+  for (const [j, settled] of ran.entries()) if (settled) outputs[pending[j]!] = settled;
 
   // The engine found the request needs an agent these scenarios lack: hold the whole job until the user says which.
   const questions = outputs.flatMap((o) => (o.ok && o.value.agentQuestion?.scenarioIds.length ? [o.value.agentQuestion] : []));
