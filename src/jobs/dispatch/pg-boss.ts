@@ -39,7 +39,7 @@ export class PgBossDispatcher implements JobDispatcher {
   }
 
   async start(): Promise<void> {
-    await this.#boss.start();
+    await whileDeadlocked(() => this.#boss.start());
     const options = {
       name: QUEUE,
       policy: 'standard' as const,
@@ -49,9 +49,9 @@ export class PgBossDispatcher implements JobDispatcher {
       retryDelay: this.#tune.queue.retryDelaySeconds,
       retentionMinutes: this.#tune.queue.retentionMinutes,
     };
-    await this.#boss.createQueue(QUEUE, options);
+    await whileDeadlocked(() => this.#boss.createQueue(QUEUE, options));
     // Settings follow the configuration of the process that started last.
-    await this.#boss.updateQueue(QUEUE, options);
+    await whileDeadlocked(() => this.#boss.updateQueue(QUEUE, options));
   }
 
   async dispatch(progressId: string): Promise<void> {
@@ -81,5 +81,20 @@ export class PgBossDispatcher implements JobDispatcher {
     this.#workerId = null;
     // The pool belongs to the store, which closes it after us.
     await this.#boss.stop({ graceful: true, wait: true, close: false, timeout: this.#tune.shutdownGraceMs });
+  }
+}
+
+/**
+ * Processes starting together each create pg-boss's schema and queue, and PostgreSQL may pick one of
+ * them as a deadlock victim (SQLSTATE 40P01). The statements are idempotent, so the victim tries again.
+ */
+async function whileDeadlocked<T>(step: () => Promise<T>, attempts = 5): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await step();
+    } catch (err) {
+      if ((err as { code?: string } | null)?.code !== '40P01' || i >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 50 * i + Math.floor(Math.random() * 50)));
+    }
   }
 }
