@@ -28,7 +28,10 @@ export interface FakeOpenAI {
   stop(): Promise<void>;
 }
 
-function chatCompletion(message: Record<string, unknown>, finishReason: string, usage: { prompt_tokens: number; completion_tokens: number }): Reply {
+/** Usage as chat completions report it; `cached_tokens` is the part of the prompt served from the server's prefix cache. */
+type ChatUsage = { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens: number } };
+
+function chatCompletion(message: Record<string, unknown>, finishReason: string, usage: ChatUsage): Reply {
   return {
     json: {
       id: 'chatcmpl-fake',
@@ -42,7 +45,7 @@ function chatCompletion(message: Record<string, unknown>, finishReason: string, 
 }
 
 /** A chat completion whose message is `content` (JSON-encoded unless already a string). */
-export function completion(content: unknown, usage = { prompt_tokens: 100, completion_tokens: 20 }): Reply {
+export function completion(content: unknown, usage: ChatUsage = { prompt_tokens: 100, completion_tokens: 20 }): Reply {
   return chatCompletion({ content: typeof content === 'string' ? content : JSON.stringify(content) }, 'stop', usage);
 }
 
