@@ -110,7 +110,7 @@ export class AiSdkEngine implements ScenarioEngine {
     };
     const revisions = new Map(input.scenarios.map((s) => [s.id, s.revision]));
     const inJob = new Set(job.map((s) => s.id));
-    // The schema no longer bounds the ids (it is the same for every batch): a change to a scenario
+    // The schema does not bound the ids (it is the same for every batch): a change to a scenario
     // of another batch, which this call was never shown, is left out here. Ids outside the job
     // are the job's check to refuse, as it refuses them from any engine.
     const otherBatch = (id: number) => !revisions.has(id) && inJob.has(id);
