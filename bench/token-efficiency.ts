@@ -23,9 +23,15 @@ export interface ModelExchange {
 type Engine = ReturnType<typeof modelBoundEngine>;
 
 /** One batch through the real engine over the mock model, with what crossed the wire to it. */
-export async function modelExchange(model: Engine, batch: PlannerScenario[], userMessage: string, context: PlannerContext): Promise<ModelExchange> {
+export async function modelExchange(
+  model: Engine,
+  batch: PlannerScenario[],
+  userMessage: string,
+  context: PlannerContext,
+  selection: PlannerScenario[] = batch,
+): Promise<ModelExchange> {
   const before = model.calls.length;
-  const out = await model.engine.improve({ userMessage, history: [], scenarios: batch, context, signal: new AbortController().signal });
+  const out = await model.engine.improve({ userMessage, history: [], scenarios: batch, selection, context, signal: new AbortController().signal });
   const calls = model.calls.slice(before);
   return {
     sent: calls.map((c) => c.sent).join(''),
@@ -36,6 +42,15 @@ export async function modelExchange(model: Engine, batch: PlannerScenario[], use
   };
 }
 
+/** How many characters every text starts with alike. */
+export function commonPrefixLength(texts: string[]): number {
+  if (!texts.length) return 0;
+  let n = 0;
+  const [first, ...rest] = texts;
+  while (n < first!.length && rest.every((t) => t[n] === first![n])) n++;
+  return n;
+}
+
 const isEmpty = (v: unknown) => v === null || v === '' || (Array.isArray(v) && !v.length) || (typeof v === 'object' && v !== null && !Object.keys(v).length);
 
 /** The scenario's own fields: the JSON of those that hold something. */
@@ -43,8 +58,10 @@ const ownFields = (s: PlannerScenario) => JSON.stringify(Object.fromEntries(Obje
 
 /**
  * Characters sent to the model per scenario (system prompt, project facts and output schema
- * amortised over the batch), against the size of the scenario's own fields; and characters received, against the size
- * of the changes they carry. The model answers a typical request: a tool and a tag for each scenario.
+ * amortised over the batch), against the size of the scenario's own fields; how much of what is
+ * sent is the prefix every call of the job shares byte for byte (what a provider's prompt cache
+ * serves); and characters received, against the size of the changes they carry. The model answers
+ * a typical request: a tool and a tag for each scenario.
  */
 export const tokenEfficiency: Benchmark = {
   name: 'token-efficiency',
@@ -64,7 +81,7 @@ export const tokenEfficiency: Benchmark = {
       const model = modelBoundEngine({ delayMs: 0 });
       const total = { sent: 0, schema: 0, received: 0, calls: 0, changeChars: 0, changes: 0 };
       for (const batch of chunk(scenarios, model.engine.batchSize)) {
-        const x = await modelExchange(model, batch, userMessage, context);
+        const x = await modelExchange(model, batch, userMessage, context, scenarios);
         total.sent += x.sent.length;
         total.schema += x.schema.length;
         total.received += x.received.length;
@@ -76,12 +93,18 @@ export const tokenEfficiency: Benchmark = {
       }
       // The output schema travels with every call and is read by the model like the prompt, so it counts as sent.
       const sent = total.sent + total.schema;
+      // What every call of the job sends alike from its start, in the order providers read it (the
+      // schema before the messages): the part a prompt cache can serve, measured on the bytes sent.
+      const prefix = commonPrefixLength(model.calls.map((c) => c.schema + c.sent));
       const details = {
         scenarios: n,
         batch_size: model.engine.batchSize,
         ...total,
         prompt_per_scenario: total.sent / n,
         schema_per_scenario: total.schema / n,
+        shared_prefix_per_call: prefix,
+        // With the first call writing the cache and every later one reading it.
+        read_from_cache_share: (prefix * (total.calls - 1)) / sent,
       };
       return [
         figure(
@@ -94,6 +117,17 @@ export const tokenEfficiency: Benchmark = {
             details,
           },
           (f) => f.ratio! < 1.5,
+        ),
+        figure(
+          {
+            benchmark: 'tokens: cacheable share of what is sent',
+            figure: prefix * total.calls,
+            unit: 'chars',
+            reference: { label: 'all sent for the job', value: sent, unit: 'chars' },
+            target: 'ratio ≥ 0.4',
+            details,
+          },
+          (f) => f.ratio! >= 0.4,
         ),
         figure(
           {

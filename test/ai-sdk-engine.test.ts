@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import type { PlannerContext, PlannerScenario } from '../src/agent/engine.js';
 import { CallPolicy, retryAfterMs, Semaphore } from '../src/agent/engines/ai-sdk/call-policy.js';
 import { knowledgeWithinBudget } from '../src/agent/engines/ai-sdk/knowledge.js';
-import { renderImprovePrompt } from '../src/agent/engines/ai-sdk/prompts.js';
+import { renderImprovePrompt, sentText } from '../src/agent/engines/ai-sdk/prompts.js';
+import { improveSchema } from '../src/agent/engines/ai-sdk/schemas.js';
 import { createEngine } from '../src/agent/engines/index.js';
 import { type SuggestionTarget, validateDrafts, validateSuggestions } from '../src/agent/validate.js';
 import { ConfigError, loadConfig } from '../src/config.js';
@@ -87,7 +88,7 @@ const improveInput = (scenarios: PlannerScenario[], userMessage = 'Add the DTMF 
 });
 
 describe('improve on a model', () => {
-  it('sends the batch compactly with a schema bounded to its ids and writable fields, and returns the changes with usage', async () => {
+  it('sends the batch compactly with a schema bounded to the writable fields, and returns the changes with usage', async () => {
     const batch = [scenario(11), scenario(12, { tags: ['vip'] })];
     const changes = [11, 12].map((id) => ({ scenario_id: id, field: 'tool_ids', value: ['TOOL_DTMF'], reason: 'The request adds DTMF.' }));
     const { engine, calls } = engineOn([
@@ -114,7 +115,8 @@ describe('improve on a model', () => {
     expect(Object.keys(format.schema.properties)).toEqual(['plan', 'changes', 'not_done', 'message']);
     const item = format.schema.properties.changes.items;
     expect(Object.keys(item.properties)).toEqual(['scenario_id', 'field', 'value', 'reason']);
-    expect(item.properties.scenario_id.enum).toEqual([11, 12]);
+    // The ids are not in the schema: it is the same for every batch, so providers cache it with the prefix.
+    expect(item.properties.scenario_id).toEqual({ type: 'integer', description: expect.any(String) });
     expect(item.properties.field.enum).not.toContain('agent');
     expect(item.properties.field.enum).toContain('tool_ids');
     // Limits that would compile into huge grammars on local servers, or that strict mode rejects, are left to validation.
@@ -184,6 +186,21 @@ describe('improve on a model', () => {
     expect(accepted).toEqual([]);
     expect(issues.map((i) => i.message)).toEqual([expect.stringContaining('Scenario 999 is not part of this request')]);
     expect(promptText(calls[1]!)).toMatch(/scenario 11, agent: "agent" is not a field[\s\S]*Scenario 999 is not part/);
+  });
+
+  it('leaves out a change to a scenario of another batch of the job, which this call was never shown, and re-asks', async () => {
+    const job = [scenario(11), scenario(12), scenario(13)];
+    const stray = { plan: '', changes: [{ scenario_id: 13, field: 'tags', value: ['x'], reason: 'r' }], not_done: [], message: 'Tagged.' };
+    const fixed = { ...stray, changes: [{ ...stray.changes[0], scenario_id: 11 }] };
+    const { engine, calls } = engineOn([answer(stray), answer(fixed)]);
+    const out = await engine.improve({ ...improveInput(job.slice(0, 2)), selection: job });
+    expect(promptText(calls[1]!)).toContain('scenario 13: Scenario 13 was not sent with this request');
+    expect(out.suggestions.map((x) => x.scenario_id)).toEqual([11]);
+
+    const stubborn = engineOn([answer(stray), answer(stray)]);
+    const kept = await stubborn.engine.improve({ ...improveInput(job.slice(0, 2)), selection: job });
+    expect(kept.suggestions).toEqual([]);
+    expect(kept.issues).toEqual([{ scenario_id: 13, field: null, message: expect.stringContaining('was not sent with this request') }]);
   });
 
   it("holds the model's tool call when it needs an agent for scenarios that have none", async () => {
@@ -434,6 +451,114 @@ describe('instructions on a model', () => {
   it('fails with a readable error when the instructions stay invalid', async () => {
     const { engine } = engineOn([answer({ message: 'x', instructions: '' }), answer({ message: 'x', instructions: '   ' })]);
     await expect(engine.instructions(input())).rejects.toThrow(/instructions did not pass validation: instructions: must not be empty/);
+  });
+});
+
+describe('the shared prefix', () => {
+  // A job over two agents and two languages, with a knowledge base the request draws on, in two batches.
+  const kbContext: PlannerContext = {
+    ...context,
+    agentProfiles: [
+      { id: 7, name: 'Billing line', description: 'Answers billing questions for Acme Telecom.', language: 'en' },
+      { id: 8, name: 'Sales line', description: 'Sells plans.', language: 'en' },
+    ],
+    knowledgeBase: [
+      { id: 5, file_name: 'billing.md', text: '# Refunds\nRefunds take 30 days.', agent_id: 7 },
+      { id: 6, file_name: 'sales.md', text: '# Plans\nThe basic plan costs 10 EUR.', agent_id: 8 },
+    ],
+  };
+  const job = [
+    ...Array.from({ length: 3 }, (_, i) => scenario(21 + i)),
+    scenario(24, { scenario_language: 'es' }),
+    scenario(25, { agent: 8, agent_name: 'Sales line' }),
+    scenario(26, { agent: 8, agent_name: 'Sales line', personality: 2, personality_name: 'Angry Female' }),
+  ];
+  const batches = [job.slice(0, 3), job.slice(3)];
+  const message = 'Make the expected outcomes accurate to the knowledge base';
+
+  it('is byte-identical in every batch of a job and is where each call starts; the batch comes after it', () => {
+    const schema = improveSchema();
+    const rendered = batches.map((b) => renderImprovePrompt({ userMessage: message, history: [], scenarios: b, selection: job, context: kbContext }));
+    const sent = rendered.map((r) => sentText(r, schema));
+    const prefix = sent[0]!.text.slice(0, sent[0]!.prefixChars);
+    expect(sent[1]!.text.slice(0, sent[1]!.prefixChars)).toBe(prefix);
+    for (const x of sent) expect(x.text.startsWith(prefix)).toBe(true);
+    // The job's facts are in it: both agents, the knowledge of both, the language most scenarios have.
+    expect(prefix).toContain('Sells plans.');
+    expect(prefix).toContain('Refunds take 30 days.');
+    expect(prefix).toContain('The basic plan costs 10 EUR.');
+    expect(prefix).toContain('Unless a scenario shows its own, its personality is 1 (Normal Male) and its scenario_language is "en".');
+    // No scenario is: each batch carries its own after the prefix, and only its own.
+    for (const s of job) expect(prefix).not.toContain(`Ask about bill ${s.id}.`);
+    for (const [i, b] of batches.entries()) {
+      const rest = sent[i]!.text.slice(prefix.length);
+      for (const s of job) expect(rest.includes(`Ask about bill ${s.id}.`)).toBe(b.includes(s));
+    }
+    // What the prefix says once is not repeated per scenario; what differs from it is shown.
+    expect(rendered[1]!.prompt).toContain('"id":24,"name":"Scenario 24","agent":7');
+    expect(rendered[1]!.prompt).toContain('"scenario_language":"es"');
+    expect(rendered[1]!.prompt).toContain('"id":26,"name":"Scenario 26","agent":8,"personality":2,');
+    expect(rendered[1]!.prompt).toContain('"id":25,"name":"Scenario 25","agent":8,"instructions"');
+    expect(rendered[1]!.prompt).not.toMatch(/"scenario_language":"en"|agent_name|personality_name/);
+  });
+
+  it('is what the model receives, with the same tools and schema, in every batch of a job', async () => {
+    const none = () => answer({ plan: '', changes: [], not_done: [], message: 'Nothing.' });
+    const orphan = scenario(30, { agent: null, agent_name: '' });
+    const { engine, calls } = engineOn([none(), none()]);
+    const selection = [...job, orphan];
+    for (const b of [batches[0]!, [...batches[1]!, orphan]]) await engine.improve({ ...improveInput(b, message), context: kbContext, selection });
+    const [a, b] = calls;
+    expect(b!.prompt[0]).toEqual(a!.prompt[0]);
+    expect(a!.prompt[0]!.role).toBe('system');
+    expect(JSON.stringify(b!.responseFormat)).toBe(JSON.stringify(a!.responseFormat));
+    // The question tool is the job's: the batch without the orphan carries it too, unchanged.
+    expect(JSON.stringify(b!.tools)).toBe(JSON.stringify(a!.tools));
+    expect(a!.tools?.map((t) => t.name)).toEqual(['ask_which_agent']);
+    expect(promptText(a!)).not.toContain('Ask about bill 30.');
+  });
+
+  it('is shared by the rounds of a clarify request and by instructions calls for one agent', async () => {
+    const draftsOf = (from: number, n: number) =>
+      answer({
+        message: 'Drafts.',
+        needs_clarification: false,
+        questions: [],
+        not_done: [],
+        scenarios: Array.from({ length: n }, (_, i) => ({
+          reason: 'r',
+          name: `Situation ${from + i}`,
+          personality: 1,
+          scenario_language: 'en',
+          tags: [],
+          tool_ids: [],
+          first_message: 'Hi',
+          instructions: 'Ask for a refund.',
+          expected_outcome_prompt: 'The agent explains the refund.',
+          information_fields: [],
+          source_files: [],
+        })),
+      });
+    const rounds = engineOn([draftsOf(1, 10), draftsOf(11, 2)]);
+    await rounds.engine.clarify({
+      userMessage: 'Refund scenarios',
+      history: [],
+      numScenarios: 12,
+      context: kbContext,
+      answers: [],
+      signal: new AbortController().signal,
+    });
+    expect(rounds.calls[1]!.prompt[0]).toEqual(rounds.calls[0]!.prompt[0]);
+    expect(JSON.stringify(rounds.calls[1]!.responseFormat)).toBe(JSON.stringify(rounds.calls[0]!.responseFormat));
+    expect(promptText(rounds.calls[1]!)).toContain('Situation 1');
+
+    const written = answer({ message: 'Wrote them.', instructions: 'You want a refund.', expected_outcome_prompt: null, not_done: [] });
+    const two = engineOn([written, written]);
+    for (const s of [scenario(11), scenario(12, { personality: 2, personality_name: 'Angry Female' })]) {
+      await two.engine.instructions({ mode: 'generate', scenario: s, userMessage: '', context, signal: new AbortController().signal });
+    }
+    expect(two.calls[1]!.prompt[0]).toEqual(two.calls[0]!.prompt[0]);
+    expect(promptText(two.calls[1]!)).toContain('Upset.');
   });
 });
 

@@ -49,7 +49,7 @@ const improve = async (scenarios: number[], user_message = 'Tag them') =>
   waitForJob(s.api, (await startJob(s.api, { scenarios, user_message })).progress_id, 10_000);
 
 describe('improve through a model server', () => {
-  it('splits the job into batches, sends each its own scenarios and schema, and reports suggestions, usage and progress', async () => {
+  it('splits the job into batches, sends each its own scenarios after the same prefix, and reports suggestions, usage and progress', async () => {
     fake.fallback = tagBatch('reviewed');
     const done = await improve(ids.slice(0, 3), 'Review them, then tag them reviewed');
     expect(done).toMatchObject({
@@ -70,6 +70,13 @@ describe('improve through a model server', () => {
     expect(req.body.tools).toBeUndefined();
     expect(promptOf(req)).toContain('Ask about bill 1.');
     expect(promptOf(req)).not.toContain('Ask about bill 2.');
+    // The schema and the system message (rules and the job's facts) are byte-identical in both
+    // batches, so an OpenAI-compatible server's prefix cache serves them to the second.
+    const [a, b] = fake.requests.map((r) => r.body);
+    expect(JSON.stringify(b.response_format)).toBe(JSON.stringify(a.response_format));
+    expect(b.messages[0]).toEqual(a.messages[0]);
+    expect(a.messages[0].role).toBe('system');
+    expect(a.messages[0].content).not.toMatch(/Ask about bill/);
     // Suggestions are not writes.
     expect((await s.api('GET', `scenarios/${ids[0]}/`)).body.tags).toEqual(['base']);
   });
@@ -229,7 +236,10 @@ describe('improve through a model server', () => {
     expect(done.result.updated_scenarios).toEqual([expect.objectContaining({ id: orphan, agent: other, tags: ['base', 'sales'] })]);
     // The chosen agent is the scenario's own now: nothing left to ask about.
     expect(fake.requests[1]!.body.tools).toBeUndefined();
-    expect(promptOf(fake.requests[1]!)).toContain('"agent_name":"Sales line"');
+    const [system, ...turns] = fake.requests[1]!.body.messages as Array<{ content: string }>;
+    expect(system!.content).toContain('"name":"Sales line","description":"Sells plans."');
+    expect(system!.content).toContain(`Every scenario tests agent ${other}.`);
+    expect(turns.at(-1)!.content).toContain(`"id":${orphan}`);
     await s.api('DELETE', `scenarios/${orphan}/`);
   });
 });

@@ -5,13 +5,13 @@ import { PREDEFINED_PERSONALITIES } from '../src/domain/personalities.js';
 import { PREDEFINED_TOOLS } from '../src/domain/tools.js';
 import { AGENTS, type Library, seedLibrary } from './fixtures/quality-library.js';
 import { startJob, waitForJob } from './helpers/agent.js';
-import { batchIds, completion, type FakeOpenAI, type SeenRequest, startFakeOpenAI } from './helpers/fake-openai.js';
+import { batchIds, completion, type FakeOpenAI, promptOf, type SeenRequest, startFakeOpenAI } from './helpers/fake-openai.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 /**
  * What each prompt of the model engine carries, as sent, captured at a fake OpenAI-compatible
- * server, for realistic requests over the quality library: the description of every agent a
- * batch's scenarios belong to, the descriptions of tools and personalities, knowledge-base
+ * server, for realistic requests over the quality library: in the shared prefix (the system
+ * message), the description of every agent the job's scenarios belong to, the descriptions of tools and personalities, knowledge-base
  * passages when the request draws on them, the conversation with the user's own turns as the
  * user's, and the configured temperature and output budget.
  */
@@ -73,7 +73,7 @@ describe('improve prompts', () => {
     await improve({ scenarios: lib.byAgent('clinic').map((x) => x.id), agent_id: lib.agents.clinic.id, user_message: content[2] });
     const counted = fake.requests.map((req) => {
       const agentsOfBatch = new Set(batchIds(req).map((id) => lib.scenarios.find((x) => x.id === id)!.agent));
-      const carried = [...agentsOfBatch].every((a) => userText(req).includes(inBlock(Object.values(AGENTS).find((x) => x.name === nameOf(a))!.description)));
+      const carried = [...agentsOfBatch].every((a) => systemText(req).includes(inBlock(Object.values(AGENTS).find((x) => x.name === nameOf(a))!.description)));
       return carried;
     });
     expect(counted.length).toBeGreaterThan(8);
@@ -92,8 +92,8 @@ describe('improve prompts', () => {
       user_message: 'make the caller more polite',
     });
     const req = fake.requests[0]!;
-    for (const t of PREDEFINED_TOOLS) expect(userText(req)).toContain(inBlock(t.description));
-    for (const p of PREDEFINED_PERSONALITIES) expect(userText(req)).toContain(inBlock(p.description));
+    for (const t of PREDEFINED_TOOLS) expect(systemText(req)).toContain(inBlock(t.description));
+    for (const p of PREDEFINED_PERSONALITIES) expect(systemText(req)).toContain(inBlock(p.description));
     expect(systemText(req)).toMatch(/Never put into it the expected outcome/);
     expect(systemText(req)).toMatch(/synthetic but plausible/);
     expect(systemText(req)).toMatch(/translate the caller-facing text/);
@@ -109,11 +109,11 @@ describe('improve prompts', () => {
     });
     await improve({ scenarios: [lib.byAgent('billing')[2]!.id], user_message: 'make the caller more polite' });
     const [drawing, plain] = fake.requests;
-    expect(userText(drawing!)).toContain('A late fee of $15 applies');
-    expect(userText(drawing!)).toContain('Changes are free up to 24 hours');
-    // Another agent's knowledge is not this batch's.
-    expect(userText(drawing!)).not.toContain('Cancelling less than 24 hours');
-    expect(userText(plain!)).not.toContain('knowledge_base');
+    expect(systemText(drawing!)).toContain('A late fee of $15 applies');
+    expect(systemText(drawing!)).toContain('Changes are free up to 24 hours');
+    // The knowledge of an agent none of the job's scenarios test is not the job's.
+    expect(promptOf(drawing!)).not.toContain('Cancelling less than 24 hours');
+    expect(promptOf(plain!)).not.toContain('knowledge_base');
   });
 
   it("sends the conversation as real turns, so the user's own follow-up is trusted as theirs", async () => {
@@ -138,12 +138,13 @@ describe('clarify prompts', () => {
       (await startJob(s.api, { agent_id: lib.agents.clinic.id, user_message: 'Write 2 scenarios in Spanish about refills', num_scenarios: 2 })).progress_id,
     );
     const req = fake.requests[0]!;
-    const text = userText(req);
-    expect(text).toContain('in Spanish (scenario_language "es")');
-    expect(text).toContain(inBlock(AGENTS.clinic.description));
-    expect(text).toContain('Refill requests take two business days');
-    for (const x of lib.byAgent('clinic')) expect(text).toContain(inBlock(x.name));
-    expect(text).not.toContain(inBlock(lib.byAgent('billing')[0]!.name));
+    expect(userText(req)).toContain('in Spanish (scenario_language "es")');
+    // The agent, its knowledge and its scenarios are the shared prefix of every round.
+    const facts = systemText(req);
+    expect(facts).toContain(inBlock(AGENTS.clinic.description));
+    expect(facts).toContain('Refill requests take two business days');
+    for (const x of lib.byAgent('clinic')) expect(facts).toContain(inBlock(x.name));
+    expect(promptOf(req)).not.toContain(inBlock(lib.byAgent('billing')[0]!.name));
   });
 });
 

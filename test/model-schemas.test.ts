@@ -56,7 +56,7 @@ function strictProblems(node: any, path = '$'): string[] {
 }
 
 const schemas = {
-  improve: improveSchema([1, 2]).jsonSchema,
+  improve: improveSchema().jsonSchema,
   clarify: clarifySchema(ctx, [7]).jsonSchema,
   instructions: instructionsSchema(false).jsonSchema,
   'conditional actions': instructionsSchema(true).jsonSchema,

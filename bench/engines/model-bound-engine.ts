@@ -3,6 +3,7 @@ import { MockLanguageModelV3 } from 'ai/test';
 import { CallPolicy, realSleep } from '../../src/agent/engines/ai-sdk/call-policy.js';
 import { AiSdkEngine } from '../../src/agent/engines/ai-sdk/engine.js';
 import { loadConfig } from '../../src/config.js';
+import { promptScenarios } from '../../test/helpers/fake-openai.js';
 import { answer, promptText } from '../../test/helpers/mock-model.js';
 
 /** One model call as the mock model received and answered it. */
@@ -15,19 +16,13 @@ export interface ModelCall {
   received: string;
 }
 
-/** The scenarios of the prompt's data block, as the model reads them. */
-function promptScenarios(text: string): Array<{ id: number; tags?: string[]; tool_ids?: string[] }> {
-  const m = /<data name="scenarios">\n(.*)\n<\/data>/.exec(text);
-  if (!m) throw new Error('the prompt has no scenarios block');
-  return JSON.parse(m[1]!);
-}
-
 /**
  * What a model asked to "add the DTMF tool" answers for the scenarios it was sent: each gets the
  * DTMF tool and a tag, as structured output in the engine's schema.
  */
 function typicalAnswer(opts: LanguageModelV3CallOptions): string {
-  const scenarios = promptScenarios(promptText(opts));
+  const scenarios = promptScenarios(promptText(opts)) as Array<{ id: number; tags?: string[]; tool_ids?: string[] }>;
+  if (!scenarios.length) throw new Error('the prompt has no scenarios block');
   return JSON.stringify({
     message: `Added the DTMF tool and the "reviewed" tag to ${scenarios.length} scenario(s).`,
     changes: scenarios.map((s) => ({

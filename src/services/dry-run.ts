@@ -34,7 +34,7 @@ export async function dryRunScenarioAgent(db: Db, config: Config, organizationId
     const { scenarios } = await engineScenarios(db, organizationId, rows);
     const batches = chunk(scenarios, estimator.batchSize);
     const estimate = batches.reduce(
-      (sum, batch) => addEstimates(sum, estimator.improve({ userMessage: req.user_message, history, scenarios: batch, context: facts })),
+      (sum, batch) => addEstimates(sum, estimator.improve({ userMessage: req.user_message, history, scenarios: batch, selection: scenarios, context: facts })),
       noCalls(),
     );
     return dryRunPlan('improve', config.model, scenarios.length, batches.length, estimate, price);

@@ -28,7 +28,10 @@ export interface FakeOpenAI {
   stop(): Promise<void>;
 }
 
-function chatCompletion(message: Record<string, unknown>, finishReason: string, usage: { prompt_tokens: number; completion_tokens: number }): Reply {
+/** Usage as chat completions report it; `cached_tokens` is the part of the prompt served from the server's prefix cache. */
+type ChatUsage = { prompt_tokens: number; completion_tokens: number; prompt_tokens_details?: { cached_tokens: number } };
+
+function chatCompletion(message: Record<string, unknown>, finishReason: string, usage: ChatUsage): Reply {
   return {
     json: {
       id: 'chatcmpl-fake',
@@ -42,7 +45,7 @@ function chatCompletion(message: Record<string, unknown>, finishReason: string, 
 }
 
 /** A chat completion whose message is `content` (JSON-encoded unless already a string). */
-export function completion(content: unknown, usage = { prompt_tokens: 100, completion_tokens: 20 }): Reply {
+export function completion(content: unknown, usage: ChatUsage = { prompt_tokens: 100, completion_tokens: 20 }): Reply {
   return chatCompletion({ content: typeof content === 'string' ? content : JSON.stringify(content) }, 'stop', usage);
 }
 
@@ -58,13 +61,25 @@ export const errorReply = (status: number, headers: Record<string, string> = {})
   json: { error: { message: `fake error ${status}`, type: 'server_error' } },
 });
 
-/** The scenario ids a request's structured-output schema allows: the batch it was sent. */
-export const batchIds = (req: SeenRequest): number[] =>
-  req.body?.response_format?.json_schema?.schema?.properties?.changes?.items?.properties?.scenario_id?.enum ?? [];
-
 /** Every message's text in a request, joined. */
 export const promptOf = (req: SeenRequest): string =>
   (req.body?.messages ?? []).map((m: { content: unknown }) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content))).join('\n');
+
+/** The scenarios of a prompt's scenarios block (an improve batch), as the model reads them; none in other prompts. */
+export function promptScenarios(text: string): Array<{ id: number } & Record<string, unknown>> {
+  const m = /<data name="scenarios">\n(.*)\n<\/data>/.exec(text);
+  return m ? JSON.parse(m[1]!) : [];
+}
+
+/** The scenario ids of the batch a request was sent (its scenarios block, the last there is). */
+export const batchIds = (req: SeenRequest): number[] => {
+  const user = (req.body?.messages ?? []).filter((m: { role: string }) => m.role === 'user');
+  for (const m of [...user].reverse()) {
+    const found = promptScenarios(typeof m.content === 'string' ? m.content : JSON.stringify(m.content));
+    if (found.length) return found.map((x) => x.id);
+  }
+  return [];
+};
 
 /**
  * An OpenAI-compatible chat-completions server on 127.0.0.1 whose every answer the test scripts:

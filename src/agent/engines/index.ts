@@ -39,7 +39,7 @@ export function callEstimator(config: Pick<Config, 'model' | 'llm'>): CallEstima
   // As PlannerFirstEngine answers: a batch the planner fully understands makes no model call.
   const improve = config.llm.plannerFirst
     ? (input: Omit<ImproveInput, 'signal'>) =>
-        planImprovement(input.userMessage, input.scenarios, input.context).understood ? noCalls() : modelEstimates.improve(input)
+        planImprovement(input.userMessage, input.scenarios, input.context, input.selection).understood ? noCalls() : modelEstimates.improve(input)
     : modelEstimates.improve;
   return { batchSize: config.llm.batchSize, ...modelEstimates, improve };
 }

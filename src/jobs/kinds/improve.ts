@@ -96,7 +96,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     ctx.signal,
     async (batch) => {
       // Asked before the call: a call the budget does not allow is never made.
-      const estimate = ctx.estimator.improve({ userMessage: req.user_message, history, scenarios: batch, context: facts });
+      const estimate = ctx.estimator.improve({ userMessage: req.user_message, history, scenarios: batch, selection: scenarios, context: facts });
       const refused = ctx.budget.reserve(estimate);
       if (refused) throw new BudgetStopped(refused);
       try {

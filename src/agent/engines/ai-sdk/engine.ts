@@ -67,8 +67,9 @@ export class AiSdkEngine implements ScenarioEngine {
   }
 
   async improve(input: ImproveInput): Promise<ImproveOutput> {
-    const ids = input.scenarios.map((s) => s.id);
-    const needing = input.scenarios.filter((s) => s.agent === null).map((s) => s.id);
+    // Tools and schema come before the messages in what providers cache: both are the job's, not the batch's.
+    const job = input.selection?.length ? input.selection : input.scenarios;
+    const needing = job.filter((s) => s.agent === null).map((s) => s.id);
     const tools: ToolSet | undefined = needing.length
       ? {
           [ASK_AGENT]: tool({
@@ -86,7 +87,7 @@ export class AiSdkEngine implements ScenarioEngine {
       this.#opts,
       input.signal,
       renderImprovePrompt({ ...input, knowledgeChars: this.#opts.improveKnowledgeChars ?? IMPROVE_KNOWLEDGE_CHARS }),
-      improveSchema(ids),
+      improveSchema(),
       tools,
     );
 
@@ -108,17 +109,33 @@ export class AiSdkEngine implements ScenarioEngine {
       return { question, scenarioIds: [...new Set(asked)].sort((a, b) => a - b), toolCalls };
     };
     const revisions = new Map(input.scenarios.map((s) => [s.id, s.revision]));
-    const suggestionsOf = (a: ImproveAnswer) => a.suggestions.map((s) => ({ ...s, based_on_revision: revisions.get(s.scenario_id) ?? null }));
+    const inJob = new Set(job.map((s) => s.id));
+    // The schema does not bound the ids (it is the same for every batch): a change to a scenario
+    // of another batch, which this call was never shown, is left out here. Ids outside the job
+    // are the job's check to refuse, as it refuses them from any engine.
+    const otherBatch = (id: number) => !revisions.has(id) && inJob.has(id);
+    const suggestionsOf = (a: ImproveAnswer) =>
+      a.suggestions.filter((s) => !otherBatch(s.scenario_id)).map((s) => ({ ...s, based_on_revision: revisions.get(s.scenario_id) ?? null }));
+    const issuesOf = (a: ImproveAnswer): ValidationIssue[] => [
+      ...a.issues,
+      ...a.suggestions
+        .filter((s) => otherBatch(s.scenario_id))
+        .map((s) => ({
+          scenario_id: s.scenario_id,
+          field: null,
+          message: `Scenario ${s.scenario_id} was not sent with this request; only the scenarios shown may change.`,
+        })),
+    ];
     const problems = (a: Answer<ImproveAnswer>) => {
       if (!a.output) return [a.unreadable ?? 'The answer was empty.'];
-      return [...a.output.issues, ...(input.check?.(suggestionsOf(a.output)) ?? [])].map(issueText);
+      return [...issuesOf(a.output), ...(input.check?.(suggestionsOf(a.output)) ?? [])].map(issueText);
     };
 
     const final = await run.askWithOneRetry(problems, agentQuestion);
     const question = agentQuestion(final);
     if (question) return { message: question.question, suggestions: [], notDone: [], agentQuestion: question, usage: run.usage };
     const answer = final.output!;
-    return { message: answer.message, suggestions: suggestionsOf(answer), notDone: answer.notDone, issues: answer.issues, usage: run.usage };
+    return { message: answer.message, suggestions: suggestionsOf(answer), notDone: answer.notDone, issues: issuesOf(answer), usage: run.usage };
   }
 
   /**
@@ -267,7 +284,8 @@ class Conversation<T> {
       const { value, attempts } = await policy.run(this.signal, (signal) =>
         generateText({
           model: setup.model,
-          system: this.prompt.system,
+          // The shared prefix, marked for the provider's prompt cache where it needs a mark.
+          system: { role: 'system', content: this.prompt.system, ...(setup.prefixOptions ? { providerOptions: setup.prefixOptions } : {}) },
           messages: this.#messages,
           output: Output.object({ schema: this.schema }),
           ...(this.tools ? { tools: this.tools } : {}),

@@ -2,7 +2,7 @@ import { type CallEstimate, estimateTokens } from '../../../domain/cost.js';
 import type { ClarifyInput, ImproveInput, InstructionsInput } from '../../engine.js';
 import { CLARIFY_KNOWLEDGE_CHARS, IMPROVE_KNOWLEDGE_CHARS } from './engine.js';
 import { knowledgeWithinBudget } from './knowledge.js';
-import { compactScenario, type RenderedPrompt, renderClarifyPrompt, renderImprovePrompt, renderInstructionsPrompt } from './prompts.js';
+import { compactScenario, type RenderedPrompt, renderClarifyPrompt, renderImprovePrompt, renderInstructionsPrompt, sentText } from './prompts.js';
 import { clarifySchema, improveSchema, instructionsSchema } from './schemas.js';
 
 /** Drafts asked for in one clarify call (as the engine asks for them). */
@@ -13,9 +13,8 @@ const MESSAGE_TOKENS = 80;
 const PER_DRAFT_TOKENS = 350;
 const MIN_INSTRUCTIONS_TOKENS = 300;
 
-/** A call's input as the provider counts it: the system prompt, the prompt and the output schema. */
-const sent = (p: RenderedPrompt, schema: { jsonSchema: unknown }) =>
-  estimateTokens(p.system) + estimateTokens(p.prompt) + estimateTokens(JSON.stringify(schema.jsonSchema));
+/** A call's input as the provider counts it: the output schema, the system prompt, the conversation so far and the prompt. */
+const sent = (p: RenderedPrompt, schema: { jsonSchema: unknown }) => estimateTokens(sentText(p, schema).text);
 
 /**
  * The model calls the ai-sdk engine would make for a job, from the very prompts and schemas it
@@ -24,11 +23,10 @@ const sent = (p: RenderedPrompt, schema: { jsonSchema: unknown }) =>
  */
 export const modelEstimates = {
   improve(input: Omit<ImproveInput, 'signal'>): CallEstimate {
-    const ids = input.scenarios.map((s) => s.id);
     const out = input.scenarios.reduce((n, s) => n + Math.ceil(estimateTokens(JSON.stringify(compactScenario(s))) / 2) + 20, MESSAGE_TOKENS);
     return {
       model_calls: 1,
-      input_tokens: sent(renderImprovePrompt({ ...input, knowledgeChars: IMPROVE_KNOWLEDGE_CHARS }), improveSchema(ids)),
+      input_tokens: sent(renderImprovePrompt({ ...input, knowledgeChars: IMPROVE_KNOWLEDGE_CHARS }), improveSchema()),
       output_tokens: out,
     };
   },

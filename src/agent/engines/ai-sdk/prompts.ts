@@ -2,11 +2,34 @@ import { languageAskedFor, languageName } from '../../../domain/languages.js';
 import type { HistoryTurn, InstructionsScenario, PlannerContext, PlannerScenario } from '../../engine.js';
 import { type KnowledgeChunk, knowledgeWithinBudget } from './knowledge.js';
 
+/**
+ * A call as it is sent, in the order providers cache it: the shared prefix first, then the
+ * conversation so far, then what is this call's own.
+ */
 export interface RenderedPrompt {
+  /**
+   * The shared prefix, sent as the system message: the rules, then the facts of the whole job
+   * (agents, project, knowledge base, what all its scenarios share). Byte-identical for every call
+   * of one job, so a provider's prompt cache serves it from the second call on.
+   */
   system: string;
+  /** This call's own part, sent last: its scenarios and the request. */
   prompt: string;
   /** The conversation so far, sent as real turns before the prompt: the user's own turns are the user's. */
   history?: HistoryTurn[];
+}
+
+/** The shared prefix: the rules, then each block of job-wide facts that says something. */
+const sharedPrefix = (rules: string, facts: Array<string | null | false | undefined>) => [rules, ...facts.filter(Boolean)].join('\n\n');
+
+/**
+ * What a call sends, as text in the order it is sent (the output schema first, as providers put it
+ * before the messages), and how much of it is the shared prefix: what the estimate counts and
+ * what a prompt cache can serve.
+ */
+export function sentText(p: RenderedPrompt, schema: { jsonSchema: unknown }): { text: string; prefixChars: number } {
+  const prefix = JSON.stringify(schema.jsonSchema) + p.system;
+  return { text: [prefix, ...(p.history ?? []).map((t) => t.content), p.prompt].join(''), prefixChars: prefix.length };
 }
 
 /**
@@ -41,16 +64,69 @@ const isEmpty = (v: unknown) =>
   (Array.isArray(v) && v.length === 0) ||
   (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
 
-/** A scenario as the model sees it: its id and only the fields that say something. */
-export function compactScenario(s: PlannerScenario | InstructionsScenario): Record<string, unknown> {
-  const { revision: _r, agent: _a, ...rest } = s as PlannerScenario;
+/** Fields most scenarios of a job share a value of: the value is said once, and a scenario shows its own only when it differs. */
+const USUAL_FIELDS = ['personality', 'scenario_language'] as const;
+type Usual = Partial<Record<(typeof USUAL_FIELDS)[number], unknown>>;
+
+/**
+ * A scenario as the model sees it: its id and only the fields that say something. Names of its
+ * agent and personality are left out (the agents and project blocks name them by id), and so is
+ * what the shared prefix already says for the whole job: its agent when all share one, and the
+ * job's usual personality and language.
+ */
+export function compactScenario(s: PlannerScenario | InstructionsScenario, shown: { agent?: boolean; usual?: Usual } = {}): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(rest)) {
-    if (isEmpty(v)) continue;
+  for (const [k, v] of Object.entries(s)) {
+    if (k === 'agent' && shown.agent) out.agent = v;
+    if (k === 'revision' || k === 'agent' || k === 'agent_name' || k === 'personality_name' || isEmpty(v)) continue;
     if (k === 'scenario_type' && v === 'instruction') continue; // the default, stated in the rules
+    if (shown.usual && k in shown.usual && shown.usual[k as keyof Usual] === v) continue;
     out[k] = v;
   }
   return out;
+}
+
+/** The value most of `values` have (the first to reach the count on a tie). */
+function mostCommon<T>(values: T[]): T | undefined {
+  const counts = new Map<T, number>();
+  let best: T | undefined;
+  for (const v of values) {
+    const n = (counts.get(v) ?? 0) + 1;
+    counts.set(v, n);
+    if (best === undefined || n > counts.get(best)!) best = v;
+  }
+  return best;
+}
+
+/**
+ * How the scenarios of one job are shown: what all or most of them share is said once in the
+ * shared prefix (from the whole job, so every batch's prefix is the same), and each scenario
+ * carries only what is its own.
+ */
+function jobScenarioView(job: ReadonlyArray<PlannerScenario>, ctx: PlannerContext) {
+  const agents = new Set(job.map((s) => s.agent));
+  const [only] = agents;
+  const usual: Usual = {};
+  for (const f of USUAL_FIELDS) {
+    const v = mostCommon(job.map((s) => s[f]));
+    if (v !== undefined && !isEmpty(v)) usual[f] = v;
+  }
+  const personality = ctx.personalities.find((p) => p.id === usual.personality);
+  const usualText = [
+    usual.personality !== undefined ? `its personality is ${usual.personality}${personality ? ` (${personality.name})` : ''}` : null,
+    usual.scenario_language !== undefined ? `its scenario_language is "${usual.scenario_language}"` : null,
+  ].filter(Boolean);
+  const note = [
+    agents.size > 1
+      ? 'Each scenario shows the id of the agent it tests (agents block; null: none yet).'
+      : only === null || only === undefined
+        ? 'No scenario has an agent yet.'
+        : `Every scenario tests agent ${only}.`,
+    usualText.length ? `Unless a scenario shows its own, ${usualText.join(' and ')}.` : null,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  return { note, show: (s: PlannerScenario) => compactScenario(s, { agent: agents.size > 1, usual }) };
 }
 
 /** Personalities and tools with what they mean, so the model can choose between them. */
@@ -63,7 +139,7 @@ function projectFacts(ctx: PlannerContext) {
 }
 
 /**
- * The agents the scenarios test, with their descriptions: every agent a scenario of the batch
+ * The agents the scenarios test, with their descriptions: every agent a scenario of the job
  * belongs to, and the agent the request names. Scenarios of several agents each get theirs.
  */
 function agentFacts(ctx: PlannerContext, scenarios: ReadonlyArray<{ agent: number | null }> = []) {
@@ -122,29 +198,37 @@ const IMPROVE_SYSTEM = [
 ].join('\n');
 
 /**
- * The improve prompt for one batch. Pure, so what is sent per scenario can be measured without a
- * model.
+ * The improve prompt for one batch of a job. The shared prefix is rendered from the whole job
+ * (`selection`), never from the batch, so it is byte-identical in every batch. Pure, so what is
+ * sent per scenario can be measured without a model.
  */
 export function renderImprovePrompt(input: {
   userMessage: string;
   history: HistoryTurn[];
   scenarios: PlannerScenario[];
+  /** Every scenario of the job; the batch alone when absent. */
+  selection?: PlannerScenario[];
   context: PlannerContext;
   knowledgeChars?: number;
 }): RenderedPrompt {
-  // The knowledge of the batch's agents, within a budget, only when the request draws on it.
-  const agents = new Set(input.scenarios.flatMap((s) => (s.agent === null ? [] : [s.agent])));
+  const job = input.selection?.length ? input.selection : input.scenarios;
+  const view = jobScenarioView(job, input.context);
+  // The knowledge of the job's agents, within a budget, only when the request draws on it.
+  const agents = new Set(job.flatMap((s) => (s.agent === null ? [] : [s.agent])));
   const files = input.context.knowledgeBase.filter((f) => f.agent_id === undefined || f.agent_id === null || agents.has(f.agent_id));
   const kb = files.length && drawsOnKnowledge(input.userMessage, files) ? knowledgeWithinBudget(files, input.knowledgeChars ?? 12_000) : null;
-  const parts = [
-    agentFacts(input.context, input.scenarios),
+  const system = sharedPrefix(IMPROVE_SYSTEM, [
+    agentFacts(input.context, job),
     dataBlock('project', projectFacts(input.context)),
     kb?.chunks.length ? dataBlock('knowledge_base', kb.chunks) : null,
     kb?.omittedChars ? `(${kb.omittedChars} characters of the knowledge base did not fit and were left out.)` : null,
-    dataBlock('scenarios', input.scenarios.map(compactScenario)),
+    view.note,
+  ]);
+  const prompt = [
+    dataBlock('scenarios', input.scenarios.map(view.show)),
     `The user's request, for the ${input.scenarios.length} scenario(s) above:\n${input.userMessage.trim()}`,
-  ];
-  return { system: IMPROVE_SYSTEM, prompt: parts.filter(Boolean).join('\n\n'), history: recentTurns(input.history) };
+  ].join('\n\n');
+  return { system, prompt, history: recentTurns(input.history) };
 }
 
 /** The description of the tool that holds the job until the user names an agent. */
@@ -182,18 +266,21 @@ export function renderClarifyPrompt(input: {
   const asked = [input.userMessage, ...[...input.answers].reverse()].map((t) => languageAskedFor(t)).find(Boolean);
   const language = asked?.code ?? input.context.agent?.language ?? 'en';
   const existing = input.context.existingScenarios ?? [];
-  const parts = [
+  // Every round of one request shares the prefix; what it asks for this round comes after.
+  const system = sharedPrefix(CLARIFY_SYSTEM, [
     agentFacts(input.context),
     dataBlock('project', projectFacts(input.context)),
     input.knowledge.length ? dataBlock('knowledge_base', input.knowledge) : null,
     input.omittedChars ? `(${input.omittedChars} characters of the knowledge base did not fit and were left out.)` : null,
     existing.length ? dataBlock('existing_scenarios', existing) : null,
+  ]);
+  const parts = [
     input.answers.length ? `The user has already answered earlier questions (the conversation above); use every answer and do not ask again.` : null,
     input.drafted?.length ? dataBlock('already_drafted', input.drafted) : null,
     `Write exactly ${input.numScenarios} scenario(s), in ${languageName(language)} (scenario_language "${language}")${input.drafted?.length ? ', each about a different situation from the already drafted ones' : ''}.`,
     `The user's request:\n${input.userMessage.trim() || '(none: draw on the agent and its knowledge base)'}`,
   ];
-  return { system: CLARIFY_SYSTEM, prompt: parts.filter(Boolean).join('\n\n'), history: recentTurns(input.history) };
+  return { system, prompt: parts.filter(Boolean).join('\n\n'), history: recentTurns(input.history) };
 }
 
 const INSTRUCTIONS_SYSTEM = [
@@ -218,14 +305,15 @@ export function renderInstructionsPrompt(input: {
     input.mode === 'improve'
       ? `Improve the scenario's current ${what} as the user asks, keeping what the request does not touch:\n${input.userMessage.trim()}`
       : `Write ${what} for this scenario from its fields.${input.userMessage.trim() ? ` The user adds:\n${input.userMessage.trim()}` : ''}`;
+  // The agent is shared by every instructions call for its scenarios; the rest is this scenario's.
+  const system = sharedPrefix(INSTRUCTIONS_SYSTEM, [agentFacts(input.context, [s])]);
   const parts = [
-    agentFacts(input.context, [s]),
     personality ? dataBlock('personality', { name: personality.name, description: personality.description }) : null,
     dataBlock('scenario', { ...compactScenario(s), scenario_type: s.scenario_type }),
     `Language: "${s.scenario_language}".`,
     task,
   ];
-  return { system: INSTRUCTIONS_SYSTEM, prompt: parts.filter(Boolean).join('\n\n') };
+  return { system, prompt: parts.filter(Boolean).join('\n\n') };
 }
 
 /** The follow-up after an answer that could not be used: the problems, and a request for the whole answer again. */

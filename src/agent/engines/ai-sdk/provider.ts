@@ -1,7 +1,7 @@
 import { createAnthropic } from '@ai-sdk/anthropic';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import type { LanguageModel } from 'ai';
+import type { LanguageModel, SystemModelMessage } from 'ai';
 import { type Config, ConfigError } from '../../../config.js';
 
 export type ProviderName = 'openai' | 'anthropic' | 'openai-compatible';
@@ -11,6 +11,12 @@ export interface ModelSetup {
   model: LanguageModel;
   /** Passed with every call: the answer schemas are strict-valid (see schemas.ts), so the provider constrains the answer to them. */
   providerOptions: Record<string, Record<string, boolean | string | number>>;
+  /**
+   * Set on the system message, which is the shared prefix of a job's calls: where a provider's
+   * prompt cache needs the prefix marked. OpenAI and OpenAI-compatible servers cache a stable
+   * prefix on their own and need none.
+   */
+  prefixOptions?: SystemModelMessage['providerOptions'];
 }
 
 /** `SCENARIST_MODEL` split into provider and model id; anything else is a configuration error. */
@@ -37,7 +43,13 @@ export function createModel(config: Pick<Config, 'model' | 'llm'>): ModelSetup {
       return { name: config.model, model: createOpenAI({ apiKey, baseURL: baseUrl }).chat(modelId), providerOptions };
     case 'anthropic':
       if (!apiKey) throw missing('set ANTHROPIC_API_KEY (or SCENARIST_LLM_API_KEY) to the API key');
-      return { name: config.model, model: createAnthropic({ apiKey, baseURL: baseUrl })(modelId), providerOptions };
+      return {
+        name: config.model,
+        model: createAnthropic({ apiKey, baseURL: baseUrl })(modelId),
+        providerOptions,
+        // A cache breakpoint at the end of the system message: tools, schema and system are read from the cache.
+        prefixOptions: { anthropic: { cacheControl: { type: 'ephemeral' } } },
+      };
     case 'openai-compatible':
       if (!baseUrl) throw missing("set SCENARIST_LLM_BASE_URL to the server's OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1");
       return {

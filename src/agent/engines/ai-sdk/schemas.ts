@@ -102,14 +102,15 @@ const ENGINE_FIELD_SET: ReadonlySet<string> = new Set(ENGINE_FIELDS);
 /**
  * The improve answer, in the order it is written: the plan first, then each change with its
  * reason, then what is not done, and the message to the user last, so the message reports what
- * the changes and not_done already say.
+ * the changes and not_done already say. The same for every batch and every job (providers cache
+ * the schema with the prompt's prefix): which ids an answer may name is checked after it arrives.
  */
-export function improveSchema(batchIds: number[]): Schema<ImproveAnswer> {
+export function improveSchema(): Schema<ImproveAnswer> {
   const schema = object({
     plan: str('Think first: which scenarios the request covers (and which it excludes), what you will change on each, and what you cannot do.'),
     changes: list(
       object({
-        scenario_id: { type: 'integer', enum: batchIds },
+        scenario_id: { type: 'integer', description: 'The id of a scenario shown in the scenarios block' },
         field: { type: 'string', enum: [...ENGINE_FIELDS] },
         value: VALUE,
         reason: str('Why this change carries out the request'),
