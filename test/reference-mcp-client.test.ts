@@ -213,6 +213,140 @@ describe("the reference's MCP client against Scenarist", () => {
     await tool('projects_destroy', { id: doomed });
   });
 
+  it("takes the request examples the reference's tools carry, as a model copies them, and every filter they declare", async () => {
+    const project = (await tool('projects_create', { name: 'Examples' })).id;
+    // The reference's "most common" v2 agent, and its other documented provider forms.
+    const agent = (
+      await tool('aiagents_create', {
+        name: 'Support Bot',
+        description: 'Handles inbound support calls',
+        project,
+        inbound: true,
+        phone_number: '+14155551234',
+        provider: { type: 'custom' },
+      })
+    ).id;
+    expect((await tool('aiagents_retrieve', { id: agent })).telephony).toMatchObject({ phone_number: '+14155551234', inbound: true });
+    await tool('aiagents_create', {
+      name: 'WS Agent',
+      description: 'Agent with websocket endpoint for text-mode test runs',
+      project,
+      inbound: false,
+      provider: {
+        type: 'custom',
+        chat_agent_details: { type: 'self_hosted', config: { url: 'wss://staging.example.com/agent', headers: { Authorization: 'Bearer token' } } },
+      },
+    });
+    await tool('aiagents_create', {
+      name: 'VAPI Sales Agent',
+      description: 'Outbound sales qualification',
+      project,
+      inbound: false,
+      phone_number: '+14155551234',
+      provider: { type: 'vapi', agent_id: 'asst_abc123xyz', credentials: { api_key: 'vapi_sk_xxx', config: { public_key: 'vapi_pk_xxx' } } },
+    });
+    await tool('aiagents_partial_update', { id: agent, agent_name: 'Support Bot v2', description: 'Updated description' });
+    const personality = (await tool('personalities_list', { language: 'en' }))[0].id;
+    const [m1, m2] = [
+      (
+        await tool('metrics_create', {
+          project,
+          name: 'Was the caller greeted by name',
+          description: 'Score TRUE if the agent addressed the caller by their name within the first 3 turns, FALSE otherwise.',
+          type: 'llm_judge',
+          eval_type: 'binary',
+          simulation_enabled: true,
+          observability_enabled: true,
+        })
+      ).id,
+      (
+        await tool('metrics_create', {
+          project,
+          name: 'Call resolution outcome',
+          description: 'Classify how the call ended.',
+          type: 'llm_judge',
+          eval_type: 'enum',
+          enum_values: ['resolved', 'transferred', 'dropped'],
+          observability_enabled: true,
+        })
+      ).id,
+    ];
+    await tool('metrics_partial_update', { id: m1, description: 'Updated rubric', is_critical: true });
+    const billing = (
+      await tool('scenarios_create', {
+        agent,
+        name: 'Frustrated patient asking about billing',
+        scenario_type: 'instruction',
+        instructions: 'You are a patient who just got a surprise bill.',
+        personality,
+        metrics: [m1, m2],
+        tags: ['billing', 'angry-caller'],
+      })
+    ).id;
+    const booking = (
+      await tool('scenarios_create', {
+        agent,
+        name: 'Happy path booking',
+        scenario_type: 'conditional_actions',
+        personality,
+        conditional_actions: {
+          role: 'You are a patient booking a dental appointment',
+          conditions: [
+            { id: 0, condition: 'FIRST_MESSAGE', action: "Hi, I'd like to book a dental cleaning.", type: 'standard', fixed_message: true },
+            { id: 1, condition: 'The agent confirms the appointment is booked', action: 'Great, thanks! <endcall />', type: 'standard', fixed_message: false },
+          ],
+        },
+      })
+    ).id;
+    await tool('scenarios_partial_update', { id: billing, name: 'Refund flow v2', instructions: 'Ask for the order ID before refunding.' });
+    await tool('scenarios_folder_create', { name: 'Sales', project_id: project });
+    await tool('scenarios_folder_create', { name: 'Inbound', parent_path: 'Sales', project_id: project });
+    await tool('scenarios_bulk_update', { agent, scenarios: [billing, booking], metric_ids_to_add: [m1, m2] });
+    await tool('scenarios_bulk_update', { agent, scenarios: [billing, booking], folder_path: 'Sales.Inbound', personality });
+    await tool('scenarios_duplicate_create', {
+      project,
+      copy_to_project: project,
+      scenario_agent: agent,
+      scenarios: [billing, booking],
+      folder_path: 'SMS agent - Papi Cleaning',
+    });
+    await tool('test_profiles_create', {
+      agent,
+      name: 'Profile',
+      information: { main_agent_variables: { user_id: 'u1', account_id: 'a1' }, testing_agent_variables: { user_name: 'Ann', user_email: 'ann@example.com' } },
+    });
+    await tool('test_profiles_create', { project, name: 'Project profile', information: { main_agent_variables: { user_id: 'u2' } } });
+    // A partner's published request: improve every scenario of the agent and apply in one job.
+    const telnyx = await tool('scenarios_refine', {
+      user_message: 'Make the callers ask about damaged packaging too.',
+      scenarios: 'all',
+      agent_id: agent,
+      apply_changes: true,
+    });
+    expect((await poll('scenarios_refine_progress', { progress_id: telnyx.progress_id })).status).not.toBe('failed');
+
+    // Every query parameter the list tools declare, lists joined as the client joins them.
+    // The billing scenario and its copy.
+    expect((await tool('scenarios_list', { agent_id: agent, tags: ['billing', 'angry-caller'], tag_filter_type: 'and', page: 1, page_size: 5 })).count).toBe(2);
+    expect((await tool('scenarios_list', { project_id: project, folder_path: '' })).count).toBe(0);
+    expect((await tool('scenarios_folders_list', { project_id: project, parent_path: 'Sales', search: 'In', page_size: 10 })).count).toBe(1);
+    await tool('metrics_list', { project_id: project, agents: [agent], include_scores: true });
+    expect((await tool('aiagents_list', { project_id: project, q: 'Support', page_size: 10 })).count).toBe(1);
+    await tool('projects_list', { project_id: project });
+    await tool('tools_list', { search: 'dtmf', agent_id: agent, page_size: 5 });
+    await tool('test_profiles_list', { project_id: project });
+    await tool('scenarios_bulk_delete', { agent_id: agent, scenarios: [booking] });
+    await tool('aiagents_destroy', { id: agent, delete_related: true });
+
+    // Importing an agent from its provider is the one documented form Scenarist cannot serve: it says so.
+    const imported = await callTool(s.url, s.key, tools.get('aiagents_create')!, {
+      project,
+      provider: { type: 'retell', agent_id: 'agent_abc123', credentials: { api_key: 'key_xxx' }, configure_from_provider: true },
+    });
+    expect(imported.status).toBe(400);
+    expect((imported.body as { agent_name: string[] }).agent_name[0]).toContain('configure_from_provider');
+  });
+
   it('called every tool the reference exposes for these operations', () => {
     expect([...tools.keys()].filter((n) => !called.has(n))).toEqual([]);
   });

@@ -23,6 +23,8 @@ const agentFields = {
   ...writeShape(AGENT_FIELDS),
   ...writeShape(AGENT_V2_FIELDS),
   name: z.string().trim().min(1).max(255).optional().describe('The v2 name of agent_name'),
+  // In the reference's own v2 examples beside `telephony`, though its schema lists it only there.
+  phone_number: z.string().max(30).optional().describe("v2: the agent's phone number, as telephony.phone_number"),
   knowledge_base_files: z
     .array(AgentKbFileWrite)
     .max(100)
@@ -32,8 +34,13 @@ const agentFields = {
     ),
 };
 
-const named = (b: { agent_name?: string; name?: string }, ctx: z.RefinementCtx) => {
-  if (b.agent_name === undefined && b.name === undefined) ctx.addIssue({ code: 'custom', path: ['agent_name'], message: 'This field is required.' });
+const named = (b: { agent_name?: string; name?: string; provider?: unknown }, ctx: z.RefinementCtx) => {
+  if (b.agent_name !== undefined || b.name !== undefined) return;
+  // The reference can fetch an agent from its provider; Scenarist calls no provider, so it needs the name.
+  const message = (b.provider as { configure_from_provider?: unknown } | undefined)?.configure_from_provider
+    ? 'This field is required: Scenarist does not import agents from their provider (configure_from_provider); send name and description.'
+    : 'This field is required.';
+  ctx.addIssue({ code: 'custom', path: ['agent_name'], message });
 };
 export const AgentWrite = z.strictObject({ ...agentFields, agent_name: agentFields.agent_name.optional() }).superRefine(named);
 /** A PUT names the agent again; its project is the one it has (SchemaUpdateAIAgentExternal has none). */
@@ -97,7 +104,7 @@ const toAgent = (r: AgentRecord, v2: boolean): z.infer<typeof Agent> => {
 /** A body as the store takes it: v2 names folded onto the agent's fields, the documented rest kept. */
 function agentInput(body: z.infer<typeof AgentPatch>): Partial<AgentInput> {
   const { own, documented } = splitDocumented(body, { ...AGENT_FIELDS, ...AGENT_V2_FIELDS });
-  const { name, ...rest } = own;
+  const { name, phone_number, ...rest } = own;
   const telephony = documented.telephony as { phone_number?: string; inbound?: boolean } | undefined;
   const provider = documented.provider as { agent_id?: string | null; credentials?: unknown } | undefined;
   if (provider && 'credentials' in provider) {
@@ -105,7 +112,8 @@ function agentInput(body: z.infer<typeof AgentPatch>): Partial<AgentInput> {
     const { credentials: _, ...kept } = provider;
     documented.provider = kept;
   }
-  if (telephony?.phone_number !== undefined) documented.contact_number ??= telephony.phone_number;
+  documented.contact_number ??= telephony?.phone_number ?? phone_number;
+  if (documented.contact_number === undefined) delete documented.contact_number;
   return {
     ...rest,
     ...(rest.agent_name === undefined && name !== undefined ? { agent_name: name } : {}),
