@@ -12,6 +12,7 @@ import { createEngine } from '../src/agent/engines/index.js';
 import { type SuggestionTarget, validateDrafts, validateSuggestions } from '../src/agent/validate.js';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { EMPTY_SCENARIO, type ScenarioFields } from '../src/domain/scenario.js';
+import type { Draft } from '../src/domain/suggestion.js';
 import { answer, engineOn, hang, promptText, toolCallAnswer } from './helpers/mock-model.js';
 
 const context: PlannerContext = {
@@ -369,13 +370,15 @@ describe('clarify on a model', () => {
         scenarios: Array.from({ length: n }, (_, i) => draft(`Situation ${from + i}`, [5])),
       });
     const { engine, calls } = engineOn([round(1, 10), round(11, 2)]);
-    const reported: Array<[number, number]> = [];
-    const onProgress = async (drafted: number, usage: { model_calls: number }) => void reported.push([drafted, usage.model_calls]);
+    const reported: Array<[string[], number]> = [];
+    const onProgress = async (drafts: Draft[], usage: { model_calls: number }) => void reported.push([drafts.map((d) => d.scenario.name), usage.model_calls]);
     const out = await engine.clarify(clarifyInput({ numScenarios: 12, onProgress }));
-    expect(out.drafts.map((d) => d.scenario.name)).toEqual(Array.from({ length: 12 }, (_, i) => `Situation ${i + 1}`));
+    const names = Array.from({ length: 12 }, (_, i) => `Situation ${i + 1}`);
+    expect(out.drafts.map((d) => d.scenario.name)).toEqual(names);
+    // Each round reports every draft so far, as it ends.
     expect(reported).toEqual([
-      [10, 1],
-      [12, 2],
+      [names.slice(0, 10), 1],
+      [names, 2],
     ]);
     expect(out.usage).toMatchObject({ model_calls: 2 });
     expect(promptText(calls[0]!)).toContain('Write exactly 10 scenario(s)');
@@ -387,6 +390,13 @@ describe('clarify on a model', () => {
     expect(kept.drafts).toHaveLength(10);
     expect(kept.message).toContain('Only 10 of 12 scenario(s) could be drafted: The model provider rejected the request as invalid (HTTP 400');
     expect(kept.usage).toMatchObject({ model_calls: 2 });
+
+    // Drafts kept from an earlier claim of the job: only the rest are asked for, told the kept names.
+    const resumed = engineOn([round(11, 2)]);
+    const carried = await resumed.engine.clarify(clarifyInput({ numScenarios: 12, drafted: out.drafts.slice(0, 10) }));
+    expect(carried.drafts.map((d) => d.scenario.name)).toEqual(names);
+    expect(carried.usage).toMatchObject({ model_calls: 1 });
+    expect(promptText(resumed.calls[0]!)).toMatch(/<data name="already_drafted">\n\["Situation 1",[\s\S]*Write exactly 2 scenario\(s\)/);
   });
 
   it('keeps the knowledge base within the budget, giving every file its first part first', () => {

@@ -8,6 +8,7 @@ import { startTestServer, type TestServer } from './helpers/server.js';
  */
 
 let s: TestServer;
+const b64 = (text: string) => Buffer.from(text).toString('base64');
 let pgDb: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
 beforeAll(async () => {
   pgDb = pgEnabled ? await createTestDatabase() : undefined;
@@ -68,6 +69,84 @@ describe('documented fields without behaviour', () => {
     expect((await s.api('GET', `aiagents/${made.body.id}/`)).body.knowledge_base_files).toEqual([upload.body.results[0].id]);
   });
 
+  it('a v2 agent write carries its knowledge base inline, as JSON or multipart files: the whole set, kept, replaced, or refused whole', async () => {
+    const v2 = '/test_framework/v2/aiagents/';
+    const agentCount = async () =>
+      Number(
+        (
+          await s.running.store.db
+            .selectFrom('aiagents')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const made = await s.api('POST', v2, {
+      name: 'Fees desk',
+      description: 'Explains fees.',
+      project: s.defaultProjectId,
+      inbound: true,
+      knowledge_base_files: [
+        { file_name: 'fees.md', content_base64: b64('# Late fees\nA late fee is 5 EUR.') },
+        { name: 'prices.csv', content_base64: `data:text/csv;base64,${b64('plan,price\ngold,30\n')}` },
+      ],
+    });
+    expect(made.status, JSON.stringify(made.body)).toBe(201);
+    expect(made.body.knowledge_base_files.map((f: any) => [f.file_name, f.file_type, f.agent])).toEqual([
+      ['fees.md', 'text/markdown', made.body.id],
+      ['prices.csv', 'text/csv', made.body.id],
+    ]);
+    const [fees, prices] = made.body.knowledge_base_files;
+    expect((await s.api('GET', `knowledge-base-files/${fees.id}/`)).body.text).toBe('# Late fees\nA late fee is 5 EUR.');
+
+    // What a v2 read answered, sent back: the same files.
+    const read = (await s.api('GET', `${v2}${made.body.id}/`)).body;
+    const same = await s.api('PATCH', `${v2}${made.body.id}/`, { knowledge_base_files: read.knowledge_base_files });
+    expect(same.body.knowledge_base_files.map((f: any) => f.id)).toEqual([fees.id, prices.id]);
+    // One kept by id, one new, the one left out deleted.
+    const swapped = await s.api('PATCH', `${v2}${made.body.id}/`, {
+      knowledge_base_files: [{ id: prices.id }, { file_name: 'roaming.txt', content_base64: b64('Roaming is 2 EUR a day.') }],
+    });
+    expect(swapped.status, JSON.stringify(swapped.body)).toBe(200);
+    expect(swapped.body.knowledge_base_files.map((f: any) => f.file_name)).toEqual(['prices.csv', 'roaming.txt']);
+    expect((await s.api('GET', `knowledge-base-files/${fees.id}/`)).status).toBe(404);
+    // v1 documents the field read-only: a v1 write leaves the files as they are.
+    expect((await s.api('PATCH', `aiagents/${made.body.id}/`, { knowledge_base_files: [] })).body.knowledge_base_files).toHaveLength(2);
+
+    // Multipart: the files as file parts of the field, the other fields as text.
+    const form = new FormData();
+    for (const [k, v] of Object.entries({ name: 'Form desk', description: 'From a form.', project: String(s.defaultProjectId), inbound: 'false' }))
+      form.set(k, v);
+    form.append('knowledge_base_files', new File(['Opening hours: 9 to 5.'], 'hours.txt', { type: 'text/plain' }));
+    form.append('knowledge_base_files', new File(['{"refund_days": 30}'], 'policy.json', { type: 'application/json' }));
+    const multipart = await s.api('POST', v2, form);
+    expect(multipart.status, JSON.stringify(multipart.body)).toBe(201);
+    expect(multipart.body).toMatchObject({ name: 'Form desk', inbound: false });
+    expect(multipart.body.knowledge_base_files.map((f: any) => f.file_name)).toEqual(['hours.txt', 'policy.json']);
+
+    // Anything wrong with one file refuses the whole write, naming the item; nothing is written.
+    const before = await agentCount();
+    for (const files of [
+      [
+        { file_name: 'ok.txt', content_base64: b64('fine') },
+        { file_name: 'virus.exe', content_base64: b64('MZ') },
+      ],
+      [{ file_name: 'nothing.txt' }],
+      [{ file_name: 'bad.txt', content_base64: '!!!' }],
+      [{ file_name: 'x.txt', content_base64: b64('x'), colour: 'red' }],
+    ]) {
+      const res = await s.api('POST', v2, { name: 'Refused', description: 'x', project: s.defaultProjectId, knowledge_base_files: files });
+      expect(res.status, JSON.stringify(files)).toBe(400);
+      expect(Object.keys(res.body)).toEqual(['knowledge_base_files']);
+    }
+    expect(
+      (await s.api('POST', v2, { name: 'Refused', description: 'x', project: s.defaultProjectId, knowledge_base_files: [{ id: prices.id }] })).status,
+    ).toBe(400);
+    expect(await agentCount()).toBe(before);
+    const other = await s.api('PATCH', `${v2}${made.body.id}/`, { knowledge_base_files: [{ id: multipart.body.knowledge_base_files[0].id }] });
+    expect(other.body).toEqual({ knowledge_base_files: [`Invalid pk "${multipart.body.knowledge_base_files[0].id}" - no file of this agent.`] });
+    expect((await s.api('GET', `${v2}${made.body.id}/`)).body.knowledge_base_files.map((f: any) => f.file_name)).toEqual(['prices.csv', 'roaming.txt']);
+  });
+
   it('personalities, metrics and projects keep theirs', async () => {
     const p = await s.api('POST', 'personalities/', { name: 'Noisy caller', project: s.defaultProjectId, background_noise: 'cafe', voice_model: 'sonic-2' });
     expect((await s.api('GET', `personalities/${p.body.id}/`)).body).toMatchObject({
@@ -111,6 +190,52 @@ describe('documented fields without behaviour', () => {
     expect((await s.api('PATCH', `scenario-improvement-sessions/${session.id}/`, { scenario_ids: [999_999] })).body).toEqual({
       scenario_ids: ['Invalid pk "999999" - object does not exist.'],
     });
+  });
+
+  it("a session's conversation_history is written by PUT and PATCH, kept and answered on read; a round trip changes nothing", async () => {
+    const personality = (await s.api('GET', 'personalities/')).body[0].id;
+    const agent = (await s.api('POST', 'aiagents/', { project: s.defaultProjectId, agent_name: 'History desk' })).body.id;
+    const sc = (await s.api('POST', 'scenarios/', { name: 'Talked about', agent, personality })).body.id;
+    const started = (await s.api('POST', 'scenarios/scenario-agent/', { scenarios: [sc], user_message: 'Add the DTMF tool' })).body;
+    let session = (await s.api('GET', `scenario-improvement-sessions/${started.session_id}/`)).body;
+    for (let i = 0; i < 200 && session.conversation_history.length < 2; i++) {
+      await new Promise((r) => setTimeout(r, 25));
+      session = (await s.api('GET', `scenario-improvement-sessions/${started.session_id}/`)).body;
+    }
+    const rows = () =>
+      s.running.store.db.selectFrom('session_messages').select(['id', 'job_id', 'content']).where('session_id', '=', session.id).orderBy('id').execute();
+    const before = await rows();
+    expect(before.map((r) => r.job_id)).toEqual([expect.any(Number), expect.any(Number)]);
+
+    // What a GET answered, sent back whole: the same turns, the same rows, still tied to their job.
+    const put = await s.api('PUT', `scenario-improvement-sessions/${session.id}/`, session);
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+    expect(put.body.conversation_history).toEqual(session.conversation_history);
+    expect(await rows()).toEqual(before);
+
+    // A turn added is only added; the time is as sent.
+    const added = { role: 'user', content: 'Now make them angrier.', timestamp: '2026-01-05T10:00:00+01:00', tool_calls: [] };
+    const patched = await s.api('PATCH', `scenario-improvement-sessions/${session.id}/`, {
+      conversation_history: [...session.conversation_history, added],
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.body.message_count).toBe('3');
+    expect(patched.body.conversation_history.at(-1)).toEqual({ ...added, timestamp: '2026-01-05T09:00:00.000Z' });
+    expect((await rows()).slice(0, 2)).toEqual(before);
+
+    // From the first turn that differs, the given conversation replaces the stored one.
+    const replaced = [{ role: 'user', content: 'Start over: shorter calls.' }];
+    expect((await s.api('PUT', `scenario-improvement-sessions/${session.id}/`, { conversation_history: replaced })).status).toBe(200);
+    const read = (await s.api('GET', `scenario-improvement-sessions/${session.id}/`)).body;
+    expect(read.conversation_history).toEqual([{ role: 'user', content: 'Start over: shorter calls.', timestamp: expect.any(String), tool_calls: [] }]);
+    expect(read.message_count).toBe('1');
+
+    for (const bad of [[{ role: 'system', content: 'x' }], [{ role: 'user' }], [{ role: 'user', content: 'x', timestamp: 'yesterday' }], 'hello']) {
+      const res = await s.api('PATCH', `scenario-improvement-sessions/${session.id}/`, { conversation_history: bad });
+      expect(res.status, JSON.stringify(bad)).toBe(400);
+      expect(Object.keys(res.body)).toEqual(['conversation_history']);
+    }
+    expect((await s.api('GET', `scenario-improvement-sessions/${session.id}/`)).body.conversation_history).toEqual(read.conversation_history);
   });
 
   it('a field nobody documents, or a documented one of the wrong type, is a 400 naming it', async () => {

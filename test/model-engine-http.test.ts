@@ -4,6 +4,7 @@ import { loadConfig } from '../src/config.js';
 import { createScenario, insertAgent, personalityIdFromStore, startJob, waitForJob } from './helpers/agent.js';
 import { batchIds, completion, errorReply, type FakeOpenAI, promptOf, type SeenRequest, startFakeOpenAI, toolCalls } from './helpers/fake-openai.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { sseEvents } from './helpers/sse.js';
 
 /**
  * The model engine as it runs in production — createEngine from a real configuration, the
@@ -354,6 +355,68 @@ describe('clarify through a model server', () => {
     expect(done).toMatchObject({ mode: 'clarify', status: 'failed', usage: { model_calls: 3 } });
     expect(done.error).toMatch(/^The scenarios could not be drafted: The model provider had an error \(HTTP 503/);
     expect(done.result).toMatchObject({ success: false, error: done.error });
+  });
+});
+
+describe('background generation through a model server, followed as it drafts', () => {
+  it('shows the drafts of each round as it ends, by polling and by the event stream, then the scenarios it created', async () => {
+    const drafts = (from: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        name: `Late fee case ${from + i}`,
+        personality,
+        scenario_language: 'en',
+        tags: ['generated'],
+        tool_ids: ['TOOL_END_CALL'],
+        first_message: 'Hi',
+        instructions: `You dispute late fee number ${from + i}.`,
+        expected_outcome_prompt: 'The agent explains the fee.',
+        information_fields: {},
+        source_files: [],
+      }));
+    const round = (from: number, n: number) => completion({ message: `Drafted ${n}.`, needs_clarification: false, questions: [], scenarios: drafts(from, n) });
+    // The second round's call is held until the test lets it answer: the job is mid-way, for sure.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    fake.enqueue(round(1, 10), async () => {
+      await held;
+      return round(11, 2);
+    });
+    const start = await s.api('POST', 'scenarios/generate-bg/', { agent_id: agent, num_scenarios: 12, extra_instructions: 'Callers disputing late fees.' });
+    expect(start.status, JSON.stringify(start.body)).toBe(200);
+    const url = `scenarios/generate-progress/?progress_id=${start.body.progress_id}`;
+    // The second call is made only after the first round was reported and kept.
+    await fake.waitForRequests(2);
+
+    const names = (from: number, n: number) => drafts(from, n).map((d) => d.name);
+    const mid = (await s.api('GET', url)).body;
+    expect(mid).toMatchObject({
+      status: 'in_progress',
+      current_step: 'Drafting scenarios: 10 of 12 drafted',
+      total_scenarios: 12,
+      completed_scenarios: 10,
+    });
+    expect(mid.scenarios_list.map((d: any) => d.name)).toEqual(names(1, 10));
+    expect(mid.scenarios_list[0]).toMatchObject({ agent, personality, draft: true });
+    expect((await s.api('GET', `scenarios/scenario-agent-progress/?progress_id=${start.body.progress_id}`)).body.progress).toEqual({ done: 10, total: 12 });
+
+    const stream = await fetch(`${s.url}/test_framework/v1/${url}`, { headers: { 'X-CEKURA-API-KEY': s.key, accept: 'text/event-stream' } });
+    const events = sseEvents(stream);
+    const first = (await events.next()).value!;
+    expect(first.event).toBe('progress');
+    expect(first.data.scenarios_list.map((d: any) => d.name)).toEqual(names(1, 10));
+    release();
+    let last = first;
+    for await (const e of events) last = e;
+    expect(last.event).toBe('final');
+    expect(last.data).toMatchObject({ status: 'completed', completed_scenarios: 12, current_step: 'Created 12 of 12 scenarios' });
+    expect(last.data.scenarios_list.map((d: any) => d.name)).toEqual([...names(1, 10), ...names(11, 2)]);
+    for (const created of last.data.scenarios_list) expect((await s.api('GET', `scenarios/${created.id}/`)).body.tags).toContain('generated');
+    // The job's usage counts both rounds once each; the kept rounds went with the job's end.
+    const job = await s.running.store.db.selectFrom('jobs').select(['id', 'usage']).where('progress_id', '=', start.body.progress_id).executeTakeFirstOrThrow();
+    expect(JSON.parse(job.usage)).toMatchObject({ model_calls: 2, input_tokens: 200, output_tokens: 40 });
+    expect(await s.running.store.db.selectFrom('job_batches').select('id').where('job_id', '=', job.id).execute()).toEqual([]);
   });
 });
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { ClarifyInput } from '../src/agent/engine.js';
 import { type DraftInput, descriptionTopics, draftScenarios, topicsOf } from '../src/agent/engines/offline/drafts.js';
+import { OfflineEngine } from '../src/agent/engines/offline-engine.js';
 import { fieldValueErrors } from '../src/domain/scenario.js';
 import { draftCountAskedFor } from '../src/domain/scenario-agent.js';
 
@@ -207,5 +209,36 @@ describe('draftScenarios', () => {
     expect(draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] })).toEqual(
       draft({ knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] }),
     );
+  });
+});
+
+describe('the offline engine reporting drafts as it goes', () => {
+  const context = { agent, personalities, folders: [], tools: [], knowledgeBase: [{ id: 7, file_name: 'faq.md', text: FAQ }] };
+  const input = (over: Partial<ClarifyInput> = {}): ClarifyInput => ({
+    userMessage: '',
+    history: [],
+    numScenarios: 3,
+    context,
+    answers: [],
+    signal: new AbortController().signal,
+    ...over,
+  });
+
+  it('reports every draft so far, one more each time, and answers them all', async () => {
+    const seen: string[][] = [];
+    const out = await new OfflineEngine().clarify(input({ onProgress: async (drafts) => void seen.push(drafts.map((d) => d.scenario.name)) }));
+    const names = out.drafts.map((d) => d.scenario.name);
+    expect(names).toHaveLength(3);
+    expect(seen).toEqual([names.slice(0, 1), names.slice(0, 2), names]);
+  });
+
+  it('carries on after drafts kept from an earlier claim, reporting only the rest', async () => {
+    const all = await new OfflineEngine().clarify(input());
+    const seen: number[] = [];
+    const kept = all.drafts.slice(0, 2).map((d) => ({ ...d, reason: 'kept' }));
+    const out = await new OfflineEngine().clarify(input({ drafted: kept, onProgress: async (drafts) => void seen.push(drafts.length) }));
+    expect(out.drafts.slice(0, 2)).toEqual(kept);
+    expect(out.drafts[2]).toEqual(all.drafts[2]);
+    expect(seen).toEqual([3]);
   });
 });

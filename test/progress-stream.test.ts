@@ -4,6 +4,7 @@ import { claimNext, finishJob, type Lease, type Outcome, setProgress } from '../
 import { createAgent, createScenario, personalityId } from './helpers/agent.js';
 import { createTestDatabase, pgEnabled } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { sseEvents } from './helpers/sse.js';
 
 /**
  * Following a job by stream and by long poll, with the test writing the job as a worker does. On
@@ -11,32 +12,6 @@ import { startTestServer, type TestServer } from './helpers/server.js';
  * notification; on SQLite it shares the API's store, as the embedded runner does.
  */
 const dialects = [{ name: 'sqlite' }, ...(pgEnabled ? [{ name: 'postgres' }] : [])];
-
-interface SseEvent {
-  event: string;
-  data: any;
-}
-
-/** Reads server-sent events from a fetch body until the stream ends. */
-async function* sseEvents(res: Response): AsyncGenerator<SseEvent> {
-  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) return;
-    buffer += value;
-    let at: number;
-    while ((at = buffer.indexOf('\n\n')) >= 0) {
-      const block = buffer.slice(0, at);
-      buffer = buffer.slice(at + 2);
-      const lines = block.split('\n').filter((l) => !l.startsWith(':'));
-      if (!lines.length) continue;
-      const event = lines.find((l) => l.startsWith('event: '))?.slice(7) ?? 'message';
-      const data = lines.find((l) => l.startsWith('data: '))?.slice(6);
-      yield { event, data: data === undefined ? null : JSON.parse(data) };
-    }
-  }
-}
 
 describe.each(dialects)('progress by stream and long poll on $name', ({ name }) => {
   let s: TestServer;

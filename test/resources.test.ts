@@ -249,7 +249,9 @@ describe('knowledge base files', () => {
 
   it('rejects unsupported types, unreadable files, oversized files and missing owners without storing anything', async () => {
     const before = (await s.api('GET', 'knowledge-base-files/')).body.count;
-    expect((await upload('virus.exe', 'MZ', { project: String(project) })).body).toEqual({ file: ['Unsupported file type ".exe"; use .txt, .md or .pdf.'] });
+    expect((await upload('virus.exe', 'MZ', { project: String(project) })).body).toEqual({
+      file: ['Unsupported file type ".exe"; use .txt, .md, .json, .csv, .xml or .pdf.'],
+    });
     expect((await upload('broken.pdf', 'not a pdf', { project: String(project) })).body).toEqual({ file: [expect.any(String)] });
     expect((await upload('binary.txt', Buffer.from([0x66, 0x00, 0xff]), { project: String(project) })).body).toEqual({ file: [expect.any(String)] });
     const big = await upload('big.txt', 'x'.repeat(UPLOAD_LIMIT + 1), { project: String(project) });

@@ -232,7 +232,11 @@ describe('bulk operations', () => {
       max_duration: 300,
     });
     expect(res.status, JSON.stringify(res.body)).toBe(200);
-    for (const sc of res.body) expect(sc).toMatchObject({ tool_ids: ['TOOL_HOLD'], instructions: 'Stay polite.', max_duration: 300, revision: 2 });
+    // The reference documents one ScenarioList: the first scenario changed, with all of them in results.
+    expect(res.body.count).toBe(ids.length);
+    expect(res.body.results.map((sc: any) => sc.id)).toEqual([...ids].sort((a: number, b: number) => a - b));
+    expect(res.body).toMatchObject({ id: Math.min(...ids), tool_ids: ['TOOL_HOLD'], instructions: 'Stay polite.', max_duration: 300, revision: 2 });
+    for (const sc of res.body.results) expect(sc).toMatchObject({ tool_ids: ['TOOL_HOLD'], instructions: 'Stay polite.', max_duration: 300, revision: 2 });
     const bad = await s.api('POST', 'scenarios/adv_update/', { scenarios: ids, project, folder_path: 'Missing' });
     expect(bad.status).toBe(400);
     expect((await s.api('GET', `scenarios/${ids[0]}/`)).body.folder_path).toBeNull();

@@ -79,6 +79,11 @@ describe('paths and aliases', () => {
     expect(made.status).toBe(201);
     const listed = await s.api('GET', '/user/v1/projects/');
     expect(listed.body.map((p: { name: string }) => p.name)).toContain('External');
+    // As the reference answers a project's delete (its other deletes answer 204): 200, no body.
+    const gone = await raw('DELETE', `/user/v1/projects-external/${made.body.id}/`, undefined, { 'content-type': 'application/json' });
+    expect(gone.status).toBe(200);
+    expect(await gone.text()).toBe('');
+    expect((await s.api('GET', `/user/v1/projects/${made.body.id}/`)).status).toBe(404);
   });
 
   it("documents the reference's operationIds, a license and a server", async () => {
@@ -118,7 +123,9 @@ describe('folders, copies, tags', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body.results[0]).toMatchObject({ name: 'Copy of Original', folder_path: 'Copies', agent });
     const tagged = await s.api('POST', 'scenarios/add_tags/', { scenarios: [sc.id], tags: ['vip'] });
-    expect(tagged.body.updated_count).toBe(1);
+    expect(tagged.body).toMatchObject({ updated_count: 1, tags_added: ['vip'], scenario_ids: [sc.id], id: sc.id, tags: ['x', 'vip'], count: 1 });
+    const again = await s.api('POST', 'scenarios/add_tags/', { scenarios: [sc.id], tags: ['vip'] });
+    expect(again.body).toMatchObject({ updated_count: 0, id: sc.id, tags: ['x', 'vip'] });
     expect((await s.api('GET', `scenarios/${sc.id}/`)).body.tags).toEqual(['x', 'vip']);
     expect((await s.api('GET', `scenarios/tags/?project_id=${s.defaultProjectId}`)).body.tags).toContain('vip');
   });

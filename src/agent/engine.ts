@@ -87,8 +87,16 @@ export interface ClarifyInput {
   signal: AbortSignal;
   /** The job's own validation of drafts: messages per draft index (empty when a draft is valid). */
   check?: (drafts: Draft[]) => ValidationIssue[];
-  /** Drafts made so far, with the tokens spent, for the job's progress bar; engines that draft in rounds call it per round. */
-  onProgress?: (drafted: number, usage: TokenUsage) => Promise<void>;
+  /**
+   * Drafts an earlier claim of this job made and kept: the engine carries on after them (never
+   * drafting them again) and its answer's `drafts` begin with them.
+   */
+  drafted?: Draft[];
+  /**
+   * Every draft made so far (the kept ones first) and the tokens this call spent so far, so the
+   * job can show and keep them as it goes; engines call it after each round or draft.
+   */
+  onProgress?: (drafts: Draft[], usage: TokenUsage) => Promise<void>;
 }
 
 export interface ClarifyOutput {

@@ -59,3 +59,16 @@ export const ScenarioOut = z.object({
   updated_at: isoTime(),
 });
 export type ScenarioOut = z.infer<typeof ScenarioOut>;
+
+/**
+ * What a bulk write answers where the reference documents one scenario object for it (adv_update,
+ * add_tags): the first scenario written, as that object, with every scenario written in `results`
+ * and their number in `count`. A client reading the documented object finds the scenario it sent
+ * (one, the usual case); one reading `results`, as the reference's clients do with lists, finds all.
+ */
+export const BulkWritten = ScenarioOut.extend({
+  count: z.number().int().describe('How many scenarios the write covers'),
+  results: z.array(ScenarioOut).describe('Every scenario the write covers, by id'),
+});
+
+export const bulkWritten = (views: readonly ScenarioOut[]): z.infer<typeof BulkWritten> => ({ ...views[0]!, count: views.length, results: [...views] });

@@ -131,7 +131,7 @@ export class ScenaristClient {
     replace: (id: number, body: T.ScenarioCreate) => this.request<T.Scenario>('PUT', `scenarios/${id}/`, { body }),
     delete: (id: number) => this.request<null>('DELETE', `scenarios/${id}/`),
     bulkCreate: (scenarios: T.ScenarioCreate[]) => this.request<T.Scenario[]>('POST', 'scenarios/bulk_create/', { body: { scenarios } }),
-    bulkUpdate: (body: T.ScenarioBulkUpdate) => this.request<T.Scenario[]>('POST', 'scenarios/adv_update/', { body }),
+    bulkUpdate: (body: T.ScenarioBulkUpdate) => this.request<T.ScenarioBulkWritten>('POST', 'scenarios/adv_update/', { body }),
     bulkDelete: (body: T.ScenarioBulkDelete) => this.request<null>('POST', 'scenarios/delete_scenarios/', { body }),
     folders: (query: T.FolderQuery) => this.request<T.Paginated<T.Folder>>('GET', 'scenarios/folders/', { query }),
     createFolder: (body: T.FolderCreate) => this.request<T.Folder>('POST', 'scenarios/create_folder/', { body }),
@@ -199,7 +199,7 @@ export class ScenaristClient {
     list: (query: T.PageParams & { project_id?: number; agent_id?: number } = {}) =>
       this.request<T.Paginated<T.KnowledgeBaseFile>>('GET', 'knowledge-base-files/', { query }),
     get: (id: number) => this.request<T.KnowledgeBaseFileDetail>('GET', `knowledge-base-files/${id}/`),
-    /** Uploads .txt, .md or .pdf files for an agent (or a project) in one request. */
+    /** Uploads .txt, .md, .json, .csv, .xml or .pdf files for an agent (or a project) in one request. */
     upload: (owner: { agent?: number; project?: number }, files: UploadFile[]) =>
       this.request<T.KnowledgeBaseFile[]>('POST', 'knowledge-base-files/', {
         body: { ...owner, files: files.map((f) => ({ name: f.name, content_base64: toBase64(f.content) })) },

@@ -22,7 +22,7 @@ import type {
 import type { CreateBody, PatchBody, SessionDetail as SessionDetailShape, SessionListItem } from '../api/routes/sessions.js';
 import type { ProfileListItem, ProfileWrite } from '../api/routes/test-profiles.js';
 import type { Tool as ToolShape, ToolWrite } from '../api/routes/tools.js';
-import type { ScenarioOut } from '../api/scenario-schema.js';
+import type { BulkWritten, ScenarioOut } from '../api/scenario-schema.js';
 import type { JobStatus } from '../domain/jobs.js';
 import type { ScenarioCreate as ScenarioCreateShape, ScenarioPatch as ScenarioPatchShape } from '../domain/scenario.js';
 import type { ScenarioAgentProgress as ProgressShape, ScenarioAgentBody, ScenarioAgentStart } from '../domain/scenario-agent.js';
@@ -68,6 +68,8 @@ export type ScenarioCreate = z.input<typeof ScenarioCreateShape>;
 export type ScenarioPatch = z.input<typeof ScenarioPatchShape>;
 export type ScenarioQuery = Query<typeof ScenarioListQueryShape>;
 export type ScenarioBulkUpdate = z.input<typeof BulkUpdate>;
+/** The first scenario a bulk write covered, with all of them in `results`. */
+export type ScenarioBulkWritten = z.infer<typeof BulkWritten>;
 export type ScenarioBulkDelete = z.input<typeof BulkDelete>;
 export type Folder = z.infer<typeof Folder>;
 export type FolderCreate = z.input<typeof FolderCreate>;

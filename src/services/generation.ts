@@ -1,7 +1,10 @@
 import { NotFound, ValidationError } from '../domain/errors.js';
 import { type ClarifyAnswer, type GenerateBody, generationOptionsOf, isGeneration } from '../domain/generation.js';
 import { ScenarioAgentBody } from '../domain/scenario-agent.js';
+import type { UpdatedScenario } from '../domain/suggestion.js';
+import { keptDrafts } from '../jobs/kinds/clarify.js';
 import { agentIdByAssistantId } from '../store/aiagents.js';
+import { keptBatches } from '../store/job-batches.js';
 import { findJobByProgressId, latestJobOfSession } from '../store/jobs.js';
 import type { Row } from '../store/schema.js';
 import type { Caller, ServiceContext } from './context.js';
@@ -49,4 +52,10 @@ export async function answerGeneration(ctx: ServiceContext, caller: Caller, inpu
     session_id: job.session_id,
   });
   await startScenarioAgentJob(ctx, caller, body, request.generation ?? {});
+}
+
+/** The drafts a running generation has made so far (kept as each round ends), as generate-progress/ lists them. */
+export async function draftsSoFar(ctx: ServiceContext, job: Row<'jobs'>): Promise<UpdatedScenario[]> {
+  if (job.status !== 'in_progress') return [];
+  return keptDrafts(await keptBatches(ctx.store.db, job.id)).shown;
 }

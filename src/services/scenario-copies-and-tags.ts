@@ -74,35 +74,37 @@ export async function duplicateScenarios(ctx: ServiceContext, caller: Caller, b:
   });
 }
 
-/** Adds tags to every scenario given (tags they already have are kept once); answers the tags and how many scenarios changed. */
+/** Adds tags to every scenario given (tags they already have are kept once); answers the tags, how many scenarios changed, and every scenario named as it now is. */
 export async function addTagsToScenarios(
   ctx: ServiceContext,
   caller: Caller,
   input: { scenarios: number[]; tags: string[] },
-): Promise<{ tags: string[]; updated_count: number }> {
+): Promise<{ tags: string[]; updated_count: number; scenarios: Row<'scenarios'>[] }> {
   const now = () => nowOf(ctx);
   const wanted = [...new Set(input.tags)];
-  const updated = await ctx.store.db.transaction().execute(async (tx) => {
+  return ctx.store.db.transaction().execute(async (tx) => {
     const rows = await loadScenarios(tx, caller.organizationId, input.scenarios);
     missingPks(input.scenarios, rows);
     const entries: ChangesetEntry[] = [];
+    const scenarios: Row<'scenarios'>[] = [];
     for (const row of rows) {
       const current = scenarioFieldsOf(row).tags;
       const next = [...new Set([...current, ...wanted])];
-      if (next.length === current.length) continue;
-      entries.push({
-        before: row,
-        after: await updateScenario(tx, caller.organizationId, actorOf(caller), row.id, { tags: next }, { now: now(), changeType: 'bulk_update' }),
-      });
+      if (next.length === current.length) {
+        scenarios.push(row);
+        continue;
+      }
+      const after = await updateScenario(tx, caller.organizationId, actorOf(caller), row.id, { tags: next }, { now: now(), changeType: 'bulk_update' });
+      entries.push({ before: row, after });
+      scenarios.push(after);
     }
     await recordChangeset(
       tx,
       { organizationId: caller.organizationId, kind: 'tags', actor: actorOf(caller), now: now(), summary: `Tags added: ${wanted.join(', ')}.` },
       entries,
     );
-    return entries.length;
+    return { tags: wanted, updated_count: entries.length, scenarios };
   });
-  return { tags: wanted, updated_count: updated };
 }
 
 /** Every tag used by the scenarios of a project or agent (or the whole organization), sorted. */

@@ -4,7 +4,7 @@ import { setReviewState, waitingReviewOfSession } from '../store/job-review.js';
 import { assertReferences } from '../store/ownership.js';
 import { firstScenarioIds, resolveScenarioSelection, scenarioRefs } from '../store/scenario-selection.js';
 import type { Row } from '../store/schema.js';
-import { createSession, getSession, markLatestPreview, updateSession } from '../store/sessions.js';
+import { createSession, getSession, markLatestPreview, replaceTurns, type TurnWrite, updateSession } from '../store/sessions.js';
 import { type Caller, nowOf, type ServiceContext } from './context.js';
 
 export interface NewSessionInput {
@@ -33,12 +33,15 @@ export async function openSession(ctx: ServiceContext, caller: Caller, input: Ne
   return createSession(db, { organizationId: orgId, projectId, title: titleFromMessage(title ?? '', 255), scenarioIds, createdBy: caller.keyId }, nowOf(ctx));
 }
 
-/** Renames a session or sets its status by hand; answers the session as it now is. */
+/**
+ * Renames a session, sets its status or its scenarios by hand, or writes its conversation back
+ * (the reference keeps `conversation_history` writable); answers the session as it now is.
+ */
 export async function editSession(
   ctx: ServiceContext,
   caller: Caller,
   sessionId: number,
-  patch: { title?: string; status?: SessionStatus; scenario_ids?: number[] },
+  patch: { title?: string; status?: SessionStatus; scenario_ids?: number[]; conversation_history?: TurnWrite[] },
 ): Promise<Row<'sessions'>> {
   const { db } = ctx.store;
   const session = await getSession(db, caller.organizationId, sessionId);
@@ -53,12 +56,11 @@ export async function editSession(
     }
     errors.throwIfAny();
   }
-  await updateSession(
-    db,
-    sessionId,
-    { title: patch.title, status: patch.status, scenarioIds: patch.scenario_ids && [...new Set(patch.scenario_ids)] },
-    nowOf(ctx),
-  );
+  const now = nowOf(ctx);
+  await db.transaction().execute(async (tx) => {
+    await updateSession(tx, sessionId, { title: patch.title, status: patch.status, scenarioIds: patch.scenario_ids && [...new Set(patch.scenario_ids)] }, now);
+    if (patch.conversation_history) await replaceTurns(tx, sessionId, patch.conversation_history, now);
+  });
   return getSession(db, caller.organizationId, sessionId);
 }
 

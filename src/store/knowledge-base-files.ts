@@ -12,8 +12,19 @@ export interface Upload {
   data: Buffer;
 }
 
-/** The file types a knowledge base takes, by extension, with the MIME type stored for each. */
-export const KNOWLEDGE_TYPES: Readonly<Record<string, string>> = { '.txt': 'text/plain', '.md': 'text/markdown', '.pdf': 'application/pdf' };
+/**
+ * The file types a knowledge base takes, by extension, with the MIME type stored for each: the
+ * reference's (pdf, txt, json, csv, xml, md), the text ones stored as the text they are.
+ */
+export const KNOWLEDGE_TYPES: Readonly<Record<string, string>> = {
+  '.txt': 'text/plain',
+  '.md': 'text/markdown',
+  '.json': 'application/json',
+  '.csv': 'text/csv',
+  '.xml': 'application/xml',
+  '.pdf': 'application/pdf',
+};
+const KNOWLEDGE_EXTENSIONS = '.txt, .md, .json, .csv, .xml or .pdf';
 
 export function extensionOf(name: string): string {
   return /\.[^.\\/]+$/.exec(name.toLowerCase())?.[0] ?? '';
@@ -23,7 +34,7 @@ export function extensionOf(name: string): string {
 export async function extractText(fileName: string, data: Uint8Array, limit: number): Promise<{ text: string; mime: string }> {
   const ext = extensionOf(fileName);
   const mime = KNOWLEDGE_TYPES[ext];
-  if (!mime) throw ValidationError.field('file', `Unsupported file type "${ext || fileName}"; use .txt, .md or .pdf.`);
+  if (!mime) throw ValidationError.field('file', `Unsupported file type "${ext || fileName}"; use ${KNOWLEDGE_EXTENSIONS}.`);
   if (data.length > limit) throw new PayloadTooLarge(`The file is larger than the ${limit}-byte upload limit.`);
   if (ext !== '.pdf') {
     let text: string;
@@ -84,6 +95,51 @@ export async function existingKnowledgeBaseIds(db: Executor, organizationId: num
   return new Set(found.map((f) => f.id));
 }
 
+/** An upload checked and read, ready to be stored. */
+export interface ReadUpload {
+  name: string;
+  size: number;
+  mime: string;
+  text: string;
+  sha256: string;
+}
+
+/** Checks and reads one upload: its name, type, size and text (a field error on `file` when it cannot be). */
+export async function readUpload(u: Upload, limit: number): Promise<ReadUpload> {
+  const name = baseName(u.name);
+  if (!name) throw ValidationError.field('file', 'The file has no name.');
+  const { text, mime } = await extractText(name, u.data, limit);
+  return { name, size: u.data.length, mime, text, sha256: crypto.createHash('sha256').update(u.data).digest('hex') };
+}
+
+/** Stores uploads already read, for the owner `projectOfWrite` resolved. */
+export async function insertReadUploads(
+  db: Executor,
+  organizationId: number,
+  owner: { projectId: number | null; agentId: number | null },
+  read: readonly ReadUpload[],
+  now: string,
+): Promise<Row<'knowledge_base_files'>[]> {
+  const rows: Row<'knowledge_base_files'>[] = [];
+  for (const f of read) {
+    rows.push(
+      await insertOwned(db, 'knowledge_base_files', {
+        organization_id: organizationId,
+        project_id: owner.projectId,
+        agent_id: owner.agentId,
+        file_name: f.name,
+        file_type: f.mime,
+        file_size: f.size,
+        content_sha256: f.sha256,
+        text: f.text,
+        created_at: now,
+        updated_at: now,
+      }),
+    );
+  }
+  return rows;
+}
+
 /**
  * Stores every upload with its extracted text, or none of them: each file is checked and read
  * before the first row is written.
@@ -96,34 +152,10 @@ export async function createKnowledgeBaseFiles(
   limit: number,
   now: string,
 ): Promise<Row<'knowledge_base_files'>[]> {
-  const { projectId, agentId } = await projectOfWrite(db, organizationId, owner, true);
-  const read: Array<{ name: string; size: number; mime: string; text: string; sha256: string }> = [];
-  for (const u of uploads) {
-    const name = baseName(u.name);
-    if (!name) throw ValidationError.field('file', 'The file has no name.');
-    const { text, mime } = await extractText(name, u.data, limit);
-    read.push({ name, size: u.data.length, mime, text, sha256: crypto.createHash('sha256').update(u.data).digest('hex') });
-  }
-  return db.transaction().execute(async (tx) => {
-    const rows: Row<'knowledge_base_files'>[] = [];
-    for (const f of read) {
-      rows.push(
-        await insertOwned(tx, 'knowledge_base_files', {
-          organization_id: organizationId,
-          project_id: projectId,
-          agent_id: agentId,
-          file_name: f.name,
-          file_type: f.mime,
-          file_size: f.size,
-          content_sha256: f.sha256,
-          text: f.text,
-          created_at: now,
-          updated_at: now,
-        }),
-      );
-    }
-    return rows;
-  });
+  const resolved = await projectOfWrite(db, organizationId, owner, true);
+  const read: ReadUpload[] = [];
+  for (const u of uploads) read.push(await readUpload(u, limit));
+  return db.transaction().execute((tx) => insertReadUploads(tx, organizationId, resolved, read, now));
 }
 
 export interface KnowledgeBaseFilePatch {

@@ -109,6 +109,47 @@ export async function loadTurns(db: Executor, sessionId: number): Promise<Turn[]
   return rows.map((r) => ({ role: r.role as Turn['role'], content: r.content, timestamp: r.created_at, tool_calls: JSON.parse(r.tool_calls) as ToolCall[] }));
 }
 
+/** A turn as a client writes it back: its time and tool calls may be left out. */
+export interface TurnWrite {
+  role: 'user' | 'assistant';
+  content: string;
+  timestamp?: string;
+  /** Kept as sent: a client may write back what it read, or calls of its own. */
+  tool_calls?: Array<Record<string, unknown>>;
+}
+
+const sameTurn = (row: Row<'session_messages'>, t: TurnWrite) =>
+  row.role === t.role &&
+  row.content === t.content &&
+  (t.timestamp === undefined || row.created_at === t.timestamp) &&
+  (t.tool_calls === undefined || row.tool_calls === JSON.stringify(t.tool_calls));
+
+/**
+ * Makes the session's conversation the one given. The turns it begins with that are already there,
+ * as they are, stay the same rows (with the job each belongs to), so a conversation read and
+ * written back changes nothing and one with turns added only adds them; from the first turn that
+ * differs, the stored turns give way to the given ones.
+ */
+export async function replaceTurns(db: Executor, sessionId: number, turns: readonly TurnWrite[], now: string): Promise<void> {
+  const rows = await db.selectFrom('session_messages').selectAll().where('session_id', '=', sessionId).orderBy('id').execute();
+  let kept = 0;
+  while (kept < rows.length && kept < turns.length && sameTurn(rows[kept]!, turns[kept]!)) kept++;
+  if (kept < rows.length) await db.deleteFrom('session_messages').where('session_id', '=', sessionId).where('id', '>=', rows[kept]!.id).execute();
+  const added = turns.slice(kept).map((t) => ({
+    session_id: sessionId,
+    job_id: null,
+    role: t.role,
+    content: t.content,
+    tool_calls: JSON.stringify(t.tool_calls ?? []),
+    created_at: t.timestamp ?? now,
+  }));
+  for (let i = 0; i < added.length; i += 500)
+    await db
+      .insertInto('session_messages')
+      .values(added.slice(i, i + 500))
+      .execute();
+}
+
 export async function updateSession(
   db: Executor,
   id: number,

@@ -12,8 +12,11 @@ export interface SeenRequest {
 
 export type Reply = { status?: number; json?: unknown; text?: string; headers?: Record<string, string>; delayMs?: number } | { hang: true };
 
-/** A scripted answer: fixed, or computed from the request (e.g. from the scenario ids its schema allows). */
-export type Script = Reply | ((req: SeenRequest) => Reply);
+/**
+ * A scripted answer: fixed, or computed from the request (e.g. from the scenario ids its schema
+ * allows), at once or when a promise the test holds settles (a call the test lets finish).
+ */
+export type Script = Reply | ((req: SeenRequest) => Reply | Promise<Reply>);
 
 export interface FakeOpenAI {
   /** Base URL to use as SCENARIST_LLM_BASE_URL (ends in /v1). */
@@ -106,16 +109,17 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
       });
       for (const w of waiters.splice(0)) w();
       const script = queue.shift() ?? fake.fallback;
-      const reply = typeof script === 'function' ? script(seen) : script;
-      if ('hang' in reply) return;
-      const send = () => {
-        if (res.destroyed) return;
-        const payload = reply.text ?? JSON.stringify(reply.json ?? {});
-        res.writeHead(reply.status ?? 200, { 'content-type': reply.text !== undefined ? 'text/plain' : 'application/json', ...reply.headers });
-        res.end(payload);
-      };
-      if (reply.delayMs) setTimeout(send, reply.delayMs);
-      else send();
+      void Promise.resolve(typeof script === 'function' ? script(seen) : script).then((reply) => {
+        if ('hang' in reply) return;
+        const send = () => {
+          if (res.destroyed) return;
+          const payload = reply.text ?? JSON.stringify(reply.json ?? {});
+          res.writeHead(reply.status ?? 200, { 'content-type': reply.text !== undefined ? 'text/plain' : 'application/json', ...reply.headers });
+          res.end(payload);
+        };
+        if (reply.delayMs) setTimeout(send, reply.delayMs);
+        else send();
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

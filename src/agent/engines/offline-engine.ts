@@ -1,3 +1,4 @@
+import { emptyUsage } from '../../domain/jobs.js';
 import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../engine.js';
 import { draftScenarios } from './offline/drafts.js';
 import { buildConditionalActions, buildInstructions, improveInstructions, mergeConditionalActions } from './offline/instructions.js';
@@ -19,9 +20,13 @@ export class OfflineEngine implements ScenarioEngine {
     return { message, suggestions, notDone };
   }
 
+  /**
+   * Drafts are planned at once; each is reported as it is taken, like a model's rounds. Planning
+   * is deterministic, so drafts kept from an earlier claim stand for the first ones it plans.
+   */
   async clarify(input: ClarifyInput): Promise<ClarifyOutput> {
     input.signal.throwIfAborted();
-    return draftScenarios({
+    const out = draftScenarios({
       userMessage: input.userMessage,
       numScenarios: input.numScenarios,
       agent: input.context.agent,
@@ -30,6 +35,14 @@ export class OfflineEngine implements ScenarioEngine {
       answers: input.answers,
       existing: input.context.existingScenarios,
     });
+    const kept = input.drafted ?? [];
+    if (out.needsClarification && !kept.length) return out;
+    const drafts = [...kept, ...out.drafts.slice(kept.length)];
+    for (let n = kept.length + 1; n <= drafts.length; n++) {
+      input.signal.throwIfAborted();
+      await input.onProgress?.(drafts.slice(0, n), emptyUsage());
+    }
+    return { ...out, needsClarification: false, questions: [], drafts };
   }
 
   async instructions(input: InstructionsInput): Promise<InstructionsOutput> {

@@ -16,6 +16,11 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** The handler reads the multipart stream itself (file uploads). */
     rawMultipart?: boolean;
+    /**
+     * Fields whose multipart file parts the body takes: each file is added to the field's list as
+     * `{file_name, content_base64}`, the form the JSON body gives it.
+     */
+    fileFields?: readonly string[];
   }
 }
 
@@ -78,14 +83,25 @@ function coerceForm(body: Record<string, unknown>, schema: unknown): Record<stri
   return Object.fromEntries(Object.entries(body).map(([k, v]) => [k, coerce(v, props[k])]));
 }
 
-/** The text fields of a multipart body; a file where the route expects none is named, not dropped. */
-async function multipartFields(req: FastifyRequest): Promise<Record<string, unknown>> {
+type FilePart = { file_name: string; content_base64: string };
+
+/**
+ * The text fields of a multipart body, and the files of the fields that take them; a file where
+ * the route expects none is named, not dropped.
+ */
+async function multipartFields(
+  req: FastifyRequest,
+  fileFields: readonly string[],
+): Promise<{ fields: Record<string, unknown>; files: Record<string, FilePart[]> }> {
   const out: Record<string, unknown> = {};
+  const files: Record<string, FilePart[]> = {};
   try {
     for await (const part of req.parts()) {
       if (part.type === 'file') {
-        await part.toBuffer();
-        throw ValidationError.field(part.fieldname, 'This endpoint takes no file.');
+        const data = await part.toBuffer();
+        if (!fileFields.includes(part.fieldname)) throw ValidationError.field(part.fieldname, 'This endpoint takes no file.');
+        (files[part.fieldname] ??= []).push({ file_name: part.filename, content_base64: data.toString('base64') });
+        continue;
       }
       const prev = out[part.fieldname];
       out[part.fieldname] = prev === undefined ? part.value : Array.isArray(prev) ? [...prev, part.value] : [prev, part.value];
@@ -94,7 +110,16 @@ async function multipartFields(req: FastifyRequest): Promise<Record<string, unkn
     if (e instanceof ValidationError) throw e;
     throw ValidationError.field('non_field_errors', 'The multipart body could not be read.');
   }
-  return out;
+  return { fields: out, files };
+}
+
+/** A field's files after its text values (a list, one value, or none). */
+function withFiles(body: Record<string, unknown>, files: Record<string, FilePart[]>): Record<string, unknown> {
+  for (const [field, parts] of Object.entries(files)) {
+    const had = body[field];
+    body[field] = [...(had === undefined ? [] : Array.isArray(had) ? had : [had]), ...parts];
+  }
+  return body;
 }
 
 export async function registerBodyParsers(app: FastifyInstance, opts: { uploadLimit: number }): Promise<void> {
@@ -114,7 +139,8 @@ export async function registerBodyParsers(app: FastifyInstance, opts: { uploadLi
     const type = String(req.headers['content-type'] ?? '');
     if (req.isMultipart()) {
       if (req.routeOptions.config.rawMultipart) return;
-      req.body = coerceForm(await multipartFields(req), schema.body);
+      const { fields, files } = await multipartFields(req, req.routeOptions.config.fileFields ?? []);
+      req.body = withFiles(coerceForm(fields, schema.body), files);
     } else if (type.startsWith('application/x-www-form-urlencoded') && req.body && typeof req.body === 'object') {
       req.body = coerceForm({ ...(req.body as Record<string, unknown>) }, schema.body);
     }

@@ -1,9 +1,10 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { isoNow } from '../../domain/clock.js';
-import { deleteAgentKnowledgeBase } from '../../services/agent-knowledge-base.js';
+import { FieldErrorCollector } from '../../domain/errors.js';
+import { type AgentFileSet, deleteAgentKnowledgeBase } from '../../services/agent-knowledge-base.js';
 import { type AgentFile, getAgent } from '../../store/aiagents.js';
-import { createKnowledgeBaseFiles, listKnowledgeBaseFiles } from '../../store/knowledge-base-files.js';
+import { createKnowledgeBaseFiles, decodeBase64Content, listKnowledgeBaseFiles } from '../../store/knowledge-base-files.js';
 import type { AppDeps } from '../deps.js';
 import { PageQuery, pageOf, paginated } from '../pagination.js';
 import { callerOf } from '../plugins/auth.js';
@@ -23,6 +24,54 @@ export const AgentKbFile = z.object({
 });
 
 const MAX_FILES = 20;
+
+const FileId = z.number().int().positive().max(2_147_483_647);
+
+/**
+ * One entry of a v2 agent write's `knowledge_base_files` (the reference's AgentKnowledgeBaseFileWrite):
+ * an existing file of the agent to keep, by `id` (or as the bare id a v1 read lists), or a new file,
+ * `file_name` (or `name`) and `content_base64`. The keys a v2 read answers for a file may come back
+ * with it and are ignored.
+ */
+export const AgentKbFileWrite = z.union([
+  FileId,
+  z.strictObject({
+    id: FileId.optional().describe('An existing file of the agent to keep'),
+    file_name: z.string().max(255).optional().describe('Name of a new file, with its extension'),
+    name: z.string().max(255).optional().describe('Alias of file_name'),
+    content_base64: z.string().optional().describe('Content of a new file, base64 or a data: URI'),
+    agent: z.unknown().optional(),
+    file_url: z.unknown().optional(),
+    file_type: z.unknown().optional(),
+    file_size: z.unknown().optional(),
+    created_at: z.unknown().optional(),
+    updated_at: z.unknown().optional(),
+  }),
+]);
+
+/** A write's `knowledge_base_files` as the set of files to keep and to add; a malformed entry is a field error naming it. */
+export function agentFileSet(items: ReadonlyArray<z.infer<typeof AgentKbFileWrite>>): AgentFileSet {
+  const errors = new FieldErrorCollector();
+  const set: AgentFileSet = { keep: [], uploads: [] };
+  for (const [index, item] of items.entries()) {
+    if (typeof item === 'number') {
+      set.keep.push(item);
+      continue;
+    }
+    if (item.id !== undefined) {
+      if (item.content_base64 === undefined) set.keep.push(item.id);
+      else errors.add('knowledge_base_files', `${index}: send id to keep a file, or file_name and content_base64 for a new one, not both.`);
+      continue;
+    }
+    const name = item.file_name ?? item.name;
+    const data = item.content_base64 === undefined ? undefined : decodeBase64Content(item.content_base64);
+    if (!name || item.content_base64 === undefined) errors.add('knowledge_base_files', `${index}: a new file needs file_name and content_base64.`);
+    else if (!data) errors.add('knowledge_base_files', `${index}: content_base64 is not valid base64 or a base64 data: URI.`);
+    else set.uploads.push({ name, data, index });
+  }
+  errors.throwIfAny();
+  return set;
+}
 
 export const toAgentFile = (r: AgentFile, agentId: number): z.infer<typeof AgentKbFile> => ({
   id: r.id,
@@ -72,7 +121,7 @@ export const agentKnowledgeBaseRoutes =
         config: { rawMultipart: true },
         schema: {
           tags,
-          description: `Upload .txt, .md or .pdf files as multipart/form-data (\`files\`, repeated; up to ${MAX_FILES}) or as JSON \`{files: [{name, content_base64}]}\`. Answers the stored files.`,
+          description: `Upload .txt, .md, .json, .csv, .xml or .pdf files as multipart/form-data (\`files\`, repeated; up to ${MAX_FILES}) or as JSON \`{files: [{name, content_base64}]}\`. Answers the stored files.`,
           params: IdParams,
           querystring: PageQuery,
           response: { 201: paginated(AgentKbFile), ...errorResponses },

@@ -1,16 +1,16 @@
 import type { FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { isoNow } from '../../domain/clock.js';
 import { LANGUAGE_CODES, type LanguageCode } from '../../domain/languages.js';
-import { type AgentInput, type AgentRecord, createAgent, deleteAgent, getAgent, listAgents, updateAgent } from '../../store/aiagents.js';
+import { createAgentWithFiles, updateAgentWithFiles } from '../../services/agent-knowledge-base.js';
+import { type AgentInput, type AgentRecord, deleteAgent, getAgent, listAgents } from '../../store/aiagents.js';
 import type { AppDeps } from '../deps.js';
 import { readDocumented, readShape, splitDocumented, writeShape } from '../documented-fields.js';
 import { PageQuery, pageOf, paginated } from '../pagination.js';
 import { callerOf } from '../plugins/auth.js';
 import { AGENT_FIELDS, AGENT_V2_FIELDS } from '../reference-fields.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
-import { AgentKbFile, toAgentFile } from './agent-knowledge-base.js';
+import { AgentKbFile, AgentKbFileWrite, agentFileSet, toAgentFile } from './agent-knowledge-base.js';
 
 /** What v1 and v2 agents both take; the v2 names (`name`, `telephony`, `provider`, …) are the same agent's fields. */
 const agentFields = {
@@ -23,10 +23,24 @@ const agentFields = {
   ...writeShape(AGENT_FIELDS),
   ...writeShape(AGENT_V2_FIELDS),
   name: z.string().trim().min(1).max(255).optional().describe('The v2 name of agent_name'),
+  // In the reference's own v2 examples beside `telephony`, though its schema lists it only there.
+  phone_number: z.string().max(30).optional().describe("v2: the agent's phone number, as telephony.phone_number"),
+  knowledge_base_files: z
+    .array(AgentKbFileWrite)
+    .max(100)
+    .optional()
+    .describe(
+      'v2: the whole set of files the agent should have: existing ones by id, new ones with file_name and content_base64 (multipart: file parts of this name); files left out are deleted. Read-only under v1, where it is ignored.',
+    ),
 };
 
-const named = (b: { agent_name?: string; name?: string }, ctx: z.RefinementCtx) => {
-  if (b.agent_name === undefined && b.name === undefined) ctx.addIssue({ code: 'custom', path: ['agent_name'], message: 'This field is required.' });
+const named = (b: { agent_name?: string; name?: string; provider?: unknown }, ctx: z.RefinementCtx) => {
+  if (b.agent_name !== undefined || b.name !== undefined) return;
+  // The reference can fetch an agent from its provider; Scenarist calls no provider, so it needs the name.
+  const message = (b.provider as { configure_from_provider?: unknown } | undefined)?.configure_from_provider
+    ? 'This field is required: Scenarist does not import agents from their provider (configure_from_provider); send name and description.'
+    : 'This field is required.';
+  ctx.addIssue({ code: 'custom', path: ['agent_name'], message });
 };
 export const AgentWrite = z.strictObject({ ...agentFields, agent_name: agentFields.agent_name.optional() }).superRefine(named);
 /** A PUT names the agent again; its project is the one it has (SchemaUpdateAIAgentExternal has none). */
@@ -58,6 +72,11 @@ export const Agent = z.object({
 /** The reference's v2 agent serializer answers files as objects; v1 lists their ids. */
 const isV2 = (req: FastifyRequest) => req.originalUrl.startsWith('/test_framework/v2/');
 
+const FILES = 'knowledge_base_files';
+
+/** The files a write names, under v2; v1 documents the field read-only, so a v1 write leaves the files as they are. */
+const filesOf = (req: FastifyRequest, items: z.infer<typeof AgentPatch>['knowledge_base_files']) => (items && isV2(req) ? agentFileSet(items) : undefined);
+
 const toAgent = (r: AgentRecord, v2: boolean): z.infer<typeof Agent> => {
   const kept = JSON.parse(r.documented) as Record<string, unknown>;
   return {
@@ -85,7 +104,7 @@ const toAgent = (r: AgentRecord, v2: boolean): z.infer<typeof Agent> => {
 /** A body as the store takes it: v2 names folded onto the agent's fields, the documented rest kept. */
 function agentInput(body: z.infer<typeof AgentPatch>): Partial<AgentInput> {
   const { own, documented } = splitDocumented(body, { ...AGENT_FIELDS, ...AGENT_V2_FIELDS });
-  const { name, ...rest } = own;
+  const { name, phone_number, ...rest } = own;
   const telephony = documented.telephony as { phone_number?: string; inbound?: boolean } | undefined;
   const provider = documented.provider as { agent_id?: string | null; credentials?: unknown } | undefined;
   if (provider && 'credentials' in provider) {
@@ -93,7 +112,8 @@ function agentInput(body: z.infer<typeof AgentPatch>): Partial<AgentInput> {
     const { credentials: _, ...kept } = provider;
     documented.provider = kept;
   }
-  if (telephony?.phone_number !== undefined) documented.contact_number ??= telephony.phone_number;
+  documented.contact_number ??= telephony?.phone_number ?? phone_number;
+  if (documented.contact_number === undefined) delete documented.contact_number;
   return {
     ...rest,
     ...(rest.agent_name === undefined && name !== undefined ? { agent_name: name } : {}),
@@ -135,8 +155,12 @@ export const aiagentRoutes =
       },
     );
 
-    app.post('/aiagents/', { schema: { tags, body: AgentWrite, response: { 201: Agent, ...errorResponses } } }, async (req, reply) => {
-      const row = await createAgent(db, callerOf(req).organizationId, agentInput(req.body) as AgentInput, isoNow(deps.clock));
+    // A v2 write may carry the agent's files inline, base64 in JSON or file parts of a multipart body.
+    const withFiles = { bodyLimit: Math.max(deps.config.bodyLimit, Math.ceil(deps.config.uploadLimit * 1.4) + 10_000), config: { fileFields: [FILES] } };
+
+    app.post('/aiagents/', { ...withFiles, schema: { tags, body: AgentWrite, response: { 201: Agent, ...errorResponses } } }, async (req, reply) => {
+      const { knowledge_base_files, ...body } = req.body;
+      const row = await createAgentWithFiles(deps, callerOf(req), agentInput(body) as AgentInput, filesOf(req, knowledge_base_files));
       return reply.code(201).send(toAgent(row, isV2(req)));
     });
 
@@ -144,11 +168,18 @@ export const aiagentRoutes =
       toAgent(await getAgent(db, callerOf(req).organizationId, req.params.id), isV2(req)),
     );
 
-    app.patch('/aiagents/:id/', { schema: { tags, params: IdParams, body: AgentPatch, response: { 200: Agent, ...errorResponses } } }, async (req) =>
-      toAgent(await updateAgent(db, callerOf(req).organizationId, req.params.id, agentInput(req.body), isoNow(deps.clock)), isV2(req)),
+    const update = async (req: FastifyRequest, id: number, body: z.infer<typeof AgentPatch>) => {
+      const { knowledge_base_files, ...rest } = body;
+      const row = await updateAgentWithFiles(deps, callerOf(req), id, agentInput(rest), filesOf(req, knowledge_base_files));
+      return toAgent(row, isV2(req));
+    };
+    app.patch(
+      '/aiagents/:id/',
+      { ...withFiles, schema: { tags, params: IdParams, body: AgentPatch, response: { 200: Agent, ...errorResponses } } },
+      async (req) => update(req, req.params.id, req.body),
     );
-    app.put('/aiagents/:id/', { schema: { tags, params: IdParams, body: AgentPut, response: { 200: Agent, ...errorResponses } } }, async (req) =>
-      toAgent(await updateAgent(db, callerOf(req).organizationId, req.params.id, agentInput(req.body), isoNow(deps.clock)), isV2(req)),
+    app.put('/aiagents/:id/', { ...withFiles, schema: { tags, params: IdParams, body: AgentPut, response: { 200: Agent, ...errorResponses } } }, async (req) =>
+      update(req, req.params.id, req.body),
     );
 
     app.delete('/aiagents/:id/', { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {

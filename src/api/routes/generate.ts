@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ValidationError } from '../../domain/errors.js';
 import { ClarifyAnswer, GenerateBody } from '../../domain/generation.js';
-import { answerGeneration, currentGeneration, startGeneration } from '../../services/generation.js';
+import { answerGeneration, currentGeneration, draftsSoFar, startGeneration } from '../../services/generation.js';
 import { scenarioViews } from '../../store/scenario-views.js';
 import { loadScenarios } from '../../store/scenarios.js';
 import type { Row } from '../../store/schema.js';
@@ -15,11 +15,11 @@ const GeneratedItem = z.record(z.string(), z.unknown());
 export const GenerateProgress = z.object({
   progress_id: z.string(),
   status: z.enum(['in_progress', 'pending_clarification', 'completed', 'failed', 'cancelled']),
-  current_step: z.string().describe('What the generation is doing now'),
+  current_step: z.string().describe('What the generation is doing now: how far drafting is, the question it waits on, or why it failed'),
   total_scenarios: z.number().int(),
   completed_scenarios: z.number().int().describe('Scenarios drafted so far (created, once completed)'),
   failed_scenarios: z.number().int(),
-  scenarios_list: z.array(GeneratedItem).describe('The scenarios created (or, before that, drafted) so far'),
+  scenarios_list: z.array(GeneratedItem).describe('The scenarios created; while it runs, those drafted so far (each round adds its drafts)'),
   questions: z.array(z.string()).describe('What to answer at generate-clarify-answer/ when pending_clarification'),
   agent_message: z.string().nullable(),
   warnings: z.array(z.string()),
@@ -34,13 +34,21 @@ const STATUS = {
   failed: 'failed',
   cancelled: 'cancelled',
 } as const;
-const STEP = {
-  in_progress: 'Drafting scenarios',
-  pending_clarification: 'Waiting for your answer',
-  completed: 'Done',
-  failed: 'Failed',
-  cancelled: 'Cancelled',
-} as const;
+/** What the generation is doing, in words: how far drafting is, the question it waits on, or why it failed. */
+function currentStep(p: Pick<z.infer<typeof GenerateProgress>, 'status' | 'completed_scenarios' | 'total_scenarios' | 'questions' | 'error'>): string {
+  switch (p.status) {
+    case 'in_progress':
+      return p.completed_scenarios ? `Drafting scenarios: ${p.completed_scenarios} of ${p.total_scenarios} drafted` : 'Drafting scenarios';
+    case 'pending_clarification':
+      return p.questions[0] ?? 'Waiting for your answer';
+    case 'completed':
+      return `Created ${p.completed_scenarios} of ${p.total_scenarios} scenarios`;
+    case 'failed':
+      return p.error ?? 'Failed';
+    case 'cancelled':
+      return 'Cancelled';
+  }
+}
 
 /** A generated scenario as the reference lists it: absent rather than null where there is no value. */
 const listed = (view: Record<string, unknown>) => Object.fromEntries(Object.entries(view).filter(([, v]) => v !== null));
@@ -76,19 +84,24 @@ export const generateRoutes =
       const createdIds = (result.created_scenario_ids as number[] | undefined) ?? [];
       const drafts = (result.generated_scenarios as Array<Record<string, unknown>> | undefined) ?? [];
       const created = createdIds.length ? await scenarioViews(db, organizationId, await loadScenarios(db, organizationId, createdIds)) : [];
+      // While it runs, the drafts each round kept; once it ends, what it created (or drafted).
+      const drafted = status === 'in_progress' ? await draftsSoFar(deps, job) : drafts;
       const questions = ((result.clarification_questions as Array<{ question: string }> | undefined) ?? []).map((q) => q.question);
-      return {
-        progress_id: progressId,
+      const counts = {
         status,
-        current_step: STEP[status],
         total_scenarios: job.progress_total,
         completed_scenarios: status === 'completed' ? created.length : job.progress_done,
-        failed_scenarios: status === 'completed' ? Math.max(0, job.progress_total - created.length) : 0,
-        scenarios_list: created.length ? created.map((v) => listed(v as Record<string, unknown>)) : drafts.map(listed),
         questions,
+        error: job.error,
+      };
+      return {
+        progress_id: progressId,
+        ...counts,
+        current_step: currentStep(counts),
+        failed_scenarios: status === 'completed' ? Math.max(0, job.progress_total - created.length) : 0,
+        scenarios_list: created.length ? created.map((v) => listed(v as Record<string, unknown>)) : drafted.map((d) => listed(d as Record<string, unknown>)),
         agent_message: (result.user_message as string | undefined) ?? null,
         warnings: [],
-        error: job.error,
       };
     };
 

@@ -42,8 +42,8 @@ const ProgressQuery = z.object({
 
 /** The seed's Scenario as it would be with the job's instructions, plus the job's state. */
 const InstructionsProgress = ScenarioOut.extend({
-  id: z.number().int().nullable().describe('The scenario the job is based on; null when it was made from an unsaved payload'),
-  personality: z.number().int().nullable(),
+  id: z.number().int().optional().describe('The scenario the job is based on; absent when it was made from an unsaved payload'),
+  personality: z.number().int().nullable().describe("The payload's personality; null when it names none (the reference's improve_instructions/ takes none)"),
   revision: z.number().int().nullable().describe('The revision the job was based on'),
   created_at: isoTime().nullable(),
   updated_at: isoTime().nullable(),
@@ -59,6 +59,12 @@ const InstructionsProgress = ScenarioOut.extend({
   progress: z.object({ done: z.number().int(), total: z.number().int() }),
   usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int(), model_calls: z.number().int() }),
 });
+
+/**
+ * A started generate-instructions job: `{progress_id, project_id}`, with the Scenario as
+ * instructions-progress/ answers it now, since the reference documents this answer as a Scenario.
+ */
+const GenerateStarted = InstructionsProgress.extend({ project_id: z.number().int() });
 
 async function progressView(db: Db, job: Row<'jobs'>): Promise<z.infer<typeof InstructionsProgress>> {
   const req = JSON.parse(job.request) as InstructionsJobRequest;
@@ -78,9 +84,10 @@ async function progressView(db: Db, job: Row<'jobs'>): Promise<z.infer<typeof In
   const view = await scenarioView(db, job.organization_id, row);
   const { progress, usage } = progressOf(job);
   const saved = req.scenario_id !== null;
+  const { id: _, ...scenario } = view;
   return {
-    ...view,
-    id: req.scenario_id,
+    ...scenario,
+    ...(saved ? { id: req.scenario_id! } : {}),
     personality: req.fields.personality,
     revision: req.based_on_revision,
     created_at: saved ? view.created_at : null,
@@ -113,14 +120,16 @@ export const instructionsRoutes =
           tags,
           summary: 'Generate instructions for a new or existing scenario',
           description:
-            'Starts a job and answers at once. The body is a scenario payload, checked as a scenario write is; `scenario` bases it on an existing scenario, whose values the other fields override. The job writes instructions (conditional actions for `scenario_type: "conditional_actions"`) in the scenario\'s language from the agent\'s description, the personality and the expected outcome. Nothing is written until applied.',
+            'Starts a job and answers at once: its progress_id and project_id, with the scenario as instructions-progress/ answers it now. The body is a scenario payload, checked as a scenario write is; `scenario` bases it on an existing scenario, whose values the other fields override. The job writes instructions (conditional actions for `scenario_type: "conditional_actions"`) in the scenario\'s language from the agent\'s description, the personality and the expected outcome. Nothing is written until applied.',
           body: GenerateInstructionsBody,
-          response: { 200: startedOrPlan, ...errorResponses },
+          response: { 200: z.union([GenerateStarted, DryRunPlan]), ...errorResponses },
         },
       },
       async (req) => {
         const request = { kind: 'generate', body: req.body } as const;
-        return req.body.dry_run ? planInstructionsJob(deps, callerOf(req), request) : started(await startInstructionsJob(deps, callerOf(req), request));
+        if (req.body.dry_run) return planInstructionsJob(deps, callerOf(req), request);
+        const job = await startInstructionsJob(deps, callerOf(req), request);
+        return { ...(await progressView(db, job)), ...started(job) };
       },
     );
 

@@ -159,7 +159,7 @@ export const knowledgeBaseFileRoutes =
         schema: {
           tags,
           description:
-            'Upload a .txt, .md or .pdf file as multipart/form-data (`file`, plus `agent` and/or `project`), or as JSON `{agent|project, files: [{name, content_base64}]}`. The project is inferred from the agent. Answers the stored files.',
+            'Upload a .txt, .md, .json, .csv, .xml or .pdf file as multipart/form-data (`file`, plus `agent` and/or `project`), or as JSON `{agent|project, files: [{name, content_base64}]}`. The project is inferred from the agent. Answers the stored files.',
           response: { 201: z.array(KbFile), ...errorResponses },
         },
       },

@@ -95,8 +95,12 @@ export const projectRoutes =
     });
 
     // The reference answers a project's delete with 200 and no body (its other deletes answer 204).
-    app.delete('/projects/:id/', { schema: { tags, params: IdParams, response: { 200: z.null(), ...errorResponses } } }, async (req, reply) => {
-      await deleteProject(db, callerOf(req).organizationId, req.params.id);
-      return reply.code(200).send(null);
-    });
+    app.delete(
+      '/projects/:id/',
+      { schema: { tags, params: IdParams, response: { 200: z.undefined().describe('No response body'), ...errorResponses } } },
+      async (req, reply) => {
+        await deleteProject(db, callerOf(req).organizationId, req.params.id);
+        return reply.code(200).send(undefined);
+      },
+    );
   };

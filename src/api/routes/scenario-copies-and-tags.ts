@@ -5,7 +5,7 @@ import { scenarioViews } from '../../store/scenario-views.js';
 import type { AppDeps } from '../deps.js';
 import { paginated } from '../pagination.js';
 import { callerOf } from '../plugins/auth.js';
-import { ScenarioOut } from '../scenario-schema.js';
+import { BulkWritten, bulkWritten, ScenarioOut } from '../scenario-schema.js';
 import { errorResponses, optionalIdQuery } from '../schemas.js';
 
 const Id = z.number().int().positive().max(2_147_483_647);
@@ -20,7 +20,11 @@ export const DuplicateBody = z.strictObject({
   folder_path: z.string().trim().max(255).optional().describe('Folder of the copies, created when needed'),
 });
 export const AddTagsBody = z.strictObject({ scenarios: Ids, tags: z.array(Tag).min(1).max(100) });
-export const AddTagsResult = z.object({ scenario_ids: z.array(z.number().int()), tags: z.array(z.string()), updated_count: z.number().int() });
+export const AddTagsResult = BulkWritten.extend({
+  scenario_ids: z.array(z.number().int()).describe('The scenarios named'),
+  tags_added: z.array(z.string()).describe('The tags added, once each'),
+  updated_count: z.number().int().describe('How many of them gained a tag (the others had every one already)'),
+});
 export const TagsResult = z.object({ tags: z.array(z.string()).describe('Every tag used by the scenarios in scope, sorted') });
 
 /** Copying scenarios (within a project or to another) and tagging them in bulk. */
@@ -54,14 +58,17 @@ export const scenarioCopyAndTagRoutes =
       {
         schema: {
           tags,
-          description: 'Adds tags to every scenario given (tags they already have are kept once).',
+          description:
+            'Adds tags to every scenario given (tags they already have are kept once). Answers the first scenario (by id), as the reference documents one Scenario, with every scenario named in `results`.',
           body: AddTagsBody,
           response: { 200: AddTagsResult, ...errorResponses },
         },
       },
       async (req) => {
-        const { tags: added, updated_count } = await addTagsToScenarios(deps, callerOf(req), req.body);
-        return { scenario_ids: req.body.scenarios, tags: added, updated_count };
+        const caller = callerOf(req);
+        const { tags: added, updated_count, scenarios } = await addTagsToScenarios(deps, caller, req.body);
+        const views = await scenarioViews(db, caller.organizationId, scenarios);
+        return { ...bulkWritten(views), scenario_ids: req.body.scenarios, tags_added: added, updated_count };
       },
     );
 

@@ -21,7 +21,7 @@ import type { Row } from '../../store/schema.js';
 import type { AppDeps } from '../deps.js';
 import { PageQuery, pageOf, paginated } from '../pagination.js';
 import { type Caller, callerOf } from '../plugins/auth.js';
-import { ScenarioOut } from '../scenario-schema.js';
+import { BulkWritten, bulkWritten, ScenarioOut } from '../scenario-schema.js';
 import { errorResponses, IdParams, isoTime, optionalIdQuery } from '../schemas.js';
 
 const BULK_MAX = 10_000;
@@ -192,15 +192,16 @@ export const scenarioRoutes =
       {
         schema: {
           tags,
-          description: 'Applies the same change to many scenarios in one transaction.',
+          description:
+            'Applies the same change to many scenarios in one transaction. Answers the first scenario changed (by id), as the reference documents one ScenarioList, with every scenario changed in `results`.',
           body: BulkUpdate,
-          response: { 200: z.array(ScenarioOut), ...errorResponses },
+          response: { 200: BulkWritten, ...errorResponses },
         },
       },
       async (req) => {
         const caller = callerOf(req);
         const rows = await bulkUpdateScenarios(deps, caller, req.body);
-        return scenarioViews(db, caller.organizationId, rows);
+        return bulkWritten(await scenarioViews(db, caller.organizationId, rows));
       },
     );
 

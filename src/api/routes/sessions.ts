@@ -63,9 +63,26 @@ export const CreateBody = z.strictObject({
     .describe('Scenario ids, "all", or a number N (the first N scenarios of the project)'),
 });
 
+/** A turn written back: what a GET answers, its time and tool calls optional. */
+const TurnWrite = z.strictObject({
+  role: z.enum(['user', 'assistant']),
+  content: z.string().max(100_000),
+  timestamp: z.iso
+    .datetime({ offset: true })
+    .transform((t) => new Date(t).toISOString())
+    .optional()
+    .describe('ISO-8601; the time of the write when left out'),
+  tool_calls: z.array(z.record(z.string(), z.unknown())).max(100).optional(),
+});
+
 export const PatchBody = z.strictObject({
   title: z.string().max(255).optional(),
   status: z.enum(SESSION_STATUSES).optional(),
+  conversation_history: z
+    .array(TurnWrite)
+    .max(10_000)
+    .optional()
+    .describe('The whole conversation as it should be: the turns it starts with that are stored already stay as they are, the rest are replaced'),
   scenario_ids: z
     .array(z.number().int().positive().max(2_147_483_647))
     .max(100_000)

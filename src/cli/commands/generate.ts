@@ -34,7 +34,7 @@ export function registerGenerate(program: Command): void {
       .option('-n, --count <n>', 'how many scenarios to draft (1-100)', integerIn(1, 100), 5)
       .option(
         '--kb <file>',
-        'a knowledge-base file (.txt, .md, .pdf) to upload to the agent first; repeat for more',
+        'a knowledge-base file (.txt, .md, .json, .csv, .xml, .pdf) to upload to the agent first; repeat for more',
         (file: string, files: string[]) => [...files, file],
         [] as string[],
       )

@@ -51,7 +51,7 @@ export function registerKb(program: Command): void {
     withOwner(
       kb
         .command('upload')
-        .description('Upload .txt, .md or .pdf files; a file whose bytes are already there is not uploaded again.')
+        .description('Upload .txt, .md, .json, .csv, .xml or .pdf files; a file whose bytes are already there is not uploaded again.')
         .argument('<files...>', 'the files'),
     ),
   );

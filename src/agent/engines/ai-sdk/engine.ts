@@ -146,7 +146,7 @@ export class AiSdkEngine implements ScenarioEngine {
     const { chunks, omittedChars } = knowledgeWithinBudget(input.context.knowledgeBase, this.#opts.knowledgeChars ?? CLARIFY_KNOWLEDGE_CHARS);
     const fileIds = [...new Set(chunks.map((c) => c.file_id))];
     const schema = clarifySchema(input.context, fileIds);
-    const drafts: Draft[] = [];
+    const drafts: Draft[] = [...(input.drafted ?? [])];
     const messages: string[] = [];
     const notDone: NotDone[] = [];
     let usage = emptyUsage();
@@ -189,7 +189,7 @@ export class AiSdkEngine implements ScenarioEngine {
       drafts.push(...answer.drafts.slice(0, want));
       for (const n of answer.notDone) if (!notDone.some((x) => x.part === n.part)) notDone.push(n);
       if (answer.message && !messages.includes(answer.message)) messages.push(answer.message);
-      await input.onProgress?.(Math.min(drafts.length, input.numScenarios), usage);
+      await input.onProgress?.(drafts.slice(0, input.numScenarios), usage);
     }
     return { message: messages.join('\n\n') || `Drafted ${drafts.length} scenario(s).`, needsClarification: false, questions: [], drafts, notDone, usage };
   }
