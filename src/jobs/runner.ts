@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { ScenarioEngine } from '../agent/engine.js';
-import { callEstimator } from '../agent/engines/index.js';
 import type { Config } from '../config.js';
 import { type Clock, isoNow } from '../domain/clock.js';
 import type { JobKind, TokenUsage } from '../domain/jobs.js';
@@ -215,7 +214,6 @@ export class JobRunner {
         job,
         engine,
         budget: await budgetFor(store.db, this.#opts.config, job),
-        estimator: callEstimator(this.#opts.config),
         signal: controller.signal,
         now: () => this.#now(),
         keptBatches: () => keptBatches(store.db, job.id),

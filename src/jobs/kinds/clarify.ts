@@ -1,13 +1,17 @@
-import type { ClarifyOutput } from '../../agent/engine.js';
+import { BudgetStopped, type ClarifyOutput, type ClarifyRound } from '../../agent/engine.js';
 import { validateDrafts } from '../../agent/validate.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import type { ClarifyJobRequest } from '../../domain/scenario-agent.js';
 import { blankResult, type ClarifyResult, type Draft, draftOnWire } from '../../domain/suggestion.js';
-import { loadProjectFacts } from '../../store/agent-context.js';
-import { BudgetStopped } from '../budget.js';
+import { loadProjectFacts, type ProjectFacts } from '../../store/agent-context.js';
+import type { Executor } from '../../store/db.js';
 import { historyBefore } from '../history.js';
 import { awaitReview } from '../review.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
+
+/** A kept drafting round is named by its place: a resumed job asks the same rounds in the same order. */
+const roundKey = (i: number) => `round:${i}`;
+const roundIndex = (key: string): number | null => (/^round:(\d+)$/.test(key) ? Number(key.slice(6)) : null);
 
 /**
  * Drafts new scenarios for an agent, or asks what it needs to know first. Drafts are suggestions:
@@ -16,26 +20,31 @@ import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const { job, db } = ctx;
   const req = JSON.parse(job.request) as ClarifyJobRequest;
-  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, {
-    agentId: req.agent_id,
-    knowledgeBaseIds: req.knowledge_base,
-    withScenarios: true,
-  });
+  const facts = await clarifyFacts(db, job.organization_id, req);
   const history = await historyBefore(db, job);
   const answers = history
     .filter((t) => t.role === 'user')
     .map((t) => t.content)
     .filter(Boolean);
-  await ctx.progress(0, req.num_scenarios);
   const check = (drafts: readonly Draft[]) => validateDrafts(drafts, facts, req.tool_ids).issues;
+  // Rounds an earlier claim of this job finished (its worker died) are handed back, not drafted again.
+  const rounds = (await ctx.keptBatches())
+    .filter((k) => roundIndex(k.key) !== null)
+    .sort((a, b) => roundIndex(a.key)! - roundIndex(b.key)!)
+    .map((k) => k.outcome as ClarifyRound);
+  let drafted = rounds.reduce((n, r) => n + r.drafts.length, 0);
+  let spent = rounds.reduce((u, r) => addUsage(u, r.usage), emptyUsage());
+  await ctx.progress(Math.min(drafted, req.num_scenarios), req.num_scenarios, spent);
+  const onRound = async (round: ClarifyRound) => {
+    const key = roundKey(rounds.length);
+    rounds.push(round);
+    drafted += round.drafts.length;
+    spent = addUsage(spent, round.usage);
+    await ctx.progress(Math.min(drafted, req.num_scenarios), req.num_scenarios, spent, { key, units: round.drafts.length, outcome: round, usage: round.usage });
+  };
   let out: ClarifyOutput;
-  // The drafting rounds run inside the engine: the budget is asked once, for all of them.
-  const refused = ctx.budget.reserve(
-    ctx.estimator.clarify({ userMessage: req.user_message, history, numScenarios: req.num_scenarios, context: facts, answers }),
-  );
   try {
-    if (refused) throw new BudgetStopped(refused);
-    const onProgress = (drafted: number, spent: TokenUsage) => ctx.progress(drafted, req.num_scenarios, spent);
+    // The budget is asked before each model call the drafting rounds make.
     out = await ctx.engine.clarify({
       userMessage: req.user_message,
       history,
@@ -44,19 +53,29 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       answers,
       signal: ctx.signal,
       check,
-      onProgress,
+      onRound,
+      rounds: [...rounds],
+      budget: ctx.budget,
     });
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     // Failed with what it cost: the tokens a model spent before failing are recorded with the job.
     const error = err instanceof BudgetStopped ? err.message : `The scenarios could not be drafted: ${err instanceof Error ? err.message : String(err)}`;
-    const spent = addUsage(emptyUsage(), (err as { usage?: Partial<TokenUsage> } | null)?.usage);
+    const spentBefore = addUsage(emptyUsage(), (err as { usage?: Partial<TokenUsage> } | null)?.usage);
     const conversation = [...history, { role: 'user', content: req.user_message }, { role: 'assistant', content: error }];
     return {
       status: 'failed',
-      result: { ...blankResult('clarify', job.session_id), success: false, message: error, user_message: error, conversation_history: conversation, error },
+      result: {
+        ...blankResult('clarify', job.session_id),
+        success: false,
+        message: error,
+        user_message: error,
+        conversation_history: conversation,
+        error,
+        ...(err instanceof BudgetStopped ? { budget_stop: error } : {}),
+      },
       error,
-      usage: spent,
+      usage: spentBefore,
       reply: { content: error, toolCalls: [] },
     };
   }
@@ -68,6 +87,7 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     user_message: out.message,
     conversation_history: conversation,
     not_done: out.notDone ?? [],
+    budget_stop: out.budgetStop ?? null,
   };
 
   if (out.needsClarification) {
@@ -105,3 +125,8 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     commit: awaitReview(job.id, shown.length),
   };
 };
+
+/** What a clarify job tells its engine of the project (and a dry run estimates): the agent, the files asked for, its scenarios. */
+export function clarifyFacts(db: Executor, organizationId: number, req: ClarifyJobRequest): Promise<ProjectFacts> {
+  return loadProjectFacts(db, organizationId, req.project_id, { agentId: req.agent_id, knowledgeBaseIds: req.knowledge_base, withScenarios: true });
+}
