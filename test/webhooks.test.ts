@@ -190,6 +190,27 @@ describe('webhooks', () => {
     expect(JSON.parse(ofEvent('job.cancelled')[0]!.body).data).toMatchObject({ progress_id, status: 'cancelled' });
   });
 
+  it("an instructions job and a generation carry their own kind's progress answer", async () => {
+    const sc = await createScenario(s.api, { name: 'Invoice question', agent, personality, instructions: 'Ask about your invoice.' });
+    const started = await s.api('POST', `scenarios/${sc.id}/improve_instructions/`, { user_message: 'Mention the invoice number INV-2231' });
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    const generated = await s.api('POST', 'scenarios/generate-bg/', { agent_id: agent, num_scenarios: 2, extra_instructions: 'Refund calls' });
+    expect(generated.status, JSON.stringify(generated.body)).toBe(200);
+    const dataOf = (progressId: string) =>
+      ofEvent('job.completed')
+        .map((d) => JSON.parse(d.body).data)
+        .find((d) => d.progress_id === progressId);
+    await until(() => dataOf(started.body.progress_id) !== undefined && dataOf(generated.body.progress_id) !== undefined);
+
+    const instructions = (await s.api('GET', `scenarios/instructions-progress/?progress_id=${started.body.progress_id}`)).body;
+    expect(instructions).toMatchObject({ status: 'completed', id: sc.id, changes: { instructions: expect.any(Object) } });
+    expect(dataOf(started.body.progress_id)).toEqual({ ...instructions, project_id: s.defaultProjectId, kind: 'instructions' });
+
+    const generation = (await s.api('GET', `scenarios/generate-progress/?progress_id=${generated.body.progress_id}`)).body;
+    expect(generation).toMatchObject({ status: 'completed', completed_scenarios: 2, scenarios_list: [expect.any(Object), expect.any(Object)] });
+    expect(dataOf(generated.body.progress_id)).toEqual({ ...generation, project_id: s.defaultProjectId, kind: 'clarify' });
+  });
+
   it('signatures fail for a tampered body, another secret or a stale timestamp', () => {
     const d = ofEvent('job.completed')[0]!;
     const now = Math.floor(Date.now() / 1000);
