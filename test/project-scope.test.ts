@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isoNow, systemClock } from '../src/domain/clock.js';
+import { insertJob } from '../src/store/jobs.js';
 import { NOT_PROJECT_OWNED, PROJECT_OWNED } from '../src/store/key-scope.js';
 import { createApiKey } from '../src/store/organizations.js';
 import { waitForInstructions, waitForJob } from './helpers/agent.js';
@@ -309,6 +310,9 @@ describe.each(testDatabases)('a key limited to one project, on $name', ({ name }
   let mine: Seeded;
   let theirs: Seeded;
   let scoped: Api;
+  let scopedKeyId: number;
+  let orgKeyId: number;
+  let orgId: number;
 
   const dump = async (): Promise<Dump> => {
     const db = s.running.store.db as unknown as { selectFrom(t: string): any };
@@ -333,7 +337,11 @@ describe.each(testDatabases)('a key limited to one project, on $name', ({ name }
     mine = await seed(s.api, s.defaultProjectId, 'MARKMINEQ7', hookUrl);
     theirs = await seed(s.api, other, 'MARKTHEIRSZ4', hookUrl);
     const { organization_id } = await s.running.store.db.selectFrom('projects').select('organization_id').where('id', '=', other).executeTakeFirstOrThrow();
-    scoped = s.as((await createApiKey(s.running.store.db, organization_id, 'limited', isoNow(systemClock), s.defaultProjectId)).key);
+    const made = await createApiKey(s.running.store.db, organization_id, 'limited', isoNow(systemClock), s.defaultProjectId);
+    scoped = s.as(made.key);
+    scopedKeyId = made.row.id;
+    orgId = organization_id;
+    orgKeyId = (await s.running.store.db.selectFrom('api_keys').select('id').where('project_id', 'is', null).orderBy('id').executeTakeFirstOrThrow()).id;
   }, 120_000);
   afterAll(async () => {
     await s?.stop();
@@ -425,6 +433,41 @@ describe.each(testDatabases)('a key limited to one project, on $name', ({ name }
     expect(ofProject(after, theirs.project)).toEqual(before);
     expect(crossProjectReferences(after)).toEqual([]);
   }, 180_000);
+
+  it("runs the key's jobs under its limit in the worker: a job naming another project's scenario finds none, as a deleted one", async () => {
+    const job = async (createdBy: number) => {
+      const row = await insertJob(
+        s.running.store.db,
+        {
+          organizationId: orgId,
+          projectId: mine.project,
+          sessionId: null,
+          kind: 'improve',
+          mode: 'improve',
+          request: {
+            user_message: 'Add the tag swept',
+            scenario_ids: [theirs.scenario],
+            agent_id: null,
+            project_id: mine.project,
+            agent_selections: {},
+            resumed: false,
+          },
+          maxAttempts: 2,
+          createdBy,
+        },
+        isoNow(systemClock),
+      );
+      return waitForJob(s.api, row.progress_id);
+    };
+    const limited = await job(scopedKeyId);
+    expect(limited.result.updated_scenarios).toEqual([]);
+    expect(limited.result.validation_issues).toContainEqual(
+      expect.objectContaining({ scenario_id: theirs.scenario, message: expect.stringMatching(/deleted/) }),
+    );
+    // The same job started by a key of the whole organization reaches the scenario: the limit is what stopped it.
+    const whole = await job(orgKeyId);
+    expect(whole.result.updated_scenarios.map((u: { id: number }) => u.id)).toEqual([theirs.scenario]);
+  });
 
   it('creates what it writes in its own project, and cannot move a row into another or out to the whole organization', async () => {
     const made = await scoped('POST', 'personalities/', { name: 'No project given', prompt: 'Calm.', language: 'en' });
