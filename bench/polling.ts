@@ -15,7 +15,7 @@ const ROUNDS = 3;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Rounds of one route as one figure: the median round for each number. */
-function combine(runs: Array<Awaited<ReturnType<typeof load>>>) {
+export function combine(runs: Array<Awaited<ReturnType<typeof load>>>) {
   return {
     rps: median(runs.map((r) => r.rps)),
     p50: median(runs.map((r) => r.p50)),
@@ -28,7 +28,7 @@ function combine(runs: Array<Awaited<ReturnType<typeof load>>>) {
  * Load from a worker thread, so the generator does not share the servers' event loop. Each
  * connection asks for a path of its own (`paths`): one job per client.
  */
-async function load(url: string, paths: string[], headers: Record<string, string>, seconds: number) {
+export async function load(url: string, paths: string[], headers: Record<string, string>, seconds: number) {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-bench-')), 'paths.json');
   fs.writeFileSync(file, JSON.stringify(paths));
   process.env.SCENARIST_BENCH_PATHS = file;

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { APICallError } from 'ai';
 import { describe, expect, it } from 'vitest';
-import type { PlannerContext, PlannerScenario } from '../src/agent/engine.js';
+import { BudgetStopped, type ClarifyRound, type PlannerContext, type PlannerScenario } from '../src/agent/engine.js';
 import { CallPolicy, retryAfterMs, Semaphore } from '../src/agent/engines/ai-sdk/call-policy.js';
 import { knowledgeWithinBudget } from '../src/agent/engines/ai-sdk/knowledge.js';
 import { renderImprovePrompt, sentText } from '../src/agent/engines/ai-sdk/prompts.js';
@@ -11,8 +11,8 @@ import { improveSchema } from '../src/agent/engines/ai-sdk/schemas.js';
 import { createEngine } from '../src/agent/engines/index.js';
 import { type SuggestionTarget, validateDrafts, validateSuggestions } from '../src/agent/validate.js';
 import { ConfigError, loadConfig } from '../src/config.js';
+import type { CallEstimate } from '../src/domain/cost.js';
 import { EMPTY_SCENARIO, type ScenarioFields } from '../src/domain/scenario.js';
-import type { Draft } from '../src/domain/suggestion.js';
 import { answer, engineOn, hang, promptText, toolCallAnswer } from './helpers/mock-model.js';
 
 const context: PlannerContext = {
@@ -361,24 +361,24 @@ describe('clarify on a model', () => {
     expect(out.drafts.map((d) => d.scenario.name)).toEqual(['A', 'B']);
   });
 
+  /** A round's answer: `n` drafts named from `from` on. */
+  const round = (from: number, n: number) =>
+    answer({
+      message: `Round from ${from}.`,
+      needs_clarification: false,
+      questions: [],
+      scenarios: Array.from({ length: n }, (_, i) => draft(`Situation ${from + i}`, [5])),
+    });
+
   it('drafts a large number in rounds, each told what is already drafted, keeping earlier rounds when a later one fails', async () => {
-    const round = (from: number, n: number) =>
-      answer({
-        message: `Round from ${from}.`,
-        needs_clarification: false,
-        questions: [],
-        scenarios: Array.from({ length: n }, (_, i) => draft(`Situation ${from + i}`, [5])),
-      });
     const { engine, calls } = engineOn([round(1, 10), round(11, 2)]);
-    const reported: Array<[string[], number]> = [];
-    const onProgress = async (drafts: Draft[], usage: { model_calls: number }) => void reported.push([drafts.map((d) => d.scenario.name), usage.model_calls]);
-    const out = await engine.clarify(clarifyInput({ numScenarios: 12, onProgress }));
-    const names = Array.from({ length: 12 }, (_, i) => `Situation ${i + 1}`);
-    expect(out.drafts.map((d) => d.scenario.name)).toEqual(names);
-    // Each round reports every draft so far, as it ends.
+    const reported: Array<[number, number]> = [];
+    const onRound = async (r: ClarifyRound) => void reported.push([r.drafts.length, r.usage.model_calls]);
+    const out = await engine.clarify(clarifyInput({ numScenarios: 12, onRound }));
+    expect(out.drafts.map((d) => d.scenario.name)).toEqual(Array.from({ length: 12 }, (_, i) => `Situation ${i + 1}`));
     expect(reported).toEqual([
-      [names.slice(0, 10), 1],
-      [names, 2],
+      [10, 1],
+      [2, 1],
     ]);
     expect(out.usage).toMatchObject({ model_calls: 2 });
     expect(promptText(calls[0]!)).toContain('Write exactly 10 scenario(s)');
@@ -390,13 +390,50 @@ describe('clarify on a model', () => {
     expect(kept.drafts).toHaveLength(10);
     expect(kept.message).toContain('Only 10 of 12 scenario(s) could be drafted: The model provider rejected the request as invalid (HTTP 400');
     expect(kept.usage).toMatchObject({ model_calls: 2 });
+  });
 
-    // Drafts kept from an earlier claim of the job: only the rest are asked for, told the kept names.
-    const resumed = engineOn([round(11, 2)]);
-    const carried = await resumed.engine.clarify(clarifyInput({ numScenarios: 12, drafted: out.drafts.slice(0, 10) }));
-    expect(carried.drafts.map((d) => d.scenario.name)).toEqual(names);
-    expect(carried.usage).toMatchObject({ model_calls: 1 });
-    expect(promptText(resumed.calls[0]!)).toMatch(/<data name="already_drafted">\n\["Situation 1",[\s\S]*Write exactly 2 scenario\(s\)/);
+  it('takes the rounds an earlier run finished as they are and asks only for the rest, told their names', async () => {
+    const first = engineOn([round(1, 10)]);
+    const rounds: ClarifyRound[] = [];
+    await first.engine.clarify(clarifyInput({ numScenarios: 10, onRound: async (r: ClarifyRound) => void rounds.push(r) }));
+    const { engine, calls } = engineOn([round(11, 2)]);
+    const out = await engine.clarify(clarifyInput({ numScenarios: 12, rounds }));
+    expect(calls).toHaveLength(1);
+    expect(promptText(calls[0]!)).toMatch(/<data name="already_drafted">\n\["Situation 1",[\s\S]*Write exactly 2 scenario\(s\)/);
+    expect(out.drafts.map((d) => d.scenario.name)).toEqual(Array.from({ length: 12 }, (_, i) => `Situation ${i + 1}`));
+    // The kept round's usage is counted once, with the new call's.
+    expect(out.usage).toMatchObject({ model_calls: 2, input_tokens: 200 });
+  });
+
+  it('asks the budget before every call: a refused later round keeps the drafts made and says why; a refused first one fails', async () => {
+    const asked: CallEstimate[] = [];
+    const settled: number[] = [];
+    const oneCall = {
+      reserve(e: CallEstimate) {
+        asked.push(e);
+        return asked.length > 1 ? 'Stopped before a model call that would exceed max_tokens.' : null;
+      },
+      settle: (_e: CallEstimate, used: { input_tokens?: number } | undefined) => void settled.push(used?.input_tokens ?? 0),
+    };
+    const { engine, calls } = engineOn([round(1, 10)]);
+    const out = await engine.clarify(clarifyInput({ numScenarios: 15, budget: oneCall }));
+    expect(calls).toHaveLength(1);
+    expect(out.drafts).toHaveLength(10);
+    expect(out.budgetStop).toBe('Stopped before a model call that would exceed max_tokens.');
+    expect(out.message).toContain('Only 10 of 15 scenario(s) could be drafted: Stopped before a model call');
+    expect(out.notDone).toContainEqual({ part: '5 more draft(s)', reason: out.budgetStop });
+    // Each call is promised what its prompt and schema measure, and settled with what the model reported.
+    expect(asked[0]).toMatchObject({ model_calls: 1, output_tokens: 80 + 10 * 350 });
+    expect(asked[0]!.input_tokens).toBeGreaterThan(500);
+    expect(asked[1]!.output_tokens).toBe(80 + 5 * 350);
+    expect(settled).toEqual([100]);
+
+    const none = engineOn([round(1, 10)]);
+    const refused = await none.engine
+      .clarify(clarifyInput({ numScenarios: 5, budget: { reserve: () => 'No budget left.', settle: () => {} } }))
+      .catch((e) => e);
+    expect(refused).toBeInstanceOf(BudgetStopped);
+    expect(none.calls).toHaveLength(0);
   });
 
   it('keeps the knowledge base within the budget, giving every file its first part first', () => {

@@ -199,6 +199,37 @@ describe('other writes that change scenarios in bulk', () => {
     expect((await scenario(sc.id)).instructions).toBe('Ask for the unlimited plan.');
   });
 
+  it('an import is one changeset of its creates, updates and deletes; one bad item refuses it all, by list and index', async () => {
+    const [kept, gone] = await bulkCreate(2, 'Before import');
+    const body = {
+      project_id: project,
+      create: [
+        { name: 'Imported A', agent, personality },
+        { name: 'Imported B', personality },
+      ],
+      update: [{ id: kept, fields: { tags: ['imported'] } }],
+      delete: [gone],
+    };
+    const refused = await s.api('POST', 'scenarios/import/', { ...body, create: [...body.create, { name: 'Bad', personality: 999999 }] });
+    expect(refused).toMatchObject({ status: 400, body: { create: [expect.stringMatching(/^2\.personality: /)] } });
+    expect((await s.api('POST', 'scenarios/import/', { ...body, delete: [kept] })).body).toEqual({
+      delete: [`0: scenario ${kept} is already in update; name each scenario once.`],
+    });
+    expect((await scenario(kept!)).tags).toEqual(['base']);
+    expect((await s.api('GET', `scenarios/${gone}/`)).status).toBe(200);
+
+    const res = await s.api('POST', 'scenarios/import/', body);
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body).toMatchObject({ changeset_id: expect.any(Number), created: [expect.any(Number), expect.any(Number)], updated: [kept], deleted: [gone] });
+    const shown = (await s.api('GET', `changesets/${res.body.changeset_id}/`)).body;
+    expect(shown).toMatchObject({ kind: 'import', scenario_count: 4 });
+    const reverted = (await s.api('POST', `changesets/${shown.id}/revert/`)).body;
+    expect(reverted).toMatchObject({ reverted_scenario_ids: [kept], deleted_scenario_ids: res.body.created, restored_scenario_ids: [gone], conflicts: [] });
+    for (const id of res.body.created) expect((await s.api('GET', `scenarios/${id}/`)).status).toBe(404);
+    expect((await scenario(gone!)).name).toBe('Before import 1');
+    expect((await scenario(kept!)).tags).toEqual(['base']);
+  });
+
   it('a write that changes nothing records no changeset', async () => {
     const ids = await bulkCreate(1, 'Same');
     const before = (await s.api('GET', 'changesets/')).body.count;

@@ -123,7 +123,7 @@ describe('scenarios import', () => {
     expect(r.stdout).toMatch(new RegExp(`^created {4}${file(cancel).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}  #\\d+ Cancel my contract$`, 'm'));
     expect(r.stdout).toContain(`updated    ${file(refund)}  #1 Refund for a double charge (tags, expected_outcome_prompt)`);
     expect(r.stdout).toContain(`unchanged  ${file('roaming-eu-fees.yaml')}  #2 Roaming: EU fees?`);
-    expect(r.stdout).toMatch(/1 created, 1 updated, 1 unchanged\.\n$/);
+    expect(r.stdout).toMatch(/1 created, 1 updated, 1 unchanged\.\nRecorded as changeset \d+: `scenarist changesets revert \d+` undoes the whole import\.\n$/);
 
     const all = await client.scenarios.all({ project_id: project });
     const created = all.find((x) => x.name === 'Cancel my contract')!;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../src/agent/engines/index.js';
 import { loadConfig } from '../src/config.js';
 import { createScenario, insertAgent, personalityIdFromStore, startJob, waitForInstructions, waitForJob } from './helpers/agent.js';
-import { batchIds, completion, type FakeOpenAI, type SeenRequest, startFakeOpenAI } from './helpers/fake-openai.js';
+import { batchIds, completion, type FakeOpenAI, promptOf, type SeenRequest, startFakeOpenAI } from './helpers/fake-openai.js';
 import { createTestDatabase, pgEnabled } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -26,6 +26,39 @@ const tagBatch = (req: SeenRequest) => {
   const sent = JSON.stringify(req.body.messages) + JSON.stringify(req.body.response_format);
   return completion(content, { prompt_tokens: Math.ceil(sent.length / 4), completion_tokens: Math.ceil(content.length / 4) });
 };
+
+/** Reports the usage a provider would for an answer: the size of what it got and what it wrote. */
+const withUsage = (req: SeenRequest, answer: unknown) => {
+  const content = JSON.stringify(answer);
+  const sent = JSON.stringify(req.body.messages) + JSON.stringify(req.body.response_format);
+  return completion(content, { prompt_tokens: Math.ceil(sent.length / 4), completion_tokens: Math.ceil(content.length / 4) });
+};
+
+/** The number of drafts a clarify call asks for, read from its prompt. */
+const wanted = (req: SeenRequest) => Number(/Write exactly (\d+) scenario/.exec(promptOf(req))?.[1] ?? 0);
+let personality: number;
+/** Drafts as many scenarios as the call asks for, each valid, so no call is asked again. */
+const draftRound = (req: SeenRequest) =>
+  withUsage(req, {
+    message: `Drafted ${wanted(req)}.`,
+    needs_clarification: false,
+    questions: [],
+    scenarios: Array.from({ length: wanted(req) }, (_, i) => ({
+      name: `Refund situation ${fake.requests.length}.${i}`,
+      personality,
+      scenario_language: 'en',
+      tags: ['refunds'],
+      tool_ids: [],
+      first_message: 'Hi, I was charged twice.',
+      instructions: 'You were charged twice this month. Ask for a refund of the second charge.',
+      expected_outcome_prompt: 'The agent opens a refund request.',
+      information_fields: [],
+      source_files: [],
+    })),
+    not_done: [],
+  });
+const instructionsAnswer = (text: string) => (req: SeenRequest) =>
+  withUsage(req, { instructions: text, expected_outcome_prompt: null, not_done: [], message: 'Wrote instructions.' });
 
 const count = async (table: 'jobs' | 'sessions') =>
   Number(
@@ -54,7 +87,7 @@ beforeAll(async () => {
   pgDb = pgEnabled ? await createTestDatabase() : undefined;
   s = await startTestServer({ ...env, ...(pgDb ? { DATABASE_URL: pgDb.url } : {}) }, { engine });
   agent = await insertAgent(s.running.store.db, s.defaultProjectId, 'Billing line', 'Answers billing questions for Acme Telecom.');
-  const personality = await personalityIdFromStore(s.running.store.db);
+  personality = await personalityIdFromStore(s.running.store.db);
   ids = [];
   for (let i = 0; i < 5; i++) {
     ids.push(
@@ -128,6 +161,27 @@ describe('dry run', () => {
     expect((await s.api('GET', `scenarios/${ids[0]}/`)).body.max_duration).toBeNull();
   });
 
+  it('estimates clarify and instructions jobs as close to what they then use as improve jobs', async () => {
+    fake.fallback = draftRound;
+    const body = { agent_id: agent, user_message: 'Refund calls', num_scenarios: 25 };
+    const plan = (await s.api('POST', 'scenarios/scenario-agent/', { ...body, dry_run: true })).body;
+    const drafted = await waitForJob(s.api, (await startJob(s.api, body)).progress_id);
+    expect(drafted.status, drafted.error).toBe('completed');
+    expect(drafted.result.generated_scenarios).toHaveLength(25);
+    expect(drafted.usage.model_calls).toBe(plan.model_calls);
+    expect(Math.abs(drafted.usage.input_tokens - plan.input_tokens) / drafted.usage.input_tokens).toBeLessThan(0.1);
+
+    fake.reset();
+    fake.fallback = instructionsAnswer('You were charged twice. Quote invoice INV-2231 and ask for a refund of the second charge.');
+    const ask = { user_message: 'Mention the invoice number INV-2231' };
+    const one = (await s.api('POST', `scenarios/${ids[0]}/improve_instructions/`, { ...ask, dry_run: true })).body;
+    const done = await waitForInstructions(s.api, (await s.api('POST', `scenarios/${ids[0]}/improve_instructions/`, ask)).body.progress_id);
+    expect(done.status, done.error).toBe('completed');
+    expect(done.usage.model_calls).toBe(one.model_calls);
+    expect(Math.abs(done.usage.input_tokens - one.input_tokens) / done.usage.input_tokens).toBeLessThan(0.1);
+    expect(one.output_tokens).toBeGreaterThanOrEqual(done.usage.output_tokens);
+  });
+
   it('checks a dry run as the real request: bad input is a 400', async () => {
     expect((await s.api('POST', 'scenarios/scenario-agent/', { scenarios: [999_999], user_message: 'x', dry_run: true })).status).toBe(400);
     expect((await s.api('POST', 'scenarios/scenario-agent/', { scenarios: ids, user_message: 'x', dry_run: 'yes' })).status).toBe(400);
@@ -149,6 +203,37 @@ describe('budgets', () => {
     expect(done.result.not_done).toEqual([{ part: `Scenarios ${ids.slice(2).join(', ')}`, reason: done.result.budget_stop }]);
     expect(done.result.message).toContain('3 scenario(s) were not looked at');
     expect(done.usage.input_tokens + done.usage.output_tokens).toBeLessThanOrEqual(limit);
+  });
+
+  it('max_tokens stops a clarify job before the round that would exceed it, keeping the drafts of the rounds before', async () => {
+    fake.fallback = draftRound;
+    // One round's worth: the job's 25 drafts take three rounds (10, 10, 5).
+    const round = (await s.api('POST', 'scenarios/scenario-agent/', { agent_id: agent, user_message: 'Refund calls', num_scenarios: 10, dry_run: true })).body;
+    expect(round.model_calls).toBe(1);
+    const limit = round.input_tokens + round.output_tokens;
+    const body = { agent_id: agent, user_message: 'Refund calls', num_scenarios: 25, max_tokens: limit };
+    const done = await waitForJob(s.api, (await startJob(s.api, body)).progress_id);
+    expect(done.status, done.error).toBe('completed');
+    expect(fake.requests).toHaveLength(1);
+    expect(done.result.generated_scenarios).toHaveLength(10);
+    expect(done.result.budget_stop).toMatch(/^Stopped before a model call that would exceed max_tokens/);
+    expect(done.result.message).toContain(`Only 10 of 25 scenario(s) could be drafted: ${done.result.budget_stop}`);
+    expect(done.result.not_done).toContainEqual({ part: '15 more draft(s)', reason: done.result.budget_stop });
+    expect(done.usage.model_calls).toBe(1);
+    expect(done.usage.input_tokens + done.usage.output_tokens).toBeLessThanOrEqual(limit);
+  });
+
+  it('max_tokens stops an instructions job before the re-ask an unusable first answer needs', async () => {
+    fake.fallback = instructionsAnswer('');
+    const ask = { user_message: 'Mention the invoice number INV-2231' };
+    const one = (await s.api('POST', `scenarios/${ids[0]}/improve_instructions/`, { ...ask, dry_run: true })).body;
+    const res = await s.api('POST', `scenarios/${ids[0]}/improve_instructions/`, { ...ask, max_tokens: one.input_tokens + one.output_tokens });
+    const done = await waitForInstructions(s.api, res.body.progress_id);
+    expect(done).toMatchObject({ status: 'failed', error: expect.stringMatching(/^Stopped before a model call that would exceed max_tokens/) });
+    expect(fake.requests).toHaveLength(1);
+    // The call made was paid for, and is counted.
+    expect(done.usage).toMatchObject({ model_calls: 1, input_tokens: expect.any(Number) });
+    expect(done.usage.input_tokens).toBeGreaterThan(0);
   });
 
   it('max_cost stops an instructions job before its only call', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ClarifyInput } from '../src/agent/engine.js';
 import { type DraftInput, descriptionTopics, draftScenarios, topicsOf } from '../src/agent/engines/offline/drafts.js';
 import { OfflineEngine } from '../src/agent/engines/offline-engine.js';
+import { emptyUsage } from '../src/domain/jobs.js';
 import { fieldValueErrors } from '../src/domain/scenario.js';
 import { draftCountAskedFor } from '../src/domain/scenario-agent.js';
 
@@ -224,21 +225,22 @@ describe('the offline engine reporting drafts as it goes', () => {
     ...over,
   });
 
-  it('reports every draft so far, one more each time, and answers them all', async () => {
+  it('reports each draft as a round of its own, and answers them all', async () => {
     const seen: string[][] = [];
-    const out = await new OfflineEngine().clarify(input({ onProgress: async (drafts) => void seen.push(drafts.map((d) => d.scenario.name)) }));
+    const out = await new OfflineEngine().clarify(input({ onRound: async (r) => void seen.push(r.drafts.map((d) => d.scenario.name)) }));
     const names = out.drafts.map((d) => d.scenario.name);
     expect(names).toHaveLength(3);
-    expect(seen).toEqual([names.slice(0, 1), names.slice(0, 2), names]);
+    expect(seen).toEqual(names.map((n) => [n]));
   });
 
   it('carries on after drafts kept from an earlier claim, reporting only the rest', async () => {
     const all = await new OfflineEngine().clarify(input());
     const seen: number[] = [];
     const kept = all.drafts.slice(0, 2).map((d) => ({ ...d, reason: 'kept' }));
-    const out = await new OfflineEngine().clarify(input({ drafted: kept, onProgress: async (drafts) => void seen.push(drafts.length) }));
+    const rounds = kept.map((d) => ({ drafts: [d], message: '', notDone: [], usage: emptyUsage() }));
+    const out = await new OfflineEngine().clarify(input({ rounds, onRound: async (r) => void seen.push(r.drafts.length) }));
     expect(out.drafts.slice(0, 2)).toEqual(kept);
     expect(out.drafts[2]).toEqual(all.drafts[2]);
-    expect(seen).toEqual([3]);
+    expect(seen).toEqual([1]);
   });
 });

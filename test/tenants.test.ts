@@ -86,8 +86,14 @@ describe.each(testDatabases)('organizations and keys on $name', ({ name }) => {
     expect((await scoped('GET', `scenarios/${inside.body.id}/`)).status).toBe(200);
     expect((await scoped('GET', 'scenarios/')).body.results.map((r: any) => r.id)).toEqual([inside.body.id]);
     expect((await scoped('GET', 'projects/')).body.map((p: any) => p.id)).toEqual([org.body.project_id]);
-    expect((await scoped('POST', 'scenarios/', { name: 'Sneak', project: other, personality })).status).toBe(404);
-    expect((await scoped('POST', 'scenarios/scenario-agent/', { scenarios: [outside], user_message: 'x' })).status).toBe(404);
+    // Another project's ids answer as another organization's would: no such object.
+    expect(await scoped('POST', 'scenarios/', { name: 'Sneak', project: other, personality })).toMatchObject({
+      status: 400,
+      body: { project: [`Invalid pk "${other}" - object does not exist.`] },
+    });
+    const agentJob = await scoped('POST', 'scenarios/scenario-agent/', { scenarios: [outside], user_message: 'x' });
+    expect(agentJob.status).toBe(400);
+    expect(JSON.stringify(agentJob.body)).toContain(String(outside));
 
     const keys = await op('GET', `/admin/organizations/${org.body.id}/keys/`);
     expect(keys.body.map((k: any) => [k.name, k.project])).toEqual([

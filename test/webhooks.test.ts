@@ -2,7 +2,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.js';
-import { verifyWebhook } from '../src/domain/webhooks.js';
+import { resolvedAddressProblem, verifyWebhook, webhookUrlProblem } from '../src/domain/webhooks.js';
+import { WebhookSender } from '../src/jobs/webhook-sender.js';
 import { runWorker } from '../src/worker.js';
 import { createScenario, insertAgent, personalityIdFromStore, startJob } from './helpers/agent.js';
 import { createTestDatabase, pgEnabled } from './helpers/pg.js';
@@ -190,6 +191,27 @@ describe('webhooks', () => {
     expect(JSON.parse(ofEvent('job.cancelled')[0]!.body).data).toMatchObject({ progress_id, status: 'cancelled' });
   });
 
+  it("an instructions job and a generation carry their own kind's progress answer", async () => {
+    const sc = await createScenario(s.api, { name: 'Invoice question', agent, personality, instructions: 'Ask about your invoice.' });
+    const started = await s.api('POST', `scenarios/${sc.id}/improve_instructions/`, { user_message: 'Mention the invoice number INV-2231' });
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    const generated = await s.api('POST', 'scenarios/generate-bg/', { agent_id: agent, num_scenarios: 2, extra_instructions: 'Refund calls' });
+    expect(generated.status, JSON.stringify(generated.body)).toBe(200);
+    const dataOf = (progressId: string) =>
+      ofEvent('job.completed')
+        .map((d) => JSON.parse(d.body).data)
+        .find((d) => d.progress_id === progressId);
+    await until(() => dataOf(started.body.progress_id) !== undefined && dataOf(generated.body.progress_id) !== undefined);
+
+    const instructions = (await s.api('GET', `scenarios/instructions-progress/?progress_id=${started.body.progress_id}`)).body;
+    expect(instructions).toMatchObject({ status: 'completed', id: sc.id, changes: { instructions: expect.any(Object) } });
+    expect(dataOf(started.body.progress_id)).toEqual({ ...instructions, project_id: s.defaultProjectId, kind: 'instructions' });
+
+    const generation = (await s.api('GET', `scenarios/generate-progress/?progress_id=${generated.body.progress_id}`)).body;
+    expect(generation).toMatchObject({ status: 'completed', completed_scenarios: 2, scenarios_list: [expect.any(Object), expect.any(Object)] });
+    expect(dataOf(generated.body.progress_id)).toEqual({ ...generation, project_id: s.defaultProjectId, kind: 'clarify' });
+  });
+
   it('signatures fail for a tampered body, another secret or a stale timestamp', () => {
     const d = ofEvent('job.completed')[0]!;
     const now = Math.floor(Date.now() / 1000);
@@ -206,5 +228,93 @@ describe('webhooks', () => {
     await s.api('POST', 'scenarios/adv_update/', { scenarios: [sc.id], project: s.defaultProjectId, max_duration: 120 });
     await new Promise((r) => setTimeout(r, 300));
     expect(received.length).toBe(before);
+  });
+});
+
+describe('where deliveries may go', () => {
+  let api: TestServer;
+  const hits: string[] = [];
+  let target: http.Server;
+  let redirector: http.Server;
+  let port = 0;
+  let redirectPort = 0;
+  const quiet = { info() {}, warn() {}, error() {} };
+  /** Sends what is due once, from a sender whose allow-list is `allowed`. */
+  const sendAs = (allowed: string) =>
+    new WebhookSender({
+      store: api.running.store,
+      config: loadConfig({ SCENARIST_DATA_DIR: api.dataDir, SCENARIST_WEBHOOK_ALLOWED_HOSTS: allowed }),
+      clock: () => new Date(),
+      log: quiet,
+    }).sendDue();
+  const deliveries = async (hook: number) => (await api.api('GET', `webhooks/${hook}/deliveries/`)).body.results;
+  const listen = (server: http.Server) => new Promise<number>((r) => server.listen(0, '127.0.0.1', () => r((server.address() as AddressInfo).port)));
+
+  beforeAll(async () => {
+    target = http.createServer((req, res) => {
+      hits.push(req.url ?? '');
+      req.resume();
+      res.statusCode = 204;
+      res.end();
+    });
+    port = await listen(target);
+    redirector = http.createServer((req, res) => {
+      req.resume();
+      res.writeHead(307, { location: `http://127.0.0.1:${port}/redirected` });
+      res.end();
+    });
+    redirectPort = await listen(redirector);
+    // The API takes the names; whether they may be reached is decided when a delivery is sent.
+    api = await startTestServer({ SCENARIST_WEBHOOK_ALLOWED_HOSTS: `localhost,127.0.0.1:${redirectPort}` }, { worker: false });
+    const a = await insertAgent(api.running.store.db, api.defaultProjectId);
+    const p = await personalityIdFromStore(api.running.store.db);
+    const hook = async (url: string) =>
+      (await api.api('POST', 'webhooks/', { project: api.defaultProjectId, url, events: ['changeset.applied'] })).body.id as number;
+    const byName = await hook(`http://localhost:${port}/by-name`);
+    const redirecting = await hook(`http://127.0.0.1:${redirectPort}/moved`);
+    const sc = await createScenario(api.api, { name: 'Rebinding', agent: a, personality: p });
+    expect((await api.api('POST', 'scenarios/adv_update/', { scenarios: [sc.id], project: api.defaultProjectId, max_duration: 60 })).status).toBe(200);
+    Object.assign(ids, { byName, redirecting });
+  });
+  const ids = { byName: 0, redirecting: 0 };
+  afterAll(async () => {
+    await api?.stop();
+    target?.close();
+    redirector?.close();
+  });
+
+  it('a name the allow-list takes but that resolves to loopback is refused by its address, and not tried again', async () => {
+    await sendAs(`localhost,127.0.0.1:${redirectPort}`);
+    expect(hits).toEqual([]);
+    const [d] = await deliveries(ids.byName);
+    expect(d).toMatchObject({ status: 'failed', attempts: 1, last_status_code: null });
+    expect(d.last_error).toMatch(/^localhost resolves to (127\.0\.0\.1|::1), a loopback or private address/);
+    // The same name, with loopback listed as an address, is delivered once redelivered by hand.
+    await api.api('POST', `webhooks/${ids.byName}/deliveries/${d.id}/redeliver/`);
+    await sendAs(`localhost,127.0.0.1,::1,127.0.0.1:${redirectPort}`);
+    expect(hits).toEqual(['/by-name']);
+    expect((await deliveries(ids.byName))[0]).toMatchObject({ status: 'delivered', last_status_code: 204 });
+  });
+
+  it('a redirect is not followed: the 3xx is the answer, recorded', async () => {
+    const [d] = await deliveries(ids.redirecting);
+    expect(d).toMatchObject({ last_status_code: 307, status: 'pending', last_error: expect.stringContaining('do not follow redirects') });
+    expect(hits).not.toContain('/redirected');
+  });
+
+  it('without an allow-list, loopback and private addresses are refused as URLs, while names that merely look like one are not', () => {
+    expect(webhookUrlProblem('http://127.0.0.1/x', [])).toMatch(/loopback or private/);
+    expect(webhookUrlProblem('http://[::ffff:10.0.0.1]/x', [])).toMatch(/loopback or private/);
+    expect(webhookUrlProblem('http://[fd00::1]/x', [])).toMatch(/loopback or private/);
+    expect(webhookUrlProblem('https://fdic.example/x', [])).toBeNull();
+    expect(resolvedAddressProblem('hooks.example', '10.1.2.3', 443, [])).toMatch(/hooks.example resolves to 10.1.2.3/);
+    expect(resolvedAddressProblem('hooks.example', '100.64.0.1', 443, ['hooks.example'])).toMatch(/resolves to 100.64.0.1/);
+    expect(resolvedAddressProblem('hooks.example', '93.184.216.34', 443, [])).toBeNull();
+    expect(resolvedAddressProblem('hooks.example', '10.1.2.3', 443, ['hooks.example', '10.1.2.3'])).toBeNull();
+    expect(resolvedAddressProblem('10.1.2.3', '10.1.2.3', 8080, ['10.1.2.3:8080'])).toBeNull();
+    expect(resolvedAddressProblem('10.1.2.3', '10.1.2.3', 9090, ['10.1.2.3:8080'])).toMatch(/resolves to 10.1.2.3/);
+    expect(resolvedAddressProblem('::1', '::1', 8080, ['[::1]:8080'])).toBeNull();
+    expect(resolvedAddressProblem('localhost', '::ffff:127.0.0.1', 80, ['127.0.0.1'])).toBeNull();
+    expect(resolvedAddressProblem('::1', '::1', 80, ['localhost'])).toMatch(/resolves to ::1/);
   });
 });

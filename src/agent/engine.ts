@@ -1,3 +1,4 @@
+import type { CallEstimate } from '../domain/cost.js';
 import type { TokenUsage } from '../domain/jobs.js';
 import type { ConditionalActions } from '../domain/scenario.js';
 import type { Draft, HeldToolCall, NotDone, Suggestion, ValidationIssue } from '../domain/suggestion.js';
@@ -60,6 +61,8 @@ export interface ImproveInput {
    * that can correct itself asks again with the problems instead of keeping its own copy of them.
    */
   check?: (suggestions: Suggestion[]) => ValidationIssue[];
+  /** Asked before each model call. */
+  budget?: CallGate;
 }
 
 export interface ImproveOutput {
@@ -77,6 +80,37 @@ export interface ImproveOutput {
   usage?: Partial<TokenUsage>;
 }
 
+/**
+ * What a job may still spend on model calls, asked before each one an engine makes (re-asks
+ * included): a call it refuses is not made.
+ */
+export interface CallGate {
+  /** Promises the call its estimate, or answers why it must not be made. */
+  reserve(estimate: CallEstimate): string | null;
+  /** The call is over: its promise is replaced by what it used. */
+  settle(estimate: CallEstimate, used: Partial<TokenUsage> | undefined): void;
+}
+
+/** A model call the job's budget refused: the job stops there and keeps what it did. `usage`: what the calls before it cost. */
+export class BudgetStopped extends Error {
+  constructor(
+    message: string,
+    readonly usage?: TokenUsage,
+  ) {
+    super(message);
+  }
+}
+
+/** One drafting round of a clarify call: what it answered and what it cost. */
+export interface ClarifyRound {
+  drafts: Draft[];
+  message: string;
+  notDone: NotDone[];
+  /** The first round found the request too vague: these questions, and no drafts. */
+  questions?: string[];
+  usage: TokenUsage;
+}
+
 export interface ClarifyInput {
   userMessage: string;
   history: HistoryTurn[];
@@ -88,15 +122,14 @@ export interface ClarifyInput {
   /** The job's own validation of drafts: messages per draft index (empty when a draft is valid). */
   check?: (drafts: Draft[]) => ValidationIssue[];
   /**
-   * Drafts an earlier claim of this job made and kept: the engine carries on after them (never
-   * drafting them again) and its answer's `drafts` begin with them.
+   * Engines that draft in rounds call it as each round finishes, so the job shows progress and
+   * keeps the round: a run that resumes the job is handed them back in `rounds` and asks only for the rest.
    */
-  drafted?: Draft[];
-  /**
-   * Every draft made so far (the kept ones first) and the tokens this call spent so far, so the
-   * job can show and keep them as it goes; engines call it after each round or draft.
-   */
-  onProgress?: (drafts: Draft[], usage: TokenUsage) => Promise<void>;
+  onRound?: (round: ClarifyRound) => Promise<void>;
+  /** Rounds an earlier run of the same job finished (its worker stopped): not asked for again. */
+  rounds?: ClarifyRound[];
+  /** Asked before each model call. */
+  budget?: CallGate;
 }
 
 export interface ClarifyOutput {
@@ -106,6 +139,8 @@ export interface ClarifyOutput {
   drafts: Draft[];
   /** Parts of the request the engine did not carry out, and why. */
   notDone?: NotDone[];
+  /** Why drafting stopped early: the budget refused the next round's call (the drafts are those made before). */
+  budgetStop?: string;
   usage?: Partial<TokenUsage>;
 }
 
@@ -120,6 +155,8 @@ export interface InstructionsInput {
   userMessage: string;
   context: PlannerContext;
   signal: AbortSignal;
+  /** Asked before each model call. */
+  budget?: CallGate;
 }
 
 export interface InstructionsOutput {

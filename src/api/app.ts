@@ -93,7 +93,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
     failuresPerMinute: deps.config.authFailuresPerMinute,
   });
 
-  registerProjectScope(app, deps.store, [API_PREFIX, USER_PREFIX]);
+  registerProjectScope(app);
 
   await app.register(healthRoutes(deps));
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

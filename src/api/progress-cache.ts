@@ -1,5 +1,6 @@
 import type { JobEvents } from '../store/job-events.js';
 import type { JobProgressRow } from '../store/jobs.js';
+import { currentProjectScope } from '../store/key-scope.js';
 
 /** Running jobs kept; beyond it the oldest entry goes. */
 const MAX_ENTRIES = 10_000;
@@ -18,8 +19,9 @@ export class ProgressCache {
   constructor(private readonly events: JobEvents) {}
 
   async get(organizationId: number, progressId: string, read: () => Promise<JobProgressRow | undefined>): Promise<JobProgressRow | undefined> {
-    // The organization is part of the key: a job id alone never answers for another organization.
-    const key = `${organizationId}:${progressId}`;
+    // The organization and the key's project scope are part of the key: a job id alone never answers
+    // for another organization, nor a row read for one project's key for another's.
+    const key = `${organizationId}:${currentProjectScope() ?? ''}:${progressId}`;
     const hit = this.#entries.get(key);
     if (hit && Date.now() - hit.at < MAX_AGE_MS) return hit.row;
     if (hit) this.#drop(key);

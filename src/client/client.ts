@@ -133,6 +133,8 @@ export class ScenaristClient {
     bulkCreate: (scenarios: T.ScenarioCreate[]) => this.request<T.Scenario[]>('POST', 'scenarios/bulk_create/', { body: { scenarios } }),
     bulkUpdate: (body: T.ScenarioBulkUpdate) => this.request<T.ScenarioBulkWritten>('POST', 'scenarios/adv_update/', { body }),
     bulkDelete: (body: T.ScenarioBulkDelete) => this.request<null>('POST', 'scenarios/delete_scenarios/', { body }),
+    /** Creates, updates and deletes scenarios of one project in one transaction, recorded as one changeset. */
+    import: (body: T.ScenarioImport) => this.request<T.ScenarioImportResult>('POST', 'scenarios/import/', { body }),
     folders: (query: T.FolderQuery) => this.request<T.Paginated<T.Folder>>('GET', 'scenarios/folders/', { query }),
     createFolder: (body: T.FolderCreate) => this.request<T.Folder>('POST', 'scenarios/create_folder/', { body }),
     revisions: (id: number, query: T.PageParams = {}) => this.request<T.Paginated<T.Revision>>('GET', `scenarios/${id}/revisions/`, { query }),

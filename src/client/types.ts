@@ -16,7 +16,9 @@ import type {
   FolderCreate,
   FolderQuery,
   History,
+  ImportResult,
   Revision,
+  ScenarioImport as ScenarioImportShape,
   ListQuery as ScenarioListQueryShape,
 } from '../api/routes/scenarios.js';
 import type { CreateBody, PatchBody, SessionDetail as SessionDetailShape, SessionListItem } from '../api/routes/sessions.js';
@@ -71,6 +73,8 @@ export type ScenarioBulkUpdate = z.input<typeof BulkUpdate>;
 /** The first scenario a bulk write covered, with all of them in `results`. */
 export type ScenarioBulkWritten = z.infer<typeof BulkWritten>;
 export type ScenarioBulkDelete = z.input<typeof BulkDelete>;
+export type ScenarioImport = z.input<typeof ScenarioImportShape>;
+export type ScenarioImportResult = z.infer<typeof ImportResult>;
 export type Folder = z.infer<typeof Folder>;
 export type FolderCreate = z.input<typeof FolderCreate>;
 export type FolderQuery = Query<typeof FolderQuery> & { project_id: number };

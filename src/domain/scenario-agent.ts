@@ -96,6 +96,17 @@ export const ScenarioAgentStart = z.object({
   session_id: z.number().int().describe('Session tracking ID'),
 });
 
+/** A job's model usage as every progress answer gives it. */
+export const JobUsage = z
+  .object({
+    input_tokens: z.number().int(),
+    output_tokens: z.number().int(),
+    cached_input_tokens: z.number().int(),
+    model_calls: z.number().int(),
+    cost_usd: z.number().nullable().describe('At the configured price, once the job has ended; null without a price or before the end'),
+  })
+  .describe('Model tokens used so far');
+
 export const ScenarioAgentProgress = z.object({
   progress_id: z.string(),
   session_id: z.number().int().nullable(),
@@ -109,15 +120,7 @@ export const ScenarioAgentProgress = z.object({
     .nullable()
     .describe('What was done with the suggestions: to_review, applied, partly_applied, discarded, failed, running; null when the job leaves nothing to review'),
   review_count: z.number().int().nullable().describe('How many suggestions (scenarios and drafts) the job left to review'),
-  usage: z
-    .object({
-      input_tokens: z.number().int(),
-      output_tokens: z.number().int(),
-      cached_input_tokens: z.number().int(),
-      model_calls: z.number().int(),
-      cost_usd: z.number().nullable().describe('At the configured price, once the job has ended; null without a price or before the end'),
-    })
-    .describe('Model tokens used so far'),
+  usage: JobUsage,
 });
 
 /** The job's stored request: what the worker needs, resolved at submit time. */

@@ -261,6 +261,14 @@ const scenarioAgentResultShape = {
   cancelled: z.boolean(),
 };
 
+const budgetStop = z
+  .string()
+  .nullable()
+  .optional()
+  .describe(
+    "Why the job stopped before a model call its budget (max_tokens, max_cost, the project's monthly budget) did not allow; what was done before is kept",
+  );
+
 export const ImproveResult = z.object({
   kind: z.literal('improve'),
   ...scenarioAgentResultShape,
@@ -276,13 +284,7 @@ export const ImproveResult = z.object({
     .optional()
     .describe('With a model configured: whether the built-in planner (no model call) or the model answered'),
   changeset_id: z.number().int().nullable().optional().describe('With apply_changes: the changeset of what this job applied (changesets/)'),
-  budget_stop: z
-    .string()
-    .nullable()
-    .optional()
-    .describe(
-      "Why the job stopped before a model call its budget (max_tokens, max_cost, the project's monthly budget) did not allow; what was done before is kept",
-    ),
+  budget_stop: budgetStop,
 });
 export type ImproveResult = z.infer<typeof ImproveResult>;
 
@@ -298,6 +300,7 @@ export const ClarifyResult = z.object({
   generated_scenarios: z.array(UpdatedScenario).describe('The drafts'),
   updated_scenarios: z.array(UpdatedScenario).describe('The same drafts, in the shape apply takes back'),
   error: z.string().nullable(),
+  budget_stop: budgetStop,
 });
 export type ClarifyResult = z.infer<typeof ClarifyResult>;
 

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import net from 'node:net';
 
 /**
  * Webhooks as receivers already verify them (the Standard Webhooks scheme): each delivery carries
@@ -67,12 +68,60 @@ export function verifyWebhook(
 export const RETRY_WINDOW_MS = 24 * 60 * 60 * 1000;
 export const retryDelayMs = (attempts: number, baseMs: number): number => Math.min(baseMs * 2 ** Math.max(0, attempts - 1), 60 * 60 * 1000);
 
-const PRIVATE_V4 = [/^127\./, /^10\./, /^192\.168\./, /^169\.254\./, /^172\.(1[6-9]|2\d|3[01])\./, /^0\./];
+/** Addresses inside a network rather than on the internet: loopback, private, link-local, shared, reserved. */
+const INTERNAL = new net.BlockList();
+for (const [prefix, bits] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.0.0.0', 24],
+  ['192.168.0.0', 16],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 3],
+] as const)
+  INTERNAL.addSubnet(prefix, bits, 'ipv4');
+for (const [prefix, bits] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+  ['ff00::', 8],
+] as const)
+  INTERNAL.addSubnet(prefix, bits, 'ipv6');
+
+const familyOf = (ip: string) => (net.isIPv4(ip) ? 'ipv4' : 'ipv6');
+
+/** Whether an IP address is internal (IPv4 written inside IPv6, `::ffff:10.0.0.1`, counts as the IPv4 address). */
+export const isInternalAddress = (ip: string): boolean => INTERNAL.check(ip, familyOf(ip));
+
+/** The address and port an allow-list entry names (`10.0.0.5`, `10.0.0.5:8080`, `[::1]:8080`, `::1`), or null for a name. */
+function entryAddress(entry: string): { ip: string; port: number | null } | null {
+  const bracketed = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry);
+  if (bracketed) return net.isIP(bracketed[1]!) ? { ip: bracketed[1]!, port: bracketed[2] ? Number(bracketed[2]) : null } : null;
+  if (net.isIP(entry)) return { ip: entry, port: null };
+  const withPort = /^([^:]+):(\d+)$/.exec(entry);
+  return withPort && net.isIPv4(withPort[1]!) ? { ip: withPort[1]!, port: Number(withPort[2]) } : null;
+}
+
+/** Whether the allow-list names this address (on this port, when its entry gives one). */
+function addressListed(address: string, port: number, allowed: readonly string[]): boolean {
+  return allowed.some((entry) => {
+    const named = entryAddress(entry);
+    if (!named || (named.port !== null && named.port !== port)) return false;
+    const one = new net.BlockList();
+    one.addAddress(named.ip, familyOf(named.ip));
+    return one.check(address, familyOf(address));
+  });
+}
 
 /**
  * Whether a webhook may be sent to this URL: http(s) only; with an allow-list, only its hosts
  * (`host` or `host:port`); without one, no loopback, link-local or private address, so a webhook
- * cannot be pointed at the server's own network. Why not, or null when it may.
+ * cannot be pointed at the server's own network. Why not, or null when it may. Names are checked
+ * again by the addresses they resolve to when a delivery is sent (`resolvedAddressProblem`).
  */
 export function webhookUrlProblem(url: string, allowed: readonly string[]): string | null {
   let u: URL;
@@ -89,16 +138,18 @@ export function webhookUrlProblem(url: string, allowed: readonly string[]): stri
       ? null
       : `Webhooks may only be sent to the allowed hosts (SCENARIST_WEBHOOK_ALLOWED_HOSTS): ${allowed.join(', ')}.`;
   }
-  if (
-    host === 'localhost' ||
-    host.endsWith('.localhost') ||
-    host === '::1' ||
-    host.startsWith('fc') ||
-    host.startsWith('fd') ||
-    host.startsWith('fe80') ||
-    PRIVATE_V4.some((r) => r.test(host))
-  ) {
+  if (host === 'localhost' || host.endsWith('.localhost') || (net.isIP(host) && isInternalAddress(host))) {
     return 'Webhooks cannot be sent to loopback or private addresses unless SCENARIST_WEBHOOK_ALLOWED_HOSTS allows them.';
   }
   return null;
+}
+
+/**
+ * Why a delivery must not connect to an address its host resolved to, or null: an internal address
+ * is reached only when the allow-list names that very address (`127.0.0.1`, `::1`, `10.0.0.5:8080`),
+ * so a name the list allows, or any public name, cannot be made to point into the network.
+ */
+export function resolvedAddressProblem(host: string, address: string, port: number, allowed: readonly string[]): string | null {
+  if (!isInternalAddress(address) || addressListed(address, port, allowed)) return null;
+  return `${host} resolves to ${address}, a loopback or private address; only addresses SCENARIST_WEBHOOK_ALLOWED_HOSTS lists as addresses can receive webhooks.`;
 }

@@ -1,8 +1,10 @@
+import type { CallGate } from '../agent/engine.js';
 import type { Config } from '../config.js';
-import { type BudgetLimits, budgetStop, type CallEstimate, costOf, type JobCaps, type Price, priceFor } from '../domain/cost.js';
+import { type BudgetLimits, budgetStop, type CallEstimate, costOf, type JobCaps, noCalls, type Price, priceFor } from '../domain/cost.js';
 import type { TokenUsage } from '../domain/jobs.js';
 import { monthOf } from '../domain/usage-month.js';
 import type { Db } from '../store/db.js';
+import { keptBatches } from '../store/job-batches.js';
 import { getProject } from '../store/projects.js';
 import type { Row } from '../store/schema.js';
 import { monthSpent } from '../store/usage.js';
@@ -12,7 +14,7 @@ import { monthSpent } from '../store/usage.js';
  * is made (so batches running at once cannot together overshoot) and settled with what it really
  * used; a call that would go over a limit is refused with the reason.
  */
-export class JobBudget {
+export class JobBudget implements CallGate {
   readonly #limits: BudgetLimits;
   readonly #price: Price | null;
   #spent = { tokens: 0, cost: 0 };
@@ -50,9 +52,6 @@ export class JobBudget {
   }
 }
 
-/** A model call the budget refused: the job stops there and keeps what it did. */
-export class BudgetStopped extends Error {}
-
 /** The budget a job runs under: its own caps and what its project has left this month. */
 export async function budgetFor(db: Db, config: Pick<Config, 'model' | 'prices'>, job: Row<'jobs'>): Promise<JobBudget> {
   const caps = (JSON.parse(job.request) as { budget?: JobCaps }).budget ?? {};
@@ -64,7 +63,10 @@ export async function budgetFor(db: Db, config: Pick<Config, 'model' | 'prices'>
       monthlyRemaining = project.monthly_budget - (await monthSpent(db, job.organization_id, job.project_id, from, to, job.id));
     }
   }
-  return new JobBudget({ maxTokens: caps.max_tokens ?? null, maxCost: caps.max_cost ?? null, monthlyRemaining }, priceFor(config.prices, config.model));
+  const budget = new JobBudget({ maxTokens: caps.max_tokens ?? null, maxCost: caps.max_cost ?? null, monthlyRemaining }, priceFor(config.prices, config.model));
+  // A job resumed after its worker died has already spent what its kept batches cost.
+  for (const kept of await keptBatches(db, job.id)) budget.settle(noCalls(), kept.usage);
+  return budget;
 }
 
 /** Usage with its cost at the configured price (null when the model has none) and the model named. */

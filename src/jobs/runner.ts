@@ -1,7 +1,6 @@
 import crypto from 'node:crypto';
 import os from 'node:os';
 import type { ScenarioEngine } from '../agent/engine.js';
-import { callEstimator } from '../agent/engines/index.js';
 import type { Config } from '../config.js';
 import { type Clock, isoNow } from '../domain/clock.js';
 import type { JobKind, TokenUsage } from '../domain/jobs.js';
@@ -9,6 +8,8 @@ import { isDataError } from '../store/data-errors.js';
 import type { Store } from '../store/db.js';
 import { keepBatch, keptBatches } from '../store/job-batches.js';
 import { claimNext, heartbeat, type Lease, recordAttemptFailure, releaseOwned, setProgress } from '../store/jobs.js';
+import { outsideProjectScope, withProjectScope } from '../store/key-scope.js';
+import { keyProjectScope } from '../store/organizations.js';
 import type { Row } from '../store/schema.js';
 import { abortReasonOf, JobAborted, statusAfterAbort } from './abort.js';
 import { budgetFor, pricedUsage } from './budget.js';
@@ -182,7 +183,13 @@ export class JobRunner {
   #start(job: Row<'jobs'>): void {
     const controller = new AbortController();
     const lease: Lease = { jobId: job.id, owner: this.owner, attempt: job.attempts };
-    const done = this.#execute(job, lease, controller)
+    // A job runs under the scope of the key that started it: one limited to a project reaches only
+    // that project, in the worker as in its requests. Never under the scope of whatever woke the runner.
+    const done = outsideProjectScope(() =>
+      keyProjectScope(this.#opts.store.db, job.created_by).then((scope) =>
+        scope === null ? this.#execute(job, lease, controller) : withProjectScope(scope, () => this.#execute(job, lease, controller)),
+      ),
+    )
       .catch(async (err) => {
         this.#opts.log.error({ err: errorText(err), job: job.progress_id }, 'job crashed');
         // Keep the reason and free the job for another attempt now, rather than after its lease.
@@ -215,7 +222,6 @@ export class JobRunner {
         job,
         engine,
         budget: await budgetFor(store.db, this.#opts.config, job),
-        estimator: callEstimator(this.#opts.config),
         signal: controller.signal,
         now: () => this.#now(),
         keptBatches: () => keptBatches(store.db, job.id),

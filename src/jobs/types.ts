@@ -1,5 +1,4 @@
 import type { ScenarioEngine } from '../agent/engine.js';
-import type { CallEstimator } from '../agent/engines/index.js';
 import type { JobStatus, TokenUsage } from '../domain/jobs.js';
 import type { JobResult } from '../domain/suggestion.js';
 import type { Db, Tx } from '../store/db.js';
@@ -12,10 +11,8 @@ export interface JobContext {
   db: Db;
   job: Row<'jobs'>;
   engine: ScenarioEngine;
-  /** What the job may still spend; ask it before each model call. */
+  /** What the job may still spend: handed to the engine, which asks it before each model call. */
   budget: JobBudget;
-  /** What each model call is expected to take, for the budget. */
-  estimator: CallEstimator;
   signal: AbortSignal;
   now(): string;
   /**

@@ -4,6 +4,7 @@ import { retryDelayMs, webhookHeaders, webhookUrlProblem } from '../domain/webho
 import type { Store } from '../store/db.js';
 import { type AttemptRecord, claimDueDeliveries, type DueDelivery, recordAttempt } from '../store/webhooks.js';
 import type { RunnerLog } from './runner.js';
+import { AddressRefused, postWebhook } from './webhook-post.js';
 
 const BATCH = 20;
 
@@ -67,18 +68,27 @@ export class WebhookSender {
     } else {
       const timestamp = Math.floor(this.#clock().getTime() / 1000);
       try {
-        const res = await fetch(d.url, {
-          method: 'POST',
-          headers: webhookHeaders(d.secret, d.message_id, timestamp, d.payload),
-          body: d.payload,
-          redirect: 'manual',
-          signal: AbortSignal.timeout(this.#config.timeoutMs),
+        const status = await postWebhook(d.url, webhookHeaders(d.secret, d.message_id, timestamp, d.payload), d.payload, {
+          timeoutMs: this.#config.timeoutMs,
+          allowed: this.#config.allowedHosts,
         });
-        await res.body?.cancel().catch(() => {});
-        const ok = res.status >= 200 && res.status < 300;
-        attempt = { statusCode: res.status, latencyMs: performance.now() - started, error: ok ? null : `The receiver answered ${res.status}.`, ok, retry: !ok };
+        const ok = status >= 200 && status < 300;
+        const error = ok
+          ? null
+          : status >= 300 && status < 400
+            ? `The receiver answered ${status}; deliveries do not follow redirects.`
+            : `The receiver answered ${status}.`;
+        attempt = { statusCode: status, latencyMs: performance.now() - started, error, ok, retry: !ok };
       } catch (err) {
-        attempt = { statusCode: null, latencyMs: performance.now() - started, error: err instanceof Error ? err.message : String(err), ok: false, retry: true };
+        // An address the allow-list does not reach is not tried again: it is not a passing failure.
+        const refused = err instanceof AddressRefused;
+        attempt = {
+          statusCode: null,
+          latencyMs: performance.now() - started,
+          error: err instanceof Error ? err.message : String(err),
+          ok: false,
+          retry: !refused,
+        };
       }
     }
     const now = this.#clock();

@@ -5,9 +5,10 @@ import type { InstructionsJobRequest } from '../domain/instructions.js';
 import type { ClarifyJobRequest, ImproveJobRequest, ScenarioAgentBody } from '../domain/scenario-agent.js';
 import { chunk } from '../jobs/batches.js';
 import { historyBefore } from '../jobs/history.js';
+import { clarifyFacts } from '../jobs/kinds/clarify.js';
+import { improveFacts } from '../jobs/kinds/improve.js';
 import { instructionsInput } from '../jobs/kinds/instructions.js';
 import { engineScenarios } from '../jobs/scenarios-for-engine.js';
-import { loadProjectFacts } from '../store/agent-context.js';
 import type { Db } from '../store/db.js';
 import { loadScenarios } from '../store/scenarios.js';
 import { type Caller, nowOf, type ServiceContext } from './context.js';
@@ -30,7 +31,7 @@ export async function dryRunScenarioAgent(db: Db, config: Config, organizationId
   if (planned.kind === 'improve') {
     const req = planned.request as ImproveJobRequest;
     const rows = await loadScenarios(db, organizationId, req.scenario_ids);
-    const facts = await loadProjectFacts(db, organizationId, req.project_id, { agentId: req.agent_id });
+    const facts = await improveFacts(db, organizationId, req, rows);
     const { scenarios } = await engineScenarios(db, organizationId, rows);
     const batches = chunk(scenarios, estimator.batchSize);
     const estimate = batches.reduce(
@@ -41,7 +42,7 @@ export async function dryRunScenarioAgent(db: Db, config: Config, organizationId
   }
   if (planned.kind === 'clarify') {
     const req = planned.request as ClarifyJobRequest;
-    const facts = await loadProjectFacts(db, organizationId, req.project_id, { agentId: req.agent_id, knowledgeBaseIds: req.knowledge_base });
+    const facts = await clarifyFacts(db, organizationId, req);
     const answers = history
       .filter((t) => t.role === 'user')
       .map((t) => t.content)

@@ -1,6 +1,7 @@
 import { FieldErrorCollector, ValidationError } from '../domain/errors.js';
 import type { ScenarioCreate, ScenarioPatch } from '../domain/scenario.js';
-import { recordChangeset } from '../store/changesets.js';
+import { type ChangesetEntry, recordChangeset } from '../store/changesets.js';
+import { getProject } from '../store/projects.js';
 import { createScenario, deleteScenario, deleteScenarios, loadScenarios, revertScenario, scenarioFieldsOf, updateScenario } from '../store/scenarios.js';
 import type { Row } from '../store/schema.js';
 import { actorOf, type Caller, nowOf, type ServiceContext } from './context.js';
@@ -127,6 +128,92 @@ export async function bulkDeleteScenarios(
     const missing = input.scenarios.filter((id) => !known.has(id));
     if (missing.length) throw new ValidationError({ scenarios: missing.slice(0, 20).map((id) => `Invalid pk "${id}" - object does not exist.`) });
     await deleteScenarios(tx, caller.organizationId, [...known]);
+  });
+}
+
+/** What `scenarios import` writes to one project: scenarios to create, to update by id, and to delete. */
+export interface ImportInput {
+  projectId: number;
+  create: ScenarioCreate[];
+  update: Array<{ id: number; patch: ScenarioPatch }>;
+  delete: number[];
+}
+
+export interface ImportOutcome {
+  /** The changeset that undoes the whole import; null when it changed nothing. */
+  changesetId: number | null;
+  created: Row<'scenarios'>[];
+  updated: Row<'scenarios'>[];
+  deleted: number[];
+}
+
+/**
+ * Writes files' scenarios to a project in one transaction recorded as one changeset, so the whole
+ * import is listed, shown and reverted as one (its created scenarios deleted, its deleted ones
+ * restored). Every problem is reported by list and index; then nothing is written.
+ */
+export async function importScenarios(ctx: ServiceContext, caller: Caller, input: ImportInput): Promise<ImportOutcome> {
+  const errors = new FieldErrorCollector();
+  // The existing scenarios the import names, by the list naming each: one list per scenario.
+  const named = [
+    ['update', input.update.map((u) => u.id)],
+    ['delete', input.delete],
+  ] as const;
+  const seen = new Map<number, string>();
+  for (const [list, ids] of named) {
+    for (const [i, id] of ids.entries()) {
+      const earlier = seen.get(id);
+      if (earlier) errors.add(list, `${i}: scenario ${id} is already in ${earlier}; name each scenario once.`);
+      else seen.set(id, list);
+    }
+  }
+  errors.throwIfAny();
+  const actor = actorOf(caller);
+  const now = nowOf(ctx);
+  return ctx.store.db.transaction().execute(async (tx) => {
+    await getProject(tx, caller.organizationId, input.projectId).catch(() => {
+      throw ValidationError.field('project_id', `Invalid pk "${input.projectId}" - object does not exist.`);
+    });
+    const current = new Map((await loadScenarios(tx, caller.organizationId, [...seen.keys()])).map((r) => [r.id, r]));
+    for (const [list, ids] of named) {
+      for (const [i, id] of ids.entries()) {
+        const row = current.get(id);
+        if (!row) errors.add(list, `${i}: Invalid pk "${id}" - object does not exist.`);
+        else if (row.project_id !== input.projectId) errors.add(list, `${i}: scenario ${id} belongs to project ${row.project_id}, not ${input.projectId}.`);
+      }
+    }
+    errors.throwIfAny();
+    const collect = (list: string, i: number, e: unknown) => {
+      if (!(e instanceof ValidationError)) throw e;
+      for (const [field, messages] of Object.entries(e.fields)) for (const m of messages) errors.add(list, `${i}.${field}: ${m}`);
+    };
+    const entries: ChangesetEntry[] = [];
+    const created: Row<'scenarios'>[] = [];
+    for (const [i, item] of input.create.entries()) {
+      try {
+        const row = await createScenario(tx, caller.organizationId, actor, { ...item, project: input.projectId }, now);
+        created.push(row);
+        entries.push({ before: null, after: row });
+      } catch (e) {
+        collect('create', i, e);
+      }
+    }
+    const updated: Row<'scenarios'>[] = [];
+    for (const [i, { id, patch }] of input.update.entries()) {
+      try {
+        const row = await updateScenario(tx, caller.organizationId, actor, id, patch, { now, changeType: 'import' });
+        updated.push(row);
+        entries.push({ before: current.get(id)!, after: row });
+      } catch (e) {
+        collect('update', i, e);
+      }
+    }
+    errors.throwIfAny();
+    await deleteScenarios(tx, caller.organizationId, input.delete);
+    for (const id of input.delete) entries.push({ before: current.get(id)!, after: null });
+    const summary = `Imported: ${created.length} created, ${updated.length} updated, ${input.delete.length} deleted.`;
+    const [changesetId] = await recordChangeset(tx, { organizationId: caller.organizationId, kind: 'import', actor, now, summary }, entries);
+    return { changesetId: changesetId ?? null, created, updated, deleted: input.delete };
   });
 }
 

@@ -1,3 +1,4 @@
+import { isUniqueViolation } from './data-errors.js';
 import type { Store } from './db.js';
 import { countOrganizations, createApiKey, createOrganization } from './organizations.js';
 
@@ -27,9 +28,4 @@ export async function bootstrap(store: Store, now: string): Promise<{ key: strin
     if (isUniqueViolation(err)) return null;
     throw err;
   }
-}
-
-function isUniqueViolation(err: unknown): boolean {
-  const e = err as { code?: string; message?: string };
-  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || /UNIQUE constraint failed/.test(e?.message ?? '');
 }

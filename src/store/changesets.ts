@@ -98,7 +98,7 @@ export async function recordChangeset(db: Executor, head: ChangesetHead, entries
       head.organizationId,
       projectId,
       event,
-      {
+      async () => ({
         changeset_id: id,
         project_id: projectId,
         kind: head.kind,
@@ -109,7 +109,7 @@ export async function recordChangeset(db: Executor, head: ChangesetHead, entries
         session_id: head.sessionId ?? null,
         scenario_ids: rows.map((r) => r.scenario_id),
         fields,
-      },
+      }),
       head.now,
     );
     ids.push(id);

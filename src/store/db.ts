@@ -5,6 +5,7 @@ import type { DialectName } from './dialect.js';
 import { postgresDialect } from './dialects/postgres.js';
 import { sqliteDialect } from './dialects/sqlite.js';
 import { type JobEvents, localJobEvents, pgJobEvents } from './job-events.js';
+import { ProjectScopePlugin } from './key-scope.js';
 import { initial } from './migrations/001_initial.js';
 import { settings } from './migrations/002_settings.js';
 import { documentedFields } from './migrations/020_documented_fields.js';
@@ -38,7 +39,7 @@ export interface Store {
 export function openStore(database: Config['database']): Store {
   if (database.kind === 'postgres') {
     const { dialect, pool } = postgresDialect(database.url, database.poolSize);
-    const db = new Kysely<Database>({ dialect });
+    const db = new Kysely<Database>({ dialect, plugins: [new ProjectScopePlugin()] });
     const errorListeners: Array<(err: Error) => void> = [];
     const jobEvents = pgJobEvents(pool, database.url, (err) => {
       for (const l of errorListeners) l(err);
@@ -58,7 +59,7 @@ export function openStore(database: Config['database']): Store {
       },
     };
   }
-  const db = new Kysely<Database>({ dialect: sqliteDialect(database.file) });
+  const db = new Kysely<Database>({ dialect: sqliteDialect(database.file), plugins: [new ProjectScopePlugin()] });
   const jobEvents = localJobEvents();
   return {
     db,

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { boundToCurrentScope } from './key-scope.js';
 
 /**
  * Word that a job's status or progress changed, so whoever follows it (a stream, a long poll)
@@ -43,9 +44,11 @@ class LocalEvents {
       this.#listeners.set(progressId, (set = new Set()));
       onFirst?.();
     }
-    set.add(listener);
+    // Heard in the subscriber's own context (its key's project scope), not in that of whoever emitted.
+    const bound = boundToCurrentScope(listener);
+    set.add(bound);
     return () => {
-      set.delete(listener);
+      set.delete(bound);
       if (!set.size && this.#listeners.get(progressId) === set) this.#listeners.delete(progressId);
     };
   }

@@ -3,6 +3,7 @@ import { type CompiledQuery, sql } from 'kysely';
 import type { JobKind, JobStatus, TokenUsage } from '../domain/jobs.js';
 import { type JobResult, stoppedResult } from '../domain/suggestion.js';
 import type { Db, Executor } from './db.js';
+import { currentProjectScope, outsideProjectScope } from './key-scope.js';
 import type { Row } from './schema.js';
 
 /**
@@ -90,9 +91,12 @@ const progressQueries = new WeakMap<Db, CompiledQuery<JobProgressRow>>();
  * compiled once per database and only its parameters change.
  */
 export async function findJobProgress(db: Db, organizationId: number, progressId: string): Promise<JobProgressRow | undefined> {
+  const select = () => db.selectFrom('jobs').select(PROGRESS_COLUMNS).where('progress_id', '=', progressId).where('organization_id', '=', organizationId);
+  // A key limited to a project reads through the query its scope narrows; the compiled one is everyone else's.
+  if (currentProjectScope() !== undefined) return select().executeTakeFirst();
   let query = progressQueries.get(db);
   if (!query) {
-    query = db.selectFrom('jobs').select(PROGRESS_COLUMNS).where('progress_id', '=', '').where('organization_id', '=', 0).compile();
+    query = outsideProjectScope(() => db.selectFrom('jobs').select(PROGRESS_COLUMNS).where('progress_id', '=', '').where('organization_id', '=', 0).compile());
     progressQueries.set(db, query);
   }
   const { rows } = await db.executeQuery<JobProgressRow>({ ...query, parameters: [progressId, organizationId] });

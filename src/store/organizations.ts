@@ -97,6 +97,12 @@ export async function findApiKey(db: Executor, key: string): Promise<Row<'api_ke
   return db.selectFrom('api_keys').selectAll().where('key_hash', '=', hashApiKey(key)).where('revoked_at', 'is', null).executeTakeFirst();
 }
 
+/** The project a key is limited to (null: the whole organization, or no such key). */
+export async function keyProjectScope(db: Executor, keyId: number | null): Promise<number | null> {
+  if (keyId === null) return null;
+  return (await db.selectFrom('api_keys').select('project_id').where('id', '=', keyId).executeTakeFirst())?.project_id ?? null;
+}
+
 export function listOrganizations(db: Executor): Promise<Row<'organizations'>[]> {
   return db.selectFrom('organizations').selectAll().orderBy('id').execute();
 }

@@ -26,7 +26,7 @@ export interface Actor {
   name: string;
 }
 
-export type ChangeType = 'create' | 'update' | 'apply' | 'revert' | 'bulk_update' | 'instructions';
+export type ChangeType = 'create' | 'update' | 'apply' | 'revert' | 'bulk_update' | 'instructions' | 'import';
 
 export interface WriteOptions {
   now: string;

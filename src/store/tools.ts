@@ -1,5 +1,6 @@
 import { NotFound, ValidationError } from '../domain/errors.js';
 import { PREDEFINED_TOOL_IDS, PREDEFINED_TOOLS } from '../domain/tools.js';
+import { isUniqueViolation } from './data-errors.js';
 import type { Executor } from './db.js';
 import { insertOwned } from './owned-rows.js';
 import { projectOfWrite } from './ownership.js';
@@ -128,8 +129,9 @@ export async function createTool(db: Executor, organizationId: number, input: To
     });
     return toToolView(row);
   } catch (e) {
-    // Two concurrent creates of one id: the unique constraint lets one win; the other is told why.
-    if (await ownTool(db, organizationId, input.id)) throw taken();
+    // Two concurrent creates of one id, or an id another project of the organization holds (which
+    // a key limited to one project cannot see): the unique constraint says so, and so do we.
+    if (isUniqueViolation(e)) throw taken();
     throw e;
   }
 }

@@ -75,7 +75,8 @@ export async function enqueueWebhookEvent(
   organizationId: number,
   projectId: number | null,
   event: WebhookEvent,
-  data: unknown,
+  /** The event's data, or how to build it: built only when some webhook takes the event. */
+  data: object | (() => Promise<object>),
   now: string,
 ): Promise<number> {
   if (projectId === null) return 0;
@@ -89,7 +90,7 @@ export async function enqueueWebhookEvent(
   const takers = hooks.filter((h) => (JSON.parse(h.events) as string[]).includes(event));
   if (!takers.length) return 0;
   const giveUp = new Date(Date.parse(now) + RETRY_WINDOW_MS).toISOString();
-  const payload = JSON.stringify({ type: event, timestamp: now, data });
+  const payload = JSON.stringify({ type: event, timestamp: now, data: typeof data === 'function' ? await data() : data });
   await db
     .insertInto('webhook_deliveries')
     .values(

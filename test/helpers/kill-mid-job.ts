@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bootstrap } from '../../src/store/bootstrap.js';
 import { migrate, openStore, type Store } from '../../src/store/db.js';
-import { batchIds, completion, type FakeOpenAI, startFakeOpenAI } from './fake-openai.js';
+import { batchIds, completion, type FakeOpenAI, promptOf, type SeenRequest, startFakeOpenAI } from './fake-openai.js';
 import { createTestDatabase } from './pg.js';
 
 const root = path.join(import.meta.dirname, '../..');
@@ -48,7 +48,12 @@ async function kill(child: ChildProcess): Promise<void> {
 export interface KillMidJobOptions {
   /** PostgreSQL: `serve --no-worker` and two `worker` processes; SQLite: one `serve`, killed and started again. */
   pg: boolean;
-  /** Scenarios in the job; one batch each. */
+  /**
+   * `improve`: an improve job over `scenarios` scenarios, one batch each. `clarify`: a drafting job
+   * of `scenarios` rounds (ten drafts each, as the engine asks for them).
+   */
+  kind?: 'improve' | 'clarify';
+  /** Scenarios in the job; one batch each (improve), or drafting rounds (clarify). */
   scenarios?: number;
   /** The worker is killed once this many batches were answered (while the next one is at the model). */
   killAfter?: number;
@@ -64,9 +69,9 @@ export interface KillMidJobRun {
   /** From the kill to the job's final state. */
   finishMs: number;
   final: any;
-  /** The scenario ids of the batches answered before the kill. */
+  /** The batches answered before the kill: their scenario ids (improve) or round numbers (clarify). */
   finishedBeforeKill: number[];
-  /** How often the model was sent each scenario over the whole job. */
+  /** How often the model was sent each scenario (improve) or round (clarify) over the whole job. */
   sentToModel: Map<number, number>;
   /** Every progress_done the job row showed, in order, sampled from the kill to the end. */
   progressSeen: number[];
@@ -101,14 +106,20 @@ export async function killMidJob(opts: KillMidJobOptions): Promise<KillMidJobRun
     await database?.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   };
+  const clarify = opts.kind === 'clarify';
+  let personality = 0;
+  /** What a request is: the scenarios of its batch, or the drafting round it asks for (by the drafts named before it). */
+  const unitsOf = (req: SeenRequest): number[] => (clarify ? [roundOf(req)] : batchIds(req));
   try {
     fake = await startFakeOpenAI();
-    // Every batch is answered after `answerMs`, tagging its scenarios.
+    // Every batch is answered after `answerMs`: an improve batch tags its scenarios, a round drafts ten.
     fake.fallback = (req) => ({
-      ...completion({
-        message: `Tagged ${batchIds(req).length}.`,
-        changes: batchIds(req).map((id) => ({ scenario_id: id, fields: { tags: ['base', 'reviewed'] } })),
-      }),
+      ...(clarify
+        ? completion({ message: 'Drafted ten.', needs_clarification: false, questions: [], scenarios: roundDrafts(roundOf(req), personality), not_done: [] })
+        : completion({
+            message: `Tagged ${batchIds(req).length}.`,
+            changes: batchIds(req).map((id) => ({ scenario_id: id, fields: { tags: ['base', 'reviewed'] } })),
+          })),
       delayMs: answerMs,
     });
     const dbConfig = database
@@ -146,20 +157,18 @@ export async function killMidJob(opts: KillMidJobOptions): Promise<KillMidJobRun
       if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
       return (await res.json()) as any;
     };
-    const personality = (await call('GET', 'personalities/'))[0].id;
+    personality = (await call('GET', 'personalities/'))[0].id;
     const agent = (await call('POST', 'aiagents/', { project: boot.projectId, agent_name: 'Billing line', description: 'Answers billing questions.' })).id;
     const ids: number[] = [];
-    for (let i = 0; i < n; i++)
+    for (let i = 0; i < (clarify ? 0 : n); i++)
       ids.push((await call('POST', 'scenarios/', { name: `Scenario ${i}`, agent, personality, tags: ['base'], instructions: `Ask about bill ${i}.` })).id);
-    const job = await call('POST', 'scenarios/scenario-agent/', {
-      scenarios: ids,
-      project_id: boot.projectId,
-      user_message: 'Review them, then tag them reviewed',
-    });
+    const job = clarify
+      ? await call('POST', 'scenarios/scenario-agent/', { agent_id: agent, user_message: 'Billing calls', num_scenarios: n * ROUND })
+      : await call('POST', 'scenarios/scenario-agent/', { scenarios: ids, project_id: boot.projectId, user_message: 'Review them, then tag them reviewed' });
 
     // The batch after `killAfter` is at the model: the ones before it were answered and kept.
     await fake.waitForRequests(killAfter + 1, 60_000);
-    const finishedBeforeKill = fake.requests.slice(0, killAfter).flatMap(batchIds);
+    const finishedBeforeKill = fake.requests.slice(0, killAfter).flatMap(unitsOf);
     const held = await store.db.selectFrom('jobs').select(['lease_owner', 'attempts']).where('progress_id', '=', job.progress_id).executeTakeFirstOrThrow();
     const victim = started.find((s) => held.lease_owner?.split(':')[1] === String(s.child.pid));
     if (!victim) throw new Error(`no started process holds the job (owner ${held.lease_owner})`);
@@ -192,7 +201,7 @@ export async function killMidJob(opts: KillMidJobOptions): Promise<KillMidJobRun
     await restart;
     const final = await call('GET', `scenarios/scenario-agent-progress/?progress_id=${job.progress_id}`);
     const sentToModel = new Map<number, number>();
-    for (const id of fake.requests.flatMap(batchIds)) sentToModel.set(id, (sentToModel.get(id) ?? 0) + 1);
+    for (const id of fake.requests.flatMap(unitsOf)) sentToModel.set(id, (sentToModel.get(id) ?? 0) + 1);
     const row = await store.db
       .selectFrom('jobs')
       .select(['id', 'attempts', 'status', 'usage'])
@@ -211,3 +220,27 @@ export async function killMidJob(opts: KillMidJobOptions): Promise<KillMidJobRun
     throw err;
   }
 }
+
+/** Drafts the engine asks for in one round. */
+const ROUND = 10;
+
+/** The round a drafting request asks for, from how many drafts it names as already made. */
+function roundOf(req: SeenRequest): number {
+  const named = /<data name="already_drafted">\n(\[[\s\S]*?\])\n<\/data>/.exec(promptOf(req));
+  return named ? (JSON.parse(named[1]!) as string[]).length / ROUND : 0;
+}
+
+/** Ten valid drafts for a round, named by the round so every round drafts new situations. */
+const roundDrafts = (round: number, personality: number) =>
+  Array.from({ length: ROUND }, (_, i) => ({
+    name: `Billing situation ${round * ROUND + i + 1}`,
+    personality,
+    scenario_language: 'en',
+    tags: ['billing'],
+    tool_ids: [],
+    first_message: 'Hi, I have a question about my bill.',
+    instructions: `You ask about billing situation ${round * ROUND + i + 1}.`,
+    expected_outcome_prompt: 'The agent answers the question.',
+    information_fields: [],
+    source_files: [],
+  }));

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Conflict } from '../../src/domain/errors.js';
 import { emptyUsage } from '../../src/domain/jobs.js';
 import { blankResult } from '../../src/domain/suggestion.js';
+import { budgetFor } from '../../src/jobs/budget.js';
 import { endJob } from '../../src/jobs/job-end.js';
 import { bootstrap } from '../../src/store/bootstrap.js';
 import { migrate, openStore, type Store } from '../../src/store/db.js';
@@ -297,6 +298,19 @@ describe.each(dialects)('store on $name', ({ name }) => {
       expect(await endJob(store, { cause: 'cancelled', job: row }, now())).toHaveLength(1);
       expect(await keepBatch(store.db, alive, batch('3@1'), { done: 3, total: 3, usage }, now())).toBe(false);
       expect(await keptBatches(store.db, j.id)).toEqual([]);
+    });
+
+    it("a job resumed after its worker died has its kept batches' usage counted against its max_tokens", async () => {
+      const j = await insertJob(store.db, { ...job(), request: { budget: { max_tokens: 1_000, max_cost: null } } }, now());
+      const first = (await claimNext(store.db, 'dead', 1_000, new Date(), ['improve'], j.progress_id))!;
+      const usage = { input_tokens: 600, output_tokens: 100, cached_input_tokens: 0, model_calls: 1 };
+      const lease = { jobId: j.id, owner: 'dead', attempt: first.attempts };
+      await keepBatch(store.db, lease, { key: '1@1', units: 1, outcome: { ok: true, value: {} }, usage }, { done: 1, total: 2, usage }, now());
+      const row = await store.db.selectFrom('jobs').selectAll().where('id', '=', j.id).executeTakeFirstOrThrow();
+      const budget = await budgetFor(store.db, { model: 'offline', prices: {} }, row);
+      // 700 spent before: a call of 400 more would pass 1,000; one of 300 fits.
+      expect(budget.reserve({ model_calls: 1, input_tokens: 300, output_tokens: 100 })).toMatch(/exceed max_tokens: 700 used/);
+      expect((await budgetFor(store.db, { model: 'offline', prices: {} }, row)).reserve({ model_calls: 1, input_tokens: 250, output_tokens: 50 })).toBeNull();
     });
   });
 });

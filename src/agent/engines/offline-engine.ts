@@ -35,12 +35,12 @@ export class OfflineEngine implements ScenarioEngine {
       answers: input.answers,
       existing: input.context.existingScenarios,
     });
-    const kept = input.drafted ?? [];
+    const kept = (input.rounds ?? []).flatMap((r) => r.drafts);
     if (out.needsClarification && !kept.length) return out;
     const drafts = [...kept, ...out.drafts.slice(kept.length)];
-    for (let n = kept.length + 1; n <= drafts.length; n++) {
+    for (const draft of drafts.slice(kept.length)) {
       input.signal.throwIfAborted();
-      await input.onProgress?.(drafts.slice(0, n), emptyUsage());
+      await input.onRound?.({ drafts: [draft], message: out.message, notDone: out.notDone ?? [], usage: emptyUsage() });
     }
     return { ...out, needsClarification: false, questions: [], drafts };
   }

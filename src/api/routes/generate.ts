@@ -3,9 +3,7 @@ import { z } from 'zod';
 import { ValidationError } from '../../domain/errors.js';
 import { ClarifyAnswer, GenerateBody } from '../../domain/generation.js';
 import { answerGeneration, currentGeneration, draftsSoFar, startGeneration } from '../../services/generation.js';
-import { scenarioViews } from '../../store/scenario-views.js';
-import { loadScenarios } from '../../store/scenarios.js';
-import type { Row } from '../../store/schema.js';
+import { generationProgressView } from '../../store/progress-views.js';
 import type { AppDeps } from '../deps.js';
 import { answerProgress, waitQuery } from '../follow.js';
 import { callerOf } from '../plugins/auth.js';
@@ -25,33 +23,6 @@ export const GenerateProgress = z.object({
   warnings: z.array(z.string()),
   error: z.string().nullable(),
 });
-
-const STATUS = {
-  in_progress: 'in_progress',
-  needs_clarification: 'pending_clarification',
-  needs_agent_clarification: 'pending_clarification',
-  completed: 'completed',
-  failed: 'failed',
-  cancelled: 'cancelled',
-} as const;
-/** What the generation is doing, in words: how far drafting is, the question it waits on, or why it failed. */
-function currentStep(p: Pick<z.infer<typeof GenerateProgress>, 'status' | 'completed_scenarios' | 'total_scenarios' | 'questions' | 'error'>): string {
-  switch (p.status) {
-    case 'in_progress':
-      return p.completed_scenarios ? `Drafting scenarios: ${p.completed_scenarios} of ${p.total_scenarios} drafted` : 'Drafting scenarios';
-    case 'pending_clarification':
-      return p.questions[0] ?? 'Waiting for your answer';
-    case 'completed':
-      return `Created ${p.completed_scenarios} of ${p.total_scenarios} scenarios`;
-    case 'failed':
-      return p.error ?? 'Failed';
-    case 'cancelled':
-      return 'Cancelled';
-  }
-}
-
-/** A generated scenario as the reference lists it: absent rather than null where there is no value. */
-const listed = (view: Record<string, unknown>) => Object.fromEntries(Object.entries(view).filter(([, v]) => v !== null));
 
 /** Background generation (generate-bg/): drafts like clarify mode, then creates the scenarios. */
 export const generateRoutes =
@@ -77,34 +48,6 @@ export const generateRoutes =
       },
     );
 
-    /** The reference's progress answer for a generation job, as it is now. */
-    const progressOf = async (organizationId: number, progressId: string, job: Row<'jobs'>): Promise<z.infer<typeof GenerateProgress>> => {
-      const status = STATUS[job.status as keyof typeof STATUS] ?? 'in_progress';
-      const result = job.status === 'in_progress' || job.result === null ? {} : (JSON.parse(job.result) as Record<string, unknown>);
-      const createdIds = (result.created_scenario_ids as number[] | undefined) ?? [];
-      const drafts = (result.generated_scenarios as Array<Record<string, unknown>> | undefined) ?? [];
-      const created = createdIds.length ? await scenarioViews(db, organizationId, await loadScenarios(db, organizationId, createdIds)) : [];
-      // While it runs, the drafts each round kept; once it ends, what it created (or drafted).
-      const drafted = status === 'in_progress' ? await draftsSoFar(deps, job) : drafts;
-      const questions = ((result.clarification_questions as Array<{ question: string }> | undefined) ?? []).map((q) => q.question);
-      const counts = {
-        status,
-        total_scenarios: job.progress_total,
-        completed_scenarios: status === 'completed' ? created.length : job.progress_done,
-        questions,
-        error: job.error,
-      };
-      return {
-        progress_id: progressId,
-        ...counts,
-        current_step: currentStep(counts),
-        failed_scenarios: status === 'completed' ? Math.max(0, job.progress_total - created.length) : 0,
-        scenarios_list: created.length ? created.map((v) => listed(v as Record<string, unknown>)) : drafted.map((d) => listed(d as Record<string, unknown>)),
-        agent_message: (result.user_message as string | undefined) ?? null,
-        warnings: [],
-      };
-    };
-
     app.get(
       '/scenarios/generate-progress/',
       {
@@ -122,7 +65,10 @@ export const generateRoutes =
         const caller = callerOf(req);
         // Followed by the job that answers now: an answer to its questions starts a later one.
         const following = await currentGeneration(deps, caller, progressId);
-        const read = async () => progressOf(caller.organizationId, progressId, await currentGeneration(deps, caller, progressId));
+        const read = async () => {
+          const job = await currentGeneration(deps, caller, progressId);
+          return generationProgressView(db, caller.organizationId, progressId, job, () => draftsSoFar(deps, job));
+        };
         const answer = await answerProgress(
           req,
           reply,

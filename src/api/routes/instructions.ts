@@ -6,20 +6,17 @@ import {
   ApplyInstructionsBody,
   GenerateInstructionsBody,
   ImproveInstructionsBody,
-  type InstructionsJobRequest,
   InstructionsStart,
   ScenarioImproveInstructionsBody,
 } from '../../domain/instructions.js';
-import { progressOf } from '../../domain/job-progress.js';
-import type { ScenarioFields } from '../../domain/scenario.js';
-import { type InstructionsResult, NotDone } from '../../domain/suggestion.js';
+import { JobUsage } from '../../domain/scenario-agent.js';
+import { NotDone } from '../../domain/suggestion.js';
 import { applyInstructions } from '../../services/apply-instructions.js';
 import { planInstructionsJob } from '../../services/dry-run.js';
 import { startInstructionsJob } from '../../services/start-job.js';
-import type { Db } from '../../store/db.js';
 import { findJobByProgressId } from '../../store/jobs.js';
+import { instructionsProgressView } from '../../store/progress-views.js';
 import { scenarioView } from '../../store/scenario-views.js';
-import { unsavedRow } from '../../store/scenarios.js';
 import type { Row } from '../../store/schema.js';
 import type { AppDeps } from '../deps.js';
 import { answerProgress, waitQuery } from '../follow.js';
@@ -57,7 +54,7 @@ const InstructionsProgress = ScenarioOut.extend({
   unsupported: z.array(z.string()).describe('Parts of the request the engine could not carry out (the parts of not_done)'),
   not_done: z.array(NotDone).describe('Every part of the request that was not carried out, and why'),
   progress: z.object({ done: z.number().int(), total: z.number().int() }),
-  usage: z.object({ input_tokens: z.number().int(), output_tokens: z.number().int(), model_calls: z.number().int() }),
+  usage: JobUsage,
 });
 
 /**
@@ -65,46 +62,6 @@ const InstructionsProgress = ScenarioOut.extend({
  * instructions-progress/ answers it now, since the reference documents this answer as a Scenario.
  */
 const GenerateStarted = InstructionsProgress.extend({ project_id: z.number().int() });
-
-async function progressView(db: Db, job: Row<'jobs'>): Promise<z.infer<typeof InstructionsProgress>> {
-  const req = JSON.parse(job.request) as InstructionsJobRequest;
-  // Read by its keys: a job stored before results carried their kind (and `not_done`) reads the same.
-  const result = (job.result === null ? {} : JSON.parse(job.result)) as Partial<InstructionsResult> & { unsupported?: string[] };
-  const notDone = result.not_done ?? (result.unsupported ?? []).map((part) => ({ part, reason: '' }));
-  const done = job.status === 'completed';
-  const fields = { ...req.fields, ...(done ? (result.change ?? {}) : {}) } as ScenarioFields;
-  const meta = req.meta ?? { created_by: null, last_updated_by: null, created_at: '', updated_at: '', dynamic_variable_values: null };
-  const row = unsavedRow(fields, {
-    id: req.scenario_id ?? 0,
-    organization_id: job.organization_id,
-    project_id: req.project_id,
-    revision: req.based_on_revision ?? 0,
-    ...meta,
-  });
-  const view = await scenarioView(db, job.organization_id, row);
-  const { progress, usage } = progressOf(job);
-  const saved = req.scenario_id !== null;
-  const { id: _, ...scenario } = view;
-  return {
-    ...scenario,
-    ...(saved ? { id: req.scenario_id! } : {}),
-    personality: req.fields.personality,
-    revision: req.based_on_revision,
-    created_at: saved ? view.created_at : null,
-    updated_at: saved ? view.updated_at : null,
-    progress_id: job.progress_id,
-    mode: job.mode,
-    status: job.status,
-    error: job.error,
-    message: result.message ?? null,
-    based_on_revision: req.based_on_revision,
-    changes: done ? (result.changes ?? {}) : {},
-    unsupported: notDone.map((n) => n.part),
-    not_done: notDone,
-    progress,
-    usage,
-  };
-}
 
 export const instructionsRoutes =
   (deps: AppDeps): FastifyPluginAsyncZod =>
@@ -129,7 +86,7 @@ export const instructionsRoutes =
         const request = { kind: 'generate', body: req.body } as const;
         if (req.body.dry_run) return planInstructionsJob(deps, callerOf(req), request);
         const job = await startInstructionsJob(deps, callerOf(req), request);
-        return { ...(await progressView(db, job)), ...started(job) };
+        return { ...(await instructionsProgressView(db, job)), ...started(job) };
       },
     );
 
@@ -195,7 +152,7 @@ export const instructionsRoutes =
         const read = async () => {
           const job = await findJobByProgressId(db, organizationId, progressId);
           if (job?.kind !== 'instructions') throw new NotFound('No instructions job with this progress_id.');
-          return progressView(db, job);
+          return instructionsProgressView(db, job);
         };
         const answer = await answerProgress(
           req,

@@ -10,6 +10,7 @@ import {
   bulkUpdateScenarios,
   createOneScenario,
   deleteOneScenario,
+  importScenarios,
   revertToRevision,
   updateOneScenario,
 } from '../../services/scenarios.js';
@@ -90,6 +91,29 @@ export const BulkUpdate = z.strictObject({
   first_message: scenarioWritableShape.first_message.optional(),
   folder_path: scenarioWritableShape.folder_path.optional(),
   max_duration: scenarioWritableShape.max_duration.optional(),
+});
+
+export const ScenarioImport = z
+  .strictObject({
+    project_id: rowId(),
+    create: z.array(ScenarioCreate).max(BULK_MAX).default([]).describe('New scenarios; their `project` is `project_id`'),
+    update: z
+      .array(z.strictObject({ id: rowId(), fields: ScenarioPatch }))
+      .max(BULK_MAX)
+      .default([])
+      .describe('Scenarios of the project and the fields to write to each'),
+    delete: z.array(rowId()).max(BULK_MAX).default([]).describe('Scenarios of the project to delete'),
+  })
+  .refine((b) => b.create.length + b.update.length + b.delete.length <= BULK_MAX, {
+    message: `At most ${BULK_MAX} scenarios in one import.`,
+    path: ['non_field_errors'],
+  });
+
+export const ImportResult = z.object({
+  changeset_id: z.number().int().nullable().describe('The changeset that undoes the whole import; null when it changed nothing'),
+  created: z.array(z.number().int()).describe('Ids of the created scenarios, in the order of `create`'),
+  updated: z.array(z.number().int()),
+  deleted: z.array(z.number().int()),
 });
 
 export const BulkDelete = z.strictObject({
@@ -202,6 +226,30 @@ export const scenarioRoutes =
         const caller = callerOf(req);
         const rows = await bulkUpdateScenarios(deps, caller, req.body);
         return bulkWritten(await scenarioViews(db, caller.organizationId, rows));
+      },
+    );
+
+    app.post(
+      '/scenarios/import/',
+      {
+        schema: {
+          tags,
+          summary: 'Import scenarios as one changeset',
+          description:
+            'Creates, updates and deletes scenarios of one project in one transaction (what `scenarist scenarios import` sends), recorded as one changeset: reverting it deletes the scenarios it created and restores those it deleted. Any problem answers 400 with the list and index of each, and nothing is written.',
+          body: ScenarioImport,
+          response: { 200: ImportResult, ...errorResponses },
+        },
+      },
+      async (req) => {
+        const b = req.body;
+        const out = await importScenarios(deps, callerOf(req), {
+          projectId: b.project_id,
+          create: b.create,
+          update: b.update.map((u) => ({ id: u.id, patch: u.fields })),
+          delete: b.delete,
+        });
+        return { changeset_id: out.changesetId, created: out.created.map((r) => r.id), updated: out.updated.map((r) => r.id), deleted: out.deleted };
       },
     );
 

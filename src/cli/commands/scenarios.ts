@@ -276,43 +276,51 @@ missing from the files are left alone unless --prune; every file is checked befo
       ...(i.fields ? { fields: i.fields } : {}),
       ...(i.note ? { note: i.note } : {}),
     });
-    const attempt = async (i: PlanItem, write: () => Promise<void>) => {
+    const removing = opts.prune ? plan.missing : [];
+    let changesetId: number | null = null;
+    if (!dry && (plan.create.length || plan.update.length || removing.length)) {
+      // One request, one transaction, one changeset: the whole import is undone by one revert.
       try {
-        await write();
+        const out = await client.scenarios.import({
+          project_id: project.id,
+          create: plan.create.map((i) => ({ ...i.source.scenario, project: project.id }) as unknown as ScenarioCreate),
+          update: plan.update.map((i) => ({ id: i.id!, fields: Object.fromEntries(i.fields!.map((f) => [f, i.source.scenario[f]])) })),
+          delete: removing.map((s) => s.id),
+        });
+        for (const [k, id] of out.created.entries()) stamp(plan.create[k]!, id);
+        changesetId = out.changeset_id;
       } catch (e) {
         if (!(e instanceof ApiError) || e.status !== 400) throw e;
-        report.failed.push({ ...item(i), errors: Object.entries(e.fieldErrors ?? {}).map(([f, m]) => `${f}: ${m.join(' ')}`) });
+        report.failed.push(
+          ...importFailures(e.fieldErrors ?? {}, { create: plan.create, update: plan.update }).map(({ i, errors }) => ({ ...item(i), errors })),
+        );
+        if (!report.failed.length) throw e;
       }
-    };
-    for (const i of plan.create) {
-      await attempt(i, async () => {
-        const id = dry ? null : (await client.scenarios.create({ ...i.source.scenario, project: project.id } as unknown as ScenarioCreate)).id;
-        if (id) stamp(i, id);
-        report.created.push(item(i, id));
-      });
     }
-    for (const i of plan.update) {
-      await attempt(i, async () => {
-        if (!dry) await client.scenarios.update(i.id!, Object.fromEntries(i.fields!.map((f) => [f, i.source.scenario[f]])));
-        report.updated.push(item(i));
-      });
+    if (!report.failed.length) {
+      report.created.push(...plan.create.map((i) => item(i, stamps.get(i.file)?.get(i.source.index)?.id ?? null)));
+      report.updated.push(...plan.update.map((i) => item(i)));
+      report.removed.push(...removing.map((s) => ({ file: '', id: s.id, name: s.name })));
     }
     report.unchanged.push(...plan.unchanged.map((i) => item(i)));
     for (const i of plan.stamp) stamp(i, i.id!);
-    if (opts.prune) {
-      for (const s of plan.missing) {
-        if (!dry) await client.scenarios.delete(s.id);
-        report.removed.push({ file: '', id: s.id, name: s.name });
-      }
-    }
     if (!dry) for (const [file, byIndex] of stamps) await stampIdentity(file, byIndex);
-    if (opts.json) printJson({ dry_run: dry, definitions, ...report, not_in_files: opts.prune ? [] : plan.missing.map((s) => ({ id: s.id, name: s.name })) });
+    if (opts.json)
+      printJson({
+        dry_run: dry,
+        definitions,
+        changeset_id: changesetId,
+        ...report,
+        not_in_files: opts.prune ? [] : plan.missing.map((s) => ({ id: s.id, name: s.name })),
+      });
     else {
       const defLines = [
         ...definitions.created.map((d) => `${(dry ? 'would create' : 'created').padEnd(dry ? 16 : 10)} ${d}`),
         ...definitions.updated.map((d) => `${(dry ? 'would update' : 'updated').padEnd(dry ? 16 : 10)} ${d}`),
       ];
-      process.stdout.write(`${[...defLines, renderImport(report, dry, opts.prune ? [] : plan.missing)].join('\n')}\n`);
+      const undo =
+        changesetId === null ? [] : [`Recorded as changeset ${changesetId}: \`scenarist changesets revert ${changesetId}\` undoes the whole import.`];
+      process.stdout.write(`${[...defLines, renderImport(report, dry, opts.prune ? [] : plan.missing), ...undo].join('\n')}\n`);
     }
     return report.failed.length ? EXIT.usage : EXIT.ok;
   });
@@ -405,7 +413,26 @@ function renderImport(
         `${plural(missing.length, 'scenario')} of the project ${missing.length === 1 ? 'has' : 'have'} no file and ${missing.length === 1 ? 'was' : 'were'} left alone (${missing.map((s) => `#${s.id}`).join(', ')}); --prune deletes them.`,
       ]
     : [];
-  return [...lines, (dryRun ? 'Dry run, nothing written: ' : '') + counts, ...left].join('\n');
+  // An import is one transaction: one refused scenario leaves every other unwritten too.
+  const refused = r.failed.length ? [`Nothing was written: ${plural(r.failed.length, 'scenario')} refused, and an import is all or nothing.`] : [];
+  return [...lines, ...(refused.length ? refused : [(dryRun ? 'Dry run, nothing written: ' : '') + counts]), ...left].join('\n');
+}
+
+/**
+ * The plan items a refused import names, with their messages: the server reports each problem by
+ * list and index (`create: ["3.name: …"]`, `update: ["0.fields.tags: …"]`).
+ */
+function importFailures(fieldErrors: Record<string, string[]>, lists: { create: PlanItem[]; update: PlanItem[] }): Array<{ i: PlanItem; errors: string[] }> {
+  const byItem = new Map<PlanItem, string[]>();
+  for (const [list, items] of Object.entries(lists)) {
+    for (const message of fieldErrors[list] ?? []) {
+      const m = /^(\d+)(?:\.(?:fields\.)?([^:]+))?: (.*)$/s.exec(message);
+      const i = m ? items[Number(m[1])] : undefined;
+      if (!i) continue;
+      byItem.set(i, [...(byItem.get(i) ?? []), m![2] ? `${m![2]}: ${m![3]}` : m![3]!]);
+    }
+  }
+  return [...byItem].map(([i, errors]) => ({ i, errors }));
 }
 
 /** Folders the files name that the project lacks, created parents first (scenarios may only name existing ones). */

@@ -1,45 +1,35 @@
-import type { ClarifyOutput } from '../../agent/engine.js';
+import { BudgetStopped, type ClarifyOutput, type ClarifyRound } from '../../agent/engine.js';
 import { validateDrafts } from '../../agent/validate.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import type { ClarifyJobRequest } from '../../domain/scenario-agent.js';
 import { blankResult, type ClarifyResult, type Draft, draftOnWire, type UpdatedScenario } from '../../domain/suggestion.js';
-import { loadProjectFacts } from '../../store/agent-context.js';
+import { loadProjectFacts, type ProjectFacts } from '../../store/agent-context.js';
+import type { Executor } from '../../store/db.js';
 import type { KeptBatch } from '../../store/job-batches.js';
-import { BudgetStopped } from '../budget.js';
 import { historyBefore } from '../history.js';
 import { awaitReview } from '../review.js';
 import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
-/** Drafts of one round kept with the job: the engine's, and those of them that passed the job's checks, as the wire shows them. */
-interface KeptRound {
-  drafts: Draft[];
-  shown: UpdatedScenario[];
+/** A kept drafting round is named by its place: a resumed job asks the same rounds in the same order. */
+const roundKey = (i: number) => `round:${i}`;
+const roundIndex = (key: string): number | null => (/^round:(\d+)$/.test(key) ? Number(key.slice(6)) : null);
+
+/** A drafting round as kept with the job: the engine's round, and those of its drafts that passed the job's checks as the wire shows them. */
+type KeptRound = ClarifyRound & { shown: UpdatedScenario[] };
+
+/** The rounds an unfinished clarify job has kept so far, in order. */
+function keptRounds(batches: readonly KeptBatch[]): KeptRound[] {
+  return batches
+    .filter((k) => roundIndex(k.key) !== null)
+    .sort((a, b) => roundIndex(a.key)! - roundIndex(b.key)!)
+    .map((k) => k.outcome as KeptRound);
 }
 
-const ROUND = 'drafts:';
-
-/**
- * The drafts an unfinished clarify job has kept so far, in order, with what they cost: a job
- * claimed again carries on after them, and generate-progress/ lists them while it runs.
- */
-export function keptDrafts(batches: readonly KeptBatch[]): { drafts: Draft[]; shown: UpdatedScenario[]; usage: TokenUsage } {
-  const rounds = batches
-    .filter((b) => b.key.startsWith(ROUND))
-    .map((b) => ({ from: Number(b.key.slice(ROUND.length)), round: b.outcome as KeptRound, usage: b.usage }))
-    .sort((a, b) => a.from - b.from);
-  return {
-    drafts: rounds.flatMap((r) => r.round.drafts),
-    shown: rounds.flatMap((r) => r.round.shown),
-    usage: rounds.reduce((sum, r) => addUsage(sum, r.usage), emptyUsage()),
-  };
+/** The drafts an unfinished clarify job has kept so far, as generate-progress/ lists them while it runs. */
+export function keptDrafts(batches: readonly KeptBatch[]): { drafts: Draft[]; shown: UpdatedScenario[] } {
+  const rounds = keptRounds(batches);
+  return { drafts: rounds.flatMap((r) => r.drafts), shown: rounds.flatMap((r) => r.shown ?? []) };
 }
-
-const usageSince = (now: TokenUsage, before: TokenUsage): TokenUsage => ({
-  input_tokens: now.input_tokens - before.input_tokens,
-  output_tokens: now.output_tokens - before.output_tokens,
-  cached_input_tokens: now.cached_input_tokens - before.cached_input_tokens,
-  model_calls: now.model_calls - before.model_calls,
-});
 
 /**
  * Drafts new scenarios for an agent, or asks what it needs to know first. Drafts are suggestions:
@@ -49,38 +39,32 @@ const usageSince = (now: TokenUsage, before: TokenUsage): TokenUsage => ({
 export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const { job, db } = ctx;
   const req = JSON.parse(job.request) as ClarifyJobRequest;
-  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, {
-    agentId: req.agent_id,
-    knowledgeBaseIds: req.knowledge_base,
-    withScenarios: true,
-  });
+  const facts = await clarifyFacts(db, job.organization_id, req);
   const history = await historyBefore(db, job);
   const answers = history
     .filter((t) => t.role === 'user')
     .map((t) => t.content)
     .filter(Boolean);
-  const kept = keptDrafts(await ctx.keptBatches());
-  await ctx.progress(Math.min(kept.drafts.length, req.num_scenarios), req.num_scenarios, kept.usage);
   const check = (drafts: readonly Draft[]) => validateDrafts(drafts, facts, req.tool_ids).issues;
-  let out: ClarifyOutput;
-  const remaining = req.num_scenarios - kept.drafts.length;
-  // The drafting rounds run inside the engine: the budget is asked once, for all of them.
-  const refused =
-    remaining > 0
-      ? ctx.budget.reserve(ctx.estimator.clarify({ userMessage: req.user_message, history, numScenarios: remaining, context: facts, answers }))
-      : null;
-  let reported = { count: kept.drafts.length, usage: emptyUsage() };
-  const onProgress = async (drafts: Draft[], spent: TokenUsage) => {
-    const fresh = drafts.slice(reported.count);
-    if (!fresh.length) return;
-    const shown = validateDrafts(fresh, facts, req.tool_ids).accepted.map((d) => draftOnWire({ ...d, scenario: { ...d.scenario, agent: req.agent_id } }));
-    const round: KeptRound = { drafts: fresh, shown };
-    const batch = { key: `${ROUND}${reported.count}`, units: fresh.length, outcome: round, usage: usageSince(spent, reported.usage) };
-    reported = { count: drafts.length, usage: spent };
-    await ctx.progress(Math.min(drafts.length, req.num_scenarios), req.num_scenarios, addUsage(kept.usage, spent), batch);
+  // Rounds an earlier claim of this job finished (its worker died) are handed back, not drafted again.
+  const rounds: ClarifyRound[] = keptRounds(await ctx.keptBatches());
+  let drafted = rounds.reduce((n, r) => n + r.drafts.length, 0);
+  let spent = rounds.reduce((u, r) => addUsage(u, r.usage), emptyUsage());
+  await ctx.progress(Math.min(drafted, req.num_scenarios), req.num_scenarios, spent);
+  const onRound = async (round: ClarifyRound) => {
+    const key = roundKey(rounds.length);
+    rounds.push(round);
+    drafted += round.drafts.length;
+    spent = addUsage(spent, round.usage);
+    const shown = validateDrafts(round.drafts, facts, req.tool_ids).accepted.map((d) =>
+      draftOnWire({ ...d, scenario: { ...d.scenario, agent: req.agent_id } }),
+    );
+    const outcome: KeptRound = { ...round, shown };
+    await ctx.progress(Math.min(drafted, req.num_scenarios), req.num_scenarios, spent, { key, units: round.drafts.length, outcome, usage: round.usage });
   };
+  let out: ClarifyOutput;
   try {
-    if (refused) throw new BudgetStopped(refused);
+    // The budget is asked before each model call the drafting rounds make.
     out = await ctx.engine.clarify({
       userMessage: req.user_message,
       history,
@@ -89,24 +73,33 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       answers,
       signal: ctx.signal,
       check,
-      drafted: kept.drafts,
-      onProgress,
+      onRound,
+      rounds: [...rounds],
+      budget: ctx.budget,
     });
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     // Failed with what it cost: the tokens a model spent before failing are recorded with the job.
     const error = err instanceof BudgetStopped ? err.message : `The scenarios could not be drafted: ${err instanceof Error ? err.message : String(err)}`;
-    const spent = addUsage(kept.usage, (err as { usage?: Partial<TokenUsage> } | null)?.usage);
+    const spentBefore = addUsage(emptyUsage(), (err as { usage?: Partial<TokenUsage> } | null)?.usage);
     const conversation = [...history, { role: 'user', content: req.user_message }, { role: 'assistant', content: error }];
     return {
       status: 'failed',
-      result: { ...blankResult('clarify', job.session_id), success: false, message: error, user_message: error, conversation_history: conversation, error },
+      result: {
+        ...blankResult('clarify', job.session_id),
+        success: false,
+        message: error,
+        user_message: error,
+        conversation_history: conversation,
+        error,
+        ...(err instanceof BudgetStopped ? { budget_stop: error } : {}),
+      },
       error,
-      usage: spent,
+      usage: spentBefore,
       reply: { content: error, toolCalls: [] },
     };
   }
-  const usage = addUsage(kept.usage, out.usage);
+  const usage = addUsage(emptyUsage(), out.usage);
   const conversation = [...history, { role: 'user', content: req.user_message }, { role: 'assistant', content: out.message }];
   const base: ClarifyResult = {
     ...blankResult('clarify', job.session_id),
@@ -114,6 +107,7 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     user_message: out.message,
     conversation_history: conversation,
     not_done: out.notDone ?? [],
+    budget_stop: out.budgetStop ?? null,
   };
 
   if (out.needsClarification) {
@@ -151,3 +145,8 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     commit: awaitReview(job.id, shown.length),
   };
 };
+
+/** What a clarify job tells its engine of the project (and a dry run estimates): the agent, the files asked for, its scenarios. */
+export function clarifyFacts(db: Executor, organizationId: number, req: ClarifyJobRequest): Promise<ProjectFacts> {
+  return loadProjectFacts(db, organizationId, req.project_id, { agentId: req.agent_id, knowledgeBaseIds: req.knowledge_base, withScenarios: true });
+}

@@ -1,4 +1,4 @@
-import type { ImproveOutput } from '../../agent/engine.js';
+import { BudgetStopped, type ImproveOutput } from '../../agent/engine.js';
 import { validateSuggestions } from '../../agent/validate.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import type { ImproveJobRequest } from '../../domain/scenario-agent.js';
@@ -11,11 +11,12 @@ import {
   suggestionOnWire,
   type ValidationIssue,
 } from '../../domain/suggestion.js';
-import { loadProjectFacts } from '../../store/agent-context.js';
+import { loadProjectFacts, type ProjectFacts } from '../../store/agent-context.js';
+import type { Executor } from '../../store/db.js';
 import { loadScenarios } from '../../store/scenarios.js';
+import type { Row } from '../../store/schema.js';
 import { batchedReply } from '../batched-reply.js';
 import { chunk, runBatches, type Settled } from '../batches.js';
-import { BudgetStopped } from '../budget.js';
 import { historyBefore } from '../history.js';
 import { batchKey, keptOutcome, settledFromKept } from '../kept-batches.js';
 import { awaitReview } from '../review.js';
@@ -31,9 +32,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
   const { job, db } = ctx;
   const req = JSON.parse(job.request) as ImproveJobRequest;
   const rows = await loadScenarios(db, job.organization_id, req.scenario_ids);
-  // The knowledge of every agent the scenarios test, for a model when the request draws on it.
-  const agentsOfRows = [...new Set(rows.flatMap((r) => (r.agent_id === null ? [] : [r.agent_id])))];
-  const facts = await loadProjectFacts(db, job.organization_id, req.project_id, { agentId: req.agent_id, knowledgeOfAgents: agentsOfRows });
+  const facts = await improveFacts(db, job.organization_id, req, rows);
   const selections = new Map(Object.entries(req.agent_selections).map(([k, v]) => [Number(k), v]));
   // Every key of an improve result, as it is before anything is suggested.
   const base: ImproveResult = { ...blankResult('improve', job.session_id), available_agents: facts.agents };
@@ -94,28 +93,18 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     stopped ? [] : pending.map((i) => batches[i]!),
     ctx.engine.concurrency,
     ctx.signal,
-    async (batch) => {
-      // Asked before the call: a call the budget does not allow is never made.
-      const estimate = ctx.estimator.improve({ userMessage: req.user_message, history, scenarios: batch, selection: scenarios, context: facts });
-      const refused = ctx.budget.reserve(estimate);
-      if (refused) throw new BudgetStopped(refused);
-      try {
-        const out: ImproveOutput = await ctx.engine.improve({
-          userMessage: req.user_message,
-          history,
-          scenarios: batch,
-          selection: scenarios,
-          context: facts,
-          signal: ctx.signal,
-          check,
-        });
-        ctx.budget.settle(estimate, out.usage);
-        return out;
-      } catch (err) {
-        ctx.budget.settle(estimate, (err as { usage?: Partial<TokenUsage> } | null)?.usage);
-        throw err;
-      }
-    },
+    // The engine asks the budget before each model call: a call it does not allow is never made.
+    (batch) =>
+      ctx.engine.improve({
+        userMessage: req.user_message,
+        history,
+        scenarios: batch,
+        selection: scenarios,
+        context: facts,
+        signal: ctx.signal,
+        check,
+        budget: ctx.budget,
+      }),
     async (j, settled) => {
       const batch = batches[pending[j]!]!;
       // Tokens spent on a batch that failed were still spent.
@@ -124,7 +113,10 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       // A failed batch is not work done: the bar never advances for it.
       const units = settled.ok ? batch.length : 0;
       done += units;
-      await ctx.progress(done, scenarios.length, usage, { key: batchKey(batch), units, outcome: keptOutcome(settled, isFatal), usage: spent });
+      // A batch the budget refused did no work: a run resuming the job asks its own budget again.
+      const refused = !settled.ok && settled.error instanceof BudgetStopped;
+      const kept = refused ? undefined : { key: batchKey(batch), units, outcome: keptOutcome(settled, isFatal), usage: spent };
+      await ctx.progress(done, scenarios.length, usage, kept);
     },
     isFatal,
   );
@@ -255,3 +247,9 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     commit: awaitReview(job.id, updated.length),
   };
 };
+
+/** What an improve job tells its engine of the project (and a dry run estimates), with the knowledge of every agent its scenarios test. */
+export function improveFacts(db: Executor, organizationId: number, req: ImproveJobRequest, rows: ReadonlyArray<Row<'scenarios'>>): Promise<ProjectFacts> {
+  const agentsOfRows = [...new Set(rows.flatMap((r) => (r.agent_id === null ? [] : [r.agent_id])))];
+  return loadProjectFacts(db, organizationId, req.project_id, { agentId: req.agent_id, knowledgeOfAgents: agentsOfRows });
+}

@@ -1,4 +1,4 @@
-import type { InstructionsOutput, InstructionsScenario } from '../../agent/engine.js';
+import { BudgetStopped, type InstructionsOutput, type InstructionsScenario } from '../../agent/engine.js';
 import { type InstructionsJobRequest, instructionsChange, proposedChanges } from '../../domain/instructions.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import { checkScenarioRules, type ScenarioFields } from '../../domain/scenario.js';
@@ -31,13 +31,13 @@ export const instructionsJob: JobHandler = async (ctx: JobContext): Promise<JobO
   const f = req.fields;
   const { facts, scenario } = await instructionsInput(db, job.organization_id, req);
   await ctx.progress(0, 1);
-  const refused = ctx.budget.reserve(ctx.estimator.instructions({ mode: req.mode, scenario, userMessage: req.user_message, context: facts }));
-  if (refused) return failed(refused, emptyUsage());
   let out: InstructionsOutput;
   try {
-    out = await ctx.engine.instructions({ mode: req.mode, scenario, userMessage: req.user_message, context: facts, signal: ctx.signal });
+    // The budget is asked before each model call (a re-ask after an unusable answer too).
+    out = await ctx.engine.instructions({ mode: req.mode, scenario, userMessage: req.user_message, context: facts, signal: ctx.signal, budget: ctx.budget });
   } catch (e) {
     if (ctx.signal.aborted) throw e;
+    if (e instanceof BudgetStopped) return failed(e.message, addUsage(emptyUsage(), e.usage));
     // The model calls made before the failure were made and paid for: count them.
     return failed(`The instructions could not be written: ${errorText(e)}`, addUsage(emptyUsage(), (e as { usage?: Partial<TokenUsage> } | null)?.usage));
   }

@@ -2,9 +2,21 @@ import { generateText, jsonSchema, type LanguageModelUsage, type ModelMessage, N
 import { addUsage, emptyUsage, type TokenUsage } from '../../../domain/jobs.js';
 import { ConditionalActionsSchema, checkScenarioRules, EMPTY_SCENARIO, fieldValueErrors, type ScenarioFields } from '../../../domain/scenario.js';
 import type { Draft, HeldToolCall, NotDone, ValidationIssue } from '../../../domain/suggestion.js';
-import type { ClarifyInput, ClarifyOutput, ImproveInput, ImproveOutput, InstructionsInput, InstructionsOutput, ScenarioEngine } from '../../engine.js';
+import {
+  BudgetStopped,
+  type CallGate,
+  type ClarifyInput,
+  type ClarifyOutput,
+  type ClarifyRound,
+  type ImproveInput,
+  type ImproveOutput,
+  type InstructionsInput,
+  type InstructionsOutput,
+  type ScenarioEngine,
+} from '../../engine.js';
 import { type CallPolicy, ModelCallError } from './call-policy.js';
-import { knowledgeWithinBudget } from './knowledge.js';
+import { CLARIFY_ROUND, expectedOutput, inputTokens } from './estimate.js';
+import { CLARIFY_KNOWLEDGE_CHARS, IMPROVE_KNOWLEDGE_CHARS, knowledgeWithinBudget } from './knowledge.js';
 import { askAgentDescription, type RenderedPrompt, renderClarifyPrompt, renderImprovePrompt, renderInstructionsPrompt, renderReask } from './prompts.js';
 import type { ModelSetup } from './provider.js';
 import { type ClarifyAnswer, clarifySchema, type ImproveAnswer, type InstructionsAnswer, improveSchema, instructionsSchema } from './schemas.js';
@@ -25,11 +37,6 @@ export interface AiSdkEngineOptions {
 }
 
 const ASK_AGENT = 'ask_which_agent';
-/** Characters of knowledge-base text an improve and a clarify prompt carry by default (dry-run estimates read the same). */
-export const IMPROVE_KNOWLEDGE_CHARS = 12_000;
-export const CLARIFY_KNOWLEDGE_CHARS = 60_000;
-/** Drafts asked for in one clarify call. */
-const CLARIFY_ROUND = 10;
 
 /** One answer from the model: the parsed output, the tool calls it held, or why it could not be read. */
 interface Answer<T> {
@@ -88,7 +95,7 @@ export class AiSdkEngine implements ScenarioEngine {
       input.signal,
       renderImprovePrompt({ ...input, knowledgeChars: this.#opts.improveKnowledgeChars ?? IMPROVE_KNOWLEDGE_CHARS }),
       improveSchema(),
-      tools,
+      { tools, budget: input.budget, outputTokens: expectedOutput.improve(input.scenarios) },
     );
 
     const agentQuestion = (a: Answer<unknown>) => {
@@ -140,63 +147,94 @@ export class AiSdkEngine implements ScenarioEngine {
 
   /**
    * Drafts in rounds of at most CLARIFY_ROUND, each told the names already drafted, so a request for
-   * many scenarios never needs one answer longer than a model can write.
+   * many scenarios never needs one answer longer than a model can write. Each finished round is
+   * handed to `onRound`; the rounds in `rounds` (an earlier run's) are taken as they are.
    */
   async clarify(input: ClarifyInput): Promise<ClarifyOutput> {
     const { chunks, omittedChars } = knowledgeWithinBudget(input.context.knowledgeBase, this.#opts.knowledgeChars ?? CLARIFY_KNOWLEDGE_CHARS);
     const fileIds = [...new Set(chunks.map((c) => c.file_id))];
     const schema = clarifySchema(input.context, fileIds);
-    const drafts: Draft[] = [...(input.drafted ?? [])];
+    const drafts: Draft[] = [];
     const messages: string[] = [];
     const notDone: NotDone[] = [];
     let usage = emptyUsage();
+    let budgetStop: string | undefined;
+    const take = (round: ClarifyRound) => {
+      usage = addUsage(usage, round.usage);
+      if (!round.drafts.length) return;
+      drafts.push(...round.drafts);
+      for (const n of round.notDone) if (!notDone.some((x) => x.part === n.part)) notDone.push(n);
+      if (round.message && !messages.includes(round.message)) messages.push(round.message);
+    };
+    const kept = [...(input.rounds ?? [])];
     while (drafts.length < input.numScenarios) {
       const want = Math.min(CLARIFY_ROUND, input.numScenarios - drafts.length);
-      const prompt = renderClarifyPrompt({ ...input, numScenarios: want, knowledge: chunks, omittedChars, drafted: drafts.map((d) => d.scenario.name) });
-      const run = new Conversation(this.#opts, input.signal, prompt, schema);
-      let final: Answer<ClarifyAnswer>;
-      try {
-        final = await run.askWithOneRetry((a) => {
-          if (!a.output) return [a.unreadable ?? 'The answer was empty.'];
-          if (a.output.needsClarification) return [];
-          const out = (input.check?.(a.output.drafts) ?? []).map(issueText);
-          if (a.output.drafts.length < want) out.push(`Asked for ${want} scenario(s); the answer has ${a.output.drafts.length}.`);
-          return out;
-        });
-      } catch (err) {
-        const spent = addUsage(usage, (err as { usage?: Partial<TokenUsage> }).usage);
-        // A later round failing keeps the drafts already made; the first failing fails the request.
-        if (!drafts.length || input.signal.aborted) throw Object.assign(err as object, { usage: spent });
-        usage = spent;
-        const why = err instanceof Error ? err.message : String(err);
-        messages.push(`Only ${drafts.length} of ${input.numScenarios} scenario(s) could be drafted: ${why}`);
-        notDone.push({ part: `${input.numScenarios - drafts.length} more draft(s)`, reason: why });
-        break;
-      }
-      usage = addUsage(usage, run.usage);
-      const answer = final.output!;
-      if (answer.needsClarification && !drafts.length) {
-        return {
-          message: answer.message || 'I need to know more first.',
-          needsClarification: true,
-          questions: answer.questions,
-          drafts: [],
+      let round = kept.shift();
+      if (!round) {
+        const prompt = renderClarifyPrompt({ ...input, numScenarios: want, knowledge: chunks, omittedChars, drafted: drafts.map((d) => d.scenario.name) });
+        const run = new Conversation(this.#opts, input.signal, prompt, schema, { budget: input.budget, outputTokens: expectedOutput.clarifyRound(want) });
+        let final: Answer<ClarifyAnswer>;
+        try {
+          final = await run.askWithOneRetry((a) => {
+            if (!a.output) return [a.unreadable ?? 'The answer was empty.'];
+            if (a.output.needsClarification) return [];
+            const out = (input.check?.(a.output.drafts) ?? []).map(issueText);
+            if (a.output.drafts.length < want) out.push(`Asked for ${want} scenario(s); the answer has ${a.output.drafts.length}.`);
+            return out;
+          });
+        } catch (err) {
+          const spent = addUsage(usage, (err as { usage?: Partial<TokenUsage> }).usage);
+          // A later round failing keeps the drafts already made; the first failing fails the request.
+          if (!drafts.length || input.signal.aborted) throw Object.assign(err as object, { usage: spent });
+          usage = spent;
+          const why = err instanceof Error ? err.message : String(err);
+          if (err instanceof BudgetStopped) budgetStop = why;
+          messages.push(`Only ${drafts.length} of ${input.numScenarios} scenario(s) could be drafted: ${why}`);
+          notDone.push({ part: `${input.numScenarios - drafts.length} more draft(s)`, reason: why });
+          break;
+        }
+        const answer = final.output!;
+        const asks = answer.needsClarification && !drafts.length;
+        round = {
+          drafts: asks || answer.needsClarification ? [] : answer.drafts.slice(0, want),
+          message: asks ? answer.message || 'I need to know more first.' : answer.message,
           notDone: answer.notDone,
-          usage,
+          ...(asks ? { questions: answer.questions } : {}),
+          usage: run.usage,
+        };
+        await input.onRound?.(round);
+      }
+      if (round.questions) {
+        return {
+          message: round.message,
+          needsClarification: true,
+          questions: round.questions,
+          drafts: [],
+          notDone: round.notDone,
+          usage: addUsage(usage, round.usage),
         };
       }
-      if (answer.needsClarification || !answer.drafts.length) break;
-      drafts.push(...answer.drafts.slice(0, want));
-      for (const n of answer.notDone) if (!notDone.some((x) => x.part === n.part)) notDone.push(n);
-      if (answer.message && !messages.includes(answer.message)) messages.push(answer.message);
-      await input.onProgress?.(drafts.slice(0, input.numScenarios), usage);
+      take(round);
+      // A model that asks in a later round, or drafts nothing, has no more to give.
+      if (!round.drafts.length) break;
     }
-    return { message: messages.join('\n\n') || `Drafted ${drafts.length} scenario(s).`, needsClarification: false, questions: [], drafts, notDone, usage };
+    return {
+      message: messages.join('\n\n') || `Drafted ${drafts.length} scenario(s).`,
+      needsClarification: false,
+      questions: [],
+      drafts,
+      notDone,
+      ...(budgetStop ? { budgetStop } : {}),
+      usage,
+    };
   }
 
   async instructions(input: InstructionsInput): Promise<InstructionsOutput> {
     const conditional = input.scenario.scenario_type === 'conditional_actions';
-    const run = new Conversation(this.#opts, input.signal, renderInstructionsPrompt(input), instructionsSchema(conditional));
+    const run = new Conversation(this.#opts, input.signal, renderInstructionsPrompt(input), instructionsSchema(conditional), {
+      budget: input.budget,
+      outputTokens: expectedOutput.instructions(input.scenario),
+    });
     const read = (a: Answer<InstructionsAnswer>) => {
       if (!a.output) return { problems: [a.unreadable ?? 'The answer was empty.'] };
       const o = a.output;
@@ -249,14 +287,17 @@ export class AiSdkEngine implements ScenarioEngine {
 class Conversation<T> {
   usage: TokenUsage = emptyUsage();
   readonly #messages: ModelMessage[];
+  readonly tools: ToolSet | undefined;
 
   constructor(
     readonly opts: AiSdkEngineOptions,
     readonly signal: AbortSignal,
     readonly prompt: RenderedPrompt,
     readonly schema: Schema<T>,
-    readonly tools?: ToolSet,
+    /** `budget` is asked before every call, with its input as sent and `outputTokens` as its expected answer. */
+    readonly call: { tools?: ToolSet; budget?: CallGate; outputTokens?: number } = {},
   ) {
+    this.tools = call.tools;
     // The conversation so far as real turns: the user's own earlier requests are the user's.
     this.#messages = [...(prompt.history ?? []).map((t) => ({ role: t.role, content: t.content }) as ModelMessage), { role: 'user', content: prompt.prompt }];
   }
@@ -278,7 +319,34 @@ class Conversation<T> {
     throw Object.assign(new Error(`The model's answer could not be read, twice: ${second.unreadable ?? first.unreadable}`), { usage: this.usage });
   }
 
+  /** Asks once, after the budget allowed the call; what the call used settles its promise, answered or not. */
   async #ask(): Promise<Answer<T>> {
+    const budget = this.call.budget;
+    if (!budget) return this.#send();
+    const estimate = {
+      model_calls: 1,
+      input_tokens: inputTokens(
+        this.prompt.system,
+        this.#messages.map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content))),
+        this.schema,
+      ),
+      output_tokens: this.call.outputTokens ?? 0,
+    };
+    const refused = budget.reserve(estimate);
+    if (refused) throw new BudgetStopped(refused, this.usage);
+    const before = this.usage;
+    try {
+      return await this.#send();
+    } finally {
+      budget.settle(estimate, {
+        input_tokens: this.usage.input_tokens - before.input_tokens,
+        output_tokens: this.usage.output_tokens - before.output_tokens,
+        cached_input_tokens: this.usage.cached_input_tokens - before.cached_input_tokens,
+      });
+    }
+  }
+
+  async #send(): Promise<Answer<T>> {
     const { setup, policy } = this.opts;
     try {
       const { value, attempts } = await policy.run(this.signal, (signal) =>
@@ -321,7 +389,8 @@ class Conversation<T> {
     } catch (err) {
       if (err instanceof ModelCallError) {
         // What the earlier calls of this exchange cost is reported with the failure.
-        throw new ModelCallError(err.message, err.attempts, addUsage(this.usage, err.usage), { cause: err.cause, fatal: err.fatal });
+        this.usage = addUsage(this.usage, err.usage);
+        throw new ModelCallError(err.message, err.attempts, this.usage, { cause: err.cause, fatal: err.fatal });
       }
       throw err;
     }

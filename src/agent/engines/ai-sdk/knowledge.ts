@@ -1,3 +1,7 @@
+/** Characters of knowledge-base text an improve and a clarify prompt carry by default (dry-run estimates read the same). */
+export const IMPROVE_KNOWLEDGE_CHARS = 12_000;
+export const CLARIFY_KNOWLEDGE_CHARS = 60_000;
+
 export interface KnowledgeChunk {
   file_id: number;
   file_name: string;
