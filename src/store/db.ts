@@ -16,6 +16,7 @@ import { changesets } from './migrations/071_changesets.js';
 import { projectBudget } from './migrations/072_project_budget.js';
 import { webhooks } from './migrations/073_webhooks.js';
 import { jobBatches } from './migrations/080_job_batches.js';
+import { revisionSource } from './migrations/115_revision_source.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -85,6 +86,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '072_project_budget': projectBudget,
     '073_webhooks': webhooks(dialect),
     '080_job_batches': jobBatches(dialect),
+    '115_revision_source': revisionSource,
   };
 }
 

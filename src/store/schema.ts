@@ -184,6 +184,10 @@ export interface ScenarioRevisionsTable {
   actor: string;
   reason: string;
   created_at: Time;
+  /** The job whose suggestions this write applied (its progress_id); null for any other write. */
+  source_progress_id: string | null;
+  /** The fields whose applied value the reviewer corrected before applying, as a JSON list; null when none. */
+  edited_fields: string | null;
 }
 
 export interface SessionsTable {
