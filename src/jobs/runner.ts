@@ -244,7 +244,7 @@ export class JobRunner {
       await this.#finish(job, lease, storableOutcome(job, outcome));
     } catch (err) {
       // A write refused for its data would be refused on every retry: the job ends now, saying why.
-      if (isDataError(err)) return this.#finish(job, lease, failedOutcome(job, refusedWrite(err), outcome.usage));
+      if (isDataError(err)) return this.#finish(job, lease, failedOutcome(job, refusedWrite(err), outcome.usage, 'invalid_data'));
       if (!(err instanceof OutcomeInstead)) throw err;
       await this.#finish(job, lease, storableOutcome(job, err.outcome));
     }

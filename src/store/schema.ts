@@ -245,6 +245,8 @@ export interface JobsTable {
   applied_by: string | null;
   /** Why the last attempt failed, while the job may still be retried. */
   last_error: string | null;
+  /** Why a failed job failed (domain/job-failure.ts), so a client knows whether sending it again may work. */
+  failure_kind: string | null;
 }
 
 /** One bulk write to scenarios, undoable as a whole (see migrations/071_changesets.ts). */

@@ -1,5 +1,6 @@
 import type { ClarifyOutput } from '../../agent/engine.js';
 import { validateDrafts } from '../../agent/validate.js';
+import { failureOfModelError } from '../../domain/job-failure.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import type { ClarifyJobRequest } from '../../domain/scenario-agent.js';
 import { blankResult, type ClarifyResult, type Draft, draftOnWire } from '../../domain/suggestion.js';
@@ -58,6 +59,7 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       error,
       usage: spent,
       reply: { content: error, toolCalls: [] },
+      failure: err instanceof BudgetStopped ? 'budget' : failureOfModelError(err),
     };
   }
   const usage = addUsage(emptyUsage(), out.usage);

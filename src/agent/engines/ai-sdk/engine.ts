@@ -303,7 +303,7 @@ class Conversation<T> {
     } catch (err) {
       if (err instanceof ModelCallError) {
         // What the earlier calls of this exchange cost is reported with the failure.
-        throw new ModelCallError(err.message, err.attempts, addUsage(this.usage, err.usage), { cause: err.cause, fatal: err.fatal });
+        throw new ModelCallError(err.message, err.attempts, addUsage(this.usage, err.usage), { cause: err.cause, fatal: err.fatal, retryable: err.retryable });
       }
       throw err;
     }
