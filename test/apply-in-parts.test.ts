@@ -1,36 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ImproveInput, ImproveOutput, ScenarioEngine } from '../src/agent/engine.js';
-import { OfflineEngine } from '../src/agent/engines/offline-engine.js';
-import type { SuggestibleField } from '../src/domain/suggestion.js';
 import { selectSuggestions } from '../src/domain/suggestion-review.js';
 import { createScenario, insertAgent, personalityIdFromStore, startJob, waitForJob } from './helpers/agent.js';
+import { twoFieldEngine } from './helpers/engines.js';
 import { suiteDatabase, testDatabases } from './helpers/pg.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-
-/** Suggests two fields for every scenario: more specific instructions, and the tag "reviewed". */
-const engine: ScenarioEngine = {
-  name: 'two-fields',
-  batchSize: 4,
-  concurrency: 1,
-  async improve(input: ImproveInput): Promise<ImproveOutput> {
-    return {
-      message: `Suggested changes to ${input.scenarios.length} scenario(s).`,
-      suggestions: input.scenarios.map((s) => ({
-        scenario_id: s.id,
-        based_on_revision: s.revision,
-        changes: [
-          { field: 'instructions' as SuggestibleField, value: `${s.instructions} Give the account number.` },
-          { field: 'tags' as SuggestibleField, value: [...s.tags, 'reviewed'] },
-        ],
-        notes: [],
-      })),
-      notDone: [],
-      usage: { input_tokens: 1, output_tokens: 1, model_calls: 1 },
-    };
-  },
-  clarify: (input) => new OfflineEngine().clarify(input),
-  instructions: (input) => new OfflineEngine().instructions(input),
-};
 
 describe.each(testDatabases)('applying one job in parts ($name)', ({ name }) => {
   let s: TestServer;
@@ -40,7 +13,7 @@ describe.each(testDatabases)('applying one job in parts ($name)', ({ name }) => 
 
   beforeAll(async () => {
     database = await suiteDatabase(name);
-    s = await startTestServer(database.env, { engine });
+    s = await startTestServer(database.env, { engine: twoFieldEngine() });
     personality = await personalityIdFromStore(s.running.store.db);
     agent = await insertAgent(s.running.store.db, s.defaultProjectId, 'Billing line', 'Answers billing questions. Handles refunds.');
   });
