@@ -1,4 +1,5 @@
 import { apply } from './apply.js';
+import { applyInParts } from './apply-in-parts.js';
 import { follow } from './follow.js';
 import { jobOverhead } from './job-overhead.js';
 import { keyScope } from './key-scope.js';
@@ -10,4 +11,4 @@ import { reviewPage } from './review-page.js';
 import { tokenEfficiency } from './token-efficiency.js';
 
 /** Every benchmark, in the order the table shows them. */
-export const benchmarks: Benchmark[] = [polling, follow, jobOverhead, apply, modelBound, tokenEfficiency, reviewPage, recovery, keyScope];
+export const benchmarks: Benchmark[] = [polling, follow, jobOverhead, apply, applyInParts, modelBound, tokenEfficiency, reviewPage, recovery, keyScope];

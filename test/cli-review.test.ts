@@ -70,6 +70,11 @@ describe('a past job reviewed again and applied in part', () => {
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^These suggestions were already applied \(by job [0-9a-f-]{36}\); nothing was written\.\n$/);
     expect((await client.scenarios.get(a.id)).revision).toBe(now[1]!.revision);
+
+    // The other field of the same scenarios later: no conflict with the part applied before.
+    const later = await cli(['apply', id, '--only', `${a.id},${b.id}`, '--fields', 'max_duration', '--yes']);
+    expect(later.code, later.stderr).toBe(0);
+    expect(await client.scenarios.get(a.id)).toMatchObject({ tool_ids: ['TOOL_DTMF'], max_duration: 300, revision: now[1]!.revision + 1 });
   });
 
   it('--fields names only fields a suggestion may change; --only only what the job suggested', async () => {

@@ -251,7 +251,9 @@ describe('budgets', () => {
     expect(patched.status, JSON.stringify(patched.body)).toBe(200);
     expect(patched.body.monthly_budget).toBe(before.cost_usd);
     const done = await waitForJob(s.api, (await startJob(s.api, { scenarios: ids, user_message: 'Tag them billing' })).progress_id);
-    expect(done).toMatchObject({ status: 'failed', error: expect.stringMatching(/monthly budget/) });
+    expect(done).toMatchObject({ status: 'failed', error: expect.stringMatching(/monthly budget/), failure_kind: 'budget' });
+    // Once the budget allows, the same request can be sent again as it was.
+    expect(done.retry_request).toEqual({ user_message: 'Tag them billing', scenarios: ids, project_id: s.defaultProjectId, agent_id: null });
     expect(fake.requests).toHaveLength(0);
 
     const report = (await s.api('GET', `usage/?project_id=${s.defaultProjectId}&month=${new Date().toISOString().slice(0, 7)}`)).body;

@@ -142,5 +142,8 @@ describe.each(testDatabases)('job data on $name', ({ name }) => {
     const byId = new Map(failed.map((j) => [j.id, j.error]));
     expect(byId.get(failing.id)).toMatch(/failed 1 time\(s\).*Last error: connection terminated/);
     expect(byId.get(stopped.id)).toMatch(/worker running this job stopped 1 time/);
+    // Either way no answer came for a cause that may pass: the request is worth sending again.
+    expect(failed.map((j) => j.failure_kind)).toEqual(failed.map(() => 'worker_stopped'));
+    expect(failed).toHaveLength(2);
   });
 });

@@ -106,6 +106,7 @@ describe('progress answers', () => {
     usage: '{}',
     review_state: null,
     review_count: null,
+    failure_kind: null,
     ...over,
   });
 
@@ -116,16 +117,60 @@ describe('progress answers', () => {
       'a finished job, with usage keys the answer does not carry',
       row({ status: 'completed', result: JSON.stringify(blankResult('improve', 3)), usage: '{"input_tokens":5,"output_tokens":2,"model_calls":1,"cost":3}' }),
     ],
+    [
+      'a job failed for a passing cause, with its request to send again',
+      row({
+        status: 'failed',
+        error: 'timed out',
+        failure_kind: 'model_unavailable',
+        result: JSON.stringify(blankResult('improve', 3)),
+        usage: '{"input_tokens":5,"output_tokens":2,"model_calls":1}',
+        request: JSON.stringify({ user_message: 'Tag', scenario_ids: [1, 2], agent_id: null, project_id: 7, agent_selections: {}, resumed: false }),
+      }),
+    ],
   ])("hold exactly the schema's keys for %s", (_, job) => {
     const answer = progressOf(job);
     expect(() => ScenarioAgentProgress.strict().parse(answer)).not.toThrow();
     // Nothing the schema would drop or add (key order aside: the result is stored as the job wrote it).
     expect(answer).toStrictEqual(ScenarioAgentProgress.parse(answer));
     expect(answer.usage).toEqual(
-      job.status === 'completed'
+      job.status !== 'in_progress'
         ? { input_tokens: 5, output_tokens: 2, cached_input_tokens: 0, model_calls: 1, cost_usd: null }
         : { input_tokens: 12, output_tokens: 0, cached_input_tokens: 0, model_calls: 0, cost_usd: null },
     );
+  });
+
+  it("offer a failed job's request again only when it failed for a passing cause, as the body that starts it", () => {
+    const improve = JSON.stringify({
+      user_message: 'Tag them',
+      scenario_ids: [4, 5],
+      agent_id: 2,
+      project_id: 7,
+      agent_selections: {},
+      resumed: false,
+      budget: { max_tokens: 900, max_cost: null },
+    });
+    const clarify = JSON.stringify({ user_message: 'Draft', agent_id: 2, project_id: 7, num_scenarios: 3, knowledge_base: [9], tool_ids: ['TOOL_DTMF'] });
+    const failed = (failure_kind: string | null, kind = 'improve', request = improve) => progressOf(row({ status: 'failed', kind, failure_kind, request }));
+    for (const kind of ['model_unavailable', 'worker_stopped', 'budget']) {
+      expect(failed(kind)).toMatchObject({
+        failure_kind: kind,
+        retry_request: { user_message: 'Tag them', scenarios: [4, 5], agent_id: 2, project_id: 7, max_tokens: 900 },
+      });
+    }
+    expect(failed('budget').retry_request).not.toHaveProperty('max_cost');
+    expect(failed('model_unavailable', 'clarify', clarify).retry_request).toEqual({
+      user_message: 'Draft',
+      agent_id: 2,
+      project_id: 7,
+      num_scenarios: 3,
+      knowledge_base: [9],
+      tool_ids: ['TOOL_DTMF'],
+    });
+    for (const kind of ['model_refused', 'invalid_data', 'error']) expect(failed(kind)).toMatchObject({ failure_kind: kind, retry_request: null });
+    // A job failed before failures had kinds reads as a plain error; only failed jobs have one.
+    expect(failed(null)).toMatchObject({ failure_kind: 'error', retry_request: null });
+    expect(progressOf(row({ status: 'completed', failure_kind: null, request: improve }))).toMatchObject({ failure_kind: null, retry_request: null });
   });
 
   it('name the kind of a result stored before results carried it', () => {

@@ -95,6 +95,7 @@ describe('improve through a model server', () => {
     const done = await improve([ids[0]!]);
     expect(done.status).toBe('failed');
     expect(done.error).toMatch(/^The request could not be carried out: The model provider had an error \(HTTP 500.*gave up after 3 attempts\)\.$/);
+    expect(done).toMatchObject({ failure_kind: 'model_unavailable', retry_request: { scenarios: [ids[0]] } });
     expect(done.usage.model_calls).toBe(3);
     expect(fake.requests).toHaveLength(3);
   });
@@ -109,7 +110,7 @@ describe('improve through a model server', () => {
     fake.reset();
     fake.fallback = completion('Sure! Here are your changes.');
     const broken = await improve([ids[0]!]);
-    expect(broken).toMatchObject({ status: 'failed', error: expect.stringContaining("The model's answer could not be read, twice") });
+    expect(broken).toMatchObject({ status: 'failed', error: expect.stringContaining("The model's answer could not be read, twice"), retry_request: null });
     expect(fake.requests).toHaveLength(2);
   });
 
@@ -130,6 +131,11 @@ describe('improve through a model server', () => {
     const done = await improve([ids[0]!]);
     expect(done.status).toBe('failed');
     expect(done.error).toContain('The model did not answer within 1000 ms (gave up after 3 attempts).');
+    // A passing cause: the answer carries the request to send again, as it was.
+    expect(done).toMatchObject({
+      failure_kind: 'model_unavailable',
+      retry_request: { user_message: 'Tag them', scenarios: [ids[0]], project_id: s.defaultProjectId, agent_id: null },
+    });
     expect(Date.now() - started).toBeLessThan(8_000);
     expect(fake.requests.every((r) => r.abandoned)).toBe(true);
   });
@@ -204,6 +210,8 @@ describe('improve through a model server', () => {
     const done = await improve([...ids, ...more], 'Make the caller more polite');
     expect(done).toMatchObject({ status: 'failed', progress: { done: 0, total: 10 } });
     expect(done.error).toContain(`The model provider ${says} (HTTP ${status}`);
+    // No retry escapes a refusal: nothing is offered to send again.
+    expect(done).toMatchObject({ failure_kind: 'model_refused', retry_request: null });
     expect(fake.requests.length).toBeLessThanOrEqual(2);
     expect(done.usage.model_calls).toBe(fake.requests.length);
     for (const id of more) await s.api('DELETE', `scenarios/${id}/`);

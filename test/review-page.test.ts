@@ -1,10 +1,8 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Scenario, ScenaristClient } from '../src/client/index.js';
-import { hasChromium, openChromium } from './helpers/chromium.js';
+import { hasChromium, openChromium, shotPath } from './helpers/chromium.js';
 import { pacedEngine } from './helpers/engines.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -97,7 +95,7 @@ describe.skipIf(!hasChromium)('the review page in a browser', () => {
     await page.keyboard.press('Tab');
     expect(await page.getByTestId('apply').evaluate((el) => [document.activeElement === el, getComputedStyle(el).outlineStyle])).toEqual([true, 'solid']);
     // The README's picture is refreshed on request only, so an ordinary run leaves the tree clean.
-    const shot = process.env.UPDATE_SCREENSHOT ? 'docs/review-page.png' : path.join(os.tmpdir(), 'scenarist-review-page.png');
+    const shot = shotPath('review-page.png');
     await page.screenshot({ path: shot });
     expect(fs.statSync(shot).size).toBeGreaterThan(10_000);
 

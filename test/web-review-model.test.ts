@@ -1,7 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import type { UpdatedScenario } from '../src/client/index.js';
 import { readUpdatedScenarios } from '../src/domain/suggestion.js';
-import { acceptAll, applyPayload, cardState, cardsOfRow, countAccepted, decideField, filterCards, reviewItems } from '../src/web/review-model.js';
+import {
+  type Applied,
+  acceptAll,
+  allApplied,
+  applyPayload,
+  cardState,
+  cardsOfRow,
+  countAccepted,
+  decideField,
+  filterCards,
+  markApplied,
+  reviewItems,
+  sentFields,
+} from '../src/web/review-model.js';
 
 // Two suggestions as an improve job answers them, and a draft as clarify does.
 const improve: UpdatedScenario[] = [
@@ -120,5 +133,36 @@ describe('review at size', () => {
       { field: 'tags', value: ['billing', 'vip'], edited: true },
       { field: 'max_duration', value: 300 },
     ]);
+  });
+
+  it('after an apply of some fields, settles them and leaves the rest to accept and apply on its own', () => {
+    const items = reviewItems([...improve, draft]);
+    const decisions = acceptAll(items);
+    decideField(items, 'max_duration', false, decisions);
+    const applied: Applied = new Map();
+    markApplied(sentFields(items, decisions), decisions, applied);
+    expect([...applied]).toEqual([
+      ['scenario-4', new Set(['tags'])],
+      ['scenario-7', new Set(['instructions'])],
+      ['draft-2', new Set(['name', 'personality', 'tags', 'instructions'])],
+    ]);
+    expect(items.map((it) => cardState(it, decisions, new Set(), applied))).toEqual(['rejected', 'applied', 'applied']);
+    expect(allApplied(items, applied)).toBe(false);
+    // Accepting every tag again leaves the applied ones alone; the call length is what an apply sends now.
+    decideField(items, 'tags', true, decisions, applied);
+    decideField(items, 'max_duration', true, decisions, applied);
+    expect(applyPayload(items, decisions)).toEqual([{ id: 4, based_on_revision: 2, max_duration: 300 }]);
+    markApplied(sentFields(items, decisions), decisions, applied);
+    expect(allApplied(items, applied)).toBe(true);
+  });
+
+  it('sends a corrected draft value beside the one drafted, so the server can record the correction', () => {
+    const items = reviewItems([draft]);
+    const edits = new Map([['draft-0', new Map<string, unknown>([['instructions', 'Call twice.']])]]);
+    expect(applyPayload(items, acceptAll(items), new Map(), edits)).toEqual([
+      { name: 'New one', personality: 3, tags: ['draft'], instructions: 'Call twice.', changes: { instructions: { old: null, new: 'Call.' } } },
+    ]);
+    const read = readUpdatedScenarios(applyPayload(items, acceptAll(items), new Map(), edits) as Array<Record<string, unknown>>);
+    expect(read.drafts[0]).toMatchObject({ scenario: { instructions: 'Call twice.' }, edited: ['instructions'] });
   });
 });

@@ -171,7 +171,12 @@ export interface InstructionsOutput {
   usage?: Partial<TokenUsage>;
 }
 
-/** What writes suggestions: the offline planner or a language model. Engines never write to the store. */
+/**
+ * What writes suggestions: the offline planner or a language model. Engines never write to the store.
+ * An error a call throws may say what it means for the job: `fatal: true` when no retry and no other
+ * batch can escape it (a rejected key), `retryable: true` when its cause passes (a timeout, an
+ * outage), so the same request sent again later may succeed; `usage` is what it spent first.
+ */
 export interface ScenarioEngine {
   readonly name: string;
   /** Scenarios per improve call; big selections are split into batches of this size. */

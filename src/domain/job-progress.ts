@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { FAILURE_KINDS, type FailureKind, RETRYABLE_FAILURES, retryRequestOf } from './job-failure.js';
 import { emptyUsage, type TokenUsage } from './jobs.js';
 import type { ScenarioAgentProgress } from './scenario-agent.js';
 import type { ScenarioAgentResult } from './suggestion.js';
@@ -18,7 +19,19 @@ export interface JobProgressFields {
   usage: string;
   review_state: string | null;
   review_count: number | null;
+  failure_kind: string | null;
+  /** The stored request: read only for a failed job worth sending again (see retryWorthy). */
+  request?: string | null;
 }
+
+const failureOf = (job: Pick<JobProgressFields, 'status' | 'failure_kind'>): FailureKind | null =>
+  job.status !== 'failed' ? null : (FAILURE_KINDS as readonly string[]).includes(job.failure_kind ?? '') ? (job.failure_kind as FailureKind) : 'error';
+
+/** Whether a job failed for a passing cause, so its request is worth sending again as it was. */
+export const retryWorthy = (job: Pick<JobProgressFields, 'status' | 'failure_kind'>): boolean => {
+  const failure = failureOf(job);
+  return failure !== null && RETRYABLE_FAILURES.has(failure);
+};
 
 /** Builds every key of ScenarioAgentProgress and nothing else: the progress route sends it unchecked, and webhooks carry it. */
 export function progressOf(job: JobProgressFields): z.infer<typeof ScenarioAgentProgress> {
@@ -43,5 +56,7 @@ export function progressOf(job: JobProgressFields): z.infer<typeof ScenarioAgent
     usage,
     review_state: reviewStateOf(job),
     review_count: job.review_count,
+    failure_kind: failureOf(job),
+    retry_request: retryWorthy(job) && job.request ? retryRequestOf(job.kind, job.request) : null,
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { type JobCaps, jobCostFields } from './cost.js';
+import { FAILURE_KINDS, RetryRequest } from './job-failure.js';
 import { type Draft, ScenarioAgentResult, type Suggestion } from './suggestion.js';
 import { REVIEW_STATES } from './suggestion-review.js';
 
@@ -120,6 +121,15 @@ export const ScenarioAgentProgress = z.object({
     .nullable()
     .describe('What was done with the suggestions: to_review, applied, partly_applied, discarded, failed, running; null when the job leaves nothing to review'),
   review_count: z.number().int().nullable().describe('How many suggestions (scenarios and drafts) the job left to review'),
+  failure_kind: z
+    .enum(FAILURE_KINDS)
+    .nullable()
+    .describe(
+      'Why a failed job failed: model_unavailable (timed out or down), worker_stopped, budget, model_refused, invalid_data or error; null unless status is failed',
+    ),
+  retry_request: RetryRequest.nullable().describe(
+    'For an improve or clarify job that failed for a passing cause (model_unavailable, worker_stopped, budget): the body that sends its request again; null otherwise',
+  ),
   usage: JobUsage,
 });
 

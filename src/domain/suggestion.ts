@@ -89,6 +89,7 @@ export const Draft = z.object({
   scenario: DraftScenario,
   reason: reasonText.describe('What situation this scenario tests'),
   sources: z.array(id).describe('Knowledge-base file ids the draft draws on'),
+  edited: z.array(z.enum(SUGGESTIBLE_FIELDS)).optional().describe('The fields the reviewer corrected before applying it'),
 });
 export type Draft = z.infer<typeof Draft>;
 
@@ -206,17 +207,21 @@ export function readUpdatedScenarios(
     if (id === undefined || id === null) {
       if (fields.name === undefined || fields.personality === undefined) errors.push(`${i}: a new scenario needs at least name and personality.`);
       const sources = Array.isArray(raw.source_files) ? raw.source_files.filter((s): s is number => Number.isInteger(s) && s > 0) : [];
-      drafts.push({ scenario: fields as DraftScenario, reason: typeof raw.reason === 'string' ? raw.reason : '', sources });
+      const edited = editedFields(fields, raw.changes);
+      drafts.push({
+        scenario: fields as DraftScenario,
+        reason: typeof raw.reason === 'string' ? raw.reason : '',
+        sources,
+        ...(edited.length ? { edited } : {}),
+      });
       return;
     }
     if (!Object.keys(fields).length) errors.push(`${i}: no changes to apply for scenario ${String(id)}.`);
     const reasons = isRecord(raw.reasons) ? raw.reasons : {};
-    const suggested = isRecord(raw.changes) ? raw.changes : {};
+    const corrected = new Set(editedFields(fields, raw.changes));
     const changes = Object.entries(fields).map(([field, value]) => {
       const reason = reasons[field];
-      // A value sent beside the suggestion it replaces (`changes[field].new`) and unlike it is the reviewer's correction.
-      const was = suggested[field];
-      const edited = isRecord(was) && 'new' in was && isEdit(field as SuggestibleField, value, was.new);
+      const edited = corrected.has(field as SuggestibleField);
       return { field: field as SuggestibleField, value, ...(typeof reason === 'string' ? { reason } : {}), ...(edited ? { edited } : {}) };
     });
     const notes = Array.isArray(raw.notes) ? raw.notes.filter((n): n is string => typeof n === 'string') : [];
@@ -228,6 +233,26 @@ export function readUpdatedScenarios(
 /** Whether a value sent to apply differs from the one suggested, once both are as a write would store them. */
 export const isEdit = (field: SuggestibleField, sent: unknown, suggested: unknown): boolean =>
   !sameValue(normalizedValue(field, sent), normalizedValue(field, suggested));
+
+/** The fields whose value was sent beside the suggestion it replaces (`changes[field].new`) and unlike it: the reviewer's corrections. */
+function editedFields(fields: Partial<Record<SuggestibleField, unknown>>, changes: unknown): SuggestibleField[] {
+  if (!isRecord(changes)) return [];
+  return (Object.keys(fields) as SuggestibleField[]).filter((f) => {
+    const was = changes[f];
+    return isRecord(was) && 'new' in was && isEdit(f, fields[f], was.new);
+  });
+}
+
+/**
+ * The fields of a draft the reviewer corrected: against the draft of the same name its job made,
+ * when there is one; otherwise (the name itself was corrected, or the job is not known) as the
+ * apply said, beside the values it replaced.
+ */
+export function draftEdits(d: Draft, jobItems: readonly UpdatedScenario[]): SuggestibleField[] {
+  const drafted = jobItems.find((u) => (u.id === undefined || u.id === null) && u.name === d.scenario.name);
+  if (!drafted) return d.edited ?? [];
+  return (Object.keys(d.scenario) as SuggestibleField[]).filter((f) => d.scenario[f] !== undefined && isEdit(f, d.scenario[f], drafted[f]));
+}
 
 /** The new values of a suggestion, as a write. */
 export const valuesOf = (s: Pick<Suggestion, 'changes'>): Partial<Record<SuggestibleField, unknown>> =>

@@ -61,6 +61,7 @@ function writeEnd({ db }: Store, ending: JobEnding, now: string): Promise<Row<'j
               usage: outcome.usage,
               progressDone: outcome.progress?.done,
               progressTotal: outcome.progress?.total,
+              failureKind: outcome.failure,
             },
             now,
           );

@@ -1,3 +1,4 @@
+import { isPassingError } from '../domain/job-failure.js';
 import type { KeptBatch } from '../store/job-batches.js';
 import type { Settled } from './batches.js';
 
@@ -7,17 +8,17 @@ import type { Settled } from './batches.js';
  */
 export const batchKey = (batch: ReadonlyArray<{ id: number; revision: number }>): string => batch.map((s) => `${s.id}@${s.revision}`).join(',');
 
-/** How a batch's outcome is kept: the engine's answer as it was, or the failure's message and whether it was fatal. */
-type KeptOutcome<R> = { ok: true; value: R } | { ok: false; error: string; fatal: boolean };
+/** How a batch's outcome is kept: the engine's answer as it was, or the failure's message and whether it was fatal or of a passing cause. */
+type KeptOutcome<R> = { ok: true; value: R } | { ok: false; error: string; fatal: boolean; retryable?: boolean };
 
 export function keptOutcome<R>(settled: Settled<R>, isFatal: (e: unknown) => boolean): KeptOutcome<R> {
   if (settled.ok) return settled;
   const error = settled.error instanceof Error ? settled.error.message : String(settled.error);
-  return { ok: false, error, fatal: isFatal(settled.error) };
+  return { ok: false, error, fatal: isFatal(settled.error), ...(isPassingError(settled.error) ? { retryable: true } : {}) };
 }
 
-/** A kept batch as the batch's own run would have settled; a failure comes back an Error with its `fatal` mark. */
+/** A kept batch as the batch's own run would have settled; a failure comes back an Error with its `fatal` and `retryable` marks. */
 export function settledFromKept<R>(kept: KeptBatch): Settled<R> {
   const o = kept.outcome as KeptOutcome<R>;
-  return o.ok ? o : { ok: false, error: Object.assign(new Error(o.error), o.fatal ? { fatal: true } : {}) };
+  return o.ok ? o : { ok: false, error: Object.assign(new Error(o.error), o.fatal ? { fatal: true } : {}, o.retryable ? { retryable: true } : {}) };
 }

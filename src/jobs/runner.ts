@@ -203,7 +203,7 @@ export class JobRunner {
   }
 
   async #execute(job: Row<'jobs'>, lease: Lease, controller: AbortController): Promise<void> {
-    const { store, clock, engine, log } = this.#opts;
+    const { store, clock, log } = this.#opts;
     const handler = this.#opts.handlers[job.kind as JobKind]!;
     // One query renews the lease, hears of a cancel made anywhere, and tells when the job is no longer ours.
     const check = () =>
@@ -213,8 +213,20 @@ export class JobRunner {
           else if (!h.owned) controller.abort(new JobAborted({ kind: 'lease_lost' }));
         })
         .catch((err) => log.warn({ err: errorText(err), job: job.progress_id }, 'heartbeat failed'));
+    // The lease is renewed until the end is written: an apply's final transaction can outlast a
+    // lease, and a lease lost meanwhile hands the job to another claim, which rolls this end back.
     const beat = setInterval(() => void check(), this.#tune.heartbeatMs);
     beat.unref();
+    try {
+      await this.#runAndFinish(job, lease, controller, handler, check);
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  /** Runs the job's handler and writes its end, under the lease #execute keeps renewed. */
+  async #runAndFinish(job: Row<'jobs'>, lease: Lease, controller: AbortController, handler: JobHandler, check: () => Promise<void>): Promise<void> {
+    const { store, engine, log } = this.#opts;
     let outcome: JobOutcome;
     try {
       outcome = await handler({
@@ -242,15 +254,13 @@ export class JobRunner {
       if (controller.signal.aborted) return this.#aborted(job, controller.signal);
       log.error({ err: errorText(err), job: job.progress_id }, 'job failed');
       outcome = failedOutcome(job, `The job failed: ${errorText(err)}`, (err as { usage?: TokenUsage }).usage);
-    } finally {
-      clearInterval(beat);
     }
     if (controller.signal.aborted) return this.#aborted(job, controller.signal);
     try {
       await this.#finish(job, lease, storableOutcome(job, outcome));
     } catch (err) {
       // A write refused for its data would be refused on every retry: the job ends now, saying why.
-      if (isDataError(err)) return this.#finish(job, lease, failedOutcome(job, refusedWrite(err), outcome.usage));
+      if (isDataError(err)) return this.#finish(job, lease, failedOutcome(job, refusedWrite(err), outcome.usage, 'invalid_data'));
       if (!(err instanceof OutcomeInstead)) throw err;
       await this.#finish(job, lease, storableOutcome(job, err.outcome));
     }

@@ -1,3 +1,4 @@
+import type { FailureKind } from '../domain/job-failure.js';
 import { emptyUsage, type JobKind, type TokenUsage } from '../domain/jobs.js';
 import { storableProblem } from '../domain/storable.js';
 import { stoppedResult } from '../domain/suggestion.js';
@@ -7,13 +8,14 @@ import type { JobOutcome } from './types.js';
 type JobOf = Pick<Row<'jobs'>, 'kind' | 'session_id'>;
 
 /** A failed outcome of the job's own kind, with a reason the user can read; it writes nothing. */
-export function failedOutcome(job: JobOf, error: string, usage: TokenUsage = emptyUsage()): JobOutcome {
+export function failedOutcome(job: JobOf, error: string, usage: TokenUsage = emptyUsage(), failure: FailureKind = 'error'): JobOutcome {
   return {
     status: 'failed',
     result: stoppedResult(job.kind as JobKind, error, { sessionId: job.session_id }),
     error,
     usage,
     reply: { content: error, toolCalls: [] },
+    failure,
   };
 }
 
@@ -27,7 +29,7 @@ export function storableOutcome(job: JobOf, outcome: JobOutcome): JobOutcome {
   const problem = storableProblem({ result: outcome.result, reply: outcome.reply.content, error: outcome.error }, 64);
   if (!problem) return outcome;
   const where = problem.path.slice(1).join('.');
-  return failedOutcome(job, `The job's result cannot be stored (${where}: ${problem.message}) Nothing was written.`, outcome.usage);
+  return failedOutcome(job, `The job's result cannot be stored (${where}: ${problem.message}) Nothing was written.`, outcome.usage, 'invalid_data');
 }
 
 /** The reason a write was refused for its data, as the job's error. */

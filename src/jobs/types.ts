@@ -1,4 +1,5 @@
 import type { ScenarioEngine } from '../agent/engine.js';
+import type { FailureKind } from '../domain/job-failure.js';
 import type { JobStatus, TokenUsage } from '../domain/jobs.js';
 import type { JobResult } from '../domain/suggestion.js';
 import type { Db, Tx } from '../store/db.js';
@@ -33,6 +34,8 @@ export interface JobOutcome {
   /** The assistant's turn in the job's session. */
   reply: { content: string; toolCalls: ToolCall[] };
   progress?: { done: number; total: number };
+  /** Why a failed job failed, so a client can tell a request worth sending again (domain/job-failure.ts); `error` when not said. */
+  failure?: FailureKind;
   /**
    * Writes that must land with the job's final state, in the same transaction (apply). Throwing
    * `OutcomeInstead` rolls them back and records that outcome instead.

@@ -95,7 +95,7 @@ async function applyOnce(ctx: ServiceContext, caller: Caller, input: ApplyInstru
     if (prepared.errors) throw new ValidationError(prepared.errors);
     const actor = actorOf(caller);
     const now = nowOf(ctx);
-    const written = await writeMerged(tx, actor, row, prepared.merged, { now, changeType: 'instructions', reason });
+    const written = await writeMerged(tx, actor, row, prepared.merged, { now, changeType: 'instructions', reason, source: progressId });
     await recordChangeset(tx, { organizationId: orgId, kind: 'instructions', actor, now, jobId: job.id, summary: reason }, [{ before: row, after: written }]);
     return written;
   });

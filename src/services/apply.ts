@@ -8,6 +8,7 @@ import {
   type ApplyConflict,
   type ApplyResult,
   blankResult,
+  draftEdits,
   isEdit,
   isSuggestibleField,
   readUpdatedScenarios,
@@ -35,6 +36,7 @@ import {
 } from '../store/scenarios.js';
 import type { Row } from '../store/schema.js';
 import { markLatestPreview } from '../store/sessions.js';
+import { fieldsAppliedSinceBySameJob, keysAppliedBefore, staleVerdict } from './same-job-applies.js';
 
 function rejected(job: Row<'jobs'>, conflicts: ApplyConflict[], issues: ValidationIssue[]): JobOutcome {
   const parts = [];
@@ -72,6 +74,10 @@ function editedOf(s: Suggestion, suggested: UpdatedScenario | undefined): string
   return s.changes.filter((c) => c.field in (suggested.changes ?? {}) && isEdit(c.field, c.value, suggested.changes![c.field]!.new)).map((c) => c.field);
 }
 
+/** A revision's reason, naming the fields the reviewer corrected before applying. */
+const withEdits = (from: string, corrected: readonly string[]) =>
+  corrected.length ? `${from} The reviewer edited ${corrected.join(', ')} before applying.` : from;
+
 /** The change keys (as changeKeys gives them) of suggestions outside this apply whose values their scenarios hold now. */
 async function stillHeld(tx: Tx, organizationId: number, items: UpdatedScenario[], sent: ReadonlySet<string>): Promise<string[]> {
   const rest = items.filter((u) => typeof u.id === 'number' && [...changeKeys([u])].some((k) => !sent.has(k)));
@@ -99,14 +105,16 @@ export async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
 
 /**
  * Each suggestion checked as a write of it would be, inside the transaction that writes: against the
- * revision it was based on, the job's project, and the rules of a user's write. What passes is ready
- * to write; the rest is named.
+ * revision it was based on (past which only applies of the same job, `source`, may have moved it:
+ * see same-job-applies.ts), the job's project, and the rules of a user's write. What passes is
+ * ready to write; the rest is named.
  */
 export async function checkSuggestions(
   tx: Tx,
   organizationId: number,
   projectId: number,
   suggestions: readonly Suggestion[],
+  source?: string,
 ): Promise<{
   writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields; suggestion: Suggestion }>;
   conflicts: ApplyConflict[];
@@ -122,6 +130,7 @@ export async function checkSuggestions(
       )
     ).map((r) => [r.id, r]),
   );
+  const sameJob = await fieldsAppliedSinceBySameJob(tx, organizationId, source, suggestions, rows);
   const conflicts: ApplyConflict[] = [];
   const issues: ValidationIssue[] = [];
   const writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields; suggestion: Suggestion }> = [];
@@ -143,13 +152,11 @@ export async function checkSuggestions(
       continue;
     }
     if (s.based_on_revision !== null && row.revision !== s.based_on_revision) {
-      const current = scenarioFieldsOf(row);
-      if (s.changes.every((c) => sameValue(current[c.field], normalizedValue(c.field, c.value)))) {
-        inEffect++;
-        continue;
-      }
-      conflicts.push({ scenario_id: id, based_on_revision: s.based_on_revision, current_revision: row.revision, reason: 'changed' });
-      continue;
+      const verdict = staleVerdict(s.changes, scenarioFieldsOf(row), sameJob.get(id));
+      if (verdict === 'in_effect') inEffect++;
+      if (verdict === 'conflict')
+        conflicts.push({ scenario_id: id, based_on_revision: s.based_on_revision, current_revision: row.revision, reason: 'changed' });
+      if (verdict !== 'write') continue;
     }
     const prepared = await prepareScenarioUpdate(tx, organizationId, row, valuesOf(s) as ScenarioPatch, lookups);
     if (prepared.errors) {
@@ -192,21 +199,24 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     // Per scenario, what its job suggested, to tell the reviewer's corrections from the suggestion.
     const suggested = new Map(sourceItems.flatMap((u) => (typeof u.id === 'number' ? [[u.id, u] as const] : [])));
     const from = `Applied from session ${job.session_id ?? '-'}${source ? ` (suggestions of job ${source.progress_id})` : ''}.`;
-    const { writes, conflicts, issues, inEffect } = await checkSuggestions(tx, job.organization_id, req.project_id, suggestions);
+    const { writes, conflicts, issues, inEffect } = await checkSuggestions(tx, job.organization_id, req.project_id, suggestions, source?.progress_id);
     if (conflicts.length || issues.length) throw new OutcomeInstead(rejected(job, conflicts, issues));
     if (inEffect && !writes.length && (!drafts.length || sourceApplied)) throw new OutcomeInstead(alreadyApplied(job, source?.applied_by ?? null));
     const reasoned = writes.map((w) => {
       const corrected = editedOf(w.suggestion, suggested.get(w.current.id));
       if (corrected.length) edited.push({ scenario_id: w.current.id, fields: corrected });
-      return { current: w.current, merged: w.merged, reason: corrected.length ? `${from} The reviewer edited ${corrected.join(', ')} before applying.` : from };
+      return { current: w.current, merged: w.merged, reason: withEdits(from, corrected), edited: corrected };
     });
     try {
-      const written = await writeMergedMany(tx, actor, reasoned, { now, changeType: 'apply', reason: from });
+      const written = await writeMergedMany(tx, actor, reasoned, { now, changeType: 'apply', reason: from, source: source?.progress_id });
       applied.push(...writes.map((w) => w.current.id));
       const entries: ChangesetEntry[] = writes.map((w, i) => ({ before: w.current, after: written[i]! }));
       for (const d of drafts) {
-        const row = await createScenario(tx, job.organization_id, actor, { ...(d.scenario as ScenarioCreate), project: req.project_id }, now);
+        const corrected = draftEdits(d, sourceItems);
+        const origin = { reason: withEdits(from, corrected), source: source?.progress_id, edited: corrected };
+        const row = await createScenario(tx, job.organization_id, actor, { ...(d.scenario as ScenarioCreate), project: req.project_id }, now, origin);
         created.push(row.id);
+        if (corrected.length) edited.push({ scenario_id: row.id, fields: corrected });
         entries.push({ before: null, after: row });
       }
       changesetIds.push(
@@ -242,8 +252,14 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     if (job.session_id !== null) await markLatestPreview(tx, job.session_id, 'applied');
     if (source) {
       const sent = appliedKeys(suggestions, drafts);
-      // Suggestions applied by an earlier apply of part of them count too, when the scenario still holds their values.
-      const earlier = source.review_state === 'partly_applied' ? await stillHeld(tx, job.organization_id, sourceItems, sent) : [];
+      // Suggestions applied by an earlier apply of part of them count too: the scenario still holds their values, or a revision says that apply wrote them.
+      const earlier =
+        source.review_state === 'partly_applied'
+          ? [
+              ...(await stillHeld(tx, job.organization_id, sourceItems, sent)),
+              ...(await keysAppliedBefore(tx, job.organization_id, source.progress_id, sourceItems, sent)),
+            ]
+          : [];
       const state = appliedState(changeKeys(sourceItems), new Set([...sent, ...earlier]));
       await setReviewState(tx, source.id, state, { appliedBy: job.progress_id });
     }

@@ -41,7 +41,7 @@ export const improveAndApplyJob: JobHandler = async (ctx: JobContext): Promise<J
       const actor = await actorOf(tx, job);
       const now = ctx.now();
       const reason = `Improved and applied by job ${job.progress_id}.`;
-      const written = await writeMergedMany(tx, actor, writes, { now, changeType: 'apply', reason });
+      const written = await writeMergedMany(tx, actor, writes, { now, changeType: 'apply', reason, source: job.progress_id });
       applied.push(...written.map((r) => r.id));
       const entries = writes.map((w, i) => ({ before: w.current, after: written[i]! }));
       changesetIds.push(

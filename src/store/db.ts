@@ -17,6 +17,8 @@ import { changesets } from './migrations/071_changesets.js';
 import { projectBudget } from './migrations/072_project_budget.js';
 import { webhooks } from './migrations/073_webhooks.js';
 import { jobBatches } from './migrations/080_job_batches.js';
+import { revisionSource } from './migrations/115_revision_source.js';
+import { jobFailureKind } from './migrations/116_job_failure_kind.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -86,6 +88,8 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '072_project_budget': projectBudget,
     '073_webhooks': webhooks(dialect),
     '080_job_batches': jobBatches(dialect),
+    '115_revision_source': revisionSource,
+    '116_job_failure_kind': jobFailureKind,
   };
 }
 

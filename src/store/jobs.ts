@@ -1,5 +1,7 @@
 import crypto from 'node:crypto';
 import { type CompiledQuery, sql } from 'kysely';
+import type { FailureKind } from '../domain/job-failure.js';
+import { retryWorthy } from '../domain/job-progress.js';
 import type { JobKind, JobStatus, TokenUsage } from '../domain/jobs.js';
 import { type JobResult, stoppedResult } from '../domain/suggestion.js';
 import type { Db, Executor } from './db.js';
@@ -81,8 +83,9 @@ const PROGRESS_COLUMNS = [
   'usage',
   'review_state',
   'review_count',
+  'failure_kind',
 ] as const;
-export type JobProgressRow = Pick<Row<'jobs'>, (typeof PROGRESS_COLUMNS)[number]>;
+export type JobProgressRow = Pick<Row<'jobs'>, (typeof PROGRESS_COLUMNS)[number]> & { request?: string };
 
 const progressQueries = new WeakMap<Db, CompiledQuery<JobProgressRow>>();
 
@@ -100,7 +103,18 @@ export async function findJobProgress(db: Db, organizationId: number, progressId
     progressQueries.set(db, query);
   }
   const { rows } = await db.executeQuery<JobProgressRow>({ ...query, parameters: [progressId, organizationId] });
-  return rows[0];
+  const job = rows[0];
+  // A job worth sending again answers with its request: read then only, as that is rare and can be large.
+  if (job && retryWorthy(job)) {
+    const stored = await db
+      .selectFrom('jobs')
+      .select('request')
+      .where('progress_id', '=', progressId)
+      .where('organization_id', '=', organizationId)
+      .executeTakeFirst();
+    return stored ? { ...job, request: stored.request } : job;
+  }
+  return job;
 }
 
 export function latestJobOfSession(db: Executor, sessionId: number): Promise<Row<'jobs'> | undefined> {
@@ -200,6 +214,8 @@ export interface Outcome {
   usage: TokenUsage;
   progressDone?: number;
   progressTotal?: number;
+  /** Why a failed job failed (domain/job-failure.ts). */
+  failureKind?: string | null;
 }
 
 /** Records a job's final state if this worker still owns it; false means it lost the job (cancelled or re-claimed). */
@@ -211,6 +227,7 @@ export async function finishJob(db: Executor, lease: Lease, outcome: Outcome, no
       result: JSON.stringify(outcome.result),
       error: outcome.error,
       usage: JSON.stringify(outcome.usage),
+      failure_kind: outcome.status === 'failed' ? (outcome.failureKind ?? 'error') : null,
       lease_owner: null,
       lease_expires_at: null,
       finished_at: now,
@@ -288,6 +305,8 @@ export async function failExhausted(db: Executor, now: Date): Promise<Row<'jobs'
       error: sql<string>`case when ${eb.ref('last_error')} is null
         then 'The worker running this job stopped ' || ${eb.ref('attempts')} || ' time(s); giving up.'
         else 'The job failed ' || ${eb.ref('attempts')} || ' time(s); giving up. Last error: ' || ${eb.ref('last_error')} end`,
+      // Either way its worker stopped short of an answer, for a cause an attempt later may not meet.
+      failure_kind: 'worker_stopped' satisfies FailureKind,
       lease_owner: null,
       lease_expires_at: null,
       finished_at: nowIso,

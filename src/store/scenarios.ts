@@ -34,6 +34,16 @@ export interface WriteOptions {
   reason?: string;
   /** The revision a suggestion was based on: a scenario changed since then is a conflict. */
   expectedRevision?: number;
+  /** The job whose suggestions this write applies (its progress_id), recorded with each revision. */
+  source?: string;
+}
+
+/** What a revision records of where its values came from, beyond who wrote it and why. */
+export interface RevisionOrigin {
+  /** The job whose suggestions were applied (its progress_id). */
+  source?: string;
+  /** The fields whose applied value the reviewer corrected first. */
+  edited?: readonly string[];
 }
 
 const CHUNK = 500;
@@ -207,6 +217,7 @@ function revisionRow(
   reason: string,
   now: string,
   fields: ScenarioFields = scenarioFieldsOf(row),
+  origin: RevisionOrigin = {},
 ): NewRow<'scenario_revisions'> {
   return {
     organization_id: row.organization_id,
@@ -219,6 +230,8 @@ function revisionRow(
     actor: actor.name,
     reason,
     created_at: now,
+    source_progress_id: origin.source ?? null,
+    edited_fields: origin.edited?.length ? JSON.stringify(origin.edited) : null,
   };
 }
 
@@ -233,6 +246,8 @@ const REVISION_COLUMNS: Column[] = [
   { name: 'actor', type: 'text' },
   { name: 'reason', type: 'text' },
   { name: 'created_at', type: 'text' },
+  { name: 'source_progress_id', type: 'text' },
+  { name: 'edited_fields', type: 'text' },
 ];
 
 async function recordRevisions(db: Executor, rows: NewRow<'scenario_revisions'>[]): Promise<void> {
@@ -287,7 +302,7 @@ async function insertScenario(
   actor: Actor,
   at: { projectId: number; revision: number; id?: number },
   fields: ScenarioFields,
-  change: { type: ChangeType; reason: string },
+  change: { type: ChangeType; reason: string } & RevisionOrigin,
   now: string,
 ): Promise<Row<'scenarios'>> {
   const row = await db
@@ -306,14 +321,24 @@ async function insertScenario(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await recordRevisions(db, [revisionRow(row, createdFields(fields), actor, change.type, change.reason, now)]);
+  await recordRevisions(db, [revisionRow(row, createdFields(fields), actor, change.type, change.reason, now, fields, change)]);
   return row;
 }
 
-/** Creates a scenario and its first revision. The caller runs it in a transaction with its other writes. */
-export async function createScenario(db: Executor, organizationId: number, actor: Actor, input: ScenarioCreate, now: string): Promise<Row<'scenarios'>> {
+/**
+ * Creates a scenario and its first revision. The caller runs it in a transaction with its other
+ * writes. A draft applied from a job says so (`origin`, and why in `reason`).
+ */
+export async function createScenario(
+  db: Executor,
+  organizationId: number,
+  actor: Actor,
+  input: ScenarioCreate,
+  now: string,
+  origin: RevisionOrigin & { reason?: string } = {},
+): Promise<Row<'scenarios'>> {
   const { projectId, merged } = await prepareScenarioCreate(db, organizationId, input);
-  return insertScenario(db, organizationId, actor, { projectId, revision: 1 }, merged, { type: 'create', reason: '' }, now);
+  return insertScenario(db, organizationId, actor, { projectId, revision: 1 }, merged, { type: 'create', reason: origin.reason ?? '', ...origin }, now);
 }
 
 /** What only a stored scenario has: identity, revision, authors and times. */
@@ -422,7 +447,7 @@ export async function writeMergedMany(
    * `before` is the current row's content when the caller parsed it already (it is then not parsed
    * again); `reason` is this write's own reason, over `opts.reason`.
    */
-  writes: ReadonlyArray<{ current: Row<'scenarios'>; merged: ScenarioFields; before?: ScenarioFields; reason?: string }>,
+  writes: ReadonlyArray<{ current: Row<'scenarios'>; merged: ScenarioFields; before?: ScenarioFields; reason?: string; edited?: readonly string[] }>,
   opts: WriteOptions,
 ): Promise<Row<'scenarios'>[]> {
   const out: Row<'scenarios'>[] = [];
@@ -431,7 +456,7 @@ export async function writeMergedMany(
   const groups = new Map<string, { columns: string[]; rows: unknown[][] }>();
   // Diffing and serializing 10,000 scenarios is long synchronous work: other requests get turns between.
   const breathe = yielder(100);
-  for (const { current, merged, before, reason } of writes) {
+  for (const { current, merged, before, reason, edited } of writes) {
     await breathe();
     const changes = diffScenarioFields(before ?? scenarioFieldsOf(current), merged);
     if (Object.keys(changes).length === 0) {
@@ -447,7 +472,9 @@ export async function writeMergedMany(
     group.rows.push([current.id, current.revision, ...columns.map((c) => set[c])]);
     // The stored row is known without reading it back: the current one with the set columns written.
     const row = { ...current, ...set, revision: current.revision + 1, last_updated_by: actor.keyId, updated_at: opts.now } as Row<'scenarios'>;
-    revisions.push(revisionRow(row, changes, actor, opts.changeType ?? 'update', reason ?? opts.reason ?? '', opts.now, merged));
+    revisions.push(
+      revisionRow(row, changes, actor, opts.changeType ?? 'update', reason ?? opts.reason ?? '', opts.now, merged, { source: opts.source, edited }),
+    );
     out.push(row);
   }
   for (const { columns, rows } of groups.values()) {

@@ -184,6 +184,10 @@ export interface ScenarioRevisionsTable {
   actor: string;
   reason: string;
   created_at: Time;
+  /** The job whose suggestions this write applied (its progress_id); null for any other write. */
+  source_progress_id: string | null;
+  /** The fields whose applied value the reviewer corrected before applying, as a JSON list; null when none. */
+  edited_fields: string | null;
 }
 
 export interface SessionsTable {
@@ -241,6 +245,8 @@ export interface JobsTable {
   applied_by: string | null;
   /** Why the last attempt failed, while the job may still be retried. */
   last_error: string | null;
+  /** Why a failed job failed (domain/job-failure.ts), so a client knows whether sending it again may work. */
+  failure_kind: string | null;
 }
 
 /** One bulk write to scenarios, undoable as a whole (see migrations/071_changesets.ts). */

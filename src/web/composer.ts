@@ -18,11 +18,17 @@ function labelled<T extends HTMLElement>(label: string, input: T, hint?: string)
   return { wrap: h('div', {}, h('label', { for: id }, label), input, hintEl), input };
 }
 
+/** What the rest of the page may ask of the request form. */
+export interface Composer {
+  /** Sends a request as Send does (the open conversation continues), and follows it to its suggestions. */
+  send(body: ScenarioAgentRequest, doing: string): void;
+}
+
 /**
  * The request form: improve chosen scenarios (picked by search, folder, tag, or all of them) or
  * draft new ones for an agent; then follows the job and shows its suggestions for review.
  */
-export async function renderComposer(ctx: PageContext, host: HTMLElement, reviewHost: HTMLElement, signal: AbortSignal): Promise<void> {
+export async function renderComposer(ctx: PageContext, host: HTMLElement, reviewHost: HTMLElement, signal: AbortSignal): Promise<Composer> {
   const [agents, folders] = await Promise.all([
     ctx.client.aiagents.all({ project_id: ctx.projectId }),
     ctx.client.scenarios.folders({ project_id: ctx.projectId, page_size: 1000 }).then((p) => p.results),
@@ -288,4 +294,5 @@ export async function renderComposer(ctx: PageContext, host: HTMLElement, review
   fill(host, h('h3', {}, 'Ask the scenario agent'), mode, picker, form, jobHost);
   updateCount();
   await load().catch(showError);
+  return { send: (body, doing) => void run(body, doing).catch(showError) };
 }

@@ -3,6 +3,7 @@ import { changesetsPanel } from './changesets.js';
 import { errorText, type PageContext } from './context.js';
 import { diffView } from './diff-view.js';
 import { fill, h, uid } from './dom.js';
+import { fieldLabel } from './labels.js';
 
 /** A dialog listing a scenario's revisions, newest first, each with what it changed and a revert. */
 export async function openHistory(ctx: PageContext, scenarioId: number, name: string, opener?: HTMLElement): Promise<void> {
@@ -58,6 +59,9 @@ export async function openHistory(ctx: PageContext, scenarioId: number, name: st
       });
     }
     const fields = Object.entries(r.changed_fields);
+    // Values the reviewer corrected before applying are told apart from what the job suggested.
+    const edited = new Set(r.edited_by_user);
+    const mark = (f: string) => (edited.has(f) ? `${f} (edited)` : f);
     return h(
       'li',
       {},
@@ -69,12 +73,20 @@ export async function openHistory(ctx: PageContext, scenarioId: number, name: st
         revert,
       ),
       r.reason ? h('p', { class: 'hint' }, r.reason) : null,
+      edited.size
+        ? h(
+            'p',
+            { class: 'edited-note', 'data-testid': 'edited-by-user' },
+            `Edited by the reviewer before applying: ${r.edited_by_user.map(fieldLabel).join(', ')}.`,
+            r.source_progress_id ? ` The rest is as job ${r.source_progress_id} suggested it.` : '',
+          )
+        : null,
       fields.length
         ? h(
             'details',
             {},
-            h('summary', {}, `Changed: ${fields.map(([f]) => f).join(', ')}`),
-            fields.map(([f, c]) => h('div', { class: 'changed' }, h('strong', {}, f), diffView(c.old, c.new))),
+            h('summary', {}, `Changed: ${fields.map(([f]) => mark(f)).join(', ')}`),
+            fields.map(([f, c]) => h('div', { class: 'changed' }, h('strong', {}, mark(f)), diffView(c.old, c.new))),
           )
         : null,
     );

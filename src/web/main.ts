@@ -1,6 +1,6 @@
 import { type Project, ScenaristClient, type SessionDetail } from '../client/index.js';
 import { changesetsPanel } from './changesets.js';
-import { renderComposer } from './composer.js';
+import { type Composer, renderComposer } from './composer.js';
 import { clearError, errorText, guarded, type PageContext, showError } from './context.js';
 import { byId, fill, h, uid } from './dom.js';
 import { DOING, followToResult, showFailure, showResult } from './outcome.js';
@@ -205,8 +205,9 @@ async function openProject(client: ScenaristClient, projectId: number, sessionId
       if (!detail) list.append(h('li', { class: 'empty' }, 'Pick scenarios and say what should change; the suggestions appear here for review.'));
       else renderTurns(list, detail, review);
       // The list, the form and the latest job are read side by side: a link to a big review shows it sooner.
-      const resumed = resumeLatest(detail, running, review, signal).catch(showError);
-      await Promise.all([ctx.refreshSessions(), renderComposer(ctx, composer, review, signal)]);
+      const form = renderComposer(ctx, composer, review, signal);
+      const resumed = resumeLatest(detail, running, review, form, signal).catch(showError);
+      await Promise.all([ctx.refreshSessions(), form]);
       if (mine !== opening) return;
       // Focus goes to the conversation, unless the review it reopened took it already.
       if (!review.contains(document.activeElement)) heading.focus();
@@ -231,14 +232,16 @@ async function openProject(client: ScenaristClient, projectId: number, sessionId
       detail.conversation_history.length
         ? detail.conversation_history.map((t) => {
             const call = t === latest ? suggestions(t) : undefined;
-            const pending = call?.status === 'pending' && typeof call.id === 'string' && call.id.startsWith('call_') ? call : undefined;
+            // Still waiting, or applied in part with the rest left for later.
+            const open = call?.status === 'pending' || (detail.review_state === 'partly_applied' && call?.id === `call_${detail.review_progress_id}`);
+            const pending = open && typeof call?.id === 'string' && call.id.startsWith('call_') ? call : undefined;
             const reopen = pending && review ? h('button', { type: 'button' }, 'Review these suggestions') : null;
             reopen?.addEventListener(
               'click',
               guarded(async () => {
                 const progressId = String(pending!.id).slice('call_'.length);
                 const p = await client.scenarioAgent.progress(progressId);
-                await showResult(ctx, review!, p.status, p.result, following?.signal, progressId);
+                await showResult(ctx, review!, p.status, p.result, following?.signal, progressId, p.review_state === 'partly_applied');
               }),
             );
             return h(
@@ -257,21 +260,24 @@ async function openProject(client: ScenaristClient, projectId: number, sessionId
    * Picks up where the conversation's latest job is: one still running (started in another tab, the
    * CLI or the API) is followed as if sent from here; one waiting for an agent asks for it again.
    */
-  const resumeLatest = async (detail: SessionDetail | null, running: HTMLElement, review: HTMLElement, signal: AbortSignal) => {
+  const resumeLatest = async (detail: SessionDetail | null, running: HTMLElement, review: HTMLElement, form: Promise<Composer>, signal: AbortSignal) => {
     const progressId = detail?.latest_progress_id;
     if (!progressId) return;
-    // Suggestions still waiting are shown again: a reload or a shared link lands on the review.
+    // Suggestions still waiting (all, or the part not applied yet) are shown again: a reload or a shared link lands on the review.
     const waiting = detail.review_progress_id;
-    if (waiting && detail.review_state === 'to_review') {
+    if (waiting && (detail.review_state === 'to_review' || detail.review_state === 'partly_applied')) {
       const p = await client.scenarioAgent.progress(waiting, signal);
-      await showResult(ctx, review, p.status, p.result, signal, waiting);
+      await showResult(ctx, review, p.status, p.result, signal, waiting, detail.review_state === 'partly_applied');
       return;
     }
     if (detail.latest_job_status === 'in_progress') {
       await followToResult(ctx, running, review, progressId, detail.latest_job_kind ? DOING[detail.latest_job_kind] : 'Working', signal);
     } else if (detail.latest_job_status === 'failed') {
       const p = await client.scenarioAgent.progress(progressId, signal);
-      showFailure(review, p.error ?? 'No reason was given.');
+      // A failure of a passing cause (a timeout, a stopped worker, a budget) can be sent again from here, as it was stored.
+      const again = p.retry_request;
+      const retry = again ? () => void form.then((c) => c.send(again, p.mode === 'clarify' ? DOING.clarify : DOING.improve)) : undefined;
+      showFailure(review, p.error ?? 'No reason was given.', retry);
     } else if (detail.latest_job_status === 'needs_agent_clarification') {
       const p = await client.scenarioAgent.progress(progressId, signal);
       await showResult(ctx, review, p.status, p.result, signal);

@@ -30,7 +30,11 @@ export async function followToResult(
   await showResult(ctx, reviewHost, done.status, done.result, signal, progressId);
 }
 
-/** A failed job as an error with its reason, and a Retry that sends the same request on the same selection. */
+/**
+ * A failed job as an error with its reason, and a Retry that sends the same request on the same
+ * selection: for a request sent from this page, and for one the server says failed for a passing
+ * cause (its `retry_request`), however the conversation was opened.
+ */
 export function showFailure(host: HTMLElement, reason: string, retry?: () => void): void {
   const again = retry ? h('button', { type: 'button', class: 'primary', 'data-testid': 'retry' }, 'Retry') : null;
   again?.addEventListener('click', () => retry!());
@@ -55,11 +59,12 @@ export async function showResult(
   result: ScenarioAgentResult | null,
   signal?: AbortSignal,
   progressId?: string,
+  partlyApplied = false,
 ): Promise<void> {
   if (!result || result.kind === 'apply') return;
   const r = result;
   if (status === 'completed' && r.updated_scenarios) {
-    await renderReview(ctx, host, { updated: r.updated_scenarios, issues: r.validation_issues ?? [], notDone: r.not_done, progressId });
+    await renderReview(ctx, host, { updated: r.updated_scenarios, issues: r.validation_issues ?? [], notDone: r.not_done, progressId, partlyApplied });
     focusHeading(host);
   } else if (status === 'needs_clarification' && r.kind === 'clarify') {
     fill(

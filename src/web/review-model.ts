@@ -40,10 +40,44 @@ export function reviewItems(suggestions: readonly UpdatedScenario[]): ReviewCard
 /** Which fields of which suggestions the reviewer accepted: key → accepted field names. */
 export type Decisions = Map<string, Set<string>>;
 
+/** Which fields of which suggestions an apply from this review wrote already (a draft: all of them): key → field names. */
+export type Applied = Map<string, Set<string>>;
+
 /** Everything accepted, the way a suggestion arrives before anyone looks at it. */
 export function acceptAll(items: readonly ReviewCard[]): Decisions {
   return new Map(items.map((it) => [it.key, new Set(it.fields.map((f) => f.field))]));
 }
+
+/** The fields of a card still to decide on: those no apply has written yet. */
+export const openFields = (it: ReviewCard, applied: Applied): string[] => it.fields.map((f) => f.field).filter((f) => !applied.get(it.key)?.has(f));
+
+/** What an apply of the current decisions sends, per card: its accepted fields (a draft: all of them, as applyPayload sends it). */
+export function sentFields(items: readonly ReviewCard[], decisions: Decisions): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const it of items) {
+    const accepted = decisions.get(it.key);
+    if (accepted?.size) out.set(it.key, it.id === null ? it.fields.map((f) => f.field) : [...accepted]);
+  }
+  return out;
+}
+
+/**
+ * After an apply succeeded: what it sent counts as applied, and leaves the decisions, so what the
+ * reviewer left for later can still be accepted and applied on its own.
+ */
+export function markApplied(sent: ReadonlyMap<string, readonly string[]>, decisions: Decisions, applied: Applied): void {
+  for (const [key, fields] of sent) {
+    const set = applied.get(key) ?? new Set<string>();
+    for (const f of fields) {
+      set.add(f);
+      decisions.get(key)?.delete(f);
+    }
+    applied.set(key, set);
+  }
+}
+
+/** Whether every suggestion of the review has been applied, so nothing is left to decide. */
+export const allApplied = (items: readonly ReviewCard[], applied: Applied): boolean => items.every((it) => openFields(it, applied).length === 0);
 
 /**
  * The `updated_scenarios` to send to apply: only the accepted scenarios, each with only its accepted
@@ -64,7 +98,9 @@ export function applyPayload(
     const own = edits.get(it.key);
     const values = Object.fromEntries(fields.map((f) => [f.field, own?.has(f.field) ? own.get(f.field) : f.new]));
     if (it.id === null) {
-      out.push(values as UpdatedScenario);
+      // A corrected draft value goes with the one drafted, as a suggestion's does.
+      const drafted = own?.size ? Object.fromEntries(fields.filter((f) => own.has(f.field)).map((f) => [f.field, { old: null, new: f.new }])) : undefined;
+      out.push({ ...values, ...(drafted ? { changes: drafted } : {}) } as UpdatedScenario);
       continue;
     }
     const revision = rebased.get(it.id) ?? it.basedOnRevision;
@@ -78,13 +114,15 @@ export function applyPayload(
 /** The reviewer's own values, per card and field, that replace what was suggested. */
 export type Edits = Map<string, Map<string, unknown>>;
 
-/** Where a card stands: every change accepted, none, some, or stopped by a conflict at the last apply. */
-export type CardState = 'accepted' | 'rejected' | 'partly' | 'conflict';
+/** Where a card stands: every change still open accepted, none, some, stopped by a conflict at the last apply, or applied whole. */
+export type CardState = 'accepted' | 'rejected' | 'partly' | 'conflict' | 'applied';
 
-export function cardState(it: ReviewCard, decisions: Decisions, conflicts: ReadonlySet<string>): CardState {
+export function cardState(it: ReviewCard, decisions: Decisions, conflicts: ReadonlySet<string>, applied: Applied = new Map()): CardState {
   if (conflicts.has(it.key)) return 'conflict';
+  const open = openFields(it, applied).length;
+  if (open === 0) return 'applied';
   const n = decisions.get(it.key)?.size ?? 0;
-  return n === 0 ? 'rejected' : n === it.fields.length || it.id === null ? 'accepted' : 'partly';
+  return n === 0 ? 'rejected' : n === open || it.id === null ? 'accepted' : 'partly';
 }
 
 /** What the cards are filtered by: a field changed, a state, and text in the name or any value. */
@@ -94,11 +132,17 @@ export interface CardFilter {
   text?: string;
 }
 
-export function filterCards(items: readonly ReviewCard[], f: CardFilter, decisions: Decisions, conflicts: ReadonlySet<string>): ReviewCard[] {
+export function filterCards(
+  items: readonly ReviewCard[],
+  f: CardFilter,
+  decisions: Decisions,
+  conflicts: ReadonlySet<string>,
+  applied: Applied = new Map(),
+): ReviewCard[] {
   const text = f.text?.trim().toLowerCase();
   return items.filter((it) => {
     if (f.field && !it.fields.some((x) => x.field === f.field)) return false;
-    if (f.state && cardState(it, decisions, conflicts) !== f.state) return false;
+    if (f.state && cardState(it, decisions, conflicts, applied) !== f.state) return false;
     if (text && !`${it.name}\n${it.fields.map((x) => JSON.stringify(x.new)).join('\n')}`.toLowerCase().includes(text)) return false;
     return true;
   });
@@ -117,9 +161,10 @@ export function cardsOfRow(items: readonly ReviewCard[], row: { field: string; k
   );
 }
 
-/** Accepts or rejects one field on the given cards: what a summary row's accept-all and reject-all do. */
-export function decideField(cards: readonly ReviewCard[], field: string, accept: boolean, decisions: Decisions): void {
+/** Accepts or rejects one field on the given cards that change it: what a summary row's accept-all and reject-all do. A field applied already stays as it is. */
+export function decideField(cards: readonly ReviewCard[], field: string, accept: boolean, decisions: Decisions, applied: Applied = new Map()): void {
   for (const it of cards) {
+    if (applied.get(it.key)?.has(field) || !it.fields.some((f) => f.field === field)) continue;
     const set = decisions.get(it.key) ?? new Set<string>();
     if (accept) set.add(field);
     else set.delete(field);

@@ -9,18 +9,24 @@ import { openHistory } from './history.js';
 import { followJob } from './job.js';
 import { emptyBooks, fieldLabel, type NameBooks, shownValue } from './labels.js';
 import {
+  type Applied,
   acceptAll,
+  allApplied,
   applyPayload,
   type CardFilter,
   type CardState,
   cardState,
   cardsOfRow,
   countAccepted,
+  type Decisions,
   decideField,
   type Edits,
   filterCards,
+  markApplied,
+  openFields,
   type ReviewCard,
   reviewItems,
+  sentFields,
 } from './review-model.js';
 
 /** A finished job's suggestions; its message is already in the conversation above. */
@@ -30,12 +36,20 @@ export interface Suggestions {
   notDone?: NotDone[];
   /** The job that made them, so its review state follows the apply. */
   progressId?: string;
+  /** Part of them were applied before (the job is partly applied): nothing starts accepted. */
+  partlyApplied?: boolean;
 }
 
 /** Cards per page: a review of thousands stays as fast as one of fifty, since only one page is drawn. */
 export const PAGE_SIZE = 50;
 
-const STATE_WORDS: Record<CardState, string> = { accepted: 'Accepted', rejected: 'Rejected', partly: 'Partly accepted', conflict: 'Conflict' };
+const STATE_WORDS: Record<CardState, string> = {
+  accepted: 'Accepted',
+  rejected: 'Rejected',
+  partly: 'Partly accepted',
+  conflict: 'Conflict',
+  applied: 'Applied',
+};
 const n = (x: number) => x.toLocaleString('en');
 
 /** A summary row as a person reads it: "Tools: + DTMF", "Maximum call length". */
@@ -53,7 +67,10 @@ function rowLabel(row: SummaryRow, books: NameBooks): string {
 export async function renderReview(ctx: PageContext, host: HTMLElement, s: Suggestions): Promise<void> {
   const books = await nameBooks(ctx);
   const items = reviewItems(s.updated);
-  const decisions = acceptAll(items);
+  // Reopened after part of it was applied, a review accepts nothing until the reviewer says what is still wanted.
+  const decisions: Decisions = s.partlyApplied ? new Map() : acceptAll(items);
+  // What an apply from this page wrote: those fields are settled, the rest can be applied later.
+  const applied: Applied = new Map();
   const edits: Edits = new Map();
   // Scenarios whose conflict the reviewer resolved by applying over the current version.
   const rebased = new Map<number, number>();
@@ -120,7 +137,7 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
     : null;
   const decide = (row: number, accept: boolean) => {
     if (done) return;
-    decideField(rowCards[row]!, rows[row]!.field, accept, decisions);
+    decideField(rowCards[row]!, rows[row]!.field, accept, decisions, applied);
     refresh();
   };
 
@@ -161,12 +178,14 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
     rows.forEach((r, i) => {
       const cards = rowCards[i]!;
       const accepted = cards.reduce((k, c) => k + (decisions.get(c.key)?.has(r.field) ? 1 : 0), 0);
-      rowCounts[i]!.textContent = `${n(accepted)} of ${n(cards.length)}`;
+      const done = cards.reduce((k, c) => k + (applied.get(c.key)?.has(r.field) ? 1 : 0), 0);
+      rowCounts[i]!.textContent = `${n(accepted)} of ${n(cards.length)}${done ? ` · ${n(done)} applied` : ''}`;
     });
     const c = countAccepted(items, decisions);
-    const rejected = items.filter((it) => !decisions.get(it.key)?.size).length;
+    const rejected = items.filter((it) => !decisions.get(it.key)?.size && openFields(it, applied).length).length;
     const edited = [...edits.values()].reduce((k, m) => k + m.size, 0);
-    counts.textContent = `${n(c.fields)} change(s) accepted in ${n(c.scenarios)} scenario(s) · ${n(rejected)} rejected${edited ? ` · ${n(edited)} edited by you` : ''}`;
+    const settled = [...applied.values()].reduce((k, m) => k + m.size, 0);
+    counts.textContent = `${n(c.fields)} change(s) accepted in ${n(c.scenarios)} scenario(s) · ${n(rejected)} rejected${edited ? ` · ${n(edited)} edited by you` : ''}${settled ? ` · ${n(settled)} applied` : ''}`;
     applyButton.textContent = c.scenarios ? `Apply ${n(c.fields)} accepted change(s) to ${n(c.scenarios)} scenario(s)` : 'Apply (nothing accepted)';
     applyButton.disabled = done || c.scenarios === 0;
   };
@@ -198,7 +217,8 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
     const conflict = conflicts.get(it.key);
     if (conflict) article.append(conflictBox(it, conflict));
     for (const f of it.fields) {
-      const box = h('input', { type: 'checkbox', checked: true, disabled: done });
+      const isApplied = applied.get(it.key)?.has(f.field) ?? false;
+      const box = h('input', { type: 'checkbox', checked: decisions.get(it.key)?.has(f.field) ?? false, disabled: done || isApplied });
       boxes.push([f.field, box]);
       box.addEventListener('change', () => {
         const set = decisions.get(it.key) ?? new Set<string>();
@@ -218,12 +238,21 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
         fill(
           valueHost,
           it.id !== null
-            ? diffView(shownValue(f.field, f.old, books), shownValue(f.field, value, books), ['Current', edited ? 'Your value' : 'Suggested'])
+            ? diffView(
+                shownValue(f.field, f.old, books),
+                shownValue(f.field, value, books),
+                isApplied ? ['Before', 'Applied'] : ['Current', edited ? 'Your value' : 'Suggested'],
+              )
             : h('pre', { class: 'text' }, displayValue(shownValue(f.field, value, books)) || h('span', { class: 'empty' }, '(empty)')),
           edited ? h('p', { class: 'hint', 'data-testid': 'edited' }, 'Edited by you.') : null,
+          isApplied ? h('p', { class: 'hint applied', 'data-testid': 'field-applied' }, it.id === null ? 'Created.' : 'Applied.') : null,
         );
       };
-      const edit = h('button', { type: 'button', class: 'small', 'aria-label': `Edit ${fieldLabel(f.field)} of ${it.name}`, disabled: done }, 'Edit');
+      const edit = h(
+        'button',
+        { type: 'button', class: 'small', 'aria-label': `Edit ${fieldLabel(f.field)} of ${it.name}`, disabled: done || isApplied },
+        'Edit',
+      );
       edit.addEventListener('click', () => {
         const own = edits.get(it.key);
         const editor = fieldEditor(f.field, own?.has(f.field) ? own.get(f.field) : f.new, books);
@@ -276,7 +305,7 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
       article.append(field);
     }
     const setAll = (on: boolean) => {
-      decisions.set(it.key, new Set(on ? it.fields.map((f) => f.field) : []));
+      decisions.set(it.key, new Set(on ? openFields(it, applied) : []));
       refresh();
     };
     acceptBtn.addEventListener('click', () => setAll(true));
@@ -284,20 +313,25 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
     refreshers.push(() => {
       const accepted = decisions.get(it.key) ?? new Set();
       for (const [f, box] of boxes) box.checked = accepted.has(f);
-      const all = accepted.size === it.fields.length;
-      acceptBtn.setAttribute('aria-pressed', String(all));
+      const open = openFields(it, applied).length;
+      acceptBtn.setAttribute('aria-pressed', String(accepted.size === open));
       rejectBtn.setAttribute('aria-pressed', String(accepted.size === 0));
-      acceptBtn.disabled = rejectBtn.disabled = done;
-      article.classList.toggle('rejected', accepted.size === 0);
-      const st = cardState(it, decisions, new Set(conflicts.keys()));
+      acceptBtn.disabled = rejectBtn.disabled = done || open === 0;
+      const st = cardState(it, decisions, new Set(conflicts.keys()), applied);
+      article.classList.toggle('rejected', st === 'rejected');
+      article.classList.toggle('applied', st === 'applied');
       state.textContent =
         it.id === null
-          ? accepted.size
-            ? 'will be created'
-            : 'rejected'
+          ? st === 'applied'
+            ? 'created'
+            : accepted.size
+              ? 'will be created'
+              : 'rejected'
           : st === 'partly'
-            ? `${accepted.size} of ${it.fields.length} change(s) accepted`
-            : STATE_WORDS[st].toLowerCase();
+            ? `${accepted.size} of ${open} change(s) accepted`
+            : st === 'rejected' && open < it.fields.length
+              ? `${it.fields.length - open} applied, the rest not accepted`
+              : STATE_WORDS[st].toLowerCase();
     });
     return article;
   };
@@ -356,7 +390,7 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
   };
 
   const drawPage = () => {
-    shown = filterCards(items, filter, decisions, new Set(conflicts.keys()));
+    shown = filterCards(items, filter, decisions, new Set(conflicts.keys()), applied);
     const pages = Math.max(1, Math.ceil(shown.length / PAGE_SIZE));
     page = Math.min(page, pages - 1);
     refreshers.length = 0;
@@ -430,6 +464,7 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
     guarded(async () => {
       const payload = applyPayload(items, decisions, rebased, edits);
       if (!payload.length) return;
+      const sent = sentFields(items, decisions);
       applyButton.disabled = true;
       discardButton.disabled = true;
       fill(outcome);
@@ -443,14 +478,15 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
         const final = await followJob(ctx, jobHost, started.progress_id, 'Applying');
         const r = final.result as unknown as ApplyResult | null;
         if (final.status === 'completed' && r?.success) {
-          done = true;
-          fill(outcome, h('p', { class: 'notice', 'data-testid': 'apply-outcome' }, r.message));
+          markApplied(sent, decisions, applied);
+          // What was left out stays here to be accepted and applied later; a review applied whole is closed.
+          done = allApplied(items, applied);
+          const later = done ? '' : ' What you did not accept stays in this review: accept it and apply again whenever you are ready.';
+          fill(outcome, h('p', { class: 'notice', 'data-testid': 'apply-outcome' }, `${r.message}${later}`));
           drawPage();
-          const changed = new Set(r.applied_scenario_ids);
-          for (const el of cardsHost.querySelectorAll<HTMLElement>('article')) {
-            for (const c of el.querySelectorAll<HTMLInputElement>('input, button:not([data-keep])')) c.disabled = true;
-            if (changed.has(Number(el.dataset.scenario))) el.querySelector('.state')?.replaceChildren('applied');
-          }
+          if (done) for (const el of cardsHost.querySelectorAll<HTMLElement>('input, button:not([data-keep])')) (el as HTMLButtonElement).disabled = true;
+          discardButton.disabled = done;
+          discardButton.textContent = 'Discard the rest';
           await ctx.refreshConversation();
           await ctx.refreshSessions();
           return;
@@ -503,6 +539,13 @@ export async function renderReview(ctx: PageContext, host: HTMLElement, s: Sugge
       'section',
       { 'aria-labelledby': headingId, 'data-testid': 'review' },
       h('h3', { id: headingId }, `Suggested changes (${n(items.length)})`),
+      s.partlyApplied
+        ? h(
+            'p',
+            { class: 'notice', 'data-testid': 'partly-applied' },
+            'Part of these suggestions were applied already, so nothing is accepted yet: accept what you still want to apply. A field applied before is left as it is.',
+          )
+        : null,
       notDone,
       s.issues.length ? issueList(s.issues) : null,
       summary,

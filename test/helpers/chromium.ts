@@ -36,3 +36,6 @@ export async function openChromium(viewport: { width: number; height: number }):
     },
   };
 }
+
+/** Where a test's screenshot goes: docs/ when asked (UPDATE_SCREENSHOT=1), a temporary folder otherwise, so an ordinary run leaves the tree clean. */
+export const shotPath = (name: string): string => (process.env.UPDATE_SCREENSHOT ? path.join('docs', name) : path.join(os.tmpdir(), `scenarist-${name}`));

@@ -146,3 +146,34 @@ export function pacedEngine(pauseMs: number, before?: (input: ImproveInput) => P
     instructions: (input) => offline.instructions(input),
   };
 }
+
+/**
+ * Suggests two fields for every scenario, as one batch: the instructions made specific (" Give the
+ * account number." added) and the tag "reviewed"; drafts and instructions as the offline engine.
+ */
+export function twoFieldEngine(): ScenarioEngine {
+  const offline = new OfflineEngine();
+  return {
+    name: 'two-fields',
+    batchSize: 10,
+    concurrency: 1,
+    async improve(input: ImproveInput): Promise<ImproveOutput> {
+      return {
+        message: `Suggested changes to ${input.scenarios.length} scenario(s).`,
+        suggestions: input.scenarios.map((s) => ({
+          scenario_id: s.id,
+          based_on_revision: s.revision,
+          changes: [
+            { field: 'instructions' as SuggestibleField, value: `${s.instructions} Give the account number.` },
+            { field: 'tags' as SuggestibleField, value: [...s.tags, 'reviewed'] },
+          ],
+          notes: [],
+        })),
+        notDone: [],
+        usage: { input_tokens: 1, output_tokens: 1, model_calls: 1 },
+      };
+    },
+    clarify: (input) => offline.clarify(input),
+    instructions: (input) => offline.instructions(input),
+  };
+}

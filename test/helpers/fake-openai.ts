@@ -151,3 +151,11 @@ export async function startFakeOpenAI(): Promise<FakeOpenAI> {
   };
   return fake;
 }
+
+/** The configuration that points a server's model engine at the fake server, with any setting overridden. */
+export const fakeModelEnv = (fake: FakeOpenAI, over: Record<string, string> = {}): Record<string, string> => ({
+  SCENARIST_MODEL: 'openai-compatible:fake-model',
+  SCENARIST_LLM_BASE_URL: fake.url,
+  SCENARIST_LLM_API_KEY: 'sk-local',
+  ...over,
+});

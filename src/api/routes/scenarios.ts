@@ -62,6 +62,8 @@ export const Revision = z.object({
   actor: z.object({ key_id: z.number().int().nullable(), name: z.string() }),
   reason: z.string(),
   created_at: isoTime(),
+  source_progress_id: z.string().nullable().describe('The job whose suggestions this revision applied; null for any other write'),
+  edited_by_user: z.array(z.string()).describe('The fields whose applied value the reviewer corrected before applying (empty when none)'),
 });
 
 export const History = z.looseObject({
@@ -72,6 +74,8 @@ export const History = z.looseObject({
   history_user: z.null().describe('Scenarist has API keys, not users: the key that made the change is `actor`'),
   actor: z.object({ key_id: z.number().int().nullable(), name: z.string() }),
   version_id: z.string().describe('The revision number, as text'),
+  source_progress_id: Revision.shape.source_progress_id,
+  edited_by_user: Revision.shape.edited_by_user,
 });
 
 /** The scenario as the reference's ScenarioSerializerV2 answers a restore. */
@@ -133,6 +137,12 @@ export const toFolder = (f: Row<'folders'>) => ({
   updated_at: f.updated_at,
 });
 
+/** Where a revision's values came from: the job applied, and the fields the reviewer corrected. */
+const originOf = (r: Row<'scenario_revisions'>) => ({
+  source_progress_id: r.source_progress_id,
+  edited_by_user: r.edited_fields === null ? [] : (JSON.parse(r.edited_fields) as string[]),
+});
+
 const toRevision = (r: Row<'scenario_revisions'>): z.infer<typeof Revision> => ({
   id: r.id,
   scenario_id: r.scenario_id,
@@ -142,6 +152,7 @@ const toRevision = (r: Row<'scenario_revisions'>): z.infer<typeof Revision> => (
   actor: { key_id: r.actor_key_id, name: r.actor },
   reason: r.reason,
   created_at: r.created_at,
+  ...originOf(r),
 });
 
 /** The reference's django-simple-history shape for the same revision rows. */
@@ -156,6 +167,7 @@ const toHistory = (r: Row<'scenario_revisions'>) => ({
   version_name: `Revision ${r.revision}`,
   changed_fields: JSON.parse(r.changed_fields) as unknown,
   ...(JSON.parse(r.snapshot) as Record<string, unknown>),
+  ...originOf(r),
 });
 
 export const scenarioRoutes =

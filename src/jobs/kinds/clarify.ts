@@ -1,5 +1,6 @@
 import { BudgetStopped, type ClarifyOutput, type ClarifyRound } from '../../agent/engine.js';
 import { validateDrafts } from '../../agent/validate.js';
+import { failureOfModelError } from '../../domain/job-failure.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import type { ClarifyJobRequest } from '../../domain/scenario-agent.js';
 import { blankResult, type ClarifyResult, type Draft, draftOnWire, type UpdatedScenario } from '../../domain/suggestion.js';
@@ -95,6 +96,7 @@ export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
         ...(err instanceof BudgetStopped ? { budget_stop: error } : {}),
       },
       error,
+      failure: err instanceof BudgetStopped ? 'budget' : failureOfModelError(err),
       usage: spentBefore,
       reply: { content: error, toolCalls: [] },
     };

@@ -1,5 +1,6 @@
 import { BudgetStopped, type ImproveOutput } from '../../agent/engine.js';
 import { validateSuggestions } from '../../agent/validate.js';
+import { type FailureKind, failureOfModelError } from '../../domain/job-failure.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import type { ImproveJobRequest } from '../../domain/scenario-agent.js';
 import {
@@ -26,6 +27,12 @@ import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 /** An engine marks `fatal` an error no retry and no other batch can escape (a rejected key, an unknown model). */
 const isFatal = (e: unknown) => (e as { fatal?: unknown } | null)?.fatal === true;
+
+/** What failing batches come to: a passing cause only when every one of them failed for one. */
+function failedBatchesKind(outputs: ReadonlyArray<Settled<ImproveOutput>>): FailureKind {
+  const kinds = new Set(outputs.flatMap((o) => (o && !o.ok ? [failureOfModelError(o.error)] : [])));
+  return kinds.size === 1 ? [...kinds][0]! : 'error';
+}
 
 /** Suggests changes to the job's scenarios; writes nothing. */
 export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
@@ -187,6 +194,7 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       error,
       usage,
       reply: { content: error, toolCalls: [] },
+      failure: 'budget',
     };
   }
   // Batches never started leave holes, which find() visits.
@@ -195,7 +203,15 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
     // No batch after it was sent: the same refusal would answer every one.
     const error = `The request could not be carried out: ${errorText(fatal.error)}`;
     const result = { ...base, success: false, message: error, validation_issues: issues, failed_batches: failures, not_done: [...notDone.values()] };
-    return { status: 'failed', result, error, usage, reply: { content: error, toolCalls: [] }, progress: { done, total: scenarios.length } };
+    return {
+      status: 'failed',
+      result,
+      error,
+      usage,
+      reply: { content: error, toolCalls: [] },
+      progress: { done, total: scenarios.length },
+      failure: 'model_refused',
+    };
   }
   if (batches.length && failures.length === batches.length) {
     const error = `The request could not be carried out: ${failures[0]!.error}`;
@@ -205,6 +221,8 @@ export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcom
       error,
       usage,
       reply: { content: error, toolCalls: [] },
+      // Every batch failed the same way, or at least not all for a passing cause: the job says the worst.
+      failure: failedBatchesKind(outputs),
     };
   }
 

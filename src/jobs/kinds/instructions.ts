@@ -1,5 +1,6 @@
 import { BudgetStopped, type InstructionsOutput, type InstructionsScenario } from '../../agent/engine.js';
 import { type InstructionsJobRequest, instructionsChange, proposedChanges } from '../../domain/instructions.js';
+import { type FailureKind, failureOfModelError } from '../../domain/job-failure.js';
 import { addUsage, emptyUsage, type TokenUsage } from '../../domain/jobs.js';
 import { checkScenarioRules, type ScenarioFields } from '../../domain/scenario.js';
 import { blankResult } from '../../domain/suggestion.js';
@@ -9,7 +10,7 @@ import type { JobContext, JobHandler, JobOutcome } from '../types.js';
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
-function failed(error: string, usage: TokenUsage): JobOutcome {
+function failed(error: string, usage: TokenUsage, failure: FailureKind = 'error'): JobOutcome {
   return {
     status: 'failed',
     result: { ...blankResult('instructions'), success: false, message: error },
@@ -17,6 +18,7 @@ function failed(error: string, usage: TokenUsage): JobOutcome {
     usage,
     reply: { content: error, toolCalls: [] },
     progress: { done: 0, total: 1 },
+    failure,
   };
 }
 
@@ -37,9 +39,10 @@ export const instructionsJob: JobHandler = async (ctx: JobContext): Promise<JobO
     out = await ctx.engine.instructions({ mode: req.mode, scenario, userMessage: req.user_message, context: facts, signal: ctx.signal, budget: ctx.budget });
   } catch (e) {
     if (ctx.signal.aborted) throw e;
-    if (e instanceof BudgetStopped) return failed(e.message, addUsage(emptyUsage(), e.usage));
+    if (e instanceof BudgetStopped) return failed(e.message, addUsage(emptyUsage(), e.usage), 'budget');
     // The model calls made before the failure were made and paid for: count them.
-    return failed(`The instructions could not be written: ${errorText(e)}`, addUsage(emptyUsage(), (e as { usage?: Partial<TokenUsage> } | null)?.usage));
+    const spent = addUsage(emptyUsage(), (e as { usage?: Partial<TokenUsage> } | null)?.usage);
+    return failed(`The instructions could not be written: ${errorText(e)}`, spent, failureOfModelError(e));
   }
   const usage = addUsage(emptyUsage(), out.usage);
   const checked = instructionsChange(f, out);

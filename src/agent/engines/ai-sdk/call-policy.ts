@@ -84,18 +84,22 @@ export class Semaphore {
  * A model call that did not succeed, with what it cost, worded for the person reading the job.
  * `fatal` marks a provider answer no retry can fix (bad key, no access, unknown model, invalid
  * request): the job ends at once instead of sending its other batches to the same refusal.
+ * `retryable` marks a passing cause (a timeout, an outage, a rate limit) that outlasted the
+ * retries: the same request sent again later may well succeed.
  */
 export class ModelCallError extends Error {
   override name = 'ModelCallError';
   readonly fatal: boolean;
+  readonly retryable: boolean;
   constructor(
     message: string,
     readonly attempts: number,
     readonly usage: { input_tokens: number; output_tokens: number; model_calls: number },
-    options?: { cause?: unknown; fatal?: boolean },
+    options?: { cause?: unknown; fatal?: boolean; retryable?: boolean },
   ) {
     super(message, options);
     this.fatal = options?.fatal ?? false;
+    this.retryable = options?.retryable ?? false;
   }
 }
 
@@ -199,7 +203,7 @@ export class CallPolicy {
           `${text[0]!.toUpperCase()}${text.slice(1)}${tries}.`,
           attempt,
           { input_tokens: 0, output_tokens: 0, model_calls: attempt },
-          { cause: err, fatal },
+          { cause: err, fatal, retryable },
         );
       }
       await sleep(this.delayFor(attempt, err), signal);

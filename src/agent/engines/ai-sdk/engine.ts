@@ -390,7 +390,7 @@ class Conversation<T> {
       if (err instanceof ModelCallError) {
         // What the earlier calls of this exchange cost is reported with the failure.
         this.usage = addUsage(this.usage, err.usage);
-        throw new ModelCallError(err.message, err.attempts, this.usage, { cause: err.cause, fatal: err.fatal });
+        throw new ModelCallError(err.message, err.attempts, this.usage, { cause: err.cause, fatal: err.fatal, retryable: err.retryable });
       }
       throw err;
     }
