@@ -77,6 +77,24 @@ describe.each(testDatabases)('applying one job in parts ($name)', ({ name }) => 
     expect(tags.result).toMatchObject({ success: true, applied_scenario_ids: [fixed.id, plain.id] });
     expect(await get(fixed.id)).toMatchObject({ instructions: 'Say which tariff you expected.', tags: ['billing', 'reviewed'] });
     expect(await reviewState(progress_id)).toBe('applied');
+    // The later part carried the corrected value again: its revision marks only what it wrote.
+    const [later] = await revisions(fixed.id);
+    expect(later).toMatchObject({ edited_by_user: [], changed_fields: { tags: expect.any(Object) } });
+    expect(later.reason).not.toContain('edited');
+  });
+
+  it('a corrected value sent again with the rest is in place, not a conflict, and not marked again', async () => {
+    const [one] = await scenarios(1, 'Wrong plan');
+    const { session_id, progress_id, items } = await improve([one.id]);
+    const corrected = { ...items[0], instructions: 'Say which plan you chose.' };
+    const first = { id: one.id, based_on_revision: 1, instructions: corrected.instructions, changes: { instructions: items[0].changes.instructions } };
+    await apply([first], { session_id, source_progress_id: progress_id });
+    const rest = await apply([corrected], { session_id, source_progress_id: progress_id });
+    expect(rest.result).toMatchObject({ success: true, applied_scenario_ids: [one.id], edited_fields: [] });
+    const [tags, instructions] = await revisions(one.id);
+    expect(tags).toMatchObject({ revision: 3, edited_by_user: [] });
+    expect(Object.keys(tags.changed_fields)).toEqual(['tags']);
+    expect(instructions).toMatchObject({ revision: 2, edited_by_user: ['instructions'] });
   });
 
   it('an edit by anyone else between the two applies is still a conflict, and nothing of the second apply is written', async () => {

@@ -203,7 +203,10 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     if (conflicts.length || issues.length) throw new OutcomeInstead(rejected(job, conflicts, issues));
     if (inEffect && !writes.length && (!drafts.length || sourceApplied)) throw new OutcomeInstead(alreadyApplied(job, source?.applied_by ?? null));
     const reasoned = writes.map((w) => {
-      const corrected = editedOf(w.suggestion, suggested.get(w.current.id));
+      // A corrected value the scenario holds already (sent again with a later part) is not this write's.
+      const corrected = editedOf(w.suggestion, suggested.get(w.current.id)).filter(
+        (f) => !sameValue(w.before[f as keyof ScenarioFields], w.merged[f as keyof ScenarioFields]),
+      );
       if (corrected.length) edited.push({ scenario_id: w.current.id, fields: corrected });
       return { current: w.current, merged: w.merged, reason: withEdits(from, corrected), edited: corrected };
     });
