@@ -229,11 +229,13 @@ export class JobRunner {
     const { store, engine, log } = this.#opts;
     let outcome: JobOutcome;
     try {
+      const request: unknown = JSON.parse(job.request);
       outcome = await handler({
         db: store.db,
         job,
+        request,
         engine,
-        budget: await budgetFor(store.db, this.#opts.config, job),
+        budget: await budgetFor(store.db, this.#opts.config, job, request),
         signal: controller.signal,
         now: () => this.#now(),
         keptBatches: () => keptBatches(store.db, job.id),
