@@ -103,7 +103,7 @@ type ReadItems = ReturnType<typeof readUpdatedScenarios>;
 async function readItemsInTurns(items: ReadonlyArray<Record<string, unknown>>): Promise<ReadItems> {
   const out: ReadItems = { suggestions: [], drafts: [], errors: [] };
   for (let i = 0; i < items.length; i += ITEMS_PER_TURN) {
-    if (i) await yieldToEventLoop();
+    if (items.length > ITEMS_PER_TURN) await yieldToEventLoop();
     const part = readUpdatedScenarios(items.slice(i, i + ITEMS_PER_TURN), i);
     out.suggestions.push(...part.suggestions);
     out.drafts.push(...part.drafts);
@@ -111,7 +111,7 @@ async function readItemsInTurns(items: ReadonlyArray<Record<string, unknown>>): 
   }
   return out;
 }
-const ITEMS_PER_TURN = 500;
+const ITEMS_PER_TURN = 200;
 
 async function plan(
   db: Executor,
