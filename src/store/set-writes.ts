@@ -21,6 +21,15 @@ const SQLITE_ROWS_PER_STATEMENT = 200;
 const PG_ROWS_PER_STATEMENT = 5_000;
 
 const isPostgres = (db: Executor) => db.getExecutor().adapter instanceof PostgresAdapter;
+
+/**
+ * How many rows a caller writing thousands should check and hand over at a time. On PostgreSQL
+ * each statement is a round trip to another process, so a part is thousands of rows and a whole
+ * write a handful of statements. On SQLite a statement is a call within this process: a few
+ * hundred rows keep what a part holds small enough to be collected young, and give other requests
+ * turns between parts.
+ */
+export const rowsPerPart = (db: Executor): number => (isPostgres(db) ? PG_ROWS_PER_STATEMENT / 2 : SQLITE_ROWS_PER_STATEMENT);
 const quote = (name: string) => `"${name}"`;
 
 function chunks<T>(rows: T[], size: number): T[][] {
