@@ -64,6 +64,14 @@ describe.each(testDatabases)('an apply of several parts on $name', ({ name }) =>
     expect(await appliedRevisions(ids)).toEqual([]);
   });
 
+  it('stores a name holding a lone surrogate as well-formed text, the surrogate replaced', async () => {
+    const [id] = (await seedScenarios(s.running.store.db, s.defaultProjectId, 1)).ids;
+    const res = await apply([{ id, based_on_revision: 1, name: 'Half \ud800 a pair' }]);
+    expect(res.result.applied_scenario_ids).toEqual([id]);
+    const stored: string = (await s.api('GET', `scenarios/${id}/`)).body.name;
+    expect(stored).toMatch(/^Half \ufffd+ a pair$/);
+  });
+
   it('writes every part as one changeset, which shows each scenario and reverts them all', async () => {
     const ids = await seed();
     const res = await apply(ids.map((id, i) => ({ id, based_on_revision: 1, tags: ['billing', `group-${(i + 1) % 10}`, 'reviewed'] })));
