@@ -22,27 +22,36 @@ export interface StorableProblem {
 
 /**
  * The first part of a JSON-like value no database can hold: a NUL in a string or key, or nesting
- * deeper than `maxDepth`. Walks without recursion, so nesting itself cannot overflow the stack.
+ * deeper than `maxDepth`. The walk stops descending at `maxDepth`, so however deep a value nests it
+ * never recurses further than that; and it builds a path only for the part it reports, since a
+ * 10,000-item apply body is walked on the event loop.
  */
 export function storableProblem(value: unknown, maxDepth = MAX_JSON_DEPTH): StorableProblem | null {
-  const stack: Array<{ value: unknown; path: Array<string | number> }> = [{ value, path: [] }];
-  while (stack.length) {
-    const { value: v, path } = stack.pop()!;
-    if (typeof v === 'string') {
-      if (v.includes('\u0000')) return { path, message: NUL_MESSAGE };
-      continue;
+  const found = problemIn(value, 0, maxDepth);
+  if (found) found.path.reverse();
+  return found;
+}
+
+/** The problem at or under `v`, its path reversed (innermost key first) while it travels up. */
+function problemIn(v: unknown, depth: number, maxDepth: number): StorableProblem | null {
+  if (typeof v === 'string') return v.includes('\u0000') ? { path: [], message: NUL_MESSAGE } : null;
+  if (v === null || typeof v !== 'object') return null;
+  if (depth >= maxDepth) return { path: [], message: DEPTH_MESSAGE };
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      const found = problemIn(v[i], depth + 1, maxDepth);
+      if (found) {
+        found.path.push(i);
+        return found;
+      }
     }
-    if (v === null || typeof v !== 'object') continue;
-    if (path.length >= maxDepth) return { path, message: DEPTH_MESSAGE };
-    if (Array.isArray(v)) {
-      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], path: [...path, i] });
-      continue;
-    }
-    const keys = Object.keys(v);
-    for (let i = keys.length - 1; i >= 0; i--) {
-      const k = keys[i]!;
-      if (k.includes('\u0000')) return { path: [...path, k], message: NUL_MESSAGE };
-      stack.push({ value: (v as Record<string, unknown>)[k], path: [...path, k] });
+    return null;
+  }
+  for (const k of Object.keys(v)) {
+    const found = k.includes('\u0000') ? { path: [], message: NUL_MESSAGE } : problemIn((v as Record<string, unknown>)[k], depth + 1, maxDepth);
+    if (found) {
+      found.path.push(k);
+      return found;
     }
   }
   return null;

@@ -53,8 +53,8 @@ export class JobBudget implements CallGate {
 }
 
 /** The budget a job runs under: its own caps and what its project has left this month. */
-export async function budgetFor(db: Db, config: Pick<Config, 'model' | 'prices'>, job: Row<'jobs'>): Promise<JobBudget> {
-  const caps = (JSON.parse(job.request) as { budget?: JobCaps }).budget ?? {};
+export async function budgetFor(db: Db, config: Pick<Config, 'model' | 'prices'>, job: Row<'jobs'>, request: unknown): Promise<JobBudget> {
+  const caps = (request as { budget?: JobCaps }).budget ?? {};
   let monthlyRemaining: number | null = null;
   if (job.project_id !== null) {
     const project = await getProject(db, job.organization_id, job.project_id).catch(() => null);

@@ -3,6 +3,7 @@ import os from 'node:os';
 import type { ScenarioEngine } from '../agent/engine.js';
 import type { Config } from '../config.js';
 import { type Clock, isoNow } from '../domain/clock.js';
+import { yieldToEventLoop } from '../domain/event-loop.js';
 import type { JobKind, TokenUsage } from '../domain/jobs.js';
 import { isDataError } from '../store/data-errors.js';
 import type { Store } from '../store/db.js';
@@ -229,11 +230,16 @@ export class JobRunner {
     const { store, engine, log } = this.#opts;
     let outcome: JobOutcome;
     try {
+      // A job claimed as it is submitted starts in a turn of the event loop of its own: parsing an
+      // apply's megabytes of request would otherwise lengthen the turn that stored it.
+      await yieldToEventLoop();
+      const request: unknown = JSON.parse(job.request);
       outcome = await handler({
         db: store.db,
         job,
+        request,
         engine,
-        budget: await budgetFor(store.db, this.#opts.config, job),
+        budget: await budgetFor(store.db, this.#opts.config, job, request),
         signal: controller.signal,
         now: () => this.#now(),
         keptBatches: () => keptBatches(store.db, job.id),

@@ -11,6 +11,8 @@ import type { JobBudget } from './budget.js';
 export interface JobContext {
   db: Db;
   job: Row<'jobs'>;
+  /** The job's request, parsed once for the runner and the handler (an apply's is megabytes). */
+  request: unknown;
   engine: ScenarioEngine;
   /** What the job may still spend: handed to the engine, which asks it before each model call. */
   budget: JobBudget;

@@ -1,5 +1,5 @@
 import { Conflict, ValidationError } from '../domain/errors.js';
-import { yielder } from '../domain/event-loop.js';
+import { yielder, yieldToEventLoop } from '../domain/event-loop.js';
 import { emptyUsage } from '../domain/jobs.js';
 import { normalizedValue, type ScenarioCreate, type ScenarioFields, type ScenarioPatch, sameValue } from '../domain/scenario.js';
 import type { ApplyJobRequest } from '../domain/scenario-agent.js';
@@ -20,7 +20,7 @@ import {
 import { appliedKeys, appliedState, changeKeys } from '../domain/suggestion-review.js';
 import { failedOutcome } from '../jobs/storable-outcome.js';
 import { type JobContext, type JobHandler, type JobOutcome, OutcomeInstead } from '../jobs/types.js';
-import { type ChangesetEntry, recordChangeset } from '../store/changesets.js';
+import { type ChangesetEntry, ChangesetRecorder } from '../store/changesets.js';
 import type { Tx } from '../store/db.js';
 import { setReviewState } from '../store/job-review.js';
 import { findJobById } from '../store/jobs.js';
@@ -32,10 +32,11 @@ import {
   prepareScenarioUpdate,
   type ReferenceLookups,
   scenarioFieldsOf,
-  writeMergedMany,
+  writeScenarioVersions,
 } from '../store/scenarios.js';
 import type { Row } from '../store/schema.js';
 import { markLatestPreview } from '../store/sessions.js';
+import { rowsPerPart } from '../store/set-writes.js';
 import { fieldsAppliedSinceBySameJob, keysAppliedBefore, staleVerdict } from './same-job-applies.js';
 
 function rejected(job: Row<'jobs'>, conflicts: ApplyConflict[], issues: ValidationIssue[]): JobOutcome {
@@ -174,10 +175,13 @@ export async function checkSuggestions(
  */
 export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const { job } = ctx;
-  const req = JSON.parse(job.request) as ApplyJobRequest;
-  // Items come from the edge, which refuses what cannot be stored; a request submitted another way is checked here.
+  const req = ctx.request as ApplyJobRequest;
+  // Items come from the edge, which refuses what cannot be stored; a request submitted another way is
+  // checked here. A big apply's request is megabytes: the check, and the work after it, get turns of their own.
+  await yieldToEventLoop();
   const unstorable = storableProblem({ suggestions: req.suggestions, drafts: req.drafts, updated_scenarios: req.updated_scenarios });
   if (unstorable) return failedOutcome(job, `${unstorable.path.join('.')}: ${unstorable.message} Nothing was written.`);
+  await yieldToEventLoop();
   // Checked by the submit; only a request stored before it kept them checked is read again.
   const { suggestions, drafts } = req.suggestions
     ? { suggestions: req.suggestions, drafts: req.drafts ?? [] }
@@ -196,24 +200,50 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     const sourceApplied = source?.review_state === 'applied';
     if (sourceApplied && drafts.length && !suggestions.length) throw new OutcomeInstead(alreadyApplied(job, source.applied_by));
     const sourceItems = suggestionsOf(source);
+    await yieldToEventLoop();
     // Per scenario, what its job suggested, to tell the reviewer's corrections from the suggestion.
     const suggested = new Map(sourceItems.flatMap((u) => (typeof u.id === 'number' ? [[u.id, u] as const] : [])));
     const from = `Applied from session ${job.session_id ?? '-'}${source ? ` (suggestions of job ${source.progress_id})` : ''}.`;
-    const { writes, conflicts, issues, inEffect } = await checkSuggestions(tx, job.organization_id, req.project_id, suggestions, source?.progress_id);
-    if (conflicts.length || issues.length) throw new OutcomeInstead(rejected(job, conflicts, issues));
-    if (inEffect && !writes.length && (!drafts.length || sourceApplied)) throw new OutcomeInstead(alreadyApplied(job, source?.applied_by ?? null));
-    const reasoned = writes.map((w) => {
-      // A corrected value the scenario holds already (sent again with a later part) is not this write's.
-      const corrected = editedOf(w.suggestion, suggested.get(w.current.id)).filter(
-        (f) => !sameValue(w.before[f as keyof ScenarioFields], w.merged[f as keyof ScenarioFields]),
-      );
-      if (corrected.length) edited.push({ scenario_id: w.current.id, fields: corrected });
-      return { current: w.current, merged: w.merged, reason: withEdits(from, corrected), edited: corrected };
+    const conflicts: ApplyConflict[] = [];
+    const issues: ValidationIssue[] = [];
+    let inEffect = 0;
+    let written = 0;
+    const changeset = new ChangesetRecorder(tx, {
+      organizationId: job.organization_id,
+      kind: 'apply',
+      actor,
+      now,
+      jobId: job.id,
+      sessionId: job.session_id,
+      summary: from,
     });
     try {
-      const written = await writeMergedMany(tx, actor, reasoned, { now, changeType: 'apply', reason: from, source: source?.progress_id });
-      applied.push(...writes.map((w) => w.current.id));
-      const entries: ChangesetEntry[] = writes.map((w, i) => ({ before: w.current, after: written[i]! }));
+      // Checked and written a part at a time, so a part's rows are not kept for the end; after the
+      // first problem the rest is only checked, every problem is named, and the transaction rolls
+      // back what the parts before it wrote.
+      const perPart = rowsPerPart(tx);
+      for (let i = 0; i < suggestions.length; i += perPart) {
+        const part = await checkSuggestions(tx, job.organization_id, req.project_id, suggestions.slice(i, i + perPart), source?.progress_id);
+        conflicts.push(...part.conflicts);
+        issues.push(...part.issues);
+        inEffect += part.inEffect;
+        if (conflicts.length || issues.length || !part.writes.length) continue;
+        const reasoned = part.writes.map((w) => {
+          // A corrected value the scenario holds already (sent again with a later part) is not this write's.
+          const corrected = editedOf(w.suggestion, suggested.get(w.current.id)).filter(
+            (f) => !sameValue(w.before[f as keyof ScenarioFields], w.merged[f as keyof ScenarioFields]),
+          );
+          if (corrected.length) edited.push({ scenario_id: w.current.id, fields: corrected });
+          return { current: w.current, merged: w.merged, before: w.before, reason: withEdits(from, corrected), edited: corrected };
+        });
+        const versions = await writeScenarioVersions(tx, actor, reasoned, { now, changeType: 'apply', reason: from, source: source?.progress_id });
+        for (const w of part.writes) applied.push(w.current.id);
+        written += part.writes.length;
+        await changeset.add(part.writes.map((w, k) => ({ before: w.current, after: versions[k]!.row, changes: versions[k]!.changes })));
+      }
+      if (conflicts.length || issues.length) throw new OutcomeInstead(rejected(job, conflicts, issues));
+      if (inEffect && !written && (!drafts.length || sourceApplied)) throw new OutcomeInstead(alreadyApplied(job, source?.applied_by ?? null));
+      const entries: ChangesetEntry[] = [];
       for (const d of drafts) {
         const corrected = draftEdits(d, sourceItems);
         const origin = { reason: withEdits(from, corrected), source: source?.progress_id, edited: corrected };
@@ -222,13 +252,8 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
         if (corrected.length) edited.push({ scenario_id: row.id, fields: corrected });
         entries.push({ before: null, after: row });
       }
-      changesetIds.push(
-        ...(await recordChangeset(
-          tx,
-          { organizationId: job.organization_id, kind: 'apply', actor, now, jobId: job.id, sessionId: job.session_id, summary: from },
-          entries,
-        )),
-      );
+      await changeset.add(entries);
+      changesetIds.push(...(await changeset.finish()));
     } catch (e) {
       // A concurrent writer won the race, or a draft no longer validates: the transaction rolls back.
       if (e instanceof Conflict) {

@@ -18,7 +18,7 @@ const partOf = (scenarioId: number | null, field: string | null) =>
  */
 export const improveAndApplyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const outcome = await improveJob(ctx);
-  const req = JSON.parse(ctx.job.request) as ImproveJobRequest;
+  const req = ctx.request as ImproveJobRequest;
   if (!req.apply_changes || outcome.status !== 'completed' || outcome.result.kind !== 'improve') return outcome;
   const result: ImproveResult = outcome.result;
   const { job } = ctx;

@@ -86,7 +86,12 @@ async function resolveAgentChoice(db: Executor, orgId: number, projectId: number
 }
 
 /** The job whose suggestions an apply carries: the one named, or the session's latest still waiting for review. */
-async function sourceOfApply(db: Executor, orgId: number, progressId: string | undefined, sessionId: number | undefined): Promise<Row<'jobs'> | undefined> {
+async function sourceOfApply(
+  db: Executor,
+  orgId: number,
+  progressId: string | undefined,
+  sessionId: number | undefined,
+): Promise<Pick<Row<'jobs'>, 'id'> | undefined> {
   if (progressId === undefined) return sessionId ? waitingReviewOfSession(db, sessionId) : undefined;
   const job = await findJobByProgressId(db, orgId, progressId);
   if (!job || (job.kind !== 'improve' && job.kind !== 'clarify'))
@@ -103,7 +108,7 @@ type ReadItems = ReturnType<typeof readUpdatedScenarios>;
 async function readItemsInTurns(items: ReadonlyArray<Record<string, unknown>>): Promise<ReadItems> {
   const out: ReadItems = { suggestions: [], drafts: [], errors: [] };
   for (let i = 0; i < items.length; i += ITEMS_PER_TURN) {
-    if (i) await yieldToEventLoop();
+    if (items.length > ITEMS_PER_TURN) await yieldToEventLoop();
     const part = readUpdatedScenarios(items.slice(i, i + ITEMS_PER_TURN), i);
     out.suggestions.push(...part.suggestions);
     out.drafts.push(...part.drafts);
@@ -111,7 +116,7 @@ async function readItemsInTurns(items: ReadonlyArray<Record<string, unknown>>): 
   }
   return out;
 }
-const ITEMS_PER_TURN = 500;
+const ITEMS_PER_TURN = 200;
 
 async function plan(
   db: Executor,
@@ -121,7 +126,8 @@ async function plan(
   items?: ReadItems,
 ): Promise<Planned> {
   const { agent, session } = refs;
-  const previous = session ? await latestJobOfSession(db, session.id) : undefined;
+  // The session's latest job (its row holds its whole result) is read only by the requests that continue it.
+  const previousJob = () => (session ? latestJobOfSession(db, session.id) : Promise.resolve(undefined));
   const resuming = (body.agent_resolution_response.trim() !== '' || Object.keys(body.agent_selections ?? {}).length > 0) && !body.apply_changes;
 
   // With scenarios and no suggestions to apply, apply_changes asks for an improve that applies its own.
@@ -149,6 +155,7 @@ async function plan(
   }
 
   if (resuming) {
+    const previous = await previousJob();
     if (previous?.status !== 'needs_agent_clarification') {
       throw ValidationError.field('session_id', 'An agent answer continues a session whose last job asked which agent to use.');
     }
@@ -177,6 +184,7 @@ async function plan(
   }
 
   // Clarify: the agent comes from the body or from the clarify job this session continues.
+  const previous = await previousJob();
   const heldAgent = previous?.kind === 'clarify' ? (JSON.parse(previous.request) as ClarifyJobRequest).agent_id : undefined;
   const clarifyAgent = agent ?? (heldAgent ? await findAgentSummary(db, orgId, heldAgent) : undefined);
   if (!clarifyAgent) throw ValidationError.field('agent_id', 'Required to generate scenarios (no "scenarios" were given, so this is a request for new ones).');

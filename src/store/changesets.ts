@@ -4,12 +4,9 @@ import { diffScenarioFields, EMPTY_SCENARIO, type FieldChanges, type ScenarioFie
 import type { Executor } from './db.js';
 import { getOwned } from './ownership.js';
 import { type Actor, scenarioFieldsOf } from './scenarios.js';
-import type { NewRow, Row } from './schema.js';
+import type { Row } from './schema.js';
+import { type Column, insertRows } from './set-writes.js';
 import { enqueueWebhookEvent } from './webhooks.js';
-
-/** Item rows per INSERT: well under every dialect's limit on bound parameters. */
-const ITEMS_PER_INSERT = 100;
-const CHUNK = 500;
 
 export interface ChangesetHead {
   organizationId: number;
@@ -26,38 +23,142 @@ export interface ChangesetHead {
 export interface ChangesetEntry {
   before: Row<'scenarios'> | null;
   after: Row<'scenarios'> | null;
+  /** An update's changes when the writer knows them (writeScenarioVersions does): the rows are then not parsed and diffed again. */
+  changes?: FieldChanges;
 }
 
 const actionOf = (e: ChangesetEntry): ChangesetAction => (e.before === null ? 'create' : e.after === null ? 'delete' : 'update');
 
-function itemFields(e: ChangesetEntry): string[] {
-  const before = e.before ? scenarioFieldsOf(e.before) : EMPTY_SCENARIO;
-  const after = e.after ? scenarioFieldsOf(e.after) : EMPTY_SCENARIO;
-  return Object.keys(diffScenarioFields(before, after as Partial<ScenarioFields>));
+const ITEM_COLUMNS: Column[] = [
+  { name: 'changeset_id', type: 'integer' },
+  { name: 'organization_id', type: 'integer' },
+  { name: 'scenario_id', type: 'integer' },
+  { name: 'action', type: 'text' },
+  { name: 'fields', type: 'text' },
+  { name: 'before', type: 'text' },
+  { name: 'before_revision', type: 'integer' },
+  { name: 'after', type: 'text' },
+  { name: 'after_revision', type: 'integer' },
+  { name: 'reverted_by', type: 'integer' },
+];
+
+/**
+ * What an item keeps of the scenario before and after, as stored text, and the fields it changed.
+ * A create or a delete keeps the whole content (a revert deletes or brings back the scenario); an
+ * update keeps only the fields it changed and the name, since showing and reverting it read no
+ * other: a 10,000-scenario apply then stores a few hundred bytes per item, not two whole copies.
+ */
+function itemContent(e: ChangesetEntry): { fields: string[]; before: string | null; after: string | null } {
+  if (!e.before || !e.after) {
+    const before = e.before ? scenarioFieldsOf(e.before) : null;
+    const after = e.after ? scenarioFieldsOf(e.after) : null;
+    const fields = Object.keys(diffScenarioFields(before ?? EMPTY_SCENARIO, (after ?? EMPTY_SCENARIO) as Partial<ScenarioFields>));
+    return { fields, before: before && JSON.stringify(before), after: after && JSON.stringify(after) };
+  }
+  const changes = e.changes ?? diffScenarioFields(scenarioFieldsOf(e.before), scenarioFieldsOf(e.after));
+  const before: Record<string, unknown> = { name: e.before.name };
+  const after: Record<string, unknown> = { name: e.after.name };
+  for (const [f, c] of Object.entries(changes)) {
+    before[f] = c!.old;
+    after[f] = c!.new;
+  }
+  return { fields: Object.keys(changes), before: JSON.stringify(before), after: JSON.stringify(after) };
+}
+
+/** One project's changeset while its items are being recorded. */
+interface OpenChangeset {
+  id: number;
+  projectId: number;
+  scenarioIds: number[];
+  fields: Set<string>;
 }
 
 /**
- * Records a write as changesets, in the caller's transaction: one per project the write touched
- * (a bulk update may span projects), none when it changed nothing. Returns their ids.
+ * A write recorded as changesets part by part, in the caller's transaction: one per project the
+ * write touched (a bulk update may span projects), none when it changed nothing. A write of
+ * thousands of scenarios adds each part as it writes it, so no part's rows are kept for the end;
+ * `finish` completes each changeset's count and fields and tells the webhooks.
  */
-export async function recordChangeset(db: Executor, head: ChangesetHead, entries: ReadonlyArray<ChangesetEntry>): Promise<number[]> {
-  const real = entries.filter((e) => !(e.before && e.after && e.before.revision === e.after.revision));
-  const byProject = new Map<number, ChangesetEntry[]>();
-  for (const e of real) {
-    const p = (e.after ?? e.before)!.project_id;
-    byProject.set(p, [...(byProject.get(p) ?? []), e]);
-  }
-  const ids: number[] = [];
-  for (const [projectId, group] of byProject) {
-    // Diffing and serializing 10,000 scenarios is long synchronous work: other requests get turns between.
-    const breathe = yielder(500);
-    const items: Array<{ e: ChangesetEntry; fields: string[] }> = [];
-    for (const e of group) {
+export class ChangesetRecorder {
+  readonly #open = new Map<number, OpenChangeset>();
+
+  constructor(
+    private readonly db: Executor,
+    private readonly head: ChangesetHead,
+  ) {}
+
+  /** Records these entries as items; an entry whose scenario the write left as it was is skipped. */
+  async add(entries: ReadonlyArray<ChangesetEntry>): Promise<void> {
+    const { db, head } = this;
+    const byChangeset = new Map<OpenChangeset, unknown[][]>();
+    // Serializing thousands of items is long synchronous work: other requests get turns between.
+    const breathe = yielder(ITEMS_PER_TURN);
+    for (const e of entries) {
+      if (e.before && e.after && e.before.revision === e.after.revision) continue;
       await breathe();
-      items.push({ e, fields: itemFields(e) });
+      const cs = await this.#changesetOf((e.after ?? e.before)!.project_id);
+      const scenarioId = (e.after ?? e.before)!.id;
+      const content = itemContent(e);
+      for (const f of content.fields) cs.fields.add(f);
+      cs.scenarioIds.push(scenarioId);
+      let rows = byChangeset.get(cs);
+      if (!rows) byChangeset.set(cs, (rows = []));
+      rows.push([
+        cs.id,
+        head.organizationId,
+        scenarioId,
+        actionOf(e),
+        JSON.stringify(content.fields),
+        content.before,
+        e.before?.revision ?? null,
+        content.after,
+        e.after?.revision ?? null,
+        null,
+      ]);
     }
-    const fields = [...new Set(items.flatMap((i) => i.fields))].sort();
-    const { id } = await db
+    for (const rows of byChangeset.values()) await insertRows(db, 'changeset_items', ITEM_COLUMNS, rows);
+  }
+
+  /** The changesets' ids, in the order their projects first appeared; none when nothing was recorded. */
+  async finish(): Promise<number[]> {
+    const { db, head } = this;
+    const event = head.kind === 'revert' ? 'changeset.reverted' : 'changeset.applied';
+    const progressId = async () =>
+      head.jobId ? ((await db.selectFrom('jobs').select('progress_id').where('id', '=', head.jobId).executeTakeFirst())?.progress_id ?? null) : null;
+    for (const cs of this.#open.values()) {
+      const fields = [...cs.fields].sort();
+      await db
+        .updateTable('changesets')
+        .set({ scenario_count: cs.scenarioIds.length, fields: JSON.stringify(fields) })
+        .where('id', '=', cs.id)
+        .execute();
+      await enqueueWebhookEvent(
+        db,
+        head.organizationId,
+        cs.projectId,
+        event,
+        async () => ({
+          changeset_id: cs.id,
+          project_id: cs.projectId,
+          kind: head.kind,
+          reverts: head.revertsId ?? null,
+          progress_id: await progressId(),
+          session_id: head.sessionId ?? null,
+          scenario_ids: cs.scenarioIds,
+          fields,
+        }),
+        head.now,
+      );
+    }
+    return [...this.#open.values()].map((cs) => cs.id);
+  }
+
+  async #changesetOf(projectId: number): Promise<OpenChangeset> {
+    const known = this.#open.get(projectId);
+    if (known) return known;
+    const { head } = this;
+    // Count and fields are completed by finish, in the same transaction.
+    const { id } = await this.db
       .insertInto('changesets')
       .values({
         organization_id: head.organizationId,
@@ -69,53 +170,31 @@ export async function recordChangeset(db: Executor, head: ChangesetHead, entries
         job_id: head.jobId ?? null,
         session_id: head.sessionId ?? null,
         reverts_changeset_id: head.revertsId ?? null,
-        scenario_count: group.length,
-        fields: JSON.stringify(fields),
+        scenario_count: 0,
+        fields: '[]',
         created_at: head.now,
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const rows: NewRow<'changeset_items'>[] = items.map(({ e, fields }) => ({
-      changeset_id: id,
-      organization_id: head.organizationId,
-      scenario_id: (e.after ?? e.before)!.id,
-      action: actionOf(e),
-      fields: JSON.stringify(fields),
-      before: e.before ? JSON.stringify(scenarioFieldsOf(e.before)) : null,
-      before_revision: e.before?.revision ?? null,
-      after: e.after ? JSON.stringify(scenarioFieldsOf(e.after)) : null,
-      after_revision: e.after?.revision ?? null,
-      reverted_by: null,
-    }));
-    for (let i = 0; i < rows.length; i += ITEMS_PER_INSERT)
-      await db
-        .insertInto('changeset_items')
-        .values(rows.slice(i, i + ITEMS_PER_INSERT))
-        .execute();
-    const event = head.kind === 'revert' ? 'changeset.reverted' : 'changeset.applied';
-    await enqueueWebhookEvent(
-      db,
-      head.organizationId,
-      projectId,
-      event,
-      async () => ({
-        changeset_id: id,
-        project_id: projectId,
-        kind: head.kind,
-        reverts: head.revertsId ?? null,
-        progress_id: head.jobId
-          ? ((await db.selectFrom('jobs').select('progress_id').where('id', '=', head.jobId).executeTakeFirst())?.progress_id ?? null)
-          : null,
-        session_id: head.sessionId ?? null,
-        scenario_ids: rows.map((r) => r.scenario_id),
-        fields,
-      }),
-      head.now,
-    );
-    ids.push(id);
+    const cs: OpenChangeset = { id, projectId, scenarioIds: [], fields: new Set() };
+    this.#open.set(projectId, cs);
+    return cs;
   }
-  return ids;
 }
+
+/**
+ * Records a write as changesets, in the caller's transaction: one per project the write touched
+ * (a bulk update may span projects), none when it changed nothing. Returns their ids.
+ */
+export async function recordChangeset(db: Executor, head: ChangesetHead, entries: ReadonlyArray<ChangesetEntry>): Promise<number[]> {
+  const recorder = new ChangesetRecorder(db, head);
+  await recorder.add(entries);
+  return recorder.finish();
+}
+
+/** Items serialized between two turns of the event loop. */
+const ITEMS_PER_TURN = 500;
+const CHUNK = 500;
 
 export interface ChangesetFilter {
   projectId?: number;

@@ -21,11 +21,15 @@ export async function setReviewState(db: Executor, jobId: number, state: StoredR
     .execute();
 }
 
-/** The session's latest job whose suggestions are still waiting (wholly or in part): what an apply or a discard in that session settles. */
-export function waitingReviewOfSession(db: Executor, sessionId: number): Promise<Row<'jobs'> | undefined> {
+/**
+ * The session's latest job whose suggestions are still waiting (wholly or in part): what an apply or
+ * a discard in that session settles. Its id only: the row holds the job's whole result (megabytes
+ * for an improve of thousands of scenarios).
+ */
+export function waitingReviewOfSession(db: Executor, sessionId: number): Promise<Pick<Row<'jobs'>, 'id'> | undefined> {
   return db
     .selectFrom('jobs')
-    .selectAll()
+    .select('id')
     .where('session_id', '=', sessionId)
     .where('kind', 'in', REVIEWABLE_KINDS)
     .where('review_state', 'in', ['to_review', 'partly_applied'])

@@ -1,5 +1,6 @@
 import { ValidationError } from '../domain/errors.js';
 import type { Executor } from './db.js';
+import { rowsPerPart } from './set-writes.js';
 
 export type Selector = number[] | number | 'all';
 
@@ -13,8 +14,10 @@ export async function scenarioRefs(
 ): Promise<Array<{ id: number; project_id: number; agent_id: number | null }>> {
   const out: Array<{ id: number; project_id: number; agent_id: number | null }> = [];
   const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += CHUNK) {
-    const part = unique.slice(i, i + CHUNK);
+  // Thousands of ids (an apply's) are read in a few statements: on PostgreSQL each is a round trip.
+  const chunk = Math.max(CHUNK, rowsPerPart(db));
+  for (let i = 0; i < unique.length; i += chunk) {
+    const part = unique.slice(i, i + chunk);
     out.push(
       ...(await db
         .selectFrom('scenarios')

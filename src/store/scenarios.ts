@@ -17,7 +17,7 @@ import type { Executor } from './db.js';
 import { folderPathExists } from './folders.js';
 import { getOwned } from './ownership.js';
 import type { NewRow, Row } from './schema.js';
-import { type Column, insertRows, updateGuarded } from './set-writes.js';
+import { type Column, insertRows, rowsPerPart, updateGuarded } from './set-writes.js';
 import { containsText } from './text-search.js';
 
 /** Who made a write, as revisions record it. */
@@ -208,33 +208,6 @@ export async function checkScenarioWrite(
   return errors;
 }
 
-/** `fields` is the row's content when the caller has it already, which spares parsing the row again. */
-function revisionRow(
-  row: Row<'scenarios'>,
-  changes: FieldChanges,
-  actor: Actor,
-  changeType: ChangeType,
-  reason: string,
-  now: string,
-  fields: ScenarioFields = scenarioFieldsOf(row),
-  origin: RevisionOrigin = {},
-): NewRow<'scenario_revisions'> {
-  return {
-    organization_id: row.organization_id,
-    scenario_id: row.id,
-    revision: row.revision,
-    change_type: changeType,
-    changed_fields: JSON.stringify(changes),
-    snapshot: JSON.stringify(fields),
-    actor_key_id: actor.keyId,
-    actor: actor.name,
-    reason,
-    created_at: now,
-    source_progress_id: origin.source ?? null,
-    edited_fields: origin.edited?.length ? JSON.stringify(origin.edited) : null,
-  };
-}
-
 const REVISION_COLUMNS: Column[] = [
   { name: 'organization_id', type: 'integer' },
   { name: 'scenario_id', type: 'integer' },
@@ -250,9 +223,33 @@ const REVISION_COLUMNS: Column[] = [
   { name: 'edited_fields', type: 'text' },
 ];
 
-async function recordRevisions(db: Executor, rows: NewRow<'scenario_revisions'>[]): Promise<void> {
-  const values = rows.map((r) => REVISION_COLUMNS.map((c) => r[c.name as keyof typeof r]));
-  await insertRows(db, 'scenario_revisions', REVISION_COLUMNS, values);
+/**
+ * The revision that records `row` as it is now, as values in REVISION_COLUMNS order (what
+ * insertRows takes). `fields` is the row's content when the caller has it already, which spares
+ * parsing the row again.
+ */
+function revisionValues(
+  row: Row<'scenarios'>,
+  changes: FieldChanges,
+  actor: Actor,
+  change: { type: ChangeType; reason: string } & RevisionOrigin,
+  now: string,
+  fields: ScenarioFields = scenarioFieldsOf(row),
+): unknown[] {
+  return [
+    row.organization_id,
+    row.id,
+    row.revision,
+    change.type,
+    JSON.stringify(changes),
+    JSON.stringify(fields),
+    actor.keyId,
+    actor.name,
+    change.reason,
+    now,
+    change.source ?? null,
+    change.edited?.length ? JSON.stringify(change.edited) : null,
+  ];
 }
 
 /** Resolves `assistant_id` to the organization's agent with that provider id. */
@@ -321,7 +318,7 @@ async function insertScenario(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await recordRevisions(db, [revisionRow(row, createdFields(fields), actor, change.type, change.reason, now, fields, change)]);
+  await insertRows(db, 'scenario_revisions', REVISION_COLUMNS, [revisionValues(row, createdFields(fields), actor, change, now, fields)]);
   return row;
 }
 
@@ -433,6 +430,24 @@ export async function writeMerged(
   return (await writeMergedMany(db, actor, [{ current, merged }], opts))[0]!;
 }
 
+/** A scenario as a write left it, with what the write changed (empty when it changed nothing). */
+export interface WrittenVersion {
+  row: Row<'scenarios'>;
+  changes: FieldChanges;
+}
+
+/** One scenario's new version for writeMergedMany and writeScenarioVersions. */
+export interface ScenarioVersion {
+  current: Row<'scenarios'>;
+  merged: ScenarioFields;
+  /** The current row's content when the caller parsed it already: it is then not parsed again. */
+  before?: ScenarioFields;
+  /** This write's own reason, over `opts.reason`. */
+  reason?: string;
+  /** The fields whose applied value the reviewer corrected first. */
+  edited?: readonly string[];
+}
+
 /**
  * Stores already-validated versions of many scenarios, each as its next revision: one UPDATE per
  * chunk of scenarios changing the same columns and their revision rows many to a statement, so
@@ -440,42 +455,45 @@ export async function writeMerged(
  * two concurrent writers cannot both win. Run it in a transaction: a conflict throws after other
  * scenarios were updated.
  */
-export async function writeMergedMany(
-  db: Executor,
-  actor: Actor,
-  /**
-   * `before` is the current row's content when the caller parsed it already (it is then not parsed
-   * again); `reason` is this write's own reason, over `opts.reason`.
-   */
-  writes: ReadonlyArray<{ current: Row<'scenarios'>; merged: ScenarioFields; before?: ScenarioFields; reason?: string; edited?: readonly string[] }>,
-  opts: WriteOptions,
-): Promise<Row<'scenarios'>[]> {
-  const out: Row<'scenarios'>[] = [];
-  const revisions: NewRow<'scenario_revisions'>[] = [];
+export async function writeMergedMany(db: Executor, actor: Actor, writes: ReadonlyArray<ScenarioVersion>, opts: WriteOptions): Promise<Row<'scenarios'>[]> {
+  return (await writeScenarioVersions(db, actor, writes, opts)).map((w) => w.row);
+}
+
+/**
+ * writeMergedMany, answering with each write's changes too: what a changeset records, known here
+ * without reading or diffing the rows again.
+ */
+export async function writeScenarioVersions(db: Executor, actor: Actor, writes: ReadonlyArray<ScenarioVersion>, opts: WriteOptions): Promise<WrittenVersion[]> {
+  const out: WrittenVersion[] = [];
+  const revisions: unknown[][] = [];
   // Only the changed columns: big applies mostly change one or two, the same ones for every scenario.
   const groups = new Map<string, { columns: string[]; rows: unknown[][] }>();
+  const changeType = opts.changeType ?? 'update';
   // Diffing and serializing 10,000 scenarios is long synchronous work: other requests get turns between.
-  const breathe = yielder(100);
+  const breathe = yielder(WRITES_PER_TURN);
   for (const { current, merged, before, reason, edited } of writes) {
     await breathe();
     const changes = diffScenarioFields(before ?? scenarioFieldsOf(current), merged);
-    if (Object.keys(changes).length === 0) {
-      out.push(current);
+    const fields = Object.keys(changes) as Array<keyof ScenarioFields>;
+    if (fields.length === 0) {
+      out.push({ row: current, changes });
       continue;
     }
-    const changed = Object.fromEntries(Object.keys(changes).map((f) => [f, merged[f as keyof ScenarioFields]])) as Partial<ScenarioFields>;
+    const changed: Partial<ScenarioFields> = {};
+    for (const f of fields) (changed as Record<string, unknown>)[f] = merged[f];
     const set = columnsOf(changed) as Record<string, unknown>;
     const columns = Object.keys(set).sort();
     const key = columns.join(',');
     let group = groups.get(key);
     if (!group) groups.set(key, (group = { columns, rows: [] }));
-    group.rows.push([current.id, current.revision, ...columns.map((c) => set[c])]);
+    const values: unknown[] = [current.id, current.revision];
+    for (const c of columns) values.push(set[c]);
+    group.rows.push(values);
     // The stored row is known without reading it back: the current one with the set columns written.
     const row = { ...current, ...set, revision: current.revision + 1, last_updated_by: actor.keyId, updated_at: opts.now } as Row<'scenarios'>;
-    revisions.push(
-      revisionRow(row, changes, actor, opts.changeType ?? 'update', reason ?? opts.reason ?? '', opts.now, merged, { source: opts.source, edited }),
-    );
-    out.push(row);
+    const change = { type: changeType, reason: reason ?? opts.reason ?? '', source: opts.source, edited };
+    revisions.push(revisionValues(row, changes, actor, change, opts.now, merged));
+    out.push({ row, changes });
   }
   for (const { columns, rows } of groups.values()) {
     const updated = await updateGuarded(db, {
@@ -494,9 +512,12 @@ export async function writeMergedMany(
       });
     }
   }
-  await recordRevisions(db, revisions);
+  await insertRows(db, 'scenario_revisions', REVISION_COLUMNS, revisions);
   return out;
 }
+
+/** Scenarios diffed and serialized between two turns of the event loop: a few milliseconds of work. */
+const WRITES_PER_TURN = 250;
 
 /**
  * Brings back a deleted scenario under its old id with the content it had, as the revision after
@@ -543,14 +564,16 @@ export async function deleteScenarios(db: Executor, organizationId: number, ids:
 export async function loadScenarios(db: Executor, organizationId: number, ids: number[]): Promise<Row<'scenarios'>[]> {
   const out: Row<'scenarios'>[] = [];
   const unique = [...new Set(ids)];
-  for (let i = 0; i < unique.length; i += CHUNK) {
+  // A part of a big write is read in one statement: on PostgreSQL each is a round trip.
+  const chunk = Math.max(CHUNK, rowsPerPart(db));
+  for (let i = 0; i < unique.length; i += chunk) {
     if (i) await yieldToEventLoop();
     out.push(
       ...(await db
         .selectFrom('scenarios')
         .selectAll()
         .where('organization_id', '=', organizationId)
-        .where('id', 'in', unique.slice(i, i + CHUNK))
+        .where('id', 'in', unique.slice(i, i + chunk))
         .execute()),
     );
   }

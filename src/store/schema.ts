@@ -275,7 +275,10 @@ export interface ChangesetItemsTable {
   /** `update`, `create` or `delete`. */
   action: string;
   fields: Json;
-  /** The scenario's fields before the write (null for a create) and after it (null for a delete). */
+  /**
+   * The scenario's fields before the write (null for a create) and after it (null for a delete): the
+   * whole content for a create or a delete, the name and the changed fields for an update.
+   */
   before: Json | null;
   before_revision: number | null;
   after: Json | null;

@@ -71,6 +71,27 @@ describe('SQLite statement cache', () => {
     expect(rows.next().done).toBe(true);
   });
 
+  it('answers rows as plain objects of one shape, a repeated column name keeping its last value, as before', async () => {
+    for (const name of ['a', 'b']) await db.insertInto('items').values({ name }).execute();
+    const { rows } = await sql<Record<string, unknown>>`select id, name, id * 10 as name from items order by id`.execute(db);
+    expect(rows).toEqual([
+      { id: 1, name: 10 },
+      { id: 2, name: 20 },
+    ]);
+    expect(Object.keys(rows[0]!)).toEqual(['id', 'name']);
+    expect(Object.getPrototypeOf(rows[0])).toBe(Object.prototype);
+    const streamed = [];
+    for await (const row of db.selectFrom('items').select(['name', 'id']).orderBy('id').stream()) streamed.push(row);
+    expect(streamed).toEqual([
+      { name: 'a', id: 1 },
+      { name: 'b', id: 2 },
+    ]);
+    // Quotes, a backslash and what would end the built function stay part of the name.
+    const name = 'it\'s "odd" \\ ` }); //';
+    const odd = await sql.raw<Record<string, unknown>>(`select 1 as "${name.replaceAll('"', '""')}"`).execute(db);
+    expect(odd.rows).toEqual([{ [name]: 1 }]);
+  });
+
   it('reads a column added after the statement was cached', async () => {
     await db.insertInto('items').values({ name: 'a' }).execute();
     const all = () => sql`select * from items`.execute(db).then((r) => r.rows);

@@ -307,10 +307,16 @@ describe.each(dialects)('store on $name', ({ name }) => {
       const lease = { jobId: j.id, owner: 'dead', attempt: first.attempts };
       await keepBatch(store.db, lease, { key: '1@1', units: 1, outcome: { ok: true, value: {} }, usage }, { done: 1, total: 2, usage }, now());
       const row = await store.db.selectFrom('jobs').selectAll().where('id', '=', j.id).executeTakeFirstOrThrow();
-      const budget = await budgetFor(store.db, { model: 'offline', prices: {} }, row);
+      const budget = await budgetFor(store.db, { model: 'offline', prices: {} }, row, JSON.parse(row.request));
       // 700 spent before: a call of 400 more would pass 1,000; one of 300 fits.
       expect(budget.reserve({ model_calls: 1, input_tokens: 300, output_tokens: 100 })).toMatch(/exceed max_tokens: 700 used/);
-      expect((await budgetFor(store.db, { model: 'offline', prices: {} }, row)).reserve({ model_calls: 1, input_tokens: 250, output_tokens: 50 })).toBeNull();
+      expect(
+        (await budgetFor(store.db, { model: 'offline', prices: {} }, row, JSON.parse(row.request))).reserve({
+          model_calls: 1,
+          input_tokens: 250,
+          output_tokens: 50,
+        }),
+      ).toBeNull();
     });
   });
 });

@@ -122,13 +122,20 @@ function withFiles(body: Record<string, unknown>, files: Record<string, FilePart
   return body;
 }
 
+/** Bodies from this size on are parsed in a turn of the event loop of their own. */
+const BIG_BODY_CHARS = 256 * 1024;
+
 export async function registerBodyParsers(app: FastifyInstance, opts: { uploadLimit: number }): Promise<void> {
   const parseJson = app.getDefaultJsonParser('error', 'error');
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = String(body);
     if (text.trim() === '') return done(null, undefined);
-    parseJson(req, text, done);
+    if (text.length < BIG_BODY_CHARS) return parseJson(req, text, done);
+    // A body of megabytes (an apply of thousands of suggestions) takes tens of milliseconds to parse
+    // and as long again to check: the parse gets a turn of the event loop of its own, and the checks
+    // that follow another, so other requests are answered between them.
+    setImmediate(() => parseJson(req, text, (err, parsed) => setImmediate(() => done(err, parsed))));
   });
   await app.register(formbody);
   await app.register(fastifyMultipart, { limits: { fileSize: opts.uploadLimit, files: 20, fields: 200, fieldSize: 1_000_000, parts: 220 } });

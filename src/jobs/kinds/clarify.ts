@@ -39,7 +39,7 @@ export function keptDrafts(batches: readonly KeptBatch[]): { drafts: Draft[]; sh
  */
 export const clarifyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const { job, db } = ctx;
-  const req = JSON.parse(job.request) as ClarifyJobRequest;
+  const req = ctx.request as ClarifyJobRequest;
   const facts = await clarifyFacts(db, job.organization_id, req);
   const history = await historyBefore(db, job);
   const answers = history

@@ -36,7 +36,7 @@ export const generateJob: JobHandler = async (ctx) => {
   const clarified = outcome.result;
   const drafts = clarified.generated_scenarios as Array<Record<string, unknown>>;
   if (outcome.status !== 'completed' || !drafts.length) return outcome;
-  const req = JSON.parse(ctx.job.request) as ClarifyJobRequest & { generation?: GenerationOptions };
+  const req = ctx.request as ClarifyJobRequest & { generation?: GenerationOptions };
   const g = req.generation ?? {};
   const created: number[] = [];
   return {

@@ -37,7 +37,7 @@ function failedBatchesKind(outputs: ReadonlyArray<Settled<ImproveOutput>>): Fail
 /** Suggests changes to the job's scenarios; writes nothing. */
 export const improveJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const { job, db } = ctx;
-  const req = JSON.parse(job.request) as ImproveJobRequest;
+  const req = ctx.request as ImproveJobRequest;
   const rows = await loadScenarios(db, job.organization_id, req.scenario_ids);
   const facts = await improveFacts(db, job.organization_id, req, rows);
   const selections = new Map(Object.entries(req.agent_selections).map(([k, v]) => [Number(k), v]));

@@ -29,7 +29,7 @@ function failed(error: string, usage: TokenUsage, failure: FailureKind = 'error'
  */
 export const instructionsJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome> => {
   const { job, db } = ctx;
-  const req = JSON.parse(job.request) as InstructionsJobRequest;
+  const req = ctx.request as InstructionsJobRequest;
   const f = req.fields;
   const { facts, scenario } = await instructionsInput(db, job.organization_id, req);
   await ctx.progress(0, 1);
