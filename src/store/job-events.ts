@@ -1,10 +1,10 @@
 import pg from 'pg';
 
 /**
- * Word that a job's status or progress changed, so whoever follows it (a stream, a long poll)
- * reads it again at once instead of re-reading on a timer. The job row stays the truth: an event
- * carries only the job's id, and a follower that may have missed some (a lost connection) is
- * simply told to read again.
+ * Word that a job's status or progress changed, so whoever follows it (a stream, a long poll, the
+ * cache of running jobs) reads it again at once instead of re-reading on a timer. The job row stays
+ * the truth: an event carries only the job's id, and a follower that may have missed some (a lost
+ * connection, a write by another process on SQLite) is simply told to read again.
  */
 export interface JobEvents {
   /** Says the job changed; call it after the change is committed. Never throws. */
@@ -15,72 +15,140 @@ export interface JobEvents {
   readonly followed: number;
   /** Whether word of every change reaches this process now (on PostgreSQL: its LISTEN connection is up). */
   readonly live: boolean;
+  /**
+   * Whether every change committed until now has been heard, so what was read since the last word
+   * may be answered from memory. On SQLite it first looks whether another process wrote the file
+   * (which sends no word) and, if so, tells every follower to read again.
+   */
+  fresh(): boolean;
+}
+
+/** Word that API keys were revoked, so a process's cache of verified keys is emptied at once. */
+export interface KeyEvents {
+  /** Says this process revoked a key (other processes hear of it from the revocation itself, see revokeApiKey). */
+  revoked(): void;
+  /** Calls `listener` when a key may have been revoked anywhere (or word may have been missed). Returns the unsubscribe. */
+  subscribe(listener: () => void): () => void;
+  /** As JobEvents.fresh: whether every revocation committed until now has been heard. */
+  fresh(): boolean;
+}
+
+/** A store's word of changes: jobs and keys, over one channel to the other processes. */
+export interface ChangeEvents {
+  jobs: JobEvents;
+  keys: KeyEvents;
   close(): Promise<void>;
 }
 
+/** The PostgreSQL channels; the payload of a job's is its progress id. */
+export const JOB_CHANNEL = 'scenarist_job_changed';
+export const KEYS_CHANNEL = 'scenarist_keys_revoked';
+
 type Listener = () => void;
 
-/** The listeners of this process, by job. */
+/** The listeners of this process: by job, and for revocations. */
 class LocalEvents {
-  readonly #listeners = new Map<string, Set<Listener>>();
+  readonly #jobs = new Map<string, Set<Listener>>();
+  readonly #keys = new Set<Listener>();
 
   get followed(): number {
-    return this.#listeners.size;
+    return this.#jobs.size;
+  }
+
+  get listeners(): number {
+    return this.#jobs.size + this.#keys.size;
   }
 
   emit(progressId: string): void {
-    const set = this.#listeners.get(progressId);
+    const set = this.#jobs.get(progressId);
     if (set) for (const l of [...set]) l();
   }
 
+  emitKeys(): void {
+    for (const l of [...this.#keys]) l();
+  }
+
+  /** Word may have been missed: every job is read again and every verified key forgotten. */
   emitAll(): void {
-    for (const id of [...this.#listeners.keys()]) this.emit(id);
+    for (const id of [...this.#jobs.keys()]) this.emit(id);
+    this.emitKeys();
   }
 
   subscribe(progressId: string, listener: Listener, onFirst?: () => void): () => void {
-    let set = this.#listeners.get(progressId);
+    let set = this.#jobs.get(progressId);
     if (!set) {
-      this.#listeners.set(progressId, (set = new Set()));
+      this.#jobs.set(progressId, (set = new Set()));
       onFirst?.();
     }
     set.add(listener);
     return () => {
       set.delete(listener);
-      if (!set.size && this.#listeners.get(progressId) === set) this.#listeners.delete(progressId);
+      if (!set.size && this.#jobs.get(progressId) === set) this.#jobs.delete(progressId);
     };
+  }
+
+  subscribeKeys(listener: Listener): () => void {
+    this.#keys.add(listener);
+    return () => this.#keys.delete(listener);
   }
 }
 
+/** How often SQLite followers look for writes made by another process, which send no word. */
+const FOREIGN_WRITES_CHECK_MS = 100;
+/** A read from memory looks again at most this often: a look costs several microseconds, a poll not many more. */
+const FOREIGN_WRITES_FRESH_MS = 5;
+
 /**
  * The embedded deployment: the runner writing the job runs in this process, so its word is enough.
- * Another process sharing the SQLite file (a separate `scenarist worker`) cannot reach us, so jobs
- * that are followed are also read again now and then (`recheckMs`) as a safety net.
+ * Another process sharing the SQLite file (a separate `scenarist worker`, `scenarist keys revoke`)
+ * cannot reach us, but its commits move `foreignWrites` (SQLite's data_version of our connection):
+ * a read from memory looks at it first (at most every 5 ms), and streams are told within
+ * a tenth of a second. Any such commit makes every follower read again, whatever it changed.
  */
-export function localJobEvents(recheckMs = 2_000): JobEvents {
+export function localEvents(foreignWrites: () => number = () => 0): ChangeEvents {
   const local = new LocalEvents();
-  const timer = setInterval(() => local.emitAll(), recheckMs);
+  let seen = foreignWrites();
+  let lookedAt = Number.NEGATIVE_INFINITY;
+  const look = () => {
+    lookedAt = performance.now();
+    const now = foreignWrites();
+    if (now !== seen) {
+      seen = now;
+      local.emitAll();
+    }
+  };
+  const fresh = () => {
+    if (performance.now() - lookedAt >= FOREIGN_WRITES_FRESH_MS) look();
+    return true;
+  };
+  const timer = setInterval(() => {
+    if (local.listeners) look();
+  }, FOREIGN_WRITES_CHECK_MS);
   timer.unref();
   return {
-    changed: (id) => local.emit(id),
-    subscribe: (id, l) => local.subscribe(id, l),
-    get followed() {
-      return local.followed;
+    jobs: {
+      changed: (id) => local.emit(id),
+      subscribe: (id, l) => local.subscribe(id, l),
+      get followed() {
+        return local.followed;
+      },
+      live: true,
+      fresh,
     },
-    live: true,
+    keys: { revoked: () => local.emitKeys(), subscribe: (l) => local.subscribeKeys(l), fresh },
     async close() {
       clearInterval(timer);
     },
   };
 }
 
-const CHANNEL = 'scenarist_job_changed';
-
 /**
- * Many processes on PostgreSQL: a change is sent with NOTIFY, and the process that holds a stream
- * hears it on one LISTEN connection of its own (opened when it first follows a job). Its own
- * changes reach its followers at once, without the round trip.
+ * Many processes on PostgreSQL: a change is sent with NOTIFY, and each process hears the others on
+ * one LISTEN connection of its own (opened when it first follows a job or key revocations). Its
+ * own changes reach its followers at once, without the round trip. While that connection is down
+ * nothing is answered from memory, and once it is back every follower reads again.
  */
-export function pgJobEvents(pool: pg.Pool, url: string, log: (err: Error) => void = () => {}): JobEvents {
+export function pgEvents(pool: pg.Pool, url: string, log: (err: Error) => void = () => {}): ChangeEvents {
   const local = new LocalEvents();
   let listener: pg.Client | null = null;
   let connecting: Promise<void> | null = null;
@@ -91,7 +159,8 @@ export function pgJobEvents(pool: pg.Pool, url: string, log: (err: Error) => voi
     connecting ??= (async () => {
       const client = new pg.Client({ connectionString: url });
       client.on('notification', (m) => {
-        if (m.payload) local.emit(m.payload);
+        if (m.channel === KEYS_CHANNEL) local.emitKeys();
+        else if (m.payload) local.emit(m.payload);
       });
       client.on('error', (err) => {
         log(err);
@@ -102,7 +171,7 @@ export function pgJobEvents(pool: pg.Pool, url: string, log: (err: Error) => voi
       });
       try {
         await client.connect();
-        await client.query(`listen ${CHANNEL}`);
+        await client.query(`listen ${JOB_CHANNEL}; listen ${KEYS_CHANNEL}`);
         listener = client;
         retryMs = 250;
         // Changes made while no one listened were missed: every follower reads again.
@@ -118,30 +187,44 @@ export function pgJobEvents(pool: pg.Pool, url: string, log: (err: Error) => voi
     return connecting;
   };
   const retry = () => {
-    if (closed || !local.followed) return;
+    if (closed || !local.listeners) return;
     setTimeout(() => void listen(), retryMs).unref();
     retryMs = Math.min(retryMs * 2, 10_000);
   };
   const lost = () => {
     listener = null;
+    // What was read from memory may miss a change from now on: forget it at once.
+    local.emitAll();
     retry();
   };
+  const ensureListening = () => {
+    if (!listener && !closed) void listen();
+  };
+  const fresh = () => listener !== null;
 
   return {
-    changed(id) {
-      local.emit(id);
-      pool.query('select pg_notify($1, $2)', [CHANNEL, id]).catch((err: Error) => log(err));
+    jobs: {
+      changed(id) {
+        local.emit(id);
+        pool.query('select pg_notify($1, $2)', [JOB_CHANNEL, id]).catch((err: Error) => log(err));
+      },
+      subscribe: (id, l) => local.subscribe(id, l, ensureListening),
+      get followed() {
+        return local.followed;
+      },
+      get live() {
+        return listener !== null;
+      },
+      fresh,
     },
-    subscribe(id, l) {
-      return local.subscribe(id, l, () => {
-        if (!listener && !closed) void listen();
-      });
-    },
-    get followed() {
-      return local.followed;
-    },
-    get live() {
-      return listener !== null;
+    keys: {
+      revoked: () => local.emitKeys(),
+      subscribe(l) {
+        const unsubscribe = local.subscribeKeys(l);
+        ensureListening();
+        return unsubscribe;
+      },
+      fresh,
     },
     async close() {
       closed = true;
