@@ -40,10 +40,19 @@ const ids = (v: unknown): number[] => (Array.isArray(v) ? v : [v]).filter((x): x
  */
 export function registerProjectScope(app: FastifyInstance, store: Store, prefixes: string[]): void {
   const prefixOf = (url: string) => prefixes.find((p) => url.startsWith(`${p}/`));
-  app.addHook('preHandler', async (req) => {
-    const scope = req.caller?.projectId;
-    const apiPrefix = prefixOf(req.url);
-    if (scope == null || apiPrefix === undefined) return;
+  // A job's project never changes, so a scoped key polling a job asks the database once.
+  const jobProjects = new Map<string, number | null>();
+  const projectOfPolledJob = async (orgId: number, progressId: string) => {
+    const key = `${orgId}:${progressId}`;
+    if (jobProjects.has(key)) return jobProjects.get(key);
+    const project = await projectOfJob(store.db, orgId, progressId);
+    if (project === undefined) return undefined;
+    if (jobProjects.size >= 10_000) jobProjects.delete(jobProjects.keys().next().value!);
+    jobProjects.set(key, project);
+    return project;
+  };
+
+  const check = async (req: FastifyRequest, scope: number, apiPrefix: string) => {
     const orgId = req.caller!.organizationId;
     const outside = (projects: Array<number | null>) => projects.some((p) => p !== null && p !== scope);
     const segment = req.url.slice(apiPrefix.length).split('/')[1] ?? '';
@@ -58,20 +67,31 @@ export function registerProjectScope(app: FastifyInstance, store: Store, prefixe
         if (outside(await projectsOfRows(store.db, orgId, refTable, ids(fields[field])))) throw new NotFound();
       }
       if (typeof fields.progress_id === 'string') {
-        const project = await projectOfJob(store.db, orgId, fields.progress_id);
+        const project = await projectOfPolledJob(orgId, fields.progress_id);
         if (project !== undefined && project !== null && project !== scope) throw new NotFound();
       }
     }
     narrowList(req, scope, segment);
+  };
+
+  // Callback hooks, so a key of the whole organization (the usual one) passes without a promise.
+  app.addHook('preHandler', (req, _reply, done) => {
+    const scope = req.caller?.projectId;
+    const apiPrefix = scope == null ? undefined : prefixOf(req.url);
+    if (scope == null || apiPrefix === undefined) return done();
+    check(req, scope, apiPrefix).then(() => done(), done);
   });
 
   // The project list has no filter to narrow: its answer is.
-  app.addHook('preSerialization', async (req, _reply, payload: unknown) => {
+  app.addHook('preSerialization', (req, _reply, payload: unknown, done) => {
     const scope = req.caller?.projectId;
-    const apiPrefix = prefixOf(req.url);
+    const apiPrefix = scope == null ? undefined : prefixOf(req.url);
     if (scope == null || req.method !== 'GET' || apiPrefix === undefined || !req.url.startsWith(`${apiPrefix}/projects/`) || !Array.isArray(payload))
-      return payload;
-    return payload.filter((p: { id?: unknown }) => p.id === scope);
+      return done(null, payload);
+    done(
+      null,
+      payload.filter((p: { id?: unknown }) => p.id === scope),
+    );
   });
 }
 
