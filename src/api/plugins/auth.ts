@@ -87,8 +87,11 @@ export async function registerAuth(app: FastifyInstance, store: Store, isPublic:
     const caller = { organizationId: row.organization_id, keyId: row.id, keyName: row.name, projectId: row.project_id };
     // Not kept when a revocation was heard during the read: the row may predate it.
     cache.set(hash, caller, opts.now(), epoch);
-    // "Last used" moves once per cache refill, so a busy key costs one write per cache period.
-    touchApiKey(store.db, row.id, new Date(opts.now()).toISOString()).catch((err) => req.log.warn({ err: String(err) }, 'could not record key use'));
+    // "Last used" moves at most once per cache period, however often caches refill (word of any
+    // write by another process empties them on SQLite; two processes must not set each other off).
+    const at = opts.now();
+    if (row.last_used_at === null || Date.parse(row.last_used_at) <= at - opts.cacheMs)
+      touchApiKey(store.db, row.id, new Date(at).toISOString()).catch((err) => req.log.warn({ err: String(err) }, 'could not record key use'));
     return caller;
   };
   const lookUp = async (req: FastifyRequest, key: string, hash: string): Promise<boolean> => {

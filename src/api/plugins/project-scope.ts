@@ -40,7 +40,8 @@ const ids = (v: unknown): number[] => (Array.isArray(v) ? v : [v]).filter((x): x
  */
 export function registerProjectScope(app: FastifyInstance, store: Store, prefixes: string[]): void {
   const prefixOf = (url: string) => prefixes.find((p) => url.startsWith(`${p}/`));
-  // A job's project never changes, so a scoped key polling a job asks the database once.
+  // A scoped key polling a job asks the database once: a job's project changes only to none (its
+  // project deleted, and that project's keys with it), and the project remembered refuses more, never less.
   const jobProjects = new Map<string, number | null>();
   const projectOfPolledJob = async (orgId: number, progressId: string) => {
     const key = `${orgId}:${progressId}`;
