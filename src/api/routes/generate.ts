@@ -7,7 +7,7 @@ import { scenarioViews } from '../../store/scenario-views.js';
 import { loadScenarios } from '../../store/scenarios.js';
 import type { Row } from '../../store/schema.js';
 import type { AppDeps } from '../deps.js';
-import { answerProgress, waitQuery } from '../follow.js';
+import { answerProgress, waitQuery, wantsEventStream } from '../follow.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses } from '../schemas.js';
 
@@ -109,6 +109,8 @@ export const generateRoutes =
         const caller = callerOf(req);
         // Followed by the job that answers now: an answer to its questions starts a later one.
         const following = await currentGeneration(deps, caller, progressId);
+        // A plain poll answers from that job as read, without reading it again.
+        if (!req.query.wait && !wantsEventStream(req)) return progressOf(caller.organizationId, progressId, following);
         const read = async () => progressOf(caller.organizationId, progressId, await currentGeneration(deps, caller, progressId));
         const answer = await answerProgress(
           req,
