@@ -17,6 +17,7 @@ import { projectBudget } from './migrations/072_project_budget.js';
 import { webhooks } from './migrations/073_webhooks.js';
 import { jobBatches } from './migrations/080_job_batches.js';
 import { keyRevocationNotify } from './migrations/095_key_revocation_notify.js';
+import { jobChangeNotify } from './migrations/096_job_change_notify.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -43,7 +44,7 @@ export function openStore(database: Config['database']): Store {
     const { dialect, pool } = postgresDialect(database.url, database.poolSize);
     const db = new Kysely<Database>({ dialect });
     const errorListeners: Array<(err: Error) => void> = [];
-    const events = pgEvents(pool, database.url, (err) => {
+    const events = pgEvents(database.url, (err) => {
       for (const l of errorListeners) l(err);
     });
     return {
@@ -92,6 +93,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '073_webhooks': webhooks(dialect),
     '080_job_batches': jobBatches(dialect),
     '095_key_revocation_notify': keyRevocationNotify(dialect),
+    '096_job_change_notify': jobChangeNotify(dialect),
   };
 }
 

@@ -43,6 +43,8 @@ export interface ChangeEvents {
 /** The PostgreSQL channels; the payload of a job's is its progress id. */
 export const JOB_CHANNEL = 'scenarist_job_changed';
 export const KEYS_CHANNEL = 'scenarist_keys_revoked';
+/** The LISTEN connection's application_name, as pg_stat_activity shows it. */
+export const LISTENER_NAME = 'scenarist listener';
 
 type Listener = () => void;
 
@@ -142,22 +144,29 @@ export function localEvents(foreignWrites: () => number = () => 0): ChangeEvents
   };
 }
 
+/** How often the LISTEN connection is asked whether it is alive, and how long it may take to answer. */
+const LISTEN_CHECK_MS = 5_000;
+const LISTEN_TIMEOUT_MS = 3_000;
+
 /**
- * Many processes on PostgreSQL: a change is sent with NOTIFY, and each process hears the others on
- * one LISTEN connection of its own (opened when it first follows a job or key revocations). Its
- * own changes reach its followers at once, without the round trip. While that connection is down
- * nothing is answered from memory, and once it is back every follower reads again.
+ * Many processes on PostgreSQL: the database sends word of each change with NOTIFY, from triggers
+ * in the transaction that makes it (migrations 095 and 096), and each process hears it on one
+ * LISTEN connection of its own (opened when it first follows a job or key revocations). A
+ * process's own changes reach its followers at once as well, without the round trip. While that
+ * connection is down nothing is answered from memory, and once it is back every follower reads
+ * again; a connection that stops answering (a network gone quiet) counts as down within seconds.
  */
-export function pgEvents(pool: pg.Pool, url: string, log: (err: Error) => void = () => {}): ChangeEvents {
+export function pgEvents(url: string, log: (err: Error) => void = () => {}): ChangeEvents {
   const local = new LocalEvents();
   let listener: pg.Client | null = null;
   let connecting: Promise<void> | null = null;
   let closed = false;
   let retryMs = 250;
+  let watchdog: ReturnType<typeof setInterval> | undefined;
 
   const listen = (): Promise<void> => {
     connecting ??= (async () => {
-      const client = new pg.Client({ connectionString: url });
+      const client = new pg.Client({ connectionString: url, keepAlive: true, query_timeout: LISTEN_TIMEOUT_MS, application_name: LISTENER_NAME });
       client.on('notification', (m) => {
         if (m.channel === KEYS_CHANNEL) local.emitKeys();
         else if (m.payload) local.emit(m.payload);
@@ -174,6 +183,15 @@ export function pgEvents(pool: pg.Pool, url: string, log: (err: Error) => void =
         await client.query(`listen ${JOB_CHANNEL}; listen ${KEYS_CHANNEL}`);
         listener = client;
         retryMs = 250;
+        watchdog = setInterval(() => {
+          client.query('select 1').catch((err: Error) => {
+            log(err);
+            if (listener !== client) return;
+            lost();
+            void client.end().catch(() => {});
+          });
+        }, LISTEN_CHECK_MS);
+        watchdog.unref();
         // Changes made while no one listened were missed: every follower reads again.
         local.emitAll();
       } catch (err) {
@@ -193,6 +211,7 @@ export function pgEvents(pool: pg.Pool, url: string, log: (err: Error) => void =
   };
   const lost = () => {
     listener = null;
+    clearInterval(watchdog);
     // What was read from memory may miss a change from now on: forget it at once.
     local.emitAll();
     retry();
@@ -204,10 +223,8 @@ export function pgEvents(pool: pg.Pool, url: string, log: (err: Error) => void =
 
   return {
     jobs: {
-      changed(id) {
-        local.emit(id);
-        pool.query('select pg_notify($1, $2)', [JOB_CHANNEL, id]).catch((err: Error) => log(err));
-      },
+      // The other processes hear of it from the database's own NOTIFY (migration 096).
+      changed: (id) => local.emit(id),
       subscribe: (id, l) => local.subscribe(id, l, ensureListening),
       get followed() {
         return local.followed;
@@ -229,6 +246,7 @@ export function pgEvents(pool: pg.Pool, url: string, log: (err: Error) => void =
     async close() {
       closed = true;
       await connecting;
+      clearInterval(watchdog);
       const c = listener;
       listener = null;
       await c?.end().catch(() => {});
