@@ -13,19 +13,18 @@ export interface JobEvents {
   subscribe(progressId: string, listener: () => void): () => void;
   /** How many jobs this process follows right now. */
   readonly followed: number;
-  /** Whether word of every change reaches this process now (on PostgreSQL: its LISTEN connection is up). */
-  readonly live: boolean;
   /**
    * Whether every change committed until now has been heard, so what was read since the last word
-   * may be answered from memory. On SQLite it first looks whether another process wrote the file
-   * (which sends no word) and, if so, tells every follower to read again.
+   * may be answered from memory (on PostgreSQL: while its LISTEN connection is up). On SQLite it
+   * first looks whether another process wrote the file (which sends no word) and, if so, tells
+   * every follower to read again.
    */
   fresh(): boolean;
 }
 
 /** Word that API keys were revoked, so a process's cache of verified keys is emptied at once. */
 export interface KeyEvents {
-  /** Says this process revoked a key (other processes hear of it from the revocation itself, see revokeApiKey). */
+  /** Says this process revoked a key (other processes hear of it from the database: migration 095, or the file on SQLite). */
   revoked(): void;
   /** Calls `listener` when a key may have been revoked anywhere (or word may have been missed). Returns the unsubscribe. */
   subscribe(listener: () => void): () => void;
@@ -33,7 +32,7 @@ export interface KeyEvents {
   fresh(): boolean;
 }
 
-/** A store's word of changes: jobs and keys, over one channel to the other processes. */
+/** A store's word of changes: jobs and keys, over one LISTEN connection on PostgreSQL. */
 export interface ChangeEvents {
   jobs: JobEvents;
   keys: KeyEvents;
@@ -134,7 +133,6 @@ export function localEvents(foreignWrites: () => number = () => 0): ChangeEvents
       get followed() {
         return local.followed;
       },
-      live: true,
       fresh,
     },
     keys: { revoked: () => local.emitKeys(), subscribe: (l) => local.subscribeKeys(l), fresh },
@@ -228,9 +226,6 @@ export function pgEvents(url: string, log: (err: Error) => void = () => {}): Cha
       subscribe: (id, l) => local.subscribe(id, l, ensureListening),
       get followed() {
         return local.followed;
-      },
-      get live() {
-        return listener !== null;
       },
       fresh,
     },

@@ -169,7 +169,8 @@ type KeyedSocket = { [lastKey]?: { key: string; hash: string } };
  * of a cached poll's authentication. Kept on the socket, so it goes with the connection.
  */
 function hashOnConnection(req: FastifyRequest, key: string): string {
-  const socket = req.raw.socket as unknown as KeyedSocket;
+  const socket = req.raw.socket as unknown as KeyedSocket | null;
+  if (!socket) return hashApiKey(key);
   const last = socket[lastKey];
   if (last?.key === key) return last.hash;
   const hash = hashApiKey(key);
