@@ -2,6 +2,7 @@ import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
 import { jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { systemClock } from '../domain/clock.js';
 import { registerMcpEndpoint } from '../mcp/http.js';
 import { canonicalUrl } from './aliases.js';
 import type { AppDeps } from './deps.js';
@@ -32,6 +33,8 @@ const PUBLIC = /^\/(health|ready|openapi\.json|docs)(\/|\?|$)|^\/$|^\/(assets|st
 class RequestLines extends LogController {
   override incomingRequest(): void {}
   override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    // Made only when it will be written: most requests are polls, and debug is off by default.
+    if (!error && reply.log.level !== 'debug' && reply.log.level !== 'trace') return;
     const line = `${request.method} ${request.url.split('?')[0]} ${reply.statusCode} ${Math.round(reply.elapsedTime)}ms`;
     if (error) reply.log.error({ err: error }, line);
     else reply.log.debug(line);
@@ -89,7 +92,7 @@ export async function buildApp(deps: AppDeps, opts: BuildOptions = {}): Promise<
     operatorKey: deps.config.operatorKey,
     isAdmin: (url) => ADMIN.test(url),
     cacheMs: deps.config.authCacheMs,
-    now: () => deps.clock().getTime(),
+    now: deps.clock === systemClock ? Date.now : () => deps.clock().getTime(),
     failuresPerMinute: deps.config.authFailuresPerMinute,
   });
 

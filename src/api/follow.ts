@@ -27,6 +27,14 @@ export interface FollowedJob<T> {
 /** How often an open stream sends a comment, so proxies and clients do not take it for dead. */
 const KEEPALIVE_MS = 15_000;
 
+/**
+ * Sends JSON text made beforehand (a cached answer) as Fastify sends JSON, without serializing it
+ * again. The route's schema still documents the answer; the text was made from the same builder.
+ */
+export function sendJsonText(reply: FastifyReply, json: string): FastifyReply {
+  return reply.type('application/json; charset=utf-8').send(json);
+}
+
 export const wantsEventStream = (req: FastifyRequest): boolean => /\btext\/event-stream\b/.test(req.headers.accept ?? '');
 
 /**
@@ -156,6 +164,7 @@ export async function answerProgress<T>(
 ): Promise<T | undefined> {
   const first = await job.read();
   if (wantsEventStream(req)) {
+    // Hijacked: Fastify sends nothing for it.
     streamEvents(req, reply, events, job, first);
     return undefined;
   }

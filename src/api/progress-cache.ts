@@ -1,51 +1,85 @@
 import type { JobEvents } from '../store/job-events.js';
-import type { JobProgressRow } from '../store/jobs.js';
 import { currentProjectScope } from '../store/key-scope.js';
+
+/** A progress answer and its JSON, made once per version of the job. */
+export interface CachedAnswer<T> {
+  readonly value: T;
+  readonly json: string;
+}
 
 /** Running jobs kept; beyond it the oldest entry goes. */
 const MAX_ENTRIES = 10_000;
-/** A bound on staleness should a write ever go unannounced: past it an entry is read again. */
-const MAX_AGE_MS = 1_000;
+
+interface Entry<T> {
+  organizationId: number;
+  answer: CachedAnswer<T>;
+  unsubscribe: () => void;
+}
+
+export const answerOf = <T>(value: T): CachedAnswer<T> => ({ value, json: JSON.stringify(value) });
 
 /**
- * The progress of running jobs as last read, per process, so clients polling thousands of jobs do
- * not each cost a database read. An entry is dropped on word that its job changed (the runner's
- * own writes here, NOTIFY from workers on PostgreSQL) and after a second at most. Only running
- * jobs are kept (small rows; a final answer can be megabytes), and only while word of every change
- * reaches this process.
+ * The answers of running jobs as last read, per process, so clients polling thousands of jobs
+ * cost a lookup each, not a database read and a serialization. An entry lives until word that its
+ * job changed (the runner's own writes here; NOTIFY from workers on PostgreSQL; on SQLite a write
+ * to the file by another process), so a poll shows each change as soon as the word arrives, and no
+ * timer re-reads the database. Nothing is answered from memory while word may be missing
+ * (`JobEvents.fresh`). Only running jobs are kept: their answers are small and change; a final
+ * answer can be megabytes and is read as it is stored.
+ *
+ * For routes whose answer is made of the job row alone (a view that embeds other rows, which send
+ * no word when they change, must not be kept here).
  */
-export class ProgressCache {
-  readonly #entries = new Map<string, { row: JobProgressRow; at: number; unsubscribe: () => void }>();
+export class ProgressCache<T extends { status: string }> {
+  readonly #entries = new Map<string, Entry<T>>();
   constructor(private readonly events: JobEvents) {}
 
-  async get(organizationId: number, progressId: string, read: () => Promise<JobProgressRow | undefined>): Promise<JobProgressRow | undefined> {
-    // The organization and the key's project scope are part of the key: a job id alone never answers
-    // for another organization, nor a row read for one project's key for another's.
-    const key = `${organizationId}:${currentProjectScope() ?? ''}:${progressId}`;
-    const hit = this.#entries.get(key);
-    if (hit && Date.now() - hit.at < MAX_AGE_MS) return hit.row;
-    if (hit) this.#drop(key);
-    if (!this.events.live) return read();
+  /** How many jobs are kept now. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The job's answer if it is in memory and may be trusted now. */
+  peek(organizationId: number, progressId: string): CachedAnswer<T> | undefined {
+    // fresh() first: on SQLite it drops every entry when another process wrote. A key limited to a
+    // project reads through its scope in the store, never from what an organization-wide key read.
+    if (!this.#entries.size || currentProjectScope() != null || !this.events.fresh()) return undefined;
+    const hit = this.#entries.get(progressId);
+    return hit?.organizationId === organizationId ? hit.answer : undefined;
+  }
+
+  /** The job's answer, from memory or read (and kept while the job runs and word of its changes reaches us). */
+  async get(organizationId: number, progressId: string, read: (organizationId: number, progressId: string) => Promise<T>): Promise<CachedAnswer<T>> {
+    const hit = this.peek(organizationId, progressId);
+    if (hit) return hit;
+    if (currentProjectScope() != null || !this.events.fresh()) return answerOf(await read(organizationId, progressId));
     // Subscribed before the read, so a change committed during it drops what it returns.
     let changed = false;
     const unsubscribe = this.events.subscribe(progressId, () => {
       changed = true;
-      this.#drop(key);
+      this.#drop(progressId);
     });
-    const row = await read();
-    if (row?.status !== 'in_progress' || changed || this.#entries.has(key)) {
+    let answer: CachedAnswer<T>;
+    try {
+      answer = answerOf(await read(organizationId, progressId));
+    } catch (err) {
       unsubscribe();
-      return row;
+      throw err;
     }
-    this.#entries.set(key, { row, at: Date.now(), unsubscribe });
+    // A job of another organization is never kept under this id: its reads answer 404 and throw.
+    if (answer.value.status !== 'in_progress' || changed || this.#entries.has(progressId) || !this.events.fresh()) {
+      unsubscribe();
+      return answer;
+    }
+    this.#entries.set(progressId, { organizationId, answer, unsubscribe });
     if (this.#entries.size > MAX_ENTRIES) this.#drop(this.#entries.keys().next().value!);
-    return row;
+    return answer;
   }
 
-  #drop(key: string): void {
-    const e = this.#entries.get(key);
+  #drop(progressId: string): void {
+    const e = this.#entries.get(progressId);
     if (!e) return;
-    this.#entries.delete(key);
+    this.#entries.delete(progressId);
     e.unsubscribe();
   }
 }

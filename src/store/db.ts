@@ -4,7 +4,7 @@ import type { Config } from '../config.js';
 import type { DialectName } from './dialect.js';
 import { postgresDialect } from './dialects/postgres.js';
 import { sqliteDialect } from './dialects/sqlite.js';
-import { type JobEvents, localJobEvents, pgJobEvents } from './job-events.js';
+import { type JobEvents, type KeyEvents, localEvents, pgEvents } from './job-events.js';
 import { ProjectScopePlugin } from './key-scope.js';
 import { initial } from './migrations/001_initial.js';
 import { settings } from './migrations/002_settings.js';
@@ -17,6 +17,8 @@ import { changesets } from './migrations/071_changesets.js';
 import { projectBudget } from './migrations/072_project_budget.js';
 import { webhooks } from './migrations/073_webhooks.js';
 import { jobBatches } from './migrations/080_job_batches.js';
+import { keyRevocationNotify } from './migrations/095_key_revocation_notify.js';
+import { jobChangeNotify } from './migrations/096_job_change_notify.js';
 import { revisionSource } from './migrations/115_revision_source.js';
 import { jobFailureKind } from './migrations/116_job_failure_kind.js';
 import type { Database } from './schema.js';
@@ -31,8 +33,10 @@ export interface Store {
   readonly dialect: DialectName;
   /** The connection pool on PostgreSQL, which the job queue shares so SCENARIST_DB_POOL_SIZE bounds both. */
   readonly pgPool?: pg.Pool;
-  /** Word of job changes, across processes: what streams and long polls wait on. */
+  /** Word of job changes, across processes: what streams, long polls and cached polls wait on. */
   readonly jobEvents: JobEvents;
+  /** Word of key revocations, across processes: what empties the cache of verified keys. */
+  readonly keyEvents: KeyEvents;
   /** Hears about connections lost while idle; the pool replaces them, so these are reports, not failures. */
   onConnectionError(listener: (err: Error) => void): void;
   close(): Promise<void>;
@@ -43,33 +47,36 @@ export function openStore(database: Config['database']): Store {
     const { dialect, pool } = postgresDialect(database.url, database.poolSize);
     const db = new Kysely<Database>({ dialect, plugins: [new ProjectScopePlugin()] });
     const errorListeners: Array<(err: Error) => void> = [];
-    const jobEvents = pgJobEvents(pool, database.url, (err) => {
+    const events = pgEvents(database.url, (err) => {
       for (const l of errorListeners) l(err);
     });
     return {
       db,
       dialect: 'postgres',
       pgPool: pool,
-      jobEvents,
+      jobEvents: events.jobs,
+      keyEvents: events.keys,
       onConnectionError: (l) => {
         pool.on('error', l);
         errorListeners.push(l);
       },
       close: async () => {
-        await jobEvents.close();
+        await events.close();
         await db.destroy();
       },
     };
   }
-  const db = new Kysely<Database>({ dialect: sqliteDialect(database.file), plugins: [new ProjectScopePlugin()] });
-  const jobEvents = localJobEvents();
+  const sqlite = sqliteDialect(database.file);
+  const db = new Kysely<Database>({ dialect: sqlite.dialect, plugins: [new ProjectScopePlugin()] });
+  const events = localEvents(sqlite.foreignWrites);
   return {
     db,
     dialect: 'sqlite',
-    jobEvents,
+    jobEvents: events.jobs,
+    keyEvents: events.keys,
     onConnectionError: () => {},
     close: async () => {
-      await jobEvents.close();
+      await events.close();
       await db.destroy();
     },
   };
@@ -88,6 +95,8 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '072_project_budget': projectBudget,
     '073_webhooks': webhooks(dialect),
     '080_job_batches': jobBatches(dialect),
+    '095_key_revocation_notify': keyRevocationNotify(dialect),
+    '096_job_change_notify': jobChangeNotify(dialect),
     '115_revision_source': revisionSource,
     '116_job_failure_kind': jobFailureKind,
   };

@@ -168,11 +168,17 @@ export async function updateSession(
     .execute();
 }
 
-export async function deleteSession(db: Executor, organizationId: number, id: number): Promise<void> {
+/**
+ * Deletes a session and its turns; its jobs stay, no longer in a session. Returns their progress
+ * ids: their answers change (`session_id` becomes null), so whoever follows them must hear of it.
+ */
+export async function deleteSession(db: Executor, organizationId: number, id: number): Promise<string[]> {
   await getSession(db, organizationId, id);
-  await db.transaction().execute(async (tx) => {
+  return db.transaction().execute(async (tx) => {
+    const jobs = await tx.selectFrom('jobs').select('progress_id').where('session_id', '=', id).execute();
     await tx.deleteFrom('session_messages').where('session_id', '=', id).execute();
     await tx.deleteFrom('sessions').where('id', '=', id).where('organization_id', '=', organizationId).execute();
+    return jobs.map((j) => j.progress_id);
   });
 }
 

@@ -140,32 +140,38 @@ export async function registerBodyParsers(app: FastifyInstance, opts: { uploadLi
   await app.register(formbody);
   await app.register(fastifyMultipart, { limits: { fileSize: opts.uploadLimit, files: 20, fields: 200, fieldSize: 1_000_000, parts: 220 } });
 
-  app.addHook('preValidation', async (req) => {
-    const schema = req.routeOptions.schema;
-    if (!schema?.body) return;
-    const type = String(req.headers['content-type'] ?? '');
-    if (req.isMultipart()) {
-      if (req.routeOptions.config.rawMultipart) return;
-      const { fields, files } = await multipartFields(req, req.routeOptions.config.fileFields ?? []);
-      req.body = withFiles(coerceForm(fields, schema.body), files);
-    } else if (type.startsWith('application/x-www-form-urlencoded') && req.body && typeof req.body === 'object') {
-      req.body = coerceForm({ ...(req.body as Record<string, unknown>) }, schema.body);
-    }
-    // Read-only fields sent back in an update are ignored, as the reference's serializers do: a field
-    // the answer has and the body does not take is one a client read and may return.
-    if ((req.method === 'PUT' || req.method === 'PATCH') && req.body && typeof req.body === 'object' && !Array.isArray(req.body)) {
-      const takes = keysOf(schema.body);
-      const answers = keysOf((schema.response as Record<string, unknown> | undefined)?.[200]);
-      if (!takes || !answers) return;
-      const body = req.body as Record<string, unknown>;
-      const bodyProps = jsonSchemaOf(schema.body)?.properties ?? {};
-      const answerProps = jsonSchemaOf((schema.response as Record<string, unknown>)[200])?.properties ?? {};
-      for (const k of Object.keys(body)) {
-        if (answers.has(k) && !takes.has(k)) delete body[k];
-        // The same name read as display text and written as an id (a scenario's phone_number): the
-        // text sent back is the read-only rendering, not a write.
-        else if (typeof body[k] === 'string' && !typesOf(bodyProps[k]).has('string') && typesOf(answerProps[k]).has('string')) delete body[k];
-      }
-    }
+  // A callback hook that returns at once for routes without a body (every GET), so they pay no promise.
+  app.addHook('preValidation', (req, _reply, done) => {
+    if (!req.routeOptions.schema?.body) return done();
+    shapeBody(req).then(() => done(), done);
   });
+}
+
+/** A form or multipart body as the route's JSON schema would have it; read-only fields of an update dropped. */
+async function shapeBody(req: FastifyRequest): Promise<void> {
+  const schema = req.routeOptions.schema!;
+  const type = String(req.headers['content-type'] ?? '');
+  if (req.isMultipart()) {
+    if (req.routeOptions.config.rawMultipart) return;
+    const { fields, files } = await multipartFields(req, req.routeOptions.config.fileFields ?? []);
+    req.body = withFiles(coerceForm(fields, schema.body), files);
+  } else if (type.startsWith('application/x-www-form-urlencoded') && req.body && typeof req.body === 'object') {
+    req.body = coerceForm({ ...(req.body as Record<string, unknown>) }, schema.body);
+  }
+  // Read-only fields sent back in an update are ignored, as the reference's serializers do: a field
+  // the answer has and the body does not take is one a client read and may return.
+  if ((req.method === 'PUT' || req.method === 'PATCH') && req.body && typeof req.body === 'object' && !Array.isArray(req.body)) {
+    const takes = keysOf(schema.body);
+    const answers = keysOf((schema.response as Record<string, unknown> | undefined)?.[200]);
+    if (!takes || !answers) return;
+    const body = req.body as Record<string, unknown>;
+    const bodyProps = jsonSchemaOf(schema.body)?.properties ?? {};
+    const answerProps = jsonSchemaOf((schema.response as Record<string, unknown>)[200])?.properties ?? {};
+    for (const k of Object.keys(body)) {
+      if (answers.has(k) && !takes.has(k)) delete body[k];
+      // The same name read as display text and written as an id (a scenario's phone_number): the
+      // text sent back is the read-only rendering, not a write.
+      else if (typeof body[k] === 'string' && !typesOf(bodyProps[k]).has('string') && typesOf(answerProps[k]).has('string')) delete body[k];
+    }
+  }
 }

@@ -3,12 +3,14 @@ import type { Caller } from './auth.js';
 /**
  * Recently verified API keys, so a client polling a job many times a second costs one key lookup
  * per `ttlMs` instead of one per request. Only keys that were found are kept (unknown keys always
- * reach the database, so a new key works at once and random keys cannot fill memory). A key
- * revoked through the product moves the revocation stamp, which empties the cache (see auth.ts);
- * a key revoked by hand in the database stops working within `ttlMs`.
+ * reach the database, so a new key works at once and random keys cannot fill memory). Word of a
+ * revocation in any process empties the cache (see auth.ts and store/job-events.ts); a key revoked
+ * by hand in the database stops working within `ttlMs` (at once on PostgreSQL, whose trigger
+ * sends the word).
  */
 export class KeyCache {
   readonly #entries = new Map<string, { caller: Caller; expires: number }>();
+  #epoch = 0;
 
   constructor(
     readonly ttlMs: number,
@@ -23,12 +25,19 @@ export class KeyCache {
     return undefined;
   }
 
-  clear(): void {
-    this.#entries.clear();
+  /** Moves each time the cache is emptied: a key read before a revocation was heard must not be kept after it. */
+  get epoch(): number {
+    return this.#epoch;
   }
 
-  set(keyHash: string, caller: Caller, now: number): void {
-    if (this.ttlMs <= 0) return;
+  clear(): void {
+    this.#entries.clear();
+    this.#epoch++;
+  }
+
+  /** Keeps a verified key; `readAt` is the epoch when its row was read, if the read took a while. */
+  set(keyHash: string, caller: Caller, now: number, readAt = this.#epoch): void {
+    if (this.ttlMs <= 0 || readAt !== this.#epoch) return;
     // Oldest first: a Map iterates in insertion order, so dropping from the front evicts the stalest.
     if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
     this.#entries.set(keyHash, { caller, expires: now + this.ttlMs });

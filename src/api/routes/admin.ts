@@ -96,7 +96,10 @@ export const adminRoutes =
       },
     );
 
-    app.post('/organizations/:id/keys/:key_id/revoke/', { schema: { tags, params: KeyParams, response: { 200: ApiKeyOut, ...responses } } }, async (req) =>
-      toKey(await revokeApiKey(db, req.params.id, req.params.key_id, now())),
-    );
+    app.post('/organizations/:id/keys/:key_id/revoke/', { schema: { tags, params: KeyParams, response: { 200: ApiKeyOut, ...responses } } }, async (req) => {
+      const row = await revokeApiKey(db, req.params.id, req.params.key_id, now());
+      // This process's cache forgets the key before the answer: the next request may come at once.
+      deps.store.keyEvents.revoked();
+      return toKey(row);
+    });
   };

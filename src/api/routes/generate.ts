@@ -5,7 +5,7 @@ import { ClarifyAnswer, GenerateBody } from '../../domain/generation.js';
 import { answerGeneration, currentGeneration, draftsSoFar, startGeneration } from '../../services/generation.js';
 import { generationProgressView } from '../../store/progress-views.js';
 import type { AppDeps } from '../deps.js';
-import { answerProgress, waitQuery } from '../follow.js';
+import { answerProgress, waitQuery, wantsEventStream } from '../follow.js';
 import { callerOf } from '../plugins/auth.js';
 import { errorResponses } from '../schemas.js';
 
@@ -65,10 +65,11 @@ export const generateRoutes =
         const caller = callerOf(req);
         // Followed by the job that answers now: an answer to its questions starts a later one.
         const following = await currentGeneration(deps, caller, progressId);
-        const read = async () => {
-          const job = await currentGeneration(deps, caller, progressId);
-          return generationProgressView(db, caller.organizationId, progressId, job, () => draftsSoFar(deps, job));
-        };
+        const view = (job: Awaited<ReturnType<typeof currentGeneration>>) =>
+          generationProgressView(db, caller.organizationId, progressId, job, () => draftsSoFar(deps, job));
+        // A plain poll answers from that job as read, without reading it again.
+        if (!req.query.wait && !wantsEventStream(req)) return view(following);
+        const read = async () => view(await currentGeneration(deps, caller, progressId));
         const answer = await answerProgress(
           req,
           reply,

@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DryRunPlan } from '../../domain/cost.js';
@@ -10,7 +11,7 @@ import { discardLatestPreview } from '../../services/sessions.js';
 import { startScenarioAgentJob } from '../../services/start-job.js';
 import { findJobProgress } from '../../store/jobs.js';
 import type { AppDeps } from '../deps.js';
-import { answerProgress, waitQuery } from '../follow.js';
+import { answerProgress, sendJsonText, waitQuery, wantsEventStream } from '../follow.js';
 import { callerOf } from '../plugins/auth.js';
 import { ProgressCache } from '../progress-cache.js';
 import { errorResponses } from '../schemas.js';
@@ -40,7 +41,13 @@ export const scenarioAgentRoutes =
   async (app) => {
     const { db } = deps.store;
     const tags = ['scenario agent'];
-    const cache = new ProgressCache(deps.store.jobEvents);
+    const cache = new ProgressCache<z.infer<typeof ScenarioAgentProgress>>(deps.store.jobEvents);
+    const readProgress = async (organizationId: number, progressId: string) => {
+      const job = await findJobProgress(db, organizationId, progressId);
+      // Instructions jobs have their own progress endpoint and shape (seed 003).
+      if (!job || job.kind === 'instructions') throw new NotFound('No job with this progress_id.');
+      return progressOf(job);
+    };
 
     app.post(
       '/scenarios/scenario-agent/',
@@ -80,24 +87,25 @@ export const scenarioAgentRoutes =
         // Clients poll this many times a second while they wait: progressOf builds the answer to the schema.
         serializerCompiler: trustedOkSerializer,
       },
-      async (req, reply) => {
+      (req, reply) => {
         const progressId = req.query.progress_id;
         if (!progressId) throw ValidationError.field('progress_id', 'This query parameter is required.');
         const { organizationId } = callerOf(req);
-        const read = async () => {
-          const job = await cache.get(organizationId, progressId, () => findJobProgress(db, organizationId, progressId));
-          // Instructions jobs have their own progress endpoint and shape (seed 003).
-          if (!job || job.kind === 'instructions') throw new NotFound('No job with this progress_id.');
-          return progressOf(job);
-        };
-        const answer = await answerProgress(
+        if (!req.query.wait && !wantsEventStream(req)) {
+          // The plain poll, by far the most frequent request: a running job's JSON, made once per
+          // version of the job, sent without a promise when it is in memory.
+          const cached = cache.peek(organizationId, progressId);
+          if (cached) return void sendJsonText(reply as FastifyReply, cached.json);
+          return cache.get(organizationId, progressId, readProgress).then((answer) => void sendJsonText(reply as FastifyReply, answer.json));
+        }
+        const read = async () => (await cache.get(organizationId, progressId, readProgress)).value;
+        return answerProgress(
           req,
           reply,
           deps.store.jobEvents,
           { progressId, read, stateOf: progressState, isFinal: (p) => p.status !== 'in_progress' },
           req.query.wait,
         );
-        return answer ?? reply;
       },
     );
 

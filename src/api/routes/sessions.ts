@@ -162,7 +162,7 @@ export const sessionRoutes =
     );
 
     app.delete(`${path}:id/`, { schema: { tags, params: IdParams, response: { 204: z.null(), ...errorResponses } } }, async (req, reply) => {
-      await deleteSession(db, callerOf(req).organizationId, req.params.id);
+      for (const progressId of await deleteSession(db, callerOf(req).organizationId, req.params.id)) deps.store.jobEvents.changed(progressId);
       return reply.code(204).send(null);
     });
   };

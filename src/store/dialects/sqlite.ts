@@ -31,7 +31,16 @@ import { startCheckpointer } from './sqlite-checkpointer.js';
  */
 const WRITER_CACHE_PAGES = 128;
 
-export function sqliteDialect(file: string): Dialect {
+export interface SqliteDialect {
+  dialect: Dialect;
+  /**
+   * A number that moves each time another connection to the file commits: another process (a
+   * separate worker, a CLI command). This process's own writes do not move it; they send word.
+   */
+  foreignWrites(): number;
+}
+
+export function sqliteDialect(file: string): SqliteDialect {
   if (file !== ':memory:') fs.mkdirSync(path.dirname(file), { recursive: true });
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
@@ -52,12 +61,18 @@ export function sqliteDialect(file: string): Dialect {
   }
   const writer = new SqliteDriver({ database: withStatementCache(database) });
   const reading = reader ? new SqliteDriver({ database: withStatementCache(reader) }) : null;
+  // On the writer: the reader sees this process's commits as another connection's, the writer does
+  // not. The checkpointer's passive checkpoints do not move it either.
+  const dataVersion = database.prepare('PRAGMA data_version').pluck();
   return {
-    createDriver: () => new ReadAsideDriver(writer, reading, stopCheckpointer),
-    createQueryCompiler: () => new SqliteQueryCompiler(),
-    createAdapter: () => new SqliteAdapter(),
-    // biome-ignore lint/suspicious/noExplicitAny: Kysely's dialect interface hands the introspector a database of any schema.
-    createIntrospector: (db: Kysely<any>) => new SqliteIntrospector(db),
+    dialect: {
+      createDriver: () => new ReadAsideDriver(writer, reading, stopCheckpointer),
+      createQueryCompiler: () => new SqliteQueryCompiler(),
+      createAdapter: () => new SqliteAdapter(),
+      // biome-ignore lint/suspicious/noExplicitAny: Kysely's dialect interface hands the introspector a database of any schema.
+      createIntrospector: (db: Kysely<any>) => new SqliteIntrospector(db),
+    },
+    foreignWrites: () => (database.open ? (dataVersion.get() as number) : -1),
   };
 }
 
