@@ -111,6 +111,25 @@ describe.each(testDatabases)('polls from memory on $name', ({ name }) => {
     expect((await poll(id, other.api)).status).toBe(404);
   });
 
+  it('a job in memory is still checked as any poll is: a bad wait is a 400, a good one waits, a stream streams', async () => {
+    const id = await start();
+    expect((await poll(id)).body.status).toBe('in_progress');
+    const bad = await s.api('GET', `scenarios/scenario-agent-progress/?progress_id=${id}&wait=abc`);
+    expect(bad.status).toBe(400);
+    expect(Object.keys(bad.body)).toContain('wait');
+    const waited = Date.now();
+    expect((await s.api('GET', `scenarios/scenario-agent-progress/?progress_id=${id}&wait=0.3`)).body.status).toBe('in_progress');
+    expect(Date.now() - waited).toBeGreaterThanOrEqual(250);
+    const stream = await fetch(`${s.url}/test_framework/v1/scenarios/scenario-agent-progress/?progress_id=${id}`, {
+      headers: { 'X-CEKURA-API-KEY': s.key, accept: 'text/event-stream' },
+    });
+    expect(stream.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    await stream.body?.cancel();
+    const plain = await fetch(`${s.url}/test_framework/v1/scenarios/scenario-agent-progress/?progress_id=${id}`, { headers: { 'X-CEKURA-API-KEY': s.key } });
+    expect(plain.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(await plain.json()).toMatchObject({ progress_id: id, status: 'in_progress' });
+  });
+
   it('deleting the session of a running job shows at once in its polls (no longer in a session)', async () => {
     const id = await start();
     const first = await poll(id);

@@ -1,4 +1,4 @@
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { DryRunPlan } from '../../domain/cost.js';
@@ -49,6 +49,15 @@ export const scenarioAgentRoutes =
       return progressOf(job);
     };
 
+    /** The plain poll's answer if it is in memory: the progress id alone, a key of the whole organization, no stream. */
+    const cachedPoll = (req: FastifyRequest) => {
+      const caller = req.caller;
+      if (!caller || caller.projectId !== null || wantsEventStream(req)) return undefined;
+      const query = req.query as Record<string, unknown>;
+      for (const name in query) if (name !== 'progress_id') return undefined;
+      return typeof query.progress_id === 'string' ? cache.peek(caller.organizationId, query.progress_id) : undefined;
+    };
+
     app.post(
       '/scenarios/scenario-agent/',
       {
@@ -86,6 +95,14 @@ export const scenarioAgentRoutes =
         },
         // Clients poll this many times a second while they wait: progressOf builds the answer to the schema.
         serializerCompiler: trustedOkSerializer,
+        // A poll of a job in memory is answered once its caller is known. What would follow was
+        // passed by the poll that put the job there, with the same progress id (the query's rules
+        // and schema), or does not apply (a key of the whole organization has no project to check).
+        onRequest: (req, reply, done) => {
+          const hit = cachedPoll(req);
+          if (hit) return void sendJsonText(reply, hit.json);
+          done();
+        },
       },
       (req, reply) => {
         const progressId = req.query.progress_id;
