@@ -272,6 +272,8 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     }
     if (job.session_id !== null) await markLatestPreview(tx, job.session_id, 'applied');
     if (source) {
+      // Keys of 10,000 suggestions each way: the turns around them are the end's own.
+      await yieldToEventLoop();
       const sent = appliedKeys(suggestions, drafts);
       // Suggestions applied by an earlier apply of part of them count too: the scenario still holds their values, or a revision says that apply wrote them.
       const earlier =
@@ -282,6 +284,7 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
             ]
           : [];
       const state = appliedState(changeKeys(sourceItems), new Set([...sent, ...earlier]));
+      await yieldToEventLoop();
       await setReviewState(tx, source.id, state, { appliedBy: job.progress_id });
     }
   };
