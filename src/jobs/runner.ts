@@ -166,7 +166,9 @@ export class JobRunner {
         const t = setTimeout(resolve, delayMs);
         this.#wake = () => {
           clearTimeout(t);
-          resolve();
+          // Woken by a submit: the claim (which reads the job's request back) takes a turn of the
+          // event loop of its own, not the end of the one that committed the job.
+          setImmediate(resolve);
         };
       });
       this.#wake = null;

@@ -23,7 +23,7 @@ import { type JobContext, type JobHandler, type JobOutcome, OutcomeInstead } fro
 import { type ChangesetEntry, ChangesetRecorder } from '../store/changesets.js';
 import type { Tx } from '../store/db.js';
 import { setReviewState } from '../store/job-review.js';
-import { findJobById } from '../store/jobs.js';
+import { findJobState, resultItems } from '../store/jobs.js';
 import { apiKeyName } from '../store/organizations.js';
 import {
   type Actor,
@@ -64,10 +64,6 @@ function alreadyApplied(job: Row<'jobs'>, by: string | null): JobOutcome {
     reply: { content: message, toolCalls: [] },
   };
 }
-
-/** The suggestions the source job made, drafts included. */
-const suggestionsOf = (source: Row<'jobs'> | undefined): UpdatedScenario[] =>
-  source?.result ? ((JSON.parse(source.result) as { updated_scenarios?: UpdatedScenario[] }).updated_scenarios ?? []) : [];
 
 /** The fields of a suggestion the reviewer corrected: against what its job suggested when known, else against the `changes` it was sent with. */
 function editedOf(s: Suggestion, suggested: UpdatedScenario | undefined): string[] {
@@ -195,12 +191,12 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
   const commit = async (tx: Tx) => {
     const now = ctx.now();
     const actor = await actorOf(tx, job);
-    const source = req.source_job_id ? await findJobById(tx, req.source_job_id) : undefined;
+    const source = req.source_job_id ? await findJobState(tx, req.source_job_id) : undefined;
     // Drafts leave no trace to compare with: their job's state alone says they were created before.
     const sourceApplied = source?.review_state === 'applied';
     if (sourceApplied && drafts.length && !suggestions.length) throw new OutcomeInstead(alreadyApplied(job, source.applied_by));
-    const sourceItems = suggestionsOf(source);
-    await yieldToEventLoop();
+    // The suggestions the source job made, drafts included.
+    const sourceItems = source ? await resultItems(tx, source.id) : [];
     // Per scenario, what its job suggested, to tell the reviewer's corrections from the suggestion.
     const suggested = new Map(sourceItems.flatMap((u) => (typeof u.id === 'number' ? [[u.id, u] as const] : [])));
     const from = `Applied from session ${job.session_id ?? '-'}${source ? ` (suggestions of job ${source.progress_id})` : ''}.`;
@@ -279,6 +275,8 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     }
     if (job.session_id !== null) await markLatestPreview(tx, job.session_id, 'applied');
     if (source) {
+      // Keys of 10,000 suggestions each way: the turns around them are the end's own.
+      await yieldToEventLoop();
       const sent = appliedKeys(suggestions, drafts);
       // Suggestions applied by an earlier apply of part of them count too: the scenario still holds their values, or a revision says that apply wrote them.
       const earlier =
@@ -289,6 +287,7 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
             ]
           : [];
       const state = appliedState(changeKeys(sourceItems), new Set([...sent, ...earlier]));
+      await yieldToEventLoop();
       await setReviewState(tx, source.id, state, { appliedBy: job.progress_id });
     }
   };

@@ -265,6 +265,8 @@ export async function submitScenarioAgent(
       if (planned.scenarioIds.length && planned.kind === 'improve') patch.scenarioIds = planned.scenarioIds;
       await updateSession(tx, sessionId, patch, now);
     }
+    // Storing an apply's megabytes of request (serialized, written, read back) takes a turn of its own.
+    if (planned.kind === 'apply') await yieldToEventLoop();
     const job = await insertJob(
       tx,
       {

@@ -1,10 +1,12 @@
 import crypto from 'node:crypto';
-import { type CompiledQuery, sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
+import { yielder } from '../domain/event-loop.js';
 import type { FailureKind } from '../domain/job-failure.js';
 import { retryWorthy } from '../domain/job-progress.js';
 import type { JobKind, JobStatus, TokenUsage } from '../domain/jobs.js';
-import { type JobResult, stoppedResult } from '../domain/suggestion.js';
+import { type JobResult, stoppedResult, type UpdatedScenario } from '../domain/suggestion.js';
 import type { Db, Executor } from './db.js';
+import { isPostgres } from './dialect.js';
 import { currentProjectScope, outsideProjectScope } from './key-scope.js';
 import type { Row } from './schema.js';
 
@@ -64,6 +66,32 @@ export async function insertJob(db: Executor, job: NewJob, now: string): Promise
 export function findJobById(db: Executor, id: number): Promise<Row<'jobs'> | undefined> {
   return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();
 }
+
+/** What an apply needs of the job whose suggestions it carries: not its result, which can be megabytes. */
+export function findJobState(db: Executor, id: number): Promise<Pick<Row<'jobs'>, 'id' | 'progress_id' | 'review_state' | 'applied_by'> | undefined> {
+  return db.selectFrom('jobs').select(['id', 'progress_id', 'review_state', 'applied_by']).where('id', '=', id).executeTakeFirst();
+}
+
+/**
+ * The `updated_scenarios` of a job's result, in order, read an item at a time: an improve of
+ * thousands of scenarios leaves a result of megabytes, and one JSON.parse of it would hold the
+ * event loop for tens of milliseconds. The database splits the array (PostgreSQL in its own
+ * process), and the items are parsed a few hundred per turn.
+ */
+export async function resultItems(db: Executor, jobId: number): Promise<UpdatedScenario[]> {
+  const text = isPostgres(db)
+    ? `select e.item::text as item from jobs, json_array_elements(jobs.result::json -> 'updated_scenarios') with ordinality as e(item, n) where jobs.id = $1 order by e.n`
+    : `select j.value as item from jobs, json_each(jobs.result, '$.updated_scenarios') as j where jobs.id = ? order by j.key`;
+  const { rows } = await db.executeQuery<{ item: string }>(CompiledQuery.raw(text, [jobId]));
+  const items: UpdatedScenario[] = [];
+  const breathe = yielder(ITEMS_PER_TURN);
+  for (const r of rows) {
+    await breathe();
+    items.push(JSON.parse(r.item) as UpdatedScenario);
+  }
+  return items;
+}
+const ITEMS_PER_TURN = 500;
 
 export function findJobByProgressId(db: Executor, organizationId: number, progressId: string): Promise<Row<'jobs'> | undefined> {
   return db.selectFrom('jobs').selectAll().where('progress_id', '=', progressId).where('organization_id', '=', organizationId).executeTakeFirst();

@@ -1,6 +1,7 @@
-import { CompiledQuery, PostgresAdapter } from 'kysely';
+import { CompiledQuery } from 'kysely';
 import { yieldToEventLoop } from '../domain/event-loop.js';
 import type { Executor } from './db.js';
+import { isPostgres } from './dialect.js';
 
 /**
  * Writes of many rows as a few statements instead of one per row: what makes an apply of 10,000
@@ -20,8 +21,6 @@ export interface Column {
 const SQLITE_ROWS_PER_STATEMENT = 200;
 /** Rows per PostgreSQL statement: a few megabytes of JSON, parsed and planned in a few milliseconds. */
 const PG_ROWS_PER_STATEMENT = 5_000;
-
-const isPostgres = (db: Executor) => db.getExecutor().adapter instanceof PostgresAdapter;
 
 /**
  * How many rows a caller writing thousands should check and hand over at a time. On PostgreSQL

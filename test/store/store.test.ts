@@ -10,7 +10,7 @@ import { endJob } from '../../src/jobs/job-end.js';
 import { bootstrap } from '../../src/store/bootstrap.js';
 import { migrate, openStore, type Store } from '../../src/store/db.js';
 import { keepBatch, keptBatches } from '../../src/store/job-batches.js';
-import { cancelJob, claimNext, failExhausted, finishJob, heartbeat, insertJob, releaseOwned } from '../../src/store/jobs.js';
+import { cancelJob, claimNext, failExhausted, finishJob, heartbeat, insertJob, releaseOwned, resultItems } from '../../src/store/jobs.js';
 import { findApiKey } from '../../src/store/organizations.js';
 import {
   createScenario,
@@ -263,6 +263,32 @@ describe.each(dialects)('store on $name', ({ name }) => {
       expect(rows.find((r) => r.id === busy.id)!.latest_job).toEqual({ progress_id: latest.progress_id, status: 'in_progress', kind: 'apply' });
       expect(rows.find((r) => r.id === idle.id)!.latest_job).toBeUndefined();
       await cancelJob(store.db, latest.id, now());
+    });
+
+    it("reads back a job's updated_scenarios item by item, in order and whole", async () => {
+      const items = [
+        { id: 7, name: 'Réfund ✓', tags: ['a', 'b'], based_on_revision: 3, changes: { tags: { old: ['a'], new: ['a', 'b'] } }, reasons: {}, notes: ['x "y"'] },
+        { name: 'Same name', draft: true, personality: 2, reason: 'first', source_files: [] },
+        { name: 'Same name', draft: true, personality: 2, reason: 'second', source_files: [4], max_duration: 120.5 },
+        ...Array.from({ length: 1_200 }, (_, i) => ({ id: 1_000 + i, tool_ids: ['TOOL_DTMF'], changes: { tool_ids: { old: [], new: ['TOOL_DTMF'] } } })),
+      ];
+      const withItems = await insertJob(store.db, job(), now());
+      await store.db
+        .updateTable('jobs')
+        .set({ result: JSON.stringify({ ...blankResult('improve'), updated_scenarios: items }) })
+        .where('id', '=', withItems.id)
+        .execute();
+      expect(await resultItems(store.db, withItems.id)).toEqual(items);
+      const unfinished = await insertJob(store.db, job(), now());
+      expect(await resultItems(store.db, unfinished.id)).toEqual([]);
+      await store.db
+        .updateTable('jobs')
+        .set({ result: JSON.stringify(blankResult('apply')) })
+        .where('id', '=', unfinished.id)
+        .execute();
+      expect(await resultItems(store.db, unfinished.id)).toEqual([]);
+      // Out of the way of the claims the next tests make.
+      for (const j of [withItems, unfinished]) await cancelJob(store.db, j.id, now());
     });
 
     it('a cancelled job cannot be finished afterwards', async () => {
