@@ -1,13 +1,10 @@
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { CHROMIUM, openChromium } from '../test/helpers/chromium.js';
 import { type BenchContext, type Benchmark, type Figure, figure } from './lib/figures.js';
 import { runJob } from './lib/jobs.js';
 import { seedScenarios } from './lib/seed.js';
 import { startBenchServer } from './lib/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const RUNS = 3;
 const TARGET_MS = 1_000;
 
@@ -26,21 +23,7 @@ export const reviewPage: Benchmark = {
     if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install chromium to run this benchmark`);
     const size = ctx.quick ? 500 : 2_000;
     const server = await startBenchServer(ctx);
-    const userDataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'scenarist-bench-chromium-'));
-    const browser = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM,
-      viewport: { width: 1280, height: 900 },
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    const browser = await openChromium({ width: 1280, height: 900 });
     try {
       const { agentId } = await seedScenarios(server.running.store.db, server.defaultProjectId, size);
       const done = await runJob(server.api, {
@@ -50,7 +33,7 @@ export const reviewPage: Benchmark = {
       });
       if (done.result.updated_scenarios.length !== size) throw new Error(`expected ${size} suggestions, got ${done.result.updated_scenarios.length}`);
       const link = `${server.url}/#/projects/${server.defaultProjectId}/conversations/${done.session_id}`;
-      const page = browser.pages()[0] ?? (await browser.newPage());
+      const { page } = browser;
       page.setDefaultTimeout(30_000);
       // Signed in once; each run then opens the link as a reload or a shared link would.
       await page.goto(`${server.url}/`);
@@ -121,7 +104,6 @@ export const reviewPage: Benchmark = {
       ];
     } finally {
       await browser.close();
-      fs.rmSync(userDataDir, { recursive: true, force: true });
       await server.stop();
     }
   },
