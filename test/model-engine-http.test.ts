@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createEngine } from '../src/agent/engines/index.js';
 import { loadConfig } from '../src/config.js';
 import { createScenario, insertAgent, personalityIdFromStore, startJob, waitForJob } from './helpers/agent.js';
+import { plannerScenario } from './helpers/engines.js';
 import { batchIds, completion, errorReply, type FakeOpenAI, promptOf, type SeenRequest, startFakeOpenAI, toolCalls } from './helpers/fake-openai.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { sseEvents } from './helpers/sse.js';
@@ -279,27 +280,7 @@ describe('structured requests spend nothing', () => {
     const env = { SCENARIST_MODEL: 'openai-compatible:fake-model', SCENARIST_LLM_BASE_URL: fake.url, SCENARIST_PLANNER_FIRST: 'false' };
     const engine = createEngine(loadConfig({ ...env, SCENARIST_DATA_DIR: '/tmp' }));
     fake.fallback = tagBatch('dtmf');
-    const scenario = {
-      id: 5,
-      revision: 1,
-      name: 'A',
-      agent: 1,
-      agent_name: 'Bot',
-      personality,
-      personality_name: 'P',
-      tags: ['base'],
-      tool_ids: [],
-      first_message: '',
-      instructions: 'x',
-      conditional_actions: null,
-      simulation_description: '',
-      information_fields: {},
-      expected_outcome_prompt: '',
-      scenario_language: 'en',
-      scenario_type: 'instruction',
-      folder_path: null,
-      max_duration: null,
-    };
+    const scenario = plannerScenario(5, { name: 'A', agent: 1, agent_name: 'Bot', personality, personality_name: 'P', tags: ['base'], instructions: 'x' });
     const out = await engine.improve({
       userMessage: 'add the DTMF tool',
       history: [],
@@ -434,27 +415,7 @@ describe('the openai provider with OPENAI_BASE_URL', () => {
       loadConfig({ SCENARIST_DATA_DIR: '/tmp', SCENARIST_MODEL: 'openai:gpt-test', OPENAI_API_KEY: 'sk-openai', OPENAI_BASE_URL: fake.url }),
     );
     fake.enqueue(tagBatch('openai'));
-    const scenario = {
-      id: 5,
-      revision: 1,
-      name: 'A',
-      agent: 1,
-      agent_name: 'Bot',
-      personality: personality,
-      personality_name: 'P',
-      tags: ['base'],
-      tool_ids: [],
-      first_message: '',
-      instructions: 'x',
-      conditional_actions: null,
-      simulation_description: '',
-      information_fields: {},
-      expected_outcome_prompt: '',
-      scenario_language: 'en',
-      scenario_type: 'instruction',
-      folder_path: null,
-      max_duration: null,
-    };
+    const scenario = plannerScenario(5, { name: 'A', agent: 1, agent_name: 'Bot', personality, personality_name: 'P', tags: ['base'], instructions: 'x' });
     const out = await engine.improve({
       userMessage: 'Tag',
       history: [],

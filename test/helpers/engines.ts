@@ -5,6 +5,7 @@ import type {
   ImproveOutput,
   InstructionsInput,
   InstructionsOutput,
+  PlannerScenario,
   ScenarioEngine,
 } from '../../src/agent/engine.js';
 import { OfflineEngine } from '../../src/agent/engines/offline-engine.js';
@@ -177,3 +178,27 @@ export function twoFieldEngine(): ScenarioEngine {
     instructions: (input) => offline.instructions(input),
   };
 }
+
+/** A scenario as an engine is handed it, at revision 1; `over` replaces any field. */
+export const plannerScenario = (id: number, over: Partial<PlannerScenario> = {}): PlannerScenario => ({
+  id,
+  revision: 1,
+  name: `Scenario ${id}`,
+  agent: 7,
+  agent_name: 'Billing line',
+  personality: 1,
+  personality_name: 'Normal Male',
+  tags: [],
+  tool_ids: [],
+  first_message: '',
+  instructions: `Ask about bill ${id}.`,
+  conditional_actions: null,
+  simulation_description: '',
+  information_fields: {},
+  expected_outcome_prompt: '',
+  scenario_language: 'en',
+  scenario_type: 'instruction',
+  folder_path: null,
+  max_duration: null,
+  ...over,
+});
