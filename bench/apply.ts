@@ -5,7 +5,7 @@ import type { Db } from '../src/store/db.js';
 import { scenarioFieldsOf } from '../src/store/scenarios.js';
 import { InstantEngine } from './engines/instant-engine.js';
 import { type BenchContext, type Benchmark, type Figure, figure } from './lib/figures.js';
-import { runJob } from './lib/jobs.js';
+import { jobClientOnThread, runJob } from './lib/jobs.js';
 import { MB, measure, settle } from './lib/measure.js';
 import { probe } from './lib/probe.js';
 import { seedScenarios } from './lib/seed.js';
@@ -18,9 +18,11 @@ interface Suggestion {
 
 /**
  * The limit for an apply: the same rows written set-based on a connection of its own, with no
- * checks, no job and no HTTP — on SQLite a prepared UPDATE and INSERT per row in one transaction,
- * on PostgreSQL one `UPDATE … FROM unnest` and one `INSERT … SELECT unnest`. It writes a twin set
- * of scenarios (same content, same changes) and commits, so the apply's commit is matched too.
+ * checks, no job and no HTTP — each scenario's update, its revision and its changeset item (an
+ * apply is revertable, so it records one per scenario), on SQLite as prepared statements per row in
+ * one transaction, on PostgreSQL one `UPDATE … FROM unnest` and one `INSERT … SELECT unnest` per
+ * table. It writes a twin set of scenarios (same content, same changes) and commits, so the
+ * apply's commit is matched too.
  */
 async function setBasedWrites(db: Db, target: { sqliteFile?: string; pgUrl?: string }, ids: number[], changes: Suggestion[]): Promise<number> {
   const current = await db.selectFrom('scenarios').selectAll().where('id', 'in', ids).orderBy('id').execute();
@@ -37,8 +39,11 @@ async function setBasedWrites(db: Db, target: { sqliteFile?: string; pgUrl?: str
       organization_id: row.organization_id,
       changed_fields: JSON.stringify({ tags: { old: before.tags, new: change.tags }, tool_ids: { old: before.tool_ids, new: change.tool_ids } }),
       snapshot: JSON.stringify(after),
+      item_before: JSON.stringify({ name: before.name, tags: before.tags, tool_ids: before.tool_ids }),
+      item_after: JSON.stringify({ name: before.name, tags: change.tags, tool_ids: change.tool_ids }),
     };
   });
+  const projectId = current[0]!.project_id;
   if (target.sqliteFile) {
     const conn = new SQLite(target.sqliteFile);
     conn.pragma('busy_timeout = 5000');
@@ -48,12 +53,20 @@ async function setBasedWrites(db: Db, target: { sqliteFile?: string; pgUrl?: str
       const insert = conn.prepare(
         'insert into scenario_revisions (organization_id, scenario_id, revision, change_type, changed_fields, snapshot, actor_key_id, actor, reason, created_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       );
+      const changeset = conn.prepare(
+        "insert into changesets (organization_id, project_id, kind, summary, actor, scenario_count, fields, created_at) values (?, ?, 'apply', 'reference', 'bench', ?, '[\"tags\",\"tool_ids\"]', ?) returning id",
+      );
+      const item = conn.prepare(
+        "insert into changeset_items (changeset_id, organization_id, scenario_id, action, fields, before, before_revision, after, after_revision) values (?, ?, ?, 'update', '[\"tags\",\"tool_ids\"]', ?, ?, ?, ?)",
+      );
       const start = performance.now();
       conn
         .transaction(() => {
+          const { id: changesetId } = changeset.get(rows[0]!.organization_id, projectId, rows.length, now) as { id: number };
           for (const r of rows) {
             update.run(r.tool_ids, r.tags, now, r.id, r.revision);
             insert.run(r.organization_id, r.id, r.revision + 1, 'apply', r.changed_fields, r.snapshot, null, 'bench', 'reference', now);
+            item.run(changesetId, r.organization_id, r.id, r.item_before, r.revision, r.item_after, r.revision + 1);
           }
         })
         .immediate();
@@ -78,6 +91,16 @@ async function setBasedWrites(db: Db, target: { sqliteFile?: string; pgUrl?: str
       `insert into scenario_revisions (organization_id, scenario_id, revision, change_type, changed_fields, snapshot, actor_key_id, actor, reason, created_at)
        select o, s, r + 1, 'apply', c, n, null, 'bench', 'reference', $6 from unnest($1::integer[], $2::integer[], $3::integer[], $4::text[], $5::text[]) as v(o, s, r, c, n)`,
       [col('organization_id'), col('id'), col('revision'), col('changed_fields'), col('snapshot'), now],
+    );
+    const { rows: made } = await client.query(
+      `insert into changesets (organization_id, project_id, kind, summary, actor, scenario_count, fields, created_at)
+       values ($1, $2, 'apply', 'reference', 'bench', $3, '["tags","tool_ids"]', $4) returning id`,
+      [rows[0]!.organization_id, projectId, rows.length, now],
+    );
+    await client.query(
+      `insert into changeset_items (changeset_id, organization_id, scenario_id, action, fields, before, before_revision, after, after_revision)
+       select $1, $2, s, 'update', '["tags","tool_ids"]', b, r, a, r + 1 from unnest($3::integer[], $4::integer[], $5::text[], $6::text[]) as v(s, r, b, a)`,
+      [made[0].id, rows[0]!.organization_id, col('id'), col('revision'), col('item_before'), col('item_after')],
     );
     await client.query('commit');
     return performance.now() - start;
@@ -105,8 +128,8 @@ export const apply: Benchmark = {
       const suggestions = improved.result.updated_scenarios as Array<Suggestion & { id: number }>;
       if (suggestions.length !== n) throw new Error(`expected ${n} suggestions, got ${suggestions.length}`);
       const body = { apply_changes: true, session_id: improved.session_id, updated_scenarios: suggestions };
-      // Serialized before the clock starts: the client and the server share this process here, and a
-      // real client's serializing does not hold up the server's other requests.
+      // Serialized before the clock starts, and sent and polled from a thread of its own: a real
+      // client's serializing, sending and polling do not hold up the server's other requests.
       const bodyText = JSON.stringify(body);
       const bodyBytes = bodyText.length;
 
@@ -120,8 +143,9 @@ export const apply: Benchmark = {
       await new Promise((r) => setTimeout(r, IDLE_PROBE_MS));
       const idleWait = await idle.stop();
       settle();
+      const client = await jobClientOnThread(server.url, server.key, bodyText, { intervalMs: 10 });
       const others = probe(server.url, server.key, probed);
-      const m = await measure(() => runJob(server.api, bodyText, { intervalMs: 10 }), { sampleRssMs: 5 });
+      const m = await measure(() => client.run(), { sampleRssMs: 5 });
       const meanwhile = await others.stop();
       const applied = (m.value.result.applied_scenario_ids as number[]).length;
       if (applied !== n) throw new Error(`expected ${n} scenarios applied, got ${applied}`);

@@ -1,3 +1,4 @@
+import { Worker } from 'node:worker_threads';
 import type { Api } from '../../test/helpers/server.js';
 
 /**
@@ -49,4 +50,57 @@ export async function runJob(api: Api, body: Record<string, unknown> | string, o
     throw new Error(`job ended ${done.status}: ${JSON.stringify(done.result ?? done.error).slice(0, 500)}`);
   }
   return done;
+}
+
+/**
+ * runJob on a thread of its own, as a client in another process would run it: sending megabytes
+ * and polling are the client's work, not the server's, so they do not take turns of the event
+ * loop whose wall time and waits are measured. The thread starts (and takes its copy of the body)
+ * before `run` is called, so a clock started then times the job alone. `run` answers the final
+ * progress body.
+ */
+export async function jobClientOnThread(baseUrl: string, key: string, bodyText: string, opts: { intervalMs: number }): Promise<{ run(): Promise<any> }> {
+  const worker = new Worker(
+    `
+    const { parentPort, workerData } = require('node:worker_threads');
+    const { baseUrl, key, bodyText, intervalMs } = workerData;
+    const call = async (method, path, body) => {
+      const headers = { 'X-CEKURA-API-KEY': key, ...(body ? { 'content-type': 'application/json' } : {}) };
+      const res = await fetch(baseUrl + '/test_framework/v1/' + path, { method, headers, body });
+      const text = await res.text();
+      if (res.status !== 200) throw new Error(path + ' answered ' + res.status + ': ' + text.slice(0, 500));
+      return JSON.parse(text);
+    };
+    const run = async () => {
+      const { progress_id } = await call('POST', 'scenarios/scenario-agent/', bodyText);
+      for (;;) {
+        const done = await call('GET', 'scenarios/scenario-agent-progress/?progress_id=' + encodeURIComponent(progress_id));
+        if (done.status !== 'in_progress') return done;
+        await new Promise((r) => setTimeout(r, intervalMs));
+      }
+    };
+    parentPort.once('message', () => run().then((done) => parentPort.postMessage({ done }), (err) => parentPort.postMessage({ error: String(err) })));
+    parentPort.postMessage({ ready: true });
+    `,
+    { eval: true, workerData: { baseUrl, key, bodyText, intervalMs: opts.intervalMs } },
+  );
+  await new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', resolve);
+  });
+  return {
+    run: () =>
+      new Promise((resolve, reject) => {
+        worker.once('error', reject);
+        worker.once('message', ({ done, error }: { done?: any; error?: string }) => {
+          void worker.terminate();
+          if (error) return reject(new Error(error));
+          if (done.status !== 'completed' || done.result?.success === false) {
+            return reject(new Error(`job ended ${done.status}: ${JSON.stringify(done.result ?? done.error).slice(0, 500)}`));
+          }
+          resolve(done);
+        });
+        worker.postMessage('run');
+      }),
+  };
 }
