@@ -1,3 +1,4 @@
+import { yieldToEventLoop } from '../domain/event-loop.js';
 import { type JobStatus, sessionStatusFor } from '../domain/jobs.js';
 import type { Store } from '../store/db.js';
 import { dropKeptBatches } from '../store/job-batches.js';
@@ -50,7 +51,12 @@ function writeEnd({ db }: Store, ending: JobEnding, now: string): Promise<Row<'j
       switch (ending.cause) {
         case 'outcome': {
           const { job, lease, outcome } = ending;
-          await outcome.commit?.(tx);
+          if (outcome.commit) {
+            await outcome.commit(tx);
+            // An apply's writes, the job's final row and the COMMIT each take tens of milliseconds at
+            // thousands of changes; on SQLite other requests get turns between them.
+            await yieldToEventLoop();
+          }
           const won = await finishJob(
             tx,
             lease,
@@ -95,6 +101,7 @@ function writeEnd({ db }: Store, ending: JobEnding, now: string): Promise<Row<'j
         await appendTurn(tx, job.session_id, { role: 'assistant', content: reply.content, toolCalls: reply.toolCalls, jobId: job.id }, now);
         await updateSession(tx, job.session_id, { status: sessionStatusFor(status) }, now);
       }
+      if (ending.cause === 'outcome' && ending.outcome.commit) await yieldToEventLoop();
       return ended.map((e) => e.job);
     })
     .catch((err: unknown) => {

@@ -16,6 +16,7 @@ import { abortReasonOf, JobAborted, statusAfterAbort } from './abort.js';
 import { budgetFor, pricedUsage } from './budget.js';
 import { endJob } from './job-end.js';
 import { failedOutcome, refusedWrite, storableOutcome } from './storable-outcome.js';
+import { takeSubmitted } from './submitted-requests.js';
 import { type JobTunables, jobTunables } from './tunables.js';
 import { type JobHandler, type JobOutcome, OutcomeInstead } from './types.js';
 
@@ -232,10 +233,10 @@ export class JobRunner {
     const { store, engine, log } = this.#opts;
     let outcome: JobOutcome;
     try {
-      // A job claimed as it is submitted starts in a turn of the event loop of its own: parsing an
-      // apply's megabytes of request would otherwise lengthen the turn that stored it.
+      // A job claimed as it is submitted starts in a turn of the event loop of its own, and takes
+      // its request as submitted when that was here: an apply's is megabytes to parse again.
       await yieldToEventLoop();
-      const request: unknown = JSON.parse(job.request);
+      const request: unknown = takeSubmitted(job.progress_id) ?? JSON.parse(job.request);
       outcome = await handler({
         db: store.db,
         job,

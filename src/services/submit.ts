@@ -5,6 +5,7 @@ import { yieldToEventLoop } from '../domain/event-loop.js';
 import { type JobKind, titleFromMessage } from '../domain/jobs.js';
 import { type ApplyJobRequest, type ClarifyJobRequest, draftCountAskedFor, type ImproveJobRequest, type ScenarioAgentBody } from '../domain/scenario-agent.js';
 import { readUpdatedScenarios, repeatedScenarioErrors } from '../domain/suggestion.js';
+import { keepSubmitted } from '../jobs/submitted-requests.js';
 import { jobTunables } from '../jobs/tunables.js';
 import { agentNamesOfProject, findAgentSummary } from '../store/aiagents.js';
 import type { Db, Executor } from '../store/db.js';
@@ -102,8 +103,8 @@ async function sourceOfApply(
 type ReadItems = ReturnType<typeof readUpdatedScenarios>;
 
 /**
- * An apply's items read and checked a few hundred at a time: 10,000 of them are a quarter of a
- * second of checks, and other requests get their turns between the parts.
+ * An apply's items read and checked a hundred at a time: 10,000 of them are a quarter of a second
+ * of checks, and other requests get their turns between the parts.
  */
 async function readItemsInTurns(items: ReadonlyArray<Record<string, unknown>>): Promise<ReadItems> {
   const out: ReadItems = { suggestions: [], drafts: [], errors: [] };
@@ -116,7 +117,7 @@ async function readItemsInTurns(items: ReadonlyArray<Record<string, unknown>>): 
   }
   return out;
 }
-const ITEMS_PER_TURN = 200;
+const ITEMS_PER_TURN = 100;
 
 async function plan(
   db: Executor,
@@ -233,7 +234,8 @@ export async function submitScenarioAgent(
   const orgId = caller.organizationId;
   // Read before the transaction: checking the items needs no database, and the writer stays free meanwhile.
   const items = body.apply_changes && body.updated_scenarios?.length ? await readItemsInTurns(body.updated_scenarios) : undefined;
-  return db.transaction().execute(async (tx) => {
+  let request: Planned['request'] | undefined;
+  const job = await db.transaction().execute(async (tx) => {
     const refs = await checkReferences(tx, orgId, body);
     const planned = await plan(tx, orgId, body, refs, items);
     if (planned.kind !== 'apply') planned.request = { ...planned.request, ...capsOf(body) } as Planned['request'];
@@ -288,6 +290,9 @@ export async function submitScenarioAgent(
         : body.user_message || body.agent_resolution_response || 'Chose the agent for the held scenarios.';
     await appendTurn(tx, sessionId, { role: 'user', content: userTurn, jobId: job.id }, now);
     await updateSession(tx, sessionId, { status: 'in_progress' }, now);
+    request = planned.request;
     return job;
   });
+  keepSubmitted(job.progress_id, request);
+  return job;
 }

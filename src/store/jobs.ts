@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { CompiledQuery, sql } from 'kysely';
-import { yielder } from '../domain/event-loop.js';
+import { yielder, yieldToEventLoop } from '../domain/event-loop.js';
 import type { FailureKind } from '../domain/job-failure.js';
 import { retryWorthy } from '../domain/job-progress.js';
 import type { JobKind, JobStatus, TokenUsage } from '../domain/jobs.js';
@@ -31,6 +31,9 @@ export interface NewJob {
 export const newProgressId = (): string => crypto.randomUUID();
 
 export async function insertJob(db: Executor, job: NewJob, now: string): Promise<Row<'jobs'>> {
+  const request = JSON.stringify(job.request);
+  // Serializing an apply's megabytes and writing them are a turn of the event loop each.
+  if (request.length > BIG_REQUEST_CHARS) await yieldToEventLoop();
   return db
     .insertInto('jobs')
     .values({
@@ -41,7 +44,7 @@ export async function insertJob(db: Executor, job: NewJob, now: string): Promise
       kind: job.kind,
       mode: job.mode,
       status: 'in_progress',
-      request: JSON.stringify(job.request),
+      request,
       result: null,
       error: null,
       progress_done: 0,
@@ -62,6 +65,8 @@ export async function insertJob(db: Executor, job: NewJob, now: string): Promise
     .returningAll()
     .executeTakeFirstOrThrow();
 }
+
+const BIG_REQUEST_CHARS = 256 * 1024;
 
 export function findJobById(db: Executor, id: number): Promise<Row<'jobs'> | undefined> {
   return db.selectFrom('jobs').selectAll().where('id', '=', id).executeTakeFirst();

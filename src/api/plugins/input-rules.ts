@@ -9,13 +9,26 @@ import { fieldErrorsFromIssues } from './errors.js';
  */
 export function registerInputRules(app: FastifyInstance): void {
   app.addHook('preValidation', (req, reply, done) => {
-    for (const part of [req.params, req.query, req.body]) {
-      const problem = storableProblem(part);
-      if (!problem) continue;
-      const path = typeof problem.path[0] === 'string' ? problem.path : ['non_field_errors', ...problem.path];
-      void reply.code(400).send(fieldErrorsFromIssues([{ path, message: problem.message }]));
+    const check = () => {
+      for (const part of [req.params, req.query, req.body]) {
+        const problem = storableProblem(part);
+        if (!problem) continue;
+        const path = typeof problem.path[0] === 'string' ? problem.path : ['non_field_errors', ...problem.path];
+        void reply.code(400).send(fieldErrorsFromIssues([{ path, message: problem.message }]));
+        return;
+      }
+      return true;
+    };
+    // A body of megabytes (an apply of thousands of changes) is parsed, checked here and validated
+    // against its schema in turns of the event loop of their own, so other requests get theirs between.
+    if (Number(req.headers['content-length']) < BIG_BODY_BYTES) {
+      if (check()) done();
       return;
     }
-    done();
+    setImmediate(() => {
+      if (check()) setImmediate(done);
+    });
   });
 }
+
+const BIG_BODY_BYTES = 256 * 1024;
