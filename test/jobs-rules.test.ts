@@ -107,6 +107,7 @@ describe('progress answers', () => {
     review_state: null,
     review_count: null,
     failure_kind: null,
+    project_id: 1,
     ...over,
   });
 

@@ -190,6 +190,27 @@ describe.each(testDatabases)('polls from memory on $name', ({ name }) => {
       expect((await pollUntil(id, (b) => b.progress.done === 2)).body.progress).toEqual({ done: 2, total: 2 });
     });
 
+    it("a key limited to the job's project is answered from memory as well; one limited to another project never is", async () => {
+      const id = await start();
+      const lease = await claim(id);
+      const { db } = s.running.store;
+      const project = await db.selectFrom('projects').select(['id', 'organization_id']).where('id', '=', s.defaultProjectId).executeTakeFirstOrThrow();
+      const elsewhere = await s.api('POST', 'projects/', { name: 'Elsewhere too' });
+      const inside = await createApiKey(db, project.organization_id, 'inside', now(), project.id);
+      const outside = await createApiKey(db, project.organization_id, 'outside', now(), elsewhere.body.id);
+      // The limited key's own read puts the job in memory.
+      expect((await poll(id, s.as(inside.key))).body.progress.done).toBe(0);
+      await writeUnheard(id, 1);
+      await sleep(300);
+      expect((await poll(id, s.as(inside.key))).body.progress.done).toBe(0);
+      expect((await poll(id)).body.progress.done).toBe(0);
+      expect((await poll(id, s.as(outside.key))).status).toBe(404);
+      expect(await setProgress(worker.db, lease, 2, 2, undefined, now())).toBe(true);
+      const res = await pollUntil(id, (b) => b.progress.done === 2);
+      expect(res.body.progress.done).toBe(2);
+      expect((await poll(id, s.as(inside.key))).body.progress.done).toBe(2);
+    });
+
     it('while the LISTEN connection is down polls read the database, and once it is back they are answered from memory again', async () => {
       const id = await start();
       const lease = await claim(id);

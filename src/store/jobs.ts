@@ -117,6 +117,8 @@ const PROGRESS_COLUMNS = [
   'review_state',
   'review_count',
   'failure_kind',
+  // Not shown: what tells whether a key limited to a project may be answered the job from memory.
+  'project_id',
 ] as const;
 export type JobProgressRow = Pick<Row<'jobs'>, (typeof PROGRESS_COLUMNS)[number]> & { request?: string };
 

@@ -46,16 +46,16 @@ export const scenarioAgentRoutes =
       const job = await findJobProgress(db, organizationId, progressId);
       // Instructions jobs have their own progress endpoint and shape (seed 003).
       if (!job || job.kind === 'instructions') throw new NotFound('No job with this progress_id.');
-      return progressOf(job);
+      return { value: progressOf(job), projectId: job.project_id };
     };
 
-    /** The plain poll's answer if it is in memory: the progress id alone, a key of the whole organization, no stream. */
+    /** The plain poll's answer if it is in memory: the progress id alone, no stream; a key limited to a project only of its jobs. */
     const cachedPoll = (req: FastifyRequest) => {
       const caller = req.caller;
-      if (!caller || caller.projectId !== null || wantsEventStream(req)) return undefined;
+      if (!caller || wantsEventStream(req)) return undefined;
       const query = req.query as Record<string, unknown>;
       for (const name in query) if (name !== 'progress_id') return undefined;
-      return typeof query.progress_id === 'string' ? cache.peek(caller.organizationId, query.progress_id) : undefined;
+      return typeof query.progress_id === 'string' ? cache.peek(caller.organizationId, query.progress_id, caller.projectId) : undefined;
     };
 
     app.post(
@@ -97,7 +97,7 @@ export const scenarioAgentRoutes =
         serializerCompiler: trustedOkSerializer,
         // A poll of a job in memory is answered once its caller is known. What would follow was
         // passed by the poll that put the job there, with the same progress id (the query's rules
-        // and schema), or does not apply (a key of the whole organization has no project to check).
+        // and schema), or is the project check the cache makes itself (a limited key's).
         onRequest: (req, reply, done) => {
           const hit = cachedPoll(req);
           if (hit) return void sendJsonText(reply, hit.json);
