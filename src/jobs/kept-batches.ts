@@ -1,12 +1,18 @@
+import { createHash } from 'node:crypto';
 import { isPassingError } from '../domain/job-failure.js';
 import type { KeptBatch } from '../store/job-batches.js';
 import type { Settled } from './batches.js';
 
 /**
  * A batch's key: its scenarios at the revisions it saw. A job resumed after its worker died reuses
- * a kept batch only for exactly that work; a scenario edited in between is sent again.
+ * a kept batch only for exactly that work; a scenario edited in between is sent again. The list is
+ * kept as its digest: the index on the key refuses entries over about 2.7 KB on PostgreSQL, which
+ * the list of a batch of a few hundred scenarios (the offline engine's are thousands) exceeds.
  */
-export const batchKey = (batch: ReadonlyArray<{ id: number; revision: number }>): string => batch.map((s) => `${s.id}@${s.revision}`).join(',');
+export const batchKey = (batch: ReadonlyArray<{ id: number; revision: number }>): string =>
+  `sha256:${createHash('sha256')
+    .update(batch.map((s) => `${s.id}@${s.revision}`).join(','))
+    .digest('base64url')}`;
 
 /** How a batch's outcome is kept: the engine's answer as it was, or the failure's message and whether it was fatal or of a passing cause. */
 type KeptOutcome<R> = { ok: true; value: R } | { ok: false; error: string; fatal: boolean; retryable?: boolean };
