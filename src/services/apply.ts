@@ -30,13 +30,14 @@ import {
   createScenario,
   loadScenarios,
   prepareScenarioUpdate,
+  prepareScenarioVersions,
   type ReferenceLookups,
   scenarioFieldsOf,
-  writeScenarioVersions,
+  storeScenarioVersions,
 } from '../store/scenarios.js';
 import type { Row } from '../store/schema.js';
 import { markLatestPreview } from '../store/sessions.js';
-import { rowsPerPart } from '../store/set-writes.js';
+import { rowsPerPart, WritesInFlight } from '../store/set-writes.js';
 import { fieldsAppliedSinceBySameJob, keysAppliedBefore, staleVerdict } from './same-job-applies.js';
 
 function rejected(job: Row<'jobs'>, conflicts: ApplyConflict[], issues: ValidationIssue[]): JobOutcome {
@@ -95,6 +96,8 @@ async function stillHeld(tx: Tx, organizationId: number, items: UpdatedScenario[
   });
 }
 
+const scenarioIdsOf = (suggestions: readonly Suggestion[]) => suggestions.map((s) => s.scenario_id);
+
 export async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
   const name = job.created_by === null ? undefined : await apiKeyName(tx, job.created_by);
   return { keyId: job.created_by, name: name ?? 'api' };
@@ -112,21 +115,16 @@ export async function checkSuggestions(
   projectId: number,
   suggestions: readonly Suggestion[],
   source?: string,
+  /** The suggestions' scenarios when the caller read them already (loadScenarios). */
+  loaded?: readonly Row<'scenarios'>[],
 ): Promise<{
   writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields; suggestion: Suggestion }>;
   conflicts: ApplyConflict[];
   issues: ValidationIssue[];
   inEffect: number;
 }> {
-  const rows = new Map(
-    (
-      await loadScenarios(
-        tx,
-        organizationId,
-        suggestions.map((s) => s.scenario_id),
-      )
-    ).map((r) => [r.id, r]),
-  );
+  const read = loaded ?? (await loadScenarios(tx, organizationId, scenarioIdsOf(suggestions)));
+  const rows = new Map(read.map((r) => [r.id, r]));
   const sameJob = await fieldsAppliedSinceBySameJob(tx, organizationId, source, suggestions, rows);
   const conflicts: ApplyConflict[] = [];
   const issues: ValidationIssue[] = [];
@@ -216,27 +214,54 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     try {
       // Checked and written a part at a time, so a part's rows are not kept for the end; after the
       // first problem the rest is only checked, every problem is named, and the transaction rolls
-      // back what the parts before it wrote.
+      // back what the parts before it wrote. On PostgreSQL a part's writes run while the next part
+      // is checked: that part is read before them, so its rows do not wait for them either.
       const perPart = rowsPerPart(tx);
-      for (let i = 0; i < suggestions.length; i += perPart) {
-        const part = await checkSuggestions(tx, job.organization_id, req.project_id, suggestions.slice(i, i + perPart), source?.progress_id);
-        conflicts.push(...part.conflicts);
-        issues.push(...part.issues);
-        inEffect += part.inEffect;
-        if (conflicts.length || issues.length || !part.writes.length) continue;
-        const reasoned = part.writes.map((w) => {
-          // A corrected value the scenario holds already (sent again with a later part) is not this write's.
-          const corrected = editedOf(w.suggestion, suggested.get(w.current.id)).filter(
-            (f) => !sameValue(w.before[f as keyof ScenarioFields], w.merged[f as keyof ScenarioFields]),
-          );
-          if (corrected.length) edited.push({ scenario_id: w.current.id, fields: corrected });
-          return { current: w.current, merged: w.merged, before: w.before, reason: withEdits(from, corrected), edited: corrected };
-        });
-        const versions = await writeScenarioVersions(tx, actor, reasoned, { now, changeType: 'apply', reason: from, source: source?.progress_id });
-        for (const w of part.writes) applied.push(w.current.id);
-        written += part.writes.length;
-        await changeset.add(part.writes.map((w, k) => ({ before: w.current, after: versions[k]!.row, changes: versions[k]!.changes })));
+      const inFlight = new WritesInFlight(tx);
+      const read = (i: number) => {
+        const rows = loadScenarios(tx, job.organization_id, scenarioIdsOf(suggestions.slice(i, i + perPart)));
+        // Waited for below, or before the transaction ends when a failure ends the loop first.
+        rows.catch(() => {});
+        return rows;
+      };
+      let next: Promise<Row<'scenarios'>[]> | undefined = suggestions.length ? read(0) : undefined;
+      try {
+        for (let i = 0; next; i += perPart) {
+          const reading = next;
+          next = undefined;
+          const loaded = await reading;
+          // A write lost its race: the transaction rolls back whatever comes next.
+          if (inFlight.failed) break;
+          if (i + perPart < suggestions.length) next = read(i + perPart);
+          const part = await checkSuggestions(tx, job.organization_id, req.project_id, suggestions.slice(i, i + perPart), source?.progress_id, loaded);
+          conflicts.push(...part.conflicts);
+          issues.push(...part.issues);
+          inEffect += part.inEffect;
+          if (conflicts.length || issues.length || !part.writes.length) continue;
+          const reasoned = part.writes.map((w) => {
+            // A corrected value the scenario holds already (sent again with a later part) is not this write's.
+            const corrected = editedOf(w.suggestion, suggested.get(w.current.id)).filter(
+              (f) => !sameValue(w.before[f as keyof ScenarioFields], w.merged[f as keyof ScenarioFields]),
+            );
+            if (corrected.length) edited.push({ scenario_id: w.current.id, fields: corrected });
+            return { current: w.current, merged: w.merged, before: w.before, reason: withEdits(from, corrected), edited: corrected };
+          });
+          const prepared = await prepareScenarioVersions(actor, reasoned, { now, changeType: 'apply', reason: from, source: source?.progress_id });
+          for (const w of part.writes) applied.push(w.current.id);
+          written += part.writes.length;
+          const { versions } = prepared;
+          const items = await changeset.stage(part.writes.map((w, k) => ({ before: w.current, after: versions[k]!.row, changes: versions[k]!.changes })));
+          await inFlight.add(storeScenarioVersions(tx, prepared).then(() => changeset.store(items)));
+        }
+      } catch (error) {
+        await next?.then(
+          () => {},
+          () => {},
+        );
+        // Reading after a write that failed is refused: the write's failure is the one to name.
+        await inFlight.settle({ error });
       }
+      await inFlight.settle();
       if (conflicts.length || issues.length) throw new OutcomeInstead(rejected(job, conflicts, issues));
       if (inEffect && !written && (!drafts.length || sourceApplied)) throw new OutcomeInstead(alreadyApplied(job, source?.applied_by ?? null));
       const entries: ChangesetEntry[] = [];

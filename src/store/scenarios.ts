@@ -464,7 +464,26 @@ export async function writeMergedMany(db: Executor, actor: Actor, writes: Readon
  * without reading or diffing the rows again.
  */
 export async function writeScenarioVersions(db: Executor, actor: Actor, writes: ReadonlyArray<ScenarioVersion>, opts: WriteOptions): Promise<WrittenVersion[]> {
-  const out: WrittenVersion[] = [];
+  const prepared = await prepareScenarioVersions(actor, writes, opts);
+  await storeScenarioVersions(db, prepared);
+  return prepared.versions;
+}
+
+/** Versions ready to store: each scenario as it will be, and the statements' rows that write them. */
+export interface PreparedVersions {
+  versions: WrittenVersion[];
+  /** One guarded update per set of changed columns: per row its id, the revision read, then the columns' values. */
+  updates: Array<{ columns: string[]; rows: unknown[][] }>;
+  revisions: unknown[][];
+  constants: { last_updated_by: number | null; updated_at: string };
+}
+
+/**
+ * What writeScenarioVersions stores, worked out without the database: the caller can prepare a
+ * part while the database writes the one before.
+ */
+export async function prepareScenarioVersions(actor: Actor, writes: ReadonlyArray<ScenarioVersion>, opts: WriteOptions): Promise<PreparedVersions> {
+  const versions: WrittenVersion[] = [];
   const revisions: unknown[][] = [];
   // Only the changed columns: big applies mostly change one or two, the same ones for every scenario.
   const groups = new Map<string, { columns: string[]; rows: unknown[][] }>();
@@ -476,7 +495,7 @@ export async function writeScenarioVersions(db: Executor, actor: Actor, writes: 
     const changes = diffScenarioFields(before ?? scenarioFieldsOf(current), merged);
     const fields = Object.keys(changes) as Array<keyof ScenarioFields>;
     if (fields.length === 0) {
-      out.push({ row: current, changes });
+      versions.push({ row: current, changes });
       continue;
     }
     const changed: Partial<ScenarioFields> = {};
@@ -493,16 +512,25 @@ export async function writeScenarioVersions(db: Executor, actor: Actor, writes: 
     const row = { ...current, ...set, revision: current.revision + 1, last_updated_by: actor.keyId, updated_at: opts.now } as Row<'scenarios'>;
     const change = { type: changeType, reason: reason ?? opts.reason ?? '', source: opts.source, edited };
     revisions.push(revisionValues(row, changes, actor, change, opts.now, merged));
-    out.push({ row, changes });
+    versions.push({ row, changes });
   }
-  for (const { columns, rows } of groups.values()) {
+  return { versions, updates: [...groups.values()], revisions, constants: { last_updated_by: actor.keyId, updated_at: opts.now } };
+}
+
+/**
+ * Stores prepared versions: each update conditional on the revision read, so two concurrent
+ * writers cannot both win; a scenario another writer changed meanwhile is a Conflict, thrown
+ * before the revisions are written.
+ */
+export async function storeScenarioVersions(db: Executor, prepared: PreparedVersions): Promise<void> {
+  for (const { columns, rows } of prepared.updates) {
     const updated = await updateGuarded(db, {
       table: 'scenarios',
       key: { name: 'id', type: 'integer' },
       guard: { name: 'revision', type: 'integer' },
       set: columns.map((name) => ({ name, type: INTEGER_COLUMNS.has(name) ? 'integer' : 'text' })),
       rows,
-      constants: { last_updated_by: actor.keyId, updated_at: opts.now },
+      constants: prepared.constants,
     });
     const lost = rows.filter((r) => !updated.has(r[0]));
     if (lost.length) {
@@ -512,8 +540,7 @@ export async function writeScenarioVersions(db: Executor, actor: Actor, writes: 
       });
     }
   }
-  await insertRows(db, 'scenario_revisions', REVISION_COLUMNS, revisions);
-  return out;
+  await insertRows(db, 'scenario_revisions', REVISION_COLUMNS, prepared.revisions);
 }
 
 /** Scenarios diffed and serialized between two turns of the event loop: a few milliseconds of work. */
