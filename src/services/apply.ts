@@ -103,6 +103,15 @@ export async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
   return { keyId: job.created_by, name: name ?? 'api' };
 }
 
+/** A suggestion that passed its checks: its scenario as read, the fields it sets, and the version they make. */
+export interface CheckedWrite {
+  current: Row<'scenarios'>;
+  before: ScenarioFields;
+  set: Partial<ScenarioFields>;
+  merged: ScenarioFields;
+  suggestion: Suggestion;
+}
+
 /**
  * Each suggestion checked as a write of it would be, inside the transaction that writes: against the
  * revision it was based on (past which only applies of the same job, `source`, may have moved it:
@@ -114,28 +123,34 @@ export async function checkSuggestions(
   organizationId: number,
   projectId: number,
   suggestions: readonly Suggestion[],
-  source?: string,
-  /** The suggestions' scenarios when the caller read them already (loadScenarios). */
-  loaded?: readonly Row<'scenarios'>[],
+  opts: {
+    /** The job whose suggestions these are (its progress_id). */
+    source?: string;
+    /** The suggestions' scenarios when the caller read them already (loadScenarios). */
+    loaded?: readonly Row<'scenarios'>[];
+    /** What checks of the same request looked up already (a part checked before). */
+    lookups?: ReferenceLookups;
+  } = {},
 ): Promise<{
-  writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields; suggestion: Suggestion }>;
+  writes: CheckedWrite[];
   conflicts: ApplyConflict[];
   issues: ValidationIssue[];
   inEffect: number;
 }> {
-  const read = loaded ?? (await loadScenarios(tx, organizationId, scenarioIdsOf(suggestions)));
+  const { source, lookups = new Map() } = opts;
+  const read = opts.loaded ?? (await loadScenarios(tx, organizationId, scenarioIdsOf(suggestions)));
   const rows = new Map(read.map((r) => [r.id, r]));
   const sameJob = await fieldsAppliedSinceBySameJob(tx, organizationId, source, suggestions, rows);
   const conflicts: ApplyConflict[] = [];
   const issues: ValidationIssue[] = [];
-  const writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields; suggestion: Suggestion }> = [];
+  const writes: CheckedWrite[] = [];
   // Suggestions whose values the scenario already holds (an apply sent twice): nothing to write, nothing in conflict.
   let inEffect = 0;
-  const lookups: ReferenceLookups = new Map();
   // Checking 10,000 changes is long synchronous work on SQLite: other requests get turns between.
   const breathe = yielder(100);
   for (const s of suggestions) {
-    await breathe();
+    const turn = breathe();
+    if (turn) await turn;
     const id = s.scenario_id;
     const row = rows.get(id);
     if (!row) {
@@ -158,7 +173,7 @@ export async function checkSuggestions(
       for (const [field, messages] of Object.entries(prepared.errors)) issues.push({ scenario_id: id, field, message: messages.join(' ') });
       continue;
     }
-    writes.push({ current: row, before: prepared.before, merged: prepared.merged, suggestion: s });
+    writes.push({ current: row, before: prepared.before, set: prepared.set, merged: prepared.merged, suggestion: s });
   }
   return { writes, conflicts, issues, inEffect };
 }
@@ -217,23 +232,25 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
       // back what the parts before it wrote. On PostgreSQL a part's writes run while the next part
       // is checked: that part is read before them, so its rows do not wait for them either.
       const perPart = rowsPerPart(tx);
+      const parts = Array.from({ length: Math.ceil(suggestions.length / perPart) }, (_, k) => suggestions.slice(k * perPart, (k + 1) * perPart));
       const inFlight = new WritesInFlight(tx);
-      const read = (i: number) => {
-        const rows = loadScenarios(tx, job.organization_id, scenarioIdsOf(suggestions.slice(i, i + perPart)));
+      const lookups: ReferenceLookups = new Map();
+      const read = (k: number) => {
+        const rows = loadScenarios(tx, job.organization_id, scenarioIdsOf(parts[k]!));
         // Waited for below, or before the transaction ends when a failure ends the loop first.
         rows.catch(() => {});
         return rows;
       };
-      let next: Promise<Row<'scenarios'>[]> | undefined = suggestions.length ? read(0) : undefined;
+      let next: Promise<Row<'scenarios'>[]> | undefined = parts.length ? read(0) : undefined;
       try {
-        for (let i = 0; next; i += perPart) {
+        for (let k = 0; next; k++) {
           const reading = next;
           next = undefined;
           const loaded = await reading;
           // A write lost its race: the transaction rolls back whatever comes next.
           if (inFlight.failed) break;
-          if (i + perPart < suggestions.length) next = read(i + perPart);
-          const part = await checkSuggestions(tx, job.organization_id, req.project_id, suggestions.slice(i, i + perPart), source?.progress_id, loaded);
+          if (k + 1 < parts.length) next = read(k + 1);
+          const part = await checkSuggestions(tx, job.organization_id, req.project_id, parts[k]!, { source: source?.progress_id, loaded, lookups });
           conflicts.push(...part.conflicts);
           issues.push(...part.issues);
           inEffect += part.inEffect;
@@ -244,7 +261,7 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
               (f) => !sameValue(w.before[f as keyof ScenarioFields], w.merged[f as keyof ScenarioFields]),
             );
             if (corrected.length) edited.push({ scenario_id: w.current.id, fields: corrected });
-            return { current: w.current, merged: w.merged, before: w.before, reason: withEdits(from, corrected), edited: corrected };
+            return { current: w.current, merged: w.merged, before: w.before, set: w.set, reason: withEdits(from, corrected), edited: corrected };
           });
           const prepared = await prepareScenarioVersions(actor, reasoned, { now, changeType: 'apply', reason: from, source: source?.progress_id });
           for (const w of part.writes) applied.push(w.current.id);

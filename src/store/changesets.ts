@@ -107,7 +107,8 @@ export class ChangesetRecorder {
     const breathe = yielder(ITEMS_PER_TURN);
     for (const e of entries) {
       if (e.before && e.after && e.before.revision === e.after.revision) continue;
-      await breathe();
+      const turn = breathe();
+      if (turn) await turn;
       const cs = this.#changesetOf((e.after ?? e.before)!.project_id);
       const scenarioId = (e.after ?? e.before)!.id;
       const content = itemContent(e);
