@@ -511,7 +511,8 @@ export async function prepareScenarioVersions(actor: Actor, writes: ReadonlyArra
     const changed: Partial<ScenarioFields> = {};
     for (const f of fields) (changed as Record<string, unknown>)[f] = merged[f];
     const set = columnsOf(changed) as Record<string, unknown>;
-    const columns = Object.keys(set).sort();
+    // columnsOf names columns in one order: writes changing the same fields list them alike.
+    const columns = Object.keys(set);
     const key = columns.join(',');
     let group = groups.get(key);
     if (!group) groups.set(key, (group = { columns, rows: [] }));
