@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedScenarios } from '../bench/lib/seed.js';
 import { rowsPerPart } from '../src/store/set-writes.js';
@@ -31,6 +32,13 @@ describe.each(testDatabases)('an apply of several parts on $name', ({ name }) =>
     const { progress_id } = await startJob(s.api, { apply_changes: true, updated_scenarios: items });
     return { progress_id, ...(await waitForJob(s.api, progress_id, 60_000)) };
   };
+  const until = async (ready: () => Promise<boolean>) => {
+    const deadline = Date.now() + 30_000;
+    while (!(await ready())) {
+      if (Date.now() > deadline) throw new Error('timed out');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
   const db = () => s.running.store.db;
   const revisions = (ids: number[]) => db().selectFrom('scenarios').select(['id', 'revision']).where('id', 'in', ids).orderBy('id').execute();
   const appliedRevisions = (ids: number[]) =>
@@ -63,6 +71,50 @@ describe.each(testDatabases)('an apply of several parts on $name', ({ name }) =>
     expect((await revisions(ids)).every((r) => r.revision === 1)).toBe(true);
     expect(await appliedRevisions(ids)).toEqual([]);
   });
+
+  // On PostgreSQL a part's writes run while the parts after it are read, checked and written: a
+  // scenario of the first part that another writer changes between the read and the write is still
+  // a conflict, and the later parts' writes are rolled back with it.
+  it.runIf(name === 'postgres')(
+    'a scenario another writer changes while the apply writes the parts after it is a conflict, and nothing is written',
+    async () => {
+      const ids = await seed();
+      const first = ids[0]!;
+      const other = new pg.Client({ connectionString: database.env.DATABASE_URL });
+      await other.connect();
+      try {
+        // The other writer holds the scenario's row: the apply reads revision 1, and its guarded update waits.
+        await other.query('begin');
+        await other.query(`update scenarios set name = 'Edited meanwhile', revision = 2 where id = $1`, [first]);
+        const { progress_id } = await startJob(s.api, {
+          apply_changes: true,
+          updated_scenarios: ids.map((id) => ({ id, based_on_revision: 1, tags: ['checked'] })),
+        });
+        await until(async () => {
+          // Inside a transaction pg_stat_activity keeps its first snapshot unless told otherwise.
+          await other.query('select pg_stat_clear_snapshot()');
+          const waiting = await other.query(
+            `select 1 from pg_stat_activity where pg_backend_pid() = any(pg_blocking_pids(pid)) and query like 'update "scenarios"%'`,
+          );
+          return waiting.rowCount === 1;
+        });
+        await other.query('commit');
+        const res = await waitForJob(s.api, progress_id, 60_000);
+        expect(res.status).toBe('completed');
+        expect(res.result).toMatchObject({
+          success: false,
+          applied_scenario_ids: [],
+          conflicts: [{ scenario_id: first, based_on_revision: 1, reason: 'changed' }],
+        });
+        expect((await revisions(ids)).filter((r) => r.revision !== 1).map((r) => r.id)).toEqual([first]);
+        expect(await appliedRevisions(ids)).toEqual([]);
+        expect((await s.api('GET', `changesets/?progress_id=${progress_id}`)).body.count).toBe(0);
+        expect((await s.api('GET', `scenarios/${ids.at(-1)}/`)).body.tags).toEqual(['billing', `group-${n % 10}`]);
+      } finally {
+        await other.end();
+      }
+    },
+  );
 
   it('stores a name holding a lone surrogate as well-formed text, the surrogate replaced', async () => {
     const [id] = (await seedScenarios(s.running.store.db, s.defaultProjectId, 1)).ids;

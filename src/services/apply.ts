@@ -30,13 +30,14 @@ import {
   createScenario,
   loadScenarios,
   prepareScenarioUpdate,
+  prepareScenarioVersions,
   type ReferenceLookups,
   scenarioFieldsOf,
-  writeScenarioVersions,
+  storeScenarioVersions,
 } from '../store/scenarios.js';
 import type { Row } from '../store/schema.js';
 import { markLatestPreview } from '../store/sessions.js';
-import { rowsPerPart } from '../store/set-writes.js';
+import { rowsPerPart, WritesInFlight } from '../store/set-writes.js';
 import { fieldsAppliedSinceBySameJob, keysAppliedBefore, staleVerdict } from './same-job-applies.js';
 
 function rejected(job: Row<'jobs'>, conflicts: ApplyConflict[], issues: ValidationIssue[]): JobOutcome {
@@ -95,9 +96,20 @@ async function stillHeld(tx: Tx, organizationId: number, items: UpdatedScenario[
   });
 }
 
+const scenarioIdsOf = (suggestions: readonly Suggestion[]) => suggestions.map((s) => s.scenario_id);
+
 export async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
   const name = job.created_by === null ? undefined : await apiKeyName(tx, job.created_by);
   return { keyId: job.created_by, name: name ?? 'api' };
+}
+
+/** A suggestion that passed its checks: its scenario as read, the fields it sets, and the version they make. */
+export interface CheckedWrite {
+  current: Row<'scenarios'>;
+  before: ScenarioFields;
+  set: Partial<ScenarioFields>;
+  merged: ScenarioFields;
+  suggestion: Suggestion;
 }
 
 /**
@@ -111,33 +123,34 @@ export async function checkSuggestions(
   organizationId: number,
   projectId: number,
   suggestions: readonly Suggestion[],
-  source?: string,
+  opts: {
+    /** The job whose suggestions these are (its progress_id). */
+    source?: string;
+    /** The suggestions' scenarios when the caller read them already (loadScenarios). */
+    loaded?: readonly Row<'scenarios'>[];
+    /** What checks of the same request looked up already (a part checked before). */
+    lookups?: ReferenceLookups;
+  } = {},
 ): Promise<{
-  writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields; suggestion: Suggestion }>;
+  writes: CheckedWrite[];
   conflicts: ApplyConflict[];
   issues: ValidationIssue[];
   inEffect: number;
 }> {
-  const rows = new Map(
-    (
-      await loadScenarios(
-        tx,
-        organizationId,
-        suggestions.map((s) => s.scenario_id),
-      )
-    ).map((r) => [r.id, r]),
-  );
+  const { source, lookups = new Map() } = opts;
+  const read = opts.loaded ?? (await loadScenarios(tx, organizationId, scenarioIdsOf(suggestions)));
+  const rows = new Map(read.map((r) => [r.id, r]));
   const sameJob = await fieldsAppliedSinceBySameJob(tx, organizationId, source, suggestions, rows);
   const conflicts: ApplyConflict[] = [];
   const issues: ValidationIssue[] = [];
-  const writes: Array<{ current: Row<'scenarios'>; before: ScenarioFields; merged: ScenarioFields; suggestion: Suggestion }> = [];
+  const writes: CheckedWrite[] = [];
   // Suggestions whose values the scenario already holds (an apply sent twice): nothing to write, nothing in conflict.
   let inEffect = 0;
-  const lookups: ReferenceLookups = new Map();
   // Checking 10,000 changes is long synchronous work on SQLite: other requests get turns between.
   const breathe = yielder(100);
   for (const s of suggestions) {
-    await breathe();
+    const turn = breathe();
+    if (turn) await turn;
     const id = s.scenario_id;
     const row = rows.get(id);
     if (!row) {
@@ -160,7 +173,7 @@ export async function checkSuggestions(
       for (const [field, messages] of Object.entries(prepared.errors)) issues.push({ scenario_id: id, field, message: messages.join(' ') });
       continue;
     }
-    writes.push({ current: row, before: prepared.before, merged: prepared.merged, suggestion: s });
+    writes.push({ current: row, before: prepared.before, set: prepared.set, merged: prepared.merged, suggestion: s });
   }
   return { writes, conflicts, issues, inEffect };
 }
@@ -216,27 +229,56 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
     try {
       // Checked and written a part at a time, so a part's rows are not kept for the end; after the
       // first problem the rest is only checked, every problem is named, and the transaction rolls
-      // back what the parts before it wrote.
+      // back what the parts before it wrote. On PostgreSQL a part's writes run while the next part
+      // is checked: that part is read before them, so its rows do not wait for them either.
       const perPart = rowsPerPart(tx);
-      for (let i = 0; i < suggestions.length; i += perPart) {
-        const part = await checkSuggestions(tx, job.organization_id, req.project_id, suggestions.slice(i, i + perPart), source?.progress_id);
-        conflicts.push(...part.conflicts);
-        issues.push(...part.issues);
-        inEffect += part.inEffect;
-        if (conflicts.length || issues.length || !part.writes.length) continue;
-        const reasoned = part.writes.map((w) => {
-          // A corrected value the scenario holds already (sent again with a later part) is not this write's.
-          const corrected = editedOf(w.suggestion, suggested.get(w.current.id)).filter(
-            (f) => !sameValue(w.before[f as keyof ScenarioFields], w.merged[f as keyof ScenarioFields]),
-          );
-          if (corrected.length) edited.push({ scenario_id: w.current.id, fields: corrected });
-          return { current: w.current, merged: w.merged, before: w.before, reason: withEdits(from, corrected), edited: corrected };
-        });
-        const versions = await writeScenarioVersions(tx, actor, reasoned, { now, changeType: 'apply', reason: from, source: source?.progress_id });
-        for (const w of part.writes) applied.push(w.current.id);
-        written += part.writes.length;
-        await changeset.add(part.writes.map((w, k) => ({ before: w.current, after: versions[k]!.row, changes: versions[k]!.changes })));
+      const parts = Array.from({ length: Math.ceil(suggestions.length / perPart) }, (_, k) => suggestions.slice(k * perPart, (k + 1) * perPart));
+      const inFlight = new WritesInFlight(tx);
+      const lookups: ReferenceLookups = new Map();
+      const read = (k: number) => {
+        const rows = loadScenarios(tx, job.organization_id, scenarioIdsOf(parts[k]!));
+        // Waited for below, or before the transaction ends when a failure ends the loop first.
+        rows.catch(() => {});
+        return rows;
+      };
+      let next: Promise<Row<'scenarios'>[]> | undefined = parts.length ? read(0) : undefined;
+      try {
+        for (let k = 0; next; k++) {
+          const reading = next;
+          next = undefined;
+          const loaded = await reading;
+          // A write lost its race: the transaction rolls back whatever comes next.
+          if (inFlight.failed) break;
+          if (k + 1 < parts.length) next = read(k + 1);
+          const part = await checkSuggestions(tx, job.organization_id, req.project_id, parts[k]!, { source: source?.progress_id, loaded, lookups });
+          conflicts.push(...part.conflicts);
+          issues.push(...part.issues);
+          inEffect += part.inEffect;
+          if (conflicts.length || issues.length || !part.writes.length) continue;
+          const reasoned = part.writes.map((w) => {
+            // A corrected value the scenario holds already (sent again with a later part) is not this write's.
+            const corrected = editedOf(w.suggestion, suggested.get(w.current.id)).filter(
+              (f) => !sameValue(w.before[f as keyof ScenarioFields], w.merged[f as keyof ScenarioFields]),
+            );
+            if (corrected.length) edited.push({ scenario_id: w.current.id, fields: corrected });
+            return { current: w.current, merged: w.merged, before: w.before, set: w.set, reason: withEdits(from, corrected), edited: corrected };
+          });
+          const prepared = await prepareScenarioVersions(actor, reasoned, { now, changeType: 'apply', reason: from, source: source?.progress_id });
+          for (const w of part.writes) applied.push(w.current.id);
+          written += part.writes.length;
+          const { versions } = prepared;
+          const items = await changeset.stage(part.writes.map((w, k) => ({ before: w.current, after: versions[k]!.row, changes: versions[k]!.changes })));
+          await inFlight.add(storeScenarioVersions(tx, prepared).then(() => changeset.store(items)));
+        }
+      } catch (error) {
+        await next?.then(
+          () => {},
+          () => {},
+        );
+        // Reading after a write that failed is refused: the write's failure is the one to name.
+        await inFlight.settle({ error });
       }
+      await inFlight.settle();
       if (conflicts.length || issues.length) throw new OutcomeInstead(rejected(job, conflicts, issues));
       if (inEffect && !written && (!drafts.length || sourceApplied)) throw new OutcomeInstead(alreadyApplied(job, source?.applied_by ?? null));
       const entries: ChangesetEntry[] = [];

@@ -67,11 +67,15 @@ function itemContent(e: ChangesetEntry): { fields: string[]; before: string | nu
 
 /** One project's changeset while its items are being recorded. */
 interface OpenChangeset {
-  id: number;
+  /** Its row's id, once its first items are stored. */
+  id?: Promise<number>;
   projectId: number;
   scenarioIds: number[];
   fields: Set<string>;
 }
+
+/** Entries serialized as items, per changeset, waiting for its id (each row's first value). */
+export type StagedItems = Map<OpenChangeset, unknown[][]>;
 
 /**
  * A write recorded as changesets part by part, in the caller's transaction: one per project the
@@ -89,22 +93,31 @@ export class ChangesetRecorder {
 
   /** Records these entries as items; an entry whose scenario the write left as it was is skipped. */
   async add(entries: ReadonlyArray<ChangesetEntry>): Promise<void> {
-    const { db, head } = this;
-    const byChangeset = new Map<OpenChangeset, unknown[][]>();
+    await this.store(await this.stage(entries));
+  }
+
+  /**
+   * The entries serialized as items, counted in their changesets in the order staged, without the
+   * database: a caller stages a part while the database writes the one before, then stores it.
+   */
+  async stage(entries: ReadonlyArray<ChangesetEntry>): Promise<StagedItems> {
+    const { head } = this;
+    const staged: StagedItems = new Map();
     // Serializing thousands of items is long synchronous work: other requests get turns between.
     const breathe = yielder(ITEMS_PER_TURN);
     for (const e of entries) {
       if (e.before && e.after && e.before.revision === e.after.revision) continue;
-      await breathe();
-      const cs = await this.#changesetOf((e.after ?? e.before)!.project_id);
+      const turn = breathe();
+      if (turn) await turn;
+      const cs = this.#changesetOf((e.after ?? e.before)!.project_id);
       const scenarioId = (e.after ?? e.before)!.id;
       const content = itemContent(e);
       for (const f of content.fields) cs.fields.add(f);
       cs.scenarioIds.push(scenarioId);
-      let rows = byChangeset.get(cs);
-      if (!rows) byChangeset.set(cs, (rows = []));
+      let rows = staged.get(cs);
+      if (!rows) staged.set(cs, (rows = []));
       rows.push([
-        cs.id,
+        null,
         head.organizationId,
         scenarioId,
         actionOf(e),
@@ -116,7 +129,16 @@ export class ChangesetRecorder {
         null,
       ]);
     }
-    for (const rows of byChangeset.values()) await insertRows(db, 'changeset_items', ITEM_COLUMNS, rows);
+    return staged;
+  }
+
+  /** Writes staged items, and the row of a changeset that has none yet. */
+  async store(staged: StagedItems): Promise<void> {
+    for (const [cs, rows] of staged) {
+      const id = await this.#idOf(cs);
+      for (const r of rows) r[0] = id;
+      await insertRows(this.db, 'changeset_items', ITEM_COLUMNS, rows);
+    }
   }
 
   /** The changesets' ids, in the order their projects first appeared; none when nothing was recorded. */
@@ -125,12 +147,15 @@ export class ChangesetRecorder {
     const event = head.kind === 'revert' ? 'changeset.reverted' : 'changeset.applied';
     const progressId = async () =>
       head.jobId ? ((await db.selectFrom('jobs').select('progress_id').where('id', '=', head.jobId).executeTakeFirst())?.progress_id ?? null) : null;
+    const ids: number[] = [];
     for (const cs of this.#open.values()) {
+      const id = await this.#idOf(cs);
+      ids.push(id);
       const fields = [...cs.fields].sort();
       await db
         .updateTable('changesets')
         .set({ scenario_count: cs.scenarioIds.length, fields: JSON.stringify(fields) })
-        .where('id', '=', cs.id)
+        .where('id', '=', id)
         .execute();
       await enqueueWebhookEvent(
         db,
@@ -138,7 +163,7 @@ export class ChangesetRecorder {
         cs.projectId,
         event,
         async () => ({
-          changeset_id: cs.id,
+          changeset_id: id,
           project_id: cs.projectId,
           kind: head.kind,
           reverts: head.revertsId ?? null,
@@ -150,12 +175,22 @@ export class ChangesetRecorder {
         head.now,
       );
     }
-    return [...this.#open.values()].map((cs) => cs.id);
+    return ids;
   }
 
-  async #changesetOf(projectId: number): Promise<OpenChangeset> {
-    const known = this.#open.get(projectId);
-    if (known) return known;
+  #changesetOf(projectId: number): OpenChangeset {
+    let cs = this.#open.get(projectId);
+    if (!cs) this.#open.set(projectId, (cs = { projectId, scenarioIds: [], fields: new Set() }));
+    return cs;
+  }
+
+  /** The changeset's id, its row inserted the first time it is asked for (once, however many parts ask at once). */
+  #idOf(cs: OpenChangeset): Promise<number> {
+    cs.id ??= this.#insert(cs.projectId);
+    return cs.id;
+  }
+
+  async #insert(projectId: number): Promise<number> {
     const { head } = this;
     // Count and fields are completed by finish, in the same transaction.
     const { id } = await this.db
@@ -176,9 +211,7 @@ export class ChangesetRecorder {
       })
       .returning('id')
       .executeTakeFirstOrThrow();
-    const cs: OpenChangeset = { id, projectId, scenarioIds: [], fields: new Set() };
-    this.#open.set(projectId, cs);
-    return cs;
+    return id;
   }
 }
 

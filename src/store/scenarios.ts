@@ -77,6 +77,17 @@ export function scenarioFieldsOf(r: Row<'scenarios'>): ScenarioFields {
   };
 }
 
+const text = JSON.stringify;
+
+/**
+ * A stored row's content as revisions keep it: the JSON of scenarioFieldsOf(r), made from the
+ * columns' own JSON text instead of parsing and serializing it again (a 10,000-change apply
+ * snapshots 10,000 rows).
+ */
+export function snapshotOf(r: Row<'scenarios'>): string {
+  return `{"name":${text(r.name)},"agent":${r.agent_id},"personality":${r.personality_id},"tags":${r.tags},"tool_ids":${r.tool_ids},"metrics":${r.metrics},"first_message":${text(r.first_message)},"inbound_phone_number":${r.inbound_phone_number},"instructions":${text(r.instructions)},"conditional_actions":${r.conditional_actions},"simulation_description":${text(r.simulation_description)},"information_fields":${r.information_fields},"expected_outcome_prompt":${text(r.expected_outcome_prompt)},"scenario_language":${text(r.scenario_language)},"scenario_type":${text(r.scenario_type)},"suite_type":${text(r.suite_type)},"is_predefined":${r.is_predefined === 1},"test_profile":${r.test_profile_id},"generated_mock_tool_entries":${r.generated_mock_tool_entries},"folder_path":${text(r.folder_path)},"max_duration":${r.max_duration}}`;
+}
+
 function columnsOf(f: Partial<ScenarioFields>): Partial<NewRow<'scenarios'>> {
   const c: Partial<NewRow<'scenarios'>> = {};
   const json = (v: unknown) => JSON.stringify(v);
@@ -223,18 +234,13 @@ const REVISION_COLUMNS: Column[] = [
   { name: 'edited_fields', type: 'text' },
 ];
 
-/**
- * The revision that records `row` as it is now, as values in REVISION_COLUMNS order (what
- * insertRows takes). `fields` is the row's content when the caller has it already, which spares
- * parsing the row again.
- */
+/** The revision that records `row` as it is now, as values in REVISION_COLUMNS order (what insertRows takes). */
 function revisionValues(
   row: Row<'scenarios'>,
   changes: FieldChanges,
   actor: Actor,
   change: { type: ChangeType; reason: string } & RevisionOrigin,
   now: string,
-  fields: ScenarioFields = scenarioFieldsOf(row),
 ): unknown[] {
   return [
     row.organization_id,
@@ -242,7 +248,7 @@ function revisionValues(
     row.revision,
     change.type,
     JSON.stringify(changes),
-    JSON.stringify(fields),
+    snapshotOf(row),
     actor.keyId,
     actor.name,
     change.reason,
@@ -318,7 +324,7 @@ async function insertScenario(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await insertRows(db, 'scenario_revisions', REVISION_COLUMNS, [revisionValues(row, createdFields(fields), actor, change, now, fields)]);
+  await insertRows(db, 'scenario_revisions', REVISION_COLUMNS, [revisionValues(row, createdFields(fields), actor, change, now)]);
   return row;
 }
 
@@ -442,6 +448,8 @@ export interface ScenarioVersion {
   merged: ScenarioFields;
   /** The current row's content when the caller parsed it already: it is then not parsed again. */
   before?: ScenarioFields;
+  /** The fields the write sets over `before`, when the caller knows them (prepareScenarioUpdate does): only those are compared. */
+  set?: Partial<ScenarioFields>;
   /** This write's own reason, over `opts.reason`. */
   reason?: string;
   /** The fields whose applied value the reviewer corrected first. */
@@ -464,25 +472,47 @@ export async function writeMergedMany(db: Executor, actor: Actor, writes: Readon
  * without reading or diffing the rows again.
  */
 export async function writeScenarioVersions(db: Executor, actor: Actor, writes: ReadonlyArray<ScenarioVersion>, opts: WriteOptions): Promise<WrittenVersion[]> {
-  const out: WrittenVersion[] = [];
+  const prepared = await prepareScenarioVersions(actor, writes, opts);
+  await storeScenarioVersions(db, prepared);
+  return prepared.versions;
+}
+
+/** Versions ready to store: each scenario as it will be, and the statements' rows that write them. */
+export interface PreparedVersions {
+  versions: WrittenVersion[];
+  /** One guarded update per set of changed columns: per row its id, the revision read, then the columns' values. */
+  updates: Array<{ columns: string[]; rows: unknown[][] }>;
+  revisions: unknown[][];
+  constants: { last_updated_by: number | null; updated_at: string };
+}
+
+/**
+ * What writeScenarioVersions stores, worked out without the database: the caller can prepare a
+ * part while the database writes the one before.
+ */
+export async function prepareScenarioVersions(actor: Actor, writes: ReadonlyArray<ScenarioVersion>, opts: WriteOptions): Promise<PreparedVersions> {
+  const versions: WrittenVersion[] = [];
   const revisions: unknown[][] = [];
   // Only the changed columns: big applies mostly change one or two, the same ones for every scenario.
   const groups = new Map<string, { columns: string[]; rows: unknown[][] }>();
   const changeType = opts.changeType ?? 'update';
   // Diffing and serializing 10,000 scenarios is long synchronous work: other requests get turns between.
   const breathe = yielder(WRITES_PER_TURN);
-  for (const { current, merged, before, reason, edited } of writes) {
-    await breathe();
-    const changes = diffScenarioFields(before ?? scenarioFieldsOf(current), merged);
+  for (const { current, merged, before, set: written, reason, edited } of writes) {
+    const turn = breathe();
+    if (turn) await turn;
+    // The merged version differs from the current one only in the fields the write sets.
+    const changes = diffScenarioFields(before ?? scenarioFieldsOf(current), before && written ? written : merged);
     const fields = Object.keys(changes) as Array<keyof ScenarioFields>;
     if (fields.length === 0) {
-      out.push({ row: current, changes });
+      versions.push({ row: current, changes });
       continue;
     }
     const changed: Partial<ScenarioFields> = {};
     for (const f of fields) (changed as Record<string, unknown>)[f] = merged[f];
     const set = columnsOf(changed) as Record<string, unknown>;
-    const columns = Object.keys(set).sort();
+    // columnsOf names columns in one order: writes changing the same fields list them alike.
+    const columns = Object.keys(set);
     const key = columns.join(',');
     let group = groups.get(key);
     if (!group) groups.set(key, (group = { columns, rows: [] }));
@@ -492,17 +522,26 @@ export async function writeScenarioVersions(db: Executor, actor: Actor, writes: 
     // The stored row is known without reading it back: the current one with the set columns written.
     const row = { ...current, ...set, revision: current.revision + 1, last_updated_by: actor.keyId, updated_at: opts.now } as Row<'scenarios'>;
     const change = { type: changeType, reason: reason ?? opts.reason ?? '', source: opts.source, edited };
-    revisions.push(revisionValues(row, changes, actor, change, opts.now, merged));
-    out.push({ row, changes });
+    revisions.push(revisionValues(row, changes, actor, change, opts.now));
+    versions.push({ row, changes });
   }
-  for (const { columns, rows } of groups.values()) {
+  return { versions, updates: [...groups.values()], revisions, constants: { last_updated_by: actor.keyId, updated_at: opts.now } };
+}
+
+/**
+ * Stores prepared versions: each update conditional on the revision read, so two concurrent
+ * writers cannot both win; a scenario another writer changed meanwhile is a Conflict, thrown
+ * before the revisions are written.
+ */
+export async function storeScenarioVersions(db: Executor, prepared: PreparedVersions): Promise<void> {
+  for (const { columns, rows } of prepared.updates) {
     const updated = await updateGuarded(db, {
       table: 'scenarios',
       key: { name: 'id', type: 'integer' },
       guard: { name: 'revision', type: 'integer' },
       set: columns.map((name) => ({ name, type: INTEGER_COLUMNS.has(name) ? 'integer' : 'text' })),
       rows,
-      constants: { last_updated_by: actor.keyId, updated_at: opts.now },
+      constants: prepared.constants,
     });
     const lost = rows.filter((r) => !updated.has(r[0]));
     if (lost.length) {
@@ -512,8 +551,7 @@ export async function writeScenarioVersions(db: Executor, actor: Actor, writes: 
       });
     }
   }
-  await insertRows(db, 'scenario_revisions', REVISION_COLUMNS, revisions);
-  return out;
+  await insertRows(db, 'scenario_revisions', REVISION_COLUMNS, prepared.revisions);
 }
 
 /** Scenarios diffed and serialized between two turns of the event loop: a few milliseconds of work. */

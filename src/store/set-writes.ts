@@ -131,3 +131,59 @@ export async function updateGuarded(db: Executor, u: GuardedUpdate): Promise<Set
   }
   return updated;
 }
+
+/** PostgreSQL refusing a statement because an earlier one in the transaction failed: not a failure of its own. */
+const refusedAfterFailure = (e: unknown): boolean => (e as { code?: unknown } | null)?.code === '25P02';
+
+/**
+ * Writes of one transaction that the caller goes on past without waiting for, so it prepares the
+ * next while the database runs them: on PostgreSQL a transaction's statements queue on its
+ * connection and run in the order given, so what the caller reads next still sees them. On SQLite
+ * a statement runs in this process, so each write is waited for as it is added.
+ *
+ * Every write is answered before the transaction may end (one still queued would run after it).
+ * After a failed statement PostgreSQL refuses the rest (25P02): the failure named is the first of
+ * its own, such as a guarded update that lost rows.
+ */
+export class WritesInFlight {
+  readonly #pending: Promise<void>[] = [];
+  readonly #failures: unknown[] = [];
+  readonly #waitEach: boolean;
+
+  constructor(db: Executor) {
+    this.#waitEach = !isPostgres(db);
+  }
+
+  /** Leaves `write` running (PostgreSQL) or waits for it (SQLite). */
+  async add(write: Promise<unknown>): Promise<void> {
+    if (this.#waitEach) {
+      await write;
+      return;
+    }
+    this.#pending.push(
+      write.then(
+        () => {},
+        (e: unknown) => {
+          this.#failures.push(e);
+        },
+      ),
+    );
+  }
+
+  /** Whether a write has failed already: what the caller does next would be rolled back. */
+  get failed(): boolean {
+    return this.#failures.length > 0;
+  }
+
+  /**
+   * Waits for every write. Throws the first failure of a write's own; else `met`, an error the
+   * caller met meanwhile (reading after a failed write, it may be a refusal); else any failure.
+   */
+  async settle(met?: { error: unknown }): Promise<void> {
+    await Promise.all(this.#pending.splice(0));
+    const own = this.#failures.find((e) => !refusedAfterFailure(e));
+    if (own !== undefined) throw own;
+    if (met) throw met.error;
+    if (this.#failures.length) throw this.#failures[0];
+  }
+}

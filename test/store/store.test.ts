@@ -23,6 +23,7 @@ import {
   writeMergedMany,
 } from '../../src/store/scenarios.js';
 import { createSession, listSessions } from '../../src/store/sessions.js';
+import { insertRows, WritesInFlight } from '../../src/store/set-writes.js';
 import { createTestDatabase, pgEnabled } from '../helpers/pg.js';
 
 /** The same store behaviour on both databases: every test here runs on SQLite, and on PostgreSQL in CI. */
@@ -134,6 +135,28 @@ describe.each(dialects)('store on $name', ({ name }) => {
       rows.map((r) => r.id),
     );
     expect(after.map((r) => r.name)).toEqual(['moved', "M1's", "M2's", 'moved']);
+  });
+
+  it('writes left in flight are answered before the transaction ends, and the failure named is the first of its own', async () => {
+    const before = await store.db.selectFrom('projects').select('id').execute();
+    const err = await store.db
+      .transaction()
+      .execute(async (tx) => {
+        const inFlight = new WritesInFlight(tx);
+        try {
+          await inFlight.add(insertRows(tx, 'projects', [{ name: 'name', type: 'text' }], [['No organization']]));
+          // On PostgreSQL the statements after the failed one are refused (25P02), this read too.
+          await inFlight.add(insertRows(tx, 'projects', [{ name: 'name', type: 'text' }], [['Refused']]));
+          await tx.selectFrom('projects').select('id').execute();
+        } catch (error) {
+          await inFlight.settle({ error });
+        }
+        await inFlight.settle();
+      })
+      .catch((e: unknown) => e as { code?: string; message: string });
+    expect(err?.message).toMatch(/null/i);
+    expect(err?.code).not.toBe('25P02');
+    expect(await store.db.selectFrom('projects').select('id').execute()).toEqual(before);
   });
 
   it('a read outside a transaction does not wait for an open one, and sees what was committed', async () => {
