@@ -267,7 +267,7 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
           for (const w of part.writes) applied.push(w.current.id);
           written += part.writes.length;
           const { versions } = prepared;
-          const items = await changeset.stage(part.writes.map((w, k) => ({ before: w.current, after: versions[k]!.row, changes: versions[k]!.changes })));
+          const items = await changeset.stage(part.writes.map((w, i) => ({ before: w.current, after: versions[i]!.row, changes: versions[i]!.changes })));
           await inFlight.add(storeScenarioVersions(tx, prepared).then(() => changeset.store(items)));
         }
       } catch (error) {
