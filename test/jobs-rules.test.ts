@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { progressOf } from '../src/domain/job-progress.js';
 import { sessionStatusFor, titleFromMessage } from '../src/domain/jobs.js';
@@ -199,7 +200,7 @@ describe('kept batches', () => {
         { id: 4, revision: 2 },
         { id: 7, revision: 1 },
       ]),
-    ).toBe('4@2,7@1');
+    ).toBe(`sha256:${createHash('sha256').update('4@2,7@1').digest('base64url')}`);
     expect(
       batchKey([
         { id: 4, revision: 3 },
