@@ -554,8 +554,8 @@ export async function storeScenarioVersions(db: Executor, prepared: PreparedVers
   await insertRows(db, 'scenario_revisions', REVISION_COLUMNS, prepared.revisions);
 }
 
-/** Scenarios diffed and serialized between two turns of the event loop: a few milliseconds of work. */
-const WRITES_PER_TURN = 250;
+/** Scenarios diffed and serialized between two turns of the event loop: a millisecond or two of work. */
+const WRITES_PER_TURN = 50;
 
 /**
  * Brings back a deleted scenario under its old id with the content it had, as the revision after
