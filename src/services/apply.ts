@@ -96,6 +96,13 @@ async function stillHeld(tx: Tx, organizationId: number, items: UpdatedScenario[
   });
 }
 
+/**
+ * Suggestions checked between two turns of the event loop: a millisecond or two of work. On
+ * PostgreSQL the loop has no idle turns while writes are in flight, so another request waits a
+ * turn of this for each step it takes.
+ */
+const CHECKS_PER_TURN = 25;
+
 const scenarioIdsOf = (suggestions: readonly Suggestion[]) => suggestions.map((s) => s.scenario_id);
 
 export async function actorOf(tx: Tx, job: Row<'jobs'>): Promise<Actor> {
@@ -146,8 +153,8 @@ export async function checkSuggestions(
   const writes: CheckedWrite[] = [];
   // Suggestions whose values the scenario already holds (an apply sent twice): nothing to write, nothing in conflict.
   let inEffect = 0;
-  // Checking 10,000 changes is long synchronous work on SQLite: other requests get turns between.
-  const breathe = yielder(100);
+  // Checking 10,000 changes is long synchronous work: other requests get turns between.
+  const breathe = yielder(CHECKS_PER_TURN);
   for (const s of suggestions) {
     const turn = breathe();
     if (turn) await turn;

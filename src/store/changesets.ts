@@ -225,8 +225,8 @@ export async function recordChangeset(db: Executor, head: ChangesetHead, entries
   return recorder.finish();
 }
 
-/** Items serialized between two turns of the event loop. */
-const ITEMS_PER_TURN = 500;
+/** Items serialized between two turns of the event loop: a millisecond or two of work. */
+const ITEMS_PER_TURN = 100;
 const CHUNK = 500;
 
 export interface ChangesetFilter {

@@ -1,10 +1,8 @@
 import { ValidationError } from '../domain/errors.js';
 import type { Executor } from './db.js';
-import { rowsPerPart } from './set-writes.js';
+import { idsPerRead } from './set-writes.js';
 
 export type Selector = number[] | number | 'all';
-
-const CHUNK = 500;
 
 /** Id, project and agent of the given scenario ids that belong to the organization. */
 export async function scenarioRefs(
@@ -15,7 +13,7 @@ export async function scenarioRefs(
   const out: Array<{ id: number; project_id: number; agent_id: number | null }> = [];
   const unique = [...new Set(ids)];
   // Thousands of ids (an apply's) are read in a few statements: on PostgreSQL each is a round trip.
-  const chunk = Math.max(CHUNK, rowsPerPart(db));
+  const chunk = idsPerRead(db);
   for (let i = 0; i < unique.length; i += chunk) {
     const part = unique.slice(i, i + chunk);
     out.push(

@@ -17,7 +17,7 @@ import type { Executor } from './db.js';
 import { folderPathExists } from './folders.js';
 import { getOwned } from './ownership.js';
 import type { NewRow, Row } from './schema.js';
-import { type Column, insertRows, rowsPerPart, updateGuarded } from './set-writes.js';
+import { type Column, idsPerRead, insertRows, updateGuarded } from './set-writes.js';
 import { containsText } from './text-search.js';
 
 /** Who made a write, as revisions record it. */
@@ -554,8 +554,8 @@ export async function storeScenarioVersions(db: Executor, prepared: PreparedVers
   await insertRows(db, 'scenario_revisions', REVISION_COLUMNS, prepared.revisions);
 }
 
-/** Scenarios diffed and serialized between two turns of the event loop: a few milliseconds of work. */
-const WRITES_PER_TURN = 250;
+/** Scenarios diffed and serialized between two turns of the event loop: a millisecond or two of work. */
+const WRITES_PER_TURN = 50;
 
 /**
  * Brings back a deleted scenario under its old id with the content it had, as the revision after
@@ -602,8 +602,7 @@ export async function deleteScenarios(db: Executor, organizationId: number, ids:
 export async function loadScenarios(db: Executor, organizationId: number, ids: number[]): Promise<Row<'scenarios'>[]> {
   const out: Row<'scenarios'>[] = [];
   const unique = [...new Set(ids)];
-  // A part of a big write is read in one statement: on PostgreSQL each is a round trip.
-  const chunk = Math.max(CHUNK, rowsPerPart(db));
+  const chunk = idsPerRead(db);
   for (let i = 0; i < unique.length; i += chunk) {
     if (i) await yieldToEventLoop();
     out.push(

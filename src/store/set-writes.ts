@@ -23,13 +23,22 @@ const SQLITE_ROWS_PER_STATEMENT = 200;
 const PG_ROWS_PER_STATEMENT = 5_000;
 
 /**
- * How many rows a caller writing thousands should check and hand over at a time. On PostgreSQL
- * each statement is a round trip to another process, so a part is thousands of rows and a whole
- * write a handful of statements. On SQLite a statement is a call within this process: a few
- * hundred rows keep what a part holds small enough to be collected young, and give other requests
- * turns between parts.
+ * How many rows a caller writing thousands should check and hand over at a time. On PostgreSQL a
+ * part's statements run while the caller checks the next part (WritesInFlight), so their round
+ * trips cost little: a thousand rows keep what two parts in flight hold mostly collected young, and
+ * the serializing of a part's statements short enough for other requests not to wait on it. On
+ * SQLite a statement is a call within this process: a few hundred rows keep a part small enough to
+ * be collected young, and give other requests turns between parts.
  */
-export const rowsPerPart = (db: Executor): number => (isPostgres(db) ? PG_ROWS_PER_STATEMENT / 2 : SQLITE_ROWS_PER_STATEMENT);
+export const rowsPerPart = (db: Executor): number => (isPostgres(db) ? PG_ROWS_PER_PART : SQLITE_ROWS_PER_STATEMENT);
+const PG_ROWS_PER_PART = 1_000;
+
+/**
+ * How many ids a reader of thousands (an apply's scenarios, a submit's references) asks for in one
+ * statement: on PostgreSQL each statement is a round trip, so a few for 10,000 ids; a part of a
+ * write is read in one.
+ */
+export const idsPerRead = (db: Executor): number => (isPostgres(db) ? PG_ROWS_PER_STATEMENT / 2 : 500);
 const quote = (name: string) => `"${name}"`;
 
 function chunks<T>(rows: T[], size: number): T[][] {
