@@ -57,7 +57,7 @@ async function setBasedWrites(db: Db, target: { sqliteFile?: string; pgUrl?: str
         "insert into changesets (organization_id, project_id, kind, summary, actor, scenario_count, fields, created_at) values (?, ?, 'apply', 'reference', 'bench', ?, '[\"tags\",\"tool_ids\"]', ?) returning id",
       );
       const item = conn.prepare(
-        "insert into changeset_items (changeset_id, organization_id, scenario_id, action, fields, before, before_revision, after, after_revision) values (?, ?, ?, 'update', '[\"tags\",\"tool_ids\"]', ?, ?, ?, ?)",
+        'insert into changeset_items (changeset_id, organization_id, scenario_id, action, fields, before, before_revision, after, after_revision) values (?, ?, ?, \'update\', \'["tags","tool_ids"]\', ?, ?, ?, ?)',
       );
       const start = performance.now();
       conn
