@@ -20,6 +20,12 @@ interface Entry<T> {
 
 export const answerOf = <T>(value: T): CachedAnswer<T> => ({ value, json: JSON.stringify(value) });
 
+/** What a read of a job gives the cache: its answer, and the project it belongs to. */
+export interface ReadJob<T> {
+  value: T;
+  projectId: number | null;
+}
+
 /**
  * The answers of running jobs as last read, per process, so clients polling thousands of jobs
  * cost a lookup each, not a database read and a serialization. An entry lives until word that its
@@ -32,12 +38,6 @@ export const answerOf = <T>(value: T): CachedAnswer<T> => ({ value, json: JSON.s
  * For routes whose answer is made of the job row alone (a view that embeds other rows, which send
  * no word when they change, must not be kept here).
  */
-/** What a read of a job gives the cache: its answer, and the project it belongs to. */
-export interface ReadJob<T> {
-  value: T;
-  projectId: number | null;
-}
-
 export class ProgressCache<T extends { status: string }> {
   readonly #entries = new Map<string, Entry<T>>();
   constructor(private readonly events: JobEvents) {}

@@ -234,8 +234,7 @@ export async function submitScenarioAgent(
   const orgId = caller.organizationId;
   // Read before the transaction: checking the items needs no database, and the writer stays free meanwhile.
   const items = body.apply_changes && body.updated_scenarios?.length ? await readItemsInTurns(body.updated_scenarios) : undefined;
-  let request: Planned['request'] | undefined;
-  const job = await db.transaction().execute(async (tx) => {
+  const { job, request } = await db.transaction().execute(async (tx) => {
     const refs = await checkReferences(tx, orgId, body);
     const planned = await plan(tx, orgId, body, refs, items);
     if (planned.kind !== 'apply') planned.request = { ...planned.request, ...capsOf(body) } as Planned['request'];
@@ -290,8 +289,7 @@ export async function submitScenarioAgent(
         : body.user_message || body.agent_resolution_response || 'Chose the agent for the held scenarios.';
     await appendTurn(tx, sessionId, { role: 'user', content: userTurn, jobId: job.id }, now);
     await updateSession(tx, sessionId, { status: 'in_progress' }, now);
-    request = planned.request;
-    return job;
+    return { job, request: planned.request };
   });
   keepSubmitted(job.progress_id, request);
   return job;
