@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScenaristClient } from '../src/client/index.js';
 import { type CliRunner, cliRunner } from './helpers/cli.js';
+import { ScriptedEngine } from './helpers/engines.js';
 import { type IdleServer, startIdleServer } from './helpers/idle-server.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
@@ -269,5 +270,31 @@ describe('sessions and cancel', () => {
       const [latest] = await idle.client.sessions.list(idle.server.defaultProjectId);
       expect(latest!.status).toBe('cancelled');
     });
+  });
+});
+
+describe('a failed job', () => {
+  let failing: TestServer;
+  let failingCli: CliRunner;
+  beforeAll(async () => {
+    failing = await startTestServer({}, { engine: new ScriptedEngine() });
+    failingCli = await cliRunner(failing);
+  });
+  afterAll(async () => {
+    failingCli?.dispose();
+    await failing?.stop();
+  });
+
+  it('is reported with why it failed, and that the same command may work later when its cause passes', async () => {
+    const api = new ScenaristClient({ baseUrl: failing.url, apiKey: failing.key });
+    const billing = (await api.aiagents.create({ project: failing.defaultProjectId, agent_name: 'Billing line', description: 'Answers billing questions.' }))
+      .id;
+    const [personality] = await api.personalities.list();
+    const scenario = (await api.scenarios.create({ name: 'Refund', agent: billing, personality: personality!.id, instructions: 'Ask for a refund.' })).id;
+    const r = await failingCli(['improve', '--scenarios', String(scenario), 'Tag it during the outage']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('The job failed (the model timed out, could not be reached, was rate limited or had a server error):');
+    expect(r.stderr).toContain('Running the same command again may work later.');
+    expect((await api.scenarios.get(scenario)).revision).toBe(1);
   });
 });

@@ -150,6 +150,16 @@ describe.each([
     expect((after.structuredContent as { status: string }).status).toBe('cancelled');
   });
 
+  it('says why a job failed and that the same call may work later, when its cause passes', async () => {
+    const failed = await client.callTool({
+      name: 'improve_scenarios',
+      arguments: { scenarios: [ids[2]], agent_id: agent, user_message: 'Tag them during an outage', timeout_seconds: 30 },
+    });
+    expect(failed.structuredContent).toMatchObject({ status: 'failed', failure_kind: 'model_unavailable', retry_request: { scenarios: [ids[2]] } });
+    expect(text(failed)).toContain('Why: the model timed out, could not be reached, was rate limited or had a server error.');
+    expect(text(failed)).toContain('The same tool call may work later, with the same arguments');
+  });
+
   it('refuses malformed arguments with the field named, and reaches the API with none of them', async () => {
     const bad = await client.callTool({ name: 'improve_scenarios', arguments: { scenarios: 'some', user_message: 42 } });
     expect(bad.isError).toBe(true);

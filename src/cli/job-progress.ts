@@ -1,4 +1,5 @@
 import type { Progress, ScenaristClient } from '../client/index.js';
+import { failureInWords, retryWhen } from '../domain/job-failure.js';
 import { CliExit, EXIT } from './exit-codes.js';
 
 const BAR_WIDTH = 24;
@@ -50,9 +51,16 @@ export async function waitWithProgress<R>(client: ScenaristClient, progressId: s
   }
 }
 
-/** A job that ended without a usable result: failed, cancelled, or waiting for an answer we cannot give. */
+/**
+ * A job that ended without a usable result: failed (with why in words, and whether running the
+ * same command again may work), cancelled, or waiting for an answer we cannot give.
+ */
 export function unfinished(p: Progress<unknown>): CliExit | null {
-  if (p.status === 'failed') return new CliExit(EXIT.failure, `The job failed: ${p.error ?? 'no reason given'}`);
+  if (p.status === 'failed') {
+    const why = failureInWords(p.failure_kind);
+    const again = p.retry_request ? ` Running the same command again may work ${retryWhen(p.failure_kind)}.` : '';
+    return new CliExit(EXIT.failure, `The job failed${why ? ` (${why})` : ''}: ${p.error ?? 'no reason given'}${again}`);
+  }
   if (p.status === 'cancelled') return new CliExit(EXIT.failure, `The job was cancelled (progress id ${p.progress_id}).`);
   return null;
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Progress, UpdatedScenario } from '../client/index.js';
 import { pollUntilFinal } from '../client/wait.js';
+import { failureInWords, retryWhen } from '../domain/job-failure.js';
 import { ScenarioAgentBody, ScenarioAgentProgress, ScenarioSelector } from '../domain/scenario-agent.js';
 import { SUGGESTIBLE_FIELDS } from '../domain/suggestion.js';
 import { selectSuggestions, summarizeSuggestions, summaryLine } from '../domain/suggestion-review.js';
@@ -55,6 +56,10 @@ function describeJob(p: Progress): string {
   const r = p.result;
   const lines = [`Job ${p.progress_id} (${p.mode}): ${p.status}, ${p.progress.done} of ${p.progress.total} done.`];
   if (p.error) lines.push(`Error: ${p.error}`);
+  const why = p.status === 'failed' ? failureInWords(p.failure_kind) : null;
+  if (why) lines.push(`Why: ${why}.`);
+  if (p.retry_request)
+    lines.push(`The same tool call may work ${retryWhen(p.failure_kind)}, with the same arguments (retry_request is that request as the API takes it).`);
   if (r?.message) lines.push('', r.message);
   const questions = r?.kind === 'clarify' ? r.clarification_questions : [];
   if (questions.length)

@@ -19,7 +19,8 @@ const untilAborted = (signal: AbortSignal) =>
 
 /**
  * A predictable engine for testing the job machinery: it tags every scenario "improved", sets the
- * first message to the request, and, when the request says "slow", waits until it is aborted.
+ * first message to the request, and, when the request says "slow", waits until it is aborted
+ * ("outage" fails as an unreachable model does).
  * Instructions echo the request ("explode" throws, "empty" answers without instructions).
  * Calls are recorded so tests can see what an engine was shown.
  */
@@ -41,6 +42,8 @@ export class ScriptedEngine implements ScenarioEngine {
       await untilAborted(input.signal);
     }
     if (input.userMessage.includes('explode') && input.scenarios.some((s) => s.name.includes('bomb'))) throw new Error('model exploded');
+    // What a provider's outage looks like to the job: an error of a passing cause.
+    if (input.userMessage.includes('outage')) throw Object.assign(new Error('The model could not be reached.'), { retryable: true });
     const suggest = (scenario_id: number, revision: number, fields: Record<string, unknown>): Suggestion => ({
       scenario_id,
       based_on_revision: revision,
@@ -124,7 +127,7 @@ export class ScriptedEngine implements ScenarioEngine {
 
 /**
  * The offline engine, one scenario per batch and a pause per batch, so a job has progress to show
- * while it runs; improve requests that say "slow" go to the scripted engine, and drafts asked for
+ * while it runs; improve requests that say "slow" or "outage" go to the scripted engine, and drafts asked for
  * "slow"ly wait too, both until cancelled. `before` may hold an improve call until a test lets it go.
  */
 export function pacedEngine(pauseMs: number, before?: (input: ImproveInput) => Promise<void> | undefined): ScenarioEngine {
@@ -135,7 +138,7 @@ export function pacedEngine(pauseMs: number, before?: (input: ImproveInput) => P
     batchSize: 1,
     concurrency: 1,
     async improve(input) {
-      if (input.userMessage.includes('slow')) return scripted.improve(input);
+      if (input.userMessage.includes('slow') || input.userMessage.includes('outage')) return scripted.improve(input);
       await before?.(input);
       await new Promise((r) => setTimeout(r, pauseMs));
       return offline.improve(input);
