@@ -25,6 +25,7 @@ import type { Tx } from '../store/db.js';
 import { setReviewState } from '../store/job-review.js';
 import { findJobState, resultItems } from '../store/jobs.js';
 import { apiKeyName } from '../store/organizations.js';
+import type { LaterRevision } from '../store/revisions-since.js';
 import {
   type Actor,
   createScenario,
@@ -38,7 +39,7 @@ import {
 import type { Row } from '../store/schema.js';
 import { markLatestPreview } from '../store/sessions.js';
 import { rowsPerPart, WritesInFlight } from '../store/set-writes.js';
-import { fieldsAppliedSinceBySameJob, keysAppliedBefore, staleVerdict } from './same-job-applies.js';
+import { fieldsAppliedSinceBySameJob, keysAppliedBefore, revisionsSinceBases, staleVerdict } from './same-job-applies.js';
 
 function rejected(job: Row<'jobs'>, conflicts: ApplyConflict[], issues: ValidationIssue[]): JobOutcome {
   const parts = [];
@@ -135,6 +136,8 @@ export async function checkSuggestions(
     source?: string;
     /** The suggestions' scenarios when the caller read them already (loadScenarios). */
     loaded?: readonly Row<'scenarios'>[];
+    /** The revisions since the suggestions' bases when the caller read them already (revisionsSinceBases). */
+    later?: readonly LaterRevision[];
     /** What checks of the same request looked up already (a part checked before). */
     lookups?: ReferenceLookups;
   } = {},
@@ -147,7 +150,7 @@ export async function checkSuggestions(
   const { source, lookups = new Map() } = opts;
   const read = opts.loaded ?? (await loadScenarios(tx, organizationId, scenarioIdsOf(suggestions)));
   const rows = new Map(read.map((r) => [r.id, r]));
-  const sameJob = await fieldsAppliedSinceBySameJob(tx, organizationId, source, suggestions, rows);
+  const sameJob = await fieldsAppliedSinceBySameJob(tx, organizationId, source, suggestions, rows, opts.later);
   const conflicts: ApplyConflict[] = [];
   const issues: ValidationIssue[] = [];
   const writes: CheckedWrite[] = [];
@@ -242,22 +245,26 @@ export const applyJob: JobHandler = async (ctx: JobContext): Promise<JobOutcome>
       const parts = Array.from({ length: Math.ceil(suggestions.length / perPart) }, (_, k) => suggestions.slice(k * perPart, (k + 1) * perPart));
       const inFlight = new WritesInFlight(tx);
       const lookups: ReferenceLookups = new Map();
+      // A part's scenarios and the revisions since its suggestions' bases are read together, before
+      // the writes of the part before it are sent.
       const read = (k: number) => {
         const rows = loadScenarios(tx, job.organization_id, scenarioIdsOf(parts[k]!));
+        const later = revisionsSinceBases(tx, job.organization_id, source?.progress_id, parts[k]!);
+        const both = Promise.all([rows, later]);
         // Waited for below, or before the transaction ends when a failure ends the loop first.
-        rows.catch(() => {});
-        return rows;
+        both.catch(() => {});
+        return both;
       };
-      let next: Promise<Row<'scenarios'>[]> | undefined = parts.length ? read(0) : undefined;
+      let next: Promise<[Row<'scenarios'>[], LaterRevision[]]> | undefined = parts.length ? read(0) : undefined;
       try {
         for (let k = 0; next; k++) {
           const reading = next;
           next = undefined;
-          const loaded = await reading;
+          const [loaded, later] = await reading;
           // A write lost its race: the transaction rolls back whatever comes next.
           if (inFlight.failed) break;
           if (k + 1 < parts.length) next = read(k + 1);
-          const part = await checkSuggestions(tx, job.organization_id, req.project_id, parts[k]!, { source: source?.progress_id, loaded, lookups });
+          const part = await checkSuggestions(tx, job.organization_id, req.project_id, parts[k]!, { source: source?.progress_id, loaded, later, lookups });
           conflicts.push(...part.conflicts);
           issues.push(...part.issues);
           inEffect += part.inEffect;

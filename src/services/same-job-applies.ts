@@ -1,7 +1,7 @@
 import { normalizedValue, type ScenarioFields, sameValue } from '../domain/scenario.js';
 import type { ProposedChange, Suggestion, UpdatedScenario } from '../domain/suggestion.js';
 import type { Tx } from '../store/db.js';
-import { fieldsAppliedFrom, revisionsAfter } from '../store/revisions-since.js';
+import { fieldsAppliedFrom, type LaterRevision, revisionsAfter } from '../store/revisions-since.js';
 import type { Row } from '../store/schema.js';
 
 /**
@@ -32,7 +32,8 @@ export function staleVerdict(changes: readonly ProposedChange[], current: Scenar
  * For each suggestion whose scenario is past the revision it was based on, the fields changed
  * since, when every revision since was an apply of the job `source` (its progress_id). Scenarios
  * anyone else wrote since (an edit, a revert, another job's apply, a delete and restore that took
- * the history) are left out. Read set-wise: a few queries for 10,000 suggestions.
+ * the history) are left out. Read set-wise: a few queries for 10,000 suggestions, or none when the
+ * caller read them with the rows (`read`, revisionsSinceBases).
  */
 export async function fieldsAppliedSinceBySameJob(
   tx: Tx,
@@ -40,6 +41,7 @@ export async function fieldsAppliedSinceBySameJob(
   source: string | undefined,
   suggestions: readonly Suggestion[],
   rows: ReadonlyMap<number, Row<'scenarios'>>,
+  read?: readonly LaterRevision[],
 ): Promise<Map<number, ReadonlySet<string>>> {
   const out = new Map<number, ReadonlySet<string>>();
   if (source === undefined) return out;
@@ -50,7 +52,9 @@ export async function fieldsAppliedSinceBySameJob(
   }
   if (!after.size) return out;
   const seen = new Map<number, { count: number; fields: Set<string>; foreign: boolean }>();
-  for (const r of await revisionsAfter(tx, organizationId, after)) {
+  for (const r of read ?? (await revisionsAfter(tx, organizationId, after))) {
+    // Read for every suggestion: only those of scenarios moved on count.
+    if (!after.has(r.scenarioId)) continue;
     const s = seen.get(r.scenarioId) ?? { count: 0, fields: new Set<string>(), foreign: false };
     s.count++;
     if (r.source !== source) s.foreign = true;
@@ -62,6 +66,18 @@ export async function fieldsAppliedSinceBySameJob(
     if (!s.foreign && s.count === rows.get(id)!.revision - after.get(id)!) out.set(id, s.fields);
   }
   return out;
+}
+
+/**
+ * The revisions written since each suggestion's base, read without the scenarios' rows: a caller
+ * can read them beside the rows, before writes of its own (on PostgreSQL a read sent after them
+ * waits for them on the transaction's connection). Nothing when no job is named.
+ */
+export function revisionsSinceBases(tx: Tx, organizationId: number, source: string | undefined, suggestions: readonly Suggestion[]): Promise<LaterRevision[]> {
+  if (source === undefined) return Promise.resolve([]);
+  const after = new Map<number, number>();
+  for (const s of suggestions) if (s.based_on_revision !== null) after.set(s.scenario_id, s.based_on_revision);
+  return revisionsAfter(tx, organizationId, after);
 }
 
 /**

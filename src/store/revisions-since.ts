@@ -1,5 +1,6 @@
 import { yieldToEventLoop } from '../domain/event-loop.js';
 import type { Executor } from './db.js';
+import { idsPerRead } from './set-writes.js';
 
 /** One revision written after the one a suggestion was based on: where it came from and what it changed. */
 export interface LaterRevision {
@@ -10,19 +11,18 @@ export interface LaterRevision {
   fields: string[];
 }
 
-const CHUNK = 500;
-
 /**
- * Every revision of each scenario written after the revision given for it, a few hundred scenarios
- * per query (the (scenario_id, revision) index answers each), so checking 10,000 suggestions is a
- * few dozen queries and none per scenario.
+ * Every revision of each scenario written after the revision given for it, as many scenarios per
+ * query as a read of ids takes (idsPerRead: a part of an apply in one), the (scenario_id, revision)
+ * index answering each; so checking 10,000 suggestions is a few queries and none per scenario.
  */
 export async function revisionsAfter(db: Executor, organizationId: number, after: ReadonlyMap<number, number>): Promise<LaterRevision[]> {
   const ids = [...after.keys()];
   const out: LaterRevision[] = [];
-  for (let i = 0; i < ids.length; i += CHUNK) {
+  const perRead = idsPerRead(db);
+  for (let i = 0; i < ids.length; i += perRead) {
     if (i) await yieldToEventLoop();
-    const part = ids.slice(i, i + CHUNK);
+    const part = ids.slice(i, i + perRead);
     // One lower bound per query; each scenario's own is applied below.
     const from = Math.min(...part.map((id) => after.get(id)!));
     const rows = await db
@@ -40,7 +40,7 @@ export async function revisionsAfter(db: Executor, organizationId: number, after
   return out;
 }
 
-/** Per scenario, the fields revisions applying the job `source` (its progress_id) changed, a few hundred scenarios per query. */
+/** Per scenario, the fields revisions applying the job `source` (its progress_id) changed, as many scenarios per query as idsPerRead takes. */
 export async function fieldsAppliedFrom(
   db: Executor,
   organizationId: number,
@@ -49,13 +49,14 @@ export async function fieldsAppliedFrom(
 ): Promise<Map<number, Set<string>>> {
   const out = new Map<number, Set<string>>();
   const ids = [...new Set(scenarioIds)];
-  for (let i = 0; i < ids.length; i += CHUNK) {
+  const perRead = idsPerRead(db);
+  for (let i = 0; i < ids.length; i += perRead) {
     if (i) await yieldToEventLoop();
     const rows = await db
       .selectFrom('scenario_revisions')
       .select(['scenario_id', 'changed_fields'])
       .where('organization_id', '=', organizationId)
-      .where('scenario_id', 'in', ids.slice(i, i + CHUNK))
+      .where('scenario_id', 'in', ids.slice(i, i + perRead))
       .where('source_progress_id', '=', source)
       .execute();
     for (const r of rows) {
