@@ -17,23 +17,18 @@ export type FailureKind = (typeof FAILURE_KINDS)[number];
 /** Failures of a passing cause: the same request sent again later may well succeed (for a budget, once it allows). */
 export const RETRYABLE_FAILURES: ReadonlySet<FailureKind> = new Set(['model_unavailable', 'worker_stopped', 'budget']);
 
-/** A failure's kind in words, for a person reading a terminal or an assistant's answer; null for a plain `error`. */
-export function failureInWords(kind: FailureKind | null | undefined): string | null {
-  switch (kind) {
-    case 'model_unavailable':
-      return 'the model timed out, could not be reached, was rate limited or had a server error';
-    case 'worker_stopped':
-      return 'the worker running it stopped more often than a job is retried';
-    case 'budget':
-      return 'a token, cost or monthly budget limit stopped it before a model call';
-    case 'model_refused':
-      return 'the model provider refused the request (its key, access or model name)';
-    case 'invalid_data':
-      return 'what it read or produced cannot be stored';
-    default:
-      return null;
-  }
-}
+/** Each failure's kind in words, for a person reading a terminal or an assistant's answer; none for a plain `error`. */
+const FAILURE_WORDS: Record<FailureKind, string | null> = {
+  model_unavailable: 'the model timed out, could not be reached, was rate limited or had a server error',
+  worker_stopped: 'the worker running it stopped more often than a job is retried',
+  budget: 'a token, cost or monthly budget limit stopped it before a model call',
+  model_refused: 'the model provider refused the request (its key, access or model name)',
+  invalid_data: 'what it read or produced cannot be stored',
+  error: null,
+};
+
+/** A failure's kind in words (FAILURE_WORDS); null for a plain `error`, no kind, or one this version does not know. */
+export const failureInWords = (kind: FailureKind | null | undefined): string | null => (kind ? (FAILURE_WORDS[kind] ?? null) : null);
 
 /** When the same request may work again, in words, for a failed job worth sending again (one with a retry_request). */
 export const retryWhen = (kind: FailureKind | null | undefined): string => (kind === 'budget' ? 'once the budget allows it' : 'later');
