@@ -33,7 +33,7 @@ export function staleVerdict(changes: readonly ProposedChange[], current: Scenar
  * since, when every revision since was an apply of the job `source` (its progress_id). Scenarios
  * anyone else wrote since (an edit, a revert, another job's apply, a delete and restore that took
  * the history) are left out. Read set-wise: a few queries for 10,000 suggestions, or none when the
- * caller read them with the rows (`read`, revisionsSinceBases).
+ * caller read them with the rows (`later`, from revisionsSinceBases).
  */
 export async function fieldsAppliedSinceBySameJob(
   tx: Tx,
@@ -41,7 +41,7 @@ export async function fieldsAppliedSinceBySameJob(
   source: string | undefined,
   suggestions: readonly Suggestion[],
   rows: ReadonlyMap<number, Row<'scenarios'>>,
-  read?: readonly LaterRevision[],
+  later?: readonly LaterRevision[],
 ): Promise<Map<number, ReadonlySet<string>>> {
   const out = new Map<number, ReadonlySet<string>>();
   if (source === undefined) return out;
@@ -52,7 +52,7 @@ export async function fieldsAppliedSinceBySameJob(
   }
   if (!after.size) return out;
   const seen = new Map<number, { count: number; fields: Set<string>; foreign: boolean }>();
-  for (const r of read ?? (await revisionsAfter(tx, organizationId, after))) {
+  for (const r of later ?? (await revisionsAfter(tx, organizationId, after))) {
     // Read for every suggestion: only those of scenarios moved on count.
     if (!after.has(r.scenarioId)) continue;
     const s = seen.get(r.scenarioId) ?? { count: 0, fields: new Set<string>(), foreign: false };
